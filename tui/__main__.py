@@ -1,0 +1,3 @@
+from tui.frontends.cli import main
+
+raise SystemExit(main())

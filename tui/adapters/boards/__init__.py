@@ -1,0 +1,1 @@
+"""Relay boards: the Phidget 1017 and a simulated board, behind one protocol."""

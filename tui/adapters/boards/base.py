@@ -1,0 +1,64 @@
+"""The protocol the service drives a relay board through."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from tui.core.config import OnExit
+
+
+class BoardEventKind(StrEnum):
+    ATTACHED = "attached"
+    DETACHED = "detached"
+    ERROR = "error"
+    FAILSAFE = "failsafe"
+
+
+@dataclass(frozen=True)
+class BoardEvent:
+    kind: BoardEventKind
+    message: str
+    channel: int | None = None
+
+
+@dataclass(frozen=True)
+class BoardInfo:
+    kind: str  # "phidget" or "simulated"
+    serial: int | None = None
+    revision: str | None = None  # e.g. "1017_1"
+    failsafe: bool = False  # whether the hardware failsafe is available
+
+
+# Called from any thread (Phidget22 handlers run on library threads); the service passes a
+# function that hands the event over to its own event loop.
+EventSink = Callable[[BoardEvent], None]
+
+
+class RelayBoard(Protocol):
+    kind: str
+
+    def open(self, emit: EventSink) -> None:
+        """Start using the board; returns at once, attach happens whenever the board appears."""
+        ...
+
+    @property
+    def attached(self) -> bool: ...
+
+    def info(self) -> BoardInfo: ...
+
+    def set_relay(self, channel: int, energised: bool) -> None:
+        """Command a relay; while detached the wish is remembered and applied on attach."""
+        ...
+
+    def relay(self, channel: int) -> bool | None:
+        """The last acknowledged relay state; None while detached."""
+        ...
+
+    def keepalive(self) -> None:
+        """Reset the hardware failsafe, if enabled; the service calls it periodically."""
+        ...
+
+    def close(self, on_exit: OnExit) -> None:
+        """Stop using the board: "release" de-energises every relay, "keep" leaves them."""
+        ...

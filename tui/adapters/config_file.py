@@ -1,0 +1,84 @@
+"""Finding, reading and writing delestage.toml."""
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+import tomli_w
+
+from tui.adapters.atomic import atomic_write
+from tui.core.config import Config, config_from_dict, config_to_dict
+from tui.core.errors import InputError
+
+FILE_NAME = "delestage.toml"
+
+
+def candidate_paths(
+    explicit: str | None, environ: Mapping[str, str], cwd: Path, home: Path
+) -> list[tuple[Path, str]]:
+    """Where the configuration is looked for, in order, each with how it was chosen."""
+    if explicit:
+        return [(Path(explicit), "--config")]
+    if environ.get("DELESTAGE_CONFIG"):
+        return [(Path(environ["DELESTAGE_CONFIG"]), "$DELESTAGE_CONFIG")]
+    return [
+        (cwd / FILE_NAME, "current directory"),
+        (home / ".config" / "delestage" / FILE_NAME, "user configuration"),
+    ]
+
+
+def find_config(
+    explicit: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    home: Path | None = None,
+) -> Path:
+    """The configuration file to use, or InputError saying where it was looked for."""
+    candidates = candidate_paths(
+        explicit,
+        os.environ if environ is None else environ,
+        Path.cwd() if cwd is None else cwd,
+        Path.home() if home is None else home,
+    )
+    for path, _ in candidates:
+        if path.is_file():
+            return path
+    if len(candidates) == 1:
+        path, how = candidates[0]
+        raise InputError(f"{path}: no such configuration file (given by {how})")
+    looked = ", ".join(str(path) for path, _ in candidates)
+    raise InputError(
+        f"no configuration found (looked for {looked}); "
+        "write one with `delestage init` or pass --config PATH"
+    )
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate a configuration file; every problem becomes one InputError line."""
+    name = str(path)
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such configuration file") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a directory, expected a TOML file") from None
+    except PermissionError:
+        raise InputError(f"{name}: cannot read the file (permission denied)") from None
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{name}: not valid TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{name}: not valid TOML: expected UTF-8 text") from None
+    return config_from_dict(document, path=name)
+
+
+def render_config(config: Config) -> bytes:
+    return tomli_w.dumps(config_to_dict(config)).encode()
+
+
+def write_config(path: str | os.PathLike[str], config: Config, force: bool = False) -> None:
+    """Write a configuration atomically; refuse to replace an existing file unless forced."""
+    if Path(path).exists() and not force:
+        raise InputError(f"{path}: already exists; use --force to overwrite it")
+    atomic_write(path, render_config(config))

@@ -1,0 +1,1 @@
+"""Forecast sources: RTE live, RTE sandbox, the demo generator, a saved file."""

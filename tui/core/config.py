@@ -1,0 +1,385 @@
+"""The configuration model of delestage.toml, and its validation.
+
+``config_from_dict`` takes the already-parsed TOML table and returns frozen objects, or raises
+``InputError`` listing every problem at once, one line each, naming the file and the key path.
+``config_to_dict`` is its inverse, used by ``delestage init``.
+"""
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from tui.core.durations import EXPECTED as DURATION_EXPECTED
+from tui.core.durations import format_duration, parse_duration
+from tui.core.errors import InputError
+
+RTE_BASE_URL = "https://digital.iservices.rte-france.com"
+CHANNEL_COUNT = 8
+
+
+class Source(StrEnum):
+    RTE = "rte"
+    SANDBOX = "sandbox"
+    DEMO = "demo"
+    FILE = "file"
+
+
+class BoardKind(StrEnum):
+    PHIDGET = "phidget"
+    SIMULATED = "simulated"
+
+
+class OnExit(StrEnum):
+    RELEASE = "release"
+    KEEP = "keep"
+
+
+class Fallback(StrEnum):
+    POWERED = "powered"
+    SHED = "shed"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class Wiring(StrEnum):
+    NO = "no"
+    NC = "nc"
+
+
+class ShedAt(StrEnum):
+    ORANGE = "orange"
+    RED = "red"
+    NEVER = "never"
+
+
+class Run(StrEnum):
+    ALWAYS = "always"
+    LOW_CARBON = "low-carbon"
+
+
+@dataclass(frozen=True)
+class EcowattConfig:
+    source: Source = Source.RTE
+    base_url: str = RTE_BASE_URL
+    file: str | None = None
+    credentials_file: str | None = None
+    timeout: timedelta = timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
+class BoardConfig:
+    kind: BoardKind = BoardKind.PHIDGET
+    serial: int | None = None
+    hub_port: int | None = None
+    attach_timeout: timedelta = timedelta(seconds=5)
+    on_exit: OnExit = OnExit.RELEASE
+    failsafe: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    lead: timedelta = timedelta(minutes=15)
+    restore_gap: timedelta = timedelta(seconds=60)
+    min_switch_gap: timedelta = timedelta(seconds=5)
+    fallback: Fallback = Fallback.POWERED
+    override_duration: timedelta = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    state_dir: str | None = None
+    log_format: LogFormat = LogFormat.TEXT
+    socket_group: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    index: int
+    name: str
+    shed_at: ShedAt
+    wiring: Wiring = Wiring.NO
+    priority: int = 1
+    min_on: timedelta = timedelta(0)
+    min_off: timedelta = timedelta(0)
+    run: Run = Run.ALWAYS
+    auto_restore: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    channels: tuple[ChannelConfig, ...]
+    ecowatt: EcowattConfig = field(default_factory=EcowattConfig)
+    board: BoardConfig = field(default_factory=BoardConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
+    path: str = "delestage.toml"
+
+    def channel(self, index: int) -> ChannelConfig:
+        for channel in self.channels:
+            if channel.index == index:
+                return channel
+        raise KeyError(index)
+
+
+# --- validation -------------------------------------------------------------------------------
+
+_MISSING = object()
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return repr(value)
+
+
+def _enum(kind: type[StrEnum]) -> Callable[[object], Any]:
+    choices = ", ".join(f'"{member.value}"' for member in kind)
+
+    def parse(value: object) -> StrEnum:
+        try:
+            return kind(value)
+        except ValueError:
+            raise _Invalid(f"one of {choices}") from None
+
+    return parse
+
+
+def _duration(value: object) -> timedelta:
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise _Invalid(DURATION_EXPECTED) from None
+
+
+def _string(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid("a non-empty string")
+    return value
+
+
+def _int_range(low: int, high: int | None) -> Callable[[object], int]:
+    def parse(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Invalid(
+                f"an integer from {low} to {high}" if high is not None else f"an integer ≥ {low}"
+            )
+        if value < low or (high is not None and value > high):
+            raise _Invalid(
+                f"an integer from {low} to {high}" if high is not None else f"an integer ≥ {low}"
+            )
+        return value
+
+    return parse
+
+
+def _bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid("true or false")
+    return value
+
+
+def _url(value: object) -> str:
+    text = _string(value)
+    if not text.startswith(("https://", "http://")):
+        raise _Invalid('a URL starting with "https://"')
+    return text.rstrip("/")
+
+
+_Schema = dict[str, Callable[[object], Any]]
+
+_SECTIONS: dict[str, tuple[type, _Schema]] = {
+    "ecowatt": (
+        EcowattConfig,
+        {
+            "source": _enum(Source),
+            "base_url": _url,
+            "file": _string,
+            "credentials_file": _string,
+            "timeout": _duration,
+        },
+    ),
+    "board": (
+        BoardConfig,
+        {
+            "kind": _enum(BoardKind),
+            "serial": _int_range(1, None),
+            "hub_port": _int_range(0, 5),
+            "attach_timeout": _duration,
+            "on_exit": _enum(OnExit),
+            "failsafe": _duration,
+        },
+    ),
+    "policy": (
+        PolicyConfig,
+        {
+            "lead": _duration,
+            "restore_gap": _duration,
+            "min_switch_gap": _duration,
+            "fallback": _enum(Fallback),
+            "override_duration": _duration,
+        },
+    ),
+    "service": (
+        ServiceConfig,
+        {
+            "state_dir": _string,
+            "log_format": _enum(LogFormat),
+            "socket_group": _string,
+        },
+    ),
+}
+
+_CHANNEL_SCHEMA: _Schema = {
+    "index": _int_range(0, CHANNEL_COUNT - 1),
+    "name": _string,
+    "wiring": _enum(Wiring),
+    "shed_at": _enum(ShedAt),
+    "priority": _int_range(1, None),
+    "min_on": _duration,
+    "min_off": _duration,
+    "run": _enum(Run),
+    "auto_restore": _bool,
+}
+_CHANNEL_REQUIRED = ("index", "name", "shed_at")
+
+
+def _unknown_key(where: str, key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f" (did you mean `{close[0]}`?)" if close else f" (known keys: {', '.join(known)})"
+    return f"{where}{key}: unknown key{hint}"
+
+
+def _parse_table(
+    table: Mapping[str, object], schema: _Schema, prefix: str, problems: list[str]
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, raw in table.items():
+        parse = schema.get(key)
+        if parse is None:
+            problems.append(_unknown_key(prefix, key, list(schema)))
+            continue
+        try:
+            values[key] = parse(raw)
+        except _Invalid as expected:
+            problems.append(f"{prefix}{key}: expected {expected}, got {_describe(raw)}")
+    return values
+
+
+def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -> Config:
+    """Build a Config from a parsed TOML document, or raise InputError with every problem."""
+    problems: list[str] = []
+    sections: dict[str, Any] = {}
+    known_top = [*_SECTIONS, "channel"]
+    for key in data:
+        if key not in known_top:
+            problems.append(_unknown_key("", key, known_top))
+    for name, (kind, schema) in _SECTIONS.items():
+        table = data.get(name, {})
+        if not isinstance(table, dict):
+            problems.append(f"{name}: expected a table [{name}], got {_describe(table)}")
+            continue
+        sections[name] = kind(**_parse_table(table, schema, f"{name}.", problems))
+
+    channels = _parse_channels(data.get("channel", _MISSING), problems)
+
+    ecowatt: EcowattConfig | None = sections.get("ecowatt")
+    if ecowatt is not None and ecowatt.source is Source.FILE and ecowatt.file is None:
+        problems.append('ecowatt.file: expected a path to a saved forecast when source = "file"')
+    board: BoardConfig | None = sections.get("board")
+    if board is not None and board.failsafe and board.failsafe < timedelta(milliseconds=500):
+        problems.append('board.failsafe: expected "0s" (off) or a period from 500 ms to 30 s')
+    if board is not None and board.failsafe > timedelta(seconds=30):
+        problems.append('board.failsafe: expected "0s" (off) or a period from 500 ms to 30 s')
+
+    if problems:
+        raise InputError([f"{path}: {problem}" for problem in problems])
+    return Config(channels=tuple(channels), path=path, **sections)
+
+
+def _parse_channels(raw: object, problems: list[str]) -> list[ChannelConfig]:
+    if raw is _MISSING or raw == []:
+        problems.append(f"channel: expected 1 to {CHANNEL_COUNT} [[channel]] tables, got none")
+        return []
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        problems.append(f"channel: expected [[channel]] tables, got {_describe(raw)}")
+        return []
+    if len(raw) > CHANNEL_COUNT:
+        problems.append(
+            f"channel: expected 1 to {CHANNEL_COUNT} [[channel]] tables, got {len(raw)}"
+        )
+    channels: list[ChannelConfig] = []
+    seen_index: dict[int, int] = {}
+    seen_name: dict[str, int] = {}
+    for position, table in enumerate(raw):
+        prefix = f"channel[{position}]."
+        before = len(problems)
+        values = _parse_table(table, _CHANNEL_SCHEMA, prefix, problems)
+        for key in _CHANNEL_REQUIRED:
+            if key not in table:
+                problems.append(f"{prefix}{key}: missing (required)")
+        index = values.get("index")
+        if index is not None:
+            if index in seen_index:
+                problems.append(
+                    f"{prefix}index: {index} is already used by channel[{seen_index[index]}]"
+                )
+            seen_index.setdefault(index, position)
+        name = values.get("name")
+        if name is not None:
+            if name in seen_name:
+                problems.append(
+                    f'{prefix}name: "{name}" is already used by channel[{seen_name[name]}]'
+                )
+            seen_name.setdefault(name, position)
+        if len(problems) == before:
+            channels.append(ChannelConfig(**values))
+    return sorted(channels, key=lambda channel: channel.index)
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+def _table(obj: object) -> dict[str, object]:
+    """The fields of a section as TOML values, leaving out unset optional ones."""
+    out: dict[str, object] = {}
+    for name in obj.__dataclass_fields__:  # type: ignore[attr-defined]
+        value = getattr(obj, name)
+        if value is None:
+            continue
+        out[name] = _plain(value)
+    return out
+
+
+def config_to_dict(config: Config) -> dict[str, object]:
+    """The inverse of config_from_dict: a document that loads back to an equal Config."""
+    return {
+        "ecowatt": _table(config.ecowatt),
+        "board": _table(config.board),
+        "policy": _table(config.policy),
+        "service": _table(config.service),
+        "channel": [_table(channel) for channel in config.channels],
+    }

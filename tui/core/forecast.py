@@ -1,0 +1,184 @@
+"""The Ecowatt forecast: hourly levels with absolute, timezone-aware times.
+
+All instants inside delestage are UTC-aware datetimes; Europe/Paris is for display only. Python
+adds and compares two datetimes that share a zoneinfo as wall-clock times, which is wrong on
+daylight-saving days, so nothing here does arithmetic on Paris times.
+
+A forecast is a set of one-hour slots. Hours RTE did not publish are simply absent, and every
+query answers ``None`` (unknown) there, never level 0, which in v5 means "low-carbon green".
+"""
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import IntEnum
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+HOUR = timedelta(hours=1)
+
+
+class Level(IntEnum):
+    LOW_CARBON = 0
+    GREEN = 1
+    ORANGE = 2
+    RED = 3
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def letter(self) -> str:
+        return _LETTERS[self]
+
+
+_LABELS = {
+    Level.LOW_CARBON: "low-carbon",
+    Level.GREEN: "green",
+    Level.ORANGE: "orange",
+    Level.RED: "red",
+}
+_LETTERS = {Level.LOW_CARBON: "L", Level.GREEN: "G", Level.ORANGE: "O", Level.RED: "R"}
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    level: Level
+
+    @property
+    def end(self) -> datetime:
+        return self.start + HOUR
+
+
+@dataclass(frozen=True)
+class Period:
+    """A run of consecutive hours, with the highest level among them."""
+
+    start: datetime
+    end: datetime
+    level: Level
+
+    def describe(self) -> str:
+        """``"red 18:00-20:00"``, in Paris time."""
+        start = self.start.astimezone(PARIS)
+        end = self.end.astimezone(PARIS)
+        return f"{self.level.label} {start:%H:%M}-{end:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Day:
+    """What RTE says about one day as a whole (display only: schedule from the hours)."""
+
+    jour: datetime
+    dvalue: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Forecast:
+    slots: tuple[Slot, ...]
+    generated: datetime | None = None
+    fetched: datetime | None = None
+    source: str = ""
+    days: tuple[Day, ...] = ()
+    _starts: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        utc = (Slot(slot.start.astimezone(UTC), slot.level) for slot in self.slots)
+        ordered = tuple(sorted(utc, key=lambda slot: slot.start))
+        object.__setattr__(self, "slots", ordered)
+        object.__setattr__(self, "_starts", tuple(slot.start for slot in ordered))
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def slot_at(self, when: datetime) -> Slot | None:
+        position = bisect.bisect_right(self._starts, when) - 1
+        if position >= 0 and when < self.slots[position].end:
+            return self.slots[position]
+        return None
+
+    def level_at(self, when: datetime) -> Level | None:
+        slot = self.slot_at(when)
+        return slot.level if slot else None
+
+    @property
+    def start(self) -> datetime | None:
+        return self.slots[0].start if self.slots else None
+
+    @property
+    def until(self) -> datetime | None:
+        """How far ahead the data reaches: the end of the last known hour."""
+        return self.slots[-1].end if self.slots else None
+
+    def age(self, now: datetime) -> timedelta | None:
+        return now - self.fetched if self.fetched else None
+
+    def boundaries(self, after: datetime, before: datetime | None = None) -> list[datetime]:
+        """Every instant strictly after ``after`` where the known level may change."""
+        times: set[datetime] = set()
+        for slot in self.slots:
+            for edge in (slot.start, slot.end):
+                if edge > after and (before is None or edge <= before):
+                    times.add(edge)
+        return sorted(times)
+
+    def next_change(self, after: datetime) -> datetime | None:
+        """The first instant after ``after`` where the level (or its being known) changes."""
+        current = self.level_at(after)
+        for edge in self.boundaries(after):
+            if self.level_at(edge) != current:
+                return edge
+        return None
+
+    def max_level(self, start: datetime, end: datetime) -> Level | None:
+        """The highest known level over [start, end]; None when no hour there is known."""
+        first = max(bisect.bisect_right(self._starts, start) - 1, 0)
+        best: Level | None = None
+        for slot in self.slots[first:]:
+            if slot.start > end:
+                break
+            if slot.end > start and (best is None or slot.level > best):
+                best = slot.level
+        return best
+
+    def first_at_or_above(self, minimum: Level, start: datetime, end: datetime) -> Slot | None:
+        """The earliest hour overlapping [start, end] whose level is at least ``minimum``."""
+        first = max(bisect.bisect_right(self._starts, start) - 1, 0)
+        for slot in self.slots[first:]:
+            if slot.start > end:
+                break
+            if slot.end > start and slot.level >= minimum:
+                return slot
+        return None
+
+    def period_at_or_above(self, minimum: Level, when: datetime) -> Period | None:
+        """The run of consecutive hours at ``minimum`` or above that contains ``when``."""
+        slot = self.slot_at(when)
+        if slot is None or slot.level < minimum:
+            return None
+        return self._grow(self._starts.index(slot.start), minimum)
+
+    def next_strained(self, after: datetime, minimum: Level = Level.ORANGE) -> Period | None:
+        """The current or next run of hours at ``minimum`` or above ending after ``after``."""
+        for position, slot in enumerate(self.slots):
+            if slot.end > after and slot.level >= minimum:
+                return self._grow(position, minimum)
+        return None
+
+    def _grow(self, position: int, minimum: Level) -> Period:
+        low = high = position
+        while low > 0 and self._joined(low - 1, minimum):
+            low -= 1
+        while high + 1 < len(self.slots) and self._joined(high, minimum, forward=True):
+            high += 1
+        level = max(slot.level for slot in self.slots[low : high + 1])
+        return Period(self.slots[low].start, self.slots[high].end, level)
+
+    def _joined(self, position: int, minimum: Level, forward: bool = False) -> bool:
+        """Whether slot ``position`` and its neighbour are contiguous and both strained."""
+        first, second = self.slots[position], self.slots[position + 1]
+        if forward:
+            return first.end == second.start and second.level >= minimum
+        return first.end == second.start and first.level >= minimum
