@@ -42,8 +42,14 @@ def find_config(
         Path.home() if home is None else home,
     )
     for path, _ in candidates:
-        if path.is_file():
-            return path
+        try:
+            if path.is_file():
+                return path
+        except OSError as error:  # a name too long for the file system, for one
+            raise InputError(f"{path}: cannot use this path ({error.strerror})") from None
+    if len(candidates) == 1 and candidates[0][0].exists():
+        # A path the user named that is not a regular file: load_config says what is wrong with it.
+        return candidates[0][0]
     if len(candidates) == 1:
         path, how = candidates[0]
         raise InputError(f"{path}: no such configuration file (given by {how})")
@@ -66,6 +72,8 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         raise InputError(f"{name}: is a directory, expected a TOML file") from None
     except PermissionError:
         raise InputError(f"{name}: cannot read the file (permission denied)") from None
+    except OSError as error:
+        raise InputError(f"{name}: cannot read the file ({error.strerror or error})") from None
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{name}: not valid TOML: {error}") from None
     except UnicodeDecodeError:
@@ -81,4 +89,7 @@ def write_config(path: str | os.PathLike[str], config: Config, force: bool = Fal
     """Write a configuration atomically; refuse to replace an existing file unless forced."""
     if Path(path).exists() and not force:
         raise InputError(f"{path}: already exists; use --force to overwrite it")
-    atomic_write(path, render_config(config))
+    try:
+        atomic_write(path, render_config(config))
+    except OSError as error:
+        raise InputError(f"{path}: cannot write the file ({error.strerror or error})") from None

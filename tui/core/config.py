@@ -118,7 +118,8 @@ class Config:
     board: BoardConfig = field(default_factory=BoardConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
-    path: str = "delestage.toml"
+    # Where it was read from, for messages; two configs that configure the same thing are equal.
+    path: str = field(default="delestage.toml", compare=False)
 
     def channel(self, index: int) -> ChannelConfig:
         for channel in self.channels:

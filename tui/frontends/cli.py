@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _config_option(parser, top=True)
     parser.add_argument("--version", action="version", version=f"delestage {__version__}")
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="run the service without the UI, one log line per event on stdout",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     check = commands.add_parser("check", help="validate the configuration and say what was checked")
@@ -52,6 +57,31 @@ def build_parser() -> argparse.ArgumentParser:
         "path", nargs="?", default="delestage.toml", help="where to write (default: %(default)s)"
     )
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    status = commands.add_parser("status", help="show the running service's state")
+    _config_option(status)
+    status.add_argument("--json", action="store_true", help="print the JSON status contract")
+
+    force = commands.add_parser(
+        "force", help="override a channel: force it powered (on) or cut (off)"
+    )
+    _config_option(force)
+    force.add_argument("channel", metavar="CH", help="channel index (0-7) or name")
+    force.add_argument("state", choices=("on", "off"), help="on = powered, off = cut")
+    until = force.add_mutually_exclusive_group()
+    until.add_argument(
+        "--for",
+        dest="duration",
+        metavar="DURATION",
+        help='how long ("90m", "2h"; "0s" = until released); default: [policy] override_duration',
+    )
+    until.add_argument(
+        "--until", metavar="TIME", help='until a time: "14:30" (Paris time) or ISO 8601'
+    )
+
+    release = commands.add_parser("release", help="return a channel (or all) to automatic")
+    _config_option(release)
+    release.add_argument("channel", metavar="CH|all", help="channel index, name, or all")
     return parser
 
 
@@ -67,20 +97,61 @@ def _run_init(args: argparse.Namespace) -> int:
     return run_init(args.path, args.force, sys.stdout)
 
 
+def _run_status(args: argparse.Namespace) -> int:
+    from tui.frontends.control_cmds import run_status
+
+    return run_status(args.config, args.json, sys.stdout, sys.stderr)
+
+
+def _run_force(args: argparse.Namespace) -> int:
+    from tui.frontends.control_cmds import run_force
+
+    return run_force(
+        args.config, args.channel, args.state, args.duration, args.until, sys.stdout, sys.stderr
+    )
+
+
+def _run_release(args: argparse.Namespace) -> int:
+    from tui.frontends.control_cmds import run_release
+
+    return run_release(args.config, args.channel, sys.stdout, sys.stderr)
+
+
+def _run_default(args: argparse.Namespace) -> int:
+    """No command: the service (--headless) or the UI."""
+    from tui.adapters.config_file import find_config
+    from tui.service.lock import AlreadyRunning
+
+    path = find_config(args.config)
+    try:
+        if args.headless:
+            from tui.frontends.headless import run_headless
+
+            return run_headless(path)
+        from tui.frontends.launch import run_interactive
+
+        return run_interactive(path)
+    except AlreadyRunning as error:
+        print(f"delestage: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": _run_check,
     "init": _run_init,
+    "status": _run_status,
+    "force": _run_force,
+    "release": _run_release,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_OK
+    if args.headless and args.command is not None:
+        parser.error("--headless runs the service; it takes no command")
     try:
-        return _COMMANDS[args.command](args)
+        return _COMMANDS.get(args.command, _run_default)(args)
     except InputError as error:
         for line in error.problems:
             print(line, file=sys.stderr)

@@ -1,0 +1,116 @@
+"""The layers of DESIGN.md hold: the core stays pure, and imports point down only."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "tui"
+CORE_FILES = sorted((PACKAGE / "core").glob("*.py"))
+
+# I/O, the clock, concurrency and the outside-world libraries have no place in the core.
+CORE_FORBIDDEN = {
+    "textual",
+    "httpx",
+    "Phidget22",
+    "time",
+    "os",
+    "socket",
+    "asyncio",
+    "subprocess",
+    "shutil",
+    "tempfile",
+    "pathlib",
+    "threading",
+    "urllib",
+    "tui.adapters",
+    "tui.service",
+    "tui.frontends",
+}
+# Reading the clock: time comes into the core as an argument.
+CLOCK_CALLS = {"now", "utcnow", "today", "monotonic", "perf_counter"}
+
+
+def _imports(path: Path) -> list[str]:
+    """Every module a file imports, at any depth (function-level imports count too)."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def _is_under(module: str, forbidden: set[str]) -> bool:
+    return any(module == name or module.startswith(f"{name}.") for name in forbidden)
+
+
+def test_there_is_a_core_to_check() -> None:
+    assert {path.name for path in CORE_FILES} >= {"config.py", "durations.py", "errors.py"}
+
+
+@pytest.mark.parametrize("path", CORE_FILES, ids=lambda path: path.name)
+def test_core_module_imports_nothing_impure(path: Path) -> None:
+    bad = [module for module in _imports(path) if _is_under(module, CORE_FORBIDDEN)]
+    assert not bad, f"tui/core/{path.name} imports {bad}"
+
+
+@pytest.mark.parametrize("path", CORE_FILES, ids=lambda path: path.name)
+def test_core_module_neither_reads_the_clock_nor_opens_files(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    offences = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        function = node.func
+        if isinstance(function, ast.Attribute) and function.attr in CLOCK_CALLS:
+            offences.append(f"line {node.lineno}: .{function.attr}()")
+        if isinstance(function, ast.Name) and function.id in {"open", "input", "print"}:
+            offences.append(f"line {node.lineno}: {function.id}()")
+    assert not offences, f"tui/core/{path.name}: {offences}"
+
+
+def test_the_checker_catches_an_impure_import(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("import os.path\nfrom time import monotonic\n\ndef f():\n    import httpx\n")
+    assert [m for m in _imports(sample) if _is_under(m, CORE_FORBIDDEN)] == [
+        "os.path",
+        "time",
+        "httpx",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("layer", "forbidden"),
+    [
+        ("adapters", {"tui.service", "tui.frontends", "textual"}),
+        ("service", {"tui.frontends", "textual"}),
+        ("frontends", {"httpx", "Phidget22"}),
+    ],
+)
+def test_imports_point_down_only(layer: str, forbidden: set[str]) -> None:
+    bad = {
+        f"{path.relative_to(PACKAGE)}: {module}"
+        for path in sorted((PACKAGE / layer).rglob("*.py"))
+        for module in _imports(path)
+        if _is_under(module, forbidden)
+    }
+    assert not bad, sorted(bad)
+
+
+def test_importing_the_core_loads_no_outside_library() -> None:
+    # Catches what the source scan cannot: a pure-looking import that drags a library in.
+    modules = [f"tui.core.{path.stem}" for path in CORE_FILES if path.stem != "__init__"]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = set(result.stdout.split())
+    assert not {name for name in loaded if _is_under(name, {"textual", "httpx", "Phidget22"})}
