@@ -225,7 +225,9 @@ def test_init_writes_a_config_that_check_accepts(tmp_path: Path, home: Path) -> 
     assert written.is_file()
     assert "delestage.toml" in result.stdout
     checked = run("check", cwd=tmp_path, home=home)
-    assert checked.returncode == 0, checked.stderr
+    # The file is valid; the board (and RTE credentials) are absent on a test machine: status 1.
+    assert checked.stdout.startswith("config    ok"), checked.stderr
+    assert checked.returncode in (0, 1), checked.stderr
 
 
 def test_init_refuses_to_overwrite_then_force_does(tmp_path: Path, home: Path) -> None:
@@ -238,7 +240,8 @@ def test_init_refuses_to_overwrite_then_force_does(tmp_path: Path, home: Path) -
 
     forced = run("init", str(path), "--force", cwd=tmp_path, home=home)
     assert forced.returncode == 0, forced.stderr
-    assert run("check", "--config", str(path), cwd=tmp_path, home=home).returncode == 0
+    checked = run("check", "--config", str(path), cwd=tmp_path, home=home)
+    assert checked.stdout.startswith("config    ok"), checked.stderr
 
 
 def test_init_where_it_cannot_write_exits_2(tmp_path: Path, home: Path) -> None:

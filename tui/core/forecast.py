@@ -10,7 +10,7 @@ query answers ``None`` (unknown) there, never level 0, which in v5 means "low-ca
 
 import bisect
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,35 @@ _LABELS = {
     Level.RED: "red",
 }
 _LETTERS = {Level.LOW_CARBON: "L", Level.GREEN: "G", Level.ORANGE: "O", Level.RED: "R"}
+
+
+def paris_midnight(day: date) -> datetime:
+    """The instant (UTC) of a day's midnight in France, which always exists (DST moves at 2-3h)."""
+    return datetime(day.year, day.month, day.day, tzinfo=PARIS).astimezone(UTC)
+
+
+def next_paris_midnight(now: datetime) -> datetime:
+    """The first Paris midnight strictly after ``now``, as a UTC instant."""
+    return paris_midnight(now.astimezone(PARIS).date() + timedelta(days=1))
+
+
+def clock_time(when: datetime, now: datetime | None = None) -> str:
+    """``"10:32"`` in Paris time (``"10:32:05"`` off the minute), with the day when not today:
+    ``"Wed 08 10:32"`` within a week of ``now``, ``"2022-06-08 10:32"`` further away."""
+    local = when.astimezone(PARIS)
+    text = f"{local:%H:%M}" if not (local.second or local.microsecond) else f"{local:%H:%M:%S}"
+    if now is not None:
+        days = abs((local.date() - now.astimezone(PARIS).date()).days)
+        if days >= 7:
+            text = f"{local:%Y-%m-%d} {text}"
+        elif days:
+            text = f"{local:%a %d} {text}"
+    return text
+
+
+def paris_iso(when: datetime) -> str:
+    """ISO 8601 in Europe/Paris with its offset: ``2026-12-01T07:45:00+01:00``."""
+    return when.astimezone(PARIS).isoformat()
 
 
 @dataclass(frozen=True)

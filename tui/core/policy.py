@@ -1,19 +1,79 @@
 """The shedding policy: for every channel, powered or cut, why, and what it waits for.
 
 Pure: the time, the forecast, the configuration, the live overrides and each relay's switch
-history come in as arguments; decisions and the next time a decision is due come out.
+history come in as arguments; decisions and the next time a decision is due come out. Nothing
+here reads the clock. All instants are UTC-aware; Paris time only appears in the words.
+
+The rules, first that applies (DESIGN.md, "Shedding semantics"):
+
+1. Override: an active operator override (``Override.active(now)``) forces powered or cut,
+   "forced cut by operator until 14:30". It clears the auto_restore latch.
+2. Shed: the level at ``now`` or at any moment of ``[now, now + lead]`` is at or above the
+   channel's ``shed_at`` (never for "never"). The reason names the strained run of hours,
+   "red 18:00-20:00", or "orange 08:00-13:00 in 15 min" while only the lead window reaches it.
+   With ``auto_restore = false`` a channel cut by this rule is latched (``Decision.latched``):
+   it stays cut after the strain until an operator releases it (the service clears the latch),
+   with a reason saying so; the latch outranks rules 3 to 5, and a latch on a channel whose
+   config now says ``auto_restore = true`` is ignored.
+3. Low-carbon run: powered only while the level at ``now`` is 0; an unknown level counts as
+   "not low-carbon" ("green: waiting for a low-carbon hour (next at 02:00)").
+4. Fallback: no forecast hour covers ``now``: the configured fallback, "no forecast since 06:00:
+   fallback powered" ("no forecast: ..." when there is no forecast at all).
+5. Normal: powered, "green, no strain until 08:00".
+
+Constraints, which every decision respects, overrides included. When one delays the wanted
+state, ``Decision.powered`` stays at the relay's current state, ``waiting`` says what it waits
+for and until when ("min_off until 10:32", Paris time) and ``wait_until`` is that instant; when
+several delay it, the one that ends last is reported.
+
+- ``min_on``: a powered relay is not cut before ``last_on + min_on``; ``min_off``: a cut relay
+  is not powered before ``last_off + min_off``.
+- ``min_switch_gap`` between any two switches of one relay, and never more than RATE_LIMIT
+  switches of one relay in any 60 s (the 1017's rating; absolute, whatever the config says):
+  a switch may happen only once ``switches[-RATE_LIMIT] + 60 s`` has passed.
+- Cuts happen at once, all together.
+- Switch-ons that the rules make (restores, low-carbon starts, and the first switch-on after a
+  start with an unknown relay state) are staggered: at most one per ``restore_gap`` across all
+  channels, measured from the latest switch-on of any channel (the greatest ``last_on``), the
+  lowest ``priority`` number first (ties: lower index). Only channels whose own constraints
+  allow a switch-on join that queue; the others report their own wait ("min_off until ...")
+  and join when it ends. Queued channels report "restore slot 2 of 3 at 13:03".
+  ``restore_gap = 0`` lets every ready channel switch on together.
+- An automatic switch-on is held back when the relay could not be cut again (``min_on``, the
+  gap, the rate limit) by ``lead`` before the next hour at or above the channel's ``shed_at``:
+  powering it would leave it powered into the strain. It waits for the shed to take over:
+  "held off before red 18:00-20:00 until 17:45".
+- Operator force-powered overrides are not staggered (never fight the operator) but respect
+  ``min_off``, the gap and the rate limit, and count as a switch-on for the stagger of others.
+- An unknown relay state (``RelayHistory.powered is None``, first start) counts as cut for
+  switch-ons, and a wanted cut from it happens at once. A relay in an unknown state must be set
+  one way or the other, so a queued switch-on from it is applied as a cut until its slot.
+- When an override expires the channel is simply automatic again: the relay moves only if the
+  automatic decision differs from its current state.
+
+``Evaluation.next_due`` is the earliest instant strictly after ``now`` at which any decision
+could change: the next level change of the forecast, the next level change at ``now + lead``
+(minus the lead), every ``wait_until``, and every override expiry. ``None`` when nothing can
+change any more.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+import bisect
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from tui.core.config import Config
-from tui.core.forecast import Forecast
+from tui.core.config import ChannelConfig, Config, Fallback, PolicyConfig, Run, ShedAt
+from tui.core.forecast import Forecast, Level, Period, Slot, clock_time
 
 RATE_LIMIT = 20  # switches of one relay in any 60 s: the 1017's rated maximum, absolute
 RATE_WINDOW_SECONDS = 60
+RATE_WINDOW = timedelta(seconds=RATE_WINDOW_SECONDS)
+
+# Closed intervals made half-open: "strictly before" on the forecast's closed-range queries.
+_TICK = timedelta(microseconds=1)
+
+_SHED_LEVEL = {ShedAt.ORANGE: Level.ORANGE, ShedAt.RED: Level.RED, ShedAt.NEVER: None}
 
 
 class Rule(StrEnum):
@@ -70,6 +130,223 @@ class Evaluation:
     next_due: datetime | None = None  # when to evaluate again, even if nothing else happens
 
 
+# --- words ------------------------------------------------------------------------------------
+
+
+def _in(delta: timedelta) -> str:
+    minutes = -(-int(delta.total_seconds()) // 60)  # rounded up: "in 1 min", never "in 0 min"
+    if minutes < 60:
+        return f"in {minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"in {hours} h {minutes:02d}" if minutes else f"in {hours} h"
+
+
+def shed_level(channel: ChannelConfig) -> Level | None:
+    """The level at which a channel is cut; None for ``shed_at = "never"``."""
+    return _SHED_LEVEL[channel.shed_at]
+
+
+# --- forecast helpers -------------------------------------------------------------------------
+
+
+def _slot_start(slot: Slot) -> datetime:
+    return slot.start
+
+
+def _run_of(forecast: Forecast, when: datetime, level: Level) -> Period | None:
+    """The run of consecutive hours at exactly ``level`` containing ``when``."""
+    slots = forecast.slots
+    position = bisect.bisect_right(slots, when, key=_slot_start) - 1
+    if position < 0 or not when < slots[position].end or slots[position].level != level:
+        return None
+    low = high = position
+    while low > 0 and slots[low - 1].end == slots[low].start and slots[low - 1].level == level:
+        low -= 1
+    while (
+        high + 1 < len(slots)
+        and slots[high].end == slots[high + 1].start
+        and slots[high + 1].level == level
+    ):
+        high += 1
+    return Period(slots[low].start, slots[high].end, level)
+
+
+def _next_hour_at(forecast: Forecast, after: datetime, level: Level) -> datetime | None:
+    """The start of the first hour at exactly ``level`` beginning after ``after``."""
+    slots = forecast.slots
+    for slot in slots[bisect.bisect_right(slots, after, key=_slot_start) :]:
+        if slot.level == level:
+            return slot.start
+    return None
+
+
+def _no_forecast(forecast: Forecast | None, now: datetime) -> str:
+    if forecast is None or not forecast.slots:
+        return "no forecast"
+    slots = forecast.slots
+    position = bisect.bisect_right(slots, now, key=_slot_start) - 1
+    if position < 0:
+        return f"no forecast before {clock_time(slots[0].start, now)}"
+    return f"no forecast since {clock_time(slots[position].end, now)}"
+
+
+# --- the rules --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Want:
+    powered: bool
+    rule: Rule
+    reason: str
+    latches: bool = False  # a cut here latches the channel (auto_restore = false)
+
+
+def _want(
+    channel: ChannelConfig,
+    now: datetime,
+    forecast: Forecast | None,
+    policy: PolicyConfig,
+    override: Override | None,
+    item: RelayHistory,
+) -> _Want:
+    if override is not None and override.active(now):
+        what = "powered" if override.powered else "cut"
+        until = f"until {clock_time(override.until, now)}" if override.until else "until released"
+        return _Want(override.powered, Rule.OVERRIDE, f"forced {what} by operator {until}")
+
+    threshold = shed_level(channel)
+    if threshold is not None and forecast is not None:
+        slot = forecast.first_at_or_above(threshold, now, now + policy.lead)
+        if slot is not None:
+            period = forecast.period_at_or_above(threshold, slot.start)
+            reason = period.describe() if period else slot.level.label
+            if slot.start > now:
+                reason = f"{reason} {_in(slot.start - now)}"
+            return _Want(False, Rule.SHED, reason, latches=not channel.auto_restore)
+
+    if item.latched and not channel.auto_restore:
+        return _Want(
+            False,
+            Rule.SHED,
+            "kept cut after a shed (auto_restore is off): an operator must release it",
+            latches=True,
+        )
+
+    level = forecast.level_at(now) if forecast is not None else None
+    if channel.run is Run.LOW_CARBON:
+        if level is Level.LOW_CARBON and forecast is not None:
+            run = _run_of(forecast, now, Level.LOW_CARBON)
+            return _Want(True, Rule.LOW_CARBON, run.describe() if run else level.label)
+        upcoming = _next_hour_at(forecast, now, Level.LOW_CARBON) if forecast is not None else None
+        known = level.label if level is not None else "level unknown"
+        when = f"next at {clock_time(upcoming, now)}" if upcoming else "none in the forecast"
+        return _Want(False, Rule.LOW_CARBON, f"{known}: waiting for a low-carbon hour ({when})")
+
+    if level is None:
+        powered = policy.fallback is Fallback.POWERED
+        what = "powered" if powered else "cut"
+        return _Want(powered, Rule.FALLBACK, f"{_no_forecast(forecast, now)}: fallback {what}")
+
+    reason = level.label
+    if threshold is None:
+        reason = f"{reason}, never shed"
+    elif forecast is not None:
+        strain = forecast.next_strained(now, threshold)
+        if strain is not None:
+            reason = f"{reason}, no strain until {clock_time(strain.start, now)}"
+    return _Want(True, Rule.NORMAL, reason)
+
+
+# --- the constraints --------------------------------------------------------------------------
+
+
+def _last_switch(item: RelayHistory) -> datetime | None:
+    times = [t for t in (item.last_on, item.last_off) if t is not None]
+    if item.switches:
+        times.append(item.switches[-1])
+    return max(times) if times else None
+
+
+def _rate_release(switches: tuple[datetime, ...]) -> datetime | None:
+    """When one more switch fits in the rate window, if it does not now."""
+    return switches[-RATE_LIMIT] + RATE_WINDOW if len(switches) >= RATE_LIMIT else None
+
+
+def _limits(
+    item: RelayHistory, channel: ChannelConfig, policy: PolicyConfig, powered: bool
+) -> list[tuple[datetime, str]]:
+    """Each constraint on switching the relay to ``powered``, as (allowed from, name)."""
+    limits: list[tuple[datetime, str]] = []
+    if not powered and item.powered is True and item.last_on is not None:
+        limits.append((item.last_on + channel.min_on, "min_on"))
+    if powered and item.powered is False and item.last_off is not None:
+        limits.append((item.last_off + channel.min_off, "min_off"))
+    last = _last_switch(item)
+    if last is not None:
+        limits.append((last + policy.min_switch_gap, "min_switch_gap"))
+    release = _rate_release(item.switches)
+    if release is not None:
+        limits.append((release, f"rate limit ({RATE_LIMIT} switches a minute)"))
+    return limits
+
+
+def _blocker(
+    item: RelayHistory, channel: ChannelConfig, policy: PolicyConfig, powered: bool, now: datetime
+) -> tuple[datetime, str] | None:
+    """The constraint that holds the relay longest from switching to ``powered``, if any."""
+    blocking = [limit for limit in _limits(item, channel, policy, powered) if limit[0] > now]
+    return max(blocking, key=lambda limit: limit[0]) if blocking else None
+
+
+def _strain_ahead(
+    item: RelayHistory,
+    channel: ChannelConfig,
+    policy: PolicyConfig,
+    forecast: Forecast | None,
+    now: datetime,
+) -> tuple[datetime, str] | None:
+    """Whether a switch-on now could not be undone in time for the next strained hour."""
+    threshold = shed_level(channel)
+    if threshold is None or forecast is None:
+        return None
+    after = record_switch(item, True, now)
+    earliest_cut = max(limit for limit, _ in _limits(after, channel, policy, False))
+    slot = forecast.first_at_or_above(threshold, now, earliest_cut + policy.lead - _TICK)
+    if slot is None:
+        return None
+    period = forecast.period_at_or_above(threshold, slot.start)
+    name = period.describe() if period else slot.level.label
+    # Waiting ends when the shed rule takes over; the words say what the relay is kept from.
+    return slot.start - policy.lead, f"held off before {name}"
+
+
+def _wait(
+    channel: ChannelConfig, want: _Want, current: bool, limit: tuple[datetime, str], now: datetime
+) -> Decision:
+    until, name = limit
+    return Decision(
+        channel=channel.index,
+        powered=current,
+        wanted=want.powered,
+        rule=want.rule,
+        reason=want.reason,
+        waiting=f"{name} until {clock_time(until, now)}",
+        wait_until=until,
+        latched=want.latches and not current,
+    )
+
+
+def _apply(channel: ChannelConfig, want: _Want, powered: bool) -> Decision:
+    return Decision(
+        channel=channel.index,
+        powered=powered,
+        wanted=want.powered,
+        rule=want.rule,
+        reason=want.reason,
+        latched=want.latches and not powered,
+    )
+
+
 def evaluate(
     now: datetime,
     forecast: Forecast | None,
@@ -77,8 +354,102 @@ def evaluate(
     overrides: Mapping[int, Override],
     history: Mapping[int, RelayHistory],
 ) -> Evaluation:
-    raise NotImplementedError
+    """Every channel's decision at ``now``, and when the next one is due."""
+    policy = config.policy
+    decisions: dict[int, Decision] = {}
+    queue: list[tuple[ChannelConfig, _Want]] = []
+    forced_on = False
+    items: dict[int, RelayHistory] = {}
+
+    for channel in config.channels:
+        item = history.get(channel.index) or RelayHistory()
+        items[channel.index] = item
+        want = _want(channel, now, forecast, policy, overrides.get(channel.index), item)
+        current = item.powered
+        if current is want.powered:
+            decisions[channel.index] = _apply(channel, want, want.powered)
+            continue
+        if current is None:
+            # Unknown: a cut is applied at once; a switch-on joins the stagger like a restore.
+            if not want.powered:
+                decisions[channel.index] = _apply(channel, want, False)
+                continue
+            blocker = None
+        else:
+            blocker = _blocker(item, channel, policy, want.powered, now)
+        if blocker is None and want.powered and want.rule is not Rule.OVERRIDE:
+            blocker = _strain_ahead(item, channel, policy, forecast, now)
+        if blocker is not None:
+            decisions[channel.index] = _wait(channel, want, bool(current), blocker, now)
+        elif want.powered and want.rule is not Rule.OVERRIDE:
+            queue.append((channel, want))
+        else:
+            decisions[channel.index] = _apply(channel, want, want.powered)
+            forced_on |= want.powered
+
+    if queue:
+        _stagger(queue, items, forced_on, policy, now, decisions)
+
+    ordered = {index: decisions[index] for index in sorted(decisions)}
+    return Evaluation(ordered, _next_due(now, forecast, policy, overrides, ordered.values()))
+
+
+def _stagger(
+    queue: list[tuple[ChannelConfig, _Want]],
+    items: Mapping[int, RelayHistory],
+    forced_on: bool,
+    policy: PolicyConfig,
+    now: datetime,
+    decisions: dict[int, Decision],
+) -> None:
+    """One switch-on per restore_gap, most important first; the others get their slot."""
+    gap = policy.restore_gap
+    ons = [item.last_on for item in items.values() if item.last_on is not None]
+    latest = now if forced_on else max(ons, default=None)
+    first = now if latest is None else max(now, latest + gap)
+    queue.sort(key=lambda entry: (entry[0].priority, entry[0].index))
+    for position, (channel, want) in enumerate(queue):
+        slot = first + gap * position
+        if slot <= now:
+            decisions[channel.index] = _apply(channel, want, True)
+            continue
+        decisions[channel.index] = Decision(
+            channel=channel.index,
+            powered=False,
+            wanted=True,
+            rule=want.rule,
+            reason=want.reason,
+            waiting=f"restore slot {position + 1} of {len(queue)} at {clock_time(slot, now)}",
+            wait_until=slot,
+        )
+
+
+def _next_due(
+    now: datetime,
+    forecast: Forecast | None,
+    policy: PolicyConfig,
+    overrides: Mapping[int, Override],
+    decisions: Iterable[Decision],
+) -> datetime | None:
+    times = [d.wait_until for d in decisions if d.wait_until is not None]
+    times.extend(item.until for item in overrides.values() if item.until is not None)
+    if forecast is not None:
+        change = forecast.next_change(now)
+        if change is not None:
+            times.append(change)
+        ahead = forecast.next_change(now + policy.lead)
+        if ahead is not None:
+            times.append(ahead - policy.lead)
+    future = [t for t in times if t > now]
+    return min(future) if future else None
 
 
 def record_switch(history: RelayHistory, powered: bool, at: datetime) -> RelayHistory:
-    raise NotImplementedError
+    """The history after switching the relay to ``powered`` at ``at``."""
+    return replace(
+        history,
+        powered=powered,
+        last_on=at if powered else history.last_on,
+        last_off=history.last_off if powered else at,
+        switches=(*history.switches, at)[-RATE_LIMIT:],
+    )

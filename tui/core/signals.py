@@ -1,15 +1,16 @@
 """Parse a body exactly as RTE's Ecowatt v5 signals endpoint returns it.
 
-Strict about what matters (levels, hours, timestamps), tolerant about what RTE is known to do:
-days in any order, missing hours, 23 to 25 entries on daylight-saving days, padded messages,
-extra fields.
+Strict about what matters (levels, hours, timestamps): anything that could put a wrong level on
+an hour raises one ``ForecastFormatError`` naming the day index and the field. Tolerant about
+what RTE is known to do: days in any order, missing hours (left unknown, never level 0), 23 to 25
+entries on daylight-saving days, padded messages, extra fields.
 """
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from tui.core.errors import InputError
-from tui.core.forecast import PARIS, Day, Forecast, Level, Slot
+from tui.core.forecast import PARIS, Day, Forecast, Level, Slot, paris_midnight
 
 MAX_PAS = 24  # a 25-hour autumn day has pas 0..24
 
@@ -18,63 +19,80 @@ class ForecastFormatError(InputError):
     """A signals body that cannot be trusted; the message names the day index and field."""
 
 
+def _is_int(value: object) -> bool:
+    # JSON true/false decode to bool, which Python counts as int.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _timestamp(value: object, where: str) -> datetime:
+    expected = f"{where}: expected an ISO 8601 timestamp with offset"
     if not isinstance(value, str):
-        raise ForecastFormatError(f"{where}: expected an ISO 8601 timestamp with offset")
+        shown = "nothing" if value is None else repr(value)
+        raise ForecastFormatError(f"{expected}, got {shown}")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ForecastFormatError(
-            f"{where}: expected an ISO 8601 timestamp with offset, got {value!r}"
-        ) from None
+        raise ForecastFormatError(f"{expected}, got {value!r}") from None
     if parsed.tzinfo is None:
-        raise ForecastFormatError(f"{where}: expected a timestamp with offset, got {value!r}")
+        raise ForecastFormatError(f"{expected}, got {value!r} (no offset)")
     return parsed
+
+
+def _generated(value: object) -> datetime | None:
+    """``GenerationFichier`` is display-only: a bad stamp must not discard good levels."""
+    if not isinstance(value, str):
+        return None
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return stamp.astimezone(UTC) if stamp.tzinfo is not None else None
+
+
+def _document(body: bytes | str | object) -> object:
+    if not isinstance(body, bytes | bytearray | str):
+        return body
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError:
+        raise ForecastFormatError("body: expected JSON text, got undecodable bytes") from None
+    except ValueError as error:
+        raise ForecastFormatError(f"body: expected JSON ({error})") from None
 
 
 def parse_signals(
     body: bytes | str | object, *, fetched: datetime | None = None, source: str = ""
 ) -> Forecast:
     """Build a Forecast from a signals body (bytes, text, or already-decoded JSON)."""
-    if isinstance(body, bytes | str):
-        try:
-            document = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise ForecastFormatError(f"body: expected JSON ({error})") from None
-    else:
-        document = body
+    document = _document(body)
     if not isinstance(document, dict) or "signals" not in document:
         raise ForecastFormatError('body: expected a JSON object with a "signals" array')
     signals = document["signals"]
     if not isinstance(signals, list):
         raise ForecastFormatError("signals: expected an array of days")
 
-    # Keys are UTC: Paris wall-clock times repeat on the autumn day and compare equal.
-    # start -> (slot, whether the slot lies on its own day's date)
-    chosen: dict[datetime, tuple[Slot, bool]] = {}
+    # Keyed by UTC start: Paris wall-clock times repeat on the autumn day and compare equal.
+    # start -> (level, whether the hour lies on the date of the day that gave it)
+    chosen: dict[datetime, tuple[Level, bool]] = {}
     days: list[Day] = []
     generated: datetime | None = None
     for index, day in enumerate(signals):
         where = f"signals[{index}]"
         if not isinstance(day, dict):
-            raise ForecastFormatError(f"{where}: expected an object")
+            raise ForecastFormatError(f"{where}: expected an object, got {type(day).__name__}")
         jour = _timestamp(day.get("jour"), f"{where}.jour")
         values = day.get("values")
         if not isinstance(values, list):
             raise ForecastFormatError(f"{where}.values: expected an array of hours")
-        if isinstance(day.get("GenerationFichier"), str):
-            try:
-                stamp = datetime.fromisoformat(day["GenerationFichier"])
-                if stamp.tzinfo is not None and (generated is None or stamp > generated):
-                    generated = stamp
-            except ValueError:
-                pass  # display-only; a bad stamp must not discard good levels
+        stamp = _generated(day.get("GenerationFichier"))
+        if stamp is not None and (generated is None or stamp > generated):
+            generated = stamp
         dvalue = day.get("dvalue")
         message = day.get("message")
         days.append(
             Day(
                 jour=jour,
-                dvalue=dvalue if isinstance(dvalue, int) and not isinstance(dvalue, bool) else None,
+                dvalue=dvalue if _is_int(dvalue) else None,
                 message=message.strip() if isinstance(message, str) else "",
             )
         )
@@ -84,52 +102,72 @@ def parse_signals(
             if not isinstance(entry, dict):
                 raise ForecastFormatError(f"{spot}: expected an object with pas and hvalue")
             pas = entry.get("pas")
-            if isinstance(pas, bool) or not isinstance(pas, int) or not 0 <= pas <= MAX_PAS:
+            if not _is_int(pas) or not 0 <= pas <= MAX_PAS:
                 raise ForecastFormatError(
                     f"{spot}.pas: expected an integer from 0 to {MAX_PAS}, got {pas!r}"
                 )
             hvalue = entry.get("hvalue")
-            if isinstance(hvalue, bool) or not isinstance(hvalue, int) or not 0 <= hvalue <= 3:
+            if not _is_int(hvalue) or not 0 <= hvalue <= 3:
                 raise ForecastFormatError(
                     f"{spot}.hvalue: expected a level from 0 to 3, got {hvalue!r}"
                 )
             # Elapsed hours from the day's midnight: right on 23- and 25-hour days.
             start = (jour + timedelta(hours=pas)).astimezone(UTC)
             own = start.astimezone(PARIS).date() == own_date
-            existing = chosen.get(start)
-            if existing is None or (own and not existing[1]):
-                chosen[start] = (Slot(start, Level(hvalue)), own)
+            _claim(chosen, start, Level(hvalue), own)
     return Forecast(
-        slots=tuple(slot for slot, _ in chosen.values()),
+        slots=tuple(Slot(start, level) for start, (level, _) in chosen.items()),
         generated=generated,
         fetched=fetched,
         source=source,
-        days=tuple(sorted(days, key=lambda day: day.jour)),
+        days=tuple(sorted(days, key=lambda day: day.jour.astimezone(UTC))),
     )
 
 
+def _claim(
+    chosen: dict[datetime, tuple[Level, bool]], start: datetime, level: Level, own: bool
+) -> None:
+    """Record one hour; the day whose date it is wins, and a tie keeps the higher level.
+
+    Two equally entitled claims disagree only in a broken body; the higher level is the one
+    that errs on the side of the grid.
+    """
+    existing = chosen.get(start)
+    if existing is None:
+        chosen[start] = (level, own)
+        return
+    held, held_own = existing
+    if own != held_own:
+        if own:
+            chosen[start] = (level, own)
+        return
+    if level > held:
+        chosen[start] = (level, own)
+
+
 def forecast_to_body(forecast: Forecast) -> dict[str, object]:
-    """A signals body for a forecast (used by the demo source and the tests' fake RTE)."""
-    by_day: dict[datetime, list[dict[str, int]]] = {}
+    """A signals body for a forecast, as RTE would write it (demo source, fake RTE, tests)."""
+    by_day: dict[date, list[dict[str, int]]] = {}
     for slot in forecast.slots:
         local = slot.start.astimezone(PARIS)
-        midnight = datetime(local.year, local.month, local.day, tzinfo=PARIS)
+        by_day.setdefault(local.date(), [])
         # Subtract in UTC: between two Paris times Python subtracts wall clocks.
-        pas = int((slot.start.astimezone(UTC) - midnight.astimezone(UTC)).total_seconds() // 3600)
-        by_day.setdefault(midnight, []).append({"pas": pas, "hvalue": int(slot.level)})
-    generated = forecast.generated.isoformat() if forecast.generated else None
-    signals = []
-    for midnight, values in sorted(by_day.items()):
-        worst = max(value["hvalue"] for value in values)
-        signals.append(
-            {
-                "GenerationFichier": generated,
-                "jour": midnight.isoformat(),
-                "dvalue": max(worst, 1),
-                "message": _MESSAGES[max(worst, 1)],
-                "values": values,
-            }
-        )
+        pas = int((slot.start - paris_midnight(local.date())).total_seconds() // 3600)
+        by_day[local.date()].append({"pas": pas, "hvalue": int(slot.level)})
+    known = {day.jour.astimezone(PARIS).date(): day for day in forecast.days}
+    signals: list[dict[str, object]] = []
+    for when, values in sorted(by_day.items()):
+        worst = max(max(value["hvalue"] for value in values), 1)
+        described = known.get(when)
+        entry: dict[str, object] = {}
+        if forecast.generated is not None:
+            entry["GenerationFichier"] = forecast.generated.astimezone(PARIS).isoformat()
+        entry["jour"] = paris_midnight(when).astimezone(PARIS).isoformat()
+        entry["dvalue"] = described.dvalue if described and described.dvalue else worst
+        message = described.message if described and described.message else _MESSAGES[worst]
+        entry["message"] = message
+        entry["values"] = values
+        signals.append(entry)
     return {"signals": signals}
 
 

@@ -3,7 +3,9 @@
 from typing import TextIO
 
 from tui.adapters.config_file import find_config, load_config
+from tui.adapters.sources.check import check_forecast_line
 from tui.core.config import Config
+from tui.frontends.boards_cmd import check_board_line
 
 
 def describe_config(config: Config) -> str:
@@ -17,4 +19,11 @@ def describe_config(config: Config) -> str:
 def run_check(config_path: str | None, out: TextIO) -> int:
     config = load_config(find_config(config_path))
     print(f"config    ok    {describe_config(config)}", file=out)
-    return 0
+    failed = False
+    forecast_ok, forecast_line = check_forecast_line(config)
+    print(f"forecast  {'ok' if forecast_ok else 'FAIL':<6}{forecast_line}", file=out)
+    failed = failed or not forecast_ok
+    board_ok, board_line = check_board_line(config)
+    print(f"board     {'ok' if board_ok else 'FAIL':<6}{board_line}", file=out)
+    failed = failed or not board_ok
+    return 1 if failed else 0

@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
+    commands.add_parser(
+        "boards", help="list the attached Phidget relay boards (to find the serial for [board])"
+    )
+
     status = commands.add_parser("status", help="show the running service's state")
     _config_option(status)
     status.add_argument("--json", action="store_true", help="print the JSON status contract")
@@ -82,6 +86,24 @@ def build_parser() -> argparse.ArgumentParser:
     release = commands.add_parser("release", help="return a channel (or all) to automatic")
     _config_option(release)
     release.add_argument("channel", metavar="CH|all", help="channel index, name, or all")
+
+    plan = commands.add_parser("plan", help="preview every relay change over the forecast horizon")
+    _config_option(plan)
+    plan.add_argument(
+        "--forecast",
+        metavar="FILE",
+        help="a signals body exactly as RTE returns it (default: the configured source)",
+    )
+    plan.add_argument(
+        "--from",
+        dest="start",
+        metavar="ISO",
+        help="start time, ISO 8601 (Paris time unless it has an offset; default: now)",
+    )
+    plan.add_argument(
+        "--hours", metavar="N", help="how many hours to plan (default: to the forecast's end)"
+    )
+    plan.add_argument("--json", action="store_true", help="print the JSON plan contract")
     return parser
 
 
@@ -95,6 +117,12 @@ def _run_init(args: argparse.Namespace) -> int:
     from tui.frontends.init import run_init
 
     return run_init(args.path, args.force, sys.stdout)
+
+
+def _run_boards(args: argparse.Namespace) -> int:
+    from tui.frontends.boards_cmd import run_boards
+
+    return run_boards(sys.stdout, sys.stderr)
 
 
 def _run_status(args: argparse.Namespace) -> int:
@@ -115,6 +143,12 @@ def _run_release(args: argparse.Namespace) -> int:
     from tui.frontends.control_cmds import run_release
 
     return run_release(args.config, args.channel, sys.stdout, sys.stderr)
+
+
+def _run_plan(args: argparse.Namespace) -> int:
+    from tui.frontends.plan_cmd import run_plan
+
+    return run_plan(args.config, args.forecast, args.start, args.hours, args.json, sys.stdout)
 
 
 def _run_default(args: argparse.Namespace) -> int:
@@ -139,9 +173,11 @@ def _run_default(args: argparse.Namespace) -> int:
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": _run_check,
     "init": _run_init,
+    "boards": _run_boards,
     "status": _run_status,
     "force": _run_force,
     "release": _run_release,
+    "plan": _run_plan,
 }
 
 

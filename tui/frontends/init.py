@@ -1,10 +1,12 @@
 """`delestage init`: write a starter configuration for a real installation."""
 
+import os.path
 from datetime import timedelta
 from typing import TextIO
 
 from tui.adapters.config_file import write_config
 from tui.core.config import BoardConfig, ChannelConfig, Config, EcowattConfig, ShedAt
+from tui.frontends.boards_cmd import find_single_serial
 
 
 def starter_config(serial: int | None = None) -> Config:
@@ -34,6 +36,8 @@ def starter_config(serial: int | None = None) -> Config:
 
 
 def run_init(path: str, force: bool, out: TextIO) -> int:
-    write_config(path, starter_config(), force=force)
+    # The board search only when the file will be written: a refusal should not wait for it.
+    serial = find_single_serial(out) if force or not os.path.exists(path) else None
+    write_config(path, starter_config(serial=serial), force=force)
     print(f"wrote {path}: edit the channels, then run `delestage check --config {path}`", file=out)
     return 0

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from tui.core.config import OnExit
+from tui.core.errors import InputError
 
 
 class BoardEventKind(StrEnum):
@@ -26,8 +27,16 @@ class BoardEvent:
 class BoardInfo:
     kind: str  # "phidget" or "simulated"
     serial: int | None = None
-    revision: str | None = None  # e.g. "1017_1"
+    revision: str | None = None  # the SKU Phidget22 reports: "1017_2" or "1017_0/1017_1"
     failsafe: bool = False  # whether the hardware failsafe is available
+
+
+class BoardLibraryMissing(InputError):
+    """The board's native library cannot load (for Phidget22: no libusb-1.0).
+
+    An ``InputError`` so that every front end prints its one line, naming the Debian package and
+    the udev rule, and exits with status 2 instead of a traceback.
+    """
 
 
 # Called from any thread (Phidget22 handlers run on library threads); the service passes a

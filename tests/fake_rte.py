@@ -1,0 +1,319 @@
+"""A fake RTE for the tests: a real HTTP server on 127.0.0.1, in a thread.
+
+It behaves as ``shared/reference/ecowatt-v5.md`` describes RTE: a token endpoint checking Basic
+credentials, production and sandbox signals checking the bearer token and its expiry, the 900 s
+production quota answered with 429 and ``Retry-After``. Faults are switched on per request with
+``fail_next``. Time comes from an injectable clock, so the tests can make hours pass at once.
+
+    with FakeRte(clock=clock.now) as rte:
+        rte.fail_next("500", "truncated")
+        ... EcowattClient(rte.url, ...) ...
+        assert rte.signals_calls == 3
+"""
+
+import base64
+import contextlib
+import json
+import math
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tui.core.demo_forecast import demo_forecast
+from tui.core.forecast import PARIS
+from tui.core.signals import forecast_to_body
+
+CLIENT_ID = "3f0e5c1a-9b7d-4c2e-8a61-0d5b2c7e9f14"
+CLIENT_SECRET = "b8c4d2e6-1a3f-4e5d-9c7b-6a2f8e0d4c13"
+TOKEN_PATH = "/token/oauth/"
+SIGNALS_PATH = "/open_api/ecowatt/v5/signals"
+SANDBOX_PATH = "/open_api/ecowatt/v5/sandbox/signals"
+QUOTA = timedelta(seconds=900)
+RTE_500_BODY = {
+    "error": "COMMON_ERROR_T03",
+    "error_description": "Error code unknown",
+    "error_uri": "",
+    "error_details": {"transaction_id": "Id-2a7f5e6b9c0d1e2f3a4b5c6d"},
+}
+FAULTS = {"500", "503", "slow", "truncated", "malformed", "expired", "403", "401", "empty"}
+
+
+def _hours(levels: dict[int, int], count: int = 24) -> list[dict[str, int]]:
+    return [{"pas": pas, "hvalue": levels.get(pas, 1)} for pas in range(count)]
+
+
+# Like RTE's sandbox: fixed June 2022 data, days out of order, one day with hours missing.
+SANDBOX_BODY: dict[str, object] = {
+    "signals": [
+        {
+            "GenerationFichier": "2022-06-03T23:00:00+02:00",
+            "jour": "2022-06-06T00:00:00+02:00",
+            "dvalue": 2,
+            "message": "Risque de coupures d'électricité.          ",
+            "values": _hours({0: 0, 1: 0, 2: 0, 9: 2, 10: 2, 19: 2}),
+        },
+        {
+            "GenerationFichier": "2022-06-03T23:00:00+02:00",
+            "jour": "2022-06-04T00:00:00+02:00",
+            "dvalue": 1,
+            "message": "Situation normale.          ",
+            "values": [h for h in _hours({3: 0, 4: 0}) if h["pas"] not in (5, 6, 7)],
+        },
+        {
+            "GenerationFichier": "2022-06-03T23:00:00+02:00",
+            "jour": "2022-06-07T00:00:00+02:00",
+            "dvalue": 3,
+            "message": "Coupures d'électricité programmées.   ",
+            "values": _hours({8: 2, 9: 3, 10: 3, 11: 2, 18: 2}),
+        },
+        {
+            "GenerationFichier": "2022-06-03T23:00:00+02:00",
+            "jour": "2022-06-05T00:00:00+02:00",
+            "dvalue": 1,
+            "message": "Situation normale.          ",
+            "values": _hours({13: 0, 14: 0, 15: 0}),
+        },
+    ]
+}
+
+
+def production_body(day: date) -> dict[str, object]:
+    """Four days from ``day``, shaped as RTE's production answer."""
+    return forecast_to_body(demo_forecast(day))
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    authorization: str  # "basic", "bearer", "none"
+    status: int
+
+
+class FakeRte:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        client_id: str = CLIENT_ID,
+        client_secret: str = CLIENT_SECRET,
+        token_lifetime: int = 7199,
+        slow_seconds: float = 2.0,
+        body: dict[str, object] | bytes | None = None,
+    ) -> None:
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+        self.token_lifetime = token_lifetime
+        self.slow_seconds = slow_seconds
+        self.body = body
+        self.sandbox_body: dict[str, object] = SANDBOX_BODY
+        self.forbid_v5 = False  # a key made for another API version
+        self.retry_after: int | None = None  # a longer Retry-After than the window's rest
+        self.requests: list[Request] = []
+        self.issued: list[str] = []  # every access token handed out
+        self.last_call: datetime | None = None
+        self._tokens: dict[str, datetime] = {}
+        self._faults: deque[str] = deque()
+        self._token_faults: deque[str] = deque()
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- control ----------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start the fake first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def fail_next(self, *faults: str) -> None:
+        """Answer the next signals requests (one fault each, in order) with these faults."""
+        for fault in faults:
+            assert fault in FAULTS, fault
+        with self._lock:
+            self._faults.extend(faults)
+
+    def fail_next_token(self, *faults: str) -> None:
+        """The same for the token endpoint ("500", "503", "slow", "malformed", "401")."""
+        with self._lock:
+            self._token_faults.extend(faults)
+
+    def count(self, path: str, status: int | None = None) -> int:
+        with self._lock:
+            return sum(
+                1
+                for request in self.requests
+                if request.path == path and (status is None or request.status == status)
+            )
+
+    @property
+    def token_calls(self) -> int:
+        return self.count(TOKEN_PATH)
+
+    @property
+    def signals_calls(self) -> int:
+        return self.count(SIGNALS_PATH)
+
+    def start(self) -> "FakeRte":
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server.daemon_threads = True
+        server.fake = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "FakeRte":
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # -- behaviour ----------------------------------------------------------------------------
+
+    def _record(self, method: str, path: str, authorization: str, status: int) -> None:
+        kind = authorization.split(" ", 1)[0].lower() if authorization else "none"
+        with self._lock:
+            self.requests.append(Request(method, path, kind, status))
+
+    def _take(self, queue: deque[str]) -> str | None:
+        with self._lock:
+            return queue.popleft() if queue else None
+
+    def token(self, authorization: str) -> tuple[int, dict[str, str], bytes]:
+        fault = self._take(self._token_faults)
+        if fault is not None:
+            return self._fault(fault)
+        if authorization != f"Basic {self.basic}":
+            return _json(401, {"error": "invalid_client", "error_description": "bad credentials"})
+        value = secrets.token_urlsafe(24)
+        with self._lock:
+            self._tokens[value] = self.clock() + timedelta(seconds=self.token_lifetime)
+            self.issued.append(value)
+        return _json(
+            200,
+            {"access_token": value, "token_type": "Bearer", "expires_in": self.token_lifetime},
+        )
+
+    def signals(self, authorization: str, sandbox: bool) -> tuple[int, dict[str, str], bytes]:
+        now = self.clock()
+        fault = self._take(self._faults)
+        if fault == "expired":
+            with self._lock:
+                self._tokens.clear()
+            fault = None
+        token = authorization[7:] if authorization.startswith("Bearer ") else ""
+        with self._lock:
+            expires = self._tokens.get(token)
+        if expires is None or now >= expires:
+            return _json(401, {"error": "invalid_token"})
+        if self.forbid_v5:
+            return _json(403, {"error": "access_denied"})
+        if fault is not None:
+            return self._fault(fault)
+        if sandbox:
+            return _json(200, self.sandbox_body)
+        with self._lock:
+            if self.last_call is not None and now - self.last_call < QUOTA:
+                wait = math.ceil((self.last_call + QUOTA - now).total_seconds())
+                wait = max(wait, self.retry_after or 0)
+                return 429, {"Retry-After": str(wait), "Content-Length": "0"}, b""
+            self.last_call = now
+        body = self.body if self.body is not None else production_body(now.astimezone(PARIS).date())
+        if isinstance(body, bytes):
+            return 200, {"Content-Type": "application/json"}, body
+        return _json(200, body)
+
+    def _fault(self, fault: str) -> tuple[int, dict[str, str], bytes]:
+        if fault == "500":
+            return _json(500, RTE_500_BODY)
+        if fault == "503":
+            return 503, {"Content-Type": "text/html"}, b"<html>Service Unavailable</html>"
+        if fault == "403":
+            return _json(403, {"error": "access_denied"})
+        if fault == "401":
+            return _json(401, {"error": "invalid_client"})
+        if fault == "slow":
+            time.sleep(self.slow_seconds)
+            return _json(200, SANDBOX_BODY)
+        if fault == "malformed":
+            return 200, {"Content-Type": "application/json"}, b'{"signals": [{"jour": "demain"'
+        if fault == "empty":
+            return _json(200, {"signals": []})
+        if fault == "truncated":
+            whole = json.dumps(SANDBOX_BODY).encode()
+            # Promise the whole body, send a third of it, hang up.
+            return 200, {"X-Truncate": str(len(whole) // 3)}, whole
+        raise AssertionError(fault)
+
+
+def _json(status: int, document: object) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps(document).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeRTE/1.0"
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None  # keep test output clean
+
+    def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        truncate = headers.pop("X-Truncate", None)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if "Content-Length" not in headers:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if truncate is not None:
+            self.wfile.write(body[: int(truncate)])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+    def _serve(self, method: str) -> None:
+        fake: FakeRte = self.server.fake  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        authorization = self.headers.get("Authorization", "")
+        path = self.path
+        if method == "POST" and path == TOKEN_PATH:
+            answer = fake.token(authorization)
+        elif method == "GET" and path in (SIGNALS_PATH, SANDBOX_PATH):
+            answer = fake.signals(authorization, sandbox=path == SANDBOX_PATH)
+        else:
+            answer = _json(404, {"error": "not_found"})
+        fake._record(method, path, authorization, answer[0])
+        # The client may have given up already (the timeout test).
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._answer(answer[0], dict(answer[1]), answer[2])
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+
+@contextmanager
+def running(**options: object) -> Iterator[FakeRte]:
+    with FakeRte(**options) as fake:  # type: ignore[arg-type]
+        yield fake

@@ -1,0 +1,191 @@
+"""A simulated relay board: the demo's board, and a recorder for tests.
+
+Like gpiozero's mock pins, it records every relay transition with a timestamp from the injected
+clock, so tests assert sequences and timings. It behaves like a 1017 where that matters: relays
+start released, an unplug releases them (the coils lose USB power), a reattach finds them
+released and re-applies the wanted states, and commands given while detached are remembered.
+It also watches the relay's rated limit of 20 operations per minute.
+"""
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tui.adapters.boards.base import BoardEvent, BoardEventKind, BoardInfo, EventSink
+from tui.adapters.clock import Clock, SystemClock
+from tui.core.config import OnExit
+
+# The 1017's relays are rated for 20 operations per minute.
+MAX_SWITCHES = 20
+RATE_WINDOW = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Transition:
+    at: datetime
+    channel: int
+    energised: bool
+
+
+@dataclass(frozen=True)
+class RateViolation:
+    """A relay switched more than MAX_SWITCHES times within RATE_WINDOW, ending at ``at``."""
+
+    channel: int
+    at: datetime
+    switches: int
+
+
+class SimulatedBoard:
+    kind = "simulated"
+
+    def __init__(self, channels: Iterable[int], clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or SystemClock()
+        self.transitions: list[Transition] = []
+        self.keepalives = 0
+        self._channels = tuple(sorted(set(channels)))
+        self._state = dict.fromkeys(self._channels, False)
+        self._wanted: dict[int, bool] = {}
+        self._attached = False
+        self._opened = False
+        self._emit: EventSink | None = None
+        self._violations: list[RateViolation] = []
+        self._over_limit: set[int] = set()
+        # set_relay arrives from a worker thread (asyncio.to_thread), simulate_* from tests.
+        self._lock = threading.RLock()
+
+    # -- the RelayBoard protocol -------------------------------------------------------------
+
+    def open(self, emit: EventSink) -> None:
+        """Attached at once, so the demo works on any machine."""
+        with self._lock:
+            self._emit = emit
+            self._opened = True
+        self.simulate_attach()
+
+    @property
+    def attached(self) -> bool:
+        return self._attached
+
+    def info(self) -> BoardInfo:
+        return BoardInfo(kind=self.kind)
+
+    def set_relay(self, channel: int, energised: bool) -> None:
+        self._check_channel(channel)
+        with self._lock:
+            self._wanted[channel] = energised
+            if self._attached:
+                self._switch(channel, energised)
+
+    def relay(self, channel: int) -> bool | None:
+        self._check_channel(channel)
+        with self._lock:
+            return self._state[channel] if self._attached else None
+
+    def keepalive(self) -> None:
+        with self._lock:
+            self.keepalives += 1
+
+    def close(self, on_exit: OnExit) -> None:
+        with self._lock:
+            if on_exit is OnExit.RELEASE:
+                for channel in self._channels:
+                    self._switch(channel, False)
+            self._attached = False
+            self._opened = False
+            self._emit = None
+
+    # -- what tests and the demo can make happen ---------------------------------------------
+
+    def simulate_detach(self) -> None:
+        """The board is unplugged: its relays release as the coils lose power."""
+        with self._lock:
+            if not self._attached:
+                return
+            for channel in self._channels:
+                self._switch(channel, False)
+            self._attached = False
+            self._send(BoardEventKind.DETACHED, "simulated board detached: relays released")
+
+    def simulate_attach(self) -> None:
+        """The board comes (back): relays start released, then the wanted states are applied."""
+        with self._lock:
+            if self._attached or not self._opened:
+                return
+            self._attached = True
+            for channel in self._channels:
+                self._switch(channel, False)
+            for channel, energised in sorted(self._wanted.items()):
+                self._switch(channel, energised)
+            self._send(BoardEventKind.ATTACHED, "simulated board attached")
+
+    def simulate_error(self, message: str, channel: int | None = None) -> None:
+        with self._lock:
+            self._send(BoardEventKind.ERROR, message, channel)
+
+    def simulate_failsafe(self, channel: int) -> None:
+        """A hardware failsafe trip: the relay releases, then the channel comes back as wanted."""
+        self._check_channel(channel)
+        with self._lock:
+            if not self._attached:
+                return
+            self._switch(channel, False)
+            self._send(
+                BoardEventKind.FAILSAFE,
+                f"relay {channel}: failsafe tripped (simulated): relay released, reapplied",
+                channel,
+            )
+            self._switch(channel, self._wanted.get(channel, False))
+
+    # -- inspection --------------------------------------------------------------------------
+
+    def state(self, channel: int) -> bool:
+        """The relay's physical state, attached or not (released while detached)."""
+        self._check_channel(channel)
+        with self._lock:
+            return self._state[channel]
+
+    def transitions_of(self, channel: int) -> list[Transition]:
+        with self._lock:
+            return [item for item in self.transitions if item.channel == channel]
+
+    def rate_violations(self) -> list[RateViolation]:
+        """Every time a relay went over 20 switches within 60 s, in time order."""
+        with self._lock:
+            return list(self._violations)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _check_channel(self, channel: int) -> None:
+        if channel not in self._state:
+            raise ValueError(f"relay {channel} is not configured (have {list(self._channels)})")
+
+    def _switch(self, channel: int, energised: bool) -> None:
+        if self._state[channel] == energised:
+            return
+        now = self.clock.now()
+        self._state[channel] = energised
+        self.transitions.append(Transition(now, channel, energised))
+        self._watch_rate(channel, now)
+
+    def _watch_rate(self, channel: int, now: datetime) -> None:
+        since = now - RATE_WINDOW
+        recent = sum(1 for item in self.transitions_of(channel) if item.at > since)
+        if recent <= MAX_SWITCHES:
+            self._over_limit.discard(channel)
+            return
+        self._violations.append(RateViolation(channel, now, recent))
+        if channel not in self._over_limit:
+            # One event per excursion over the limit, not one per extra switch.
+            self._over_limit.add(channel)
+            self._send(
+                BoardEventKind.ERROR,
+                f"relay {channel}: {recent} switches within 60 s, over the relay's rated "
+                f"{MAX_SWITCHES} per minute",
+                channel,
+            )
+
+    def _send(self, kind: BoardEventKind, message: str, channel: int | None = None) -> None:
+        if self._emit is not None:
+            self._emit(BoardEvent(kind, message, channel))

@@ -1,0 +1,136 @@
+"""Ecowatt credentials: from the environment, or from a file only its owner can read.
+
+The secret never leaves this object except as the value of an ``Authorization`` header: its
+repr and every error message name where the credentials came from, never what they are.
+"""
+
+import base64
+import binascii
+import os
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+
+from tui.core.config import Config
+from tui.core.errors import InputError
+
+ENV_ID = "ECOWATT_CLIENT_ID"
+ENV_SECRET = "ECOWATT_CLIENT_SECRET"
+
+
+class CredentialsError(InputError):
+    """Missing or unusable credentials; one line saying what to do."""
+
+
+class Credentials:
+    """The client id and secret, held as the Basic string RTE's token endpoint wants."""
+
+    __slots__ = ("_basic", "origin")
+
+    def __init__(self, basic: str, origin: str) -> None:
+        self._basic = basic
+        self.origin = origin  # "the environment" or the file's path, for messages
+
+    @classmethod
+    def from_pair(cls, client_id: str, secret: str, origin: str) -> "Credentials":
+        encoded = base64.b64encode(f"{client_id}:{secret}".encode()).decode("ascii")
+        return cls(encoded, origin)
+
+    def authorization(self) -> str:
+        """The value of the token request's ``Authorization`` header."""
+        return f"Basic {self._basic}"
+
+    def __repr__(self) -> str:
+        return f"Credentials(origin={self.origin!r})"
+
+    __str__ = __repr__
+
+
+def parse_credentials(text: str, origin: str) -> Credentials:
+    """``id:secret``, or the Base64 form RTE's portal shows (optionally after ``Basic``)."""
+    value = text.strip()
+    if value.lower().startswith("basic "):
+        value = value[6:].strip()
+    if not value or "\n" in value:
+        raise CredentialsError(
+            f"{origin}: expected one line holding client_id:client_secret "
+            "or the Base64 form RTE's portal shows"
+        )
+    if ":" in value:
+        client_id, _, secret = value.partition(":")
+        if not client_id.strip() or not secret.strip():
+            raise CredentialsError(
+                f"{origin}: expected client_id:client_secret with both parts non-empty"
+            )
+        return Credentials.from_pair(client_id.strip(), secret.strip(), origin)
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        decoded = ""
+    client_id, _, secret = decoded.partition(":")
+    if not client_id or not secret:
+        # Never echo the value: it may be a secret pasted into the wrong place.
+        raise CredentialsError(
+            f"{origin}: expected client_id:client_secret or its Base64 form "
+            "(the value there is neither)"
+        )
+    return Credentials(value, origin)
+
+
+def read_credentials_file(path: Path) -> Credentials:
+    origin = str(path)
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 (stat the open file, not the name)
+    except FileNotFoundError:
+        raise CredentialsError(f"{origin}: no such credentials file") from None
+    except PermissionError:
+        raise CredentialsError(f"{origin}: cannot read the credentials file") from None
+    except OSError as error:
+        raise CredentialsError(f"{origin}: cannot read ({error.strerror or error})") from None
+    with handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise CredentialsError(f"{origin}: expected a regular file")
+        if mode & 0o077:
+            raise CredentialsError(
+                f"{origin}: the credentials file is accessible by group or others "
+                f"(mode {stat.S_IMODE(mode):04o}); run `chmod 600 {origin}`"
+            )
+        try:
+            text = handle.read()
+        except UnicodeDecodeError:
+            raise CredentialsError(f"{origin}: expected UTF-8 text") from None
+    return parse_credentials(text, origin)
+
+
+def load_credentials(
+    config: Config, environ: Mapping[str, str] | None = None, base: Path | None = None
+) -> Credentials:
+    """``[ecowatt] credentials_file`` when set, else the two environment variables.
+
+    A relative ``credentials_file`` is taken from the configuration file's directory (``base``).
+    """
+    env = os.environ if environ is None else environ
+    configured = config.ecowatt.credentials_file
+    if configured:
+        path = Path(configured).expanduser()
+        if not path.is_absolute():
+            path = (base if base is not None else Path(config.path).parent) / path
+        return read_credentials_file(path)
+    client_id = env.get(ENV_ID, "").strip()
+    secret = env.get(ENV_SECRET, "").strip()
+    if client_id and secret:
+        return Credentials.from_pair(client_id, secret, "the environment")
+    if client_id and not secret and ":" not in client_id:
+        # The Base64 form the portal shows, pasted into the one variable it could go in.
+        try:
+            return parse_credentials(client_id, f"{ENV_ID} (Base64 form)")
+        except CredentialsError:
+            pass
+    if client_id or secret:
+        missing = ENV_SECRET if client_id else ENV_ID
+        raise CredentialsError(f"{missing} is not set (the other Ecowatt variable is)")
+    raise CredentialsError(
+        f"no Ecowatt credentials: set {ENV_ID} and {ENV_SECRET}, "
+        f"or [ecowatt] credentials_file in {config.path}"
+    )

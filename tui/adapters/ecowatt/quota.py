@@ -1,0 +1,118 @@
+"""RTE's quota, shared on disk: one production call per 15 minutes across restarts and processes.
+
+The time of the last call (and any ``Retry-After`` RTE imposed) lives in a small JSON file in the
+state directory. Checking and recording a call happen under an exclusive ``flock`` on a separate
+lock file (the data file is replaced on every write, so it cannot carry the lock), which makes
+"may I call?" and "I am calling" one atomic step for every process sharing the directory.
+"""
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tui.adapters.atomic import atomic_write
+
+QUOTA_INTERVAL = timedelta(seconds=900)
+QUOTA_FILE = "ecowatt-quota.json"
+LOCK_FILE = "ecowatt-quota.lock"
+
+log = logging.getLogger("tui.ecowatt.quota")
+
+
+class QuotaGate:
+    """When the next production call may be made, as agreed by every process on the machine."""
+
+    def __init__(self, directory: Path, interval: timedelta = QUOTA_INTERVAL) -> None:
+        self.directory = directory
+        self.interval = interval
+        self._path = directory / QUOTA_FILE
+        self._lock_path = directory / LOCK_FILE
+
+    def next_allowed(self, now: datetime) -> datetime:
+        """The earliest instant a call may be made (``now`` or earlier when one may be made now)."""
+        with self._locked(exclusive=False):
+            last_call, not_before = self._read(now)
+        return self._allowed(last_call, not_before, now)
+
+    def try_reserve(self, now: datetime) -> datetime | None:
+        """Record a call at ``now`` if one is allowed (None), else say when one will be."""
+        with self._locked(exclusive=True):
+            last_call, not_before = self._read(now)
+            allowed = self._allowed(last_call, not_before, now)
+            if allowed > now:
+                return allowed
+            self._write(now, not_before)
+        return None
+
+    def defer(self, until: datetime, now: datetime) -> None:
+        """RTE said not before ``until`` (429 ``Retry-After``): no process calls earlier."""
+        with self._locked(exclusive=True):
+            last_call, not_before = self._read(now)
+            if not_before is None or until > not_before:
+                not_before = until
+            self._write(last_call, not_before)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _allowed(
+        self, last_call: datetime | None, not_before: datetime | None, now: datetime
+    ) -> datetime:
+        allowed = now - self.interval
+        if last_call is not None:
+            allowed = max(allowed, last_call + self.interval)
+        if not_before is not None:
+            allowed = max(allowed, not_before)
+        return allowed
+
+    @contextlib.contextmanager
+    def _locked(self, exclusive: bool) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _read(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+        try:
+            document = json.loads(self._path.read_bytes())
+            last_call = _instant(document.get("last_call"))
+            not_before = _instant(document.get("not_before"))
+        except FileNotFoundError:
+            return None, None
+        except (OSError, ValueError, AttributeError) as error:
+            log.warning("ignoring unreadable quota file %s (%s)", self._path, error)
+            return None, None
+        # A stored time far in the future means the clock went back: waiting for it could take
+        # days, and the interval it protected has no meaning on the new clock.
+        horizon = now + self.interval
+        if last_call is not None and last_call > horizon:
+            log.warning("quota file says the last call was at %s, after now: ignored", last_call)
+            last_call = None
+        if not_before is not None and not_before > now + timedelta(days=1):
+            not_before = None
+        return last_call, not_before
+
+    def _write(self, last_call: datetime | None, not_before: datetime | None) -> None:
+        document = {
+            "last_call": last_call.isoformat() if last_call else None,
+            "not_before": not_before.isoformat() if not_before else None,
+        }
+        atomic_write(self._path, json.dumps(document).encode() + b"\n")
+
+
+def _instant(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"expected an ISO timestamp, got {value!r}")
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"expected a timestamp with offset, got {value!r}")
+    return parsed.astimezone(UTC)

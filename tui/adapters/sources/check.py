@@ -1,0 +1,93 @@
+"""The "forecast" line of `delestage check`: does the configured source give a forecast?
+
+For rte and sandbox it proves the credentials with a token request (which RTE's signals quota
+does not count), then fetches the signals if the shared quota allows, else reports from the
+cache: it never makes a production call the service could not have made.
+"""
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+from tui.adapters.clock import SystemClock
+from tui.adapters.ecowatt.client import EcowattError
+from tui.adapters.sources.factory import make_source
+from tui.adapters.sources.file import FileSource
+from tui.adapters.sources.rte import RteSource
+from tui.adapters.state_dir import resolve_state_dir
+from tui.core.config import Config
+from tui.core.errors import InputError
+from tui.core.forecast import Forecast, clock_time
+
+
+def describe_forecast(forecast: Forecast, now: datetime) -> str:
+    """``"4 days until 2024-11-25 00:00, generated 2024-11-20 23:00"`` (Paris time)."""
+    count = len(forecast.days) or len({s.start.date() for s in forecast.slots})
+    text = f"{count} day{'s' if count != 1 else ''}"
+    if forecast.until is not None:
+        text += f" until {clock_time(forecast.until, now)}"
+    else:
+        text += ", no hours"
+    if forecast.generated is not None:
+        text += f", generated {clock_time(forecast.generated, now)}"
+    return text
+
+
+async def check_source(
+    config: Config, state_dir: Path, now: datetime, environ: Mapping[str, str] | None = None
+) -> tuple[bool, str]:
+    """(ok, one line) for the configured forecast source."""
+    kind = config.ecowatt.source.value
+    try:
+        source = make_source(config, state_dir, environ=environ)
+    except InputError as error:
+        return False, f"{kind}: " + "; ".join(error.problems)
+    try:
+        if not isinstance(source, RteSource):
+            try:
+                forecast = source.load_cached(now)
+            except InputError as error:
+                return False, f"{kind}: " + "; ".join(error.problems)
+            if forecast is None:
+                return False, f"{kind}: no forecast"
+            origin = f" {source.path}" if isinstance(source, FileSource) else ""
+            return True, f"{kind}{origin}: {describe_forecast(forecast, now)}"
+        return await _check_live(source, now)
+    finally:
+        await source.aclose()
+
+
+async def _check_live(source: RteSource, now: datetime) -> tuple[bool, str]:
+    kind = source.kind
+    try:
+        await source.check_credentials(now)
+    except EcowattError as error:
+        return False, f"{kind}: {error}"
+    result = await source.refresh(now, manual=True)
+    if result.forecast is not None:
+        how = "fetched now" if result.called else _cached_text(result.forecast, now)
+        return True, f"{kind}: credentials ok; {describe_forecast(result.forecast, now)} ({how})"
+    if result.called:
+        return False, f"{kind}: credentials ok, but {result.error}"
+    cached = source.last
+    if cached is None:
+        return True, f"{kind}: credentials ok; {result.error}; no cached forecast yet"
+    return True, (
+        f"{kind}: credentials ok; {result.error}; cached: "
+        f"{describe_forecast(cached, now)} ({_cached_text(cached, now)})"
+    )
+
+
+def _cached_text(forecast: Forecast, now: datetime) -> str:
+    if forecast.fetched is None:
+        return "from the cache"
+    return f"from the cache, fetched {clock_time(forecast.fetched, now)}"
+
+
+def check_forecast_line(
+    config: Config, environ: Mapping[str, str] | None = None
+) -> tuple[bool, str]:
+    """What `delestage check` prints on its forecast line, and whether it passed."""
+    state_dir = resolve_state_dir(config, environ)
+    return asyncio.run(check_source(config, state_dir, SystemClock().now(), environ))

@@ -1,0 +1,61 @@
+"""The one place that turns ``[ecowatt]`` into a forecast source (service, `plan`, `check`)."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from tui.adapters.clock import Clock
+from tui.adapters.ecowatt.cache import ForecastCache
+from tui.adapters.ecowatt.client import EcowattClient
+from tui.adapters.ecowatt.credentials import load_credentials
+from tui.adapters.ecowatt.quota import QuotaGate
+from tui.adapters.sources.base import ForecastSource
+from tui.adapters.sources.demo import DemoSource
+from tui.adapters.sources.file import FileSource
+from tui.adapters.sources.rte import RteSource
+from tui.core.config import Config, Source
+
+
+def cache_path(state_dir: Path, kind: str) -> Path:
+    """Where the last good body of a live source is kept (sandbox data never passes for live)."""
+    return state_dir / f"ecowatt-cache-{kind}.json"
+
+
+def forecast_file_path(config: Config) -> Path:
+    """``[ecowatt] file``, relative to the configuration file's directory."""
+    assert config.ecowatt.file is not None
+    path = Path(config.ecowatt.file).expanduser()
+    return path if path.is_absolute() else Path(config.path).parent / path
+
+
+def make_source(
+    config: Config,
+    state_dir: Path,
+    clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ForecastSource:
+    """The configured source. Raises InputError for unusable credentials (rte, sandbox).
+
+    Sources take the time as an argument of every call, so ``clock`` is only accepted for
+    symmetry with the other factories.
+    """
+    del clock
+    kind = config.ecowatt.source
+    if kind is Source.DEMO:
+        return DemoSource()
+    if kind is Source.FILE:
+        return FileSource(forecast_file_path(config))
+    credentials = load_credentials(config, os.environ if environ is None else environ)
+    client = EcowattClient(
+        config.ecowatt.base_url,
+        credentials,
+        sandbox=kind is Source.SANDBOX,
+        timeout=config.ecowatt.timeout.total_seconds(),
+    )
+    return RteSource(
+        client,
+        kind=kind.value,
+        cache=ForecastCache(cache_path(state_dir, kind.value), kind.value),
+        # RTE's sandbox has no quota; only production calls are rationed.
+        gate=QuotaGate(state_dir) if kind is Source.RTE else None,
+    )

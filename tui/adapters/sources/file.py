@@ -1,0 +1,88 @@
+"""The `file` source: a saved signals body (``plan --forecast``, tests, offline installations).
+
+The file is user input: at start an unreadable or malformed file is an InputError naming the
+file and the field. Later it is re-read whenever it changes (a cheap stat), and a broken
+version while someone edits it leaves the last good forecast in force.
+"""
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tui.adapters.sources.base import RefreshResult
+from tui.core.errors import InputError
+from tui.core.forecast import Forecast, clock_time
+from tui.core.signals import parse_signals
+
+# How often the file is stat-ed for changes: a file only changes when someone edits it.
+POLL = timedelta(minutes=5)
+
+
+def read_forecast_file(path: Path) -> Forecast:
+    """Parse a saved body; ``fetched`` is the file's modification time."""
+    try:
+        body = path.read_bytes()
+        fetched = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such forecast file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a signals JSON file") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the file ({error.strerror or error})") from None
+    try:
+        return parse_signals(body, fetched=fetched, source="file")
+    except InputError as error:
+        raise InputError([f"{path}: {problem}" for problem in error.problems]) from None
+
+
+class FileSource:
+    kind = "file"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen: tuple[int, int] | None = None  # (mtime_ns, size) of the last read
+        self._last: Forecast | None = None
+        self._error: str | None = None  # what is wrong with the version last seen
+
+    def __repr__(self) -> str:
+        return f"FileSource({str(self.path)!r})"
+
+    def _signature(self) -> tuple[int, int] | None:
+        try:
+            status = os.stat(self.path)
+        except OSError:
+            return None
+        return status.st_mtime_ns, status.st_size
+
+    def load_cached(self, now: datetime) -> Forecast | None:
+        signature = self._signature()
+        self._last = read_forecast_file(self.path)
+        self._seen = signature
+        return self._last
+
+    async def refresh(self, now: datetime, *, manual: bool = False) -> RefreshResult:
+        signature = self._signature()
+        if signature is not None and signature == self._seen and not manual:
+            # Unchanged: nothing new, but a broken version stays reported until it is fixed.
+            return RefreshResult(error=self._error)
+        self._seen = signature
+        try:
+            forecast = read_forecast_file(self.path)
+        except InputError as error:
+            self._error = "; ".join(error.problems)
+            if self._last is not None and self._last.fetched is not None:
+                read = clock_time(self._last.fetched, now)
+                self._error += f"; keeping the forecast read {read}"
+            return RefreshResult(error=self._error)
+        self._error = None
+        self._last = forecast
+        return RefreshResult(forecast=forecast)
+
+    def next_refresh(self, now: datetime) -> datetime:
+        signature = self._signature()
+        if signature is not None and signature != self._seen:
+            return now
+        return now + POLL
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,158 @@
+"""`delestage plan`: every relay change the controller would make if the forecast held.
+
+The same ``evaluate`` and ``record_switch`` the service runs, on a virtual clock that jumps from
+one ``next_due`` to the next (never minute by minute), with nobody intervening. Pure: the
+forecast, the configuration and the horizon come in as arguments.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from tui.core.config import Config, Run
+from tui.core.forecast import PARIS, Forecast, paris_iso
+from tui.core.policy import (
+    Decision,
+    Override,
+    RelayHistory,
+    Rule,
+    evaluate,
+    record_switch,
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    at: datetime
+    channel: int
+    powered: bool
+    reason: str
+    rule: Rule = Rule.NORMAL
+
+
+@dataclass(frozen=True)
+class Plan:
+    start: datetime
+    end: datetime
+    initial: dict[int, bool]
+    changes: list[Change]
+    initial_reasons: dict[int, str] = field(default_factory=dict)
+
+
+def settle(
+    decisions: Mapping[int, Decision], history: Mapping[int, RelayHistory]
+) -> dict[int, RelayHistory]:
+    """Histories with every unknown relay already in its wanted state, with no switch times."""
+    settled: dict[int, RelayHistory] = {}
+    for index, decision in decisions.items():
+        item = history.get(index) or RelayHistory()
+        if item.powered is None:
+            item = replace(item, powered=decision.wanted, latched=decision.latched)
+        settled[index] = item
+    return settled
+
+
+def build_plan(
+    forecast: Forecast | None,
+    config: Config,
+    start: datetime,
+    end: datetime,
+    overrides: Mapping[int, Override] | None = None,
+    history: Mapping[int, RelayHistory] | None = None,
+) -> Plan:
+    """The relay changes over [start, end), in time order (channel order within an instant).
+
+    ``history`` defaults to relays already settled in the state the rules want at ``start``;
+    a given history is used as it is, except that unknown relays are settled the same way.
+    """
+    start = start.astimezone(UTC)
+    end = end.astimezone(UTC)
+    live = dict(overrides or {})
+    first = evaluate(start, forecast, config, live, history or {})
+    state = settle(first.decisions, history or {})
+    initial = {index: bool(item.powered) for index, item in state.items()}
+    reasons = {index: decision.reason for index, decision in first.decisions.items()}
+
+    changes: list[Change] = []
+    now = start
+    while now < end:
+        evaluation = evaluate(now, forecast, config, live, state)
+        for index, decision in evaluation.decisions.items():
+            item = state[index]
+            if decision.powered != item.powered:
+                item = record_switch(item, decision.powered, now)
+                changes.append(Change(now, index, decision.powered, decision.reason, decision.rule))
+            if item.latched != decision.latched:
+                item = replace(item, latched=decision.latched)
+            state[index] = item
+        if evaluation.next_due is None:
+            break
+        if evaluation.next_due <= now:  # evaluate promises otherwise; never loop forever
+            raise RuntimeError(f"policy next_due {evaluation.next_due} is not after {now}")
+        now = evaluation.next_due
+    return Plan(start, end, initial, changes, reasons)
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def plan_to_json(plan: Plan, config: Config) -> dict[str, object]:
+    """The ``plan --json`` document of DESIGN.md, exactly."""
+    return {
+        "from": paris_iso(plan.start),
+        "until": paris_iso(plan.end),
+        "channels": [{"index": ch.index, "name": ch.name} for ch in config.channels],
+        "initial": {str(index): powered for index, powered in sorted(plan.initial.items())},
+        "changes": [
+            {
+                "at": paris_iso(change.at),
+                "channel": change.channel,
+                "powered": change.powered,
+                "reason": change.reason,
+            }
+            for change in plan.changes
+        ],
+    }
+
+
+def _when(moment: datetime) -> str:
+    local = moment.astimezone(PARIS)
+    seconds = f":{local:%S}" if local.second or local.microsecond else ""
+    return f"{local:%a %d %b %H:%M}{seconds}"
+
+
+def _verb(change: Change) -> str:
+    if not change.powered:
+        return "cut"
+    return "started" if change.rule is Rule.LOW_CARBON else "restored"
+
+
+def render_plan_text(plan: Plan, config: Config) -> str:
+    """A schedule per channel: when it is cut, when it is restored, and why."""
+    count = len(plan.changes)
+    lines = [
+        f"Plan from {_when(plan.start)} to {_when(plan.end)} (Europe/Paris): "
+        f"{count} relay change{'' if count == 1 else 's'} if the forecast holds.",
+    ]
+    by_channel: dict[int, list[Change]] = {ch.index: [] for ch in config.channels}
+    for change in plan.changes:
+        by_channel.setdefault(change.channel, []).append(change)
+    width = len(_when(plan.start))
+    for channel in config.channels:
+        run = ", runs in low-carbon hours" if channel.run is Run.LOW_CARBON else ""
+        restore = "" if channel.auto_restore else ", restored by hand"
+        lines.append("")
+        lines.append(
+            f"{channel.index} {channel.name} (shed at {channel.shed_at.value}, "
+            f"priority {channel.priority}{run}{restore})"
+        )
+        powered = plan.initial.get(channel.index, False)
+        state = "powered" if powered else "cut"
+        reason = plan.initial_reasons.get(channel.index, "")
+        lines.append(f"  {'at start':<{width}}  {state:<8}  {reason}".rstrip())
+        changes = by_channel[channel.index]
+        for change in changes:
+            lines.append(f"  {_when(change.at):<{width}}  {_verb(change):<8}  {change.reason}")
+        if not changes:
+            lines.append(f"  {'':<{width}}  no change: {state} throughout")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,154 @@
+"""`delestage boards`, the board line of `delestage check`, and the serial `delestage init` fills.
+
+Phidget22 itself stays in the adapter (tui.adapters.boards.phidget), which imports it only when
+one of these runs.
+"""
+
+import os
+from typing import TextIO
+
+from tui.adapters.boards.base import BoardLibraryMissing
+from tui.adapters.boards.phidget import (
+    FoundBoard,
+    PhidgetApi,
+    Sighting,
+    list_relay_boards,
+    load_phidget22,
+    probe_board,
+)
+from tui.core.config import BoardKind, Config
+from tui.core.durations import format_duration
+
+# Long enough for the library's first USB scan to report what is plugged in.
+SEARCH_SECONDS = 1.5
+INIT_SEARCH_SECONDS = 1.0
+UDEV_HINT = (
+    "as a normal user a board stays invisible without Phidgets' udev rule "
+    '(README: "Troubleshooting")'
+)
+
+
+def _where(board: FoundBoard) -> str:
+    return "USB" if board.hub_port is None else f"VINT hub port {board.hub_port}"
+
+
+def _normal_user() -> bool:
+    return os.geteuid() != 0 if hasattr(os, "geteuid") else False
+
+
+def _nothing_found(sighting: Sighting) -> str:
+    if sighting.other_devices:
+        return f"no 1017 attached ({sighting.other_devices} other Phidget device(s) seen)"
+    text = "no Phidget attached at all"
+    return f"{text}; {UDEV_HINT}" if _normal_user() else text
+
+
+def run_boards(
+    out: TextIO, err: TextIO, wait: float = SEARCH_SECONDS, api: PhidgetApi | None = None
+) -> int:
+    """List the attached relay boards; exit status 1 when there is none."""
+    api = api or load_phidget22()  # a missing library is its one line, without "searching"
+    print(f"searching for Phidget relay boards ({wait:g} s)…", file=err)
+    sighting = list_relay_boards(wait, api)
+    if not sighting.boards:
+        print(f"no Phidget relay board attached: {_nothing_found(sighting)}", file=out)
+        return 1
+    rows = [("serial", "board", "revision", "relays", "connection")]
+    rows += [
+        (str(board.serial), board.name, board.sku, str(board.relays), _where(board))
+        for board in sighting.boards
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip(), file=out)
+    example = sighting.boards[0].serial
+    print(
+        f"set it in delestage.toml: [board] serial = {example} "
+        "(`delestage init` does it when exactly one board is attached)",
+        file=out,
+    )
+    return 0
+
+
+def check_board_line(config: Config, api: PhidgetApi | None = None) -> tuple[bool, str]:
+    """Whether the configured board answers within attach_timeout, and a line saying so."""
+    board = config.board
+    if board.kind is BoardKind.SIMULATED:
+        return True, "simulated board: nothing to find (relays are recorded, not switched)"
+    wanted = "Phidget 1017" + (f" serial {board.serial}" if board.serial else " (any serial)")
+    if board.hub_port is not None:
+        wanted += f" on VINT hub port {board.hub_port}"
+    timeout = format_duration(board.attach_timeout)
+    try:
+        probe = probe_board(board, [channel.index for channel in config.channels], api)
+    except BoardLibraryMissing as error:
+        return False, error.problems[0]
+    if probe.busy:
+        return False, (
+            f"{wanted} is attached but busy: another process holds it (is the service running? "
+            "`delestage status` tells)"
+        )
+    if probe.found:
+        if probe.failsafe:
+            failsafe = "hardware failsafe available"
+            if not board.failsafe:
+                failsafe += ' (off: board.failsafe = "0s")'
+        else:
+            failsafe = "no hardware failsafe"
+            if board.failsafe:
+                failsafe += " (board.failsafe has no effect: only a 1017_2 has one)"
+        relays = ", ".join(str(index) for index in probe.attached)
+        return True, (
+            f"Phidget {probe.revision} serial {probe.serial} found; relays {relays} answered; "
+            f"{failsafe}"
+        )
+    if probe.attached:
+        missing = ", ".join(str(index) for index in probe.missing)
+        return False, f"{wanted} found, but relays {missing} did not answer within {timeout}"
+    return False, f"{wanted} not found within {timeout}: {_explain_miss(config, probe.sighting)}"
+
+
+def _explain_miss(config: Config, sighting: Sighting) -> str:
+    if not sighting.boards:
+        return _nothing_found(sighting)
+    serial, hub_port = config.board.serial, config.board.hub_port
+    seen = "; ".join(f"serial {board.serial} ({_where(board)})" for board in sighting.boards)
+    matching = [board for board in sighting.boards if serial in (None, board.serial)]
+    if not matching:
+        return f"attached instead: {seen}; fix board.serial (see `delestage boards`)"
+    if hub_port is not None and all(board.hub_port != hub_port for board in matching):
+        return (
+            f"attached: {seen}, not on hub port {hub_port}; fix board.hub_port, or remove it "
+            "for a 1017 on USB"
+        )
+    return f"attached: {seen}, but its relays did not open (another process may hold it)"
+
+
+def find_single_serial(
+    out: TextIO, wait: float = INIT_SEARCH_SECONDS, api: PhidgetApi | None = None
+) -> int | None:
+    """The serial of the one attached relay board, saying what was found; None otherwise."""
+    try:
+        boards = list_relay_boards(wait, api).boards
+    except BoardLibraryMissing as error:
+        print(f"board serial left out: {error.problems[0]}", file=out)
+        return None
+    if len(boards) == 1:
+        board = boards[0]
+        print(f"found Phidget {board.sku} serial {board.serial}: board.serial set", file=out)
+        return board.serial
+    if not boards:
+        print(
+            "no Phidget relay board attached: board.serial left out (any 1017 will match; "
+            "`delestage boards` lists them)",
+            file=out,
+        )
+    else:
+        serials = ", ".join(str(board.serial) for board in boards)
+        print(
+            f"{len(boards)} relay boards attached ({serials}): board.serial left out; "
+            "set the one to use",
+            file=out,
+        )
+    return None

@@ -1,0 +1,150 @@
+"""`delestage plan`: preview every relay change over the forecast horizon.
+
+Reads the forecast from ``--forecast FILE`` (a body exactly as RTE returns it) or from the
+configured source (its cache first; a call to RTE only when nothing is cached, within the
+quota), runs the policy on a virtual clock and prints the schedule, or DESIGN.md's JSON.
+"""
+
+import asyncio
+import json
+import math
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from tui.adapters.clock import Clock, SystemClock
+from tui.adapters.config_file import find_config, load_config
+from tui.core.config import Config
+from tui.core.errors import InputError
+from tui.core.forecast import PARIS, Forecast, paris_iso
+from tui.core.plan import build_plan, plan_to_json, render_plan_text
+from tui.core.signals import parse_signals
+
+MAX_HOURS = 24 * 366
+FROM_EXPECTED = (
+    "expected an ISO 8601 date and time such as 2026-12-01T07:00 "
+    "(Paris time unless it carries an offset)"
+)
+
+
+def parse_from(text: str) -> datetime:
+    """``--from``: ISO 8601; a naive time is Paris time. Returned UTC-aware."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"--from: {FROM_EXPECTED}, got {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=PARIS)
+    return moment.astimezone(UTC)
+
+
+def parse_hours(text: str) -> timedelta:
+    """``--hours``: a positive number of hours, fractions allowed."""
+    expected = f"--hours: expected a positive number of hours (at most {MAX_HOURS}), got {text!r}"
+    try:
+        hours = float(text)
+    except ValueError:
+        raise InputError(expected) from None
+    if not math.isfinite(hours) or not 0 < hours <= MAX_HOURS:
+        raise InputError(expected)
+    return timedelta(hours=hours)
+
+
+def read_forecast_file(path: str) -> Forecast:
+    """A saved signals body; every problem is one line naming the file."""
+    try:
+        body = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such forecast file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a signals body (JSON)") from None
+    except PermissionError:
+        raise InputError(f"{path}: cannot read the file (permission denied)") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the file ({error.strerror})") from None
+    try:
+        return parse_signals(body, source="file")
+    except InputError as error:
+        raise InputError([f"{path}: {problem}" for problem in error.problems]) from None
+
+
+async def _from_source(config: Config, now: datetime) -> tuple[Forecast | None, str | None]:
+    """The configured source's forecast: the cache, else one refresh (quota respected)."""
+    from tui.adapters.sources.factory import make_source
+    from tui.adapters.state_dir import resolve_state_dir
+
+    source = make_source(config, resolve_state_dir(config))
+    try:
+        forecast = source.load_cached(now)
+        if forecast is not None:
+            return forecast, None
+        result = await source.refresh(now)
+        if result.forecast is not None:
+            return result.forecast, None
+        error = result.error or "no forecast available"
+        if result.retry_at is not None:
+            error = f"{error} (next call allowed at {paris_iso(result.retry_at)})"
+        return None, error
+    finally:
+        await source.aclose()
+
+
+def run_plan(
+    config_path: str | None,
+    forecast_path: str | None,
+    start_text: str | None,
+    hours_text: str | None,
+    as_json: bool,
+    out: TextIO,
+    err: TextIO = sys.stderr,
+    clock: Clock | None = None,
+    fetch: Callable[[Config, datetime], Any] = _from_source,
+) -> int:
+    # Arguments first: a typo is reported before any file or network is touched.
+    start = parse_from(start_text) if start_text is not None else None
+    length = parse_hours(hours_text) if hours_text is not None else None
+    config = load_config(find_config(config_path))
+    now = (clock or SystemClock()).now().astimezone(UTC)
+    if start is None:
+        start = now.replace(second=0, microsecond=0)
+
+    if forecast_path is not None:
+        forecast = read_forecast_file(forecast_path)
+        where = forecast_path
+    else:
+        fetched, error = asyncio.run(fetch(config, now))
+        if fetched is None:
+            print(f"plan: no forecast from source {config.ecowatt.source.value}: {error}", file=err)
+            return 1
+        forecast = fetched
+        where = f"the {config.ecowatt.source.value} forecast"
+
+    if length is not None:
+        end = start + length
+    else:
+        if forecast.until is None:
+            raise InputError(f"{where}: holds no forecast hour; pass --hours N to plan anyway")
+        end = forecast.until
+        if end <= start:
+            raise InputError(
+                f"--from: {paris_iso(start)} is at or after the end of {where} "
+                f"({paris_iso(end)}); pass an earlier --from or --hours N"
+            )
+
+    plan = build_plan(forecast, config, start, end)
+    if as_json:
+        text = json.dumps(plan_to_json(plan, config), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = render_plan_text(plan, config)
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        # The reader left early (`delestage plan | head`): not an error, and no traceback
+        # when the interpreter flushes stdout again on exit.
+        if out is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
