@@ -24,6 +24,13 @@ class Clock(Protocol):
         """Return at ``when`` (None: never) or as soon as ``wake`` is set, whichever is first."""
         ...
 
+    def hold(self, work: "asyncio.Future[object]") -> None:
+        """Work in flight (a network fetch) that virtual time must wait for before jumping.
+
+        Real time passes during such work anyway; a virtual clock would otherwise race past it.
+        """
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
@@ -31,6 +38,9 @@ class SystemClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+    def hold(self, work: "asyncio.Future[object]") -> None:
+        pass
 
     async def sleep_until(self, when: datetime | None, wake: asyncio.Event) -> None:
         timeout = MAX_SLEEP_SECONDS
@@ -51,6 +61,11 @@ class ManualClock:
         self._now = start.astimezone(UTC)
         self._mono = 0.0
         self.auto_advance = auto_advance
+        self._held: set[asyncio.Future[object]] = set()
+
+    def hold(self, work: "asyncio.Future[object]") -> None:
+        self._held.add(work)
+        work.add_done_callback(self._held.discard)
 
     def now(self) -> datetime:
         return self._now
@@ -60,6 +75,8 @@ class ManualClock:
 
     async def sleep_until(self, when: datetime | None, wake: asyncio.Event) -> None:
         if self.auto_advance and when is not None:
+            if self._held:
+                await asyncio.wait(set(self._held))
             await asyncio.sleep(0)  # let woken tasks run before time moves on
             if not wake.is_set():
                 self.set(when)

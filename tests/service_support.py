@@ -1,0 +1,112 @@
+"""Shared helpers for the service tests: configurations, a controller on a virtual clock."""
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from fake_rte import CLIENT_ID, CLIENT_SECRET
+from tui.adapters.boards.simulated import SimulatedBoard
+from tui.adapters.clock import ManualClock
+from tui.adapters.sources.factory import make_source
+from tui.core.config import Config, config_from_dict
+from tui.service.controller import Controller
+
+RTE_ENV = {"ECOWATT_CLIENT_ID": CLIENT_ID, "ECOWATT_CLIENT_SECRET": CLIENT_SECRET}
+
+CHANNELS: list[dict[str, Any]] = [
+    {"index": 0, "name": "Chauffe-eau", "shed_at": "orange", "priority": 3},
+    {"index": 1, "name": "Radiateurs", "shed_at": "red", "priority": 1, "wiring": "nc"},
+    {"index": 2, "name": "Borne VE", "shed_at": "orange", "priority": 2, "min_off": "5m"},
+    {"index": 3, "name": "Pompe", "shed_at": "orange", "priority": 4, "run": "low-carbon"},
+]
+
+
+def config_document(
+    state_dir: Path, source: str = "demo", base_url: str | None = None, **policy: Any
+) -> dict[str, Any]:
+    ecowatt: dict[str, Any] = {"source": source, "timeout": "3s"}
+    if base_url:
+        ecowatt["base_url"] = base_url
+    return {
+        "ecowatt": ecowatt,
+        "board": {"kind": "simulated"},
+        "policy": {"restore_gap": "60s", "min_switch_gap": "5s", **policy},
+        "service": {"state_dir": str(state_dir)},
+        "channel": [dict(channel) for channel in CHANNELS],
+    }
+
+
+def make_config(state_dir: Path, **options: Any) -> Config:
+    return config_from_dict(config_document(state_dir, **options), path="test.toml")
+
+
+def write_config(path: Path, document: dict[str, Any]) -> Path:
+    path.write_bytes(tomli_w.dumps(document).encode())
+    return path
+
+
+def make_controller(
+    config: Config, clock: ManualClock, environ: dict[str, str] | None = None
+) -> tuple[Controller, SimulatedBoard]:
+    state_dir = Path(config.service.state_dir or ".")
+    board = SimulatedBoard([channel.index for channel in config.channels], clock)
+    source = make_source(config, state_dir, clock, environ or RTE_ENV)
+    controller = Controller(config, clock=clock, board=board, source=source, state_dir=state_dir)
+    return controller, board
+
+
+@contextlib.asynccontextmanager
+async def running(controller: Controller) -> AsyncIterator[asyncio.Task[None]]:
+    """Run a controller in the background; stop it and wait for its shutdown on exit."""
+    task = asyncio.create_task(controller.run())
+    await asyncio.wait_for(controller.started.wait(), 10)
+    await asyncio.sleep(0)
+    try:
+        yield task
+    finally:
+        controller.stop()
+        await asyncio.wait_for(task, 10)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 15.0, what: str = "") -> None:
+    """Poll a condition (a bounded wait for another process, not a timing assertion)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what or condition}")
+
+
+def delestage(*args: str, env: dict[str, str] | None = None, **kw: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui", *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

@@ -1,0 +1,327 @@
+"""The controller in-process: on a virtual clock, with the simulated board and the fake RTE."""
+
+import asyncio
+import json
+import os
+import stat
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fake_rte import FakeRte, production_body
+from service_support import at, make_config, make_controller, running
+
+from tui.adapters.clock import ManualClock
+from tui.core.config import OnExit
+from tui.core.forecast import Level
+from tui.core.plan import build_plan
+from tui.core.policy import RelayHistory
+from tui.core.signals import parse_signals
+from tui.core.wiring import appliance_powered
+from tui.service.control_socket import ControlServer, socket_path
+from tui.service.eventlog import read_events
+from tui.service.lock import AlreadyRunning
+from tui.service.remote import RemoteController, connect
+from tui.service.snapshot import Update
+from tui.service.state_store import StateStore
+
+DAY = at("2026-12-02T00:00:00+01:00")  # a Wednesday: the demo week is strained on weekdays
+
+
+async def next_update(
+    updates: AsyncIterator[Update], predicate: Callable[[Update], bool]
+) -> Update:
+    """The first update that matches (others may come first: each step publishes one)."""
+
+    async def first() -> Update:
+        async for update in updates:
+            if predicate(update):
+                return update
+        raise AssertionError("the update stream ended")
+
+    return await asyncio.wait_for(first(), 5)
+
+
+def relay_events(state_dir: Path) -> list[tuple[str, int, bool]]:
+    return [
+        (event["ts"], event["channel"], event["powered"])
+        for event in read_events(state_dir)
+        if event["kind"] == "relay"
+    ]
+
+
+async def test_a_red_day_through_the_fake_rte_matches_plan(tmp_path: Path) -> None:
+    clock = ManualClock(DAY, auto_advance=True)
+    body = production_body(DAY.date())
+    forecast = parse_signals(body)
+    assert Level.RED in {slot.level for slot in forecast.slots if slot.start < DAY + timedelta(1)}
+    with FakeRte(clock=clock.now, body=body) as rte:
+        config = make_config(tmp_path / "state", source="rte", base_url=rte.url)
+        plan = build_plan(forecast, config, DAY, DAY + timedelta(days=1))
+        assert len(plan.changes) >= 6
+        # Start from the plan's initial state, settled, as `plan` assumes.
+        StateStore(tmp_path / "state").save(
+            {}, {ch: RelayHistory(powered=powered) for ch, powered in plan.initial.items()}
+        )
+        controller, board = make_controller(config, clock)
+        await asyncio.wait_for(controller.run(until=DAY + timedelta(days=1)), 60)
+        calls = rte.signals_calls
+    expected = [(change.at, change.channel, change.powered) for change in plan.changes]
+    seen = [(at(ts), channel, powered) for ts, channel, powered in relay_events(tmp_path / "state")]
+    # The stop at the end releases the relays: not part of the day's plan.
+    assert seen == expected
+    assert board.rate_violations() == []
+    # One call at start (no cache), then the 30-minute cadence, never inside RTE's 900 s quota.
+    assert 1 <= calls <= 49
+    times = [r for r in rte.requests if r.path.endswith("/signals")]
+    assert len(times) == calls
+
+
+async def test_transitions_on_the_board_follow_wiring(tmp_path: Path) -> None:
+    clock = ManualClock(DAY + timedelta(hours=9), auto_advance=False)
+    config = make_config(tmp_path / "state")
+    controller, board = make_controller(config, clock)
+    async with running(controller):
+        snapshot = await controller.snapshot()
+        for channel in config.channels:
+            view = snapshot.channel(channel.index)
+            energised = board.relay(channel.index)
+            if energised is not None:
+                assert view.powered == appliance_powered(channel.wiring, energised)
+
+
+async def test_force_and_release_move_the_relay_and_are_persisted(tmp_path: Path) -> None:
+    clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
+    state = tmp_path / "state"
+    config = make_config(state)
+    controller, board = make_controller(config, clock)
+    async with running(controller):
+        clock.advance(600)  # past every switch gap of the first decisions
+        message = await controller.force(2, False, duration=timedelta(minutes=30))
+        assert "Borne VE: forced cut until" in message
+        snapshot = await controller.snapshot()
+        assert snapshot.channel(2).powered is False
+        assert snapshot.channel(2).mode == "forced"
+        assert snapshot.channel(2).reason.startswith("forced cut by operator")
+        saved, _, _ = StateStore(state).load()
+        assert saved[2].powered is False
+        clock.advance(600)
+        released = await controller.release(2)
+        assert released == "back to automatic: Borne VE"
+        assert (await controller.snapshot()).channel(2).mode == "auto"
+        assert await controller.release(None) == "nothing to release: already automatic"
+    kinds = [event["kind"] for event in read_events(state)]
+    assert kinds[0] == "start" and kinds[-1] == "stop"
+    overrides = [e for e in read_events(state) if e["kind"] == "override"]
+    assert [e["action"] for e in overrides] == ["force", "release"]
+
+
+async def test_override_expiry_returns_to_automatic(tmp_path: Path) -> None:
+    clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
+    config = make_config(tmp_path / "state")
+    controller, _ = make_controller(config, clock)
+    async with running(controller):
+        clock.advance(600)
+        await controller.force(0, True, duration=timedelta(minutes=10))
+        clock.advance(11 * 60)
+        await controller._settle()
+        snapshot = await controller.snapshot()
+        assert snapshot.channel(0).mode == "auto"
+    expired = [e for e in read_events(tmp_path / "state") if e.get("action") == "expired"]
+    assert len(expired) == 1 and expired[0]["channel"] == 0
+
+
+async def test_operator_hammering_never_exceeds_the_relay_rate(tmp_path: Path) -> None:
+    clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
+    config = make_config(tmp_path / "state", min_switch_gap="0s")
+    controller, board = make_controller(config, clock)
+    async with running(controller):
+        clock.advance(600)
+        for press in range(60):
+            await controller.force(0, press % 2 == 0, duration=timedelta(hours=1))
+            clock.advance(0.5)
+    assert board.rate_violations() == []
+    assert len(board.transitions_of(0)) <= 21
+
+
+async def test_restart_keeps_overrides_and_history(tmp_path: Path) -> None:
+    clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
+    state = tmp_path / "state"
+    config = make_config(state)
+    controller, _ = make_controller(config, clock)
+    async with running(controller):
+        clock.advance(600)
+        await controller.force(1, False, duration=None, until=clock.now() + timedelta(hours=3))
+    first_overrides, first_history, _ = StateStore(state).load()
+    clock.advance(60)
+    again, board = make_controller(config, clock)
+    async with running(again):
+        snapshot = await again.snapshot()
+        assert snapshot.channel(1).mode == "forced"
+        assert snapshot.channel(1).until == first_overrides[1].until
+        assert again.history[1].switches[: len(first_history[1].switches)] == (
+            first_history[1].switches
+        )
+
+
+async def test_release_on_exit_records_what_it_does_to_each_appliance(tmp_path: Path) -> None:
+    clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
+    state = tmp_path / "state"
+    config = make_config(state)
+    assert config.board.on_exit is OnExit.RELEASE
+    controller, board = make_controller(config, clock)
+    async with running(controller):
+        pass
+    _, history, _ = StateStore(state).load()
+    for channel in config.channels:
+        assert board.relay(channel.index) in (False, None)
+        assert history[channel.index].powered == appliance_powered(channel.wiring, False)
+
+
+async def test_board_detach_marks_unknown_and_reattach_reapplies(tmp_path: Path) -> None:
+    clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
+    config = make_config(tmp_path / "state")
+    controller, board = make_controller(config, clock)
+    updates = controller.updates()
+    async with running(controller):
+        await updates.__anext__()
+        before = {ch.index: board.state(ch.index) for ch in config.channels}
+        board.simulate_detach()
+        update = await next_update(updates, lambda u: any(e["kind"] == "board" for e in u.events))
+        assert not update.snapshot.board.attached
+        assert all(channel.powered is None for channel in update.snapshot.channels)
+        board.simulate_attach()
+        update = await next_update(updates, lambda u: u.snapshot.board.attached)
+        assert all(channel.powered is not None for channel in update.snapshot.channels)
+        assert {ch.index: board.state(ch.index) for ch in config.channels} == before
+    await updates.aclose()
+
+
+async def test_rte_down_for_the_whole_horizon_keeps_then_falls_back(tmp_path: Path) -> None:
+    clock = ManualClock(DAY, auto_advance=True)
+    state = tmp_path / "state"
+    with FakeRte(clock=clock.now, body=production_body(DAY.date())) as rte:
+        config = make_config(state, source="rte", base_url=rte.url, fallback="shed")
+        # One good fetch fills the cache, then RTE answers 500 to everything.
+        first, _ = make_controller(config, clock)
+        await asyncio.wait_for(first.run(until=DAY + timedelta(minutes=1)), 30)
+        rte.fail_next(*(["500"] * 400))
+        controller, _ = make_controller(config, clock)
+        end = DAY + timedelta(days=4, hours=6)
+        await asyncio.wait_for(controller.run(until=end), 120)
+        assert controller.forecast is not None
+        assert controller.forecast.until is not None
+        assert controller.forecast.until <= end
+    events = read_events(state)
+    errors = [e for e in events if e["kind"] == "error"]
+    assert any("COMMON_ERROR_T03" in e["message"] or "500" in e["message"] for e in errors)
+    assert any("no forecast covers now" in e["message"] for e in errors)
+    blind = [e for e in events if e["kind"] == "relay" and "no forecast" in e["reason"]]
+    assert blind and all(e["powered"] is False for e in blind)  # fallback = "shed"
+
+
+async def test_a_second_controller_is_refused_with_the_pid(tmp_path: Path) -> None:
+    clock = ManualClock(DAY, auto_advance=False)
+    config = make_config(tmp_path / "state")
+    controller, _ = make_controller(config, clock)
+    async with running(controller):
+        second, _ = make_controller(config, clock)
+        with pytest.raises(AlreadyRunning) as refused:
+            second.acquire()
+        assert f"PID {os.getpid()}" in str(refused.value)
+
+
+# -- control socket ----------------------------------------------------------------------------
+
+
+async def _serving(controller, state: Path) -> ControlServer:  # type: ignore[no-untyped-def]
+    server = ControlServer(controller, socket_path(state))
+    await server.start()
+    return server
+
+
+async def _ask(path: Path, *lines: bytes) -> list[dict]:  # type: ignore[type-arg]
+    reader, writer = await asyncio.open_unix_connection(str(path))
+    replies = []
+    for line in lines:
+        writer.write(line)
+        await writer.drain()
+        replies.append(json.loads(await reader.readline()))
+    writer.close()
+    return replies
+
+
+async def test_socket_is_private_and_survives_bad_requests(tmp_path: Path) -> None:
+    clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
+    state = tmp_path / "state"
+    controller, _ = make_controller(make_config(state), clock)
+    async with running(controller):
+        server = await _serving(controller, state)
+        try:
+            path = socket_path(state)
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+            replies = await _ask(
+                path,
+                b"this is not json\n",
+                b"[1, 2]\n",
+                b'{"op": "explode"}\n',
+                b'{"op": "force", "channel": 9, "powered": true}\n',
+                b'{"op": "force", "channel": "x", "powered": true}\n',
+                b'{"op": "force", "channel": 1, "powered": "yes"}\n',
+                b'{"op": "snapshot", "id": 7}\n',
+            )
+            assert [reply["ok"] for reply in replies] == [False] * 6 + [True]
+            assert "malformed request" in replies[0]["error"]
+            assert "unknown 'explode'" in replies[2]["error"]
+            assert "channel 9: not configured" in replies[3]["error"]
+            assert replies[6]["id"] == 7 and replies[6]["snapshot"]["mode"] == "demo"
+        finally:
+            await server.close()
+
+
+async def test_two_clients_and_one_that_leaves_mid_stream(tmp_path: Path) -> None:
+    clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
+    state = tmp_path / "state"
+    controller, _ = make_controller(make_config(state), clock)
+    async with running(controller):
+        server = await _serving(controller, state)
+        try:
+            link = await connect(state)
+            assert isinstance(link, RemoteController)
+            assert link.description == f"attached to PID {os.getpid()}"
+            # A subscriber that vanishes without a word.
+            reader, writer = await asyncio.open_unix_connection(str(socket_path(state)))
+            writer.write(b'{"op": "subscribe"}\n')
+            await writer.drain()
+            await reader.readline()
+            writer.transport.abort()
+            first, second = link.updates(), link.updates()
+            await first.__anext__()
+            await second.__anext__()
+            clock.advance(600)
+            message = await link.force(3, True, duration=timedelta(minutes=20))
+            assert message.startswith("Pompe: forced powered until")
+            a = await asyncio.wait_for(first.__anext__(), 5)
+            b = await asyncio.wait_for(second.__anext__(), 5)
+            assert a.snapshot.channel(3).mode == b.snapshot.channel(3).mode == "forced"
+            await first.aclose()
+            await second.aclose()
+            status = (await link.snapshot()).to_status()
+            assert status["channels"][3]["mode"] == "forced"
+            assert set(status) == {"mode", "pid", "level", "board", "forecast", "channels"}
+        finally:
+            await server.close()
+
+
+def test_state_file_is_replaced_atomically(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    history = {0: replace(RelayHistory(), powered=True, last_on=DAY)}
+    store.save({}, history)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert store.load()[1] == history
+    (tmp_path / "state.json").write_text("{truncated")
+    overrides, loaded, problem = store.load()
+    assert overrides == {} and loaded == {} and problem and "unreadable state" in problem
+    assert (tmp_path / "state.json.unreadable").exists()

@@ -1,0 +1,162 @@
+"""`delestage status`, `force` and `release`: talk to the running service over its socket."""
+
+import asyncio
+import json
+from datetime import UTC, datetime, time, timedelta
+from typing import TextIO
+
+from tui.adapters.config_file import find_config, load_config
+from tui.adapters.state_dir import resolve_state_dir
+from tui.core.config import Config
+from tui.core.durations import EXPECTED as DURATION_EXPECTED
+from tui.core.durations import parse_duration
+from tui.core.errors import InputError
+from tui.core.forecast import PARIS, Level
+from tui.service.control_socket import socket_path
+from tui.service.remote import RemoteController, ServiceUnavailable, connect
+from tui.service.snapshot import Snapshot
+
+EXIT_NO_SERVICE = 1
+
+
+def _link(config: Config, err: TextIO) -> RemoteController | None:
+    state_dir = resolve_state_dir(config)
+    link = asyncio.run(connect(state_dir))
+    if link is None:
+        print(
+            f"no delestage service is running (nothing answers on {socket_path(state_dir)}); "
+            "start one with `delestage --headless` or `delestage`",
+            file=err,
+        )
+    return link
+
+
+def resolve_channel(config: Config, text: str) -> int:
+    """A channel given by index or by name (case-insensitive)."""
+    if text.isdigit():
+        index = int(text)
+        if any(channel.index == index for channel in config.channels):
+            return index
+    for channel in config.channels:
+        if channel.name.casefold() == text.casefold():
+            return channel.index
+    known = ", ".join(f"{c.index} ({c.name})" for c in config.channels)
+    raise InputError(f"CH: no channel {text!r} in {config.path}; expected one of {known}")
+
+
+def parse_until(text: str, now: datetime) -> datetime:
+    """``14:30`` (the next such Paris time) or an ISO 8601 time (naive = Paris)."""
+    try:
+        clock = time.fromisoformat(text)
+    except ValueError:
+        clock = None
+    if clock is not None and len(text) <= 8:
+        local = now.astimezone(PARIS)
+        candidate = datetime.combine(local.date(), clock, tzinfo=PARIS)
+        if candidate.astimezone(UTC) <= now:
+            candidate = datetime.combine(local.date() + timedelta(days=1), clock, tzinfo=PARIS)
+        return candidate.astimezone(UTC)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"--until: expected a time like 14:30 or 2026-12-01T14:30+01:00, got {text!r}"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=PARIS)
+    return when.astimezone(UTC)
+
+
+def render_status(snapshot: Snapshot) -> str:
+    level = Level(snapshot.level).label if snapshot.level is not None else "unknown"
+    board = snapshot.board
+    board_text = f"{board.kind}, {'attached' if board.attached else 'DETACHED'}"
+    if board.serial:
+        board_text += f", serial {board.serial}"
+    forecast = snapshot.forecast
+    until = forecast.until.astimezone(PARIS).strftime("%a %d %H:%M") if forecast.until else "-"
+    lines = [
+        f"delestage {snapshot.mode.upper()} mode, PID {snapshot.pid}",
+        f"level now: {level}    board: {board_text}",
+        f"forecast: {forecast.source}, until {until}"
+        + (
+            f", fetched {forecast.fetched.astimezone(PARIS):%d/%m %H:%M}"
+            if forecast.fetched
+            else ""
+        )
+        + ("" if forecast.covers_now else "    NO FORECAST FOR NOW: fallback in force")
+        + (f"    last error: {forecast.error}" if forecast.error else ""),
+        "",
+    ]
+    for channel in snapshot.channels:
+        state = "UNKNOWN" if channel.powered is None else ("ON" if channel.powered else "CUT")
+        mode = "AUTO"
+        if channel.mode == "forced":
+            mode = "FORCED" + (
+                f" until {channel.until.astimezone(PARIS):%H:%M}" if channel.until else ""
+            )
+        wait = f" [waiting: {channel.waiting}]" if channel.waiting else ""
+        lines.append(
+            f"{channel.index}  {channel.name:<22} {state:<7} {mode:<19} {channel.reason}{wait}"
+        )
+    return "\n".join(lines)
+
+
+def run_status(config_path: str | None, as_json: bool, out: TextIO, err: TextIO) -> int:
+    config = load_config(find_config(config_path))
+    link = _link(config, err)
+    if link is None:
+        return EXIT_NO_SERVICE
+    snapshot = asyncio.run(link.snapshot())
+    if as_json:
+        print(json.dumps(snapshot.to_status(), ensure_ascii=False), file=out)
+    else:
+        print(render_status(snapshot), file=out)
+    return 0
+
+
+def run_force(
+    config_path: str | None,
+    channel_text: str,
+    state: str,
+    duration_text: str | None,
+    until_text: str | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    config = load_config(find_config(config_path))
+    channel = resolve_channel(config, channel_text)
+    duration = None
+    if duration_text is not None:
+        try:
+            duration = parse_duration(duration_text)
+        except ValueError:
+            raise InputError(
+                f"--for: expected {DURATION_EXPECTED}, got {duration_text!r}"
+            ) from None
+    until = parse_until(until_text, datetime.now(UTC)) if until_text else None
+    link = _link(config, err)
+    if link is None:
+        return EXIT_NO_SERVICE
+    try:
+        message = asyncio.run(link.force(channel, state == "on", duration=duration, until=until))
+    except ServiceUnavailable as error:
+        print(error, file=err)
+        return EXIT_NO_SERVICE
+    print(message, file=out)
+    return 0
+
+
+def run_release(config_path: str | None, channel_text: str, out: TextIO, err: TextIO) -> int:
+    config = load_config(find_config(config_path))
+    channel = None if channel_text == "all" else resolve_channel(config, channel_text)
+    link = _link(config, err)
+    if link is None:
+        return EXIT_NO_SERVICE
+    try:
+        message = asyncio.run(link.release(channel))
+    except ServiceUnavailable as error:
+        print(error, file=err)
+        return EXIT_NO_SERVICE
+    print(message, file=out)
+    return 0

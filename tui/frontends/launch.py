@@ -1,0 +1,27 @@
+"""Bare `delestage`: the UI, attached to the running service or with the service in-process.
+
+The app is called as ``run_tui(link, config, service)``: ``link`` is the ControllerLink to use;
+``service`` is None when attached, or, in-process, the coroutine that runs the controller and its
+control socket (``tui.service.runtime.serve``), which the app runs as a background task in its own
+event loop and ends on quit by awaiting ``link.close()`` and then the task.
+"""
+
+import asyncio
+from pathlib import Path
+
+from tui.adapters.config_file import load_config
+from tui.adapters.state_dir import resolve_state_dir
+from tui.service.remote import connect
+from tui.service.runtime import build_controller, serve
+
+
+def run_interactive(path: Path) -> int:
+    config = load_config(path)
+    remote = asyncio.run(connect(resolve_state_dir(config)))
+    from tui.frontends.app.app import run_tui
+
+    if remote is not None:
+        return run_tui(remote, config, None)
+    controller = build_controller(config)
+    controller.acquire()  # before the UI starts: a second service is refused with its PID
+    return run_tui(controller, config, serve(controller))

@@ -1,0 +1,168 @@
+"""The control socket: JSON lines over a Unix socket in the state directory.
+
+Requests are one JSON object per line with an ``op``:
+``{"op": "snapshot"}``, ``{"op": "subscribe"}`` (then one update per line until the client
+leaves), ``{"op": "force", "channel": 3, "powered": false, "seconds": 3600}`` (or
+``"until": ISO``; neither = the configured default), ``{"op": "release", "channel": 3 | "all"}``,
+``{"op": "refresh"}``. Every reply carries ``ok``; a bad request gets ``ok: false`` and an
+``error`` line, and the connection and the service carry on.
+"""
+
+import asyncio
+import contextlib
+import grp
+import json
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tui.core.errors import InputError
+from tui.service.controller import Controller
+
+SOCKET_NAME = "control.sock"
+MAX_LINE = 64 * 1024
+
+
+def socket_path(state_dir: Path) -> Path:
+    return state_dir / SOCKET_NAME
+
+
+class ControlServer:
+    def __init__(self, controller: Controller, path: Path, group: str | None = None) -> None:
+        self.controller = controller
+        self.path = path
+        self.group = group
+        self._server: asyncio.AbstractServer | None = None
+        self._clients: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        # We hold the service lock, so a socket file left here is a dead service's.
+        self.path.unlink(missing_ok=True)
+        self._server = await asyncio.start_unix_server(
+            self._serve, path=str(self.path), limit=MAX_LINE
+        )
+        if self.group:
+            os.chown(self.path, -1, grp.getgrnam(self.group).gr_gid)
+            os.chmod(self.path, 0o660)
+        else:
+            os.chmod(self.path, 0o600)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for task in list(self._clients):
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await self._server.wait_closed()
+            self._server = None
+        self.path.unlink(missing_ok=True)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._clients.add(task)
+        try:
+            while True:
+                try:
+                    line = await reader.readline()
+                except (ValueError, asyncio.LimitOverrunError):
+                    await _send(writer, {"ok": False, "error": "request line too long"})
+                    break
+                if not line:
+                    break
+                if not line.strip():
+                    continue
+                try:
+                    request = json.loads(line)
+                    if not isinstance(request, dict):
+                        raise ValueError("expected a JSON object")
+                except ValueError as error:
+                    await _send(writer, {"ok": False, "error": f"malformed request: {error}"})
+                    continue
+                if request.get("op") == "subscribe":
+                    await self._stream(writer)
+                    break
+                await _send(writer, await self._answer(request))
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self._clients.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _stream(self, writer: asyncio.StreamWriter) -> None:
+        async for update in self.controller.updates():
+            await _send(writer, {"ok": True, "update": update.to_dict()})
+
+    async def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        reply: dict[str, Any] = {"ok": True}
+        if "id" in request:
+            reply["id"] = request["id"]
+        try:
+            if op == "snapshot":
+                reply["snapshot"] = (await self.controller.snapshot()).to_dict()
+            elif op == "force":
+                reply["message"] = await self.controller.force(
+                    _channel(request),
+                    _powered(request),
+                    duration=_seconds(request),
+                    until=_until(request),
+                )
+            elif op == "release":
+                target = request.get("channel")
+                reply["message"] = await self.controller.release(
+                    None if target == "all" else _channel(request)
+                )
+            elif op == "refresh":
+                reply["message"] = await self.controller.refresh()
+            else:
+                raise InputError(
+                    f"op: unknown {op!r}; expected snapshot, subscribe, force, release, refresh"
+                )
+        except InputError as error:
+            return {**reply, "ok": False, "error": "; ".join(error.problems)}
+        return reply
+
+
+async def _send(writer: asyncio.StreamWriter, message: dict[str, Any]) -> None:
+    writer.write((json.dumps(message, ensure_ascii=False) + "\n").encode())
+    await writer.drain()
+
+
+def _channel(request: dict[str, Any]) -> int:
+    value = request.get("channel")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"channel: expected a channel index, got {value!r}")
+    return value
+
+
+def _powered(request: dict[str, Any]) -> bool:
+    value = request.get("powered")
+    if not isinstance(value, bool):
+        raise InputError(f"powered: expected true or false, got {value!r}")
+    return value
+
+
+def _seconds(request: dict[str, Any]) -> timedelta | None:
+    value = request.get("seconds")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise InputError(f"seconds: expected a duration in seconds ≥ 0, got {value!r}")
+    return timedelta(seconds=value)
+
+
+def _until(request: dict[str, Any]) -> datetime | None:
+    value = request.get("until")
+    if value is None:
+        return None
+    try:
+        until = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        until = None
+    if until is None or until.tzinfo is None:
+        raise InputError(f"until: expected an ISO 8601 time with offset, got {value!r}")
+    return until

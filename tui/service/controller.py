@@ -1,0 +1,585 @@
+"""The controller: the single owner of the board, its state, the event log and the socket.
+
+One asyncio task runs the loop: evaluate the policy, command the relays that must move, persist,
+tell subscribers, then sleep until the policy's next decision time, the next forecast refresh, a
+command or a board event, whichever comes first. Idle, it does nothing at all.
+
+``Controller`` is also the in-process ``ControllerLink``: the TUI uses it directly, or the
+``RemoteController`` of another process reaches it through the control socket.
+"""
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tui.adapters.boards.base import BoardEvent, BoardEventKind, RelayBoard
+from tui.adapters.clock import Clock
+from tui.adapters.sources.base import ForecastSource
+from tui.core.config import Config, OnExit
+from tui.core.errors import InputError
+from tui.core.forecast import PARIS, Forecast, clock_time, paris_iso
+from tui.core.plan import build_plan
+from tui.core.policy import Decision, Evaluation, Override, RelayHistory, evaluate, record_switch
+from tui.core.wiring import appliance_powered, relay_energised
+from tui.service.eventlog import EventLog
+from tui.service.lock import ServiceLock
+from tui.service.snapshot import (
+    BoardView,
+    ChangeView,
+    ChannelView,
+    ForecastView,
+    SlotView,
+    Snapshot,
+    Update,
+)
+from tui.service.state_store import StateStore
+
+# How far ahead the relay grid looks for each channel's next planned change.
+PLAN_LOOKAHEAD = timedelta(hours=48)
+MODES = {"rte": "live", "sandbox": "sandbox", "demo": "demo", "file": "file"}
+
+
+def describe_forecast(forecast: Forecast, how: str) -> str:
+    """``demo forecast loaded: 96 hours until Sun 29 00:00``."""
+    until = forecast.until
+    reach = f" until {until.astimezone(PARIS):%a %d %H:%M}" if until else ""
+    return f"{forecast.source or 'forecast'} forecast {how}: {len(forecast.slots)} hours{reach}"
+
+
+def explain(decision: Decision) -> str:
+    """Why the relay is where it is: the rule's reason, and the wait when one holds it back."""
+    if decision.waiting and decision.powered != decision.wanted:
+        return f"waiting: {decision.waiting} ({decision.reason})"
+    return decision.reason
+
+
+class Controller:
+    description = "in-process"
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock,
+        board: RelayBoard,
+        source: ForecastSource,
+        state_dir: Path,
+        pid: int | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.board = board
+        self.source = source
+        self.state_dir = state_dir
+        self.pid = os.getpid() if pid is None else pid
+        self.forecast: Forecast | None = None
+        self.forecast_error: str | None = None
+        self.overrides: dict[int, Override] = {}
+        self.history: dict[int, RelayHistory] = {}
+        self.evaluation = Evaluation()
+        self.board_message = ""
+        self._store = StateStore(state_dir)
+        self._lock = ServiceLock(state_dir)
+        self._log: EventLog | None = None
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._pending: list[dict[str, Any]] = []
+        self._subscribers: set[asyncio.Queue[Update]] = set()
+        self._next_refresh: datetime | None = None
+        self._refreshing: asyncio.Task[None] | None = None
+        self._covered: bool | None = None
+        self._snapshot: Snapshot | None = None
+        self._step_done: asyncio.Event = asyncio.Event()
+        self._steps_started = 0
+        self._steps_done = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.started = asyncio.Event()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def held(self) -> bool:
+        """Whether this controller holds its state directory's lock."""
+        return self._lock.held
+
+    def add_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``listener`` with every event as it is logged (the headless printer)."""
+        self._listeners.append(listener)
+
+    def acquire(self) -> None:
+        """Take the state directory (raises AlreadyRunning naming the PID that holds it)."""
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._lock.acquire()
+
+    async def run(self, until: datetime | None = None) -> None:
+        """Run until stopped (or, on a virtual clock, until ``until``)."""
+        self._loop = asyncio.get_running_loop()
+        if not self._lock.held:
+            self.acquire()
+        try:
+            await self._start()
+            while not self._stopping:
+                now = self.clock.now()
+                if until is not None and now >= until:
+                    break
+                # Cleared before the step: a command or event arriving during it wakes the
+                # next sleep at once instead of being lost.
+                self._wake.clear()
+                await self._step(now)
+                if self._stopping:
+                    break
+                await self.clock.sleep_until(self._next_wake(until), self._wake)
+        finally:
+            await self._shutdown()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self._step_done.set()  # nobody waits for a step that will not come
+
+    async def _start(self) -> None:
+        self._log = EventLog(self.state_dir)
+        overrides, history, problem = self._store.load()
+        configured = {channel.index for channel in self.config.channels}
+        self.overrides = {ch: item for ch, item in overrides.items() if ch in configured}
+        self.history = {ch: history.get(ch, RelayHistory()) for ch in configured}
+        now = self.clock.now()
+        self._event(
+            "start",
+            mode=MODES.get(self.source.kind, self.source.kind),
+            pid=self.pid,
+            config=self.config.path,
+            board=self.board.kind,
+        )
+        if problem:
+            self._event("error", what="state", message=problem)
+        # Relays come back as they were left: the board applies these on attach.
+        for channel in self.config.channels:
+            known = self.history[channel.index].powered
+            if known is not None:
+                self.board.set_relay(channel.index, relay_energised(channel.wiring, known))
+        self.board.open(self._board_event_threadsafe)
+        self.forecast = self.source.load_cached(now)
+        if self.forecast is None:
+            # Without any data the first decisions would be the fallback, undone a moment
+            # later: give the first fetch a short chance before deciding.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._refresh(now), self.config.ecowatt.timeout.seconds)
+        else:
+            self._event(
+                "forecast",
+                source=self.source.kind,
+                until=paris_iso(self.forecast.until) if self.forecast.until else None,
+                cached=True,
+                message=describe_forecast(self.forecast, "loaded"),
+            )
+        self._next_refresh = self.source.next_refresh(self.clock.now())
+        self.started.set()
+
+    async def _shutdown(self) -> None:
+        if self._refreshing and not self._refreshing.done():
+            self._refreshing.cancel()
+        on_exit = self.config.board.on_exit
+        now = self.clock.now()
+        if on_exit is OnExit.RELEASE:
+            # Closing de-energises every relay: remember what that does to each appliance.
+            for channel in self.config.channels:
+                released = appliance_powered(channel.wiring, False)
+                item = self.history.get(channel.index, RelayHistory())
+                if item.powered is not released:
+                    self.history[channel.index] = record_switch(item, released, now)
+        try:
+            self.board.close(on_exit)
+        finally:
+            self._store.save(self.overrides, self.history)
+            self._event("stop", on_exit=on_exit.value, pid=self.pid)
+            self._publish()
+            await self.source.aclose()
+            if self._log:
+                self._log.close()
+            self._lock.release()
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def _next_wake(self, until: datetime | None) -> datetime | None:
+        times = [
+            t
+            for t in (self.evaluation.next_due, self._next_refresh, until, self._keepalive_at())
+            if t is not None
+        ]
+        return min(times) if times else None
+
+    def _keepalive_at(self) -> datetime | None:
+        period = self.config.board.failsafe
+        return self.clock.now() + period / 3 if period else None
+
+    async def _step(self, now: datetime) -> None:
+        self._steps_started += 1
+        if self.config.board.failsafe:
+            self.board.keepalive()
+        if self._next_refresh is not None and now >= self._next_refresh:
+            self._start_refresh(now, manual=False)
+        dirty = self._expire_overrides(now)
+        self._watch_coverage(now)
+        self.evaluation = evaluate(now, self.forecast, self.config, self.overrides, self.history)
+        for decision in self.evaluation.decisions.values():
+            dirty |= await self._apply(decision, now)
+        if dirty:
+            self._store.save(self.overrides, self.history)
+        self._publish()
+        self._steps_done = self._steps_started
+        self._step_done.set()
+
+    async def _apply(self, decision: Decision, now: datetime) -> bool:
+        channel = self.config.channel(decision.channel)
+        item = self.history[decision.channel]
+        changed = False
+        if decision.powered != item.powered:
+            energised = relay_energised(channel.wiring, decision.powered)
+            await asyncio.to_thread(self.board.set_relay, channel.index, energised)
+            item = record_switch(item, decision.powered, now)
+            changed = True
+            self._event(
+                "relay",
+                channel=channel.index,
+                name=channel.name,
+                powered=decision.powered,
+                reason=explain(decision),
+            )
+        if item.latched != decision.latched:
+            item = replace(item, latched=decision.latched)
+            changed = True
+        self.history[decision.channel] = item
+        return changed
+
+    def _expire_overrides(self, now: datetime) -> bool:
+        expired = [ch for ch, item in self.overrides.items() if not item.active(now)]
+        for channel in expired:
+            del self.overrides[channel]
+            self._event(
+                "override",
+                channel=channel,
+                name=self.config.channel(channel).name,
+                action="expired",
+                message="override expired: back to automatic",
+            )
+        return bool(expired)
+
+    def _watch_coverage(self, now: datetime) -> None:
+        covered = self.forecast is not None and self.forecast.level_at(now) is not None
+        if covered is False and self._covered is not False:
+            fallback = self.config.policy.fallback.value
+            self._event(
+                "error",
+                what="forecast",
+                message=f"no forecast covers now: flying blind, fallback {fallback}",
+            )
+        self._covered = covered
+
+    # -- forecast ----------------------------------------------------------------------------
+
+    def _start_refresh(self, now: datetime, manual: bool) -> None:
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.create_task(self._refresh(now, manual))
+            self.clock.hold(self._refreshing)
+        self._next_refresh = None
+
+    async def _refresh(self, now: datetime, manual: bool = False) -> str:
+        result = await self.source.refresh(now, manual=manual)
+        done = self.clock.now()
+        message: str
+        if result.forecast is not None:
+            self.forecast = result.forecast
+            self.forecast_error = None
+            until = result.forecast.until
+            message = describe_forecast(result.forecast, "updated")
+            self._event(
+                "forecast",
+                source=self.source.kind,
+                until=paris_iso(until) if until else None,
+                called=result.called,
+                message=message,
+            )
+        else:
+            message = result.error or "no new forecast"
+            if result.called or not manual:
+                self.forecast_error = result.error
+            if result.error and (result.called or not manual):
+                self._event("error", what="forecast", message=result.error)
+        self._next_refresh = self.source.next_refresh(done)
+        self._wake.set()
+        return message
+
+    # -- board events ------------------------------------------------------------------------
+
+    def _board_event_threadsafe(self, event: BoardEvent) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._board_event, event)
+
+    def _board_event(self, event: BoardEvent) -> None:
+        if event.kind is BoardEventKind.ATTACHED:
+            self.board_message = ""
+        elif event.kind is not BoardEventKind.ATTACHED:
+            self.board_message = event.message
+        fields: dict[str, Any] = {"event": event.kind.value, "message": event.message}
+        if event.channel is not None:
+            fields["channel"] = event.channel
+        self._event("board", **fields)
+        self._wake.set()
+
+    # -- events and subscribers --------------------------------------------------------------
+
+    def log_error(self, what: str, message: str) -> None:
+        self._event("error", what=what, message=message)
+        self._wake.set()
+
+    def log_reload(self) -> None:
+        """A reload is the service starting over on a new configuration: a `start` event."""
+        self._event(
+            "start",
+            reload=True,
+            mode=MODES.get(self.source.kind, self.source.kind),
+            pid=self.pid,
+            config=self.config.path,
+            board=self.board.kind,
+        )
+        self._wake.set()
+
+    def _event(self, kind: str, **fields: Any) -> None:
+        event = {"ts": paris_iso(self.clock.now()), "kind": kind, **fields}
+        if self._log:
+            self._log.write(event)
+        self._pending.append(event)
+        for listener in self._listeners:
+            listener(event)
+
+    def _publish(self) -> None:
+        snapshot = self._build_snapshot()
+        if snapshot == self._snapshot and not self._pending:
+            return
+        self._snapshot = snapshot
+        update = Update(snapshot, tuple(self._pending))
+        self._pending = []
+        for queue in list(self._subscribers):
+            queue.put_nowait(update)
+
+    # -- ControllerLink ----------------------------------------------------------------------
+
+    async def snapshot(self) -> Snapshot:
+        await self.started.wait()
+        return self._snapshot or self._build_snapshot()
+
+    async def updates(self) -> AsyncIterator[Update]:
+        await self.started.wait()
+        queue: asyncio.Queue[Update] = asyncio.Queue()
+        self._subscribers.add(queue)
+        try:
+            yield Update(self._snapshot or self._build_snapshot())
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.discard(queue)
+
+    def _check_channel(self, channel: int) -> None:
+        if channel not in self.history:
+            known = ", ".join(str(c.index) for c in self.config.channels)
+            raise InputError(f"channel {channel}: not configured (configured: {known})")
+
+    async def _settle(self) -> None:
+        """Wake the loop and wait until a step that began after this call has finished."""
+        target = self._steps_started + 1
+        self._wake.set()
+        while self._steps_done < target and not self._stopping:
+            self._step_done.clear()
+            await self._step_done.wait()
+
+    async def force(
+        self,
+        channel: int,
+        powered: bool,
+        *,
+        duration: timedelta | None = None,
+        until: datetime | None = None,
+    ) -> str:
+        await self.started.wait()
+        self._check_channel(channel)
+        now = self.clock.now()
+        if until is None:
+            length = self.config.policy.override_duration if duration is None else duration
+            until = now + length if length else None
+        if until is not None and until <= now:
+            raise InputError(f"until: {paris_iso(until)} is not in the future")
+        self.overrides[channel] = Override(powered=powered, since=now, until=until)
+        self._store.save(self.overrides, self.history)
+        name = self.config.channel(channel).name
+        what = "powered" if powered else "cut"
+        expiry = f"until {clock_time(until, now)}" if until else "until released"
+        self._event(
+            "override",
+            channel=channel,
+            name=name,
+            action="force",
+            powered=powered,
+            until=paris_iso(until) if until else None,
+            message=f"forced {what} by operator {expiry}",
+        )
+        await self._settle()
+        decision = self.evaluation.decisions[channel]
+        wait = f"; waiting: {decision.waiting}" if decision.waiting else ""
+        return f"{name}: forced {what} {expiry}{wait}"
+
+    async def release(self, channel: int | None) -> str:
+        await self.started.wait()
+        channels = list(self.history) if channel is None else [channel]
+        for index in channels:
+            self._check_channel(index)
+        released = []
+        for index in channels:
+            had = self.overrides.pop(index, None) is not None
+            latched = self.history[index].latched
+            if latched:
+                self.history[index] = replace(self.history[index], latched=False)
+            if had or latched:
+                released.append(index)
+                self._event(
+                    "override",
+                    channel=index,
+                    name=self.config.channel(index).name,
+                    action="release",
+                    message="released by operator: back to automatic",
+                )
+        self._store.save(self.overrides, self.history)
+        await self._settle()
+        if not released:
+            return "nothing to release: already automatic"
+        names = ", ".join(self.config.channel(index).name for index in released)
+        return f"back to automatic: {names}"
+
+    async def refresh(self) -> str:
+        await self.started.wait()
+        message = await self._refresh(self.clock.now(), manual=True)
+        await self._settle()
+        return message
+
+    def reload(self, config: Config) -> str | None:
+        """Apply a new configuration; returns why it cannot be applied live, or None."""
+        if (
+            config.board != self.config.board
+            or config.ecowatt != self.config.ecowatt
+            or config.service != self.config.service
+            or {c.index for c in config.channels} != {c.index for c in self.config.channels}
+        ):
+            return (
+                f"{config.path}: changes to [board], [ecowatt], [service] or the set of channel "
+                "indexes need a restart; keeping the running configuration"
+            )
+        self.config = config
+        self._wake.set()
+        return None
+
+    async def close(self) -> None:
+        """A front end leaving: the in-process controller stops with it."""
+        self.stop()
+
+    # -- snapshot ----------------------------------------------------------------------------
+
+    def _next_changes(self, now: datetime) -> dict[int, ChangeView]:
+        if self.forecast is None:
+            return {}
+        plan = build_plan(
+            self.forecast,
+            self.config,
+            now,
+            now + PLAN_LOOKAHEAD,
+            overrides=self.overrides,
+            history=self.history,
+        )
+        first: dict[int, ChangeView] = {}
+        for change in plan.changes:
+            if change.at > now and change.channel not in first:
+                first[change.channel] = ChangeView(change.at, change.powered, change.reason)
+        return first
+
+    def _build_snapshot(self) -> Snapshot:
+        now = self.clock.now()
+        forecast = self.forecast
+        attached = self.board.attached
+        changes = self._next_changes(now)
+        channels = []
+        for channel in self.config.channels:
+            decision = self.evaluation.decisions.get(channel.index)
+            energised = self.board.relay(channel.index) if attached else None
+            override = self.overrides.get(channel.index)
+            channels.append(
+                ChannelView(
+                    index=channel.index,
+                    name=channel.name,
+                    wiring=channel.wiring.value,
+                    powered=(
+                        appliance_powered(channel.wiring, energised)
+                        if energised is not None
+                        else None
+                    ),
+                    wanted=decision.wanted if decision else False,
+                    mode="forced" if override else "auto",
+                    until=override.until if override else None,
+                    rule=decision.rule.value if decision else "",
+                    reason=decision.reason if decision else "starting",
+                    waiting=decision.waiting if decision else None,
+                    latched=self.history[channel.index].latched,
+                    next_change=changes.get(channel.index),
+                )
+            )
+        strained = forecast.next_strained(now) if forecast else None
+        info = self.board.info()
+        return Snapshot(
+            mode=MODES.get(self.source.kind, self.source.kind),
+            pid=self.pid,
+            now=now,
+            level=int(level)
+            if forecast and (level := forecast.level_at(now)) is not None
+            else None,
+            board=BoardView(
+                kind=info.kind,
+                attached=attached,
+                serial=info.serial,
+                revision=info.revision,
+                failsafe=info.failsafe,
+                message=self.board_message,
+            ),
+            forecast=ForecastView(
+                source=self.source.kind,
+                slots=tuple(SlotView(s.start, int(s.level)) for s in forecast.slots)
+                if forecast
+                else (),
+                until=forecast.until if forecast else None,
+                fetched=forecast.fetched if forecast else None,
+                generated=forecast.generated if forecast else None,
+                next_refresh=self._next_refresh,
+                error=self.forecast_error,
+                covers_now=bool(forecast and forecast.level_at(now) is not None),
+                next_strained=_describe_period(strained, now) if strained else None,
+            ),
+            channels=tuple(channels),
+            state_dir=str(self.state_dir),
+            next_due=self.evaluation.next_due,
+        )
+
+
+def _describe_period(period: Any, now: datetime) -> str:
+    day = period.start.astimezone(PARIS).date()
+    today = now.astimezone(PARIS).date()
+    if day == today:
+        when = "today"
+    elif (day - today).days == 1:
+        when = "tomorrow"
+    else:
+        when = period.start.astimezone(PARIS).strftime("%a %d")
+    return f"{period.describe()} {when}"

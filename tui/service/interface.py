@@ -1,0 +1,38 @@
+"""The one interface front ends use: in-process (Controller) or attached (RemoteController)."""
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from tui.service.snapshot import Snapshot, Update
+
+
+class ControllerLink(Protocol):
+    description: str  # "in-process" or "attached to PID 1234"
+
+    async def snapshot(self) -> Snapshot: ...
+
+    def updates(self) -> AsyncIterator[Update]:
+        """Every change, as it happens, starting with the current state."""
+        ...
+
+    async def force(
+        self,
+        channel: int,
+        powered: bool,
+        *,
+        duration: timedelta | None = None,
+        until: datetime | None = None,
+    ) -> str:
+        """Override a channel; no duration/until = the configured default. Returns a message."""
+        ...
+
+    async def release(self, channel: int | None) -> str:
+        """Back to automatic: one channel, or all of them with None."""
+        ...
+
+    async def refresh(self) -> str:
+        """Ask for a forecast refresh within the quota; says what happened or when it can."""
+        ...
+
+    async def close(self) -> None: ...

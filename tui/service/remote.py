@@ -1,0 +1,105 @@
+"""A ControllerLink over the control socket: the TUI and the CLI attached to a running service."""
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tui.core.errors import InputError
+from tui.service.control_socket import MAX_LINE, socket_path
+from tui.service.snapshot import Snapshot, Update
+
+CONNECT_TIMEOUT = 2.0
+
+
+class ServiceUnavailable(Exception):
+    """No service answers on the control socket."""
+
+
+class RemoteController:
+    def __init__(self, path: Path, pid: int | None = None) -> None:
+        self.path = path
+        self.description = f"attached to PID {pid}" if pid else "attached"
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        try:
+            return await asyncio.wait_for(
+                asyncio.open_unix_connection(str(self.path), limit=16 * MAX_LINE),
+                CONNECT_TIMEOUT,
+            )
+        except (OSError, TimeoutError) as error:
+            raise ServiceUnavailable(
+                f"no delestage service answers on {self.path} ({error.__class__.__name__})"
+            ) from None
+
+    async def _call(self, request: dict[str, Any]) -> dict[str, Any]:
+        reader, writer = await self._open()
+        try:
+            writer.write((json.dumps(request) + "\n").encode())
+            await writer.drain()
+            line = await reader.readline()
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+        if not line:
+            raise ServiceUnavailable(f"the service on {self.path} closed the connection")
+        reply: dict[str, Any] = json.loads(line)
+        if not reply.get("ok"):
+            raise InputError(str(reply.get("error", "request refused")))
+        return reply
+
+    async def snapshot(self) -> Snapshot:
+        return Snapshot.from_dict((await self._call({"op": "snapshot"}))["snapshot"])
+
+    async def updates(self) -> AsyncIterator[Update]:
+        reader, writer = await self._open()
+        try:
+            writer.write(b'{"op": "subscribe"}\n')
+            await writer.drain()
+            while line := await reader.readline():
+                yield Update.from_dict(json.loads(line)["update"])
+        finally:
+            writer.close()
+        raise ServiceUnavailable("the service stopped")
+
+    async def force(
+        self,
+        channel: int,
+        powered: bool,
+        *,
+        duration: timedelta | None = None,
+        until: datetime | None = None,
+    ) -> str:
+        request: dict[str, Any] = {"op": "force", "channel": channel, "powered": powered}
+        if duration is not None:
+            request["seconds"] = duration.total_seconds()
+        if until is not None:
+            request["until"] = until.isoformat()
+        return str((await self._call(request))["message"])
+
+    async def release(self, channel: int | None) -> str:
+        target: int | str = "all" if channel is None else channel
+        return str((await self._call({"op": "release", "channel": target}))["message"])
+
+    async def refresh(self) -> str:
+        return str((await self._call({"op": "refresh"}))["message"])
+
+    async def close(self) -> None:
+        """Leaving never stops the service."""
+
+
+async def connect(state_dir: Path) -> RemoteController | None:
+    """A link to the service running on this state directory, or None when none answers."""
+    path = socket_path(state_dir)
+    if not path.exists():
+        return None
+    probe = RemoteController(path)
+    try:
+        snapshot = await probe.snapshot()
+    except (ServiceUnavailable, InputError, ValueError):
+        return None
+    return RemoteController(path, snapshot.pid)

@@ -1,0 +1,56 @@
+"""Putting a controller together from a configuration, and serving it on the control socket.
+
+Front ends call ``build_controller(config)`` then ``serve(controller)`` (the headless service, or
+the TUI when no service is running: it passes ``serve(controller)`` to the app, which runs it as a
+background task in its own event loop and stops it on quit with ``controller.close()``).
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from datetime import datetime
+
+from tui.adapters.boards.factory import make_board
+from tui.adapters.clock import Clock, SystemClock
+from tui.adapters.sources.factory import make_source
+from tui.adapters.state_dir import resolve_state_dir
+from tui.core.config import Config
+from tui.service.control_socket import ControlServer, socket_path
+from tui.service.controller import Controller
+
+
+def build_controller(
+    config: Config, clock: Clock | None = None, environ: Mapping[str, str] | None = None
+) -> Controller:
+    clock = clock or SystemClock()
+    state_dir = resolve_state_dir(config, environ)
+    return Controller(
+        config,
+        clock=clock,
+        board=make_board(config, clock),
+        source=make_source(config, state_dir, clock, environ),
+        state_dir=state_dir,
+    )
+
+
+async def serve(controller: Controller, until: datetime | None = None) -> None:
+    """Run the controller and its control socket until the controller stops."""
+    if not controller.held:
+        controller.acquire()
+    server = ControlServer(
+        controller, socket_path(controller.state_dir), controller.config.service.socket_group
+    )
+    task = asyncio.create_task(controller.run(until))
+    started = asyncio.create_task(controller.started.wait())
+    await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+    started.cancel()
+    try:
+        if not task.done():
+            await server.start()
+        await task
+    finally:
+        if not task.done():
+            controller.stop()
+            with contextlib.suppress(Exception):
+                await task
+        await server.close()

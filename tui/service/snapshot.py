@@ -1,0 +1,175 @@
+"""What front ends see of the controller: a snapshot, and updates carrying events.
+
+Plain frozen data that crosses the control socket as JSON (``to_dict`` / ``from_dict``), so the
+TUI renders the same objects in-process and attached.
+"""
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tui.core.forecast import paris_iso
+
+
+def _iso(value: datetime | None) -> str | None:
+    return paris_iso(value) if value else None
+
+
+def _time(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class BoardView:
+    kind: str  # "phidget" or "simulated"
+    attached: bool
+    serial: int | None = None
+    revision: str | None = None
+    failsafe: bool = False
+    message: str = ""  # last board problem in words, "" when fine
+
+
+@dataclass(frozen=True)
+class SlotView:
+    start: datetime
+    level: int
+
+
+@dataclass(frozen=True)
+class ForecastView:
+    source: str  # "rte", "sandbox", "demo", "file"
+    slots: tuple[SlotView, ...] = ()
+    until: datetime | None = None
+    fetched: datetime | None = None
+    generated: datetime | None = None
+    next_refresh: datetime | None = None
+    error: str | None = None  # last refresh failure in words
+    covers_now: bool = False  # False: the policy is flying blind (fallback)
+    next_strained: str | None = None  # "red 18:00-20:00 today", None when no strain ahead
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    at: datetime
+    powered: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    index: int
+    name: str
+    wiring: str
+    powered: bool | None  # the appliance's actual state; None while the board is detached
+    wanted: bool  # what the rules want
+    mode: str  # "auto" or "forced"
+    until: datetime | None  # override expiry (None: automatic, or forced until released)
+    rule: str
+    reason: str
+    waiting: str | None = None
+    latched: bool = False
+    next_change: ChangeView | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    mode: str  # "demo", "sandbox", "live", "file"
+    pid: int
+    now: datetime
+    level: int | None
+    board: BoardView
+    forecast: ForecastView
+    channels: tuple[ChannelView, ...]
+    state_dir: str = ""
+    next_due: datetime | None = None
+
+    def channel(self, index: int) -> ChannelView:
+        for channel in self.channels:
+            if channel.index == index:
+                return channel
+        raise KeyError(index)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _encode(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Snapshot":
+        forecast = dict(data["forecast"])
+        forecast["slots"] = tuple(
+            SlotView(start=_time(slot["start"]), level=slot["level"])  # type: ignore[arg-type]
+            for slot in forecast.get("slots", ())
+        )
+        for key in ("until", "fetched", "generated", "next_refresh"):
+            forecast[key] = _time(forecast.get(key))
+        channels = []
+        for raw in data["channels"]:
+            channel = dict(raw)
+            channel["until"] = _time(channel.get("until"))
+            change = channel.get("next_change")
+            channel["next_change"] = (
+                ChangeView(_time(change["at"]), change["powered"], change["reason"])  # type: ignore[arg-type]
+                if change
+                else None
+            )
+            channels.append(ChannelView(**channel))
+        return cls(
+            mode=data["mode"],
+            pid=data["pid"],
+            now=_time(data["now"]),  # type: ignore[arg-type]
+            level=data["level"],
+            board=BoardView(**data["board"]),
+            forecast=ForecastView(**forecast),
+            channels=tuple(channels),
+            state_dir=data.get("state_dir", ""),
+            next_due=_time(data.get("next_due")),
+        )
+
+    def to_status(self) -> dict[str, Any]:
+        """The `delestage status --json` contract of DESIGN.md."""
+        return {
+            "mode": self.mode,
+            "pid": self.pid,
+            "level": self.level,
+            "board": {"kind": self.board.kind, "attached": self.board.attached},
+            "forecast": {
+                "source": self.forecast.source,
+                "until": _iso(self.forecast.until),
+                "fetched": _iso(self.forecast.fetched),
+            },
+            "channels": [
+                {
+                    "index": channel.index,
+                    "name": channel.name,
+                    "powered": channel.powered,
+                    "mode": channel.mode,
+                    "until": _iso(channel.until),
+                    "reason": channel.reason,
+                }
+                for channel in self.channels
+            ],
+        }
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return paris_iso(value)
+    if isinstance(value, dict):
+        return {key: _encode(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Update:
+    """Pushed to subscribers whenever something changed: the event (if any) and the new state."""
+
+    snapshot: Snapshot
+    events: tuple[dict[str, Any], ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"snapshot": self.snapshot.to_dict(), "events": list(self.events)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Update":
+        return cls(Snapshot.from_dict(data["snapshot"]), tuple(data.get("events", ())))
