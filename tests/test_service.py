@@ -96,7 +96,7 @@ async def test_force_and_release_move_the_relay_and_are_persisted(tmp_path: Path
     clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
     state = tmp_path / "state"
     config = make_config(state)
-    controller, board = make_controller(config, clock)
+    controller, _board = make_controller(config, clock)
     async with running(controller):
         clock.advance(600)  # past every switch gap of the first decisions
         message = await controller.force(2, False, duration=timedelta(minutes=30))
@@ -156,7 +156,7 @@ async def test_restart_keeps_overrides_and_history(tmp_path: Path) -> None:
         await controller.force(1, False, duration=None, until=clock.now() + timedelta(hours=3))
     first_overrides, first_history, _ = StateStore(state).load()
     clock.advance(60)
-    again, board = make_controller(config, clock)
+    again, _board = make_controller(config, clock)
     async with running(again):
         snapshot = await again.snapshot()
         assert snapshot.channel(1).mode == "forced"
