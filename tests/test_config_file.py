@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.adapters import config_file
+from tui.adapters import user_files
 from tui.adapters.config_file import (
     candidate_paths,
     find_config,
@@ -113,7 +113,7 @@ def test_nothing_found_says_where_it_looked_and_what_to_do(places: dict[str, Pat
 def test_a_directory_given_explicitly_is_reported_as_one(tmp_path: Path) -> None:
     with pytest.raises(InputError) as raised:
         load_config(find_config(str(tmp_path), {}, tmp_path, tmp_path))
-    assert raised.value.problems == [f"{tmp_path}: is a directory, expected a TOML file"]
+    assert raised.value.problems == [f"{tmp_path}: is a directory, expected a configuration file"]
 
 
 def test_a_path_the_file_system_cannot_take_is_one_line(tmp_path: Path) -> None:
@@ -184,7 +184,7 @@ def test_an_unreadable_file_is_one_line(tmp_path: Path, monkeypatch: pytest.Monk
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(config_file, "open", refuse, raising=False)
+    monkeypatch.setattr(user_files, "open", refuse, raising=False)
     path = tmp_path / "secret.toml"
     with pytest.raises(InputError) as raised:
         load_config(path)

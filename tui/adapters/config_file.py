@@ -8,6 +8,7 @@ from pathlib import Path
 import tomli_w
 
 from tui.adapters.atomic import atomic_write
+from tui.adapters.user_files import read_user_file
 from tui.core.config import Config, config_from_dict, config_to_dict
 from tui.core.errors import InputError
 
@@ -63,17 +64,9 @@ def find_config(
 def load_config(path: str | os.PathLike[str]) -> Config:
     """Read and validate a configuration file; every problem becomes one InputError line."""
     name = str(path)
+    data = read_user_file(path, "configuration file")
     try:
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such configuration file") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a directory, expected a TOML file") from None
-    except PermissionError:
-        raise InputError(f"{name}: cannot read the file (permission denied)") from None
-    except OSError as error:
-        raise InputError(f"{name}: cannot read the file ({error.strerror or error})") from None
+        document = tomllib.loads(data.decode())
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{name}: not valid TOML: {error}") from None
     except UnicodeDecodeError:

@@ -17,11 +17,11 @@ from typing import Any, TextIO
 
 from tui.adapters.clock import Clock, SystemClock
 from tui.adapters.config_file import find_config, load_config
+from tui.adapters.sources.file import read_forecast_file
 from tui.core.config import Config
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS, Forecast, paris_iso
 from tui.core.plan import build_plan, plan_to_json, render_plan_text
-from tui.core.signals import parse_signals
 
 MAX_HOURS = 24 * 366
 FROM_EXPECTED = (
@@ -51,24 +51,6 @@ def parse_hours(text: str) -> timedelta:
     if not math.isfinite(hours) or not 0 < hours <= MAX_HOURS:
         raise InputError(expected)
     return timedelta(hours=hours)
-
-
-def read_forecast_file(path: str) -> Forecast:
-    """A saved signals body; every problem is one line naming the file."""
-    try:
-        body = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such forecast file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a signals body (JSON)") from None
-    except PermissionError:
-        raise InputError(f"{path}: cannot read the file (permission denied)") from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read the file ({error.strerror})") from None
-    try:
-        return parse_signals(body, source="file")
-    except InputError as error:
-        raise InputError([f"{path}: {problem}" for problem in error.problems]) from None
 
 
 async def _from_source(config: Config, now: datetime) -> tuple[Forecast | None, str | None]:
@@ -112,7 +94,7 @@ def run_plan(
         start = now.replace(second=0, microsecond=0)
 
     if forecast_path is not None:
-        forecast = read_forecast_file(forecast_path)
+        forecast = read_forecast_file(Path(forecast_path))
         where = forecast_path
     else:
         fetched, error = asyncio.run(fetch(config, now))

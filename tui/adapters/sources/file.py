@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tui.adapters.sources.base import RefreshResult
+from tui.adapters.user_files import read_user_file
 from tui.core.errors import InputError
 from tui.core.forecast import Forecast, clock_time
 from tui.core.signals import parse_signals
@@ -20,13 +21,9 @@ POLL = timedelta(minutes=5)
 
 def read_forecast_file(path: Path) -> Forecast:
     """Parse a saved body; ``fetched`` is the file's modification time."""
+    body = read_user_file(path, "forecast file")
     try:
-        body = path.read_bytes()
         fetched = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such forecast file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a signals JSON file") from None
     except OSError as error:
         raise InputError(f"{path}: cannot read the file ({error.strerror or error})") from None
     try:
