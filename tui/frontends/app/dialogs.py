@@ -1,0 +1,138 @@
+"""The small modal screens: how long to force, confirm all back to automatic, and help.
+
+Each closes with a plain key as well as Esc (Esc is never the only way out), and ctrl+c quits
+from anywhere.
+"""
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from tui.core.durations import parse_duration
+from tui.core.forecast import PARIS
+
+HOLD_EXPECTED = (
+    'expected a duration like "90m", "2h", "1h30m", a time of day like "14:30", '
+    'or "0" for until released'
+)
+_TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2})", re.ASCII)
+
+
+def parse_hold(text: str, now: datetime) -> timedelta | datetime:
+    """A duration, or the next time the Paris clock shows ``HH:MM`` (as a UTC instant).
+
+    Raises ValueError with the expected forms on anything else.
+    """
+    text = text.strip()
+    match = _TIME_OF_DAY.fullmatch(text)
+    if match:
+        hour, minute = int(match[1]), int(match[2])
+        if hour > 23 or minute > 59:
+            raise ValueError(HOLD_EXPECTED)
+        day = now.astimezone(PARIS).date()
+        for offset in range(3):
+            # Built on the Paris wall clock, then compared as UTC instants; a time skipped by
+            # the spring change resolves one hour later, which is still in the future.
+            candidate = datetime.combine(
+                day + timedelta(days=offset), time(hour, minute), tzinfo=PARIS
+            ).astimezone(UTC)
+            if candidate > now:
+                return candidate
+        raise ValueError(HOLD_EXPECTED)
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise ValueError(HOLD_EXPECTED) from None
+
+
+class DurationPrompt(ModalScreen[timedelta | datetime | None]):
+    """Asks how long an override lasts; dismisses with a duration, an instant, or None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "cancel", id="prompt_cancel")
+    ]
+
+    def __init__(self, question: str, default: str, now: datetime) -> None:
+        super().__init__()
+        self.question = question
+        self.default = default
+        self.now = now
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(self.question, style="bold"), id="question")
+            yield Static(
+                "A duration (90m, 2h, 1h30m), a time of day (14:30), or 0 for until released. "
+                "Enter on an empty line or Esc cancels.",
+                id="hint",
+            )
+            yield Input(placeholder=self.default, id="hold")
+            yield Static("", id="problem")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).cursor_blink = False
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            self.dismiss(None)
+            return
+        try:
+            self.dismiss(parse_hold(text, self.now))
+        except ValueError as error:
+            self.query_one("#problem", Static).update(Text(f"“{text}”: {error}", style="bold red"))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,enter", "answer(True)", "yes", id="confirm_yes"),
+        Binding("n,escape,q", "answer(False)", "no", id="confirm_no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(self.question, style="bold"), id="question")
+            yield Static("y or Enter: yes    n, q or Esc: no", id="hint")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,enter", "close", "close", id="help_close"),
+        Binding("up", "scroll(-1)", show=False),
+        Binding("down", "scroll(1)", show=False),
+        Binding("pageup", "scroll(-10)", show=False),
+        Binding("pagedown", "scroll(10)", show=False),
+    ]
+
+    def __init__(self, text: Text) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help", can_focus=False) as scroll:
+            scroll.border_title = "Help"
+            scroll.border_subtitle = "↑ ↓ PgUp PgDn scroll · q ? Enter Esc close"
+            yield Static(self.text)
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#help", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

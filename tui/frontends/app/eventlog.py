@@ -1,0 +1,102 @@
+"""The event log pane: readable lines, newest at the bottom, with its scroll-back."""
+
+import json
+from collections import deque
+from datetime import date, datetime
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.events import Resize
+from textual.widgets import RichLog
+
+from tui.frontends.app.text import paris
+from tui.service.event_text import event_summary
+
+MAX_LINES = 2000
+KIND_STYLES = {
+    "relay": Style(bold=True),
+    "override": Style(color="#ffb74d", bold=True),
+    "error": Style(color="#ef5350", bold=True),
+    "board": Style(color="#fdd835"),
+    "forecast": Style(color="#4fc3f7"),
+}
+DIM = Style(dim=True)
+
+
+def _key(event: dict[str, Any]) -> str:
+    return json.dumps(event, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def event_stamp(event: dict[str, Any]) -> datetime | None:
+    try:
+        return paris(datetime.fromisoformat(str(event.get("ts"))))
+    except ValueError:
+        return None
+
+
+def event_text(event: dict[str, Any]) -> Text:
+    """``14:05:12 relay    Sèche-linge: CUT (orange 17:00-20:00)``."""
+    stamp = event_stamp(event)
+    kind = str(event.get("kind", "?"))
+    line = Text(f"{stamp:%H:%M:%S}" if stamp else "??:??:??", style=DIM)
+    line.append(" ")
+    line.append(f"{kind:<8}", style=KIND_STYLES.get(kind, Style()))
+    line.append(" ")
+    line.append(event_summary(event), style=KIND_STYLES["error"] if kind == "error" else "")
+    return line
+
+
+class EventPane(RichLog, can_focus=False):
+    """Events in arrival order, with a dated rule whenever the day changes.
+
+    The first update after every (re)connection replays the service's recent events, which
+    overlap what is already shown: an event is written once, however often it arrives.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(
+            id=id, max_lines=MAX_LINES, wrap=True, markup=False, highlight=False, auto_scroll=True
+        )
+        self._day: date | None = None
+        self._early: list[Text] = []
+        self._keys: set[str] = set()
+        self._order: deque[str] = deque()
+        self.shown: list[dict[str, Any]] = []  # what was written, oldest first (tests, bench)
+
+    def add(self, events: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> None:
+        for event in events:
+            key = _key(event)
+            if key in self._keys:
+                continue
+            self._keys.add(key)
+            self._order.append(key)
+            if len(self._order) > MAX_LINES:
+                self._keys.discard(self._order.popleft())
+            self._write(event)
+
+    def _write(self, event: dict[str, Any]) -> None:
+        stamp = event_stamp(event)
+        if stamp is not None and stamp.date() != self._day:
+            self._day = stamp.date()
+            self._line(Text(f"── {stamp:%A %d %B %Y} ──", style=DIM))
+        self._line(event_text(event))
+        self.shown.append(event)
+        del self.shown[:-MAX_LINES]
+
+    def _line(self, text: Text) -> None:
+        # Wrapped at the pane's width (its scrollbar gutter is reserved), not the console's:
+        # lines that come before the pane has a size wait for it.
+        if not self._size_known:
+            self._early.append(text)
+            return
+        self.write(text, width=self.scrollable_content_region.width)
+
+    def on_resize(self, event: Resize) -> None:
+        if event.size.width and self._early:
+            self.call_later(self._flush_early)
+
+    def _flush_early(self) -> None:
+        early, self._early = self._early, []
+        for text in early:
+            self._line(text)

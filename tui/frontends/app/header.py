@@ -1,0 +1,127 @@
+"""The status line (mode, link, board, level, clock) and the banner under it."""
+
+from datetime import datetime
+
+from rich.style import Style
+from rich.text import Text
+
+from tui.frontends.app.pane import Pane
+from tui.frontends.app.text import level_text_style, level_word, mode_word, paris
+from tui.service.snapshot import Snapshot
+
+TITLE = Style(bold=True)
+MODE_STYLES = {
+    "DEMO": Style(color="#000000", bgcolor="#fdd835", bold=True),
+    "SANDBOX": Style(color="#000000", bgcolor="#fdd835", bold=True),
+    "LIVE": Style(color="#ffffff", bgcolor="#1565c0", bold=True),
+}
+ALERT = Style(color="#ffffff", bgcolor="#b71c1c", bold=True)
+NOTICE = Style(color="#000000", bgcolor="#fdd835")
+OK = Style(color="#66bb6a", bold=True)
+
+
+def status_parts(
+    snapshot: Snapshot | None, description: str, now: datetime, connected: bool, wide: bool
+) -> list[tuple[Text, int]]:
+    """(text, priority) pieces; the lowest priorities go first when space is short."""
+    local = paris(now)
+    parts: list[tuple[Text, int]] = [(Text("delestage", style=TITLE), 0)]
+    if snapshot is not None:
+        mode = mode_word(snapshot.mode)
+        parts.append((Text(f" {mode} ", style=MODE_STYLES.get(mode, TITLE)), 9))
+    parts.append((Text(description), 8))
+    if not connected:
+        parts.append((Text(" DISCONNECTED ", style=ALERT), 9))
+    if snapshot is not None:
+        board = snapshot.board
+        kind = board.revision or board.kind
+        if board.attached:
+            parts.append((Text(f"board {kind}: attached" if wide else "board attached", OK), 7))
+        else:
+            parts.append((Text(" BOARD DETACHED ", style=ALERT), 9))
+        level = Text("level ")
+        level.append(level_word(snapshot.level), style=level_text_style(snapshot.level))
+        parts.append((level, 9))
+    clock = f"{local:%a %d %b %H:%M}" if wide else f"{local:%H:%M}"
+    parts.append((Text(clock, style=TITLE), 9))
+    return parts
+
+
+def fit_parts(parts: list[tuple[Text, int]], width: int) -> Text:
+    """Join the pieces two spaces apart, the last one (the clock) at the right edge, dropping
+    the least important pieces until they fit."""
+    kept = list(parts)
+    while kept:
+        line = Text("  ").join(text for text, _ in kept[:-1])
+        clock = kept[-1][0]
+        if line.cell_len + 2 + clock.cell_len <= width:
+            line.pad_right(width - line.cell_len - clock.cell_len)
+            line.append_text(clock)
+            return line
+        del kept[min(range(len(kept)), key=lambda i: (kept[i][1], -i))]
+    return Text()
+
+
+class StatusLine(Pane):
+    def __init__(self, description: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.description = description
+        self.snapshot: Snapshot | None = None
+        self.now: datetime | None = None
+        self.connected = True
+
+    def show(self, snapshot: Snapshot | None, now: datetime, connected: bool = True) -> None:
+        self.snapshot, self.now, self.connected = snapshot, now, connected
+        self.changed()
+
+    def build(self, width: int) -> Text:
+        if self.now is None:
+            return Text("delestage", style=TITLE)
+        wide = width >= 110
+        parts = status_parts(self.snapshot, self.description, self.now, self.connected, wide)
+        return fit_parts(parts, width)
+
+
+def banner_lines(snapshot: Snapshot | None, connected: bool, problem: str) -> list[Text]:
+    lines: list[Text] = []
+    if not connected:
+        lines.append(Text(f" SERVICE UNREACHABLE: {problem} ", style=ALERT))
+    if snapshot is None:
+        return lines
+    board = snapshot.board
+    if not board.attached:
+        why = f" ({board.message})" if board.message else ""
+        lines.append(
+            Text(
+                f" BOARD DETACHED{why}: relay states UNKNOWN; wishes apply when it is back ",
+                style=ALERT,
+            )
+        )
+    elif board.message:
+        lines.append(Text(f" Board: {board.message} ", style=ALERT))
+    if snapshot.mode == "demo":
+        lines.append(
+            Text(
+                " DEMO: simulated relay board and synthetic forecast; nothing real is switched ",
+                style=NOTICE,
+            )
+        )
+    elif snapshot.mode == "sandbox":
+        lines.append(Text(" SANDBOX: RTE's fixed test data, not today's signal ", style=NOTICE))
+    if snapshot.mode != "demo" and board.kind == "simulated":
+        lines.append(Text(" Simulated board: no relay really switches ", style=NOTICE))
+    return lines
+
+
+class Banner(Pane):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lines: list[Text] = []
+
+    def show(self, snapshot: Snapshot | None, connected: bool, problem: str = "") -> None:
+        self.lines = banner_lines(snapshot, connected, problem)
+        self.display = bool(self.lines)
+        self.changed()
+
+    def build(self, width: int) -> Text:
+        return Text("\n").join(self.lines)

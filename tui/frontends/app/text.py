@@ -1,0 +1,83 @@
+"""Words, times and colours shared by the panes: every state is written, colour only adds."""
+
+from datetime import datetime, timedelta
+
+from rich.cells import cell_len, set_cell_size
+from rich.style import Style
+
+from tui.core.forecast import PARIS, Level
+
+LEVEL_WORDS = {0: "LOW-CARBON", 1: "GREEN", 2: "ORANGE", 3: "RED"}
+UNKNOWN_LETTER = "?"
+
+# Backgrounds for level cells; the letter on top carries the meaning under NO_COLOR.
+_LEVEL_BACKGROUNDS = {0: "#00897b", 1: "#2e7d32", 2: "#e65100", 3: "#b71c1c"}
+_UNKNOWN_BACKGROUND = "#4a4a4a"
+
+MODE_WORDS = {"demo": "DEMO", "sandbox": "SANDBOX", "live": "LIVE", "file": "FILE"}
+
+STALE_AFTER = timedelta(hours=6)
+
+
+def level_word(level: int | None) -> str:
+    return LEVEL_WORDS.get(level, "UNKNOWN") if level is not None else "UNKNOWN"
+
+
+def level_letter(level: int | None) -> str:
+    return Level(level).letter if level is not None else UNKNOWN_LETTER
+
+
+def level_style(level: int | None) -> Style:
+    background = _LEVEL_BACKGROUNDS.get(level, _UNKNOWN_BACKGROUND) if level is not None else None
+    return Style(color="#ffffff", bgcolor=background or _UNKNOWN_BACKGROUND, bold=True)
+
+
+def level_text_style(level: int | None) -> Style:
+    """The level's colour as foreground, for words in running text."""
+    if level is None:
+        return Style(color="#9e9e9e", bold=True)
+    return Style(color=_LEVEL_BACKGROUNDS[level], bold=True)
+
+
+def mode_word(mode: str) -> str:
+    return MODE_WORDS.get(mode, mode.upper())
+
+
+def state_word(powered: bool | None) -> str:
+    if powered is None:
+        return "UNKNOWN"
+    return "ON" if powered else "CUT"
+
+
+def paris(when: datetime) -> datetime:
+    return when.astimezone(PARIS)
+
+
+def clock_time(when: datetime, now: datetime) -> str:
+    """``14:30`` today, ``Wed 14:30`` on another day (Paris time)."""
+    local = paris(when)
+    if local.date() == paris(now).date():
+        return f"{local:%H:%M}"
+    return f"{local:%a %H:%M}"
+
+
+def age(delta: timedelta) -> str:
+    """``just now``, ``12 min ago``, ``3 h ago``, ``2 days ago``."""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 120:
+        return f"{minutes} min ago"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h ago"
+    return f"{hours // 24} days ago"
+
+
+def fit(text: str, width: int) -> str:
+    """Cut ``text`` to ``width`` cells, marking the cut with an ellipsis."""
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, width - 1) + "…"

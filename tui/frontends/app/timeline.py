@@ -1,0 +1,236 @@
+"""The signal timeline: one row per day, one cell per hour, the level as colour and letter."""
+
+from datetime import date, datetime, timedelta
+
+from rich.style import Style
+from rich.text import Text
+
+from tui.core.forecast import HOUR, paris_midnight
+from tui.frontends.app.pane import Pane
+from tui.frontends.app.text import (
+    STALE_AFTER,
+    age,
+    clock_time,
+    level_letter,
+    level_style,
+    level_text_style,
+    level_word,
+    paris,
+)
+from tui.service.snapshot import ForecastView
+
+MAX_DAYS = 4  # today and the three days RTE publishes ahead
+LABEL_WIDTH = 11  # "Tue 02 Dec "
+MARKER = "▶"
+SOURCE_WORDS = {"rte": "RTE live", "sandbox": "RTE sandbox", "demo": "demo", "file": "file"}
+LEGEND = ((0, "low-carbon"), (1, "green"), (2, "orange"), (3, "red"), (None, "unknown"))
+
+HEADING = Style(bold=True)
+DIM = Style(dim=True)
+LOUD = Style(color="#ffffff", bgcolor="#b71c1c", bold=True)
+
+
+def day_hours(day: date) -> list[datetime]:
+    """The UTC start of every hour of a Paris day: 23, 24 or 25 of them."""
+    start, end = paris_midnight(day), paris_midnight(day + timedelta(days=1))
+    return [start + HOUR * n for n in range((end - start) // HOUR)]
+
+
+def shown_days(forecast: ForecastView, now: datetime) -> list[date]:
+    """Today, always (an empty row says loudly there is nothing), then the days ahead with data."""
+    today = paris(now).date()
+    ahead = sorted({day for slot in forecast.slots if (day := paris(slot.start).date()) > today})
+    return [today, *ahead][:MAX_DAYS]
+
+
+def current_run_end(forecast: ForecastView, now: datetime) -> datetime | None:
+    """When the level in force now changes (the end of the run of equal, contiguous hours)."""
+    levels = {slot.start: slot.level for slot in forecast.slots}
+    start = next((s.start for s in forecast.slots if s.start <= now < s.start + HOUR), None)
+    if start is None:
+        return None
+    level = levels[start]
+    end = start + HOUR
+    while levels.get(end) == level:
+        end += HOUR
+    return end
+
+
+def warnings(forecast: ForecastView, now: datetime, fallback: str) -> list[str]:
+    """What must be shouted: no data for now, stale data, a failed refresh."""
+    found: list[str] = []
+    if not forecast.slots:
+        found.append(f"NO FORECAST DATA: flying blind, fallback '{fallback}' decides")
+    elif not forecast.covers_now:
+        found.append(f"NO FORECAST FOR NOW: flying blind, fallback '{fallback}' decides")
+    if forecast.fetched is not None and now - forecast.fetched > STALE_AFTER:
+        found.append(f"STALE: fetched {age(now - forecast.fetched)}")
+    if forecast.error:
+        found.append(f"LAST REFRESH FAILED: {forecast.error}")
+    return found
+
+
+class Timeline(Pane):
+    """The ruler and one row per day: it changes when the forecast or the hour does."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.forecast: ForecastView | None = None
+        self.now: datetime | None = None
+
+    def show(self, forecast: ForecastView, now: datetime) -> None:
+        self.forecast, self.now = forecast, now
+        self.changed()
+
+    def build(self, width: int) -> Text:
+        if self.forecast is None or self.now is None:
+            return Text("Signal: waiting for the controller…", style=HEADING)
+        return render_days(self.forecast, self.now, width)
+
+
+class SignalInfo(Pane):
+    """The level now, the next strain, the data's source and age, and the warnings."""
+
+    def __init__(self, fallback: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.fallback = fallback
+        self.forecast: ForecastView | None = None
+        self.level: int | None = None
+        self.now: datetime | None = None
+
+    def show(self, forecast: ForecastView, level: int | None, now: datetime) -> None:
+        self.forecast, self.level, self.now = forecast, level, now
+        self.changed()
+
+    def build(self, width: int) -> Text:
+        if self.forecast is None or self.now is None:
+            return Text()
+        return render_info(self.forecast, self.level, self.now, self.fallback, width)
+
+
+def render_timeline(
+    forecast: ForecastView, level: int | None, now: datetime, fallback: str, width: int
+) -> Text:
+    """Both parts, as the screen stacks them."""
+    out = render_days(forecast, now, width)
+    out.append("\n")
+    out.append_text(render_info(forecast, level, now, fallback, width))
+    return out
+
+
+def render_days(forecast: ForecastView, now: datetime, width: int) -> Text:
+    days = shown_days(forecast, now)
+    levels = {slot.start: slot.level for slot in forecast.slots}
+    columns = max(len(day_hours(day)) for day in days)
+    cell = 3 if width >= LABEL_WIDTH + 25 * 3 + 16 else 2
+    grid_end = LABEL_WIDTH + columns * cell
+
+    rows: list[Text] = [_ruler(cell, grid_end)]
+    for day in days:
+        rows.append(_day_row(day, levels, now, cell, grid_end))
+    _add_legend(rows, grid_end + 2, width)
+    return Text("\n").join(rows)
+
+
+def render_info(
+    forecast: ForecastView, level: int | None, now: datetime, fallback: str, width: int
+) -> Text:
+    out = _now_line(forecast, level, now, fallback)
+    out.append("\n")
+    out.append_text(_source_line(forecast, now, width))
+    shouts = warnings(forecast, now, fallback)
+    if shouts:
+        out.append("\n")
+        out.append(" !! " + " · ".join(shouts) + " ", style=LOUD)
+    return out
+
+
+def _ruler(cell: int, grid_end: int) -> Text:
+    line = Text("Signal".ljust(LABEL_WIDTH), style=HEADING)
+    marks = [" "] * (grid_end - LABEL_WIDTH)
+    for hour in range(0, 24, 3):
+        label = f"{hour:02d}"
+        position = hour * cell + (cell - 2)
+        marks[position : position + 2] = list(label)
+    line.append("".join(marks), style=HEADING)
+    return line
+
+
+def _day_row(day: date, levels: dict[datetime, int], now: datetime, cell: int, end: int) -> Text:
+    line = Text(f"{day:%a %d %b}".ljust(LABEL_WIDTH))
+    for start in day_hours(day):
+        value = levels.get(start)
+        letter = level_letter(value)
+        style = level_style(value)
+        if start <= now < start + HOUR:
+            text = MARKER + letter + ("◀" if cell == 3 else "")
+            style = style + Style(reverse=True)
+        else:
+            text = (" " + letter).ljust(cell)
+            if start + HOUR <= now:
+                style = style + DIM
+        line.append(text, style=style)
+    line.pad_right(end - line.cell_len)
+    return line
+
+
+def _add_legend(rows: list[Text], column: int, width: int) -> None:
+    """Beside the grid, the letters' meanings, packed into the rows there are; when they do
+    not fit there, on a line of their own under the grid."""
+    room = width - column
+    lines: list[list[tuple[int | None, str]]] = []
+    if len(rows) >= len(LEGEND):
+        lines = [[entry] for entry in LEGEND]
+    else:
+        used = 0
+        for value, name in LEGEND:
+            size = 2 + len(name)
+            if lines and used + 2 + size <= room:
+                lines[-1].append((value, name))
+                used += 2 + size
+            else:
+                lines.append([(value, name)])
+                used = size
+    targets = rows
+    if len(lines) > len(rows) or any(2 + len(name) > room for _, name in LEGEND):
+        targets = [Text()]
+        rows.append(targets[0])
+        lines, column = [list(LEGEND)], 0
+    for row, entries in zip(targets, lines, strict=False):
+        row.pad_right(column - row.cell_len)
+        for position, (value, name) in enumerate(entries):
+            if position:
+                row.append("  ")
+            row.append(level_letter(value), style=level_style(value))
+            row.append(f" {name}")
+
+
+def _now_line(forecast: ForecastView, level: int | None, now: datetime, fallback: str) -> Text:
+    line = Text(f"Now {paris(now):%H:%M}  ", style=HEADING)
+    line.append(f"{level_word(level)} ({level_letter(level)})", style=level_text_style(level))
+    if level is not None:
+        end = current_run_end(forecast, now)
+        if end is not None:
+            line.append(f" until {clock_time(end, now)}")
+    else:
+        line.append(f": fallback '{fallback}'")
+    strained = forecast.next_strained or "none ahead"
+    line.append(" · next strain: ")
+    line.append(strained, style=HEADING if forecast.next_strained else DIM)
+    return line
+
+
+def _source_line(forecast: ForecastView, now: datetime, width: int) -> Text:
+    """Source, age and generation time; the next refresh only where there is room."""
+    parts = [f"{SOURCE_WORDS.get(forecast.source, forecast.source)} data"]
+    if forecast.fetched is not None:
+        parts.append(f"fetched {clock_time(forecast.fetched, now)} ({age(now - forecast.fetched)})")
+    else:
+        parts.append("never fetched")
+    if forecast.generated is not None:
+        parts.append(f"generated {clock_time(forecast.generated, now)}")
+    if forecast.next_refresh is not None:
+        refresh = f"next refresh {clock_time(forecast.next_refresh, now)}"
+        if len(" · ".join([*parts, refresh])) <= width:
+            parts.append(refresh)
+    return Text(" · ".join(parts), style=DIM)
