@@ -166,6 +166,23 @@ async def test_restart_keeps_overrides_and_history(tmp_path: Path) -> None:
         )
 
 
+async def test_overrides_end_on_a_whole_minute_and_history_is_replayed(tmp_path: Path) -> None:
+    clock = ManualClock(DAY + timedelta(hours=15, seconds=13), auto_advance=False)
+    config = make_config(tmp_path / "state")
+    controller, _ = make_controller(config, clock)
+    async with running(controller):
+        message = await controller.force(0, False, duration=timedelta(minutes=30))
+        assert message.endswith("forced cut until 15:31")  # 15:00:13 + 30 min, rounded up
+    again, _ = make_controller(config, clock)
+    async with running(again):
+        first = await again.updates().__anext__()
+    kinds = [event["kind"] for event in first.events]
+    # The first run, from start to stop, then the second one's own start.
+    assert kinds[0] == "start" and "override" in kinds and kinds.count("start") == 2
+    assert kinds.index("stop") < len(kinds) - 1 and kinds[kinds.index("stop") + 1] == "start"
+    assert first.events == tuple(read_events(tmp_path / "state")[: len(first.events)])
+
+
 async def test_release_on_exit_records_what_it_does_to_each_appliance(tmp_path: Path) -> None:
     clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
     state = tmp_path / "state"

@@ -11,6 +11,7 @@ command or a board event, whichever comes first. Idle, it does nothing at all.
 import asyncio
 import contextlib
 import os
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from tui.core.forecast import PARIS, Forecast, clock_time, paris_iso
 from tui.core.plan import build_plan
 from tui.core.policy import Decision, Evaluation, Override, RelayHistory, evaluate, record_switch
 from tui.core.wiring import appliance_powered, relay_energised
-from tui.service.eventlog import EventLog
+from tui.service.eventlog import EventLog, read_events
 from tui.service.lock import ServiceLock
 from tui.service.snapshot import (
     BoardView,
@@ -41,6 +42,7 @@ from tui.service.state_store import StateStore
 
 # How far ahead the relay grid looks for each channel's next planned change.
 PLAN_LOOKAHEAD = timedelta(hours=48)
+RECENT_EVENTS = 200
 MODES = {"rte": "live", "sandbox": "sandbox", "demo": "demo", "file": "file"}
 
 
@@ -99,6 +101,8 @@ class Controller:
         self._steps_done = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listeners: list[Callable[[dict[str, Any]], None]] = []
+        # The latest events, replayed to each new subscriber as its first update carries.
+        self._recent: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
         self.started = asyncio.Event()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -144,6 +148,7 @@ class Controller:
         self._step_done.set()  # nobody waits for a step that will not come
 
     async def _start(self) -> None:
+        self._recent.extend(read_events(self.state_dir)[-RECENT_EVENTS:])
         self._log = EventLog(self.state_dir)
         overrides, history, problem = self._store.load()
         configured = {channel.index for channel in self.config.channels}
@@ -357,6 +362,7 @@ class Controller:
         if self._log:
             self._log.write(event)
         self._pending.append(event)
+        self._recent.append(event)
         for listener in self._listeners:
             listener(event)
 
@@ -377,11 +383,14 @@ class Controller:
         return self._snapshot or self._build_snapshot()
 
     async def updates(self) -> AsyncIterator[Update]:
+        """The current state with the recent events first, then every change as it comes."""
         await self.started.wait()
         queue: asyncio.Queue[Update] = asyncio.Queue()
         self._subscribers.add(queue)
         try:
-            yield Update(self._snapshot or self._build_snapshot())
+            # Events still pending reach this subscriber with the next publish, not twice.
+            replay = list(self._recent)[: len(self._recent) - len(self._pending)]
+            yield Update(self._snapshot or self._build_snapshot(), tuple(replay))
             while True:
                 yield await queue.get()
         finally:
@@ -413,7 +422,8 @@ class Controller:
         now = self.clock.now()
         if until is None:
             length = self.config.policy.override_duration if duration is None else duration
-            until = now + length if length else None
+            # Whole minutes: an operator reads and types "until 14:30", not 14:29:47.
+            until = _next_minute(now + length) if length else None
         if until is not None and until <= now:
             raise InputError(f"until: {paris_iso(until)} is not in the future")
         self.overrides[channel] = Override(powered=powered, since=now, until=until)
@@ -571,6 +581,11 @@ class Controller:
             state_dir=str(self.state_dir),
             next_due=self.evaluation.next_due,
         )
+
+
+def _next_minute(when: datetime) -> datetime:
+    floor = when.replace(second=0, microsecond=0)
+    return floor if floor == when else floor + timedelta(minutes=1)
 
 
 def _describe_period(period: Any, now: datetime) -> str:

@@ -13,7 +13,7 @@ class ControllerLink(Protocol):
     async def snapshot(self) -> Snapshot: ...
 
     def updates(self) -> AsyncIterator[Update]:
-        """Every change, as it happens, starting with the current state."""
+        """The current state, with the recent events (history) first, then every change."""
         ...
 
     async def force(
