@@ -1,0 +1,180 @@
+"""Every benchmark figure in one table, each beside its target, with the machine it ran on.
+
+    python tests/benchmarks/run.py [--quick] [--markdown]
+
+``--quick`` shortens the idle windows to 10 s and takes fewer samples (a fast check, not figures
+to publish); ``--markdown`` prints the table as the README's performance section shows it. It
+reports and never gates: the exit status is 0 whether targets are met or not (machines are
+noisy; the test suite asserts no times). Not collected by pytest (no ``test_`` prefix).
+
+Each module (``policy_bench``, ``service_bench``, ``tui_bench``) has ``run(quick) -> list[dict]``
+returning figures in one shared format:
+
+    name     what was measured
+    median   the median over the repeated runs
+    p99      the 99th percentile (None for a single measurement)
+    spread   the interquartile range
+    unit     "ms", "%", "MB", "B/min", "s", "calls"
+    target   the limit (None: reported, not judged)
+    better   "lower" (the median must stay under the target, the default) or "higher" (it must
+             reach it)
+    repeats  how many runs the median is taken over
+
+The TUI module is optional: without it (or when no terminal can be driven) the table says why
+and carries on with the rest.
+"""
+
+import argparse
+import datetime
+import importlib
+import os
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+# (module, what its figures cover), in the order of the issue's list.
+PARTS = [
+    ("policy_bench", "policy"),
+    ("tui_bench", "TUI"),
+    ("service_bench", "service"),
+]
+# The issue's targets, where they differ from what a module states for its own figure.
+TARGETS = {
+    "key to board transition, in-process": 20.0,
+    "key to board transition, attached": 50.0,
+}
+
+
+def machine() -> str:
+    """``AMD EPYC, 2 cores, 23.5 GiB RAM; Python 3.11.7; Linux 6.1 (Debian GNU/Linux 12)``."""
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kib = int(meminfo.read_text().split("MemTotal:", 1)[1].split()[0])
+        memory = f", {kib / 1024 / 1024:.1f} GiB RAM"
+    system = f"{platform.system()} {platform.release()}"
+    release = Path("/etc/os-release")
+    if release.exists():
+        for line in release.read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                system += f" ({line.split('=', 1)[1].strip().strip(chr(34))})"
+    return f"{model}, {os.cpu_count()} cores{memory}; Python {platform.python_version()}; {system}"
+
+
+def _number(value: float) -> str:
+    """Three significant digits, whole numbers from 100 up: ``0.159``, ``14.5``, ``2388``."""
+    if abs(value) >= 100 or value == int(value):
+        return f"{value:.0f}"
+    return f"{value:.3g}"
+
+
+def met(figure: dict[str, Any]) -> bool | None:
+    target = figure.get("target")
+    if target is None:
+        return None
+    if figure.get("better", "lower") == "higher":
+        return bool(figure["median"] >= target)
+    return bool(figure["median"] < target)
+
+
+def _cells(figure: dict[str, Any]) -> list[str]:
+    unit = figure["unit"]
+    median = f"{_number(figure['median'])} {unit}"
+    if figure["repeats"] > 1:
+        spread = f"IQR {_number(figure['spread'])}"
+        if figure.get("p99") is not None:
+            spread += f" / p99 {_number(figure['p99'])}"
+        spread += f" ({figure['repeats']} runs)"
+    else:
+        spread = "one run"
+    target = figure.get("target")
+    if target is None:
+        bound = "—"
+    else:
+        sign = "≥" if figure.get("better", "lower") == "higher" else "<"
+        bound = f"{sign} {_number(target)} {unit}"
+    verdict = {True: "yes", False: "NO", None: "—"}[met(figure)]
+    return [figure["name"], median, spread, bound, verdict]
+
+
+HEADER = ["figure", "median", "spread / p99", "target", "met"]
+
+
+def table(figures: list[dict[str, Any]], markdown: bool) -> list[str]:
+    rows = [_cells(figure) for figure in figures]
+    if markdown:
+        lines = ["| " + " | ".join(HEADER) + " |", "|" + "|".join("---" for _ in HEADER) + "|"]
+        return lines + ["| " + " | ".join(row) + " |" for row in rows]
+    widths = [max(len(row[i]) for row in [HEADER, *rows]) for i in range(len(HEADER))]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in [HEADER, *rows]
+    ]
+
+
+def collect(quick: bool) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every module's figures, and a line for each part that could not be measured."""
+    figures: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for module_name, label in PARTS:
+        print(f"measuring: {label} ...", file=sys.stderr, flush=True)
+        began = time.monotonic()
+        try:
+            module = importlib.import_module(module_name)
+            part = module.run(quick)
+        except Exception as error:  # one broken part must not hide the others' figures
+            reason = f"{error.__class__.__name__}: {error}" if str(error) else repr(error)
+            missing.append(f"{label} figures: not available ({reason})")
+            traceback.print_exc(file=sys.stderr)
+            continue
+        print(f"  {label}: {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True)
+        figures.extend(part)
+    for figure in figures:
+        figure["target"] = TARGETS.get(figure["name"], figure.get("target"))
+    if not missing:
+        named = {figure["name"] for figure in figures}
+        # A renamed figure would silently fall back to its module's own target: say so.
+        missing += [
+            f"no figure named {name!r} for the issue's target"
+            for name in TARGETS
+            if name not in named
+        ]
+    return figures, missing
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run every delestage benchmark.")
+    parser.add_argument("--quick", action="store_true", help="10 s idle windows and fewer samples")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = parser.parse_args(argv)
+    started = datetime.datetime.now().astimezone()
+    figures, missing = collect(args.quick)
+    judged = [figure for figure in figures if met(figure) is not None]
+    print(f"machine: {machine()}")
+    print(f"date: {started:%Y-%m-%d %H:%M %z}{' (--quick)' if args.quick else ''}")
+    print()
+    for line in table(figures, args.markdown):
+        print(line)
+    for line in missing:
+        print(line)
+    print()
+    print(f"{sum(bool(met(figure)) for figure in judged)} of {len(judged)} targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
