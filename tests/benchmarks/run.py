@@ -45,11 +45,6 @@ PARTS = [
     ("tui_bench", "TUI"),
     ("service_bench", "service"),
 ]
-# The targets, where they differ from what a module states for its own figure.
-TARGETS = {
-    "key to board transition, in-process": 20.0,
-    "key to board transition, attached": 50.0,
-}
 
 
 def machine() -> str:
@@ -143,16 +138,6 @@ def collect(quick: bool) -> tuple[list[dict[str, Any]], list[str]]:
             continue
         print(f"  {label}: {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True)
         figures.extend(part)
-    for figure in figures:
-        figure["target"] = TARGETS.get(figure["name"], figure.get("target"))
-    if not missing:
-        named = {figure["name"] for figure in figures}
-        # A renamed figure would silently fall back to its module's own target: say so.
-        missing += [
-            f"no figure named {name!r} for the issue's target"
-            for name in TARGETS
-            if name not in named
-        ]
     return figures, missing
 
 
