@@ -257,6 +257,8 @@ def _with_channel(**values: object) -> dict[str, Any]:
         (_with("policy", "restore_gap", -5), "policy.restore_gap", "a duration"),
         (_with("policy", "override_duration", 1.5), "policy.override_duration", "a duration"),
         (_with("board", "attach_timeout", "5"), None, None),  # valid: bare seconds as text
+        (_with("board", "attach_timeout", "0s"), "board.attach_timeout", "above zero"),
+        (_with("ecowatt", "timeout", 0), "ecowatt.timeout", "above zero"),
         (_with_channel(min_on="1h30"), "channel[0].min_on", "a duration"),
         (_with_channel(min_off="999999999999d"), "channel[0].min_off", "a duration"),
         # bad enum values
@@ -481,6 +483,9 @@ def test_config_to_dict_loads_back_to_an_equal_config() -> None:
 _DURATIONS = st.builds(
     lambda ms: timedelta(milliseconds=ms), st.integers(min_value=0, max_value=10 * 86_400_000)
 )
+_WAITS = st.builds(
+    lambda ms: timedelta(milliseconds=ms), st.integers(min_value=1, max_value=10 * 86_400_000)
+)
 
 
 @st.composite
@@ -510,13 +515,13 @@ def _configs(draw: st.DrawFn) -> Config:
             if source is Source.FILE
             else draw(optional_text),
             credentials_file=draw(optional_text),
-            timeout=draw(_DURATIONS),
+            timeout=draw(_WAITS),
         ),
         board=BoardConfig(
             kind=draw(st.sampled_from(BoardKind)),
             serial=draw(st.one_of(st.none(), st.integers(1, 2**31))),
             hub_port=draw(st.one_of(st.none(), st.integers(0, 5))),
-            attach_timeout=draw(_DURATIONS),
+            attach_timeout=draw(_WAITS),
             on_exit=draw(st.sampled_from(OnExit)),
             failsafe=draw(
                 st.one_of(

@@ -168,6 +168,14 @@ def _duration(value: object) -> timedelta:
         raise _Invalid(DURATION_EXPECTED) from None
 
 
+def _positive_duration(value: object) -> timedelta:
+    """A wait that must not be zero: a zero timeout would fail every request at once."""
+    duration = _duration(value)
+    if not duration:
+        raise _Invalid(f"a duration above zero ({DURATION_EXPECTED})")
+    return duration
+
+
 def _string(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _Invalid("a non-empty string")
@@ -212,7 +220,7 @@ _SECTIONS: dict[str, tuple[type, _Schema]] = {
             "base_url": _url,
             "file": _string,
             "credentials_file": _string,
-            "timeout": _duration,
+            "timeout": _positive_duration,
         },
     ),
     "board": (
@@ -221,7 +229,7 @@ _SECTIONS: dict[str, tuple[type, _Schema]] = {
             "kind": _enum(BoardKind),
             "serial": _int_range(1, None),
             "hub_port": _int_range(0, 5),
-            "attach_timeout": _duration,
+            "attach_timeout": _positive_duration,
             "on_exit": _enum(OnExit),
             "failsafe": _duration,
         },

@@ -43,6 +43,7 @@ from tui.service.state_store import StateStore
 # How far ahead the relay grid looks for each channel's next planned change.
 PLAN_LOOKAHEAD = timedelta(hours=48)
 RECENT_EVENTS = 200
+MAX_BACKLOG = 1000  # updates queued for one subscriber before it is dropped
 MODES = {"rte": "live", "sandbox": "sandbox", "demo": "demo", "file": "file"}
 
 
@@ -91,9 +92,10 @@ class Controller:
         self._wake = asyncio.Event()
         self._stopping = False
         self._pending: list[dict[str, Any]] = []
-        self._subscribers: set[asyncio.Queue[Update]] = set()
+        self._subscribers: set[asyncio.Queue[Update | None]] = set()
         self._next_refresh: datetime | None = None
-        self._refreshing: asyncio.Task[None] | None = None
+        self._refreshing: asyncio.Task[str] | None = None
+        self._last_refresh = ""
         self._covered: bool | None = None
         self._snapshot: Snapshot | None = None
         self._step_done: asyncio.Event = asyncio.Event()
@@ -175,7 +177,9 @@ class Controller:
             # Without any data the first decisions would be the fallback, undone a moment
             # later: give the first fetch a short chance before deciding.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._refresh(now), self.config.ecowatt.timeout.seconds)
+                await asyncio.wait_for(
+                    self._refresh(now), self.config.ecowatt.timeout.total_seconds()
+                )
         else:
             self._event(
                 "forecast",
@@ -318,6 +322,7 @@ class Controller:
             if result.error and (result.called or not manual):
                 self._event("error", what="forecast", message=result.error)
         self._next_refresh = self.source.next_refresh(done)
+        self._last_refresh = message
         self._wake.set()
         return message
 
@@ -374,7 +379,12 @@ class Controller:
         update = Update(snapshot, tuple(self._pending))
         self._pending = []
         for queue in list(self._subscribers):
-            queue.put_nowait(update)
+            if queue.qsize() >= MAX_BACKLOG:
+                # A subscriber that stopped reading is cut off rather than let grow without end.
+                self._subscribers.discard(queue)
+                queue.put_nowait(None)
+            else:
+                queue.put_nowait(update)
 
     # -- ControllerLink ----------------------------------------------------------------------
 
@@ -385,14 +395,17 @@ class Controller:
     async def updates(self) -> AsyncIterator[Update]:
         """The current state with the recent events first, then every change as it comes."""
         await self.started.wait()
-        queue: asyncio.Queue[Update] = asyncio.Queue()
+        queue: asyncio.Queue[Update | None] = asyncio.Queue()
         self._subscribers.add(queue)
         try:
             # Events still pending reach this subscriber with the next publish, not twice.
             replay = list(self._recent)[: len(self._recent) - len(self._pending)]
             yield Update(self._snapshot or self._build_snapshot(), tuple(replay))
             while True:
-                yield await queue.get()
+                update = await queue.get()
+                if update is None:
+                    return
+                yield update
         finally:
             self._subscribers.discard(queue)
 
@@ -474,7 +487,12 @@ class Controller:
 
     async def refresh(self) -> str:
         await self.started.wait()
-        message = await self._refresh(self.clock.now(), manual=True)
+        if self._refreshing is not None and not self._refreshing.done():
+            # One fetch at a time: the operator gets the answer of the one under way.
+            await asyncio.shield(self._refreshing)
+            message = self._last_refresh
+        else:
+            message = await self._refresh(self.clock.now(), manual=True)
         await self._settle()
         return message
 

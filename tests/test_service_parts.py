@@ -1,0 +1,92 @@
+"""The service's smaller parts: event log rotation, log lines, socket group, CLI time words."""
+
+import asyncio
+import grp
+import io
+import json
+import os
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from service_support import make_config, make_controller, running
+
+from tui.adapters.clock import ManualClock
+from tui.core.config import LogFormat
+from tui.core.errors import InputError
+from tui.frontends.control_cmds import parse_until, resolve_channel
+from tui.frontends.headless import EventPrinter
+from tui.service.control_socket import ControlServer, socket_path
+from tui.service.event_text import event_line
+from tui.service.eventlog import LOG_NAME, EventLog, read_events
+
+RELAY = {
+    "ts": "2026-12-01T07:45:00+01:00",
+    "kind": "relay",
+    "channel": 0,
+    "name": "Chauffe-eau",
+    "powered": False,
+    "reason": "red 08:00-13:00",
+}
+
+
+def test_event_log_rotates_by_size_and_keeps_a_few_whole_files(tmp_path: Path) -> None:
+    log = EventLog(tmp_path, max_bytes=2_000, keep=3)
+    for number in range(200):
+        log.write({**RELAY, "n": number})
+    log.close()
+    names = sorted(path.name for path in tmp_path.iterdir())
+    assert names == [LOG_NAME, f"{LOG_NAME}.1", f"{LOG_NAME}.2", f"{LOG_NAME}.3"]
+    numbers = []
+    for name in reversed(names[1:]):
+        numbers += [json.loads(line)["n"] for line in (tmp_path / name).read_text().splitlines()]
+    numbers += [event["n"] for event in read_events(tmp_path)]
+    assert numbers == list(range(numbers[0], 200))  # nothing lost or split inside the kept files
+    assert all((tmp_path / name).stat().st_size <= 2_000 for name in names)
+
+
+def test_headless_lines_are_readable_text_or_the_json_events() -> None:
+    assert event_line(RELAY) == ("2026-12-01 07:45:00 relay    Chauffe-eau: CUT (red 08:00-13:00)")
+    text, as_json = io.StringIO(), io.StringIO()
+    EventPrinter(text, LogFormat.TEXT)(RELAY)
+    EventPrinter(as_json, LogFormat.JSON)(RELAY)
+    assert text.getvalue() == event_line(RELAY) + "\n"
+    assert json.loads(as_json.getvalue()) == RELAY
+
+
+async def test_socket_group_makes_the_socket_group_accessible(tmp_path: Path) -> None:
+    group = grp.getgrgid(os.getgid()).gr_name
+    clock = ManualClock(datetime(2026, 12, 1, 12, tzinfo=UTC))
+    state = tmp_path / "state"
+    controller, _ = make_controller(make_config(state), clock)
+    async with running(controller):
+        server = ControlServer(controller, socket_path(state), group)
+        await server.start()
+        try:
+            info = socket_path(state).stat()
+            assert stat.S_IMODE(info.st_mode) == 0o660
+            assert info.st_gid == os.getgid()
+        finally:
+            await server.close()
+        assert not socket_path(state).exists()
+        await asyncio.sleep(0)
+
+
+def test_until_takes_a_paris_time_or_iso() -> None:
+    now = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)  # 14:00 in Paris
+    assert parse_until("14:30", now) == datetime(2026, 12, 1, 13, 30, tzinfo=UTC)
+    assert parse_until("13:30", now) == datetime(2026, 12, 2, 12, 30, tzinfo=UTC)  # tomorrow
+    assert parse_until("2026-12-03T08:00", now) == datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
+    assert parse_until("2026-12-03T08:00+00:00", now) == datetime(2026, 12, 3, 8, tzinfo=UTC)
+    with pytest.raises(InputError, match="--until: expected a time like 14:30"):
+        parse_until("half past two", now)
+    assert parse_until("23:59", now) - now < timedelta(days=1)
+
+
+def test_channels_are_named_by_index_or_name(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    assert resolve_channel(config, "2") == 2
+    assert resolve_channel(config, "borne ve") == 2
+    with pytest.raises(InputError, match="CH: no channel '7'"):
+        resolve_channel(config, "7")
