@@ -413,13 +413,19 @@ def _stagger(
         if slot <= now:
             decisions[channel.index] = _apply(channel, want, True)
             continue
+        waiting = f"restore slot {position + 1} of {len(queue)} at {clock_time(slot, now)}"
+        owed = now + channel.min_off
+        if items[channel.index].powered is None and owed > slot:
+            # Set to cut now to leave the unknown state, the relay then owes its min_off: say
+            # so, rather than promise a slot it will not take.
+            waiting = f"{waiting}, then min_off until {clock_time(owed, now)}"
         decisions[channel.index] = Decision(
             channel=channel.index,
             powered=False,
             wanted=True,
             rule=want.rule,
             reason=want.reason,
-            waiting=f"restore slot {position + 1} of {len(queue)} at {clock_time(slot, now)}",
+            waiting=waiting,
             wait_until=slot,
         )
 
