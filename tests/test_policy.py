@@ -651,6 +651,15 @@ def test_first_start_with_unknown_relays() -> None:
     assert decisions[2].waiting == "restore slot 3 of 3 at 06:02"
 
 
+def test_a_queued_unknown_relay_says_it_then_owes_its_min_off() -> None:
+    # Queued relays are set to cut to leave the unknown state, which starts their min_off.
+    cfg = config(channel(0), channel(1, min_off=timedelta(minutes=10)))
+    decisions = decide(at("06:00"), DAY, cfg)
+    assert decisions[1].powered is False
+    assert decisions[1].waiting == "restore slot 2 of 2 at 06:01, then min_off until 06:10"
+    assert decisions[1].wait_until == at("06:01")
+
+
 # --- switch-ons held back before a strain -----------------------------------------------------
 
 
