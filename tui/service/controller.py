@@ -271,13 +271,7 @@ class Controller:
         expired = [ch for ch, item in self.overrides.items() if not item.active(now)]
         for channel in expired:
             del self.overrides[channel]
-            self._event(
-                "override",
-                channel=channel,
-                name=self.config.channel(channel).name,
-                action="expired",
-                message="override expired: back to automatic",
-            )
+            self._override_event(channel, "expired", "override expired: back to automatic")
         return bool(expired)
 
     def _watch_coverage(self, now: datetime) -> None:
@@ -345,6 +339,12 @@ class Controller:
         self._wake.set()
 
     # -- events and subscribers --------------------------------------------------------------
+
+    def _override_event(self, channel: int, action: str, message: str, **fields: Any) -> None:
+        name = self.config.channel(channel).name
+        self._event(
+            "override", channel=channel, name=name, action=action, message=message, **fields
+        )
 
     def log_error(self, what: str, message: str) -> None:
         self._event("error", what=what, message=message)
@@ -444,14 +444,12 @@ class Controller:
         name = self.config.channel(channel).name
         what = "powered" if powered else "cut"
         expiry = f"until {clock_time(until, now)}" if until else "until released"
-        self._event(
-            "override",
-            channel=channel,
-            name=name,
-            action="force",
+        self._override_event(
+            channel,
+            "force",
+            f"forced {what} by operator {expiry}",
             powered=powered,
             until=paris_iso(until) if until else None,
-            message=f"forced {what} by operator {expiry}",
         )
         await self._settle()
         decision = self.evaluation.decisions[channel]
@@ -471,13 +469,7 @@ class Controller:
                 self.history[index] = replace(self.history[index], latched=False)
             if had or latched:
                 released.append(index)
-                self._event(
-                    "override",
-                    channel=index,
-                    name=self.config.channel(index).name,
-                    action="release",
-                    message="released by operator: back to automatic",
-                )
+                self._override_event(index, "release", "released by operator: back to automatic")
         self._store.save(self.overrides, self.history)
         await self._settle()
         if not released:
