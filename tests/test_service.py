@@ -13,14 +13,18 @@ import pytest
 from fake_rte import FakeRte, production_body
 from service_support import at, make_config, make_controller, running
 
+from tui.adapters.boards.factory import make_board
 from tui.adapters.clock import ManualClock
-from tui.core.config import OnExit
+from tui.adapters.sources.factory import make_source
+from tui.core.config import BoardConfig, BoardKind, OnExit
 from tui.core.forecast import Level
 from tui.core.plan import build_plan
 from tui.core.policy import RelayHistory
 from tui.core.signals import parse_signals
 from tui.core.wiring import appliance_powered
 from tui.service.control_socket import ControlServer, socket_path
+from tui.service.controller import Controller
+from tui.service.event_text import event_line
 from tui.service.eventlog import read_events
 from tui.service.lock import AlreadyRunning
 from tui.service.remote import RemoteController, connect
@@ -214,6 +218,31 @@ async def test_board_detach_marks_unknown_and_reattach_reapplies(tmp_path: Path)
         assert all(channel.powered is not None for channel in update.snapshot.channels)
         assert {ch.index: board.state(ch.index) for ch in config.channels} == before
     await updates.aclose()
+
+
+async def test_with_the_real_library_and_no_board_commands_wait_for_it(tmp_path: Path) -> None:
+    """The real Phidget22 library, no 1017 attached: the service runs and says so."""
+    clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
+    state = tmp_path / "state"
+    config = replace(make_config(state), board=BoardConfig(kind=BoardKind.PHIDGET))
+    config = replace(
+        config, board=replace(config.board, attach_timeout=timedelta(milliseconds=300))
+    )
+    board = make_board(config, clock)
+    source = make_source(config, state, clock, {})
+    controller = Controller(config, clock=clock, board=board, source=source, state_dir=state)
+    updates = controller.updates()
+    async with running(controller):
+        await updates.__anext__()
+        update = await next_update(
+            updates, lambda u: any(e.get("event") == "missing" for e in u.events)
+        )
+        assert not update.snapshot.board.attached
+        assert all(channel.powered is None for channel in update.snapshot.channels)
+    await updates.aclose()
+    relays = [e for e in read_events(state) if e["kind"] == "relay"]
+    assert relays and all(e["applied"] is False for e in relays)
+    assert "board detached: applied when it attaches" in event_line(relays[0])
 
 
 async def test_rte_down_for_the_whole_horizon_keeps_then_falls_back(tmp_path: Path) -> None:

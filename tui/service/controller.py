@@ -172,6 +172,9 @@ class Controller:
             if known is not None:
                 self.board.set_relay(channel.index, relay_energised(channel.wiring, known))
         self.board.open(self._board_event_threadsafe)
+        asyncio.get_running_loop().call_later(
+            self.config.board.attach_timeout.total_seconds(), self._report_missing_board
+        )
         self.forecast = self.source.load_cached(now)
         if self.forecast is None:
             # Without any data the first decisions would be the fallback, undone a moment
@@ -260,6 +263,8 @@ class Controller:
                 name=channel.name,
                 powered=decision.powered,
                 reason=explain(decision),
+                # False: the board is away; the board applies the command when it attaches.
+                applied=self.board.attached,
             )
         if item.latched != decision.latched:
             item = replace(item, latched=decision.latched)
@@ -321,6 +326,20 @@ class Controller:
         return message
 
     # -- board events ------------------------------------------------------------------------
+
+    def _report_missing_board(self) -> None:
+        """Said once, attach_timeout after start: a board that never came is not silence."""
+        if not self.board.attached and not self._stopping:
+            self._event(
+                "board",
+                event="missing",
+                message=(
+                    f"{self.board.kind} board not attached after "
+                    f"{self.config.board.attach_timeout.total_seconds():g} s: relay commands "
+                    "are kept and applied when it attaches"
+                ),
+            )
+            self._wake.set()
 
     def _board_event_threadsafe(self, event: BoardEvent) -> None:
         loop = self._loop

@@ -22,7 +22,10 @@ def event_summary(event: dict[str, Any]) -> str:
     if kind == "stop":
         return f"delestage stopped (on_exit {event.get('on_exit', '?')})"
     if kind == "relay":
-        return f"{name}: {_state(event.get('powered'))} ({event.get('reason', '')})"
+        pending = (
+            " [board detached: applied when it attaches]" if event.get("applied") is False else ""
+        )
+        return f"{name}: {_state(event.get('powered'))} ({event.get('reason', '')}){pending}"
     if kind == "override":
         return f"{name}: {event.get('message', event.get('action', ''))}"
     if kind == "error":
