@@ -10,6 +10,7 @@ import pytest
 from rich.cells import cell_len
 from rich.text import Text
 from test_tui_harness import (
+    FIXED_NOW,
     PID,
     Rig,
     demo_config,
@@ -23,7 +24,7 @@ from textual.pilot import Pilot
 
 from tui.core.errors import InputError
 from tui.core.forecast import HOUR, PARIS, paris_midnight
-from tui.frontends.app import DelestageApp
+from tui.frontends.app import DelestageApp, text
 from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, HelpScreen, parse_hold
 from tui.frontends.app.eventlog import EventPane, event_text
 from tui.frontends.app.header import fit_parts, status_parts
@@ -602,3 +603,15 @@ async def test_a_controller_that_dies_ends_the_ui_with_a_reason(rig: Rig) -> Non
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
     assert app.return_code == 1
+
+
+@pytest.mark.parametrize(
+    ("when", "shown"),
+    [
+        (datetime(2026, 12, 1, 15, 30, tzinfo=PARIS), "15:30"),
+        (datetime(2026, 12, 3, 9, 0, tzinfo=PARIS), "Thu 09:00"),
+        (datetime(2022, 6, 3, 23, 0, tzinfo=PARIS), "2022-06-03"),
+    ],
+)
+def test_grid_times_stay_short_and_say_the_date_when_far(when: datetime, shown: str) -> None:
+    assert text.clock_time(when, FIXED_NOW) == shown

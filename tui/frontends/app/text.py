@@ -54,11 +54,15 @@ def paris(when: datetime) -> datetime:
 
 
 def clock_time(when: datetime, now: datetime) -> str:
-    """``14:30`` today, ``Wed 14:30`` on another day (Paris time)."""
+    """Compact for the grid's columns (core's ``clock_time`` adds seconds and day numbers):
+    ``14:30`` today, ``Wed 14:30`` within the week, ``2022-06-03`` further away (Paris time)."""
     local = paris(when)
-    if local.date() == paris(now).date():
+    days = abs((local.date() - paris(now).date()).days)
+    if days == 0:
         return f"{local:%H:%M}"
-    return f"{local:%a %H:%M}"
+    if days < 7:
+        return f"{local:%a %H:%M}"
+    return f"{local:%Y-%m-%d}"
 
 
 def age(delta: timedelta) -> str:
