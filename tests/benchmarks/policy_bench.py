@@ -4,17 +4,14 @@ Not a test (machines are noisy; nothing here asserts a time). Run it standalone:
 
     python tests/benchmarks/policy_bench.py [--quick]
 
-``run(quick)`` returns one dict per figure, in the format every benchmark module shares (see
-``tests/benchmarks/run.py``): ``name``, ``median``, ``p99``, ``spread`` (the interquartile range),
-``unit`` (here always ms), ``target`` (what the median should stay under), ``better`` and
-``repeats``.
+``run(quick)`` returns one dict per figure (always in ms, the median to stay under the target),
+in the format every benchmark module shares: see ``tests/benchmarks/figures.py``.
 """
 
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+from figures import figure, milliseconds, standalone
 
 from tui.core.config import ChannelConfig, Config, PolicyConfig, Run, ShedAt
 from tui.core.forecast import PARIS, Forecast, Level, Slot
@@ -51,31 +48,6 @@ def _config() -> Config:
     )
 
 
-def _measure(action: Callable[[], object], repeats: int) -> list[float]:
-    action()  # warm caches and imports
-    times = []
-    for _ in range(repeats):
-        begin = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - begin) * 1000)
-    return times
-
-
-def _figure(name: str, times: list[float], target_ms: float) -> dict[str, object]:
-    ordered = sorted(times)
-    quartiles = statistics.quantiles(ordered, n=4) if len(ordered) > 1 else [ordered[0]] * 3
-    return {
-        "name": name,
-        "median": round(statistics.median(ordered), 4),
-        "p99": round(ordered[round(0.99 * (len(ordered) - 1))], 4),
-        "spread": round(quartiles[2] - quartiles[0], 4),
-        "unit": "ms",
-        "target": target_ms,
-        "better": "lower",
-        "repeats": len(ordered),
-    }
-
-
 def run(quick: bool) -> list[dict[str, object]]:
     forecast = _forecast()
     config = _config()
@@ -90,24 +62,14 @@ def run(quick: bool) -> list[dict[str, object]]:
         )
         for index in range(8)
     }
-    one = _measure(lambda: evaluate(now, forecast, config, {}, history), 200 if quick else 2000)
+    one = milliseconds(lambda: evaluate(now, forecast, config, {}, history), 200 if quick else 2000)
     end = START + timedelta(hours=96)
-    plan = _measure(lambda: build_plan(forecast, config, START, end), 5 if quick else 30)
+    plan = milliseconds(lambda: build_plan(forecast, config, START, end), 5 if quick else 30)
     return [
-        _figure("one policy evaluation, 8 channels", one, target_ms=1.0),
-        _figure("full 96-hour plan, 8 channels", plan, target_ms=50.0),
+        figure("one policy evaluation, 8 channels", one, "ms", 1.0, digits=4),
+        figure("full 96-hour plan, 8 channels", plan, "ms", 50.0, digits=4),
     ]
 
 
-def main(argv: list[str]) -> int:
-    for figure in run(quick="--quick" in argv):
-        print(
-            f"{figure['name']:<36} median {figure['median']:>9.3f} ms  "
-            f"spread {figure['spread']:>8.3f} ms  target < {figure['target']} ms  "
-            f"({figure['repeats']} runs)"
-        )
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(standalone(run, sys.argv[1:]))

@@ -8,17 +8,7 @@ reports and never gates: the exit status is 0 whether targets are met or not (ma
 noisy; the test suite asserts no times). Not collected by pytest (no ``test_`` prefix).
 
 Each module (``policy_bench``, ``service_bench``, ``tui_bench``) has ``run(quick) -> list[dict]``
-returning figures in one shared format:
-
-    name     what was measured
-    median   the median over the repeated runs
-    p99      the 99th percentile (None for a single measurement)
-    spread   the interquartile range
-    unit     "ms", "%", "MB", "B/min", "s", "calls"
-    target   the limit (None: reported, not judged)
-    better   "lower" (the median must stay under the target, the default) or "higher" (it must
-             reach it)
-    repeats  how many runs the median is taken over
+returning figures in one shared format, documented in ``figures.py`` (which also draws the table).
 
 The TUI module is optional: without it (or when no terminal can be driven) the table says why
 and carries on with the rest.
@@ -38,6 +28,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
+
+from figures import met, table  # noqa: E402
 
 # (module, what its figures cover), in the order of the issue's list.
 PARTS = [
@@ -68,57 +60,6 @@ def machine() -> str:
             if line.startswith("PRETTY_NAME="):
                 system += f" ({line.split('=', 1)[1].strip().strip(chr(34))})"
     return f"{model}, {os.cpu_count()} cores{memory}; Python {platform.python_version()}; {system}"
-
-
-def _number(value: float) -> str:
-    """Three significant digits, whole numbers from 100 up: ``0.159``, ``14.5``, ``2388``."""
-    if abs(value) >= 100 or value == int(value):
-        return f"{value:.0f}"
-    return f"{value:.3g}"
-
-
-def met(figure: dict[str, Any]) -> bool | None:
-    target = figure.get("target")
-    if target is None:
-        return None
-    if figure.get("better", "lower") == "higher":
-        return bool(figure["median"] >= target)
-    return bool(figure["median"] < target)
-
-
-def _cells(figure: dict[str, Any]) -> list[str]:
-    unit = figure["unit"]
-    median = f"{_number(figure['median'])} {unit}"
-    if figure["repeats"] > 1:
-        spread = f"IQR {_number(figure['spread'])}"
-        if figure.get("p99") is not None:
-            spread += f" / p99 {_number(figure['p99'])}"
-        spread += f" ({figure['repeats']} runs)"
-    else:
-        spread = "one run"
-    target = figure.get("target")
-    if target is None:
-        bound = "—"
-    else:
-        sign = "≥" if figure.get("better", "lower") == "higher" else "<"
-        bound = f"{sign} {_number(target)} {unit}"
-    verdict = {True: "yes", False: "NO", None: "—"}[met(figure)]
-    return [figure["name"], median, spread, bound, verdict]
-
-
-HEADER = ["figure", "median", "spread / p99", "target", "met"]
-
-
-def table(figures: list[dict[str, Any]], markdown: bool) -> list[str]:
-    rows = [_cells(figure) for figure in figures]
-    if markdown:
-        lines = ["| " + " | ".join(HEADER) + " |", "|" + "|".join("---" for _ in HEADER) + "|"]
-        return lines + ["| " + " | ".join(row) + " |" for row in rows]
-    widths = [max(len(row[i]) for row in [HEADER, *rows]) for i in range(len(HEADER))]
-    return [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        for row in [HEADER, *rows]
-    ]
 
 
 def collect(quick: bool) -> tuple[list[dict[str, Any]], list[str]]:

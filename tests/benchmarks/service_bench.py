@@ -16,89 +16,53 @@ Figures:
 - one simulated day of service on a virtual clock against the fake RTE: how many signals calls
   it makes, and the shortest gap between two of them (RTE's quota: one per 900 s).
 
-``run(quick)`` returns one dict per figure, in the format every benchmark module shares:
-``name``, ``median``, ``p99`` (None when the figure is a single measurement), ``spread`` (the
-interquartile range), ``unit``, ``target`` (None: reported, not judged), ``better`` (``"lower"``:
-the median must stay under the target; ``"higher"``: it must reach it) and ``repeats``.
+``run(quick)`` returns one dict per figure, in the format every benchmark module shares: see
+``tests/benchmarks/figures.py``.
 """
 
 import asyncio
-import contextlib
 import itertools
-import os
-import shutil
-import signal
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from figures import (
+    REPO,
+    TIMEOUT,
+    cpu_seconds,
+    delestage_command,
+    demo_config,
+    figure,
+    headless,
+    milliseconds,
+    scratch_dir,
+    standalone,
+)
+
 # The fake RTE and the service test helpers live beside the tests.
 sys.path.insert(0, str(REPO / "tests"))
 
-from fake_rte import FakeRte  # noqa: E402
-from service_support import at, make_config, make_controller  # noqa: E402
+from fake_rte import FakeRte
+from service_support import at, make_config, make_controller
 
-from tui.adapters.boards.simulated import SimulatedBoard  # noqa: E402
-from tui.adapters.clock import ManualClock  # noqa: E402
-from tui.adapters.sources.demo import DemoSource  # noqa: E402
-from tui.core.config import Config, config_from_dict  # noqa: E402
-from tui.service.control_socket import socket_path  # noqa: E402
-from tui.service.controller import Controller  # noqa: E402
-from tui.service.remote import RemoteController, connect  # noqa: E402
-from tui.service.runtime import serve  # noqa: E402
+from tui.adapters.boards.simulated import SimulatedBoard
+from tui.adapters.clock import ManualClock
+from tui.adapters.sources.demo import DemoSource
+from tui.core.config import Config, config_from_dict
+from tui.service.control_socket import socket_path
+from tui.service.controller import Controller
+from tui.service.remote import RemoteController, connect
+from tui.service.runtime import serve
 
-TIMEOUT = 30.0  # seconds; only reached when something is broken
+SCRATCH = "dlsvc-"  # the prefix of each part's scratch directory under /tmp
 DAY = at("2026-12-02T00:00:00+01:00")  # a Wednesday: the demo week is strained on weekdays
 CHANNELS = 8
 # Virtual seconds between two forces: a relay is forced every CHANNELS steps, so each one
 # switches at most 60 / (STEP * CHANNELS) times a minute, far from the 1017's 20.
 STEP = 5.0
-
-
-def _command() -> list[str]:
-    script = Path(sys.executable).parent / "delestage"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "tui"]
-
-
-def _figure(
-    name: str,
-    values: list[float],
-    unit: str,
-    target: float | None,
-    better: str = "lower",
-    digits: int = 3,
-) -> dict[str, Any]:
-    ordered = sorted(values)
-    several = len(ordered) > 1
-    quartiles = statistics.quantiles(ordered, n=4) if several else [ordered[0]] * 3
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return {
-        "name": name,
-        "median": round(statistics.median(ordered), digits),
-        "p99": round(p99, digits) if several else None,
-        "spread": round(quartiles[2] - quartiles[0], digits),
-        "unit": unit,
-        "target": target,
-        "better": better,
-        "repeats": len(ordered),
-    }
-
-
-@contextlib.contextmanager
-def _scratch() -> Iterator[Path]:
-    # Short, under /tmp: a Unix socket path must fit in 108 bytes.
-    path = Path(tempfile.mkdtemp(prefix="dlsvc-", dir="/tmp"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 # -- force on the socket to board transition ---------------------------------------------------
@@ -170,32 +134,15 @@ async def _forces(state_dir: Path, samples: int) -> tuple[list[float], int]:
 
 
 def force_to_transition(samples: int) -> dict[str, Any]:
-    with _scratch() as state_dir:
+    with scratch_dir(SCRATCH) as state_dir:
         times, violations = asyncio.run(_forces(state_dir / "state", samples))
     if violations:
         raise RuntimeError(f"the benchmark drove a relay over its rate limit {violations} times")
     # No target of its own: it is the service's share of the 50 ms attached key-to-relay budget.
-    return _figure("force on the socket to board transition", times, "ms", None)
+    return figure("force on the socket to board transition", times, "ms", None)
 
 
 # -- the headless service left alone -----------------------------------------------------------
-
-
-def demo_config(directory: Path) -> Path:
-    """The shipped demo configuration with its state in ``directory``."""
-    text = (REPO / "delestage.toml").read_text()
-    marker = '# state_dir = "/var/lib/delestage"'
-    if marker not in text:
-        raise RuntimeError(f"delestage.toml no longer has the line {marker!r}")
-    path = directory / "delestage.toml"
-    path.write_text(text.replace(marker, f'state_dir = "{directory / "state"}"'))
-    return path
-
-
-def _cpu_seconds(pid: int) -> float:
-    # utime and stime, fields 14 and 15 of /proc/PID/stat (after the parenthesised name).
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _status_kib(pid: int, key: str) -> int:
@@ -206,42 +153,25 @@ def _status_kib(pid: int, key: str) -> int:
 
 
 def headless_idle(seconds: float, windows: int) -> list[dict[str, Any]]:
-    with _scratch() as directory:
-        config = demo_config(directory)
-        process = subprocess.Popen(
-            [*_command(), "--headless", "--config", str(config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + TIMEOUT
-            while not socket_path(directory / "state").exists():
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the headless service did not start")
-                time.sleep(0.02)
+    """The headless service on the demo configuration, left alone: CPU per window, peak RSS."""
+    with scratch_dir(SCRATCH) as directory:
+        config = demo_config(directory, directory / "state")
+        with headless(config, socket_path(directory / "state")) as process:
             time.sleep(1.0)  # start-up is measured elsewhere
             shares = []
-            wall, cpu = time.monotonic(), _cpu_seconds(process.pid)
+            wall, cpu = time.monotonic(), cpu_seconds(process.pid)
             for _ in range(windows):
                 time.sleep(seconds / windows)
-                now, used = time.monotonic(), _cpu_seconds(process.pid)
+                now, used = time.monotonic(), cpu_seconds(process.pid)
                 shares.append(100 * (used - cpu) / (now - wall))
                 wall, cpu = now, used
             if process.poll() is not None:
                 raise RuntimeError("the headless service exited while idle")
             peak = _status_kib(process.pid, "VmHWM") / 1024
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
     label = f"{seconds:.0f} s"
     return [
-        _figure(f"headless idle CPU ({label}, % of a core)", shares, "%", 0.5),
-        _figure("headless peak resident memory", [peak], "MB", 60.0, digits=1),
+        figure(f"headless idle CPU ({label}, % of a core)", shares, "%", 0.5),
+        figure("headless peak resident memory", [peak], "MB", 60.0, digits=1),
     ]
 
 
@@ -249,14 +179,10 @@ def headless_idle(seconds: float, windows: int) -> list[dict[str, Any]]:
 
 
 def help_time(runs: int) -> dict[str, Any]:
-    command = [*_command(), "--help"]
-    subprocess.run(command, capture_output=True, check=True)  # warm the file cache
-    times = []
-    for _ in range(runs):
-        begin = time.perf_counter()
-        subprocess.run(command, capture_output=True, check=True)
-        times.append((time.perf_counter() - begin) * 1000)
-    return _figure("`delestage --help`", times, "ms", 150.0)
+    command = [*delestage_command(), "--help"]
+    # The first run, not timed, warms the file cache.
+    times = milliseconds(lambda: subprocess.run(command, capture_output=True, check=True), runs)
+    return figure("`delestage --help`", times, "ms", 150.0)
 
 
 # -- a simulated day of RTE calls --------------------------------------------------------------
@@ -282,12 +208,12 @@ async def _day(state_dir: Path, rte: TimedRte, clock: ManualClock) -> None:
 
 def rte_day() -> list[dict[str, Any]]:
     clock = ManualClock(DAY, auto_advance=True)
-    with _scratch() as directory, TimedRte(clock=clock.now) as rte:
+    with scratch_dir(SCRATCH) as directory, TimedRte(clock=clock.now) as rte:
         asyncio.run(_day(directory / "state", rte, clock))
         times = list(rte.signals_times)
     gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(times)]
-    calls = _figure("RTE signals calls in one simulated day", [len(times)], "calls", None)
-    shortest = _figure(
+    calls = figure("RTE signals calls in one simulated day", [len(times)], "calls", None)
+    shortest = figure(
         "shortest gap between two RTE calls",
         [min(gaps) if gaps else 86400.0],
         "s",
@@ -307,16 +233,5 @@ def run(quick: bool) -> list[dict[str, Any]]:
     ]
 
 
-def main(argv: list[str]) -> int:
-    for figure in run(quick="--quick" in argv):
-        p99 = "" if figure["p99"] is None else f"p99 {figure['p99']:>9.3f}  "
-        target = "" if figure["target"] is None else f"target {figure['target']}  "
-        print(
-            f"{figure['name']:<44} median {figure['median']:>9.3f} {figure['unit']:<5} {p99}"
-            f"spread {figure['spread']:>8.3f}  {target}({figure['repeats']} runs)"
-        )
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(standalone(run, sys.argv[1:]))

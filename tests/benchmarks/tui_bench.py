@@ -15,9 +15,9 @@ Figures:
 The demo configuration is used with the equipment-protection delays set to zero, so relays may
 be toggled back to back and nothing is left pending when the idle measurement starts.
 
-``run(quick)`` returns one dict per figure: ``name``, ``median``, ``p99``, ``spread`` (the
-interquartile range), ``unit``, ``target`` (what the figure should stay under on the 2-core
-reference machine) and ``repeats``.
+``run(quick)`` returns one dict per figure (the target: what the median should stay under on the
+2-core reference machine), in the format every benchmark module shares: see
+``tests/benchmarks/figures.py``.
 """
 
 import contextlib
@@ -26,41 +26,40 @@ import json
 import os
 import pty
 import select
-import shutil
-import signal
-import statistics
 import struct
 import subprocess
 import sys
-import tempfile
 import termios
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from figures import (
+    TIMEOUT,
+    cpu_seconds,
+    delestage_command,
+    demo_config,
+    figure,
+    headless,
+    reap,
+    scratch_dir,
+    standalone,
+)
+
 COLUMNS, LINES = 100, 30
-TIMEOUT = 30.0  # seconds; only reached when something is broken
+SCRATCH = "dlbench-"  # the prefix of each run's state directory under /tmp
 ZEROED = ('min_on = "5m"', 'min_on = "15m"', 'min_off = "5m"', 'min_off = "10m"', 'min_off = "30m"')
 
 
-def _command() -> list[str]:
-    script = Path(sys.executable).parent / "delestage"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "tui"]
-
-
 def bench_config(state_dir: Path) -> Path:
-    text = (REPO / "delestage.toml").read_text()
-    text = text.replace('# state_dir = "/var/lib/delestage"', f'state_dir = "{state_dir}"')
-    text = text.replace('restore_gap = "60s"', 'restore_gap = "0s"')
-    text = text.replace('min_switch_gap = "5s"', 'min_switch_gap = "0s"')
-    for setting in ZEROED:
-        text = text.replace(setting, setting.split("=")[0] + '= "0s"')
-    path = state_dir / "delestage.toml"
-    path.write_text(text)
-    return path
+    """The demo configuration, state and file both in ``state_dir``, every delay zeroed."""
+    delays = [
+        ('restore_gap = "60s"', 'restore_gap = "0s"'),
+        ('min_switch_gap = "5s"', 'min_switch_gap = "0s"'),
+    ]
+    delays += [(setting, setting.split("=")[0] + '= "0s"') for setting in ZEROED]
+    return demo_config(state_dir, state_dir, delays)
 
 
 class Terminal:
@@ -118,53 +117,11 @@ class Terminal:
         with self._lock:
             return sum(size for at, size in self.chunks if start <= at < end)
 
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     def quit(self) -> None:
         with contextlib.suppress(OSError):
             self.send("q")
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        reap(self.process, 10)
         os.close(self.master)
-
-
-@contextlib.contextmanager
-def state() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="dlbench-", dir="/tmp"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def service(config: Path, state_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`delestage --headless` in the background, until its control socket answers."""
-    process = subprocess.Popen(
-        [*_command(), "--headless", "--config", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while not (state_dir / "control.sock").exists():
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the headless service did not start")
-            time.sleep(0.02)
-        yield process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def relay_events(state_dir: Path) -> list[dict[str, object]]:
@@ -206,89 +163,64 @@ def key_to_transition(terminal: Terminal, state_dir: Path, samples: int) -> list
     return times
 
 
-def _figure(name: str, values: list[float], unit: str, target: float) -> dict[str, object]:
-    ordered = sorted(values)
-    quartiles = statistics.quantiles(ordered, n=4) if len(ordered) > 1 else [ordered[0]] * 3
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return {
-        "name": name,
-        "median": round(statistics.median(ordered), 3),
-        "p99": round(p99, 3),
-        "spread": round(quartiles[2] - quartiles[0], 3),
-        "unit": unit,
-        "target": target,
-        "repeats": len(ordered),
-    }
-
-
 def run(quick: bool) -> list[dict[str, object]]:
     samples = 8 if quick else 30
     launches = 3 if quick else 10
     # The UI repaints its clock once a minute: a 60 s window holds exactly one such repaint,
     # the quick 10 s window holds one or none, so its bytes-per-minute figure is rough.
     idle_seconds = 10.0 if quick else 60.0
-    command = _command()
+    command = delestage_command()
     figures = []
 
-    with state() as state_dir:
+    with scratch_dir(SCRATCH) as state_dir:
         config = bench_config(state_dir)
         terminal = Terminal([*command, "--config", str(config)])
         try:
             in_process = key_to_transition(terminal, state_dir, samples)
         finally:
             terminal.quit()
-    figures.append(_figure("key to board transition, in-process", in_process, "ms", 20.0))
+    figures.append(figure("key to board transition, in-process", in_process, "ms", 20.0))
 
-    with state() as state_dir:
+    with scratch_dir(SCRATCH) as state_dir:
         config = bench_config(state_dir)
-        with service(config, state_dir):
+        with headless(config, state_dir / "control.sock"):
             terminal = Terminal([*command, "--config", str(config)])
             try:
                 terminal.wait_for("attached to PID")
                 attached = key_to_transition(terminal, state_dir, samples)
             finally:
                 terminal.quit()
-    figures.append(_figure("key to board transition, attached", attached, "ms", 50.0))
+    figures.append(figure("key to board transition, attached", attached, "ms", 50.0))
 
     first_screens = []
     for _ in range(launches):
-        with state() as state_dir:
+        with scratch_dir(SCRATCH) as state_dir:
             config = bench_config(state_dir)
             terminal = Terminal([*command, "--config", str(config)])
             try:
                 first_screens.append(terminal.wait_for("Sauna") * 1000)
             finally:
                 terminal.quit()
-    figures.append(_figure("time to first screen (relay grid)", first_screens, "ms", 1500.0))
+    figures.append(figure("time to first screen (relay grid)", first_screens, "ms", 1500.0))
 
-    with state() as state_dir:
+    with scratch_dir(SCRATCH) as state_dir:
         config = bench_config(state_dir)
         terminal = Terminal([*command, "--config", str(config)])
         try:
             terminal.wait_for("Sauna")
             time.sleep(2.0)  # the start's own redraws are not idle
-            begin, cpu = time.monotonic(), terminal.cpu_seconds()
+            begin, cpu = time.monotonic(), cpu_seconds(terminal.process.pid)
             time.sleep(idle_seconds)
             end = time.monotonic()
-            spent = terminal.cpu_seconds() - cpu
+            spent = cpu_seconds(terminal.process.pid) - cpu
             written = terminal.bytes_between(begin, end)
         finally:
             terminal.quit()
     minutes = (end - begin) / 60
-    figures.append(_figure("terminal bytes per idle minute", [written / minutes], "B/min", 2000))
-    figures.append(_figure("idle CPU of the UI process", [100 * spent / (end - begin)], "%", 1.0))
+    figures.append(figure("terminal bytes per idle minute", [written / minutes], "B/min", 2000))
+    figures.append(figure("idle CPU of the UI process", [100 * spent / (end - begin)], "%", 1.0))
     return figures
 
 
-def main(argv: list[str]) -> int:
-    for figure in run(quick="--quick" in argv):
-        print(
-            f"{figure['name']:<38} median {figure['median']:>10.3f} {figure['unit']:<5} "
-            f"p99 {figure['p99']:>10.3f}  spread {figure['spread']:>8.3f}  "
-            f"target < {figure['target']} {figure['unit']}  ({figure['repeats']} runs)"
-        )
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(standalone(run, sys.argv[1:]))
