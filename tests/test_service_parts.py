@@ -90,3 +90,13 @@ def test_channels_are_named_by_index_or_name(tmp_path: Path) -> None:
     assert resolve_channel(config, "borne ve") == 2
     with pytest.raises(InputError, match="CH: no channel '7'"):
         resolve_channel(config, "7")
+
+
+async def test_a_state_dir_too_deep_for_a_socket_is_one_clear_line(tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 12, 1, 12, tzinfo=UTC))
+    state = tmp_path / ("deep" * 30)
+    controller, _ = make_controller(make_config(state), clock)
+    async with running(controller):
+        server = ControlServer(controller, socket_path(state))
+        with pytest.raises(InputError, match="too long for a Unix socket"):
+            await server.start()

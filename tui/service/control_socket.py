@@ -22,6 +22,7 @@ from tui.service.controller import Controller
 
 SOCKET_NAME = "control.sock"
 MAX_LINE = 64 * 1024
+MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes, the last one a NUL
 
 
 def socket_path(state_dir: Path) -> Path:
@@ -37,11 +38,21 @@ class ControlServer:
         self._clients: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
+        if len(os.fsencode(self.path)) > MAX_SOCKET_PATH:
+            raise InputError(
+                f"{self.path}: too long for a Unix socket (at most {MAX_SOCKET_PATH} bytes); "
+                "set a shorter [service] state_dir"
+            )
         # We hold the service lock, so a socket file left here is a dead service's.
         self.path.unlink(missing_ok=True)
-        self._server = await asyncio.start_unix_server(
-            self._serve, path=str(self.path), limit=MAX_LINE
-        )
+        try:
+            self._server = await asyncio.start_unix_server(
+                self._serve, path=str(self.path), limit=MAX_LINE
+            )
+        except OSError as error:
+            raise InputError(
+                f"{self.path}: cannot create the control socket ({error.strerror or error})"
+            ) from None
         if self.group:
             os.chown(self.path, -1, grp.getgrnam(self.group).gr_gid)
             os.chmod(self.path, 0o660)
