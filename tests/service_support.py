@@ -59,7 +59,7 @@ def make_controller(
 ) -> tuple[Controller, SimulatedBoard]:
     state_dir = Path(config.service.state_dir or ".")
     board = SimulatedBoard([channel.index for channel in config.channels], clock)
-    source = make_source(config, state_dir, clock, environ or RTE_ENV)
+    source = make_source(config, state_dir, environ or RTE_ENV)
     controller = Controller(config, clock=clock, board=board, source=source, state_dir=state_dir)
     return controller, board
 

@@ -229,7 +229,7 @@ async def test_with_the_real_library_and_no_board_commands_wait_for_it(tmp_path:
         config, board=replace(config.board, attach_timeout=timedelta(milliseconds=300))
     )
     board = make_board(config, clock)
-    source = make_source(config, state, clock, {})
+    source = make_source(config, state, {})
     controller = Controller(config, clock=clock, board=board, source=source, state_dir=state)
     updates = controller.updates()
     async with running(controller):

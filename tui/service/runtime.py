@@ -28,7 +28,7 @@ def build_controller(
         config,
         clock=clock,
         board=make_board(config, clock),
-        source=make_source(config, state_dir, clock, environ),
+        source=make_source(config, state_dir, environ),
         state_dir=state_dir,
     )
 

@@ -4,7 +4,6 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from tui.adapters.clock import Clock
 from tui.adapters.ecowatt.cache import ForecastCache
 from tui.adapters.ecowatt.client import EcowattClient
 from tui.adapters.ecowatt.credentials import load_credentials
@@ -29,17 +28,12 @@ def forecast_file_path(config: Config) -> Path:
 
 
 def make_source(
-    config: Config,
-    state_dir: Path,
-    clock: Clock | None = None,
-    environ: Mapping[str, str] | None = None,
+    config: Config, state_dir: Path, environ: Mapping[str, str] | None = None
 ) -> ForecastSource:
     """The configured source. Raises InputError for unusable credentials (rte, sandbox).
 
-    Sources take the time as an argument of every call, so ``clock`` is only accepted for
-    symmetry with the other factories.
+    Sources need no clock: every call takes the time as an argument.
     """
-    del clock
     kind = config.ecowatt.source
     if kind is Source.DEMO:
         return DemoSource()
