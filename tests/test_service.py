@@ -22,6 +22,7 @@ from tui.core.plan import build_plan
 from tui.core.policy import RelayHistory
 from tui.core.signals import parse_signals
 from tui.core.wiring import appliance_powered
+from tui.service import controller as controller_module
 from tui.service.control_socket import ControlServer, socket_path
 from tui.service.controller import Controller
 from tui.service.event_text import event_line
@@ -371,3 +372,20 @@ def test_state_file_is_replaced_atomically(tmp_path: Path) -> None:
     overrides, loaded, problem = store.load()
     assert overrides == {} and loaded == {} and problem and "unreadable state" in problem
     assert (tmp_path / "state.json.unreadable").exists()
+
+
+async def test_a_subscriber_that_stops_reading_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(controller_module, "MAX_BACKLOG", 3)
+    clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
+    controller, _ = make_controller(make_config(tmp_path / "state"), clock)
+    async with running(controller):
+        stalled = controller.updates()
+        await stalled.__anext__()  # subscribed, then never reads again
+        for minute in range(6):
+            clock.advance(60)
+            await controller.force(3, minute % 2 == 0, duration=timedelta(hours=1))
+        assert len(controller._subscribers) == 0
+        backlog = [update async for update in stalled]
+        assert len(backlog) == 3  # what was queued, then the end of the stream
