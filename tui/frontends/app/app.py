@@ -34,7 +34,6 @@ from tui.service.snapshot import Snapshot, Update
 
 EVENTS_TITLE = Text("Events (newest at the bottom)", style="bold")
 MESSAGE_SECONDS = 20.0  # how long the answer to a command stays in the events' title line
-HISTORY_LINES = 200  # past events shown on start, from the state directory's log
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0  # reconnecting to a service that went away, seconds
 STOP_TIMEOUT = 15.0  # how long quitting waits for an in-process controller to release the board
 
@@ -99,8 +98,8 @@ class DelestageApp(App[int]):
     ) -> None:
         """``service``: for an in-process link, what runs the controller (it is awaited in the
         app's event loop and stopped through ``link.close()`` on quit). ``now``: the clock the
-        panes show (tests and snapshots inject a fixed one). ``history``: show the last events of
-        the state directory's log on start."""
+        panes show (tests and snapshots inject a fixed one). ``history``: show the recent events the
+        service replays with its first update (the scroll-back)."""
         super().__init__()
         self.animation_level = "none"
         self.link = link
