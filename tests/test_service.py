@@ -1,6 +1,7 @@
 """The controller in-process: on a virtual clock, with the simulated board and the fake RTE."""
 
 import asyncio
+import contextlib
 import json
 import os
 import stat
@@ -261,9 +262,14 @@ async def test_rte_down_for_the_whole_horizon_keeps_then_falls_back(tmp_path: Pa
         assert controller.forecast is not None
         assert controller.forecast.until is not None
         assert controller.forecast.until <= end
+        # Retries went on through the whole outage, backing off to the 2 h cap, no faster.
+        calls = [r for r in rte.requests if r.path.endswith("/signals")]
+        assert 45 <= len(calls) <= 60
     events = read_events(state)
     errors = [e for e in events if e["kind"] == "error"]
-    assert any("COMMON_ERROR_T03" in e["message"] or "500" in e["message"] for e in errors)
+    failures = [e for e in errors if "COMMON_ERROR_T03" in e["message"]]
+    assert failures and at(failures[-1]["ts"]) > end - timedelta(hours=3)
+    assert not [e for e in errors if "unexpectedly" in e["message"]]
     assert any("no forecast covers now" in e["message"] for e in errors)
     blind = [e for e in events if e["kind"] == "relay" and "no forecast" in e["reason"]]
     assert blind and all(e["powered"] is False for e in blind)  # fallback = "shed"
@@ -283,10 +289,18 @@ async def test_a_second_controller_is_refused_with_the_pid(tmp_path: Path) -> No
 # -- control socket ----------------------------------------------------------------------------
 
 
-async def _serving(controller, state: Path) -> ControlServer:  # type: ignore[no-untyped-def]
-    server = ControlServer(controller, socket_path(state))
-    await server.start()
-    return server
+@contextlib.asynccontextmanager
+async def serving(state: Path) -> AsyncIterator[Controller]:
+    """A controller on a fixed virtual clock, serving its control socket."""
+    clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
+    controller, _ = make_controller(make_config(state), clock)
+    async with running(controller):
+        server = ControlServer(controller, socket_path(state))
+        await server.start()
+        try:
+            yield controller
+        finally:
+            await server.close()
 
 
 async def _ask(path: Path, *lines: bytes) -> list[dict]:  # type: ignore[type-arg]
@@ -301,65 +315,53 @@ async def _ask(path: Path, *lines: bytes) -> list[dict]:  # type: ignore[type-ar
 
 
 async def test_socket_is_private_and_survives_bad_requests(tmp_path: Path) -> None:
-    clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
     state = tmp_path / "state"
-    controller, _ = make_controller(make_config(state), clock)
-    async with running(controller):
-        server = await _serving(controller, state)
-        try:
-            path = socket_path(state)
-            assert stat.S_IMODE(path.stat().st_mode) == 0o600
-            replies = await _ask(
-                path,
-                b"this is not json\n",
-                b"[1, 2]\n",
-                b'{"op": "explode"}\n',
-                b'{"op": "force", "channel": 9, "powered": true}\n',
-                b'{"op": "force", "channel": "x", "powered": true}\n',
-                b'{"op": "force", "channel": 1, "powered": "yes"}\n',
-                b'{"op": "snapshot", "id": 7}\n',
-            )
-            assert [reply["ok"] for reply in replies] == [False] * 6 + [True]
-            assert "malformed request" in replies[0]["error"]
-            assert "unknown 'explode'" in replies[2]["error"]
-            assert "channel 9: not configured" in replies[3]["error"]
-            assert replies[6]["id"] == 7 and replies[6]["snapshot"]["mode"] == "demo"
-        finally:
-            await server.close()
+    async with serving(state):
+        path = socket_path(state)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        replies = await _ask(
+            path,
+            b"this is not json\n",
+            b"[1, 2]\n",
+            b'{"op": "explode"}\n',
+            b'{"op": "force", "channel": 9, "powered": true}\n',
+            b'{"op": "force", "channel": "x", "powered": true}\n',
+            b'{"op": "force", "channel": 1, "powered": "yes"}\n',
+            b'{"op": "snapshot", "id": 7}\n',
+        )
+        assert [reply["ok"] for reply in replies] == [False] * 6 + [True]
+        assert "malformed request" in replies[0]["error"]
+        assert "unknown 'explode'" in replies[2]["error"]
+        assert "channel 9: not configured" in replies[3]["error"]
+        assert replies[6]["id"] == 7 and replies[6]["snapshot"]["mode"] == "demo"
 
 
 async def test_two_clients_and_one_that_leaves_mid_stream(tmp_path: Path) -> None:
-    clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
     state = tmp_path / "state"
-    controller, _ = make_controller(make_config(state), clock)
-    async with running(controller):
-        server = await _serving(controller, state)
-        try:
-            link = await connect(state)
-            assert isinstance(link, RemoteController)
-            assert link.description == f"attached to PID {os.getpid()}"
-            # A subscriber that vanishes without a word.
-            reader, writer = await asyncio.open_unix_connection(str(socket_path(state)))
-            writer.write(b'{"op": "subscribe"}\n')
-            await writer.drain()
-            await reader.readline()
-            writer.transport.abort()
-            first, second = link.updates(), link.updates()
-            await first.__anext__()
-            await second.__anext__()
-            clock.advance(600)
-            message = await link.force(3, True, duration=timedelta(minutes=20))
-            assert message.startswith("Pompe: forced powered until")
-            a = await asyncio.wait_for(first.__anext__(), 5)
-            b = await asyncio.wait_for(second.__anext__(), 5)
-            assert a.snapshot.channel(3).mode == b.snapshot.channel(3).mode == "forced"
-            await first.aclose()
-            await second.aclose()
-            status = (await link.snapshot()).to_status()
-            assert status["channels"][3]["mode"] == "forced"
-            assert set(status) == {"mode", "pid", "level", "board", "forecast", "channels"}
-        finally:
-            await server.close()
+    async with serving(state) as controller:
+        link = await connect(state)
+        assert isinstance(link, RemoteController)
+        assert link.description == f"attached to PID {os.getpid()}"
+        # A subscriber that vanishes without a word.
+        reader, writer = await asyncio.open_unix_connection(str(socket_path(state)))
+        writer.write(b'{"op": "subscribe"}\n')
+        await writer.drain()
+        await reader.readline()
+        writer.transport.abort()
+        first, second = link.updates(), link.updates()
+        await first.__anext__()
+        await second.__anext__()
+        controller.clock.advance(600)  # type: ignore[attr-defined]
+        message = await link.force(3, True, duration=timedelta(minutes=20))
+        assert message.startswith("Pompe: forced powered until")
+        a = await asyncio.wait_for(first.__anext__(), 5)
+        b = await asyncio.wait_for(second.__anext__(), 5)
+        assert a.snapshot.channel(3).mode == b.snapshot.channel(3).mode == "forced"
+        await first.aclose()
+        await second.aclose()
+        status = (await link.snapshot()).to_status()
+        assert status["channels"][3]["mode"] == "forced"
+        assert set(status) == {"mode", "pid", "level", "board", "forecast", "channels"}
 
 
 def test_state_file_is_replaced_atomically(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ command or a board event, whichever comes first. Idle, it does nothing at all.
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -20,7 +21,7 @@ from typing import Any
 
 from tui.adapters.boards.base import BoardEvent, BoardEventKind, RelayBoard
 from tui.adapters.clock import Clock
-from tui.adapters.sources.base import ForecastSource
+from tui.adapters.sources.base import ForecastSource, RefreshResult
 from tui.core.config import Config, OnExit
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS, Forecast, clock_time, paris_iso
@@ -40,9 +41,12 @@ from tui.service.snapshot import (
 )
 from tui.service.state_store import StateStore
 
+log = logging.getLogger(__name__)
+
 # How far ahead the relay grid looks for each channel's next planned change.
 PLAN_LOOKAHEAD = timedelta(hours=48)
 RECENT_EVENTS = 200
+BROKEN_SOURCE_RETRY = timedelta(minutes=15)  # never faster than RTE's quota
 MAX_BACKLOG = 1000  # updates queued for one subscriber before it is dropped
 MODES = {"rte": "live", "sandbox": "sandbox", "demo": "demo", "file": "file"}
 
@@ -299,7 +303,15 @@ class Controller:
         self._next_refresh = None
 
     async def _refresh(self, now: datetime, manual: bool = False) -> str:
-        result = await self.source.refresh(now, manual=manual)
+        try:
+            result = await self.source.refresh(now, manual=manual)
+        except Exception as error:  # a source's bug must not end the refreshes for good
+            log.exception("forecast refresh failed")
+            result = RefreshResult(
+                error=f"forecast refresh failed unexpectedly ({error.__class__.__name__}: "
+                f"{error}); trying again in {BROKEN_SOURCE_RETRY.total_seconds() / 60:g} min",
+                retry_at=now + BROKEN_SOURCE_RETRY,
+            )
         done = self.clock.now()
         message: str
         if result.forecast is not None:
@@ -321,6 +333,8 @@ class Controller:
             if result.error and (result.called or not manual):
                 self._event("error", what="forecast", message=result.error)
         self._next_refresh = self.source.next_refresh(done)
+        if result.retry_at is not None and result.forecast is None:
+            self._next_refresh = max(self._next_refresh, result.retry_at)
         self._last_refresh = message
         self._wake.set()
         return message

@@ -29,6 +29,7 @@ log = logging.getLogger("tui.ecowatt.source")
 CADENCE = timedelta(minutes=30)
 RTE_BACKOFF = (timedelta(minutes=15), timedelta(hours=2))  # first delay, cap
 SANDBOX_BACKOFF = (timedelta(minutes=1), timedelta(minutes=30))
+MAX_DOUBLINGS = 16  # 2**16 times any first delay is past any cap
 JITTER = 0.25  # each delay is stretched by up to this fraction, so clients do not synchronise
 
 
@@ -163,7 +164,9 @@ class RteSource:
 
     def _failed(self, reason: str, now: datetime) -> RefreshResult:
         self.failures += 1
-        delay = min(self.backoff_first * 2 ** (self.failures - 1), self.backoff_cap)
+        # The exponent stops growing once past the cap: an outage of days must not overflow.
+        doublings = min(self.failures - 1, MAX_DOUBLINGS)
+        delay = min(self.backoff_first * 2**doublings, self.backoff_cap)
         retry = now + delay * (1 + JITTER * self._rng.random())
         if self.gate is not None:
             retry = max(retry, self.gate.next_allowed(now))
