@@ -391,3 +391,18 @@ async def test_a_subscriber_that_stops_reading_is_dropped(
         assert len(controller._subscribers) == 0
         backlog = [update async for update in stalled]
         assert len(backlog) == 3  # what was queued, then the end of the stream
+
+
+async def test_a_failing_request_gets_an_error_reply_and_the_connection_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "state"
+    async with serving(state) as controller:
+
+        async def broken() -> str:
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(controller, "refresh", broken)
+        replies = await _ask(socket_path(state), b'{"op": "refresh"}\n', b'{"op": "snapshot"}\n')
+        assert replies[0] == {"ok": False, "error": "internal error: RuntimeError('boom')"}
+        assert replies[1]["ok"] is True

@@ -17,9 +17,11 @@ from tui.core.config import LogFormat
 from tui.core.errors import InputError
 from tui.frontends.control_cmds import parse_until, resolve_channel
 from tui.frontends.headless import EventPrinter
+from tui.service import eventlog as eventlog_module
 from tui.service.control_socket import ControlServer, socket_path
 from tui.service.event_text import event_line
 from tui.service.eventlog import LOG_NAME, EventLog, read_events
+from tui.service.state_store import StateStore
 
 RELAY = {
     "ts": "2026-12-01T07:45:00+01:00",
@@ -100,3 +102,42 @@ async def test_a_state_dir_too_deep_for_a_socket_is_one_clear_line(tmp_path: Pat
         server = ControlServer(controller, socket_path(state))
         with pytest.raises(InputError, match="too long for a Unix socket"):
             await server.start()
+
+
+def test_a_full_disk_skips_log_lines_but_never_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = EventLog(tmp_path)
+    log.write({**RELAY, "n": 1})
+
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(eventlog_module.os, "write", full)
+        log.write({**RELAY, "n": 2})
+        log.write({**RELAY, "n": 3})
+    log.write({**RELAY, "n": 4})
+    log.close()
+    assert [event["n"] for event in read_events(tmp_path)] == [1, 4]
+    assert capsys.readouterr().err.count("No space left on device") == 1
+
+
+async def test_state_that_cannot_be_saved_is_reported_and_relays_still_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = ManualClock(datetime(2026, 12, 1, 14, tzinfo=UTC))
+    state = tmp_path / "state"
+    controller, board = make_controller(make_config(state), clock)
+
+    def read_only(*args: object) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(StateStore, "save", read_only)
+    async with running(controller):
+        clock.advance(600)
+        await controller.force(2, False, duration=timedelta(minutes=30))
+        await controller.force(2, True, duration=timedelta(minutes=30))
+        assert board.state(2) is True  # wiring "no": energised = powered
+    problems = [e for e in read_events(state) if e.get("what") == "state"]
+    assert len(problems) == 1 and "Read-only file system" in problems[0]["message"]

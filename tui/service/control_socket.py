@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import grp
 import json
+import logging
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any
 
 from tui.core.errors import InputError
 from tui.service.controller import Controller
+
+log = logging.getLogger(__name__)
 
 SOCKET_NAME = "control.sock"
 MAX_LINE = 64 * 1024
@@ -135,6 +138,9 @@ class ControlServer:
                 )
         except InputError as error:
             return {**reply, "ok": False, "error": "; ".join(error.problems)}
+        except Exception as error:  # a bug answers this request, not the whole connection
+            log.exception("control request %r failed", op)
+            return {**reply, "ok": False, "error": f"internal error: {error!r}"}
         return reply
 
 

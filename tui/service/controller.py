@@ -100,6 +100,7 @@ class Controller:
         self._next_refresh: datetime | None = None
         self._refreshing: asyncio.Task[str] | None = None
         self._last_refresh = ""
+        self._save_failing = False
         self._covered: bool | None = None
         self._snapshot: Snapshot | None = None
         self._step_done: asyncio.Event = asyncio.Event()
@@ -213,7 +214,7 @@ class Controller:
         try:
             self.board.close(on_exit)
         finally:
-            self._store.save(self.overrides, self.history)
+            self._save()
             self._event("stop", on_exit=on_exit.value, pid=self.pid)
             self._publish()
             await self.source.aclose()
@@ -247,7 +248,7 @@ class Controller:
         for decision in self.evaluation.decisions.values():
             dirty |= await self._apply(decision, now)
         if dirty:
-            self._store.save(self.overrides, self.history)
+            self._save()
         self._publish()
         self._steps_done = self._steps_started
         self._step_done.set()
@@ -371,6 +372,23 @@ class Controller:
         self._event("board", **fields)
         self._wake.set()
 
+    def _save(self) -> None:
+        """Persist overrides and switch history; a full or read-only disk must not stop the
+        relays being driven, so the failure is reported (once per streak) instead of raised."""
+        try:
+            self._store.save(self.overrides, self.history)
+        except OSError as error:
+            if not self._save_failing:
+                self._event(
+                    "error",
+                    what="state",
+                    message=f"cannot save {self._store.path} ({error.strerror or error}); "
+                    "overrides and switch history will not survive a restart until it can",
+                )
+            self._save_failing = True
+        else:
+            self._save_failing = False
+
     # -- events and subscribers --------------------------------------------------------------
 
     def _override_event(self, channel: int, action: str, message: str, **fields: Any) -> None:
@@ -473,7 +491,7 @@ class Controller:
         if until is not None and until <= now:
             raise InputError(f"until: {paris_iso(until)} is not in the future")
         self.overrides[channel] = Override(powered=powered, since=now, until=until)
-        self._store.save(self.overrides, self.history)
+        self._save()
         name = self.config.channel(channel).name
         what = "powered" if powered else "cut"
         expiry = f"until {clock_time(until, now)}" if until else "until released"
@@ -503,7 +521,7 @@ class Controller:
             if had or latched:
                 released.append(index)
                 self._override_event(index, "release", "released by operator: back to automatic")
-        self._store.save(self.overrides, self.history)
+        self._save()
         await self._settle()
         if not released:
             return "nothing to release: already automatic"
