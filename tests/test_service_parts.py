@@ -15,12 +15,14 @@ from service_support import make_config, make_controller, running
 from tui.adapters.clock import ManualClock
 from tui.core.config import LogFormat
 from tui.core.errors import InputError
+from tui.frontends import control_cmds
 from tui.frontends.control_cmds import parse_until, resolve_channel
 from tui.frontends.headless import EventPrinter
 from tui.service import eventlog as eventlog_module
 from tui.service.control_socket import ControlServer, socket_path
 from tui.service.event_text import event_line
 from tui.service.eventlog import LOG_NAME, EventLog, read_events
+from tui.service.remote import ServiceForbidden, connect
 from tui.service.state_store import StateStore
 
 RELAY = {
@@ -141,3 +143,23 @@ async def test_state_that_cannot_be_saved_is_reported_and_relays_still_move(
         assert board.state(2) is True  # wiring "no": energised = powered
     problems = [e for e in read_events(state) if e.get("what") == "state"]
     assert len(problems) == 1 and "Read-only file system" in problems[0]["message"]
+
+
+def test_a_service_of_another_user_is_named_not_raced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Root passes every permission check, so the refusal is simulated at the socket."""
+    state = tmp_path / "state"
+    state.mkdir()
+    socket_path(state).touch()
+
+    async def refused(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(asyncio, "open_unix_connection", refused)
+    with pytest.raises(ServiceForbidden, match="run as that user, or set \\[service\\]"):
+        asyncio.run(connect(state))
+    config = make_config(state)
+    err = io.StringIO()
+    assert control_cmds._link(config, err) is None
+    assert "permission denied" in err.getvalue()

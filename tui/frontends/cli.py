@@ -155,6 +155,7 @@ def _run_default(args: argparse.Namespace) -> int:
     """No command: the service (--headless) or the UI."""
     from tui.adapters.config_file import find_config
     from tui.service.lock import AlreadyRunning
+    from tui.service.remote import ServiceUnavailable
 
     path = find_config(args.config)
     try:
@@ -165,7 +166,7 @@ def _run_default(args: argparse.Namespace) -> int:
         from tui.frontends.launch import run_interactive
 
         return run_interactive(path)
-    except AlreadyRunning as error:
+    except (AlreadyRunning, ServiceUnavailable) as error:
         print(f"delestage: {error}", file=sys.stderr)
         return EXIT_FAILED
 

@@ -21,7 +21,11 @@ EXIT_NO_SERVICE = 1
 
 def _link(config: Config, err: TextIO) -> RemoteController | None:
     state_dir = resolve_state_dir(config)
-    link = asyncio.run(connect(state_dir))
+    try:
+        link = asyncio.run(connect(state_dir))
+    except ServiceUnavailable as error:
+        print(error, file=err)
+        return None
     if link is None:
         print(
             f"no delestage service is running (nothing answers on {socket_path(state_dir)}); "

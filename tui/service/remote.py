@@ -19,6 +19,10 @@ class ServiceUnavailable(Exception):
     """No service answers on the control socket."""
 
 
+class ServiceForbidden(ServiceUnavailable):
+    """A service runs, but this user may not use its control socket."""
+
+
 class RemoteController:
     def __init__(self, path: Path, pid: int | None = None) -> None:
         self.path = path
@@ -30,6 +34,11 @@ class RemoteController:
                 asyncio.open_unix_connection(str(self.path), limit=16 * MAX_LINE),
                 CONNECT_TIMEOUT,
             )
+        except PermissionError:
+            raise ServiceForbidden(
+                f"{self.path}: permission denied: a delestage service runs as another user; "
+                "run as that user, or set [service] socket_group to a group you are in"
+            ) from None
         except (OSError, TimeoutError) as error:
             raise ServiceUnavailable(
                 f"no delestage service answers on {self.path} ({error.__class__.__name__})"
@@ -93,13 +102,26 @@ class RemoteController:
 
 
 async def connect(state_dir: Path) -> RemoteController | None:
-    """A link to the service running on this state directory, or None when none answers."""
+    """A link to the service running on this state directory, or None when none answers.
+
+    Raises ServiceForbidden when one runs but refuses this user: starting a second controller
+    then would only fight it for the board.
+    """
     path = socket_path(state_dir)
-    if not path.exists():
+    try:
+        path.stat()
+    except PermissionError:
+        raise ServiceForbidden(
+            f"{state_dir}: permission denied: the state directory belongs to another user; "
+            "run as that user, or set [service] socket_group to a group you are in"
+        ) from None
+    except OSError:
         return None
     probe = RemoteController(path)
     try:
         snapshot = await probe.snapshot()
+    except ServiceForbidden:
+        raise
     except (ServiceUnavailable, InputError, ValueError):
         return None
     return RemoteController(path, snapshot.pid)
