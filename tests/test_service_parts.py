@@ -71,10 +71,12 @@ async def test_socket_group_makes_the_socket_group_accessible(tmp_path: Path) ->
             info = socket_path(state).stat()
             assert stat.S_IMODE(info.st_mode) == 0o660
             assert info.st_gid == os.getgid()
+            assert stat.S_IMODE(state.stat().st_mode) == 0o750
         finally:
             await server.close()
         assert not socket_path(state).exists()
-        await asyncio.sleep(0)
+        with pytest.raises(InputError, match="socket_group: no group named 'no-such-group'"):
+            await ControlServer(controller, socket_path(state), "no-such-group").start()
 
 
 def test_until_takes_a_paris_time_or_iso() -> None:

@@ -57,7 +57,16 @@ class ControlServer:
                 f"{self.path}: cannot create the control socket ({error.strerror or error})"
             ) from None
         if self.group:
-            os.chown(self.path, -1, grp.getgrnam(self.group).gr_gid)
+            try:
+                gid = grp.getgrnam(self.group).gr_gid
+            except KeyError:
+                raise InputError(
+                    f"[service] socket_group: no group named {self.group!r} on this machine"
+                ) from None
+            # The group must also be able to reach the socket inside the state directory.
+            os.chown(self.path.parent, -1, gid)
+            os.chmod(self.path.parent, 0o750)
+            os.chown(self.path, -1, gid)
             os.chmod(self.path, 0o660)
         else:
             os.chmod(self.path, 0o600)
