@@ -46,6 +46,7 @@ class ControlServer:
                 f"{self.path}: too long for a Unix socket (at most {MAX_SOCKET_PATH} bytes); "
                 "set a shorter [service] state_dir"
             )
+        gid = self._group_id()
         # We hold the service lock, so a socket file left here is a dead service's.
         self.path.unlink(missing_ok=True)
         try:
@@ -56,20 +57,24 @@ class ControlServer:
             raise InputError(
                 f"{self.path}: cannot create the control socket ({error.strerror or error})"
             ) from None
-        if self.group:
-            try:
-                gid = grp.getgrnam(self.group).gr_gid
-            except KeyError:
-                raise InputError(
-                    f"[service] socket_group: no group named {self.group!r} on this machine"
-                ) from None
-            # The group must also be able to reach the socket inside the state directory.
-            os.chown(self.path.parent, -1, gid)
-            os.chmod(self.path.parent, 0o750)
-            os.chown(self.path, -1, gid)
-            os.chmod(self.path, 0o660)
-        else:
+        if gid is None:
             os.chmod(self.path, 0o600)
+            return
+        # The group must also be able to reach the socket inside the state directory.
+        os.chown(self.path.parent, -1, gid)
+        os.chmod(self.path.parent, 0o750)
+        os.chown(self.path, -1, gid)
+        os.chmod(self.path, 0o660)
+
+    def _group_id(self) -> int | None:
+        if not self.group:
+            return None
+        try:
+            return grp.getgrnam(self.group).gr_gid
+        except KeyError:
+            raise InputError(
+                f"[service] socket_group: no group named {self.group!r} on this machine"
+            ) from None
 
     async def close(self) -> None:
         if self._server is not None:
