@@ -7,7 +7,7 @@ import os
 import stat
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from tui.adapters.boards.factory import make_board
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.factory import make_source
 from tui.core.config import BoardConfig, BoardKind, OnExit
-from tui.core.forecast import Level
+from tui.core.forecast import PARIS, Level
 from tui.core.plan import build_plan
 from tui.core.policy import RelayHistory
 from tui.core.signals import parse_signals
@@ -58,31 +58,46 @@ def relay_events(state_dir: Path) -> list[tuple[str, int, bool]]:
     ]
 
 
-async def test_a_red_day_through_the_fake_rte_matches_plan(tmp_path: Path) -> None:
-    clock = ManualClock(DAY, auto_advance=True)
-    body = production_body(DAY.date())
+@pytest.mark.parametrize(
+    ("start", "days"),
+    [
+        (DAY, 1),  # a red weekday
+        (at("2026-03-28T00:00:00+01:00"), 2),  # across the 23-hour day
+        (at("2026-10-24T00:00:00+02:00"), 2),  # across the 25-hour day
+    ],
+    ids=["red-day", "spring-dst", "autumn-dst"],
+)
+async def test_the_service_through_the_fake_rte_matches_plan(
+    tmp_path: Path, start: datetime, days: int
+) -> None:
+    end = start + timedelta(days=days)
+    clock = ManualClock(start, auto_advance=True)
+    body = production_body(start.astimezone(PARIS).date())
     forecast = parse_signals(body)
-    assert Level.RED in {slot.level for slot in forecast.slots if slot.start < DAY + timedelta(1)}
     with FakeRte(clock=clock.now, body=body) as rte:
         config = make_config(tmp_path / "state", source="rte", base_url=rte.url)
-        plan = build_plan(forecast, config, DAY, DAY + timedelta(days=1))
-        assert len(plan.changes) >= 6
+        plan = build_plan(forecast, config, start, end)
+        assert len(plan.changes) >= 4
         # Start from the plan's initial state, settled, as `plan` assumes.
         StateStore(tmp_path / "state").save(
             {}, {ch: RelayHistory(powered=powered) for ch, powered in plan.initial.items()}
         )
         controller, board = make_controller(config, clock)
-        await asyncio.wait_for(controller.run(until=DAY + timedelta(days=1)), 60)
-        calls = rte.signals_calls
+        await asyncio.wait_for(controller.run(until=end), 60)
     expected = [(change.at, change.channel, change.powered) for change in plan.changes]
     seen = [(at(ts), channel, powered) for ts, channel, powered in relay_events(tmp_path / "state")]
-    # The stop at the end releases the relays: not part of the day's plan.
+    # The stop at the end releases the relays: not part of the plan.
     assert seen == expected
     assert board.rate_violations() == []
-    # One call at start (no cache), then the 30-minute cadence, never inside RTE's 900 s quota.
-    assert 1 <= calls <= 49
-    times = [r for r in rte.requests if r.path.endswith("/signals")]
-    assert len(times) == calls
+    # One call at start (no cache), then the 30-minute cadence; RTE never had to say 429.
+    calls = [r for r in rte.requests if r.path.endswith("/signals")]
+    assert 1 <= len(calls) <= 48 * days + 1
+    assert all(r.status == 200 for r in calls)
+
+
+def test_the_demo_week_has_a_red_day() -> None:
+    forecast = parse_signals(production_body(DAY.date()))
+    assert Level.RED in {slot.level for slot in forecast.slots if slot.start < DAY + timedelta(1)}
 
 
 async def test_transitions_on_the_board_follow_wiring(tmp_path: Path) -> None:
