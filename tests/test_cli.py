@@ -250,3 +250,17 @@ def test_init_where_it_cannot_write_exits_2(tmp_path: Path, home: Path) -> None:
     result = run("init", str(blocker / "delestage.toml"), cwd=tmp_path, home=home)
     assert_clean_failure(result)
     assert result.stderr.startswith(f"{blocker / 'delestage.toml'}: cannot write")
+
+
+def test_a_keymap_naming_no_binding_fails_check_and_the_ui(tmp_path: Path, home: Path) -> None:
+    config = tmp_path / "delestage.toml"
+    config.write_text(
+        SHIPPED.read_text(encoding="utf-8").replace(
+            "# keys = {", 'keys = { selct_1 = "1" }\n# keys = {', 1
+        ),
+        encoding="utf-8",
+    )
+    for args in (("check",), ()):
+        result = run(*args, "--config", str(config), cwd=tmp_path, home=home)
+        assert_clean_failure(result)
+        assert "ui.keys.selct_1: no such binding id (did you mean `select_1`?)" in result.stderr

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomli_w
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,6 +29,7 @@ from tui.core.config import (
     ServiceConfig,
     ShedAt,
     Source,
+    UiConfig,
     Wiring,
     config_from_dict,
     config_to_dict,
@@ -571,6 +573,7 @@ _MODEL = {
     "board": BoardConfig,
     "policy": PolicyConfig,
     "service": ServiceConfig,
+    "ui": UiConfig,
     "channel": ChannelConfig,
 }
 
@@ -602,3 +605,30 @@ def test_the_shipped_file_is_the_demo_configuration() -> None:
     assert {channel.wiring for channel in config.channels} == set(Wiring)
     assert {channel.run for channel in config.channels} == set(Run)
     assert any(not channel.auto_restore for channel in config.channels)
+
+
+# --- [ui] -------------------------------------------------------------------------------------
+
+
+def test_ui_keys_default_to_none_and_read_a_table_of_strings() -> None:
+    assert config_from_dict(_minimal()).ui.keys == {}
+    keys = {"select_1": "1,ampersand", "force_off": "x"}
+    assert config_from_dict(_with("ui", "keys", keys)).ui.keys == keys
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ("1,ampersand", 'ui.keys: expected a table of binding id = "keys"'),
+        ({"select_1": 1}, "ui.keys: expected key names as a string for select_1"),
+        ({"select_1": " "}, "ui.keys: expected key names as a string for select_1"),
+    ],
+)
+def test_ui_keys_that_are_not_key_names_are_refused(keys: object, expected: str) -> None:
+    assert expected in _only_problem(_with("ui", "keys", keys))
+
+
+def test_ui_keys_round_trip_through_toml() -> None:
+    config = config_from_dict(_with("ui", "keys", {"select_0": "0,à"}))
+    document = tomllib.loads(tomli_w.dumps(config_to_dict(config)))
+    assert config_from_dict(document) == config

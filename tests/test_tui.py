@@ -22,9 +22,11 @@ from test_tui_harness import (
 )
 from textual.pilot import Pilot
 
+from tui.core.config import UiConfig
 from tui.core.errors import InputError
 from tui.core.forecast import HOUR, PARIS, paris_midnight
 from tui.frontends.app import DelestageApp, text
+from tui.frontends.app.app import binding_ids, keymap_problems
 from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, HelpScreen, parse_hold
 from tui.frontends.app.eventlog import EventPane, event_text
 from tui.frontends.app.header import fit_parts, status_parts
@@ -615,3 +617,31 @@ async def test_a_controller_that_dies_ends_the_ui_with_a_reason(rig: Rig) -> Non
 )
 def test_grid_times_stay_short_and_say_the_date_when_far(when: datetime, shown: str) -> None:
     assert text.clock_time(when, FIXED_NOW) == shown
+
+
+async def test_the_config_keymap_remaps_keys(state_dir: Path) -> None:
+    config = demo_config(state_dir)
+    # AZERTY: the key that types 2 unshifted types é.
+    config = replace(config, ui=UiConfig(keys={"select_2": "2,é", "force_off": "s,x"}))
+    rig = make_rig(state_dir, config)
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, rig)
+        await press(pilot, rig, "é", "x")
+        assert rig.controller.overrides[2].powered is False
+
+
+def test_a_keymap_naming_no_binding_is_refused_before_the_ui_starts(state_dir: Path) -> None:
+    config = replace(demo_config(state_dir), ui=UiConfig(keys={"select_9": "9", "force_of": "x"}))
+    problems = keymap_problems(config)
+    assert len(problems) == 2
+    assert "ui.keys.select_9: no such binding id (did you mean `select_" in problems[0]
+    assert problems[1].endswith("ui.keys.force_of: no such binding id (did you mean `force_off`?)")
+    assert keymap_problems(demo_config(state_dir)) == []
+
+
+def test_the_readme_lists_every_binding_id() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    # select_1 to select_6 are written as the range `select_0` … `select_7`.
+    listed = [name for name in binding_ids() if name[:-1] != "select_" or name[-1] in "07"]
+    assert [name for name in listed if f"`{name}`" not in readme] == []

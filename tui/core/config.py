@@ -99,6 +99,13 @@ class ServiceConfig:
 
 
 @dataclass(frozen=True)
+class UiConfig:
+    # Binding id -> Textual key names, comma-separated ("1,ampersand"): remaps the UI's keys,
+    # e.g. for an AZERTY keyboard where the digits need Shift.
+    keys: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ChannelConfig:
     index: int
     name: str
@@ -118,6 +125,7 @@ class Config:
     board: BoardConfig = field(default_factory=BoardConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
+    ui: UiConfig = field(default_factory=UiConfig)
     # Where it was read from, for messages; two configs that configure the same thing are equal.
     path: str = field(default="delestage.toml", compare=False)
 
@@ -203,6 +211,15 @@ def _bool(value: object) -> bool:
     return value
 
 
+def _key_table(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise _Invalid('a table of binding id = "keys" (e.g. select_1 = "1,ampersand")')
+    for binding, keys in value.items():
+        if not isinstance(keys, str) or not keys.strip():
+            raise _Invalid(f'key names as a string for {binding} (e.g. "1,ampersand")')
+    return dict(value)
+
+
 def _url(value: object) -> str:
     text = _string(value)
     if not text.startswith(("https://", "http://")):
@@ -252,6 +269,7 @@ _SECTIONS: dict[str, tuple[type, _Schema]] = {
             "socket_group": _string,
         },
     ),
+    "ui": (UiConfig, {"keys": _key_table}),
 }
 
 _CHANNEL_SCHEMA: _Schema = {
@@ -390,5 +408,6 @@ def config_to_dict(config: Config) -> dict[str, object]:
         "board": _table(config.board),
         "policy": _table(config.policy),
         "service": _table(config.service),
+        "ui": _table(config.ui),
         "channel": [_table(channel) for channel in config.channels],
     }

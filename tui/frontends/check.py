@@ -5,6 +5,7 @@ from typing import TextIO
 from tui.adapters.config_file import find_config, load_config
 from tui.adapters.sources.check import check_forecast_line
 from tui.core.config import Config
+from tui.core.errors import InputError
 from tui.frontends.boards_cmd import check_board_line
 
 
@@ -18,6 +19,13 @@ def describe_config(config: Config) -> str:
 
 def run_check(config_path: str | None, out: TextIO) -> int:
     config = load_config(find_config(config_path))
+    if config.ui.keys:
+        # Binding ids live with the UI's bindings: only a remapped config pays for Textual.
+        from tui.frontends.app.app import keymap_problems
+
+        problems = keymap_problems(config)
+        if problems:
+            raise InputError(problems)
     print(f"config    ok    {describe_config(config)}", file=out)
     failed = False
     forecast_ok, forecast_line = check_forecast_line(config)

@@ -10,6 +10,7 @@ the clock shows minutes and is redrawn once a minute, and nothing animates.
 
 import asyncio
 import contextlib
+import difflib
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -130,6 +131,8 @@ class DelestageApp(App[int]):
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
+        if self.config.ui.keys:
+            self.set_keymap(dict(self.config.ui.keys))
         self._redraw()
         if self._service is not None:
             self._service_task = asyncio.create_task(self._run_service(self._service))
@@ -398,12 +401,33 @@ class DelestageApp(App[int]):
         return out
 
 
+def binding_ids() -> list[str]:
+    return [binding.id for binding in DelestageApp.BINDINGS if isinstance(binding, Binding)]
+
+
+def keymap_problems(config: Config) -> list[str]:
+    """One line per ``[ui] keys`` entry that names no binding of the app."""
+    known = binding_ids()
+    problems = []
+    for binding in config.ui.keys:
+        if binding not in known:
+            close = difflib.get_close_matches(binding, known, n=1)
+            hint = f"did you mean `{close[0]}`?" if close else f"known ids: {', '.join(known)}"
+            problems.append(f"{config.path}: ui.keys.{binding}: no such binding id ({hint})")
+    return problems
+
+
 def run_tui(
     link: ControllerLink,
     config: Config,
     service: Coroutine[Any, Any, None] | None = None,
 ) -> int:
     """Run the UI until the operator quits; the exit status for the command line."""
+    problems = keymap_problems(config)
+    if problems:
+        if service is not None:
+            service.close()
+        raise InputError(problems)
     app = DelestageApp(link, config, service=service)
     app.run()
     if service is not None and app._service_task is None:
