@@ -22,6 +22,7 @@ SANDBOX_PATH = "/open_api/ecowatt/v5/sandbox/signals"
 # Renew this long before RTE's stated expiry: a token that dies in flight costs a 401 round trip.
 TOKEN_MARGIN = timedelta(seconds=60)
 DEFAULT_RETRY_AFTER = timedelta(seconds=900)
+MAX_RETRY_AFTER = timedelta(days=1)  # the longest wait a Retry-After may impose
 PORTAL = "https://data.rte-france.com"
 
 log = logging.getLogger("tui.ecowatt.client")
@@ -90,15 +91,16 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta:
     if not value:
         return DEFAULT_RETRY_AFTER
     text = value.strip()
-    if text.isdigit():
-        return timedelta(seconds=int(text))
+    if text.isascii() and text.isdigit():
+        # Bounded: RTE's quota is 15 min; a day covers any real wait, and 10**20 s is damage.
+        return timedelta(seconds=min(int(text[:12]), MAX_RETRY_AFTER.total_seconds()))
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return DEFAULT_RETRY_AFTER
     if when.tzinfo is None:
         return DEFAULT_RETRY_AFTER
-    return max(when - now, timedelta(0))
+    return min(max(when - now, timedelta(0)), MAX_RETRY_AFTER)
 
 
 class EcowattClient:
