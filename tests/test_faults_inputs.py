@@ -249,3 +249,9 @@ def test_a_state_dir_with_nul_is_refused_by_the_configuration(tmp_path: Path) ->
     document["service"] = {"state_dir": "/tmp/a\x00b"}
     with pytest.raises(InputError, match=r"service\.state_dir: expected a string without control"):
         config_from_dict(document)
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"signals": ' + b"[" * 100_000])
+def test_a_forecast_body_nested_too_deep_is_one_line(body: bytes) -> None:
+    with pytest.raises(ForecastFormatError, match="nested too deep"):
+        parse_signals(body)

@@ -205,20 +205,31 @@ HOLD_EXPECTED = (
 )
 
 
+def parse_override_until(text: str, now: datetime) -> datetime:
+    """When an override ends, as typed (``--until``, the UI): parsed and bounded."""
+    until = parse_time(text, now)
+    check_until(until, now)
+    return until
+
+
+def parse_override_length(text: object) -> timedelta:
+    """How long an override lasts, as typed (``--for``, the UI): parsed and bounded."""
+    length = parse_duration(text)
+    check_override_length(length)
+    return length
+
+
 def parse_hold(text: str, now: datetime) -> timedelta | datetime:
     """How long an override lasts, as typed in the UI: a time of day or ISO time (an instant,
     UTC), else a duration (``0`` = until released). Bounded like every override."""
     stripped = text.strip() if isinstance(text, str) else ""
     if _TIME_OF_DAY.fullmatch(stripped) or "T" in stripped or "-" in stripped[1:]:
         try:
-            until = parse_time(stripped, now)
-            check_until(until, now)
+            return parse_override_until(stripped, now)
         except ValueError as error:
             raise ValueError(f"{HOLD_EXPECTED} ({error})") from None
-        return until
     try:
-        length = parse_duration(stripped)
-        check_override_length(length)
+        length = parse_override_length(stripped)
     except ValueError as error:
         detail = "" if str(error) == EXPECTED else f" ({error})"
         raise ValueError(f"{HOLD_EXPECTED}{detail}") from None

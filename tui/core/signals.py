@@ -63,6 +63,8 @@ def _document(body: bytes | str | object) -> object:
         raise ForecastFormatError("body: expected JSON text, got undecodable bytes") from None
     except ValueError as error:
         raise ForecastFormatError(f"body: expected JSON ({error})") from None
+    except RecursionError:
+        raise ForecastFormatError("body: expected JSON (nested too deep)") from None
 
 
 def parse_signals(

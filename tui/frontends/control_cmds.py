@@ -9,7 +9,7 @@ from typing import TextIO
 from tui.adapters.config_file import find_config, load_config
 from tui.adapters.state_dir import resolve_state_dir
 from tui.core.config import Config
-from tui.core.durations import check_override_length, check_until, parse_duration, parse_time
+from tui.core.durations import parse_duration, parse_override_length, parse_override_until
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS, Level
 from tui.service.control_socket import socket_path
@@ -58,21 +58,17 @@ def parse_until(text: str, now: datetime) -> datetime:
     """``14:30`` / ``14h30`` (the next such Paris time) or an ISO 8601 time (naive = Paris),
     at most the documented horizon ahead."""
     try:
-        until = parse_time(text, now)
-        check_until(until, now)
+        return parse_override_until(text, now)
     except ValueError as error:
         raise InputError(f"--until: expected {error}, got {text!r}") from None
-    return until
 
 
 def parse_for(text: str) -> timedelta:
     """``--for``: a duration (``0s`` = until released), bounded like every override."""
     try:
-        duration = parse_duration(text)
-        check_override_length(duration)
+        return parse_override_length(text)
     except ValueError as error:
         raise InputError(f"--for: expected {error}, got {text!r}") from None
-    return duration
 
 
 def render_status(snapshot: Snapshot) -> str:
