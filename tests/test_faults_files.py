@@ -5,6 +5,7 @@ that does not validate is set aside; the lock needs no free space; every reader 
 takes regular files only.
 """
 
+import asyncio
 import errno
 import json
 import os
@@ -13,17 +14,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from service_support import at, make_config, make_controller, running
+from fake_rte import production_body
+from service_support import RTE_ENV, at, make_config, make_controller, running
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.config_file import load_config
+from tui.adapters.ecowatt.cache import ForecastCache
+from tui.adapters.sources.factory import cache_path, make_source
 from tui.adapters.user_files import read_user_file
 from tui.core.errors import InputError
+from tui.core.forecast import PARIS
 from tui.core.policy import Override, RelayHistory
 from tui.service import eventlog as eventlog_module
 from tui.service import lock as lock_module
 from tui.service.eventlog import LOG_NAME, EventLog, ReadStats, iter_events, read_events
 from tui.service.lock import AlreadyRunning, ServiceLock
+from tui.service.runtime import serve
 from tui.service.state_store import STATE_NAME, StateStore
 
 DAY = at("2026-12-02T00:00:00+01:00")
@@ -292,3 +298,38 @@ def test_a_toml_nested_too_deep_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(InputError) as raised:
         load_config(path)
     assert raised.value.problems == [f"{path}: not valid TOML: tables or arrays nested too deep"]
+
+
+async def test_a_control_socket_path_that_is_a_directory_leaves_the_loop_running(
+    tmp_path: Path,
+) -> None:
+    """Issue 11 #12: `control.sock` being a directory was a traceback; the socket is not
+    essential, so the service drives the relays without it and says so."""
+    state = tmp_path / "state"
+    (state / "control.sock").mkdir(parents=True)
+    clock = ManualClock(DAY + timedelta(hours=9))  # red
+    controller, board = make_controller(make_config(state), clock)
+    task = asyncio.create_task(serve(controller))
+    await asyncio.wait_for(controller.started.wait(), 10)
+    for _ in range(50):
+        if any(e.get("what") == "socket" for e in controller._recent):
+            break
+        await asyncio.sleep(0.05)
+    reports = [e["message"] for e in controller._recent if e.get("what") == "socket"]
+    assert len(reports) == 1 and "cannot create the control socket" in reports[0]
+    assert "running without it" in reports[0]
+    assert board.state(0) is False  # and the loop cut for red all the same
+    controller.stop()
+    await asyncio.wait_for(task, 10)
+
+
+def test_a_cached_forecast_fetched_in_the_future_is_refreshed_now(tmp_path: Path) -> None:
+    """Issue 11 #5: a clock stepped back left a cache "fetched" tomorrow, and refreshes
+    stopped silently."""
+    now = DAY + timedelta(hours=10)
+    config = make_config(tmp_path, source="rte", base_url="http://127.0.0.1:9")
+    source = make_source(config, tmp_path, environ=RTE_ENV)
+    body = json.dumps(production_body(DAY.astimezone(PARIS).date()))
+    ForecastCache(cache_path(tmp_path, "rte"), "rte").save(body, now + timedelta(days=1))
+    assert source.load_cached(now) is not None
+    assert source.next_refresh(now) <= now + timedelta(minutes=15)  # the quota's gap at most

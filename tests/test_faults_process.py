@@ -289,3 +289,34 @@ def test_a_full_disk_never_stops_the_service_nor_loses_saved_state(tmp_path: Pat
         finally:
             code, err = _stop(service)
         assert code == 0 and "Traceback" not in err
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root (CI runs as root)")
+def test_a_read_only_state_dir_with_a_stale_socket_still_drives_relays(tmp_path: Path) -> None:
+    """Issue 11 #12: a read-only state directory with a dead service's socket was a traceback."""
+    with _tmpfs(tmp_path / "disk", "1m") as disk:
+        state = disk / "state"
+        config = _config(tmp_path, state)
+        service = _start(config)
+        service.kill()  # leaves control.sock, delestage.pid, state.json behind
+        service.wait(30)
+        remounted = subprocess.run(["mount", "-o", "remount,ro", str(disk)], capture_output=True)
+        if remounted.returncode != 0:
+            pytest.skip("cannot remount the tmpfs read-only here")
+        service = subprocess.Popen(
+            [sys.executable, "-m", "tui", "--headless", "--config", str(config)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert service.stdout is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(" socket:" in line for line in lines):
+            lines.append(service.stdout.readline())
+        assert service.poll() is None, lines
+        code, err = _stop(service)
+        subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=False)
+    assert code == 0 and "Traceback" not in err, err
+    assert any("cannot create the control socket" in line for line in lines), lines
+    assert any("delestage started" in line for line in lines), lines
