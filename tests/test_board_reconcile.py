@@ -16,6 +16,7 @@ from tui.adapters.clock import ManualClock
 from tui.core.config import BoardConfig, BoardKind
 from tui.core.policy import RATE_LIMIT
 from tui.core.wiring import appliance_powered
+from tui.frontends.app.relays import render_grid
 from tui.frontends.control_cmds import render_status
 from tui.service.eventlog import read_events
 
@@ -75,6 +76,9 @@ async def test_a_failed_command_is_retried_with_backoff_and_the_mismatch_shown(
         assert mismatch is not None
         assert mismatch.startswith("board reports powered, should be cut: retry 2 at ")
         assert "BOARD MISMATCH: board reports powered" in render_status(snapshot)
+        grid = render_grid(snapshot.channels, 0, snapshot.now, 80).plain
+        assert "BOARD: board reports powered" in grid  # in the relay grid's row
+        assert "Board mismatch: board reports powered" in grid  # and the selected one's line
         assert snapshot.to_status()["channels"][0]["mismatch"] == mismatch
         switches = len(controller.history[0].switches)
 
