@@ -15,13 +15,14 @@ from typing import Any
 
 import pytest
 from fake_rte import production_body
-from service_support import RTE_ENV, at, make_config, make_controller, running
+from service_support import RTE_ENV, at, config_document, make_config, make_controller, running
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.config_file import load_config
 from tui.adapters.ecowatt.cache import ForecastCache
 from tui.adapters.sources.factory import cache_path, make_source
 from tui.adapters.user_files import read_user_file
+from tui.core.config import Config, config_from_dict
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS
 from tui.core.policy import Override, RelayHistory
@@ -51,6 +52,13 @@ def _saved_state(state: Path) -> tuple[dict[int, Override], dict[int, RelayHisto
     return overrides, history
 
 
+def _latching_config(state: Path) -> Config:
+    """Borne VE (channel 2) stays cut after a shed until released: its latch must survive."""
+    document = config_document(state)
+    document["channel"][2]["auto_restore"] = False
+    return config_from_dict(document, path="test.toml")
+
+
 DAMAGE: dict[str, Any] = {
     "half object": b'{"ts":"2026-12-02T07:00:00+01:00","kind":"rel',
     "NUL tail": b"\x00" * 4096,
@@ -72,7 +80,7 @@ async def test_a_damaged_event_log_is_skipped_counted_and_state_survives(
     (state / LOG_NAME).write_bytes(good + DAMAGE[damage] + b"\n" + good)
     overrides, history = _saved_state(state)
     clock = ManualClock(DAY + timedelta(hours=16))
-    controller, _ = make_controller(make_config(state), clock)
+    controller, _ = make_controller(_latching_config(state), clock)
     async with running(controller):
         assert controller.overrides == overrides
         assert controller.history[2].switches == history[2].switches

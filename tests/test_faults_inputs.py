@@ -255,3 +255,11 @@ def test_a_state_dir_with_nul_is_refused_by_the_configuration(tmp_path: Path) ->
 def test_a_forecast_body_nested_too_deep_is_one_line(body: bytes) -> None:
     with pytest.raises(ForecastFormatError, match="nested too deep"):
         parse_signals(body)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e300", "-1", "soon", "601"])
+def test_test_relays_hold_is_bounded(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A held-out class: `--hold nan` once reached time.sleep (ValueError), `inf` hung."""
+    assert main(["test-relays", "--hold", value, "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("--hold: expected a number of seconds from 0 to 600")

@@ -60,9 +60,14 @@ def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
 def _force_and_check(config: Path) -> None:
     forced = run_cli("force", "Borne VE", "off", "--for", "2h", "--config", str(config))
     assert forced.returncode == 0, forced.stderr
-    status = json.loads(_status(config).stdout)
-    channel = next(c for c in status["channels"] if c["index"] == 2)
-    assert channel["mode"] == "forced" and channel["powered"] is False
+
+    def cut() -> bool:
+        status = json.loads(_status(config).stdout)
+        channel = next(c for c in status["channels"] if c["index"] == 2)
+        return channel["mode"] == "forced" and channel["powered"] is False
+
+    # The board is driven off the loop: the relay follows the command within moments.
+    wait_for(cut, 15, what="the forced relay to be cut")
 
 
 def test_a_far_until_from_the_cli_is_refused_and_the_service_lives(tmp_path: Path) -> None:
@@ -269,8 +274,11 @@ def test_a_full_disk_never_stops_the_service_nor_loses_saved_state(tmp_path: Pat
             assert released.returncode == 0, released.stderr
             forced = run_cli("force", "Chauffe-eau", "off", "--for", "1h", "--config", str(config))
             assert forced.returncode == 0, forced.stderr
-            status = json.loads(_status(config).stdout)
-            assert status["channels"][0]["powered"] is False  # the relay moved all the same
+            wait_for(  # the relay moved all the same
+                lambda: json.loads(_status(config).stdout)["channels"][0]["powered"] is False,
+                15,
+                what="Chauffe-eau to be cut",
+            )
         finally:
             code, err = _stop(service)
         assert code == 0 and "Traceback" not in err

@@ -95,6 +95,22 @@ def duration_from_seconds(value: object, what: str = "seconds") -> timedelta:
     return timedelta(seconds=value)
 
 
+def parse_seconds(text: str, low: float, high: float) -> float:
+    """A wait given on the command line in seconds (``5``, ``0.5``) or as a duration (``5s``):
+    finite, from ``low`` to ``high``; ValueError saying so otherwise."""
+    expected = f"a number of seconds from {low:g} to {high:g}"
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            seconds = parse_duration(text).total_seconds()
+        except ValueError:
+            raise ValueError(expected) from None
+    if not low <= seconds <= high:  # also refuses NaN
+        raise ValueError(expected)
+    return seconds
+
+
 def check_override_length(length: timedelta) -> None:
     """0 means "until released"; otherwise an override lasts MIN_OVERRIDE..MAX_HORIZON."""
     if length and length < MIN_OVERRIDE:

@@ -86,9 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     test_relays.add_argument(
         "--hold",
         metavar="SECONDS",
-        type=float,
-        default=3.0,
-        help="how long each relay stays switched (default: %(default)g)",
+        default="3",
+        help="how long each relay stays switched, at most 600 (default: %(default)s)",
     )
     test_relays.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
@@ -162,9 +161,14 @@ def _run_boards(args: argparse.Namespace) -> int:
 
 
 def _run_test_relays(args: argparse.Namespace) -> int:
+    from tui.core.durations import parse_seconds
     from tui.frontends.test_relays_cmd import run_test_relays
 
-    return run_test_relays(args.config, args.channels, args.yes, args.hold, sys.stdout, sys.stderr)
+    try:
+        hold = parse_seconds(args.hold, 0, 600)
+    except ValueError as error:
+        raise InputError(f"--hold: expected {error}, got {args.hold!r}") from None
+    return run_test_relays(args.config, args.channels, args.yes, hold, sys.stdout, sys.stderr)
 
 
 def _run_status(args: argparse.Namespace) -> int:

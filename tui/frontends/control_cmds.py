@@ -9,7 +9,7 @@ from typing import TextIO
 from tui.adapters.config_file import find_config, load_config
 from tui.adapters.state_dir import resolve_state_dir
 from tui.core.config import Config
-from tui.core.durations import parse_duration, parse_override_length, parse_override_until
+from tui.core.durations import parse_override_length, parse_override_until, parse_seconds
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS, Level
 from tui.service.control_socket import socket_path
@@ -110,17 +110,10 @@ def render_status(snapshot: Snapshot) -> str:
 
 def parse_timeout(text: str) -> float:
     """``--timeout``: seconds to wait for the service (a number, or a duration like "10s")."""
-    expected = f"--timeout: expected a number of seconds from 0.1 to {MAX_TIMEOUT:g}, got {text!r}"
     try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            seconds = parse_duration(text).total_seconds()
-        except ValueError:
-            raise InputError(expected) from None
-    if not 0.1 <= seconds <= MAX_TIMEOUT:  # also refuses NaN
-        raise InputError(expected)
-    return seconds
+        return parse_seconds(text, 0.1, MAX_TIMEOUT)
+    except ValueError as error:
+        raise InputError(f"--timeout: expected {error}, got {text!r}") from None
 
 
 def run_status(
