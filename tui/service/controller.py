@@ -196,7 +196,8 @@ class Controller:
             await self._step(now)
             wake_at = self._next_wake(until)
         except Exception as error:
-            log.exception("control step failed")
+            if self._step_part.failing is None:  # the traceback once per streak, not every 5 s
+                log.exception("control step failed")
             self._step_part.failed(error)
             self._steps_done = self._steps_started
             self._step_done.set()
