@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import paho.mqtt.client as paho
+from service_support import wait_for as wait_until
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MOSQUITTO_PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
@@ -37,16 +38,6 @@ def _answers(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 15.0, what: str = "") -> None:
-    """Poll for another process or thread (a bounded wait, not a timing assertion)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what or condition}")
 
 
 class Mosquitto:

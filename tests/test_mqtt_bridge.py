@@ -315,10 +315,11 @@ async def test_broker_down_at_start_then_up(tmp_path: Path) -> None:
 
 
 def _acl() -> str:
+    """The README's ACL, word for word, and an admin account for the watcher."""
     return (
         "user delestage\ntopic readwrite delestage/#\ntopic readwrite homeassistant/#\n\n"
-        "user ha\ntopic read delestage/#\ntopic write delestage/+/channel/+/set\n"
-        "topic read homeassistant/#\n\n"
+        "user homeassistant\ntopic read delestage/#\ntopic write delestage/+/channel/+/set\n"
+        "topic readwrite homeassistant/#\n\n"
         "user admin\ntopic readwrite #\n"
     )
 
@@ -327,7 +328,7 @@ def _acl() -> str:
 def secured(tmp_path: Path) -> Iterator[Mosquitto]:
     server = Mosquitto(
         tmp_path / "secured",
-        users={"delestage": "s3cret-pw", "ha": "ha-pw", "admin": "admin-pw"},
+        users={"delestage": "s3cret-pw", "homeassistant": "ha-pw", "admin": "admin-pw"},
         acl=_acl(),
     )
     server.start()
@@ -345,7 +346,9 @@ async def test_password_from_a_private_file_and_the_acl(tmp_path: Path, secured:
         async with bridged(config) as (controller, _, bridge):
             await connected(bridge)
             # Home Assistant's account may command a channel...
-            with watching(secured.port, "homeassistant/#", username="ha", password="ha-pw") as ha:
+            with watching(
+                secured.port, "homeassistant/#", username="homeassistant", password="ha-pw"
+            ) as ha:
                 await eventually(lambda: len(ha.seen) >= 2 + 2 * len(config.channels))
                 ha.publish(f"{BASE}/channel/1/set", "off")
                 await eventually(lambda: (state(watcher, 1) or {}).get("mode") == "forced")

@@ -279,3 +279,36 @@ def test_no_secret_in_the_connector_repr(tmp_path: Path) -> None:
         MqttConfig(username="u"), str(tmp_path / "d.toml"), "id", {"DELESTAGE_MQTT_PASSWORD": "pw!"}
     )
     assert "pw!" not in repr(connector)
+
+
+async def _snapshot_where(controller: Controller, wanted: Any) -> Any:
+    """The controller's snapshot once its next step carries what was reported (bounded)."""
+    for _ in range(500):
+        snapshot = await controller.snapshot()
+        if wanted(snapshot):
+            return snapshot
+        await asyncio.sleep(0.01)
+    raise AssertionError("the snapshot never showed the reported MQTT state")
+
+
+async def test_the_bridge_state_shows_in_status_text_and_the_ui_header(tmp_path: Path) -> None:
+    from tui.frontends.app.header import status_parts
+    from tui.frontends.control_cmds import render_status
+    from tui.service.snapshot import MqttView
+
+    async with bridge_on_memory(tmp_path) as (controller, bridge, _):
+        bridge.on_state = controller.report_mqtt
+        await eventually(lambda: bridge.connections == 1)
+        controller.report_mqtt(bridge.view)
+        snapshot = await _snapshot_where(controller, lambda s: s.mqtt == bridge.view)
+        assert "mqtt: connected to mqtt://memory:1883" in render_status(snapshot)
+        header = [text.plain for text, _ in status_parts(snapshot, "", NOW, True, True)]
+        assert "mqtt ok" in header
+        down = MqttView("disconnected", "mqtt://memory:1883", "connection refused", NOW)
+        controller.report_mqtt(down)
+        snapshot = await _snapshot_where(controller, lambda s: s.mqtt == down)
+        text = render_status(snapshot)
+        assert "mqtt: DISCONNECTED from mqtt://memory:1883: connection refused" in text
+        header = [text.plain for text, _ in status_parts(snapshot, "", NOW, True, True)]
+        assert " MQTT DOWN " in header
+        assert snapshot.to_status()["mqtt"]["state"] == "disconnected"

@@ -10,7 +10,6 @@ import contextlib
 import os
 import re
 import ssl
-import stat
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +17,12 @@ from typing import Protocol
 
 import aiomqtt
 
+from tui.adapters.user_files import read_private_file
 from tui.core.config import MqttConfig
 
 PASSWORD_ENV = "DELESTAGE_MQTT_PASSWORD"
 CONNECT_TIMEOUT = 10.0
-KEEPALIVE = 30  # seconds: a dead broker is noticed within about 1.5 times this
+KEEPALIVE = 60  # seconds: one ping a minute; a silent dead broker is noticed within 90 s
 
 
 class BrokerError(Exception):
@@ -95,25 +95,8 @@ def read_password(
         path = Path(mqtt.password_file).expanduser()
         if not path.is_absolute() and base is not None:
             path = base / path
-        origin = str(path)
-        try:
-            with open(path, encoding="utf-8") as handle:
-                mode = os.fstat(handle.fileno()).st_mode
-                if not stat.S_ISREG(mode):
-                    raise BrokerError(f"{origin}: expected a regular file holding the password")
-                if mode & 0o077:
-                    raise BrokerError(
-                        f"{origin}: the MQTT password file is accessible by group or others "
-                        f"(mode {stat.S_IMODE(mode):04o}); run `chmod 600 {origin}`"
-                    )
-                text = handle.read()
-        except FileNotFoundError:
-            raise BrokerError(f"{origin}: no such MQTT password file") from None
-        except UnicodeDecodeError:
-            raise BrokerError(f"{origin}: expected UTF-8 text") from None
-        except OSError as error:
-            raise BrokerError(f"{origin}: cannot read ({error.strerror or error})") from None
-        return text.strip("\r\n"), origin
+        text = read_private_file(path, "MQTT password file", BrokerError)
+        return text.strip("\r\n"), str(path)
     if env.get(PASSWORD_ENV):
         return env[PASSWORD_ENV], f"${PASSWORD_ENV}"
     return None, "none"
