@@ -51,7 +51,7 @@ def _config(directory: Path, node: str, url: str | None) -> Path:
     mqtt = f'\n[mqtt]\nurl = "{url}"\nnode_id = "{node}"\n' if url else ""
     text = (
         f'[ecowatt]\nsource = "demo"\n\n[board]\nkind = "simulated"\n\n'
-        f'[policy]\nmin_switch_gap = "0s"\n\n[service]\nstate_dir = "{directory / "state"}"\n'
+        f'[policy]\nmin_switch_gap = "0s"\nrestore_gap = "0s"\n\n[service]\nstate_dir = "{directory / "state"}"\n'
         f"{mqtt}{channels}"
     )
     directory.mkdir(parents=True, exist_ok=True)
@@ -150,6 +150,8 @@ def run(quick: bool, nodes: int | None = None) -> list[dict[str, Any]]:
                     latencies = []
                     for channel in range(2 if quick else CHANNELS):
                         for name in names:
+                            with relays.lock:  # only the move this command causes counts
+                                relays.moved.pop((name, channel), None)
                             sent = time.time()
                             watcher.publish(f"delestage/{name}/channel/{channel}/set", "off")
                             wait_until(lambda n=name, c=channel: (n, c) in relays.moved, 30)

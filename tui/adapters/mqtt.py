@@ -13,9 +13,10 @@ import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import aiomqtt
+if TYPE_CHECKING:  # imported when a session opens: a service without [mqtt] never loads it
+    import aiomqtt
 
 from tui.adapters.user_files import read_private_file
 from tui.core.config import MqttConfig
@@ -103,19 +104,22 @@ def read_password(
 
 
 class _AiomqttSession:
-    def __init__(self, client: aiomqtt.Client) -> None:
+    def __init__(self, client: "aiomqtt.Client") -> None:
+        import aiomqtt
+
         self._client = client
+        self._error = aiomqtt.MqttError
 
     async def publish(self, topic: str, payload: str, *, retain: bool = False) -> None:
         try:
             await self._client.publish(topic, payload, qos=1 if retain else 0, retain=retain)
-        except aiomqtt.MqttError as error:
+        except self._error as error:
             raise BrokerError(f"publish failed ({error})") from None
 
     async def subscribe(self, pattern: str) -> None:
         try:
             await self._client.subscribe(pattern, qos=1)
-        except aiomqtt.MqttError as error:
+        except self._error as error:
             raise BrokerError(f"subscribe failed ({error})") from None
 
     async def messages(self) -> AsyncIterator[Message]:
@@ -124,7 +128,7 @@ class _AiomqttSession:
                 payload = message.payload
                 data = payload if isinstance(payload, bytes) else str(payload or "").encode()
                 yield Message(str(message.topic), data, bool(message.retain))
-        except aiomqtt.MqttError as error:
+        except self._error as error:
             raise BrokerError(f"connection lost ({error})") from None
 
 
@@ -162,6 +166,8 @@ class AiomqttConnector:
 
     @contextlib.asynccontextmanager
     async def session(self, will: Will | None) -> AsyncIterator[MqttSession]:
+        import aiomqtt
+
         # Read at every attempt: a corrected password file is taken without a restart.
         client = aiomqtt.Client(
             self.address.host,
@@ -191,7 +197,7 @@ class AiomqttConnector:
                 await asyncio.wait_for(client.__aexit__(None, None, None), 2)
 
 
-def describe_connect_error(url: str, error: aiomqtt.MqttError) -> str:
+def describe_connect_error(url: str, error: Exception) -> str:
     text = str(error)
     lowered = text.lower()
     if "not authori" in lowered or "bad user" in lowered:
