@@ -42,19 +42,84 @@ def _answers(port: int) -> bool:
 
 class Mosquitto:
     def __init__(
-        self, workdir: Path, users: dict[str, str] | None = None, acl: str | None = None
+        self,
+        workdir: Path,
+        users: dict[str, str] | None = None,
+        acl: str | None = None,
+        tls: bool = False,
     ) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.users = users or {}
         self.acl = acl
+        self.tls = tls
+        self.ca_file = workdir / "ca.pem"  # with tls: the CA that signed the broker's certificate
+        self._tls_lines: list[str] = []
         self.process: subprocess.Popen[bytes] | None = None
         self.log = workdir / "mosquitto.log"
         workdir.mkdir(parents=True, exist_ok=True)
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
+
+    def _make_certificates(self) -> list[str]:
+        """A throw-away CA, and a certificate it signs for 127.0.0.1 (openssl)."""
+        d = self.workdir
+
+        def openssl(*args: str) -> None:
+            subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
+
+        openssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=delestage test CA",
+        )
+        openssl(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        )
+        (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+        openssl(
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+        )
+        return [
+            f"cafile {d / 'ca.pem'}",
+            f"certfile {d / 'server.pem'}",
+            f"keyfile {d / 'server.key'}",
+        ]
 
     def _write_config(self) -> Path:
         # As root, mosquitto drops to the "mosquitto" user, who cannot read files in our
@@ -65,6 +130,10 @@ class Mosquitto:
             "log_type all",
             f"user {getpass.getuser()}",
         ]
+        if self.tls and not self.ca_file.exists():
+            self._tls_lines = self._make_certificates()
+        if self.tls:
+            lines += self._tls_lines
         if self.users:
             passwords = self.workdir / "passwd"
             passwords.write_text("")
@@ -126,11 +195,18 @@ class Watcher:
     """An independent paho client that records every message on the topics it watches."""
 
     def __init__(
-        self, port: int, pattern: str = "#", username: str | None = None, password: str = ""
+        self,
+        port: int,
+        pattern: str = "#",
+        username: str | None = None,
+        password: str = "",
+        ca_file: Path | None = None,
     ) -> None:
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2)
+        if ca_file is not None:
+            self.client.tls_set(ca_certs=str(ca_file))
         if username:
             self.client.username_pw_set(username, password)
         self._subscribed = threading.Event()

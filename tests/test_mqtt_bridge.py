@@ -388,3 +388,27 @@ async def test_a_password_file_open_to_others_is_refused(
         await eventually(lambda: bridge.view.state == "disconnected", what="the refusal")
         assert "chmod 600" in bridge.view.message and str(secret) in bridge.view.message
         assert bridge.connections == 0
+
+
+async def test_tls_with_the_brokers_ca_file(tmp_path: Path) -> None:
+    server = Mosquitto(tmp_path / "tls", tls=True)
+    server.start()
+    try:
+        config = mqtt_config(tmp_path, server.url, ca_file=str(server.ca_file))
+        async with bridged(config) as (_, _, bridge):
+            await connected(bridge)
+            watcher = Watcher(server.port, f"{BASE}/#", ca_file=server.ca_file)
+            try:
+                await watcher.arrival(f"{BASE}/availability", lambda p: p == "online")
+                assert watcher.last(f"{BASE}/level") == "green"
+            finally:
+                watcher.close()
+            assert server.url.startswith("mqtts://")
+        # Without the CA the broker's certificate is not trusted: refused, said, retried.
+        untrusted = mqtt_config(tmp_path, server.url)
+        async with bridged(untrusted) as (_, _, bridge):
+            await eventually(lambda: bridge.view.state == "disconnected", what="the refusal")
+            assert "certificate" in bridge.view.message.lower()
+            assert bridge.connections == 0
+    finally:
+        server.stop()

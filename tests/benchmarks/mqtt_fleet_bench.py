@@ -51,7 +51,8 @@ def _config(directory: Path, node: str, url: str | None) -> Path:
     mqtt = f'\n[mqtt]\nurl = "{url}"\nnode_id = "{node}"\n' if url else ""
     text = (
         f'[ecowatt]\nsource = "demo"\n\n[board]\nkind = "simulated"\n\n'
-        f'[policy]\nmin_switch_gap = "0s"\nrestore_gap = "0s"\n\n[service]\nstate_dir = "{directory / "state"}"\n'
+        f'[policy]\nmin_switch_gap = "0s"\nrestore_gap = "0s"\n\n'
+        f'[service]\nstate_dir = "{directory / "state"}"\n'
         f"{mqtt}{channels}"
     )
     directory.mkdir(parents=True, exist_ok=True)
