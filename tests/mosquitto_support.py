@@ -47,8 +47,10 @@ class Mosquitto:
         users: dict[str, str] | None = None,
         acl: str | None = None,
         tls: bool = False,
+        extra: tuple[str, ...] = (),
     ) -> None:
         self.workdir = workdir
+        self.extra = extra  # more configuration lines
         self.port = free_port()
         self.users = users or {}
         self.acl = acl
@@ -134,6 +136,7 @@ class Mosquitto:
             self._tls_lines = self._make_certificates()
         if self.tls:
             lines += self._tls_lines
+        lines += self.extra
         if self.users:
             passwords = self.workdir / "passwd"
             passwords.write_text("")
@@ -214,6 +217,8 @@ class Watcher:
         self.client.on_connect = lambda client, *_: client.subscribe(pattern, qos=1)
         self.client.on_subscribe = lambda *_: self._subscribed.set()
         self.client.connect("127.0.0.1", port, keepalive=10)
+        # Its publishes are timed by the benchmark: no Nagle delay behind its own PUBACKs.
+        self.client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.client.loop_start()
         if not self._subscribed.wait(10):
             raise AssertionError(f"the watcher could not subscribe to {pattern}")

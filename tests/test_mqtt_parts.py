@@ -92,7 +92,7 @@ def test_broker_address_and_default_node_id() -> None:
     assert BrokerAddress.from_url("mqtt://10.0.0.2") == BrokerAddress("10.0.0.2", 1883, False)
     assert BrokerAddress.from_url("mqtts://h.lan") == BrokerAddress("h.lan", 8883, True)
     assert BrokerAddress.from_url("mqtts://[::1]:9883/") == BrokerAddress("::1", 9883, True)
-    assert node_id_from_host("Maison-Lyon.local") == "maison_lyon"
+    assert node_id_from_host("Maison-Lyon.local") == "maison_lyon_local"
     assert node_id_from_host("") == "delestage"
 
 

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import os
 import re
+import socket
 import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
@@ -80,7 +81,7 @@ class BrokerAddress:
 
 def node_id_from_host(hostname: str) -> str:
     """The default node_id: the host name, lower-case, with anything but [a-z0-9_] as ``_``."""
-    node = re.sub(r"[^a-z0-9_]", "_", hostname.split(".")[0].lower())
+    node = re.sub(r"[^a-z0-9_]", "_", hostname.lower())
     return node or "delestage"
 
 
@@ -181,6 +182,8 @@ class AiomqttConnector:
             tls_context=self._tls(),
             keepalive=KEEPALIVE,
             timeout=self._timeout,
+            # Small messages that matter now (a state, an error reply): no Nagle delay.
+            socket_options=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),),
         )
         try:
             # aiomqtt waits for the CONNACK without a limit: a broker that accepts the TCP
