@@ -171,7 +171,12 @@ async def test_commands_respect_min_off_like_the_keys_do(tmp_path: Path, broker:
             await connected(bridge)
             clock.advance(600)  # type: ignore[attr-defined]  # past the start's min_off
             watcher.publish(f"{BASE}/channel/2/set", '{"powered": true, "for": "0s"}')
-            await eventually(lambda: (state(watcher, 2) or {}).get("powered") is True)
+            await eventually(
+                lambda: (
+                    (state(watcher, 2) or {}).get("mode") == "forced"
+                    and state(watcher, 2)["powered"] is True
+                )  # type: ignore[index]
+            )
             assert controller.overrides[2].until is None  # "0s": until released
             clock.advance(30)  # type: ignore[attr-defined]
             watcher.publish(f"{BASE}/channel/2/set", "off")
@@ -180,7 +185,11 @@ async def test_commands_respect_min_off_like_the_keys_do(tmp_path: Path, broker:
             watcher.publish(f"{BASE}/channel/2/set", "on")
             await eventually(lambda: controller.overrides[2].powered is True)
             # Borne VE has min_off = 5m: the force is taken, the relay waits.
-            snapshot = await controller.snapshot()
+            for _ in range(500):  # the step after the command publishes the wait
+                snapshot = await controller.snapshot()
+                if snapshot.channel(2).waiting:
+                    break
+                await asyncio.sleep(0.01)
             assert "min_off" in (snapshot.channel(2).waiting or "")
             assert board.relay(2) is False and state(watcher, 2)["powered"] is False  # type: ignore[index]
 
