@@ -154,6 +154,7 @@ def test_commands_the_bridge_understands(payload: bytes, command: Command) -> No
         ("3", b'{"state": "on"}', "unknown key 'state'"),
         ("3", b'{"powered": true, "for": "2 hours"}', '"for": expected a duration'),
         ("3", b'{"powered": true, "for": -5}', '"for": expected a duration'),
+        ("3", b'{"powered": true, "for": "99999999d"}', '"for": expected a duration'),
         ("3", b'{"powered": true, "until": "tomorrow"}', '"until": expected a time'),
         ("3", b'{"powered": true, "until": 1700000000}', '"until": expected an ISO 8601'),
         ("3", b'{"powered": true, "for": "1h", "until": "10:00"}', "one or the other"),

@@ -82,7 +82,8 @@ def _from_json(channel: int, body: object, now: datetime) -> Command:
     if "for" in body:
         try:
             duration = parse_duration(body["for"])
-        except ValueError:
+            now + duration  # a date past year 9999: refused here, not in the controller
+        except (ValueError, OverflowError):
             raise CommandError(
                 f'"for": expected {DURATION_EXPECTED}, got {json.dumps(body["for"])}'
             ) from None
