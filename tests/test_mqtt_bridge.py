@@ -200,7 +200,7 @@ async def test_commands_respect_min_off_like_the_keys_do(tmp_path: Path, broker:
         ("3", "bogus", "expected on, off, auto"),
         ("3", '{"powered": "yes"}', '"powered"'),
         ("3", '{"powered": false, "for": "soon"}', '"for"'),
-        ("3", '{"powered": false, "until": "2020-01-01T00:00:00+01:00"}', "not in the future"),
+        ("3", '{"powered": false, "until": "2020-01-01T00:00:00+01:00"}', "in the future"),
         ("3", '{"powered": false, "for": "1h", "until": "14:30"}', "one or the other"),
         ("6", "off", "channel 6: not configured"),
         ("x", "off", "channel 'x'"),

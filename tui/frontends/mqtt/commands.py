@@ -1,4 +1,4 @@
-"""Commands arriving on ``base/channel/{index}/set``, read with the CLI's own parsers.
+"""Commands arriving on ``base/channel/{index}/set``, read with the CLI's own parsers and bounds.
 
 ``on`` / ``off`` force the channel for the configured override duration (like `p` / `s` in the
 UI), ``auto`` releases it; the JSON forms carry ``for`` (a duration, "0s" = until released) or
@@ -10,10 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tui.core.durations import EXPECTED as DURATION_EXPECTED
-from tui.core.durations import parse_duration
-from tui.core.errors import InputError
-from tui.frontends.control_cmds import parse_until
+from tui.core.durations import parse_override_length, parse_override_until
 
 EXPECTED = (
     'expected on, off, auto, {"powered": true|false} with optional "for" (a duration) or '
@@ -81,20 +78,15 @@ def _from_json(channel: int, body: object, now: datetime) -> Command:
     duration = until = None
     if "for" in body:
         try:
-            duration = parse_duration(body["for"])
-            now + duration  # a date past year 9999: refused here, not in the controller
-        except (ValueError, OverflowError):
-            raise CommandError(
-                f'"for": expected {DURATION_EXPECTED}, got {json.dumps(body["for"])}'
-            ) from None
+            duration = parse_override_length(body["for"])
+        except ValueError as error:
+            raise CommandError(f'"for": expected {error}, got {json.dumps(body["for"])}') from None
     if "until" in body:
         value = body["until"]
         if not isinstance(value, str):
             raise CommandError(f'"until": expected an ISO 8601 time, got {json.dumps(value)}')
         try:
-            until = parse_until(value, now)
-        except InputError:
-            raise CommandError(
-                f'"until": expected a time like 2026-12-01T14:30+01:00 or 14:30, got {value!r}'
-            ) from None
+            until = parse_override_until(value, now)
+        except ValueError as error:
+            raise CommandError(f'"until": expected {error}, got {value!r}') from None
     return Command(channel, powered, duration, until)
