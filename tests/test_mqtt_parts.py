@@ -4,6 +4,7 @@ bridge's pacing on an in-memory connector (a broker would add nothing to these).
 import asyncio
 import contextlib
 import itertools
+import os
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -111,6 +112,10 @@ def test_password_comes_from_a_private_file_or_the_environment(tmp_path: Path) -
     assert "pa:ss" not in str(error.value)
     with pytest.raises(BrokerError, match="no such MQTT password file"):
         read_password(MqttConfig(password_file=str(tmp_path / "missing")), {})
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo, 0o600)  # a FIFO is refused at once, never waited on
+    with pytest.raises(BrokerError, match="expected a regular file"):
+        read_password(MqttConfig(password_file=str(fifo)), {})
 
 
 # --- commands -----------------------------------------------------------------------------
