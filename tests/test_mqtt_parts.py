@@ -4,8 +4,8 @@ bridge's pacing on an in-memory connector (a broker would add nothing to these).
 import asyncio
 import contextlib
 import itertools
-import os
 import json
+import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
