@@ -154,7 +154,7 @@ def test_status_text_and_release_all(tmp_path: Path) -> None:
     try:
         assert run_cli("force", "3", "on", "--config", str(config)).returncode == 0
         text = run_cli("status", "--config", str(config)).stdout
-        assert "DEMO mode" in text and "FORCED until" in text
+        assert "DEMO mode" in text and "FORCED ON until" in text
         released = run_cli("release", "all", "--config", str(config))
         assert released.returncode == 0 and "back to automatic: Pompe" in released.stdout
         assert all(ch["mode"] == "auto" for ch in _status(config)["channels"])

@@ -74,13 +74,18 @@ class StateStore:
     def __init__(self, directory: Path) -> None:
         self.path = directory / STATE_NAME
 
-    def load(self) -> tuple[dict[int, Override], dict[int, RelayHistory], str | None]:
-        """The saved state; an unreadable file is set aside (never deleted) and reported."""
+    def load(
+        self, keep: bool = False
+    ) -> tuple[dict[int, Override], dict[int, RelayHistory], str | None]:
+        """The saved state; an unreadable file is set aside (never deleted) and reported.
+        ``keep``: a reader that is not the service (``plan``) leaves the file where it is."""
         if not self.path.exists():
             return {}, {}, None
         try:
             overrides, history = decode_state(json.loads(self.path.read_text()))
         except (ValueError, KeyError, TypeError, AttributeError) as error:
+            if keep:
+                return {}, {}, f"{self.path}: unreadable state ({error})"
             aside = self.path.with_name(f"{STATE_NAME}.unreadable")
             self.path.replace(aside)
             return {}, {}, f"{self.path}: unreadable state ({error}); kept as {aside.name}"

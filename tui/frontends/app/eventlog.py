@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.events import Resize
 from textual.widgets import RichLog
 
+from tui.core.forecast import day_label
 from tui.frontends.app.text import paris
 from tui.service.event_text import event_summary
 
@@ -79,7 +80,7 @@ class EventPane(RichLog, can_focus=False):
         stamp = event_stamp(event)
         if stamp is not None and stamp.date() != self._day:
             self._day = stamp.date()
-            self._line(Text(f"── {stamp:%A %d %B %Y} ──", style=DIM))
+            self._line(Text(f"── {day_label(stamp.date())} {stamp.year} ──", style=DIM))
         self._line(event_text(event))
         self.shown.append(event)
         del self.shown[:-MAX_LINES]

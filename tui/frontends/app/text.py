@@ -43,26 +43,8 @@ def mode_word(mode: str) -> str:
     return MODE_WORDS.get(mode, mode.upper())
 
 
-def state_word(powered: bool | None) -> str:
-    if powered is None:
-        return "UNKNOWN"
-    return "ON" if powered else "CUT"
-
-
 def paris(when: datetime) -> datetime:
     return when.astimezone(PARIS)
-
-
-def clock_time(when: datetime, now: datetime) -> str:
-    """Compact for the grid's columns (core's ``clock_time`` adds seconds and day numbers):
-    ``14:30`` today, ``Wed 14:30`` within the week, ``2022-06-03`` further away (Paris time)."""
-    local = paris(when)
-    days = abs((local.date() - paris(now).date()).days)
-    if days == 0:
-        return f"{local:%H:%M}"
-    if days < 7:
-        return f"{local:%a %H:%M}"
-    return f"{local:%Y-%m-%d}"
 
 
 def age(delta: timedelta) -> str:

@@ -5,12 +5,11 @@ from datetime import date, datetime, timedelta
 from rich.style import Style
 from rich.text import Text
 
-from tui.core.forecast import HOUR, paris_midnight
+from tui.core.forecast import HOUR, clock_time, day_label, paris_midnight
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.text import (
     STALE_AFTER,
     age,
-    clock_time,
     level_letter,
     level_style,
     level_text_style,
@@ -157,7 +156,7 @@ def _ruler(cell: int, grid_end: int) -> Text:
 
 
 def _day_row(day: date, levels: dict[datetime, int], now: datetime, cell: int, end: int) -> Text:
-    line = Text(f"{day:%a %d %b}".ljust(LABEL_WIDTH))
+    line = Text(day_label(day).ljust(LABEL_WIDTH))
     for start in day_hours(day):
         value = levels.get(start)
         letter = level_letter(value)
