@@ -200,3 +200,22 @@ def test_status_text_and_json_carry_the_same_facts() -> None:
     assert document["waiting"] == "min_off until 22:10"
     assert document["forced_powered"] is True
     assert document["until"] == "2026-12-02T08:00:00+01:00"
+
+
+# -- 5: init writes a commented starter that follows the README's wiring advice -----------------
+
+
+def test_init_writes_a_commented_starter_with_heating_on_nc(tmp_path: Path) -> None:
+    from tui.adapters.config_file import load_config
+    from tui.frontends.init import run_init
+
+    path = tmp_path / "delestage.toml"
+    assert run_init(str(path), False, io.StringIO()) == 0
+    text = path.read_text()
+    comments = [line for line in text.splitlines() if line.lstrip().startswith("#")]
+    assert len(comments) >= 15
+    assert "heating in winter" in text
+    config = load_config(path)
+    heating = [c for c in config.channels if c.name.startswith("Radiateurs")]
+    assert heating and all(c.wiring.value == "nc" for c in heating)
+    assert config.ecowatt.source.value == "rte" and config.board.kind.value == "phidget"

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 SOCKET_NAME = "control.sock"
 MAX_LINE = 64 * 1024
 MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes, the last one a NUL
+STREAM_DRAIN = 0.5  # seconds a stopping service gives subscribers to receive its last update
 
 
 def socket_path(state_dir: Path) -> Path:
@@ -79,6 +80,10 @@ class ControlServer:
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
+            if self._clients:
+                # Subscribers are being sent the controller's last update (its stop event):
+                # let them finish before the connections are cut.
+                await asyncio.wait(set(self._clients), timeout=STREAM_DRAIN)
             for task in list(self._clients):
                 task.cancel()
             with contextlib.suppress(Exception):

@@ -219,6 +219,8 @@ class Controller:
             self._save()
             self._event("stop", on_exit=on_exit.value, pid=self.pid)
             self._publish()
+            for queue in self._subscribers:
+                queue.put_nowait(None)  # end of stream: attached UIs get the stop, then EOF
             await self.source.aclose()
             if self._log:
                 self._log.close()

@@ -11,7 +11,7 @@ the clock shows minutes and is redrawn once a minute, and nothing animates.
 import asyncio
 import contextlib
 import difflib
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -21,13 +21,14 @@ from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from tui.core.config import Config
+from tui.core.config import BoardKind, Config
 from tui.core.durations import format_duration
 from tui.core.errors import InputError
 from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, HelpScreen
 from tui.frontends.app.eventlog import EventPane
 from tui.frontends.app.header import Banner, StatusLine
 from tui.frontends.app.relays import RelayGrid
+from tui.frontends.app.stopping import gone_banner, gone_channels, on_exit_words
 from tui.frontends.app.text import LEVEL_WORDS, level_letter, level_style
 from tui.frontends.app.timeline import SignalInfo, Timeline
 from tui.service.interface import ControllerLink
@@ -117,6 +118,9 @@ class DelestageApp(App[int]):
         self._quitting = False
         self._first_update = asyncio.Event()
         self._message_timer: Timer | None = None
+        self._stop_event: dict[str, Any] | None = None  # the service's last word, if any
+        self._known: dict[int, bool | None] = {}  # each relay's last state seen attached
+        self._asking_quit = False
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -180,7 +184,8 @@ class DelestageApp(App[int]):
                 problem = str(error) or error.__class__.__name__
             if self._service_task is not None or self._quitting:
                 return
-            self.connected, self.problem = False, problem
+            self.connected = False
+            self.problem = gone_banner(self._stop_event, self.now(), problem)
             self._redraw()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX)
@@ -196,6 +201,13 @@ class DelestageApp(App[int]):
         # The first update replays the service's recent events: the scroll-back.
         if not first or self._history:
             self.query_one(EventPane).add(update.events)
+        for event in update.events:
+            if event.get("kind") == "stop":
+                self._stop_event = event
+            elif event.get("kind") == "start" and not event.get("reload"):
+                self._stop_event = None
+        if snapshot.board.attached:
+            self._known = {channel.index: channel.powered for channel in snapshot.channels}
         self._redraw()
         self._first_update.set()
 
@@ -213,12 +225,25 @@ class DelestageApp(App[int]):
     def _redraw(self) -> None:
         now = self.now()
         snapshot = self.snapshot
-        self.query_one(StatusLine).show(snapshot, now, self.connected)
+        status = self.query_one(StatusLine)
+        status.description = self.link_description()
+        status.show(snapshot, now, self.connected)
         self.query_one(Banner).show(snapshot, self.connected, self.problem)
         if snapshot is not None:
             self.query_one(Timeline).show(snapshot.forecast, now)
             self.query_one(SignalInfo).show(snapshot.forecast, snapshot.level, now)
-            self.query_one(RelayGrid).show(snapshot.channels, self.selected, now)
+            channels = snapshot.channels
+            if not self.connected:
+                channels = gone_channels(snapshot, self._stop_event, self._known)
+            self.query_one(RelayGrid).show(channels, self.selected, now)
+
+    def link_description(self) -> str:
+        """``in-process``, or ``attached to PID n`` with the PID of the service that answers
+        now (a restarted service has a new one)."""
+        described = self.link.description
+        if described.startswith("attached") and self.snapshot is not None:
+            return f"attached to PID {self.snapshot.pid}"
+        return described
 
     def _schedule_tick(self) -> None:
         now = self.now()
@@ -353,14 +378,41 @@ class DelestageApp(App[int]):
         self.push_screen(HelpScreen(self.help_text()))
 
     async def action_quit(self) -> None:
-        await self._stop_service()
-        self.exit(0)
+        """Quit; an in-process UI on a real board asks first, saying what on_exit will do
+        (a second q or Ctrl+C while it asks quits)."""
+        real = self.config.board.kind is BoardKind.PHIDGET
+        if self._service is None or not real or self._asking_quit:
+            await self._stop_service()
+            self.exit(0)
+            return
+
+        async def chosen(yes: bool | None) -> None:
+            self._asking_quit = False
+            if yes:
+                await self._stop_service()
+                self.exit(0)
+            else:
+                self._say("still running: nothing changed")
+
+        self._asking_quit = True
+        self.push_screen(
+            ConfirmScreen(
+                "Quit and STOP controlling the relays? This UI runs the controller itself. "
+                f"{on_exit_words(self.config)}.",
+                quit_keys=True,
+            ),
+            chosen,
+        )
 
     # -- help --------------------------------------------------------------------------------
 
     def key_table(self) -> list[tuple[str, str]]:
         """(keys, what they do) for every binding of the app, with the keymap applied (asked
         while the main screen is up: a modal screen hides the app's bindings)."""
+        return [(keys, what) for keys, what, _ in self.key_rows()]
+
+    def key_rows(self) -> list[tuple[str, str, str]]:
+        """(keys, what they do, binding id for [ui] keys) for every binding of the app."""
         keys: dict[str, list[str]] = {}
         for key, active in self.screen.active_bindings.items():
             if active.node is not self:
@@ -372,17 +424,28 @@ class DelestageApp(App[int]):
             keys.setdefault(ident, []).append(self.get_key_display(Binding(key, binding.action)))
         if keys.get("select") == DIGITS:
             keys["select"] = ["0-7"]
-        table = [(" ".join(keys[ident]), HELP[ident]) for ident in HELP if ident in keys]
-        table += [(" ".join(shown), ident) for ident, shown in keys.items() if ident not in HELP]
+
+        def ids(ident: str) -> str:
+            return "select_0…select_7" if ident == "select" else ident
+
+        table = [
+            (" ".join(keys[ident]), HELP[ident], ids(ident)) for ident in HELP if ident in keys
+        ]
+        table += [
+            (" ".join(shown), ident, ident) for ident, shown in keys.items() if ident not in HELP
+        ]
         return table
 
     def help_text(self) -> Text:
-        out = Text("Keys\n", style="bold")
-        table = self.key_table()
-        width = max(len(keys) for keys, _ in table)
-        for keys, what in table:
+        out = Text(
+            "Keys (binding id, for [ui] keys in delestage.toml, in brackets)\n", style="bold"
+        )
+        table = self.key_rows()
+        width = max(len(keys) for keys, _, _ in table)
+        for keys, what, ident in table:
             out.append(f"  {keys:<{width}}  ", style="bold")
-            out.append(f"{what}\n")
+            out.append(f"{what} ")
+            out.append(f"[{ident}]\n", style="dim")
         duration = self.config.policy.override_duration
         default = format_duration(duration) if duration else "until released"
         out.append(f"  (default override duration: {default})\n\n")
@@ -390,8 +453,12 @@ class DelestageApp(App[int]):
         out.append("  ON / CUT       the appliance is powered / cut (not the relay coil)\n")
         out.append("  UNKNOWN        the board is detached: the real state is not known\n")
         out.append("  AUTO           the rules decide\n")
-        out.append("  FORCED 14:30   an operator override until 14:30; 'held': until released\n")
-        out.append("  LATCHED        cut after a shed, stays cut until released (a)\n")
+        out.append("  FORCED ON/CUT  an operator override in that direction; Why says until\n")
+        out.append("                 when ('until released': held until a or A)\n")
+        out.append("  LATCHED        cut after a shed (auto_restore off): stays cut until a\n")
+        out.append("  wait: …        a constraint (min_off, restore slot…) delays the rules\n")
+        out.append("  Dates          14:30 today; Wed 02 Dec 14:30 another day; 02:30 CEST /\n")
+        out.append("                 02:30 CET: the two 02:30s of the autumn change\n")
         out.append("  Levels         ")
         for level in (0, 1, 2, 3, None):
             out.append(level_letter(level), style=level_style(level))
@@ -414,6 +481,32 @@ def keymap_problems(config: Config) -> list[str]:
             close = difflib.get_close_matches(binding, known, n=1)
             hint = f"did you mean `{close[0]}`?" if close else f"known ids: {', '.join(known)}"
             problems.append(f"{config.path}: ui.keys.{binding}: no such binding id ({hint})")
+    if problems:
+        return problems
+    return [f"{config.path}: {problem}" for problem in keymap_conflicts(config.ui.keys)]
+
+
+def keymap_conflicts(keymap: Mapping[str, str]) -> list[str]:
+    """One line per key that the remapped bindings share, and per binding left with no key:
+    a key can do one thing only, so a remap must move the binding it takes over too."""
+    owners: dict[str, list[str]] = {}
+    keyless = []
+    for binding in DelestageApp.BINDINGS:
+        if not isinstance(binding, Binding) or binding.id is None:
+            continue
+        remapped = binding.id in keymap
+        keys = keymap[binding.id] if remapped else binding.key
+        names = [key.strip() for key in keys.split(",") if key.strip()]
+        if not names:
+            keyless.append(binding.id)
+        for key in names:
+            owners.setdefault(key, []).append(binding.id + ("" if remapped else " (default)"))
+    problems = [
+        f"ui.keys: key `{key}` is bound to {' and '.join(ids)}; give each a key of its own"
+        for key, ids in owners.items()
+        if len(ids) > 1
+    ]
+    problems += [f"ui.keys.{ident}: no key left for this binding" for ident in keyless]
     return problems
 
 

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -99,14 +100,27 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape,q", "answer(False)", "no", id="confirm_no"),
     ]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, quit_keys: bool = False) -> None:
+        """``quit_keys``: the question is whether to quit, so q answers yes, not no."""
         super().__init__()
         self.question = question
+        self.quit_keys = quit_keys
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(Text(self.question, style="bold"), id="question")
-            yield Static("y or Enter: yes    n, q or Esc: no", id="hint")
+            hint = (
+                "y, q or Enter: quit    n or Esc: stay"
+                if self.quit_keys
+                else ("y or Enter: yes    n, q or Esc: no")
+            )
+            yield Static(hint, id="hint")
+
+    def on_key(self, event: Key) -> None:
+        if self.quit_keys and event.key == "q":
+            event.stop()
+            event.prevent_default()
+            self.dismiss(True)
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
