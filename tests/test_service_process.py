@@ -108,7 +108,7 @@ def test_sighup_rejects_a_broken_file_and_applies_a_good_one(tmp_path: Path) -> 
         document["channel"][1]["name"] = "Radiateurs salon"
         write_config(config, document)
         service.send_signal(signal.SIGHUP)
-        wait_for(lambda: any(e.get("reload") for e in _events(state)), what="the reload")
+        wait_for(lambda: any(e["kind"] == "reload" for e in _events(state)), what="the reload")
         assert _status(config)["channels"][1]["name"] == "Radiateurs salon"
     finally:
         service.send_signal(signal.SIGTERM)

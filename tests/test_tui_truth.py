@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from rich.color import ColorSystem
 from test_tui_harness import (
     DEMO_CONFIG,
     Rig,
@@ -18,14 +19,17 @@ from test_tui_harness import (
     short_state_dir,
     started,
 )
+from textual.command import CommandPalette
 from textual.pilot import Pilot
 
 from tui.core.config import BoardKind, UiConfig
 from tui.core.errors import InputError
 from tui.frontends.app import DelestageApp
-from tui.frontends.app.app import binding_ids, keymap_problems
-from tui.frontends.app.dialogs import ConfirmScreen, HelpScreen
+from tui.frontends.app.app import ACTIONS, binding_ids, keymap_problems
+from tui.frontends.app.dialogs import ConfirmScreen, FilterPrompt, HelpScreen
+from tui.frontends.app.eventlog import EventPane
 from tui.frontends.app.relays import RelayGrid, render_grid
+from tui.frontends.app.text import level_letter, level_style, level_text_style
 from tui.frontends.app.timeline import SignalInfo, Timeline
 from tui.frontends.check import run_check
 from tui.service.remote import RemoteController, connect
@@ -160,7 +164,7 @@ async def test_a_stopped_service_says_what_on_exit_did_and_promises_nothing(
         await pilot.press("q")
 
 
-# -- 6: releasing a latch is visible, or says why it cannot be now ------------------------------
+# -- 6: releasing a latch is visible, or says why it cannot be now -------------------------
 
 
 async def test_releasing_a_latch_during_a_shed_says_it_cuts_again(state_dir: Path) -> None:
@@ -186,7 +190,7 @@ async def test_releasing_a_latch_during_a_shed_says_it_cuts_again(state_dir: Pat
         assert not rig.controller.history[7].latched
 
 
-# -- 14, 15: remaps that leave an action without its key are refused; ? lists the ids ------------
+# -- 14, 15: remaps that leave an action without its key are refused; ? lists the ids -------
 
 
 def test_conflicting_key_remaps_are_refused_naming_the_ids(state_dir: Path) -> None:
@@ -223,7 +227,7 @@ async def test_help_lists_every_binding_id(rig_default: Rig) -> None:
             assert f"[{ident}]" in text or (ident == "select_0" and "[select_0…select_7]" in text)
 
 
-# -- 16: quitting an in-process UI on a real board asks first --------------------------------------
+# -- 16: quitting an in-process UI on a real board asks first ---------------------------------
 
 
 def real_board_rig(state_dir: Path) -> Rig:
@@ -282,3 +286,199 @@ def grid_row(app: DelestageApp, index: int) -> str:
 async def press(pilot: Pilot[int], rig: Rig, *keys: str) -> None:
     await pilot.press(*keys)
     await settle(pilot, rig.controller)
+
+
+# -- 17: the event log is useful at 80x24, re-flows on resize, pages by pages ----------------
+
+
+async def test_the_log_has_room_at_80x24_and_l_gives_it_the_whole_screen(rig_default: Rig) -> None:
+    rig = rig_default
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, rig)
+        events = app.query_one(EventPane)
+        assert events.size.height >= 4
+        await pilot.press("l")
+        await pilot.pause()
+        assert events.size.height >= 17
+        assert not app.query_one(RelayGrid).display or app.query_one(RelayGrid).size.height == 0
+        # Enough events to page through: each press moves a page, not a line.
+        for _ in range(12):
+            await press(pilot, rig, "1", "s", "1", "a")
+            rig.clock.advance(10)
+        assert events.max_scroll_y > events.size.height
+        bottom = events.scroll_y
+        assert bottom == events.max_scroll_y
+        await pilot.press("pageup")
+        assert bottom - events.scroll_y >= events.size.height - 1
+        await pilot.press("home")
+        assert events.scroll_y == 0
+        await pilot.press("end")
+        assert events.scroll_y == events.max_scroll_y
+        await pilot.press("l")
+        await pilot.pause()
+        assert app.query_one(RelayGrid).size.height >= 9
+
+
+async def test_the_log_re_flows_on_resize_and_keeps_following(rig_default: Rig) -> None:
+    rig = rig_default
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, rig)
+        events = app.query_one(EventPane)
+        narrow = len(events.lines)
+        await pilot.resize_terminal(160, 40)
+        await pilot.pause()
+        await pilot.pause()
+        assert len(events.lines) < narrow  # long lines wrapped at 80 are whole at 160
+        assert all(
+            line.cell_length <= events.scrollable_content_region.width for line in events.lines
+        )
+        await press(pilot, rig, "1", "s")
+        await pilot.pause()
+        assert events.scroll_y == events.max_scroll_y  # still following the newest event
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.pause()
+        assert len(events.lines) > narrow - 1
+        assert all(
+            line.cell_length <= events.scrollable_content_region.width for line in events.lines
+        )
+
+
+# -- 18: the decisive words and times are always visible -----------------------------------
+
+
+def test_widths_keep_waits_expiries_and_next_changes_whole() -> None:
+    from test_tui import NOW, channel
+
+    from tui.core.forecast import HOUR
+    from tui.service.snapshot import ChangeView
+
+    long_reason = "green: waiting for a low-carbon hour (next at 23:00)"
+    rows = (
+        channel(1, name="Radiateurs séjour", powered=False, mode="forced", until=NOW + HOUR,
+                forced_powered=False, reason="forced cut by operator until 15:07"),
+        channel(3, powered=False, wanted=True, waiting="min_off until 14:32", reason=long_reason),
+        channel(5, name="Pompe", reason=long_reason,
+                next_change=ChangeView(NOW + 20 * HOUR, True, "low-carbon 10:00-14:00")),
+    )  # fmt: skip
+    narrow = render_grid(rows, None, NOW, 78).plain.splitlines()
+    assert "FORCED CUT until 15:07" in narrow[1]
+    assert "min_off until 14:32" in narrow[2]
+    assert "ON Wed 10:07" in narrow[3] or "ON Wed 02 Dec 10:07" in narrow[3]
+    wide = render_grid(rows, None, NOW, 198).plain.splitlines()
+    assert "ON Wed 02 Dec 10:07 (low-carbon 10:00-14:00)" in wide[3]
+    heading = wide[0]
+    # Why takes what its texts need, not the whole screen.
+    assert heading.index("Next") - heading.index("Why") <= len(long_reason) + 30
+
+
+# -- 19: below 80x24 the screen says so -------------------------------------------------------
+
+
+async def test_a_terminal_below_80x24_is_told(rig_default: Rig) -> None:
+    rig = rig_default
+    app = rig.app()
+    async with app.run_test(size=(70, 20)) as pilot:
+        await started(pilot, rig)
+        assert "TERMINAL 70x20 IS SMALLER THAN 80x24" in screen_text(app).replace("\n", " ")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.pause()
+        assert "SMALLER THAN" not in screen_text(app)
+
+
+# -- 20: levels stay distinct in 16 colours and in monochrome --------------------------------
+
+
+@pytest.mark.parametrize("system", [ColorSystem.STANDARD, ColorSystem.EIGHT_BIT])
+def test_levels_stay_distinct_with_few_colours(system: ColorSystem) -> None:
+    levels = (0, 1, 2, 3, None)
+    backgrounds = {level_style(level).bgcolor.downgrade(system).number for level in levels}  # type: ignore[union-attr]
+    assert len(backgrounds) == len(levels)
+    foregrounds = {level_text_style(level).color.downgrade(system).number for level in levels}  # type: ignore[union-attr]
+    assert len(foregrounds) == len(levels)
+    assert len({level_letter(level) for level in levels}) == len(levels)  # monochrome: letters
+
+
+# -- 21: one vocabulary, one date style -------------------------------------------------------
+
+
+def test_reload_is_its_own_event_kind() -> None:
+    from tui.service.event_text import event_line
+
+    line = event_line({"ts": "2026-12-01T14:05:12+01:00", "kind": "reload", "config": "d.toml"})
+    assert line == "2026-12-01 14:05:12 reload   configuration reloaded from d.toml"
+
+
+# -- 22: mouse, j/k, the command palette, the filter, the bell ----------------------------
+
+
+async def test_click_a_row_and_j_k_select(rig_default: Rig) -> None:
+    rig = rig_default
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, rig)
+        grid = app.query_one(RelayGrid)
+        await pilot.click(RelayGrid, offset=(5, 1 + 4))  # the heading, then rows 0..7
+        await pilot.pause()
+        assert app.selected == 4
+        assert grid.row_at(1 + 4) == 4
+        await pilot.press("j")
+        assert app.selected == 5
+        await pilot.press("k", "k")
+        assert app.selected == 3
+
+
+async def test_the_command_palette_lists_every_action(rig_default: Rig) -> None:
+    rig = rig_default
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, rig)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for ident in ACTIONS:
+            assert any(command.help == ident for command in app.get_system_commands(app.screen))
+        assert "Force the selected relay CUT (default duration)" in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+
+
+async def test_slash_filters_the_log_by_channel_or_kind(rig_default: Rig) -> None:
+    rig = rig_default
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, rig)
+        events = app.query_one(EventPane)
+        await pilot.press("slash")
+        assert isinstance(app.screen, FilterPrompt)
+        await pilot.press(*"Sauna", "enter")
+        await pilot.pause()
+        text = "\n".join(line.text for line in events.lines)
+        assert "Sauna" in text and "Chauffe-eau" not in text
+        assert app.last_message.startswith("log filtered on “Sauna”")
+        await pilot.press("slash", *["backspace"] * 10, *"forecast", "enter")
+        await pilot.pause()
+        text = "\n".join(line.text for line in events.lines)
+        assert "forecast demo forecast loaded" in text and "relay    " not in text
+        await pilot.press("slash", *["backspace"] * 10, "enter")
+        await pilot.pause()
+        assert len(events.lines) > 10
+
+
+@pytest.mark.parametrize("bell", [False, True])
+async def test_the_bell_rings_only_when_asked(state_dir: Path, bell: bool) -> None:
+    config = demo_config(state_dir)
+    config = replace(config, ui=UiConfig(bell=bell))
+    rig = make_rig(state_dir, config, now=datetime(2026, 12, 1, 16, 40, tzinfo=UTC))  # 17:40
+    app = rig.app()
+    rings: list[int] = []
+    app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, rig)
+        assert app.snapshot.level == 1
+        rig.clock.set(datetime(2026, 12, 1, 17, 5, tzinfo=UTC))  # 18:05, orange
+        await press(pilot, rig, "r")
+        assert app.snapshot.level == 2
+    assert rings == ([1] if bell else [])

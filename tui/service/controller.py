@@ -406,10 +406,10 @@ class Controller:
         self._wake.set()
 
     def log_reload(self) -> None:
-        """A reload is the service starting over on a new configuration: a `start` event."""
+        """A reload applied a new configuration: a `reload` event (the service did not
+        start again, so it is not a `start`)."""
         self._event(
-            "start",
-            reload=True,
+            "reload",
             mode=MODES.get(self.source.kind, self.source.kind),
             pid=self.pid,
             config=self.config.path,

@@ -11,20 +11,23 @@ the clock shows minutes and is redrawn once a minute, and nothing animates.
 import asyncio
 import contextlib
 import difflib
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.events import Resize
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from tui.core.config import BoardKind, Config
 from tui.core.durations import format_duration
 from tui.core.errors import InputError
-from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, HelpScreen
+from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, FilterPrompt, HelpScreen
 from tui.frontends.app.eventlog import EventPane
 from tui.frontends.app.header import Banner, StatusLine
 from tui.frontends.app.relays import RelayGrid
@@ -38,6 +41,32 @@ EVENTS_TITLE = Text("Events (newest at the bottom)", style="bold")
 MESSAGE_SECONDS = 20.0  # how long the answer to a command stays in the events' title line
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0  # reconnecting to a service that went away, seconds
 STOP_TIMEOUT = 15.0  # how long quitting waits for an in-process controller to release the board
+MIN_WIDTH, MIN_HEIGHT = 80, 24  # the layout is made for this; below it the screen says so
+# Binding id -> action, for the command palette.
+ACTIONS: dict[str, str] = {
+    "select_previous": "move(-1)",
+    "select_next": "move(1)",
+    "force_on": "force(True)",
+    "force_off": "force(False)",
+    "force_on_for": "force_for(True)",
+    "force_off_for": "force_for(False)",
+    "release": "release",
+    "release_all": "release_all",
+    "refresh": "refresh",
+    "events_up": "events_page(-1)",
+    "events_down": "events_page(1)",
+    "events_home": "events_edge(-1)",
+    "events_end": "events_edge(1)",
+    "events_full": "toggle_log",
+    "events_filter": "filter_events",
+    "help": "help",
+    "quit": "quit",
+}
+
+
+def strained(level: int | None) -> bool:
+    return level is not None and level >= 2
+
 
 # Help text per binding id; the keys themselves come from the live bindings, so a keymap
 # that moves an action shows its new key here.
@@ -54,6 +83,11 @@ HELP: dict[str, str] = {
     "refresh": "refresh the forecast now (RTE quota permitting)",
     "events_up": "scroll the event log up",
     "events_down": "scroll the event log down",
+    "events_home": "the oldest event of the log",
+    "events_end": "the newest event (and follow new ones)",
+    "events_full": "the event log alone, full height (again: back)",
+    "events_filter": "filter the log by channel (index or name) or kind; empty: all",
+    "commands": "the command palette: every action, by name",
     "help": "this help",
     "quit": "quit (an attached service keeps running)",
     "quit_ctrl_c": "quit, from anywhere",
@@ -64,7 +98,7 @@ DIGITS = [str(number) for number in range(8)]
 class DelestageApp(App[int]):
     CSS_PATH = "delestage.tcss"
     TITLE = "delestage"
-    ENABLE_COMMAND_PALETTE = False
+    ENABLE_COMMAND_PALETTE = True
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (28, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -73,17 +107,22 @@ class DelestageApp(App[int]):
             Binding(str(n), f"select({n})", f"select relay {n}", show=False, id=f"select_{n}")
             for n in range(1, 8)
         ),
-        Binding("up", "move(-1)", "previous", show=False, id="select_previous"),
-        Binding("down", "move(1)", "next", show=False, id="select_next"),
+        Binding("up,k", "move(-1)", "previous", show=False, id="select_previous"),
+        Binding("down,j", "move(1)", "next", show=False, id="select_next"),
         Binding("p", "force(True)", "on/cut", key_display="p/s", id="force_on"),
         Binding("s", "force(False)", "cut", show=False, id="force_off"),
         Binding("P", "force_for(True)", "for…", key_display="P/S", id="force_on_for"),
         Binding("S", "force_for(False)", "cut for…", show=False, id="force_off_for"),
         Binding("a", "release", "auto", id="release"),
-        Binding("A", "release_all", "all auto", id="release_all"),
+        Binding("A", "release_all", "all auto", show=False, id="release_all"),
         Binding("r", "refresh", "refresh", id="refresh"),
         Binding("pageup", "events_page(-1)", "events up", show=False, id="events_up"),
         Binding("pagedown", "events_page(1)", "events down", show=False, id="events_down"),
+        Binding("home", "events_edge(-1)", "oldest event", show=False, id="events_home"),
+        Binding("end", "events_edge(1)", "newest event", show=False, id="events_end"),
+        Binding("l", "toggle_log", "log", id="events_full"),
+        Binding("slash", "filter_events", "filter", show=False, id="events_filter"),
+        Binding("ctrl+p", "command_palette", "commands", show=False, id="commands"),
         Binding("question_mark", "help", "help", id="help"),
         Binding("q", "quit", "quit", id="quit"),
         Binding("ctrl+c", "quit", "quit", show=False, priority=True, id="quit_ctrl_c"),
@@ -121,6 +160,8 @@ class DelestageApp(App[int]):
         self._stop_event: dict[str, Any] | None = None  # the service's last word, if any
         self._known: dict[int, bool | None] = {}  # each relay's last state seen attached
         self._asking_quit = False
+        self._level: int | None = None
+        self._terminal: tuple[int, int] | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -184,6 +225,8 @@ class DelestageApp(App[int]):
                 problem = str(error) or error.__class__.__name__
             if self._service_task is not None or self._quitting:
                 return
+            if self.connected:
+                self._ring()  # the service is lost
             self.connected = False
             self.problem = gone_banner(self._stop_event, self.now(), problem)
             self._redraw()
@@ -208,6 +251,10 @@ class DelestageApp(App[int]):
                 self._stop_event = None
         if snapshot.board.attached:
             self._known = {channel.index: channel.powered for channel in snapshot.channels}
+        was = self._level
+        self._level = snapshot.level
+        if not first and strained(snapshot.level) and not strained(was):
+            self._ring()  # a strained period starts
         self._redraw()
         self._first_update.set()
 
@@ -228,7 +275,7 @@ class DelestageApp(App[int]):
         status = self.query_one(StatusLine)
         status.description = self.link_description()
         status.show(snapshot, now, self.connected)
-        self.query_one(Banner).show(snapshot, self.connected, self.problem)
+        self.query_one(Banner).show(snapshot, self.connected, self.problem, self._size_notice())
         if snapshot is not None:
             self.query_one(Timeline).show(snapshot.forecast, now)
             self.query_one(SignalInfo).show(snapshot.forecast, snapshot.level, now)
@@ -236,6 +283,20 @@ class DelestageApp(App[int]):
             if not self.connected:
                 channels = gone_channels(snapshot, self._stop_event, self._known)
             self.query_one(RelayGrid).show(channels, self.selected, now)
+
+    def _ring(self) -> None:
+        if self.config.ui.bell:
+            self.bell()
+
+    def _size_notice(self) -> str:
+        """Said when the terminal is below the 80x24 the layout is made for."""
+        width, height = self._terminal or self.size
+        if not width or (width >= MIN_WIDTH and height >= MIN_HEIGHT):
+            return ""
+        return (
+            f"TERMINAL {width}x{height} IS SMALLER THAN {MIN_WIDTH}x{MIN_HEIGHT}: some rows are "
+            "hidden or cut; enlarge it, or press l for the event log alone"
+        )
 
     def link_description(self) -> str:
         """``in-process``, or ``attached to PID n`` with the PID of the service that answers
@@ -271,7 +332,7 @@ class DelestageApp(App[int]):
 
     def _unsay(self) -> None:
         title = self.query_one("#events-title", Static)
-        title.update(EVENTS_TITLE)
+        title.update(self._events_title())
         title.remove_class("-message")
         self._message_timer = None
 
@@ -373,6 +434,60 @@ class DelestageApp(App[int]):
             events.scroll_page_up(animate=False)
         else:
             events.scroll_page_down(animate=False)
+
+    def action_events_edge(self, direction: int) -> None:
+        events = self.query_one(EventPane)
+        if direction < 0:
+            events.scroll_home(animate=False)
+        else:
+            events.scroll_end(animate=False)
+
+    def action_toggle_log(self) -> None:
+        """The event log alone (with the header), or back to every pane."""
+        self.screen.toggle_class("-log-only")
+        self.call_after_refresh(self.query_one(EventPane).scroll_end, animate=False)
+
+    def action_filter_events(self) -> None:
+        events = self.query_one(EventPane)
+
+        def chosen(words: str | None) -> None:
+            if words is None:
+                return
+            count = events.set_filter(words)
+            self._set_events_title()
+            if words.strip():
+                self._say(f"log filtered on “{words.strip()}”: {count} event(s); / then Enter: all")
+            else:
+                self._say("log filter cleared: every event")
+
+        self.push_screen(FilterPrompt(events.filter), chosen)
+
+    def _set_events_title(self) -> None:
+        if self._message_timer is None:
+            self.query_one("#events-title", Static).update(self._events_title())
+
+    def _events_title(self) -> Text:
+        words = self.query_one(EventPane).filter
+        if not words:
+            return EVENTS_TITLE
+        return Text(f"Events matching “{words}” (/ to change)", style="bold")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every action of the UI, by name, in Textual's command palette (Ctrl+P)."""
+        for ident, what in HELP.items():
+            action = ACTIONS.get(ident)
+            if action is not None:
+                yield SystemCommand(
+                    what[0].upper() + what[1:], ident, partial(self.run_action, action)
+                )
+        yield from super().get_system_commands(screen)
+
+    def on_relay_grid_chosen(self, message: RelayGrid.Chosen) -> None:
+        self.action_select(message.index)
+
+    def on_resize(self, event: Resize) -> None:
+        self._terminal = (event.size.width, event.size.height)
+        self._redraw()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_text()))

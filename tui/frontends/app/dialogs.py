@@ -150,3 +150,35 @@ class HelpScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class FilterPrompt(ModalScreen[str | None]):
+    """Asks which events to show: a channel (index or name), a kind, or any words."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "cancel", id="filter_cancel")
+    ]
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text("Filter the event log", style="bold"), id="question")
+            yield Static(
+                "A channel (3, Sauna), a kind (relay, override, error, forecast, board, start, "
+                "stop, reload) or any words. Enter on an empty line shows every event; Esc "
+                "keeps the filter as it is.",
+                id="hint",
+            )
+            yield Input(value=self.current, placeholder="all events", id="filter")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).cursor_blink = False
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -121,8 +121,12 @@ class Banner(Pane):
         super().__init__(id=id)
         self.lines: list[Text] = []
 
-    def show(self, snapshot: Snapshot | None, connected: bool, problem: str = "") -> None:
+    def show(
+        self, snapshot: Snapshot | None, connected: bool, problem: str = "", notice: str = ""
+    ) -> None:
         self.lines = banner_lines(snapshot, connected, problem)
+        if notice:
+            self.lines.insert(0, Text(f" {notice} ", style=ALERT))
         self.display = bool(self.lines)
         self.changed()
 

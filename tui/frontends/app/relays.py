@@ -4,6 +4,8 @@ from datetime import datetime
 
 from rich.style import Style
 from rich.text import Text
+from textual.events import Click
+from textual.message import Message
 
 from tui.core.forecast import PARIS, clock_time, wall_time
 from tui.frontends.app.pane import Pane
@@ -68,6 +70,13 @@ def next_cell(channel: ChannelView, now: datetime, wide: bool, short: bool = Fal
 
 
 class RelayGrid(Pane):
+    class Chosen(Message):
+        """A row was clicked: select its channel."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.channels: tuple[ChannelView, ...] = ()
@@ -82,6 +91,11 @@ class RelayGrid(Pane):
         if self.now is None:
             return Text("Relays: waiting for the controller…", style=HEADING)
         return render_grid(self.channels, self.selected, self.now, width)
+
+    def on_click(self, event: Click) -> None:
+        index = self.row_at(event.y)
+        if index is not None:
+            self.post_message(self.Chosen(index))
 
     def row_at(self, y: int) -> int | None:
         """The channel index drawn on line ``y`` of the pane (0 is the heading)."""

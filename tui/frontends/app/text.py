@@ -11,7 +11,9 @@ LEVEL_WORDS = {0: "LOW-CARBON", 1: "GREEN", 2: "ORANGE", 3: "RED"}
 UNKNOWN_LETTER = "?"
 
 # Backgrounds for level cells; the letter on top carries the meaning under NO_COLOR.
-_LEVEL_BACKGROUNDS = {0: "#00897b", 1: "#2e7d32", 2: "#e65100", 3: "#b71c1c"}
+# Each maps to its own colour when a terminal has only 16 (teal, green, yellow, red; grey for
+# unknown): #2e7d32 green used to fall to the same grey as unknown.
+_LEVEL_BACKGROUNDS = {0: "#00897b", 1: "#00a000", 2: "#e65100", 3: "#b71c1c"}
 _UNKNOWN_BACKGROUND = "#4a4a4a"
 
 MODE_WORDS = {"demo": "DEMO", "sandbox": "SANDBOX", "live": "LIVE", "file": "FILE"}
