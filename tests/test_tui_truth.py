@@ -303,7 +303,7 @@ async def test_the_log_has_room_at_80x24_and_l_gives_it_the_whole_screen(rig_def
         assert events.size.height >= 17
         assert not app.query_one(RelayGrid).display or app.query_one(RelayGrid).size.height == 0
         # Enough events to page through: each press moves a page, not a line.
-        for _ in range(12):
+        for _ in range(25):
             await press(pilot, rig, "1", "s", "1", "a")
             rig.clock.advance(10)
         assert events.max_scroll_y > events.size.height
@@ -451,12 +451,13 @@ async def test_slash_filters_the_log_by_channel_or_kind(rig_default: Rig) -> Non
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, rig)
         events = app.query_one(EventPane)
+        await press(pilot, rig, "7", "s", "0", "p")
         await pilot.press("slash")
         assert isinstance(app.screen, FilterPrompt)
         await pilot.press(*"Sauna", "enter")
         await pilot.pause()
         text = "\n".join(line.text for line in events.lines)
-        assert "Sauna" in text and "Chauffe-eau" not in text
+        assert "Sauna: " in text and "Chauffe-eau: " not in text
         assert app.last_message.startswith("log filtered on “Sauna”")
         await pilot.press("slash", *["backspace"] * 10, *"forecast", "enter")
         await pilot.pause()

@@ -98,6 +98,8 @@ def render_status(snapshot: Snapshot) -> str:
         if channel.next_change is not None:
             change = channel.next_change
             upcoming = f" [next: {state_word(change.powered)} at {clock_time(change.at, now)}]"
+        if channel.mismatch:
+            wait += f" [BOARD MISMATCH: {channel.mismatch}]"
         lines.append(
             f"{channel.index}  {channel.name:<22} {state:<7} {mode_words(channel, now):<19} "
             f"{channel.reason}{wait}{upcoming}"

@@ -71,6 +71,8 @@ class ChannelView:
     next_change: ChangeView | None = None
     forced_powered: bool | None = None  # the override's direction (None: automatic)
     latch_holds: bool = False  # cut by the latch itself, not by a shed in force
+    # The board reports the relay elsewhere than the controller put it, in words; None: in step.
+    mismatch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class Snapshot:
                     "forced_powered": channel.forced_powered,
                     "waiting": channel.waiting,
                     "latched": channel.latched,
+                    "mismatch": channel.mismatch,
                 }
                 for channel in self.channels
             ],

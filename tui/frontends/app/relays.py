@@ -36,7 +36,10 @@ def mode_cell(channel: ChannelView) -> str:
 
 def why_text(channel: ChannelView, now: datetime) -> str:
     """What decides the row. A wait comes first: it explains a relay not (yet) doing what the
-    rules want, and until when. A forced row says until when (its reason repeats the mode)."""
+    rules want, and until when. A forced row says until when (its reason repeats the mode).
+    A board that does not hold the relay where it was put outranks all of them."""
+    if channel.mismatch:
+        return f"BOARD: {channel.mismatch}"
     if channel.mode == "forced":
         main = until_words(channel, now)
         return f"{main}; wait: {channel.waiting}" if channel.waiting else main
@@ -47,7 +50,7 @@ def why_text(channel: ChannelView, now: datetime) -> str:
 
 def why_cell(channel: ChannelView, now: datetime, width: int) -> str:
     text = why_text(channel, now)
-    if len(text) <= width or channel.mode == "forced" or not channel.waiting:
+    if len(text) <= width or channel.mode == "forced" or channel.mismatch or not channel.waiting:
         return text
     for shorter in (f"wait: {channel.waiting}", channel.waiting):
         if len(shorter) <= width:
@@ -187,6 +190,8 @@ def detail(channel: ChannelView, now: datetime) -> Text:
     line.append(f". Why: {channel.reason}.")
     if channel.waiting:
         line.append(f" Waiting: {channel.waiting}.")
+    if channel.mismatch:
+        line.append(f" Board mismatch: {channel.mismatch}.", style=STATE_STYLES["UNKNOWN"])
     if channel.next_change is not None:
         change = channel.next_change
         line.append(f" Next: {state_word(change.powered)} at {clock_time(change.at, now)}")
