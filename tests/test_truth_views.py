@@ -219,3 +219,29 @@ def test_init_writes_a_commented_starter_with_heating_on_nc(tmp_path: Path) -> N
     heating = [c for c in config.channels if c.name.startswith("Radiateurs")]
     assert heating and all(c.wiring.value == "nc" for c in heating)
     assert config.ecowatt.source.value == "rte" and config.board.kind.value == "phidget"
+
+
+# -- 21: one vocabulary and one date style -------------------------------------------------------
+
+
+def test_every_view_words_an_override_and_a_date_the_same_way() -> None:
+    import re
+
+    from tui.frontends.app.relays import render_grid
+    from tui.service.event_text import event_summary
+
+    snapshot = status_snapshot()
+    status = render_status(snapshot)
+    grid = render_grid(snapshot.channels, None, snapshot.now, 118).plain
+    event = {
+        "ts": "2026-12-01T22:00:00+01:00",
+        "kind": "relay",
+        "name": "Radiateurs",
+        "powered": False,
+        "reason": "forced cut by operator until Wed 02 Dec 08:00",
+    }
+    for text in (status, grid):
+        assert "FORCED ON" in text and "until Wed 02 Dec 08:00" in text
+        assert re.search(r"\b\d{2}/\d{2}\b", text) is None  # no 27/11 style anywhere
+    assert event_summary(event) == "Radiateurs: CUT (forced cut by operator until Wed 02 Dec 08:00)"
+    assert "powered" not in status.split("\n")[-1].split("FORCED")[0]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from rich.color import ColorSystem
+from test_tui import grid_row, press
+from test_tui_attached import attach, wait_for
 from test_tui_harness import (
     DEMO_CONFIG,
     Rig,
@@ -20,7 +22,6 @@ from test_tui_harness import (
     started,
 )
 from textual.command import CommandPalette
-from textual.pilot import Pilot
 
 from tui.core.config import BoardKind, UiConfig
 from tui.core.errors import InputError
@@ -32,7 +33,6 @@ from tui.frontends.app.relays import RelayGrid, render_grid
 from tui.frontends.app.text import level_letter, level_style, level_text_style
 from tui.frontends.app.timeline import SignalInfo, Timeline
 from tui.frontends.check import run_check
-from tui.service.remote import RemoteController, connect
 from tui.service.runtime import serve
 from tui.service.snapshot import Update
 
@@ -96,24 +96,6 @@ async def test_the_first_screen_is_complete_when_the_service_answers_at_once(
         await service
 
 
-async def wait_until(pilot: Pilot[int], condition: object) -> None:
-    for _ in range(1500):
-        if condition():  # type: ignore[operator]
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("condition never became true")
-
-
-async def attach(rig: Rig) -> tuple[asyncio.Task[None], RemoteController]:
-    service = asyncio.create_task(serve(rig.controller))
-    for _ in range(500):
-        link = await connect(rig.state_dir)
-        if link is not None:
-            return service, link
-        await asyncio.sleep(0.01)
-    raise AssertionError("the service never answered on its socket")
-
-
 async def test_a_restarted_service_shows_its_new_pid(state_dir: Path) -> None:
     rig = make_rig(state_dir)
     service, link = await attach(rig)
@@ -123,12 +105,12 @@ async def test_a_restarted_service_shows_its_new_pid(state_dir: Path) -> None:
         assert "attached to PID 4242" in screen_text(app)
         rig.controller.stop()
         await service
-        await wait_until(pilot, lambda: not app.connected)
+        await wait_for(pilot, lambda: not app.connected)
         second = make_rig(state_dir)
         second.controller.pid = 5151
         service, _ = await attach(second)
         try:
-            await wait_until(pilot, lambda: app.connected and app.snapshot.pid == 5151)
+            await wait_for(pilot, lambda: app.connected and app.snapshot.pid == 5151)
             await pilot.pause()
             screen = screen_text(app)
             assert "attached to PID 5151" in screen and "4242" not in screen.splitlines()[0]
@@ -149,7 +131,7 @@ async def test_a_stopped_service_says_what_on_exit_did_and_promises_nothing(
         assert any(c.next_change for c in app.snapshot.channels)  # it promised something
         rig.controller.stop()
         await service
-        await wait_until(pilot, lambda: not app.connected)
+        await wait_for(pilot, lambda: not app.connected)
         await pilot.pause()
         screen = screen_text(app)
         assert "SERVICE STOPPED" in screen and "on_exit = release" in screen
@@ -275,17 +257,6 @@ async def test_quitting_the_demo_board_does_not_ask(rig_default: Rig) -> None:
 @pytest.fixture
 def rig_default(state_dir: Path) -> Rig:
     return make_rig(state_dir)
-
-
-def grid_row(app: DelestageApp, index: int) -> str:
-    grid = app.query_one(RelayGrid)
-    text = render_grid(grid.channels, grid.selected, app.now(), 78).plain
-    return next(line for line in text.splitlines()[1:] if line[2:].startswith(f"{index} "))
-
-
-async def press(pilot: Pilot[int], rig: Rig, *keys: str) -> None:
-    await pilot.press(*keys)
-    await settle(pilot, rig.controller)
 
 
 # -- 17: the event log is useful at 80x24, re-flows on resize, pages by pages ----------------

@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _config_option(force)
     force.add_argument("channel", metavar="CH", help="channel index (0-7) or name")
-    force.add_argument("state", choices=("on", "off"), help="on = powered, off = cut")
+    force.add_argument("state", choices=("on", "off"), help="on = ON (powered), off = CUT")
     until = force.add_mutually_exclusive_group()
     until.add_argument(
         "--for",

@@ -55,7 +55,8 @@ def why_cell(channel: ChannelView, now: datetime, width: int) -> str:
     for shorter in (f"wait: {channel.waiting}", channel.waiting):
         if len(shorter) <= width:
             return shorter
-    return channel.waiting
+    # Still too long: keep its end, where the time it waits for is.
+    return "…" + channel.waiting[-(width - 1) :] if width > 1 else channel.waiting
 
 
 def next_cell(channel: ChannelView, now: datetime, wide: bool, short: bool = False) -> str:
