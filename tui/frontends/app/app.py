@@ -42,26 +42,7 @@ MESSAGE_SECONDS = 20.0  # how long the answer to a command stays in the events' 
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0  # reconnecting to a service that went away, seconds
 STOP_TIMEOUT = 15.0  # how long quitting waits for an in-process controller to release the board
 MIN_WIDTH, MIN_HEIGHT = 80, 24  # the layout is made for this; below it the screen says so
-# Binding id -> action, for the command palette.
-ACTIONS: dict[str, str] = {
-    "select_previous": "move(-1)",
-    "select_next": "move(1)",
-    "force_on": "force(True)",
-    "force_off": "force(False)",
-    "force_on_for": "force_for(True)",
-    "force_off_for": "force_for(False)",
-    "release": "release",
-    "release_all": "release_all",
-    "refresh": "refresh",
-    "events_up": "events_page(-1)",
-    "events_down": "events_page(1)",
-    "events_home": "events_edge(-1)",
-    "events_end": "events_edge(1)",
-    "events_full": "toggle_log",
-    "events_filter": "filter_events",
-    "help": "help",
-    "quit": "quit",
-}
+PALETTE_SKIP = {"commands", "quit_ctrl_c"}  # the palette itself; a second quit
 
 
 def strained(level: int | None) -> bool:
@@ -294,8 +275,8 @@ class DelestageApp(App[int]):
         if not width or (width >= MIN_WIDTH and height >= MIN_HEIGHT):
             return ""
         return (
-            f"TERMINAL {width}x{height} IS SMALLER THAN {MIN_WIDTH}x{MIN_HEIGHT}: some rows are "
-            "hidden or cut; enlarge it, or press l for the event log alone"
+            f"TERMINAL TOO SMALL: {width}x{height}, made for {MIN_WIDTH}x{MIN_HEIGHT}; rows are "
+            "hidden or cut: enlarge it, or l: the log alone"
         )
 
     def link_description(self) -> str:
@@ -474,12 +455,14 @@ class DelestageApp(App[int]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every action of the UI, by name, in Textual's command palette (Ctrl+P)."""
-        for ident, what in HELP.items():
-            action = ACTIONS.get(ident)
-            if action is not None:
-                yield SystemCommand(
-                    what[0].upper() + what[1:], ident, partial(self.run_action, action)
-                )
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding) or binding.id in PALETTE_SKIP or not binding.id:
+                continue
+            what = HELP.get(binding.id, binding.description)
+            if binding.id.startswith("select_") and binding.id[7:].isdigit():
+                what = f"select relay {binding.id[7:]}"
+            title = what[0].upper() + what[1:]
+            yield SystemCommand(title, binding.id, partial(self.run_action, binding.action))
         yield from super().get_system_commands(screen)
 
     def on_relay_grid_chosen(self, message: RelayGrid.Chosen) -> None:

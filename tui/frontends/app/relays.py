@@ -52,11 +52,12 @@ def why_cell(channel: ChannelView, now: datetime, width: int) -> str:
     text = why_text(channel, now)
     if len(text) <= width or channel.mode == "forced" or channel.mismatch or not channel.waiting:
         return text
-    for shorter in (f"wait: {channel.waiting}", channel.waiting):
+    compact = channel.waiting.replace("restore slot ", "slot ")
+    for shorter in (f"wait: {channel.waiting}", channel.waiting, f"wait: {compact}", compact):
         if len(shorter) <= width:
             return shorter
     # Still too long: keep its end, where the time it waits for is.
-    return "…" + channel.waiting[-(width - 1) :] if width > 1 else channel.waiting
+    return "…" + compact[-(width - 1) :] if width > 1 else compact
 
 
 def next_cell(channel: ChannelView, now: datetime, wide: bool, short: bool = False) -> str:
@@ -123,7 +124,8 @@ def column_widths(
     next_nat = max([len(row[4]) for row in rows] + [4])
     if why_nat + next_nat <= rest:
         return name_w, state_w, mode_w, why_nat, next_nat
-    next_w = max(min(next_nat, rest - min(why_nat, WHY_MIN)), 4)
+    # Narrow: a today's change ("CUT 18:45") stays whole before Why gets its minimum.
+    next_w = min(next_nat, max(rest - min(why_nat, WHY_MIN), 9))
     return name_w, state_w, mode_w, max(rest - next_w, 3), next_w
 
 
