@@ -332,7 +332,7 @@ class Controller:
             item = self.history[index]
             if item.powered is None:
                 self.history[index] = replace(item, powered=actual)
-                learned.append(f"{channel.name} {'powered' if actual else 'cut'}")
+                learned.append(f"{channel.name} {'ON' if actual else 'CUT'}")
                 dirty = True
             elif actual == item.powered:
                 if self._sync.clear(index):
