@@ -50,7 +50,7 @@ async def test_a_first_start_takes_each_relay_from_the_board_and_moves_none_need
         assert all(item.energised for item in board.transitions)
         assert len(board.transitions) <= 1
     read = [e for e in read_events(tmp_path / "state") if e.get("event") == "read"]
-    assert len(read) == 1 and "Radiateurs powered" in read[0]["message"]
+    assert len(read) == 1 and "Radiateurs ON" in read[0]["message"]
 
 
 # --- 5. a command the board did not take is retried, counted, and shown --------------------------
