@@ -138,7 +138,7 @@ def render_plan_text(plan: Plan, config: Config, origin: str = "") -> str:
     by_channel: dict[int, list[Change]] = {ch.index: [] for ch in config.channels}
     for change in plan.changes:
         by_channel.setdefault(change.channel, []).append(change)
-    width = len(_when(plan.start))
+    width = max(len(_when(moment)) for moment in [plan.start, *(c.at for c in plan.changes)])
     for channel in config.channels:
         run = ", runs in low-carbon hours" if channel.run is Run.LOW_CARBON else ""
         restore = "" if channel.auto_restore else ", restored by hand"

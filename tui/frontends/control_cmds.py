@@ -91,6 +91,7 @@ def render_status(snapshot: Snapshot) -> str:
         f"next strain: {forecast.next_strained or 'none ahead'}",
         "",
     ]
+    mode_width = max([len(mode_words(channel, now)) for channel in snapshot.channels] + [4])
     for channel in snapshot.channels:
         state = state_word(channel.powered)
         wait = f" [waiting: {channel.waiting}]" if channel.waiting else ""
@@ -100,8 +101,9 @@ def render_status(snapshot: Snapshot) -> str:
             upcoming = f" [next: {state_word(change.powered)} at {clock_time(change.at, now)}]"
         if channel.mismatch:
             wait += f" [BOARD MISMATCH: {channel.mismatch}]"
+        mode = mode_words(channel, now)
         lines.append(
-            f"{channel.index}  {channel.name:<22} {state:<7} {mode_words(channel, now):<19} "
+            f"{channel.index}  {channel.name:<22} {state:<7} {mode:<{mode_width}} "
             f"{channel.reason}{wait}{upcoming}"
         )
     return "\n".join(lines)
