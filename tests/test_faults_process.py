@@ -328,3 +328,44 @@ def test_a_read_only_state_dir_with_a_stale_socket_still_drives_relays(tmp_path:
     assert code == 0 and "Traceback" not in err, err
     assert any("cannot create the control socket" in line for line in lines), lines
     assert any("delestage started" in line for line in lines), lines
+
+
+def _fill_pipe(write_end: int) -> None:
+    """Write into a pipe until its buffer is full, then leave the descriptor blocking."""
+    os.set_blocking(write_end, False)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(write_end, b"x" * 4096)
+    os.set_blocking(write_end, True)
+
+
+def test_a_stdout_nobody_reads_never_blocks_the_relays(tmp_path: Path) -> None:
+    """`delestage --headless | (sleep 1000)`: the pipe is open, full and never read. The
+    printer used to write on the loop, which then hung on the first event."""
+    state = tmp_path / "state"
+    config = _config(tmp_path, state)
+    read_end, write_end = os.pipe()
+    _fill_pipe(write_end)
+    service = subprocess.Popen(
+        [sys.executable, "-m", "tui", "--headless", "--config", str(config)],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(write_end)  # the service holds the only writer; this test never reads
+    try:
+        wait_for(
+            lambda: service.poll() is not None or _running(config),
+            30,
+            what="the service to answer",
+        )
+        assert service.poll() is None
+        _force_and_check(config)
+        events = [json.loads(line) for line in (state / "events.jsonl").read_text().splitlines()]
+        assert any(
+            e["kind"] == "relay" and e["channel"] == 2 and e["powered"] is False for e in events
+        )
+    finally:
+        code, err = _stop(service)
+        os.close(read_end)
+    assert code == 0 and "Traceback" not in err

@@ -1,11 +1,14 @@
 """The service's smaller parts: event log rotation, log lines, socket group, CLI time words."""
 
 import asyncio
+import contextlib
 import grp
 import io
 import json
 import os
 import stat
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from tui.core.config import LogFormat
 from tui.core.errors import InputError
 from tui.frontends import control_cmds
 from tui.frontends.control_cmds import parse_until, resolve_channel
-from tui.frontends.headless import EventPrinter
+from tui.frontends.headless import EventPrinter, StdoutStalled
 from tui.service import eventlog as eventlog_module
 from tui.service.control_socket import ControlServer, socket_path
 from tui.service.event_text import event_line
@@ -165,3 +168,50 @@ def test_a_service_of_another_user_is_named_not_raced(
     err = io.StringIO()
     assert control_cmds._link(config, err) is None
     assert "permission denied" in err.getvalue()
+
+
+def test_a_stalled_stdout_drops_lines_says_so_once_and_counts_them_when_read_again() -> None:
+    """The printer never blocks its caller: a full queue drops lines, raising only so that the
+    containment reports the stall; once the reader is back the count of lost lines is printed."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(write_end, b"x" * 4096)
+    os.set_blocking(write_end, True)
+    out = os.fdopen(write_end, "w")
+    printer = EventPrinter(out, LogFormat.TEXT, queue_lines=3)
+    raised: list[OSError] = []
+    for _ in range(10):  # the writer holds one line, the queue three: the rest are dropped
+        try:
+            printer(RELAY)
+        except StdoutStalled as error:
+            raised.append(error)
+    assert raised and "stdout is not being read" in str(raised[0])
+    assert printer.dropped == len(raised) >= 6
+
+    received = bytearray()
+    reader = threading.Thread(target=lambda: _read_all(read_end, received), daemon=True)
+    reader.start()
+    calls = 10
+    deadline = time.monotonic() + 10
+    while True:  # once the writer has made room, no error, and the loss is told in the output
+        calls += 1
+        try:
+            printer(RELAY)
+            break
+        except StdoutStalled:
+            assert time.monotonic() < deadline, "the printer never recovered"
+            time.sleep(0.05)
+    printer.close()
+    out.close()
+    reader.join(10)
+    text = received.decode()
+    assert f"stdout is being read again: {printer.dropped} lines were dropped" in text
+    assert text.count("Chauffe-eau: CUT") == calls - printer.dropped
+
+
+def _read_all(fd: int, into: bytearray) -> None:
+    while chunk := os.read(fd, 65536):
+        into += chunk
+    os.close(fd)

@@ -24,7 +24,8 @@ Fault classes: RTE errors (500, 503, malformed, truncated, empty body, a slow an
 event log (half a line, a NUL tail, binary), damaged state and cache files, socket garbage
 (malformed JSON, NaN/Infinity/1e300/1e-9 durations, year-9999 times, 30 000-deep nesting,
 binary, abrupt hang-ups, an idle subscriber), signals (SIGHUP reload, SIGHUP with a broken
-configuration, SIGSTOP/SIGCONT, SIGTERM and restart), a closed stdout, and a full disk (a tmpfs
+configuration, SIGSTOP/SIGCONT, SIGTERM and restart), a closed stdout, a stdout that is open but
+not read (its pipe full), and a full disk (a tmpfs
 filled to the last byte; only as root, otherwise that class is left out and said so).
 """
 
@@ -127,6 +128,7 @@ class Soak:
     failures: list[str] = field(default_factory=list)
     forced_until: dict[int, float] = field(default_factory=dict)
     stdout_reader: int | None = None
+    stdout_paused: threading.Event = field(default_factory=threading.Event)
     _stop_monitor: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -154,7 +156,8 @@ class Soak:
     def _drain(self, fd: int) -> None:
         with contextlib.suppress(OSError):
             while os.read(fd, 65536):
-                pass
+                while self.stdout_paused.is_set():
+                    time.sleep(0.05)
 
     def wait_answering(self, seconds: float) -> bool:
         deadline = time.monotonic() + seconds
@@ -316,6 +319,27 @@ def _stdout(soak: Soak) -> None:
     ask(soak.socket, {"op": "release", "channel": 3})  # an event to print into it
 
 
+def _stalled_stdout(soak: Soak) -> None:
+    if soak.stdout_reader is None or soak.process is None:
+        return _stdout(soak)  # no reader left to stall
+    soak.stdout_paused.set()
+    try:
+        # A second opening of the service's pipe, non-blocking, fills its buffer without
+        # touching the service's own descriptor: its next line would block a synchronous write.
+        fd = os.open(f"/proc/{soak.process.pid}/fd/1", os.O_WRONLY | os.O_NONBLOCK)
+        try:
+            with contextlib.suppress(OSError):
+                for _ in range(64):  # bounded: 1 MiB at most
+                    os.write(fd, b"#" * 16384)
+        finally:
+            os.close(fd)
+        for _ in range(3):
+            ask(soak.socket, {"op": "release", "channel": 3})  # events into the full pipe
+        time.sleep(soak.rng.uniform(1, 4))
+    finally:
+        soak.stdout_paused.clear()
+
+
 def _full_disk(soak: Soak) -> None:
     assert soak.full_disk is not None
     filler = soak.full_disk / "filler"
@@ -340,6 +364,7 @@ FAULTS: dict[str, Callable[[Soak], None]] = {
     "SIGSTOP / SIGCONT": _sigstop,
     "SIGTERM and restart": _restart,
     "closed stdout": _stdout,
+    "stdout not read": _stalled_stdout,
     "full disk": _full_disk,
 }
 

@@ -4,18 +4,22 @@ SIGTERM and SIGINT stop it cleanly (stop event, on_exit policy, exit 0); SIGHUP 
 configuration, keeping the running one when the new file is invalid. Signals are caught from the
 first moment (``early_signals``), before the configuration is even read.
 
-The printer is a contained part of the controller: a closed pipe (`delestage --headless | head`)
-or a full disk under a redirected stdout is reported once in the event log and never reaches the
-loop; control characters in names or messages are shown escaped, never sent to the terminal.
+The printer is a contained part of the controller: a closed pipe (`delestage --headless | head`),
+a full disk under a redirected stdout, or a pipe nobody reads (`delestage --headless | (sleep
+1000)`: lines are written from a thread, dropped when its queue is full) is reported once in the
+event log and never reaches the loop; control characters in names or messages are shown
+escaped, never sent to the terminal.
 """
 
 import asyncio
 import errno
 import json
 import os
+import queue
 import re
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -37,8 +41,20 @@ def escape_controls(text: str) -> str:
     return _CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
 
 
+class StdoutStalled(OSError):
+    """The reader of stdout stopped reading: lines are being dropped, the loop goes on."""
+
+
 class EventPrinter:
-    def __init__(self, out: TextIO, log_format: LogFormat) -> None:
+    """Formats events and writes them to ``out`` without ever blocking the caller.
+
+    On a real descriptor the writing happens on a thread fed through a bounded queue: a pipe
+    that is open but never read (`delestage --headless | (sleep 1000)`) blocks that thread, not
+    the control loop. When the queue is full, lines are dropped and counted; the first drop is
+    raised (reported once by the containment), and when the reader is back the count is printed.
+    """
+
+    def __init__(self, out: TextIO, log_format: LogFormat, queue_lines: int = 1000) -> None:
         self.out = out
         self.json = log_format is LogFormat.JSON
         try:
@@ -46,6 +62,18 @@ class EventPrinter:
         except (OSError, ValueError):
             self.colour = False
         self._closed: OSError | None = None
+        self._write_error: OSError | None = None
+        self.dropped = 0
+        self._dropping = False
+        try:
+            self._fd: int | None = out.fileno()
+        except (AttributeError, OSError, ValueError):
+            self._fd = None
+        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=queue_lines)
+        self._writer: threading.Thread | None = None
+        if self._fd is not None:
+            self._writer = threading.Thread(target=self._drain, name="stdout writer", daemon=True)
+            self._writer.start()
 
     def __call__(self, event: dict[str, Any]) -> None:
         if self._closed is not None:
@@ -57,25 +85,67 @@ class EventPrinter:
             colour = _COLOURS.get(str(event.get("kind")))
             if self.colour and colour:
                 line = f"\x1b[{colour}m{line}\x1b[0m"
+        if self._writer is None:
+            self._write_now(line + "\n")
+            return
+        self._enqueue(line + "\n")
+        error = self._closed or self._write_error
+        if error is not None:
+            raise error
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Let the writer finish what is queued, but never wait on a stalled reader for long."""
+        if self._writer is None:
+            return
         try:
-            self._write(line + "\n")
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            return
+        self._writer.join(timeout)
+
+    def _enqueue(self, text: str) -> None:
+        try:
+            if self._dropping:
+                # The reader is back once the queue has room again: say what it missed.
+                note = f"stdout is being read again: {self.dropped} lines were dropped\n"
+                self._queue.put_nowait(note)
+                self._dropping = False
+            self._queue.put_nowait(text)
+        except queue.Full:
+            self.dropped += 1
+            self._dropping = True
+            raise StdoutStalled(
+                errno.EAGAIN, "stdout is not being read: dropping lines until it is"
+            ) from None
+
+    def _drain(self) -> None:
+        while (text := self._queue.get()) is not None:
+            try:
+                self._write_fd(text)
+            except OSError as error:
+                if error.errno == errno.EPIPE:
+                    self._closed = error
+                    self._silence()
+                    return
+                self._write_error = error  # e.g. a full disk: the line is lost, say so
+            else:
+                self._write_error = None
+
+    def _write_now(self, text: str) -> None:
+        try:
+            self.out.write(text)
+            self.out.flush()
         except OSError as error:
             if error.errno == errno.EPIPE:
                 self._closed = error
-                self._silence()
             raise
 
-    def _write(self, text: str) -> None:
-        try:
-            fd = self.out.fileno()
-        except (AttributeError, OSError, ValueError):
-            self.out.write(text)
-            self.out.flush()
-            return
+    def _write_fd(self, text: str) -> None:
+        assert self._fd is not None
         # Straight to the descriptor: nothing stays buffered to fail again at exit.
         data = text.encode("utf-8", "backslashreplace")
         while data:
-            data = data[os.write(fd, data) :]
+            data = data[os.write(self._fd, data) :]
 
     def _silence(self) -> None:
         """Point the closed stdout at /dev/null so that the interpreter's exit stays quiet."""
@@ -125,7 +195,11 @@ async def _main(controller: Controller, path: Path) -> None:
 def run_headless(path: Path, out: TextIO = sys.stdout) -> int:
     config = load_config(path)
     controller = build_controller(config)
-    controller.add_listener(EventPrinter(out, config.service.log_format), "event printer")
+    printer = EventPrinter(out, config.service.log_format)
+    controller.add_listener(printer, "event printer")
     controller.acquire()
-    asyncio.run(_main(controller, path))
+    try:
+        asyncio.run(_main(controller, path))
+    finally:
+        printer.close()
     return 0
