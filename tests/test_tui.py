@@ -359,6 +359,7 @@ async def test_shift_s_asks_how_long_to_cut(rig: Rig) -> None:
     [
         ("30m", "FORCED ON until 14:38", datetime(2026, 12, 1, 14, 38, tzinfo=PARIS)),
         ("15:30", "FORCED ON until 15:30", datetime(2026, 12, 1, 15, 30, tzinfo=PARIS)),
+        ("16h45", "FORCED ON until 16:45", datetime(2026, 12, 1, 16, 45, tzinfo=PARIS)),
         ("0", "FORCED ON until released", None),
     ],
 )
@@ -379,6 +380,9 @@ async def test_a_bad_duration_says_what_is_expected_and_changes_nothing(rig: Rig
     app = rig.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, rig)
+        await pilot.press("P")
+        assert "a time of day (14:30 or 14h30)" in screen_text(app)  # the forms it accepts
+        await pilot.press("escape")
         await prompt(pilot, rig, "P", "soon")
         assert isinstance(app.screen, DurationPrompt)  # still asking
         assert "“soon”: expected a duration like" in screen_text(app)

@@ -37,8 +37,8 @@ class DurationPrompt(ModalScreen[timedelta | datetime | None]):
         with Vertical(id="dialog"):
             yield Static(Text(self.question, style="bold"), id="question")
             yield Static(
-                "A duration (90m, 2h, 1h30m), a time of day (14:30), or 0 for until released. "
-                "Enter on an empty line or Esc cancels.",
+                "A duration (90m, 2h, 1h30m), a time of day (14:30 or 14h30), or 0 for until "
+                "released. Enter on an empty line or Esc cancels.",
                 id="hint",
             )
             yield Input(placeholder=self.default, id="hold")
