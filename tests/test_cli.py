@@ -1,11 +1,13 @@
 """The `delestage` command line, run as a user runs it: the console script in a subprocess."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from real_phidget import absent_serial
 
 from tui.frontends.cli import build_parser
 
@@ -218,16 +220,30 @@ def test_version(home: Path) -> None:
 # --- init -------------------------------------------------------------------------------------
 
 
+def address_absent_board(path: Path) -> int:
+    """Point the generated `[board]` at a serial no attached device has: `check` opens the
+    real library, and with "any serial" it would attach (and release every relay of) a 1017
+    plugged into the machine running the tests."""
+    text = path.read_text(encoding="utf-8")
+    serial = absent_serial()
+    addressed, count = re.subn(r"(?m)^# serial = \d+ .*$", f"serial = {serial}", text)
+    assert count == 1, "the generated config no longer offers `# serial = ...` under [board]"
+    path.write_text(addressed, encoding="utf-8")
+    return serial
+
+
 def test_init_writes_a_config_that_check_accepts(tmp_path: Path, home: Path) -> None:
     result = run("init", cwd=tmp_path, home=home)
     assert result.returncode == 0, result.stderr
     written = tmp_path / "delestage.toml"
     assert written.is_file()
     assert "delestage.toml" in result.stdout
+    serial = address_absent_board(written)
     checked = run("check", cwd=tmp_path, home=home)
     # The file is valid; the board (and RTE credentials) are absent on a test machine: status 1.
     assert checked.stdout.startswith("config    ok"), checked.stderr
-    assert checked.returncode in (0, 1), checked.stderr
+    assert f"serial {serial} not found" in checked.stdout, checked.stdout
+    assert checked.returncode == 1, checked.stderr
 
 
 def test_init_refuses_to_overwrite_then_force_does(tmp_path: Path, home: Path) -> None:
@@ -240,6 +256,7 @@ def test_init_refuses_to_overwrite_then_force_does(tmp_path: Path, home: Path) -
 
     forced = run("init", str(path), "--force", cwd=tmp_path, home=home)
     assert forced.returncode == 0, forced.stderr
+    address_absent_board(path)
     checked = run("check", "--config", str(path), cwd=tmp_path, home=home)
     assert checked.stdout.startswith("config    ok"), checked.stderr
 
