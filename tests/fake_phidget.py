@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.adapters.boards.base import BoardEvent, BoardEventKind
-from tui.adapters.boards.phidget import PhidgetApi
+from tui.adapters.boards.phidget import PhidgetApi, PhidgetBoard
+from tui.core.config import BoardConfig
 
 _DESCRIPTIONS = {
     3: "Timed Out",
@@ -564,3 +565,14 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
                 return
         done.wait(0.01)
     raise AssertionError(f"condition still false after {timeout} s")
+
+
+def make_board(
+    usb: FakeUsb, channels: tuple[int, ...] = (0, 1, 2), **config: Any
+) -> tuple[PhidgetBoard, Recorder]:
+    """The real adapter on the fake library, with a recorder for its events; ``config`` holds
+    ``BoardConfig`` fields (serial 123456 unless given) and optionally ``sleep``."""
+    sleep = config.pop("sleep", None)
+    settings: dict[str, Any] = {"serial": 123456, **config}
+    board = PhidgetBoard(BoardConfig(**settings), channels, api=usb.api(), sleep=sleep)
+    return board, Recorder()

@@ -84,3 +84,29 @@ def refuse_unaddressed_channels() -> Any:
             setattr(DigitalOutput, name, original)
 
     return undo
+
+
+def phidget_config_text(serial: int, state_dir: object = None, more: str = "") -> str:
+    """A small `delestage.toml` for a 1017 addressed to ``serial`` (channel 0 "no", channel 3
+    "nc"), with ``[service] state_dir`` when given and ``more`` TOML appended."""
+    service = f'[service]\nstate_dir = "{state_dir}"\n\n' if state_dir is not None else ""
+    return f"""\
+[ecowatt]
+source = "demo"
+
+[board]
+kind = "phidget"
+serial = {serial}
+attach_timeout = "2s"
+
+{service}[[channel]]
+index = 0
+name = "Chauffe-eau"
+shed_at = "orange"
+
+[[channel]]
+index = 3
+name = "Radiateurs"
+wiring = "nc"
+shed_at = "red"
+{more}"""

@@ -6,35 +6,19 @@ then code 59 until the channel is closed and reopened.
 """
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from fake_phidget import FakeBoard, FakeUsb, Recorder, wait_until
+from fake_phidget import FakeBoard, FakeUsb, Recorder, make_board, wait_until
 
 from tui.adapters.boards.base import BoardEventKind
-from tui.adapters.boards.phidget import PhidgetBoard, list_relay_boards, probe_board
+from tui.adapters.boards.phidget import list_relay_boards, probe_board
 from tui.core.config import BoardConfig, OnExit, Wiring
 from tui.core.wiring import appliance_powered, relay_energised
 
 SERIAL = 123456
 ATTACHED, DETACHED = BoardEventKind.ATTACHED, BoardEventKind.DETACHED
 ERROR, FAILSAFE = BoardEventKind.ERROR, BoardEventKind.FAILSAFE
-
-
-@pytest.fixture
-def usb() -> Iterator[FakeUsb]:
-    usb = FakeUsb()
-    yield usb
-    usb.stop()
-
-
-def make(
-    usb: FakeUsb, channels: tuple[int, ...] = (0, 1, 2), **config: object
-) -> tuple[PhidgetBoard, Recorder]:
-    settings: dict[str, object] = {"serial": SERIAL, **config}
-    board = PhidgetBoard(BoardConfig(**settings), channels, api=usb.api())  # type: ignore[arg-type]
-    return board, Recorder()
 
 
 def attached_event(events: Recorder, count: int = 1) -> None:
@@ -47,7 +31,7 @@ def attached_event(events: Recorder, count: int = 1) -> None:
 def test_startup_order_addresses_each_relay_before_opening_and_reads_the_state_on_attach(
     usb: FakeUsb,
 ) -> None:
-    board, events = make(usb)
+    board, events = make_board(usb)
     board.set_relay(1, True)  # before open(): nothing to command, and no error
     board.open(events)
     for index in (0, 1, 2):
@@ -88,7 +72,7 @@ def test_a_board_already_plugged_in_attaches_on_open_and_relays_start_released(
 ) -> None:
     hardware = usb.plug(FakeBoard(SERIAL))
     hardware.relays[0] = True  # left on by someone: attach forces it off
-    board, events = make(usb)
+    board, events = make_board(usb)
     board.open(events)
     attached_event(events)
     usb.settle()
@@ -97,7 +81,7 @@ def test_a_board_already_plugged_in_attaches_on_open_and_relays_start_released(
 
 
 def test_only_configured_relays_are_opened_and_others_are_refused(usb: FakeUsb) -> None:
-    board, events = make(usb, channels=(3, 6))
+    board, events = make_board(usb, channels=(3, 6))
     board.open(events)
     assert sorted(ch.index for ch in usb.made if ch.index is not None) == [3, 6]
     with pytest.raises(ValueError, match="relay 0 is not configured"):
@@ -108,7 +92,7 @@ def test_hub_port_is_set_only_when_configured_and_never_as_a_hub_port_device(
     usb: FakeUsb,
 ) -> None:
     hardware = usb.plug(FakeBoard(SERIAL, hub_port=2))
-    board, events = make(usb, hub_port=2)
+    board, events = make_board(usb, hub_port=2)
     board.open(events)
     attached_event(events)
     usb.settle()
@@ -122,7 +106,7 @@ def test_hub_port_is_set_only_when_configured_and_never_as_a_hub_port_device(
 
 
 def test_unplug_and_replug_report_released_relays_and_move_none(usb: FakeUsb) -> None:
-    board, events = make(usb)
+    board, events = make_board(usb)
     board.open(events)
     hardware = usb.plug(FakeBoard(SERIAL))
     attached_event(events)
@@ -152,7 +136,7 @@ def test_unplug_and_replug_report_released_relays_and_move_none(usb: FakeUsb) ->
 
 def test_a_readback_mismatch_is_an_error_event(usb: FakeUsb) -> None:
     hardware = usb.plug(FakeBoard(SERIAL))
-    board, events = make(usb)
+    board, events = make_board(usb)
     board.open(events)
     attached_event(events)
     hardware.stuck[2] = False
@@ -167,7 +151,7 @@ def test_a_readback_mismatch_is_an_error_event(usb: FakeUsb) -> None:
 def test_a_busy_board_is_reported_once(usb: FakeUsb) -> None:
     usb.busy.add(SERIAL)
     usb.plug(FakeBoard(SERIAL))
-    board, events = make(usb)
+    board, events = make_board(usb)
     board.open(events)
     usb.settle()
     errors = events.of(ERROR)
@@ -181,7 +165,7 @@ def test_a_busy_board_is_reported_once(usb: FakeUsb) -> None:
 
 def test_failsafe_is_enabled_on_every_attach_and_reset_by_keepalive(usb: FakeUsb) -> None:
     hardware = usb.plug(FakeBoard(SERIAL, revision="1017_2"))
-    board, events = make(usb, failsafe=timedelta(seconds=1.5))
+    board, events = make_board(usb, failsafe=timedelta(seconds=1.5))
     board.open(events)
     attached_event(events)
     usb.settle()
@@ -205,7 +189,7 @@ def test_failsafe_is_enabled_on_every_attach_and_reset_by_keepalive(usb: FakeUsb
 
 def test_a_failsafe_trip_is_reported_and_the_channel_reopened_released(usb: FakeUsb) -> None:
     hardware = usb.plug(FakeBoard(SERIAL, revision="1017_2"))
-    board, events = make(usb, failsafe=timedelta(seconds=1))
+    board, events = make_board(usb, failsafe=timedelta(seconds=1))
     board.open(events)
     attached_event(events)
     board.set_relay(1, True)
@@ -236,7 +220,7 @@ def test_commands_on_a_tripped_channel_do_not_raise_and_trigger_the_reopen(
     usb: FakeUsb,
 ) -> None:
     hardware = usb.plug(FakeBoard(SERIAL, revision="1017_2"))
-    board, events = make(usb, failsafe=timedelta(seconds=1))
+    board, events = make_board(usb, failsafe=timedelta(seconds=1))
     board.open(events)
     attached_event(events)
     channel = usb.channel(0)
@@ -253,7 +237,7 @@ def test_commands_on_a_tripped_channel_do_not_raise_and_trigger_the_reopen(
 
 def test_a_1017_without_failsafe_says_so_once(usb: FakeUsb) -> None:
     hardware = usb.plug(FakeBoard(SERIAL, revision="1017_0"))
-    board, events = make(usb, failsafe=timedelta(seconds=2))
+    board, events = make_board(usb, failsafe=timedelta(seconds=2))
     board.open(events)
     attached_event(events)
     usb.unplug(SERIAL)
@@ -273,7 +257,7 @@ def test_a_1017_without_failsafe_says_so_once(usb: FakeUsb) -> None:
 
 def test_no_and_nc_wiring_map_through_wiring_py(usb: FakeUsb) -> None:
     hardware = usb.plug(FakeBoard(SERIAL))
-    board, events = make(usb, channels=(0, 1))
+    board, events = make_board(usb, channels=(0, 1))
     board.open(events)
     attached_event(events)
     wiring = {0: Wiring.NO, 1: Wiring.NC}
@@ -289,7 +273,7 @@ def test_no_and_nc_wiring_map_through_wiring_py(usb: FakeUsb) -> None:
 
 def test_on_exit_release_deenergises_every_relay(usb: FakeUsb) -> None:
     hardware = usb.plug(FakeBoard(SERIAL))
-    board, events = make(usb, channels=(0, 1), on_exit=OnExit.RELEASE)
+    board, events = make_board(usb, channels=(0, 1), on_exit=OnExit.RELEASE)
     board.open(events)
     attached_event(events)
     board.set_relay(0, True)  # a "no" load powered
@@ -306,7 +290,7 @@ def test_on_exit_release_deenergises_every_relay(usb: FakeUsb) -> None:
 def test_on_exit_keep_sets_persistence_before_open_and_leaves_relays(usb: FakeUsb) -> None:
     hardware = usb.plug(FakeBoard(SERIAL))
     hardware.relays[1] = True  # left energised by the previous run
-    board, events = make(usb, channels=(0, 1), on_exit=OnExit.KEEP)
+    board, events = make_board(usb, channels=(0, 1), on_exit=OnExit.KEEP)
     board.open(events)
     attached_event(events)
     usb.settle()
@@ -323,7 +307,7 @@ def test_on_exit_keep_sets_persistence_before_open_and_leaves_relays(usb: FakeUs
 
 def test_release_on_a_board_opened_for_keep_still_releases(usb: FakeUsb) -> None:
     hardware = usb.plug(FakeBoard(SERIAL))
-    board, events = make(usb, channels=(0,), on_exit=OnExit.KEEP)
+    board, events = make_board(usb, channels=(0,), on_exit=OnExit.KEEP)
     board.open(events)
     attached_event(events)
     board.set_relay(0, True)

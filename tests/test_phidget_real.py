@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from real_phidget import absent_serial
+from real_phidget import absent_serial, phidget_config_text
 
 from tui.adapters.boards.base import BoardEvent, BoardLibraryMissing
 from tui.adapters.boards.factory import make_board
@@ -23,26 +23,7 @@ from tui.core.config import BoardConfig, BoardKind, ChannelConfig, Config, OnExi
 from tui.frontends.boards_cmd import check_board_line, find_single_serial, run_boards
 from tui.frontends.cli import main
 
-CONFIG = """\
-[ecowatt]
-source = "demo"
-
-[board]
-kind = "phidget"
-serial = {serial}
-attach_timeout = "2s"
-
-[[channel]]
-index = 0
-name = "Chauffe-eau"
-shed_at = "orange"
-
-[[channel]]
-index = 3
-name = "Radiateurs"
-wiring = "nc"
-shed_at = "red"
-
+MORE_CHANNELS = """
 [[channel]]
 index = 5
 name = "Sèche-linge"
@@ -74,7 +55,7 @@ def test_check_reports_no_board_within_the_timeout_with_exit_status_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "delestage.toml"
-    path.write_text(CONFIG.format(serial=absent_serial()))
+    path.write_text(phidget_config_text(absent_serial(), more=MORE_CHANNELS))
     started = time.monotonic()
     status = main(["check", "--config", str(path)])
     elapsed = time.monotonic() - started

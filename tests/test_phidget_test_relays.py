@@ -1,12 +1,12 @@
 """`delestage test-relays`, the installer's commissioning command, on the fake 1017."""
 
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fake_phidget import FakeBoard, FakeUsb
+from real_phidget import phidget_config_text
 
 from tui.adapters.boards.phidget import PhidgetBoard
 from tui.adapters.clock import ManualClock
@@ -20,42 +20,11 @@ from tui.service.state_store import StateStore
 SERIAL = 123456
 NOW = datetime(2026, 12, 2, 14, tzinfo=UTC)
 
-CONFIG = """\
-[ecowatt]
-source = "demo"
-
-[board]
-kind = "phidget"
-serial = {serial}
-attach_timeout = "2s"
-
-[service]
-state_dir = "{state}"
-
-[[channel]]
-index = 0
-name = "Chauffe-eau"
-shed_at = "orange"
-
-[[channel]]
-index = 3
-name = "Radiateurs"
-wiring = "nc"
-shed_at = "red"
-"""
-
-
-@pytest.fixture
-def usb() -> Iterator[FakeUsb]:
-    usb = FakeUsb()
-    yield usb
-    usb.stop()
-
 
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
     path = tmp_path / "delestage.toml"
-    path.write_text(CONFIG.format(serial=SERIAL, state=tmp_path / "state"))
+    path.write_text(phidget_config_text(SERIAL, state_dir=tmp_path / "state"))
     return path
 
 

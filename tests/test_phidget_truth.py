@@ -4,17 +4,16 @@ library where none is."""
 
 import io
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_phidget import FakeBoard, FakeUsb, Recorder, wait_until
+from fake_phidget import FakeBoard, FakeUsb, make_board, wait_until
 from real_phidget import absent_serial
 
 from tui.adapters.boards.base import BoardEventKind, BoardLibraryMissing
-from tui.adapters.boards.phidget import PhidgetBoard, list_relay_boards, load_phidget22
+from tui.adapters.boards.phidget import list_relay_boards, load_phidget22
 from tui.core.config import (
     BoardConfig,
     BoardKind,
@@ -30,22 +29,6 @@ from tui.frontends.cli import main
 
 SERIAL = 123456
 ATTACHED, ERROR, FAILSAFE = BoardEventKind.ATTACHED, BoardEventKind.ERROR, BoardEventKind.FAILSAFE
-
-
-@pytest.fixture
-def usb() -> Iterator[FakeUsb]:
-    usb = FakeUsb()
-    yield usb
-    usb.stop()
-
-
-def make(
-    usb: FakeUsb, channels: tuple[int, ...] = (0, 1, 2), **config: Any
-) -> tuple[PhidgetBoard, Recorder]:
-    sleep = config.pop("sleep", None)
-    settings: dict[str, Any] = {"serial": SERIAL, **config}
-    board = PhidgetBoard(BoardConfig(**settings), channels, api=usb.api(), sleep=sleep)
-    return board, Recorder()
 
 
 def fake_config(**board: Any) -> Config:
@@ -67,7 +50,7 @@ def test_the_revision_is_told_by_capability_though_every_sku_is_1017(
 ) -> None:
     hardware = usb.plug(FakeBoard(SERIAL, revision=revision))
     assert hardware.sku == "1017"
-    board, events = make(usb)
+    board, events = make_board(usb)
     board.open(events)
     events.wait_for(lambda: bool(events.of(ATTACHED)))
     assert board.info().revision == told
@@ -88,7 +71,7 @@ def test_the_revision_is_told_by_capability_though_every_sku_is_1017(
 
 def test_a_1017_2_with_a_failsafe_configured_enables_it(usb: FakeUsb) -> None:
     hardware = usb.plug(FakeBoard(SERIAL, revision="1017_2"))
-    board, events = make(usb, failsafe=timedelta(seconds=2))
+    board, events = make_board(usb, failsafe=timedelta(seconds=2))
     board.open(events)
     events.wait_for(lambda: bool(events.of(ATTACHED)))
     usb.settle()
@@ -130,7 +113,9 @@ def test_a_tripped_persistent_channel_is_reopened_without_persistence_once(
     """Refused in the configuration, but a board opened so (by hand, an older config) must not
     loop on "Failsafe Triggered": persistence would keep the trip through close and reopen."""
     hardware = usb.plug(FakeBoard(SERIAL, revision="1017_2"))
-    board, events = make(usb, channels=(0,), on_exit=OnExit.KEEP, failsafe=timedelta(seconds=1))
+    board, events = make_board(
+        usb, channels=(0,), on_exit=OnExit.KEEP, failsafe=timedelta(seconds=1)
+    )
     board.open(events)
     events.wait_for(lambda: bool(events.of(ATTACHED)))
     board.set_relay(0, True)
@@ -181,7 +166,7 @@ def test_an_unknown_state_on_a_persistent_vint_channel_is_unknown_not_an_error(
 ) -> None:
     hardware = usb.plug(FakeBoard(SERIAL, revision="1017_2", hub_port=1))
     hardware.relays[2] = True
-    board, events = make(usb, hub_port=1, on_exit=OnExit.KEEP)
+    board, events = make_board(usb, hub_port=1, on_exit=OnExit.KEEP)
     board.open(events)
     events.wait_for(lambda: bool(events.of(ATTACHED)))
     usb.settle()
@@ -199,7 +184,9 @@ def test_an_unknown_state_on_a_persistent_vint_channel_is_unknown_not_an_error(
 def test_repeated_trips_reopen_with_a_growing_backoff(usb: FakeUsb) -> None:
     usb.plug(FakeBoard(SERIAL, revision="1017_2"))
     waits: list[float] = []
-    board, events = make(usb, channels=(0,), failsafe=timedelta(seconds=1), sleep=waits.append)
+    board, events = make_board(
+        usb, channels=(0,), failsafe=timedelta(seconds=1), sleep=waits.append
+    )
     board.open(events)
     events.wait_for(lambda: bool(events.of(ATTACHED)))
     channel = usb.channel(0)
@@ -218,7 +205,7 @@ def test_the_eight_attach_handlers_run_concurrently_and_the_board_attaches_once(
     usb: FakeUsb,
 ) -> None:
     hardware = FakeBoard(SERIAL, revision="1017_2", latency=0.05)
-    board, events = make(usb, channels=tuple(range(8)), failsafe=timedelta(seconds=1))
+    board, events = make_board(usb, channels=tuple(range(8)), failsafe=timedelta(seconds=1))
     board.open(events)
     usb.plug(hardware)
     events.wait_for(lambda: bool(events.of(ATTACHED)))

@@ -1,7 +1,6 @@
 """The terminal UI: panes rendered from hand-built snapshots, and every key driven with Pilot
 against the real controller in-process (simulated board, demo source, fixed clock)."""
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,7 +16,6 @@ from test_tui_harness import (
     make_rig,
     screen_text,
     settle,
-    short_state_dir,
     started,
 )
 from textual.pilot import Pilot
@@ -42,12 +40,6 @@ from tui.service.snapshot import (
     SlotView,
     Snapshot,
 )
-
-
-@pytest.fixture
-def state_dir() -> Iterator[Path]:
-    yield from short_state_dir()
-
 
 NOW = datetime(2026, 12, 1, 13, 7, tzinfo=UTC)  # 14:07 in Paris
 

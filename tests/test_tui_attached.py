@@ -2,17 +2,14 @@
 shows its events, and quitting it leaves the service running."""
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from test_tui_harness import (
     PID,
     Rig,
     make_rig,
     screen_text,
     settle,
-    short_state_dir,
     started,
 )
 from textual.pilot import Pilot
@@ -21,11 +18,6 @@ from tui.frontends.app import DelestageApp
 from tui.frontends.app.eventlog import EventPane, event_text
 from tui.service.remote import RemoteController, connect
 from tui.service.runtime import serve
-
-
-@pytest.fixture
-def state_dir() -> Iterator[Path]:
-    yield from short_state_dir()
 
 
 async def attach(rig: Rig) -> tuple[asyncio.Task[None], RemoteController]:

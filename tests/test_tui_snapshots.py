@@ -1,18 +1,12 @@
 """SVG snapshots of the demo on a fixed clock and PID (update with --snapshot-update, then look
 at every changed picture before committing it)."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_tui_harness import make_rig, settle, short_state_dir
+from test_tui_harness import make_rig, settle
 from textual.pilot import Pilot
-
-
-@pytest.fixture
-def state_dir() -> Iterator[Path]:
-    yield from short_state_dir()
-
 
 Compare = Callable[..., bool]
 

@@ -10,15 +10,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
-from test_tui_harness import DEMO_CONFIG, short_state_dir
-
-
-@pytest.fixture
-def state_dir() -> Iterator[Path]:
-    yield from short_state_dir()
-
+from test_tui_harness import DEMO_CONFIG
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 
@@ -54,13 +49,21 @@ class Tmux:
             time.sleep(0.05)
 
 
-@pytest.fixture
-def tmux() -> Iterator[Tmux]:
-    server = Tmux(f"delestage-test-{uuid.uuid4().hex[:8]}")
+T = TypeVar("T", bound=Tmux)
+
+
+def tmux_server(kind: Callable[[str], T], prefix: str) -> Iterator[T]:
+    """A tmux server of its own (a fresh socket name), killed with everything in it after."""
+    server = kind(f"{prefix}-{uuid.uuid4().hex[:8]}")
     try:
         yield server
     finally:
         subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    yield from tmux_server(Tmux, "delestage-test")
 
 
 def row(screen: str, index: int) -> str:

@@ -2,19 +2,12 @@
 every time (timeline and every relay row), and says so when the service stops."""
 
 import re
-import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_tui_harness import DEMO_CONFIG, short_state_dir
-from test_tui_tmux import Tmux, delestage_command, pytestmark  # noqa: F401
-
-
-@pytest.fixture
-def state_dir() -> Iterator[Path]:
-    yield from short_state_dir()
+from test_tui_harness import DEMO_CONFIG
+from test_tui_tmux import Tmux, delestage_command, pytestmark, tmux_server  # noqa: F401
 
 
 class Panes(Tmux):
@@ -28,11 +21,7 @@ class Panes(Tmux):
 
 @pytest.fixture
 def tmux() -> Iterator[Panes]:
-    server = Panes(f"delestage-att-{uuid.uuid4().hex[:8]}")
-    try:
-        yield server
-    finally:
-        subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True)
+    yield from tmux_server(Panes, "delestage-att")
 
 
 ROW = re.compile(r"^ [ ▶] [0-7] \S")

@@ -2,7 +2,7 @@
 
 import asyncio
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +18,6 @@ from test_tui_harness import (
     make_rig,
     screen_text,
     settle,
-    short_state_dir,
     started,
 )
 from textual.command import CommandPalette
@@ -35,11 +34,6 @@ from tui.frontends.app.timeline import SignalInfo, Timeline
 from tui.frontends.check import run_check
 from tui.service.runtime import serve
 from tui.service.snapshot import Update
-
-
-@pytest.fixture
-def state_dir() -> Iterator[Path]:
-    yield from short_state_dir()
 
 
 class EarlyLink:
