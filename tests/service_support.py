@@ -110,3 +110,16 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         text=True,
         timeout=60,
     )
+
+
+def fill_pipe(write_end: int) -> None:
+    """Fill a pipe's buffer to the last byte, then leave the descriptor blocking: the next
+    write by anyone blocks until a reader takes something out."""
+    os.set_blocking(write_end, False)
+    with contextlib.suppress(BlockingIOError):
+        while True:  # large writes may be partial; a single byte always fits if room is left
+            os.write(write_end, b"x" * 65536)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(write_end, b"x")
+    os.set_blocking(write_end, True)

@@ -19,7 +19,15 @@ from typing import Any
 
 import pytest
 from fake_rte import FakeRte
-from service_support import RTE_ENV, config_document, delestage, run_cli, wait_for, write_config
+from service_support import (
+    RTE_ENV,
+    config_document,
+    delestage,
+    fill_pipe,
+    run_cli,
+    wait_for,
+    write_config,
+)
 
 from tui.service.state_store import StateStore
 
@@ -330,22 +338,13 @@ def test_a_read_only_state_dir_with_a_stale_socket_still_drives_relays(tmp_path:
     assert any("delestage started" in line for line in lines), lines
 
 
-def _fill_pipe(write_end: int) -> None:
-    """Write into a pipe until its buffer is full, then leave the descriptor blocking."""
-    os.set_blocking(write_end, False)
-    with contextlib.suppress(BlockingIOError):
-        while True:
-            os.write(write_end, b"x" * 4096)
-    os.set_blocking(write_end, True)
-
-
 def test_a_stdout_nobody_reads_never_blocks_the_relays(tmp_path: Path) -> None:
     """`delestage --headless | (sleep 1000)`: the pipe is open, full and never read. The
     printer used to write on the loop, which then hung on the first event."""
     state = tmp_path / "state"
     config = _config(tmp_path, state)
     read_end, write_end = os.pipe()
-    _fill_pipe(write_end)
+    fill_pipe(write_end)
     service = subprocess.Popen(
         [sys.executable, "-m", "tui", "--headless", "--config", str(config)],
         stdout=write_end,

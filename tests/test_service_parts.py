@@ -1,7 +1,6 @@
 """The service's smaller parts: event log rotation, log lines, socket group, CLI time words."""
 
 import asyncio
-import contextlib
 import grp
 import io
 import json
@@ -13,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from service_support import make_config, make_controller, running
+from service_support import fill_pipe, make_config, make_controller, running
 
 from tui.adapters.clock import ManualClock
 from tui.core.config import LogFormat
@@ -174,11 +173,7 @@ def test_a_stalled_stdout_drops_lines_says_so_once_and_counts_them_when_read_aga
     """The printer never blocks its caller: a full queue drops lines, raising only so that the
     containment reports the stall; once the reader is back the count of lost lines is printed."""
     read_end, write_end = os.pipe()
-    os.set_blocking(write_end, False)
-    with contextlib.suppress(BlockingIOError):
-        while True:
-            os.write(write_end, b"x" * 4096)
-    os.set_blocking(write_end, True)
+    fill_pipe(write_end)
     out = os.fdopen(write_end, "w")
     printer = EventPrinter(out, LogFormat.TEXT, queue_lines=3)
     raised: list[OSError] = []
