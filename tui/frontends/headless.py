@@ -63,13 +63,13 @@ class EventPrinter:
             self.colour = False
         self._closed: OSError | None = None
         self._write_error: OSError | None = None
-        self.dropped = 0
-        self._dropping = False
+        self.dropped = 0  # lines lost in all
+        self._missed = 0  # lines lost since the reader last kept up
         try:
             self._fd: int | None = out.fileno()
         except (AttributeError, OSError, ValueError):
             self._fd = None
-        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=queue_lines)
+        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=max(queue_lines, 2))
         self._writer: threading.Thread | None = None
         if self._fd is not None:
             self._writer = threading.Thread(target=self._drain, name="stdout writer", daemon=True)
@@ -78,20 +78,23 @@ class EventPrinter:
     def __call__(self, event: dict[str, Any]) -> None:
         if self._closed is not None:
             raise self._closed  # the reader is gone for good: stay reported as failing
-        if self.json:
-            line = escape_controls(json.dumps(event, ensure_ascii=False, default=str))
-        else:
-            line = escape_controls(event_line(event))
-            colour = _COLOURS.get(str(event.get("kind")))
-            if self.colour and colour:
-                line = f"\x1b[{colour}m{line}\x1b[0m"
+        line = self._format(event)
         if self._writer is None:
-            self._write_now(line + "\n")
+            self._write_now(line)
             return
-        self._enqueue(line + "\n")
+        self._enqueue(line, event)
         error = self._closed or self._write_error
         if error is not None:
             raise error
+
+    def _format(self, event: dict[str, Any]) -> str:
+        if self.json:
+            return escape_controls(json.dumps(event, ensure_ascii=False, default=str)) + "\n"
+        line = escape_controls(event_line(event))
+        colour = _COLOURS.get(str(event.get("kind")))
+        if self.colour and colour:
+            line = f"\x1b[{colour}m{line}\x1b[0m"
+        return line + "\n"
 
     def close(self, timeout: float = 2.0) -> None:
         """Let the writer finish what is queued, but never wait on a stalled reader for long."""
@@ -103,17 +106,26 @@ class EventPrinter:
             return
         self._writer.join(timeout)
 
-    def _enqueue(self, text: str) -> None:
+    def _enqueue(self, text: str, event: dict[str, Any]) -> None:
         try:
-            if self._dropping:
-                # The reader is back once the queue has room again: say what it missed.
-                note = f"stdout is being read again: {self.dropped} lines were dropped\n"
-                self._queue.put_nowait(note)
-                self._dropping = False
+            if self._missed:
+                if self._queue.maxsize - self._queue.qsize() < 2:
+                    raise queue.Full  # room for the note and the line, or still stalled
+                # The reader is back once the queue has room again: say what it missed, as an
+                # event line like the others (a JSON log stays JSON).
+                note = {
+                    "ts": event.get("ts"),
+                    "kind": "error",
+                    "what": "event printer",
+                    "message": f"stdout is being read again: {self._missed} lines were dropped",
+                    "recovered": True,
+                }
+                self._queue.put_nowait(self._format(note))
+                self._missed = 0
             self._queue.put_nowait(text)
         except queue.Full:
             self.dropped += 1
-            self._dropping = True
+            self._missed += 1
             raise StdoutStalled(
                 errno.EAGAIN, "stdout is not being read: dropping lines until it is"
             ) from None
