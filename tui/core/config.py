@@ -15,6 +15,8 @@ from typing import Any
 from tui.core.durations import EXPECTED as DURATION_EXPECTED
 from tui.core.durations import format_duration, parse_duration
 from tui.core.errors import InputError
+from tui.core.power import EXPECTED as POWER_EXPECTED
+from tui.core.power import Power, format_power, parse_power
 
 RTE_BASE_URL = "https://digital.iservices.rte-france.com"
 CHANNEL_COUNT = 8
@@ -116,6 +118,8 @@ class ChannelConfig:
     min_off: timedelta = timedelta(0)
     run: Run = Run.ALWAYS
     auto_restore: bool = True
+    # The appliance's power, for the energy kept off the grid (history, UI); None: not given.
+    power: Power | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +209,13 @@ def _int_range(low: int, high: int | None) -> Callable[[object], int]:
     return parse
 
 
+def _power(value: object) -> Power:
+    try:
+        return parse_power(value)
+    except ValueError:
+        raise _Invalid(POWER_EXPECTED) from None
+
+
 def _bool(value: object) -> bool:
     if not isinstance(value, bool):
         raise _Invalid("true or false")
@@ -282,6 +293,7 @@ _CHANNEL_SCHEMA: _Schema = {
     "min_off": _duration,
     "run": _enum(Run),
     "auto_restore": _bool,
+    "power": _power,
 }
 _CHANNEL_REQUIRED = ("index", "name", "shed_at")
 
@@ -387,6 +399,8 @@ def _plain(value: object) -> object:
         return format_duration(value)
     if isinstance(value, StrEnum):
         return value.value
+    if isinstance(value, Power):
+        return format_power(value)
     return value
 
 

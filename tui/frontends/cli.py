@@ -104,6 +104,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--hours", metavar="N", help="how many hours to plan (default: to the forecast's end)"
     )
     plan.add_argument("--json", action="store_true", help="print the JSON plan contract")
+
+    history = commands.add_parser(
+        "history", help="what was shed, per Paris day and channel (from the history store)"
+    )
+    _config_option(history)
+    history.add_argument(
+        "--from", dest="start", metavar="DATE", help="first day, YYYY-MM-DD (default: 6 days ago)"
+    )
+    history.add_argument(
+        "--to", dest="end", metavar="DATE", help="last day, YYYY-MM-DD (default: today)"
+    )
+    shape = history.add_mutually_exclusive_group()
+    shape.add_argument(
+        "--csv", dest="output", action="store_const", const="csv", help="CSV for a spreadsheet"
+    )
+    shape.add_argument(
+        "--json", dest="output", action="store_const", const="json", help="one JSON object"
+    )
     return parser
 
 
@@ -151,6 +169,12 @@ def _run_plan(args: argparse.Namespace) -> int:
     return run_plan(args.config, args.forecast, args.start, args.hours, args.json, sys.stdout)
 
 
+def _run_history(args: argparse.Namespace) -> int:
+    from tui.frontends.history_cmd import run_history
+
+    return run_history(args.config, args.start, args.end, args.output or "text", sys.stdout)
+
+
 def _run_default(args: argparse.Namespace) -> int:
     """No command: the service (--headless) or the UI."""
     from tui.adapters.config_file import find_config
@@ -179,6 +203,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "force": _run_force,
     "release": _run_release,
     "plan": _run_plan,
+    "history": _run_history,
 }
 
 

@@ -8,7 +8,6 @@ quota), runs the policy on a virtual clock and prints the schedule, or DESIGN.md
 import asyncio
 import json
 import math
-import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from tui.core.config import Config
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS, Forecast, paris_iso
 from tui.core.plan import build_plan, plan_to_json, render_plan_text
+from tui.frontends.output import write_out
 
 MAX_HOURS = 24 * 366
 FROM_EXPECTED = (
@@ -121,12 +121,5 @@ def run_plan(
         text = json.dumps(plan_to_json(plan, config), ensure_ascii=False, indent=2) + "\n"
     else:
         text = render_plan_text(plan, config)
-    try:
-        out.write(text)
-        out.flush()
-    except BrokenPipeError:
-        # The reader left early (`delestage plan | head`): not an error, and no traceback
-        # when the interpreter flushes stdout again on exit.
-        if out is sys.stdout:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    write_out(text, out)
     return 0

@@ -29,6 +29,8 @@ from tui.core.plan import build_plan
 from tui.core.policy import Decision, Evaluation, Override, RelayHistory, evaluate, record_switch
 from tui.core.wiring import appliance_powered, relay_energised
 from tui.service.eventlog import EventLog, read_events
+from tui.service.history_store import forecast_levels
+from tui.service.history_view import HistoryView, build_view
 from tui.service.lock import ServiceLock
 from tui.service.snapshot import (
     BoardView,
@@ -149,6 +151,10 @@ class Controller:
         finally:
             await self._shutdown()
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
@@ -195,6 +201,7 @@ class Controller:
                 until=paris_iso(self.forecast.until) if self.forecast.until else None,
                 cached=True,
                 message=describe_forecast(self.forecast, "loaded"),
+                **forecast_levels(self.forecast),
             )
         self._next_refresh = self.source.next_refresh(self.clock.now())
         self.started.set()
@@ -217,6 +224,9 @@ class Controller:
             self._save()
             self._event("stop", on_exit=on_exit.value, pid=self.pid)
             self._publish()
+            # Subscriptions end after the final update (the history feed records the stop).
+            for queue in list(self._subscribers):
+                queue.put_nowait(None)
             await self.source.aclose()
             if self._log:
                 self._log.close()
@@ -326,6 +336,7 @@ class Controller:
                 until=paris_iso(until) if until else None,
                 called=result.called,
                 message=message,
+                **forecast_levels(result.forecast),
             )
         else:
             message = result.error or "no new forecast"
@@ -554,6 +565,21 @@ class Controller:
         self.config = config
         self._wake.set()
         return None
+
+    async def history(self, start: datetime, end: datetime) -> HistoryView:
+        """Each channel over [start, end): as recorded before now, as planned after."""
+        await self.started.wait()
+        return await asyncio.to_thread(
+            build_view,
+            self.state_dir,
+            self.config,
+            self.clock.now(),
+            start,
+            end,
+            self.forecast,
+            dict(self.overrides),
+            dict(self.history),
+        )
 
     async def close(self) -> None:
         """A front end leaving: the in-process controller stops with it."""

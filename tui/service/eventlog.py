@@ -66,3 +66,42 @@ def read_events(directory: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def log_files(directory: Path) -> list[Path]:
+    """The log and its rotated files still kept, oldest first (``events.jsonl.3``, …, live)."""
+    rotated = []
+    for path in directory.glob(f"{LOG_NAME}.*"):
+        suffix = path.name[len(LOG_NAME) + 1 :]
+        if suffix.isdigit():
+            rotated.append((int(suffix), path))
+    live = directory / LOG_NAME
+    return [path for _, path in sorted(rotated, reverse=True)] + ([live] if live.exists() else [])
+
+
+def read_tolerant(path: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int, int]:
+    """The events of one log file from byte ``offset``: (events, damaged lines, offset reached).
+
+    A line that is not a JSON object with ``ts`` and ``kind`` (a crash mid-write, a disk error,
+    an edit) is skipped and counted, never fatal. A last line without its newline is being
+    written: it is left for the next read.
+    """
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        data = handle.read()
+    complete = data.rfind(b"\n") + 1
+    events: list[dict[str, Any]] = []
+    damaged = 0
+    for raw in data[:complete].splitlines():
+        if not raw.strip():
+            continue
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            damaged += 1
+            continue
+        if isinstance(event, dict) and isinstance(event.get("ts"), str) and "kind" in event:
+            events.append(event)
+        else:
+            damaged += 1
+    return events, damaged, offset + complete

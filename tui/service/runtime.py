@@ -17,6 +17,7 @@ from tui.adapters.state_dir import resolve_state_dir
 from tui.core.config import Config
 from tui.service.control_socket import ControlServer, socket_path
 from tui.service.controller import Controller
+from tui.service.history_feed import FINISH_TIMEOUT, HistoryFeed
 
 
 def build_controller(
@@ -40,12 +41,15 @@ async def serve(controller: Controller, until: datetime | None = None) -> None:
     server = ControlServer(
         controller, socket_path(controller.state_dir), controller.config.service.socket_group
     )
+    feed = HistoryFeed(controller)  # before the start, so it knows which events are this run's
     task = asyncio.create_task(controller.run(until))
     started = asyncio.create_task(controller.started.wait())
     await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
     started.cancel()
+    history: asyncio.Task[None] | None = None
     try:
         if not task.done():
+            history = asyncio.create_task(feed.run())
             await server.start()
         await task
     finally:
@@ -54,3 +58,7 @@ async def serve(controller: Controller, until: datetime | None = None) -> None:
             with contextlib.suppress(Exception):
                 await task
         await server.close()
+        if history is not None:
+            # The feed ends with the controller's subscription, after recording the stop.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(history, FINISH_TIMEOUT)
