@@ -4,7 +4,8 @@ Requests are one JSON object per line with an ``op``:
 ``{"op": "snapshot"}``, ``{"op": "subscribe"}`` (then one update per line until the client
 leaves), ``{"op": "force", "channel": 3, "powered": false, "seconds": 3600}`` (or
 ``"until": ISO``; neither = the configured default), ``{"op": "release", "channel": 3 | "all"}``,
-``{"op": "refresh"}``. Every reply carries ``ok``; a bad request gets ``ok: false`` and an
+``{"op": "refresh"}``, ``{"op": "history", "start": ISO, "end": ISO}`` (at most 400 days).
+Every reply carries ``ok``; a bad request gets ``ok: false`` and an
 ``error`` line, and the connection and the service carry on.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.errors import InputError
+from tui.core.history import MAX_DAYS
 from tui.service.controller import Controller
 
 log = logging.getLogger(__name__)
@@ -146,9 +148,13 @@ class ControlServer:
                 )
             elif op == "refresh":
                 reply["message"] = await self.controller.refresh()
+            elif op == "history":
+                start, end = _window(request)
+                reply["history"] = (await self.controller.history_view(start, end)).to_dict()
             else:
                 raise InputError(
-                    f"op: unknown {op!r}; expected snapshot, subscribe, force, release, refresh"
+                    f"op: unknown {op!r}; expected snapshot, subscribe, force, release, refresh, "
+                    "history"
                 )
         except InputError as error:
             return {**reply, "ok": False, "error": "; ".join(error.problems)}
@@ -188,12 +194,23 @@ def _seconds(request: dict[str, Any]) -> timedelta | None:
 
 def _until(request: dict[str, Any]) -> datetime | None:
     value = request.get("until")
-    if value is None:
-        return None
+    return None if value is None else _iso_time(value, "until")
+
+
+def _iso_time(value: object, key: str) -> datetime:
     try:
-        until = datetime.fromisoformat(value) if isinstance(value, str) else None
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
-        until = None
-    if until is None or until.tzinfo is None:
-        raise InputError(f"until: expected an ISO 8601 time with offset, got {value!r}")
-    return until
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InputError(f"{key}: expected an ISO 8601 time with offset, got {value!r}")
+    return moment
+
+
+def _window(request: dict[str, Any]) -> tuple[datetime, datetime]:
+    """``start`` and ``end`` of a history request: ISO times with offset, start before end."""
+    start = _iso_time(request.get("start"), "start")
+    end = _iso_time(request.get("end"), "end")
+    if not start < end <= start + timedelta(days=MAX_DAYS):
+        raise InputError(f"end: expected after start and at most {MAX_DAYS} days later")
+    return start, end

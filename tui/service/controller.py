@@ -566,7 +566,7 @@ class Controller:
         self._wake.set()
         return None
 
-    async def history(self, start: datetime, end: datetime) -> HistoryView:
+    async def history_view(self, start: datetime, end: datetime) -> HistoryView:
         """Each channel over [start, end): as recorded before now, as planned after."""
         await self.started.wait()
         return await asyncio.to_thread(
