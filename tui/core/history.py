@@ -398,6 +398,11 @@ def totals(rows: Iterable[DayRow]) -> Totals:
     return result
 
 
+def hours_minutes(minutes: int) -> str:
+    """``3:05``: minutes as hours:minutes, for people (CSV and JSON keep plain minutes)."""
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
 def winter_start(today: date) -> date:
     """The first day of the winter ``today`` belongs to (Ecowatt's season starts 1 November);
     from April to October, the winter just past."""

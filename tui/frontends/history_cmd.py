@@ -11,17 +11,19 @@ import io
 import json
 import sys
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from tui.adapters.clock import Clock, SystemClock
 from tui.adapters.config_file import find_config, load_config
 from tui.adapters.state_dir import resolve_state_dir
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS
-from tui.core.history import MAX_DAYS, DayRow, Totals, totals
+from tui.core.history import MAX_DAYS, DayRow, Totals, hours_minutes, totals
 from tui.frontends.output import write_out
 from tui.service.history_store import StoreDamaged, open_for_reading
 from tui.service.history_view import channel_infos, recorded_rows
+
+if TYPE_CHECKING:  # the clock module imports asyncio: too slow to load for a one-shot command
+    from tui.adapters.clock import Clock
 
 CSV_COLUMNS = (
     "date",
@@ -64,11 +66,6 @@ def day_range(start_text: str | None, end_text: str | None, today: date) -> tupl
             f"expected at most {MAX_DAYS} days"
         )
     return first, last
-
-
-def _minutes(value: int) -> str:
-    """``3:05`` (hours:minutes) for a table a person reads."""
-    return f"{value // 60}:{value % 60:02d}"
 
 
 def _energy(value: float | None) -> str:
@@ -192,9 +189,9 @@ def _row_cells(day: str, channel: str, name: str, value: Totals) -> tuple[str, .
         channel,
         name,
         str(value.switches),
-        _minutes(value.cut_minutes),
-        _minutes(value.cut_strained_minutes),
-        _minutes(value.forced_minutes),
+        hours_minutes(value.cut_minutes),
+        hours_minutes(value.cut_strained_minutes),
+        hours_minutes(value.forced_minutes),
         _energy(value.energy_kwh) or "-",
     )
 
@@ -206,9 +203,9 @@ def run_history(
     output: str,
     out: TextIO,
     err: TextIO = sys.stderr,
-    clock: Clock | None = None,
+    clock: "Clock | None" = None,
 ) -> int:
-    now = (clock or SystemClock()).now()
+    now = clock.now() if clock is not None else datetime.now(UTC)
     today = now.astimezone(PARIS).date()
     # Arguments first: a typo is reported before any file is touched.
     first, last = day_range(start_text, end_text, today)

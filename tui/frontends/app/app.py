@@ -24,11 +24,12 @@ from textual.widgets import Footer, Static
 from tui.core.config import Config
 from tui.core.durations import format_duration
 from tui.core.errors import InputError
+from tui.frontends.app.channels_view import ChannelsView, ViewCache
 from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, HelpScreen
 from tui.frontends.app.eventlog import EventPane
 from tui.frontends.app.header import Banner, StatusLine
 from tui.frontends.app.relays import RelayGrid
-from tui.frontends.app.text import LEVEL_WORDS, level_letter, level_style
+from tui.frontends.app.text import LEVEL_WORDS, level_letter, level_style, paris
 from tui.frontends.app.timeline import SignalInfo, Timeline
 from tui.service.interface import ControllerLink
 from tui.service.snapshot import Snapshot, Update
@@ -51,6 +52,7 @@ HELP: dict[str, str] = {
     "release": "back to automatic (also clears LATCHED)",
     "release_all": "every relay back to automatic (asks first)",
     "refresh": "refresh the forecast now (RTE quota permitting)",
+    "history": "channels over time: recorded, planned, and why (Esc back)",
     "events_up": "scroll the event log up",
     "events_down": "scroll the event log down",
     "help": "this help",
@@ -81,6 +83,7 @@ class DelestageApp(App[int]):
         Binding("a", "release", "auto", id="release"),
         Binding("A", "release_all", "all auto", id="release_all"),
         Binding("r", "refresh", "refresh", id="refresh"),
+        Binding("h", "channels_view", "history", show=False, id="history"),
         Binding("pageup", "events_page(-1)", "events up", show=False, id="events_up"),
         Binding("pagedown", "events_page(1)", "events down", show=False, id="events_down"),
         Binding("question_mark", "help", "help", id="help"),
@@ -117,6 +120,7 @@ class DelestageApp(App[int]):
         self._quitting = False
         self._first_update = asyncio.Event()
         self._message_timer: Timer | None = None
+        self.history_views = ViewCache(link, self.now)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -193,6 +197,8 @@ class DelestageApp(App[int]):
         indexes = [channel.index for channel in snapshot.channels]
         if self.selected not in indexes:
             self.selected = indexes[0] if indexes else None
+        if first:  # so that `h` opens on a drawn view
+            self.run_worker(self.history_views.fetch(paris(self.now()).date()), exit_on_error=False)
         # The first update replays the service's recent events: the scroll-back.
         if not first or self._history:
             self.query_one(EventPane).add(update.events)
@@ -341,6 +347,9 @@ class DelestageApp(App[int]):
 
     def action_refresh(self) -> None:
         self._command("refreshing", self.link.refresh)
+
+    def action_channels_view(self) -> None:
+        self.push_screen(ChannelsView(self.history_views, self.selected))
 
     def action_events_page(self, direction: int) -> None:
         events = self.query_one(EventPane)
