@@ -287,6 +287,16 @@ def write_days(log: EventLog, store: HistoryStore | None, days: int) -> None:
             store.add(events)  # as the service's feed does, event by event
 
 
+def logged_days(directory: Path, days: int, tail: bytes = b"") -> None:
+    """An event log of ``days`` such days (no store), then ``tail`` appended as raw bytes."""
+    log = EventLog(directory)
+    write_days(log, None, days)
+    log.close()
+    if tail:
+        with (directory / LOG_NAME).open("ab") as handle:
+            handle.write(tail)
+
+
 def config_for(state_dir: Path):
     return config_from_dict(
         {
@@ -320,9 +330,7 @@ def test_history_older_than_the_rotated_log_is_still_there(tmp_path: Path) -> No
 
 
 def test_a_damaged_store_is_rebuilt_with_one_line(tmp_path: Path) -> None:
-    log = EventLog(tmp_path)
-    write_days(log, None, 3)
-    log.close()
+    logged_days(tmp_path, 3)
     store_path(tmp_path).write_bytes(b"this is not SQLite" * 100)
     store, message = open_store(tmp_path)
     assert message is not None
@@ -338,11 +346,9 @@ def test_a_damaged_store_is_rebuilt_with_one_line(tmp_path: Path) -> None:
 
 
 def test_a_damaged_log_line_is_skipped_and_counted(tmp_path: Path) -> None:
-    log = EventLog(tmp_path)
-    write_days(log, None, 1)
-    log.close()
-    with (tmp_path / LOG_NAME).open("ab") as handle:
-        handle.write(b'{"ts": "2026-01-01T12:00:00+01:00", "kind": "rel\n\xff\xfe garbage\n[1,2]\n')
+    logged_days(
+        tmp_path, 1, b'{"ts": "2026-01-01T12:00:00+01:00", "kind": "rel\n\xff\xfe garbage\n[1,2]\n'
+    )
     events, damaged, _ = read_tolerant(tmp_path / LOG_NAME)
     assert (len(events), damaged) == (3, 3)
     store, _ = open_store(tmp_path)
@@ -388,9 +394,7 @@ def run(tmp_path: Path, *args: str, today: str = "2026-01-05T12:00") -> tuple[in
 
 
 def test_csv_has_the_contract_columns_and_loads_as_is(tmp_path: Path) -> None:
-    log = EventLog(tmp_path)
-    write_days(log, None, 3)
-    log.close()
+    logged_days(tmp_path, 3)
     code, out, err = run(tmp_path, "--from", "2026-01-01", "--to", "2026-01-03", "--csv")
     assert code == 0, err
     table = list(csv.DictReader(io.StringIO(out)))
@@ -404,9 +408,7 @@ def test_csv_has_the_contract_columns_and_loads_as_is(tmp_path: Path) -> None:
 
 
 def test_text_has_a_table_with_totals_and_json_the_same_numbers(tmp_path: Path) -> None:
-    log = EventLog(tmp_path)
-    write_days(log, None, 3)
-    log.close()
+    logged_days(tmp_path, 3)
     code, text, _ = run(tmp_path, "--from", "2026-01-01", "--to", "2026-01-03")
     assert code == 0
     total = [line for line in text.splitlines() if line.startswith("total") and " 0 " in line]
@@ -450,11 +452,7 @@ def test_bad_dates_are_one_line_and_exit_2(
 
 
 def test_a_damaged_line_is_counted_on_stderr_and_not_fatal(tmp_path: Path) -> None:
-    log = EventLog(tmp_path)
-    write_days(log, None, 2)
-    log.close()
-    with (tmp_path / LOG_NAME).open("ab") as handle:
-        handle.write(b"{not json\n")
+    logged_days(tmp_path, 2, b"{not json\n")
     code, out, err = run(tmp_path, "--from", "2026-01-01", "--to", "2026-01-02", "--csv")
     assert code == 0
     assert "1 damaged event-log line skipped" in err

@@ -92,9 +92,14 @@ async def test_the_view_at_80x24_shows_the_record_the_plan_and_why(state_dir: Pa
         text = screen_text(app)
         assert "Channels over time · Wed 02 Dec 2026" in text
         assert "Radiateurs séjour · Wed 02 10:00-11:00 · 10:00-11:00 planned" in text
+        # The main screen kept following the controller while the view was up.
+        rig.clock.advance(10)
+        await rig.controller.force(5, True)
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ChannelsView)
+        await settle(pilot, rig.controller)
+        assert "FORCED" in screen_text(app)
 
 
 async def test_the_view_says_everything_in_letters_under_no_color(

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
 from tui.core.config import Wiring
 from tui.core.forecast import paris_midnight
@@ -377,6 +378,26 @@ class Totals:
     cut_strained_minutes: int = 0
     forced_minutes: int = 0
     energy_kwh: float | None = None
+
+    def to_dict(self) -> dict[str, int | float | None]:
+        """With the names of `history`'s columns (``energy_shed_kwh``)."""
+        return {
+            "switches": self.switches,
+            "cut_minutes": self.cut_minutes,
+            "cut_strained_minutes": self.cut_strained_minutes,
+            "forced_minutes": self.forced_minutes,
+            "energy_shed_kwh": self.energy_kwh,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Totals":
+        return cls(
+            int(data["switches"]),
+            int(data["cut_minutes"]),
+            int(data["cut_strained_minutes"]),
+            int(data["forced_minutes"]),
+            data.get("energy_shed_kwh"),
+        )
 
 
 def totals(rows: Iterable[DayRow]) -> Totals:

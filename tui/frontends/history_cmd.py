@@ -11,7 +11,7 @@ import io
 import json
 import sys
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tui.adapters.config_file import find_config, load_config
 from tui.adapters.state_dir import resolve_state_dir
@@ -92,16 +92,6 @@ def render_csv(rows: list[DayRow]) -> str:
     return buffer.getvalue()
 
 
-def _totals_dict(value: Totals) -> dict[str, Any]:
-    return {
-        "switches": value.switches,
-        "cut_minutes": value.cut_minutes,
-        "cut_strained_minutes": value.cut_strained_minutes,
-        "forced_minutes": value.forced_minutes,
-        "energy_shed_kwh": value.energy_kwh,
-    }
-
-
 def render_json(rows: list[DayRow], first: date, last: date, damaged: int) -> str:
     channels: dict[int, str] = {row.channel: row.name for row in rows}
     document = {
@@ -123,11 +113,11 @@ def render_json(rows: list[DayRow], first: date, last: date, damaged: int) -> st
         "totals": {
             str(index): {
                 "name": name,
-                **_totals_dict(totals(r for r in rows if r.channel == index)),
+                **totals(r for r in rows if r.channel == index).to_dict(),
             }
             for index, name in channels.items()
         },
-        "total": _totals_dict(totals(rows)),
+        "total": totals(rows).to_dict(),
         "damaged_log_lines": damaged,
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"

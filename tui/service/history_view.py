@@ -95,8 +95,8 @@ class HistoryView:
                         [s.start, s.end, s.state.value, s.reason, s.forced, s.planned]
                         for s in channel.segments
                     ],
-                    "today": _totals_dict(channel.today),
-                    "winter": _totals_dict(channel.winter),
+                    "today": channel.today.to_dict(),
+                    "winter": channel.winter.to_dict(),
                 }
                 for channel in self.channels
             ],
@@ -120,22 +120,12 @@ class HistoryView:
                         Segment(a, b, State(state), reason, forced, planned)
                         for a, b, state, reason, forced, planned in item["segments"]
                     ),
-                    today=Totals(**item["today"]),
-                    winter=Totals(**item["winter"]),
+                    today=Totals.from_dict(item["today"]),
+                    winter=Totals.from_dict(item["winter"]),
                 )
                 for item in data["channels"]
             ),
         )
-
-
-def _totals_dict(value: Totals) -> dict[str, Any]:
-    return {
-        "switches": value.switches,
-        "cut_minutes": value.cut_minutes,
-        "cut_strained_minutes": value.cut_strained_minutes,
-        "forced_minutes": value.forced_minutes,
-        "energy_kwh": value.energy_kwh,
-    }
 
 
 def build_view(

@@ -44,7 +44,8 @@ HINT = "←→ hour  ↑↓ relay  PgUp/PgDn day  t now  Esc back"
 # Letter, colours. The letter is the meaning; the colour only helps.
 CELL_LOOK: dict[str, tuple[str, Style]] = {
     "cut": ("X", Style(color="#ffffff", bgcolor="#b71c1c", bold=True)),
-    "powered": ("·", Style(color="#ffffff", bgcolor="#2e7d32")),
+    # Picked so that 16-colour terminals get green, red, magenta and grey, all different.
+    "powered": ("·", Style(color="#ffffff", bgcolor="#008000")),
     "forced": ("F", Style(color="#ffffff", bgcolor="#6a1b9a", bold=True)),
     "unknown": ("?", Style(color="#ffffff", bgcolor="#4a4a4a")),
 }
