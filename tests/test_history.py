@@ -327,6 +327,14 @@ def test_history_older_than_the_rotated_log_is_still_there(tmp_path: Path) -> No
     rebuilt = recorded_rows(store, channels, date(2026, 1, 1), date(2026, 3, 1), now)
     assert [row.cut_minutes for row in rebuilt[:3]] == [0, 0, 0]
     assert rebuilt[-1].cut_minutes == 120
+    # The rotated files were read too: the first whole day they hold is all there.
+    oldest = datetime.fromisoformat(kept[0]["ts"]).date()
+    rotated = log_files(tmp_path)[0]
+    assert rotated.name == f"{LOG_NAME}.2"
+    first_whole = next(row for row in rebuilt if row.day > oldest)
+    assert (first_whole.cut_minutes, first_whole.switches) == (120, 2)
+    live_start = datetime.fromisoformat(read_tolerant(tmp_path / LOG_NAME)[0][0]["ts"]).date()
+    assert first_whole.day < live_start
 
 
 def test_a_damaged_store_is_rebuilt_with_one_line(tmp_path: Path) -> None:

@@ -2,11 +2,15 @@
 planned, the selected cell explained, the selected channel's totals; in colour and NO_COLOR."""
 
 import asyncio
+import shutil
+import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from test_tui_harness import (
+    DEMO_CONFIG,
     FIXED_NOW,
     PID,
     demo_config,
@@ -15,6 +19,8 @@ from test_tui_harness import (
     settle,
     short_state_dir,
 )
+from test_tui_tmux import Tmux
+from test_tui_tmux import delestage_command as tmux_command
 from textual.pilot import Pilot
 
 from tui.adapters.boards.simulated import SimulatedBoard
@@ -160,3 +166,37 @@ def rig_hours_after(row: str) -> int:
     cells = cells_of(row)
     now = next(k for k, cell in enumerate(cells) if cell.startswith("▶"))
     return sum(1 for cell in cells[now + 1 :] if cell == " F")
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    server = Tmux(f"delestage-view-{uuid.uuid4().hex[:8]}")
+    try:
+        yield server
+    finally:
+        subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_the_view_in_a_real_terminal_at_80x24(tmux: Tmux) -> None:
+    for directory in short_state_dir():
+        text = DEMO_CONFIG.read_text()
+        config = directory / "delestage.toml"
+        config.write_text(
+            text.replace('# state_dir = "/var/lib/delestage"', f'state_dir = "{directory}"')
+        )
+        tmux("-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24",
+             "env", "NO_COLOR=1", tmux_command(), "--config", str(config))  # fmt: skip
+        tmux.wait_for("the relay grid", lambda s: "Radiateurs chambres" in s)
+        tmux("send-keys", "-t", "e2e", "h")
+        view = tmux.wait_for("the view", lambda s: "PgUp/PgDn day" in s)
+        lines = view.splitlines()
+        assert lines[0].startswith("Channels over time")
+        rows = [line for line in lines if line[:2] in {f"{n} " for n in range(8)}]
+        assert len(rows) == 8 and all("▶" in line for line in rows)
+        tmux("send-keys", "-t", "e2e", "Right")
+        later = tmux.wait_for("the next hour", lambda s, before=view: s != before)
+        assert "planned" in later or "not planned" in later
+        tmux("send-keys", "-t", "e2e", "Escape")
+        tmux.wait_for("the main screen", lambda s: "Relay" in s and "Channels over" not in s)
+        tmux("send-keys", "-t", "e2e", "q")
