@@ -116,6 +116,8 @@ async def test_the_view_crosses_the_control_socket(tmp_path: Path) -> None:
         assert attached == await controller.history_view(start, end)
         with pytest.raises(InputError, match="end: expected after start"):
             await remote.history_view(end, start)
+        with pytest.raises(InputError, match="at most 31 days later"):
+            await remote.history_view(start, start + timedelta(days=40))
     finally:
         controller.stop()
         await asyncio.wait_for(task, 10)

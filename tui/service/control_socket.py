@@ -4,7 +4,7 @@ Requests are one JSON object per line with an ``op``:
 ``{"op": "snapshot"}``, ``{"op": "subscribe"}`` (then one update per line until the client
 leaves), ``{"op": "force", "channel": 3, "powered": false, "seconds": 3600}`` (or
 ``"until": ISO``; neither = the configured default), ``{"op": "release", "channel": 3 | "all"}``,
-``{"op": "refresh"}``, ``{"op": "history", "start": ISO, "end": ISO}`` (at most 400 days).
+``{"op": "refresh"}``, ``{"op": "history", "start": ISO, "end": ISO}`` (at most 31 days).
 Every reply carries ``ok``; a bad request gets ``ok: false`` and an
 ``error`` line, and the connection and the service carry on.
 """
@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.errors import InputError
-from tui.core.history import MAX_DAYS
 from tui.service.controller import Controller
+from tui.service.history_view import MAX_VIEW_DAYS
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +211,6 @@ def _window(request: dict[str, Any]) -> tuple[datetime, datetime]:
     """``start`` and ``end`` of a history request: ISO times with offset, start before end."""
     start = _iso_time(request.get("start"), "start")
     end = _iso_time(request.get("end"), "end")
-    if not start < end <= start + timedelta(days=MAX_DAYS):
-        raise InputError(f"end: expected after start and at most {MAX_DAYS} days later")
+    if not start < end <= start + timedelta(days=MAX_VIEW_DAYS):
+        raise InputError(f"end: expected after start and at most {MAX_VIEW_DAYS} days later")
     return start, end

@@ -32,6 +32,9 @@ from tui.core.policy import Override, RelayHistory
 from tui.core.power import Power
 from tui.service.history_store import HistoryStore, StoreDamaged, store_path
 
+# The longest window the view asks for at once: its reply stays a small line on the socket.
+MAX_VIEW_DAYS = 31
+
 
 def channel_infos(config: Config) -> list[ChannelInfo]:
     return [
