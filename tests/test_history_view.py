@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,11 @@ from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.demo import DemoSource
 from tui.core.forecast import PARIS
+from tui.core.history import Segment, State, Totals
 from tui.frontends.app import DelestageApp
-from tui.frontends.app.channels_view import ChannelsView
+from tui.frontends.app.channels_view import ChannelsView, render_view
 from tui.service.controller import Controller
+from tui.service.history_view import ChannelHistory, HistoryView
 from tui.service.runtime import serve
 
 MIDNIGHT = FIXED_NOW.astimezone(PARIS).replace(hour=0, minute=7)
@@ -200,3 +203,26 @@ def test_the_view_in_a_real_terminal_at_80x24(tmux: Tmux) -> None:
         tmux("send-keys", "-t", "e2e", "Escape")
         tmux.wait_for("the main screen", lambda s: "Relay" in s and "Channels over" not in s)
         tmux("send-keys", "-t", "e2e", "q")
+
+
+@pytest.mark.parametrize(("day", "hours"), [("2026-03-29", 23), ("2026-10-25", 25)])
+def test_a_daylight_saving_day_has_its_real_number_of_cells(day: str, hours: int) -> None:
+    first = datetime.fromisoformat(f"{day}T00:00").replace(tzinfo=PARIS)
+    start, end = first.timestamp(), first.timestamp() + hours * 3600
+    cut = Segment(start, end, State.CUT, "red all day")
+    view = HistoryView(
+        now=first + timedelta(days=2),
+        start=first,
+        end=first + timedelta(days=1),
+        winter_from=date(2025, 11, 1),
+        levels={start + 3600 * k: 3 for k in range(hours)},
+        channels=(ChannelHistory(0, "Chauffe-eau", None, (cut,), Totals(), Totals()),),
+    )
+    text = render_view(view, first.date(), 0, hours - 1, first + timedelta(days=2), 80).plain
+    row = next(line for line in text.splitlines() if line.startswith("0 "))
+    signal = next(line for line in text.splitlines() if line.startswith(first.strftime("%a")))
+    assert cells_of(row) == [" X"] * hours
+    assert cells_of(signal) == [" R"] * hours
+    assert max(len(line) for line in text.splitlines()) <= 80
+    # The last hour, selected, is described: 23:00-00:00 whatever the length of the day.
+    assert f"Chauffe-eau · {first:%a %d} 23:00-00:00 · 23:00-00:00 was CUT: red all day" in text
