@@ -148,6 +148,22 @@ def test_time_while_the_service_was_stopped_is_unknown_not_cut() -> None:
     assert row.cut_minutes == 60 + 60 + 60 * 12  # until the end of the day in the record
 
 
+def test_before_its_first_switch_a_channel_was_in_the_other_state() -> None:
+    marks = [
+        Mark(t("2026-12-01T06:00"), "start"),
+        Mark(t("2026-12-01T09:00"), "relay", 0, False, text="red"),
+        Mark(t("2026-12-01T11:00"), "relay", 0, True, text="restored"),
+    ]
+    segments = channel_segments(marks, HEATER, t("2026-12-01T00:00"), t("2026-12-01T12:00"))
+    assert [(s.state, s.end - s.start) for s in segments] == [
+        (State.UNKNOWN, 6 * 3600),  # before the service ever started: nothing is known
+        (State.POWERED, 3 * 3600),  # it was powered, since the first switch cut it
+        (State.CUT, 2 * 3600),
+        (State.POWERED, 3600),
+    ]
+    assert segments[1].reason == "as before its first recorded switch"
+
+
 def test_a_stop_that_releases_the_relays_leaves_each_appliance_as_its_wiring_says() -> None:
     nc = ChannelInfo(1, "Radiateurs", Wiring.NC)
     marks = [

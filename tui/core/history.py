@@ -9,7 +9,9 @@ A channel's timeline is a list of ``Segment``s, each a stretch of one state (pow
 unknown) with the reason in force and whether an operator override held it. From relay events:
 the appliance is in the state of the last ``relay`` event; between a ``stop`` and the next
 ``start`` the service was not running and the state is unknown (not counted as cut); after a
-stop with ``on_exit = "release"`` the appliance comes back in its wiring's released state. An
+stop with ``on_exit = "release"`` the appliance comes back in its wiring's released state. The
+service logs a relay only when it moves it, so from a start until a channel's first recorded
+switch its state is the opposite of that switch. An
 override holds from its ``force`` event until its ``release``/``expired`` event, its ``until``,
 or the next ``force``, whichever comes first.
 """
@@ -30,7 +32,9 @@ from tui.core.wiring import appliance_powered
 
 HOUR_SECONDS = 3600.0
 STRAINED_LEVEL = 2  # orange and red
-MAX_DAYS = 400  # the longest range `history` answers, and how long the store keeps
+MAX_DAYS = 400  # the longest range `history` answers
+NO_RECORD = "no record yet"
+INFERRED = "as before its first recorded switch"
 
 
 class State(StrEnum):
@@ -121,8 +125,9 @@ def channel_segments(
     """
     out: list[Segment] = []
     running = True
+    started_at: float | None = None
     powered: bool | None = None
-    reason = "no record yet"
+    reason = NO_RECORD
     forced_until: float | None = None  # None: not forced; inf: until released
     force_text = ""
     cursor = -math.inf
@@ -162,6 +167,8 @@ def channel_segments(
             forced_until = None
         close(mark.t)
         if mark.kind == "relay":
+            if powered is None and running and started_at is not None and mark.powered is not None:
+                _infer(out, started_at, not mark.powered)
             powered = mark.powered
             reason = mark.text
         elif mark.kind == "force":
@@ -172,16 +179,35 @@ def channel_segments(
             forced_until = None
         elif mark.kind == "stop":
             running = False
-            if mark.text == "release" and powered is not None:
+            if mark.text == "release":
                 powered = appliance_powered(channel.wiring, False)
                 reason = "released when the service stopped"
         elif mark.kind == "start":
             running = True
+            started_at = mark.t
     if forced_until is not None and forced_until < end:
         close(forced_until)
         forced_until = None
     close(end)
     return out
+
+
+def _infer(out: list[Segment], since: float, powered: bool) -> None:
+    """A service logs a relay only when it moves it: a channel's state from a start until its
+    first recorded switch is the opposite of that switch (the service knew it, from the board or
+    its saved state; a first start leaves no other trace). Fills those unknown stretches."""
+    state = State.POWERED if powered else State.CUT
+    position = len(out)
+    while position > 0:
+        segment = out[position - 1]
+        if segment.end <= since or segment.state is not State.UNKNOWN:
+            break
+        if segment.reason == NO_RECORD:
+            low = max(segment.start, since)
+            known = Segment(low, segment.end, state, INFERRED, segment.forced, segment.planned)
+            before = [Segment(segment.start, low, State.UNKNOWN, NO_RECORD, segment.forced)]
+            out[position - 1 : position] = (before if low > segment.start else []) + [known]
+        position -= 1
 
 
 def planned_segments(

@@ -123,7 +123,7 @@ def render_json(rows: list[DayRow], first: date, last: date, damaged: int) -> st
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
-_HEADER = ("date", "ch", "name", "switches", "cut", "cut orange/red", "forced", "kWh shed")
+_HEADER = ("date", "ch", "name", "switches", "cut", "strained", "forced", "kWh")
 
 
 def _table_line(cells: tuple[str, ...], widths: list[int]) -> str:
@@ -139,8 +139,9 @@ def render_text(rows: list[DayRow], first: date, last: date, recorded_from: date
     days = (last - first).days + 1
     lines = [
         f"History from {first:%a %d %b %Y} to {last:%a %d %b %Y} ({days} Paris day"
-        f"{'' if days == 1 else 's'}); times in hours:minutes, energy kept off the grid "
-        "in orange/red hours."
+        f"{'' if days == 1 else 's'}).",
+        "Times in hours:minutes: cut, of which strained (orange or red hours), forced by an",
+        "operator; kWh: energy kept off the grid while strained.",
     ]
     if recorded_from is None:
         lines.append("Nothing recorded yet: the history starts with the service's first events.")
