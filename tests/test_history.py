@@ -34,7 +34,7 @@ from tui.core.history import (
 from tui.core.power import Power, parse_power
 from tui.frontends.cli import main
 from tui.frontends.history_cmd import CSV_COLUMNS, day_range, run_history
-from tui.service.eventlog import LOG_NAME, EventLog, log_files, read_tolerant
+from tui.service.eventlog import LOG_NAME, EventLog, log_files, read_from
 from tui.service.history_store import HistoryStore, open_store, store_path
 from tui.service.history_view import channel_infos, recorded_rows
 
@@ -329,7 +329,7 @@ def test_history_older_than_the_rotated_log_is_still_there(tmp_path: Path) -> No
     store, _ = open_store(tmp_path)
     write_days(log, store, 60)
     log.close()
-    kept = [event for path in log_files(tmp_path) for event in read_tolerant(path)[0]]
+    kept = [event for path in log_files(tmp_path) for event in read_from(path)[0]]
     assert kept[0]["ts"] > iso("2026-02-01T00:00")  # January has rotated out of the log
     channels = channel_infos(config_for(tmp_path))
     now = datetime(2026, 3, 2, tzinfo=PARIS)
@@ -351,7 +351,7 @@ def test_history_older_than_the_rotated_log_is_still_there(tmp_path: Path) -> No
     assert rotated.name == f"{LOG_NAME}.2"
     first_whole = next(row for row in rebuilt if row.day > oldest)
     assert (first_whole.cut_minutes, first_whole.switches) == (120, 2)
-    live_start = datetime.fromisoformat(read_tolerant(tmp_path / LOG_NAME)[0][0]["ts"]).date()
+    live_start = datetime.fromisoformat(read_from(tmp_path / LOG_NAME)[0][0]["ts"]).date()
     assert first_whole.day < live_start
 
 
@@ -375,7 +375,7 @@ def test_a_damaged_log_line_is_skipped_and_counted(tmp_path: Path) -> None:
     logged_days(
         tmp_path, 1, b'{"ts": "2026-01-01T12:00:00+01:00", "kind": "rel\n\xff\xfe garbage\n[1,2]\n'
     )
-    events, damaged, _ = read_tolerant(tmp_path / LOG_NAME)
+    events, damaged, _ = read_from(tmp_path / LOG_NAME)
     assert (len(events), damaged) == (3, 3)
     store, _ = open_store(tmp_path)
     assert store.damaged_lines() == 3

@@ -18,7 +18,6 @@ from tui.adapters.state_dir import resolve_state_dir
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS
 from tui.core.history import MAX_DAYS, DayRow, Totals, hours_minutes, totals
-from tui.frontends.output import write_out
 from tui.service.history_store import StoreDamaged, open_for_reading
 from tui.service.history_view import channel_infos, recorded_rows
 
@@ -230,7 +229,9 @@ def run_history(
         if earliest is not None:
             recorded_from = _paris_day(earliest)
         text = render_text(rows, first, last, recorded_from)
-    write_out(text, out)
+    # A reader that leaves early (`| head`) is handled once, by the command line's main.
+    out.write(text)
+    out.flush()
     return 0
 
 

@@ -6,14 +6,13 @@ event (what = "history") and stays here. The relays do not wait for history.
 """
 
 import asyncio
-import logging
+import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from tui.service.containment import Part
 from tui.service.controller import Controller
 from tui.service.history_store import HistoryStore, open_store
-
-log = logging.getLogger(__name__)
 
 RETRY = timedelta(minutes=1)  # a failing store is tried again at most this often
 FINISH_TIMEOUT = 5.0  # seconds the service waits at stop for the last events to be recorded
@@ -23,7 +22,11 @@ class HistoryFeed:
     def __init__(self, controller: Controller) -> None:
         self.controller = controller
         self.store: HistoryStore | None = None
-        self.failing = False
+        self._part = Part(
+            "history store",
+            lambda _name, message, _recovered: self._say(message),
+            "; history is not recorded until it works again (the event log still has it all)",
+        )
         self._retry_at: datetime | None = None
         self._since = controller.clock.now().timestamp()  # this run's events are not history lost
 
@@ -65,30 +68,22 @@ class HistoryFeed:
 
     async def _attempt(self, work: Callable[..., None], *args: object) -> None:
         now = self.controller.clock.now()
-        if self.failing and self._retry_at is not None and now < self._retry_at:
+        if self._part.failing is not None and self._retry_at is not None and now < self._retry_at:
             return
-        recovering = self.failing
         try:
-            if recovering:
+            if self._part.failing is not None:
                 # Back after a failure: first take in what was logged meanwhile.
                 await asyncio.to_thread(self._catch_up)
             await asyncio.to_thread(work, *args)
         except Exception as error:
             if self.store is not None:
-                self.store.close()
+                with contextlib.suppress(Exception):
+                    self.store.close()
                 self.store = None
             self._retry_at = now + RETRY
-            if not self.failing:
-                log.warning("history store failed", exc_info=True)
-                self._say(
-                    f"history store failed ({error.__class__.__name__}: {error}); history is "
-                    "not being recorded until it works again (the event log still has it all)"
-                )
-            self.failing = True
+            self._part.failed(error)
         else:
-            if recovering:
-                self._say("history store works again; what was logged meanwhile is recorded")
-            self.failing = False
+            self._part.succeeded()
 
     def _say(self, message: str) -> None:
         self.controller.log_error("history", message)

@@ -31,9 +31,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tui.core.durations import parse_instant
 from tui.core.forecast import Forecast, paris_iso
 from tui.core.history import HOUR_SECONDS, Mark, decode_levels, encode_levels
-from tui.service.eventlog import log_files, read_tolerant
+from tui.service.eventlog import log_files, read_from
 
 STORE_NAME = "history.sqlite"
 SCHEMA_VERSION = "1"
@@ -90,13 +91,10 @@ def forecast_levels(forecast: Forecast | None) -> dict[str, str]:
 
 
 def _seconds(value: object) -> float | None:
-    if not isinstance(value, str):
-        return None
     try:
-        moment = datetime.fromisoformat(value)
+        return parse_instant(value).timestamp()
     except ValueError:
         return None
-    return moment.timestamp() if moment.tzinfo is not None else None
 
 
 def _digest(event: Mapping[str, Any]) -> bytes:
@@ -238,7 +236,7 @@ class HistoryStore:
                     offset = 0  # a short head may still grow: identify it again next time
                 if offset == status.st_size:
                     continue
-                events, damaged, reached = read_tolerant(path, offset)
+                events, damaged, reached = read_from(path, offset)
             except OSError:
                 continue  # rotated away while reading: its lines are in the next file
             self.add(events)

@@ -15,7 +15,7 @@ from tui.adapters.clock import Clock, SystemClock
 from tui.adapters.sources.factory import make_source
 from tui.adapters.state_dir import resolve_state_dir
 from tui.core.config import Config
-from tui.service.control_socket import ControlServer, socket_path
+from tui.service.control_socket import ControlServer, SocketUnavailable, socket_path
 from tui.service.controller import Controller
 from tui.service.history_feed import FINISH_TIMEOUT, HistoryFeed
 
@@ -50,7 +50,16 @@ async def serve(controller: Controller, until: datetime | None = None) -> None:
     try:
         if not task.done():
             history = asyncio.create_task(feed.run())
-            await server.start()
+            try:
+                await server.start()
+            except SocketUnavailable as error:
+                # The socket is not essential: the relays are still driven without it.
+                for problem in error.problems:
+                    controller.log_error(
+                        "socket",
+                        f"{problem}; running without it: status, force, release and the UI "
+                        "cannot reach this service",
+                    )
         await task
     finally:
         if not task.done():
