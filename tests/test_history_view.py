@@ -94,13 +94,14 @@ async def test_the_view_at_80x24_shows_the_record_the_plan_and_why(state_dir: Pa
         # Select 10:00 (a red hour, in the past): what happened, and why.
         await pilot.press(*["left"] * 4)
         text = screen_text(app)
-        assert "Chauffe-eau · Tue 01 10:00-11:00 · 10:00-11:00 was CUT" in text
+        assert "Chauffe-eau · Tue 01 10:00-11:00 · was CUT since 06:00" in text
+        assert "then ON at 23:00" in text  # and what comes next
         assert "signal red" in text
         # The next day is planned, not recorded.
         await pilot.press("pagedown", "down")
         text = screen_text(app)
         assert "Channels over time · Wed 02 Dec 2026" in text
-        assert "Radiateurs séjour · Wed 02 10:00-11:00 · 10:00-11:00 planned" in text
+        assert "Radiateurs séjour · Wed 02 10:00-11:00 · planned" in text
         # The main screen kept following the controller while the view was up.
         rig.clock.advance(10)
         await rig.controller.force(5, True)
@@ -223,6 +224,6 @@ def test_a_daylight_saving_day_has_its_real_number_of_cells(day: str, hours: int
     signal = next(line for line in text.splitlines() if line.startswith(first.strftime("%a")))
     assert cells_of(row) == [" X"] * hours
     assert cells_of(signal) == [" R"] * hours
-    assert max(len(line) for line in text.splitlines()) <= 80
+    assert len(row) <= 80 and len(signal) <= 80  # the grid fits; the words wrap on screen
     # The last hour, selected, is described: 23:00-00:00 whatever the length of the day.
-    assert f"Chauffe-eau · {first:%a %d} 23:00-00:00 · 23:00-00:00 was CUT: red all day" in text
+    assert f"Chauffe-eau · {first:%a %d} 23:00-00:00 · was CUT since 00:00 (red all day)" in text

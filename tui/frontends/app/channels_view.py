@@ -24,13 +24,14 @@ from tui.core.forecast import HOUR, PARIS
 from tui.core.history import (
     HOUR_SECONDS,
     Segment,
+    State,
     Totals,
     hour_cells,
     hours_minutes,
     overlapping,
 )
 from tui.frontends.app.pane import Pane
-from tui.frontends.app.text import fit, level_word, paris
+from tui.frontends.app.text import clock_time, fit, level_word, paris
 from tui.frontends.app.timeline import LABEL_WIDTH, MARKER, _day_row, _ruler, day_hours
 from tui.service.history_view import ChannelHistory, HistoryView, view_window
 from tui.service.interface import ControllerLink
@@ -39,6 +40,7 @@ DAYS_BACK, DAYS_AHEAD = 6, 3  # the window fetched around the day shown
 REFRESH_SECONDS = 60.0
 BLIP_SECONDS = 60.0  # shorter stretches are left out of an hour's description
 MAX_PARTS = 2  # stretches described per hour (the detail keeps to two lines at 80 columns)
+STATE_WORDS = {State.CUT: "CUT", State.POWERED: "ON", State.UNKNOWN: "UNKNOWN"}
 HINT = "←→ hour  ↑↓ relay  PgUp/PgDn day  t now  Esc back"
 
 # Letter, colours. The letter is the meaning; the colour only helps.
@@ -84,20 +86,79 @@ def describe_hour(channel: ChannelHistory, hour: datetime, now: datetime) -> str
     if not found:
         tense = "not planned (beyond the forecast)" if hour >= now else "nothing recorded"
         return f"{channel.name} · {when}: {tense}"
-    # Blips of a few seconds (a restart, a staggered restore) would drown the hour's story.
+    # Blips (a restart, a staggered restore) would drown the hour's story; the record and the
+    # plan of one unbroken stretch are told as one.
     lasting = [s for s in found if min(s.end, high) - max(s.start, low) >= BLIP_SECONDS]
-    shown = lasting or found[-1:]
+    runs = _joined(lasting or found[-1:])
+    # The longest stretches of the hour, in time order.
+    longest = sorted(runs, key=lambda run: min(run[1].end, high) - max(run[0].start, low))
+    shown = [run for run in runs if run in longest[-MAX_PARTS:]]
     parts = []
-    for segment in shown[:MAX_PARTS]:
-        state = {"cut": "CUT", "powered": "ON", "unknown": "UNKNOWN"}[segment.state.value]
-        forced = " forced" if segment.forced else ""
-        verb = "planned" if segment.planned else "was"
-        span = _span(max(segment.start, low), min(segment.end, high))
-        reason = f": {segment.reason}" if segment.reason else ""
-        parts.append(f"{span} {verb}{forced} {state}{reason}")
-    if len(shown) > MAX_PARTS:
-        parts.append(f"+{len(shown) - MAX_PARTS} more")
+    for first, last in shown:
+        forced = " forced" if first.forced else ""
+        verb = "planned " if first.planned else "was " if not last.planned else ""
+        state = STATE_WORDS[first.state]
+        if first.start <= low and last.end >= high:
+            since = _moment(_stretch_start(channel.segments, first), hour)
+            what = f"{verb}{forced.strip()}{' ' if forced else ''}{state} since {since}"
+        else:
+            span = _span(max(first.start, low), min(last.end, high))
+            what = f"{span} {verb}{forced.strip()}{' ' if forced else ''}{state}"
+        parts.append(f"{what} ({first.reason})" if first.reason else what)
+    if len(runs) > len(shown):
+        parts.append(f"+{len(runs) - len(shown)} shorter")
+    following = _next_change(channel.segments, found[-1])
+    if following is not None and following.start >= high:
+        parts.append(f"then {STATE_WORDS[following.state]} at {_moment(following.start, hour)}")
     return f"{channel.name} · {when} · " + " · ".join(parts)
+
+
+def _joined(segments: list[Segment]) -> list[tuple[Segment, Segment]]:
+    """Consecutive segments telling the same thing (state, override, reason), as (first, last)."""
+    runs: list[tuple[Segment, Segment]] = []
+    for segment in segments:
+        if runs:
+            first, last = runs[-1]
+            same = (first.state, first.forced, first.reason) == (
+                segment.state,
+                segment.forced,
+                segment.reason,
+            )
+            if same and last.end == segment.start:
+                runs[-1] = (first, segment)
+                continue
+        runs.append((segment, segment))
+    return runs
+
+
+def _moment(seconds: float, hour: datetime) -> str:
+    """``14:30``, or ``Wed 14:30`` when not on the hour's day."""
+    return clock_time(datetime.fromtimestamp(seconds, UTC), hour)
+
+
+def _stretch_start(segments: tuple[Segment, ...], segment: Segment) -> float:
+    """Where the run of the same state (and override) that ``segment`` belongs to began."""
+    position = segments.index(segment)
+    start = segment.start
+    while position > 0:
+        before = segments[position - 1]
+        if before.end != start or (before.state, before.forced) != (
+            segment.state,
+            segment.forced,
+        ):
+            break
+        start = before.start
+        position -= 1
+    return start
+
+
+def _next_change(segments: tuple[Segment, ...], segment: Segment) -> Segment | None:
+    """The first later segment in another state, if the record or the plan knows one."""
+    position = segments.index(segment) + 1
+    for later in segments[position:]:
+        if later.state is not segment.state:
+            return later if later.state is not State.UNKNOWN else None
+    return None
 
 
 def render_view(
