@@ -394,7 +394,9 @@ def test_state_file_is_replaced_atomically(tmp_path: Path) -> None:
     assert store.load()[1] == history
     (tmp_path / "state.json").write_text("{truncated")
     overrides, loaded, problem = store.load()
-    assert overrides == {} and loaded == {} and problem and "unreadable state" in problem
+    # Set aside, and the copy written with every save takes over.
+    assert overrides == {} and loaded == history and problem and "unreadable state" in problem
+    assert "restored from state.json.prev" in problem
     assert (tmp_path / "state.json.unreadable").exists()
 
 

@@ -48,10 +48,9 @@ def _generated(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        stamp = datetime.fromisoformat(value)
+        return sane_instant(datetime.fromisoformat(value))
     except ValueError:
         return None
-    return stamp.astimezone(UTC) if stamp.tzinfo is not None else None
 
 
 def _document(body: bytes | str | object) -> object:

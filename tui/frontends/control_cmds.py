@@ -90,8 +90,10 @@ def render_status(snapshot: Snapshot) -> str:
         )
         + ("" if forecast.covers_now else "    NO FORECAST FOR NOW: fallback in force")
         + (f"    last error: {forecast.error}" if forecast.error else ""),
-        "",
     ]
+    if snapshot.mqtt is not None:
+        lines.append(f"mqtt: {snapshot.mqtt.describe()}")
+    lines.append("")
     for channel in snapshot.channels:
         state = "UNKNOWN" if channel.powered is None else ("ON" if channel.powered else "CUT")
         mode = "AUTO"

@@ -48,6 +48,7 @@ from tui.service.snapshot import (
     ChangeView,
     ChannelView,
     ForecastView,
+    MqttView,
     SlotView,
     Snapshot,
     Update,
@@ -142,6 +143,7 @@ class Controller:
         # The latest events, replayed to each new subscriber as its first update carries.
         self._recent: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
         self.started = asyncio.Event()
+        self.mqtt: MqttView | None = None  # reported by the MQTT front end, shown in snapshots
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -202,7 +204,8 @@ class Controller:
             await self._step(now)
             wake_at = self._next_wake(until)
         except Exception as error:
-            log.exception("control step failed")
+            if self._step_part.failing is None:  # the traceback once per streak, not every 5 s
+                log.exception("control step failed")
             self._step_part.failed(error)
             self._steps_done = self._steps_started
             self._step_done.set()
@@ -616,6 +619,11 @@ class Controller:
         self._event("error", what=what, message=message)
         self._wake.set()
 
+    def report_mqtt(self, view: MqttView | None) -> None:
+        """The MQTT bridge's state, for `status` and the UI (None: no [mqtt])."""
+        self.mqtt = view
+        self._wake.set()
+
     def log_reload(self) -> None:
         """A reload is the service starting over on a new configuration: a `start` event."""
         self._event(
@@ -884,6 +892,7 @@ class Controller:
             channels=tuple(channels),
             state_dir=str(self.state_dir),
             next_due=self.evaluation.next_due,
+            mqtt=self.mqtt,
         )
 
 

@@ -74,6 +74,32 @@ class ChannelView:
 
 
 @dataclass(frozen=True)
+class MqttView:
+    """The MQTT bridge as its front end reports it (present only when [mqtt] is configured)."""
+
+    state: str  # "connecting", "connected" or "disconnected"
+    url: str
+    message: str = ""  # why it is not connected, in words ("" when connected)
+    since: datetime | None = None
+
+    def describe(self) -> str:
+        """``connected to mqtt://host:1883`` / ``DISCONNECTED from ...: why``, for people."""
+        if self.state == "connected":
+            return f"connected to {self.url}"
+        if self.state == "connecting":
+            return f"connecting to {self.url}"
+        return f"DISCONNECTED from {self.url}: {self.message}"
+
+    def to_status(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "url": self.url,
+            "message": self.message,
+            "since": _iso(self.since),
+        }
+
+
+@dataclass(frozen=True)
 class Snapshot:
     mode: str  # "demo", "sandbox", "live", "file"
     pid: int
@@ -84,6 +110,7 @@ class Snapshot:
     channels: tuple[ChannelView, ...]
     state_dir: str = ""
     next_due: datetime | None = None
+    mqtt: MqttView | None = None
 
     def channel(self, index: int) -> ChannelView:
         for channel in self.channels:
@@ -124,11 +151,12 @@ class Snapshot:
             channels=tuple(channels),
             state_dir=data.get("state_dir", ""),
             next_due=_time(data.get("next_due")),
+            mqtt=_mqtt_view(data.get("mqtt")),
         )
 
     def to_status(self) -> dict[str, Any]:
-        """The `delestage status --json` contract of DESIGN.md."""
-        return {
+        """The `delestage status --json` contract of DESIGN.md (with "mqtt" when configured)."""
+        status: dict[str, Any] = {
             "mode": self.mode,
             "pid": self.pid,
             "level": self.level,
@@ -151,6 +179,15 @@ class Snapshot:
                 for channel in self.channels
             ],
         }
+        if self.mqtt is not None:
+            status["mqtt"] = self.mqtt.to_status()
+        return status
+
+
+def _mqtt_view(data: object) -> MqttView | None:
+    if not isinstance(data, dict):
+        return None
+    return MqttView(**{**data, "since": _time(data.get("since"))})
 
 
 def _encode(value: Any) -> Any:

@@ -42,6 +42,9 @@ def status_parts(
         level = Text("level ")
         level.append(level_word(snapshot.level), style=level_text_style(snapshot.level))
         parts.append((level, 9))
+        if snapshot.mqtt is not None:
+            up = snapshot.mqtt.state == "connected"
+            parts.append((Text("mqtt ok", OK) if up else Text(" MQTT DOWN ", style=NOTICE), 6))
     clock = f"{local:%a %d %b %H:%M}" if wide else f"{local:%H:%M}"
     parts.append((Text(clock, style=TITLE), 9))
     return parts
