@@ -512,3 +512,13 @@ def test_the_command_as_a_user_runs_it(tmp_path: Path) -> None:
     bad = subprocess.run([*script, "--from", "2026-13-01"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip().count("\n") == 0 and "--from: expected a date" in bad.stderr
+
+
+def test_mqtt_channel_state_carries_the_configured_power() -> None:
+    from tui.frontends.mqtt.topics import channel_state
+    from tui.service.snapshot import ChannelView
+
+    base = ChannelView(0, "Chauffe-eau", "no", True, True, "auto", None, "normal", "no strain")
+    assert "power_w" not in channel_state(base)
+    with_power = ChannelView(**{**base.__dict__, "power_w": 2400.0})
+    assert channel_state(with_power)["power_w"] == 2400.0

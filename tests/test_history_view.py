@@ -90,6 +90,8 @@ async def test_the_view_at_80x24_shows_the_record_the_plan_and_why(state_dir: Pa
         assert "Chauffe-eau · Tue 01 14:00-15:00" in text
         assert "today cut" in text and "kWh kept off" in text  # it has a power
         assert view.view is not None and view.view.channels[0].today.cut_strained_minutes > 0
+        # The configured power reaches front ends with every snapshot (MQTT publishes it).
+        assert (await rig.controller.snapshot()).channel(0).power_w == 2400.0
 
         # Select 10:00 (a red hour, in the past): what happened, and why.
         await pilot.press(*["left"] * 4)

@@ -857,6 +857,7 @@ class Controller:
                     mismatch=self._sync.words(
                         channel.index, self.history[channel.index].powered, now
                     ),
+                    power_w=channel.power.watts if channel.power else None,
                 )
             )
         strained = forecast.next_strained(now) if forecast else None

@@ -71,6 +71,7 @@ class ChannelView:
     next_change: ChangeView | None = None
     # The board reports the relay elsewhere than the controller put it, in words; None: in step.
     mismatch: str | None = None
+    power_w: float | None = None  # the channel's configured `power`, in watts; None: not given
 
 
 @dataclass(frozen=True)

@@ -99,12 +99,15 @@ def next_strain_payload(snapshot: Snapshot) -> str:
 
 
 def channel_state(channel: ChannelView) -> dict[str, Any]:
-    return {
+    state: dict[str, Any] = {
         "powered": channel.powered,
         "mode": channel.mode,
         "until": paris_iso(channel.until) if channel.until else None,
         "reason": channel.reason,
     }
+    if channel.power_w is not None:  # `power` configured: Home Assistant shows it as attribute
+        state["power_w"] = channel.power_w
+    return state
 
 
 def status_payload(snapshot: Snapshot) -> str:
