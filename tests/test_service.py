@@ -375,7 +375,7 @@ async def test_two_clients_and_one_that_leaves_mid_stream(tmp_path: Path) -> Non
         await second.__anext__()
         controller.clock.advance(600)  # type: ignore[attr-defined]
         message = await link.force(3, True, duration=timedelta(minutes=20))
-        assert message.startswith("Pompe: forced powered until")
+        assert message.startswith("Pompe: forced on until")
         a = await asyncio.wait_for(first.__anext__(), 5)
         b = await asyncio.wait_for(second.__anext__(), 5)
         assert a.snapshot.channel(3).mode == b.snapshot.channel(3).mode == "forced"

@@ -108,6 +108,8 @@ class UiConfig:
     # Binding id -> Textual key names, comma-separated ("1,ampersand"): remaps the UI's keys,
     # e.g. for an AZERTY keyboard where the digits need Shift.
     keys: Mapping[str, str] = field(default_factory=dict)
+    # Ring the terminal bell when a strained period starts or the service is lost.
+    bell: bool = False
 
 
 @dataclass(frozen=True)
@@ -377,7 +379,7 @@ _SECTIONS: dict[str, tuple[type, _Schema]] = {
             "socket_group": _string,
         },
     ),
-    "ui": (UiConfig, {"keys": _key_table}),
+    "ui": (UiConfig, {"keys": _key_table, "bell": _bool}),
 }
 
 _CHANNEL_SCHEMA: _Schema = {

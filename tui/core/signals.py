@@ -87,6 +87,13 @@ def parse_signals(
         if not isinstance(day, dict):
             raise ForecastFormatError(f"{where}: expected an object, got {type(day).__name__}")
         jour = _timestamp(day.get("jour"), f"{where}.jour")
+        local = jour.astimezone(PARIS)
+        if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
+            # Hours count from jour: any other time would shift every level it gives.
+            raise ForecastFormatError(
+                f"{where}.jour: expected local midnight (Europe/Paris), "
+                f"got {day.get('jour')!r} ({local:%H:%M} in Paris)"
+            )
         values = day.get("values")
         if not isinstance(values, list):
             raise ForecastFormatError(f"{where}.values: expected an array of hours")

@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(force)
     _timeout_option(force)
     force.add_argument("channel", metavar="CH", help="channel index (0-7) or name")
-    force.add_argument("state", choices=("on", "off"), help="on = powered, off = cut")
+    force.add_argument("state", choices=("on", "off"), help="on = ON (powered), off = CUT")
     until = force.add_mutually_exclusive_group()
     until.add_argument(
         "--for",
@@ -139,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--hours", metavar="N", help="how many hours to plan (default: to the forecast's end)"
     )
     plan.add_argument("--json", action="store_true", help="print the JSON plan contract")
+    plan.add_argument(
+        "--fresh",
+        action="store_true",
+        help="ignore the live state (overrides, latches, relay states and switch times a "
+        "service saved); by default a plan from now starts from it",
+    )
 
     history = commands.add_parser(
         "history", help="what was shed, per Paris day and channel (from the history store)"
@@ -222,7 +228,15 @@ def _run_release(args: argparse.Namespace) -> int:
 def _run_plan(args: argparse.Namespace) -> int:
     from tui.frontends.plan_cmd import run_plan
 
-    return run_plan(args.config, args.forecast, args.start, args.hours, args.json, sys.stdout)
+    return run_plan(
+        args.config,
+        args.forecast,
+        args.start,
+        args.hours,
+        args.json,
+        sys.stdout,
+        fresh=args.fresh,
+    )
 
 
 def _run_history(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ from tui.adapters.sources.base import ForecastSource, RefreshResult
 from tui.core.config import Config, OnExit
 from tui.core.durations import check_override_length, check_until
 from tui.core.errors import InputError
-from tui.core.forecast import PARIS, Forecast, clock_time, paris_iso
+from tui.core.forecast import PARIS, Forecast, clock_time, day_label, paris_iso, wall_time
 from tui.core.plan import build_plan
 from tui.core.policy import (
     Decision,
@@ -71,9 +71,11 @@ CLOSE_GRACE = 1.0
 
 
 def describe_forecast(forecast: Forecast, how: str) -> str:
-    """``demo forecast loaded: 96 hours until Sun 29 00:00``."""
+    """``demo forecast loaded: 96 hours until Sun 29 Nov 00:00``."""
     until = forecast.until
-    reach = f" until {until.astimezone(PARIS):%a %d %H:%M}" if until else ""
+    reach = (
+        f" until {day_label(until.astimezone(PARIS).date())} {wall_time(until)}" if until else ""
+    )
     return f"{forecast.source or 'forecast'} forecast {how}: {len(forecast.slots)} hours{reach}"
 
 
@@ -423,7 +425,7 @@ class Controller:
             item = self.history[index]
             if item.powered is None:
                 self.history[index] = replace(item, powered=actual)
-                learned.append(f"{channel.name} {'powered' if actual else 'cut'}")
+                learned.append(f"{channel.name} {'ON' if actual else 'CUT'}")
                 dirty = True
             elif actual == item.powered:
                 if self._sync.clear(index):
@@ -625,10 +627,10 @@ class Controller:
         self._wake.set()
 
     def log_reload(self) -> None:
-        """A reload is the service starting over on a new configuration: a `start` event."""
+        """A reload applied a new configuration: a `reload` event (the service did not
+        start again, so it is not a `start`)."""
         self._event(
-            "start",
-            reload=True,
+            "reload",
             mode=MODES.get(self.source.kind, self.source.kind),
             pid=self.pid,
             config=self.config.path,
@@ -726,7 +728,7 @@ class Controller:
         self.overrides[channel] = Override(powered=powered, since=now, until=until)
         self._save()
         name = self.config.channel(channel).name
-        what = "powered" if powered else "cut"
+        what = "on" if powered else "cut"
         expiry = f"until {clock_time(until, now)}" if until else "until released"
         self._override_event(
             channel,
@@ -758,8 +760,22 @@ class Controller:
         await self._settle()
         if not released:
             return "nothing to release: already automatic"
-        names = ", ".join(self.config.channel(index).name for index in released)
-        return f"back to automatic: {names}"
+        # A shed still in force cuts (and, with auto_restore off, latches) the channel again
+        # at once: say so rather than claim it is back to automatic.
+        again = [index for index in released if self.history[index].latched]
+        freed = [index for index in released if index not in again]
+        parts = []
+        if freed:
+            names = ", ".join(self.config.channel(index).name for index in freed)
+            parts.append(f"back to automatic: {names}")
+        for index in again:
+            name = self.config.channel(index).name
+            reason = self.evaluation.decisions[index].reason
+            parts.append(
+                f"{name}: released, but still cut by {reason}; auto_restore is off, so it "
+                "stays cut after that shed too: release it again once the shed is over"
+            )
+        return "; ".join(parts)
 
     async def refresh(self) -> str:
         await self.started.wait()
@@ -854,6 +870,8 @@ class Controller:
                     waiting=decision.waiting if decision else None,
                     latched=self.history[channel.index].latched,
                     next_change=changes.get(channel.index),
+                    forced_powered=override.powered if override else None,
+                    latch_holds=bool(decision and decision.latch_holds),
                     mismatch=self._sync.words(
                         channel.index, self.history[channel.index].powered, now
                     ),

@@ -69,6 +69,8 @@ class ChannelView:
     waiting: str | None = None
     latched: bool = False
     next_change: ChangeView | None = None
+    forced_powered: bool | None = None  # the override's direction (None: automatic)
+    latch_holds: bool = False  # cut by the latch itself, not by a shed in force
     # The board reports the relay elsewhere than the controller put it, in words; None: in step.
     mismatch: str | None = None
     power_w: float | None = None  # the channel's configured `power`, in watts; None: not given
@@ -175,6 +177,9 @@ class Snapshot:
                     "mode": channel.mode,
                     "until": _iso(channel.until),
                     "reason": channel.reason,
+                    "forced_powered": channel.forced_powered,
+                    "waiting": channel.waiting,
+                    "latched": channel.latched,
                     "mismatch": channel.mismatch,
                 }
                 for channel in self.channels

@@ -131,21 +131,27 @@ class StateStore:
         self.path = directory / STATE_NAME
         self.copy = directory / COPY_NAME
 
-    def load(self) -> tuple[dict[int, Override], dict[int, RelayHistory], str | None]:
+    def load(
+        self, keep: bool = False
+    ) -> tuple[dict[int, Override], dict[int, RelayHistory], str | None]:
         """The saved state; one that does not validate is set aside (never deleted) and
-        reported. Never raises: a damaged file must not stop the controller starting."""
+        reported. Never raises: a damaged file must not stop the controller starting.
+        ``keep``: a reader that is not the service (``plan``) leaves the file where it is."""
         try:
             return (*_read(self.path), None)
         except FileNotFoundError:
             return {}, {}, None
         except (OSError, StateError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-            problem = self._set_aside(str(reason))
+            reason = str(error.strerror if isinstance(error, OSError) and error.strerror else error)
+            problem = self._unreadable(reason) if keep else self._set_aside(reason)
         try:
             overrides, history = _read(self.copy)
         except (OSError, StateError):
             return {}, {}, f"{problem}; starting clean"
         return overrides, history, f"{problem}; restored from {self.copy.name}"
+
+    def _unreadable(self, reason: str) -> str:
+        return f"{self.path}: unreadable state ({reason})"
 
     def _set_aside(self, reason: str) -> str:
         aside = self.path.with_name(f"{STATE_NAME}.unreadable")

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from tui.core.forecast import HOUR, PARIS
+from tui.core.forecast import HOUR, PARIS, clock_time
 from tui.core.history import (
     HOUR_SECONDS,
     Segment,
@@ -31,7 +31,7 @@ from tui.core.history import (
     overlapping,
 )
 from tui.frontends.app.pane import Pane
-from tui.frontends.app.text import clock_time, fit, level_word, paris
+from tui.frontends.app.text import fit, level_word, paris
 from tui.frontends.app.timeline import LABEL_WIDTH, MARKER, _day_row, _ruler, day_hours
 from tui.service.history_view import ChannelHistory, HistoryView, view_window
 from tui.service.interface import ControllerLink

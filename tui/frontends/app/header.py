@@ -32,13 +32,14 @@ def status_parts(
     parts.append((Text(description), 8))
     if not connected:
         parts.append((Text(" DISCONNECTED ", style=ALERT), 9))
-    if snapshot is not None:
+    if snapshot is not None and connected:  # a gone service says nothing about the board
         board = snapshot.board
         kind = board.revision or board.kind
         if board.attached:
             parts.append((Text(f"board {kind}: attached" if wide else "board attached", OK), 7))
         else:
             parts.append((Text(" BOARD DETACHED ", style=ALERT), 9))
+    if snapshot is not None:
         level = Text("level ")
         level.append(level_word(snapshot.level), style=level_text_style(snapshot.level))
         parts.append((level, 9))
@@ -88,11 +89,13 @@ class StatusLine(Pane):
 def banner_lines(snapshot: Snapshot | None, connected: bool, problem: str) -> list[Text]:
     lines: list[Text] = []
     if not connected:
-        lines.append(Text(f" SERVICE UNREACHABLE: {problem} ", style=ALERT))
+        lines.append(Text(f" {problem} ", style=ALERT))
     if snapshot is None:
         return lines
     board = snapshot.board
-    if not board.attached:
+    if not connected:
+        pass  # the board's state is the gone service's to know
+    elif not board.attached:
         why = f" ({board.message})" if board.message else ""
         lines.append(
             Text(
@@ -121,8 +124,12 @@ class Banner(Pane):
         super().__init__(id=id)
         self.lines: list[Text] = []
 
-    def show(self, snapshot: Snapshot | None, connected: bool, problem: str = "") -> None:
+    def show(
+        self, snapshot: Snapshot | None, connected: bool, problem: str = "", notice: str = ""
+    ) -> None:
         self.lines = banner_lines(snapshot, connected, problem)
+        if notice:
+            self.lines.insert(0, Text(f" {notice} ", style=ALERT))
         self.display = bool(self.lines)
         self.changed()
 

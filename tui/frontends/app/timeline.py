@@ -5,12 +5,11 @@ from datetime import date, datetime, timedelta
 from rich.style import Style
 from rich.text import Text
 
-from tui.core.forecast import HOUR, paris_midnight
+from tui.core.forecast import HOUR, clock_time, day_label, paris_midnight
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.text import (
     STALE_AFTER,
     age,
-    clock_time,
     level_letter,
     level_style,
     level_text_style,
@@ -36,11 +35,11 @@ def day_hours(day: date) -> list[datetime]:
     return [start + HOUR * n for n in range((end - start) // HOUR)]
 
 
-def shown_days(forecast: ForecastView, now: datetime) -> list[date]:
+def shown_days(forecast: ForecastView, now: datetime, most: int = MAX_DAYS) -> list[date]:
     """Today, always (an empty row says loudly there is nothing), then the days ahead with data."""
     today = paris(now).date()
     ahead = sorted({day for slot in forecast.slots if (day := paris(slot.start).date()) > today})
-    return [today, *ahead][:MAX_DAYS]
+    return [today, *ahead][:most]
 
 
 def current_run_end(forecast: ForecastView, now: datetime) -> datetime | None:
@@ -85,7 +84,7 @@ class Timeline(Pane):
     def build(self, width: int) -> Text:
         if self.forecast is None or self.now is None:
             return Text("Signal: waiting for the controller…", style=HEADING)
-        return render_days(self.forecast, self.now, width)
+        return render_days(self.forecast, self.now, width, days_for_height(self.app.size.height))
 
 
 class SignalInfo(Pane):
@@ -118,8 +117,16 @@ def render_timeline(
     return out
 
 
-def render_days(forecast: ForecastView, now: datetime, width: int) -> Text:
-    days = shown_days(forecast, now)
+def days_for_height(height: int) -> int:
+    """Four days from 30 rows; today and tomorrow at 24 to 29, so that the event log keeps
+    a few lines at 80x24; today alone below."""
+    if height >= 30:
+        return MAX_DAYS
+    return 2 if height >= 24 else 1
+
+
+def render_days(forecast: ForecastView, now: datetime, width: int, most: int = MAX_DAYS) -> Text:
+    days = shown_days(forecast, now, most)
     levels = {slot.start: slot.level for slot in forecast.slots}
     columns = max(len(day_hours(day)) for day in days)
     cell = 3 if width >= LABEL_WIDTH + 25 * 3 + 16 else 2
@@ -157,7 +164,7 @@ def _ruler(cell: int, grid_end: int) -> Text:
 
 
 def _day_row(day: date, levels: dict[datetime, int], now: datetime, cell: int, end: int) -> Text:
-    line = Text(f"{day:%a %d %b}".ljust(LABEL_WIDTH))
+    line = Text(day_label(day).ljust(LABEL_WIDTH))
     for start in day_hours(day):
         value = levels.get(start)
         letter = level_letter(value)
