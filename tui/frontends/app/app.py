@@ -63,7 +63,7 @@ HELP: dict[str, str] = {
     "release": "back to automatic (also clears LATCHED)",
     "release_all": "every relay back to automatic (asks first)",
     "refresh": "refresh the forecast now (RTE quota permitting)",
-    "history": "channels over time: recorded, planned, and why (Esc back)",
+    "history": "channels hour by hour: recorded, planned, and why",
     "events_up": "scroll the event log up",
     "events_down": "scroll the event log down",
     "events_home": "the oldest event of the log",
