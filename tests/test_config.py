@@ -29,6 +29,7 @@ from tui.core.config import (
     ServiceConfig,
     ShedAt,
     Source,
+    TempoConfig,
     UiConfig,
     Wiring,
     config_from_dict,
@@ -574,6 +575,7 @@ _MODEL = {
     "policy": PolicyConfig,
     "service": ServiceConfig,
     "ui": UiConfig,
+    "tempo": TempoConfig,
     "channel": ChannelConfig,
 }
 

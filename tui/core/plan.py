@@ -19,6 +19,7 @@ from tui.core.policy import (
     evaluate,
     record_switch,
 )
+from tui.core.tempo import TempoCalendar
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ def build_plan(
     end: datetime,
     overrides: Mapping[int, Override] | None = None,
     history: Mapping[int, RelayHistory] | None = None,
+    tempo: TempoCalendar | None = None,
 ) -> Plan:
     """The relay changes over [start, end), in time order (channel order within an instant).
 
@@ -68,7 +70,7 @@ def build_plan(
     start = start.astimezone(UTC)
     end = end.astimezone(UTC)
     live = dict(overrides or {})
-    first = evaluate(start, forecast, config, live, history or {})
+    first = evaluate(start, forecast, config, live, history or {}, tempo)
     state = settle(first.decisions, history or {})
     initial = {index: bool(item.powered) for index, item in state.items()}
     reasons = {index: decision.reason for index, decision in first.decisions.items()}
@@ -76,7 +78,7 @@ def build_plan(
     changes: list[Change] = []
     now = start
     while now < end:
-        evaluation = evaluate(now, forecast, config, live, state)
+        evaluation = evaluate(now, forecast, config, live, state, tempo)
         for index, decision in evaluation.decisions.items():
             item = state[index]
             if decision.powered != item.powered:

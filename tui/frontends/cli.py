@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a signals body exactly as RTE returns it (default: the configured source)",
     )
     plan.add_argument(
+        "--tempo",
+        metavar="FILE",
+        help="a Tempo calendar body exactly as RTE returns it (default: the [tempo] source)",
+    )
+    plan.add_argument(
         "--from",
         dest="start",
         metavar="ISO",
@@ -148,7 +153,15 @@ def _run_release(args: argparse.Namespace) -> int:
 def _run_plan(args: argparse.Namespace) -> int:
     from tui.frontends.plan_cmd import run_plan
 
-    return run_plan(args.config, args.forecast, args.start, args.hours, args.json, sys.stdout)
+    return run_plan(
+        args.config,
+        args.forecast,
+        args.start,
+        args.hours,
+        args.json,
+        sys.stdout,
+        tempo_path=args.tempo,
+    )
 
 
 def _run_default(args: argparse.Namespace) -> int:

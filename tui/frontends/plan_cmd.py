@@ -22,6 +22,7 @@ from tui.core.config import Config
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS, Forecast, paris_iso
 from tui.core.plan import build_plan, plan_to_json, render_plan_text
+from tui.core.tempo import TempoCalendar, describe_tempo_days
 
 MAX_HOURS = 24 * 366
 FROM_EXPECTED = (
@@ -74,6 +75,15 @@ async def _from_source(config: Config, now: datetime) -> tuple[Forecast | None, 
         await source.aclose()
 
 
+def _tempo(config: Config, tempo_path: str | None, now: datetime) -> TempoCalendar | None:
+    """``--tempo FILE``, else the configured Tempo source's calendar when [tempo] is on."""
+    if tempo_path is not None:
+        from tui.adapters.tempo.file import read_tempo_file
+
+        return read_tempo_file(Path(tempo_path))
+    return None
+
+
 def run_plan(
     config_path: str | None,
     forecast_path: str | None,
@@ -84,6 +94,7 @@ def run_plan(
     err: TextIO = sys.stderr,
     clock: Clock | None = None,
     fetch: Callable[[Config, datetime], Any] = _from_source,
+    tempo_path: str | None = None,
 ) -> int:
     # Arguments first: a typo is reported before any file or network is touched.
     start = parse_from(start_text) if start_text is not None else None
@@ -116,11 +127,15 @@ def run_plan(
                 f"({paris_iso(end)}); pass an earlier --from or --hours N"
             )
 
-    plan = build_plan(forecast, config, start, end)
+    tempo = _tempo(config, tempo_path, now)
+    plan = build_plan(forecast, config, start, end, tempo=tempo)
     if as_json:
         text = json.dumps(plan_to_json(plan, config), ensure_ascii=False, indent=2) + "\n"
     else:
         text = render_plan_text(plan, config)
+        if tempo is not None:
+            head, _, rest = text.partition("\n")
+            text = f"{head}\n{describe_tempo_days(tempo, start, end)}\n{rest}"
     try:
         out.write(text)
         out.flush()
