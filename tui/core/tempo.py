@@ -170,3 +170,9 @@ def describe_tempo_days(calendar: TempoCalendar, start: datetime, end: datetime)
         words.append(f"{day:%a %d} {colour_word(calendar.colour(day))}")
         day += timedelta(days=1)
     return "Tempo: " + ", ".join(words)
+
+
+def describe_today_tomorrow(calendar: TempoCalendar, now: datetime) -> str:
+    """``"today red, tomorrow not published yet"`` (today: the Tempo day in force now)."""
+    today, tomorrow = calendar.today_tomorrow(now)
+    return f"today {colour_word(today)}, tomorrow {colour_word(tomorrow)}"

@@ -44,10 +44,13 @@ def read_forecast_file(path: Path) -> Forecast:
 
 
 class FileSource:
+    """``read`` parses the file: a signals body by default (``read_tempo_file`` for Tempo)."""
+
     kind = "file"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read: Callable[[Path], Forecast] = read_forecast_file) -> None:
         self.path = path
+        self._read = read
         self._seen: tuple[int, int] | None = None  # (mtime_ns, size) of the last read
         self._last: Forecast | None = None
         self._error: str | None = None  # what is wrong with the version last seen
@@ -64,7 +67,7 @@ class FileSource:
 
     def load_cached(self, now: datetime) -> Forecast | None:
         signature = self._signature()
-        self._last = read_forecast_file(self.path)
+        self._last = self._read(self.path)
         self._seen = signature
         return self._last
 
@@ -75,7 +78,7 @@ class FileSource:
             return RefreshResult(error=self._error)
         self._seen = signature
         try:
-            forecast = read_forecast_file(self.path)
+            forecast = self._read(self.path)
         except InputError as error:
             self._error = "; ".join(error.problems)
             if self._last is not None and self._last.fetched is not None:
