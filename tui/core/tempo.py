@@ -156,9 +156,11 @@ def _better(item: TempoDay, held: TempoDay) -> bool:
     return False
 
 
-def colour_word(colour: Colour | None) -> str:
+def colour_word(colour: Colour | str | None) -> str:
     """``"red"``, or ``"not published yet"`` for an unknown colour."""
-    return colour.value if colour is not None else "not published yet"
+    if colour is None:
+        return "not published yet"
+    return colour.value if isinstance(colour, Colour) else colour
 
 
 def describe_tempo_days(calendar: TempoCalendar, start: datetime, end: datetime) -> str:

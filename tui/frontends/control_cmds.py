@@ -12,6 +12,7 @@ from tui.core.durations import EXPECTED as DURATION_EXPECTED
 from tui.core.durations import parse_duration
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS, Level
+from tui.core.tempo import colour_word
 from tui.service.control_socket import socket_path
 from tui.service.remote import RemoteController, ServiceUnavailable, connect
 from tui.service.snapshot import Snapshot
@@ -90,8 +91,15 @@ def render_status(snapshot: Snapshot) -> str:
         )
         + ("" if forecast.covers_now else "    NO FORECAST FOR NOW: fallback in force")
         + (f"    last error: {forecast.error}" if forecast.error else ""),
-        "",
     ]
+    tempo = snapshot.tempo
+    if tempo is not None:
+        lines.append(
+            f"tempo: {tempo.source}, today {colour_word(tempo.today)}, "
+            f"tomorrow {colour_word(tempo.tomorrow)}"
+            + (f"    last error: {tempo.error}" if tempo.error else "")
+        )
+    lines.append("")
     for channel in snapshot.channels:
         state = "UNKNOWN" if channel.powered is None else ("ON" if channel.powered else "CUT")
         mode = "AUTO"

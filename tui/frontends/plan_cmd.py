@@ -75,13 +75,41 @@ async def _from_source(config: Config, now: datetime) -> tuple[Forecast | None, 
         await source.aclose()
 
 
-def _tempo(config: Config, tempo_path: str | None, now: datetime) -> TempoCalendar | None:
-    """``--tempo FILE``, else the configured Tempo source's calendar when [tempo] is on."""
+def _tempo(
+    config: Config, tempo_path: str | None, now: datetime, err: TextIO
+) -> TempoCalendar | None:
+    """``--tempo FILE``, else the configured Tempo source's calendar when [tempo] is on (its
+    cache, else one call within its schedule): the calendar the service would use."""
     if tempo_path is not None:
         from tui.adapters.tempo.file import read_tempo_file
 
         return read_tempo_file(Path(tempo_path))
-    return None
+    if config.tempo is None:
+        return None
+    calendar, error = asyncio.run(_tempo_from_source(config, now))
+    if calendar is None:
+        print(f"plan: no Tempo calendar ({error}): planning without Tempo", file=err)
+    return calendar
+
+
+async def _tempo_from_source(
+    config: Config, now: datetime
+) -> tuple[TempoCalendar | None, str | None]:
+    from tui.adapters.state_dir import resolve_state_dir
+    from tui.adapters.tempo.factory import make_tempo_source
+
+    source = make_tempo_source(config, resolve_state_dir(config))
+    assert source is not None
+    try:
+        cached = source.load_cached(now)
+        if isinstance(cached, TempoCalendar):
+            return cached, None
+        result = await source.refresh(now)
+        if isinstance(result.forecast, TempoCalendar):
+            return result.forecast, None
+        return None, result.error or "nothing published"
+    finally:
+        await source.aclose()
 
 
 def run_plan(
@@ -127,7 +155,7 @@ def run_plan(
                 f"({paris_iso(end)}); pass an earlier --from or --hours N"
             )
 
-    tempo = _tempo(config, tempo_path, now)
+    tempo = _tempo(config, tempo_path, now, err)
     plan = build_plan(forecast, config, start, end, tempo=tempo)
     if as_json:
         text = json.dumps(plan_to_json(plan, config), ensure_ascii=False, indent=2) + "\n"

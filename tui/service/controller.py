@@ -27,6 +27,7 @@ from tui.core.errors import InputError
 from tui.core.forecast import PARIS, Forecast, clock_time, paris_iso
 from tui.core.plan import build_plan
 from tui.core.policy import Decision, Evaluation, Override, RelayHistory, evaluate, record_switch
+from tui.core.tempo import TempoCalendar
 from tui.core.wiring import appliance_powered, relay_energised
 from tui.service.eventlog import EventLog, read_events
 from tui.service.lock import ServiceLock
@@ -40,6 +41,7 @@ from tui.service.snapshot import (
     Update,
 )
 from tui.service.state_store import StateStore
+from tui.service.tempo_feed import TempoFeed
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ class Controller:
         source: ForecastSource,
         state_dir: Path,
         pid: int | None = None,
+        tempo_source: ForecastSource | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -111,6 +114,10 @@ class Controller:
         # The latest events, replayed to each new subscriber as its first update carries.
         self._recent: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
         self.started = asyncio.Event()
+        # The Tempo calendar beside the forecast, when [tempo] is configured.
+        self.tempo_feed = (
+            TempoFeed(tempo_source, clock, self._event, self._wake.set) if tempo_source else None
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -197,6 +204,10 @@ class Controller:
                 message=describe_forecast(self.forecast, "loaded"),
             )
         self._next_refresh = self.source.next_refresh(self.clock.now())
+        if self.tempo_feed is not None:
+            await self.tempo_feed.start(
+                self.clock.now(), self.config.ecowatt.timeout.total_seconds()
+            )
         self.started.set()
 
     async def _shutdown(self) -> None:
@@ -217,6 +228,8 @@ class Controller:
             self._save()
             self._event("stop", on_exit=on_exit.value, pid=self.pid)
             self._publish()
+            if self.tempo_feed is not None:
+                await self.tempo_feed.aclose()
             await self.source.aclose()
             if self._log:
                 self._log.close()
@@ -227,7 +240,13 @@ class Controller:
     def _next_wake(self, until: datetime | None) -> datetime | None:
         times = [
             t
-            for t in (self.evaluation.next_due, self._next_refresh, until, self._keepalive_at())
+            for t in (
+                self.evaluation.next_due,
+                self._next_refresh,
+                until,
+                self._keepalive_at(),
+                self.tempo_feed.next_refresh if self.tempo_feed else None,
+            )
             if t is not None
         ]
         return min(times) if times else None
@@ -242,9 +261,13 @@ class Controller:
             self.board.keepalive()
         if self._next_refresh is not None and now >= self._next_refresh:
             self._start_refresh(now, manual=False)
+        if self.tempo_feed is not None:
+            self.tempo_feed.poll(now)
         dirty = self._expire_overrides(now)
         self._watch_coverage(now)
-        self.evaluation = evaluate(now, self.forecast, self.config, self.overrides, self.history)
+        self.evaluation = evaluate(
+            now, self.forecast, self.config, self.overrides, self.history, self.tempo
+        )
         for decision in self.evaluation.decisions.values():
             dirty |= await self._apply(decision, now)
         if dirty:
@@ -296,6 +319,11 @@ class Controller:
         self._covered = covered
 
     # -- forecast ----------------------------------------------------------------------------
+
+    @property
+    def tempo(self) -> TempoCalendar | None:
+        """The Tempo calendar in use (None: Tempo off, or nothing known yet)."""
+        return self.tempo_feed.calendar if self.tempo_feed is not None else None
 
     def _start_refresh(self, now: datetime, manual: bool) -> None:
         if self._refreshing is None or self._refreshing.done():
@@ -571,6 +599,7 @@ class Controller:
             now + PLAN_LOOKAHEAD,
             overrides=self.overrides,
             history=self.history,
+            tempo=self.tempo,
         )
         first: dict[int, ChangeView] = {}
         for change in plan.changes:
@@ -641,6 +670,7 @@ class Controller:
             channels=tuple(channels),
             state_dir=str(self.state_dir),
             next_due=self.evaluation.next_due,
+            tempo=self.tempo_feed.view(now) if self.tempo_feed is not None else None,
         )
 
 

@@ -69,6 +69,10 @@ class TempoSource(RteSource):
     def __repr__(self) -> str:
         return f"TempoSource(kind={self.kind!r}, {self.tempo_client!r})"
 
+    async def check_credentials(self, now: datetime) -> None:
+        """Ask for a token (`delestage check`); raises RteError."""
+        await self.tempo_client.renew_token(now)
+
     async def _download(self, now: datetime) -> bytes:
         return await self.tempo_client.fetch_calendars(now)
 
