@@ -121,7 +121,7 @@ def test_every_key_is_read() -> None:
             "serial": 123456,
             "hub_port": 3,
             "attach_timeout": 2,
-            "on_exit": "keep",
+            "on_exit": "release",  # "keep" and a failsafe are refused together
             "failsafe": "1s500ms",
         },
         "policy": {
@@ -160,7 +160,7 @@ def test_every_key_is_read() -> None:
         serial=123456,
         hub_port=3,
         attach_timeout=timedelta(seconds=2),
-        on_exit=OnExit.KEEP,
+        on_exit=OnExit.RELEASE,
         failsafe=timedelta(seconds=1, milliseconds=500),
     )
     assert config.policy == PolicyConfig(
@@ -525,12 +525,15 @@ def _configs(draw: st.DrawFn) -> Config:
             serial=draw(st.one_of(st.none(), st.integers(1, 2**31))),
             hub_port=draw(st.one_of(st.none(), st.integers(0, 5))),
             attach_timeout=draw(_WAITS),
-            on_exit=draw(st.sampled_from(OnExit)),
+            on_exit=(on_exit := draw(st.sampled_from(OnExit))),
+            # "keep" and a failsafe are refused together.
             failsafe=draw(
                 st.one_of(
                     st.just(timedelta(0)),
                     st.integers(500, 30_000).map(lambda ms: timedelta(milliseconds=ms)),
                 )
+                if on_exit is OnExit.RELEASE
+                else st.just(timedelta(0))
             ),
         ),
         policy=PolicyConfig(

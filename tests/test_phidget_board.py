@@ -44,11 +44,11 @@ def attached_event(events: Recorder, count: int = 1) -> None:
 # --- startup ----------------------------------------------------------------------------------
 
 
-def test_startup_order_addresses_each_relay_before_opening_and_applies_on_attach(
+def test_startup_order_addresses_each_relay_before_opening_and_reads_the_state_on_attach(
     usb: FakeUsb,
 ) -> None:
     board, events = make(usb)
-    board.set_relay(1, True)  # before open(): remembered
+    board.set_relay(1, True)  # before open(): nothing to command, and no error
     board.open(events)
     for index in (0, 1, 2):
         assert usb.calls(index) == [
@@ -63,17 +63,21 @@ def test_startup_order_addresses_each_relay_before_opening_and_applies_on_attach
     assert board.relay(1) is None
     assert board.open_channels() == [0, 1, 2]  # open() keeps waiting for the board
 
-    hardware = usb.plug(FakeBoard(SERIAL, sku="1017_1"))
+    hardware = usb.plug(FakeBoard(SERIAL, revision="1017_1"))
     attached_event(events)
     usb.settle()
     assert board.attached
+    # The attach only reads: moving a relay is the controller's decision, and it counts them.
+    assert "setState" not in usb.calls(1)
+    assert usb.calls(1)[-1] == "getState"
+    assert [board.relay(index) for index in (0, 1, 2)] == [False, False, False]
+    board.set_relay(1, True)
     assert usb.calls(1)[-2:] == ["setState", "getState"]
-    assert usb.channel(1).log[-2] == ("setState", True)
     assert hardware.relays[:3] == [False, True, False]
     assert [board.relay(index) for index in (0, 1, 2)] == [False, True, False]
     assert len(events.of(ATTACHED)) == 1, "one event for the board, not one per relay"
     assert board.info().serial == SERIAL
-    assert board.info().revision == "1017_1"
+    assert board.info().revision == "1017_0/1017_1"
     assert not board.info().failsafe
     assert events.of(ERROR) == []
     assert threading.main_thread().ident not in usb.handler_threads
@@ -105,10 +109,10 @@ def test_hub_port_is_set_only_when_configured_and_never_as_a_hub_port_device(
 ) -> None:
     hardware = usb.plug(FakeBoard(SERIAL, hub_port=2))
     board, events = make(usb, hub_port=2)
-    board.set_relay(0, True)
     board.open(events)
     attached_event(events)
     usb.settle()
+    board.set_relay(0, True)
     assert ("setHubPort", 2) in usb.channel(0).log
     assert "setIsHubPortDevice" not in usb.calls(0)
     assert hardware.relays[0] is True
@@ -117,9 +121,7 @@ def test_hub_port_is_set_only_when_configured_and_never_as_a_hub_port_device(
 # --- unplug, replug, commands while detached --------------------------------------------------
 
 
-def test_unplug_and_replug_reapply_the_wanted_state_including_commands_given_meanwhile(
-    usb: FakeUsb,
-) -> None:
+def test_unplug_and_replug_report_released_relays_and_move_none(usb: FakeUsb) -> None:
     board, events = make(usb)
     board.open(events)
     hardware = usb.plug(FakeBoard(SERIAL))
@@ -134,15 +136,17 @@ def test_unplug_and_replug_reapply_the_wanted_state_including_commands_given_mea
     assert board.relay(0) is None
     assert len(events.of(DETACHED)) == 1, "one event for the board, not one per relay"
 
-    board.set_relay(1, False)  # while detached: no error, remembered
+    board.set_relay(1, False)  # while detached: no error, nothing to command
     board.set_relay(2, True)
     assert events.of(ERROR) == []
 
     usb.plug(hardware)
     attached_event(events, count=2)
     usb.settle()
-    assert hardware.relays[:3] == [True, False, True]
-    assert [board.relay(index) for index in (0, 1, 2)] == [True, False, True]
+    # The board says where the relays are; putting them back is the controller's (counted) job.
+    assert hardware.relays[:3] == [False, False, False]
+    assert [board.relay(index) for index in (0, 1, 2)] == [False, False, False]
+    assert "setState" not in usb.calls(2)
     assert events.of(ERROR) == []
 
 
@@ -176,15 +180,14 @@ def test_a_busy_board_is_reported_once(usb: FakeUsb) -> None:
 
 
 def test_failsafe_is_enabled_on_every_attach_and_reset_by_keepalive(usb: FakeUsb) -> None:
-    hardware = usb.plug(FakeBoard(SERIAL, sku="1017_2"))
+    hardware = usb.plug(FakeBoard(SERIAL, revision="1017_2"))
     board, events = make(usb, failsafe=timedelta(seconds=1.5))
-    board.set_relay(0, True)
     board.open(events)
     attached_event(events)
     usb.settle()
     assert hardware.failsafe_ms == {0: 1500, 1: 1500, 2: 1500}
-    # Enabled before the wanted state is applied, since that also resets it.
-    assert usb.calls(0)[-3:] == ["enableFailsafe", "setState", "getState"]
+    # Enabled first thing on attach, before the state is read.
+    assert usb.calls(0)[-2:] == ["enableFailsafe", "getState"]
     board.keepalive()
     board.keepalive()
     assert hardware.failsafe_resets == {0: 2, 1: 2, 2: 2}
@@ -200,8 +203,8 @@ def test_failsafe_is_enabled_on_every_attach_and_reset_by_keepalive(usb: FakeUsb
     assert events.of(ERROR) == []
 
 
-def test_a_failsafe_trip_is_reported_and_the_channel_reopened_as_wanted(usb: FakeUsb) -> None:
-    hardware = usb.plug(FakeBoard(SERIAL, sku="1017_2"))
+def test_a_failsafe_trip_is_reported_and_the_channel_reopened_released(usb: FakeUsb) -> None:
+    hardware = usb.plug(FakeBoard(SERIAL, revision="1017_2"))
     board, events = make(usb, failsafe=timedelta(seconds=1))
     board.open(events)
     attached_event(events)
@@ -213,41 +216,43 @@ def test_a_failsafe_trip_is_reported_and_the_channel_reopened_as_wanted(usb: Fak
     trip = events.of(FAILSAFE)[0]
     assert trip.channel == 1
     assert "failsafe tripped" in trip.message
-    # The worker closes and reopens the same channel; its attach re-applies the wanted state.
-    wait_until(lambda: first.log.count(("open",)) == 2 and board.relay(1) is True)
+    # The worker closes and reopens the same channel; its attach reads the released relay.
+    wait_until(lambda: first.opens == 2 and board.relay(1) is False)
     usb.settle()
     assert ("close",) in first.log
-    assert hardware.relays[1] is True
+    assert hardware.relays[1] is False
     assert hardware.failsafe_ms[1] == 1000
     assert events.of(DETACHED) == [], "a reopen is not the board going away"
     assert len(events.of(ATTACHED)) == 1
+    resets = hardware.failsafe_resets[1]
     board.keepalive()
-    assert hardware.failsafe_resets[1] == 1
-    board.set_relay(1, False)
-    assert hardware.relays[1] is False
+    assert hardware.failsafe_resets[1] == resets + 1
+    board.set_relay(1, True)
+    assert hardware.relays[1] is True
     assert events.of(ERROR) == []
 
 
 def test_commands_on_a_tripped_channel_do_not_raise_and_trigger_the_reopen(
     usb: FakeUsb,
 ) -> None:
-    hardware = usb.plug(FakeBoard(SERIAL, sku="1017_2"))
+    hardware = usb.plug(FakeBoard(SERIAL, revision="1017_2"))
     board, events = make(usb, failsafe=timedelta(seconds=1))
     board.open(events)
     attached_event(events)
     channel = usb.channel(0)
     # Tripped without the event reaching us yet: the next command meets code 59.
     with usb.lock:
-        channel.tripped = True
+        hardware.tripped.add(0)
         hardware.relays[0] = False
     board.set_relay(0, True)
-    wait_until(lambda: board.relay(0) is True)
+    wait_until(lambda: channel.opens == 2 and board.relay(0) is False)
+    board.set_relay(0, True)
     assert hardware.relays[0] is True
     assert events.of(ERROR) == []
 
 
 def test_a_1017_without_failsafe_says_so_once(usb: FakeUsb) -> None:
-    hardware = usb.plug(FakeBoard(SERIAL, sku="1017_0/1017_1"))
+    hardware = usb.plug(FakeBoard(SERIAL, revision="1017_0"))
     board, events = make(usb, failsafe=timedelta(seconds=2))
     board.open(events)
     attached_event(events)
@@ -330,11 +335,11 @@ def test_release_on_a_board_opened_for_keep_still_releases(usb: FakeUsb) -> None
 
 
 def test_list_relay_boards_groups_channels_by_board(usb: FakeUsb) -> None:
-    usb.plug(FakeBoard(222, sku="1017_0/1017_1"))
-    usb.plug(FakeBoard(111, sku="1017_2", hub_port=3))
+    usb.plug(FakeBoard(222, revision="1017_1"))
+    usb.plug(FakeBoard(111, revision="1017_2", hub_port=3))
     usb.others.append((999, 40))
     sighting = list_relay_boards(wait=0, api=usb.api())
-    assert [(b.serial, b.sku, b.hub_port, b.relays) for b in sighting.boards] == [
+    assert [(b.serial, b.revision, b.hub_port, b.relays) for b in sighting.boards] == [
         (111, "1017_2", 3, 8),
         (222, "1017_0/1017_1", None, 8),
     ]
@@ -342,7 +347,7 @@ def test_list_relay_boards_groups_channels_by_board(usb: FakeUsb) -> None:
 
 
 def test_probe_finds_the_board_without_moving_a_relay(usb: FakeUsb) -> None:
-    hardware = usb.plug(FakeBoard(SERIAL, sku="1017_2"))
+    hardware = usb.plug(FakeBoard(SERIAL, revision="1017_2"))
     hardware.relays[1] = True  # a stopped service left it energised ("keep")
     probe = probe_board(BoardConfig(serial=SERIAL), [0, 1, 2], api=usb.api())
     usb.settle()

@@ -1,7 +1,9 @@
 """The Phidget paths with the real Phidget22 library and no board attached (as in CI).
 
 The native library loads wherever libusb-1.0 is installed (`.ci/run` installs it); these tests
-are never skipped. They assume no 1017 is plugged into the machine running them.
+are never skipped. Every channel they open is addressed to ``absent_serial()``, a serial no
+attached device has, so that running the suite on the production controller never switches its
+loads (the conftest.py guard fails any test that opens a real channel addressed otherwise).
 """
 
 import io
@@ -12,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from real_phidget import absent_serial
 
 from tui.adapters.boards.base import BoardEvent, BoardLibraryMissing
 from tui.adapters.boards.factory import make_board
@@ -26,7 +29,7 @@ source = "demo"
 
 [board]
 kind = "phidget"
-serial = 424242
+serial = {serial}
 attach_timeout = "2s"
 
 [[channel]]
@@ -58,7 +61,7 @@ def phidget_config(**board: object) -> Config:
             ChannelConfig(index=0, name="a", shed_at=ShedAt.RED),
             ChannelConfig(index=5, name="b", shed_at=ShedAt.RED),
         ),
-        board=BoardConfig(kind=BoardKind.PHIDGET, **board),  # type: ignore[arg-type]
+        board=BoardConfig(kind=BoardKind.PHIDGET, serial=absent_serial(), **board),  # type: ignore[arg-type]
     )
 
 
@@ -71,15 +74,16 @@ def test_check_reports_no_board_within_the_timeout_with_exit_status_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "delestage.toml"
-    path.write_text(CONFIG)
+    path.write_text(CONFIG.format(serial=absent_serial()))
     started = time.monotonic()
     status = main(["check", "--config", str(path)])
     elapsed = time.monotonic() - started
     out = capsys.readouterr().out
     assert status == 1
     board_line = next(line for line in out.splitlines() if line.startswith("board "))
-    assert board_line.startswith("board     FAIL  Phidget 1017 serial 424242 not found within 2s: ")
-    assert "no Phidget attached at all" in board_line
+    assert board_line.startswith(
+        f"board     FAIL  Phidget 1017 serial {absent_serial()} not found within 2s: "
+    )
     # The four relays are waited for together: one 2 s timeout, not one per relay (8 s). The
     # bound sits halfway, so a busy machine does not make it fail.
     assert 2 <= elapsed < 5

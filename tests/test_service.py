@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fake_rte import FakeRte, production_body
+from real_phidget import absent_serial
 from service_support import at, make_config, make_controller, running, with_tempo
 
 from tui.adapters.boards.factory import make_board
@@ -55,7 +56,8 @@ def relay_events(state_dir: Path) -> list[tuple[str, int, bool]]:
     return [
         (event["ts"], event["channel"], event["powered"])
         for event in read_events(state_dir)
-        if event["kind"] == "relay"
+        # Decisions only: not a relay the board released, nor the controller putting it back.
+        if event["kind"] == "relay" and "by" not in event
     ]
 
 
@@ -261,7 +263,12 @@ async def test_with_the_real_library_and_no_board_commands_wait_for_it(tmp_path:
     """The real Phidget22 library, no 1017 attached: the service runs and says so."""
     clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
     state = tmp_path / "state"
-    config = replace(make_config(state), board=BoardConfig(kind=BoardKind.PHIDGET))
+    # Addressed to a serial no attached device has: a real board is never switched by a test.
+    board_config = BoardConfig(kind=BoardKind.PHIDGET, serial=absent_serial())
+    config = replace(make_config(state), board=board_config)
+    # Known states from a previous run: commands wait for the board (unknown ones are not
+    # guessed: the board tells them on attach).
+    StateStore(state).save({}, {ch.index: RelayHistory(powered=False) for ch in config.channels})
     config = replace(
         config, board=replace(config.board, attach_timeout=timedelta(milliseconds=300))
     )
@@ -277,7 +284,7 @@ async def test_with_the_real_library_and_no_board_commands_wait_for_it(tmp_path:
         assert not update.snapshot.board.attached
         assert all(channel.powered is None for channel in update.snapshot.channels)
     await updates.aclose()
-    relays = [e for e in read_events(state) if e["kind"] == "relay"]
+    relays = [e for e in read_events(state) if e["kind"] == "relay" and "by" not in e]
     assert relays and all(e["applied"] is False for e in relays)
     assert "board detached: applied when it attaches" in event_line(relays[0])
 

@@ -140,9 +140,9 @@ async def test_state_that_cannot_be_saved_is_reported_and_relays_still_move(
     monkeypatch.setattr(StateStore, "save", read_only)
     async with running(controller):
         clock.advance(600)
+        assert board.state(2) is True  # restored at start (wiring "no": energised = powered)
         await controller.force(2, False, duration=timedelta(minutes=30))
-        await controller.force(2, True, duration=timedelta(minutes=30))
-        assert board.state(2) is True  # wiring "no": energised = powered
+        assert board.state(2) is False
     problems = [e for e in read_events(state) if e.get("what") == "state"]
     assert len(problems) == 1 and "Read-only file system" in problems[0]["message"]
 

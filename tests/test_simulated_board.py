@@ -37,16 +37,15 @@ def kinds(events: list[BoardEvent]) -> list[BoardEventKind]:
     return [event.kind for event in events]
 
 
-def test_open_attaches_at_once_and_applies_what_was_commanded_before(clock: ManualClock) -> None:
+def test_open_attaches_at_once_with_every_relay_released(clock: ManualClock) -> None:
     board = SimulatedBoard([0, 1, 2], clock)
-    board.set_relay(1, True)  # the service restores the last known states before open()
-    assert board.transitions == []
+    board.set_relay(1, True)  # before open(): nothing to command (the service waits for attach)
     events: list[BoardEvent] = []
     board.open(events.append)
     assert board.attached
     assert kinds(events) == [BoardEventKind.ATTACHED]
-    assert board.transitions == [Transition(T0, 1, True)]
-    assert [board.relay(channel) for channel in (0, 1, 2)] == [False, True, False]
+    assert board.transitions == []
+    assert [board.relay(channel) for channel in (0, 1, 2)] == [False, False, False]
     assert board.info() == BoardInfo(kind="simulated")
 
 
@@ -68,7 +67,7 @@ def test_every_transition_is_recorded_with_the_clock_and_repeats_are_not(
     assert board.transitions_of(0) == [Transition(at(0), 0, True), Transition(at(120), 0, False)]
 
 
-def test_detach_releases_remembers_commands_and_reattach_reapplies(clock: ManualClock) -> None:
+def test_detach_releases_and_reattach_comes_back_released(clock: ManualClock) -> None:
     board, events = opened(clock)
     board.set_relay(0, True)
     board.set_relay(1, True)
@@ -77,13 +76,13 @@ def test_detach_releases_remembers_commands_and_reattach_reapplies(clock: Manual
     assert not board.attached
     assert board.relay(0) is None
     assert (board.state(0), board.state(1)) == (False, False)  # the coils lost power
-    board.set_relay(1, False)  # commanded while detached: remembered, nothing moves
-    board.set_relay(2, True)
+    board.set_relay(2, True)  # commanded while detached: nothing moves, nothing remembered
     assert board.transitions[-2:] == [Transition(at(10), 0, False), Transition(at(10), 1, False)]
     clock.advance(20)
     board.simulate_attach()
-    assert [board.relay(channel) for channel in (0, 1, 2)] == [True, False, True]
-    assert board.transitions[-2:] == [Transition(at(30), 0, True), Transition(at(30), 2, True)]
+    # Like a 1017's attach: released. Putting relays back is the service's job, and it counts.
+    assert [board.relay(channel) for channel in (0, 1, 2)] == [False, False, False]
+    assert board.transitions[-1] == Transition(at(10), 1, False)
     assert kinds(events) == [
         BoardEventKind.ATTACHED,
         BoardEventKind.DETACHED,
@@ -99,9 +98,20 @@ def test_errors_and_failsafe_trips_can_be_simulated(clock: ManualClock) -> None:
     assert events[1] == BoardEvent(BoardEventKind.ERROR, "relay 2: USB transfer failed", 2)
     assert events[2].kind is BoardEventKind.FAILSAFE
     assert events[2].channel == 2
-    # The trip released the relay, and the channel came back as wanted.
-    assert [(item.energised) for item in board.transitions_of(2)] == [True, False, True]
-    assert board.relay(2) is True
+    # The trip released the relay; the board leaves it there.
+    assert [(item.energised) for item in board.transitions_of(2)] == [True, False]
+    assert board.relay(2) is False
+
+
+def test_a_command_failure_moves_nothing_and_says_so(clock: ManualClock) -> None:
+    board, events = opened(clock)
+    board.simulate_command_failures(1, count=1)
+    board.set_relay(1, True)
+    assert board.relay(1) is False
+    assert board.transitions == []
+    assert events[-1].kind is BoardEventKind.ERROR and events[-1].channel == 1
+    board.set_relay(1, True)
+    assert board.relay(1) is True
 
 
 def test_close_release_deenergises_and_keep_leaves_relays(clock: ManualClock) -> None:

@@ -361,6 +361,14 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
         problems.append('board.failsafe: expected "0s" (off) or a period from 500 ms to 30 s')
     if board is not None and board.failsafe > timedelta(seconds=30):
         problems.append('board.failsafe: expected "0s" (off) or a period from 500 ms to 30 s')
+    if board is not None and board.failsafe and board.on_exit is OnExit.KEEP:
+        # Persistence (what "keep" needs) suppresses the only reset that clears a tripped
+        # failsafe: the relay would stay released, tripped, for good.
+        problems.append(
+            'board.on_exit: "keep" cannot be combined with a failsafe (board.failsafe = '
+            f'"{format_duration(board.failsafe)}"): a tripped failsafe only clears without '
+            'channel persistence, which "keep" needs; set on_exit = "release" or failsafe = "0s"'
+        )
 
     if problems:
         raise InputError([f"{path}: {problem}" for problem in problems])

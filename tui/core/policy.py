@@ -491,3 +491,16 @@ def record_switch(history: RelayHistory, powered: bool, at: datetime) -> RelayHi
         last_off=history.last_off if powered else at,
         switches=(*history.switches, at)[-RATE_LIMIT:],
     )
+
+
+def count_movement(history: RelayHistory, at: datetime) -> RelayHistory:
+    """The history after a relay movement that was not a decision (the board released the
+    relay, or a command was sent to put it back): it counts against the rate limit, and
+    leaves the appliance state the policy works from (``powered``) as it was."""
+    return replace(history, switches=(*history.switches, at)[-RATE_LIMIT:])
+
+
+def next_switch_allowed(history: RelayHistory, now: datetime) -> datetime | None:
+    """When one more movement of the relay fits within RATE_LIMIT a minute; None: now."""
+    release = _rate_release(history.switches)
+    return release if release is not None and release > now else None

@@ -55,7 +55,7 @@ def run_boards(
         return 1
     rows = [("serial", "board", "revision", "relays", "connection")]
     rows += [
-        (str(board.serial), board.name, board.sku, str(board.relays), _where(board))
+        (str(board.serial), board.name, board.revision, str(board.relays), _where(board))
         for board in sighting.boards
     ]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
@@ -100,8 +100,8 @@ def check_board_line(config: Config, api: PhidgetApi | None = None) -> tuple[boo
                 failsafe += " (board.failsafe has no effect: only a 1017_2 has one)"
         relays = ", ".join(str(index) for index in probe.attached)
         return True, (
-            f"Phidget {probe.revision} serial {probe.serial} found; relays {relays} answered; "
-            f"{failsafe}"
+            f"Phidget {probe.revision or '1017'} serial {probe.serial} found; relays {relays} "
+            f"answered; {failsafe}"
         )
     if probe.attached:
         missing = ", ".join(str(index) for index in probe.missing)
@@ -136,7 +136,7 @@ def find_single_serial(
         return None
     if len(boards) == 1:
         board = boards[0]
-        print(f"found Phidget {board.sku} serial {board.serial}: board.serial set", file=out)
+        print(f"found Phidget {board.revision} serial {board.serial}: board.serial set", file=out)
         return board.serial
     if not boards:
         print(

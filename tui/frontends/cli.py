@@ -62,6 +62,26 @@ def build_parser() -> argparse.ArgumentParser:
         "boards", help="list the attached Phidget relay boards (to find the serial for [board])"
     )
 
+    test_relays = commands.add_parser(
+        "test-relays",
+        help="commissioning: switch each relay of the real board in turn, read it back, and "
+        "put it back (asks first; refused while the service runs)",
+    )
+    _config_option(test_relays)
+    test_relays.add_argument(
+        "--channels",
+        metavar="LIST",
+        help="comma-separated channel indexes or names (default: every configured channel)",
+    )
+    test_relays.add_argument(
+        "--hold",
+        metavar="SECONDS",
+        type=float,
+        default=3.0,
+        help="how long each relay stays switched (default: %(default)g)",
+    )
+    test_relays.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
     status = commands.add_parser("status", help="show the running service's state")
     _config_option(status)
     status.add_argument("--json", action="store_true", help="print the JSON status contract")
@@ -130,6 +150,12 @@ def _run_boards(args: argparse.Namespace) -> int:
     return run_boards(sys.stdout, sys.stderr)
 
 
+def _run_test_relays(args: argparse.Namespace) -> int:
+    from tui.frontends.test_relays_cmd import run_test_relays
+
+    return run_test_relays(args.config, args.channels, args.yes, args.hold, sys.stdout, sys.stderr)
+
+
 def _run_status(args: argparse.Namespace) -> int:
     from tui.frontends.control_cmds import run_status
 
@@ -188,6 +214,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": _run_check,
     "init": _run_init,
     "boards": _run_boards,
+    "test-relays": _run_test_relays,
     "status": _run_status,
     "force": _run_force,
     "release": _run_release,

@@ -108,6 +108,8 @@ def render_status(snapshot: Snapshot) -> str:
                 f" until {channel.until.astimezone(PARIS):%H:%M}" if channel.until else ""
             )
         wait = f" [waiting: {channel.waiting}]" if channel.waiting else ""
+        if channel.mismatch:
+            wait += f" [BOARD MISMATCH: {channel.mismatch}]"
         lines.append(
             f"{channel.index}  {channel.name:<22} {state:<7} {mode:<19} {channel.reason}{wait}"
         )

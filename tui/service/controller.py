@@ -26,9 +26,19 @@ from tui.core.config import Config, OnExit
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS, Forecast, clock_time, paris_iso
 from tui.core.plan import build_plan
-from tui.core.policy import Decision, Evaluation, Override, RelayHistory, evaluate, record_switch
+from tui.core.policy import (
+    Decision,
+    Evaluation,
+    Override,
+    RelayHistory,
+    count_movement,
+    evaluate,
+    next_switch_allowed,
+    record_switch,
+)
 from tui.core.tempo import TempoCalendar
 from tui.core.wiring import appliance_powered, relay_energised
+from tui.service.board_sync import BoardSync
 from tui.service.eventlog import EventLog, read_events
 from tui.service.lock import ServiceLock
 from tui.service.snapshot import (
@@ -93,6 +103,7 @@ class Controller:
         self.history: dict[int, RelayHistory] = {}
         self.evaluation = Evaluation()
         self.board_message = ""
+        self._sync = BoardSync()  # relays not where the controller put them
         self._store = StateStore(state_dir)
         self._lock = ServiceLock(state_dir)
         self._log: EventLog | None = None
@@ -178,11 +189,8 @@ class Controller:
         )
         if problem:
             self._event("error", what="state", message=problem)
-        # Relays come back as they were left: the board applies these on attach.
-        for channel in self.config.channels:
-            known = self.history[channel.index].powered
-            if known is not None:
-                self.board.set_relay(channel.index, relay_energised(channel.wiring, known))
+        # Relays are not pre-commanded: the board reports each one's state on attach, and the
+        # steps put back (counted) whatever differs from what was applied before the restart.
         self.board.open(self._board_event_threadsafe)
         asyncio.get_running_loop().call_later(
             self.config.board.attach_timeout.total_seconds(), self._report_missing_board
@@ -246,6 +254,7 @@ class Controller:
                 until,
                 self._keepalive_at(),
                 self.tempo_feed.next_refresh if self.tempo_feed else None,
+                self._sync.next_retry(),
             )
             if t is not None
         ]
@@ -258,18 +267,21 @@ class Controller:
     async def _step(self, now: datetime) -> None:
         self._steps_started += 1
         if self.config.board.failsafe:
-            self.board.keepalive()
+            # Synchronous USB transfers: never on the loop's thread.
+            await asyncio.to_thread(self.board.keepalive)
         if self._next_refresh is not None and now >= self._next_refresh:
             self._start_refresh(now, manual=False)
         if self.tempo_feed is not None:
             self.tempo_feed.poll(now)
         dirty = self._expire_overrides(now)
         self._watch_coverage(now)
+        dirty |= self._observe_board(now)
         self.evaluation = evaluate(
             now, self.forecast, self.config, self.overrides, self.history, self.tempo
         )
         for decision in self.evaluation.decisions.values():
             dirty |= await self._apply(decision, now)
+        dirty |= await self._put_back(now)
         if dirty:
             self._save()
         self._publish()
@@ -280,25 +292,141 @@ class Controller:
         channel = self.config.channel(decision.channel)
         item = self.history[decision.channel]
         changed = False
+        if item.powered is None and not self.board.attached:
+            # Unknown, and the board cannot tell yet: its attach will say where the relay is,
+            # so nothing is switched needlessly.
+            return False
         if decision.powered != item.powered:
             energised = relay_energised(channel.wiring, decision.powered)
+            attached = self.board.attached
             await asyncio.to_thread(self.board.set_relay, channel.index, energised)
             item = record_switch(item, decision.powered, now)
             changed = True
+            reported = self.board.relay(channel.index)
+            if not attached:
+                self._sync.unapplied.add(channel.index)  # put back when the board is here
+            elif reported is not None and reported != energised:
+                self._command_not_taken(channel.index, decision.powered, now)
+            else:
+                self._sync.clear(channel.index)
             self._event(
                 "relay",
                 channel=channel.index,
                 name=channel.name,
                 powered=decision.powered,
                 reason=explain(decision),
-                # False: the board is away; the board applies the command when it attaches.
-                applied=self.board.attached,
+                # False: the board is away; the controller applies it when it attaches.
+                applied=attached,
             )
         if item.latched != decision.latched:
             item = replace(item, latched=decision.latched)
             changed = True
         self.history[decision.channel] = item
         return changed
+
+    # -- the board's truth -------------------------------------------------------------------
+
+    def _observe_board(self, now: datetime) -> bool:
+        """Compare what the board reports with what was applied, before deciding.
+
+        An unknown state (first start) is taken from the board: released on attach unless
+        persistence kept it. A relay found elsewhere than it was put moved without a command
+        (attach, unplug, failsafe trip): that movement is counted, and ``_put_back`` follows.
+        """
+        if not self.board.attached:
+            return False
+        dirty = False
+        learned: list[str] = []
+        for channel in self.config.channels:
+            index = channel.index
+            energised = self.board.relay(index)
+            if energised is None:
+                continue  # the board cannot tell (a persistent VINT channel never set)
+            actual = appliance_powered(channel.wiring, energised)
+            item = self.history[index]
+            if item.powered is None:
+                self.history[index] = replace(item, powered=actual)
+                learned.append(f"{channel.name} {'powered' if actual else 'cut'}")
+                dirty = True
+            elif actual == item.powered:
+                if self._sync.clear(index):
+                    self._board_note(index, f"the board reports it {_state(actual)} again")
+            elif self._sync.drift(index) is None:
+                self._sync.start(index, now)
+                if index not in self._sync.unapplied:
+                    # It moved, whoever moved it: that counts against the relay's rating.
+                    self.history[index] = count_movement(item, now)
+                    dirty = True
+                    self._event(
+                        "relay",
+                        channel=index,
+                        name=channel.name,
+                        powered=actual,
+                        reason="moved by the board, not by a command (attach, unplug or "
+                        "failsafe trip)",
+                        by="board",
+                    )
+        if learned:
+            self._event(
+                "board",
+                event="read",
+                message="relay states read from the board: " + ", ".join(learned),
+            )
+        return dirty
+
+    async def _put_back(self, now: datetime) -> bool:
+        """Command every drifting relay back to its applied state, within the rate limit,
+        backing off while the board does not take it."""
+        if not self.board.attached:
+            return False
+        dirty = False
+        for channel in self.config.channels:
+            index = channel.index
+            drift = self._sync.drift(index)
+            item = self.history[index]
+            if drift is None or item.powered is None:
+                continue
+            if drift.retry_at is not None and now < drift.retry_at:
+                continue
+            allowed = next_switch_allowed(item, now)
+            if allowed is not None:
+                self._sync.hold(index, allowed, "rate limit (20 switches a minute)")
+                continue
+            energised = relay_energised(channel.wiring, item.powered)
+            await asyncio.to_thread(self.board.set_relay, index, energised)
+            self.history[index] = count_movement(item, now)
+            dirty = True
+            if self.board.relay(index) == energised:
+                self._sync.clear(index)
+                self._event(
+                    "relay",
+                    channel=index,
+                    name=channel.name,
+                    powered=item.powered,
+                    reason=f"put back {_state(item.powered)}, where the controller had it",
+                    by="reconcile",
+                )
+            else:
+                self._command_not_taken(index, item.powered, now)
+        return dirty
+
+    def _command_not_taken(self, index: int, powered: bool, now: datetime) -> None:
+        drift = self._sync.failed(index, now)
+        if drift.failures == 1:
+            self._event(
+                "error",
+                what="board",
+                channel=index,
+                message=f"relay {index} ({self.config.channel(index).name}): the board did not "
+                f"take the command ({_state(powered)}); retrying with backoff, each attempt "
+                "counted against 20 switches a minute",
+            )
+
+    def _board_note(self, index: int, what: str) -> None:
+        name = self.config.channel(index).name
+        self._event(
+            "board", event="in-step", channel=index, message=f"relay {index} ({name}): {what}"
+        )
 
     def _expire_overrides(self, now: datetime) -> bool:
         expired = [ch for ch, item in self.overrides.items() if not item.active(now)]
@@ -635,6 +763,9 @@ class Controller:
                     waiting=decision.waiting if decision else None,
                     latched=self.history[channel.index].latched,
                     next_change=changes.get(channel.index),
+                    mismatch=self._sync.words(
+                        channel.index, self.history[channel.index].powered, now
+                    ),
                 )
             )
         strained = forecast.next_strained(now) if forecast else None
@@ -672,6 +803,10 @@ class Controller:
             next_due=self.evaluation.next_due,
             tempo=self.tempo_feed.view(now) if self.tempo_feed is not None else None,
         )
+
+
+def _state(powered: bool) -> str:
+    return "powered" if powered else "cut"
 
 
 def _next_minute(when: datetime) -> datetime:

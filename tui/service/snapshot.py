@@ -100,6 +100,8 @@ class ChannelView:
     waiting: str | None = None
     latched: bool = False
     next_change: ChangeView | None = None
+    # The board reports the relay elsewhere than the controller put it, in words; None: in step.
+    mismatch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ class Snapshot:
                     "mode": channel.mode,
                     "until": _iso(channel.until),
                     "reason": channel.reason,
+                    "mismatch": channel.mismatch,
                 }
                 for channel in self.channels
             ],

@@ -27,7 +27,7 @@ class BoardEvent:
 class BoardInfo:
     kind: str  # "phidget" or "simulated"
     serial: int | None = None
-    revision: str | None = None  # the SKU Phidget22 reports: "1017_2" or "1017_0/1017_1"
+    revision: str | None = None  # "1017_2" or "1017_0/1017_1", by capability (the SKU is "1017")
     failsafe: bool = False  # whether the hardware failsafe is available
 
 
@@ -57,15 +57,21 @@ class RelayBoard(Protocol):
     def info(self) -> BoardInfo: ...
 
     def set_relay(self, channel: int, energised: bool) -> None:
-        """Command a relay; while detached the wish is remembered and applied on attach."""
+        """Command a relay and read it back; never raises (problems become ERROR events).
+
+        Blocking board I/O: the service calls it off its event loop. While detached nothing
+        happens. The board never moves a relay on its own initiative (no re-apply on attach):
+        the service, which counts every movement against the relay's rating, commands it.
+        """
         ...
 
     def relay(self, channel: int) -> bool | None:
-        """The last acknowledged relay state; None while detached."""
+        """The relay's state as the board last reported it (released after an attach unless
+        persistence kept it); None while detached or where the board cannot tell."""
         ...
 
     def keepalive(self) -> None:
-        """Reset the hardware failsafe, if enabled; the service calls it periodically."""
+        """Reset the hardware failsafe, if enabled: blocking I/O, called off the event loop."""
         ...
 
     def close(self, on_exit: OnExit) -> None:

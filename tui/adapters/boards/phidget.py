@@ -1,15 +1,21 @@
 """The Phidget InterfaceKit 0/0/8 (1017) through Phidget22: one DigitalOutput per relay in use.
 
-What shapes this module (see the 1017 reference notes):
+What shapes this module (see the 1017 reference notes, with their corrections):
 
 - The long-running path uses ``open()`` with attach/detach/error handlers, never
   ``openWaitForAttachment``, which closes the channel on timeout so that it never attaches later.
   A board plugged in late, or unplugged and replugged, attaches by itself.
-- Every attach forces the relay off (unless channel persistence is on), so the wanted state is
-  re-applied in the attach handler; commands given while detached are remembered for then.
-- Handlers run on library threads: they only update this object's state and call ``emit``.
+- Every attach releases the relay (unless channel persistence is on). The board does not put the
+  relay back by itself: it reads the state and reports it, and the controller, which counts
+  every relay movement against the 20-per-minute rating, decides and commands the re-apply.
+- Handlers run on a pool of library threads (the 8 attach handlers at once): they only update
+  this object's state under its locks and call ``emit``.
+- The revision is not in the SKU ("1017" for all): a 1017_2 is told by ``getMaxFailsafeTime``
+  (code 20 before it) or ``getDeviceVersion() >= 200``.
 - A failsafe trip (error event 4108) makes every call fail with code 59 until the channel is
-  closed and reopened, which a short worker thread does.
+  closed and reopened without persistence (persistence suppresses the reset that clears a trip),
+  which a worker thread does, backing off when trips repeat.
+- ``getState`` raising code 51 (a persistent VINT channel never set) means "unknown".
 - One process at a time can own a USB board; a second one gets error events with code 2.
 
 Phidget22 is imported only by ``load_phidget22``, so the rest of the program never loads it;
@@ -17,7 +23,9 @@ tests pass a ``PhidgetApi`` holding fakes instead.
 """
 
 import contextlib
+import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +43,7 @@ from tui.core.durations import format_duration
 # Phidget22's ErrorCode and ErrorEventCode values, as plain ints so this module loads without it.
 TIMED_OUT = 3
 UNSUPPORTED = 20
+UNKNOWN_VALUE = 51
 NOT_ATTACHED = 52
 FAILSAFE_TRIPPED = 59
 EVENT_BUSY = 2
@@ -44,11 +53,24 @@ EVENT_FAILSAFE = 4108
 PHIDID_1017 = 12
 DIGITAL_OUTPUT = 6
 VINT_DEVICE = 21
+FAILSAFE_VERSION = 200  # getDeviceVersion() of a 1017_2 and later
+REVISION_FAILSAFE = "1017_2"
+REVISION_OLD = "1017_0/1017_1"
+# Channel persistence (needed by on_exit = "keep" and by `check`) came with libphidget22 1.23.
+MIN_LIBRARY = (1, 23)
+# A failsafe that trips again soon after a reopen: wait longer each time before reopening.
+REOPEN_QUIET = 60.0  # seconds without a trip after which the next reopen is immediate again
+REOPEN_BACKOFF_MAX = 60.0
 
-LIBRARY_HELP = (
+LIBUSB_HELP = (
     "install the Debian package libusb-1.0-0 (sudo apt-get install libusb-1.0-0) and, to use "
     'the board as a normal user, Phidgets\' udev rule for vendor 06c2 (README: "Troubleshooting"); '
     'or set [board] kind = "simulated"'
+)
+LIBPHIDGET22_HELP = (
+    "the system library libphidget22 is not installed; pip installs Phidget22 without its "
+    "native library on this machine (Raspberry Pi and other ARM boards): install libphidget22 "
+    'from Phidgets\' Debian repository (README: "Raspberry Pi"); or set [board] kind = "simulated"'
 )
 BUSY_HELP = (
     "board busy: another process has this Phidget board open, and only one process can own a USB "
@@ -66,24 +88,56 @@ class PhidgetApi:
     PhidgetException: type[Exception]
 
 
+def library_version(text: str) -> tuple[int, int] | None:
+    """``(1, 26)`` from "Phidget22 - Version 1.26 - Built Aug 21 2026"; None if unreadable."""
+    match = re.search(r"Version (\d+)\.(\d+)", text)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def _too_old(found: str) -> BoardLibraryMissing:
+    needed = ".".join(str(part) for part in MIN_LIBRARY)
+    return BoardLibraryMissing(
+        f"libphidget22 {found} is too old: delestage needs libphidget22 {needed} or newer "
+        "(channel persistence); upgrade it from Phidgets' Debian repository (sudo apt-get "
+        'install --only-upgrade libphidget22, README: "Raspberry Pi")'
+    )
+
+
+def _cannot_load(error: OSError) -> BoardLibraryMissing:
+    text = str(error)
+    help_text = LIBPHIDGET22_HELP if "libphidget22" in text else LIBUSB_HELP
+    return BoardLibraryMissing(f"the Phidget22 native library cannot load ({text}): {help_text}")
+
+
 def load_phidget22() -> PhidgetApi:
-    """Import Phidget22 and load its native library, or raise BoardLibraryMissing in one line."""
+    """Import Phidget22 and load its native library, or raise BoardLibraryMissing in one line.
+
+    Also refuses a native library older than MIN_LIBRARY, which has no channel persistence:
+    Phidget22 would raise a ctypes AttributeError ("undefined symbol") in the middle of a run.
+    """
     try:
+        from Phidget22._phidget_support import PhidgetSupport
         from Phidget22.Devices.DigitalOutput import DigitalOutput
         from Phidget22.Devices.Manager import Manager
         from Phidget22.Phidget import Phidget
         from Phidget22.PhidgetException import PhidgetException
 
-        # Importing loads nothing native; the first call does, and fails without libusb.
-        Phidget.getLibraryVersion()
+        # Importing loads nothing native; the first call does, and fails without the library.
+        version_text = str(Phidget.getLibraryVersion())
+        native = PhidgetSupport.getDll()
     except ImportError as error:
         raise BoardLibraryMissing(
             f"the Phidget22 Python package is missing ({error}): pip install phidget22"
         ) from None
     except OSError as error:
-        raise BoardLibraryMissing(
-            f"the Phidget22 native library cannot load ({error}): {LIBRARY_HELP}"
-        ) from None
+        raise _cannot_load(error) from None
+    version = library_version(version_text)
+    if version is not None and version < MIN_LIBRARY:
+        raise _too_old(f"{version[0]}.{version[1]}")
+    try:
+        native.Phidget_setChannelPersistence  # noqa: B018 - the lookup is the check
+    except AttributeError:
+        raise _too_old(version_text.strip() or "(unknown version)") from None
     return PhidgetApi(
         DigitalOutput=DigitalOutput, Manager=Manager, PhidgetException=PhidgetException
     )
@@ -99,13 +153,38 @@ def _describe(error: Exception) -> str:
     return f"{description} (Phidget22 code {_code(error)})"
 
 
-def _word(energised: bool) -> str:
+def _word(energised: bool | None) -> str:
+    if energised is None:
+        return "unknown"
     return "energised" if energised else "released"
 
 
-def failsafe_from_sku(sku: str | None) -> bool:
-    """Only the 1017_2 has a hardware failsafe (Phidget22 calls the older ones 1017_0/1017_1)."""
-    return sku is not None and "1017_2" in sku
+def identify(channel: Any, api: PhidgetApi) -> tuple[str | None, bool | None]:
+    """The revision of an attached 1017, by what it can do: ("1017_2", True) or
+    ("1017_0/1017_1", False); (None, None) when the channel cannot tell.
+
+    ``getDeviceSKU`` says "1017" for every revision, so it is no use here.
+    """
+    try:
+        channel.getMaxFailsafeTime()
+    except api.PhidgetException as error:
+        if _code(error) == UNSUPPORTED:
+            return REVISION_OLD, False
+    except AttributeError:
+        pass  # a Manager's channel: it has the version only
+    else:
+        return REVISION_FAILSAFE, True
+    return revision_from_version(channel, api)
+
+
+def revision_from_version(channel: Any, api: PhidgetApi) -> tuple[str | None, bool | None]:
+    try:
+        version = int(channel.getDeviceVersion())
+    except (api.PhidgetException, AttributeError):
+        return None, None
+    if version >= FAILSAFE_VERSION:
+        return REVISION_FAILSAFE, True
+    return REVISION_OLD, False
 
 
 def _address(channel: Any, config: BoardConfig, index: int) -> None:
@@ -127,14 +206,15 @@ class _Relay:
     def __init__(self, index: int) -> None:
         self.index = index
         self.handle: Any = None
-        self.wanted: bool | None = None  # the service's last command
-        self.actual: bool | None = None  # the last acknowledged state, None while detached
+        self.actual: bool | None = None  # the last acknowledged state; None: unknown
         self.attached = False
         self.failsafe_on = False
         self.tripped = False  # failsafe tripped: every call fails until closed and reopened
         self.reopening = False
-        # One command at a time per relay, so a re-apply on attach cannot overtake a newer one.
-        self.apply_lock = threading.Lock()
+        self.persistent = False  # channel persistence currently set on the handle
+        self.trips: list[float] = []  # monotonic times of recent trips, for the backoff
+        # One command at a time per relay, so that a read on attach cannot interleave with one.
+        self.io_lock = threading.Lock()
 
 
 class PhidgetBoard:
@@ -143,7 +223,13 @@ class PhidgetBoard:
     kind = "phidget"
 
     def __init__(
-        self, config: BoardConfig, channels: Iterable[int], api: PhidgetApi | None = None
+        self,
+        config: BoardConfig,
+        channels: Iterable[int],
+        api: PhidgetApi | None = None,
+        *,
+        sleep: Callable[[float], object] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self._api = api or load_phidget22()
@@ -152,11 +238,16 @@ class PhidgetBoard:
         self._emit: EventSink | None = None
         self._board_attached = False
         self._closing = False
+        self._closed = threading.Event()
+        # How a reopen waits out its backoff: returns early when the board is closed.
+        self._sleep = sleep or self._closed.wait
+        self._monotonic = monotonic
         self._serial = config.serial
-        self._sku: str | None = None
+        self._revision: str | None = None
         self._failsafe_supported: bool | None = None
         self._told_no_failsafe = False
         self._told_busy = False
+        self._told_persistence = False
         self._workers: list[threading.Thread] = []
 
     # -- the RelayBoard protocol -------------------------------------------------------------
@@ -181,24 +272,46 @@ class PhidgetBoard:
 
     def info(self) -> BoardInfo:
         with self._lock:
-            supported = self._failsafe_supported
-            if supported is None:
-                supported = failsafe_from_sku(self._sku)
-            return BoardInfo(self.kind, serial=self._serial, revision=self._sku, failsafe=supported)
+            return BoardInfo(
+                self.kind,
+                serial=self._serial,
+                revision=self._revision,
+                failsafe=bool(self._failsafe_supported),
+            )
 
     def set_relay(self, channel: int, energised: bool) -> None:
-        """Command a relay; never raises: problems become ERROR events."""
+        """Command a relay and read it back; never raises: problems become ERROR events.
+
+        A blocking USB transfer: call it off the event loop. While detached nothing happens
+        (``relay()`` stays None); the controller commands again once the board is back.
+        """
         relay = self._relay(channel)
-        relay.wanted = energised
-        self._apply(relay)
+        with relay.io_lock:
+            if not relay.attached or relay.tripped:
+                return
+            try:
+                relay.handle.setState(energised)
+            except self._api.PhidgetException as error:
+                self._command_failed(relay, f"setting it {_word(energised)}", error)
+                self._read(relay)  # what the board holds now, if it can tell
+                return
+            state = self._read(relay)
+        if state is not None and state != energised:
+            self._send(
+                BoardEventKind.ERROR,
+                f"relay {relay.index}: commanded {_word(energised)} but the board reports "
+                f"{_word(state)}",
+                relay.index,
+            )
 
     def relay(self, channel: int) -> bool | None:
         relay = self._relay(channel)
-        return relay.actual if relay.attached else None
+        return relay.actual if relay.attached and not relay.tripped else None
 
     def keepalive(self) -> None:
+        """Reset the failsafe of every relay: blocking USB transfers, call it off the loop."""
         for relay in self._relays.values():
-            with relay.apply_lock:
+            with relay.io_lock:
                 if not (relay.failsafe_on and relay.attached and not relay.tripped):
                     continue
                 try:
@@ -213,14 +326,14 @@ class PhidgetBoard:
         first). "keep": relays stay as they are, which needs channel persistence, set before
         open from the configured ``on_exit``; without it the library releases them on close.
         """
-        persistent = self.config.on_exit is OnExit.KEEP
-        if on_exit is OnExit.RELEASE and persistent:
+        if on_exit is OnExit.RELEASE:
             for relay in self._relays.values():
-                relay.wanted = False
-                self._apply(relay)
+                if relay.persistent:
+                    self.set_relay(relay.index, False)
         with self._lock:
             self._closing = True
             workers = list(self._workers)
+        self._closed.set()
         for worker in workers:
             worker.join(timeout=5)
         for relay in self._relays.values():
@@ -249,6 +362,7 @@ class PhidgetBoard:
         if self.config.on_exit is OnExit.KEEP:
             # Before open(): attach and close then leave the relay as it is.
             channel.setChannelPersistence(True)
+            relay.persistent = True
         channel.setOnAttachHandler(lambda _ch: self._on_attach(relay))
         channel.setOnDetachHandler(lambda _ch: self._on_detach(relay))
         channel.setOnErrorHandler(lambda _ch, code, text: self._on_error(relay, int(code), text))
@@ -258,20 +372,28 @@ class PhidgetBoard:
         if self._closing:
             return
         handle = relay.handle
+        revision, failsafe = identify(handle, self._api)
         try:
-            serial, sku = handle.getDeviceSerialNumber(), handle.getDeviceSKU()
+            serial = int(handle.getDeviceSerialNumber())
         except self._api.PhidgetException:
-            serial, sku = None, None
+            serial = None
         with self._lock:
             self._serial = serial if serial is not None else self._serial
-            self._sku = sku if sku is not None else self._sku
+            if revision is not None:
+                self._revision = revision
+                self._failsafe_supported = failsafe
             self._told_busy = False
-        relay.tripped = False
-        relay.failsafe_on = False
-        self._enable_failsafe(relay)
-        relay.attached = True
-        relay.reopening = False
-        self._apply(relay)
+        with relay.io_lock:
+            relay.tripped = False
+            relay.failsafe_on = False
+            self._enable_failsafe(relay, failsafe)
+            if not relay.tripped:
+                # Released by the attach, or kept by persistence: the board's word, no guess.
+                self._read(relay)
+            if relay.tripped:
+                return  # still tripped (persistence kept it): the reopen's attach reports
+            relay.attached = True
+            relay.reopening = False
         with self._lock:
             arrived = not self._board_attached and all(
                 item.attached or item.reopening for item in self._relays.values()
@@ -301,15 +423,7 @@ class PhidgetBoard:
         if self._closing:
             return
         if code == EVENT_FAILSAFE:
-            relay.tripped = True
-            relay.actual = False
-            self._send(
-                BoardEventKind.FAILSAFE,
-                f"relay {relay.index}: hardware failsafe tripped (no keepalive within "
-                f"{format_duration(self.config.failsafe)}): relay released; reopening the channel",
-                relay.index,
-            )
-            self._reopen_later(relay)
+            self._tripped(relay)
         elif code == EVENT_BUSY:
             with self._lock:
                 told, self._told_busy = self._told_busy, True
@@ -324,37 +438,23 @@ class PhidgetBoard:
 
     # -- commands ----------------------------------------------------------------------------
 
-    def _apply(self, relay: _Relay) -> None:
-        """Send the wanted state and read it back; a no-op while detached (attach re-applies)."""
-        with relay.apply_lock:
-            wanted = relay.wanted
-            if not relay.attached or relay.tripped:
-                return
-            try:
-                if wanted is not None:
-                    relay.handle.setState(wanted)
-                state = bool(relay.handle.getState())
-            except self._api.PhidgetException as error:
-                what = f"setting it {_word(wanted)}" if wanted is not None else "reading it"
-                self._command_failed(relay, what, error)
-                return
-            relay.actual = state
-        if wanted is not None and state != wanted:
-            self._send(
-                BoardEventKind.ERROR,
-                f"relay {relay.index}: commanded {_word(wanted)} but the board reports "
-                f"{_word(state)}",
-                relay.index,
-            )
+    def _read(self, relay: _Relay) -> bool | None:
+        """Read the relay's state into ``relay.actual`` (None: the board cannot tell)."""
+        try:
+            state: bool | None = bool(relay.handle.getState())
+        except self._api.PhidgetException as error:
+            if _code(error) not in (UNKNOWN_VALUE, NOT_ATTACHED):
+                self._command_failed(relay, "reading it", error)
+            state = None
+        relay.actual = state
+        return state
 
     def _command_failed(self, relay: _Relay, what: str, error: Exception) -> None:
         code = _code(error)
         if code == NOT_ATTACHED:
-            return  # unplugged meanwhile: the detach event tells, the attach re-applies
+            return  # unplugged meanwhile: the detach event tells
         if code == FAILSAFE_TRIPPED:
-            relay.tripped = True
-            relay.actual = False
-            self._reopen_later(relay)
+            self._tripped(relay)
             return
         self._send(
             BoardEventKind.ERROR,
@@ -362,36 +462,56 @@ class PhidgetBoard:
             relay.index,
         )
 
-    def _enable_failsafe(self, relay: _Relay) -> None:
+    def _enable_failsafe(self, relay: _Relay, supported: bool | None) -> None:
         period = self.config.failsafe
         if not period:
             return
-        try:
-            relay.handle.enableFailsafe(int(period.total_seconds() * 1000))
-        except self._api.PhidgetException as error:
-            if _code(error) != UNSUPPORTED:
-                self._send(
-                    BoardEventKind.ERROR,
-                    f"relay {relay.index}: enabling the failsafe failed: {_describe(error)}",
-                    relay.index,
-                )
-                return
+        if supported is False:
             with self._lock:
-                self._failsafe_supported = False
                 told, self._told_no_failsafe = self._told_no_failsafe, True
             if not told:
                 self._send(
                     BoardEventKind.ERROR,
-                    f"no hardware failsafe on this board ({self._sku or '1017_0/1017_1'}): "
+                    f"no hardware failsafe on this board ({self._revision or REVISION_OLD}): "
                     f'board.failsafe = "{format_duration(period)}" has no effect; only a '
                     "1017_2 has one",
                 )
             return
+        try:
+            relay.handle.enableFailsafe(int(period.total_seconds() * 1000))
+        except self._api.PhidgetException as error:
+            if _code(error) == UNSUPPORTED:
+                with self._lock:
+                    self._failsafe_supported = False
+                    self._revision = REVISION_OLD
+                self._enable_failsafe(relay, False)
+            else:
+                self._command_failed(relay, "enabling the failsafe", error)
+            return
         relay.failsafe_on = True
-        with self._lock:
-            self._failsafe_supported = True
 
-    def _reopen_later(self, relay: _Relay) -> None:
+    def _tripped(self, relay: _Relay) -> None:
+        """The failsafe released the relay; every call fails until the channel is reopened."""
+        with self._lock:
+            if relay.tripped or self._closing:
+                return
+            relay.tripped = True
+            relay.actual = False
+            now = self._monotonic()
+            relay.trips = [t for t in relay.trips if now - t < REOPEN_QUIET] + [now]
+            repeats = len(relay.trips) - 1
+            delay = min(REOPEN_BACKOFF_MAX, 2.0 ** (repeats - 1)) if repeats else 0.0
+        wait = f" in {delay:g} s (it tripped again soon after the last reopen)" if delay else ""
+        self._send(
+            BoardEventKind.FAILSAFE,
+            f"relay {relay.index}: hardware failsafe tripped (no keepalive within "
+            f"{format_duration(self.config.failsafe)}): relay released; reopening the "
+            f"channel{wait}",
+            relay.index,
+        )
+        self._reopen_later(relay, delay)
+
+    def _reopen_later(self, relay: _Relay, delay: float) -> None:
         """Close and reopen a tripped channel, off the library's thread that reported it."""
         with self._lock:
             if relay.reopening or self._closing:
@@ -399,15 +519,32 @@ class PhidgetBoard:
             relay.reopening = True
             self._workers = [worker for worker in self._workers if worker.is_alive()]
             worker = threading.Thread(
-                target=self._reopen, args=(relay,), name=f"phidget-reopen-{relay.index}"
+                target=self._reopen, args=(relay, delay), name=f"phidget-reopen-{relay.index}"
             )
             self._workers.append(worker)
         worker.start()
 
-    def _reopen(self, relay: _Relay) -> None:
-        # A tripped channel may refuse; open() below is what matters.
+    def _reopen(self, relay: _Relay, delay: float) -> None:
+        if delay:
+            self._sleep(delay)
+        if relay.persistent:
+            # Persistence suppresses the reset on close and attach, the only thing that clears
+            # a trip: reopened as is, the channel would stay tripped and trip again forever.
+            with contextlib.suppress(self._api.PhidgetException):
+                relay.handle.setChannelPersistence(False)
+            relay.persistent = False
+            with self._lock:
+                told, self._told_persistence = self._told_persistence, True
+            if not told:
+                self._send(
+                    BoardEventKind.ERROR,
+                    f"relay {relay.index}: a tripped failsafe only clears without channel "
+                    'persistence: persistence turned off for this relay (on_exit = "keep" no '
+                    "longer holds it)",
+                    relay.index,
+                )
         with contextlib.suppress(self._api.PhidgetException):
-            relay.handle.close()
+            relay.handle.close()  # a tripped channel may refuse; open() below is what matters
         if self._closing:
             relay.reopening = False
             return
@@ -432,7 +569,7 @@ class PhidgetBoard:
             ) from None
 
     def _name(self) -> str:
-        name = f"Phidget {self._sku or '1017'}"
+        name = f"Phidget {self._revision or '1017'}"
         return f"{name} serial {self._serial}" if self._serial is not None else name
 
     def _send(self, kind: BoardEventKind, message: str, channel: int | None = None) -> None:
@@ -449,7 +586,7 @@ class FoundBoard:
 
     serial: int
     name: str
-    sku: str
+    revision: str  # "1017_2" or "1017_0/1017_1", told by the device version (the SKU is "1017")
     hub_port: int | None  # for a 1017_2 on a VINT hub; None on USB
     relays: int
 
@@ -463,7 +600,8 @@ class Sighting:
 class _Census:
     """Collects the Manager's attach events (library thread) into boards."""
 
-    def __init__(self) -> None:
+    def __init__(self, api: PhidgetApi) -> None:
+        self._api = api
         self._lock = threading.Lock()
         self._relays: dict[tuple[int, int | None], set[int]] = {}
         self._about: dict[tuple[int, int | None], tuple[str, str]] = {}
@@ -482,7 +620,8 @@ class _Census:
             if int(channel.getChannelClass()) != DIGITAL_OUTPUT:
                 return
             key = (serial, hub_port)
-            about = (str(channel.getDeviceName()), str(channel.getDeviceSKU()))
+            revision, _ = revision_from_version(channel, self._api)
+            about = (str(channel.getDeviceName()), revision or str(channel.getDeviceSKU()))
             index = int(channel.getChannel())
         except Exception:
             return  # a channel that vanished while being read: the next scan shows it
@@ -502,7 +641,7 @@ class _Census:
 
 
 def _start_census(api: PhidgetApi) -> tuple[Any, _Census]:
-    census = _Census()
+    census = _Census(api)
     manager = api.Manager()
     manager.setOnAttachHandler(lambda _manager, channel: census.saw(channel))
     manager.open()
@@ -578,13 +717,11 @@ def probe_board(
             )
             seen = sorted(attached)
             was_busy = busy
-        serial, sku = None, None
+        serial, revision, failsafe = None, None, None
         if seen:
-            try:
+            with contextlib.suppress(api.PhidgetException):
                 serial = int(handles[seen[0]].getDeviceSerialNumber())
-                sku = str(handles[seen[0]].getDeviceSKU())
-            except api.PhidgetException:
-                pass
+            revision, failsafe = identify(handles[seen[0]], api)
     finally:
         for handle in handles.values():
             with contextlib.suppress(api.PhidgetException):
@@ -596,7 +733,7 @@ def probe_board(
         missing=tuple(index for index in indexes if index not in seen),
         busy=was_busy,
         serial=serial,
-        revision=sku,
-        failsafe=failsafe_from_sku(sku),
+        revision=revision,
+        failsafe=bool(failsafe),
         sighting=census.result(),
     )

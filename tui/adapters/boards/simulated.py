@@ -3,8 +3,10 @@
 Like gpiozero's mock pins, it records every relay transition with a timestamp from the injected
 clock, so tests assert sequences and timings. It behaves like a 1017 where that matters: relays
 start released, an unplug releases them (the coils lose USB power), a reattach finds them
-released and re-applies the wanted states, and commands given while detached are remembered.
-It also watches the relay's rated limit of 20 operations per minute.
+released, a failsafe trip releases one, and commands given while detached do nothing: putting
+relays back is the service's job, counted like every other movement. It also watches the
+relay's rated limit of 20 operations per minute, whoever moves the relay, and records the
+thread of every call so tests can check that board I/O stays off the event loop.
 """
 
 import threading
@@ -46,10 +48,11 @@ class SimulatedBoard:
         self.keepalives = 0
         self._channels = tuple(sorted(set(channels)))
         self._state = dict.fromkeys(self._channels, False)
-        self._wanted: dict[int, bool] = {}
         self._attached = False
         self._opened = False
         self._emit: EventSink | None = None
+        self._failing: dict[int, int] = {}
+        self.io_threads: list[int] = []  # the thread of every set_relay and keepalive call
         self._violations: list[RateViolation] = []
         self._over_limit: set[int] = set()
         # set_relay arrives from a worker thread (asyncio.to_thread), simulate_* from tests.
@@ -74,9 +77,19 @@ class SimulatedBoard:
     def set_relay(self, channel: int, energised: bool) -> None:
         self._check_channel(channel)
         with self._lock:
-            self._wanted[channel] = energised
-            if self._attached:
-                self._switch(channel, energised)
+            self.io_threads.append(threading.get_ident())
+            if not self._attached:
+                return
+            if self._failing.get(channel):
+                self._failing[channel] -= 1
+                self._send(
+                    BoardEventKind.ERROR,
+                    f"relay {channel}: setting it {'energised' if energised else 'released'} "
+                    "failed: Timed Out (simulated)",
+                    channel,
+                )
+                return
+            self._switch(channel, energised)
 
     def relay(self, channel: int) -> bool | None:
         self._check_channel(channel)
@@ -85,6 +98,7 @@ class SimulatedBoard:
 
     def keepalive(self) -> None:
         with self._lock:
+            self.io_threads.append(threading.get_ident())
             self.keepalives += 1
 
     def close(self, on_exit: OnExit) -> None:
@@ -109,23 +123,28 @@ class SimulatedBoard:
             self._send(BoardEventKind.DETACHED, "simulated board detached: relays released")
 
     def simulate_attach(self) -> None:
-        """The board comes (back): relays start released, then the wanted states are applied."""
+        """The board comes (back) with its relays released, as a 1017's attach leaves them."""
         with self._lock:
             if self._attached or not self._opened:
                 return
             self._attached = True
             for channel in self._channels:
                 self._switch(channel, False)
-            for channel, energised in sorted(self._wanted.items()):
-                self._switch(channel, energised)
             self._send(BoardEventKind.ATTACHED, "simulated board attached")
+
+    def simulate_command_failures(self, channel: int, count: int = 1) -> None:
+        """The next ``count`` commands of relay ``channel`` fail (a USB timeout) and move
+        nothing."""
+        self._check_channel(channel)
+        with self._lock:
+            self._failing[channel] = count
 
     def simulate_error(self, message: str, channel: int | None = None) -> None:
         with self._lock:
             self._send(BoardEventKind.ERROR, message, channel)
 
     def simulate_failsafe(self, channel: int) -> None:
-        """A hardware failsafe trip: the relay releases, then the channel comes back as wanted."""
+        """A hardware failsafe trip: the relay releases (the channel is back at once)."""
         self._check_channel(channel)
         with self._lock:
             if not self._attached:
@@ -133,10 +152,9 @@ class SimulatedBoard:
             self._switch(channel, False)
             self._send(
                 BoardEventKind.FAILSAFE,
-                f"relay {channel}: failsafe tripped (simulated): relay released, reapplied",
+                f"relay {channel}: failsafe tripped (simulated): relay released",
                 channel,
             )
-            self._switch(channel, self._wanted.get(channel, False))
 
     # -- inspection --------------------------------------------------------------------------
 

@@ -42,7 +42,10 @@ def mode_words(channel: ChannelView, now: datetime) -> str:
 
 def why_cell(channel: ChannelView, width: int) -> str:
     """The reason; a wait comes first, and is kept whole when the column is short: it is what
-    explains a relay not (yet) doing what the rules want, and until when."""
+    explains a relay not (yet) doing what the rules want, and until when. A board that does
+    not hold the relay where it was put outranks both."""
+    if channel.mismatch:
+        return f"BOARD: {channel.mismatch}"
     if not channel.waiting:
         return channel.reason
     for text in (
@@ -142,6 +145,8 @@ def detail(channel: ChannelView, now: datetime) -> Text:
     line.append(f". Why: {channel.reason}.")
     if channel.waiting:
         line.append(f" Waiting: {channel.waiting}.")
+    if channel.mismatch:
+        line.append(f" Board mismatch: {channel.mismatch}.", style=STATE_STYLES["UNKNOWN"])
     if channel.next_change is not None:
         change = channel.next_change
         line.append(f" Next: {state_word(change.powered)} at {clock_time(change.at, now)}")

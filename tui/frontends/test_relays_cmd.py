@@ -1,0 +1,244 @@
+"""`delestage test-relays`: commissioning, one relay at a time, on the real board.
+
+For the installer: each chosen relay is switched to the other state, held so that the
+appliance can be watched, read back, and put back where it was. It refuses while a service owns
+the board (it takes the service's lock for the whole test, so none can start meanwhile), asks
+for confirmation first, and keeps within the relay's 20 switches a minute, counting what the
+service did before it (the saved switch history) and recording what it did for the service.
+"""
+
+import threading
+from collections.abc import Callable
+from typing import TextIO
+
+from tui.adapters.boards.base import BoardEvent, BoardEventKind, RelayBoard
+from tui.adapters.boards.factory import make_board
+from tui.adapters.clock import Clock, SystemClock
+from tui.adapters.config_file import find_config, load_config
+from tui.adapters.state_dir import resolve_state_dir
+from tui.core.config import ChannelConfig, Config
+from tui.core.errors import InputError
+from tui.core.forecast import clock_time
+from tui.core.policy import RelayHistory, count_movement, next_switch_allowed
+from tui.core.wiring import appliance_powered
+from tui.frontends.control_cmds import resolve_channel
+from tui.service.lock import AlreadyRunning, ServiceLock
+from tui.service.state_store import StateStore
+
+Pause = Callable[[float], object]
+
+
+def parse_channels(config: Config, text: str | None) -> list[ChannelConfig]:
+    """``"0,3,Sauna"`` → those channels, in that order; None → every configured channel."""
+    if text is None:
+        return list(config.channels)
+    chosen: list[ChannelConfig] = []
+    for part in (item.strip() for item in text.split(",")):
+        if not part:
+            raise InputError(f"--channels: expected channel indexes or names, got {text!r}")
+        channel = config.channel(resolve_channel(config, part))
+        if channel not in chosen:
+            chosen.append(channel)
+    return chosen
+
+
+def _relay(energised: bool | None) -> str:
+    return "unknown" if energised is None else ("energised" if energised else "released")
+
+
+def _appliance(channel: ChannelConfig, energised: bool) -> str:
+    return "POWERED" if appliance_powered(channel.wiring, energised) else "CUT"
+
+
+class _Attach:
+    """Board events, as they come from the library's threads."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.attached = False
+        self.busy = ""
+        self.errors: list[str] = []
+
+    def __call__(self, event: BoardEvent) -> None:
+        with self.changed:
+            if event.kind is BoardEventKind.ATTACHED:
+                self.attached = True
+            elif event.kind is BoardEventKind.ERROR:
+                if event.message.startswith("board busy"):
+                    self.busy = event.message
+                self.errors.append(event.message)
+            self.changed.notify_all()
+
+
+def run_test_relays(
+    config_path: str | None,
+    channels_text: str | None,
+    assume_yes: bool,
+    hold: float,
+    out: TextIO,
+    err: TextIO,
+    answer: Callable[[str], str] = input,
+    *,
+    board: RelayBoard | None = None,
+    clock: Clock | None = None,
+    sleep: Pause | None = None,
+) -> int:
+    config = load_config(find_config(config_path))
+    chosen = parse_channels(config, channels_text)
+    if hold < 0:
+        raise InputError(f"--hold: expected a number of seconds ≥ 0, got {hold:g}")
+    clock = clock or SystemClock()
+    pause = sleep or threading.Event().wait
+    state_dir = resolve_state_dir(config)
+    lock = ServiceLock(state_dir)
+    try:
+        lock.acquire()
+    except AlreadyRunning as error:
+        print(
+            f"test-relays: refused: {error}. The service owns the board; stop it first "
+            "(e.g. sudo systemctl stop delestage), then run the test again",
+            file=err,
+        )
+        return 1
+    try:
+        board = board or make_board(config, clock)
+        return _commission(config, chosen, board, assume_yes, hold, out, err, answer, clock, pause)
+    finally:
+        lock.release()
+
+
+def _commission(
+    config: Config,
+    chosen: list[ChannelConfig],
+    board: RelayBoard,
+    assume_yes: bool,
+    hold: float,
+    out: TextIO,
+    err: TextIO,
+    answer: Callable[[str], str],
+    clock: Clock,
+    pause: Pause,
+) -> int:
+    events = _Attach()
+    timeout = config.board.attach_timeout.total_seconds()
+    print(f"opening the {board.kind} board (up to {timeout:g} s)…", file=err)
+    board.open(events)
+    try:
+        with events.changed:
+            events.changed.wait_for(lambda: events.attached or bool(events.busy), timeout)
+        if events.busy:
+            print(f"test-relays: {events.busy}", file=err)
+            return 1
+        if not board.attached:
+            print(
+                f"test-relays: the board did not attach within {timeout:g} s "
+                "(`delestage check` and `delestage boards` say why)",
+                file=err,
+            )
+            return 1
+        info = board.info()
+        name = " ".join(str(part) for part in (info.kind, info.revision, info.serial) if part)
+        print(f"board: {name}", file=out)
+        if info.kind == "simulated":
+            print("(simulated board: nothing real switches)", file=out)
+        print("each relay below is switched, held, read back, and put back:", file=out)
+        for channel in chosen:
+            before = board.relay(channel.index)
+            target = not before
+            print(
+                f"  relay {channel.index} {channel.name} (wiring {channel.wiring.value}): now "
+                f"{_relay(before)}; {_relay(target)} for {hold:g} s: the appliance should be "
+                f"{_appliance(channel, target)}, then back",
+                file=out,
+            )
+        if not assume_yes:
+            try:
+                reply = answer("switch these relays now? [y/N] ")
+            except EOFError:
+                reply = ""
+            if reply.strip().lower() not in ("y", "yes"):
+                print("nothing switched", file=out)
+                return 1
+        store = StateStore(resolve_state_dir(config))
+        overrides, history, _ = store.load()
+        failures = 0
+        for channel in chosen:
+            item = history.get(channel.index, RelayHistory())
+            ok, item = _click(channel, board, item, hold, out, clock, pause)
+            history[channel.index] = item
+            failures += not ok
+            try:
+                store.save(overrides, history)  # the service counts these switches too
+            except OSError as error:
+                print(f"cannot save the switch history ({error}): continuing", file=err)
+        total = len(chosen)
+        if failures:
+            print(f"{failures} of {total} relay(s) did not read back as commanded", file=out)
+            return 1
+        print(f"{total} relay(s) switched, read back and put back as commanded", file=out)
+        return 0
+    finally:
+        board.close(config.board.on_exit)
+
+
+def _wait_for_rate(
+    item: RelayHistory, channel: ChannelConfig, clock: Clock, out: TextIO, pause: Pause
+) -> None:
+    allowed = next_switch_allowed(item, clock.now())
+    if allowed is None:
+        return
+    seconds = (allowed - clock.now()).total_seconds()
+    print(
+        f"    relay {channel.index}: waiting {seconds:.0f} s (until {clock_time(allowed)}): "
+        "20 switches a minute at most",
+        file=out,
+    )
+    pause(seconds)
+
+
+def _switch(
+    channel: ChannelConfig,
+    board: RelayBoard,
+    item: RelayHistory,
+    energised: bool,
+    clock: Clock,
+    out: TextIO,
+    pause: Pause,
+) -> tuple[bool, RelayHistory]:
+    _wait_for_rate(item, channel, clock, out, pause)
+    now = clock.now()
+    board.set_relay(channel.index, energised)
+    item = count_movement(item, now)
+    read = board.relay(channel.index)
+    return read == energised, item
+
+
+def _click(
+    channel: ChannelConfig,
+    board: RelayBoard,
+    item: RelayHistory,
+    hold: float,
+    out: TextIO,
+    clock: Clock,
+    pause: Pause,
+) -> tuple[bool, RelayHistory]:
+    before = board.relay(channel.index)
+    target = not before
+    ok, item = _switch(channel, board, item, target, clock, out, pause)
+    read = board.relay(channel.index)
+    verdict = "ok" if ok else "MISMATCH"
+    print(
+        f"  relay {channel.index} {channel.name}: {_relay(target)}, board reads back "
+        f"{_relay(read)} ({verdict}): the appliance should be {_appliance(channel, target)}",
+        file=out,
+    )
+    pause(hold)
+    restore = bool(before)  # unknown before: released, as a close would leave it
+    back, item = _switch(channel, board, item, restore, clock, out, pause)
+    read = board.relay(channel.index)
+    print(
+        f"  relay {channel.index} {channel.name}: back to {_relay(restore)}, board reads back "
+        f"{_relay(read)} ({'ok' if back else 'MISMATCH'})",
+        file=out,
+    )
+    return ok and back, item
