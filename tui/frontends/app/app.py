@@ -216,7 +216,7 @@ class DelestageApp(App[int]):
         self.query_one(StatusLine).show(snapshot, now, self.connected)
         self.query_one(Banner).show(snapshot, self.connected, self.problem)
         if snapshot is not None:
-            self.query_one(Timeline).show(snapshot.forecast, now)
+            self.query_one(Timeline).show(snapshot.forecast, now, snapshot.tempo)
             self.query_one(SignalInfo).show(snapshot.forecast, snapshot.level, now)
             self.query_one(RelayGrid).show(snapshot.channels, self.selected, now)
 
