@@ -5,6 +5,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from fake_rte import TEMPO_SANDBOX_BODY
 
 from tui.core.forecast import PARIS
 from tui.core.signals import ForecastFormatError
@@ -54,20 +55,7 @@ PRODUCTION = {
     }
 }
 # The sandbox: an array of calendars whose values is one object, a fixed day of 2016.
-SANDBOX = {
-    "tempo_like_calendars": [
-        {
-            "start_date": "2016-03-12T00:00:00+01:00",
-            "end_date": "2016-03-13T00:00:00+01:00",
-            "values": {
-                "start_date": "2016-03-12T00:00:00+01:00",
-                "end_date": "2016-03-13T00:00:00+01:00",
-                "value": "BLUE",
-                "updated_date": "2016-03-11T10:20:00+01:00",
-            },
-        }
-    ]
-}
+SANDBOX = TEMPO_SANDBOX_BODY
 # RTE's Swagger: an array of calendars whose values are arrays.
 SWAGGER = {
     "tempo_like_calendars": [

@@ -300,3 +300,34 @@ def unexpected(response: httpx.Response, what: str) -> RteError:
 def with_status(error: RteError, response: httpx.Response) -> RteError:
     error.status = response.status_code
     return error
+
+
+class RteApiClient:
+    """What every RTE API client shares: a session (its own, or one shared with another API's
+    client), the API root, and closing its share of the session."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        sandbox: bool = False,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        session: RteSession | None = None,
+    ) -> None:
+        self.session = (
+            session or RteSession(base_url, credentials, timeout=timeout, transport=transport)
+        ).share()
+        self.base_url = self.session.base_url
+        self.sandbox = sandbox
+        self.timeout = self.session.timeout
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.base_url!r}, sandbox={self.sandbox})"
+
+    async def aclose(self) -> None:
+        await self.session.aclose()
+
+    def forget_token(self) -> None:
+        self.session.forget_token()

@@ -8,9 +8,6 @@ or retries (see ``sources.rte``).
 import logging
 from datetime import datetime
 
-import httpx
-
-from tui.adapters.ecowatt.credentials import Credentials
 from tui.adapters.rte_session import (
     PORTAL,
     AuthError,
@@ -18,8 +15,8 @@ from tui.adapters.rte_session import (
     ForbiddenError,
     NetworkError,
     RateLimitError,
+    RteApiClient,
     RteError,
-    RteSession,
     ServerError,
     parse_retry_after,
     unexpected,
@@ -47,38 +44,12 @@ __all__ = [
 log = logging.getLogger("tui.ecowatt.client")
 
 
-class EcowattClient:
+class EcowattClient(RteApiClient):
     """Signals requests against ``base_url`` (RTE, or a test server), through a session."""
-
-    def __init__(
-        self,
-        base_url: str,
-        credentials: Credentials,
-        *,
-        sandbox: bool = False,
-        timeout: float = 10.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-        session: RteSession | None = None,
-    ) -> None:
-        self.session = (
-            session or RteSession(base_url, credentials, timeout=timeout, transport=transport)
-        ).share()
-        self.base_url = self.session.base_url
-        self.sandbox = sandbox
-        self.timeout = self.session.timeout
-
-    def __repr__(self) -> str:
-        return f"EcowattClient({self.base_url!r}, sandbox={self.sandbox})"
 
     @property
     def signals_url(self) -> str:
         return self.base_url + (SANDBOX_PATH if self.sandbox else SIGNALS_PATH)
-
-    async def aclose(self) -> None:
-        await self.session.aclose()
-
-    def forget_token(self) -> None:
-        self.session.forget_token()
 
     async def renew_token(self, now: datetime) -> None:
         """Get a fresh token (also how `check` proves the credentials work)."""

@@ -8,16 +8,13 @@ to Tempo, and says so in those words; a 400 names RTE's code (F01 to F07) and wh
 import logging
 from datetime import date, datetime, timedelta
 
-import httpx
-
-from tui.adapters.ecowatt.credentials import Credentials
 from tui.adapters.rte_session import (
     PORTAL,
     BodyError,
     ForbiddenError,
     RateLimitError,
+    RteApiClient,
     RteError,
-    RteSession,
     error_code,
     parse_retry_after,
     unexpected,
@@ -63,34 +60,12 @@ def query(now: datetime) -> dict[str, str]:
     }
 
 
-class TempoClient:
+class TempoClient(RteApiClient):
     """Calendar requests against ``base_url`` (RTE, or a test server), through a session."""
-
-    def __init__(
-        self,
-        base_url: str,
-        credentials: Credentials,
-        *,
-        sandbox: bool = False,
-        timeout: float = 10.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-        session: RteSession | None = None,
-    ) -> None:
-        self.session = (
-            session or RteSession(base_url, credentials, timeout=timeout, transport=transport)
-        ).share()
-        self.base_url = self.session.base_url
-        self.sandbox = sandbox
-
-    def __repr__(self) -> str:
-        return f"TempoClient({self.base_url!r}, sandbox={self.sandbox})"
 
     @property
     def calendars_url(self) -> str:
         return self.base_url + (SANDBOX_PATH if self.sandbox else CALENDARS_PATH)
-
-    async def aclose(self) -> None:
-        await self.session.aclose()
 
     async def renew_token(self, now: datetime) -> None:
         try:
