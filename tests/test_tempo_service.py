@@ -178,3 +178,16 @@ def test_check_prints_a_tempo_line_for_the_shipped_demo(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("tempo")]
     assert line.startswith("tempo     ok    demo: today ")
+
+
+def test_the_feed_wakes_the_loop_when_the_tempo_day_in_force_changes() -> None:
+    # "today" in the snapshot moves at 06:00, even when nothing else is due then.
+    from tui.adapters.tempo.source import DemoTempoSource
+    from tui.service.tempo_feed import TempoFeed
+
+    feed = TempoFeed(DemoTempoSource(), ManualClock(paris(2, "05:00")), print, lambda: None)  # type: ignore[arg-type]
+    feed.next_refresh = paris(2, "10:30")
+    assert feed.next_wake(paris(2, "05:00")) == paris(2, "06:00")
+    assert feed.next_wake(paris(2, "06:00")) == paris(2, "10:30")
+    feed.next_refresh = None
+    assert feed.next_wake(paris(2, "23:00")) == paris(3, "06:00")

@@ -253,7 +253,7 @@ class Controller:
                 self._next_refresh,
                 until,
                 self._keepalive_at(),
-                self.tempo_feed.next_refresh if self.tempo_feed else None,
+                self.tempo_feed.next_wake(self.clock.now()) if self.tempo_feed else None,
                 self._sync.next_retry(),
             )
             if t is not None

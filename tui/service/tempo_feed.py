@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from tui.adapters.clock import Clock
 from tui.adapters.sources.base import ForecastSource, RefreshResult
 from tui.core.errors import InputError
-from tui.core.tempo import TempoCalendar, describe_today_tomorrow
+from tui.core.tempo import TempoCalendar, day_start, describe_today_tomorrow, tempo_day
 from tui.service.snapshot import TempoDayView, TempoView
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,12 @@ class TempoFeed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._refresh(now), first_fetch)
         self._schedule(self.clock.now(), None)
+
+    def next_wake(self, now: datetime) -> datetime | None:
+        """The next refresh, or the next 06:00, when the Tempo day in force (the snapshot's
+        "today") changes, whichever comes first."""
+        boundary = day_start(tempo_day(now) + timedelta(days=1))
+        return boundary if self.next_refresh is None else min(self.next_refresh, boundary)
 
     def poll(self, now: datetime) -> None:
         """Start a refresh in the background when one is due (the loop never waits for it)."""
