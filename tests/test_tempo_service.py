@@ -191,3 +191,24 @@ def test_the_feed_wakes_the_loop_when_the_tempo_day_in_force_changes() -> None:
     assert feed.next_wake(paris(2, "06:00")) == paris(2, "10:30")
     feed.next_refresh = None
     assert feed.next_wake(paris(2, "23:00")) == paris(3, "06:00")
+
+
+async def test_a_reload_takes_shed_tempo_live_but_tempo_source_changes_need_a_restart(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(paris(2, "15:00"))
+    config = demo_config(tmp_path / "state")
+    controller, _ = make_controller(config, clock)  # type: ignore[arg-type]
+    async with running(controller):
+        assert (await controller.snapshot()).channel(0).reason == "Tempo red, peak 06:00-22:00"
+        lighter = replace(
+            config,  # type: ignore[type-var]
+            channels=tuple(replace(ch, shed_tempo=()) for ch in config.channels),  # type: ignore[attr-defined]
+        )
+        assert controller.reload(lighter) is None
+        clock.advance(10)
+        await controller._settle()
+        assert not (await controller.snapshot()).channel(0).reason.startswith("Tempo")
+        moved = replace(lighter, tempo=TempoConfig(source=Source.SANDBOX))
+        problem = controller.reload(moved)
+        assert problem is not None and "[tempo]" in problem

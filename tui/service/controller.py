@@ -701,11 +701,12 @@ class Controller:
             config.board != self.config.board
             or config.ecowatt != self.config.ecowatt
             or config.service != self.config.service
+            or config.tempo != self.config.tempo
             or {c.index for c in config.channels} != {c.index for c in self.config.channels}
         ):
             return (
-                f"{config.path}: changes to [board], [ecowatt], [service] or the set of channel "
-                "indexes need a restart; keeping the running configuration"
+                f"{config.path}: changes to [board], [ecowatt], [service], [tempo] or the set of "
+                "channel indexes need a restart; keeping the running configuration"
             )
         self.config = config
         self._wake.set()
