@@ -4,7 +4,7 @@ log, and a Tempo source failing without stopping the loop."""
 import json
 import subprocess
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -148,9 +148,12 @@ async def test_check_line_for_rte_and_a_403(rte: FakeRte, tmp_path: Path) -> Non
     now = paris(1, "11:00")
     config = with_tempo(make_config(tmp_path), rte.url)
     ok, line = await check_tempo(config, tmp_path, now, ENVIRON)
+    assert ok and line == "rte: credentials ok; today red, tomorrow white (fetched now)"
+    ok, line = await check_tempo(config, tmp_path, now + timedelta(minutes=2), ENVIRON)
     assert ok and line == (
-        "rte: credentials ok; today red, tomorrow white (fetched now, fetched 11:00)"
+        "rte: credentials ok; today red, tomorrow white (from the cache, fetched 11:00)"
     )
+    assert rte.tempo_calls == 1  # within 15 minutes: the cache, not a second call
     rte.forbid_tempo = True
     ok, line = await check_tempo(config, tmp_path / "other", now, ENVIRON)
     assert not ok and "not subscribed to Tempo" in line and line.startswith("rte: ")
@@ -159,7 +162,7 @@ async def test_check_line_for_rte_and_a_403(rte: FakeRte, tmp_path: Path) -> Non
 async def test_check_line_for_demo_and_a_bad_file(tmp_path: Path) -> None:
     config = demo_config(tmp_path)
     ok, line = await check_tempo(config, tmp_path, paris(1, "09:00"), {})  # type: ignore[arg-type]
-    assert ok and line.startswith("demo: today red, tomorrow not published yet (read")
+    assert ok and line == "demo: today red, tomorrow not published yet"
     (tmp_path / "tempo.json").write_text("[]", encoding="utf-8")
     config = demo_config(tmp_path, file=str(tmp_path / "tempo.json"))
     ok, line = await check_tempo(config, tmp_path, paris(1, "09:00"), {})  # type: ignore[arg-type]

@@ -13,7 +13,9 @@ def describe_config(config: Config) -> str:
     names = ", ".join(f"{channel.index}:{channel.name}" for channel in config.channels)
     return (
         f"{config.path}: valid; {len(config.channels)} channel(s) ({names}); "
-        f"forecast source {config.ecowatt.source.value}; board {config.board.kind.value}"
+        f"forecast source {config.ecowatt.source.value}; "
+        + (f"Tempo source {config.tempo.source.value}; " if config.tempo else "")
+        + f"board {config.board.kind.value}"
     )
 
 

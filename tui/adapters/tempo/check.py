@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tui.adapters.clock import SystemClock
 from tui.adapters.rte_session import RteError
+from tui.adapters.sources.file import FileSource
 from tui.adapters.state_dir import resolve_state_dir
 from tui.adapters.tempo.factory import make_tempo_source
 from tui.adapters.tempo.source import TempoSource
@@ -21,11 +22,15 @@ from tui.core.forecast import clock_time
 from tui.core.tempo import TempoCalendar, describe_today_tomorrow
 
 
-def _describe(calendar: object, now: datetime, how: str) -> str:
+def _describe(calendar: object, now: datetime, how: str | None = None) -> str:
+    """``today red, tomorrow white (fetched now)``; ``how`` None: no origin to say."""
     if not isinstance(calendar, TempoCalendar):
         return "no Tempo calendar"
+    text = describe_today_tomorrow(calendar, now)
+    if how is None:
+        return text
     fetched = f", fetched {clock_time(calendar.fetched, now)}" if calendar.fetched else ""
-    return f"{describe_today_tomorrow(calendar, now)} ({how}{fetched})"
+    return f"{text} ({how}{fetched})"
 
 
 async def check_tempo(
@@ -45,15 +50,21 @@ async def check_tempo(
                 calendar = source.load_cached(now)
             except InputError as error:
                 return False, f"{kind}: " + "; ".join(error.problems)
-            return calendar is not None, f"{kind}: {_describe(calendar, now, 'read')}"
+            origin = f" {source.path}" if isinstance(source, FileSource) else ""
+            return calendar is not None, f"{kind}{origin}: {_describe(calendar, now)}"
         try:
             await source.check_credentials(now)
         except RteError as error:
             return False, f"{kind}: {error}"
         result = await source.refresh(now, manual=True)
         if result.forecast is not None:
-            how = "fetched now" if result.called else "from the cache"
-            return True, f"{kind}: credentials ok; {_describe(result.forecast, now, how)}"
+            if result.called:
+                return (
+                    True,
+                    f"{kind}: credentials ok; {_describe(result.forecast, now)} (fetched now)",
+                )
+            text = _describe(result.forecast, now, "from the cache")
+            return True, f"{kind}: credentials ok; {text}"
         if result.called:
             return False, f"{kind}: credentials ok, but {result.error}"
         cached = source.last
