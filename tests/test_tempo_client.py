@@ -320,3 +320,15 @@ async def test_never_two_calls_within_15_minutes_across_processes(
         await one.aclose()
         await two.aclose()
     assert rte.tempo_calls == 1
+
+
+async def test_a_calendar_from_the_future_does_not_stop_the_polling(
+    rte: FakeRte, tmp_path: Path
+) -> None:
+    # Fetched two days ahead (the clock then went back): due as if fetched now.
+    source = tempo_source(rte, tmp_path)
+    try:
+        calendar = TempoCalendar(WEEK.days[:2], fetched=paris(3, "11:00"))
+        assert source._due(calendar, paris(1, "11:00")) == paris(1, "11:15")
+    finally:
+        await source.aclose()

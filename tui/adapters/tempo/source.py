@@ -111,17 +111,19 @@ class TempoSource(RteSource):
         """When this calendar needs a newer one, by the publication schedule."""
         if calendar.fetched is None:
             return now
+        # A fetch time ahead of now means the clock went back: count it as fetched now.
+        fetched = min(calendar.fetched, now)
         today = now.astimezone(PARIS).date()
         tomorrow = today + timedelta(days=1)
         poll = paris_at(today, *POLL_FROM)
         if calendar.colour(tomorrow) is not None:
             return paris_at(tomorrow, *POLL_FROM)  # nothing more today
-        earliest = calendar.fetched + MIN_INTERVAL
+        earliest = fetched + MIN_INTERVAL
         if now < poll and calendar.colour(today) is not None:
             return max(poll, earliest)
         # After 10:40 without tomorrow (or without today at all): back off, at most an hour.
         doublings = min(max(self.unpublished - 1, 0), 8)
-        return max(calendar.fetched + min(MIN_INTERVAL * 2**doublings, UNPUBLISHED_CAP), earliest)
+        return max(fetched + min(MIN_INTERVAL * 2**doublings, UNPUBLISHED_CAP), earliest)
 
 
 class DemoTempoSource:
