@@ -292,11 +292,15 @@ class FakeRte:
     ) -> tuple[int, dict[str, str], bytes]:
         """The Tempo endpoints, parameters checked as RTE does (reference/tempo.md)."""
         now = self.clock()
+        fault = self._take(self._tempo_faults)
+        if fault == "expired":
+            with self._lock:
+                self._tokens.clear()
+            fault = None
         if not self._bearer_valid(authorization, now):
             return _json(401, {"error": "invalid_token"})
         if self.forbid_tempo:
             return _json(403, {"error": "access_denied"})
-        fault = self._take(self._tempo_faults)
         if fault is not None:
             return self._fault(fault)
         if sandbox:

@@ -332,3 +332,19 @@ async def test_a_calendar_from_the_future_does_not_stop_the_polling(
         assert source._due(calendar, paris(1, "11:00")) == paris(1, "11:15")
     finally:
         await source.aclose()
+
+
+async def test_a_401_on_the_tempo_call_renews_the_shared_token_once(
+    rte: FakeRte, clock: ManualClock, tmp_path: Path
+) -> None:
+    source = tempo_source(rte, tmp_path)
+    try:
+        assert (await source.refresh(clock.now())).forecast is not None
+        clock.set(paris(1, "08:30"))  # the token (2 h) is still good
+        rte.fail_next_tempo("expired")  # RTE forgets every token it issued
+        result = await source.refresh(clock.now(), manual=True)
+        assert result.forecast is not None and result.error is None
+    finally:
+        await source.aclose()
+    assert rte.token_calls == 2
+    assert rte.count(TEMPO_PATH, 401) == 1 and rte.count(TEMPO_PATH, 200) == 2
