@@ -333,8 +333,8 @@ def _strain_ahead(
     horizon = earliest_cut + policy.lead - _TICK
     # Waiting ends when the shed rule takes over; the words say what the relay is kept from.
     holds: list[tuple[datetime, str]] = []
-    slot = forecast.first_at_or_above(threshold, now, horizon) if forecast is not None else None
-    if forecast is not None and slot is not None:
+    slot = None if forecast is None else forecast.first_at_or_above(threshold, now, horizon)
+    if slot is not None and forecast is not None:
         period = forecast.period_at_or_above(threshold, slot.start)
         name = period.describe() if period else slot.level.label
         holds.append((slot.start - policy.lead, f"held off before {name}"))
