@@ -4,6 +4,7 @@ import copy
 import dataclasses
 import re
 import tomllib
+import unicodedata
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from tui.core.config import (
     config_from_dict,
     config_to_dict,
 )
+from tui.core.durations import MIN_OVERRIDE
 from tui.core.errors import InputError
 
 SHIPPED = Path(__file__).resolve().parent.parent / "delestage.toml"
@@ -120,7 +122,7 @@ def test_every_key_is_read() -> None:
             "kind": "simulated",
             "serial": 123456,
             "hub_port": 3,
-            "attach_timeout": 2,
+            "attach_timeout": "2s",
             "on_exit": "release",  # "keep" and a failsafe are refused together
             "failsafe": "1s500ms",
         },
@@ -211,9 +213,38 @@ def test_where_a_config_was_read_from_does_not_change_what_it_configures() -> No
     )
 
 
-def test_bare_integers_are_seconds() -> None:
-    config = config_from_dict({"policy": {"restore_gap": 90}, **_minimal()})
-    assert config.policy.restore_gap == timedelta(seconds=90)
+def test_bare_numbers_are_refused_with_a_hint_except_zero() -> None:
+    line = _only_problem({"policy": {"restore_gap": 90}, **_minimal()})
+    assert line == (
+        f'{PATH}: policy.restore_gap: expected a duration with its unit, e.g. "90s", "90m" or '
+        '"90h" (a bare number is ambiguous), got 90'
+    )
+    config = config_from_dict({"policy": {"restore_gap": 0}, **_minimal()})
+    assert config.policy.restore_gap == timedelta(0)
+
+
+def test_durations_beyond_the_horizon_are_refused() -> None:
+    line = _only_problem({"policy": {"override_duration": "367d"}, **_minimal()})
+    assert "policy.override_duration: expected a duration of at most 366d" in line
+
+
+@pytest.mark.parametrize("name", ["Bad\nname", "Bell\x07", "Esc\x1b[31m", "Nul\x00"])
+def test_control_characters_in_names_are_refused(name: str) -> None:
+    line = _only_problem(_with_channel(name=name))
+    assert "channel[0].name: expected a string without control characters" in line
+    assert not any(unicodedata.category(char) == "Cc" for char in line)
+
+
+def test_names_are_nfc_normalised() -> None:
+    decomposed = unicodedata.normalize("NFD", "Sèche-linge")
+    assert decomposed != "Sèche-linge"
+    config = config_from_dict(_with_channel(name=decomposed))
+    assert config.channels[0].name == "Sèche-linge"
+
+
+def test_an_empty_key_list_names_the_binding() -> None:
+    line = _only_problem({"ui": {"keys": {"select_0": ""}}, **_minimal()})
+    assert line.endswith('got select_0 = ""')
 
 
 # --- validation: one problem at a time --------------------------------------------------------
@@ -259,7 +290,7 @@ def _with_channel(**values: object) -> dict[str, Any]:
         (_with("policy", "lead", "15 minutes"), "policy.lead", 'a duration like "90s"'),
         (_with("policy", "restore_gap", -5), "policy.restore_gap", "a duration"),
         (_with("policy", "override_duration", 1.5), "policy.override_duration", "a duration"),
-        (_with("board", "attach_timeout", "5"), None, None),  # valid: bare seconds as text
+        (_with("board", "attach_timeout", "5"), "board.attach_timeout", "a bare number"),
         (_with("board", "attach_timeout", "0s"), "board.attach_timeout", "above zero"),
         (_with("ecowatt", "timeout", 0), "ecowatt.timeout", "above zero"),
         (_with_channel(min_on="1h30"), "channel[0].min_on", "a duration"),
@@ -399,7 +430,7 @@ def test_file_source_needs_a_file() -> None:
     assert config_from_dict(document).ecowatt.file == "saved.json"
 
 
-@pytest.mark.parametrize("failsafe", ["1ms", "499ms", "30s1ms", "1m", 31])
+@pytest.mark.parametrize("failsafe", ["1ms", "499ms", "30s1ms", "1m", "31s"])
 def test_failsafe_out_of_range(failsafe: object) -> None:
     line = _only_problem(_with("board", "failsafe", failsafe))
     assert line == f'{PATH}: board.failsafe: expected "0s" (off) or a period from 500 ms to 30 s'
@@ -412,7 +443,6 @@ def test_failsafe_out_of_range(failsafe: object) -> None:
         (0, timedelta(0)),
         ("500ms", timedelta(milliseconds=500)),
         ("30s", timedelta(seconds=30)),
-        (30, timedelta(seconds=30)),
     ],
 )
 def test_failsafe_in_range(failsafe: object, expected: timedelta) -> None:
@@ -497,7 +527,15 @@ def _configs(draw: st.DrawFn) -> Config:
     channels = tuple(
         ChannelConfig(
             index=index,
-            name=draw(st.text(min_size=1, max_size=12).filter(str.strip)) + f" #{index}",
+            name=unicodedata.normalize(
+                "NFC",
+                draw(
+                    st.text(
+                        st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=12
+                    ).filter(str.strip)
+                ),
+            ).strip()
+            + f" #{index}",
             shed_at=draw(st.sampled_from(ShedAt)),
             wiring=draw(st.sampled_from(Wiring)),
             priority=draw(st.integers(1, 20)),
@@ -509,12 +547,15 @@ def _configs(draw: st.DrawFn) -> Config:
         for index in sorted(indexes)
     )
     source = draw(st.sampled_from(Source))
-    optional_text = st.one_of(st.none(), st.text(min_size=1, max_size=20).filter(str.strip))
+    printable = st.characters(blacklist_categories=("Cc", "Cs"))
+    optional_text = st.one_of(
+        st.none(), st.text(printable, min_size=1, max_size=20).filter(str.strip)
+    )
     return Config(
         channels=channels,
         ecowatt=EcowattConfig(
             source=source,
-            file=draw(st.text(min_size=1, max_size=20).filter(str.strip))
+            file=draw(st.text(printable, min_size=1, max_size=20).filter(str.strip))
             if source is Source.FILE
             else draw(optional_text),
             credentials_file=draw(optional_text),
@@ -541,7 +582,9 @@ def _configs(draw: st.DrawFn) -> Config:
             restore_gap=draw(_DURATIONS),
             min_switch_gap=draw(_DURATIONS),
             fallback=draw(st.sampled_from(Fallback)),
-            override_duration=draw(_DURATIONS),
+            override_duration=draw(
+                st.one_of(st.just(timedelta(0)), _DURATIONS.filter(lambda d: d >= MIN_OVERRIDE))
+            ),
         ),
         service=ServiceConfig(
             state_dir=draw(optional_text), log_format=draw(st.sampled_from(LogFormat))

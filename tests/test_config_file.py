@@ -184,7 +184,7 @@ def test_an_unreadable_file_is_one_line(tmp_path: Path, monkeypatch: pytest.Monk
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(user_files, "open", refuse, raising=False)
+    monkeypatch.setattr(user_files.os, "open", refuse)
     path = tmp_path / "secret.toml"
     with pytest.raises(InputError) as raised:
         load_config(path)

@@ -1,11 +1,14 @@
 """The shared quota file: one production call per 900 s across restarts and processes."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from tui.adapters.ecowatt.quota import QUOTA_FILE, QuotaGate
 
@@ -48,11 +51,31 @@ def test_a_clock_gone_backwards_does_not_block_for_days(tmp_path: Path) -> None:
     assert QuotaGate(tmp_path).try_reserve(T0) is None
 
 
-def test_an_unreadable_quota_file_is_replaced(tmp_path: Path) -> None:
-    (tmp_path / QUOTA_FILE).write_text("{not json")
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"{not json",
+        b"\x00" * 64,
+        b'{"last_call": null, "not_before": "0001-01-01T00:00:00"}',
+        b"[" * 50_000,
+    ],
+)
+def test_a_damaged_quota_file_fails_safe_as_a_call_just_made(tmp_path: Path, damage: bytes) -> None:
+    """Issue 11 #9: a damaged file once let a second call through 2.4 s after the first."""
+    path = tmp_path / QUOTA_FILE
+    path.write_bytes(damage)
+    written = T0 + 10 * S
+    os.utime(path, (written.timestamp(), written.timestamp()))
     gate = QuotaGate(tmp_path)
-    assert gate.try_reserve(T0) is None
-    assert gate.try_reserve(T0 + S) == T0 + 900 * S
+    assert gate.try_reserve(T0 + 12 * S) == written + 900 * S  # as if called when written
+    assert gate.try_reserve(written + 899 * S) == written + 900 * S
+    assert gate.try_reserve(written + 900 * S) is None  # then the file is whole again
+    assert gate.try_reserve(written + 901 * S) == written + 1800 * S
+
+
+def test_a_quota_path_that_is_not_a_file_fails_safe_and_does_not_hang(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / QUOTA_FILE)
+    assert QuotaGate(tmp_path).next_allowed(T0) > T0
 
 
 def test_processes_racing_for_the_quota_get_one_call(tmp_path: Path) -> None:

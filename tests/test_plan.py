@@ -304,7 +304,7 @@ BAD_ARGUMENTS = [
         "{tmp}/level.json: signals[0].values[0].hvalue: expected a level from 0 to 3, got 7",
     ),
     ("a directory", ["--forecast", "{tmp}"], "{tmp}: is a directory"),
-    ("bad --from", ["--from", "tomorrow"], "--from: expected an ISO 8601 date and time"),
+    ("bad --from", ["--from", "tomorrow"], "--from: expected a time like 14:30"),
     ("bad --hours", ["--hours", "many"], "--hours: expected a positive number of hours"),
     ("zero --hours", ["--hours", "0"], "--hours: expected a positive number of hours"),
     ("negative --hours", ["--hours", "-3"], "--hours: expected a positive number of hours"),

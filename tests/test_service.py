@@ -446,5 +446,5 @@ async def test_a_failing_request_gets_an_error_reply_and_the_connection_goes_on(
 
         monkeypatch.setattr(controller, "refresh", broken)
         replies = await _ask(socket_path(state), b'{"op": "refresh"}\n', b'{"op": "snapshot"}\n')
-        assert replies[0] == {"ok": False, "error": "internal error: RuntimeError('boom')"}
+        assert replies[0] == {"ok": False, "error": "internal error: RuntimeError: boom"}
         assert replies[1]["ok"] is True

@@ -48,6 +48,8 @@ def find_config(
                 return path
         except OSError as error:  # a name too long for the file system, for one
             raise InputError(f"{path}: cannot use this path ({error.strerror})") from None
+        except ValueError:  # an embedded NUL
+            raise InputError(f"{str(path)!r}: cannot use this path (it contains NUL)") from None
     if len(candidates) == 1 and candidates[0][0].exists():
         # A path the user named that is not a regular file: load_config says what is wrong with it.
         return candidates[0][0]
@@ -71,6 +73,8 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         raise InputError(f"{name}: not valid TOML: {error}") from None
     except UnicodeDecodeError:
         raise InputError(f"{name}: not valid TOML: expected UTF-8 text") from None
+    except RecursionError:
+        raise InputError(f"{name}: not valid TOML: tables or arrays nested too deep") from None
     return config_from_dict(document, path=name)
 
 

@@ -9,6 +9,7 @@ message or a repr: errors name the endpoint and the status, never a header.
 
 import asyncio
 import logging
+import math
 import re
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -22,6 +23,8 @@ TOKEN_PATH = "/token/oauth/"
 # Renew this long before RTE's stated expiry: a token that dies in flight costs a 401 round trip.
 TOKEN_MARGIN = timedelta(seconds=60)
 DEFAULT_RETRY_AFTER = timedelta(seconds=900)
+MAX_RETRY_AFTER = timedelta(days=1)  # the longest wait a Retry-After may impose
+MAX_TOKEN_LIFETIME = 86_400.0  # RTE's tokens last 2 h; a longer claim is damage
 PORTAL = "https://data.rte-france.com"
 
 log = logging.getLogger("tui.rte.session")
@@ -79,7 +82,7 @@ def error_code(response: httpx.Response) -> str:
     """RTE's ``error`` field (e.g. ``COMMON_ERROR_T03``), when the body has a plausible one."""
     try:
         document = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     code = document.get("error") if isinstance(document, dict) else None
     return code if isinstance(code, str) and _ERROR_CODE.fullmatch(code) else ""
@@ -90,15 +93,16 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta:
     if not value:
         return DEFAULT_RETRY_AFTER
     text = value.strip()
-    if text.isdigit():
-        return timedelta(seconds=int(text))
+    if text.isascii() and text.isdigit():
+        # Bounded: RTE's quota is 15 min; a day covers any real wait, and 10**20 s is damage.
+        return timedelta(seconds=min(int(text[:12]), MAX_RETRY_AFTER.total_seconds()))
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return DEFAULT_RETRY_AFTER
     if when.tzinfo is None:
         return DEFAULT_RETRY_AFTER
-    return max(when - now, timedelta(0))
+    return min(max(when - now, timedelta(0)), MAX_RETRY_AFTER)
 
 
 class RteSession:
@@ -188,12 +192,13 @@ class RteSession:
             document = response.json()
             value = document["access_token"]
             lifetime = float(document.get("expires_in", 0))
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise BodyError("RTE's token answer is not the expected JSON") from None
         if not isinstance(value, str) or not value:
             raise BodyError("RTE's token answer holds no access_token")
-        if lifetime <= 0:
+        if not 0 < lifetime < math.inf:
             lifetime = 600.0  # unknown lifetime: renew often rather than use a dead token
+        lifetime = min(lifetime, MAX_TOKEN_LIFETIME)
         margin = min(TOKEN_MARGIN, timedelta(seconds=lifetime / 2))
         self._token = _Token(value, now + timedelta(seconds=lifetime) - margin)
         log.info("got an RTE token, valid %d s", int(lifetime))

@@ -1,24 +1,58 @@
-"""Reading a file the user named (configuration, forecast body): every failure is one line."""
+"""Reading files: regular files only, bounded in size; a file the user named fails in one line.
+
+A device (``/dev/zero``), a FIFO or a directory where a file belongs is refused at once instead
+of read until memory runs out or waited on forever; so is a file larger than its kind can be.
+"""
 
 import os
+import stat
 
 from tui.core.errors import InputError
 
+# Configuration files and forecast bodies are a few kB; 4 MB leaves room and bounds memory.
+MAX_USER_FILE = 4 * 1024 * 1024
 
-def read_user_file(path: str | os.PathLike[str], what: str) -> bytes:
+
+def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes.
+
+    Raises FileNotFoundError when there is none, and OSError (with a ``strerror`` in words)
+    for anything else that is not such a file: a directory, a device, a FIFO, too large.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(21, "is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(22, "not a regular file (a device, a FIFO or a socket)")
+        chunks = []
+        total = 0
+        while chunk := os.read(fd, 1 << 16):
+            total += len(chunk)
+            if total > limit:
+                raise OSError(27, f"larger than {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_user_file(path: str | os.PathLike[str], what: str, limit: int = MAX_USER_FILE) -> bytes:
     """The file's bytes, or InputError naming the file and what went wrong.
 
     ``what`` names the expected content for the messages ("configuration file", "forecast file").
     """
     name = str(path)
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return read_regular_file(path, limit)
     except FileNotFoundError:
         raise InputError(f"{name}: no such {what}") from None
     except IsADirectoryError:
         raise InputError(f"{name}: is a directory, expected a {what}") from None
     except PermissionError:
         raise InputError(f"{name}: cannot read the file (permission denied)") from None
+    except ValueError:  # an embedded NUL in the name
+        raise InputError(f"{name!r}: not a usable file name (it contains NUL)") from None
     except OSError as error:
-        raise InputError(f"{name}: cannot read the file ({error.strerror or error})") from None
+        raise InputError(f"{name}: cannot use it as a {what} ({error.strerror or error})") from None

@@ -6,6 +6,8 @@
 """
 
 import difflib
+import json
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from tui.core.durations import EXPECTED as DURATION_EXPECTED
-from tui.core.durations import format_duration, parse_duration
+from tui.core.durations import MIN_OVERRIDE, format_duration, parse_duration
 from tui.core.errors import InputError
 from tui.core.tempo import Colour
 
@@ -154,14 +156,18 @@ _MISSING = object()
 
 
 class _Invalid(Exception):
-    pass
+    def __init__(self, expected: str, got: str | None = None) -> None:
+        super().__init__(expected)
+        self.got = got  # what to show as "got", when not the raw value itself
 
 
 def _describe(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f'"{value}"'
+        # JSON quoting shows control characters as escapes instead of sending them raw.
+        shown = json.dumps(value[:80], ensure_ascii=False)
+        return shown if len(value) <= 80 else shown[:-1] + '..."'
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
@@ -184,8 +190,8 @@ def _enum(kind: type[StrEnum]) -> Callable[[object], Any]:
 def _duration(value: object) -> timedelta:
     try:
         return parse_duration(value)
-    except ValueError:
-        raise _Invalid(DURATION_EXPECTED) from None
+    except ValueError as error:
+        raise _Invalid(str(error) if isinstance(value, str | int) else DURATION_EXPECTED) from None
 
 
 def _positive_duration(value: object) -> timedelta:
@@ -196,10 +202,23 @@ def _positive_duration(value: object) -> timedelta:
     return duration
 
 
+def _control_free(text: str) -> bool:
+    # Cc: NUL, newline, ESC, BEL, DEL, C1 controls; they would be written raw to logs and
+    # terminals, and a path holding NUL cannot be opened at all.
+    return not any(unicodedata.category(char) == "Cc" for char in text)
+
+
 def _string(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _Invalid("a non-empty string")
+    if not _control_free(value):
+        raise _Invalid("a string without control characters (newline, tab, ESC, NUL...)")
     return value
+
+
+def _name(value: object) -> str:
+    """A channel name, NFC-normalised so that it matches however it is typed."""
+    return unicodedata.normalize("NFC", _string(value).strip())
 
 
 def _int_range(low: int, high: int | None) -> Callable[[object], int]:
@@ -228,7 +247,10 @@ def _key_table(value: object) -> dict[str, str]:
         raise _Invalid('a table of binding id = "keys" (e.g. select_1 = "1,ampersand")')
     for binding, keys in value.items():
         if not isinstance(keys, str) or not keys.strip():
-            raise _Invalid(f'key names as a string for {binding} (e.g. "1,ampersand")')
+            raise _Invalid(
+                f'key names as a string for {binding} (e.g. "1,ampersand")',
+                got=f"{binding} = {_describe(keys)}",
+            )
     return dict(value)
 
 
@@ -299,7 +321,7 @@ _SECTIONS: dict[str, tuple[type, _Schema]] = {
 
 _CHANNEL_SCHEMA: _Schema = {
     "index": _int_range(0, CHANNEL_COUNT - 1),
-    "name": _string,
+    "name": _name,
     "wiring": _enum(Wiring),
     "shed_at": _enum(ShedAt),
     "priority": _int_range(1, None),
@@ -331,7 +353,8 @@ def _parse_table(
         try:
             values[key] = parse(raw)
         except _Invalid as expected:
-            problems.append(f"{prefix}{key}: expected {expected}, got {_describe(raw)}")
+            got = expected.got if expected.got is not None else _describe(raw)
+            problems.append(f"{prefix}{key}: expected {expected}, got {got}")
     return values
 
 
@@ -361,6 +384,12 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
         problems.append('board.failsafe: expected "0s" (off) or a period from 500 ms to 30 s')
     if board is not None and board.failsafe > timedelta(seconds=30):
         problems.append('board.failsafe: expected "0s" (off) or a period from 500 ms to 30 s')
+    policy: PolicyConfig | None = sections.get("policy")
+    if policy is not None and timedelta(0) < policy.override_duration < MIN_OVERRIDE:
+        problems.append(
+            'policy.override_duration: expected "0s" (until released) or at least '
+            f"{format_duration(MIN_OVERRIDE)}"
+        )
     if board is not None and board.failsafe and board.on_exit is OnExit.KEEP:
         # Persistence (what "keep" needs) suppresses the only reset that clears a tripped
         # failsafe: the relay would stay released, tripped, for good.

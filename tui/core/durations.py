@@ -1,40 +1,255 @@
-"""Durations as written in delestage.toml: "90s", "15m", "2h", "1h30m", "500ms", or bare seconds."""
+"""The one parser for durations and times, wherever they come from: delestage.toml, the command
+line (``--for``, ``--until``, ``--from``), the control socket, the UI's P/S dialog, files on disk
+and HTTP headers.
 
+Durations are written ``"90s"``, ``"15m"``, ``"2h"``, ``"1h30m"``, ``"1d"``, ``"500ms"``; a bare
+number other than ``0`` is refused with a hint (``90`` could be seconds, minutes or hours).
+Times of day are ``14:30`` or ``14h30`` (Paris time, the next such moment); dates are ISO 8601
+(Paris time unless they carry an offset).
+
+Everything is bounded: no duration exceeds ``MAX_HORIZON`` (one year), no instant lies outside
+``EARLIEST``..``LATEST``, and an override ends at most ``MAX_HORIZON`` ahead. A tiny override
+(under ``MIN_OVERRIDE``) is refused, never widened to "until released". Pure: the current time
+comes in as an argument.
+"""
+
+import math
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+
+from tui.core.forecast import PARIS
+
+# The longest duration anywhere, and how far ahead an override may end: one year (a leap one).
+MAX_HORIZON = timedelta(days=366)
+# The shortest override: anything shorter is a typo (1e-9 s, "1ms"), not an intent.
+MIN_OVERRIDE = timedelta(minutes=1)
+# Instants outside this window are damage or typos (year 1, year 9999), not data.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 # ASCII only: `\d` and str.isdigit() would otherwise take Arabic-Indic or superscript digits.
 # `m(?!s)` keeps "500ms" from being read as 500 minutes followed by a stray "s".
-_PATTERN = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?", re.ASCII)
-_BARE = re.compile(r"\d+", re.ASCII)
+_PATTERN = re.compile(
+    r"(?:(\d{1,9})d)?(?:(\d{1,9})h)?(?:(\d{1,9})m(?!s))?(?:(\d{1,9})s)?(?:(\d{1,9})ms)?", re.ASCII
+)
+_BARE = re.compile(r"[+-]?\d+(?:[.,]\d*)?", re.ASCII)
+_TIME_OF_DAY = re.compile(r"(\d{1,2})(?::|h)(\d{2})", re.ASCII | re.IGNORECASE)
 
-EXPECTED = 'a duration like "90s", "15m", "2h", "1h30m" or "500ms" (or whole seconds)'
+EXPECTED = 'a duration like "90s", "15m", "2h", "1h30m" or "500ms" (at most 366d)'
+TIME_EXPECTED = (
+    "a time like 14:30 or 14h30 (Paris time), or a date and time like 2026-12-01T14:30 "
+    "(Paris time unless it carries an offset)"
+)
 
 
-def parse_duration(value: object) -> timedelta:
-    """Parse a duration; raise ValueError with the expected form on anything else."""
-    if isinstance(value, bool):
+def _bare_hint(text: str) -> str:
+    number = text.lstrip("+")
+    return (
+        f'a duration with its unit, e.g. "{number}s", "{number}m" or "{number}h" '
+        "(a bare number is ambiguous)"
+    )
+
+
+def parse_duration(value: object, maximum: timedelta = MAX_HORIZON) -> timedelta:
+    """Parse a duration; raise ValueError saying what was expected on anything else.
+
+    ``0`` (zero in any unit) is accepted; other bare numbers are refused with a hint.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError(EXPECTED)
+    text = str(value).strip().lower()
+    if text in ("0", "+0"):
+        return timedelta(0)
+    if _BARE.fullmatch(text):
+        raise ValueError(_bare_hint(text))
+    if text.startswith("-"):
+        raise ValueError(f"a positive duration: {EXPECTED}")
+    match = _PATTERN.fullmatch(text)
+    if not text or match is None:
+        raise ValueError(EXPECTED)
+    days, hours, minutes, seconds, millis = (int(g) if g else 0 for g in match.groups())
     try:
-        if isinstance(value, int):
-            if value < 0:
-                raise ValueError(EXPECTED)
-            return timedelta(seconds=value)
-        if not isinstance(value, str):
-            raise ValueError(EXPECTED)
-        text = value.strip().lower()
-        if _BARE.fullmatch(text):
-            return timedelta(seconds=int(text))
-        match = _PATTERN.fullmatch(text)
-        if not text or match is None:
-            raise ValueError(EXPECTED)
-        days, hours, minutes, seconds, millis = (int(g) if g else 0 for g in match.groups())
-        return timedelta(
+        delta = timedelta(
             days=days, hours=hours, minutes=minutes, seconds=seconds, milliseconds=millis
         )
     except OverflowError:
-        # Beyond timedelta's range (about 2.7 million years): a typo, not a traceback.
         raise ValueError(EXPECTED) from None
+    if delta > maximum:
+        raise ValueError(f"a duration of at most {format_duration(maximum)}")
+    return delta
+
+
+def duration_from_seconds(value: object, what: str = "seconds") -> timedelta:
+    """A number of seconds from JSON or a header: finite, ≥ 0, at most ``MAX_HORIZON``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what}: expected a number of seconds, got {value!r:.40}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{what}: expected a finite number of seconds, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{what}: expected a number of seconds ≥ 0, got {value!r:.40}")
+    if value > MAX_HORIZON.total_seconds():
+        raise ValueError(
+            f"{what}: at most {MAX_HORIZON.total_seconds():.0f} ({format_duration(MAX_HORIZON)}), "
+            f"got {value!r:.40}"
+        )
+    return timedelta(seconds=value)
+
+
+def parse_seconds(text: str, low: float, high: float) -> float:
+    """A wait given on the command line in seconds (``5``, ``0.5``) or as a duration (``5s``):
+    finite, from ``low`` to ``high``; ValueError saying so otherwise."""
+    expected = f"a number of seconds from {low:g} to {high:g}"
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            seconds = parse_duration(text).total_seconds()
+        except ValueError:
+            raise ValueError(expected) from None
+    if not low <= seconds <= high:  # also refuses NaN
+        raise ValueError(expected)
+    return seconds
+
+
+def check_override_length(length: timedelta) -> None:
+    """0 means "until released"; otherwise an override lasts MIN_OVERRIDE..MAX_HORIZON."""
+    if length and length < MIN_OVERRIDE:
+        raise ValueError(
+            f"an override of at least {format_duration(MIN_OVERRIDE)} "
+            f'("0s" means until released), not {format_duration(length) or "under 1ms"}'
+        )
+    if length > MAX_HORIZON:
+        raise ValueError(f"an override of at most {format_duration(MAX_HORIZON)}")
+
+
+def check_until(until: datetime, now: datetime) -> None:
+    """An override's end: in the future, at most MAX_HORIZON ahead."""
+    if until.tzinfo is None:
+        raise ValueError("a time with an offset")
+    if until <= now:
+        raise ValueError(f"a time in the future, not {_iso(until)}")
+    if until - now > MAX_HORIZON:
+        raise ValueError(
+            f"a time at most {format_duration(MAX_HORIZON)} ahead (until "
+            f"{_iso(now + MAX_HORIZON)}), not {_iso(until)}"
+        )
+
+
+def sane_instant(when: datetime) -> datetime:
+    """``when`` as UTC if it is aware and within EARLIEST..LATEST, else ValueError."""
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"{when.isoformat()}: expected a time with an offset")
+    try:
+        utc = when.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{when.isoformat()}: out of range") from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError(
+            f"{when.isoformat()}: expected a time between {EARLIEST.year} and {LATEST.year - 1}"
+        )
+    return utc
+
+
+def parse_instant(value: object) -> datetime:
+    """An ISO 8601 time with offset from a file or a peer, as UTC; ValueError otherwise."""
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValueError(f"expected an ISO 8601 time with offset, got {value!r:.40}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"expected an ISO 8601 time with offset, got {value!r:.40}") from None
+    return sane_instant(parsed)
+
+
+def _iso(when: datetime) -> str:
+    try:
+        return when.astimezone(PARIS).isoformat(timespec="minutes")
+    except OverflowError:
+        return when.isoformat()
+
+
+def _next_time_of_day(hour: int, minute: int, now: datetime) -> datetime:
+    day = now.astimezone(PARIS).date()
+    for offset in range(3):
+        # Built on the Paris wall clock, then compared as UTC instants; a time skipped by the
+        # spring change resolves one hour later, which is still in the future.
+        candidate = datetime.combine(
+            day + timedelta(days=offset), time(hour, minute), tzinfo=PARIS
+        ).astimezone(UTC)
+        if candidate > now:
+            return candidate
+    raise ValueError(TIME_EXPECTED)  # pragma: no cover - one of three days is always ahead
+
+
+def parse_time(text: str, now: datetime, *, future: bool = True) -> datetime:
+    """``14:30`` / ``14h30`` (the next such Paris time, or today's when not ``future``) or an
+    ISO 8601 date and time (Paris time without an offset). UTC-aware, within EARLIEST..LATEST.
+    """
+    if not isinstance(text, str):
+        raise ValueError(TIME_EXPECTED)
+    stripped = text.strip()
+    match = _TIME_OF_DAY.fullmatch(stripped)
+    if match:
+        hour, minute = int(match[1]), int(match[2])
+        if hour > 23 or minute > 59:
+            raise ValueError(TIME_EXPECTED)
+        if future:
+            return _next_time_of_day(hour, minute, now)
+        local = now.astimezone(PARIS).date()
+        return datetime.combine(local, time(hour, minute), tzinfo=PARIS).astimezone(UTC)
+    if _BARE.fullmatch(stripped):
+        raise ValueError(f"{TIME_EXPECTED}; a bare number is ambiguous")
+    if len(stripped) > 40:
+        raise ValueError(TIME_EXPECTED)
+    try:
+        moment = datetime.fromisoformat(stripped)
+    except ValueError:
+        raise ValueError(TIME_EXPECTED) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=PARIS)
+    try:
+        return sane_instant(moment)
+    except ValueError:
+        raise ValueError(
+            f"a time between {EARLIEST.year} and {LATEST.year - 1} ({TIME_EXPECTED})"
+        ) from None
+
+
+HOLD_EXPECTED = (
+    'expected a duration like "90m", "2h", "1h30m", a time of day like "14:30" or "14h30", '
+    'or "0" for until released'
+)
+
+
+def parse_override_until(text: str, now: datetime) -> datetime:
+    """When an override ends, as typed (``--until``, the UI): parsed and bounded."""
+    until = parse_time(text, now)
+    check_until(until, now)
+    return until
+
+
+def parse_override_length(text: object) -> timedelta:
+    """How long an override lasts, as typed (``--for``, the UI): parsed and bounded."""
+    length = parse_duration(text)
+    check_override_length(length)
+    return length
+
+
+def parse_hold(text: str, now: datetime) -> timedelta | datetime:
+    """How long an override lasts, as typed in the UI: a time of day or ISO time (an instant,
+    UTC), else a duration (``0`` = until released). Bounded like every override."""
+    stripped = text.strip() if isinstance(text, str) else ""
+    if _TIME_OF_DAY.fullmatch(stripped) or "T" in stripped or "-" in stripped[1:]:
+        try:
+            return parse_override_until(stripped, now)
+        except ValueError as error:
+            raise ValueError(f"{HOLD_EXPECTED} ({error})") from None
+    try:
+        length = parse_override_length(stripped)
+    except ValueError as error:
+        detail = "" if str(error) == EXPECTED else f" ({error})"
+        raise ValueError(f"{HOLD_EXPECTED}{detail}") from None
+    return length
 
 
 def format_duration(delta: timedelta) -> str:

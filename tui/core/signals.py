@@ -9,6 +9,7 @@ entries on daylight-saving days, padded messages, extra fields.
 import json
 from datetime import UTC, date, datetime, timedelta
 
+from tui.core.durations import sane_instant
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS, Day, Forecast, Level, Slot, paris_midnight
 
@@ -35,6 +36,10 @@ def _timestamp(value: object, where: str) -> datetime:
         raise ForecastFormatError(f"{expected}, got {value!r}") from None
     if parsed.tzinfo is None:
         raise ForecastFormatError(f"{expected}, got {value!r} (no offset)")
+    try:
+        sane_instant(parsed)
+    except ValueError as error:
+        raise ForecastFormatError(f"{where}: {error}") from None
     return parsed
 
 
@@ -58,6 +63,8 @@ def _document(body: bytes | str | object) -> object:
         raise ForecastFormatError("body: expected JSON text, got undecodable bytes") from None
     except ValueError as error:
         raise ForecastFormatError(f"body: expected JSON ({error})") from None
+    except RecursionError:
+        raise ForecastFormatError("body: expected JSON (nested too deep)") from None
 
 
 def parse_signals(

@@ -7,6 +7,7 @@ from tui.adapters.sources.check import check_forecast_line
 from tui.core.config import Config
 from tui.core.errors import InputError
 from tui.frontends.boards_cmd import check_board_line
+from tui.service.preflight import service_check_line
 
 
 def describe_config(config: Config) -> str:
@@ -42,4 +43,7 @@ def run_check(config_path: str | None, out: TextIO) -> int:
     board_ok, board_line = check_board_line(config)
     print(f"board     {'ok' if board_ok else 'FAIL':<6}{board_line}", file=out)
     failed = failed or not board_ok
+    service_ok, service_line = service_check_line(config)
+    print(f"service   {'ok' if service_ok else 'FAIL':<6}{service_line}", file=out)
+    failed = failed or not service_ok
     return 1 if failed else 0

@@ -34,6 +34,16 @@ def _config_option(parser: argparse.ArgumentParser, top: bool = False) -> None:
     )
 
 
+def _timeout_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        default="5",
+        help="give up on a service that does not answer within this many seconds "
+        "(default: %(default)s)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="delestage",
@@ -76,20 +86,21 @@ def build_parser() -> argparse.ArgumentParser:
     test_relays.add_argument(
         "--hold",
         metavar="SECONDS",
-        type=float,
-        default=3.0,
-        help="how long each relay stays switched (default: %(default)g)",
+        default="3",
+        help="how long each relay stays switched, at most 600 (default: %(default)s)",
     )
     test_relays.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     status = commands.add_parser("status", help="show the running service's state")
     _config_option(status)
+    _timeout_option(status)
     status.add_argument("--json", action="store_true", help="print the JSON status contract")
 
     force = commands.add_parser(
         "force", help="override a channel: force it powered (on) or cut (off)"
     )
     _config_option(force)
+    _timeout_option(force)
     force.add_argument("channel", metavar="CH", help="channel index (0-7) or name")
     force.add_argument("state", choices=("on", "off"), help="on = powered, off = cut")
     until = force.add_mutually_exclusive_group()
@@ -97,14 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--for",
         dest="duration",
         metavar="DURATION",
-        help='how long ("90m", "2h"; "0s" = until released); default: [policy] override_duration',
+        help='how long ("90m", "2h", "1h30m", at least 1m, at most 366d; "0s" = until '
+        "released); default: [policy] override_duration",
     )
     until.add_argument(
-        "--until", metavar="TIME", help='until a time: "14:30" (Paris time) or ISO 8601'
+        "--until",
+        metavar="TIME",
+        help='until a time: "14:30" or "14h30" (Paris time) or ISO 8601, at most 366 days ahead',
     )
 
     release = commands.add_parser("release", help="return a channel (or all) to automatic")
     _config_option(release)
+    _timeout_option(release)
     release.add_argument("channel", metavar="CH|all", help="channel index, name, or all")
 
     plan = commands.add_parser("plan", help="preview every relay change over the forecast horizon")
@@ -151,29 +166,44 @@ def _run_boards(args: argparse.Namespace) -> int:
 
 
 def _run_test_relays(args: argparse.Namespace) -> int:
+    from tui.core.durations import parse_seconds
     from tui.frontends.test_relays_cmd import run_test_relays
 
-    return run_test_relays(args.config, args.channels, args.yes, args.hold, sys.stdout, sys.stderr)
+    try:
+        hold = parse_seconds(args.hold, 0, 600)
+    except ValueError as error:
+        raise InputError(f"--hold: expected {error}, got {args.hold!r}") from None
+    return run_test_relays(args.config, args.channels, args.yes, hold, sys.stdout, sys.stderr)
 
 
 def _run_status(args: argparse.Namespace) -> int:
-    from tui.frontends.control_cmds import run_status
+    from tui.frontends.control_cmds import parse_timeout, run_status
 
-    return run_status(args.config, args.json, sys.stdout, sys.stderr)
+    timeout = parse_timeout(args.timeout)
+    return run_status(args.config, args.json, sys.stdout, sys.stderr, timeout)
 
 
 def _run_force(args: argparse.Namespace) -> int:
-    from tui.frontends.control_cmds import run_force
+    from tui.frontends.control_cmds import parse_timeout, run_force
 
+    timeout = parse_timeout(args.timeout)
     return run_force(
-        args.config, args.channel, args.state, args.duration, args.until, sys.stdout, sys.stderr
+        args.config,
+        args.channel,
+        args.state,
+        args.duration,
+        args.until,
+        sys.stdout,
+        sys.stderr,
+        timeout,
     )
 
 
 def _run_release(args: argparse.Namespace) -> int:
-    from tui.frontends.control_cmds import run_release
+    from tui.frontends.control_cmds import parse_timeout, run_release
 
-    return run_release(args.config, args.channel, sys.stdout, sys.stderr)
+    timeout = parse_timeout(args.timeout)
+    return run_release(args.config, args.channel, sys.stdout, sys.stderr, timeout)
 
 
 def _run_plan(args: argparse.Namespace) -> int:
@@ -222,16 +252,65 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+# Options whose value may start with "-" ("--for -5m"): argparse would take it for an option
+# and say "expected one argument"; joined as "--for=-5m", the value gets its own clear message.
+_VALUE_OPTIONS = ("--for", "--until", "--from", "--hours", "--timeout")
+
+
+def _join_dash_values(argv: Sequence[str]) -> list[str]:
+    joined: list[str] = []
+    items = list(argv)
+    index = 0
+    while index < len(items):
+        item = items[index]
+        following = items[index + 1] if index + 1 < len(items) else None
+        if (
+            item in _VALUE_OPTIONS
+            and following is not None
+            and following.startswith("-")
+            and following[1:2].isdigit()
+        ):
+            joined.append(f"{item}={following}")
+            index += 2
+            continue
+        joined.append(item)
+        index += 1
+    return joined
+
+
+def _quiet_stdout() -> None:
+    """The reader left (`delestage status | head -1`): send the rest nowhere, silently, so
+    neither this command nor the interpreter's final flush raises on the closed pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if "--headless" in arguments:
+        from tui.frontends.early_signals import install_early_signals
+
+        install_early_signals()  # before anything slow: a signal now must not kill us
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_dash_values(arguments))
     if args.headless and args.command is not None:
         parser.error("--headless runs the service; it takes no command")
     try:
         return _COMMANDS.get(args.command, _run_default)(args)
     except InputError as error:
-        for line in error.problems:
-            print(line, file=sys.stderr)
+        try:
+            for line in error.problems:
+                print(line, file=sys.stderr)
+        except OSError:
+            pass
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_OK
     except KeyboardInterrupt:
         return 130

@@ -2,28 +2,29 @@
 
 import asyncio
 import json
-from datetime import UTC, datetime, time, timedelta
+import unicodedata
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from tui.adapters.config_file import find_config, load_config
 from tui.adapters.state_dir import resolve_state_dir
 from tui.core.config import Config
-from tui.core.durations import EXPECTED as DURATION_EXPECTED
-from tui.core.durations import parse_duration
+from tui.core.durations import parse_override_length, parse_override_until, parse_seconds
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS, Level
 from tui.core.tempo import colour_word
 from tui.service.control_socket import socket_path
-from tui.service.remote import RemoteController, ServiceUnavailable, connect
+from tui.service.remote import DEFAULT_TIMEOUT, RemoteController, ServiceUnavailable, connect
 from tui.service.snapshot import Snapshot
 
 EXIT_NO_SERVICE = 1
+MAX_TIMEOUT = 3600.0
 
 
-def _link(config: Config, err: TextIO) -> RemoteController | None:
+def _link(config: Config, err: TextIO, timeout: float = DEFAULT_TIMEOUT) -> RemoteController | None:
     state_dir = resolve_state_dir(config)
     try:
-        link = asyncio.run(connect(state_dir))
+        link = asyncio.run(connect(state_dir, timeout))
     except ServiceUnavailable as error:
         print(error, file=err)
         return None
@@ -36,40 +37,39 @@ def _link(config: Config, err: TextIO) -> RemoteController | None:
     return link
 
 
+def _comparable(text: str) -> str:
+    # NFC: a name typed in decomposed form (some keyboards, macOS) matches the configured one.
+    return unicodedata.normalize("NFC", text.strip()).casefold()
+
+
 def resolve_channel(config: Config, text: str) -> int:
-    """A channel given by index or by name (case-insensitive)."""
-    if text.isdigit():
+    """A channel given by index or by name (case-insensitive, any Unicode normal form)."""
+    if text.isascii() and text.isdigit():
         index = int(text)
         if any(channel.index == index for channel in config.channels):
             return index
     for channel in config.channels:
-        if channel.name.casefold() == text.casefold():
+        if _comparable(channel.name) == _comparable(text):
             return channel.index
     known = ", ".join(f"{c.index} ({c.name})" for c in config.channels)
     raise InputError(f"CH: no channel {text!r} in {config.path}; expected one of {known}")
 
 
 def parse_until(text: str, now: datetime) -> datetime:
-    """``14:30`` (the next such Paris time) or an ISO 8601 time (naive = Paris)."""
+    """``14:30`` / ``14h30`` (the next such Paris time) or an ISO 8601 time (naive = Paris),
+    at most the documented horizon ahead."""
     try:
-        clock = time.fromisoformat(text)
-    except ValueError:
-        clock = None
-    if clock is not None and len(text) <= 8:
-        local = now.astimezone(PARIS)
-        candidate = datetime.combine(local.date(), clock, tzinfo=PARIS)
-        if candidate.astimezone(UTC) <= now:
-            candidate = datetime.combine(local.date() + timedelta(days=1), clock, tzinfo=PARIS)
-        return candidate.astimezone(UTC)
+        return parse_override_until(text, now)
+    except ValueError as error:
+        raise InputError(f"--until: expected {error}, got {text!r}") from None
+
+
+def parse_for(text: str) -> timedelta:
+    """``--for``: a duration (``0s`` = until released), bounded like every override."""
     try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"--until: expected a time like 14:30 or 2026-12-01T14:30+01:00, got {text!r}"
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=PARIS)
-    return when.astimezone(UTC)
+        return parse_override_length(text)
+    except ValueError as error:
+        raise InputError(f"--for: expected {error}, got {text!r}") from None
 
 
 def render_status(snapshot: Snapshot) -> str:
@@ -116,12 +116,30 @@ def render_status(snapshot: Snapshot) -> str:
     return "\n".join(lines)
 
 
-def run_status(config_path: str | None, as_json: bool, out: TextIO, err: TextIO) -> int:
+def parse_timeout(text: str) -> float:
+    """``--timeout``: seconds to wait for the service (a number, or a duration like "10s")."""
+    try:
+        return parse_seconds(text, 0.1, MAX_TIMEOUT)
+    except ValueError as error:
+        raise InputError(f"--timeout: expected {error}, got {text!r}") from None
+
+
+def run_status(
+    config_path: str | None,
+    as_json: bool,
+    out: TextIO,
+    err: TextIO,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> int:
     config = load_config(find_config(config_path))
-    link = _link(config, err)
+    link = _link(config, err, timeout)
     if link is None:
         return EXIT_NO_SERVICE
-    snapshot = asyncio.run(link.snapshot())
+    try:
+        snapshot = asyncio.run(link.snapshot())
+    except ServiceUnavailable as error:
+        print(error, file=err)
+        return EXIT_NO_SERVICE
     if as_json:
         print(json.dumps(snapshot.to_status(), ensure_ascii=False), file=out)
     else:
@@ -137,19 +155,13 @@ def run_force(
     until_text: str | None,
     out: TextIO,
     err: TextIO,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> int:
     config = load_config(find_config(config_path))
     channel = resolve_channel(config, channel_text)
-    duration = None
-    if duration_text is not None:
-        try:
-            duration = parse_duration(duration_text)
-        except ValueError:
-            raise InputError(
-                f"--for: expected {DURATION_EXPECTED}, got {duration_text!r}"
-            ) from None
+    duration = parse_for(duration_text) if duration_text is not None else None
     until = parse_until(until_text, datetime.now(UTC)) if until_text else None
-    link = _link(config, err)
+    link = _link(config, err, timeout)
     if link is None:
         return EXIT_NO_SERVICE
     try:
@@ -161,10 +173,16 @@ def run_force(
     return 0
 
 
-def run_release(config_path: str | None, channel_text: str, out: TextIO, err: TextIO) -> int:
+def run_release(
+    config_path: str | None,
+    channel_text: str,
+    out: TextIO,
+    err: TextIO,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> int:
     config = load_config(find_config(config_path))
     channel = None if channel_text == "all" else resolve_channel(config, channel_text)
-    link = _link(config, err)
+    link = _link(config, err, timeout)
     if link is None:
         return EXIT_NO_SERVICE
     try:

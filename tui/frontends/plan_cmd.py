@@ -19,27 +19,22 @@ from tui.adapters.clock import Clock, SystemClock
 from tui.adapters.config_file import find_config, load_config
 from tui.adapters.sources.file import read_forecast_file
 from tui.core.config import Config
+from tui.core.durations import parse_time
 from tui.core.errors import InputError
-from tui.core.forecast import PARIS, Forecast, paris_iso
+from tui.core.forecast import Forecast, paris_iso
 from tui.core.plan import build_plan, plan_to_json, render_plan_text
 from tui.core.tempo import TempoCalendar, describe_tempo_days
 
 MAX_HOURS = 24 * 366
-FROM_EXPECTED = (
-    "expected an ISO 8601 date and time such as 2026-12-01T07:00 "
-    "(Paris time unless it carries an offset)"
-)
 
 
-def parse_from(text: str) -> datetime:
-    """``--from``: ISO 8601; a naive time is Paris time. Returned UTC-aware."""
+def parse_from(text: str, now: datetime | None = None) -> datetime:
+    """``--from``: ``17:00`` / ``17h00`` (today, Paris time) or ISO 8601 (naive = Paris), by
+    the one time parser, within its bounds. Returned UTC-aware."""
     try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"--from: {FROM_EXPECTED}, got {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=PARIS)
-    return moment.astimezone(UTC)
+        return parse_time(text, now or datetime.now(UTC), future=False)
+    except ValueError as error:
+        raise InputError(f"--from: expected {error}, got {text!r}") from None
 
 
 def parse_hours(text: str) -> timedelta:

@@ -5,7 +5,9 @@ Requests are one JSON object per line with an ``op``:
 leaves), ``{"op": "force", "channel": 3, "powered": false, "seconds": 3600}`` (or
 ``"until": ISO``; neither = the configured default), ``{"op": "release", "channel": 3 | "all"}``,
 ``{"op": "refresh"}``. Every reply carries ``ok``; a bad request gets ``ok: false`` and an
-``error`` line, and the connection and the service carry on.
+``error`` line, and the connection and the service carry on. Numbers and times are bounded by the
+one validation module (``tui.core.durations``); a request in flight when the service stops gets
+a reply saying so.
 """
 
 import asyncio
@@ -18,8 +20,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tui.core.durations import duration_from_seconds, parse_instant
 from tui.core.errors import InputError
-from tui.service.controller import Controller
+from tui.service.containment import describe_error
+from tui.service.controller import CLOSE_GRACE, Controller
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,27 @@ def socket_path(state_dir: Path) -> Path:
     return state_dir / SOCKET_NAME
 
 
+class SocketUnavailable(InputError):
+    """The socket cannot be created here and now (not a configuration mistake): the service
+    runs on without it, and says so."""
+
+
+def socket_problems(path: Path, group: str | None) -> list[str]:
+    """What in the configuration would stop the socket being created (for `check` too)."""
+    problems = []
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+        problems.append(
+            f"{path}: too long for a Unix socket (at most {MAX_SOCKET_PATH} bytes); "
+            "set a shorter [service] state_dir"
+        )
+    if group:
+        try:
+            grp.getgrnam(group)
+        except KeyError:
+            problems.append(f"[service] socket_group: no group named {group!r} on this machine")
+    return problems
+
+
 class ControlServer:
     def __init__(self, controller: Controller, path: Path, group: str | None = None) -> None:
         self.controller = controller
@@ -41,30 +66,28 @@ class ControlServer:
         self._clients: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        if len(os.fsencode(self.path)) > MAX_SOCKET_PATH:
-            raise InputError(
-                f"{self.path}: too long for a Unix socket (at most {MAX_SOCKET_PATH} bytes); "
-                "set a shorter [service] state_dir"
-            )
+        problems = socket_problems(self.path, self.group)
+        if problems:
+            raise InputError(problems)
         gid = self._group_id()
-        # We hold the service lock, so a socket file left here is a dead service's.
-        self.path.unlink(missing_ok=True)
         try:
+            # We hold the service lock, so a socket file left here is a dead service's.
+            self.path.unlink(missing_ok=True)
             self._server = await asyncio.start_unix_server(
                 self._serve, path=str(self.path), limit=MAX_LINE
             )
+            if gid is None:
+                os.chmod(self.path, 0o600)
+                return
+            # The group must also be able to reach the socket inside the state directory.
+            os.chown(self.path.parent, -1, gid)
+            os.chmod(self.path.parent, 0o750)
+            os.chown(self.path, -1, gid)
+            os.chmod(self.path, 0o660)
         except OSError as error:
-            raise InputError(
+            raise SocketUnavailable(
                 f"{self.path}: cannot create the control socket ({error.strerror or error})"
             ) from None
-        if gid is None:
-            os.chmod(self.path, 0o600)
-            return
-        # The group must also be able to reach the socket inside the state directory.
-        os.chown(self.path.parent, -1, gid)
-        os.chmod(self.path.parent, 0o750)
-        os.chown(self.path, -1, gid)
-        os.chmod(self.path, 0o660)
 
     def _group_id(self) -> int | None:
         if not self.group:
@@ -77,14 +100,20 @@ class ControlServer:
             ) from None
 
     async def close(self) -> None:
+        """Stop accepting; let requests in flight finish (briefly), then end the rest."""
         if self._server is not None:
             self._server.close()
+            if self._clients:
+                await asyncio.wait(set(self._clients), timeout=CLOSE_GRACE)
             for task in list(self._clients):
                 task.cancel()
+            if self._clients:
+                await asyncio.wait(set(self._clients), timeout=CLOSE_GRACE)
             with contextlib.suppress(Exception):
-                await self._server.wait_closed()
+                await asyncio.wait_for(self._server.wait_closed(), CLOSE_GRACE)
             self._server = None
-        self.path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.path.unlink(missing_ok=True)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -105,20 +134,35 @@ class ControlServer:
                     request = json.loads(line)
                     if not isinstance(request, dict):
                         raise ValueError("expected a JSON object")
+                except RecursionError:
+                    await _send(
+                        writer, {"ok": False, "error": "malformed request: nested too deep"}
+                    )
+                    continue
                 except ValueError as error:
                     await _send(writer, {"ok": False, "error": f"malformed request: {error}"})
                     continue
                 if request.get("op") == "subscribe":
                     await self._stream(writer)
                     break
-                await _send(writer, await self._answer(request))
+                try:
+                    reply = await self._answer(request)
+                except asyncio.CancelledError:
+                    # The service is stopping under this request: say so rather than hang up.
+                    stopping = {"ok": False, "error": "the service is stopping; try again"}
+                    with contextlib.suppress(Exception):
+                        writer.write((json.dumps(stopping) + "\n").encode())
+                    break
+                await _send(writer, reply)
         except (ConnectionError, asyncio.CancelledError):
             pass
+        except Exception as error:  # one client's trouble never reaches the others
+            log.warning("control client failed: %s", describe_error(error))
         finally:
             self._clients.discard(task)
             writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(writer.wait_closed(), CLOSE_GRACE)
 
     async def _stream(self, writer: asyncio.StreamWriter) -> None:
         async for update in self.controller.updates():
@@ -153,8 +197,8 @@ class ControlServer:
         except InputError as error:
             return {**reply, "ok": False, "error": "; ".join(error.problems)}
         except Exception as error:  # a bug answers this request, not the whole connection
-            log.exception("control request %r failed", op)
-            return {**reply, "ok": False, "error": f"internal error: {error!r}"}
+            log.error("control request %.40r failed: %s", op, describe_error(error))
+            return {**reply, "ok": False, "error": f"internal error: {describe_error(error)}"}
         return reply
 
 
@@ -181,9 +225,14 @@ def _seconds(request: dict[str, Any]) -> timedelta | None:
     value = request.get("seconds")
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise InputError(f"seconds: expected a duration in seconds ≥ 0, got {value!r}")
-    return timedelta(seconds=value)
+    try:
+        duration = duration_from_seconds(value)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    if value and not duration:
+        # Below a microsecond: refused as too short, never read as 0 = "until released".
+        raise InputError(f"seconds: {value!r} is too short for an override (at least 60)")
+    return duration
 
 
 def _until(request: dict[str, Any]) -> datetime | None:
@@ -191,9 +240,6 @@ def _until(request: dict[str, Any]) -> datetime | None:
     if value is None:
         return None
     try:
-        until = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        until = None
-    if until is None or until.tzinfo is None:
-        raise InputError(f"until: expected an ISO 8601 time with offset, got {value!r}")
-    return until
+        return parse_instant(value)
+    except ValueError as error:
+        raise InputError(f"until: {error}") from None

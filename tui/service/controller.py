@@ -9,7 +9,6 @@ command or a board event, whichever comes first. Idle, it does nothing at all.
 """
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections import deque
@@ -23,6 +22,7 @@ from tui.adapters.boards.base import BoardEvent, BoardEventKind, RelayBoard
 from tui.adapters.clock import Clock
 from tui.adapters.sources.base import ForecastSource, RefreshResult
 from tui.core.config import Config, OnExit
+from tui.core.durations import check_override_length, check_until
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS, Forecast, clock_time, paris_iso
 from tui.core.plan import build_plan
@@ -39,7 +39,8 @@ from tui.core.policy import (
 from tui.core.tempo import TempoCalendar
 from tui.core.wiring import appliance_powered, relay_energised
 from tui.service.board_sync import BoardSync
-from tui.service.eventlog import EventLog, read_events
+from tui.service.containment import Part, describe_error
+from tui.service.eventlog import LOG_NAME, EventLog, ReadStats, read_events
 from tui.service.lock import ServiceLock
 from tui.service.snapshot import (
     BoardView,
@@ -61,6 +62,11 @@ RECENT_EVENTS = 200
 BROKEN_SOURCE_RETRY = timedelta(minutes=15)  # never faster than RTE's quota
 MAX_BACKLOG = 1000  # updates queued for one subscriber before it is dropped
 MODES = {"rte": "live", "sandbox": "sandbox", "demo": "demo", "file": "file"}
+# After an unexpected failure of a step, the loop tries again this soon (sooner when the
+# board's failsafe needs feeding).
+STEP_RETRY = timedelta(seconds=5)
+# How long shutdown waits for a source to close its connections before leaving it.
+CLOSE_GRACE = 1.0
 
 
 def describe_forecast(forecast: Forecast, how: str) -> str:
@@ -114,14 +120,26 @@ class Controller:
         self._next_refresh: datetime | None = None
         self._refreshing: asyncio.Task[str] | None = None
         self._last_refresh = ""
-        self._save_failing = False
         self._covered: bool | None = None
         self._snapshot: Snapshot | None = None
         self._step_done: asyncio.Event = asyncio.Event()
         self._steps_started = 0
         self._steps_done = 0
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._listeners: list[tuple[Part, Callable[[dict[str, Any]], None]]] = []
+        self._state_part = self._part(
+            "state",
+            f": cannot save {self._store.path}; overrides and switch history will not "
+            "survive a restart until it can",
+        )
+        self._publish_part = self._part("subscribers", ": the UI and clients may lag")
+        self._step_part = self._part(
+            "control loop", f": retrying every {STEP_RETRY.total_seconds():g} s"
+        )
+        # Nothing is saved before the saved state was read: a start that fails early must
+        # not overwrite the overrides and switch history it never loaded.
+        self._state_loaded = False
+        self._stop_requested = asyncio.Event()
         # The latest events, replayed to each new subscriber as its first update carries.
         self._recent: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
         self.started = asyncio.Event()
@@ -137,9 +155,20 @@ class Controller:
         """Whether this controller holds its state directory's lock."""
         return self._lock.held
 
-    def add_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
-        """Call ``listener`` with every event as it is logged (the headless printer)."""
-        self._listeners.append(listener)
+    def _part(self, name: str, consequence: str = "") -> Part:
+        return Part(name, self._report_part, consequence)
+
+    def _report_part(self, name: str, message: str, recovered: bool) -> None:
+        extra = {"recovered": True} if recovered else {}
+        self._event("error", what=name, message=message, **extra)
+
+    def add_listener(
+        self, listener: Callable[[dict[str, Any]], None], name: str = "event printer"
+    ) -> None:
+        """Call ``listener`` with every event as it is logged (the headless printer, bridges).
+
+        A listener that raises is contained: reported once, never seen by the loop."""
+        self._listeners.append((self._part(name), listener))
 
     def acquire(self) -> None:
         """Take the state directory (raises AlreadyRunning naming the PID that holds it)."""
@@ -160,25 +189,46 @@ class Controller:
                 # Cleared before the step: a command or event arriving during it wakes the
                 # next sleep at once instead of being lost.
                 self._wake.clear()
-                await self._step(now)
+                wake_at = await self._guarded_step(now, until)
                 if self._stopping:
                     break
-                await self.clock.sleep_until(self._next_wake(until), self._wake)
+                await self.clock.sleep_until(wake_at, self._wake)
         finally:
             await self._shutdown()
 
+    async def _guarded_step(self, now: datetime, until: datetime | None) -> datetime | None:
+        """One step; any unexpected exception becomes an `error` event and a retry, never an
+        exit that would release the relays."""
+        try:
+            await self._step(now)
+            wake_at = self._next_wake(until)
+        except Exception as error:
+            log.exception("control step failed")
+            self._step_part.failed(error)
+            self._steps_done = self._steps_started
+            self._step_done.set()
+            self._publish()
+            retry = now + STEP_RETRY
+            keepalive = self._keepalive_at()
+            return min(retry, keepalive) if keepalive else retry
+        self._step_part.succeeded()
+        return wake_at
+
     def stop(self) -> None:
         self._stopping = True
+        self._stop_requested.set()
         self._wake.set()
         self._step_done.set()  # nobody waits for a step that will not come
 
     async def _start(self) -> None:
-        self._recent.extend(read_events(self.state_dir)[-RECENT_EVENTS:])
-        self._log = EventLog(self.state_dir)
+        stats = ReadStats()
+        self._recent.extend(read_events(self.state_dir, stats)[-RECENT_EVENTS:])
+        self._log = EventLog(self.state_dir, report=self._report_log)
         overrides, history, problem = self._store.load()
         configured = {channel.index for channel in self.config.channels}
         self.overrides = {ch: item for ch, item in overrides.items() if ch in configured}
         self.history = {ch: history.get(ch, RelayHistory()) for ch in configured}
+        self._state_loaded = True
         now = self.clock.now()
         self._event(
             "start",
@@ -189,6 +239,9 @@ class Controller:
         )
         if problem:
             self._event("error", what="state", message=problem)
+        damaged = stats.summary(self.state_dir / LOG_NAME)
+        if damaged:
+            self._event("error", what="events", message=f"{damaged}; the log carries on")
         # Relays are not pre-commanded: the board reports each one's state on attach, and the
         # steps put back (counted) whatever differs from what was applied before the restart.
         self.board.open(self._board_event_threadsafe)
@@ -197,12 +250,7 @@ class Controller:
         )
         self.forecast = self.source.load_cached(now)
         if self.forecast is None:
-            # Without any data the first decisions would be the fallback, undone a moment
-            # later: give the first fetch a short chance before deciding.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._refresh(now), self.config.ecowatt.timeout.total_seconds()
-                )
+            await self._first_fetch(now)
         else:
             self._event(
                 "forecast",
@@ -211,19 +259,48 @@ class Controller:
                 cached=True,
                 message=describe_forecast(self.forecast, "loaded"),
             )
-        self._next_refresh = self.source.next_refresh(self.clock.now())
-        if self.tempo_feed is not None:
+        if self._refreshing is None or self._refreshing.done():
+            self._next_refresh = self.source.next_refresh(self.clock.now())
+        if self.tempo_feed is not None and not self._stopping:
             await self.tempo_feed.start(
-                self.clock.now(), self.config.ecowatt.timeout.total_seconds()
+                self.clock.now(), self.config.ecowatt.timeout.total_seconds(), self._stop_requested
             )
         self.started.set()
+
+    async def _first_fetch(self, now: datetime) -> None:
+        """Without any data the first decisions would be the fallback, undone a moment later:
+        give the first fetch a short chance before deciding. A stop ends the wait at once; a
+        fetch that takes longer is said, and carries on in the background."""
+        if self._stopping:
+            return
+        self._start_refresh(now, manual=False)
+        fetch = self._refreshing
+        assert fetch is not None
+        stop = asyncio.create_task(self._stop_requested.wait())
+        limit = self.config.ecowatt.timeout.total_seconds()
+        try:
+            done, _ = await asyncio.wait(
+                {fetch, stop}, timeout=limit, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            stop.cancel()
+        if not done:
+            self._event(
+                "error",
+                what="forecast",
+                message=f"no answer from the {self.source.kind} source within {limit:g} s at "
+                "start: deciding without a forecast meanwhile; the fetch carries on",
+            )
+
+    def _report_log(self, message: str) -> None:
+        self._event("error", what="events", message=message)
 
     async def _shutdown(self) -> None:
         if self._refreshing and not self._refreshing.done():
             self._refreshing.cancel()
         on_exit = self.config.board.on_exit
         now = self.clock.now()
-        if on_exit is OnExit.RELEASE:
+        if on_exit is OnExit.RELEASE and self._state_loaded:
             # Closing de-energises every relay: remember what that does to each appliance.
             for channel in self.config.channels:
                 released = appliance_powered(channel.wiring, False)
@@ -232,13 +309,24 @@ class Controller:
                     self.history[channel.index] = record_switch(item, released, now)
         try:
             self.board.close(on_exit)
+        except Exception as error:
+            log.exception("closing the board failed")
+            self._event("error", what="board", message=f"close failed ({describe_error(error)})")
         finally:
             self._save()
             self._event("stop", on_exit=on_exit.value, pid=self.pid)
             self._publish()
+            for queue in list(self._subscribers):
+                queue.put_nowait(None)  # streams end cleanly instead of being cancelled
             if self.tempo_feed is not None:
-                await self.tempo_feed.aclose()
-            await self.source.aclose()
+                try:
+                    await asyncio.wait_for(self.tempo_feed.aclose(), CLOSE_GRACE)
+                except Exception as error:
+                    log.warning("closing the Tempo source failed: %s", describe_error(error))
+            try:
+                await asyncio.wait_for(self.source.aclose(), CLOSE_GRACE)
+            except Exception as error:
+                log.warning("closing the forecast source failed: %s", describe_error(error))
             if self._log:
                 self._log.close()
             self._lock.release()
@@ -531,19 +619,8 @@ class Controller:
     def _save(self) -> None:
         """Persist overrides and switch history; a full or read-only disk must not stop the
         relays being driven, so the failure is reported (once per streak) instead of raised."""
-        try:
-            self._store.save(self.overrides, self.history)
-        except OSError as error:
-            if not self._save_failing:
-                self._event(
-                    "error",
-                    what="state",
-                    message=f"cannot save {self._store.path} ({error.strerror or error}); "
-                    "overrides and switch history will not survive a restart until it can",
-                )
-            self._save_failing = True
-        else:
-            self._save_failing = False
+        if self._state_loaded:
+            self._state_part.call(self._store.save, self.overrides, self.history)
 
     # -- events and subscribers --------------------------------------------------------------
 
@@ -572,13 +649,16 @@ class Controller:
     def _event(self, kind: str, **fields: Any) -> None:
         event = {"ts": paris_iso(self.clock.now()), "kind": kind, **fields}
         if self._log:
-            self._log.write(event)
+            self._log.write(event)  # never raises; reports its own failures
         self._pending.append(event)
         self._recent.append(event)
-        for listener in self._listeners:
-            listener(event)
+        for part, listener in list(self._listeners):
+            part.call(listener, event)
 
     def _publish(self) -> None:
+        self._publish_part.call(self._publish_now)
+
+    def _publish_now(self) -> None:
         snapshot = self._build_snapshot()
         if snapshot == self._snapshot and not self._pending:
             return
@@ -642,10 +722,17 @@ class Controller:
         now = self.clock.now()
         if until is None:
             length = self.config.policy.override_duration if duration is None else duration
+            try:
+                check_override_length(length)
+            except ValueError as error:
+                raise InputError(f"for: expected {error}") from None
             # Whole minutes: an operator reads and types "until 14:30", not 14:29:47.
             until = _next_minute(now + length) if length else None
-        if until is not None and until <= now:
-            raise InputError(f"until: {paris_iso(until)} is not in the future")
+        if until is not None:
+            try:
+                check_until(until, now)
+            except ValueError as error:
+                raise InputError(f"until: expected {error}") from None
         self.overrides[channel] = Override(powered=powered, since=now, until=until)
         self._save()
         name = self.config.channel(channel).name

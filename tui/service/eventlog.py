@@ -1,47 +1,116 @@
 """The event log: JSON Lines in the state directory, one object per line, flushed as written.
 
-Each line goes out in a single append-mode write, so a crash can at worst lose the line being
-written, never truncate earlier ones. The file rotates by size, keeping a few old files.
+Writing: each line goes out in a single append-mode write, and a write that fails or comes up
+short (a full disk) is cut back off the file, so the log holds whole lines or nothing; when even
+that fails, the next line starts on a fresh line so that the damage stays confined to one line.
+A log that cannot be written never raises: the failure is reported once (and again when writing
+works again) and the relays carry on. The file rotates by size, keeping a few old files.
+
+Reading (``iter_events`` / ``read_events``, also used by `history`): damaged lines (half a
+object, a NUL tail left by a power cut, binary, a line too long) are skipped and counted in a
+``ReadStats``, never raised; a path that is not a regular file reads as empty, with a reason.
 """
 
+import contextlib
 import json
 import os
+import stat
 import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 EVENT_KINDS = ("start", "stop", "forecast", "relay", "override", "board", "error")
 LOG_NAME = "events.jsonl"
+MAX_LINE = 64 * 1024  # an event line is a few hundred bytes; longer is damage
+
+
+def _stderr(message: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        print(f"delestage: {message}", file=sys.stderr)
 
 
 class EventLog:
-    def __init__(self, directory: Path, max_bytes: int = 1_000_000, keep: int = 3) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        max_bytes: int = 1_000_000,
+        keep: int = 3,
+        report: Callable[[str], None] = _stderr,
+    ) -> None:
         self.path = directory / LOG_NAME
         self.max_bytes = max_bytes
         self.keep = keep
-        directory.mkdir(parents=True, exist_ok=True)
         self.failing = False
-        self._fd = self._open()
+        self._report = report
+        self._fd = -1
+        # Whether the file may end in the middle of a line (a crash, a short write).
+        self._ragged = True
 
     def _open(self) -> int:
-        return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o640)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise OSError(21, "not a regular file")
+        return fd
 
     def write(self, event: dict[str, Any]) -> None:
-        """Append one event. A write that fails (disk full) is said once on stderr and
-        otherwise skipped: the relays matter more than the log."""
-        line = (json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        """Append one event, whole or not at all. Never raises: the relays matter more."""
+        line = (
+            json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+        ).encode("utf-8", "backslashreplace")
         try:
-            if self._fd < 0:  # a rotation that failed half-way: start a file again
+            if self._fd < 0:
                 self._fd = self._open()
-            if os.fstat(self._fd).st_size + len(line) > self.max_bytes:
+                self._ragged = True
+            size = os.fstat(self._fd).st_size
+            if size + len(line) > self.max_bytes:
                 self._rotate()
-            os.write(self._fd, line)
+                size = 0
+            if self._ragged:
+                line = self._mend(size) + line
+            self._append(line, size)
         except OSError as error:
-            if not self.failing:
-                print(f"delestage: cannot write {self.path}: {error}", file=sys.stderr)
-            self.failing = True
+            self._failed(error)
         else:
-            self.failing = False
+            if self.failing:
+                self.failing = False
+                self._report(f"{self.path}: writing events again")
+
+    def _mend(self, size: int) -> bytes:
+        """A newline first when the file ends mid-line, so the damaged line stays alone."""
+        self._ragged = False
+        if size == 0:
+            return b""
+        return b"" if os.pread(self._fd, 1, size - 1) == b"\n" else b"\n"
+
+    def _append(self, line: bytes, size: int) -> None:
+        try:
+            written = os.write(self._fd, line)
+        except OSError:
+            self._cut_back(size)
+            raise
+        if written != len(line):
+            self._cut_back(size)
+            raise OSError(28, f"short write ({written} of {len(line)} bytes)")
+
+    def _cut_back(self, size: int) -> None:
+        try:
+            os.ftruncate(self._fd, size)
+        except OSError:
+            self._ragged = True
+
+    def _failed(self, error: OSError) -> None:
+        self._ragged = True
+        if self._fd >= 0 and not os.path.exists(self.path):
+            self.close()  # rotated away under us: reopen next time
+        if not self.failing:
+            self.failing = True  # before reporting: the report may write an event itself
+            self._report(
+                f"cannot write {self.path} ({error.strerror or error}): events are not logged "
+                "until it can; relays are still driven"
+            )
 
     def _rotate(self) -> None:
         os.close(self._fd)
@@ -56,13 +125,85 @@ class EventLog:
 
     def close(self) -> None:
         if self._fd >= 0:
-            os.close(self._fd)
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
             self._fd = -1
 
 
-def read_events(directory: Path) -> list[dict[str, Any]]:
-    """Every event of the current log file, oldest first (tests and `status`)."""
-    path = directory / LOG_NAME
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+@dataclass
+class ReadStats:
+    """What a read of the event log met: lines read, lines skipped as damaged, and why not."""
+
+    events: int = 0
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self, path: Path) -> str | None:
+        """One line for the operator, or None when everything read cleanly."""
+        if not self.skipped and not self.problems:
+            return None
+        parts = list(self.problems)
+        if self.skipped:
+            parts.append(f"{self.skipped} damaged line(s) skipped")
+        return f"{path}: {'; '.join(parts)}"
+
+
+def _event(raw: bytes) -> dict[str, Any] | None:
+    if len(raw) > MAX_LINE or b"\x00" in raw:
+        return None
+    try:
+        event = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(event, dict) or not isinstance(event.get("kind"), str):
+        return None
+    return event if isinstance(event.get("ts"), str) else None
+
+
+def iter_events(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, Any]]:
+    """The events of one log file, oldest first, skipping (and counting) damaged lines."""
+    stats = stats if stats is not None else ReadStats()
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        stats.problems.append(f"cannot read ({error.strerror or error})")
+        return
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        stats.problems.append("not a regular file")
+        return
+    with os.fdopen(fd, "rb") as handle:
+        pending = b""
+        while True:
+            try:
+                chunk = handle.read(1 << 16)
+            except OSError as error:
+                stats.problems.append(f"read failed ({error.strerror or error})")
+                return
+            if not chunk:
+                break
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            if len(pending) > MAX_LINE:
+                pending = b"\x00"  # too long to be an event: counted once, when it ends
+            for raw in lines:
+                yield from _counted(raw, stats)
+        yield from _counted(pending, stats)
+
+
+def _counted(raw: bytes, stats: ReadStats) -> Iterator[dict[str, Any]]:
+    if not raw.strip():
+        return
+    event = _event(raw)
+    if event is None:
+        stats.skipped += 1
+        return
+    stats.events += 1
+    yield event
+
+
+def read_events(directory: Path, stats: ReadStats | None = None) -> list[dict[str, Any]]:
+    """Every readable event of the current log file, oldest first."""
+    return list(iter_events(directory / LOG_NAME, stats))

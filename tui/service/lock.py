@@ -1,8 +1,17 @@
-"""One controller per state directory: a lock file that names the PID holding it."""
+"""One controller per state directory: an flock on a lock file that names the PID holding it.
 
+Taking the lock writes nothing that must succeed: the lock is the flock itself, and the PID is
+written best-effort, so a full disk never stops the service starting. Where the lock file cannot
+even be created (a read-only directory, no inodes left), the directory itself is locked.
+"""
+
+import contextlib
+import errno
 import fcntl
 import os
 from pathlib import Path
+
+from tui.core.errors import InputError
 
 LOCK_NAME = "delestage.pid"
 
@@ -19,28 +28,68 @@ class AlreadyRunning(Exception):
 
 def running_pid(directory: Path) -> int | None:
     try:
-        text = (directory / LOCK_NAME).read_text().strip()
-    except OSError:
+        text = (directory / LOCK_NAME).read_text()[:32].strip()
+    except (OSError, ValueError):
         return None
     return int(text) if text.isdigit() else None
+
+
+def prepare_state_dir(directory: Path) -> None:
+    """Create the state directory, or say in one line why it cannot be used."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except ValueError:
+        raise InputError(f"{str(directory)!r}: state directory name contains NUL") from None
+    except FileExistsError:
+        raise InputError(f"{directory}: state directory is a file, not a directory") from None
+    except OSError as error:
+        if not directory.is_dir():
+            raise InputError(
+                f"{directory}: cannot create the state directory ({error.strerror or error})"
+            ) from None
+    if not directory.is_dir():
+        raise InputError(f"{directory}: state directory is a file, not a directory")
 
 
 class ServiceLock:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._fd = -1
+        self._pid_written = False
+
+    def _open(self) -> int:
+        try:
+            return os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            if error.errno not in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT):
+                raise
+        # No lock file to be had: the directory itself carries the lock.
+        return os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
 
     def acquire(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        prepare_state_dir(self.directory)
+        try:
+            fd = self._open()
+        except OSError as error:
+            raise InputError(
+                f"{self.directory / LOCK_NAME}: cannot take the service lock "
+                f"({error.strerror or error})"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise AlreadyRunning(running_pid(self.directory), self.directory) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+        self._pid_written = self._write_pid(f"{os.getpid()}\n".encode())
+
+    def _write_pid(self, data: bytes) -> bool:
+        """Best-effort: a full disk leaves the file as it was, and the lock still holds."""
+        try:
+            os.ftruncate(self._fd, 0)
+            return os.pwrite(self._fd, data, 0) == len(data)
+        except OSError:
+            return False
 
     @property
     def held(self) -> bool:
@@ -48,7 +97,10 @@ class ServiceLock:
 
     def release(self) -> None:
         if self._fd >= 0:
-            os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
+            if self._pid_written:
+                self._write_pid(b"")
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
             self._fd = -1

@@ -13,10 +13,17 @@ from tui.service.control_socket import MAX_LINE, socket_path
 from tui.service.snapshot import Snapshot, Update
 
 CONNECT_TIMEOUT = 2.0
+# How long a command waits for the service's answer (`--timeout`): a stopped or wedged service
+# must not hang the caller.
+DEFAULT_TIMEOUT = 5.0
 
 
 class ServiceUnavailable(Exception):
     """No service answers on the control socket."""
+
+
+class ServiceUnresponsive(ServiceUnavailable):
+    """A service holds the socket but does not answer in time (stopped, wedged)."""
 
 
 class ServiceForbidden(ServiceUnavailable):
@@ -24,15 +31,18 @@ class ServiceForbidden(ServiceUnavailable):
 
 
 class RemoteController:
-    def __init__(self, path: Path, pid: int | None = None) -> None:
+    def __init__(
+        self, path: Path, pid: int | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         self.path = path
+        self.timeout = timeout
         self.description = f"attached to PID {pid}" if pid else "attached"
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         try:
             return await asyncio.wait_for(
                 asyncio.open_unix_connection(str(self.path), limit=16 * MAX_LINE),
-                CONNECT_TIMEOUT,
+                min(CONNECT_TIMEOUT, self.timeout),
             )
         except PermissionError:
             raise ServiceForbidden(
@@ -45,21 +55,39 @@ class RemoteController:
             ) from None
 
     async def _call(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            line = await asyncio.wait_for(self._exchange(request), self.timeout)
+        except TimeoutError:
+            raise ServiceUnresponsive(
+                f"the delestage service on {self.path} did not answer within {self.timeout:g} s "
+                "(stopped or overloaded?); try again, or raise --timeout"
+            ) from None
+        except (ConnectionError, ValueError, asyncio.LimitOverrunError) as error:
+            raise ServiceUnavailable(
+                f"the service on {self.path} dropped the connection ({error.__class__.__name__})"
+            ) from None
+        if not line:
+            raise ServiceUnavailable(f"the service on {self.path} closed the connection")
+        try:
+            reply: dict[str, Any] = json.loads(line)
+        except (ValueError, RecursionError):
+            raise ServiceUnavailable(f"the service on {self.path} answered garbage") from None
+        if not isinstance(reply, dict):
+            raise ServiceUnavailable(f"the service on {self.path} answered garbage")
+        if not reply.get("ok"):
+            raise InputError(str(reply.get("error", "request refused")))
+        return reply
+
+    async def _exchange(self, request: dict[str, Any]) -> bytes:
         reader, writer = await self._open()
         try:
             writer.write((json.dumps(request) + "\n").encode())
             await writer.drain()
-            line = await reader.readline()
+            return await reader.readline()
         finally:
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
-        if not line:
-            raise ServiceUnavailable(f"the service on {self.path} closed the connection")
-        reply: dict[str, Any] = json.loads(line)
-        if not reply.get("ok"):
-            raise InputError(str(reply.get("error", "request refused")))
-        return reply
 
     async def snapshot(self) -> Snapshot:
         return Snapshot.from_dict((await self._call({"op": "snapshot"}))["snapshot"])
@@ -101,7 +129,7 @@ class RemoteController:
         """Leaving never stops the service."""
 
 
-async def connect(state_dir: Path) -> RemoteController | None:
+async def connect(state_dir: Path, timeout: float = DEFAULT_TIMEOUT) -> RemoteController | None:
     """A link to the service running on this state directory, or None when none answers.
 
     Raises ServiceForbidden when one runs but refuses this user: starting a second controller
@@ -117,11 +145,13 @@ async def connect(state_dir: Path) -> RemoteController | None:
         ) from None
     except OSError:
         return None
-    probe = RemoteController(path)
+    probe = RemoteController(path, timeout=timeout)
     try:
         snapshot = await probe.snapshot()
-    except ServiceForbidden:
-        raise
-    except (ServiceUnavailable, InputError, ValueError):
+    except (ServiceForbidden, ServiceUnresponsive):
+        raise  # a service is there: say so, never race it with a second controller
+    except ServiceUnavailable:
         return None
-    return RemoteController(path, snapshot.pid)
+    except (InputError, ValueError, KeyError, TypeError):
+        return None
+    return RemoteController(path, snapshot.pid, timeout)

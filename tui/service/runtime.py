@@ -19,7 +19,7 @@ from tui.adapters.sources.rte import RteSource
 from tui.adapters.state_dir import resolve_state_dir
 from tui.adapters.tempo.factory import make_tempo_source
 from tui.core.config import Config
-from tui.service.control_socket import ControlServer, socket_path
+from tui.service.control_socket import ControlServer, SocketUnavailable, socket_path
 from tui.service.controller import Controller
 
 
@@ -64,7 +64,16 @@ async def serve(controller: Controller, until: datetime | None = None) -> None:
     started.cancel()
     try:
         if not task.done():
-            await server.start()
+            try:
+                await server.start()
+            except SocketUnavailable as error:
+                # The socket is not essential: the relays are still driven without it.
+                for problem in error.problems:
+                    controller.log_error(
+                        "socket",
+                        f"{problem}; running without it: status, force, release and the UI "
+                        "cannot reach this service",
+                    )
         await task
     finally:
         if not task.done():

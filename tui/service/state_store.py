@@ -1,23 +1,67 @@
-"""Persisted controller state: overrides and each relay's switch history, written atomically."""
+"""Persisted controller state: overrides and each relay's switch history, written atomically.
+
+Loading is strict: a file that is not a regular file, too big, not JSON, nested too deep, or that
+holds anything the controller could trip on later (a naive or out-of-range time, a ``null``
+where a time belongs, a channel out of range) is moved aside as ``state.json.unreadable`` (never
+deleted) and reported, and the controller starts from a clean state.
+"""
 
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from tui.adapters.atomic import atomic_write
+from tui.adapters.user_files import read_regular_file
+from tui.core.durations import parse_instant
 from tui.core.policy import Override, RelayHistory
 
 STATE_NAME = "state.json"
 VERSION = 1
+MAX_STATE_BYTES = 1_000_000  # 8 channels of history is a few kB
+MAX_SWITCHES = 1000  # more than the policy ever keeps per relay
+CHANNELS = range(8)
+
+
+class StateError(ValueError):
+    """The saved state does not validate."""
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _time(value: object) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
+def _time(value: object, where: str, optional: bool = True) -> datetime | None:
+    if value is None and optional:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError as error:
+        raise StateError(f"{where}: {error}") from None
+
+
+def _bool(value: object, where: str, optional: bool = False) -> bool | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, bool):
+        raise StateError(f"{where}: expected true or false, got {value!r:.40}")
+    return value
+
+
+def _table(document: dict[str, Any], key: str) -> dict[str, Any]:
+    table = document.get(key, {})
+    if not isinstance(table, dict):
+        raise StateError(f"{key}: expected an object")
+    return table
+
+
+def _channel(key: str, raw: object, where: str) -> int:
+    if not key.isdigit() or int(key) not in CHANNELS:
+        raise StateError(f"{where}: expected a channel index 0-7, got {key!r:.20}")
+    if not isinstance(raw, dict):
+        raise StateError(f"{where}.{key}: expected an object")
+    return int(key)
 
 
 def encode_state(
@@ -47,26 +91,36 @@ def encode_state(
 
 
 def decode_state(
-    document: dict[str, Any],
+    document: object,
 ) -> tuple[dict[int, Override], dict[int, RelayHistory]]:
-    overrides = {
-        int(channel): Override(
-            powered=bool(raw["powered"]),
-            since=_time(raw["since"]),  # type: ignore[arg-type]
-            until=_time(raw.get("until")),
+    """The state in ``document``, or StateError naming the first field that does not validate."""
+    if not isinstance(document, dict):
+        raise StateError("expected a JSON object")
+    overrides: dict[int, Override] = {}
+    for key, raw in _table(document, "overrides").items():
+        channel = _channel(key, raw, "overrides")
+        where = f"overrides.{key}"
+        since = _time(raw.get("since"), f"{where}.since", optional=False)
+        until = _time(raw.get("until"), f"{where}.until")
+        assert since is not None
+        overrides[channel] = Override(
+            powered=bool(_bool(raw.get("powered"), f"{where}.powered")), since=since, until=until
         )
-        for channel, raw in document.get("overrides", {}).items()
-    }
-    history = {
-        int(channel): RelayHistory(
-            powered=raw.get("powered"),
-            last_on=_time(raw.get("last_on")),
-            last_off=_time(raw.get("last_off")),
-            switches=tuple(_time(at) for at in raw.get("switches", ())),  # type: ignore[misc]
-            latched=bool(raw.get("latched", False)),
+    history: dict[int, RelayHistory] = {}
+    for key, raw in _table(document, "history").items():
+        channel = _channel(key, raw, "history")
+        where = f"history.{key}"
+        switches = raw.get("switches", [])
+        if not isinstance(switches, list) or len(switches) > MAX_SWITCHES:
+            raise StateError(f"{where}.switches: expected a list of at most {MAX_SWITCHES} times")
+        times = [_time(at, f"{where}.switches", optional=False) for at in switches]
+        history[channel] = RelayHistory(
+            powered=_bool(raw.get("powered"), f"{where}.powered", optional=True),
+            last_on=_time(raw.get("last_on"), f"{where}.last_on"),
+            last_off=_time(raw.get("last_off"), f"{where}.last_off"),
+            switches=tuple(sorted(t for t in times if t is not None)),
+            latched=bool(_bool(raw.get("latched", False), f"{where}.latched")),
         )
-        for channel, raw in document.get("history", {}).items()
-    }
     return overrides, history
 
 
@@ -75,16 +129,31 @@ class StateStore:
         self.path = directory / STATE_NAME
 
     def load(self) -> tuple[dict[int, Override], dict[int, RelayHistory], str | None]:
-        """The saved state; an unreadable file is set aside (never deleted) and reported."""
-        if not self.path.exists():
-            return {}, {}, None
+        """The saved state; one that does not validate is set aside (never deleted) and
+        reported. Never raises: a damaged file must not stop the controller starting."""
         try:
-            overrides, history = decode_state(json.loads(self.path.read_text()))
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            aside = self.path.with_name(f"{STATE_NAME}.unreadable")
-            self.path.replace(aside)
-            return {}, {}, f"{self.path}: unreadable state ({error}); kept as {aside.name}"
+            data = read_regular_file(self.path, MAX_STATE_BYTES)
+        except FileNotFoundError:
+            return {}, {}, None
+        except OSError as error:
+            return {}, {}, self._set_aside(error.strerror or str(error))
+        try:
+            overrides, history = decode_state(json.loads(data))
+        except (ValueError, RecursionError) as error:
+            reason = "nested too deep" if isinstance(error, RecursionError) else str(error)
+            return {}, {}, self._set_aside(reason)
         return overrides, history, None
+
+    def _set_aside(self, reason: str) -> str:
+        aside = self.path.with_name(f"{STATE_NAME}.unreadable")
+        try:
+            os.replace(self.path, aside)
+        except OSError as error:
+            return (
+                f"{self.path}: unreadable state ({reason}); starting clean; it could not be "
+                f"moved aside ({error.strerror or error})"
+            )
+        return f"{self.path}: unreadable state ({reason}); starting clean; kept as {aside.name}"
 
     def save(self, overrides: dict[int, Override], history: dict[int, RelayHistory]) -> None:
         data = json.dumps(encode_state(overrides, history), indent=1).encode()

@@ -20,6 +20,7 @@ from tui.service.snapshot import TempoDayView, TempoView
 
 log = logging.getLogger(__name__)
 
+FIRST = asyncio.FIRST_COMPLETED
 BROKEN_RETRY = timedelta(minutes=15)  # never faster than the Tempo schedule's own minimum
 VIEW_DAYS = 7  # days of the calendar the snapshot carries: the timeline's span and a little
 
@@ -41,8 +42,9 @@ class TempoFeed:
         self.next_refresh: datetime | None = None
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self, now: datetime, first_fetch: float) -> None:
-        """The cached calendar, else one first fetch of at most ``first_fetch`` seconds."""
+    async def start(self, now: datetime, first_fetch: float, stop: asyncio.Event) -> None:
+        """The cached calendar, else one first fetch waited for at most ``first_fetch`` seconds
+        (or until ``stop``); a longer fetch carries on in the background."""
         try:
             self.calendar = self.source.load_cached(now)  # type: ignore[assignment]
         except InputError as error:
@@ -52,10 +54,16 @@ class TempoFeed:
             self._failed(f"loading the Tempo calendar failed ({type(error).__name__}: {error})")
         if self.calendar is not None:
             self._updated(self.calendar, now, cached=True)
-        else:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._refresh(now), first_fetch)
-        self._schedule(self.clock.now(), None)
+            self._schedule(self.clock.now(), None)
+            return
+        self.next_refresh = now
+        self.poll(now)
+        assert self._task is not None
+        stopped = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({self._task, stopped}, timeout=first_fetch, return_when=FIRST)
+        finally:
+            stopped.cancel()
 
     def next_wake(self, now: datetime) -> datetime | None:
         """The next refresh, or the next 06:00, when the Tempo day in force (the snapshot's

@@ -11,12 +11,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tui.adapters.atomic import atomic_write
+from tui.adapters.user_files import read_regular_file
+from tui.core.durations import parse_instant
 from tui.core.forecast import Forecast
 from tui.core.signals import ForecastFormatError, parse_signals
 
 log = logging.getLogger("tui.ecowatt.cache")
 
 FORMAT = 1
+MAX_CACHE_BYTES = 4 * 1024 * 1024  # a signals body is a few kB
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class ForecastCache:
     def read(self) -> CachedBody | None:
         """The stored body, or None when there is none or it cannot be used (logged)."""
         try:
-            raw = self.path.read_bytes()
+            raw = read_regular_file(self.path, MAX_CACHE_BYTES)
         except FileNotFoundError:
             return None
         except OSError as error:
@@ -53,11 +56,11 @@ class ForecastCache:
             document = json.loads(raw)
             if document.get("format") != FORMAT or document.get("source") != self.source:
                 raise ValueError("written by another version or for another source")
-            fetched = datetime.fromisoformat(document["fetched"])
+            fetched = parse_instant(document["fetched"])
             body = document["body"]
-            if fetched.tzinfo is None or not isinstance(body, str):
+            if not isinstance(body, str):
                 raise ValueError("missing fields")
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
             log.warning("ignoring the forecast cache %s (%s)", self.path, error)
             return None
         return CachedBody(body=body, fetched=fetched.astimezone(UTC))

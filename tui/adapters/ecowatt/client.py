@@ -9,6 +9,7 @@ import logging
 from datetime import datetime
 
 from tui.adapters.rte_session import (
+    MAX_RETRY_AFTER,
     PORTAL,
     AuthError,
     BodyError,
@@ -30,6 +31,7 @@ API = "Ecowatt v5"
 # The names the Ecowatt side has always used for RTE's errors.
 EcowattError = RteError
 __all__ = [
+    "MAX_RETRY_AFTER",
     "AuthError",
     "BodyError",
     "EcowattClient",

@@ -16,9 +16,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tui.adapters.atomic import atomic_write
+from tui.adapters.user_files import read_regular_file
+from tui.core.durations import parse_instant
 
 QUOTA_INTERVAL = timedelta(seconds=900)
 QUOTA_FILE = "ecowatt-quota.json"
+MAX_QUOTA_BYTES = 4096  # two timestamps
 LOCK_FILE = "ecowatt-quota.lock"
 
 log = logging.getLogger("tui.ecowatt.quota")
@@ -35,6 +38,7 @@ class QuotaGate:
         self.interval = interval
         self._path = directory / (f"{name}.json" if name else QUOTA_FILE)
         self._lock_path = directory / (f"{name}.lock" if name else LOCK_FILE)
+        self._damaged = False
 
     def next_allowed(self, now: datetime) -> datetime:
         """The earliest instant a call may be made (``now`` or earlier when one may be made now)."""
@@ -48,6 +52,9 @@ class QuotaGate:
             last_call, not_before = self._read(now)
             allowed = self._allowed(last_call, not_before, now)
             if allowed > now:
+                if self._damaged:
+                    # Fix the fail-safe reading in place, so the wait it imposes ends.
+                    self._write(last_call, not_before)
                 return allowed
             self._write(now, not_before)
         return None
@@ -83,15 +90,21 @@ class QuotaGate:
             os.close(fd)  # closing releases the lock
 
     def _read(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+        self._damaged = False
         try:
-            document = json.loads(self._path.read_bytes())
+            document = json.loads(read_regular_file(self._path, MAX_QUOTA_BYTES))
             last_call = _instant(document.get("last_call"))
             not_before = _instant(document.get("not_before"))
         except FileNotFoundError:
             return None, None
-        except (OSError, ValueError, AttributeError) as error:
-            log.warning("ignoring unreadable quota file %s (%s)", self._path, error)
-            return None, None
+        except (OSError, ValueError, AttributeError, RecursionError) as error:
+            # Fail safe: a damaged file may hide a call made a moment ago, so it counts as a
+            # call made when the file was last written (at the latest, now).
+            log.warning(
+                "unreadable quota file %s (%s): counted as a call just made", self._path, error
+            )
+            self._damaged = True
+            return self._written_at(now), None
         # A stored time far in the future means the clock went back: waiting for it could take
         # days, and the interval it protected has no meaning on the new clock.
         horizon = now + self.interval
@@ -102,6 +115,13 @@ class QuotaGate:
             not_before = None
         return last_call, not_before
 
+    def _written_at(self, now: datetime) -> datetime:
+        try:
+            written = datetime.fromtimestamp(os.stat(self._path).st_mtime, UTC)
+        except (OSError, ValueError, OverflowError):
+            return now
+        return min(written, now)
+
     def _write(self, last_call: datetime | None, not_before: datetime | None) -> None:
         document = {
             "last_call": last_call.isoformat() if last_call else None,
@@ -111,11 +131,4 @@ class QuotaGate:
 
 
 def _instant(value: object) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"expected an ISO timestamp, got {value!r}")
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError(f"expected a timestamp with offset, got {value!r}")
-    return parsed.astimezone(UTC)
+    return None if value is None else parse_instant(value)

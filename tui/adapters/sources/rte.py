@@ -105,7 +105,10 @@ class RteSource:
         if self.retry_at is not None:
             due = self.retry_at
         elif self._last is not None and self._last.fetched is not None:
-            due = self._last.fetched + self.cadence
+            # A fetch time after now means the clock went back: due now (the quota gate
+            # still spaces the calls), never "in a day" or silently never.
+            fetched = self._last.fetched
+            due = fetched + self.cadence if fetched <= now else now
         else:
             due = now
         if self.gate is not None:
@@ -193,7 +196,8 @@ class RteSource:
         return f"keeping the {self.what} from {clock_time(self._last.fetched, now)}"
 
     def _fresh(self, forecast: Forecast, now: datetime) -> bool:
-        return forecast.fetched is not None and now < forecast.fetched + self.cadence
+        fetched = forecast.fetched
+        return fetched is not None and fetched <= now < fetched + self.cadence
 
     def _adopt_cache(self) -> Forecast | None:
         """Take the cached forecast when it is newer than ours; return it if taken."""

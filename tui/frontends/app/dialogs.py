@@ -4,8 +4,7 @@ Each closes with a plain key as well as Esc (Esc is never the only way out), and
 from anywhere.
 """
 
-import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from rich.text import Text
@@ -15,41 +14,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from tui.core.durations import parse_duration
-from tui.core.forecast import PARIS
+from tui.core.durations import HOLD_EXPECTED, parse_hold
 
-HOLD_EXPECTED = (
-    'expected a duration like "90m", "2h", "1h30m", a time of day like "14:30", '
-    'or "0" for until released'
-)
-_TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2})", re.ASCII)
-
-
-def parse_hold(text: str, now: datetime) -> timedelta | datetime:
-    """A duration, or the next time the Paris clock shows ``HH:MM`` (as a UTC instant).
-
-    Raises ValueError with the expected forms on anything else.
-    """
-    text = text.strip()
-    match = _TIME_OF_DAY.fullmatch(text)
-    if match:
-        hour, minute = int(match[1]), int(match[2])
-        if hour > 23 or minute > 59:
-            raise ValueError(HOLD_EXPECTED)
-        day = now.astimezone(PARIS).date()
-        for offset in range(3):
-            # Built on the Paris wall clock, then compared as UTC instants; a time skipped by
-            # the spring change resolves one hour later, which is still in the future.
-            candidate = datetime.combine(
-                day + timedelta(days=offset), time(hour, minute), tzinfo=PARIS
-            ).astimezone(UTC)
-            if candidate > now:
-                return candidate
-        raise ValueError(HOLD_EXPECTED)
-    try:
-        return parse_duration(text)
-    except ValueError:
-        raise ValueError(HOLD_EXPECTED) from None
+__all__ = ["HOLD_EXPECTED", "ConfirmScreen", "DurationPrompt", "HelpScreen", "parse_hold"]
 
 
 class DurationPrompt(ModalScreen[timedelta | datetime | None]):

@@ -1,0 +1,489 @@
+"""Soak: a headless service under a bounded random mix of faults, for a few minutes.
+
+    python tests/benchmarks/soak.py [--minutes 3] [--seed N] [--markdown]
+
+Not a test (it runs for minutes on a real clock; nothing here asserts a time). It starts
+``delestage --headless`` against the fake RTE (its sandbox endpoint, so that every refresh
+really calls it, serving the demo week around today), and while a monitor reads the relays
+through the control socket four times a second, a driver
+
+- sets probes: forces a channel whose automatic state is always powered (``shed_at = "never"``)
+  to cut for a minute, which gives two relay deadlines (cut at once, powered again at the
+  override's end); a deadline is missed when the monitor does not see the relay there within
+  ``TOLERANCE`` seconds;
+- injects one fault every few seconds, drawn at random from the classes below (at most
+  ``MAX_FAULTS``);
+- after each fault checks that the service survived: the same process (or, for a restart, a new
+  one) answers a snapshot within 5 s.
+
+At the end it stops the faults, notes the overrides the service holds, stops it, and counts as
+"state lost" every override missing or changed in the saved state and after a restart, and every
+relay whose switch history shrank.
+
+Fault classes: RTE errors (500, 503, malformed, truncated, empty body, a slow answer), damaged
+event log (half a line, a NUL tail, binary), damaged state and cache files, socket garbage
+(malformed JSON, NaN/Infinity/1e300/1e-9 durations, year-9999 times, 30 000-deep nesting,
+binary, abrupt hang-ups, an idle subscriber), signals (SIGHUP reload, SIGHUP with a broken
+configuration, SIGSTOP/SIGCONT, SIGTERM and restart), a closed stdout, and a full disk (a tmpfs
+filled to the last byte; only as root, otherwise that class is left out and said so).
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from figures import REPO, delestage_command, figure, reap, scratch_dir, table
+
+sys.path.insert(0, str(REPO / "tests"))
+
+import tomli_w
+from fake_rte import CLIENT_ID, CLIENT_SECRET, FakeRte, production_body
+
+TOLERANCE = 3.0  # seconds between a deadline and the relay seen there
+MAX_FAULTS = 400
+PROBES = (0, 1, 4, 5)  # shed_at = "never": automatic is always powered
+PROBE_EVERY = 5.0  # seconds between two probes (on a channel not already probed)
+LONG = 2  # forced powered for a day at the start: must survive everything
+
+
+def _config(state: Path, rte_url: str) -> dict[str, Any]:
+    channel = {"wiring": "no", "priority": 1}
+    return {
+        "ecowatt": {"source": "sandbox", "base_url": rte_url, "timeout": "3s"},
+        "board": {"kind": "simulated", "on_exit": "keep"},
+        "policy": {"restore_gap": "0s", "min_switch_gap": "1s", "lead": "15m"},
+        "service": {"state_dir": str(state)},
+        "channel": [
+            {**channel, "index": 0, "name": "Probe A", "shed_at": "never"},
+            {**channel, "index": 1, "name": "Probe B", "shed_at": "never"},
+            {**channel, "index": 2, "name": "Chauffe-eau", "shed_at": "orange"},
+            {**channel, "index": 3, "name": "Radiateurs", "shed_at": "red", "wiring": "nc"},
+            {**channel, "index": 4, "name": "Probe C", "shed_at": "never"},
+            {**channel, "index": 5, "name": "Probe D", "shed_at": "never", "wiring": "nc"},
+        ],
+    }
+
+
+# -- talking to the service ----------------------------------------------------------------------
+
+
+def ask(path: Path, request: dict[str, Any] | bytes, timeout: float = 5.0) -> dict[str, Any]:
+    raw = request if isinstance(request, bytes) else json.dumps(request).encode()
+    with socket.socket(socket.AF_UNIX) as client:
+        client.settimeout(timeout)
+        client.connect(str(path))
+        client.sendall(raw + b"\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = client.recv(1 << 20)
+            if not chunk:
+                break
+            data += chunk
+    return json.loads(data) if data else {}
+
+
+@dataclass
+class Observation:
+    at: float  # time.time()
+    powered: dict[int, bool | None]
+
+
+@dataclass
+class Deadline:
+    at: float
+    channel: int
+    powered: bool
+    what: str
+
+
+@dataclass
+class Soak:
+    directory: Path
+    state: Path
+    config: Path
+    rte: FakeRte
+    rng: random.Random
+    full_disk: Path | None
+    process: subprocess.Popen[bytes] | None = None
+    observations: list[Observation] = field(default_factory=list)
+    deadlines: list[Deadline] = field(default_factory=list)
+    injected: Counter[str] = field(default_factory=Counter)
+    survived: Counter[str] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+    forced_until: dict[int, float] = field(default_factory=dict)
+    stdout_reader: int | None = None
+    _stop_monitor: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def socket(self) -> Path:
+        return self.state / "control.sock"
+
+    # -- the service process ---------------------------------------------------------------
+
+    def start(self) -> None:
+        reader, writer = os.pipe()
+        env = {**os.environ, "ECOWATT_CLIENT_ID": CLIENT_ID, "ECOWATT_CLIENT_SECRET": CLIENT_SECRET}
+        self.process = subprocess.Popen(
+            [*delestage_command(), "--headless", "--config", str(self.config)],
+            stdout=writer,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(writer)
+        self.stdout_reader = reader
+        threading.Thread(target=self._drain, args=(reader,), daemon=True).start()
+        self.wait_answering(30)
+
+    def _drain(self, fd: int) -> None:
+        with contextlib.suppress(OSError):
+            while os.read(fd, 65536):
+                pass
+
+    def wait_answering(self, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                return False
+            with contextlib.suppress(OSError, ValueError):
+                if ask(self.socket, {"op": "snapshot"}, 2).get("ok"):
+                    return True
+            time.sleep(0.1)
+        return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            reap(self.process, 30)
+
+    # -- the monitor -----------------------------------------------------------------------
+
+    def monitor(self) -> None:
+        while not self._stop_monitor.is_set():
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                reply = ask(self.socket, {"op": "snapshot"}, 1)
+                if reply.get("ok"):
+                    channels = reply["snapshot"]["channels"]
+                    seen = {c["index"]: c["powered"] for c in channels}
+                    with self._lock:
+                        self.observations.append(Observation(time.time(), seen))
+            self._stop_monitor.wait(0.25)
+
+    # -- probes ----------------------------------------------------------------------------
+
+    def probe(self) -> None:
+        now = time.time()
+        free = [ch for ch in PROBES if self.forced_until.get(ch, 0) + TOLERANCE * 2 < now]
+        if not free:
+            return
+        channel = self.rng.choice(free)
+        sent = time.time()
+        reply = ask(
+            self.socket, {"op": "force", "channel": channel, "powered": False, "seconds": 60}
+        )
+        if not reply.get("ok"):
+            self.failures.append(f"probe refused: {reply}")
+            return
+        snapshot = ask(self.socket, {"op": "snapshot"})["snapshot"]
+        view = next(c for c in snapshot["channels"] if c["index"] == channel)
+        until = datetime.fromisoformat(view["until"]).timestamp()
+        self.forced_until[channel] = until
+        self.deadlines.append(Deadline(sent, channel, False, "cut when forced"))
+        self.deadlines.append(Deadline(until, channel, True, "powered at the override's end"))
+
+    def restart_is_safe(self) -> bool:
+        now = time.time()
+        return all(not now - 2 < until < now + 12 for until in self.forced_until.values())
+
+    # -- checking --------------------------------------------------------------------------
+
+    def missed(self) -> list[str]:
+        missed = []
+        for deadline in self.deadlines:
+            later = [o for o in self.observations if o.at >= deadline.at]
+            hit = next(
+                (o for o in later if o.powered.get(deadline.channel) is deadline.powered), None
+            )
+            if hit is None or hit.at > deadline.at + TOLERANCE:
+                late = "never" if hit is None else f"{hit.at - deadline.at:.1f} s late"
+                missed.append(f"channel {deadline.channel} {deadline.what}: {late}")
+        return missed
+
+
+# -- the faults ----------------------------------------------------------------------------------
+
+
+def _rte(soak: Soak) -> None:
+    soak.rte.fail_next(soak.rng.choice(["500", "503", "malformed", "truncated", "empty", "slow"]))
+    with contextlib.suppress(OSError, ValueError):
+        ask(soak.socket, {"op": "refresh"}, 10)
+
+
+def _event_log(soak: Soak) -> None:
+    damage = soak.rng.choice([b'{"ts":"2026-', b"\x00" * 512, bytes(range(256)), b"[" * 5000])
+    with open(soak.state / "events.jsonl", "ab") as handle:
+        handle.write(damage)
+
+
+def _state_file(soak: Soak) -> None:
+    name = soak.rng.choice(["state.json", "ecowatt-cache-sandbox.json", "ecowatt-quota.json"])
+    damage = soak.rng.choice(
+        [b'{"version": 1, "overr', b"\x00" * 64, b'{"history": {"2": {"switches": [null]}}}']
+    )
+    with contextlib.suppress(OSError):
+        (soak.state / name).write_bytes(damage)
+    if name == "state.json":
+        # A save follows any command: the damage is overwritten, as in a real crash-free run.
+        ask(soak.socket, {"op": "release", "channel": 3})
+
+
+GARBAGE = [
+    b'{"op": "force", "channel": 0, "powered": false, "seconds": NaN}',
+    b'{"op": "force", "channel": 0, "powered": false, "seconds": Infinity}',
+    b'{"op": "force", "channel": 0, "powered": false, "seconds": 1e300}',
+    b'{"op": "force", "channel": 0, "powered": false, "seconds": 1e-9}',
+    b'{"op": "force", "channel": 0, "powered": false, "until": "9999-12-31T23:59:59+00:00"}',
+    b'{"op": "force", "channel": 99, "powered": true}',
+    b'{"op": ' * 30_000,
+    b"[" * 30_000 + b"]" * 30_000,
+    bytes(range(1, 256)),
+    b'{"op": "reboot"}',
+    b"x" * 200_000,
+]
+
+
+def _socket(soak: Soak) -> None:
+    choice = soak.rng.randrange(3)
+    with socket.socket(socket.AF_UNIX) as client:
+        client.settimeout(5)
+        client.connect(str(soak.socket))
+        if choice == 0:
+            client.sendall(soak.rng.choice(GARBAGE) + b"\n")
+            with contextlib.suppress(OSError):
+                client.recv(65536)
+        elif choice == 1:
+            client.sendall(b'{"op": "force", "chan')  # and hang up mid-request
+        else:
+            client.sendall(b'{"op": "subscribe"}\n')  # a subscriber that never reads
+            time.sleep(0.5)
+
+
+def _sighup(soak: Soak) -> None:
+    assert soak.process is not None
+    if soak.rng.random() < 0.5:
+        text = soak.config.read_text()
+        soak.config.write_text(text + "\n[[channel]\nbroken = \n")
+        soak.process.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        soak.config.write_text(text)
+    else:
+        soak.process.send_signal(signal.SIGHUP)
+
+
+def _sigstop(soak: Soak) -> None:
+    assert soak.process is not None
+    soak.process.send_signal(signal.SIGSTOP)
+    time.sleep(0.5)
+    soak.process.send_signal(signal.SIGCONT)
+
+
+def _restart(soak: Soak) -> None:
+    soak.stop()
+    soak.start()
+
+
+def _stdout(soak: Soak) -> None:
+    if soak.stdout_reader is not None:
+        with contextlib.suppress(OSError):
+            os.close(soak.stdout_reader)  # the reader leaves: the printer's pipe breaks
+        soak.stdout_reader = None
+    ask(soak.socket, {"op": "release", "channel": 3})  # an event to print into it
+
+
+def _full_disk(soak: Soak) -> None:
+    assert soak.full_disk is not None
+    filler = soak.full_disk / "filler"
+    with open(filler, "wb") as handle, contextlib.suppress(OSError):
+        while True:
+            handle.write(b"\0" * 65536)
+            handle.flush()
+    try:
+        # Commands while full: saves and log lines fail, relays must still move.
+        ask(soak.socket, {"op": "release", "channel": 3})
+        time.sleep(soak.rng.uniform(1, 4))
+    finally:
+        filler.unlink()
+
+
+FAULTS: dict[str, Callable[[Soak], None]] = {
+    "RTE error": _rte,
+    "damaged event log": _event_log,
+    "damaged state or cache file": _state_file,
+    "socket garbage": _socket,
+    "SIGHUP (reload, broken config)": _sighup,
+    "SIGSTOP / SIGCONT": _sigstop,
+    "SIGTERM and restart": _restart,
+    "closed stdout": _stdout,
+    "full disk": _full_disk,
+}
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _disk(directory: Path) -> Iterator[Path | None]:
+    """A 4 MB tmpfs for the state directory when running as root, else a plain directory."""
+    mount = directory / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        yield None
+        return
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        yield None
+        return
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _saved(state: Path) -> dict[str, Any]:
+    from tui.service.state_store import StateStore
+
+    overrides, history, problem = StateStore(state).load()
+    return {"overrides": overrides, "history": history, "problem": problem}
+
+
+def soak_run(seconds: float, seed: int) -> tuple[list[dict[str, Any]], list[str]]:
+    rng = random.Random(seed)
+    notes: list[str] = []
+    with scratch_dir("dsoak") as directory, _disk(directory) as disk, FakeRte() as rte:
+        rte.sandbox_body = production_body(datetime.now(UTC).date())
+        state = (disk or directory / "disk") / "state"
+        config = directory / "delestage.toml"
+        config.write_text(tomli_w.dumps(_config(state, rte.url)))
+        soak = Soak(directory, state, config, rte, rng, disk)
+        faults = dict(FAULTS)
+        if disk is None:
+            del faults["full disk"]
+            notes.append("full disk: not covered (needs root to mount a tmpfs)")
+        soak.start()
+        ask(soak.socket, {"op": "force", "channel": LONG, "powered": True, "seconds": 86400})
+        monitor = threading.Thread(target=soak.monitor, daemon=True)
+        monitor.start()
+        began = time.monotonic()
+        next_probe = began
+        while time.monotonic() - began < seconds and sum(soak.injected.values()) < MAX_FAULTS:
+            if time.monotonic() >= next_probe:
+                with contextlib.suppress(OSError, ValueError, KeyError):
+                    soak.probe()
+                next_probe = time.monotonic() + PROBE_EVERY
+            name = rng.choice(list(faults))
+            if name == "SIGTERM and restart" and not soak.restart_is_safe():
+                continue
+            pid = soak.process.pid if soak.process else None
+            soak.injected[name] += 1
+            try:
+                faults[name](soak)
+            except Exception as error:  # the injection itself failing is the service's fault
+                soak.failures.append(f"{name}: {error.__class__.__name__}: {error}")
+            same = name == "SIGTERM and restart" or (soak.process and soak.process.pid == pid)
+            if same and soak.wait_answering(5):
+                soak.survived[name] += 1
+            else:
+                soak.failures.append(f"{name}: the service did not answer afterwards")
+                if soak.process is None or soak.process.poll() is not None:
+                    soak.start()  # carry on measuring the rest
+            time.sleep(rng.uniform(0.2, 1.5))
+        # Quiet end: let the last deadlines fall, then compare state across a restart.
+        last = max(soak.forced_until.values(), default=0)
+        time.sleep(max(0.0, min(last + TOLERANCE + 1 - time.time(), 125)))
+        soak._stop_monitor.set()
+        monitor.join(5)
+        before = ask(soak.socket, {"op": "snapshot"})["snapshot"]
+        soak.stop()
+        saved = _saved(state)
+        soak.start()
+        after = ask(soak.socket, {"op": "snapshot"})["snapshot"]
+        soak.stop()
+        lost = _lost(before, after, saved)
+    missed = soak.missed()
+    injected = sum(soak.injected.values())
+    survived = sum(soak.survived.values())
+    figures = [
+        figure("faults injected", [injected], "faults", None),
+        figure("faults survived", [survived], "faults", injected, better="higher"),
+        figure("relay deadlines checked", [len(soak.deadlines)], "deadlines", None),
+        figure("relay deadlines missed", [len(missed)], "deadlines", 1),
+        figure("state lost", [len(lost)], "items", 1),
+    ]
+    notes += [
+        f"{name}: {soak.survived[name]}/{count} survived"
+        for name, count in sorted(soak.injected.items())
+    ]
+    notes += [f"missed: {line}" for line in missed] + [f"lost: {line}" for line in lost]
+    notes += [f"failure: {line}" for line in soak.failures]
+    return figures, notes
+
+
+def _lost(before: dict[str, Any], after: dict[str, Any], saved: dict[str, Any]) -> list[str]:
+    lost = []
+    if saved["problem"]:
+        lost.append(f"saved state unreadable: {saved['problem']}")
+    for channel_before, channel_after in zip(before["channels"], after["channels"], strict=True):
+        index = channel_before["index"]
+        if channel_before["mode"] != channel_after["mode"] or (
+            channel_before["until"] != channel_after["until"]
+        ):
+            lost.append(
+                f"channel {index}: override {channel_before['mode']} "
+                f"{channel_before['until']} became {channel_after['mode']} {channel_after['until']}"
+            )
+        if channel_before["mode"] == "forced" and index not in saved["overrides"]:
+            lost.append(f"channel {index}: override missing from the saved state")
+    if LONG not in saved["overrides"]:
+        lost.append(f"channel {LONG}: the day-long override was lost")
+    return lost
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Soak the headless service under faults.")
+    parser.add_argument("--minutes", type=float, default=3.0, help="how long (default: 3)")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = parser.parse_args(argv)
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    started = datetime.now().astimezone()
+    print(f"soak: {args.minutes:g} min, seed {seed}", file=sys.stderr, flush=True)
+    figures, notes = soak_run(args.minutes * 60, seed)
+    print(f"date: {started:%Y-%m-%d %H:%M %z}; {args.minutes:g} min; seed {seed}")
+    for line in table(figures, args.markdown):
+        print(line)
+    print()
+    for line in notes:
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
