@@ -198,6 +198,7 @@ def _production_with(**changes: object) -> dict[str, object]:
     ("body", "expected"),
     [
         (b"<xml/>", "body: expected JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "body: expected JSON (nested too deep)"),
         ({"signals": []}, 'body: expected a JSON object with "tempo_like_calendars"'),
         ({"tempo_like_calendars": "RED"}, "tempo_like_calendars: expected an object or an array"),
         ({"tempo_like_calendars": [1]}, "tempo_like_calendars[0]: expected an object"),
