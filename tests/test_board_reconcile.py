@@ -50,7 +50,7 @@ async def test_a_first_start_takes_each_relay_from_the_board_and_moves_none_need
         assert all(item.energised for item in board.transitions)
         assert len(board.transitions) <= 1
     read = [e for e in read_events(tmp_path / "state") if e.get("event") == "read"]
-    assert len(read) == 1 and "Radiateurs powered" in read[0]["message"]
+    assert len(read) == 1 and "Radiateurs ON" in read[0]["message"]
 
 
 # --- 5. a command the board did not take is retried, counted, and shown --------------------------
@@ -74,11 +74,11 @@ async def test_a_failed_command_is_retried_with_backoff_and_the_mismatch_shown(
         snapshot = await controller.snapshot()
         mismatch = snapshot.channel(0).mismatch
         assert mismatch is not None
-        assert mismatch.startswith("board reports powered, should be cut: retry 2 at ")
-        assert "BOARD MISMATCH: board reports powered" in render_status(snapshot)
+        assert mismatch.startswith("board reports ON, should be CUT: retry 2 at ")
+        assert "BOARD MISMATCH: board reports ON" in render_status(snapshot)
         grid = render_grid(snapshot.channels, 0, snapshot.now, 80).plain
-        assert "BOARD: board reports powered" in grid  # in the relay grid's row
-        assert "Board mismatch: board reports powered" in grid  # and the selected one's line
+        assert "BOARD: board reports ON" in grid  # in the relay grid's row
+        assert "Board mismatch: board reports ON" in grid  # and the selected one's line
         assert snapshot.to_status()["channels"][0]["mismatch"] == mismatch
         switches = len(controller.history[0].switches)
 

@@ -24,6 +24,7 @@ from tui.core.config import (
     EcowattConfig,
     Fallback,
     LogFormat,
+    MqttConfig,
     OnExit,
     PolicyConfig,
     Run,
@@ -602,11 +603,14 @@ def test_any_valid_config_round_trips_through_config_to_dict_and_toml(config: Co
 
 
 def _sections(text: str) -> dict[str, list[str]]:
-    """The lines of each [section] of a TOML file; every [[channel]] goes under "channel"."""
+    """The lines of each [section] of a TOML file; every [[channel]] goes under "channel".
+
+    A section that is off unless present ([mqtt]) is shipped commented out: `# [mqtt]` counts.
+    """
     sections: dict[str, list[str]] = {"": []}
     current = ""
     for line in text.splitlines():
-        header = re.fullmatch(r"\s*\[\[?\s*([\w-]+)\s*\]\]?\s*(#.*)?", line)
+        header = re.fullmatch(r"\s*(?:#\s*)?\[\[?\s*([\w-]+)\s*\]\]?\s*(#.*)?", line)
         if header:
             current = header.group(1)
             sections.setdefault(current, [])
@@ -622,6 +626,7 @@ _MODEL = {
     "service": ServiceConfig,
     "ui": UiConfig,
     "tempo": TempoConfig,
+    "mqtt": MqttConfig,
     "channel": ChannelConfig,
 }
 

@@ -341,3 +341,32 @@ def test_a_cached_forecast_fetched_in_the_future_is_refreshed_now(tmp_path: Path
     ForecastCache(cache_path(tmp_path, "rte"), "rte").save(body, now + timedelta(days=1))
     assert source.load_cached(now) is not None
     assert source.next_refresh(now) <= now + timedelta(minutes=15)  # the quota's gap at most
+
+
+def test_events_with_an_unusable_time_are_skipped_as_damaged(tmp_path: Path) -> None:
+    """The UI and `history` turn every `ts` into Paris time: year 1 would overflow there."""
+    lines = [
+        {"ts": "0001-01-01T00:00:00+01:00", "kind": "start"},
+        {"ts": "9999-12-31T23:59:59-01:00", "kind": "start"},
+        {"ts": "2026-12-02T10:00:00", "kind": "start"},
+        EVENT,
+    ]
+    (tmp_path / LOG_NAME).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    stats = ReadStats()
+    assert read_events(tmp_path, stats) == [EVENT]
+    assert stats.skipped == 3
+
+
+def test_a_damaged_state_file_is_restored_from_its_copy(tmp_path: Path) -> None:
+    """Damage to state.json (an editor, a bad block, a full disk mid-edit) loses nothing that
+    the copy written with every save still holds."""
+    overrides, history = _saved_state(tmp_path)
+    (tmp_path / STATE_NAME).write_bytes(b'{"version": 1, "overr')
+    restored, restored_history, problem = StateStore(tmp_path).load()
+    assert restored == overrides and restored_history == history
+    assert problem is not None and "restored from state.json.prev" in problem
+    assert (tmp_path / f"{STATE_NAME}.unreadable").read_bytes() == b'{"version": 1, "overr'
+    (tmp_path / "state.json.prev").write_bytes(b"\x00" * 10)
+    _saved_state(tmp_path)
+    (tmp_path / STATE_NAME).write_bytes(b"")
+    assert StateStore(tmp_path).load()[0] == overrides  # every save rewrites the copy

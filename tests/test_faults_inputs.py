@@ -263,3 +263,16 @@ def test_test_relays_hold_is_bounded(value: str, capsys: pytest.CaptureFixture[s
     assert main(["test-relays", "--hold", value, "--yes"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("--hold: expected a number of seconds from 0 to 600")
+
+
+def test_a_generation_time_in_year_1_is_ignored_not_a_crash() -> None:
+    body = {
+        "signals": [
+            {
+                "GenerationFichier": "0001-01-01T00:00:00+01:00",
+                "jour": "2026-12-02T00:00:00+01:00",
+                "values": [{"pas": 0, "hvalue": 1}],
+            }
+        ]
+    }
+    assert parse_signals(body).generated is None

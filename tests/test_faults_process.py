@@ -246,10 +246,10 @@ def _tmpfs(path: Path, size: str) -> Iterator[Path]:
 
 def _fill(directory: Path) -> Path:
     filler = directory / "filler"
-    with open(filler, "wb") as handle, contextlib.suppress(OSError):
+    # Unbuffered: nothing is left to flush (and fail) when the file is closed.
+    with open(filler, "wb", buffering=0) as handle, contextlib.suppress(OSError):
         while True:
             handle.write(b"\0" * 65536)
-            handle.flush()
     return filler
 
 

@@ -140,7 +140,7 @@ def test_paris_midnights_on_daylight_saving_days() -> None:
         (
             datetime(2024, 11, 21, 23, 30, tzinfo=UTC),
             datetime(2024, 11, 21, 9, tzinfo=UTC),
-            "Fri 22 00:30",
+            "Fri 22 Nov 00:30",
         ),
         (datetime(2024, 7, 1, 12, tzinfo=UTC), None, "14:00"),
         (datetime(2024, 7, 1, 12, 0, 5, tzinfo=UTC), None, "14:00:05"),

@@ -187,16 +187,16 @@ def test_text_is_a_schedule_per_channel() -> None:
     lines = text.splitlines()
     assert lines[0].startswith("Plan from Tue 01 Dec 00:00 to Wed 02 Dec 00:00 (Europe/Paris)")
     assert "0 Chauffe-eau (shed at orange, priority 1, runs in low-carbon hours)" in lines
-    assert any("started" in line and "low-carbon 02:00-05:00" in line for line in lines)
-    assert "  Tue 01 Dec 17:45  cut       red 18:00-20:00 in 15 min" in lines
-    assert "  Tue 01 Dec 20:00  restored  green" in lines
+    assert any(" ON " in line and "low-carbon 02:00-05:00" in line for line in lines)
+    assert "  Tue 01 Dec 17:45  CUT   red 18:00-20:00 in 15 min" in lines
+    assert "  Tue 01 Dec 20:00  ON    green" in lines
     assert "3 Sauna (shed at orange, priority 2, restored by hand)" in lines
 
 
 def test_text_says_when_nothing_changes() -> None:
     cfg = config(channel(0, shed_at=ShedAt.NEVER))
     text = render_plan_text(build_plan(DAY, cfg, at("00:00"), at("12:00")), cfg)
-    assert "no change: powered throughout" in text
+    assert "no change: ON throughout" in text
     assert "0 relay changes" in text
 
 

@@ -263,7 +263,7 @@ RULE_CASES = [
         POWERED,
         True,
         Rule.FALLBACK,
-        "no forecast before Tue 01 00:00: fallback powered",
+        "no forecast before Tue 01 Dec 00:00: fallback powered",
     ),
 ]
 
@@ -319,7 +319,7 @@ OVERRIDE_CASES = [
         CUT,
         True,
         Rule.OVERRIDE,
-        "forced powered by operator until 18:30",
+        "forced on by operator until 18:30",
     ),
     (
         "forced cut until released",
@@ -337,7 +337,7 @@ OVERRIDE_CASES = [
         CUT,
         False,
         Rule.OVERRIDE,
-        "forced cut by operator until Wed 02 06:00",
+        "forced cut by operator until Wed 02 Dec 06:00",
     ),
     (
         "expired",
@@ -792,7 +792,7 @@ def test_fall_back_day() -> None:
     cfg = config(channel(shed_at=ShedAt.RED))
     plan = build_plan(forecast, cfg, forecast.start, forecast.until)  # type: ignore[arg-type]
     assert [(c.at.isoformat(), c.powered, c.reason) for c in plan.changes] == [
-        ("2026-10-25T00:45:00+00:00", False, "red 02:00-03:00 in 15 min"),
+        ("2026-10-25T00:45:00+00:00", False, "red 02:00 CET-03:00 in 15 min"),
         ("2026-10-25T02:00:00+00:00", True, "green"),
     ]
     assert plan.end == datetime(2026, 10, 25, 23, tzinfo=UTC)

@@ -395,7 +395,7 @@ async def test_two_clients_and_one_that_leaves_mid_stream(tmp_path: Path) -> Non
         await second.__anext__()
         controller.clock.advance(600)  # type: ignore[attr-defined]
         message = await link.force(3, True, duration=timedelta(minutes=20))
-        assert message.startswith("Pompe: forced powered until")
+        assert message.startswith("Pompe: forced on until")
         a = await asyncio.wait_for(first.__anext__(), 5)
         b = await asyncio.wait_for(second.__anext__(), 5)
         assert a.snapshot.channel(3).mode == b.snapshot.channel(3).mode == "forced"
@@ -414,7 +414,9 @@ def test_state_file_is_replaced_atomically(tmp_path: Path) -> None:
     assert store.load()[1] == history
     (tmp_path / "state.json").write_text("{truncated")
     overrides, loaded, problem = store.load()
-    assert overrides == {} and loaded == {} and problem and "unreadable state" in problem
+    # Set aside, and the copy written with every save takes over.
+    assert overrides == {} and loaded == history and problem and "unreadable state" in problem
+    assert "restored from state.json.prev" in problem
     assert (tmp_path / "state.json.unreadable").exists()
 
 

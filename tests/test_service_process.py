@@ -108,7 +108,7 @@ def test_sighup_rejects_a_broken_file_and_applies_a_good_one(tmp_path: Path) -> 
         document["channel"][1]["name"] = "Radiateurs salon"
         write_config(config, document)
         service.send_signal(signal.SIGHUP)
-        wait_for(lambda: any(e.get("reload") for e in _events(state)), what="the reload")
+        wait_for(lambda: any(e["kind"] == "reload" for e in _events(state)), what="the reload")
         assert _status(config)["channels"][1]["name"] == "Radiateurs salon"
     finally:
         service.send_signal(signal.SIGTERM)
@@ -154,7 +154,7 @@ def test_status_text_and_release_all(tmp_path: Path) -> None:
     try:
         assert run_cli("force", "3", "on", "--config", str(config)).returncode == 0
         text = run_cli("status", "--config", str(config)).stdout
-        assert "DEMO mode" in text and "FORCED until" in text
+        assert "DEMO mode" in text and "FORCED ON until" in text
         released = run_cli("release", "all", "--config", str(config))
         assert released.returncode == 0 and "back to automatic: Pompe" in released.stdout
         assert all(ch["mode"] == "auto" for ch in _status(config)["channels"])

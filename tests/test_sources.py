@@ -172,12 +172,14 @@ def test_a_bad_forecast_file_is_input_naming_the_file(
 
 async def test_check_line_for_demo_and_file(tmp_path: Path) -> None:
     ok, line = await check_source(config_for(Source.DEMO, base=tmp_path), tmp_path, T0, {})
-    assert ok and line == "demo: 4 days until Fri 06 00:00, generated Sun 01 20:00"
+    assert ok and line == "demo: 4 days until Fri 06 Dec 00:00, generated Sun 01 Dec 20:00"
 
     write_body(tmp_path / "signals.json", production_body(date(2024, 12, 2)))
     config = config_for(Source.FILE, file="signals.json", base=tmp_path)
     ok, line = await check_source(config, tmp_path, T0, {})
-    assert ok and line.startswith(f"file {tmp_path / 'signals.json'}: 4 days until Fri 06 00:00")
+    assert ok and line.startswith(
+        f"file {tmp_path / 'signals.json'}: 4 days until Fri 06 Dec 00:00"
+    )
 
     (tmp_path / "signals.json").write_text("[]")
     ok, line = await check_source(config, tmp_path, T0, {})
@@ -191,12 +193,13 @@ async def test_check_line_for_rte_fetches_then_respects_the_quota(
     ok, line = await check_source(config, tmp_path, clock.now(), ENVIRON)
     assert ok
     assert line == (
-        "rte: credentials ok; 4 days until Fri 06 00:00, generated Sun 01 20:00 (fetched now)"
+        "rte: credentials ok; 4 days until Fri 06 Dec 00:00, generated Sun 01 Dec 20:00 "
+        "(fetched now)"
     )
     clock.advance(120)
     ok, line = await check_source(config, tmp_path, clock.now(), ENVIRON)
     assert ok
-    assert line.startswith("rte: credentials ok; 4 days until Fri 06 00:00")
+    assert line.startswith("rte: credentials ok; 4 days until Fri 06 Dec 00:00")
     assert line.endswith("(from the cache, fetched 10:30)")
     assert rte.signals_calls == 1
     assert rte.token_calls == 2  # credentials proven each time; tokens are not rationed
@@ -267,6 +270,8 @@ def test_run_check_prints_the_forecast_line_and_fails_with_1(
     out = io.StringIO()
     run_check(str(path), out)
     forecast_line = next(line for line in out.getvalue().splitlines() if line.startswith("forec"))
-    assert forecast_line.startswith("forecast  ok    sandbox: credentials ok; 4 days until 2022")
+    assert forecast_line.startswith(
+        "forecast  ok    sandbox: credentials ok; 4 days until Wed 08 Jun 2022"
+    )
     assert rte.count(TOKEN_PATH) == 1 and rte.signals_calls == 0
     assert rte.count(SIGNALS_PATH) == 0

@@ -67,7 +67,9 @@ async def test_the_header_shows_today_and_tomorrow(
         assert header in lines[0]
         timeline = "\n".join(lines[:12])
         assert "Tue 01 Dec red" in timeline
-        assert "Tempo: underlined = peak 06:00-22:00 of white/red days" in timeline
+        legend = "Tempo: underlined = peak 06:00-22:00 of white/red days" in timeline
+        # A short screen gives the row to the event log ("?" is in the level legend).
+        assert legend is (size[1] >= 30)
         await pilot.press("q")
 
 
@@ -88,7 +90,7 @@ def test_peak_hours_of_red_and_white_days_are_underlined_and_blue_ones_are_not()
             TempoDayView("2026-12-03", None),
         ),
     )
-    text = render_days(forecast, first, 120, tempo)
+    text = render_days(forecast, first, 120, tempo=tempo)
     rows = text.split("\n")
     assert rows[1].plain.startswith("Tue 01 Dec red") and rows[2].plain.startswith(
         "Wed 02 Dec blue"

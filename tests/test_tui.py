@@ -24,8 +24,8 @@ from textual.pilot import Pilot
 
 from tui.core.config import UiConfig
 from tui.core.errors import InputError
-from tui.core.forecast import HOUR, PARIS, paris_midnight
-from tui.frontends.app import DelestageApp, text
+from tui.core.forecast import HOUR, PARIS, clock_time, paris_midnight
+from tui.frontends.app import DelestageApp
 from tui.frontends.app.app import binding_ids, keymap_problems
 from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, HelpScreen, parse_hold
 from tui.frontends.app.eventlog import EventPane, event_text
@@ -159,21 +159,21 @@ def test_grid_writes_states_modes_waits_and_next_changes_in_words() -> None:
     rows = text.splitlines()
     assert all(cell_len(line) <= 78 for line in rows[:7])
     assert "UNKNOWN" in rows[1]
-    assert "CUT" in rows[2] and "FORCED 15:07" in rows[2]
-    assert "LATCHED" in rows[3]
+    assert "CUT" in rows[2] and "FORCED ON" in rows[2] and "until 15:07" in rows[2]
+    assert "AUTO" in rows[3]  # latched, but the shed in force is what cuts it now
     assert rows[4].startswith("▶ 3") and "wait: min_off until 14:32" in rows[4]
-    assert "FORCED held" in rows[5]
+    assert "FORCED ON" in rows[5] and "until released" in rows[5]
     assert "CUT 16:07" in rows[6]
     # The selected channel, in full under the grid, whatever the width.
-    assert "3 Sèche-linge: CUT, automatic. Why: green, no strain until 18:00." in text
+    assert "3 Sèche-linge: CUT, AUTO. Why: green, no strain until 18:00." in text
     assert "Waiting: min_off until 14:32." in text
     wide = render_grid(channels, 3, NOW, 160).plain
-    assert "FORCED until released" in wide and "CUT 16:07 (red 16:00)" in wide
+    assert "until released" in wide and "CUT 16:07 (red 16:00)" in wide
 
 
 def test_times_on_another_day_name_the_day() -> None:
     later = channel(mode="forced", until=NOW + timedelta(days=1))
-    assert "FORCED Wed 14:07" in render_grid((later,), None, NOW, 100).plain
+    assert "until Wed 02 Dec 14:07" in render_grid((later,), None, NOW, 100).plain
 
 
 def snapshot(**changes: object) -> Snapshot:
@@ -298,12 +298,14 @@ async def test_p_forces_the_selected_relay_on(rig: Rig) -> None:
         assert "CUT" in grid_row(app, 0)
         await press(pilot, rig, "0", "p")
         assert rig.board.state(0) is True  # wiring "no": energised = powered
-        assert app.last_message.startswith("Chauffe-eau: forced powered until 16:08")
+        assert app.last_message.startswith("Chauffe-eau: forced on until 16:08")
         row = grid_row(app, 0)
-        assert "ON" in row and "FORCED 16:08" in row  # 14:07:10 + 2 h, on the next minute
+        assert (
+            "ON" in row and "FORCED ON" in row and "until 16:08" in row
+        )  # 14:07:10 + 2 h, on the next minute
         lines = events_shown(app)
         assert any(
-            line.startswith("14:07:10 override Chauffe-eau: forced powered by operator until 16:08")
+            line.startswith("14:07:10 override Chauffe-eau: forced on by operator until 16:08")
             for line in lines
         )
         assert any(line.startswith("14:07:10 relay    Chauffe-eau: ON") for line in lines)
@@ -317,7 +319,7 @@ async def test_s_forces_the_selected_relay_cut(rig: Rig) -> None:
         await press(pilot, rig, "1", "s")
         assert rig.board.state(1) is True  # wiring "nc": energised = cut
         row = grid_row(app, 1)
-        assert "CUT" in row and "FORCED 16:08" in row
+        assert "CUT" in row and "FORCED CUT" in row and "until 16:08" in row
         assert any("Radiateurs séjour: CUT (forced cut" in line for line in events_shown(app))
 
 
@@ -329,7 +331,7 @@ async def test_a_zero_default_duration_holds_until_released(state_dir: Path) -> 
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, rig)
         await press(pilot, rig, "1", "s")
-        assert "FORCED held" in grid_row(app, 1)
+        assert "FORCED CUT until released" in grid_row(app, 1)
         assert rig.controller.overrides[1].until is None
 
 
@@ -349,15 +351,15 @@ async def test_shift_s_asks_how_long_to_cut(rig: Rig) -> None:
         assert not isinstance(app.screen, DurationPrompt)
         # Overrides end on a whole minute: 14:07:10 + 1 h -> 15:08.
         assert rig.controller.overrides[1].until == datetime(2026, 12, 1, 15, 8, tzinfo=PARIS)
-        assert "FORCED 15:08" in grid_row(app, 1)
+        assert "FORCED CUT until 15:08" in grid_row(app, 1)
 
 
 @pytest.mark.parametrize(
     ("answer", "shown", "until"),
     [
-        ("30m", "FORCED 14:38", datetime(2026, 12, 1, 14, 38, tzinfo=PARIS)),
-        ("15:30", "FORCED 15:30", datetime(2026, 12, 1, 15, 30, tzinfo=PARIS)),
-        ("0", "FORCED held", None),
+        ("30m", "FORCED ON until 14:38", datetime(2026, 12, 1, 14, 38, tzinfo=PARIS)),
+        ("15:30", "FORCED ON until 15:30", datetime(2026, 12, 1, 15, 30, tzinfo=PARIS)),
+        ("0", "FORCED ON until released", None),
     ],
 )
 async def test_shift_p_asks_how_long_to_power(
@@ -422,7 +424,7 @@ async def test_r_refreshes_and_says_what_happened(rig: Rig) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, rig)
         await press(pilot, rig, "r")
-        assert "forecast updated: 96 hours until Sat 05 00:00" in app.last_message
+        assert "forecast updated: 96 hours until Sat 05 Dec 00:00" in app.last_message
 
 
 class RefusingLink:
@@ -540,7 +542,16 @@ async def test_no_color_still_says_everything_in_words(
         screen = screen_text(app)
     assert app.no_color
     assert "#b71c1c" not in svg.lower()  # no red anywhere
-    for words in ("CUT", "ON", "FORCED 16:08", "AUTO", "GREEN", "DEMO", "L low-carbon"):
+    for words in (
+        "CUT",
+        "ON",
+        "FORCED CUT",
+        "until 16:08",
+        "AUTO",
+        "GREEN",
+        "DEMO",
+        "L low-carbon",
+    ):
         assert words in screen
 
 
@@ -611,12 +622,12 @@ async def test_a_controller_that_dies_ends_the_ui_with_a_reason(rig: Rig) -> Non
     ("when", "shown"),
     [
         (datetime(2026, 12, 1, 15, 30, tzinfo=PARIS), "15:30"),
-        (datetime(2026, 12, 3, 9, 0, tzinfo=PARIS), "Thu 09:00"),
-        (datetime(2022, 6, 3, 23, 0, tzinfo=PARIS), "2022-06-03"),
+        (datetime(2026, 12, 3, 9, 0, tzinfo=PARIS), "Thu 03 Dec 09:00"),
+        (datetime(2022, 6, 3, 23, 0, tzinfo=PARIS), "Fri 03 Jun 2022 23:00"),
     ],
 )
-def test_grid_times_stay_short_and_say_the_date_when_far(when: datetime, shown: str) -> None:
-    assert text.clock_time(when, FIXED_NOW) == shown
+def test_times_say_the_date_one_way_when_not_today(when: datetime, shown: str) -> None:
+    assert clock_time(when, FIXED_NOW) == shown
 
 
 async def test_the_config_keymap_remaps_keys(state_dir: Path) -> None:

@@ -90,7 +90,7 @@ async def test_attached_ui_says_when_the_service_goes_and_comes_back(state_dir: 
         await stop(rig, service)
         await wait_for(pilot, lambda: not app.connected)
         screen = screen_text(app)
-        assert "DISCONNECTED" in screen and "SERVICE UNREACHABLE" in screen
+        assert "DISCONNECTED" in screen and "SERVICE STOPPED" in screen
         assert app.is_running
 
         second = make_rig(state_dir)

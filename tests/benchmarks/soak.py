@@ -319,16 +319,16 @@ def _stdout(soak: Soak) -> None:
 def _full_disk(soak: Soak) -> None:
     assert soak.full_disk is not None
     filler = soak.full_disk / "filler"
-    with open(filler, "wb") as handle, contextlib.suppress(OSError):
-        while True:
-            handle.write(b"\0" * 65536)
-            handle.flush()
     try:
+        # Unbuffered: nothing is left to flush (and fail) when the file is closed.
+        with open(filler, "wb", buffering=0) as handle, contextlib.suppress(OSError):
+            while True:
+                handle.write(b"\0" * 65536)
         # Commands while full: saves and log lines fail, relays must still move.
         ask(soak.socket, {"op": "release", "channel": 3})
         time.sleep(soak.rng.uniform(1, 4))
     finally:
-        filler.unlink()
+        filler.unlink(missing_ok=True)
 
 
 FAULTS: dict[str, Callable[[Soak], None]] = {

@@ -84,9 +84,14 @@ def render_config(config: Config) -> bytes:
 
 def write_config(path: str | os.PathLike[str], config: Config, force: bool = False) -> None:
     """Write a configuration atomically; refuse to replace an existing file unless forced."""
+    write_config_text(path, render_config(config).decode(), force)
+
+
+def write_config_text(path: str | os.PathLike[str], text: str, force: bool = False) -> None:
+    """Write a configuration's text (a commented one: ``init``) like ``write_config``."""
     if Path(path).exists() and not force:
         raise InputError(f"{path}: already exists; use --force to overwrite it")
     try:
-        atomic_write(path, render_config(config))
+        atomic_write(path, text.encode())
     except OSError as error:
         raise InputError(f"{path}: cannot write the file ({error.strerror or error})") from None

@@ -56,3 +56,41 @@ def read_user_file(path: str | os.PathLike[str], what: str, limit: int = MAX_USE
         raise InputError(f"{name!r}: not a usable file name (it contains NUL)") from None
     except OSError as error:
         raise InputError(f"{name}: cannot use it as a {what} ({error.strerror or error})") from None
+
+
+def read_private_file(
+    path: str | os.PathLike[str], what: str, error: type[Exception], limit: int = 64 * 1024
+) -> str:
+    """A secret's file as text, refused (like ssh keys) when group or others may read it.
+
+    ``what`` names it in the messages ("credentials file"); every failure is raised as
+    ``error`` with one line naming the file, and never quotes the content. Like every file here
+    it must be a regular file of bounded size (a FIFO is refused, never waited on).
+    """
+    origin = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        try:
+            mode = os.fstat(fd).st_mode
+        finally:
+            os.close(fd)
+        if not stat.S_ISREG(mode):
+            raise error(f"{origin}: expected a regular file")
+        if mode & 0o077:
+            raise error(
+                f"{origin}: the {what} is accessible by group or others "
+                f"(mode {stat.S_IMODE(mode):04o}); run `chmod 600 {origin}`"
+            )
+        data = read_regular_file(path, limit)
+    except FileNotFoundError:
+        raise error(f"{origin}: no such {what}") from None
+    except PermissionError:
+        raise error(f"{origin}: cannot read the {what}") from None
+    except ValueError:  # an embedded NUL in the name
+        raise error(f"{origin!r}: not a usable file name (it contains NUL)") from None
+    except OSError as problem:
+        raise error(f"{origin}: cannot read ({problem.strerror or problem})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(f"{origin}: expected UTF-8 text") from None

@@ -7,6 +7,7 @@
 
 import difflib
 import json
+import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -115,6 +116,21 @@ class UiConfig:
     # Binding id -> Textual key names, comma-separated ("1,ampersand"): remaps the UI's keys,
     # e.g. for an AZERTY keyboard where the digits need Shift.
     keys: Mapping[str, str] = field(default_factory=dict)
+    # Ring the terminal bell when a strained period starts or the service is lost.
+    bell: bool = False
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    """[mqtt]: off unless the section is present (Config.mqtt is then None)."""
+
+    url: str = "mqtt://localhost:1883"
+    username: str | None = None
+    password_file: str | None = None  # else $DELESTAGE_MQTT_PASSWORD, else no password
+    ca_file: str | None = None
+    node_id: str | None = None  # None: the host name, lower-case, [a-z0-9_] (found at run time)
+    topic_prefix: str = "delestage"
+    discovery_prefix: str = "homeassistant"  # "": no Home Assistant discovery
 
 
 @dataclass(frozen=True)
@@ -140,6 +156,7 @@ class Config:
     service: ServiceConfig = field(default_factory=ServiceConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     tempo: TempoConfig | None = None  # None: no [tempo] section, Tempo is off
+    mqtt: MqttConfig | None = None
     # Where it was read from, for messages; two configs that configure the same thing are equal.
     path: str = field(default="delestage.toml", compare=False)
 
@@ -276,6 +293,66 @@ def _tempo_colours(value: object) -> tuple[Colour, ...]:
 
 _Schema = dict[str, Callable[[object], Any]]
 
+# --- [mqtt] -----------------------------------------------------------------------------------
+
+_MQTT_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?/?")
+_MQTT_NODE = re.compile(r"[a-z0-9_]+")
+_MQTT_LEVEL = re.compile(r"[^+#/\x00]+")
+
+
+def _mqtt_url(value: object) -> str:
+    text = _string(value).strip()
+    scheme, _, rest = text.partition("://")
+    match = _MQTT_HOST.fullmatch(rest)
+    port = match and match.group(1)
+    if scheme not in ("mqtt", "mqtts") or not match or (port and not 0 < int(port) < 65536):
+        raise _Invalid('a broker URL like "mqtt://host:1883" or "mqtts://host:8883"')
+    return text.rstrip("/")
+
+
+def _mqtt_node(value: object) -> str:
+    if not isinstance(value, str) or not _MQTT_NODE.fullmatch(value):
+        raise _Invalid("lower-case letters, digits and _ only")
+    return value
+
+
+def _mqtt_topic(empty_ok: bool) -> Callable[[object], str]:
+    def parse(value: object) -> str:
+        if empty_ok and value == "":
+            return ""
+        if not isinstance(value, str) or not all(
+            _MQTT_LEVEL.fullmatch(level) for level in value.split("/")
+        ):
+            raise _Invalid(
+                "topic levels separated by /, without +, # or empty levels"
+                + (' (or "" to turn discovery off)' if empty_ok else "")
+            )
+        return value
+
+    return parse
+
+
+_MQTT_SCHEMA: _Schema = {
+    "url": _mqtt_url,
+    "username": _string,
+    "password_file": _string,
+    "ca_file": _string,
+    "node_id": _mqtt_node,
+    "topic_prefix": _mqtt_topic(empty_ok=False),
+    "discovery_prefix": _mqtt_topic(empty_ok=True),
+}
+
+
+def _parse_mqtt(table: object, problems: list[str]) -> MqttConfig | None:
+    if not isinstance(table, dict):
+        problems.append(f"mqtt: expected a table [mqtt], got {_describe(table)}")
+        return None
+    mqtt = MqttConfig(**_parse_table(table, _MQTT_SCHEMA, "mqtt.", problems))
+    if mqtt.ca_file and not mqtt.url.startswith("mqtts://"):
+        problems.append('mqtt.ca_file: only used with TLS; expected url = "mqtts://host:8883"')
+    return mqtt
+
+
 _SECTIONS: dict[str, tuple[type, _Schema]] = {
     "ecowatt": (
         EcowattConfig,
@@ -316,7 +393,7 @@ _SECTIONS: dict[str, tuple[type, _Schema]] = {
             "socket_group": _string,
         },
     ),
-    "ui": (UiConfig, {"keys": _key_table}),
+    "ui": (UiConfig, {"keys": _key_table, "bell": _bool}),
 }
 
 _CHANNEL_SCHEMA: _Schema = {
@@ -362,7 +439,7 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
     """Build a Config from a parsed TOML document, or raise InputError with every problem."""
     problems: list[str] = []
     sections: dict[str, Any] = {}
-    known_top = [*_SECTIONS, "tempo", "channel"]
+    known_top = [*_SECTIONS, "tempo", "mqtt", "channel"]
     for key in data:
         if key not in known_top:
             problems.append(_unknown_key("", key, known_top))
@@ -372,6 +449,9 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
             problems.append(f"{name}: expected a table [{name}], got {_describe(table)}")
             continue
         sections[name] = kind(**_parse_table(table, schema, f"{name}.", problems))
+
+    if "mqtt" in data:
+        sections["mqtt"] = _parse_mqtt(data["mqtt"], problems)
 
     channels = _parse_channels(data.get("channel", _MISSING), problems)
     tempo = _parse_tempo(data.get("tempo"), problems)
@@ -489,12 +569,15 @@ def _table(obj: object) -> dict[str, object]:
 
 def config_to_dict(config: Config) -> dict[str, object]:
     """The inverse of config_from_dict: a document that loads back to an equal Config."""
-    return {
+    document: dict[str, object] = {
         "ecowatt": _table(config.ecowatt),
         "board": _table(config.board),
         "policy": _table(config.policy),
         "service": _table(config.service),
         "ui": _table(config.ui),
         **({"tempo": _table(config.tempo)} if config.tempo is not None else {}),
-        "channel": [_table(channel) for channel in config.channels],
     }
+    if config.mqtt is not None:
+        document["mqtt"] = _table(config.mqtt)
+    document["channel"] = [_table(channel) for channel in config.channels]
+    return document

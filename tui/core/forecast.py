@@ -52,18 +52,48 @@ def next_paris_midnight(now: datetime) -> datetime:
     return paris_midnight(now.astimezone(PARIS).date() + timedelta(days=1))
 
 
-def clock_time(when: datetime, now: datetime | None = None) -> str:
-    """``"10:32"`` in Paris time (``"10:32:05"`` off the minute), with the day when not today:
-    ``"Wed 08 10:32"`` within a week of ``now``, ``"2022-06-08 10:32"`` further away."""
+def wall_time(when: datetime) -> str:
+    """``"10:32"`` in Paris time (``"10:32:05"`` off the minute); an hour the autumn change
+    repeats says which one: ``"02:30 CEST"`` (the first), ``"02:30 CET"`` (the second)."""
     local = when.astimezone(PARIS)
     text = f"{local:%H:%M}" if not (local.second or local.microsecond) else f"{local:%H:%M:%S}"
-    if now is not None:
-        days = abs((local.date() - now.astimezone(PARIS).date()).days)
-        if days >= 7:
-            text = f"{local:%Y-%m-%d} {text}"
-        elif days:
-            text = f"{local:%a %d} {text}"
+    other = local.replace(fold=1 - local.fold)
+    if other.utcoffset() != local.utcoffset():
+        text = f"{text} {local.tzname()}"
     return text
+
+
+def day_label(day: date, today: date | None = None) -> str:
+    """The one way a date is written: ``"Fri 27 Nov"``, with the year when not this year."""
+    text = f"{day:%a %d %b}"
+    if today is not None and day.year != today.year:
+        text = f"{text} {day.year}"
+    return text
+
+
+def clock_time(when: datetime, now: datetime | None = None) -> str:
+    """``"10:32"`` in Paris time (``"10:32:05"`` off the minute, ``"02:30 CET"`` in a repeated
+    autumn hour), with the date when not today: ``"Wed 02 Dec 10:32"``."""
+    text = wall_time(when)
+    if now is not None:
+        local = when.astimezone(PARIS).date()
+        today = now.astimezone(PARIS).date()
+        if local != today:
+            text = f"{day_label(local, today)} {text}"
+    return text
+
+
+def span_text(start: datetime, end: datetime) -> str:
+    """``"18:00-20:00"``; an end at the next midnight is ``24:00``, and a span of a day or
+    more names the day it ends: ``"00:00-Thu 03 Dec 00:00"``."""
+    first = start.astimezone(PARIS)
+    last = end.astimezone(PARIS)
+    next_midnight = last.date() == first.date() + timedelta(days=1) and last.hour == 0
+    if next_midnight and last.minute == 0 and end - start < timedelta(days=1, hours=2):
+        return f"{wall_time(start)}-24:00"
+    if end - start >= timedelta(hours=24):
+        return f"{wall_time(start)}-{day_label(last.date())} {wall_time(end)}"
+    return f"{wall_time(start)}-{wall_time(end)}"
 
 
 def paris_iso(when: datetime) -> str:
@@ -83,17 +113,30 @@ class Slot:
 
 @dataclass(frozen=True)
 class Period:
-    """A run of consecutive hours, with the highest level among them."""
+    """A run of consecutive hours, with the highest level among them; ``hours`` holds each
+    hour's level when they differ (a red core inside an orange run)."""
 
     start: datetime
     end: datetime
     level: Level
+    hours: tuple[Slot, ...] = field(default=(), compare=False)
 
     def describe(self) -> str:
-        """``"red 18:00-20:00"``, in Paris time."""
-        start = self.start.astimezone(PARIS)
-        end = self.end.astimezone(PARIS)
-        return f"{self.level.label} {start:%H:%M}-{end:%H:%M}"
+        """Each level over its own span, in Paris time: ``"red 18:00-20:00"``,
+        ``"orange 08:00-13:00, red 10:00-12:00"``."""
+        levels = sorted({slot.level for slot in self.hours}) or [self.level]
+        parts = [f"{levels[0].label} {span_text(self.start, self.end)}"]
+        for level in levels[1:]:
+            spans: list[tuple[datetime, datetime]] = []
+            for slot in self.hours:
+                if slot.level < level:
+                    continue
+                if spans and spans[-1][1] == slot.start:
+                    spans[-1] = (spans[-1][0], slot.end)
+                else:
+                    spans.append((slot.start, slot.end))
+            parts.append(f"{level.label} " + ", ".join(span_text(a, b) for a, b in spans))
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -202,8 +245,9 @@ class Forecast:
             low -= 1
         while high + 1 < len(self.slots) and self._joined(high, minimum, forward=True):
             high += 1
-        level = max(slot.level for slot in self.slots[low : high + 1])
-        return Period(self.slots[low].start, self.slots[high].end, level)
+        hours = self.slots[low : high + 1]
+        level = max(slot.level for slot in hours)
+        return Period(hours[0].start, hours[-1].end, level, hours)
 
     def _joined(self, position: int, minimum: Level, forward: bool = False) -> bool:
         """Whether slot ``position`` and its neighbour are contiguous and both strained."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from tui.core.config import Config, Run
-from tui.core.forecast import PARIS, Forecast, paris_iso
+from tui.core.forecast import PARIS, Forecast, day_label, paris_iso, wall_time
 from tui.core.policy import (
     Decision,
     Override,
@@ -118,28 +118,29 @@ def plan_to_json(plan: Plan, config: Config) -> dict[str, object]:
 
 
 def _when(moment: datetime) -> str:
-    local = moment.astimezone(PARIS)
-    seconds = f":{local:%S}" if local.second or local.microsecond else ""
-    return f"{local:%a %d %b %H:%M}{seconds}"
+    """The full date every line of a schedule needs, in the one date style."""
+    return f"{day_label(moment.astimezone(PARIS).date())} {wall_time(moment)}"
 
 
-def _verb(change: Change) -> str:
-    if not change.powered:
-        return "cut"
-    return "started" if change.rule is Rule.LOW_CARBON else "restored"
+def _state(powered: bool) -> str:
+    """The words of every view: an appliance is ON or CUT."""
+    return "ON" if powered else "CUT"
 
 
-def render_plan_text(plan: Plan, config: Config) -> str:
-    """A schedule per channel: when it is cut, when it is restored, and why."""
+def render_plan_text(plan: Plan, config: Config, origin: str = "") -> str:
+    """A schedule per channel: when it is cut, when it is back ON, and why; ``origin`` says
+    which state the plan starts from (live or fresh)."""
     count = len(plan.changes)
     lines = [
         f"Plan from {_when(plan.start)} to {_when(plan.end)} (Europe/Paris): "
         f"{count} relay change{'' if count == 1 else 's'} if the forecast holds.",
     ]
+    if origin:
+        lines.append(f"Starting state: {origin}.")
     by_channel: dict[int, list[Change]] = {ch.index: [] for ch in config.channels}
     for change in plan.changes:
         by_channel.setdefault(change.channel, []).append(change)
-    width = len(_when(plan.start))
+    width = max(len(_when(moment)) for moment in [plan.start, *(c.at for c in plan.changes)])
     for channel in config.channels:
         run = ", runs in low-carbon hours" if channel.run is Run.LOW_CARBON else ""
         restore = "" if channel.auto_restore else ", restored by hand"
@@ -149,12 +150,14 @@ def render_plan_text(plan: Plan, config: Config) -> str:
             f"priority {channel.priority}{run}{restore})"
         )
         powered = plan.initial.get(channel.index, False)
-        state = "powered" if powered else "cut"
+        state = _state(powered)
         reason = plan.initial_reasons.get(channel.index, "")
-        lines.append(f"  {'at start':<{width}}  {state:<8}  {reason}".rstrip())
+        lines.append(f"  {'at start':<{width}}  {state:<4}  {reason}".rstrip())
         changes = by_channel[channel.index]
         for change in changes:
-            lines.append(f"  {_when(change.at):<{width}}  {_verb(change):<8}  {change.reason}")
+            lines.append(
+                f"  {_when(change.at):<{width}}  {_state(change.powered):<4}  {change.reason}"
+            )
         if not changes:
             lines.append(f"  {'':<{width}}  no change: {state} throughout")
     return "\n".join(lines) + "\n"

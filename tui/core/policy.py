@@ -132,6 +132,7 @@ class Decision:
     waiting: str | None = None  # "min_off until 10:32", "restore slot 3 of 4 at 13:03"
     wait_until: datetime | None = None
     latched: bool = False  # the RelayHistory.latched value to store after this decision
+    latch_holds: bool = False  # cut by the latch itself (the shed that set it is over)
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,7 @@ class _Want:
     rule: Rule
     reason: str
     latches: bool = False  # a cut here latches the channel (auto_restore = false)
+    holds: bool = False  # the latch itself keeps the channel cut
 
 
 def _want(
@@ -221,7 +223,7 @@ def _want(
     tempo: TempoCalendar | None = None,
 ) -> _Want:
     if override is not None and override.active(now):
-        what = "powered" if override.powered else "cut"
+        what = "on" if override.powered else "cut"
         until = f"until {clock_time(override.until, now)}" if override.until else "until released"
         return _Want(override.powered, Rule.OVERRIDE, f"forced {what} by operator {until}")
 
@@ -248,6 +250,7 @@ def _want(
             Rule.SHED,
             "kept cut after a shed (auto_restore is off): an operator must release it",
             latches=True,
+            holds=True,
         )
 
     level = forecast.level_at(now) if forecast is not None else None
@@ -261,9 +264,13 @@ def _want(
         return _Want(False, Rule.LOW_CARBON, f"{known}: waiting for a low-carbon hour ({when})")
 
     if level is None:
-        powered = policy.fallback is Fallback.POWERED
+        # "never" means no automatic rule cuts the channel, the fallback "shed" included.
+        powered = policy.fallback is Fallback.POWERED or threshold is None
         what = "powered" if powered else "cut"
-        return _Want(powered, Rule.FALLBACK, f"{_no_forecast(forecast, now)}: fallback {what}")
+        never = ", never shed" if threshold is None and policy.fallback is Fallback.SHED else ""
+        return _Want(
+            powered, Rule.FALLBACK, f"{_no_forecast(forecast, now)}: fallback {what}{never}"
+        )
 
     reason = level.label
     if threshold is None:
@@ -357,6 +364,7 @@ def _wait(
         waiting=f"{name} until {clock_time(until, now)}",
         wait_until=until,
         latched=want.latches and not current,
+        latch_holds=want.holds,
     )
 
 
@@ -368,6 +376,7 @@ def _apply(channel: ChannelConfig, want: _Want, powered: bool) -> Decision:
         rule=want.rule,
         reason=want.reason,
         latched=want.latches and not powered,
+        latch_holds=want.holds,
     )
 
 

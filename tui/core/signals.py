@@ -48,10 +48,9 @@ def _generated(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        stamp = datetime.fromisoformat(value)
+        return sane_instant(datetime.fromisoformat(value))
     except ValueError:
         return None
-    return stamp.astimezone(UTC) if stamp.tzinfo is not None else None
 
 
 def _document(body: bytes | str | object) -> object:
@@ -88,6 +87,13 @@ def parse_signals(
         if not isinstance(day, dict):
             raise ForecastFormatError(f"{where}: expected an object, got {type(day).__name__}")
         jour = _timestamp(day.get("jour"), f"{where}.jour")
+        local = jour.astimezone(PARIS)
+        if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
+            # Hours count from jour: any other time would shift every level it gives.
+            raise ForecastFormatError(
+                f"{where}.jour: expected local midnight (Europe/Paris), "
+                f"got {day.get('jour')!r} ({local:%H:%M} in Paris)"
+            )
         values = day.get("values")
         if not isinstance(values, list):
             raise ForecastFormatError(f"{where}.values: expected an array of hours")

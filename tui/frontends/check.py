@@ -46,4 +46,12 @@ def run_check(config_path: str | None, out: TextIO) -> int:
     service_ok, service_line = service_check_line(config)
     print(f"service   {'ok' if service_ok else 'FAIL':<6}{service_line}", file=out)
     failed = failed or not service_ok
+    if config.mqtt is not None:
+        from tui.frontends.mqtt.check import check_mqtt_lines
+
+        mqtt_ok, mqtt_lines = check_mqtt_lines(config)
+        print(f"mqtt      {'ok' if mqtt_ok else 'FAIL':<6}{mqtt_lines[0]}", file=out)
+        for line in mqtt_lines[1:]:
+            print(f"{'':16}{line}", file=out)
+        failed = failed or not mqtt_ok
     return 1 if failed else 0

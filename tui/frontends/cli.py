@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(force)
     _timeout_option(force)
     force.add_argument("channel", metavar="CH", help="channel index (0-7) or name")
-    force.add_argument("state", choices=("on", "off"), help="on = powered, off = cut")
+    force.add_argument("state", choices=("on", "off"), help="on = ON (powered), off = CUT")
     until = force.add_mutually_exclusive_group()
     until.add_argument(
         "--for",
@@ -144,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--hours", metavar="N", help="how many hours to plan (default: to the forecast's end)"
     )
     plan.add_argument("--json", action="store_true", help="print the JSON plan contract")
+    plan.add_argument(
+        "--fresh",
+        action="store_true",
+        help="ignore the live state (overrides, latches, relay states and switch times a "
+        "service saved); by default a plan from now starts from it",
+    )
     return parser
 
 
@@ -217,6 +223,7 @@ def _run_plan(args: argparse.Namespace) -> int:
         args.json,
         sys.stdout,
         tempo_path=args.tempo,
+        fresh=args.fresh,
     )
 
 

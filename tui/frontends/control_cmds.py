@@ -11,8 +11,9 @@ from tui.adapters.state_dir import resolve_state_dir
 from tui.core.config import Config
 from tui.core.durations import parse_override_length, parse_override_until, parse_seconds
 from tui.core.errors import InputError
-from tui.core.forecast import PARIS, Level
+from tui.core.forecast import Level, clock_time
 from tui.core.tempo import colour_word
+from tui.frontends.words import mode_words, state_word
 from tui.service.control_socket import socket_path
 from tui.service.remote import DEFAULT_TIMEOUT, RemoteController, ServiceUnavailable, connect
 from tui.service.snapshot import Snapshot
@@ -73,24 +74,22 @@ def parse_for(text: str) -> timedelta:
 
 
 def render_status(snapshot: Snapshot) -> str:
+    now = snapshot.now
     level = Level(snapshot.level).label if snapshot.level is not None else "unknown"
     board = snapshot.board
     board_text = f"{board.kind}, {'attached' if board.attached else 'DETACHED'}"
     if board.serial:
         board_text += f", serial {board.serial}"
     forecast = snapshot.forecast
-    until = forecast.until.astimezone(PARIS).strftime("%a %d %H:%M") if forecast.until else "-"
+    until = clock_time(forecast.until, now) if forecast.until else "-"
     lines = [
-        f"delestage {snapshot.mode.upper()} mode, PID {snapshot.pid}",
+        f"delestage {snapshot.mode.upper()} mode, PID {snapshot.pid}, at {clock_time(now, now)}",
         f"level now: {level}    board: {board_text}",
         f"forecast: {forecast.source}, until {until}"
-        + (
-            f", fetched {forecast.fetched.astimezone(PARIS):%d/%m %H:%M}"
-            if forecast.fetched
-            else ""
-        )
+        + (f", fetched {clock_time(forecast.fetched, now)}" if forecast.fetched else "")
         + ("" if forecast.covers_now else "    NO FORECAST FOR NOW: fallback in force")
         + (f"    last error: {forecast.error}" if forecast.error else ""),
+        f"next strain: {forecast.next_strained or 'none ahead'}",
     ]
     tempo = snapshot.tempo
     if tempo is not None:
@@ -99,19 +98,23 @@ def render_status(snapshot: Snapshot) -> str:
             f"tomorrow {colour_word(tempo.tomorrow)}"
             + (f"    last error: {tempo.error}" if tempo.error else "")
         )
+    if snapshot.mqtt is not None:
+        lines.append(f"mqtt: {snapshot.mqtt.describe()}")
     lines.append("")
+    mode_width = max([len(mode_words(channel, now)) for channel in snapshot.channels] + [4])
     for channel in snapshot.channels:
-        state = "UNKNOWN" if channel.powered is None else ("ON" if channel.powered else "CUT")
-        mode = "AUTO"
-        if channel.mode == "forced":
-            mode = "FORCED" + (
-                f" until {channel.until.astimezone(PARIS):%H:%M}" if channel.until else ""
-            )
+        state = state_word(channel.powered)
         wait = f" [waiting: {channel.waiting}]" if channel.waiting else ""
+        upcoming = ""
+        if channel.next_change is not None:
+            change = channel.next_change
+            upcoming = f" [next: {state_word(change.powered)} at {clock_time(change.at, now)}]"
         if channel.mismatch:
             wait += f" [BOARD MISMATCH: {channel.mismatch}]"
+        mode = mode_words(channel, now)
         lines.append(
-            f"{channel.index}  {channel.name:<22} {state:<7} {mode:<19} {channel.reason}{wait}"
+            f"{channel.index}  {channel.name:<22} {state:<7} {mode:<{mode_width}} "
+            f"{channel.reason}{wait}{upcoming}"
         )
     return "\n".join(lines)
 

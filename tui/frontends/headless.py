@@ -23,6 +23,7 @@ from tui.adapters.config_file import load_config
 from tui.core.config import LogFormat
 from tui.core.errors import InputError
 from tui.frontends.early_signals import take_pending
+from tui.frontends.mqtt.service import MqttFrontend
 from tui.service.controller import Controller
 from tui.service.event_text import event_line
 from tui.service.runtime import build_controller, serve
@@ -87,7 +88,7 @@ class EventPrinter:
             pass
 
 
-def _reload(controller: Controller, path: Path) -> None:
+def _reload(controller: Controller, path: Path, mqtt: MqttFrontend) -> None:
     try:
         config = load_config(path)
     except InputError as error:
@@ -100,18 +101,25 @@ def _reload(controller: Controller, path: Path) -> None:
         controller.log_error("config", problem)
     else:
         controller.log_reload()
+        mqtt.apply(config)
 
 
 async def _main(controller: Controller, path: Path) -> None:
     loop = asyncio.get_running_loop()
+    # The MQTT bridge is a front end beside this logger: it fails alone, never the loop.
+    mqtt = MqttFrontend(controller, controller.report_mqtt, controller.log_error)
+    mqtt.apply(controller.config)
     loop.add_signal_handler(signal.SIGTERM, controller.stop)
     loop.add_signal_handler(signal.SIGINT, controller.stop)
-    loop.add_signal_handler(signal.SIGHUP, _reload, controller, path)
+    loop.add_signal_handler(signal.SIGHUP, _reload, controller, path, mqtt)
     # What arrived before the loop could take the signals over.
     early = take_pending()
     if signal.SIGTERM in early or signal.SIGINT in early:
         controller.stop()
-    await serve(controller)
+    try:
+        await serve(controller)
+    finally:
+        await mqtt.close()
 
 
 def run_headless(path: Path, out: TextIO = sys.stdout) -> int:

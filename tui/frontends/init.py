@@ -1,43 +1,101 @@
-"""`delestage init`: write a starter configuration for a real installation."""
+"""`delestage init`: write a commented starter configuration for a real installation.
+
+The starter follows the README's wiring advice: heating is wired ``nc`` (a dead controller
+leaves it powered), loads that may wait are ``no``.
+"""
 
 import os.path
-from datetime import timedelta
+import tomllib
 from typing import TextIO
 
-from tui.adapters.config_file import write_config
-from tui.core.config import BoardConfig, ChannelConfig, Config, EcowattConfig, ShedAt
+from tui.adapters.config_file import write_config_text
+from tui.core.config import Config, config_from_dict
 from tui.frontends.boards_cmd import find_single_serial
+
+STARTER = """\
+# delestage: a starter configuration for a real installation (written by `delestage init`).
+# Every key is explained in the README ("Configuration reference"). Durations are strings with
+# a unit: "90s", "15m", "2h", "1h30m". Check it with `delestage check --config THIS_FILE`,
+# preview it with `delestage plan --config THIS_FILE`.
+
+[ecowatt]
+# Live RTE data: one call per 15 minutes at most. The credentials come from
+# ECOWATT_CLIENT_ID and ECOWATT_CLIENT_SECRET, or from a file readable by you only:
+# credentials_file = "/etc/delestage/credentials"
+source = "rte"
+
+[board]
+# A real PhidgetInterfaceKit 0/0/8 (1017); `delestage boards` lists the attached ones.
+kind = "phidget"
+{serial_line}
+# When delestage stops, "release" de-energises every relay: "no" loads are cut, "nc" loads
+# powered, exactly as if the controller were dead. "keep" leaves them as they are.
+on_exit = "release"
+
+[policy]
+# Cut this long before a strained hour; restore one channel at a time, this far apart.
+lead = "15m"
+restore_gap = "60s"
+# When no forecast covers now: "powered" (the default) or "shed".
+fallback = "powered"
+# How long `p` / `s` in the UI and `delestage force` hold an override; "0s" = until released.
+override_duration = "2h"
+
+[service]
+# Where state, the event log and the control socket live; a systemd service and the
+# operator's `delestage` must agree on it (see the README, "Running as a service").
+# state_dir = "/var/lib/delestage"
+
+# One [[channel]] per relay in use. The 1017's relays are signal relays: each drives a
+# contactor coil, a pilot wire or an enable input, never the load itself.
+#   wiring: "nc" (relay energised = appliance cut) for anything that must not stay off by
+#           accident, heating in winter; "no" (energised = powered) for loads that may wait.
+#   shed_at: "orange", "red" or "never"; priority 1 = shed last, restored first.
+
+[[channel]]
+index = 0
+name = "Radiateurs"          # heating, pilot wire: nc, so a dead controller leaves it on
+wiring = "nc"
+shed_at = "red"
+priority = 1
+min_off = "10m"
+
+[[channel]]
+index = 1
+name = "Chauffe-eau"         # water heater, through a contactor: may wait for clean hours
+wiring = "no"
+shed_at = "orange"
+priority = 2
+run = "low-carbon"
+
+[[channel]]
+index = 2
+name = "Borne VE"            # EV charger's enable input: may wait
+wiring = "no"
+shed_at = "orange"
+priority = 3
+min_on = "5m"
+min_off = "5m"
+"""
+
+
+def starter_text(serial: int | None = None) -> str:
+    line = (
+        f"serial = {serial}"
+        if serial is not None
+        else "# serial = 123456   # leave it out to use any attached 1017"
+    )
+    return STARTER.format(serial_line=line)
 
 
 def starter_config(serial: int | None = None) -> Config:
-    """Live RTE data and a real 1017, with three example channels to rename and extend."""
-    return Config(
-        ecowatt=EcowattConfig(),
-        board=BoardConfig(serial=serial),
-        channels=(
-            ChannelConfig(index=0, name="Chauffe-eau", shed_at=ShedAt.ORANGE, priority=3),
-            ChannelConfig(
-                index=1,
-                name="Radiateurs",
-                shed_at=ShedAt.RED,
-                priority=1,
-                min_off=timedelta(minutes=10),
-            ),
-            ChannelConfig(
-                index=2,
-                name="Borne VE",
-                shed_at=ShedAt.ORANGE,
-                priority=2,
-                min_on=timedelta(minutes=5),
-                min_off=timedelta(minutes=5),
-            ),
-        ),
-    )
+    """The starter as the configuration model reads it."""
+    return config_from_dict(tomllib.loads(starter_text(serial)))
 
 
 def run_init(path: str, force: bool, out: TextIO) -> int:
     # The board search only when the file will be written: a refusal should not wait for it.
     serial = find_single_serial(out) if force or not os.path.exists(path) else None
-    write_config(path, starter_config(serial=serial), force=force)
+    write_config_text(path, starter_text(serial), force=force)
     print(f"wrote {path}: edit the channels, then run `delestage check --config {path}`", file=out)
     return 0

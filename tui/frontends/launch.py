@@ -24,4 +24,8 @@ def run_interactive(path: Path) -> int:
         return run_tui(remote, config, None)
     controller = build_controller(config)
     controller.acquire()  # before the UI starts: a second service is refused with its PID
+    if config.mqtt is not None:
+        from tui.frontends.mqtt.service import beside
+
+        return run_tui(controller, config, beside(controller, serve(controller)))
     return run_tui(controller, config, serve(controller))

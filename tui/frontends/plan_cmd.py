@@ -23,6 +23,7 @@ from tui.core.durations import parse_time
 from tui.core.errors import InputError
 from tui.core.forecast import Forecast, paris_iso
 from tui.core.plan import build_plan, plan_to_json, render_plan_text
+from tui.core.policy import Override, RelayHistory
 from tui.core.tempo import TempoCalendar, describe_tempo_days
 
 MAX_HOURS = 24 * 366
@@ -107,6 +108,42 @@ async def _tempo_from_source(
         await source.aclose()
 
 
+def live_state(
+    config: Config, now: datetime
+) -> tuple[dict[int, Override], dict[int, RelayHistory], str]:
+    """The state a running service keeps (or a stopped one saved): live overrides, latches,
+    each relay's state and switch times; and how the text output names where it came from."""
+    from tui.adapters.state_dir import resolve_state_dir
+    from tui.service.state_store import StateStore
+
+    store = StateStore(resolve_state_dir(config))
+    if not store.path.exists():
+        return {}, {}, f"fresh: no saved state in {store.path.parent} (no service has run there)"
+    try:
+        overrides, history, problem = store.load(keep=True)
+    except OSError as error:
+        problem = f"{store.path}: {error.strerror or error}"
+    if problem:
+        return {}, {}, f"fresh: the saved state is unreadable ({problem})"
+    configured = {channel.index for channel in config.channels}
+    overrides = {
+        index: item for index, item in overrides.items() if index in configured and item.active(now)
+    }
+    history = {index: item for index, item in history.items() if index in configured}
+    words = [f"{len(overrides)} override{'s' if len(overrides) != 1 else ''}"]
+    latched = [config.channel(index).name for index, item in history.items() if item.latched]
+    if latched:
+        words.append(f"latched: {', '.join(latched)}")
+    return (
+        overrides,
+        history,
+        (
+            f"live: the state saved in {store.path} ({'; '.join(words)}; relays as they are "
+            "now, with their switch times); --fresh ignores it"
+        ),
+    )
+
+
 def run_plan(
     config_path: str | None,
     forecast_path: str | None,
@@ -118,6 +155,7 @@ def run_plan(
     clock: Clock | None = None,
     fetch: Callable[[Config, datetime], Any] = _from_source,
     tempo_path: str | None = None,
+    fresh: bool = False,
 ) -> int:
     # Arguments first: a typo is reported before any file or network is touched.
     start = parse_from(start_text) if start_text is not None else None
@@ -150,12 +188,21 @@ def run_plan(
                 f"({paris_iso(end)}); pass an earlier --from or --hours N"
             )
 
+    overrides: dict[int, Override] = {}
+    history: dict[int, RelayHistory] = {}
+    origin = "fresh: saved state ignored (--fresh); every relay as the rules want it at the start"
+    if start_text is not None:
+        origin = "fresh: --from is not now, so the live state does not apply"
+    elif not fresh:
+        overrides, history, origin = live_state(config, start)
     tempo = _tempo(config, tempo_path, now, err)
-    plan = build_plan(forecast, config, start, end, tempo=tempo)
+    plan = build_plan(
+        forecast, config, start, end, overrides=overrides, history=history, tempo=tempo
+    )
     if as_json:
         text = json.dumps(plan_to_json(plan, config), ensure_ascii=False, indent=2) + "\n"
     else:
-        text = render_plan_text(plan, config)
+        text = render_plan_text(plan, config, origin)
         if tempo is not None:
             head, _, rest = text.partition("\n")
             text = f"{head}\n{describe_tempo_days(tempo, start, end)}\n{rest}"

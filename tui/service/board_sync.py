@@ -67,12 +67,13 @@ class BoardSync:
         return min(times) if times else None
 
     def words(self, channel: int, wanted: bool | None, now: datetime) -> str | None:
-        """ "board reports cut, should be powered: retry 3 at 10:32:05"; None when in step."""
+        """ "board reports CUT, should be ON: retry 3 at 10:32:05"; None when in step (the
+        words of every view: an appliance is ON or CUT)."""
         drift = self._drifts.get(channel)
         if drift is None or wanted is None:
             return None
-        actual = "cut" if wanted else "powered"
-        text = f"board reports {actual}, should be {'powered' if wanted else 'cut'}"
+        actual = "CUT" if wanted else "ON"
+        text = f"board reports {actual}, should be {'ON' if wanted else 'CUT'}"
         if drift.retry_at is not None and drift.retry_at > now:
             when = clock_time(drift.retry_at, now)
             text += f": {drift.waiting_for} at {when}" if drift.waiting_for else f" until {when}"

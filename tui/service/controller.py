@@ -24,7 +24,7 @@ from tui.adapters.sources.base import ForecastSource, RefreshResult
 from tui.core.config import Config, OnExit
 from tui.core.durations import check_override_length, check_until
 from tui.core.errors import InputError
-from tui.core.forecast import PARIS, Forecast, clock_time, paris_iso
+from tui.core.forecast import PARIS, Forecast, clock_time, day_label, paris_iso, wall_time
 from tui.core.plan import build_plan
 from tui.core.policy import (
     Decision,
@@ -47,6 +47,7 @@ from tui.service.snapshot import (
     ChangeView,
     ChannelView,
     ForecastView,
+    MqttView,
     SlotView,
     Snapshot,
     Update,
@@ -70,9 +71,11 @@ CLOSE_GRACE = 1.0
 
 
 def describe_forecast(forecast: Forecast, how: str) -> str:
-    """``demo forecast loaded: 96 hours until Sun 29 00:00``."""
+    """``demo forecast loaded: 96 hours until Sun 29 Nov 00:00``."""
     until = forecast.until
-    reach = f" until {until.astimezone(PARIS):%a %d %H:%M}" if until else ""
+    reach = (
+        f" until {day_label(until.astimezone(PARIS).date())} {wall_time(until)}" if until else ""
+    )
     return f"{forecast.source or 'forecast'} forecast {how}: {len(forecast.slots)} hours{reach}"
 
 
@@ -147,6 +150,7 @@ class Controller:
         self.tempo_feed = (
             TempoFeed(tempo_source, clock, self._event, self._wake.set) if tempo_source else None
         )
+        self.mqtt: MqttView | None = None  # reported by the MQTT front end, shown in snapshots
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -203,7 +207,8 @@ class Controller:
             await self._step(now)
             wake_at = self._next_wake(until)
         except Exception as error:
-            log.exception("control step failed")
+            if self._step_part.failing is None:  # the traceback once per streak, not every 5 s
+                log.exception("control step failed")
             self._step_part.failed(error)
             self._steps_done = self._steps_started
             self._step_done.set()
@@ -434,7 +439,7 @@ class Controller:
             item = self.history[index]
             if item.powered is None:
                 self.history[index] = replace(item, powered=actual)
-                learned.append(f"{channel.name} {'powered' if actual else 'cut'}")
+                learned.append(f"{channel.name} {'ON' if actual else 'CUT'}")
                 dirty = True
             elif actual == item.powered:
                 if self._sync.clear(index):
@@ -634,11 +639,16 @@ class Controller:
         self._event("error", what=what, message=message)
         self._wake.set()
 
+    def report_mqtt(self, view: MqttView | None) -> None:
+        """The MQTT bridge's state, for `status` and the UI (None: no [mqtt])."""
+        self.mqtt = view
+        self._wake.set()
+
     def log_reload(self) -> None:
-        """A reload is the service starting over on a new configuration: a `start` event."""
+        """A reload applied a new configuration: a `reload` event (the service did not
+        start again, so it is not a `start`)."""
         self._event(
-            "start",
-            reload=True,
+            "reload",
             mode=MODES.get(self.source.kind, self.source.kind),
             pid=self.pid,
             config=self.config.path,
@@ -736,7 +746,7 @@ class Controller:
         self.overrides[channel] = Override(powered=powered, since=now, until=until)
         self._save()
         name = self.config.channel(channel).name
-        what = "powered" if powered else "cut"
+        what = "on" if powered else "cut"
         expiry = f"until {clock_time(until, now)}" if until else "until released"
         self._override_event(
             channel,
@@ -768,8 +778,22 @@ class Controller:
         await self._settle()
         if not released:
             return "nothing to release: already automatic"
-        names = ", ".join(self.config.channel(index).name for index in released)
-        return f"back to automatic: {names}"
+        # A shed still in force cuts (and, with auto_restore off, latches) the channel again
+        # at once: say so rather than claim it is back to automatic.
+        again = [index for index in released if self.history[index].latched]
+        freed = [index for index in released if index not in again]
+        parts = []
+        if freed:
+            names = ", ".join(self.config.channel(index).name for index in freed)
+            parts.append(f"back to automatic: {names}")
+        for index in again:
+            name = self.config.channel(index).name
+            reason = self.evaluation.decisions[index].reason
+            parts.append(
+                f"{name}: released, but still cut by {reason}; auto_restore is off, so it "
+                "stays cut after that shed too: release it again once the shed is over"
+            )
+        return "; ".join(parts)
 
     async def refresh(self) -> str:
         await self.started.wait()
@@ -851,6 +875,8 @@ class Controller:
                     waiting=decision.waiting if decision else None,
                     latched=self.history[channel.index].latched,
                     next_change=changes.get(channel.index),
+                    forced_powered=override.powered if override else None,
+                    latch_holds=bool(decision and decision.latch_holds),
                     mismatch=self._sync.words(
                         channel.index, self.history[channel.index].powered, now
                     ),
@@ -890,6 +916,7 @@ class Controller:
             state_dir=str(self.state_dir),
             next_due=self.evaluation.next_due,
             tempo=self.tempo_feed.view(now) if self.tempo_feed is not None else None,
+            mqtt=self.mqtt,
         )
 
 

@@ -12,7 +12,7 @@ def event_summary(event: dict[str, Any]) -> str:
     """What happened, in words, without the time: ``Chauffe-eau: CUT (red 08:00-13:00)``."""
     kind = event.get("kind", "?")
     name = event.get("name") or (f"channel {event['channel']}" if "channel" in event else "")
-    if kind == "start" and event.get("reload"):
+    if kind == "reload" or (kind == "start" and event.get("reload")):
         return f"configuration reloaded from {event.get('config', '?')}"
     if kind == "start":
         return (

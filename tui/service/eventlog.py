@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui.core.durations import parse_instant
+
 EVENT_KINDS = ("start", "stop", "forecast", "relay", "override", "board", "error")
 LOG_NAME = "events.jsonl"
 MAX_LINE = 64 * 1024  # an event line is a few hundred bytes; longer is damage
@@ -157,7 +159,11 @@ def _event(raw: bytes) -> dict[str, Any] | None:
         return None
     if not isinstance(event, dict) or not isinstance(event.get("kind"), str):
         return None
-    return event if isinstance(event.get("ts"), str) else None
+    try:
+        parse_instant(event.get("ts"))  # every reader turns it into Paris time
+    except ValueError:
+        return None
+    return event
 
 
 def iter_events(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, Any]]:

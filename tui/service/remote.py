@@ -49,6 +49,10 @@ class RemoteController:
                 f"{self.path}: permission denied: a delestage service runs as another user; "
                 "run as that user, or set [service] socket_group to a group you are in"
             ) from None
+        except (FileNotFoundError, ConnectionRefusedError):
+            raise ServiceUnavailable(
+                f"no delestage service is running (nothing answers on {self.path})"
+            ) from None
         except (OSError, TimeoutError) as error:
             raise ServiceUnavailable(
                 f"no delestage service answers on {self.path} ({error.__class__.__name__})"

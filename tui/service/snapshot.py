@@ -100,8 +100,36 @@ class ChannelView:
     waiting: str | None = None
     latched: bool = False
     next_change: ChangeView | None = None
+    forced_powered: bool | None = None  # the override's direction (None: automatic)
+    latch_holds: bool = False  # cut by the latch itself, not by a shed in force
     # The board reports the relay elsewhere than the controller put it, in words; None: in step.
     mismatch: str | None = None
+
+
+@dataclass(frozen=True)
+class MqttView:
+    """The MQTT bridge as its front end reports it (present only when [mqtt] is configured)."""
+
+    state: str  # "connecting", "connected" or "disconnected"
+    url: str
+    message: str = ""  # why it is not connected, in words ("" when connected)
+    since: datetime | None = None
+
+    def describe(self) -> str:
+        """``connected to mqtt://host:1883`` / ``DISCONNECTED from ...: why``, for people."""
+        if self.state == "connected":
+            return f"connected to {self.url}"
+        if self.state == "connecting":
+            return f"connecting to {self.url}"
+        return f"DISCONNECTED from {self.url}: {self.message}"
+
+    def to_status(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "url": self.url,
+            "message": self.message,
+            "since": _iso(self.since),
+        }
 
 
 @dataclass(frozen=True)
@@ -116,6 +144,7 @@ class Snapshot:
     state_dir: str = ""
     next_due: datetime | None = None
     tempo: TempoView | None = None  # None: Tempo is off (no [tempo])
+    mqtt: MqttView | None = None
 
     def channel(self, index: int) -> ChannelView:
         for channel in self.channels:
@@ -157,11 +186,13 @@ class Snapshot:
             state_dir=data.get("state_dir", ""),
             next_due=_time(data.get("next_due")),
             tempo=TempoView.from_dict(data["tempo"]) if data.get("tempo") else None,
+            mqtt=_mqtt_view(data.get("mqtt")),
         )
 
     def to_status(self) -> dict[str, Any]:
-        """The `delestage status --json` contract of DESIGN.md (``tempo`` with [tempo] only)."""
-        status = {
+        """The `delestage status --json` contract of DESIGN.md (with "tempo" and "mqtt" when
+        configured)."""
+        status: dict[str, Any] = {
             "mode": self.mode,
             "pid": self.pid,
             "level": self.level,
@@ -179,6 +210,9 @@ class Snapshot:
                     "mode": channel.mode,
                     "until": _iso(channel.until),
                     "reason": channel.reason,
+                    "forced_powered": channel.forced_powered,
+                    "waiting": channel.waiting,
+                    "latched": channel.latched,
                     "mismatch": channel.mismatch,
                 }
                 for channel in self.channels
@@ -186,7 +220,15 @@ class Snapshot:
         }
         if self.tempo is not None:
             status["tempo"] = {"today": self.tempo.today, "tomorrow": self.tempo.tomorrow}
+        if self.mqtt is not None:
+            status["mqtt"] = self.mqtt.to_status()
         return status
+
+
+def _mqtt_view(data: object) -> MqttView | None:
+    if not isinstance(data, dict):
+        return None
+    return MqttView(**{**data, "since": _time(data.get("since"))})
 
 
 def _encode(value: Any) -> Any:

@@ -3,7 +3,8 @@
 Loading is strict: a file that is not a regular file, too big, not JSON, nested too deep, or that
 holds anything the controller could trip on later (a naive or out-of-range time, a ``null``
 where a time belongs, a channel out of range) is moved aside as ``state.json.unreadable`` (never
-deleted) and reported, and the controller starts from a clean state.
+deleted) and reported. The controller then starts from the copy of the same data kept beside it
+(``state.json.prev``, written after each save), and from a clean state only when both are bad.
 """
 
 import json
@@ -18,6 +19,7 @@ from tui.core.durations import parse_instant
 from tui.core.policy import Override, RelayHistory
 
 STATE_NAME = "state.json"
+COPY_NAME = "state.json.prev"
 VERSION = 1
 MAX_STATE_BYTES = 1_000_000  # 8 channels of history is a few kB
 MAX_SWITCHES = 1000  # more than the policy ever keeps per relay
@@ -127,22 +129,29 @@ def decode_state(
 class StateStore:
     def __init__(self, directory: Path) -> None:
         self.path = directory / STATE_NAME
+        self.copy = directory / COPY_NAME
 
-    def load(self) -> tuple[dict[int, Override], dict[int, RelayHistory], str | None]:
+    def load(
+        self, keep: bool = False
+    ) -> tuple[dict[int, Override], dict[int, RelayHistory], str | None]:
         """The saved state; one that does not validate is set aside (never deleted) and
-        reported. Never raises: a damaged file must not stop the controller starting."""
+        reported. Never raises: a damaged file must not stop the controller starting.
+        ``keep``: a reader that is not the service (``plan``) leaves the file where it is."""
         try:
-            data = read_regular_file(self.path, MAX_STATE_BYTES)
+            return (*_read(self.path), None)
         except FileNotFoundError:
             return {}, {}, None
-        except OSError as error:
-            return {}, {}, self._set_aside(error.strerror or str(error))
+        except (OSError, StateError) as error:
+            reason = str(error.strerror if isinstance(error, OSError) and error.strerror else error)
+            problem = self._unreadable(reason) if keep else self._set_aside(reason)
         try:
-            overrides, history = decode_state(json.loads(data))
-        except (ValueError, RecursionError) as error:
-            reason = "nested too deep" if isinstance(error, RecursionError) else str(error)
-            return {}, {}, self._set_aside(reason)
-        return overrides, history, None
+            overrides, history = _read(self.copy)
+        except (OSError, StateError):
+            return {}, {}, f"{problem}; starting clean"
+        return overrides, history, f"{problem}; restored from {self.copy.name}"
+
+    def _unreadable(self, reason: str) -> str:
+        return f"{self.path}: unreadable state ({reason})"
 
     def _set_aside(self, reason: str) -> str:
         aside = self.path.with_name(f"{STATE_NAME}.unreadable")
@@ -150,11 +159,27 @@ class StateStore:
             os.replace(self.path, aside)
         except OSError as error:
             return (
-                f"{self.path}: unreadable state ({reason}); starting clean; it could not be "
-                f"moved aside ({error.strerror or error})"
+                f"{self.path}: unreadable state ({reason}); it could not be moved aside "
+                f"({error.strerror or error})"
             )
-        return f"{self.path}: unreadable state ({reason}); starting clean; kept as {aside.name}"
+        return f"{self.path}: unreadable state ({reason}); kept as {aside.name}"
 
     def save(self, overrides: dict[int, Override], history: dict[int, RelayHistory]) -> None:
         data = json.dumps(encode_state(overrides, history), indent=1).encode()
         atomic_write(self.path, data, mode=0o600)
+        # A second, separate file with the same data: whatever damages one (an editor, a
+        # failing disk block) leaves the other to start from.
+        atomic_write(self.copy, data, mode=0o600)
+
+
+def _read(path: Path) -> tuple[dict[int, Override], dict[int, RelayHistory]]:
+    """A state file's content; FileNotFoundError, OSError (in words) or StateError."""
+    data = read_regular_file(path, MAX_STATE_BYTES)
+    try:
+        return decode_state(json.loads(data))
+    except RecursionError:
+        raise StateError("nested too deep") from None
+    except StateError:
+        raise
+    except ValueError as error:
+        raise StateError(str(error)) from None

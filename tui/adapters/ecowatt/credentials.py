@@ -7,10 +7,10 @@ repr and every error message name where the credentials came from, never what th
 import base64
 import binascii
 import os
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 
+from tui.adapters.user_files import read_private_file
 from tui.core.config import Config
 from tui.core.errors import InputError
 
@@ -78,29 +78,8 @@ def parse_credentials(text: str, origin: str) -> Credentials:
 
 
 def read_credentials_file(path: Path) -> Credentials:
-    origin = str(path)
-    try:
-        handle = open(path, encoding="utf-8")  # noqa: SIM115 (stat the open file, not the name)
-    except FileNotFoundError:
-        raise CredentialsError(f"{origin}: no such credentials file") from None
-    except PermissionError:
-        raise CredentialsError(f"{origin}: cannot read the credentials file") from None
-    except OSError as error:
-        raise CredentialsError(f"{origin}: cannot read ({error.strerror or error})") from None
-    with handle:
-        mode = os.fstat(handle.fileno()).st_mode
-        if not stat.S_ISREG(mode):
-            raise CredentialsError(f"{origin}: expected a regular file")
-        if mode & 0o077:
-            raise CredentialsError(
-                f"{origin}: the credentials file is accessible by group or others "
-                f"(mode {stat.S_IMODE(mode):04o}); run `chmod 600 {origin}`"
-            )
-        try:
-            text = handle.read()
-        except UnicodeDecodeError:
-            raise CredentialsError(f"{origin}: expected UTF-8 text") from None
-    return parse_credentials(text, origin)
+    text = read_private_file(path, "credentials file", CredentialsError)
+    return parse_credentials(text, str(path))
 
 
 def load_credentials(

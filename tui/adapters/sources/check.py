@@ -52,10 +52,29 @@ async def check_source(
             if forecast is None:
                 return False, f"{kind}: no forecast"
             origin = f" {source.path}" if isinstance(source, FileSource) else ""
-            return True, f"{kind}{origin}: {describe_forecast(forecast, now)}"
-        return await _check_live(source, now)
+            line = f"{kind}{origin}: {describe_forecast(forecast, now)}"
+            return _covering(forecast, now, line)
+        ok, line = await _check_live(source, now)
+        if ok and source.last is not None and kind != "sandbox":
+            # RTE's sandbox serves fixed 2022 data: not covering today is what it is for.
+            return _covering(source.last, now, line)
+        return ok, line
     finally:
         await source.aclose()
+
+
+def _covering(forecast: Forecast, now: datetime, line: str) -> tuple[bool, str]:
+    """A forecast that does not cover now would leave the service flying blind on its
+    fallback: that is a failed check, whatever else is right with the source."""
+    if forecast.level_at(now) is not None:
+        return True, line
+    if forecast.until is not None and forecast.until <= now:
+        why = f"it ended {clock_time(forecast.until, now)}"
+    elif forecast.start is not None and forecast.start > now:
+        why = f"it starts {clock_time(forecast.start, now)}"
+    else:
+        why = "the current hour is missing from it"
+    return False, f"{line}; does not cover now ({clock_time(now, now)}): {why}"
 
 
 async def _check_live(source: RteSource, now: datetime) -> tuple[bool, str]:

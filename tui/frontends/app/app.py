@@ -11,23 +11,27 @@ the clock shows minutes and is redrawn once a minute, and nothing animates.
 import asyncio
 import contextlib
 import difflib
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.events import Resize
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from tui.core.config import Config
+from tui.core.config import BoardKind, Config
 from tui.core.durations import format_duration
 from tui.core.errors import InputError
-from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, HelpScreen
+from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, FilterPrompt, HelpScreen
 from tui.frontends.app.eventlog import EventPane
 from tui.frontends.app.header import Banner, StatusLine
 from tui.frontends.app.relays import RelayGrid
+from tui.frontends.app.stopping import gone_banner, gone_channels, on_exit_words
 from tui.frontends.app.text import LEVEL_WORDS, level_letter, level_style
 from tui.frontends.app.timeline import SignalInfo, Timeline
 from tui.service.interface import ControllerLink
@@ -37,6 +41,13 @@ EVENTS_TITLE = Text("Events (newest at the bottom)", style="bold")
 MESSAGE_SECONDS = 20.0  # how long the answer to a command stays in the events' title line
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0  # reconnecting to a service that went away, seconds
 STOP_TIMEOUT = 15.0  # how long quitting waits for an in-process controller to release the board
+MIN_WIDTH, MIN_HEIGHT = 80, 24  # the layout is made for this; below it the screen says so
+PALETTE_SKIP = {"commands", "quit_ctrl_c"}  # the palette itself; a second quit
+
+
+def strained(level: int | None) -> bool:
+    return level is not None and level >= 2
+
 
 # Help text per binding id; the keys themselves come from the live bindings, so a keymap
 # that moves an action shows its new key here.
@@ -53,6 +64,11 @@ HELP: dict[str, str] = {
     "refresh": "refresh the forecast now (RTE quota permitting)",
     "events_up": "scroll the event log up",
     "events_down": "scroll the event log down",
+    "events_home": "the oldest event of the log",
+    "events_end": "the newest event (and follow new ones)",
+    "events_full": "the event log alone, full height (again: back)",
+    "events_filter": "filter the log by channel (index or name) or kind; empty: all",
+    "commands": "the command palette: every action, by name",
     "help": "this help",
     "quit": "quit (an attached service keeps running)",
     "quit_ctrl_c": "quit, from anywhere",
@@ -63,7 +79,7 @@ DIGITS = [str(number) for number in range(8)]
 class DelestageApp(App[int]):
     CSS_PATH = "delestage.tcss"
     TITLE = "delestage"
-    ENABLE_COMMAND_PALETTE = False
+    ENABLE_COMMAND_PALETTE = True
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (28, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -72,17 +88,22 @@ class DelestageApp(App[int]):
             Binding(str(n), f"select({n})", f"select relay {n}", show=False, id=f"select_{n}")
             for n in range(1, 8)
         ),
-        Binding("up", "move(-1)", "previous", show=False, id="select_previous"),
-        Binding("down", "move(1)", "next", show=False, id="select_next"),
+        Binding("up,k", "move(-1)", "previous", show=False, id="select_previous"),
+        Binding("down,j", "move(1)", "next", show=False, id="select_next"),
         Binding("p", "force(True)", "on/cut", key_display="p/s", id="force_on"),
         Binding("s", "force(False)", "cut", show=False, id="force_off"),
         Binding("P", "force_for(True)", "for…", key_display="P/S", id="force_on_for"),
         Binding("S", "force_for(False)", "cut for…", show=False, id="force_off_for"),
         Binding("a", "release", "auto", id="release"),
-        Binding("A", "release_all", "all auto", id="release_all"),
+        Binding("A", "release_all", "all auto", show=False, id="release_all"),
         Binding("r", "refresh", "refresh", id="refresh"),
         Binding("pageup", "events_page(-1)", "events up", show=False, id="events_up"),
         Binding("pagedown", "events_page(1)", "events down", show=False, id="events_down"),
+        Binding("home", "events_edge(-1)", "oldest event", show=False, id="events_home"),
+        Binding("end", "events_edge(1)", "newest event", show=False, id="events_end"),
+        Binding("l", "toggle_log", "log", id="events_full"),
+        Binding("slash", "filter_events", "filter", show=False, id="events_filter"),
+        Binding("ctrl+p", "command_palette", "commands", show=False, id="commands"),
         Binding("question_mark", "help", "help", id="help"),
         Binding("q", "quit", "quit", id="quit"),
         Binding("ctrl+c", "quit", "quit", show=False, priority=True, id="quit_ctrl_c"),
@@ -117,6 +138,11 @@ class DelestageApp(App[int]):
         self._quitting = False
         self._first_update = asyncio.Event()
         self._message_timer: Timer | None = None
+        self._stop_event: dict[str, Any] | None = None  # the service's last word, if any
+        self._known: dict[int, bool | None] = {}  # each relay's last state seen attached
+        self._asking_quit = False
+        self._level: int | None = None
+        self._terminal: tuple[int, int] | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -180,7 +206,10 @@ class DelestageApp(App[int]):
                 problem = str(error) or error.__class__.__name__
             if self._service_task is not None or self._quitting:
                 return
-            self.connected, self.problem = False, problem
+            if self.connected:
+                self._ring()  # the service is lost
+            self.connected = False
+            self.problem = gone_banner(self._stop_event, self.now(), problem)
             self._redraw()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX)
@@ -196,6 +225,17 @@ class DelestageApp(App[int]):
         # The first update replays the service's recent events: the scroll-back.
         if not first or self._history:
             self.query_one(EventPane).add(update.events)
+        for event in update.events:
+            if event.get("kind") == "stop":
+                self._stop_event = event
+            elif event.get("kind") == "start" and not event.get("reload"):
+                self._stop_event = None
+        if snapshot.board.attached:
+            self._known = {channel.index: channel.powered for channel in snapshot.channels}
+        was = self._level
+        self._level = snapshot.level
+        if not first and strained(snapshot.level) and not strained(was):
+            self._ring()  # a strained period starts
         self._redraw()
         self._first_update.set()
 
@@ -213,12 +253,39 @@ class DelestageApp(App[int]):
     def _redraw(self) -> None:
         now = self.now()
         snapshot = self.snapshot
-        self.query_one(StatusLine).show(snapshot, now, self.connected)
-        self.query_one(Banner).show(snapshot, self.connected, self.problem)
+        status = self.query_one(StatusLine)
+        status.description = self.link_description()
+        status.show(snapshot, now, self.connected)
+        self.query_one(Banner).show(snapshot, self.connected, self.problem, self._size_notice())
         if snapshot is not None:
             self.query_one(Timeline).show(snapshot.forecast, now, snapshot.tempo)
             self.query_one(SignalInfo).show(snapshot.forecast, snapshot.level, now)
-            self.query_one(RelayGrid).show(snapshot.channels, self.selected, now)
+            channels = snapshot.channels
+            if not self.connected:
+                channels = gone_channels(snapshot, self._stop_event, self._known)
+            self.query_one(RelayGrid).show(channels, self.selected, now)
+
+    def _ring(self) -> None:
+        if self.config.ui.bell:
+            self.bell()
+
+    def _size_notice(self) -> str:
+        """Said when the terminal is below the 80x24 the layout is made for."""
+        width, height = self._terminal or self.size
+        if not width or (width >= MIN_WIDTH and height >= MIN_HEIGHT):
+            return ""
+        return (
+            f"TERMINAL TOO SMALL: {width}x{height}, made for {MIN_WIDTH}x{MIN_HEIGHT}; rows are "
+            "hidden or cut: enlarge it, or l: the log alone"
+        )
+
+    def link_description(self) -> str:
+        """``in-process``, or ``attached to PID n`` with the PID of the service that answers
+        now (a restarted service has a new one)."""
+        described = self.link.description
+        if described.startswith("attached") and self.snapshot is not None:
+            return f"attached to PID {self.snapshot.pid}"
+        return described
 
     def _schedule_tick(self) -> None:
         now = self.now()
@@ -246,7 +313,7 @@ class DelestageApp(App[int]):
 
     def _unsay(self) -> None:
         title = self.query_one("#events-title", Static)
-        title.update(EVENTS_TITLE)
+        title.update(self._events_title())
         title.remove_class("-message")
         self._message_timer = None
 
@@ -349,18 +416,101 @@ class DelestageApp(App[int]):
         else:
             events.scroll_page_down(animate=False)
 
+    def action_events_edge(self, direction: int) -> None:
+        events = self.query_one(EventPane)
+        if direction < 0:
+            events.scroll_home(animate=False)
+        else:
+            events.scroll_end(animate=False)
+
+    def action_toggle_log(self) -> None:
+        """The event log alone (with the header), or back to every pane."""
+        self.screen.toggle_class("-log-only")
+        self.call_after_refresh(self.query_one(EventPane).scroll_end, animate=False)
+
+    def action_filter_events(self) -> None:
+        events = self.query_one(EventPane)
+
+        def chosen(words: str | None) -> None:
+            if words is None:
+                return
+            count = events.set_filter(words)
+            self._set_events_title()
+            if words.strip():
+                self._say(f"log filtered on “{words.strip()}”: {count} event(s); / then Enter: all")
+            else:
+                self._say("log filter cleared: every event")
+
+        self.push_screen(FilterPrompt(events.filter), chosen)
+
+    def _set_events_title(self) -> None:
+        if self._message_timer is None:
+            self.query_one("#events-title", Static).update(self._events_title())
+
+    def _events_title(self) -> Text:
+        words = self.query_one(EventPane).filter
+        if not words:
+            return EVENTS_TITLE
+        return Text(f"Events matching “{words}” (/ to change)", style="bold")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every action of the UI, by name, in Textual's command palette (Ctrl+P)."""
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding) or binding.id in PALETTE_SKIP or not binding.id:
+                continue
+            what = HELP.get(binding.id, binding.description)
+            if binding.id.startswith("select_") and binding.id[7:].isdigit():
+                what = f"select relay {binding.id[7:]}"
+            title = what[0].upper() + what[1:]
+            yield SystemCommand(title, binding.id, partial(self.run_action, binding.action))
+        yield from super().get_system_commands(screen)
+
+    def on_relay_grid_chosen(self, message: RelayGrid.Chosen) -> None:
+        self.action_select(message.index)
+
+    def on_resize(self, event: Resize) -> None:
+        self._terminal = (event.size.width, event.size.height)
+        self._redraw()
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_text()))
 
     async def action_quit(self) -> None:
-        await self._stop_service()
-        self.exit(0)
+        """Quit; an in-process UI on a real board asks first, saying what on_exit will do
+        (a second q or Ctrl+C while it asks quits)."""
+        real = self.config.board.kind is BoardKind.PHIDGET
+        if self._service is None or not real or self._asking_quit:
+            await self._stop_service()
+            self.exit(0)
+            return
+
+        async def chosen(yes: bool | None) -> None:
+            self._asking_quit = False
+            if yes:
+                await self._stop_service()
+                self.exit(0)
+            else:
+                self._say("still running: nothing changed")
+
+        self._asking_quit = True
+        self.push_screen(
+            ConfirmScreen(
+                "Quit and STOP controlling the relays? This UI runs the controller itself. "
+                f"{on_exit_words(self.config)}.",
+                quit_keys=True,
+            ),
+            chosen,
+        )
 
     # -- help --------------------------------------------------------------------------------
 
     def key_table(self) -> list[tuple[str, str]]:
         """(keys, what they do) for every binding of the app, with the keymap applied (asked
         while the main screen is up: a modal screen hides the app's bindings)."""
+        return [(keys, what) for keys, what, _ in self.key_rows()]
+
+    def key_rows(self) -> list[tuple[str, str, str]]:
+        """(keys, what they do, binding id for [ui] keys) for every binding of the app."""
         keys: dict[str, list[str]] = {}
         for key, active in self.screen.active_bindings.items():
             if active.node is not self:
@@ -372,17 +522,28 @@ class DelestageApp(App[int]):
             keys.setdefault(ident, []).append(self.get_key_display(Binding(key, binding.action)))
         if keys.get("select") == DIGITS:
             keys["select"] = ["0-7"]
-        table = [(" ".join(keys[ident]), HELP[ident]) for ident in HELP if ident in keys]
-        table += [(" ".join(shown), ident) for ident, shown in keys.items() if ident not in HELP]
+
+        def ids(ident: str) -> str:
+            return "select_0…select_7" if ident == "select" else ident
+
+        table = [
+            (" ".join(keys[ident]), HELP[ident], ids(ident)) for ident in HELP if ident in keys
+        ]
+        table += [
+            (" ".join(shown), ident, ident) for ident, shown in keys.items() if ident not in HELP
+        ]
         return table
 
     def help_text(self) -> Text:
-        out = Text("Keys\n", style="bold")
-        table = self.key_table()
-        width = max(len(keys) for keys, _ in table)
-        for keys, what in table:
+        out = Text(
+            "Keys (binding id, for [ui] keys in delestage.toml, in brackets)\n", style="bold"
+        )
+        table = self.key_rows()
+        width = max(len(keys) for keys, _, _ in table)
+        for keys, what, ident in table:
             out.append(f"  {keys:<{width}}  ", style="bold")
-            out.append(f"{what}\n")
+            out.append(f"{what} ")
+            out.append(f"[{ident}]\n", style="dim")
         duration = self.config.policy.override_duration
         default = format_duration(duration) if duration else "until released"
         out.append(f"  (default override duration: {default})\n\n")
@@ -390,8 +551,12 @@ class DelestageApp(App[int]):
         out.append("  ON / CUT       the appliance is powered / cut (not the relay coil)\n")
         out.append("  UNKNOWN        the board is detached: the real state is not known\n")
         out.append("  AUTO           the rules decide\n")
-        out.append("  FORCED 14:30   an operator override until 14:30; 'held': until released\n")
-        out.append("  LATCHED        cut after a shed, stays cut until released (a)\n")
+        out.append("  FORCED ON/CUT  an operator override in that direction; Why says until\n")
+        out.append("                 when ('until released': held until a or A)\n")
+        out.append("  LATCHED        cut after a shed (auto_restore off): stays cut until a\n")
+        out.append("  wait: …        a constraint (min_off, restore slot…) delays the rules\n")
+        out.append("  Dates          14:30 today; Wed 02 Dec 14:30 another day; 02:30 CEST /\n")
+        out.append("                 02:30 CET: the two 02:30s of the autumn change\n")
         out.append("  Levels         ")
         for level in (0, 1, 2, 3, None):
             out.append(level_letter(level), style=level_style(level))
@@ -414,6 +579,32 @@ def keymap_problems(config: Config) -> list[str]:
             close = difflib.get_close_matches(binding, known, n=1)
             hint = f"did you mean `{close[0]}`?" if close else f"known ids: {', '.join(known)}"
             problems.append(f"{config.path}: ui.keys.{binding}: no such binding id ({hint})")
+    if problems:
+        return problems
+    return [f"{config.path}: {problem}" for problem in keymap_conflicts(config.ui.keys)]
+
+
+def keymap_conflicts(keymap: Mapping[str, str]) -> list[str]:
+    """One line per key that the remapped bindings share, and per binding left with no key:
+    a key can do one thing only, so a remap must move the binding it takes over too."""
+    owners: dict[str, list[str]] = {}
+    keyless = []
+    for binding in DelestageApp.BINDINGS:
+        if not isinstance(binding, Binding) or binding.id is None:
+            continue
+        remapped = binding.id in keymap
+        keys = keymap[binding.id] if remapped else binding.key
+        names = [key.strip() for key in keys.split(",") if key.strip()]
+        if not names:
+            keyless.append(binding.id)
+        for key in names:
+            owners.setdefault(key, []).append(binding.id + ("" if remapped else " (default)"))
+    problems = [
+        f"ui.keys: key `{key}` is bound to {' and '.join(ids)}; give each a key of its own"
+        for key, ids in owners.items()
+        if len(ids) > 1
+    ]
+    problems += [f"ui.keys.{ident}: no key left for this binding" for ident in keyless]
     return problems
 
 

@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -66,14 +67,27 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape,q", "answer(False)", "no", id="confirm_no"),
     ]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, quit_keys: bool = False) -> None:
+        """``quit_keys``: the question is whether to quit, so q answers yes, not no."""
         super().__init__()
         self.question = question
+        self.quit_keys = quit_keys
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(Text(self.question, style="bold"), id="question")
-            yield Static("y or Enter: yes    n, q or Esc: no", id="hint")
+            hint = (
+                "y, q or Enter: quit    n or Esc: stay"
+                if self.quit_keys
+                else ("y or Enter: yes    n, q or Esc: no")
+            )
+            yield Static(hint, id="hint")
+
+    def on_key(self, event: Key) -> None:
+        if self.quit_keys and event.key == "q":
+            event.stop()
+            event.prevent_default()
+            self.dismiss(True)
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -102,4 +116,36 @@ class HelpScreen(ModalScreen[None]):
         self.query_one("#help", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class FilterPrompt(ModalScreen[str | None]):
+    """Asks which events to show: a channel (index or name), a kind, or any words."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "cancel", id="filter_cancel")
+    ]
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text("Filter the event log", style="bold"), id="question")
+            yield Static(
+                "A channel (3, Sauna), a kind (relay, override, error, forecast, board, start, "
+                "stop, reload) or any words. Enter on an empty line shows every event; Esc "
+                "keeps the filter as it is.",
+                id="hint",
+            )
+            yield Input(value=self.current, placeholder="all events", id="filter")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).cursor_blink = False
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,4 +1,8 @@
-"""The event log pane: readable lines, newest at the bottom, with its scroll-back."""
+"""The event log pane: readable lines, newest at the bottom, with its scroll-back.
+
+Lines are wrapped at the pane's width, and wrapped again when the width changes; a filter
+(``/``) shows only the events whose kind or channel matches.
+"""
 
 import json
 from collections import deque
@@ -10,6 +14,7 @@ from rich.text import Text
 from textual.events import Resize
 from textual.widgets import RichLog
 
+from tui.core.forecast import day_label
 from tui.frontends.app.text import paris
 from tui.service.event_text import event_summary
 
@@ -47,6 +52,19 @@ def event_text(event: dict[str, Any]) -> Text:
     return line
 
 
+def matches(event: dict[str, Any], words: str) -> bool:
+    """Whether an event is one the filter asks for: its kind, its channel's index or name, or
+    any text of its line, case-insensitive."""
+    if not words:
+        return True
+    wanted = words.casefold().strip()
+    if str(event.get("kind", "")).casefold() == wanted:
+        return True
+    if "channel" in event and str(event["channel"]) == wanted:
+        return True
+    return wanted in event_text(event).plain.casefold()
+
+
 class EventPane(RichLog, can_focus=False):
     """Events in arrival order, with a dated rule whenever the day changes.
 
@@ -62,7 +80,9 @@ class EventPane(RichLog, can_focus=False):
         self._early: list[Text] = []
         self._keys: set[str] = set()
         self._order: deque[str] = deque()
-        self.shown: list[dict[str, Any]] = []  # what was written, oldest first (tests, bench)
+        self._width = 0
+        self.filter = ""
+        self.shown: list[dict[str, Any]] = []  # what was received, oldest first (tests, bench)
 
     def add(self, events: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> None:
         for event in events:
@@ -73,16 +93,36 @@ class EventPane(RichLog, can_focus=False):
             self._order.append(key)
             if len(self._order) > MAX_LINES:
                 self._keys.discard(self._order.popleft())
-            self._write(event)
+            self.shown.append(event)
+            del self.shown[:-MAX_LINES]
+            if matches(event, self.filter):
+                self._write(event)
+
+    def set_filter(self, words: str) -> int:
+        """Show only the matching events; returns how many match."""
+        self.filter = words.strip()
+        self.reflow()
+        return sum(1 for event in self.shown if matches(event, self.filter))
+
+    def reflow(self) -> None:
+        """Write every kept event again at the pane's width (after a resize or a new filter),
+        still following the newest line if it was."""
+        following = self.scroll_y >= self.max_scroll_y
+        self.clear()
+        self._early = []
+        self._day = None
+        for event in self.shown:
+            if matches(event, self.filter):
+                self._write(event)
+        if following:
+            self.scroll_end(animate=False, immediate=True)
 
     def _write(self, event: dict[str, Any]) -> None:
         stamp = event_stamp(event)
         if stamp is not None and stamp.date() != self._day:
             self._day = stamp.date()
-            self._line(Text(f"── {stamp:%A %d %B %Y} ──", style=DIM))
+            self._line(Text(f"── {day_label(stamp.date())} {stamp.year} ──", style=DIM))
         self._line(event_text(event))
-        self.shown.append(event)
-        del self.shown[:-MAX_LINES]
 
     def _line(self, text: Text) -> None:
         # Wrapped at the pane's width (its scrollbar gutter is reserved), not the console's:
@@ -93,8 +133,16 @@ class EventPane(RichLog, can_focus=False):
         self.write(text, width=self.scrollable_content_region.width)
 
     def on_resize(self, event: Resize) -> None:
-        if event.size.width and self._early:
-            self.call_later(self._flush_early)
+        if not event.size.width:
+            return
+        width = self.scrollable_content_region.width
+        if not self._width:
+            self._width = width
+            if self._early:
+                self.call_later(self._flush_early)
+        elif width != self._width:
+            self._width = width
+            self.call_later(self.reflow)
 
     def _flush_early(self) -> None:
         early, self._early = self._early, []

@@ -33,18 +33,22 @@ def status_parts(
     parts.append((Text(description), 8))
     if not connected:
         parts.append((Text(" DISCONNECTED ", style=ALERT), 9))
-    if snapshot is not None:
+    if snapshot is not None and connected:  # a gone service says nothing about the board
         board = snapshot.board
         kind = board.revision or board.kind
         if board.attached:
             parts.append((Text(f"board {kind}: attached" if wide else "board attached", OK), 7))
         else:
             parts.append((Text(" BOARD DETACHED ", style=ALERT), 9))
+    if snapshot is not None:
         level = Text("level ")
         level.append(level_word(snapshot.level), style=level_text_style(snapshot.level))
         parts.append((level, 9))
         if snapshot.tempo is not None:
             parts.append((header_text(snapshot.tempo, wide), 8))
+        if snapshot.mqtt is not None:
+            up = snapshot.mqtt.state == "connected"
+            parts.append((Text("mqtt ok", OK) if up else Text(" MQTT DOWN ", style=NOTICE), 6))
     clock = f"{local:%a %d %b %H:%M}" if wide else f"{local:%H:%M}"
     parts.append((Text(clock, style=TITLE), 9))
     return parts
@@ -88,11 +92,13 @@ class StatusLine(Pane):
 def banner_lines(snapshot: Snapshot | None, connected: bool, problem: str) -> list[Text]:
     lines: list[Text] = []
     if not connected:
-        lines.append(Text(f" SERVICE UNREACHABLE: {problem} ", style=ALERT))
+        lines.append(Text(f" {problem} ", style=ALERT))
     if snapshot is None:
         return lines
     board = snapshot.board
-    if not board.attached:
+    if not connected:
+        pass  # the board's state is the gone service's to know
+    elif not board.attached:
         why = f" ({board.message})" if board.message else ""
         lines.append(
             Text(
@@ -121,8 +127,12 @@ class Banner(Pane):
         super().__init__(id=id)
         self.lines: list[Text] = []
 
-    def show(self, snapshot: Snapshot | None, connected: bool, problem: str = "") -> None:
+    def show(
+        self, snapshot: Snapshot | None, connected: bool, problem: str = "", notice: str = ""
+    ) -> None:
         self.lines = banner_lines(snapshot, connected, problem)
+        if notice:
+            self.lines.insert(0, Text(f" {notice} ", style=ALERT))
         self.display = bool(self.lines)
         self.changed()
 

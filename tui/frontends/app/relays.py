@@ -4,9 +4,13 @@ from datetime import datetime
 
 from rich.style import Style
 from rich.text import Text
+from textual.events import Click
+from textual.message import Message
 
+from tui.core.forecast import PARIS, clock_time, wall_time
 from tui.frontends.app.pane import Pane
-from tui.frontends.app.text import clock_time, fit, state_word
+from tui.frontends.app.text import fit
+from tui.frontends.words import forced_word, mode_words, state_word, until_words
 from tui.service.snapshot import ChannelView
 
 HEADING = Style(bold=True)
@@ -18,55 +22,66 @@ STATE_STYLES = {
 }
 FORCED_STYLE = Style(color="#ffb74d", bold=True)
 MARKER = "▶"
-WIDE = 110  # from this width, modes are written in full
+WIDE = 110  # from this width, names get more room
 WIDEST = 150  # from this width, the reason of each next change too
+WHY_MIN = 20  # "min_off until 03:10", "until Wed 02 Dec 08:00" nearly: the decisive part
 
 
-def mode_cell(channel: ChannelView, now: datetime, wide: bool) -> str:
+def mode_cell(channel: ChannelView) -> str:
+    """``FORCED ON`` / ``FORCED CUT`` (the override's direction), ``LATCHED`` or ``AUTO``."""
     if channel.mode == "forced":
-        if channel.until is None:
-            return "FORCED until released" if wide else "FORCED held"
-        return f"FORCED {'until ' if wide else ''}{clock_time(channel.until, now)}"
-    return "LATCHED" if channel.latched else "AUTO"
+        return forced_word(channel)
+    return "LATCHED" if channel.latched and channel.latch_holds else "AUTO"
 
 
-def mode_words(channel: ChannelView, now: datetime) -> str:
-    if channel.mode == "forced":
-        if channel.until is None:
-            return "forced until released"
-        return f"forced until {clock_time(channel.until, now)}"
-    if channel.latched:
-        return "latched: stays cut until released"
-    return "automatic"
-
-
-def why_cell(channel: ChannelView, width: int) -> str:
-    """The reason; a wait comes first, and is kept whole when the column is short: it is what
-    explains a relay not (yet) doing what the rules want, and until when. A board that does
-    not hold the relay where it was put outranks both."""
+def why_text(channel: ChannelView, now: datetime) -> str:
+    """What decides the row. A wait comes first: it explains a relay not (yet) doing what the
+    rules want, and until when. A forced row says until when (its reason repeats the mode).
+    A board that does not hold the relay where it was put outranks all of them."""
     if channel.mismatch:
         return f"BOARD: {channel.mismatch}"
-    if not channel.waiting:
-        return channel.reason
-    for text in (
-        f"wait: {channel.waiting}; {channel.reason}",
-        f"wait: {channel.waiting}",
-        channel.waiting,
-    ):
-        if len(text) <= width:
-            return text
-    return channel.waiting
+    if channel.mode == "forced":
+        main = until_words(channel, now)
+        return f"{main}; wait: {channel.waiting}" if channel.waiting else main
+    if channel.waiting:
+        return f"wait: {channel.waiting}; {channel.reason}"
+    return channel.reason
 
 
-def next_cell(channel: ChannelView, now: datetime, wide: bool) -> str:
+def why_cell(channel: ChannelView, now: datetime, width: int) -> str:
+    text = why_text(channel, now)
+    if len(text) <= width or channel.mode == "forced" or channel.mismatch or not channel.waiting:
+        return text
+    compact = channel.waiting.replace("restore slot ", "slot ")
+    for shorter in (f"wait: {channel.waiting}", channel.waiting, f"wait: {compact}", compact):
+        if len(shorter) <= width:
+            return shorter
+    # Still too long: keep its end, where the time it waits for is.
+    return "…" + compact[-(width - 1) :] if width > 1 else compact
+
+
+def next_cell(channel: ChannelView, now: datetime, wide: bool, short: bool = False) -> str:
+    """``CUT 16:07``, ``ON Wed 02 Dec 08:00``; ``short`` drops the day number and month when
+    the column is tight (``ON Wed 08:00``: within the two days the grid looks ahead, the
+    weekday is enough)."""
     change = channel.next_change
     if change is None:
         return "-"
-    text = f"{state_word(change.powered)} {clock_time(change.at, now)}"
+    when = clock_time(change.at, now)
+    if short and len(when) > 5:
+        when = f"{change.at.astimezone(PARIS):%a} {wall_time(change.at)}"
+    text = f"{state_word(change.powered)} {when}"
     return f"{text} ({change.reason})" if wide else text
 
 
 class RelayGrid(Pane):
+    class Chosen(Message):
+        """A row was clicked: select its channel."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.channels: tuple[ChannelView, ...] = ()
@@ -82,50 +97,82 @@ class RelayGrid(Pane):
             return Text("Relays: waiting for the controller…", style=HEADING)
         return render_grid(self.channels, self.selected, self.now, width)
 
+    def on_click(self, event: Click) -> None:
+        index = self.row_at(event.y)
+        if index is not None:
+            self.post_message(self.Chosen(index))
+
+    def row_at(self, y: int) -> int | None:
+        """The channel index drawn on line ``y`` of the pane (0 is the heading)."""
+        if 1 <= y <= len(self.channels):
+            return self.channels[y - 1].index
+        return None
+
+
+def column_widths(
+    rows: list[tuple[str, str, str, str, str]], whys: list[str], width: int
+) -> tuple[int, int, int, int, int]:
+    """(name, state, mode, why, next): names and modes whole where they can be, then Why and
+    Next share the rest so that neither the wait's time nor the next change's is cut; on a
+    wide screen Why takes only what its texts need."""
+    name_cap = 28 if width >= WIDE else 20
+    name_w = min(max([len(row[1]) for row in rows] + [5]), name_cap)
+    state_w = max([len(row[2]) for row in rows] + [5])
+    mode_w = max([len(row[3]) for row in rows] + [4])
+    rest = width - (2 + 2 + name_w + 1 + state_w + 1 + mode_w + 1) - 1
+    why_nat = max([len(why) for why in whys] + [3])
+    next_nat = max([len(row[4]) for row in rows] + [4])
+    if why_nat + next_nat <= rest:
+        return name_w, state_w, mode_w, why_nat, next_nat
+    # Narrow: a today's change ("CUT 18:45") stays whole before Why gets its minimum.
+    next_w = min(next_nat, max(rest - min(why_nat, WHY_MIN), 9))
+    return name_w, state_w, mode_w, max(rest - next_w, 3), next_w
+
 
 def render_grid(
     channels: tuple[ChannelView, ...], selected: int | None, now: datetime, width: int
 ) -> Text:
-    wide = width >= WIDE
     rows = [
         (
             f"{channel.index}",
             channel.name,
             state_word(channel.powered),
-            mode_cell(channel, now, wide),
+            mode_cell(channel),
             next_cell(channel, now, width >= WIDEST),
         )
         for channel in channels
     ]
-    name_width = min(max([len(row[1]) for row in rows] + [5]), 28 if wide else 20)
-    state_width = max([len(row[2]) for row in rows] + [5]) + 1
-    mode_width = max([len(row[3]) for row in rows] + [4])
-    next_width = min(max([len(row[4]) for row in rows] + [4]), 40 if wide else 13)
-    fixed = 2 + 2 + name_width + 1 + state_width + mode_width + 1 + 1 + next_width
-    why_width = max(width - fixed, 10)
-
+    whys = [why_text(channel, now) for channel in channels]
+    name_w, state_w, mode_w, why_w, next_w = column_widths(rows, whys, width)
+    if any(len(row[4]) > next_w for row in rows):
+        rows = [
+            (*row[:4], next_cell(channel, now, False, short=True))
+            for channel, row in zip(channels, rows, strict=True)
+        ]
+        name_w, state_w, mode_w, why_w, next_w = column_widths(rows, whys, width)
     lines = [
         Text(
             "  # "
-            + fit("Relay", name_width + 1)
-            + fit("State", state_width)
-            + fit("Mode", mode_width + 1)
-            + fit("Why", why_width)
+            + fit("Relay", name_w)
             + " "
-            + fit("Next", next_width),
+            + fit("State", state_w + 1)
+            + fit("Mode", mode_w + 1)
+            + fit("Why", why_w)
+            + " "
+            + fit("Next", next_w),
             style=HEADING,
         )
     ]
     for channel, (index, name, state, mode, upcoming) in zip(channels, rows, strict=True):
-        why = why_cell(channel, why_width)
+        why = why_cell(channel, now, why_w)
         is_selected = channel.index == selected
         line = Text(MARKER + " " if is_selected else "  ")
         line.append(f"{index} ")
-        line.append(fit(name, name_width + 1))
-        line.append(fit(state, state_width), style=STATE_STYLES[state])
-        line.append(fit(mode, mode_width + 1), style=FORCED_STYLE if mode != "AUTO" else "")
-        line.append(fit(why, why_width) + " ")
-        line.append(fit(upcoming, next_width))
+        line.append(fit(name, name_w) + " ")
+        line.append(fit(state, state_w + 1), style=STATE_STYLES[state])
+        line.append(fit(mode, mode_w + 1), style=FORCED_STYLE if mode != "AUTO" else "")
+        line.append(fit(why, why_w) + " ")
+        line.append(fit(upcoming, next_w))
         if is_selected:
             line.stylize(SELECTED)
         lines.append(line)
@@ -140,8 +187,9 @@ def detail(channel: ChannelView, now: datetime) -> Text:
     state = state_word(channel.powered)
     line = Text(f"{MARKER} {channel.index} {channel.name}: ", style=HEADING)
     line.append(state, style=STATE_STYLES[state])
-    if channel.mode != "forced":  # a forced channel's reason already says it all
-        line.append(f", {mode_words(channel, now)}")
+    line.append(f", {mode_words(channel, now)}")
+    if channel.latched and not channel.latch_holds and channel.mode != "forced":
+        line.append(" (stays cut after this shed: auto_restore is off)")
     line.append(f". Why: {channel.reason}.")
     if channel.waiting:
         line.append(f" Waiting: {channel.waiting}.")

@@ -11,7 +11,9 @@ LEVEL_WORDS = {0: "LOW-CARBON", 1: "GREEN", 2: "ORANGE", 3: "RED"}
 UNKNOWN_LETTER = "?"
 
 # Backgrounds for level cells; the letter on top carries the meaning under NO_COLOR.
-_LEVEL_BACKGROUNDS = {0: "#00897b", 1: "#2e7d32", 2: "#e65100", 3: "#b71c1c"}
+# Each maps to its own colour when a terminal has only 16 (teal, green, yellow, red; grey for
+# unknown): #2e7d32 green used to fall to the same grey as unknown.
+_LEVEL_BACKGROUNDS = {0: "#00897b", 1: "#00a000", 2: "#e65100", 3: "#b71c1c"}
 _UNKNOWN_BACKGROUND = "#4a4a4a"
 
 MODE_WORDS = {"demo": "DEMO", "sandbox": "SANDBOX", "live": "LIVE", "file": "FILE"}
@@ -43,26 +45,8 @@ def mode_word(mode: str) -> str:
     return MODE_WORDS.get(mode, mode.upper())
 
 
-def state_word(powered: bool | None) -> str:
-    if powered is None:
-        return "UNKNOWN"
-    return "ON" if powered else "CUT"
-
-
 def paris(when: datetime) -> datetime:
     return when.astimezone(PARIS)
-
-
-def clock_time(when: datetime, now: datetime) -> str:
-    """Compact for the grid's columns (core's ``clock_time`` adds seconds and day numbers):
-    ``14:30`` today, ``Wed 14:30`` within the week, ``2022-06-03`` further away (Paris time)."""
-    local = paris(when)
-    days = abs((local.date() - paris(now).date()).days)
-    if days == 0:
-        return f"{local:%H:%M}"
-    if days < 7:
-        return f"{local:%a %H:%M}"
-    return f"{local:%Y-%m-%d}"
 
 
 def age(delta: timedelta) -> str:

@@ -5,14 +5,13 @@ from datetime import date, datetime, timedelta
 from rich.style import Style
 from rich.text import Text
 
-from tui.core.forecast import HOUR, paris_midnight
+from tui.core.forecast import HOUR, clock_time, day_label, paris_midnight
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.tempo_text import LEGEND as TEMPO_LEGEND
 from tui.frontends.app.tempo_text import PEAK, colour_text, day_colours, is_peak
 from tui.frontends.app.text import (
     STALE_AFTER,
     age,
-    clock_time,
     level_letter,
     level_style,
     level_text_style,
@@ -39,11 +38,11 @@ def day_hours(day: date) -> list[datetime]:
     return [start + HOUR * n for n in range((end - start) // HOUR)]
 
 
-def shown_days(forecast: ForecastView, now: datetime) -> list[date]:
+def shown_days(forecast: ForecastView, now: datetime, most: int = MAX_DAYS) -> list[date]:
     """Today, always (an empty row says loudly there is nothing), then the days ahead with data."""
     today = paris(now).date()
     ahead = sorted({day for slot in forecast.slots if (day := paris(slot.start).date()) > today})
-    return [today, *ahead][:MAX_DAYS]
+    return [today, *ahead][:most]
 
 
 def current_run_end(forecast: ForecastView, now: datetime) -> datetime | None:
@@ -89,7 +88,8 @@ class Timeline(Pane):
     def build(self, width: int) -> Text:
         if self.forecast is None or self.now is None:
             return Text("Signal: waiting for the controller…", style=HEADING)
-        return render_days(self.forecast, self.now, width, self.tempo)
+        most = days_for_height(self.app.size.height)
+        return render_days(self.forecast, self.now, width, most, self.tempo)
 
 
 class SignalInfo(Pane):
@@ -122,12 +122,25 @@ def render_timeline(
     return out
 
 
+def days_for_height(height: int) -> int:
+    """Four days from 30 rows; today and tomorrow at 24 to 29, so that the event log keeps
+    a few lines at 80x24; today alone below."""
+    if height >= 30:
+        return MAX_DAYS
+    return 2 if height >= 24 else 1
+
+
 def render_days(
-    forecast: ForecastView, now: datetime, width: int, tempo: TempoView | None = None
+    forecast: ForecastView,
+    now: datetime,
+    width: int,
+    most: int = MAX_DAYS,
+    tempo: TempoView | None = None,
 ) -> Text:
     """The ruler and one row per day; with Tempo on, each day's colour after its label and
-    the peak hours of white and red days underlined, with a line saying so."""
-    days = shown_days(forecast, now)
+    the peak hours of white and red days underlined, with a line saying so when there is
+    room (all days shown)."""
+    days = shown_days(forecast, now, most)
     levels = {slot.start: slot.level for slot in forecast.slots}
     columns = max(len(day_hours(day)) for day in days)
     label = LABEL_WIDTH + (TEMPO_WIDTH if tempo is not None else 0)
@@ -139,7 +152,8 @@ def render_days(
     for day in days:
         rows.append(_day_row(day, levels, now, cell, grid_end, tempo, colours.get(day)))
     _add_legend(rows, grid_end + 2, width)
-    if tempo is not None:
+    if tempo is not None and most >= MAX_DAYS:
+        # On a short screen the event log needs the row; "?" is in the level legend already.
         rows.append(Text(TEMPO_LEGEND, style=DIM))
     return Text("\n").join(rows)
 
@@ -177,7 +191,7 @@ def _day_row(
     tempo: TempoView | None = None,
     colour: str | None = None,
 ) -> Text:
-    line = Text(f"{day:%a %d %b}".ljust(LABEL_WIDTH))
+    line = Text(day_label(day).ljust(LABEL_WIDTH))
     if tempo is not None:
         line.append_text(colour_text(colour, short=True))
         line.pad_right(LABEL_WIDTH + TEMPO_WIDTH - line.cell_len)

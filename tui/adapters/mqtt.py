@@ -1,0 +1,208 @@
+"""The MQTT broker behind a small protocol: the real one through aiomqtt, or a test double.
+
+A ``MqttConnector`` opens sessions; a session publishes, subscribes and yields messages until
+the connection ends. Every failure (refused, unreachable, dropped, bad password file) comes out
+as one ``BrokerError`` whose text says what happened in words and never holds the password.
+"""
+
+import asyncio
+import contextlib
+import os
+import re
+import socket
+import ssl
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # imported when a session opens: a service without [mqtt] never loads it
+    import aiomqtt
+
+from tui.adapters.user_files import read_private_file
+from tui.core.config import MqttConfig
+
+PASSWORD_ENV = "DELESTAGE_MQTT_PASSWORD"
+CONNECT_TIMEOUT = 10.0
+KEEPALIVE = 60  # seconds: one ping a minute; a silent dead broker is noticed within 90 s
+
+
+class BrokerError(Exception):
+    """The broker could not be reached, refused us, or dropped the connection."""
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    payload: bytes
+    retain: bool = False
+
+
+@dataclass(frozen=True)
+class Will:
+    topic: str
+    payload: str
+    retain: bool = True
+
+
+class MqttSession(Protocol):
+    async def publish(self, topic: str, payload: str, *, retain: bool = False) -> None: ...
+
+    async def subscribe(self, pattern: str) -> None: ...
+
+    def messages(self) -> AsyncIterator[Message]: ...
+
+
+class MqttConnector(Protocol):
+    url: str  # for messages: "mqtt://host:1883"
+
+    def session(self, will: Will | None) -> contextlib.AbstractAsyncContextManager[MqttSession]:
+        """Connect (raising BrokerError) and disconnect cleanly on exit."""
+        ...
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool
+
+    @classmethod
+    def from_url(cls, url: str) -> "BrokerAddress":
+        """From a URL the configuration has already validated (``mqtts://[::1]:8883``)."""
+        scheme, _, rest = url.partition("://")
+        tls = scheme == "mqtts"
+        match = re.fullmatch(r"\[?([^\[\]]+?)\]?(?::(\d+))?/?", rest)
+        if match is None:
+            raise BrokerError(f"{url}: not a broker URL")
+        port = int(match.group(2)) if match.group(2) else (8883 if tls else 1883)
+        return cls(match.group(1), port, tls)
+
+
+def node_id_from_host(hostname: str) -> str:
+    """The default node_id: the host name, lower-case, with anything but [a-z0-9_] as ``_``."""
+    node = re.sub(r"[^a-z0-9_]", "_", hostname.lower())
+    return node or "delestage"
+
+
+def read_password(
+    mqtt: MqttConfig, environ: Mapping[str, str] | None = None, base: Path | None = None
+) -> tuple[str | None, str]:
+    """(password or None, where it came from), from ``password_file`` or the environment.
+
+    Like the Ecowatt credentials file, a password file readable by group or others is refused.
+    """
+    env = os.environ if environ is None else environ
+    if mqtt.password_file:
+        path = Path(mqtt.password_file).expanduser()
+        if not path.is_absolute() and base is not None:
+            path = base / path
+        text = read_private_file(path, "MQTT password file", BrokerError)
+        return text.strip("\r\n"), str(path)
+    if env.get(PASSWORD_ENV):
+        return env[PASSWORD_ENV], f"${PASSWORD_ENV}"
+    return None, "none"
+
+
+class _AiomqttSession:
+    def __init__(self, client: "aiomqtt.Client") -> None:
+        import aiomqtt
+
+        self._client = client
+        self._error = aiomqtt.MqttError
+
+    async def publish(self, topic: str, payload: str, *, retain: bool = False) -> None:
+        try:
+            await self._client.publish(topic, payload, qos=1 if retain else 0, retain=retain)
+        except self._error as error:
+            raise BrokerError(f"publish failed ({error})") from None
+
+    async def subscribe(self, pattern: str) -> None:
+        try:
+            await self._client.subscribe(pattern, qos=1)
+        except self._error as error:
+            raise BrokerError(f"subscribe failed ({error})") from None
+
+    async def messages(self) -> AsyncIterator[Message]:
+        try:
+            async for message in self._client.messages:
+                payload = message.payload
+                data = payload if isinstance(payload, bytes) else str(payload or "").encode()
+                yield Message(str(message.topic), data, bool(message.retain))
+        except self._error as error:
+            raise BrokerError(f"connection lost ({error})") from None
+
+
+class AiomqttConnector:
+    """Sessions on a real broker through aiomqtt (asyncio, maintained, paho-mqtt underneath)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client_id: str,
+        username: str | None = None,
+        password: Callable[[], str | None] = lambda: None,
+        ca_file: str | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+    ) -> None:
+        self.url = url
+        self.address = BrokerAddress.from_url(url)
+        self._client_id = client_id
+        self._username = username
+        self._password = password
+        self._ca_file = ca_file
+        self._timeout = connect_timeout
+
+    def __repr__(self) -> str:  # never the password
+        return f"AiomqttConnector({self.url!r}, username={self._username!r})"
+
+    def _tls(self) -> ssl.SSLContext | None:
+        if not self.address.tls:
+            return None
+        try:
+            return ssl.create_default_context(cafile=self._ca_file)
+        except (OSError, ssl.SSLError) as error:
+            raise BrokerError(f"ca_file {self._ca_file}: cannot load ({error})") from None
+
+    @contextlib.asynccontextmanager
+    async def session(self, will: Will | None) -> AsyncIterator[MqttSession]:
+        import aiomqtt
+
+        # Read at every attempt: a corrected password file is taken without a restart.
+        client = aiomqtt.Client(
+            self.address.host,
+            self.address.port,
+            username=self._username,
+            password=self._password(),
+            identifier=self._client_id,
+            will=aiomqtt.Will(will.topic, will.payload, qos=1, retain=will.retain)
+            if will
+            else None,
+            tls_context=self._tls(),
+            keepalive=KEEPALIVE,
+            timeout=self._timeout,
+            # Small messages that matter now (a state, an error reply): no Nagle delay.
+            socket_options=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),),
+        )
+        try:
+            # aiomqtt waits for the CONNACK without a limit: a broker that accepts the TCP
+            # connection and never answers must not hold the bridge forever.
+            await asyncio.wait_for(client.__aenter__(), self._timeout)
+        except TimeoutError:
+            raise BrokerError(f"no answer from {self.url} within {self._timeout:g} s") from None
+        except aiomqtt.MqttError as error:
+            raise BrokerError(describe_connect_error(self.url, error)) from None
+        try:
+            yield _AiomqttSession(client)
+        finally:
+            with contextlib.suppress(aiomqtt.MqttError, TimeoutError, OSError):
+                await asyncio.wait_for(client.__aexit__(None, None, None), 2)
+
+
+def describe_connect_error(url: str, error: Exception) -> str:
+    text = str(error)
+    lowered = text.lower()
+    if "not authori" in lowered or "bad user" in lowered:
+        return f"{url} refused the user name or password ({text})"
+    return f"cannot connect to {url} ({text})"

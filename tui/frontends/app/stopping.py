@@ -1,0 +1,82 @@
+"""What becomes of the relays when the controller stops: said before an in-process quit on a
+real board, and shown by an attached UI once the service is gone.
+
+``on_exit = "release"`` de-energises every relay, so a ``no`` load is cut and an ``nc`` load
+powered; ``"keep"`` leaves every relay as it was. A service that died without its ``stop``
+event (a crash, ``kill -9``) left the relays as they were, until a hardware failsafe releases
+them.
+"""
+
+import contextlib
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from tui.core.config import Config, OnExit, Wiring
+from tui.core.forecast import clock_time
+from tui.core.wiring import appliance_powered
+from tui.service.snapshot import ChannelView, Snapshot
+
+
+def on_exit_words(config: Config) -> str:
+    """One sentence on what stopping does to the relays, naming the loads."""
+    if config.board.on_exit is OnExit.KEEP:
+        return (
+            "on_exit = keep: every relay stays as it is, so a load cut now stays cut until "
+            "delestage runs again"
+        )
+    cut = [c.name for c in config.channels if not appliance_powered(c.wiring, False)]
+    powered = [c.name for c in config.channels if appliance_powered(c.wiring, False)]
+    parts = []
+    if cut:
+        parts.append(f"CUT ('no' wiring): {', '.join(cut)}")
+    if powered:
+        parts.append(f"ON ('nc' wiring): {', '.join(powered)}")
+    return "on_exit = release: every relay is released; " + "; ".join(parts)
+
+
+def gone_banner(stop: dict[str, Any] | None, now: datetime, problem: str) -> str:
+    """The loud line of an attached UI whose service is gone."""
+    if stop is None:
+        return (
+            f"SERVICE LOST ({problem}): it stopped without a word (crash or kill); relays stay "
+            "as it left them unless a failsafe releases them. Control is off; reconnecting…"
+        )
+    when = ""
+    with contextlib.suppress(KeyError, ValueError):
+        when = f" at {clock_time(datetime.fromisoformat(str(stop['ts'])), now)}"
+    on_exit = stop.get("on_exit", "?")
+    if on_exit == OnExit.RELEASE.value:
+        done = "relays released: 'no' loads CUT, 'nc' loads ON"
+    elif on_exit == OnExit.KEEP.value:
+        done = "relays kept as they were"
+    else:
+        done = f"on_exit {on_exit}"
+    pid = stop.get("pid")
+    who = f" (PID {pid})" if pid else ""
+    return (
+        f"SERVICE STOPPED{when}{who}: on_exit = {on_exit}, {done}. Nothing is controlled "
+        "until it runs again; reconnecting…"
+    )
+
+
+def gone_channels(
+    last: Snapshot, stop: dict[str, Any] | None, known: dict[int, bool | None]
+) -> tuple[ChannelView, ...]:
+    """The rows as the stop left them: what on_exit did, and no promise of a next change."""
+    released = stop is not None and stop.get("on_exit") == OnExit.RELEASE.value
+    rows = []
+    for channel in last.channels:
+        if released:
+            powered: bool | None = appliance_powered(Wiring(channel.wiring), False)
+            reason = "service stopped: relay released (on_exit release)"
+        elif stop is not None:
+            powered = known.get(channel.index)
+            reason = "service stopped: relay kept as it was (on_exit keep)"
+        else:
+            powered = known.get(channel.index)
+            reason = "service lost: relay as it was left"
+        rows.append(
+            replace(channel, powered=powered, reason=reason, waiting=None, next_change=None)
+        )
+    return tuple(rows)

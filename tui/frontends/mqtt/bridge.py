@@ -1,0 +1,289 @@
+"""The MQTT bridge: the controller's state out to a broker, commands in, Home Assistant discovery.
+
+A front end like the UI: it sees the controller only through ``ControllerLink`` (snapshot
+updates, force, release). Two halves that never wait on each other:
+
+- a reader of the controller's updates, which only keeps the latest snapshot and queues the
+  events, so a slow or absent broker never holds the controller back (its subscriber queue never
+  grows);
+- a connection loop, which connects with backoff and, while connected, publishes what changed
+  (retained states on change, ``status`` at most once per ``status_interval``, events as they
+  come) and turns ``.../set`` messages into force/release calls.
+
+On every (re)connection every retained topic is published again, after discovery and before
+``availability`` goes ``online``; the broker publishes ``offline`` for us (last will) if the
+connection dies, and we publish it ourselves on a clean stop.
+"""
+
+import asyncio
+import contextlib
+import logging
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from tui.adapters.mqtt import BrokerError, Message, MqttConnector, MqttSession, Will
+from tui.core.errors import InputError
+from tui.frontends.mqtt.commands import CommandError, parse_command
+from tui.frontends.mqtt.topics import (
+    OFFLINE,
+    ONLINE,
+    Topics,
+    discovery_configs,
+    dumps,
+    retained_states,
+    status_payload,
+)
+from tui.service.interface import ControllerLink
+from tui.service.snapshot import MqttView, Snapshot
+
+log = logging.getLogger(__name__)
+
+EVENT_BACKLOG = 500  # events kept for the broker while it is away; the oldest go first
+CLOSE_TIMEOUT = 2.0
+
+
+class MqttBridge:
+    def __init__(
+        self,
+        link: ControllerLink,
+        connector: MqttConnector,
+        topics: Topics,
+        *,
+        on_state: Callable[[MqttView], None] | None = None,
+        backoff: tuple[float, float] = (1.0, 60.0),
+        status_interval: float = 1.0,
+    ) -> None:
+        self.link = link
+        self.connector = connector
+        self.topics = topics
+        self.on_state = on_state
+        self.backoff = backoff
+        self.status_interval = status_interval
+        self.view = MqttView("connecting", connector.url, since=datetime.now(UTC))
+        self.connections = 0  # successful connections so far
+        self._snapshot: Snapshot | None = None
+        self._ready = asyncio.Event()
+        self._events: deque[dict[str, Any]] = deque(maxlen=EVENT_BACKLOG)
+        self._dirty = asyncio.Event()
+        self._wakeup = asyncio.Event()
+        self._closing = False
+        self._session: MqttSession | None = None
+        self._published: dict[str, str] = {}  # retained topic -> payload, this connection
+        self._discovery: set[str] = set()  # discovery topics announced, this connection
+        self._announced: tuple[tuple[int, str], ...] | None = None
+        self._status_at = -math.inf
+        self._status_timer: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="mqtt-bridge")
+
+    async def run(self) -> None:
+        consumer = asyncio.create_task(self._consume(), name="mqtt-updates")
+        try:
+            await self._connection_loop()
+        finally:
+            consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await consumer
+
+    async def close(self) -> None:
+        """Publish the last state and ``offline``, then disconnect (bounded in time)."""
+        self._closing = True
+        self._wakeup.set()
+        # The controller's last update (relays released on exit) may still sit in our
+        # subscriber queue: let the reader take it before the final flush.
+        for _ in range(3):
+            await asyncio.sleep(0)
+        session = self._session
+        if session is not None:
+            with contextlib.suppress(BrokerError, TimeoutError):
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    self._status_at = -math.inf
+                    await self._flush(session)
+                    await session.publish(self.topics.availability, OFFLINE, retain=True)
+        if self._status_timer:
+            self._status_timer.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    def _set_view(self, state: str, message: str = "") -> None:
+        if (state, message) == (self.view.state, self.view.message):
+            return
+        self.view = MqttView(state, self.connector.url, message, since=datetime.now(UTC))
+        if self.on_state:
+            self.on_state(self.view)
+
+    # -- the controller side -----------------------------------------------------------------
+
+    async def _consume(self) -> None:
+        while True:
+            first = True
+            async for update in self.link.updates():
+                self._snapshot = update.snapshot
+                if not first:  # the first update replays past events: not news
+                    self._events.extend(update.events)
+                first = False
+                self._ready.set()
+                self._dirty.set()
+            await asyncio.sleep(1)  # the subscription ended (dropped): take a new one
+
+    # -- the broker side ---------------------------------------------------------------------
+
+    async def _connection_loop(self) -> None:
+        delay = self.backoff[0]
+        while not self._closing:
+            problem = "the broker closed the connection"
+            try:
+                async with self.connector.session(
+                    Will(self.topics.availability, OFFLINE)
+                ) as session:
+                    self._session = session
+                    delay = self.backoff[0]
+                    await self._serve(session)
+            except BrokerError as error:
+                problem = str(error)
+            finally:
+                self._session = None
+            if self._closing:
+                return
+            self._set_view("disconnected", problem)
+            # Jitter: a fleet that lost its broker must not come back all in the same instant.
+            await self._pause(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, self.backoff[1])
+
+    async def _pause(self, seconds: float) -> None:
+        self._wakeup.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), seconds)
+
+    async def _serve(self, session: MqttSession) -> None:
+        topics = self.topics
+        await session.subscribe(topics.set_pattern)
+        await session.subscribe(topics.state_pattern)
+        if topics.discovery_prefix:
+            await session.subscribe(topics.discovery_pattern)
+        self._published, self._discovery, self._announced = {}, set(), None
+        self._status_at = -math.inf
+        await self._ready.wait()
+        await self._flush(session)
+        await session.publish(topics.availability, ONLINE, retain=True)
+        self.connections += 1
+        self._set_view("connected")
+        tasks = {
+            asyncio.create_task(self._read(session)),
+            asyncio.create_task(self._write(session)),
+        }
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in done:
+            task.result()  # a BrokerError ends this connection
+
+    async def _write(self, session: MqttSession) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            await self._flush(session)
+
+    async def _flush(self, session: MqttSession) -> None:
+        topics = self.topics
+        while self._events:
+            await session.publish(topics.events, dumps(self._events.popleft()))
+        snapshot = self._snapshot
+        if snapshot is None:
+            return
+        channels = tuple((channel.index, channel.name) for channel in snapshot.channels)
+        if channels != self._announced:
+            configs = discovery_configs(topics, channels)
+            for topic, config in configs.items():
+                await session.publish(topic, dumps(config), retain=True)
+            for topic in self._discovery - configs.keys():
+                await session.publish(topic, "", retain=True)
+            self._discovery, self._announced = set(configs), channels
+        for topic, payload in retained_states(snapshot, topics).items():
+            await self._publish_retained(session, topic, payload)
+        status = status_payload(snapshot)
+        if status != self._published.get(topics.status):
+            wait = self._status_at + self.status_interval - time.monotonic()
+            if wait <= 0:
+                self._status_at = time.monotonic()
+                await self._publish_retained(session, topics.status, status)
+            elif self._status_timer is None:
+                self._status_timer = asyncio.get_running_loop().call_later(wait, self._status_due)
+
+    def _status_due(self) -> None:
+        self._status_timer = None
+        self._dirty.set()
+
+    async def _publish_retained(self, session: MqttSession, topic: str, payload: str) -> None:
+        if self._published.get(topic) != payload:
+            await session.publish(topic, payload, retain=True)
+            self._published[topic] = payload
+
+    # -- messages in -------------------------------------------------------------------------
+
+    async def _read(self, session: MqttSession) -> None:
+        async for message in session.messages():
+            channel = self.topics.set_channel(message.topic)
+            if channel is not None:
+                await self._command(session, message, channel)
+            elif message.payload and self._stale(message.topic):
+                # Left by an earlier run with other channels: Home Assistant would keep
+                # showing entities nobody updates.
+                await session.publish(message.topic, "", retain=True)
+        raise BrokerError("the broker closed the connection")
+
+    def _stale(self, topic: str) -> bool:
+        """A retained discovery config or channel state this configuration does not have."""
+        if topic.endswith("/config"):
+            return topic not in self._discovery
+        if self._snapshot is None or not topic.endswith("/state"):
+            return False
+        configured = {
+            self.topics.channel_state(channel.index) for channel in self._snapshot.channels
+        }
+        return topic not in configured
+
+    async def _command(self, session: MqttSession, message: Message, channel: str) -> None:
+        if message.retain:
+            # A retained command would be replayed at every reconnection: never obey it.
+            await self._refuse(
+                session, message.topic, "retained command ignored: publish commands unretained"
+            )
+            return
+        try:
+            command = parse_command(channel, message.payload, datetime.now(UTC))
+            if command.powered is None:
+                await self.link.release(command.channel)
+            else:
+                await self.link.force(
+                    command.channel,
+                    command.powered,
+                    duration=command.duration,
+                    until=command.until,
+                )
+        except CommandError as error:
+            await self._refuse(session, message.topic, str(error))
+        except InputError as error:  # the controller's refusal: no such channel, past time
+            await self._refuse(session, message.topic, "; ".join(error.problems))
+        except BrokerError:
+            raise
+        except Exception as error:  # the controller went away: say so, keep the bridge
+            log.exception("MQTT command failed")
+            await self._refuse(session, message.topic, f"{error.__class__.__name__}: {error}")
+
+    async def _refuse(self, session: MqttSession, topic: str, error: str) -> None:
+        await session.publish(self.topics.error, dumps({"topic": topic, "error": error}))

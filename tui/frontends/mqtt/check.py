@@ -1,0 +1,55 @@
+"""The "mqtt" lines of `delestage check`: can we reach the broker, and what will discovery show?
+
+The probe connects under its own client id, so a running service's session is left alone, and
+publishes nothing. No line ever holds the password, only where it was read from.
+"""
+
+import asyncio
+from collections.abc import Mapping
+from pathlib import Path
+
+from tui.adapters.mqtt import BrokerError, read_password
+from tui.core.config import Config
+from tui.frontends.mqtt.service import connector_for, topics_for
+from tui.frontends.mqtt.topics import discovery_configs
+
+CHECK_TIMEOUT = 5.0
+
+
+async def _probe(config: Config, client_id: str, environ: Mapping[str, str] | None) -> None:
+    assert config.mqtt is not None
+    connector = connector_for(config.mqtt, config.path, client_id, environ, CHECK_TIMEOUT)
+    async with connector.session(None):
+        pass
+
+
+def check_mqtt_lines(
+    config: Config, environ: Mapping[str, str] | None = None
+) -> tuple[bool, list[str]]:
+    """(connected, lines): the connection line, then what discovery will publish."""
+    mqtt = config.mqtt
+    if mqtt is None:
+        return True, ["off (no [mqtt] section)"]
+    topics = topics_for(mqtt)
+    try:
+        password, origin = read_password(mqtt, environ, Path(config.path).parent)
+        who = f"as {mqtt.username}" if mqtt.username else "anonymously"
+        if password is not None:
+            who += f", password from {origin}"
+        asyncio.run(_probe(config, f"delestage-check-{topics.node_id}", environ))
+        ok, first = True, f"connected to {mqtt.url} {who}; states under {topics.base}/"
+    except BrokerError as error:
+        ok, first = False, str(error)
+    lines = [first]
+    configs = discovery_configs(topics, [(c.index, c.name) for c in config.channels])
+    if not configs:
+        lines.append('Home Assistant discovery off (discovery_prefix = "")')
+        return ok, lines
+    lines.append(
+        f"discovery will publish {len(configs)} entities on device delestage_{topics.node_id} "
+        f"(retained, availability {topics.availability}):"
+    )
+    for topic, entity in configs.items():
+        component = topic.split("/")[-4]
+        lines.append(f"  {topic}  {component} {entity['name']!r}")
+    return ok, lines

@@ -1,0 +1,38 @@
+"""The words every view uses for the same facts: the UI, `status`, `plan` and the headless log.
+
+An appliance is ON or CUT (UNKNOWN while the board cannot tell); an override is FORCED ON or
+FORCED CUT, until a time or held until released; LATCHED is a channel kept cut after a shed.
+Times and dates are written by ``tui.core.forecast.clock_time``: ``14:30`` today,
+``Wed 02 Dec 14:30`` on another day.
+"""
+
+from datetime import datetime
+
+from tui.core.forecast import clock_time
+from tui.service.snapshot import ChannelView
+
+
+def state_word(powered: bool | None) -> str:
+    if powered is None:
+        return "UNKNOWN"
+    return "ON" if powered else "CUT"
+
+
+def forced_word(channel: ChannelView) -> str:
+    """``FORCED ON`` / ``FORCED CUT`` (the override's direction, not the relay's state)."""
+    direction = channel.forced_powered if channel.forced_powered is not None else channel.wanted
+    return f"FORCED {state_word(direction)}"
+
+
+def until_words(channel: ChannelView, now: datetime) -> str:
+    """``until 16:08``, ``until Wed 02 Dec 08:00`` or ``until released``."""
+    return f"until {clock_time(channel.until, now)}" if channel.until else "until released"
+
+
+def mode_words(channel: ChannelView, now: datetime) -> str:
+    """The whole mode: ``FORCED CUT until Wed 02 Dec 08:00``, ``LATCHED``, ``AUTO``."""
+    if channel.mode == "forced":
+        return f"{forced_word(channel)} {until_words(channel, now)}"
+    if channel.latched and channel.latch_holds:
+        return "LATCHED"
+    return "AUTO"
