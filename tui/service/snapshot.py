@@ -66,6 +66,10 @@ class TempoView:
     next_refresh: datetime | None = None
     error: str | None = None  # last refresh failure in words
 
+    def to_status(self) -> dict[str, str | None]:
+        """``{"today": ..., "tomorrow": ...}``: `status --json`'s ``tempo``, MQTT's base/tempo."""
+        return {"today": self.today, "tomorrow": self.tomorrow}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TempoView":
         return cls(
@@ -219,7 +223,7 @@ class Snapshot:
             ],
         }
         if self.tempo is not None:
-            status["tempo"] = {"today": self.tempo.today, "tomorrow": self.tempo.tomorrow}
+            status["tempo"] = self.tempo.to_status()
         if self.mqtt is not None:
             status["mqtt"] = self.mqtt.to_status()
         return status
