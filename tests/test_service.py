@@ -18,9 +18,9 @@ from service_support import at, make_config, make_controller, running, with_temp
 from tui.adapters.boards.factory import make_board
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.factory import make_source
-from tui.core.config import BoardConfig, BoardKind, OnExit
+from tui.core.config import BoardConfig, BoardKind, OnExit, Wiring
 from tui.core.forecast import PARIS, Level
-from tui.core.plan import build_plan
+from tui.core.plan import build_plan, released_on_attach
 from tui.core.policy import RelayHistory
 from tui.core.signals import parse_signals
 from tui.core.tempo import Colour, TempoCalendar, TempoDay
@@ -115,6 +115,28 @@ async def test_the_service_through_the_fake_rte_matches_plan(
         assert 2 <= len(tempo_calls) <= 2 * days + 1
         assert all(r.status == 200 for r in tempo_calls)
         assert rte.token_calls <= days * 12 + 1
+
+
+async def test_a_first_start_with_nothing_saved_does_what_plan_fresh_says(tmp_path: Path) -> None:
+    """`plan --fresh` starts every relay as the board leaves it on attach, as the service does:
+    at 14:00 on a green afternoon the `no` loads come up staggered, the `nc` ones stay put."""
+    start = DAY + timedelta(hours=14)
+    end = start + timedelta(hours=3)
+    clock = ManualClock(start, auto_advance=True)
+    body = production_body(start.astimezone(PARIS).date())
+    config = make_config(tmp_path / "state")
+    assert {channel.wiring for channel in config.channels} == {Wiring.NO, Wiring.NC}
+    plan = build_plan(parse_signals(body), config, start, end, history=released_on_attach(config))
+    for channel in config.channels:
+        assert plan.initial[channel.index] is (channel.wiring is Wiring.NC)
+    assert [c for c in plan.changes if c.at < start + timedelta(minutes=30)], "nothing restored"
+    with FakeRte(clock=clock.now, body=body) as rte:
+        config = make_config(tmp_path / "state", source="rte", base_url=rte.url)
+        controller, _board = make_controller(config, clock)
+        await asyncio.wait_for(controller.run(until=end), 60)
+    expected = [(change.at, change.channel, change.powered) for change in plan.changes]
+    seen = [(at(ts), channel, powered) for ts, channel, powered in relay_events(tmp_path / "state")]
+    assert seen == expected
 
 
 def test_the_demo_week_has_a_red_day() -> None:

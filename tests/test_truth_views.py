@@ -172,6 +172,35 @@ def test_plan_starts_from_a_force_made_during_red(tmp_path: Path) -> None:
     assert "at start          CUT" in fresh
 
 
+def test_plan_with_nothing_saved_starts_from_the_relays_as_the_board_leaves_them(
+    tmp_path: Path,
+) -> None:
+    """DESIGN: with no live state (or --fresh) every relay is as the board leaves it on attach:
+    released, so a `no` load starts CUT and is restored, an `nc` load starts ON."""
+    state = tmp_path / "state"
+    config_path = tmp_path / "delestage.toml"
+    config_path.write_text(
+        PLAN_TOML.format(state=state)
+        + '[[channel]]\nindex = 1\nname = "Chauffage"\nwiring = "nc"\nshed_at = "red"\n'
+    )
+    forecast_path = tmp_path / "signals.json"
+    forecast_path.write_text(json.dumps(forecast_to_body(DAY)))
+    now = at("14:00")  # green until 18:00
+    for fresh in (False, True):
+        out = io.StringIO()
+        run_plan(
+            str(config_path), str(forecast_path), None, "2", True, out,
+            clock=ManualClock(now), fresh=fresh,
+        )  # fmt: skip
+        plan = json.loads(out.getvalue())
+        assert plan["initial"] == {"0": False, "1": True}
+        assert (plan["changes"][0]["channel"], plan["changes"][0]["powered"]) == (0, True)
+        assert plan["changes"][0]["at"] <= "2026-12-01T14:05:00+01:00"
+    text = io.StringIO()
+    run_plan(str(config_path), str(forecast_path), None, "2", False, text, clock=ManualClock(now))
+    assert "as the board leaves it on attach" in text.getvalue()
+
+
 # -- 9: status says the day of an expiry and the wait, in text and JSON ---------------------------
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from tui.core.config import Config, Run
+from tui.core.config import Config, OnExit, Run
 from tui.core.forecast import PARIS, Forecast, day_label, paris_iso, wall_time
 from tui.core.policy import (
     Decision,
@@ -20,6 +20,7 @@ from tui.core.policy import (
     record_switch,
 )
 from tui.core.tempo import TempoCalendar
+from tui.core.wiring import appliance_powered
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,21 @@ def settle(
             item = replace(item, powered=decision.wanted, latched=decision.latched)
         settled[index] = item
     return settled
+
+
+def released_on_attach(config: Config) -> dict[int, RelayHistory]:
+    """Every relay as a 1017 leaves it when the service opens it with no saved state.
+
+    A channel opened without persistence is released on attach (``no`` loads cut, ``nc``
+    loads powered), which is where a first start begins. With ``on_exit = "keep"`` the board
+    keeps whatever the relay last had, which nothing here knows: those stay unknown.
+    """
+    if config.board.on_exit is OnExit.KEEP:
+        return {}
+    return {
+        channel.index: RelayHistory(powered=appliance_powered(channel.wiring, False))
+        for channel in config.channels
+    }
 
 
 def build_plan(

@@ -18,11 +18,11 @@ from typing import Any, TextIO
 from tui.adapters.clock import Clock, SystemClock
 from tui.adapters.config_file import find_config, load_config
 from tui.adapters.sources.file import read_forecast_file
-from tui.core.config import Config
+from tui.core.config import Config, OnExit
 from tui.core.durations import parse_time
 from tui.core.errors import InputError
 from tui.core.forecast import Forecast, paris_iso
-from tui.core.plan import build_plan, plan_to_json, render_plan_text
+from tui.core.plan import build_plan, plan_to_json, released_on_attach, render_plan_text
 from tui.core.policy import Override, RelayHistory
 from tui.core.tempo import TempoCalendar, describe_tempo_days
 
@@ -108,6 +108,18 @@ async def _tempo_from_source(
         await source.aclose()
 
 
+def _attach_words(config: Config) -> str:
+    if config.board.on_exit is OnExit.KEEP:
+        return (
+            "every relay as the rules want it at the start (persistent channels keep a state "
+            "this cannot read)"
+        )
+    return (
+        "every relay as the board leaves it on attach: released, so `no` loads CUT and "
+        "`nc` loads ON"
+    )
+
+
 def live_state(
     config: Config, now: datetime
 ) -> tuple[dict[int, Override], dict[int, RelayHistory], str]:
@@ -190,11 +202,19 @@ def run_plan(
 
     overrides: dict[int, Override] = {}
     history: dict[int, RelayHistory] = {}
-    origin = "fresh: saved state ignored (--fresh); every relay as the rules want it at the start"
+    origin = "fresh: saved state ignored (--fresh)"
     if start_text is not None:
-        origin = "fresh: --from is not now, so the live state does not apply"
-    elif not fresh:
-        overrides, history, origin = live_state(config, start)
+        origin = (
+            "fresh: --from is not now, so the live state does not apply; every relay as the "
+            "rules want it then"
+        )
+    else:
+        if not fresh:
+            overrides, history, origin = live_state(config, start)
+        if not history:
+            # What a service starting now with nothing saved would find: the board's relays.
+            history = released_on_attach(config)
+            origin += f"; {_attach_words(config)}"
     tempo = _tempo(config, tempo_path, now, err)
     plan = build_plan(
         forecast, config, start, end, overrides=overrides, history=history, tempo=tempo
