@@ -257,15 +257,9 @@ class FakeRte:
 
     def signals(self, authorization: str, sandbox: bool) -> tuple[int, dict[str, str], bytes]:
         now = self.clock()
-        fault = self._take(self._faults)
-        if fault == "expired":
-            with self._lock:
-                self._tokens.clear()
-            fault = None
-        if not self._bearer_valid(authorization, now):
-            return _json(401, {"error": "invalid_token"})
-        if self.forbid_v5:
-            return _json(403, {"error": "access_denied"})
+        fault, refused = self._authorize(self._faults, authorization, now, self.forbid_v5)
+        if refused is not None:
+            return refused
         if fault is not None:
             return self._fault(fault)
         if sandbox:
@@ -281,6 +275,22 @@ class FakeRte:
             return 200, {"Content-Type": "application/json"}, body
         return _json(200, body)
 
+    def _authorize(
+        self, faults: deque[str], authorization: str, now: datetime, forbidden: bool
+    ) -> tuple[str | None, tuple[int, dict[str, str], bytes] | None]:
+        """The data endpoints' checks: the next fault (``expired`` forgets every token), then
+        the bearer token (401), then the subscription (403). Returns (fault, refusal)."""
+        fault = self._take(faults)
+        if fault == "expired":
+            with self._lock:
+                self._tokens.clear()
+            fault = None
+        if not self._bearer_valid(authorization, now):
+            return fault, _json(401, {"error": "invalid_token"})
+        if forbidden:
+            return fault, _json(403, {"error": "access_denied"})
+        return fault, None
+
     def _bearer_valid(self, authorization: str, now: datetime) -> bool:
         token = authorization[7:] if authorization.startswith("Bearer ") else ""
         with self._lock:
@@ -292,15 +302,9 @@ class FakeRte:
     ) -> tuple[int, dict[str, str], bytes]:
         """The Tempo endpoints, parameters checked as RTE does (reference/tempo.md)."""
         now = self.clock()
-        fault = self._take(self._tempo_faults)
-        if fault == "expired":
-            with self._lock:
-                self._tokens.clear()
-            fault = None
-        if not self._bearer_valid(authorization, now):
-            return _json(401, {"error": "invalid_token"})
-        if self.forbid_tempo:
-            return _json(403, {"error": "access_denied"})
+        fault, refused = self._authorize(self._tempo_faults, authorization, now, self.forbid_tempo)
+        if refused is not None:
+            return refused
         if fault is not None:
             return self._fault(fault)
         if sandbox:

@@ -3,27 +3,20 @@ the two Home Assistant discovery sensors, present only with [tempo]."""
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from mosquitto_support import Mosquitto, eventually, retained
 from service_support import config_document
-from test_mqtt_bridge import BASE, NODE, bridged, connected
+from test_mqtt_bridge import BASE, NODE, bridged, broker, connected  # noqa: F401 (fixture)
 
 from tui.core.config import config_from_dict
 from tui.frontends.mqtt.topics import Topics, discovery_configs
 
 
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    server = Mosquitto(tmp_path / "broker")
-    server.start()
-    yield server
-    server.stop()
-
-
-async def test_base_tempo_and_its_discovery_sensors(tmp_path: Path, broker: Mosquitto) -> None:
+async def test_base_tempo_and_its_discovery_sensors(
+    tmp_path: Path,
+    broker: Mosquitto,  # noqa: F811 (the fixture imported from test_mqtt_bridge)
+) -> None:
     document = config_document(tmp_path / "state")
     document["mqtt"] = {"url": broker.url, "node_id": NODE}
     document["tempo"] = {"source": "demo"}
