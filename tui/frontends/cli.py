@@ -130,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a signals body exactly as RTE returns it (default: the configured source)",
     )
     plan.add_argument(
+        "--tempo",
+        metavar="FILE",
+        help="a Tempo calendar body exactly as RTE returns it (default: the [tempo] source)",
+    )
+    plan.add_argument(
         "--from",
         dest="start",
         metavar="ISO",
@@ -235,6 +240,7 @@ def _run_plan(args: argparse.Namespace) -> int:
         args.hours,
         args.json,
         sys.stdout,
+        tempo_path=args.tempo,
         fresh=args.fresh,
     )
 

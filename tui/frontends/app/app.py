@@ -264,7 +264,7 @@ class DelestageApp(App[int]):
         status.show(snapshot, now, self.connected)
         self.query_one(Banner).show(snapshot, self.connected, self.problem, self._size_notice())
         if snapshot is not None:
-            self.query_one(Timeline).show(snapshot.forecast, now)
+            self.query_one(Timeline).show(snapshot.forecast, now, snapshot.tempo)
             self.query_one(SignalInfo).show(snapshot.forecast, snapshot.level, now)
             channels = snapshot.channels
             if not self.connected:
