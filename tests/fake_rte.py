@@ -15,6 +15,7 @@ import base64
 import contextlib
 import json
 import math
+import re
 import secrets
 import threading
 import time
@@ -24,10 +25,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 from tui.core.demo_forecast import demo_forecast
+from tui.core.demo_tempo import demo_tempo
 from tui.core.forecast import PARIS
 from tui.core.signals import forecast_to_body
+from tui.core.tempo import TempoCalendar, paris_at, published_at
+from tui.core.tempo_body import calendar_to_body
 
 CLIENT_ID = "3f0e5c1a-9b7d-4c2e-8a61-0d5b2c7e9f14"
 CLIENT_SECRET = "b8c4d2e6-1a3f-4e5d-9c7b-6a2f8e0d4c13"
@@ -35,6 +40,25 @@ TOKEN_PATH = "/token/oauth/"
 SIGNALS_PATH = "/open_api/ecowatt/v5/signals"
 SANDBOX_PATH = "/open_api/ecowatt/v5/sandbox/signals"
 QUOTA = timedelta(seconds=900)
+TEMPO_PATH = "/open_api/tempo_like_supply_contract/v1/tempo_like_calendars"
+TEMPO_SANDBOX_PATH = "/open_api/tempo_like_supply_contract/v1/sandbox/tempo_like_calendars"
+# RTE's date format for the Tempo query: Paris time with a colon in the offset.
+TEMPO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
+# Like RTE's Tempo sandbox: one fixed day of 2016, the calendar in an array, values an object.
+TEMPO_SANDBOX_BODY: dict[str, object] = {
+    "tempo_like_calendars": [
+        {
+            "start_date": "2016-03-12T00:00:00+01:00",
+            "end_date": "2016-03-13T00:00:00+01:00",
+            "values": {
+                "start_date": "2016-03-12T00:00:00+01:00",
+                "end_date": "2016-03-13T00:00:00+01:00",
+                "value": "BLUE",
+                "updated_date": "2016-03-11T10:20:00+01:00",
+            },
+        }
+    ]
+}
 RTE_500_BODY = {
     "error": "COMMON_ERROR_T03",
     "error_description": "Error code unknown",
@@ -94,6 +118,8 @@ class Request:
     path: str
     authorization: str  # "basic", "bearer", "none"
     status: int
+    query: str = ""  # the raw query string, as sent
+    accept: str = ""  # the Accept header
 
 
 class FakeRte:
@@ -114,6 +140,12 @@ class FakeRte:
         self.body = body
         self.sandbox_body: dict[str, object] = SANDBOX_BODY
         self.forbid_v5 = False  # a key made for another API version
+        # Tempo: the calendar RTE knows (each day served once published: 10:30 the day
+        # before, plus ``tempo_delay``); None: the demo calendar around the clock's date.
+        self.tempo: TempoCalendar | None = None
+        self.tempo_delay = timedelta(0)
+        self.forbid_tempo = False  # an application not subscribed to Tempo
+        self._tempo_faults: deque[str] = deque()
         self.retry_after: int | None = None  # a longer Retry-After than the window's rest
         self.requests: list[Request] = []
         self.issued: list[str] = []  # every access token handed out
@@ -139,6 +171,17 @@ class FakeRte:
             assert fault in FAULTS, fault
         with self._lock:
             self._faults.extend(faults)
+
+    def fail_next_tempo(self, *faults: str) -> None:
+        """Answer the next Tempo requests (one fault each, in order) with these faults."""
+        for fault in faults:
+            assert fault in FAULTS, fault
+        with self._lock:
+            self._tempo_faults.extend(faults)
+
+    @property
+    def tempo_calls(self) -> int:
+        return self.count(TEMPO_PATH)
 
     def fail_next_token(self, *faults: str) -> None:
         """The same for the token endpoint ("500", "503", "slow", "malformed", "401")."""
@@ -186,10 +229,12 @@ class FakeRte:
 
     # -- behaviour ----------------------------------------------------------------------------
 
-    def _record(self, method: str, path: str, authorization: str, status: int) -> None:
+    def _record(
+        self, method: str, path: str, authorization: str, status: int, query: str, accept: str
+    ) -> None:
         kind = authorization.split(" ", 1)[0].lower() if authorization else "none"
         with self._lock:
-            self.requests.append(Request(method, path, kind, status))
+            self.requests.append(Request(method, path, kind, status, query, accept))
 
     def _take(self, queue: deque[str]) -> str | None:
         with self._lock:
@@ -212,18 +257,9 @@ class FakeRte:
 
     def signals(self, authorization: str, sandbox: bool) -> tuple[int, dict[str, str], bytes]:
         now = self.clock()
-        fault = self._take(self._faults)
-        if fault == "expired":
-            with self._lock:
-                self._tokens.clear()
-            fault = None
-        token = authorization[7:] if authorization.startswith("Bearer ") else ""
-        with self._lock:
-            expires = self._tokens.get(token)
-        if expires is None or now >= expires:
-            return _json(401, {"error": "invalid_token"})
-        if self.forbid_v5:
-            return _json(403, {"error": "access_denied"})
+        fault, refused = self._authorize(self._faults, authorization, now, self.forbid_v5)
+        if refused is not None:
+            return refused
         if fault is not None:
             return self._fault(fault)
         if sandbox:
@@ -238,6 +274,57 @@ class FakeRte:
         if isinstance(body, bytes):
             return 200, {"Content-Type": "application/json"}, body
         return _json(200, body)
+
+    def _authorize(
+        self, faults: deque[str], authorization: str, now: datetime, forbidden: bool
+    ) -> tuple[str | None, tuple[int, dict[str, str], bytes] | None]:
+        """The data endpoints' checks: the next fault (``expired`` forgets every token), then
+        the bearer token (401), then the subscription (403). Returns (fault, refusal)."""
+        fault = self._take(faults)
+        if fault == "expired":
+            with self._lock:
+                self._tokens.clear()
+            fault = None
+        if not self._bearer_valid(authorization, now):
+            return fault, _json(401, {"error": "invalid_token"})
+        if forbidden:
+            return fault, _json(403, {"error": "access_denied"})
+        return fault, None
+
+    def _bearer_valid(self, authorization: str, now: datetime) -> bool:
+        token = authorization[7:] if authorization.startswith("Bearer ") else ""
+        with self._lock:
+            expires = self._tokens.get(token)
+        return expires is not None and now < expires
+
+    def tempo_calendars(
+        self, authorization: str, sandbox: bool, query: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        """The Tempo endpoints, parameters checked as RTE does (reference/tempo.md)."""
+        now = self.clock()
+        fault, refused = self._authorize(self._tempo_faults, authorization, now, self.forbid_tempo)
+        if refused is not None:
+            return refused
+        if fault is not None:
+            return self._fault(fault)
+        if sandbox:
+            return _json(200, TEMPO_SANDBOX_BODY)
+        # parse_qs decodes %2B to "+" and a bare "+" to a space, as a real server would.
+        params = {key: values[0] for key, values in parse_qs(query).items()}
+        today = now.astimezone(PARIS).date()
+        checked = _tempo_range(params, today)
+        if isinstance(checked, str):
+            return _json(400, {"error": checked, "error_description": f"Tempo query {checked}"})
+        first, end = checked
+        calendar = self.tempo if self.tempo is not None else _demo_calendar(now)
+        served = TempoCalendar(
+            tuple(
+                day
+                for day in calendar.days
+                if first <= day.day < end and now >= published_at(day.day) + self.tempo_delay
+            )
+        )
+        return _json(200, calendar_to_body(served))
 
     def _fault(self, fault: str) -> tuple[int, dict[str, str], bytes]:
         if fault == "500":
@@ -260,6 +347,35 @@ class FakeRte:
             # Promise the whole body, send a third of it, hang up.
             return 200, {"X-Truncate": str(len(whole) // 3)}, whole
         raise AssertionError(fault)
+
+
+def _demo_calendar(now: datetime) -> TempoCalendar:
+    """The demo's yesterday, today and tomorrow (served once published, as RTE does)."""
+    return demo_tempo(paris_at(now.astimezone(PARIS).date(), 12))
+
+
+def _tempo_range(params: dict[str, str], today: date) -> tuple[date, date] | str:
+    """The days asked for, or RTE's 400 code for the query."""
+    fallback = params.get("fallback_status")
+    if fallback is not None and fallback not in ("true", "false"):
+        return "F07"
+    start_text, end_text = params.get("start_date"), params.get("end_date")
+    if (start_text is None) != (end_text is None):
+        return "F01"
+    if start_text is None or end_text is None:
+        return today, today + timedelta(days=2)
+    if not TEMPO_DATE.fullmatch(start_text) or not TEMPO_DATE.fullmatch(end_text):
+        return "F06"
+    start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
+    if start >= end:
+        return "F02"
+    if end - start > timedelta(days=366):
+        return "F03"
+    if end.astimezone(PARIS).date() > today + timedelta(days=2):
+        return "F04"
+    if end - start < timedelta(days=1) - timedelta(hours=1):  # a 23-hour day is one day
+        return "F05"
+    return start.astimezone(PARIS).date(), end.astimezone(PARIS).date()
 
 
 def _json(status: int, document: object) -> tuple[int, dict[str, str], bytes]:
@@ -294,14 +410,17 @@ class _Handler(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         authorization = self.headers.get("Authorization", "")
-        path = self.path
+        path, _, query = self.path.partition("?")
         if method == "POST" and path == TOKEN_PATH:
             answer = fake.token(authorization)
         elif method == "GET" and path in (SIGNALS_PATH, SANDBOX_PATH):
             answer = fake.signals(authorization, sandbox=path == SANDBOX_PATH)
+        elif method == "GET" and path in (TEMPO_PATH, TEMPO_SANDBOX_PATH):
+            answer = fake.tempo_calendars(authorization, path == TEMPO_SANDBOX_PATH, query)
         else:
             answer = _json(404, {"error": "not_found"})
-        fake._record(method, path, authorization, answer[0])
+        accept = self.headers.get("Accept", "")
+        fake._record(method, path, authorization, answer[0], query, accept)
         # The client may have given up already (the timeout test).
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self._answer(answer[0], dict(answer[1]), answer[2])

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,10 @@ from fake_rte import CLIENT_ID, CLIENT_SECRET
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.factory import make_source
-from tui.core.config import Config, config_from_dict
+from tui.core.config import Config, Source, TempoConfig, config_from_dict
+from tui.core.tempo import Colour
 from tui.service.controller import Controller
+from tui.service.runtime import build_tempo_source
 
 RTE_ENV = {"ECOWATT_CLIENT_ID": CLIENT_ID, "ECOWATT_CLIENT_SECRET": CLIENT_SECRET}
 
@@ -60,8 +63,21 @@ def make_controller(
     state_dir = Path(config.service.state_dir or ".")
     board = SimulatedBoard([channel.index for channel in config.channels], clock)
     source = make_source(config, state_dir, environ or RTE_ENV)
-    controller = Controller(config, clock=clock, board=board, source=source, state_dir=state_dir)
+    tempo = build_tempo_source(config, state_dir, source, environ or RTE_ENV)
+    controller = Controller(
+        config, clock=clock, board=board, source=source, state_dir=state_dir, tempo_source=tempo
+    )
     return controller, board
+
+
+def with_tempo(config: Config, base_url: str, source: str = "rte") -> Config:
+    """The same configuration with [tempo] on, and shed_tempo on the first three channels."""
+    lists = {0: (Colour.RED,), 1: (Colour.RED,), 2: (Colour.RED, Colour.WHITE)}
+    channels = tuple(
+        replace(channel, shed_tempo=lists.get(channel.index, ())) for channel in config.channels
+    )
+    tempo = TempoConfig(source=Source(source), base_url=base_url)
+    return replace(config, channels=channels, tempo=tempo)
 
 
 @contextlib.asynccontextmanager

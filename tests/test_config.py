@@ -31,6 +31,7 @@ from tui.core.config import (
     ServiceConfig,
     ShedAt,
     Source,
+    TempoConfig,
     UiConfig,
     Wiring,
     config_from_dict,
@@ -624,6 +625,7 @@ _MODEL = {
     "policy": PolicyConfig,
     "service": ServiceConfig,
     "ui": UiConfig,
+    "tempo": TempoConfig,
     "mqtt": MqttConfig,
     "channel": ChannelConfig,
 }

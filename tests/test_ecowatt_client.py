@@ -497,7 +497,10 @@ def test_two_processes_sharing_a_state_directory_make_one_call(tmp_path: Path) -
 
 
 def test_the_client_never_disables_tls_verification() -> None:
-    source = Path(__file__).resolve().parent.parent / "tui" / "adapters" / "ecowatt" / "client.py"
-    text = source.read_text()
-    assert "verify=False" not in text and "verify = False" not in text
-    assert TOKEN_PATH in text
+    adapters = Path(__file__).resolve().parent.parent / "tui" / "adapters"
+    # The HTTP session (token and requests) is shared by the Ecowatt and Tempo clients.
+    session = (adapters / "rte_session.py").read_text()
+    for path in (adapters / "rte_session.py", adapters / "ecowatt" / "client.py"):
+        text = path.read_text()
+        assert "verify=False" not in text and "verify = False" not in text
+    assert TOKEN_PATH in session

@@ -43,10 +43,10 @@ async def test_no_secret_and_no_token_anywhere_at_debug_level(
             source = make_source(config_for(rte.url, kind), tmp_path / kind, environ=ENVIRON)
             assert isinstance(source, RteSource)
             source._rng = random.Random(3)
-            texts += [repr(source), repr(source.client), repr(source.client._credentials)]
+            texts += [repr(source), repr(source.client), repr(source.client.session._credentials)]
             try:
                 await source.check_credentials(clock.now())
-                texts.append(repr(source.client._token))
+                texts.append(repr(source.client.session._token))
                 steps = [None, "expired", "500", "503", "slow", "truncated", "malformed", "403"]
                 for fault in steps:
                     if fault:

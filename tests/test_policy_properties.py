@@ -25,6 +25,7 @@ from tui.core.policy import (
     record_switch,
     shed_level,
 )
+from tui.core.tempo import TempoCalendar
 
 # Ordinary days and both daylight-saving days of 2026, from local midnight.
 STARTS = [
@@ -62,6 +63,7 @@ class Scenario:
     start: datetime
     end: datetime
     actions: tuple[Action, ...]
+    tempo: TempoCalendar | None = None  # test_tempo_properties adds Tempo days
 
 
 @st.composite
@@ -191,7 +193,7 @@ def simulate(scenario: Scenario, probe: bool = False) -> Run_:
             else:
                 until = action.at + action.length if action.length else None
                 overrides[action.channel] = Override(action.powered, action.at, until)
-        evaluation = evaluate(now, scenario.forecast, config, overrides, history)
+        evaluation = evaluate(now, scenario.forecast, config, overrides, history, scenario.tempo)
         run.steps.append((now, dict(history), evaluation))
         assert evaluation.next_due is None or evaluation.next_due > now
         for decision in evaluation.decisions.values():
@@ -222,7 +224,9 @@ def _probe(
     for moment in (now + span / 2, following - timedelta(microseconds=1)):
         if not now < moment < following:
             continue
-        decisions = evaluate(moment, scenario.forecast, scenario.config, overrides, history)
+        decisions = evaluate(
+            moment, scenario.forecast, scenario.config, overrides, history, scenario.tempo
+        )
         for decision in decisions.decisions.values():
             assert decision.powered == history[decision.channel].powered, (moment, decision)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fake_rte import FakeRte, production_body
 from real_phidget import absent_serial
-from service_support import at, make_config, make_controller, running
+from service_support import at, make_config, make_controller, running, with_tempo
 
 from tui.adapters.boards.factory import make_board
 from tui.adapters.clock import ManualClock
@@ -23,6 +23,7 @@ from tui.core.forecast import PARIS, Level
 from tui.core.plan import build_plan, released_on_attach
 from tui.core.policy import RelayHistory
 from tui.core.signals import parse_signals
+from tui.core.tempo import Colour, TempoCalendar, TempoDay
 from tui.core.wiring import appliance_powered
 from tui.service import controller as controller_module
 from tui.service.control_socket import ControlServer, socket_path
@@ -61,16 +62,17 @@ def relay_events(state_dir: Path) -> list[tuple[str, int, bool]]:
 
 
 @pytest.mark.parametrize(
-    ("start", "days"),
+    ("start", "days", "tempo"),
     [
-        (DAY, 1),  # a red weekday
-        (at("2026-03-28T00:00:00+01:00"), 2),  # across the 23-hour day
-        (at("2026-10-24T00:00:00+02:00"), 2),  # across the 25-hour day
+        (DAY, 1, False),  # a red weekday
+        (at("2026-03-28T00:00:00+01:00"), 2, False),  # across the 23-hour day
+        (at("2026-10-24T00:00:00+02:00"), 2, False),  # across the 25-hour day
+        (DAY, 2, True),  # a red Tempo day too, then a white one, from the fake's Tempo API
     ],
-    ids=["red-day", "spring-dst", "autumn-dst"],
+    ids=["red-day", "spring-dst", "autumn-dst", "tempo-red-day"],
 )
 async def test_the_service_through_the_fake_rte_matches_plan(
-    tmp_path: Path, start: datetime, days: int
+    tmp_path: Path, start: datetime, days: int, tempo: bool
 ) -> None:
     end = start + timedelta(days=days)
     clock = ManualClock(start, auto_advance=True)
@@ -78,7 +80,20 @@ async def test_the_service_through_the_fake_rte_matches_plan(
     forecast = parse_signals(body)
     with FakeRte(clock=clock.now, body=body) as rte:
         config = make_config(tmp_path / "state", source="rte", base_url=rte.url)
-        plan = build_plan(forecast, config, start, end)
+        calendar = None
+        if tempo:
+            first = start.astimezone(PARIS).date() - timedelta(days=1)
+            colours = (Colour.BLUE, Colour.RED, Colour.WHITE, Colour.BLUE)
+            calendar = TempoCalendar(
+                tuple(TempoDay(first + timedelta(days=n), c) for n, c in enumerate(colours))
+            )
+            rte.tempo = calendar
+            config = with_tempo(config, rte.url)
+        plan = build_plan(forecast, config, start, end, tempo=calendar)
+        if tempo:  # the red day's peak and the white day's cut the Tempo channels
+            reasons = {change.reason for change in plan.changes}
+            assert "Tempo red, peak 06:00-22:00" in " ".join(reasons)
+            assert "Tempo white, peak 06:00-22:00" in " ".join(reasons)
         assert len(plan.changes) >= 4
         # Start from the plan's initial state, settled, as `plan` assumes.
         StateStore(tmp_path / "state").save(
@@ -95,6 +110,11 @@ async def test_the_service_through_the_fake_rte_matches_plan(
     calls = [r for r in rte.requests if r.path.endswith("/signals")]
     assert 1 <= len(calls) <= 48 * days + 1
     assert all(r.status == 200 for r in calls)
+    if tempo:  # Tempo: at start, then after 10:40 until tomorrow was out; one token for both
+        tempo_calls = [r for r in rte.requests if r.path.endswith("/tempo_like_calendars")]
+        assert 2 <= len(tempo_calls) <= 2 * days + 1
+        assert all(r.status == 200 for r in tempo_calls)
+        assert rte.token_calls <= days * 12 + 1
 
 
 async def test_a_first_start_with_nothing_saved_does_what_plan_fresh_says(tmp_path: Path) -> None:

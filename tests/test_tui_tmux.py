@@ -95,6 +95,9 @@ def test_force_a_relay_cut_from_the_keyboard_in_a_real_terminal(
     start = tmux.wait_for("the relay grid", lambda s: "Relay" in s and "Radiateurs chambres" in s)
     assert "DEMO" in start and "in-process" in start
     assert "simulated relay board and synthetic forecast" in start
+    # The shipped demo has a Tempo demo source: its colours in the header and the timeline.
+    assert "Tempo: underlined = peak 06:00-22:00 of white/red days" in start
+    assert "Tempo " in start.splitlines()[0]
 
     tmux("send-keys", "-t", "e2e", "2")
     tmux.wait_for("relay 2 selected", lambda s: row(s, 2).startswith(" ▶ 2"))

@@ -17,6 +17,7 @@ from tui.core.config import ChannelConfig, Config, PolicyConfig, Run, ShedAt
 from tui.core.forecast import PARIS, Forecast, Level, Slot
 from tui.core.plan import build_plan
 from tui.core.policy import RelayHistory, evaluate
+from tui.core.tempo import Colour, TempoCalendar, TempoDay
 
 START = datetime(2026, 12, 1, tzinfo=PARIS).astimezone(UTC)
 # A strained winter day (low-carbon night, orange morning, red evening), four times over.
@@ -48,6 +49,26 @@ def _config() -> Config:
     )
 
 
+def _tempo_year() -> TempoCalendar:
+    """A whole season as a Tempo file could hold it: red and white days among blue ones."""
+    first = START.astimezone(PARIS).date() - timedelta(days=180)
+    cycle = [Colour.BLUE, Colour.WHITE, Colour.RED, Colour.BLUE, Colour.BLUE, Colour.WHITE]
+    return TempoCalendar(
+        tuple(TempoDay(first + timedelta(days=n), cycle[n % len(cycle)]) for n in range(366))
+    )
+
+
+def _with_tempo(config: Config) -> Config:
+    lists = [(Colour.RED,), (), (Colour.RED, Colour.WHITE), ()] * 2
+    return Config(
+        channels=tuple(
+            ChannelConfig(**{**vars(channel), "shed_tempo": lists[channel.index]})
+            for channel in config.channels
+        ),
+        policy=config.policy,
+    )
+
+
 def run(quick: bool) -> list[dict[str, object]]:
     forecast = _forecast()
     config = _config()
@@ -65,9 +86,16 @@ def run(quick: bool) -> list[dict[str, object]]:
     one = milliseconds(lambda: evaluate(now, forecast, config, {}, history), 200 if quick else 2000)
     end = START + timedelta(hours=96)
     plan = milliseconds(lambda: build_plan(forecast, config, START, end), 5 if quick else 30)
+    tempo, tempo_config = _tempo_year(), _with_tempo(config)
+    tempo_plan = milliseconds(
+        lambda: build_plan(forecast, tempo_config, START, end, tempo=tempo), 5 if quick else 30
+    )
     return [
         figure("one policy evaluation, 8 channels", one, "ms", 1.0, digits=4),
         figure("full 96-hour plan, 8 channels", plan, "ms", 50.0, digits=4),
+        figure(
+            "96-hour plan, Tempo on 4 channels, 366-day calendar", tempo_plan, "ms", 50.0, digits=4
+        ),
     ]
 
 

@@ -7,9 +7,9 @@ to publish); ``--markdown`` prints the table as the README's performance section
 reports and never gates: the exit status is 0 whether targets are met or not (machines are
 noisy; the test suite asserts no times). Not collected by pytest (no ``test_`` prefix).
 
-Each module (``policy_bench``, ``service_bench``, ``tui_bench``, ``mqtt_fleet_bench``) has
-``run(quick) -> list[dict]`` returning figures in one shared format, documented in
-``figures.py`` (which also draws the table).
+Each module (``policy_bench``, ``service_bench``, ``tui_bench``, ``mqtt_fleet_bench``,
+``history_bench``) has ``run(quick) -> list[dict]`` returning figures in one shared format,
+documented in ``figures.py`` (which also draws the table).
 
 The TUI module is optional: without it (or when no terminal can be driven) the table says why
 and carries on with the rest.
@@ -38,6 +38,7 @@ PARTS = [
     ("tui_bench", "TUI"),
     ("service_bench", "service"),
     ("mqtt_fleet_bench", "MQTT fleet"),
+    ("history_bench", "history"),
 ]
 
 

@@ -18,6 +18,9 @@ from typing import Any
 from tui.core.durations import EXPECTED as DURATION_EXPECTED
 from tui.core.durations import MIN_OVERRIDE, format_duration, parse_duration
 from tui.core.errors import InputError
+from tui.core.power import EXPECTED as POWER_EXPECTED
+from tui.core.power import Power, format_power, parse_power
+from tui.core.tempo import Colour
 
 RTE_BASE_URL = "https://digital.iservices.rte-france.com"
 CHANNEL_COUNT = 8
@@ -73,6 +76,15 @@ class EcowattConfig:
     file: str | None = None
     credentials_file: str | None = None
     timeout: timedelta = timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
+class TempoConfig:
+    """``[tempo]``: off unless present. The credentials are Ecowatt's (one RTE application)."""
+
+    source: Source = Source.RTE
+    base_url: str = RTE_BASE_URL
+    file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +146,9 @@ class ChannelConfig:
     min_off: timedelta = timedelta(0)
     run: Run = Run.ALWAYS
     auto_restore: bool = True
+    # The appliance's power, for the energy kept off the grid (history, UI); None: not given.
+    power: Power | None = None
+    shed_tempo: tuple[Colour, ...] = ()  # Tempo colours whose peak hours cut the channel
 
 
 @dataclass(frozen=True)
@@ -144,6 +159,7 @@ class Config:
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
     ui: UiConfig = field(default_factory=UiConfig)
+    tempo: TempoConfig | None = None  # None: no [tempo] section, Tempo is off
     mqtt: MqttConfig | None = None
     # Where it was read from, for messages; two configs that configure the same thing are equal.
     path: str = field(default="delestage.toml", compare=False)
@@ -241,6 +257,13 @@ def _int_range(low: int, high: int | None) -> Callable[[object], int]:
     return parse
 
 
+def _power(value: object) -> Power:
+    try:
+        return parse_power(value)
+    except ValueError:
+        raise _Invalid(POWER_EXPECTED) from None
+
+
 def _bool(value: object) -> bool:
     if not isinstance(value, bool):
         raise _Invalid("true or false")
@@ -264,6 +287,19 @@ def _url(value: object) -> str:
     if not text.startswith(("https://", "http://")):
         raise _Invalid('a URL starting with "https://"')
     return text.rstrip("/")
+
+
+def _tempo_colours(value: object) -> tuple[Colour, ...]:
+    expected = 'a list of Tempo colours among "red" and "white" (e.g. ["red"])'
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _Invalid(expected)
+    colours: list[Colour] = []
+    for item in value:
+        if item not in (Colour.RED, Colour.WHITE):
+            raise _Invalid(expected)
+        if Colour(item) not in colours:
+            colours.append(Colour(item))
+    return tuple(colours)
 
 
 _Schema = dict[str, Callable[[object], Any]]
@@ -381,7 +417,10 @@ _CHANNEL_SCHEMA: _Schema = {
     "min_off": _duration,
     "run": _enum(Run),
     "auto_restore": _bool,
+    "power": _power,
+    "shed_tempo": _tempo_colours,
 }
+_TEMPO_SCHEMA: _Schema = {"source": _enum(Source), "base_url": _url, "file": _string}
 _CHANNEL_REQUIRED = ("index", "name", "shed_at")
 
 
@@ -412,7 +451,7 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
     """Build a Config from a parsed TOML document, or raise InputError with every problem."""
     problems: list[str] = []
     sections: dict[str, Any] = {}
-    known_top = [*_SECTIONS, "mqtt", "channel"]
+    known_top = [*_SECTIONS, "tempo", "mqtt", "channel"]
     for key in data:
         if key not in known_top:
             problems.append(_unknown_key("", key, known_top))
@@ -427,6 +466,7 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
         sections["mqtt"] = _parse_mqtt(data["mqtt"], problems)
 
     channels = _parse_channels(data.get("channel", _MISSING), problems)
+    tempo = _parse_tempo(data.get("tempo"), problems)
 
     ecowatt: EcowattConfig | None = sections.get("ecowatt")
     if ecowatt is not None and ecowatt.source is Source.FILE and ecowatt.file is None:
@@ -453,7 +493,21 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
 
     if problems:
         raise InputError([f"{path}: {problem}" for problem in problems])
-    return Config(channels=tuple(channels), path=path, **sections)
+    return Config(channels=tuple(channels), path=path, tempo=tempo, **sections)
+
+
+def _parse_tempo(raw: object, problems: list[str]) -> TempoConfig | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problems.append(f"tempo: expected a table [tempo], got {_describe(raw)}")
+        return None
+    tempo = TempoConfig(**_parse_table(raw, _TEMPO_SCHEMA, "tempo.", problems))
+    if tempo.source is Source.FILE and tempo.file is None:
+        problems.append(
+            'tempo.file: expected a path to a saved Tempo calendar when source = "file"'
+        )
+    return tempo
 
 
 def _parse_channels(raw: object, problems: list[str]) -> list[ChannelConfig]:
@@ -491,6 +545,11 @@ def _parse_channels(raw: object, problems: list[str]) -> list[ChannelConfig]:
                     f'{prefix}name: "{name}" is already used by channel[{seen_name[name]}]'
                 )
             seen_name.setdefault(name, position)
+        if values.get("shed_tempo") and values.get("shed_at") is ShedAt.NEVER:
+            problems.append(
+                f'{prefix}shed_tempo: a channel with shed_at = "never" is never cut '
+                'automatically; remove shed_tempo or set shed_at to "orange" or "red"'
+            )
         if len(problems) == before:
             channels.append(ChannelConfig(**values))
     return sorted(channels, key=lambda channel: channel.index)
@@ -504,6 +563,10 @@ def _plain(value: object) -> object:
         return format_duration(value)
     if isinstance(value, StrEnum):
         return value.value
+    if isinstance(value, Power):
+        return format_power(value)
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
     return value
 
 
@@ -512,7 +575,7 @@ def _table(obj: object) -> dict[str, object]:
     out: dict[str, object] = {}
     for name in obj.__dataclass_fields__:  # type: ignore[attr-defined]
         value = getattr(obj, name)
-        if value is None:
+        if value is None or value == ():
             continue
         out[name] = _plain(value)
     return out
@@ -526,6 +589,7 @@ def config_to_dict(config: Config) -> dict[str, object]:
         "policy": _table(config.policy),
         "service": _table(config.service),
         "ui": _table(config.ui),
+        **({"tempo": _table(config.tempo)} if config.tempo is not None else {}),
     }
     if config.mqtt is not None:
         document["mqtt"] = _table(config.mqtt)

@@ -19,6 +19,7 @@ from tui.core.policy import (
     evaluate,
     record_switch,
 )
+from tui.core.tempo import TempoCalendar
 from tui.core.wiring import appliance_powered
 
 
@@ -75,6 +76,7 @@ def build_plan(
     end: datetime,
     overrides: Mapping[int, Override] | None = None,
     history: Mapping[int, RelayHistory] | None = None,
+    tempo: TempoCalendar | None = None,
 ) -> Plan:
     """The relay changes over [start, end), in time order (channel order within an instant).
 
@@ -84,7 +86,7 @@ def build_plan(
     start = start.astimezone(UTC)
     end = end.astimezone(UTC)
     live = dict(overrides or {})
-    first = evaluate(start, forecast, config, live, history or {})
+    first = evaluate(start, forecast, config, live, history or {}, tempo)
     state = settle(first.decisions, history or {})
     initial = {index: bool(item.powered) for index, item in state.items()}
     reasons = {index: decision.reason for index, decision in first.decisions.items()}
@@ -92,7 +94,7 @@ def build_plan(
     changes: list[Change] = []
     now = start
     while now < end:
-        evaluation = evaluate(now, forecast, config, live, state)
+        evaluation = evaluate(now, forecast, config, live, state, tempo)
         for index, decision in evaluation.decisions.items():
             item = state[index]
             if decision.powered != item.powered:

@@ -11,6 +11,9 @@ The rules, first that applies (DESIGN.md, "Shedding semantics"):
 2. Shed: the level at ``now`` or at any moment of ``[now, now + lead]`` is at or above the
    channel's ``shed_at`` (never for "never"). The reason names the strained run of hours,
    "red 18:00-20:00", or "orange 08:00-13:00 in 15 min" while only the lead window reaches it.
+   Tempo (``tempo_rule``): also when the Tempo colour in force at some moment of
+   ``[now, now + lead]`` is in the channel's ``shed_tempo`` and that moment is in peak hours,
+   "Tempo red, peak 06:00-22:00"; an unknown colour never sheds.
    With ``auto_restore = false`` a channel cut by this rule is latched (``Decision.latched``):
    it stays cut after the strain until an operator releases it (the service clears the latch),
    with a reason saying so; the latch outranks rules 3 to 5, and a latch on a channel whose
@@ -65,6 +68,13 @@ from enum import StrEnum
 
 from tui.core.config import ChannelConfig, Config, Fallback, PolicyConfig, Run, ShedAt
 from tui.core.forecast import Forecast, Level, Period, Slot, clock_time
+from tui.core.tempo import TempoCalendar
+from tui.core.tempo_rule import (
+    all_tempo_colours,
+    tempo_colours,
+    tempo_next_edge,
+    tempo_peak_within,
+)
 
 RATE_LIMIT = 20  # switches of one relay in any 60 s: the 1017's rated maximum, absolute
 RATE_WINDOW_SECONDS = 60
@@ -210,6 +220,7 @@ def _want(
     policy: PolicyConfig,
     override: Override | None,
     item: RelayHistory,
+    tempo: TempoCalendar | None = None,
 ) -> _Want:
     if override is not None and override.active(now):
         what = "on" if override.powered else "cut"
@@ -225,6 +236,13 @@ def _want(
             if slot.start > now:
                 reason = f"{reason} {_in(slot.start - now)}"
             return _Want(False, Rule.SHED, reason, latches=not channel.auto_restore)
+
+    peak = tempo_peak_within(tempo, tempo_colours(channel), now, now + policy.lead)
+    if peak is not None:
+        reason = peak.describe()
+        if peak.start > now:
+            reason = f"{reason} {_in(peak.start - now)}"
+        return _Want(False, Rule.SHED, reason, latches=not channel.auto_restore)
 
     if item.latched and not channel.auto_restore:
         return _Want(
@@ -311,20 +329,26 @@ def _strain_ahead(
     policy: PolicyConfig,
     forecast: Forecast | None,
     now: datetime,
+    tempo: TempoCalendar | None = None,
 ) -> tuple[datetime, str] | None:
     """Whether a switch-on now could not be undone in time for the next strained hour."""
     threshold = shed_level(channel)
-    if threshold is None or forecast is None:
+    if threshold is None:
         return None
     after = record_switch(item, True, now)
     earliest_cut = max(limit for limit, _ in _limits(after, channel, policy, False))
-    slot = forecast.first_at_or_above(threshold, now, earliest_cut + policy.lead - _TICK)
-    if slot is None:
-        return None
-    period = forecast.period_at_or_above(threshold, slot.start)
-    name = period.describe() if period else slot.level.label
+    horizon = earliest_cut + policy.lead - _TICK
     # Waiting ends when the shed rule takes over; the words say what the relay is kept from.
-    return slot.start - policy.lead, f"held off before {name}"
+    holds: list[tuple[datetime, str]] = []
+    slot = None if forecast is None else forecast.first_at_or_above(threshold, now, horizon)
+    if slot is not None and forecast is not None:
+        period = forecast.period_at_or_above(threshold, slot.start)
+        name = period.describe() if period else slot.level.label
+        holds.append((slot.start - policy.lead, f"held off before {name}"))
+    peak = tempo_peak_within(tempo, tempo_colours(channel), now, horizon)
+    if peak is not None:
+        holds.append((peak.start - policy.lead, f"held off before {peak.describe()}"))
+    return min(holds, key=lambda hold: hold[0]) if holds else None
 
 
 def _wait(
@@ -362,8 +386,12 @@ def evaluate(
     config: Config,
     overrides: Mapping[int, Override],
     history: Mapping[int, RelayHistory],
+    tempo: TempoCalendar | None = None,
 ) -> Evaluation:
-    """Every channel's decision at ``now``, and when the next one is due."""
+    """Every channel's decision at ``now``, and when the next one is due.
+
+    ``tempo`` is the Tempo calendar when ``[tempo]`` is on (None: Tempo plays no part).
+    """
     policy = config.policy
     decisions: dict[int, Decision] = {}
     queue: list[tuple[ChannelConfig, _Want]] = []
@@ -373,7 +401,7 @@ def evaluate(
     for channel in config.channels:
         item = history.get(channel.index) or RelayHistory()
         items[channel.index] = item
-        want = _want(channel, now, forecast, policy, overrides.get(channel.index), item)
+        want = _want(channel, now, forecast, policy, overrides.get(channel.index), item, tempo)
         current = item.powered
         if current is want.powered:
             decisions[channel.index] = _apply(channel, want, want.powered)
@@ -387,7 +415,7 @@ def evaluate(
         else:
             blocker = _blocker(item, channel, policy, want.powered, now)
         if blocker is None and want.powered and want.rule is not Rule.OVERRIDE:
-            blocker = _strain_ahead(item, channel, policy, forecast, now)
+            blocker = _strain_ahead(item, channel, policy, forecast, now, tempo)
         if blocker is not None:
             decisions[channel.index] = _wait(channel, want, bool(current), blocker, now)
         elif want.powered and want.rule is not Rule.OVERRIDE:
@@ -400,7 +428,11 @@ def evaluate(
         _stagger(queue, items, forced_on, policy, now, decisions)
 
     ordered = {index: decisions[index] for index in sorted(decisions)}
-    return Evaluation(ordered, _next_due(now, forecast, policy, overrides, ordered.values()))
+    due = _next_due(now, forecast, policy, overrides, ordered.values())
+    edge = tempo_next_edge(tempo, all_tempo_colours(config.channels), now, policy.lead)
+    if edge is not None and (due is None or edge < due):
+        due = edge
+    return Evaluation(ordered, due)
 
 
 def _stagger(

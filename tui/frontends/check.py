@@ -14,7 +14,9 @@ def describe_config(config: Config) -> str:
     names = ", ".join(f"{channel.index}:{channel.name}" for channel in config.channels)
     return (
         f"{config.path}: valid; {len(config.channels)} channel(s) ({names}); "
-        f"forecast source {config.ecowatt.source.value}; board {config.board.kind.value}"
+        f"forecast source {config.ecowatt.source.value}; "
+        + (f"Tempo source {config.tempo.source.value}; " if config.tempo else "")
+        + f"board {config.board.kind.value}"
     )
 
 
@@ -32,6 +34,12 @@ def run_check(config_path: str | None, out: TextIO) -> int:
     forecast_ok, forecast_line = check_forecast_line(config)
     print(f"forecast  {'ok' if forecast_ok else 'FAIL':<6}{forecast_line}", file=out)
     failed = failed or not forecast_ok
+    if config.tempo is not None:
+        from tui.adapters.tempo.check import check_tempo_line
+
+        tempo_ok, tempo_line = check_tempo_line(config)
+        print(f"tempo     {'ok' if tempo_ok else 'FAIL':<6}{tempo_line}", file=out)
+        failed = failed or not tempo_ok
     board_ok, board_line = check_board_line(config)
     print(f"board     {'ok' if board_ok else 'FAIL':<6}{board_line}", file=out)
     failed = failed or not board_ok

@@ -130,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a signals body exactly as RTE returns it (default: the configured source)",
     )
     plan.add_argument(
+        "--tempo",
+        metavar="FILE",
+        help="a Tempo calendar body exactly as RTE returns it (default: the [tempo] source)",
+    )
+    plan.add_argument(
         "--from",
         dest="start",
         metavar="ISO",
@@ -144,6 +149,24 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ignore the live state (overrides, latches, relay states and switch times a "
         "service saved); by default a plan from now starts from it",
+    )
+
+    history = commands.add_parser(
+        "history", help="what was shed, per Paris day and channel (from the history store)"
+    )
+    _config_option(history)
+    history.add_argument(
+        "--from", dest="start", metavar="DATE", help="first day, YYYY-MM-DD (default: 6 days ago)"
+    )
+    history.add_argument(
+        "--to", dest="end", metavar="DATE", help="last day, YYYY-MM-DD (default: today)"
+    )
+    shape = history.add_mutually_exclusive_group()
+    shape.add_argument(
+        "--csv", dest="output", action="store_const", const="csv", help="CSV for a spreadsheet"
+    )
+    shape.add_argument(
+        "--json", dest="output", action="store_const", const="json", help="one JSON object"
     )
     return parser
 
@@ -217,8 +240,15 @@ def _run_plan(args: argparse.Namespace) -> int:
         args.hours,
         args.json,
         sys.stdout,
+        tempo_path=args.tempo,
         fresh=args.fresh,
     )
+
+
+def _run_history(args: argparse.Namespace) -> int:
+    from tui.frontends.history_cmd import run_history
+
+    return run_history(args.config, args.start, args.end, args.output or "text", sys.stdout)
 
 
 def _run_default(args: argparse.Namespace) -> int:
@@ -250,6 +280,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "force": _run_force,
     "release": _run_release,
     "plan": _run_plan,
+    "history": _run_history,
 }
 
 

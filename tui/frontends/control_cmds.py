@@ -12,6 +12,7 @@ from tui.core.config import Config
 from tui.core.durations import parse_override_length, parse_override_until, parse_seconds
 from tui.core.errors import InputError
 from tui.core.forecast import Level, clock_time
+from tui.core.tempo import colour_word
 from tui.frontends.words import mode_words, state_word
 from tui.service.control_socket import socket_path
 from tui.service.remote import DEFAULT_TIMEOUT, RemoteController, ServiceUnavailable, connect
@@ -90,6 +91,13 @@ def render_status(snapshot: Snapshot) -> str:
         + (f"    last error: {forecast.error}" if forecast.error else ""),
         f"next strain: {forecast.next_strained or 'none ahead'}",
     ]
+    tempo = snapshot.tempo
+    if tempo is not None:
+        lines.append(
+            f"tempo: {tempo.source}, today {colour_word(tempo.today)}, "
+            f"tomorrow {colour_word(tempo.tomorrow)}"
+            + (f"    last error: {tempo.error}" if tempo.error else "")
+        )
     if snapshot.mqtt is not None:
         lines.append(f"mqtt: {snapshot.mqtt.describe()}")
     lines.append("")

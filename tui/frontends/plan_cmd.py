@@ -24,6 +24,7 @@ from tui.core.errors import InputError
 from tui.core.forecast import Forecast, paris_iso
 from tui.core.plan import build_plan, plan_to_json, released_on_attach, render_plan_text
 from tui.core.policy import Override, RelayHistory
+from tui.core.tempo import TempoCalendar, describe_tempo_days
 
 MAX_HOURS = 24 * 366
 
@@ -66,6 +67,43 @@ async def _from_source(config: Config, now: datetime) -> tuple[Forecast | None, 
         if result.retry_at is not None:
             error = f"{error} (next call allowed at {paris_iso(result.retry_at)})"
         return None, error
+    finally:
+        await source.aclose()
+
+
+def _tempo(
+    config: Config, tempo_path: str | None, now: datetime, err: TextIO
+) -> TempoCalendar | None:
+    """``--tempo FILE``, else the configured Tempo source's calendar when [tempo] is on (its
+    cache, else one call within its schedule): the calendar the service would use."""
+    if tempo_path is not None:
+        from tui.adapters.tempo.file import read_tempo_file
+
+        return read_tempo_file(Path(tempo_path))
+    if config.tempo is None:
+        return None
+    calendar, error = asyncio.run(_tempo_from_source(config, now))
+    if calendar is None:
+        print(f"plan: no Tempo calendar ({error}): planning without Tempo", file=err)
+    return calendar
+
+
+async def _tempo_from_source(
+    config: Config, now: datetime
+) -> tuple[TempoCalendar | None, str | None]:
+    from tui.adapters.state_dir import resolve_state_dir
+    from tui.adapters.tempo.factory import make_tempo_source
+
+    source = make_tempo_source(config, resolve_state_dir(config))
+    assert source is not None
+    try:
+        cached = source.load_cached(now)
+        if isinstance(cached, TempoCalendar):
+            return cached, None
+        result = await source.refresh(now)
+        if isinstance(result.forecast, TempoCalendar):
+            return result.forecast, None
+        return None, result.error or "nothing published"
     finally:
         await source.aclose()
 
@@ -128,6 +166,7 @@ def run_plan(
     err: TextIO = sys.stderr,
     clock: Clock | None = None,
     fetch: Callable[[Config, datetime], Any] = _from_source,
+    tempo_path: str | None = None,
     fresh: bool = False,
 ) -> int:
     # Arguments first: a typo is reported before any file or network is touched.
@@ -176,11 +215,17 @@ def run_plan(
             # What a service starting now with nothing saved would find: the board's relays.
             history = released_on_attach(config)
             origin += f"; {_attach_words(config)}"
-    plan = build_plan(forecast, config, start, end, overrides=overrides, history=history)
+    tempo = _tempo(config, tempo_path, now, err)
+    plan = build_plan(
+        forecast, config, start, end, overrides=overrides, history=history, tempo=tempo
+    )
     if as_json:
         text = json.dumps(plan_to_json(plan, config), ensure_ascii=False, indent=2) + "\n"
     else:
         text = render_plan_text(plan, config, origin)
+        if tempo is not None:
+            head, _, rest = text.partition("\n")
+            text = f"{head}\n{describe_tempo_days(tempo, start, end)}\n{rest}"
     try:
         out.write(text)
         out.flush()

@@ -4,10 +4,10 @@ Requests are one JSON object per line with an ``op``:
 ``{"op": "snapshot"}``, ``{"op": "subscribe"}`` (then one update per line until the client
 leaves), ``{"op": "force", "channel": 3, "powered": false, "seconds": 3600}`` (or
 ``"until": ISO``; neither = the configured default), ``{"op": "release", "channel": 3 | "all"}``,
-``{"op": "refresh"}``. Every reply carries ``ok``; a bad request gets ``ok: false`` and an
-``error`` line, and the connection and the service carry on. Numbers and times are bounded by the
-one validation module (``tui.core.durations``); a request in flight when the service stops gets
-a reply saying so.
+``{"op": "refresh"}``, ``{"op": "history", "start": ISO, "end": ISO}`` (at most 31 days).
+Every reply carries ``ok``; a bad request gets ``ok: false`` and an ``error`` line, and the
+connection and the service carry on. Numbers and times are bounded by the one validation module
+(``tui.core.durations``); a request in flight when the service stops gets a reply saying so.
 """
 
 import asyncio
@@ -24,6 +24,7 @@ from tui.core.durations import duration_from_seconds, parse_instant
 from tui.core.errors import InputError
 from tui.service.containment import describe_error
 from tui.service.controller import CLOSE_GRACE, Controller
+from tui.service.history_view import MAX_VIEW_DAYS
 
 log = logging.getLogger(__name__)
 
@@ -190,9 +191,13 @@ class ControlServer:
                 )
             elif op == "refresh":
                 reply["message"] = await self.controller.refresh()
+            elif op == "history":
+                start, end = _window(request)
+                reply["history"] = (await self.controller.history_view(start, end)).to_dict()
             else:
                 raise InputError(
-                    f"op: unknown {op!r}; expected snapshot, subscribe, force, release, refresh"
+                    f"op: unknown {op!r}; expected snapshot, subscribe, force, release, refresh, "
+                    "history"
                 )
         except InputError as error:
             return {**reply, "ok": False, "error": "; ".join(error.problems)}
@@ -237,9 +242,20 @@ def _seconds(request: dict[str, Any]) -> timedelta | None:
 
 def _until(request: dict[str, Any]) -> datetime | None:
     value = request.get("until")
-    if value is None:
-        return None
+    return None if value is None else _iso_time(value, "until")
+
+
+def _iso_time(value: object, key: str) -> datetime:
     try:
         return parse_instant(value)
     except ValueError as error:
-        raise InputError(f"until: {error}") from None
+        raise InputError(f"{key}: {error}") from None
+
+
+def _window(request: dict[str, Any]) -> tuple[datetime, datetime]:
+    """``start`` and ``end`` of a history request: ISO times with offset, start before end."""
+    start = _iso_time(request.get("start"), "start")
+    end = _iso_time(request.get("end"), "end")
+    if not start < end <= start + timedelta(days=MAX_VIEW_DAYS):
+        raise InputError(f"end: expected after start and at most {MAX_VIEW_DAYS} days later")
+    return start, end

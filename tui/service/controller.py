@@ -36,10 +36,13 @@ from tui.core.policy import (
     next_switch_allowed,
     record_switch,
 )
+from tui.core.tempo import TempoCalendar
 from tui.core.wiring import appliance_powered, relay_energised
 from tui.service.board_sync import BoardSync
 from tui.service.containment import Part, describe_error
 from tui.service.eventlog import LOG_NAME, EventLog, ReadStats, read_events
+from tui.service.history_store import forecast_levels
+from tui.service.history_view import HistoryView, build_view
 from tui.service.lock import ServiceLock
 from tui.service.snapshot import (
     BoardView,
@@ -52,6 +55,7 @@ from tui.service.snapshot import (
     Update,
 )
 from tui.service.state_store import StateStore
+from tui.service.tempo_feed import TempoFeed
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +100,7 @@ class Controller:
         source: ForecastSource,
         state_dir: Path,
         pid: int | None = None,
+        tempo_source: ForecastSource | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -143,6 +148,10 @@ class Controller:
         # The latest events, replayed to each new subscriber as its first update carries.
         self._recent: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
         self.started = asyncio.Event()
+        # The Tempo calendar beside the forecast, when [tempo] is configured.
+        self.tempo_feed = (
+            TempoFeed(tempo_source, clock, self._event, self._wake.set) if tempo_source else None
+        )
         self.mqtt: MqttView | None = None  # reported by the MQTT front end, shown in snapshots
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -192,6 +201,10 @@ class Controller:
                 await self.clock.sleep_until(wake_at, self._wake)
         finally:
             await self._shutdown()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     async def _guarded_step(self, now: datetime, until: datetime | None) -> datetime | None:
         """One step; any unexpected exception becomes an `error` event and a retry, never an
@@ -256,9 +269,14 @@ class Controller:
                 until=paris_iso(self.forecast.until) if self.forecast.until else None,
                 cached=True,
                 message=describe_forecast(self.forecast, "loaded"),
+                **forecast_levels(self.forecast),
             )
         if self._refreshing is None or self._refreshing.done():
             self._next_refresh = self.source.next_refresh(self.clock.now())
+        if self.tempo_feed is not None and not self._stopping:
+            await self.tempo_feed.start(
+                self.clock.now(), self.config.ecowatt.timeout.total_seconds(), self._stop_requested
+            )
         self.started.set()
 
     async def _first_fetch(self, now: datetime) -> None:
@@ -312,6 +330,11 @@ class Controller:
             self._publish()
             for queue in list(self._subscribers):
                 queue.put_nowait(None)  # streams end cleanly instead of being cancelled
+            if self.tempo_feed is not None:
+                try:
+                    await asyncio.wait_for(self.tempo_feed.aclose(), CLOSE_GRACE)
+                except Exception as error:
+                    log.warning("closing the Tempo source failed: %s", describe_error(error))
             try:
                 await asyncio.wait_for(self.source.aclose(), CLOSE_GRACE)
             except Exception as error:
@@ -330,6 +353,7 @@ class Controller:
                 self._next_refresh,
                 until,
                 self._keepalive_at(),
+                self.tempo_feed.next_wake(self.clock.now()) if self.tempo_feed else None,
                 self._sync.next_retry(),
             )
             if t is not None
@@ -347,10 +371,14 @@ class Controller:
             await asyncio.to_thread(self.board.keepalive)
         if self._next_refresh is not None and now >= self._next_refresh:
             self._start_refresh(now, manual=False)
+        if self.tempo_feed is not None:
+            self.tempo_feed.poll(now)
         dirty = self._expire_overrides(now)
         self._watch_coverage(now)
         dirty |= self._observe_board(now)
-        self.evaluation = evaluate(now, self.forecast, self.config, self.overrides, self.history)
+        self.evaluation = evaluate(
+            now, self.forecast, self.config, self.overrides, self.history, self.tempo
+        )
         for decision in self.evaluation.decisions.values():
             dirty |= await self._apply(decision, now)
         dirty |= await self._put_back(now)
@@ -520,6 +548,11 @@ class Controller:
 
     # -- forecast ----------------------------------------------------------------------------
 
+    @property
+    def tempo(self) -> TempoCalendar | None:
+        """The Tempo calendar in use (None: Tempo off, or nothing known yet)."""
+        return self.tempo_feed.calendar if self.tempo_feed is not None else None
+
     def _start_refresh(self, now: datetime, manual: bool) -> None:
         if self._refreshing is None or self._refreshing.done():
             self._refreshing = asyncio.create_task(self._refresh(now, manual))
@@ -549,6 +582,7 @@ class Controller:
                 until=paris_iso(until) if until else None,
                 called=result.called,
                 message=message,
+                **forecast_levels(result.forecast),
             )
         else:
             message = result.error or "no new forecast"
@@ -786,15 +820,31 @@ class Controller:
             config.board != self.config.board
             or config.ecowatt != self.config.ecowatt
             or config.service != self.config.service
+            or config.tempo != self.config.tempo
             or {c.index for c in config.channels} != {c.index for c in self.config.channels}
         ):
             return (
-                f"{config.path}: changes to [board], [ecowatt], [service] or the set of channel "
-                "indexes need a restart; keeping the running configuration"
+                f"{config.path}: changes to [board], [ecowatt], [service], [tempo] or the set of "
+                "channel indexes need a restart; keeping the running configuration"
             )
         self.config = config
         self._wake.set()
         return None
+
+    async def history_view(self, start: datetime, end: datetime) -> HistoryView:
+        """Each channel over [start, end): as recorded before now, as planned after."""
+        await self.started.wait()
+        return await asyncio.to_thread(
+            build_view,
+            self.state_dir,
+            self.config,
+            self.clock.now(),
+            start,
+            end,
+            self.forecast,
+            dict(self.overrides),
+            dict(self.history),
+        )
 
     async def close(self) -> None:
         """A front end leaving: the in-process controller stops with it."""
@@ -812,6 +862,7 @@ class Controller:
             now + PLAN_LOOKAHEAD,
             overrides=self.overrides,
             history=self.history,
+            tempo=self.tempo,
         )
         first: dict[int, ChangeView] = {}
         for change in plan.changes:
@@ -852,6 +903,7 @@ class Controller:
                     mismatch=self._sync.words(
                         channel.index, self.history[channel.index].powered, now
                     ),
+                    power_w=channel.power.watts if channel.power else None,
                 )
             )
         strained = forecast.next_strained(now) if forecast else None
@@ -887,6 +939,7 @@ class Controller:
             channels=tuple(channels),
             state_dir=str(self.state_dir),
             next_due=self.evaluation.next_due,
+            tempo=self.tempo_feed.view(now) if self.tempo_feed is not None else None,
             mqtt=self.mqtt,
         )
 

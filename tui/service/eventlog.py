@@ -213,3 +213,28 @@ def _counted(raw: bytes, stats: ReadStats) -> Iterator[dict[str, Any]]:
 def read_events(directory: Path, stats: ReadStats | None = None) -> list[dict[str, Any]]:
     """Every readable event of the current log file, oldest first."""
     return list(iter_events(directory / LOG_NAME, stats))
+
+
+def log_files(directory: Path) -> list[Path]:
+    """The log and its rotated files still kept, oldest first (``events.jsonl.3``, …, live)."""
+    rotated = []
+    for path in directory.glob(f"{LOG_NAME}.*"):
+        suffix = path.name[len(LOG_NAME) + 1 :]
+        if suffix.isdigit():
+            rotated.append((int(suffix), path))
+    live = directory / LOG_NAME
+    return [path for _, path in sorted(rotated, reverse=True)] + ([live] if live.exists() else [])
+
+
+def read_from(path: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int, int]:
+    """The events of one log file from byte ``offset``: (events, damaged lines, offset reached),
+    for a reader that comes back for more (the history store's catch-up). Damaged lines are
+    skipped and counted as ``iter_events`` does; a last line without its newline is still being
+    written and is left for the next read."""
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        data = handle.read()
+    complete = data.rfind(b"\n") + 1
+    stats = ReadStats()
+    events = [event for raw in data[:complete].split(b"\n") for event in _counted(raw, stats)]
+    return events, stats.skipped, offset + complete

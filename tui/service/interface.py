@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from tui.service.history_view import HistoryView
 from tui.service.snapshot import Snapshot, Update
 
 
@@ -33,6 +34,11 @@ class ControllerLink(Protocol):
 
     async def refresh(self) -> str:
         """Ask for a forecast refresh within the quota; says what happened or when it can."""
+        ...
+
+    async def history_view(self, start: datetime, end: datetime) -> HistoryView:
+        """Each channel over [start, end): as recorded before now, as planned after, with
+        today's and this winter's totals."""
         ...
 
     async def close(self) -> None: ...

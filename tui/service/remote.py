@@ -10,6 +10,7 @@ from typing import Any
 
 from tui.core.errors import InputError
 from tui.service.control_socket import MAX_LINE, socket_path
+from tui.service.history_view import HistoryView
 from tui.service.snapshot import Snapshot, Update
 
 CONNECT_TIMEOUT = 2.0
@@ -128,6 +129,10 @@ class RemoteController:
 
     async def refresh(self) -> str:
         return str((await self._call({"op": "refresh"}))["message"])
+
+    async def history_view(self, start: datetime, end: datetime) -> HistoryView:
+        request = {"op": "history", "start": start.isoformat(), "end": end.isoformat()}
+        return HistoryView.from_dict((await self._call(request))["history"])
 
     async def close(self) -> None:
         """Leaving never stops the service."""

@@ -9,14 +9,19 @@ import asyncio
 import contextlib
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 
 from tui.adapters.boards.factory import make_board
 from tui.adapters.clock import Clock, SystemClock
+from tui.adapters.sources.base import ForecastSource
 from tui.adapters.sources.factory import make_source
+from tui.adapters.sources.rte import RteSource
 from tui.adapters.state_dir import resolve_state_dir
+from tui.adapters.tempo.factory import make_tempo_source
 from tui.core.config import Config
 from tui.service.control_socket import ControlServer, SocketUnavailable, socket_path
 from tui.service.controller import Controller
+from tui.service.history_feed import FINISH_TIMEOUT, HistoryFeed
 
 
 def build_controller(
@@ -24,13 +29,27 @@ def build_controller(
 ) -> Controller:
     clock = clock or SystemClock()
     state_dir = resolve_state_dir(config, environ)
+    source = make_source(config, state_dir, environ)
     return Controller(
         config,
         clock=clock,
         board=make_board(config, clock),
-        source=make_source(config, state_dir, environ),
+        source=source,
         state_dir=state_dir,
+        tempo_source=build_tempo_source(config, state_dir, source, environ),
     )
+
+
+def build_tempo_source(
+    config: Config,
+    state_dir: Path,
+    source: ForecastSource,
+    environ: Mapping[str, str] | None = None,
+) -> ForecastSource | None:
+    """The [tempo] source, sharing the forecast source's RTE session (one token) if it has one.
+    Raises InputError for unusable credentials, as the forecast source does."""
+    session = source.client.session if isinstance(source, RteSource) else None
+    return make_tempo_source(config, state_dir, environ, session=session)
 
 
 async def serve(controller: Controller, until: datetime | None = None) -> None:
@@ -40,12 +59,15 @@ async def serve(controller: Controller, until: datetime | None = None) -> None:
     server = ControlServer(
         controller, socket_path(controller.state_dir), controller.config.service.socket_group
     )
+    feed = HistoryFeed(controller)  # before the start, so it knows which events are this run's
     task = asyncio.create_task(controller.run(until))
     started = asyncio.create_task(controller.started.wait())
     await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
     started.cancel()
+    history: asyncio.Task[None] | None = None
     try:
         if not task.done():
+            history = asyncio.create_task(feed.run())
             try:
                 await server.start()
             except SocketUnavailable as error:
@@ -63,3 +85,7 @@ async def serve(controller: Controller, until: datetime | None = None) -> None:
             with contextlib.suppress(Exception):
                 await task
         await server.close()
+        if history is not None:
+            # The feed ends with the controller's subscription, after recording the stop.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(history, FINISH_TIMEOUT)

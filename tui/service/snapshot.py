@@ -49,6 +49,41 @@ class ForecastView:
 
 
 @dataclass(frozen=True)
+class TempoDayView:
+    day: str  # the Paris date, "2026-12-01": its colour applies from 06:00 that day
+    colour: str | None  # "blue", "white", "red"; None: published without a colour
+
+
+@dataclass(frozen=True)
+class TempoView:
+    """The Tempo calendar as the service knows it (present only when [tempo] is configured)."""
+
+    source: str  # "rte", "sandbox", "demo", "file"
+    today: str | None = None  # the colour of the Tempo day in force now; None: unknown
+    tomorrow: str | None = None  # None: not published yet
+    days: tuple[TempoDayView, ...] = ()
+    fetched: datetime | None = None
+    next_refresh: datetime | None = None
+    error: str | None = None  # last refresh failure in words
+
+    def to_status(self) -> dict[str, str | None]:
+        """``{"today": ..., "tomorrow": ...}``: `status --json`'s ``tempo``, MQTT's base/tempo."""
+        return {"today": self.today, "tomorrow": self.tomorrow}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TempoView":
+        return cls(
+            source=data["source"],
+            today=data.get("today"),
+            tomorrow=data.get("tomorrow"),
+            days=tuple(TempoDayView(**day) for day in data.get("days", ())),
+            fetched=_time(data.get("fetched")),
+            next_refresh=_time(data.get("next_refresh")),
+            error=data.get("error"),
+        )
+
+
+@dataclass(frozen=True)
 class ChangeView:
     at: datetime
     powered: bool
@@ -73,6 +108,7 @@ class ChannelView:
     latch_holds: bool = False  # cut by the latch itself, not by a shed in force
     # The board reports the relay elsewhere than the controller put it, in words; None: in step.
     mismatch: str | None = None
+    power_w: float | None = None  # the channel's configured `power`, in watts; None: not given
 
 
 @dataclass(frozen=True)
@@ -112,6 +148,7 @@ class Snapshot:
     channels: tuple[ChannelView, ...]
     state_dir: str = ""
     next_due: datetime | None = None
+    tempo: TempoView | None = None  # None: Tempo is off (no [tempo])
     mqtt: MqttView | None = None
 
     def channel(self, index: int) -> ChannelView:
@@ -153,11 +190,13 @@ class Snapshot:
             channels=tuple(channels),
             state_dir=data.get("state_dir", ""),
             next_due=_time(data.get("next_due")),
+            tempo=TempoView.from_dict(data["tempo"]) if data.get("tempo") else None,
             mqtt=_mqtt_view(data.get("mqtt")),
         )
 
     def to_status(self) -> dict[str, Any]:
-        """The `delestage status --json` contract of DESIGN.md (with "mqtt" when configured)."""
+        """The `delestage status --json` contract of DESIGN.md (with "tempo" and "mqtt" when
+        configured)."""
         status: dict[str, Any] = {
             "mode": self.mode,
             "pid": self.pid,
@@ -184,6 +223,8 @@ class Snapshot:
                 for channel in self.channels
             ],
         }
+        if self.tempo is not None:
+            status["tempo"] = self.tempo.to_status()
         if self.mqtt is not None:
             status["mqtt"] = self.mqtt.to_status()
         return status

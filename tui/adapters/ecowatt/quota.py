@@ -30,11 +30,14 @@ log = logging.getLogger("tui.ecowatt.quota")
 class QuotaGate:
     """When the next production call may be made, as agreed by every process on the machine."""
 
-    def __init__(self, directory: Path, interval: timedelta = QUOTA_INTERVAL) -> None:
+    def __init__(
+        self, directory: Path, interval: timedelta = QUOTA_INTERVAL, name: str | None = None
+    ) -> None:
+        """``name`` gives another API its own files (``tempo-quota``: its own call times)."""
         self.directory = directory
         self.interval = interval
-        self._path = directory / QUOTA_FILE
-        self._lock_path = directory / LOCK_FILE
+        self._path = directory / (f"{name}.json" if name else QUOTA_FILE)
+        self._lock_path = directory / (f"{name}.lock" if name else LOCK_FILE)
         self._damaged = False
 
     def next_allowed(self, now: datetime) -> datetime:

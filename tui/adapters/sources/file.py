@@ -6,8 +6,10 @@ version while someone edits it leaves the last good forecast in force.
 """
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from tui.adapters.sources.base import RefreshResult
 from tui.adapters.user_files import read_user_file
@@ -19,24 +21,36 @@ from tui.core.signals import parse_signals
 POLL = timedelta(minutes=5)
 
 
-def read_forecast_file(path: Path) -> Forecast:
-    """Parse a saved body; ``fetched`` is the file's modification time."""
-    body = read_user_file(path, "forecast file")
+Parsed = TypeVar("Parsed")
+
+
+def read_body_file(path: Path, what: str, parse: Callable[..., Parsed]) -> Parsed:
+    """Parse a saved body with ``parse``; ``fetched`` is the file's modification time.
+    Every problem is one line naming the file (``what`` names the expected content)."""
+    body = read_user_file(path, what)
     try:
         fetched = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     except OSError as error:
         raise InputError(f"{path}: cannot read the file ({error.strerror or error})") from None
     try:
-        return parse_signals(body, fetched=fetched, source="file")
+        return parse(body, fetched=fetched, source="file")
     except InputError as error:
         raise InputError([f"{path}: {problem}" for problem in error.problems]) from None
 
 
+def read_forecast_file(path: Path) -> Forecast:
+    """Parse a saved signals body; ``fetched`` is the file's modification time."""
+    return read_body_file(path, "forecast file", parse_signals)
+
+
 class FileSource:
+    """``read`` parses the file: a signals body by default (``read_tempo_file`` for Tempo)."""
+
     kind = "file"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read: Callable[[Path], Forecast] = read_forecast_file) -> None:
         self.path = path
+        self._read = read
         self._seen: tuple[int, int] | None = None  # (mtime_ns, size) of the last read
         self._last: Forecast | None = None
         self._error: str | None = None  # what is wrong with the version last seen
@@ -53,7 +67,7 @@ class FileSource:
 
     def load_cached(self, now: datetime) -> Forecast | None:
         signature = self._signature()
-        self._last = read_forecast_file(self.path)
+        self._last = self._read(self.path)
         self._seen = signature
         return self._last
 
@@ -64,7 +78,7 @@ class FileSource:
             return RefreshResult(error=self._error)
         self._seen = signature
         try:
-            forecast = read_forecast_file(self.path)
+            forecast = self._read(self.path)
         except InputError as error:
             self._error = "; ".join(error.problems)
             if self._last is not None and self._last.fetched is not None:

@@ -34,7 +34,13 @@ JITTER = 0.25  # each delay is stretched by up to this fraction, so clients do n
 
 
 class RteSource:
-    """``kind`` is "rte" (production, quota) or "sandbox" (RTE's fixed test data, no quota)."""
+    """``kind`` is "rte" (production, quota) or "sandbox" (RTE's fixed test data, no quota).
+
+    The Tempo source (``tempo.source``) is this with another download, parser and schedule:
+    the hooks ``_download``, ``_parse``, ``_describe`` and ``what``.
+    """
+
+    what = "forecast"  # what the messages call the data
 
     def __init__(
         self,
@@ -120,35 +126,41 @@ class RteSource:
 
     # -- internals ----------------------------------------------------------------------------
 
+    async def _download(self, now: datetime) -> bytes:
+        return await self.client.fetch_signals(now)
+
+    def _parse(self, body: bytes, now: datetime) -> Forecast:
+        try:
+            forecast = parse_signals(body, fetched=now, source=self.kind)
+        except ForecastFormatError as error:
+            raise BodyError(f"RTE's answer is not a valid forecast ({error})") from None
+        if not forecast.slots:
+            raise BodyError("RTE's answer holds no hours")
+        return forecast
+
+    def _describe(self, forecast: Forecast) -> str:
+        until = forecast.until.isoformat() if forecast.until else "-"
+        return f"{self.kind} forecast: {len(forecast.slots)} hours until {until}"
+
     async def _fetch(self, now: datetime) -> RefreshResult:
         try:
-            body = await self.client.fetch_signals(now)
-            try:
-                forecast = parse_signals(body, fetched=now, source=self.kind)
-            except ForecastFormatError as error:
-                raise BodyError(f"RTE's answer is not a valid forecast ({error})") from None
-            if not forecast.slots:
-                raise BodyError("RTE's answer holds no hours")
+            body = await self._download(now)
+            forecast = self._parse(body, now)
         except RateLimitError as error:
             return self._rate_limited(error, now)
         except EcowattError as error:
             return self._failed(str(error), now)
         except Exception as error:  # a bug must not stop the controller: keep the forecast
-            log.exception("unexpected error while refreshing the Ecowatt forecast")
+            log.exception("unexpected error while refreshing the %s", self.what)
             return self._failed(f"unexpected error ({type(error).__name__})", now)
         try:
             self.cache.save(body, now)
         except OSError as error:
-            log.warning("cannot write the forecast cache %s (%s)", self.cache.path, error)
+            log.warning("cannot write the %s cache %s (%s)", self.what, self.cache.path, error)
         self._last = forecast
         self.failures = 0
         self.retry_at = None
-        log.info(
-            "%s forecast: %d hours until %s",
-            self.kind,
-            len(forecast.slots),
-            forecast.until.isoformat() if forecast.until else "-",
-        )
+        log.info("%s", self._describe(forecast))
         return RefreshResult(forecast=forecast, called=True)
 
     def _rate_limited(self, error: RateLimitError, now: datetime) -> RefreshResult:
@@ -180,8 +192,8 @@ class RteSource:
 
     def _keeping(self, now: datetime) -> str:
         if self._last is None or self._last.fetched is None:
-            return "no forecast yet"
-        return f"keeping the forecast from {clock_time(self._last.fetched, now)}"
+            return f"no {self.what} yet"
+        return f"keeping the {self.what} from {clock_time(self._last.fetched, now)}"
 
     def _fresh(self, forecast: Forecast, now: datetime) -> bool:
         fetched = forecast.fetched

@@ -27,12 +27,13 @@ from textual.widgets import Footer, Static
 from tui.core.config import BoardKind, Config
 from tui.core.durations import format_duration
 from tui.core.errors import InputError
+from tui.frontends.app.channels_view import ChannelsView, ViewCache
 from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, FilterPrompt, HelpScreen
 from tui.frontends.app.eventlog import EventPane
 from tui.frontends.app.header import Banner, StatusLine
 from tui.frontends.app.relays import RelayGrid
 from tui.frontends.app.stopping import gone_banner, gone_channels, on_exit_words
-from tui.frontends.app.text import LEVEL_WORDS, level_letter, level_style
+from tui.frontends.app.text import LEVEL_WORDS, level_letter, level_style, paris
 from tui.frontends.app.timeline import SignalInfo, Timeline
 from tui.service.interface import ControllerLink
 from tui.service.snapshot import Snapshot, Update
@@ -62,6 +63,7 @@ HELP: dict[str, str] = {
     "release": "back to automatic (also clears LATCHED)",
     "release_all": "every relay back to automatic (asks first)",
     "refresh": "refresh the forecast now (RTE quota permitting)",
+    "history": "channels hour by hour: recorded, planned, and why",
     "events_up": "scroll the event log up",
     "events_down": "scroll the event log down",
     "events_home": "the oldest event of the log",
@@ -97,6 +99,7 @@ class DelestageApp(App[int]):
         Binding("a", "release", "auto", id="release"),
         Binding("A", "release_all", "all auto", show=False, id="release_all"),
         Binding("r", "refresh", "refresh", id="refresh"),
+        Binding("h", "channels_view", "history", show=False, id="history"),
         Binding("pageup", "events_page(-1)", "events up", show=False, id="events_up"),
         Binding("pagedown", "events_page(1)", "events down", show=False, id="events_down"),
         Binding("home", "events_edge(-1)", "oldest event", show=False, id="events_home"),
@@ -138,6 +141,7 @@ class DelestageApp(App[int]):
         self._quitting = False
         self._first_update = asyncio.Event()
         self._message_timer: Timer | None = None
+        self.history_views = ViewCache(link, self.now)
         self._stop_event: dict[str, Any] | None = None  # the service's last word, if any
         self._known: dict[int, bool | None] = {}  # each relay's last state seen attached
         self._asking_quit = False
@@ -222,6 +226,8 @@ class DelestageApp(App[int]):
         indexes = [channel.index for channel in snapshot.channels]
         if self.selected not in indexes:
             self.selected = indexes[0] if indexes else None
+        if first:  # so that `h` opens on a drawn view
+            self.run_worker(self.history_views.fetch(paris(self.now()).date()), exit_on_error=False)
         # The first update replays the service's recent events: the scroll-back.
         if not first or self._history:
             self.query_one(EventPane).add(update.events)
@@ -258,7 +264,7 @@ class DelestageApp(App[int]):
         status.show(snapshot, now, self.connected)
         self.query_one(Banner).show(snapshot, self.connected, self.problem, self._size_notice())
         if snapshot is not None:
-            self.query_one(Timeline).show(snapshot.forecast, now)
+            self.query_one(Timeline).show(snapshot.forecast, now, snapshot.tempo)
             self.query_one(SignalInfo).show(snapshot.forecast, snapshot.level, now)
             channels = snapshot.channels
             if not self.connected:
@@ -408,6 +414,9 @@ class DelestageApp(App[int]):
 
     def action_refresh(self) -> None:
         self._command("refreshing", self.link.refresh)
+
+    def action_channels_view(self) -> None:
+        self.push_screen(ChannelsView(self.history_views, self.selected))
 
     def action_events_page(self, direction: int) -> None:
         events = self.query_one(EventPane)

@@ -6,6 +6,7 @@ from rich.style import Style
 from rich.text import Text
 
 from tui.frontends.app.pane import Pane
+from tui.frontends.app.tempo_text import header_text
 from tui.frontends.app.text import level_text_style, level_word, mode_word, paris
 from tui.service.snapshot import Snapshot
 
@@ -43,6 +44,8 @@ def status_parts(
         level = Text("level ")
         level.append(level_word(snapshot.level), style=level_text_style(snapshot.level))
         parts.append((level, 9))
+        if snapshot.tempo is not None:
+            parts.append((header_text(snapshot.tempo, wide), 8))
         if snapshot.mqtt is not None:
             up = snapshot.mqtt.state == "connected"
             parts.append((Text("mqtt ok", OK) if up else Text(" MQTT DOWN ", style=NOTICE), 6))

@@ -7,6 +7,8 @@ from rich.text import Text
 
 from tui.core.forecast import HOUR, clock_time, day_label, paris_midnight
 from tui.frontends.app.pane import Pane
+from tui.frontends.app.tempo_text import LEGEND as TEMPO_LEGEND
+from tui.frontends.app.tempo_text import PEAK, colour_text, day_colours, is_peak
 from tui.frontends.app.text import (
     STALE_AFTER,
     age,
@@ -16,10 +18,11 @@ from tui.frontends.app.text import (
     level_word,
     paris,
 )
-from tui.service.snapshot import ForecastView
+from tui.service.snapshot import ForecastView, TempoView
 
 MAX_DAYS = 4  # today and the three days RTE publishes ahead
 LABEL_WIDTH = 11  # "Tue 02 Dec "
+TEMPO_WIDTH = 6  # "white " after the date, with Tempo on
 MARKER = "▶"
 SOURCE_WORDS = {"rte": "RTE live", "sandbox": "RTE sandbox", "demo": "demo", "file": "file"}
 LEGEND = ((0, "low-carbon"), (1, "green"), (2, "orange"), (3, "red"), (None, "unknown"))
@@ -76,15 +79,17 @@ class Timeline(Pane):
         super().__init__(id=id)
         self.forecast: ForecastView | None = None
         self.now: datetime | None = None
+        self.tempo: TempoView | None = None
 
-    def show(self, forecast: ForecastView, now: datetime) -> None:
-        self.forecast, self.now = forecast, now
+    def show(self, forecast: ForecastView, now: datetime, tempo: TempoView | None = None) -> None:
+        self.forecast, self.now, self.tempo = forecast, now, tempo
         self.changed()
 
     def build(self, width: int) -> Text:
         if self.forecast is None or self.now is None:
             return Text("Signal: waiting for the controller…", style=HEADING)
-        return render_days(self.forecast, self.now, width, days_for_height(self.app.size.height))
+        most = days_for_height(self.app.size.height)
+        return render_days(self.forecast, self.now, width, most, self.tempo)
 
 
 class SignalInfo(Pane):
@@ -125,17 +130,31 @@ def days_for_height(height: int) -> int:
     return 2 if height >= 24 else 1
 
 
-def render_days(forecast: ForecastView, now: datetime, width: int, most: int = MAX_DAYS) -> Text:
+def render_days(
+    forecast: ForecastView,
+    now: datetime,
+    width: int,
+    most: int = MAX_DAYS,
+    tempo: TempoView | None = None,
+) -> Text:
+    """The ruler and one row per day; with Tempo on, each day's colour after its label and
+    the peak hours of white and red days underlined, with a line saying so when there is
+    room (all days shown)."""
     days = shown_days(forecast, now, most)
     levels = {slot.start: slot.level for slot in forecast.slots}
     columns = max(len(day_hours(day)) for day in days)
-    cell = 3 if width >= LABEL_WIDTH + 25 * 3 + 16 else 2
-    grid_end = LABEL_WIDTH + columns * cell
+    label = LABEL_WIDTH + (TEMPO_WIDTH if tempo is not None else 0)
+    cell = 3 if width >= label + 25 * 3 + 16 else 2
+    grid_end = label + columns * cell
 
-    rows: list[Text] = [_ruler(cell, grid_end)]
+    rows: list[Text] = [_ruler(cell, grid_end, label)]
+    colours = day_colours(tempo) if tempo is not None else {}
     for day in days:
-        rows.append(_day_row(day, levels, now, cell, grid_end))
+        rows.append(_day_row(day, levels, now, cell, grid_end, tempo, colours.get(day)))
     _add_legend(rows, grid_end + 2, width)
+    if tempo is not None and most >= MAX_DAYS:
+        # On a short screen the event log needs the row; "?" is in the level legend already.
+        rows.append(Text(TEMPO_LEGEND, style=DIM))
     return Text("\n").join(rows)
 
 
@@ -152,9 +171,9 @@ def render_info(
     return out
 
 
-def _ruler(cell: int, grid_end: int) -> Text:
-    line = Text("Signal".ljust(LABEL_WIDTH), style=HEADING)
-    marks = [" "] * (grid_end - LABEL_WIDTH)
+def _ruler(cell: int, grid_end: int, left: int = LABEL_WIDTH) -> Text:
+    line = Text("Signal".ljust(left), style=HEADING)
+    marks = [" "] * (grid_end - left)
     for hour in range(0, 24, 3):
         label = f"{hour:02d}"
         position = hour * cell + (cell - 2)
@@ -163,8 +182,19 @@ def _ruler(cell: int, grid_end: int) -> Text:
     return line
 
 
-def _day_row(day: date, levels: dict[datetime, int], now: datetime, cell: int, end: int) -> Text:
+def _day_row(
+    day: date,
+    levels: dict[datetime, int],
+    now: datetime,
+    cell: int,
+    end: int,
+    tempo: TempoView | None = None,
+    colour: str | None = None,
+) -> Text:
     line = Text(day_label(day).ljust(LABEL_WIDTH))
+    if tempo is not None:
+        line.append_text(colour_text(colour, short=True))
+        line.pad_right(LABEL_WIDTH + TEMPO_WIDTH - line.cell_len)
     for start in day_hours(day):
         value = levels.get(start)
         letter = level_letter(value)
@@ -176,6 +206,8 @@ def _day_row(day: date, levels: dict[datetime, int], now: datetime, cell: int, e
             text = (" " + letter).ljust(cell)
             if start + HOUR <= now:
                 style = style + DIM
+        if is_peak(colour, start):
+            style = style + PEAK
         line.append(text, style=style)
     line.pad_right(end - line.cell_len)
     return line

@@ -75,7 +75,8 @@ class MqttBridge:
         self._session: MqttSession | None = None
         self._published: dict[str, str] = {}  # retained topic -> payload, this connection
         self._discovery: set[str] = set()  # discovery topics announced, this connection
-        self._announced: tuple[tuple[int, str], ...] | None = None
+        # What discovery was last announced for: the channels, and whether Tempo is on.
+        self._announced: tuple[tuple[tuple[int, str], ...], bool] | None = None
         self._status_at = -math.inf
         self._status_timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
@@ -206,13 +207,14 @@ class MqttBridge:
         if snapshot is None:
             return
         channels = tuple((channel.index, channel.name) for channel in snapshot.channels)
-        if channels != self._announced:
-            configs = discovery_configs(topics, channels)
+        announce = (channels, snapshot.tempo is not None)
+        if announce != self._announced:
+            configs = discovery_configs(topics, channels, tempo=snapshot.tempo is not None)
             for topic, config in configs.items():
                 await session.publish(topic, dumps(config), retain=True)
             for topic in self._discovery - configs.keys():
                 await session.publish(topic, "", retain=True)
-            self._discovery, self._announced = set(configs), channels
+            self._discovery, self._announced = set(configs), announce
         for topic, payload in retained_states(snapshot, topics).items():
             await self._publish_retained(session, topic, payload)
         status = status_payload(snapshot)

@@ -41,7 +41,9 @@ def check_mqtt_lines(
     except BrokerError as error:
         ok, first = False, str(error)
     lines = [first]
-    configs = discovery_configs(topics, [(c.index, c.name) for c in config.channels])
+    configs = discovery_configs(
+        topics, [(c.index, c.name) for c in config.channels], tempo=config.tempo is not None
+    )
     if not configs:
         lines.append('Home Assistant discovery off (discovery_prefix = "")')
         return ok, lines

@@ -11,12 +11,14 @@ from typing import Any
 
 from tui import __version__
 from tui.core.forecast import Forecast, Level, Slot, paris_iso
+from tui.core.tempo import Colour
 from tui.service.snapshot import ChannelView, Snapshot
 
 LEVEL_WORDS = [level.label for level in Level]  # low-carbon, green, orange, red
 UNKNOWN = "unknown"
 NO_STRAIN = "none"  # next_strain when no orange or red hour is ahead
 ONLINE, OFFLINE = "online", "offline"
+TEMPO_COLOURS = [colour.value for colour in Colour]  # blue, white, red
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ class Topics:
     @property
     def next_strain(self) -> str:
         return f"{self.base}/next_strain"
+
+    @property
+    def tempo(self) -> str:
+        return f"{self.base}/tempo"
 
     @property
     def events(self) -> str:
@@ -99,12 +105,15 @@ def next_strain_payload(snapshot: Snapshot) -> str:
 
 
 def channel_state(channel: ChannelView) -> dict[str, Any]:
-    return {
+    state: dict[str, Any] = {
         "powered": channel.powered,
         "mode": channel.mode,
         "until": paris_iso(channel.until) if channel.until else None,
         "reason": channel.reason,
     }
+    if channel.power_w is not None:  # `power` configured: Home Assistant shows it as attribute
+        state["power_w"] = channel.power_w
+    return state
 
 
 def status_payload(snapshot: Snapshot) -> str:
@@ -117,6 +126,8 @@ def retained_states(snapshot: Snapshot, topics: Topics) -> dict[str, str]:
         topics.level: level_payload(snapshot),
         topics.next_strain: next_strain_payload(snapshot),
     }
+    if snapshot.tempo is not None:
+        states[topics.tempo] = dumps(snapshot.tempo.to_status())
     for channel in snapshot.channels:
         states[topics.channel_state(channel.index)] = dumps(channel_state(channel))
     return states
@@ -134,11 +145,12 @@ _POWERED_TEMPLATE = (
 
 
 def discovery_configs(
-    topics: Topics, channels: Iterable[tuple[int, str]]
+    topics: Topics, channels: Iterable[tuple[int, str]], tempo: bool = False
 ) -> dict[str, dict[str, Any]]:
-    """Discovery topic -> config for the level and next-strain sensors and, per channel, a
-    select (auto/on/off) and a power binary_sensor; all on one device. Empty when discovery is
-    off (``discovery_prefix = ""``)."""
+    """Discovery topic -> config for the level and next-strain sensors, with ``tempo`` (a
+    [tempo] section) the Tempo today and tomorrow sensors, and, per channel, a select
+    (auto/on/off) and a power binary_sensor; all on one device. Empty when discovery is off
+    (``discovery_prefix = ""``)."""
     if not topics.discovery_prefix:
         return {}
     node = topics.node_id
@@ -175,6 +187,19 @@ def discovery_configs(
             **common,
         },
     }
+    if tempo:
+        for day, title in (("today", "Tempo today"), ("tomorrow", "Tempo tomorrow")):
+            configs[topics.discovery("sensor", f"tempo_{day}")] = {
+                "name": title,
+                "unique_id": f"delestage_{node}_tempo_{day}",
+                "state_topic": topics.tempo,
+                "device_class": "enum",
+                "options": TEMPO_COLOURS,
+                # null (not published yet) is Home Assistant's unknown
+                "value_template": f"{{{{ value_json.{day} if value_json.{day} else None }}}}",
+                "icon": "mdi:calendar-today" if day == "today" else "mdi:calendar-arrow-right",
+                **common,
+            }
     for index, name in channels:
         state = topics.channel_state(index)
         configs[topics.discovery("select", f"channel_{index}")] = {

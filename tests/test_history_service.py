@@ -1,0 +1,123 @@
+"""The service records history as it runs: fed by the controller's subscription, in agreement
+with a rebuild from the log, and a broken store never stops the relays."""
+
+import asyncio
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from service_support import at, make_config, make_controller
+
+from tui.adapters.clock import ManualClock
+from tui.core.errors import InputError
+from tui.core.forecast import PARIS
+from tui.core.history import State
+from tui.service.eventlog import read_events
+from tui.service.history_store import HistoryStore, open_store, store_path
+from tui.service.history_view import HistoryView, channel_infos, recorded_rows, view_window
+from tui.service.remote import connect
+from tui.service.runtime import serve
+
+DAY = at("2026-12-02T00:00:00+01:00")  # the demo week's red weekday
+
+
+async def run_day(state: Path, until_hours: int = 24) -> None:
+    clock = ManualClock(DAY, auto_advance=True)
+    config = make_config(state)
+    controller, _ = make_controller(config, clock)
+    await asyncio.wait_for(serve(controller, until=DAY + timedelta(hours=until_hours)), 60)
+
+
+async def test_a_day_of_service_is_recorded_and_agrees_with_a_rebuild(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    await run_day(state)
+    config = make_config(state)
+    channels = channel_infos(config)
+    day = DAY.astimezone(PARIS).date()
+    end = DAY + timedelta(days=1)
+
+    live = HistoryStore(store_path(state))
+    fed = recorded_rows(live, channels, day, day, end)
+    live.close()
+    heater = next(row for row in fed if row.channel == 0)  # shed at orange
+    assert heater.switches >= 2
+    assert heater.cut_strained_minutes > 0
+    assert heater.cut_minutes >= heater.cut_strained_minutes
+    # The stop was recorded too: the feed ends after the controller's last update.
+    kinds = {event["kind"] for event in read_events(state)}
+    assert "stop" in kinds
+
+    # Rebuilt from the log alone, the numbers are the same.
+    copy = tmp_path / "copy"
+    shutil.copytree(state, copy, ignore=shutil.ignore_patterns("history.sqlite*", "*.sock"))
+    rebuilt, message = open_store(copy)
+    assert message is not None and "rebuilt" in message
+    assert recorded_rows(rebuilt, channels, day, day, end) == fed
+    rebuilt.close()
+
+
+async def test_a_broken_store_fails_alone_and_says_so_once(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    store_path(state).mkdir()  # a directory where the file should be: every open fails
+    await run_day(state, until_hours=12)
+    events = read_events(state)
+    failures = [e for e in events if e["kind"] == "error" and e.get("what") == "history"]
+    assert len(failures) == 1, failures
+    assert "history store failed" in failures[0]["message"]
+    # The relays were driven all the same.
+    assert len([e for e in events if e["kind"] == "relay"]) >= 8
+
+
+async def test_the_view_has_the_record_then_the_plan(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    await run_day(state, until_hours=10)
+    clock = ManualClock(DAY + timedelta(hours=10), auto_advance=False)
+    controller, _ = make_controller(make_config(state), clock)
+    task = asyncio.create_task(controller.run())
+    try:
+        await asyncio.wait_for(controller.started.wait(), 10)
+        start, end = view_window(clock.now(), 0, 1)
+        view = await controller.history_view(start, end)
+    finally:
+        controller.stop()
+        await asyncio.wait_for(task, 10)
+    assert view.start == start and view.end == end
+    heater = view.channels[0]
+    past = [s for s in heater.segments if not s.planned]
+    future = [s for s in heater.segments if s.planned]
+    now = clock.now().timestamp()
+    assert past and all(s.end <= now for s in past)
+    assert future and all(s.start >= now for s in future)
+    assert any(s.state is State.CUT for s in past)  # the morning's strain was lived
+    assert len(view.levels) >= 40
+    # It crosses the control socket as JSON unchanged.
+    assert HistoryView.from_dict(view.to_dict()) == view
+
+
+async def test_the_view_crosses_the_control_socket(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    await run_day(state, until_hours=10)
+    clock = ManualClock(DAY + timedelta(hours=10), auto_advance=False)
+    controller, _ = make_controller(make_config(state), clock)
+    task = asyncio.create_task(serve(controller))
+    try:
+        await asyncio.wait_for(controller.started.wait(), 10)
+        remote = None
+        for _ in range(100):  # the socket comes up just after the start
+            remote = await connect(state)
+            if remote is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert remote is not None
+        start, end = view_window(clock.now(), 1, 2)
+        attached = await remote.history_view(start, end)
+        assert attached == await controller.history_view(start, end)
+        with pytest.raises(InputError, match="end: expected after start"):
+            await remote.history_view(end, start)
+        with pytest.raises(InputError, match="at most 31 days later"):
+            await remote.history_view(start, start + timedelta(days=40))
+    finally:
+        controller.stop()
+        await asyncio.wait_for(task, 10)

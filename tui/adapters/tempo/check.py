@@ -1,0 +1,80 @@
+"""The "tempo" line of `delestage check`: does the configured Tempo source give a calendar?
+
+For rte and sandbox it proves the credentials with a token request, then asks for the calendar
+if the Tempo call-time file allows (never a call the service could not have made), else reports
+from the cache. A 403 says the application is not subscribed to Tempo.
+"""
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+from tui.adapters.clock import SystemClock
+from tui.adapters.rte_session import RteError
+from tui.adapters.sources.file import FileSource
+from tui.adapters.state_dir import resolve_state_dir
+from tui.adapters.tempo.factory import make_tempo_source
+from tui.adapters.tempo.source import TempoSource
+from tui.core.config import Config
+from tui.core.errors import InputError
+from tui.core.forecast import clock_time
+from tui.core.tempo import TempoCalendar, describe_today_tomorrow
+
+
+def _describe(calendar: object, now: datetime, how: str | None = None) -> str:
+    """``today red, tomorrow white (fetched now)``; ``how`` None: no origin to say."""
+    if not isinstance(calendar, TempoCalendar):
+        return "no Tempo calendar"
+    text = describe_today_tomorrow(calendar, now)
+    if how is None:
+        return text
+    fetched = f", fetched {clock_time(calendar.fetched, now)}" if calendar.fetched else ""
+    return f"{text} ({how}{fetched})"
+
+
+async def check_tempo(
+    config: Config, state_dir: Path, now: datetime, environ: Mapping[str, str] | None = None
+) -> tuple[bool, str]:
+    """(ok, one line) for the configured Tempo source; call only when [tempo] is present."""
+    assert config.tempo is not None
+    kind = config.tempo.source.value
+    try:
+        source = make_tempo_source(config, state_dir, environ)
+    except InputError as error:
+        return False, f"{kind}: " + "; ".join(error.problems)
+    assert source is not None
+    try:
+        if not isinstance(source, TempoSource):
+            try:
+                calendar = source.load_cached(now)
+            except InputError as error:
+                return False, f"{kind}: " + "; ".join(error.problems)
+            origin = f" {source.path}" if isinstance(source, FileSource) else ""
+            return calendar is not None, f"{kind}{origin}: {_describe(calendar, now)}"
+        try:
+            await source.check_credentials(now)
+        except RteError as error:
+            return False, f"{kind}: {error}"
+        result = await source.refresh(now, manual=True)
+        if result.forecast is not None:
+            if result.called:
+                return (
+                    True,
+                    f"{kind}: credentials ok; {_describe(result.forecast, now)} (fetched now)",
+                )
+            text = _describe(result.forecast, now, "from the cache")
+            return True, f"{kind}: credentials ok; {text}"
+        if result.called:
+            return False, f"{kind}: credentials ok, but {result.error}"
+        cached = source.last
+        text = _describe(cached, now, "from the cache") if cached else "nothing cached yet"
+        return True, f"{kind}: credentials ok; {result.error}; {text}"
+    finally:
+        await source.aclose()
+
+
+def check_tempo_line(config: Config, environ: Mapping[str, str] | None = None) -> tuple[bool, str]:
+    """What `delestage check` prints on its tempo line, and whether it passed."""
+    state_dir = resolve_state_dir(config, environ)
+    return asyncio.run(check_tempo(config, state_dir, SystemClock().now(), environ))

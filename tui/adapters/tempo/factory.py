@@ -1,0 +1,65 @@
+"""The one place that turns ``[tempo]`` into a Tempo source (service, `plan`, `check`)."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from tui.adapters.ecowatt.credentials import load_credentials
+from tui.adapters.ecowatt.quota import QuotaGate
+from tui.adapters.rte_session import RteSession
+from tui.adapters.sources.base import ForecastSource
+from tui.adapters.sources.file import FileSource
+from tui.adapters.tempo.client import TempoClient
+from tui.adapters.tempo.file import read_tempo_file
+from tui.adapters.tempo.source import (
+    MIN_INTERVAL,
+    QUOTA_NAME,
+    DemoTempoSource,
+    TempoCache,
+    TempoSource,
+    tempo_cache_path,
+)
+from tui.core.config import Config, Source
+
+
+def tempo_file_path(config: Config) -> Path:
+    """``[tempo] file``, relative to the configuration file's directory."""
+    assert config.tempo is not None and config.tempo.file is not None
+    path = Path(config.tempo.file).expanduser()
+    return path if path.is_absolute() else Path(config.path).parent / path
+
+
+def make_tempo_source(
+    config: Config,
+    state_dir: Path,
+    environ: Mapping[str, str] | None = None,
+    session: RteSession | None = None,
+) -> ForecastSource | None:
+    """The configured Tempo source, None when ``[tempo]`` is absent. Raises InputError for
+    unusable credentials (rte, sandbox). ``session`` is the Ecowatt client's, shared when both
+    talk to the same RTE: one application, one token."""
+    tempo = config.tempo
+    if tempo is None:
+        return None
+    if tempo.source is Source.DEMO:
+        return DemoTempoSource()  # type: ignore[return-value]
+    if tempo.source is Source.FILE:
+        return FileSource(tempo_file_path(config), read_tempo_file)  # type: ignore[arg-type]
+    if session is not None and session.base_url != tempo.base_url.rstrip("/"):
+        session = None
+    credentials = load_credentials(config, os.environ if environ is None else environ)
+    client = TempoClient(
+        tempo.base_url,
+        credentials,
+        sandbox=tempo.source is Source.SANDBOX,
+        timeout=config.ecowatt.timeout.total_seconds(),
+        session=session,
+    )
+    kind = tempo.source.value
+    return TempoSource(
+        client,
+        kind=kind,
+        cache=TempoCache(tempo_cache_path(state_dir, kind), kind),
+        # Production calls are rationed across processes; the sandbox by the schedule alone.
+        gate=QuotaGate(state_dir, MIN_INTERVAL, QUOTA_NAME) if tempo.source is Source.RTE else None,
+    )

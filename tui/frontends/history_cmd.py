@@ -1,0 +1,239 @@
+"""`delestage history`: what the controller did, per Paris day and per channel.
+
+Reads the history store in the state directory (catching it up with the event log first, or
+rebuilding it from the log when it is missing or damaged, with one line on stderr saying so).
+Text is a table with totals; ``--csv`` is DESIGN.md's columns, as a spreadsheet loads them;
+``--json`` the same rows and totals as one object.
+"""
+
+import csv
+import io
+import json
+import sys
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, TextIO
+
+from tui.adapters.config_file import find_config, load_config
+from tui.adapters.state_dir import resolve_state_dir
+from tui.core.errors import InputError
+from tui.core.forecast import PARIS
+from tui.core.history import MAX_DAYS, DayRow, Totals, hours_minutes, totals
+from tui.service.history_store import StoreDamaged, open_for_reading
+from tui.service.history_view import channel_infos, recorded_rows
+
+if TYPE_CHECKING:  # the clock module imports asyncio: too slow to load for a one-shot command
+    from tui.adapters.clock import Clock
+
+CSV_COLUMNS = (
+    "date",
+    "channel",
+    "name",
+    "switches",
+    "cut_minutes",
+    "cut_strained_minutes",
+    "forced_minutes",
+    "energy_shed_kwh",
+)
+DEFAULT_DAYS = 7  # without --from: the last week, today included
+
+
+def parse_day(text: str, option: str) -> date:
+    """A calendar day, ``YYYY-MM-DD`` (Paris)."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(
+            f"{option}: expected a date such as 2026-12-01 (YYYY-MM-DD, a day that exists), "
+            f"got {text!r}"
+        ) from None
+
+
+def day_range(start_text: str | None, end_text: str | None, today: date) -> tuple[date, date]:
+    last = parse_day(end_text, "--to") if end_text is not None else today
+    first = (
+        parse_day(start_text, "--from")
+        if start_text is not None
+        else last - timedelta(days=DEFAULT_DAYS - 1)
+    )
+    if first > last:
+        raise InputError(f"--from: {first} is after --to {last}; expected --from ≤ --to")
+    if last > today:
+        raise InputError(f"--to: {last} is in the future (today is {today}); history is the past")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise InputError(
+            f"--from/--to: {(last - first).days + 1} days from {first} to {last}; "
+            f"expected at most {MAX_DAYS} days"
+        )
+    return first, last
+
+
+def _energy(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def render_csv(rows: list[DayRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [
+                row.day.isoformat(),
+                row.channel,
+                row.name,
+                row.switches,
+                row.cut_minutes,
+                row.cut_strained_minutes,
+                row.forced_minutes,
+                _energy(row.energy_kwh),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def render_json(rows: list[DayRow], first: date, last: date, damaged: int) -> str:
+    channels: dict[int, str] = {row.channel: row.name for row in rows}
+    document = {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "days": [
+            {
+                "date": row.day.isoformat(),
+                "channel": row.channel,
+                "name": row.name,
+                "switches": row.switches,
+                "cut_minutes": row.cut_minutes,
+                "cut_strained_minutes": row.cut_strained_minutes,
+                "forced_minutes": row.forced_minutes,
+                "energy_shed_kwh": row.energy_kwh,
+            }
+            for row in rows
+        ],
+        "totals": {
+            str(index): {
+                "name": name,
+                **totals(r for r in rows if r.channel == index).to_dict(),
+            }
+            for index, name in channels.items()
+        },
+        "total": totals(rows).to_dict(),
+        "damaged_log_lines": damaged,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+_HEADER = ("date", "ch", "name", "switches", "cut", "strained", "forced", "kWh")
+
+
+def _table_line(cells: tuple[str, ...], widths: list[int]) -> str:
+    # Text columns to the left, numbers to the right.
+    parts = [
+        cell.ljust(width) if column in (0, 2) else cell.rjust(width)
+        for column, (cell, width) in enumerate(zip(cells, widths, strict=True))
+    ]
+    return "  ".join(parts).rstrip()
+
+
+def render_text(rows: list[DayRow], first: date, last: date, recorded_from: date | None) -> str:
+    days = (last - first).days + 1
+    lines = [
+        f"History from {first:%a %d %b %Y} to {last:%a %d %b %Y} ({days} Paris day"
+        f"{'' if days == 1 else 's'}).",
+        "Times in hours:minutes: cut, of which strained (orange or red hours), forced by an",
+        "operator; kWh: energy kept off the grid while strained.",
+    ]
+    if recorded_from is None:
+        lines.append("Nothing recorded yet: the history starts with the service's first events.")
+    elif recorded_from > first:
+        lines.append(f"Recorded since {recorded_from:%a %d %b %Y}; earlier days show nothing.")
+    body: list[tuple[str, ...]] = []
+    for row in rows:
+        if not (row.switches or row.cut_seconds or row.forced_seconds):
+            continue
+        body.append(_row_cells(row.day.isoformat(), str(row.channel), row.name, totals([row])))
+    channels: dict[int, str] = {row.channel: row.name for row in rows}
+    footer = [
+        _row_cells("total", str(index), name, totals(r for r in rows if r.channel == index))
+        for index, name in channels.items()
+    ]
+    footer.append(_row_cells("total", "", "all channels", totals(rows)))
+    table = [_HEADER, *body, *footer]
+    widths = [max(len(cells[k]) for cells in table) for k in range(len(_HEADER))]
+    lines.append("")
+    lines.append(_table_line(_HEADER, widths))
+    if body:
+        lines.extend(_table_line(cells, widths) for cells in body)
+    else:
+        lines.append("(no switch, cut or override on these days)")
+    lines.append(_table_line(tuple("-" * width for width in widths), widths))
+    lines.extend(_table_line(cells, widths) for cells in footer)
+    if body:
+        lines.append("")
+        lines.append("Days with nothing to report are left out; --csv lists every day.")
+    return "\n".join(lines) + "\n"
+
+
+def _row_cells(day: str, channel: str, name: str, value: Totals) -> tuple[str, ...]:
+    return (
+        day,
+        channel,
+        name,
+        str(value.switches),
+        hours_minutes(value.cut_minutes),
+        hours_minutes(value.cut_strained_minutes),
+        hours_minutes(value.forced_minutes),
+        _energy(value.energy_kwh) or "-",
+    )
+
+
+def run_history(
+    config_path: str | None,
+    start_text: str | None,
+    end_text: str | None,
+    output: str,
+    out: TextIO,
+    err: TextIO = sys.stderr,
+    clock: "Clock | None" = None,
+) -> int:
+    now = clock.now() if clock is not None else datetime.now(UTC)
+    today = now.astimezone(PARIS).date()
+    # Arguments first: a typo is reported before any file is touched.
+    first, last = day_range(start_text, end_text, today)
+    config = load_config(find_config(config_path))
+    state_dir = resolve_state_dir(config)
+    try:
+        store, message = open_for_reading(state_dir)
+    except StoreDamaged as error:
+        print(f"history: {error}", file=err)
+        return 1
+    try:
+        if message:
+            print(f"history: {message}", file=err)
+        channels = channel_infos(config)
+        rows = recorded_rows(store, channels, first, last, now)
+        damaged = store.damaged_lines()
+        earliest = store.first_record()
+    finally:
+        store.close()
+    if damaged:
+        print(
+            f"history: {damaged} damaged event-log line{'' if damaged == 1 else 's'} skipped",
+            file=err,
+        )
+    if output == "csv":
+        text = render_csv(rows)
+    elif output == "json":
+        text = render_json(rows, first, last, damaged)
+    else:
+        recorded_from = None
+        if earliest is not None:
+            recorded_from = _paris_day(earliest)
+        text = render_text(rows, first, last, recorded_from)
+    # A reader that leaves early (`| head`) is handled once, by the command line's main.
+    out.write(text)
+    out.flush()
+    return 0
+
+
+def _paris_day(seconds: float) -> date:
+    return datetime.fromtimestamp(seconds, UTC).astimezone(PARIS).date()

@@ -1,0 +1,387 @@
+"""The history store: an SQLite file next to the event log that keeps what history needs.
+
+The event log stays the journal; it rotates away after a few megabytes. This store keeps, for as
+long as it lives (a year is a few megabytes), the events that history is made of, as ``Mark``
+rows, and the level timeline as one row per hour. The service feeds it from the controller's
+event subscription (``history_feed``); it can always be rebuilt from the log files still on disk
+(``events.jsonl.3`` … ``events.jsonl``), and it is, with one line saying so, when it is missing
+or damaged.
+
+What it records, and why:
+- ``relay`` (channel, powered, reason), ``override`` (force with powered and until, release,
+  expired), ``start`` and ``stop`` (with on_exit) events, as marks; every event is stored once,
+  however often it is seen (a digest of its canonical JSON is unique), so feeding it from the
+  subscription and catching up from the files never counts anything twice.
+- The level of each hour, from the ``levels`` that every ``forecast`` event carries: the level
+  the controller believed when the hour was lived, i.e. from the latest forecast issued before
+  the hour ended (a forecast issued later only fills hours nothing covered). That is what
+  decided the cuts, so it is what "cut while orange or red" is measured against.
+- For each log file read (by inode, with the hash of its first line), how far it was read, so a
+  catch-up reads only what is new, and a rotated file is not read again.
+"""
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tui.core.durations import parse_instant
+from tui.core.forecast import Forecast, paris_iso
+from tui.core.history import HOUR_SECONDS, Mark, decode_levels, encode_levels
+from tui.service.eventlog import log_files, read_from
+
+STORE_NAME = "history.sqlite"
+SCHEMA_VERSION = "1"
+BUSY_TIMEOUT = 5.0  # seconds: a reader waits this long for the writer's transaction
+HEAD_BYTES = 256  # what identifies a log file besides its inode (inodes are reused)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS marks (
+    t REAL NOT NULL,
+    kind TEXT NOT NULL,
+    channel INTEGER NOT NULL,
+    powered INTEGER,
+    until REAL,
+    text TEXT NOT NULL DEFAULT '',
+    digest BLOB NOT NULL UNIQUE
+);
+CREATE INDEX IF NOT EXISTS marks_by_time ON marks (t);
+CREATE INDEX IF NOT EXISTS marks_by_channel ON marks (channel, kind, t);
+CREATE TABLE IF NOT EXISTS levels (
+    hour INTEGER PRIMARY KEY, level INTEGER NOT NULL, set_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files (
+    inode INTEGER PRIMARY KEY, head BLOB NOT NULL, offset INTEGER NOT NULL
+);
+"""
+
+# A forecast issued before the hour ended beats one issued after; among those, the latest;
+# among forecasts issued after the hour, the earliest. Order-independent, so a rebuild agrees.
+_UPSERT_LEVEL = """
+INSERT INTO levels (hour, level, set_at) VALUES (?, ?, ?)
+ON CONFLICT (hour) DO UPDATE SET level = excluded.level, set_at = excluded.set_at
+WHERE (excluded.set_at < levels.hour + 3600
+       AND (levels.set_at >= levels.hour + 3600 OR excluded.set_at > levels.set_at))
+   OR (excluded.set_at >= levels.hour + 3600 AND levels.set_at >= levels.hour + 3600
+       AND excluded.set_at < levels.set_at)
+"""
+
+
+class StoreDamaged(Exception):
+    """The file is not a usable history store (not SQLite, damaged, another schema)."""
+
+
+def forecast_levels(forecast: Forecast | None) -> dict[str, str]:
+    """The fields a ``forecast`` event carries so history knows each hour's level:
+    ``levels_from`` (the first hour, ISO) and ``levels`` (a digit per hour, ``.`` unknown)."""
+    if forecast is None:
+        return {}
+    encoded = encode_levels((slot.start.timestamp(), int(slot.level)) for slot in forecast.slots)
+    if encoded is None:
+        return {}
+    first, text = encoded
+    return {"levels_from": paris_iso(datetime.fromtimestamp(first, UTC)), "levels": text}
+
+
+def _seconds(value: object) -> float | None:
+    try:
+        return parse_instant(value).timestamp()
+    except ValueError:
+        return None
+
+
+def _digest(event: Mapping[str, Any]) -> bytes:
+    canonical = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(canonical.encode(), digest_size=12).digest()
+
+
+def event_mark(event: Mapping[str, Any]) -> Mark | None:
+    """The mark an event makes in history, or None for events history does not use."""
+    t = _seconds(event.get("ts"))
+    kind = event.get("kind")
+    if t is None:
+        return None
+    channel = event.get("channel")
+    has_channel = isinstance(channel, int) and not isinstance(channel, bool)
+    if kind == "relay" and has_channel and isinstance(event.get("powered"), bool):
+        return Mark(t, "relay", channel, event["powered"], None, str(event.get("reason", "")))
+    if kind == "override" and has_channel:
+        action = event.get("action")
+        if action == "force" and isinstance(event.get("powered"), bool):
+            until = _seconds(event.get("until"))
+            return Mark(t, "force", channel, event["powered"], until, str(event.get("message", "")))
+        if action in ("release", "expired"):
+            return Mark(t, str(action), channel)
+        return None
+    if kind == "start" and not event.get("reload"):
+        return Mark(t, "start")
+    if kind == "stop":
+        return Mark(t, "stop", text=str(event.get("on_exit", "")))
+    return None
+
+
+@dataclass
+class CatchUp:
+    events: int = 0  # new events read from the files
+    earliest: float | None = None  # the oldest of them (POSIX seconds)
+    damaged: int = 0  # lines skipped as damaged
+
+
+class HistoryStore:
+    """One connection to the store. Not thread-safe: one owner at a time."""
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+        try:
+            self._inode = os.stat(path).st_ino if readonly else -1
+            target, uri = (f"file:{path}?mode=ro", True) if readonly else (str(path), False)
+            # Owned by one task at a time, which may hop threads (asyncio.to_thread).
+            self._db = sqlite3.connect(
+                target, uri=uri, timeout=BUSY_TIMEOUT, check_same_thread=False
+            )
+        except (OSError, sqlite3.DatabaseError) as error:
+            raise StoreDamaged(f"{path}: cannot open ({error})") from None
+        self._db.isolation_level = None  # explicit transactions
+        try:
+            if not readonly:
+                self._db.executescript(_SCHEMA)
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,)
+                )
+                self._inode = os.stat(path).st_ino
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except (OSError, sqlite3.DatabaseError) as error:
+            self._db.close()
+            raise StoreDamaged(f"{path}: not a usable history store ({error})") from None
+        if row is None or row[0] != SCHEMA_VERSION:
+            self._db.close()
+            raise StoreDamaged(f"{path}: history store of another version ({row and row[0]})")
+
+    def close(self) -> None:
+        self._db.close()
+
+    @property
+    def replaced(self) -> bool:
+        """Whether the file was rebuilt (replaced) by another process since it was opened."""
+        try:
+            return os.stat(self.path).st_ino != self._inode
+        except OSError:
+            return True
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def add(self, events: Iterable[Mapping[str, Any]]) -> int:
+        """Record events (any kinds; those history does not use are passed over); returns how
+        many were new."""
+        marks = []
+        levels = []
+        for event in events:
+            mark = event_mark(event)
+            if mark is not None:
+                marks.append((mark, _digest(event)))
+            elif event.get("kind") == "forecast" and isinstance(event.get("levels"), str):
+                first = _seconds(event.get("levels_from"))
+                issued = _seconds(event.get("ts"))
+                if first is not None and issued is not None:
+                    for hour, level in decode_levels(first, event["levels"]).items():
+                        levels.append((int(hour), level, issued))
+        if not marks and not levels:
+            return 0
+        before = self._db.total_changes
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO marks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (m.t, m.kind, m.channel, m.powered, m.until, m.text, digest)
+                    for m, digest in marks
+                ],
+            )
+            self._db.executemany(_UPSERT_LEVEL, levels)
+        return self._db.total_changes - before
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Any:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def catch_up(self, directory: Path) -> CatchUp:
+        """Read what is new in the log files (oldest first) into the store."""
+        result = CatchUp()
+        known = {
+            inode: (head, offset)
+            for inode, head, offset in self._db.execute("SELECT inode, head, offset FROM files")
+        }
+        for path in log_files(directory):
+            try:
+                status = path.stat()
+                with path.open("rb") as handle:
+                    head = handle.read(HEAD_BYTES)
+                head_hash = hashlib.blake2b(head, digest_size=12).digest()
+                previous = known.get(status.st_ino)
+                offset = previous[1] if previous and previous[0] == head_hash else 0
+                if offset > status.st_size or len(head) < HEAD_BYTES:
+                    offset = 0  # a short head may still grow: identify it again next time
+                if offset == status.st_size:
+                    continue
+                events, damaged, reached = read_from(path, offset)
+            except OSError:
+                continue  # rotated away while reading: its lines are in the next file
+            self.add(events)
+            result.events += len(events)
+            if events:
+                oldest = _seconds(events[0].get("ts"))
+                if oldest is not None and (result.earliest is None or oldest < result.earliest):
+                    result.earliest = oldest
+            result.damaged += damaged
+            with self._transaction():
+                self._db.execute(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
+                    (status.st_ino, head_hash, reached),
+                )
+                if damaged:
+                    self._db.execute(
+                        "INSERT INTO meta VALUES ('damaged', ?) ON CONFLICT (key) DO UPDATE "
+                        "SET value = CAST(value AS INTEGER) + excluded.value",
+                        (damaged,),
+                    )
+        return result
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def damaged_lines(self) -> int:
+        """Damaged event-log lines skipped since the store was built."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'damaged'").fetchone()
+        return int(row[0]) if row else 0
+
+    def marks(self, start: float, end: float, channels: Iterable[int]) -> list[Mark]:
+        """The marks in [start, end) in time order, preceded by the latest relay and override
+        mark of each channel and the latest start/stop before ``start`` (the state then)."""
+        prelude: list[tuple[Any, ...]] = []
+        db = self._db
+        for channel in channels:
+            for kinds in (("relay",), ("force", "release", "expired")):
+                marks = ",".join("?" * len(kinds))
+                row = db.execute(
+                    f"SELECT t, kind, channel, powered, until, text FROM marks "
+                    f"WHERE channel = ? AND kind IN ({marks}) AND t < ? "
+                    "ORDER BY t DESC LIMIT 1",
+                    (channel, *kinds, start),
+                ).fetchone()
+                if row:
+                    prelude.append(row)
+        row = db.execute(
+            "SELECT t, kind, channel, powered, until, text FROM marks "
+            "WHERE channel = -1 AND t < ? ORDER BY t DESC LIMIT 1",
+            (start,),
+        ).fetchone()
+        if row:
+            prelude.append(row)
+        rows = db.execute(
+            "SELECT t, kind, channel, powered, until, text FROM marks "
+            "WHERE t >= ? AND t < ? ORDER BY t, rowid",
+            (start, end),
+        ).fetchall()
+        return [_mark(row) for row in sorted(prelude, key=lambda r: r[0]) + rows]
+
+    def levels(self, start: float, end: float) -> dict[float, int]:
+        rows = self._db.execute(
+            "SELECT hour, level FROM levels WHERE hour >= ? AND hour < ?",
+            (int(start - HOUR_SECONDS), end),
+        )
+        return {float(hour): level for hour, level in rows}
+
+    def first_record(self) -> float | None:
+        row = self._db.execute("SELECT min(t) FROM marks").fetchone()
+        return row[0] if row else None
+
+
+def _mark(row: tuple[Any, ...]) -> Mark:
+    t, kind, channel, powered, until, text = row
+    return Mark(t, kind, channel, None if powered is None else bool(powered), until, text)
+
+
+# --- opening, with the rebuild --------------------------------------------------------------
+
+
+def store_path(state_dir: Path) -> Path:
+    return state_dir / STORE_NAME
+
+
+def _remove_with_journals(path: Path) -> None:
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def rebuild(state_dir: Path) -> tuple[HistoryStore, CatchUp]:
+    """A new store from the log files, built aside and renamed over the old one."""
+    path = store_path(state_dir)
+    temporary = path.with_name(f".{STORE_NAME}.{os.getpid()}.tmp")
+    _remove_with_journals(temporary)
+    building = HistoryStore(temporary)
+    try:
+        result = building.catch_up(state_dir)
+    finally:
+        building.close()
+    # A journal left by the old file would otherwise be played into the new one.
+    for suffix in ("-journal", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    os.replace(temporary, path)
+    return HistoryStore(path), result
+
+
+def open_store(state_dir: Path, since: float | None = None) -> tuple[HistoryStore, str | None]:
+    """The store, caught up with the log files, and the one line to say when it had to be
+    rebuilt (missing, or damaged); None when nothing needs saying. ``since``: a missing store
+    whose log only holds events from then on (this service's first start) is simply created."""
+    path = store_path(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    existed = path.exists()
+    store: HistoryStore | None = None
+    try:
+        if not existed:
+            raise StoreDamaged(f"{path}: missing")
+        store = HistoryStore(path)
+        store.catch_up(state_dir)
+        return store, None
+    except (StoreDamaged, sqlite3.DatabaseError) as error:
+        if store is not None:
+            store.close()
+        problem = _reason(error)
+    store, result = rebuild(state_dir)
+    fresh = result.earliest is None or (since is not None and result.earliest >= since)
+    if not existed and fresh:
+        return store, None  # a first start: nothing to say
+    why = "missing" if not existed else f"damaged ({problem})"
+    skipped = f", {result.damaged} damaged lines skipped" if result.damaged else ""
+    return store, (
+        f"{path}: history store {why}; rebuilt from the event log ({result.events} events{skipped})"
+    )
+
+
+def _reason(error: Exception) -> str:
+    text = str(error)
+    return text.split(": ", 1)[1] if text.startswith(("/", ".")) and ": " in text else text
+
+
+def open_for_reading(state_dir: Path) -> tuple[HistoryStore, str | None]:
+    """``open_store``, or, where this user may not write (the service's directory), the store
+    as it is, read-only. Raises StoreDamaged when there is nothing to read."""
+    try:
+        return open_store(state_dir)
+    except (OSError, sqlite3.DatabaseError) as error:
+        path = store_path(state_dir)
+        store = HistoryStore(path, readonly=True)
+        return store, f"{path}: read as it is, not updated from the event log ({error})"
