@@ -135,6 +135,16 @@ def relay_events(state_dir: Path) -> list[dict[str, object]]:
     return [event for event in events if event.get("kind") == "relay"]
 
 
+def relay_powered(state_dir: Path, channel: int) -> bool:
+    """The channel's state: its last relay event, else the state the service saved (a relay the
+    board already had where the rules want it at start is read, not switched, so not logged)."""
+    moves = [e for e in relay_events(state_dir) if e.get("channel") == channel]
+    if moves:
+        return bool(moves[-1]["powered"])
+    saved = json.loads((state_dir / "state.json").read_text())
+    return bool(saved["history"][str(channel)]["powered"])
+
+
 def key_to_transition(terminal: Terminal, state_dir: Path, samples: int) -> list[float]:
     """Alternately force relays 1 and 2 cut and powered; milliseconds from key to relay event."""
     terminal.wait_for("Radiateurs chambres")
@@ -143,8 +153,7 @@ def key_to_transition(terminal: Terminal, state_dir: Path, samples: int) -> list
     for sample in range(samples):
         channel = 1 + sample % 2
         # Whatever the demo's hour did to it, ask for the other state, so the relay moves.
-        last = [e for e in relay_events(state_dir) if e.get("channel") == channel][-1]
-        key = "s" if last["powered"] else "p"
+        key = "s" if relay_powered(state_dir, channel) else "p"
         terminal.send(str(channel))
         time.sleep(0.05)  # the selection is not what is measured
         seen = len(relay_events(state_dir))
