@@ -10,8 +10,10 @@ unknown) with the reason in force and whether an operator override held it. From
 the appliance is in the state of the last ``relay`` event; between a ``stop`` and the next
 ``start`` the service was not running and the state is unknown (not counted as cut); after a
 stop with ``on_exit = "release"`` the appliance comes back in its wiring's released state. The
-service logs a relay only when it moves it, so from a start until a channel's first recorded
-switch its state is the opposite of that switch. An
+service logs a relay only when it moves it; a start that reads the relays from the board logs
+their states (a ``board`` event with ``states``), a ``read`` mark per channel that makes its state
+known from then on without counting as a switch. In logs written before that field, from a start
+until a channel's first recorded switch its state is taken as the opposite of that switch. An
 override holds from its ``force`` event until its ``release``/``expired`` event, its ``until``,
 or the next ``force``, whichever comes first.
 """
@@ -35,6 +37,7 @@ STRAINED_LEVEL = 2  # orange and red
 MAX_DAYS = 400  # the longest range `history` answers
 NO_RECORD = "no record yet"
 INFERRED = "as before its first recorded switch"
+READ = "as read from the board at start"
 
 
 class State(StrEnum):
@@ -48,7 +51,7 @@ class Mark:
     """One event that matters to history. ``channel`` is -1 for start/stop (every channel)."""
 
     t: float
-    kind: str  # "relay", "force", "release", "expired", "start", "stop"
+    kind: str  # "relay", "read", "force", "release", "expired", "start", "stop"
     channel: int = -1
     powered: bool | None = None
     until: float | None = None  # force: the override's expiry (None: until released)
@@ -171,6 +174,9 @@ def channel_segments(
                 _infer(out, started_at, not mark.powered)
             powered = mark.powered
             reason = mark.text
+        elif mark.kind == "read":
+            powered = mark.powered
+            reason = mark.text or READ
         elif mark.kind == "force":
             until = mark.until if mark.until is not None else math.inf
             forced_until = until if until > mark.t else None

@@ -437,6 +437,7 @@ class Controller:
             return False
         dirty = False
         learned: list[str] = []
+        states: dict[str, bool] = {}  # channel -> appliance powered, for history to read
         for channel in self.config.channels:
             index = channel.index
             energised = self.board.relay(index)
@@ -447,6 +448,7 @@ class Controller:
             if item.powered is None:
                 self.history[index] = replace(item, powered=actual)
                 learned.append(f"{channel.name} {'ON' if actual else 'CUT'}")
+                states[str(index)] = actual
                 dirty = True
             elif actual == item.powered:
                 if self._sync.clear(index):
@@ -471,6 +473,7 @@ class Controller:
                 "board",
                 event="read",
                 message="relay states read from the board: " + ", ".join(learned),
+                states=states,
             )
         return dirty
 

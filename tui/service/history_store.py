@@ -8,10 +8,12 @@ event subscription (``history_feed``); it can always be rebuilt from the log fil
 or damaged.
 
 What it records, and why:
-- ``relay`` (channel, powered, reason), ``override`` (force with powered and until, release,
-  expired), ``start`` and ``stop`` (with on_exit) events, as marks; every event is stored once,
-  however often it is seen (a digest of its canonical JSON is unique), so feeding it from the
-  subscription and catching up from the files never counts anything twice.
+- ``relay`` (channel, powered, reason), the ``board`` event of a start that read the relays
+  (``event: "read"`` with ``states``: one ``read`` mark per channel), ``override`` (force with
+  powered and until, release, expired), ``start`` and ``stop`` (with on_exit) events, as
+  marks; every event is stored once, however often it is seen (a digest of its canonical JSON
+  is unique), so feeding it from the subscription and catching up from the files never counts
+  anything twice.
 - The level of each hour, from the ``levels`` that every ``forecast`` event carries: the level
   the controller believed when the hour was lived, i.e. from the latest forecast issued before
   the hour ended (a forecast issued later only fills hours nothing covered). That is what
@@ -127,6 +129,21 @@ def event_mark(event: Mapping[str, Any]) -> Mark | None:
     return None
 
 
+def board_read_marks(event: Mapping[str, Any]) -> list[Mark]:
+    """The ``read`` marks of a start's board read: each channel's state as the board reported
+    it (``states``, channel number as text -> appliance powered). Logs from before that field
+    have none: history then infers the state from the first switch."""
+    t = _seconds(event.get("ts"))
+    states = event.get("states")
+    if t is None or event.get("kind") != "board" or not isinstance(states, Mapping):
+        return []
+    marks = []
+    for key, powered in states.items():
+        if isinstance(key, str) and key.isdigit() and isinstance(powered, bool):
+            marks.append(Mark(t, "read", int(key), powered))
+    return marks
+
+
 @dataclass
 class CatchUp:
     events: int = 0  # new events read from the files
@@ -187,6 +204,9 @@ class HistoryStore:
             mark = event_mark(event)
             if mark is not None:
                 marks.append((mark, _digest(event)))
+            elif read := board_read_marks(event):
+                # One event, several marks: each is unique by the event and its channel.
+                marks.extend((m, _digest({"channel": m.channel, "event": event})) for m in read)
             elif event.get("kind") == "forecast" and isinstance(event.get("levels"), str):
                 first = _seconds(event.get("levels_from"))
                 issued = _seconds(event.get("ts"))
@@ -267,12 +287,13 @@ class HistoryStore:
         return int(row[0]) if row else 0
 
     def marks(self, start: float, end: float, channels: Iterable[int]) -> list[Mark]:
-        """The marks in [start, end) in time order, preceded by the latest relay and override
-        mark of each channel and the latest start/stop before ``start`` (the state then)."""
+        """The marks in [start, end) in time order, preceded by the latest relay (or board
+        read) and override mark of each channel and the latest start/stop before ``start`` (the
+        state then)."""
         prelude: list[tuple[Any, ...]] = []
         db = self._db
         for channel in channels:
-            for kinds in (("relay",), ("force", "release", "expired")):
+            for kinds in (("relay", "read"), ("force", "release", "expired")):
                 marks = ",".join("?" * len(kinds))
                 row = db.execute(
                     f"SELECT t, kind, channel, powered, until, text FROM marks "
