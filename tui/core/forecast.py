@@ -199,9 +199,14 @@ class Forecast:
     def next_change(self, after: datetime) -> datetime | None:
         """The first instant after ``after`` where the level (or its being known) changes."""
         current = self.level_at(after)
-        for edge in self.boundaries(after):
-            if self.level_at(edge) != current:
-                return edge
+        # Slots are sorted and never overlap, so their edges come in time order from the slot
+        # holding ``after``: no need to gather and sort every edge of four days at each call
+        # (the plan asks this at every step).
+        first = max(bisect.bisect_right(self._starts, after) - 1, 0)
+        for slot in self.slots[first:]:
+            for edge in (slot.start, slot.end):
+                if edge > after and self.level_at(edge) != current:
+                    return edge
         return None
 
     def max_level(self, start: datetime, end: datetime) -> Level | None:
