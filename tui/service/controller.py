@@ -814,6 +814,8 @@ class Controller:
             message = self._last_refresh
         else:
             message = await self._refresh(self.clock.now(), manual=True)
+        if self.tempo_feed is not None:
+            message = f"{message}; {await self.tempo_feed.refresh_now()}"
         await self._settle()
         return message
 

@@ -41,6 +41,7 @@ class TempoFeed:
         self.error: str | None = None
         self.next_refresh: datetime | None = None
         self._task: asyncio.Task[None] | None = None
+        self._said = ""  # what the last refresh came to, in words (for the operator's refresh)
 
     async def start(self, now: datetime, first_fetch: float, stop: asyncio.Event) -> None:
         """The cached calendar, else one first fetch waited for at most ``first_fetch`` seconds
@@ -80,9 +81,20 @@ class TempoFeed:
             self.clock.hold(self._task)
         self.next_refresh = None
 
-    async def _refresh(self, now: datetime) -> None:
+    async def refresh_now(self) -> str:
+        """The operator's refresh (`r`, the socket's and MQTT's): a call now if the source's
+        limits allow one, else when; one short line. One call at a time: while a scheduled
+        one is under way, its answer."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._refresh(self.clock.now(), manual=True))
+            self.clock.hold(self._task)
+            self.next_refresh = None
+        await asyncio.shield(self._task)
+        return self._said
+
+    async def _refresh(self, now: datetime, manual: bool = False) -> None:
         try:
-            result = await self.source.refresh(now)
+            result = await self.source.refresh(now, manual=manual)
         except Exception as error:  # a source's bug must not end the refreshes for good
             log.exception("Tempo refresh failed")
             result = RefreshResult(
@@ -93,8 +105,13 @@ class TempoFeed:
         if isinstance(calendar, TempoCalendar):
             self.error = None
             self._updated(calendar, now, cached=not result.called)
-        elif result.error and (result.called or result.error != self.error):
-            self._failed(result.error)
+            head = "Tempo updated" if result.called else "Tempo"
+            self._said = f"{head}: {describe_today_tomorrow(calendar, now)}"
+        else:
+            self._said = f"Tempo: {result.error or 'no new calendar'}"
+            # A manual refresh the limits refused is an answer, not a fault of the source.
+            if result.error and (result.called or (result.error != self.error and not manual)):
+                self._failed(result.error)
         self._schedule(self.clock.now(), result)
         self._wake()
 

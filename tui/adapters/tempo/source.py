@@ -20,7 +20,7 @@ from tui.adapters.sources.base import RefreshResult
 from tui.adapters.sources.rte import RteSource
 from tui.adapters.tempo.client import TempoClient
 from tui.core.demo_tempo import demo_tempo
-from tui.core.forecast import PARIS, next_paris_midnight
+from tui.core.forecast import PARIS, clock_time, next_paris_midnight
 from tui.core.signals import ForecastFormatError
 from tui.core.tempo import TempoCalendar, describe_today_tomorrow, paris_at, published_at
 from tui.core.tempo_body import parse_tempo
@@ -65,6 +65,7 @@ class TempoSource(RteSource):
         )
         self.tempo_client = client
         self.unpublished = 0  # calls in a row that came back without tomorrow
+        self.last_call: datetime | None = None  # this process's; the gate's is on disk (rte)
 
     def __repr__(self) -> str:
         return f"TempoSource(kind={self.kind!r}, {self.tempo_client!r})"
@@ -73,7 +74,20 @@ class TempoSource(RteSource):
         """Ask for a token (`delestage check`); raises RteError."""
         await self.tempo_client.renew_token(now)
 
+    async def refresh(self, now: datetime, *, manual: bool = False) -> RefreshResult:
+        # A manual refresh skips the schedule's waits, never this one: the sandbox has no
+        # shared gate, and `r` pressed twice must not mean two calls.
+        if self.last_call is not None and self.last_call <= now < self.last_call + MIN_INTERVAL:
+            allowed = self.last_call + MIN_INTERVAL
+            return RefreshResult(
+                forecast=self._adopt_cache(),
+                error=f"quota: next call allowed at {clock_time(allowed, now)}",
+                retry_at=allowed,
+            )
+        return await super().refresh(now, manual=manual)
+
     async def _download(self, now: datetime) -> bytes:
+        self.last_call = now
         return await self.tempo_client.fetch_calendars(now)
 
     def _parse(self, body: bytes, now: datetime) -> TempoCalendar:  # type: ignore[override]

@@ -31,6 +31,7 @@ from tui.frontends.app.channels_view import ChannelsView, ViewCache
 from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, FilterPrompt, HelpScreen
 from tui.frontends.app.eventlog import EventPane
 from tui.frontends.app.header import Banner, StatusLine
+from tui.frontends.app.help_tempo import tempo_help
 from tui.frontends.app.relays import RelayGrid
 from tui.frontends.app.stopping import gone_banner, gone_channels, on_exit_words
 from tui.frontends.app.text import LEVEL_WORDS, level_letter, level_style, paris
@@ -62,7 +63,7 @@ HELP: dict[str, str] = {
     "force_off_for": "force CUT: type a duration, a time, or 0 (held)",
     "release": "back to automatic (also clears LATCHED)",
     "release_all": "every relay back to automatic (asks first)",
-    "refresh": "refresh the forecast now (RTE quota permitting)",
+    "refresh": "refresh the forecast and Tempo (within RTE's limits)",
     "history": "channels hour by hour: recorded, planned, and why",
     "events_up": "scroll the event log up",
     "events_down": "scroll the event log down",
@@ -572,6 +573,8 @@ class DelestageApp(App[int]):
             word = LEVEL_WORDS[level].lower() if level is not None else "unknown"
             out.append(f" {word}  ")
         out.append("\n  ▶              the current hour in the timeline, the selected relay")
+        if self.config.tempo is not None:
+            out.append_text(tempo_help())
         return out
 
 
