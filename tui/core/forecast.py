@@ -124,6 +124,14 @@ class Period:
     def describe(self) -> str:
         """Each level over its own span, in Paris time: ``"red 18:00-20:00"``,
         ``"orange 08:00-13:00, red 10:00-12:00"``."""
+        # Every channel's reason asks for it at every plan step: word it once per period.
+        text = self.__dict__.get("_text")
+        if text is None:
+            text = self._describe()
+            object.__setattr__(self, "_text", text)
+        return text
+
+    def _describe(self) -> str:
         levels = sorted({slot.level for slot in self.hours}) or [self.level]
         parts = [f"{levels[0].label} {span_text(self.start, self.end)}"]
         for level in levels[1:]:
@@ -156,6 +164,11 @@ class Forecast:
     source: str = ""
     days: tuple[Day, ...] = ()
     _starts: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
+    # Runs of strained hours already grown, by (first slot's position, minimum level): the
+    # forecast never changes, and the policy asks for the same runs at every step.
+    _runs: dict[tuple[int, Level], "Period"] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         utc = (Slot(slot.start.astimezone(UTC), slot.level) for slot in self.slots)
@@ -239,12 +252,24 @@ class Forecast:
 
     def next_strained(self, after: datetime, minimum: Level = Level.ORANGE) -> Period | None:
         """The current or next run of hours at ``minimum`` or above ending after ``after``."""
-        for position, slot in enumerate(self.slots):
+        # Sorted, non-overlapping slots: none before the one holding ``after`` ends after it.
+        first = max(bisect.bisect_right(self._starts, after) - 1, 0)
+        for position in range(first, len(self.slots)):
+            slot = self.slots[position]
             if slot.end > after and slot.level >= minimum:
                 return self._grow(position, minimum)
         return None
 
     def _grow(self, position: int, minimum: Level) -> Period:
+        low = position
+        while low > 0 and self._joined(low - 1, minimum):
+            low -= 1
+        run = self._runs.get((low, minimum))
+        if run is None:
+            run = self._runs[(low, minimum)] = self._grow_from(low, minimum)
+        return run
+
+    def _grow_from(self, position: int, minimum: Level) -> Period:
         low = high = position
         while low > 0 and self._joined(low - 1, minimum):
             low -= 1
