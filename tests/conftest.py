@@ -1,12 +1,38 @@
 """Suite-wide safety (no test may open a real Phidget board unless explicitly asked to) and the
-fixtures several test modules share."""
+fixtures several test modules share. Helpers shared by modules live in tests/support/."""
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from fake_phidget import FakeUsb
-from real_phidget import refuse_unaddressed_channels
+from support.fake_phidget import FakeUsb
+from support.real_phidget import refuse_unaddressed_channels
+
+if TYPE_CHECKING:
+    from support.mosquitto import Mosquitto
+
+_OWN_BASETEMP = "_delestage_basetemp"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Short temporary paths: a control socket under ``tmp_path`` must fit in a Unix socket's
+    108 bytes, and pytest's own base (``/tmp/pytest-of-USER/pytest-N/``, plus ``popen-gwN/``
+    under xdist) leaves little room. Unless ``--basetemp`` is given, this run's base is a fresh
+    ``/tmp/dlpt-XXXXXXXX``, unique to the run, removed when the run passes (kept for a look when
+    it fails). xdist workers get their ``popen-gwN`` under the controller's base."""
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = tempfile.mkdtemp(prefix="dlpt-", dir="/tmp")
+        setattr(config, _OWN_BASETEMP, config.option.basetemp)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    own = getattr(session.config, _OWN_BASETEMP, None)
+    if own is not None and exitstatus == 0:
+        shutil.rmtree(own, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -22,7 +48,7 @@ def _no_real_board_by_accident() -> Iterator[None]:
 
 @pytest.fixture
 def usb() -> Iterator[FakeUsb]:
-    """The fake USB bus of the fake Phidget22 library (tests/fake_phidget.py)."""
+    """The fake USB bus of the fake Phidget22 library (tests/support/fake_phidget.py)."""
     usb = FakeUsb()
     yield usb
     usb.stop()
@@ -31,6 +57,17 @@ def usb() -> Iterator[FakeUsb]:
 @pytest.fixture
 def state_dir() -> Iterator[Path]:
     """A state directory with a short path, for tests that open the control socket."""
-    from test_tui_harness import short_state_dir  # Textual only for the tests that use it
+    from support.tui_harness import short_state_dir  # Textual only for the tests that use it
 
     yield from short_state_dir()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> "Iterator[Mosquitto]":
+    """A real Mosquitto, anonymous, on a port of this test's own (tests/support/mosquitto.py)."""
+    from support.mosquitto import Mosquitto  # paho only for the tests that use it
+
+    server = Mosquitto(tmp_path / "broker")
+    server.start()
+    yield server
+    server.stop()

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from service_support import at, make_config, make_controller, running
+from support.service import at, make_config, make_controller, running
 
 from tui.adapters.clock import ManualClock
 from tui.core.config import BoardConfig, BoardKind

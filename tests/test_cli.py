@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from real_phidget import absent_serial
+from support.real_phidget import absent_serial
 
 from tui.frontends.cli import build_parser
 

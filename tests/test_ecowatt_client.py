@@ -14,7 +14,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fake_rte import CLIENT_ID, CLIENT_SECRET, SANDBOX_PATH, SIGNALS_PATH, TOKEN_PATH, FakeRte
+from support.fake_rte import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    SANDBOX_PATH,
+    SIGNALS_PATH,
+    TOKEN_PATH,
+    FakeRte,
+)
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.ecowatt.cache import ForecastCache

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fake_rte import CLIENT_ID, CLIENT_SECRET, FakeRte
+from support.fake_rte import CLIENT_ID, CLIENT_SECRET, FakeRte
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.ecowatt.client import EcowattError

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_rte import production_body
-from service_support import RTE_ENV, at, config_document, make_config, make_controller, running
+from support.fake_rte import production_body
+from support.service import RTE_ENV, at, config_document, make_config, make_controller, running
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.config_file import load_config

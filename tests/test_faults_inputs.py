@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from service_support import at, config_document, make_config, make_controller, running
+from support.service import at, config_document, make_config, make_controller, running
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.ecowatt.client import MAX_RETRY_AFTER, parse_retry_after

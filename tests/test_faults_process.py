@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_rte import FakeRte
-from service_support import (
+from support.fake_rte import FakeRte
+from support.service import (
     RTE_ENV,
     config_document,
     delestage,

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_rte import production_body
-from service_support import at, config_document, make_config, make_controller, running
+from support.fake_rte import production_body
+from support.service import at, config_document, make_config, make_controller, running
 
 from tui.adapters.clock import ManualClock
 from tui.core.config import Config, config_from_dict

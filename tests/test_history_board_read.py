@@ -8,7 +8,7 @@ import io
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from service_support import at, config_document, make_config, make_controller, write_config
+from support.service import at, config_document, make_config, make_controller, write_config
 
 from tui.adapters.clock import ManualClock
 from tui.core.config import Wiring

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from service_support import at, make_config, make_controller
+from support.service import at, make_config, make_controller
 
 from tui.adapters.clock import ManualClock
 from tui.core.errors import InputError

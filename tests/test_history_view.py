@@ -10,7 +10,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_tui_harness import (
+from support.tmux import Tmux
+from support.tmux import delestage_command as tmux_command
+from support.tui_harness import (
     DEMO_CONFIG,
     FIXED_NOW,
     PID,
@@ -20,8 +22,6 @@ from test_tui_harness import (
     settle,
     short_state_dir,
 )
-from test_tui_tmux import Tmux
-from test_tui_tmux import delestage_command as tmux_command
 from textual.pilot import Pilot
 
 from tui.adapters.boards.simulated import SimulatedBoard

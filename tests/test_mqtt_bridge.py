@@ -5,63 +5,15 @@ restarted mid-test and one that is down at start, then a password-protected brok
 """
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from mosquitto_support import Mosquitto, Watcher, eventually, retained, watching
-from service_support import at, config_document, make_controller, running
-
-from tui.adapters.boards.simulated import SimulatedBoard
-from tui.adapters.clock import ManualClock
-from tui.core.config import Config, config_from_dict
-from tui.frontends.mqtt.bridge import MqttBridge
-from tui.frontends.mqtt.service import MqttFrontend
-from tui.service.controller import Controller
-
-NOW = at("2026-12-02T07:00:00+01:00")  # green, an hour before the demo's orange morning
-NODE = "maison"
-BASE = f"delestage/{NODE}"
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    server = Mosquitto(tmp_path / "broker")
-    server.start()
-    yield server
-    server.stop()
-
-
-def mqtt_config(tmp_path: Path, url: str, **mqtt: Any) -> Config:
-    document = config_document(tmp_path / "state")
-    document["mqtt"] = {"url": url, "node_id": NODE, **mqtt}
-    return config_from_dict(document, path=str(tmp_path / "delestage.toml"))
-
-
-@contextlib.asynccontextmanager
-async def bridged(
-    config: Config, environ: dict[str, str] | None = None
-) -> AsyncIterator[tuple[Controller, SimulatedBoard, MqttBridge]]:
-    """The controller with its MQTT front end wired as the headless service wires it."""
-    controller, board = make_controller(config, ManualClock(NOW))
-    frontend = MqttFrontend(
-        controller, controller.report_mqtt, controller.log_error, environ or {}, (0.1, 0.5)
-    )
-    async with running(controller):
-        await frontend.apply(config)  # type: ignore[misc]
-        assert frontend.bridge is not None
-        try:
-            yield controller, board, frontend.bridge
-        finally:
-            await frontend.close()
-
-
-async def connected(bridge: MqttBridge, count: int = 1) -> None:
-    await eventually(lambda: bridge.connections >= count, what="the bridge to connect")
+from support.mosquitto import Mosquitto, Watcher, eventually, retained, watching
+from support.mqtt_bridge import BASE, NODE, bridged, connected, mqtt_config
 
 
 def state(watcher: Watcher, index: int) -> dict[str, Any] | None:

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mosquitto_support import eventually
-from mqtt_memory import MemoryConnector
-from service_support import at, config_document, make_config, make_controller, running
+from support.mosquitto import eventually
+from support.mqtt_memory import MemoryConnector
+from support.service import at, config_document, make_config, make_controller, running
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.mqtt import (

@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from mosquitto_support import Mosquitto, retained, wait_until, watching
-from service_support import config_document, delestage, run_cli, write_config
+from support.mosquitto import Mosquitto, retained, wait_until, watching
+from support.service import config_document, delestage, run_cli, write_config
 
 SECRET = "hunter2-not-in-any-log"
 

@@ -9,7 +9,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from fake_phidget import FakeBoard, FakeUsb, Recorder, make_board, wait_until
+from support.fake_phidget import FakeBoard, FakeUsb, Recorder, make_board, wait_until
 
 from tui.adapters.boards.base import BoardEventKind
 from tui.adapters.boards.phidget import list_relay_boards, probe_board

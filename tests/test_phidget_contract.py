@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from fake_phidget import FakeBoard, FakeUsb, Recorder, wait_until
-from real_phidget import absent_serial, board_serial
+from support.fake_phidget import FakeBoard, FakeUsb, Recorder, wait_until
+from support.real_phidget import absent_serial, board_serial
 
 from tui.adapters.boards.base import BoardEventKind
 from tui.adapters.boards.phidget import (

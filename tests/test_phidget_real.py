@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from real_phidget import absent_serial, phidget_config_text
+from support.real_phidget import absent_serial, phidget_config_text
 
 from tui.adapters.boards.base import BoardEvent, BoardLibraryMissing
 from tui.adapters.boards.factory import make_board

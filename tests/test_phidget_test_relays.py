@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fake_phidget import FakeBoard, FakeUsb
-from real_phidget import phidget_config_text
+from support.fake_phidget import FakeBoard, FakeUsb
+from support.real_phidget import phidget_config_text
 
 from tui.adapters.boards.phidget import PhidgetBoard
 from tui.adapters.clock import ManualClock

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_phidget import FakeBoard, FakeUsb, make_board, wait_until
-from real_phidget import absent_serial
+from support.fake_phidget import FakeBoard, FakeUsb, make_board, wait_until
+from support.real_phidget import absent_serial
 
 from tui.adapters.boards.base import BoardEventKind, BoardLibraryMissing
 from tui.adapters.boards.phidget import list_relay_boards, load_phidget22

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_policy import CUT, DAY, at, channel, config, levels
+from support.policy import CUT, DAY, at, channel, config, levels
 
 import tui.core.plan as plan_module
 from tui.adapters.clock import ManualClock

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fake_rte import FakeRte, production_body
-from real_phidget import absent_serial
-from service_support import at, make_config, make_controller, running, with_tempo
+from support.fake_rte import FakeRte, production_body
+from support.real_phidget import absent_serial
+from support.service import at, make_config, make_controller, running, with_tempo
 
 from tui.adapters.boards.factory import make_board
 from tui.adapters.clock import ManualClock

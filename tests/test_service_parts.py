@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from service_support import fill_pipe, make_config, make_controller, running
+from support.service import fill_pipe, make_config, make_controller, running
 
 from tui.adapters.clock import ManualClock
 from tui.core.config import LogFormat

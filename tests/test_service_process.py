@@ -7,8 +7,8 @@ import socket
 import subprocess
 from pathlib import Path
 
-from fake_rte import FakeRte
-from service_support import (
+from support.fake_rte import FakeRte
+from support.service import (
     RTE_ENV,
     config_document,
     delestage,

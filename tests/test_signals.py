@@ -7,39 +7,13 @@ from itertools import pairwise
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.signals import body, day_entry, paris
 
 from tui.core.errors import InputError
-from tui.core.forecast import HOUR, PARIS, Forecast, Level, Slot, paris_midnight
+from tui.core.forecast import HOUR, Forecast, Level, Slot, paris_midnight
 from tui.core.signals import ForecastFormatError, forecast_to_body, parse_signals
 
 FETCHED = datetime(2024, 11, 21, 6, 30, tzinfo=UTC)
-
-
-def jour(day: date) -> str:
-    """RTE's `jour`: local midnight with its offset."""
-    return datetime(day.year, day.month, day.day, tzinfo=PARIS).isoformat()
-
-
-def day_entry(day: date, levels: list[int] | dict[int, int], **extra: object) -> dict[str, object]:
-    pairs = list(levels.items() if isinstance(levels, dict) else enumerate(levels))
-    entry: dict[str, object] = {
-        "GenerationFichier": "2024-11-20T23:00:00+01:00",
-        "jour": jour(day),
-        "dvalue": max(max(dict(pairs).values(), default=1), 1),
-        "message": "Pas d'alerte.",
-        "values": [{"pas": pas, "hvalue": level} for pas, level in pairs],
-    }
-    entry.update(extra)
-    return entry
-
-
-def body(*days: dict[str, object]) -> str:
-    return json.dumps({"signals": list(days)})
-
-
-def paris(year: int, month: int, day: int, hour: int, fold: int = 0) -> datetime:
-    """A Paris wall-clock time as a UTC instant (``fold=1``: the second 02:00 in autumn)."""
-    return datetime(year, month, day, hour, tzinfo=PARIS, fold=fold).astimezone(UTC)
 
 
 # --- a normal answer ---------------------------------------------------------------------------

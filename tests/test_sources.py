@@ -8,7 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fake_rte import CLIENT_ID, CLIENT_SECRET, SIGNALS_PATH, TOKEN_PATH, FakeRte, production_body
+from support.fake_rte import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    SIGNALS_PATH,
+    TOKEN_PATH,
+    FakeRte,
+    production_body,
+)
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.ecowatt.credentials import CredentialsError

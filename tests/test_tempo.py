@@ -5,7 +5,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from fake_rte import TEMPO_SANDBOX_BODY
+from support.fake_rte import TEMPO_SANDBOX_BODY
 
 from tui.core.forecast import PARIS
 from tui.core.signals import ForecastFormatError

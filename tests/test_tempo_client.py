@@ -12,7 +12,14 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from fake_rte import CLIENT_ID, CLIENT_SECRET, TEMPO_PATH, TEMPO_SANDBOX_PATH, TOKEN_PATH, FakeRte
+from support.fake_rte import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    TEMPO_PATH,
+    TEMPO_SANDBOX_PATH,
+    TOKEN_PATH,
+    FakeRte,
+)
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.ecowatt.credentials import Credentials

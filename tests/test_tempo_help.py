@@ -8,8 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from test_tempo_tui import tempo_rig
-from test_tui_harness import demo_config, make_rig, screen_text, settle, short_state_dir
+from support.tui_harness import (
+    demo_config,
+    make_rig,
+    screen_text,
+    settle,
+    short_state_dir,
+    tempo_rig,
+)
 
 from tui.frontends.app.dialogs import HelpScreen
 

@@ -5,9 +5,9 @@ import asyncio
 import json
 from pathlib import Path
 
-from mosquitto_support import Mosquitto, eventually, retained
-from service_support import config_document
-from test_mqtt_bridge import BASE, NODE, bridged, broker, connected  # noqa: F401 (fixture)
+from support.mosquitto import Mosquitto, eventually, retained
+from support.mqtt_bridge import BASE, NODE, bridged, connected
+from support.service import config_document
 
 from tui.core.config import config_from_dict
 from tui.frontends.mqtt.topics import Topics, discovery_configs
@@ -15,7 +15,7 @@ from tui.frontends.mqtt.topics import Topics, discovery_configs
 
 async def test_base_tempo_and_its_discovery_sensors(
     tmp_path: Path,
-    broker: Mosquitto,  # noqa: F811 (the fixture imported from test_mqtt_bridge)
+    broker: Mosquitto,
 ) -> None:
     document = config_document(tmp_path / "state")
     document["mqtt"] = {"url": broker.url, "node_id": NODE}

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_policy import at, channel, config, levels
+from support.policy import at, channel, config, levels
 
 from tui.core.config import ShedAt
 from tui.core.forecast import PARIS

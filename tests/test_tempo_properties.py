@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_policy_properties import (
+from support.policy_scenarios import (
     SETTINGS,
     Scenario,
-    _powered_spans,
-    _uncovered,
+    powered_spans,
     scenarios,
     simulate,
+    uncovered,
 )
 
 from tui.core.config import ChannelConfig, Config, ShedAt
@@ -77,11 +77,11 @@ def test_no_red_channel_is_powered_in_a_red_peak_unless_forced(scenario: Scenari
             continue
         grace = max(channel.min_on, scenario.config.policy.min_switch_gap, RATE_WINDOW)
         excused = [(low, high + grace) for low, high in run.forced_on.get(channel.index, [])]
-        for low, high in _powered_spans(run, channel.index, scenario.end):
+        for low, high in powered_spans(run, channel.index, scenario.end):
             for peak_low, peak_high in _peaks(scenario.tempo, {Colour.RED}):
                 overlap = (max(low, peak_low), min(high, peak_high))
                 if overlap[0] < overlap[1]:
-                    assert not _uncovered(overlap, excused), (channel, overlap)
+                    assert not uncovered(overlap, excused), (channel, overlap)
 
 
 def _tempo_cut(reason: str) -> bool:

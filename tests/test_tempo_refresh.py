@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fake_rte import TEMPO_PATH, TEMPO_SANDBOX_PATH, FakeRte
-from service_support import make_config, make_controller, running, with_tempo
-from test_tempo_tui import tempo_rig
-from test_tui_harness import screen_text, settle, short_state_dir
+from support.fake_rte import TEMPO_PATH, TEMPO_SANDBOX_PATH, FakeRte
+from support.service import make_config, make_controller, running, with_tempo
+from support.tui_harness import screen_text, settle, short_state_dir, tempo_rig
 
 from tui.adapters.clock import ManualClock
 from tui.core.forecast import PARIS

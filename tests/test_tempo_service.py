@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fake_rte import CLIENT_ID, CLIENT_SECRET, FakeRte
-from service_support import make_config, make_controller, running, with_tempo
+from support.fake_rte import CLIENT_ID, CLIENT_SECRET, FakeRte
+from support.service import make_config, make_controller, running, with_tempo
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.base import RefreshResult

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 from rich.text import Text
-from test_tui_harness import PID, Rig, demo_config, screen_text, settle, short_state_dir
+from support.tui_harness import (
+    screen_text,
+    settle,
+    short_state_dir,
+    tempo_rig,
+)
 
-from tui.adapters.boards.simulated import SimulatedBoard
-from tui.adapters.clock import ManualClock
-from tui.adapters.sources.demo import DemoSource
-from tui.adapters.tempo.source import DemoTempoSource
 from tui.frontends.app.timeline import render_days
-from tui.service.controller import Controller
 from tui.service.snapshot import TempoDayView, TempoView
 
 MORNING = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # 09:00 Paris: tomorrow not out yet
@@ -24,23 +24,6 @@ AFTERNOON = datetime(2026, 12, 1, 13, 7, tzinfo=UTC)  # 14:07: published at 10:3
 @pytest.fixture
 def state_dir() -> Iterator[Path]:
     yield from short_state_dir()
-
-
-def tempo_rig(state_dir: Path, now: datetime) -> Rig:
-    config = demo_config(state_dir)
-    assert config.tempo is not None  # the shipped demo turns Tempo on
-    clock = ManualClock(now)
-    board = SimulatedBoard([channel.index for channel in config.channels], clock)
-    controller = Controller(
-        config,
-        clock=clock,
-        board=board,
-        source=DemoSource(),
-        state_dir=state_dir,
-        pid=PID,
-        tempo_source=DemoTempoSource(),  # type: ignore[arg-type]
-    )
-    return Rig(config, clock, board, controller, state_dir)
 
 
 @pytest.mark.parametrize(

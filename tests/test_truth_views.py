@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_policy import DAY, at, channel, config, decide, levels
-from test_signals import body, day_entry
+from support.policy import DAY, at, channel, config, decide, levels
+from support.signals import body, day_entry
 
 from tui.adapters.clock import ManualClock
 from tui.core.config import Fallback, ShedAt

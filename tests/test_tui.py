@@ -8,16 +8,19 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 from rich.text import Text
-from test_tui_harness import (
+from support.tui_harness import (
     FIXED_NOW,
     PID,
     Rig,
     demo_config,
+    grid_row,
     make_rig,
+    press,
     screen_text,
     settle,
     started,
 )
+from support.views import NOW, channel, day_slots, forecast_view
 from textual.pilot import Pilot
 
 from tui.core.config import UiConfig
@@ -29,57 +32,16 @@ from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, HelpScreen,
 from tui.frontends.app.eventlog import EventPane, event_text
 from tui.frontends.app.header import fit_parts, status_parts
 from tui.frontends.app.pane import Pane
-from tui.frontends.app.relays import RelayGrid, render_grid
+from tui.frontends.app.relays import render_grid
 from tui.frontends.app.timeline import day_hours, render_timeline, warnings
 from tui.service.eventlog import read_events
 from tui.service.snapshot import (
     BoardView,
     ChangeView,
-    ChannelView,
-    ForecastView,
-    SlotView,
     Snapshot,
 )
 
-NOW = datetime(2026, 12, 1, 13, 7, tzinfo=UTC)  # 14:07 in Paris
-
-
 # -- panes from hand-built snapshots -----------------------------------------------------------
-
-
-def day_slots(day: date, levels: dict[int, int], default: int = 1) -> tuple[SlotView, ...]:
-    return tuple(
-        SlotView(start, levels.get(hour, default)) for hour, start in enumerate(day_hours(day))
-    )
-
-
-def forecast_view(**changes: object) -> ForecastView:
-    base = ForecastView(
-        source="demo",
-        slots=day_slots(date(2026, 12, 1), {14: 3, 15: 3, 18: 2}),
-        until=paris_midnight(date(2026, 12, 2)),
-        fetched=NOW - timedelta(minutes=5),
-        generated=NOW - timedelta(hours=1),
-        next_refresh=NOW + timedelta(minutes=10),
-        covers_now=True,
-        next_strained="red 14:00-16:00 today",
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
-
-
-def channel(index: int = 3, **changes: object) -> ChannelView:
-    base = ChannelView(
-        index=index,
-        name="Sèche-linge",
-        wiring="no",
-        powered=True,
-        wanted=True,
-        mode="auto",
-        until=None,
-        rule="normal",
-        reason="green, no strain until 18:00",
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def test_timeline_writes_every_hour_as_a_letter_and_marks_now() -> None:
@@ -232,19 +194,8 @@ def rig(state_dir: Path) -> Rig:
     return make_rig(state_dir)
 
 
-def grid_row(app: DelestageApp, index: int) -> str:
-    grid = app.query_one(RelayGrid)
-    text = render_grid(grid.channels, grid.selected, app.now(), 80).plain
-    return next(line for line in text.splitlines()[1:] if line[2:].startswith(f"{index} "))
-
-
 def events_shown(app: DelestageApp) -> list[str]:
     return [event_text(event).plain for event in app.query_one(EventPane).shown]
-
-
-async def press(pilot: Pilot[int], rig: Rig, *keys: str) -> None:
-    await pilot.press(*keys)
-    await settle(pilot, rig.controller)
 
 
 async def test_start_shows_the_demo_and_the_relays(rig: Rig) -> None:

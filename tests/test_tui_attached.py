@@ -1,46 +1,22 @@
 """The TUI attached to a real service over the control socket: it drives the service's board,
 shows its events, and quitting it leaves the service running."""
 
-import asyncio
 from pathlib import Path
 
-from test_tui_harness import (
+from support.tui_harness import (
     PID,
-    Rig,
+    attach,
     make_rig,
     screen_text,
     settle,
     started,
+    stop,
+    wait_for,
 )
-from textual.pilot import Pilot
 
 from tui.frontends.app import DelestageApp
 from tui.frontends.app.eventlog import EventPane, event_text
-from tui.service.remote import RemoteController, connect
-from tui.service.runtime import serve
-
-
-async def attach(rig: Rig) -> tuple[asyncio.Task[None], RemoteController]:
-    service = asyncio.create_task(serve(rig.controller))
-    for _ in range(500):
-        link = await connect(rig.state_dir)
-        if link is not None:
-            return service, link
-        await asyncio.sleep(0.01)
-    raise AssertionError("the service never answered on its socket")
-
-
-async def stop(rig: Rig, service: asyncio.Task[None]) -> None:
-    rig.controller.stop()
-    await service
-
-
-async def wait_for(pilot: Pilot[int], condition: object) -> None:
-    for _ in range(1500):
-        if condition():  # type: ignore[operator]
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("condition never became true")
+from tui.service.remote import connect
 
 
 async def test_attached_ui_drives_the_service_and_quitting_leaves_it_running(

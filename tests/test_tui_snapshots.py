@@ -5,7 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_tui_harness import make_rig, settle
+from support.tui_harness import make_rig, settle
 from textual.pilot import Pilot
 
 Compare = Callable[..., bool]

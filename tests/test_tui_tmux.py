@@ -3,62 +3,14 @@
 Select a relay, force it cut, see the grid and the event log change, quit, and check that the
 terminal is given back as it was (main screen, cursor shown, same tty settings)."""
 
-import shutil
-import subprocess
-import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
-from test_tui_harness import DEMO_CONFIG
+from support.tmux import Tmux, delestage_command, needs_tmux, tmux_server
+from support.tui_harness import DEMO_CONFIG
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
-
-WAIT = 30.0  # seconds: generous, only ever reached when something is broken
-
-
-def delestage_command() -> str:
-    script = Path(sys.executable).parent / "delestage"
-    return str(script) if script.exists() else f"{sys.executable} -m tui"
-
-
-class Tmux:
-    def __init__(self, socket: str) -> None:
-        self.socket = socket
-
-    def __call__(self, *args: str) -> str:
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True
-        )
-        return done.stdout
-
-    def screen(self) -> str:
-        return self("capture-pane", "-p", "-t", "e2e")
-
-    def wait_for(self, what: str, check: Callable[[str], bool]) -> str:
-        deadline = time.monotonic() + WAIT
-        while True:
-            screen = self.screen()
-            if check(screen):
-                return screen
-            if time.monotonic() > deadline:
-                raise AssertionError(f"never saw {what}; the screen was:\n{screen}")
-            time.sleep(0.05)
-
-
-T = TypeVar("T", bound=Tmux)
-
-
-def tmux_server(kind: Callable[[str], T], prefix: str) -> Iterator[T]:
-    """A tmux server of its own (a fresh socket name), killed with everything in it after."""
-    server = kind(f"{prefix}-{uuid.uuid4().hex[:8]}")
-    try:
-        yield server
-    finally:
-        subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True)
+pytestmark = needs_tmux
 
 
 @pytest.fixture

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_tui_harness import DEMO_CONFIG
-from test_tui_tmux import Tmux, delestage_command, pytestmark, tmux_server  # noqa: F401
+from support.tmux import Tmux, delestage_command, needs_tmux, tmux_server
+from support.tui_harness import DEMO_CONFIG
+
+pytestmark = needs_tmux
 
 
 class Panes(Tmux):

@@ -9,16 +9,18 @@ from pathlib import Path
 
 import pytest
 from rich.color import ColorSystem
-from test_tui import grid_row, press
-from test_tui_attached import attach, wait_for
-from test_tui_harness import (
+from support.tui_harness import (
     DEMO_CONFIG,
     Rig,
+    attach,
     demo_config,
+    grid_row,
     make_rig,
+    press,
     screen_text,
     settle,
     started,
+    wait_for,
 )
 from textual.command import CommandPalette
 
@@ -315,7 +317,7 @@ async def test_the_log_re_flows_on_resize_and_keeps_following(rig_default: Rig) 
 
 
 def test_widths_keep_waits_expiries_and_next_changes_whole() -> None:
-    from test_tui import NOW, channel
+    from support.views import NOW, channel
 
     from tui.core.forecast import HOUR
     from tui.service.snapshot import ChangeView

@@ -36,7 +36,7 @@ for path in (HERE, HERE.parent):
         sys.path.insert(0, str(path))
 
 from figures import delestage_command, figure, reap, scratch_dir, standalone  # noqa: E402
-from mosquitto_support import Mosquitto, Watcher, wait_until  # noqa: E402
+from support.mosquitto import Mosquitto, Watcher, wait_until  # noqa: E402
 
 from tui.service.control_socket import socket_path  # noqa: E402
 

@@ -45,8 +45,8 @@ from figures import (
 # The fake RTE and the service test helpers live beside the tests.
 sys.path.insert(0, str(REPO / "tests"))
 
-from fake_rte import FakeRte
-from service_support import at, make_config, make_controller
+from support.fake_rte import FakeRte
+from support.service import at, make_config, make_controller
 
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock

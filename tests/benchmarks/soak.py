@@ -53,7 +53,7 @@ from figures import REPO, delestage_command, figure, reap, scratch_dir, table
 sys.path.insert(0, str(REPO / "tests"))
 
 import tomli_w
-from fake_rte import CLIENT_ID, CLIENT_SECRET, FakeRte, production_body
+from support.fake_rte import CLIENT_ID, CLIENT_SECRET, FakeRte, production_body
 
 TOLERANCE = 3.0  # seconds between a deadline and the relay seen there
 MAX_FAULTS = 400

@@ -69,8 +69,9 @@ def refuse_unaddressed_channels() -> Any:
             if not allowed(serial):
                 what = "any serial" if serial == -1 else f"serial {serial}"
                 raise AssertionError(
-                    f"a test opened a real Phidget22 channel addressed to {what}: it could switch "
-                    f"a real board; address it to real_phidget.absent_serial(), or set {ENV}"
+                    f"a test opened a real Phidget22 channel addressed to {what}: it could "
+                    "switch a real board; address it to support.real_phidget.absent_serial(), "
+                    f"or set {ENV}"
                 )
             return original(self, *args)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from fake_rte import CLIENT_ID, CLIENT_SECRET
 
+from support.fake_rte import CLIENT_ID, CLIENT_SECRET
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.factory import make_source

@@ -15,12 +15,15 @@ from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.config_file import load_config
 from tui.adapters.sources.demo import DemoSource
+from tui.adapters.tempo.source import DemoTempoSource
 from tui.core.config import Config
 from tui.frontends.app import DelestageApp
+from tui.frontends.app.relays import RelayGrid, render_grid
 from tui.service.controller import Controller
+from tui.service.remote import RemoteController, connect
 from tui.service.runtime import serve
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO / "delestage.toml"
 # 14:07 in Paris on a Tuesday: the demo's day 0 is always a red day.
 FIXED_NOW = datetime(2026, 12, 1, 13, 7, tzinfo=UTC)
@@ -102,3 +105,57 @@ def screen_text(app: DelestageApp) -> str:
     """Everything on the screen (modals included), as plain text lines."""
     strips = app.screen._compositor.render_strips()
     return "\n".join(strip.text.rstrip() for strip in strips)
+
+
+def tempo_rig(state_dir: Path, now: datetime) -> Rig:
+    config = demo_config(state_dir)
+    assert config.tempo is not None  # the shipped demo turns Tempo on
+    clock = ManualClock(now)
+    board = SimulatedBoard([channel.index for channel in config.channels], clock)
+    controller = Controller(
+        config,
+        clock=clock,
+        board=board,
+        source=DemoSource(),
+        state_dir=state_dir,
+        pid=PID,
+        tempo_source=DemoTempoSource(),  # type: ignore[arg-type]
+    )
+    return Rig(config, clock, board, controller, state_dir)
+
+
+def grid_row(app: DelestageApp, index: int) -> str:
+    grid = app.query_one(RelayGrid)
+    text = render_grid(grid.channels, grid.selected, app.now(), 80).plain
+    return next(line for line in text.splitlines()[1:] if line[2:].startswith(f"{index} "))
+
+
+async def press(pilot: Pilot[int], rig: Rig, *keys: str) -> None:
+    await pilot.press(*keys)
+    await settle(pilot, rig.controller)
+
+
+# -- attached to the rig's service over its control socket ------------------------------
+
+
+async def attach(rig: Rig) -> tuple[asyncio.Task[None], RemoteController]:
+    service = asyncio.create_task(serve(rig.controller))
+    for _ in range(500):
+        link = await connect(rig.state_dir)
+        if link is not None:
+            return service, link
+        await asyncio.sleep(0.01)
+    raise AssertionError("the service never answered on its socket")
+
+
+async def stop(rig: Rig, service: asyncio.Task[None]) -> None:
+    rig.controller.stop()
+    await service
+
+
+async def wait_for(pilot: Pilot[int], condition: object) -> None:
+    for _ in range(1500):
+        if condition():  # type: ignore[operator]
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("condition never became true")
