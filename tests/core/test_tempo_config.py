@@ -12,7 +12,7 @@ from tui.core.config import RTE_BASE_URL, Source, TempoConfig, config_from_dict,
 from tui.core.errors import InputError
 from tui.core.tempo import Colour
 
-SHIPPED = Path(__file__).resolve().parent.parent / "delestage.toml"
+SHIPPED = Path(__file__).resolve().parents[2] / "delestage.toml"
 
 
 def _document(tempo: object = None, **channel: object) -> dict[str, Any]:
