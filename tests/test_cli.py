@@ -223,15 +223,19 @@ def test_version(home: Path) -> None:
 def address_absent_board(path: Path) -> int:
     """Point the generated `[board]` at a serial no attached device has: `check` opens the
     real library, and with "any serial" it would attach (and release every relay of) a 1017
-    plugged into the machine running the tests."""
+    plugged into the machine running the tests. `check` then waits attach_timeout for it:
+    half a second, not the default 5 s, is as sure that it is absent."""
     text = path.read_text(encoding="utf-8")
     serial = absent_serial()
-    addressed, count = re.subn(r"(?m)^# serial = \d+ .*$", f"serial = {serial}", text)
+    addressed, count = re.subn(
+        r"(?m)^# serial = \d+ .*$", f'serial = {serial}\nattach_timeout = "500ms"', text
+    )
     assert count == 1, "the generated config no longer offers `# serial = ...` under [board]"
     path.write_text(addressed, encoding="utf-8")
     return serial
 
 
+@pytest.mark.phidget_lib
 def test_init_writes_a_config_that_check_accepts(tmp_path: Path, home: Path) -> None:
     result = run("init", cwd=tmp_path, home=home)
     assert result.returncode == 0, result.stderr
@@ -246,6 +250,7 @@ def test_init_writes_a_config_that_check_accepts(tmp_path: Path, home: Path) -> 
     assert checked.returncode == 1, checked.stderr
 
 
+@pytest.mark.phidget_lib
 def test_init_refuses_to_overwrite_then_force_does(tmp_path: Path, home: Path) -> None:
     path = tmp_path / "site.toml"
     path.write_text("# hand-written\n")
@@ -261,6 +266,7 @@ def test_init_refuses_to_overwrite_then_force_does(tmp_path: Path, home: Path) -
     assert checked.stdout.startswith("config    ok"), checked.stderr
 
 
+@pytest.mark.phidget_lib
 def test_init_where_it_cannot_write_exits_2(tmp_path: Path, home: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")

@@ -208,6 +208,7 @@ def test_the_shipped_file_loads() -> None:
 # --- writing and init -------------------------------------------------------------------------
 
 
+@pytest.mark.phidget_lib
 def test_what_init_writes_loads_back_to_an_equal_config(tmp_path: Path) -> None:
     path = tmp_path / "delestage.toml"
     out = io.StringIO()
@@ -233,6 +234,7 @@ def test_write_config_round_trips_the_shipped_config(tmp_path: Path) -> None:
     assert tomllib.loads(path.read_text(encoding="utf-8"))["ecowatt"]["source"] == "demo"
 
 
+@pytest.mark.phidget_lib
 def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     path = tmp_path / "delestage.toml"
     path.write_text("# my own config\n")

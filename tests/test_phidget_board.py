@@ -16,6 +16,10 @@ from tui.adapters.boards.phidget import list_relay_boards, probe_board
 from tui.core.config import BoardConfig, OnExit, Wiring
 from tui.core.wiring import appliance_powered, relay_energised
 
+# The board adapter on the fake Phidget22 (whose exceptions are the real library's) and its
+# threads' timed waits: both hang under libfaketime (docs/testing.md).
+pytestmark = pytest.mark.phidget_lib
+
 SERIAL = 123456
 ATTACHED, DETACHED = BoardEventKind.ATTACHED, BoardEventKind.DETACHED
 ERROR, FAILSAFE = BoardEventKind.ERROR, BoardEventKind.FAILSAFE

@@ -28,6 +28,9 @@ from tui.adapters.boards.phidget import (
 )
 from tui.core.config import BoardConfig, OnExit
 
+# The real library, and the fake built on its exceptions (docs/testing.md).
+pytestmark = pytest.mark.phidget_lib
+
 NOT_ATTACHED, TIMED_OUT = 52, 3
 
 

@@ -23,6 +23,8 @@ from tui.core.config import BoardConfig, BoardKind, ChannelConfig, Config, OnExi
 from tui.frontends.boards_cmd import check_board_line, find_single_serial, run_boards
 from tui.frontends.cli import main
 
+pytestmark = pytest.mark.phidget_lib
+
 MORE_CHANNELS = """
 [[channel]]
 index = 5

@@ -17,6 +17,9 @@ from tui.frontends.test_relays_cmd import run_test_relays
 from tui.service.lock import ServiceLock
 from tui.service.state_store import StateStore
 
+# The board adapter on the fake Phidget22, whose exceptions are the real library's.
+pytestmark = pytest.mark.phidget_lib
+
 SERIAL = 123456
 NOW = datetime(2026, 12, 2, 14, tzinfo=UTC)
 

@@ -27,6 +27,9 @@ from tui.core.errors import InputError
 from tui.frontends.boards_cmd import check_board_line, run_boards
 from tui.frontends.cli import main
 
+# The real library, and the fake built on its exceptions (docs/testing.md).
+pytestmark = pytest.mark.phidget_lib
+
 SERIAL = 123456
 ATTACHED, ERROR, FAILSAFE = BoardEventKind.ATTACHED, BoardEventKind.ERROR, BoardEventKind.FAILSAFE
 

@@ -281,6 +281,7 @@ async def test_board_detach_marks_unknown_and_reattach_reapplies(tmp_path: Path)
     await updates.aclose()
 
 
+@pytest.mark.phidget_lib
 async def test_with_the_real_library_and_no_board_commands_wait_for_it(tmp_path: Path) -> None:
     """The real Phidget22 library, no 1017 attached: the service runs and says so."""
     clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)

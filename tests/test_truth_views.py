@@ -234,6 +234,7 @@ def test_status_text_and_json_carry_the_same_facts() -> None:
 # -- 5: init writes a commented starter that follows the README's wiring advice -----------------
 
 
+@pytest.mark.phidget_lib
 def test_init_writes_a_commented_starter_with_heating_on_nc(tmp_path: Path) -> None:
     from tui.adapters.config_file import load_config
     from tui.frontends.init import run_init
