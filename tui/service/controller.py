@@ -191,6 +191,8 @@ class Controller:
             while not self._stopping:
                 now = self.clock.now()
                 if until is not None and now >= until:
+                    # A stop like any other: subscribers (the history feed) end, not resubscribe.
+                    self.stop()
                     break
                 # Cleared before the step: a command or event arriving during it wakes the
                 # next sleep at once instead of being lost.
