@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.clock import SteppingClock
 from support.mosquitto import eventually
 from support.mqtt_memory import MemoryConnector
 from support.service import at, config_document, make_config, make_controller, running
 
-from tui.adapters.clock import ManualClock
 from tui.adapters.mqtt import (
     BrokerAddress,
     BrokerError,
@@ -28,7 +28,7 @@ from tui.core.config import MqttConfig, config_from_dict, config_to_dict
 from tui.core.errors import InputError
 from tui.frontends.mqtt.bridge import MqttBridge
 from tui.frontends.mqtt.commands import Command, CommandError, parse_command
-from tui.frontends.mqtt.topics import Topics
+from tui.frontends.mqtt.topics import Topics, retained_states
 from tui.service.controller import Controller
 
 NOW = at("2026-12-02T07:00:00+01:00")
@@ -192,9 +192,14 @@ def test_set_topics_are_recognised_only_under_this_node() -> None:
 async def bridge_on_memory(
     tmp_path: Path, **options: Any
 ) -> AsyncIterator[tuple[Controller, MqttBridge, MemoryConnector]]:
-    controller, _ = make_controller(make_config(tmp_path / "state"), ManualClock(NOW))
-    connector = MemoryConnector()
-    bridge = MqttBridge(controller, connector, Topics("node"), backoff=(0.05, 0.2), **options)
+    """The bridge, the controller and the connector's timestamps share one virtual clock: the
+    status interval passes when the test advances it, never by itself."""
+    clock = SteppingClock(NOW)
+    controller, _ = make_controller(make_config(tmp_path / "state"), clock)
+    connector = MemoryConnector(clock)
+    bridge = MqttBridge(
+        controller, connector, Topics("node"), backoff=(0.05, 0.2), clock=clock, **options
+    )
     async with running(controller):
         bridge.start()
         try:
@@ -220,7 +225,14 @@ async def test_status_is_coalesced_to_one_per_interval_and_ends_on_the_last_stat
 
         await eventually(lambda: len(overrides()) == 21, what="every event")
         assert overrides() == ["force", "release"] * 10 + ["force"]  # every event, in order
-        await asyncio.sleep(0.6)  # one interval: a status still due would be out by now
+        clock = bridge.clock
+        assert isinstance(clock, SteppingClock)
+        clock.advance(0.6)  # one interval: a status still due goes out now
+
+        def last_status() -> Any:
+            return json.loads(memory.published(f"{BASE}/status")[-1].payload)
+
+        await eventually(lambda: last_status() == json.loads(final), what="the held status")
         statuses = memory.published(f"{BASE}/status")
         assert json.loads(statuses[-1].payload) == json.loads(final)
         gaps = [b.at - a.at for a, b in itertools.pairwise(statuses)]
@@ -235,11 +247,22 @@ async def test_status_is_coalesced_to_one_per_interval_and_ends_on_the_last_stat
 async def test_retained_states_are_published_only_when_they_change(tmp_path: Path) -> None:
     async with bridge_on_memory(tmp_path) as (controller, bridge, memory):
         await eventually(lambda: bridge.connections == 1)
-        await asyncio.sleep(0.2)
+        current = retained_states(await controller.snapshot(), Topics("node"))
+
+        def last(topic: str) -> str | None:
+            published = memory.published(topic)
+            return published[-1].payload if published else None
+
+        await eventually(
+            lambda: all(last(topic) == payload for topic, payload in current.items()),
+            what="the current states out",
+        )
         before = len(memory.current.published)
         controller.log_error("test", "an event that changes no state")
         await eventually(lambda: bool(memory.published(f"{BASE}/events")))
-        await asyncio.sleep(0.2)
+        # No wait for "nothing else": a flush publishes an update's events, then whatever state
+        # it changed, without yielding to the loop (the memory session never waits); and on the
+        # stopped virtual clock no held-back status can fall due.
         news = memory.current.published[before:]
         assert [p.topic for p in news] == [f"{BASE}/events"]
 

@@ -9,7 +9,7 @@ from typing import Any
 from support.mosquitto import eventually
 from support.service import at, config_document, make_controller, running
 from tui.adapters.boards.simulated import SimulatedBoard
-from tui.adapters.clock import ManualClock
+from tui.adapters.clock import ManualClock, SystemClock
 from tui.core.config import Config, config_from_dict
 from tui.frontends.mqtt.bridge import MqttBridge
 from tui.frontends.mqtt.service import MqttFrontend
@@ -30,10 +30,19 @@ def mqtt_config(tmp_path: Path, url: str, **mqtt: Any) -> Config:
 async def bridged(
     config: Config, environ: dict[str, str] | None = None
 ) -> AsyncIterator[tuple[Controller, SimulatedBoard, MqttBridge]]:
-    """The controller with its MQTT front end wired as the headless service wires it."""
+    """The controller with its MQTT front end wired as the headless service wires it, but for
+    the clock: the controller's is virtual (fixed levels), the bridge's is the system's, as the
+    broker's is. A held-back status must go out in real time here, and a virtual clock moves
+    only when told; what these tests assert never depends on the bridge's hour. The bridge's
+    pacing on virtual time is tested on the in-memory connector (test_mqtt_parts.py)."""
     controller, board = make_controller(config, ManualClock(NOW))
     frontend = MqttFrontend(
-        controller, controller.report_mqtt, controller.log_error, environ or {}, (0.1, 0.5)
+        controller,
+        controller.report_mqtt,
+        controller.log_error,
+        environ or {},
+        (0.1, 0.5),
+        clock=SystemClock(),
     )
     async with running(controller):
         await frontend.apply(config)  # type: ignore[misc]

@@ -1,16 +1,16 @@
 """An in-memory MQTT connector for the bridge tests where a broker adds nothing.
 
 It keeps the protocol's promises: publishes are recorded in order with their retain flag and the
-time they were made, ``messages()`` yields what a test injects, and ``drop()`` ends the session
-with a ``BrokerError`` the way a lost connection does.
+time they were made (on the clock given, the bridge's), ``messages()`` yields what a test
+injects, and ``drop()`` ends the session with a ``BrokerError`` the way a lost connection does.
 """
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from tui.adapters.clock import Clock
 from tui.adapters.mqtt import BrokerError, Message, Will
 
 
@@ -19,17 +19,18 @@ class Published:
     topic: str
     payload: str
     retain: bool
-    at: float = field(default_factory=time.monotonic)
+    at: float  # the clock's monotonic seconds
 
 
 class MemorySession:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
         self.published: list[Published] = []
         self.subscriptions: list[str] = []
         self.inbox: asyncio.Queue[Message | None] = asyncio.Queue()
 
     async def publish(self, topic: str, payload: str, *, retain: bool = False) -> None:
-        self.published.append(Published(topic, payload, retain))
+        self.published.append(Published(topic, payload, retain, self.clock.monotonic()))
 
     async def subscribe(self, pattern: str) -> None:
         self.subscriptions.append(pattern)
@@ -45,7 +46,8 @@ class MemorySession:
 class MemoryConnector:
     url = "mqtt://memory:1883"
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
         self.sessions: list[MemorySession] = []
         self.wills: list[Will | None] = []
         self.refuse: str | None = None  # set: every connection attempt fails with this
@@ -65,6 +67,6 @@ class MemoryConnector:
         if self.refuse:
             raise BrokerError(self.refuse)
         self.wills.append(will)
-        session = MemorySession()
+        session = MemorySession(self.clock)
         self.sessions.append(session)
         yield session

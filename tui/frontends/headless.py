@@ -20,6 +20,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -100,11 +101,19 @@ class EventPrinter:
         """Let the writer finish what is queued, but never wait on a stalled reader for long."""
         if self._writer is None:
             return
-        try:
-            self._queue.put(None, timeout=timeout)
-        except queue.Full:
-            return
-        self._writer.join(timeout)
+        # Polled, not put(timeout=)/join(timeout): under libfaketime (the suite's runs at other
+        # hours) a timed wait on a thread never times out, its clock not being the faked one.
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._queue.put_nowait(None)
+                break
+            except queue.Full:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.01)
+        while self._writer.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def _enqueue(self, text: str, event: dict[str, Any]) -> None:
         try:
@@ -189,7 +198,9 @@ def _reload(controller: Controller, path: Path, mqtt: MqttFrontend) -> None:
 async def _main(controller: Controller, path: Path) -> None:
     loop = asyncio.get_running_loop()
     # The MQTT bridge is a front end beside this logger: it fails alone, never the loop.
-    mqtt = MqttFrontend(controller, controller.report_mqtt, controller.log_error)
+    mqtt = MqttFrontend(
+        controller, controller.report_mqtt, controller.log_error, clock=controller.clock
+    )
     mqtt.apply(controller.config)
     loop.add_signal_handler(signal.SIGTERM, controller.stop)
     loop.add_signal_handler(signal.SIGINT, controller.stop)

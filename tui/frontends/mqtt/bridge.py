@@ -20,12 +20,12 @@ import contextlib
 import logging
 import math
 import random
-import time
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from tui.adapters.clock import Clock, SystemClock
 from tui.adapters.mqtt import BrokerError, Message, MqttConnector, MqttSession, Will
 from tui.core.errors import InputError
 from tui.frontends.mqtt.commands import CommandError, parse_command
@@ -57,14 +57,18 @@ class MqttBridge:
         on_state: Callable[[MqttView], None] | None = None,
         backoff: tuple[float, float] = (1.0, 60.0),
         status_interval: float = 1.0,
+        clock: Clock | None = None,
     ) -> None:
         self.link = link
         self.connector = connector
         self.topics = topics
         self.on_state = on_state
-        self.backoff = backoff
-        self.status_interval = status_interval
-        self.view = MqttView("connecting", connector.url, since=datetime.now(UTC))
+        self.backoff = backoff  # seconds of real time: how long a broker takes to come back
+        self.status_interval = status_interval  # seconds on ``clock``
+        # The controller's clock: the times people read (``since``, a command's "until 14:30")
+        # and the status pacing, so that tests run the bridge on virtual time.
+        self.clock: Clock = clock or SystemClock()
+        self.view = MqttView("connecting", connector.url, since=self.clock.now())
         self.connections = 0  # successful connections so far
         self._snapshot: Snapshot | None = None
         self._ready = asyncio.Event()
@@ -78,7 +82,7 @@ class MqttBridge:
         # What discovery was last announced for: the channels, and whether Tempo is on.
         self._announced: tuple[tuple[tuple[int, str], ...], bool] | None = None
         self._status_at = -math.inf
-        self._status_timer: asyncio.TimerHandle | None = None
+        self._status_timer: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -120,7 +124,7 @@ class MqttBridge:
     def _set_view(self, state: str, message: str = "") -> None:
         if (state, message) == (self.view.state, self.view.message):
             return
-        self.view = MqttView(state, self.connector.url, message, since=datetime.now(UTC))
+        self.view = MqttView(state, self.connector.url, message, since=self.clock.now())
         if self.on_state:
             self.on_state(self.view)
 
@@ -219,14 +223,17 @@ class MqttBridge:
             await self._publish_retained(session, topic, payload)
         status = status_payload(snapshot)
         if status != self._published.get(topics.status):
-            wait = self._status_at + self.status_interval - time.monotonic()
+            wait = self._status_at + self.status_interval - self.clock.monotonic()
             if wait <= 0:
-                self._status_at = time.monotonic()
+                self._status_at = self.clock.monotonic()
                 await self._publish_retained(session, topics.status, status)
             elif self._status_timer is None:
-                self._status_timer = asyncio.get_running_loop().call_later(wait, self._status_due)
+                due = self.clock.now() + timedelta(seconds=wait)
+                self._status_timer = asyncio.create_task(self._status_due(due))
 
-    def _status_due(self) -> None:
+    async def _status_due(self, due: datetime) -> None:
+        """The status held back by the interval goes out once it has passed (on the clock)."""
+        await self.clock.sleep_until(due, asyncio.Event())
         self._status_timer = None
         self._dirty.set()
 
@@ -267,7 +274,7 @@ class MqttBridge:
             )
             return
         try:
-            command = parse_command(channel, message.payload, datetime.now(UTC))
+            command = parse_command(channel, message.payload, self.clock.now())
             if command.powered is None:
                 await self.link.release(command.channel)
             else:

@@ -10,6 +10,7 @@ import socket
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
+from tui.adapters.clock import Clock
 from tui.adapters.mqtt import AiomqttConnector, BrokerError, node_id_from_host, read_password
 from tui.core.config import Config, MqttConfig
 from tui.frontends.mqtt.bridge import MqttBridge
@@ -57,13 +58,14 @@ def build_bridge(
     on_state: Callable[[MqttView], None] | None = None,
     environ: Mapping[str, str] | None = None,
     backoff: tuple[float, float] = BACKOFF,
+    clock: Clock | None = None,
 ) -> MqttBridge:
     mqtt = config.mqtt
     if mqtt is None:
         raise ValueError("no [mqtt] section")
     topics = topics_for(mqtt)
     connector = connector_for(mqtt, config.path, f"delestage-{topics.node_id}", environ)
-    return MqttBridge(link, connector, topics, on_state=on_state, backoff=backoff)
+    return MqttBridge(link, connector, topics, on_state=on_state, backoff=backoff, clock=clock)
 
 
 class MqttFrontend:
@@ -76,9 +78,11 @@ class MqttFrontend:
         log_error: Callable[[str, str], None],
         environ: Mapping[str, str] | None = None,
         backoff: tuple[float, float] = BACKOFF,
+        clock: Clock | None = None,
     ) -> None:
         self.link = link
         self.backoff = backoff
+        self.clock = clock  # the controller's (None: the system clock)
         self.report = report
         self.log_error = log_error
         self.environ = environ
@@ -109,7 +113,7 @@ class MqttFrontend:
             return
         try:
             self.bridge = build_bridge(
-                self.link, config, self._on_state, self.environ, self.backoff
+                self.link, config, self._on_state, self.environ, self.backoff, self.clock
             )
         except BrokerError as error:  # a URL the bridge cannot use: said once, service goes on
             self.log_error("mqtt", f"MQTT bridge not started: {error}")
@@ -142,7 +146,9 @@ class MqttFrontend:
 async def beside(controller: Controller, service: Awaitable[None]) -> None:
     """Run ``service`` (the controller and its socket) with the bridge [mqtt] asks for: the UI's
     in-process service gets the same bridge as the headless one."""
-    mqtt = MqttFrontend(controller, controller.report_mqtt, controller.log_error)
+    mqtt = MqttFrontend(
+        controller, controller.report_mqtt, controller.log_error, clock=controller.clock
+    )
     mqtt.apply(controller.config)
     try:
         await service
