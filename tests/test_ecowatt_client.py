@@ -257,7 +257,9 @@ FAULTS = {
 async def test_faults_keep_the_last_good_forecast(
     rte: FakeRte, clock: ManualClock, tmp_path: Path, fault: str
 ) -> None:
-    source = live(rte, tmp_path, timeout=0.3)
+    # A short timeout only where it is the fault (the fake answers "slow" after 2 s): the good
+    # first answer must never miss it on a loaded machine.
+    source = live(rte, tmp_path, timeout=1.0 if fault == "slow" else 5.0)
     try:
         good = (await source.refresh(clock.now())).forecast
         assert good is not None
@@ -451,13 +453,14 @@ async def test_sandbox_data_never_passes_for_live_data(
 
 CHILD = textwrap.dedent(
     """
-    import asyncio, json, sys, time
-    from datetime import UTC, datetime, timedelta
+    import asyncio, json, sys
+    from datetime import datetime, timedelta
     from pathlib import Path
     from tui.adapters.sources.factory import make_source
     from tui.core.config import ChannelConfig, Config, EcowattConfig, ShedAt, Source
 
     url, state, go = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    now = datetime.fromisoformat(sys.argv[4])
     config = Config(
         channels=(ChannelConfig(index=0, name="x", shed_at=ShedAt.ORANGE),),
         ecowatt=EcowattConfig(source=Source.RTE, base_url=url, timeout=timedelta(seconds=10)),
@@ -467,7 +470,7 @@ CHILD = textwrap.dedent(
     async def main():
         while not go.exists():
             await asyncio.sleep(0.005)
-        result = await source.refresh(datetime.now(UTC))
+        result = await source.refresh(now)
         await source.aclose()
         return result
 
@@ -480,10 +483,19 @@ CHILD = textwrap.dedent(
 
 def test_two_processes_sharing_a_state_directory_make_one_call(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    with FakeRte() as rte:  # real time: the processes read the system clock
+    now = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)  # both processes, and the fake, at one instant
+    with FakeRte(clock=lambda: now) as rte:
         processes = [
             subprocess.Popen(
-                [sys.executable, "-c", CHILD, rte.url, str(state), str(tmp_path / "go")],
+                [
+                    sys.executable,
+                    "-c",
+                    CHILD,
+                    rte.url,
+                    str(state),
+                    str(tmp_path / "go"),
+                    now.isoformat(),
+                ],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,

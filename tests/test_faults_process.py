@@ -25,6 +25,7 @@ from support.service import (
     delestage,
     fill_pipe,
     run_cli,
+    steady_forecast,
     wait_for,
     write_config,
 )
@@ -33,7 +34,11 @@ from tui.service.state_store import StateStore
 
 
 def _config(tmp_path: Path, state: Path, **ecowatt: Any) -> Path:
+    """These services run on the wall clock: a fixed forecast file, not the demo's forecast
+    around now (which cuts "Borne VE" at some hours, so forcing it off would change nothing)."""
     document = config_document(state)
+    if "source" not in ecowatt:
+        document["ecowatt"] = steady_forecast(tmp_path)
     document["ecowatt"].update(ecowatt)
     return write_config(tmp_path / "delestage.toml", document)
 

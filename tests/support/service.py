@@ -8,13 +8,14 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
 from support.fake_rte import CLIENT_ID, CLIENT_SECRET
+from support.signals import body, day_entry
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.factory import make_source
@@ -46,6 +47,19 @@ def config_document(
         "service": {"state_dir": str(state_dir)},
         "channel": [dict(channel) for channel in CHANNELS],
     }
+
+
+# A fixed forecast for services that run on the wall clock (real processes): four green days.
+# Whatever the hour (and whether or not these days are today), no channel of CHANNELS but the
+# low-carbon one is cut by it, so a test's forced cut is a change of relay at any time.
+STEADY_DAYS = [date(2026, 12, 1) + timedelta(days=offset) for offset in range(4)]
+
+
+def steady_forecast(directory: Path) -> dict[str, Any]:
+    """Write the steady forecast file in ``directory``; the ``[ecowatt]`` table that reads it."""
+    path = directory / "steady-forecast.json"
+    path.write_text(body(*(day_entry(day, [1] * 24) for day in STEADY_DAYS)))
+    return {"source": "file", "file": str(path), "timeout": "3s"}
 
 
 def make_config(state_dir: Path, **options: Any) -> Config:
