@@ -21,17 +21,17 @@ from tui.adapters.clock import ManualClock
 from tui.adapters.config_file import load_config
 from tui.adapters.ecowatt.cache import ForecastCache
 from tui.adapters.sources.factory import cache_path, make_source
+from tui.adapters.stores import eventlog as eventlog_module
+from tui.adapters.stores import lock as lock_module
+from tui.adapters.stores.eventlog import LOG_NAME, EventLog, ReadStats, iter_events, read_events
+from tui.adapters.stores.lock import AlreadyRunning, ServiceLock
+from tui.adapters.stores.state import STATE_NAME, StateStore
 from tui.adapters.user_files import read_user_file
 from tui.core.config import Config, config_from_dict
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS
 from tui.core.policy import Override, RelayHistory
-from tui.service import eventlog as eventlog_module
-from tui.service import lock as lock_module
-from tui.service.eventlog import LOG_NAME, EventLog, ReadStats, iter_events, read_events
-from tui.service.lock import AlreadyRunning, ServiceLock
 from tui.service.runtime import serve
-from tui.service.state_store import STATE_NAME, StateStore
 
 DAY = at("2026-12-02T00:00:00+01:00")
 EVENT = {"ts": "2026-12-02T07:45:00+01:00", "kind": "relay", "channel": 0, "powered": False}

@@ -13,12 +13,12 @@ from service_support import make_config, make_controller, running, with_tempo
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.base import RefreshResult
+from tui.adapters.stores.eventlog import read_events
 from tui.adapters.tempo.check import check_tempo
 from tui.core.config import Source, TempoConfig
 from tui.core.forecast import PARIS
 from tui.frontends.control_cmds import render_status
 from tui.service.event_text import event_line
-from tui.service.eventlog import read_events
 from tui.service.snapshot import Snapshot
 
 ENVIRON = {"ECOWATT_CLIENT_ID": CLIENT_ID, "ECOWATT_CLIENT_SECRET": CLIENT_SECRET}

@@ -21,6 +21,10 @@ from typing import Any
 from tui.adapters.boards.base import BoardEvent, BoardEventKind, RelayBoard
 from tui.adapters.clock import Clock
 from tui.adapters.sources.base import ForecastSource, RefreshResult
+from tui.adapters.stores.eventlog import LOG_NAME, EventLog, ReadStats, read_events
+from tui.adapters.stores.history import forecast_levels
+from tui.adapters.stores.lock import ServiceLock
+from tui.adapters.stores.state import StateStore
 from tui.core.config import Config, OnExit
 from tui.core.durations import check_override_length, check_until
 from tui.core.errors import InputError
@@ -40,10 +44,7 @@ from tui.core.tempo import TempoCalendar
 from tui.core.wiring import appliance_powered, relay_energised
 from tui.service.board_sync import BoardSync
 from tui.service.containment import Part, describe_error
-from tui.service.eventlog import LOG_NAME, EventLog, ReadStats, read_events
-from tui.service.history_store import forecast_levels
 from tui.service.history_view import HistoryView, build_view
-from tui.service.lock import ServiceLock
 from tui.service.snapshot import (
     BoardView,
     ChangeView,
@@ -54,7 +55,6 @@ from tui.service.snapshot import (
     Snapshot,
     Update,
 )
-from tui.service.state_store import StateStore
 from tui.service.tempo_feed import TempoFeed
 
 log = logging.getLogger(__name__)

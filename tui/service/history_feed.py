@@ -10,9 +10,9 @@ import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from tui.adapters.stores.history import HistoryStore, open_store
 from tui.service.containment import Part
 from tui.service.controller import Controller
-from tui.service.history_store import HistoryStore, open_store
 
 RETRY = timedelta(minutes=1)  # a failing store is tried again at most this often
 FINISH_TIMEOUT = 5.0  # seconds the service waits at stop for the last events to be recorded
