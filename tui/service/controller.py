@@ -28,6 +28,7 @@ from tui.adapters.stores.state import StateStore
 from tui.core.config import Config, OnExit
 from tui.core.durations import check_override_length, check_until
 from tui.core.errors import InputError
+from tui.core.events import Event, event_from_fields
 from tui.core.forecast import PARIS, Forecast, clock_time, day_label, paris_iso, wall_time
 from tui.core.plan import build_plan
 from tui.core.policy import (
@@ -120,7 +121,7 @@ class Controller:
         self._log: EventLog | None = None
         self._wake = asyncio.Event()
         self._stopping = False
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[Event] = []
         self._subscribers: set[asyncio.Queue[Update | None]] = set()
         self._next_refresh: datetime | None = None
         self._refreshing: asyncio.Task[str] | None = None
@@ -131,7 +132,7 @@ class Controller:
         self._steps_started = 0
         self._steps_done = 0
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._listeners: list[tuple[Part, Callable[[dict[str, Any]], None]]] = []
+        self._listeners: list[tuple[Part, Callable[[Event], None]]] = []
         self._state_part = self._part(
             "state",
             f": cannot save {self._store.path}; overrides and switch history will not "
@@ -146,7 +147,7 @@ class Controller:
         self._state_loaded = False
         self._stop_requested = asyncio.Event()
         # The latest events, replayed to each new subscriber as its first update carries.
-        self._recent: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
+        self._recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self.started = asyncio.Event()
         # The Tempo calendar beside the forecast, when [tempo] is configured.
         self.tempo_feed = (
@@ -168,9 +169,7 @@ class Controller:
         extra = {"recovered": True} if recovered else {}
         self._event("error", what=name, message=message, **extra)
 
-    def add_listener(
-        self, listener: Callable[[dict[str, Any]], None], name: str = "event printer"
-    ) -> None:
+    def add_listener(self, listener: Callable[[Event], None], name: str = "event printer") -> None:
         """Call ``listener`` with every event as it is logged (the headless printer, bridges).
 
         A listener that raises is contained: reported once, never seen by the loop."""
@@ -668,7 +667,7 @@ class Controller:
         self._wake.set()
 
     def _event(self, kind: str, **fields: Any) -> None:
-        event = {"ts": paris_iso(self.clock.now()), "kind": kind, **fields}
+        event = event_from_fields(kind, self.clock.now(), fields)  # typed from here on
         if self._log:
             self._log.write(event)  # never raises; reports its own failures
         self._pending.append(event)
