@@ -22,6 +22,7 @@ from tui.adapters.config_file import load_config
 from tui.adapters.ecowatt.cache import ForecastCache
 from tui.adapters.sources.factory import cache_path, make_source
 from tui.adapters.user_files import read_user_file
+from tui.compose import serve
 from tui.core.config import Config, config_from_dict
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS
@@ -30,7 +31,6 @@ from tui.service import eventlog as eventlog_module
 from tui.service import lock as lock_module
 from tui.service.eventlog import LOG_NAME, EventLog, ReadStats, iter_events, read_events
 from tui.service.lock import AlreadyRunning, ServiceLock
-from tui.service.runtime import serve
 from tui.service.state_store import STATE_NAME, StateStore
 
 DAY = at("2026-12-02T00:00:00+01:00")
