@@ -126,9 +126,9 @@ class Service:
                 controller.log_error("config", f"reload rejected: {problem}")
             controller.log_error("config", "reload rejected: keeping the running configuration")
             return
-        problem = controller.reload(config)
-        if problem:
-            controller.log_error("config", problem)
+        refused = controller.reload(config)
+        if refused:
+            controller.log_error("config", refused)
         elif self.mqtt is not None:
             self.mqtt.apply(config)
 

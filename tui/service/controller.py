@@ -15,37 +15,36 @@ directly, or a ``RemoteController`` reaches it through the control socket) and t
 import asyncio
 import logging
 import os
-from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tui.adapters.boards.base import BoardEvent, RelayBoard
 from tui.adapters.clock import Clock
 from tui.adapters.sources.base import Source
 from tui.core.config import Config, OnExit
-from tui.core.durations import check_override_length, check_until
 from tui.core.errors import InputError
-from tui.core.forecast import Forecast, clock_time, paris_iso
-from tui.core.policy import Evaluation, Override, RelayHistory, evaluate, record_switch
+from tui.core.forecast import Forecast, paris_iso
+from tui.core.policy import Evaluation, Override, RelayHistory, evaluate
 from tui.core.tempo import TempoCalendar
-from tui.core.wiring import appliance_powered
 from tui.service.containment import CLOSE_GRACE, describe_error
-from tui.service.ecowatt_feed import EcowattWords
+from tui.service.ecowatt_feed import EcowattWords, watch_coverage
 from tui.service.eventlog import LOG_NAME, EventLog, ReadStats, read_events
 from tui.service.events_hub import RECENT_EVENTS, EventHub, Listener
-from tui.service.feed import Feed
+from tui.service.feed import Feed, FeedWords
 from tui.service.history_view import HistoryView, build_view
 from tui.service.lock import ServiceLock
+from tui.service.operator import expiry_words, override_until, released_words, restart_needed
 from tui.service.reconcile import Reconciler
 from tui.service.snapshot import MqttView, Snapshot, Update
-from tui.service.snapshot_builder import ServiceState, build_snapshot, mode_of
+from tui.service.snapshot_builder import build_snapshot, mode_of
 from tui.service.state_store import StateStore
 from tui.service.tempo_feed import TempoWords
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # After an unexpected failure of a step, the loop tries again this soon (sooner when the
 # board's failsafe needs feeding).
@@ -78,19 +77,9 @@ class Controller:
         self.started = asyncio.Event()
         self.events = EventHub(clock)
         self.relays = Reconciler(board, config, self._event)
-        self.feed = Feed(
-            source, EcowattWords(source.kind), clock=clock, emit=self._event, wake=self.wake
-        )
+        self.feed = self._follow(source, EcowattWords(source.kind))
         self.tempo_feed = (
-            Feed(
-                tempo_source,
-                TempoWords(tempo_source.kind),
-                clock=clock,
-                emit=self._event,
-                wake=self.wake,
-            )
-            if tempo_source is not None
-            else None
+            self._follow(tempo_source, TempoWords(tempo_source.kind)) if tempo_source else None
         )
         self._store = StateStore(state_dir)
         self._lock = ServiceLock(state_dir)
@@ -114,6 +103,9 @@ class Controller:
         # not overwrite the overrides and switch history it never loaded.
         self._state_loaded = False
 
+    def _follow(self, source: Source[T], words: FeedWords[T]) -> Feed[T]:
+        return Feed(source, words, clock=self.clock, emit=self._event, wake=self.wake)
+
     # -- what the parts and the hosts read ----------------------------------------------------
 
     @property
@@ -128,10 +120,6 @@ class Controller:
     def tempo(self) -> TempoCalendar | None:
         """The Tempo calendar in use (None: Tempo off, or nothing known yet)."""
         return self.tempo_feed.data if self.tempo_feed is not None else None
-
-    @property
-    def _recent(self) -> deque[dict[str, Any]]:
-        return self.events.recent
 
     @property
     def held(self) -> bool:
@@ -176,17 +164,9 @@ class Controller:
     def reload(self, config: Config) -> str | None:
         """Apply a new configuration; returns why it cannot be applied live, or None. Applied,
         it is said with a `reload` event (the service did not start again: not a `start`)."""
-        if (
-            config.board != self.config.board
-            or config.ecowatt != self.config.ecowatt
-            or config.service != self.config.service
-            or config.tempo != self.config.tempo
-            or {c.index for c in config.channels} != {c.index for c in self.config.channels}
-        ):
-            return (
-                f"{config.path}: changes to [board], [ecowatt], [service], [tempo] or the set of "
-                "channel indexes need a restart; keeping the running configuration"
-            )
+        problem = restart_needed(self.config, config)
+        if problem:
+            return problem
         self.config = self.relays.config = config
         self._event("reload", **self._identity())
         self._wake.set()
@@ -261,14 +241,8 @@ class Controller:
 
     async def _shutdown(self) -> None:
         on_exit = self.config.board.on_exit
-        now = self.clock.now()
         if on_exit is OnExit.RELEASE and self._state_loaded:
-            # Closing de-energises every relay: remember what that does to each appliance.
-            for channel in self.config.channels:
-                released = appliance_powered(channel.wiring, False)
-                item = self.history.get(channel.index, RelayHistory())
-                if item.powered is not released:
-                    self.history[channel.index] = record_switch(item, released, now)
+            self.relays.released(self.history, self.clock.now())
         try:
             self.board.close(on_exit)
         except Exception as error:
@@ -331,7 +305,7 @@ class Controller:
         for feed in self._feeds():
             feed.poll(now)
         dirty = self._expire_overrides(now)
-        self._watch_coverage(now)
+        self._covered = watch_coverage(self._covered, self.forecast, now, self.config, self._event)
         dirty |= self.relays.observe(self.history, now)
         self.evaluation = evaluate(
             now, self.forecast, self.config, self.overrides, self.history, self.tempo
@@ -362,17 +336,6 @@ class Controller:
             del self.overrides[channel]
             self._override_event(channel, "expired", "override expired: back to automatic")
         return bool(expired)
-
-    def _watch_coverage(self, now: datetime) -> None:
-        covered = self.forecast is not None and self.forecast.level_at(now) is not None
-        if covered is False and self._covered is not False:
-            fallback = self.config.policy.fallback.value
-            self._event(
-                "error",
-                what="forecast",
-                message=f"no forecast covers now: flying blind, fallback {fallback}",
-            )
-        self._covered = covered
 
     def _board_missing(self) -> None:
         self.relays.missing(self._stopping)
@@ -406,20 +369,7 @@ class Controller:
         self.events.publish(self._build_snapshot)
 
     def _build_snapshot(self) -> Snapshot:
-        state = ServiceState(
-            config=self.config,
-            pid=self.pid,
-            state_dir=self.state_dir,
-            board=self.board,
-            relays=self.relays,
-            forecast=self.feed,
-            tempo=self.tempo_feed,
-            evaluation=self.evaluation,
-            overrides=self.overrides,
-            history=self.history,
-            mqtt=self.mqtt,
-        )
-        return build_snapshot(state, self.clock.now())
+        return build_snapshot(self, self.clock.now())
 
     # -- ControllerLink -----------------------------------------------------------------------
 
@@ -457,24 +407,12 @@ class Controller:
         await self.started.wait()
         self._check_channel(channel)
         now = self.clock.now()
-        if until is None:
-            length = self.config.policy.override_duration if duration is None else duration
-            try:
-                check_override_length(length)
-            except ValueError as error:
-                raise InputError(f"for: expected {error}") from None
-            # Whole minutes: an operator reads and types "until 14:30", not 14:29:47.
-            until = _next_minute(now + length) if length else None
-        if until is not None:
-            try:
-                check_until(until, now)
-            except ValueError as error:
-                raise InputError(f"until: expected {error}") from None
+        until = override_until(now, self.config.policy.override_duration, duration, until)
         self.overrides[channel] = Override(powered=powered, since=now, until=until)
         self._save()
         name = self.config.channel(channel).name
         what = "on" if powered else "cut"
-        expiry = f"until {clock_time(until, now)}" if until else "until released"
+        expiry = expiry_words(until, now)
         self._override_event(
             channel,
             "force",
@@ -503,24 +441,17 @@ class Controller:
                 self._override_event(index, "release", "released by operator: back to automatic")
         self._save()
         await self.settle()
-        if not released:
-            return "nothing to release: already automatic"
         # A shed still in force cuts (and, with auto_restore off, latches) the channel again
         # at once: say so rather than claim it is back to automatic.
-        again = [index for index in released if self.history[index].latched]
-        freed = [index for index in released if index not in again]
-        parts = []
-        if freed:
-            names = ", ".join(self.config.channel(index).name for index in freed)
-            parts.append(f"back to automatic: {names}")
-        for index in again:
-            name = self.config.channel(index).name
-            reason = self.evaluation.decisions[index].reason
-            parts.append(
-                f"{name}: released, but still cut by {reason}; auto_restore is off, so it "
-                "stays cut after that shed too: release it again once the shed is over"
-            )
-        return "; ".join(parts)
+        name = {index: self.config.channel(index).name for index in released}
+        return released_words(
+            [name[i] for i in released if not self.history[i].latched],
+            [
+                (name[i], self.evaluation.decisions[i].reason)
+                for i in released
+                if self.history[i].latched
+            ],
+        )
 
     async def refresh(self) -> str:
         """Every feed refreshed within its source's limits, said in one message."""
@@ -547,8 +478,3 @@ class Controller:
     async def close(self) -> None:
         """A front end leaving: the in-process controller stops with it."""
         self.stop()
-
-
-def _next_minute(when: datetime) -> datetime:
-    floor = when.replace(second=0, microsecond=0)
-    return floor if floor == when else floor + timedelta(minutes=1)

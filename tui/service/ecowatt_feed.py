@@ -2,8 +2,9 @@
 
 from datetime import datetime
 
+from tui.core.config import Config
 from tui.core.forecast import PARIS, Forecast, day_label, paris_iso, wall_time
-from tui.service.feed import Said
+from tui.service.feed import Emit, Said
 from tui.service.history_store import forecast_levels
 
 
@@ -48,3 +49,18 @@ class EcowattWords:
 
     def boundary(self, now: datetime) -> datetime | None:
         return None  # the policy's own next decision time covers the forecast's edges
+
+
+def watch_coverage(
+    covered: bool | None, forecast: Forecast | None, now: datetime, config: Config, emit: Emit
+) -> bool:
+    """Whether a forecast covers ``now``; losing it is said once: the policy is flying blind."""
+    covers = forecast is not None and forecast.level_at(now) is not None
+    if not covers and covered is not False:
+        fallback = config.policy.fallback.value
+        emit(
+            "error",
+            what="forecast",
+            message=f"no forecast covers now: flying blind, fallback {fallback}",
+        )
+    return covers

@@ -27,6 +27,7 @@ from tui.service.containment import describe_error
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+T_contra = TypeVar("T_contra", contravariant=True)
 FIRST = asyncio.FIRST_COMPLETED
 # After a source raised instead of answering: never faster than RTE's 15-minute quota.
 BROKEN_RETRY = timedelta(minutes=15)
@@ -41,14 +42,20 @@ class Said:
     answer: str
 
 
-class FeedWords(Protocol[T]):
+class FeedWords(Protocol[T_contra]):
     """The part of a feed that knows what its data is."""
 
     what: str  # the `error` event's `what`: "forecast", "tempo"
     name: str  # in sentences: "forecast", "Tempo calendar"
 
     def arrived(
-        self, data: T, previous: T | None, now: datetime, *, cached: bool, called: bool
+        self,
+        data: T_contra,
+        previous: T_contra | None,
+        now: datetime,
+        *,
+        cached: bool,
+        called: bool,
     ) -> Said:
         """New data (``cached``: read from disk at start; ``called``: a call reached the
         network for it)."""
@@ -167,14 +174,14 @@ class Feed(Generic[T]):
         if result.data is not None:
             answer = self._arrived(result.data, now, cached=False, called=result.called)
         else:
-            error = result.error
-            answer = self.words.answer_failed(error)
+            problem = result.error
+            answer = self.words.answer_failed(problem)
             # A manual refresh the limits refused is an answer to the operator, not a fault of
             # the source; a failure repeated word for word without a call is not news.
             if result.called or not manual:
-                self.error = error
-                if error and (result.called or error != self._said_error):
-                    self._failed(error)
+                self.error = problem
+                if problem and (result.called or problem != self._said_error):
+                    self._failed(problem)
         self._schedule(self.clock.now(), result)
         self._wake()
         return answer

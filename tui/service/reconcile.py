@@ -120,6 +120,14 @@ class Reconciler:
                 changed = True
         return changed
 
+    def released(self, history: dict[int, RelayHistory], now: datetime) -> None:
+        """Closing the board de-energises every relay: what that does to each appliance."""
+        for channel in self.config.channels:
+            powered = appliance_powered(channel.wiring, False)
+            item = history.get(channel.index, RelayHistory())
+            if item.powered is not powered:
+                history[channel.index] = record_switch(item, powered, now)
+
     # -- the board's reports -------------------------------------------------------------------
 
     def observe(self, history: dict[int, RelayHistory], now: datetime) -> bool:

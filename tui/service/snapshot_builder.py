@@ -5,9 +5,9 @@ comes from the same plan code `delestage plan` runs, so the views never contradi
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from tui.adapters.boards.base import RelayBoard
 from tui.core.config import Config
@@ -38,25 +38,45 @@ def mode_of(kind: str) -> str:
     return MODES.get(kind, kind)
 
 
-@dataclass(frozen=True)
-class ServiceState:
+class ServiceState(Protocol):
     """What the controller knows at one instant, as the snapshot needs it."""
 
-    config: Config
-    pid: int
-    state_dir: Path
-    board: RelayBoard
-    relays: Reconciler
-    forecast: Feed[Forecast]
-    tempo: Feed[TempoCalendar] | None
-    evaluation: Evaluation
-    overrides: Mapping[int, Override]
-    history: dict[int, RelayHistory]
-    mqtt: MqttView | None
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def state_dir(self) -> Path: ...
+
+    @property
+    def board(self) -> RelayBoard: ...
+
+    @property
+    def relays(self) -> Reconciler: ...
+
+    @property
+    def feed(self) -> Feed[Forecast]: ...
+
+    @property
+    def tempo_feed(self) -> Feed[TempoCalendar] | None: ...
+
+    @property
+    def evaluation(self) -> Evaluation: ...
+
+    @property
+    def overrides(self) -> Mapping[int, Override]: ...
+
+    @property
+    def history(self) -> dict[int, RelayHistory]: ...
+
+    @property
+    def mqtt(self) -> MqttView | None: ...
 
 
 def next_changes(state: ServiceState, now: datetime) -> dict[int, ChangeView]:
-    forecast = state.forecast.data
+    forecast = state.feed.data
     if forecast is None:
         return {}
     plan = build_plan(
@@ -66,7 +86,7 @@ def next_changes(state: ServiceState, now: datetime) -> dict[int, ChangeView]:
         now + PLAN_LOOKAHEAD,
         overrides=dict(state.overrides),
         history=state.history,
-        tempo=state.tempo.data if state.tempo is not None else None,
+        tempo=state.tempo_feed.data if state.tempo_feed is not None else None,
     )
     first: dict[int, ChangeView] = {}
     for change in plan.changes:
@@ -76,7 +96,7 @@ def next_changes(state: ServiceState, now: datetime) -> dict[int, ChangeView]:
 
 
 def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
-    forecast = state.forecast.data
+    forecast = state.feed.data
     board = state.board
     attached = board.attached
     changes = next_changes(state, now)
@@ -111,7 +131,7 @@ def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
     info = board.info()
     level = forecast.level_at(now) if forecast else None
     return Snapshot(
-        mode=mode_of(state.forecast.kind),
+        mode=mode_of(state.feed.kind),
         pid=state.pid,
         now=now,
         level=int(level) if level is not None else None,
@@ -124,22 +144,22 @@ def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
             message=state.relays.message,
         ),
         forecast=ForecastView(
-            source=state.forecast.kind,
+            source=state.feed.kind,
             slots=tuple(SlotView(s.start, int(s.level)) for s in forecast.slots)
             if forecast
             else (),
             until=forecast.until if forecast else None,
             fetched=forecast.fetched if forecast else None,
             generated=forecast.generated if forecast else None,
-            next_refresh=state.forecast.next_refresh,
-            error=state.forecast.error,
+            next_refresh=state.feed.next_refresh,
+            error=state.feed.error,
             covers_now=level is not None,
             next_strained=describe_period(strained, now) if strained else None,
         ),
         channels=tuple(channels),
         state_dir=str(state.state_dir),
         next_due=state.evaluation.next_due,
-        tempo=tempo_view(state.tempo, now) if state.tempo is not None else None,
+        tempo=tempo_view(state.tempo_feed, now) if state.tempo_feed is not None else None,
         mqtt=state.mqtt,
     )
 
