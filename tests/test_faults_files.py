@@ -27,12 +27,12 @@ from tui.adapters.stores.eventlog import LOG_NAME, EventLog, ReadStats, iter_eve
 from tui.adapters.stores.lock import AlreadyRunning, ServiceLock
 from tui.adapters.stores.state import STATE_NAME, StateStore
 from tui.adapters.user_files import read_user_file
+from tui.compose import serve
 from tui.core.config import Config, config_from_dict
 from tui.core.errors import InputError
 from tui.core.events import parse_event
 from tui.core.forecast import PARIS
 from tui.core.policy import Override, RelayHistory
-from tui.service.runtime import serve
 
 DAY = at("2026-12-02T00:00:00+01:00")
 EVENT = {"ts": "2026-12-02T07:45:00+01:00", "kind": "relay", "channel": 0, "powered": False}
@@ -88,7 +88,7 @@ async def test_a_damaged_event_log_is_skipped_counted_and_state_survives(
         assert controller.history[2].latched
         reports = [
             e
-            for e in [event.to_dict() for event in controller._recent]
+            for e in [event.to_dict() for event in controller.events.recent]
             if e.get("what") == "events"
         ]
         assert len(reports) == 1 and "damaged line(s) skipped" in reports[0]["message"]
@@ -114,7 +114,7 @@ async def test_an_event_log_that_is_a_directory_does_not_stop_the_service(
         assert board.state(0) is False  # Chauffe-eau cut for red
         reports = [
             e["message"]
-            for e in [event.to_dict() for event in controller._recent]
+            for e in [event.to_dict() for event in controller.events.recent]
             if e.get("what") == "events"
         ]
         assert any("not a regular file" in message for message in reports)
@@ -229,7 +229,7 @@ async def test_state_that_does_not_validate_is_set_aside_and_the_start_goes_on(
         assert board.state(0) is False  # red: the loop runs and cuts
         reports = [
             e["message"]
-            for e in [event.to_dict() for event in controller._recent]
+            for e in [event.to_dict() for event in controller.events.recent]
             if e.get("what") == "state"
         ]
         assert len(reports) == 1 and "kept as state.json.unreadable" in reports[0]
@@ -338,13 +338,14 @@ async def test_a_control_socket_path_that_is_a_directory_leaves_the_loop_running
     await asyncio.wait_for(controller.started.wait(), 10)
     for _ in range(50):
         if any(
-            e.get("what") == "socket" for e in [event.to_dict() for event in controller._recent]
+            e.get("what") == "socket"
+            for e in [event.to_dict() for event in controller.events.recent]
         ):
             break
         await asyncio.sleep(0.05)
     reports = [
         e["message"]
-        for e in [event.to_dict() for event in controller._recent]
+        for e in [event.to_dict() for event in controller.events.recent]
         if e.get("what") == "socket"
     ]
     assert len(reports) == 1 and "cannot create the control socket" in reports[0]

@@ -13,6 +13,7 @@ from service_support import at, config_document, make_config, make_controller, w
 from tui.adapters.clock import ManualClock
 from tui.adapters.stores.eventlog import read_events
 from tui.adapters.stores.history import HistoryStore, store_path
+from tui.compose import serve
 from tui.core.config import Wiring
 from tui.core.events import parse_event
 from tui.core.forecast import PARIS
@@ -27,7 +28,6 @@ from tui.core.history import (
 )
 from tui.frontends.history_cmd import run_history
 from tui.service.history_view import build_view, channel_infos, recorded_rows
-from tui.service.runtime import serve
 
 HEATER = ChannelInfo(0, "Chauffe-eau", Wiring.NO)
 MORNING = at("2026-12-02T08:00:00+01:00")  # the demo red weekday: orange 08:00-13:00
