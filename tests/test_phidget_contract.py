@@ -4,7 +4,8 @@
 - ``real``: the real Phidget22 library, on the paths that need no board (channels addressed to
   a serial no attached device has, so nothing real can attach);
 - ``board``: the real library and a real 1017, only when DELESTAGE_TEST_BOARD_SERIAL names
-  the board's serial (README: "Testing on a real board"). It switches relay 0 of that board.
+  the board's serial (docs/going-live.md: "Testing on a real board"). It switches relay 0 of
+  that board.
 
 The no-board half is what keeps the fake honest: every assertion there holds for the real
 library too, so the fake's codes and lifecycle are the library's, not a guess.

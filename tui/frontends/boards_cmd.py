@@ -23,8 +23,7 @@ from tui.core.durations import format_duration
 SEARCH_SECONDS = 1.5
 INIT_SEARCH_SECONDS = 1.0
 UDEV_HINT = (
-    "as a normal user a board stays invisible without Phidgets' udev rule "
-    '(README: "Troubleshooting")'
+    "as a normal user a board stays invisible without Phidgets' udev rule (docs/troubleshooting.md)"
 )
 
 
