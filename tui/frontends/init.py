@@ -43,7 +43,7 @@ override_duration = "2h"
 
 [service]
 # Where state, the event log and the control socket live; a systemd service and the
-# operator's `delestage` must agree on it (see docs/service.md, "Running as a service").
+# operator's `delestage` must agree on it (see the README, "Running as a service").
 # state_dir = "/var/lib/delestage"
 
 # One [[channel]] per relay in use. The 1017's relays are signal relays: each drives a

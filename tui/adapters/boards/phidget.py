@@ -64,14 +64,13 @@ REOPEN_BACKOFF_MAX = 60.0
 
 LIBUSB_HELP = (
     "install the Debian package libusb-1.0-0 (sudo apt-get install libusb-1.0-0) and, to use "
-    "the board as a normal user, Phidgets' udev rule for vendor 06c2 (docs/troubleshooting.md); "
+    'the board as a normal user, Phidgets\' udev rule for vendor 06c2 (README: "Troubleshooting"); '
     'or set [board] kind = "simulated"'
 )
 LIBPHIDGET22_HELP = (
     "the system library libphidget22 is not installed; pip installs Phidget22 without its "
     "native library on this machine (Raspberry Pi and other ARM boards): install libphidget22 "
-    'from Phidgets\' Debian repository (docs/going-live.md, "Raspberry Pi"); '
-    'or set [board] kind = "simulated"'
+    'from Phidgets\' Debian repository (README: "Raspberry Pi"); or set [board] kind = "simulated"'
 )
 BUSY_HELP = (
     "board busy: another process has this Phidget board open, and only one process can own a USB "
@@ -100,7 +99,7 @@ def _too_old(found: str) -> BoardLibraryMissing:
     return BoardLibraryMissing(
         f"libphidget22 {found} is too old: delestage needs libphidget22 {needed} or newer "
         "(channel persistence); upgrade it from Phidgets' Debian repository (sudo apt-get "
-        'install --only-upgrade libphidget22; docs/going-live.md, "Raspberry Pi")'
+        'install --only-upgrade libphidget22, README: "Raspberry Pi")'
     )
 
 
