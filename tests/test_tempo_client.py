@@ -90,7 +90,7 @@ async def test_the_query_is_yesterday_to_the_end_of_tomorrow_as_rte_writes_dates
     try:
         result = await source.refresh(clock.now())
         assert result.error is None and result.called
-        calendar = result.forecast
+        calendar = result.data
         assert isinstance(calendar, TempoCalendar)
         # Tomorrow (the 2nd) is not published before 10:30 on the 1st.
         assert [(d.day, d.colour) for d in calendar.days] == [
@@ -186,7 +186,7 @@ async def test_403_says_not_subscribed_to_tempo(
         result = await source.refresh(clock.now())
     finally:
         await source.aclose()
-    assert result.forecast is None and result.called
+    assert result.data is None and result.called
     assert result.error is not None and "HTTP 403" in result.error
     assert "not subscribed to Tempo" in result.error
 
@@ -197,11 +197,11 @@ async def test_faults_keep_the_cached_calendar_and_back_off(
 ) -> None:
     source = tempo_source(rte, tmp_path, timeout=0.3)
     try:
-        assert (await source.refresh(clock.now())).forecast is not None
+        assert (await source.refresh(clock.now())).data is not None
         clock.set(paris(1, "10:45"))
         rte.fail_next_tempo(fault)
         result = await source.refresh(clock.now())
-        assert result.forecast is None and result.called and result.error is not None
+        assert result.data is None and result.called and result.error is not None
         assert "keeping the Tempo calendar from 08:00" in result.error
         assert source.last is not None and source.last.colour(date(2026, 12, 1)) is Colour.RED
         # Backed off at least 15 minutes, then it gets through and tomorrow is there.
@@ -209,8 +209,8 @@ async def test_faults_keep_the_cached_calendar_and_back_off(
         assert retry >= clock.now() + timedelta(minutes=15)
         clock.set(retry)
         again = await source.refresh(clock.now())
-        assert again.forecast is not None
-        assert again.forecast.colour(date(2026, 12, 2)) is Colour.WHITE  # type: ignore[union-attr]
+        assert again.data is not None
+        assert again.data.colour(date(2026, 12, 2)) is Colour.WHITE  # type: ignore[union-attr]
     finally:
         await source.aclose()
 
@@ -240,8 +240,8 @@ async def test_the_sandbox_shape(rte: FakeRte, clock: ManualClock, tmp_path: Pat
         result = await source.refresh(clock.now())
     finally:
         await source.aclose()
-    assert isinstance(result.forecast, TempoCalendar)
-    assert [(d.day, d.colour) for d in result.forecast.days] == [(date(2016, 3, 12), Colour.BLUE)]
+    assert isinstance(result.data, TempoCalendar)
+    assert [(d.day, d.colour) for d in result.data.days] == [(date(2016, 3, 12), Colour.BLUE)]
     (request,) = [r for r in rte.requests if r.path == TEMPO_SANDBOX_PATH]
     assert request.query == ""  # the sandbox takes no parameters
 
@@ -258,8 +258,8 @@ async def test_ecowatt_and_tempo_share_one_token(
     tempo = make_tempo_source(config, tmp_path, ENVIRON, session=ecowatt.client.session)
     assert isinstance(tempo, TempoSource)
     try:
-        assert (await ecowatt.refresh(clock.now())).forecast is not None
-        assert (await tempo.refresh(clock.now())).forecast is not None
+        assert (await ecowatt.refresh(clock.now())).data is not None
+        assert (await tempo.refresh(clock.now())).data is not None
     finally:
         await ecowatt.aclose()
         assert tempo.tempo_client.session._http is not None  # still open for Tempo
@@ -339,11 +339,11 @@ async def test_a_401_on_the_tempo_call_renews_the_shared_token_once(
 ) -> None:
     source = tempo_source(rte, tmp_path)
     try:
-        assert (await source.refresh(clock.now())).forecast is not None
+        assert (await source.refresh(clock.now())).data is not None
         clock.set(paris(1, "08:30"))  # the token (2 h) is still good
         rte.fail_next_tempo("expired")  # RTE forgets every token it issued
         result = await source.refresh(clock.now(), manual=True)
-        assert result.forecast is not None and result.error is None
+        assert result.data is not None and result.error is None
     finally:
         await source.aclose()
     assert rte.token_calls == 2

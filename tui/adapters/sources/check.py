@@ -84,9 +84,9 @@ async def _check_live(source: RteSource, now: datetime) -> tuple[bool, str]:
     except EcowattError as error:
         return False, f"{kind}: {error}"
     result = await source.refresh(now, manual=True)
-    if result.forecast is not None:
-        how = "fetched now" if result.called else _cached_text(result.forecast, now)
-        return True, f"{kind}: credentials ok; {describe_forecast(result.forecast, now)} ({how})"
+    if result.data is not None:
+        how = "fetched now" if result.called else _cached_text(result.data, now)
+        return True, f"{kind}: credentials ok; {describe_forecast(result.data, now)} ({how})"
     if result.called:
         return False, f"{kind}: credentials ok, but {result.error}"
     cached = source.last

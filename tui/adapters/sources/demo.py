@@ -17,7 +17,7 @@ class DemoSource:
         return demo_forecast(now.astimezone(PARIS).date(), fetched=now)
 
     async def refresh(self, now: datetime, *, manual: bool = False) -> RefreshResult:
-        return RefreshResult(forecast=demo_forecast(now.astimezone(PARIS).date(), fetched=now))
+        return RefreshResult(data=demo_forecast(now.astimezone(PARIS).date(), fetched=now))
 
     def next_refresh(self, now: datetime) -> datetime:
         # The forecast is a function of the Paris date: it only changes at midnight.

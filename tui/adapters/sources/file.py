@@ -87,7 +87,7 @@ class FileSource:
             return RefreshResult(error=self._error)
         self._error = None
         self._last = forecast
-        return RefreshResult(forecast=forecast)
+        return RefreshResult(data=forecast)
 
     def next_refresh(self, now: datetime) -> datetime:
         signature = self._signature()

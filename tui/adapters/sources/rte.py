@@ -84,10 +84,10 @@ class RteSource:
         adopted = self._adopt_cache()
         if adopted is not None and not manual and self._fresh(adopted, now):
             # Another process sharing the state directory fetched it a moment ago.
-            return RefreshResult(forecast=adopted)
+            return RefreshResult(data=adopted)
         if not manual and self.retry_at is not None and now < self.retry_at:
             return RefreshResult(
-                forecast=adopted,
+                data=adopted,
                 error=f"waiting after an error: next try at {clock_time(self.retry_at, now)}",
                 retry_at=self.retry_at,
             )
@@ -95,7 +95,7 @@ class RteSource:
             blocked = self.gate.try_reserve(now)
             if blocked is not None:
                 return RefreshResult(
-                    forecast=adopted,
+                    data=adopted,
                     error=f"quota: next call allowed at {clock_time(blocked, now)}",
                     retry_at=blocked,
                 )
@@ -161,7 +161,7 @@ class RteSource:
         self.failures = 0
         self.retry_at = None
         log.info("%s", self._describe(forecast))
-        return RefreshResult(forecast=forecast, called=True)
+        return RefreshResult(data=forecast, called=True)
 
     def _rate_limited(self, error: RateLimitError, now: datetime) -> RefreshResult:
         until = now + error.retry_after

@@ -57,13 +57,13 @@ async def check_tempo(
         except RteError as error:
             return False, f"{kind}: {error}"
         result = await source.refresh(now, manual=True)
-        if result.forecast is not None:
+        if result.data is not None:
             if result.called:
                 return (
                     True,
-                    f"{kind}: credentials ok; {_describe(result.forecast, now)} (fetched now)",
+                    f"{kind}: credentials ok; {_describe(result.data, now)} (fetched now)",
                 )
-            text = _describe(result.forecast, now, "from the cache")
+            text = _describe(result.data, now, "from the cache")
             return True, f"{kind}: credentials ok; {text}"
         if result.called:
             return False, f"{kind}: credentials ok, but {result.error}"

@@ -80,7 +80,7 @@ class TempoSource(RteSource):
         if self.last_call is not None and self.last_call <= now < self.last_call + MIN_INTERVAL:
             allowed = self.last_call + MIN_INTERVAL
             return RefreshResult(
-                forecast=self._adopt_cache(),
+                data=self._adopt_cache(),
                 error=f"quota: next call allowed at {clock_time(allowed, now)}",
                 retry_at=allowed,
             )
@@ -152,7 +152,7 @@ class DemoTempoSource:
         return demo_tempo(now, fetched=now)
 
     async def refresh(self, now: datetime, *, manual: bool = False) -> RefreshResult:
-        return RefreshResult(forecast=demo_tempo(now, fetched=now))  # type: ignore[arg-type]
+        return RefreshResult(data=demo_tempo(now, fetched=now))  # type: ignore[arg-type]
 
     def next_refresh(self, now: datetime) -> datetime:
         # The calendar changes when tomorrow is published, and at midnight.
