@@ -20,7 +20,7 @@ from typing import Any
 
 from tui.adapters.boards.base import BoardEvent, BoardEventKind, RelayBoard
 from tui.adapters.clock import Clock
-from tui.adapters.sources.base import ForecastSource, RefreshResult
+from tui.adapters.sources.base import ForecastSource, RefreshResult, TempoSource
 from tui.adapters.stores.eventlog import LOG_NAME, EventLog, ReadStats, read_events
 from tui.adapters.stores.history import forecast_levels
 from tui.adapters.stores.lock import ServiceLock
@@ -100,7 +100,7 @@ class Controller:
         source: ForecastSource,
         state_dir: Path,
         pid: int | None = None,
-        tempo_source: ForecastSource | None = None,
+        tempo_source: TempoSource | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -574,18 +574,18 @@ class Controller:
             )
         done = self.clock.now()
         message: str
-        if result.forecast is not None:
-            self.forecast = result.forecast
+        if result.data is not None:
+            self.forecast = result.data
             self.forecast_error = None
-            until = result.forecast.until
-            message = describe_forecast(result.forecast, "updated")
+            until = result.data.until
+            message = describe_forecast(result.data, "updated")
             self._event(
                 "forecast",
                 source=self.source.kind,
                 until=paris_iso(until) if until else None,
                 called=result.called,
                 message=message,
-                **forecast_levels(result.forecast),
+                **forecast_levels(result.data),
             )
         else:
             message = result.error or "no new forecast"
@@ -594,7 +594,7 @@ class Controller:
             if result.error and (result.called or not manual):
                 self._event("error", what="forecast", message=result.error)
         self._next_refresh = self.source.next_refresh(done)
-        if result.retry_at is not None and result.forecast is None:
+        if result.retry_at is not None and result.data is None:
             self._next_refresh = max(self._next_refresh, result.retry_at)
         self._last_refresh = message
         self._wake.set()

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from tui.adapters.boards.factory import make_board
 from tui.adapters.clock import Clock, SystemClock
-from tui.adapters.sources.base import ForecastSource
+from tui.adapters.rte.source import RteSource
+from tui.adapters.sources.base import ForecastSource, TempoSource
 from tui.adapters.sources.factory import make_source
-from tui.adapters.sources.rte import RteSource
 from tui.adapters.state_dir import resolve_state_dir
 from tui.adapters.tempo.factory import make_tempo_source
 from tui.core.config import Config
@@ -45,7 +45,7 @@ def build_tempo_source(
     state_dir: Path,
     source: ForecastSource,
     environ: Mapping[str, str] | None = None,
-) -> ForecastSource | None:
+) -> TempoSource | None:
     """The [tempo] source, sharing the forecast source's RTE session (one token) if it has one.
     Raises InputError for unusable credentials, as the forecast source does."""
     session = source.client.session if isinstance(source, RteSource) else None

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from tui.adapters.clock import Clock
-from tui.adapters.sources.base import ForecastSource, RefreshResult
+from tui.adapters.sources.base import RefreshResult, TempoSource
 from tui.core.errors import InputError
 from tui.core.tempo import TempoCalendar, day_start, describe_today_tomorrow, tempo_day
 from tui.service.snapshot import TempoDayView, TempoView
@@ -28,7 +28,7 @@ VIEW_DAYS = 7  # days of the calendar the snapshot carries: the timeline's span 
 class TempoFeed:
     def __init__(
         self,
-        source: ForecastSource,
+        source: TempoSource,
         clock: Clock,
         event: Callable[..., None],
         wake: Callable[[], None],
@@ -47,7 +47,7 @@ class TempoFeed:
         """The cached calendar, else one first fetch waited for at most ``first_fetch`` seconds
         (or until ``stop``); a longer fetch carries on in the background."""
         try:
-            self.calendar = self.source.load_cached(now)  # type: ignore[assignment]
+            self.calendar = self.source.load_cached(now)
         except InputError as error:
             self._failed("; ".join(error.problems))
         except Exception as error:  # a source's bug must not stop the service starting
@@ -101,7 +101,7 @@ class TempoFeed:
                 error=f"Tempo refresh failed unexpectedly ({type(error).__name__}: {error})",
                 retry_at=now + BROKEN_RETRY,
             )
-        calendar = result.forecast
+        calendar = result.data
         if isinstance(calendar, TempoCalendar):
             self.error = None
             self._updated(calendar, now, cached=not result.called)
@@ -115,13 +115,13 @@ class TempoFeed:
         self._schedule(self.clock.now(), result)
         self._wake()
 
-    def _schedule(self, now: datetime, result: RefreshResult | None) -> None:
+    def _schedule(self, now: datetime, result: RefreshResult[TempoCalendar] | None) -> None:
         try:
             due = self.source.next_refresh(now)
         except Exception:  # the schedule of a broken source: try again later
             log.exception("Tempo schedule failed")
             due = now + BROKEN_RETRY
-        if result is not None and result.retry_at is not None and result.forecast is None:
+        if result is not None and result.retry_at is not None and result.data is None:
             due = max(due, result.retry_at)
         self.next_refresh = due
 
