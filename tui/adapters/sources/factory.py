@@ -4,6 +4,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from tui.adapters.config_file import config_relative
 from tui.adapters.rte.cache import BodyCache
 from tui.adapters.rte.credentials import load_credentials
 from tui.adapters.rte.ecowatt import EcowattClient, cache_path, ecowatt_source
@@ -15,10 +16,9 @@ from tui.core.config import Config, Source
 
 
 def forecast_file_path(config: Config) -> Path:
-    """``[ecowatt] file``, relative to the configuration file's directory."""
+    """``[ecowatt] file``, relative to the configuration file's folder (``core.paths``)."""
     assert config.ecowatt.file is not None
-    path = Path(config.ecowatt.file).expanduser()
-    return path if path.is_absolute() else Path(config.path).parent / path
+    return config_relative(config, config.ecowatt.file)
 
 
 def make_source(

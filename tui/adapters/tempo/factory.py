@@ -4,6 +4,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from tui.adapters.config_file import config_relative
 from tui.adapters.rte.cache import BodyCache
 from tui.adapters.rte.credentials import load_credentials
 from tui.adapters.rte.session import RteSession
@@ -16,10 +17,9 @@ from tui.core.config import Config, Source
 
 
 def tempo_file_path(config: Config) -> Path:
-    """``[tempo] file``, relative to the configuration file's directory."""
+    """``[tempo] file``, relative to the configuration file's folder (``core.paths``)."""
     assert config.tempo is not None and config.tempo.file is not None
-    path = Path(config.tempo.file).expanduser()
-    return path if path.is_absolute() else Path(config.path).parent / path
+    return config_relative(config, config.tempo.file)
 
 
 def make_tempo_source(
