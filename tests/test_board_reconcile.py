@@ -25,7 +25,7 @@ AFTERNOON = DAY + timedelta(hours=15)  # green, no strain before the evening
 
 
 async def settle(controller: object) -> None:
-    await controller._settle()  # type: ignore[attr-defined]
+    await controller.settle()  # type: ignore[attr-defined]
 
 
 # --- 9. the first start reads the relays from the board -------------------------------------------

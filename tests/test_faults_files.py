@@ -27,11 +27,11 @@ from tui.adapters.stores.eventlog import LOG_NAME, EventLog, ReadStats, iter_eve
 from tui.adapters.stores.lock import AlreadyRunning, ServiceLock
 from tui.adapters.stores.state import STATE_NAME, StateStore
 from tui.adapters.user_files import read_user_file
+from tui.compose import serve
 from tui.core.config import Config, config_from_dict
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS
 from tui.core.policy import Override, RelayHistory
-from tui.service.runtime import serve
 
 DAY = at("2026-12-02T00:00:00+01:00")
 EVENT = {"ts": "2026-12-02T07:45:00+01:00", "kind": "relay", "channel": 0, "powered": False}
@@ -85,7 +85,7 @@ async def test_a_damaged_event_log_is_skipped_counted_and_state_survives(
         assert controller.overrides == overrides
         assert controller.history[2].switches == history[2].switches
         assert controller.history[2].latched
-        reports = [e for e in controller._recent if e.get("what") == "events"]
+        reports = [e for e in controller.events.recent if e.get("what") == "events"]
         assert len(reports) == 1 and "damaged line(s) skipped" in reports[0]["message"]
     stats = ReadStats()
     events = read_events(state, stats)
@@ -107,7 +107,7 @@ async def test_an_event_log_that_is_a_directory_does_not_stop_the_service(
     async with running(controller):
         assert controller.overrides == overrides
         assert board.state(0) is False  # Chauffe-eau cut for red
-        reports = [e["message"] for e in controller._recent if e.get("what") == "events"]
+        reports = [e["message"] for e in controller.events.recent if e.get("what") == "events"]
         assert any("not a regular file" in message for message in reports)
     saved, _, problem = StateStore(state).load()
     assert problem is None and saved == overrides
@@ -214,7 +214,7 @@ async def test_state_that_does_not_validate_is_set_aside_and_the_start_goes_on(
     controller, board = make_controller(make_config(state), clock)
     async with running(controller):
         assert board.state(0) is False  # red: the loop runs and cuts
-        reports = [e["message"] for e in controller._recent if e.get("what") == "state"]
+        reports = [e["message"] for e in controller.events.recent if e.get("what") == "state"]
         assert len(reports) == 1 and "kept as state.json.unreadable" in reports[0]
     assert (state / f"{STATE_NAME}.unreadable").read_bytes() == STATE_DAMAGE[damage]
     _, _, problem = StateStore(state).load()
@@ -320,10 +320,10 @@ async def test_a_control_socket_path_that_is_a_directory_leaves_the_loop_running
     task = asyncio.create_task(serve(controller))
     await asyncio.wait_for(controller.started.wait(), 10)
     for _ in range(50):
-        if any(e.get("what") == "socket" for e in controller._recent):
+        if any(e.get("what") == "socket" for e in controller.events.recent):
             break
         await asyncio.sleep(0.05)
-    reports = [e["message"] for e in controller._recent if e.get("what") == "socket"]
+    reports = [e["message"] for e in controller.events.recent if e.get("what") == "socket"]
     assert len(reports) == 1 and "cannot create the control socket" in reports[0]
     assert "running without it" in reports[0]
     assert board.state(0) is False  # and the loop cut for red all the same

@@ -92,7 +92,7 @@ async def test_failing_log_printer_saves_and_subscribers_never_delay_a_relay(
     seen = [switch for switch in _switches(board, config) if start < switch[0] < end]
     assert seen == expected  # every relay on time despite every part failing
     assert board.rate_violations() == []
-    errors = [e for e in controller._recent if e["kind"] == "error"]
+    errors = [e for e in controller.events.recent if e["kind"] == "error"]
     for what in ("event printer", "bridge", "state", "events"):
         assert sum(e["what"] == what for e in errors) == 1, what  # reported once, not per event
     assert printed.count("relay") >= len(expected)  # the bridge kept being called

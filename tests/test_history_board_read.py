@@ -13,12 +13,12 @@ from service_support import at, config_document, make_config, make_controller, w
 from tui.adapters.clock import ManualClock
 from tui.adapters.stores.eventlog import read_events
 from tui.adapters.stores.history import HistoryStore, board_read_marks, store_path
+from tui.compose import serve
 from tui.core.config import Wiring
 from tui.core.forecast import PARIS
 from tui.core.history import READ, ChannelInfo, Mark, State, channel_segments, hour_cells
 from tui.frontends.history_cmd import run_history
 from tui.service.history_view import build_view, channel_infos, recorded_rows
-from tui.service.runtime import serve
 
 HEATER = ChannelInfo(0, "Chauffe-eau", Wiring.NO)
 MORNING = at("2026-12-02T08:00:00+01:00")  # the demo red weekday: orange 08:00-13:00

@@ -28,7 +28,7 @@ from tui.core.policy import RelayHistory
 from tui.core.signals import parse_signals
 from tui.core.tempo import Colour, TempoCalendar, TempoDay
 from tui.core.wiring import appliance_powered
-from tui.service import controller as controller_module
+from tui.service import events_hub
 from tui.service.control_socket import ControlServer, socket_path
 from tui.service.controller import Controller
 from tui.service.event_text import event_line
@@ -191,7 +191,7 @@ async def test_override_expiry_returns_to_automatic(tmp_path: Path) -> None:
         clock.advance(600)
         await controller.force(0, True, duration=timedelta(minutes=10))
         clock.advance(11 * 60)
-        await controller._settle()
+        await controller.settle()
         snapshot = await controller.snapshot()
         assert snapshot.channel(0).mode == "auto"
     expired = [e for e in read_events(tmp_path / "state") if e.get("action") == "expired"]
@@ -445,7 +445,7 @@ def test_state_file_is_replaced_atomically(tmp_path: Path) -> None:
 async def test_a_subscriber_that_stops_reading_is_dropped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(controller_module, "MAX_BACKLOG", 3)
+    monkeypatch.setattr(events_hub, "MAX_BACKLOG", 3)
     clock = ManualClock(DAY + timedelta(hours=15), auto_advance=False)
     controller, _ = make_controller(make_config(tmp_path / "state"), clock)
     async with running(controller):
@@ -454,7 +454,7 @@ async def test_a_subscriber_that_stops_reading_is_dropped(
         for minute in range(6):
             clock.advance(60)
             await controller.force(3, minute % 2 == 0, duration=timedelta(hours=1))
-        assert len(controller._subscribers) == 0
+        assert controller.events.subscribers == 0
         backlog = [update async for update in stalled]
         assert len(backlog) == 3  # what was queued, then the end of the stream
 

@@ -22,6 +22,7 @@ from test_tui_harness import (
 )
 from textual.command import CommandPalette
 
+from tui.compose import serve
 from tui.core.config import BoardKind, UiConfig
 from tui.core.errors import InputError
 from tui.frontends.app import DelestageApp
@@ -32,7 +33,6 @@ from tui.frontends.app.relays import RelayGrid, render_grid
 from tui.frontends.app.text import level_letter, level_style, level_text_style
 from tui.frontends.app.timeline import SignalInfo, Timeline
 from tui.frontends.check import run_check
-from tui.service.runtime import serve
 from tui.service.snapshot import Update
 
 

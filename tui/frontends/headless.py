@@ -17,20 +17,16 @@ import json
 import os
 import queue
 import re
-import signal
 import sys
 import threading
 from pathlib import Path
 from typing import Any, TextIO
 
 from tui.adapters.config_file import load_config
+from tui.compose import Service, build_controller
 from tui.core.config import LogFormat
-from tui.core.errors import InputError
 from tui.frontends.early_signals import take_pending
-from tui.frontends.mqtt.service import MqttFrontend
-from tui.service.controller import Controller
 from tui.service.event_text import event_line
-from tui.service.runtime import build_controller, serve
 
 _COLOURS = {"error": "31", "relay": "36", "override": "35", "board": "33", "forecast": "32"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -170,40 +166,6 @@ class EventPrinter:
             pass
 
 
-def _reload(controller: Controller, path: Path, mqtt: MqttFrontend) -> None:
-    try:
-        config = load_config(path)
-    except InputError as error:
-        for problem in error.problems:
-            controller.log_error("config", f"reload rejected: {problem}")
-        controller.log_error("config", "reload rejected: keeping the running configuration")
-        return
-    problem = controller.reload(config)
-    if problem:
-        controller.log_error("config", problem)
-    else:
-        controller.log_reload()
-        mqtt.apply(config)
-
-
-async def _main(controller: Controller, path: Path) -> None:
-    loop = asyncio.get_running_loop()
-    # The MQTT bridge is a front end beside this logger: it fails alone, never the loop.
-    mqtt = MqttFrontend(controller, controller.report_mqtt, controller.log_error)
-    mqtt.apply(controller.config)
-    loop.add_signal_handler(signal.SIGTERM, controller.stop)
-    loop.add_signal_handler(signal.SIGINT, controller.stop)
-    loop.add_signal_handler(signal.SIGHUP, _reload, controller, path, mqtt)
-    # What arrived before the loop could take the signals over.
-    early = take_pending()
-    if signal.SIGTERM in early or signal.SIGINT in early:
-        controller.stop()
-    try:
-        await serve(controller)
-    finally:
-        await mqtt.close()
-
-
 def run_headless(path: Path, out: TextIO = sys.stdout) -> int:
     config = load_config(path)
     controller = build_controller(config)
@@ -211,7 +173,7 @@ def run_headless(path: Path, out: TextIO = sys.stdout) -> int:
     controller.add_listener(printer, "event printer")
     controller.acquire()
     try:
-        asyncio.run(_main(controller, path))
+        asyncio.run(Service(controller).run(signals=path, early=take_pending))
     finally:
         printer.close()
     return 0

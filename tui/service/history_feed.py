@@ -12,14 +12,14 @@ from datetime import datetime, timedelta
 
 from tui.adapters.stores.history import HistoryStore, open_store
 from tui.service.containment import Part
-from tui.service.controller import Controller
+from tui.service.interface import ServiceHost
 
 RETRY = timedelta(minutes=1)  # a failing store is tried again at most this often
 FINISH_TIMEOUT = 5.0  # seconds the service waits at stop for the last events to be recorded
 
 
 class HistoryFeed:
-    def __init__(self, controller: Controller) -> None:
+    def __init__(self, controller: ServiceHost) -> None:
         self.controller = controller
         self.store: HistoryStore | None = None
         self._part = Part(

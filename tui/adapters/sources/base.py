@@ -1,8 +1,8 @@
 """The protocol every source implements: ``Source[T]``, where T is what it gives.
 
 Ecowatt sources give a ``Forecast`` (``ForecastSource``), Tempo sources a ``TempoCalendar``
-(``TempoSource``); a power meter would be a third ``Source[...]``. The service's feeds only use
-this protocol, never a concrete source.
+(``TempoCalendarSource``); a power meter would be a third ``Source[...]``. The service's feeds
+only use this protocol, never a concrete source.
 """
 
 from dataclasses import dataclass
@@ -61,4 +61,4 @@ class Source(Protocol[T]):
 
 # The two sources the service has today, named for what they give.
 ForecastSource = Source[Forecast]
-TempoSource = Source[TempoCalendar]
+TempoCalendarSource = Source[TempoCalendar]

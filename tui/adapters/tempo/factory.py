@@ -9,7 +9,7 @@ from tui.adapters.rte.cache import BodyCache
 from tui.adapters.rte.credentials import load_credentials
 from tui.adapters.rte.session import RteSession
 from tui.adapters.rte.tempo import TempoClient, tempo_cache_path, tempo_gate, tempo_source
-from tui.adapters.sources.base import TempoSource
+from tui.adapters.sources.base import TempoCalendarSource
 from tui.adapters.sources.demo import DemoTempoSource
 from tui.adapters.sources.file import FileSource
 from tui.adapters.tempo.file import read_tempo_file
@@ -27,7 +27,7 @@ def make_tempo_source(
     state_dir: Path,
     environ: Mapping[str, str] | None = None,
     session: RteSession | None = None,
-) -> TempoSource | None:
+) -> TempoCalendarSource | None:
     """The configured Tempo source, None when ``[tempo]`` is absent. Raises InputError for
     unusable credentials (rte, sandbox). ``session`` is the Ecowatt client's, shared when both
     talk to the same RTE: one application, one token."""

@@ -7,7 +7,7 @@ UI, and an error line for the event log); the bridge never sees more of the cont
 import asyncio
 import contextlib
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from tui.adapters.mqtt import (
@@ -20,7 +20,6 @@ from tui.adapters.mqtt import (
 from tui.core.config import Config, MqttConfig
 from tui.frontends.mqtt.bridge import MqttBridge
 from tui.frontends.mqtt.topics import Topics
-from tui.service.controller import Controller
 from tui.service.interface import ControllerLink
 from tui.service.snapshot import MqttView
 
@@ -141,14 +140,3 @@ class MqttFrontend:
         if self.bridge is not None:
             await self.bridge.close()
             self.bridge = None
-
-
-async def beside(controller: Controller, service: Awaitable[None]) -> None:
-    """Run ``service`` (the controller and its socket) with the bridge [mqtt] asks for: the UI's
-    in-process service gets the same bridge as the headless one."""
-    mqtt = MqttFrontend(controller, controller.report_mqtt, controller.log_error)
-    mqtt.apply(controller.config)
-    try:
-        await service
-    finally:
-        await mqtt.close()
