@@ -20,11 +20,11 @@ from fake_phidget import FakeBoard, FakeUsb, Recorder, wait_until
 from real_phidget import absent_serial, board_serial
 
 from tui.adapters.boards.base import BoardEventKind
-from tui.adapters.boards.phidget import (
+from tui.adapters.boards.phidget import PhidgetBoard
+from tui.adapters.boards.phidget_lib import (
     REVISION_FAILSAFE,
     REVISION_OLD,
     PhidgetApi,
-    PhidgetBoard,
     load_phidget22,
 )
 from tui.core.config import BoardConfig, OnExit

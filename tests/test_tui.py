@@ -20,6 +20,7 @@ from test_tui_harness import (
 )
 from textual.pilot import Pilot
 
+from tui.adapters.stores.eventlog import read_events
 from tui.core.config import UiConfig
 from tui.core.errors import InputError
 from tui.core.forecast import HOUR, PARIS, clock_time, paris_midnight
@@ -31,7 +32,6 @@ from tui.frontends.app.header import fit_parts, status_parts
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.relays import RelayGrid, render_grid
 from tui.frontends.app.timeline import day_hours, render_timeline, warnings
-from tui.service.eventlog import read_events
 from tui.service.snapshot import (
     BoardView,
     ChangeView,

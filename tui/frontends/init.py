@@ -43,7 +43,8 @@ override_duration = "2h"
 
 [service]
 # Where state, the event log and the control socket live; a systemd service and the
-# operator's `delestage` must agree on it (see the README, "Running as a service").
+# operator's `delestage` must agree on it (see the README, "Running as a service"). Like
+# every path in this file, a relative one is relative to this file's folder.
 # state_dir = "/var/lib/delestage"
 
 # One [[channel]] per relay in use. The 1017's relays are signal relays: each drives a
