@@ -19,7 +19,7 @@ from service_support import RTE_ENV, at, config_document, make_config, make_cont
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.config_file import load_config
-from tui.adapters.ecowatt.cache import ForecastCache
+from tui.adapters.rte.cache import BodyCache
 from tui.adapters.sources.factory import cache_path, make_source
 from tui.adapters.stores import eventlog as eventlog_module
 from tui.adapters.stores import lock as lock_module
@@ -362,7 +362,7 @@ def test_a_cached_forecast_fetched_in_the_future_is_refreshed_now(tmp_path: Path
     config = make_config(tmp_path, source="rte", base_url="http://127.0.0.1:9")
     source = make_source(config, tmp_path, environ=RTE_ENV)
     body = json.dumps(production_body(DAY.astimezone(PARIS).date()))
-    ForecastCache(cache_path(tmp_path, "rte"), "rte").save(body, now + timedelta(days=1))
+    BodyCache(cache_path(tmp_path, "rte"), "rte").save(body, now + timedelta(days=1))
     assert source.load_cached(now) is not None
     assert source.next_refresh(now) <= now + timedelta(minutes=15)  # the quota's gap at most
 

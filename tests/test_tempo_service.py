@@ -199,7 +199,7 @@ def test_check_prints_a_tempo_line_for_the_shipped_demo(tmp_path: Path) -> None:
 
 def test_the_feed_wakes_the_loop_when_the_tempo_day_in_force_changes() -> None:
     # "today" in the snapshot moves at 06:00, even when nothing else is due then.
-    from tui.adapters.tempo.source import DemoTempoSource
+    from tui.adapters.sources.demo import DemoTempoSource
     from tui.service.feed import Feed
     from tui.service.tempo_feed import TempoWords
 

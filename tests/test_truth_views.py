@@ -232,7 +232,7 @@ def test_status_text_and_json_carry_the_same_facts() -> None:
     assert document["until"] == "2026-12-02T08:00:00+01:00"
 
 
-# -- 5: init writes a commented starter that follows the README's wiring advice -----------------
+# -- 5: init writes a commented starter that follows docs/going-live.md's wiring advice ----------
 
 
 def test_init_writes_a_commented_starter_with_heating_on_nc(tmp_path: Path) -> None:
