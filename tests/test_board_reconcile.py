@@ -13,19 +13,19 @@ from pathlib import Path
 from support.service import at, make_config, make_controller, running
 
 from tui.adapters.clock import ManualClock
+from tui.adapters.stores.eventlog import read_events
 from tui.core.config import BoardConfig, BoardKind
 from tui.core.policy import RATE_LIMIT
 from tui.core.wiring import appliance_powered
 from tui.frontends.app.relays import render_grid
 from tui.frontends.control_cmds import render_status
-from tui.service.eventlog import read_events
 
 DAY = at("2026-12-02T00:00:00+01:00")
 AFTERNOON = DAY + timedelta(hours=15)  # green, no strain before the evening
 
 
 async def settle(controller: object) -> None:
-    await controller._settle()  # type: ignore[attr-defined]
+    await controller.settle()  # type: ignore[attr-defined]
 
 
 # --- 9. the first start reads the relays from the board -------------------------------------------
@@ -49,7 +49,11 @@ async def test_a_first_start_takes_each_relay_from_the_board_and_moves_none_need
         # The switch-ons that are needed are staggered, one at a time, and only switch-ons.
         assert all(item.energised for item in board.transitions)
         assert len(board.transitions) <= 1
-    read = [e for e in read_events(tmp_path / "state") if e.get("event") == "read"]
+    read = [
+        e
+        for e in [event.to_dict() for event in read_events(tmp_path / "state")]
+        if e.get("event") == "read"
+    ]
     assert len(read) == 1 and "Radiateurs ON" in read[0]["message"]
 
 
@@ -95,7 +99,7 @@ async def test_a_failed_command_is_retried_with_backoff_and_the_mismatch_shown(
         assert (await controller.snapshot()).channel(0).mismatch is None
         # Every attempt counted against the rating: the failed command and the two retries.
         assert len(controller.history[0].switches) == switches + 2
-    events = read_events(tmp_path / "state")
+    events = [event.to_dict() for event in read_events(tmp_path / "state")]
     errors = [e for e in events if e["kind"] == "error" and e.get("what") == "board"]
     assert len(errors) == 1, "one error for the streak, not one per retry"
     assert any(e["kind"] == "relay" and e.get("by") == "reconcile" for e in events)
@@ -153,7 +157,11 @@ async def test_replugs_and_trips_never_take_a_relay_over_twenty_switches_a_minut
         await settle(controller)
         assert board.state(0) is True, "put back once the minute allows it"
         assert (await controller.snapshot()).channel(0).mismatch is None
-    moved = [e for e in read_events(tmp_path / "state") if e.get("by") == "board"]
+    moved = [
+        e
+        for e in [event.to_dict() for event in read_events(tmp_path / "state")]
+        if e.get("by") == "board"
+    ]
     assert len([e for e in moved if e["channel"] == 0]) >= 10
 
 
@@ -169,7 +177,7 @@ async def test_a_restart_puts_back_what_the_attach_released_and_counts_it(
         await settle(first)
         await first.force(0, True, duration=timedelta(hours=1))
     # The release on exit was recorded; pretend it never happened, as after a kill -9.
-    from tui.service.state_store import StateStore
+    from tui.adapters.stores.state import StateStore
 
     overrides, history, _ = StateStore(state).load()
     history[0] = replace(history[0], powered=True)

@@ -24,12 +24,13 @@ from support.fake_rte import (
 )
 
 from tui.adapters.clock import ManualClock
-from tui.adapters.ecowatt.cache import ForecastCache
-from tui.adapters.ecowatt.client import EcowattClient, parse_retry_after
-from tui.adapters.ecowatt.credentials import Credentials
-from tui.adapters.ecowatt.quota import QuotaGate
+from tui.adapters.rte.cache import BodyCache
+from tui.adapters.rte.credentials import Credentials
+from tui.adapters.rte.ecowatt import EcowattClient, ecowatt_source
+from tui.adapters.rte.quota import QuotaGate
+from tui.adapters.rte.session import parse_retry_after
+from tui.adapters.rte.source import RteSource
 from tui.adapters.sources.factory import cache_path, make_source
-from tui.adapters.sources.rte import RteSource
 from tui.core.config import ChannelConfig, Config, EcowattConfig, ShedAt, Source
 from tui.core.forecast import Level
 
@@ -74,11 +75,11 @@ async def test_the_token_is_reused_until_shortly_before_it_expires(
     source = live(rte, tmp_path)
     try:
         for _ in range(3):  # 0, 30 and 60 minutes: one token (valid 7199 s)
-            assert (await source.refresh(clock.now())).forecast is not None
+            assert (await source.refresh(clock.now())).data is not None
             clock.advance(1800)
         assert rte.token_calls == 1
         clock.set(T0 + timedelta(seconds=7199 - 30))  # inside the renewal margin
-        assert (await source.refresh(clock.now())).forecast is not None
+        assert (await source.refresh(clock.now())).data is not None
         assert rte.token_calls == 2
         assert rte.count(SIGNALS_PATH, 401) == 0  # renewed in time, never refused
         assert rte.signals_calls == 4
@@ -95,7 +96,7 @@ async def test_a_401_renews_the_token_once_and_retries_once(
         clock.advance(1800)
         rte.fail_next("expired")  # RTE forgets every token it issued
         result = await source.refresh(clock.now())
-        assert result.forecast is not None and result.error is None
+        assert result.data is not None and result.error is None
         assert rte.token_calls == 2
         assert rte.count(SIGNALS_PATH, 401) == 1
         assert rte.count(SIGNALS_PATH, 200) == 2
@@ -110,7 +111,7 @@ async def test_a_second_401_is_reported_not_retried_again(
     try:
         rte.fail_next("expired", "expired")
         result = await source.refresh(clock.now())
-        assert result.forecast is None and result.called
+        assert result.data is None and result.called
         assert "401" in result.error and "Ecowatt v5" in result.error
         assert rte.signals_calls == 2 and rte.token_calls == 2
     finally:
@@ -122,7 +123,7 @@ async def test_bad_credentials_say_so(rte: FakeRte, clock: ManualClock, tmp_path
     source = make_source(config_for(rte.url), tmp_path, environ=environ)
     try:
         result = await source.refresh(clock.now())
-        assert result.forecast is None
+        assert result.data is None
         assert "rejected the credentials from the environment" in result.error
         assert "HTTP 401 invalid_client" in result.error
         assert rte.signals_calls == 0
@@ -137,7 +138,7 @@ async def test_403_says_to_subscribe_to_ecowatt_v5(
     source = live(rte, tmp_path)
     try:
         result = await source.refresh(clock.now())
-        assert result.forecast is None
+        assert result.data is None
         assert "403" in result.error
         assert "subscribe the application to Ecowatt v5 on RTE's portal" in result.error
     finally:
@@ -155,7 +156,7 @@ async def test_manual_refresh_within_the_quota_says_when_without_calling(
         await source.refresh(clock.now())
         clock.advance(300)
         result = await source.refresh(clock.now(), manual=True)
-        assert result.forecast is None and not result.called
+        assert result.data is None and not result.called
         assert result.error == "quota: next call allowed at 10:15"  # Paris time
         assert result.retry_at == T0 + timedelta(seconds=900)
         assert rte.signals_calls == 1
@@ -174,7 +175,7 @@ async def test_429_is_honoured_through_retry_after_by_every_process(
     source = live(rte, tmp_path)
     try:
         result = await source.refresh(clock.now())
-        assert result.called and result.forecast is None
+        assert result.called and result.data is None
         assert result.retry_at == T0 + timedelta(seconds=3600)
         assert "429" in result.error and "next call allowed at 11:00" in result.error
         assert source.next_refresh(clock.now()) == T0 + timedelta(seconds=3600)
@@ -191,7 +192,7 @@ async def test_429_is_honoured_through_retry_after_by_every_process(
             await restarted.aclose()
         assert rte.signals_calls == 1
         clock.set(T0 + timedelta(seconds=3600))
-        assert (await source.refresh(clock.now())).forecast is not None
+        assert (await source.refresh(clock.now())).data is not None
         assert rte.signals_calls == 2
     finally:
         await source.aclose()
@@ -207,7 +208,7 @@ async def test_a_short_retry_after_still_leaves_our_own_900_s(
         assert result.retry_at == T0 + timedelta(seconds=900)  # the call we made counts
         assert source.next_refresh(clock.now()) == T0 + timedelta(seconds=900)
         clock.set(T0 + timedelta(seconds=900))
-        assert (await source.refresh(clock.now())).forecast is not None
+        assert (await source.refresh(clock.now())).data is not None
         assert rte.count(SIGNALS_PATH, 429) == 1
     finally:
         await source.aclose()
@@ -227,9 +228,9 @@ async def test_the_sandbox_has_no_quota_and_rte_quirks_are_absorbed(
     try:
         first = await source.refresh(clock.now())
         second = await source.refresh(clock.now(), manual=True)
-        assert first.forecast is not None and second.forecast is not None
+        assert first.data is not None and second.data is not None
         assert rte.count(SANDBOX_PATH, 200) == 2 and rte.signals_calls == 0
-        forecast = first.forecast
+        forecast = first.data
         assert forecast.source == "sandbox"
         assert [day.jour.day for day in forecast.days] == [4, 5, 6, 7]  # sorted
         assert forecast.days[0].message == "Situation normale."  # stripped
@@ -261,13 +262,13 @@ async def test_faults_keep_the_last_good_forecast(
     # first answer must never miss it on a loaded machine.
     source = live(rte, tmp_path, timeout=1.0 if fault == "slow" else 5.0)
     try:
-        good = (await source.refresh(clock.now())).forecast
+        good = (await source.refresh(clock.now())).data
         assert good is not None
         cached = (tmp_path / "ecowatt-cache-rte.json").read_bytes()
         clock.advance(1800)
         rte.fail_next(fault)
         result = await source.refresh(clock.now())
-        assert result.forecast is None and result.called
+        assert result.data is None and result.called
         assert FAULTS[fault] in result.error
         assert "keeping the forecast from 10:00" in result.error
         assert "\n" not in result.error
@@ -296,10 +297,10 @@ async def test_connection_refused_is_a_fault_like_the_others(
     with FakeRte(clock=clock.now) as gone:
         url = gone.url
     credentials = Credentials.from_pair(CLIENT_ID, CLIENT_SECRET, "the environment")
-    source = RteSource(
+    source = ecowatt_source(
         EcowattClient(url, credentials, timeout=2.0),
         kind="rte",
-        cache=ForecastCache(cache_path(tmp_path, "rte"), "rte"),
+        cache=BodyCache(cache_path(tmp_path, "rte"), "rte"),
         gate=QuotaGate(tmp_path),
     )
     try:
@@ -336,7 +337,7 @@ async def test_backoff_doubles_with_jitter_on_the_sandbox(
         assert len(set(delays)) == len(delays)  # jittered, not lock-step
         assert rte.count(SANDBOX_PATH) == 7
         # Success resets the schedule.
-        assert (await source.refresh(clock.now())).forecast is not None
+        assert (await source.refresh(clock.now())).data is not None
         assert source.next_refresh(clock.now()) == clock.now() + 30 * MINUTE
     finally:
         await source.aclose()
@@ -369,7 +370,7 @@ async def test_a_restart_has_the_forecast_without_calling_rte(
     rte: FakeRte, clock: ManualClock, tmp_path: Path
 ) -> None:
     first = live(rte, tmp_path)
-    fetched = (await first.refresh(clock.now())).forecast
+    fetched = (await first.refresh(clock.now())).data
     await first.aclose()
     requests = len(rte.requests)
 
@@ -396,8 +397,8 @@ async def test_a_forecast_fetched_by_another_process_is_adopted_without_a_call(
         assert (await checker.refresh(clock.now(), manual=True)).called
         clock.advance(120)
         result = await service.refresh(clock.now())
-        assert result.forecast is not None and not result.called
-        assert result.forecast.fetched == T0 + 30 * MINUTE
+        assert result.data is not None and not result.called
+        assert result.data.fetched == T0 + 30 * MINUTE
         assert service.next_refresh(clock.now()) == T0 + 60 * MINUTE
         assert rte.signals_calls == 2
     finally:
@@ -415,10 +416,10 @@ async def test_a_success_elsewhere_ends_the_backoff(
         failed = await service.refresh(clock.now())
         assert failed.retry_at >= T0 + 15 * MINUTE
         clock.set(T0 + 15 * MINUTE)
-        assert (await checker.refresh(clock.now(), manual=True)).forecast is not None
+        assert (await checker.refresh(clock.now(), manual=True)).data is not None
         clock.advance(60)
         adopted = await service.refresh(clock.now())
-        assert adopted.forecast is not None and not adopted.called
+        assert adopted.data is not None and not adopted.called
         assert service.retry_at is None
         assert service.next_refresh(clock.now()) == T0 + 45 * MINUTE
     finally:
@@ -431,7 +432,7 @@ async def test_a_corrupt_cache_is_ignored(rte: FakeRte, clock: ManualClock, tmp_
     source = live(rte, tmp_path)
     try:
         assert source.load_cached(clock.now()) is None
-        assert (await source.refresh(clock.now())).forecast is not None
+        assert (await source.refresh(clock.now())).data is not None
     finally:
         await source.aclose()
 
@@ -476,7 +477,7 @@ CHILD = textwrap.dedent(
 
     result = asyncio.run(main())
     print(json.dumps({"called": result.called, "error": result.error,
-                      "forecast": result.forecast is not None}))
+                      "forecast": result.data is not None}))
     """
 )
 
@@ -518,8 +519,8 @@ def test_two_processes_sharing_a_state_directory_make_one_call(tmp_path: Path) -
 def test_the_client_never_disables_tls_verification() -> None:
     adapters = Path(__file__).resolve().parent.parent / "tui" / "adapters"
     # The HTTP session (token and requests) is shared by the Ecowatt and Tempo clients.
-    session = (adapters / "rte_session.py").read_text()
-    for path in (adapters / "rte_session.py", adapters / "ecowatt" / "client.py"):
+    session = (adapters / "rte" / "session.py").read_text()
+    for path in (adapters / "rte" / "session.py", adapters / "rte" / "ecowatt.py"):
         text = path.read_text()
         assert "verify=False" not in text and "verify = False" not in text
     assert TOKEN_PATH in session

@@ -30,7 +30,7 @@ from support.service import (
     write_config,
 )
 
-from tui.service.state_store import StateStore
+from tui.adapters.stores.state import StateStore
 
 
 def _config(tmp_path: Path, state: Path, **ecowatt: Any) -> Path:

@@ -27,13 +27,13 @@ from textual.pilot import Pilot
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.demo import DemoSource
+from tui.compose import serve
 from tui.core.forecast import PARIS
 from tui.core.history import Segment, State, Totals
 from tui.frontends.app import DelestageApp
 from tui.frontends.app.channels_view import ChannelsView, render_view
 from tui.service.controller import Controller
 from tui.service.history_view import ChannelHistory, HistoryView
-from tui.service.runtime import serve
 
 MIDNIGHT = FIXED_NOW.astimezone(PARIS).replace(hour=0, minute=7)
 

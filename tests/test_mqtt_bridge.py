@@ -254,7 +254,11 @@ async def test_broker_restart_is_survived_and_state_republished(
             )
 
         await eventually(republished, what="the retained state republished")
-    errors = [e for e in controller._recent if e["kind"] == "error" and e.get("what") == "mqtt"]
+    errors = [
+        e
+        for e in [event.to_dict() for event in controller.events.recent]
+        if e["kind"] == "error" and e.get("what") == "mqtt"
+    ]
     assert len(errors) == 1  # said once for the outage, not once per attempt
 
 
@@ -276,7 +280,8 @@ async def test_broker_down_at_start_then_up(tmp_path: Path) -> None:
 
 
 def _acl() -> str:
-    """The README's ACL, word for word, and an admin account for the watcher."""
+    """The ACL of docs/mqtt.md ("Securing the broker"), word for word, and an admin account for
+    the watcher."""
     return (
         "user delestage\ntopic readwrite delestage/#\ntopic readwrite homeassistant/#\n\n"
         "user homeassistant\ntopic read delestage/#\ntopic write delestage/+/channel/+/set\n"
@@ -334,7 +339,7 @@ async def test_a_refused_password_is_reported_and_retried(
         assert await controller.release(2) == "back to automatic: Borne VE"
         environ["DELESTAGE_MQTT_PASSWORD"] = "s3cret-pw"  # fixed: taken at the next attempt
         await connected(bridge)
-    logged = [json.dumps(e) for e in controller._recent]
+    logged = [json.dumps(e) for e in [event.to_dict() for event in controller.events.recent]]
     assert not [line for line in logged if "wrong-pw" in line or "s3cret" in line]
 
 

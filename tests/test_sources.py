@@ -18,13 +18,13 @@ from support.fake_rte import (
 )
 
 from tui.adapters.clock import ManualClock
-from tui.adapters.ecowatt.credentials import CredentialsError
+from tui.adapters.rte.credentials import CredentialsError
+from tui.adapters.rte.source import RteSource
 from tui.adapters.sources.base import ForecastSource
 from tui.adapters.sources.check import check_source
 from tui.adapters.sources.demo import DemoSource
 from tui.adapters.sources.factory import make_source
 from tui.adapters.sources.file import FileSource
-from tui.adapters.sources.rte import RteSource
 from tui.core.config import ChannelConfig, Config, EcowattConfig, ShedAt, Source
 from tui.core.demo_forecast import demo_forecast
 from tui.core.errors import InputError
@@ -91,7 +91,7 @@ async def test_demo_source_is_todays_demo_forecast_without_network(tmp_path: Pat
     assert forecast.fetched == T0
     assert forecast.generated == datetime(2024, 12, 1, 19, tzinfo=UTC)  # 20:00 the eve
     result = await source.refresh(T0 + timedelta(hours=1), manual=True)
-    assert result.forecast is not None and not result.called and result.error is None
+    assert result.data is not None and not result.called and result.error is None
     assert list(tmp_path.iterdir()) == []  # nothing written
     await source.aclose()
 
@@ -137,17 +137,17 @@ async def test_file_source_reads_rereads_on_change_and_keeps_the_last_good(
 
     assert source.next_refresh(T0) == T0 + timedelta(minutes=5)
     unchanged = await source.refresh(T0)
-    assert unchanged.forecast is None and unchanged.error is None
+    assert unchanged.data is None and unchanged.error is None
 
     write_body(path, production_body(date(2024, 12, 3)), mtime=T0.timestamp() + 60)
     assert source.next_refresh(T0) == T0  # changed: due now
     changed = await source.refresh(T0)
-    assert changed.forecast is not None
-    assert changed.forecast.start.astimezone(PARIS).date() == date(2024, 12, 3)
+    assert changed.data is not None
+    assert changed.data.start.astimezone(PARIS).date() == date(2024, 12, 3)
 
     write_body(path, '{"signals": [{"jour": "nope"', mtime=T0.timestamp() + 120)
     broken = await source.refresh(T0)
-    assert broken.forecast is None
+    assert broken.data is None
     assert broken.error.startswith(f"{path}: body: expected JSON")
     assert "keeping the forecast read" in broken.error
     assert (await source.refresh(T0)).error == broken.error  # still broken, still said

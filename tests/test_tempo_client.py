@@ -22,13 +22,12 @@ from support.fake_rte import (
 )
 
 from tui.adapters.clock import ManualClock
-from tui.adapters.ecowatt.credentials import Credentials
-from tui.adapters.rte_session import RteSession
+from tui.adapters.rte.credentials import Credentials
+from tui.adapters.rte.session import RteSession
+from tui.adapters.rte.source import RteSource
+from tui.adapters.rte.tempo import BadRequestError, TempoClient, query, tempo_cache_path
 from tui.adapters.sources.factory import make_source
-from tui.adapters.sources.rte import RteSource
-from tui.adapters.tempo.client import BadRequestError, TempoClient, query
 from tui.adapters.tempo.factory import make_tempo_source
-from tui.adapters.tempo.source import TempoSource, tempo_cache_path
 from tui.core.config import (
     ChannelConfig,
     Config,
@@ -73,11 +72,9 @@ def config_for(url: str, source: Source = Source.RTE, timeout: float = 5.0) -> C
     )
 
 
-def tempo_source(
-    rte: FakeRte, state: Path, source: Source = Source.RTE, **kw: float
-) -> TempoSource:
+def tempo_source(rte: FakeRte, state: Path, source: Source = Source.RTE, **kw: float) -> RteSource:
     made = make_tempo_source(config_for(rte.url, source, **kw), state, environ=ENVIRON)
-    assert isinstance(made, TempoSource)
+    assert isinstance(made, RteSource)
     made._rng = random.Random(1)
     return made
 
@@ -97,7 +94,7 @@ async def test_the_query_is_yesterday_to_the_end_of_tomorrow_as_rte_writes_dates
     try:
         result = await source.refresh(clock.now())
         assert result.error is None and result.called
-        calendar = result.forecast
+        calendar = result.data
         assert isinstance(calendar, TempoCalendar)
         # Tomorrow (the 2nd) is not published before 10:30 on the 1st.
         assert [(d.day, d.colour) for d in calendar.days] == [
@@ -153,7 +150,7 @@ async def test_the_fake_refuses_bad_queries_with_rtes_codes_and_the_client_names
     code: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import tui.adapters.tempo.client as client_module
+    import tui.adapters.rte.tempo as client_module
 
     monkeypatch.setattr(client_module, "query", lambda now: params)
     client = TempoClient(rte.url, CREDENTIALS)
@@ -193,7 +190,7 @@ async def test_403_says_not_subscribed_to_tempo(
         result = await source.refresh(clock.now())
     finally:
         await source.aclose()
-    assert result.forecast is None and result.called
+    assert result.data is None and result.called
     assert result.error is not None and "HTTP 403" in result.error
     assert "not subscribed to Tempo" in result.error
 
@@ -206,11 +203,11 @@ async def test_faults_keep_the_cached_calendar_and_back_off(
     # answers must never miss it on a loaded machine.
     source = tempo_source(rte, tmp_path, timeout=1.0 if fault == "slow" else 5.0)
     try:
-        assert (await source.refresh(clock.now())).forecast is not None
+        assert (await source.refresh(clock.now())).data is not None
         clock.set(paris(1, "10:45"))
         rte.fail_next_tempo(fault)
         result = await source.refresh(clock.now())
-        assert result.forecast is None and result.called and result.error is not None
+        assert result.data is None and result.called and result.error is not None
         assert "keeping the Tempo calendar from 08:00" in result.error
         assert source.last is not None and source.last.colour(date(2026, 12, 1)) is Colour.RED
         # Backed off at least 15 minutes, then it gets through and tomorrow is there.
@@ -218,8 +215,8 @@ async def test_faults_keep_the_cached_calendar_and_back_off(
         assert retry >= clock.now() + timedelta(minutes=15)
         clock.set(retry)
         again = await source.refresh(clock.now())
-        assert again.forecast is not None
-        assert again.forecast.colour(date(2026, 12, 2)) is Colour.WHITE  # type: ignore[union-attr]
+        assert again.data is not None
+        assert again.data.colour(date(2026, 12, 2)) is Colour.WHITE  # type: ignore[union-attr]
     finally:
         await source.aclose()
 
@@ -249,8 +246,8 @@ async def test_the_sandbox_shape(rte: FakeRte, clock: ManualClock, tmp_path: Pat
         result = await source.refresh(clock.now())
     finally:
         await source.aclose()
-    assert isinstance(result.forecast, TempoCalendar)
-    assert [(d.day, d.colour) for d in result.forecast.days] == [(date(2016, 3, 12), Colour.BLUE)]
+    assert isinstance(result.data, TempoCalendar)
+    assert [(d.day, d.colour) for d in result.data.days] == [(date(2016, 3, 12), Colour.BLUE)]
     (request,) = [r for r in rte.requests if r.path == TEMPO_SANDBOX_PATH]
     assert request.query == ""  # the sandbox takes no parameters
 
@@ -265,22 +262,22 @@ async def test_ecowatt_and_tempo_share_one_token(
     ecowatt = make_source(config, tmp_path, environ=ENVIRON)
     assert isinstance(ecowatt, RteSource)
     tempo = make_tempo_source(config, tmp_path, ENVIRON, session=ecowatt.client.session)
-    assert isinstance(tempo, TempoSource)
+    assert isinstance(tempo, RteSource)
     try:
-        assert (await ecowatt.refresh(clock.now())).forecast is not None
-        assert (await tempo.refresh(clock.now())).forecast is not None
+        assert (await ecowatt.refresh(clock.now())).data is not None
+        assert (await tempo.refresh(clock.now())).data is not None
     finally:
         await ecowatt.aclose()
-        assert tempo.tempo_client.session._http is not None  # still open for Tempo
+        assert tempo.client.session._http is not None  # still open for Tempo
         await tempo.aclose()
     assert rte.token_calls == 1
-    assert tempo.tempo_client.session._http is None  # the last sharer closed it
+    assert tempo.client.session._http is None  # the last sharer closed it
 
 
 def test_a_session_is_shared_only_with_the_same_rte(tmp_path: Path) -> None:
     session = RteSession("http://127.0.0.1:1", CREDENTIALS)
     other = make_tempo_source(config_for("http://127.0.0.1:2"), tmp_path, ENVIRON, session=session)
-    assert isinstance(other, TempoSource) and other.tempo_client.session is not session
+    assert isinstance(other, RteSource) and other.client.session is not session
 
 
 # --- the schedule -----------------------------------------------------------------------------
@@ -338,7 +335,7 @@ async def test_a_calendar_from_the_future_does_not_stop_the_polling(
     source = tempo_source(rte, tmp_path)
     try:
         calendar = TempoCalendar(WEEK.days[:2], fetched=paris(3, "11:00"))
-        assert source._due(calendar, paris(1, "11:00")) == paris(1, "11:15")
+        assert source.schedule.due(calendar, paris(1, "11:00")) == paris(1, "11:15")
     finally:
         await source.aclose()
 
@@ -348,11 +345,11 @@ async def test_a_401_on_the_tempo_call_renews_the_shared_token_once(
 ) -> None:
     source = tempo_source(rte, tmp_path)
     try:
-        assert (await source.refresh(clock.now())).forecast is not None
+        assert (await source.refresh(clock.now())).data is not None
         clock.set(paris(1, "08:30"))  # the token (2 h) is still good
         rte.fail_next_tempo("expired")  # RTE forgets every token it issued
         result = await source.refresh(clock.now(), manual=True)
-        assert result.forecast is not None and result.error is None
+        assert result.data is not None and result.error is None
     finally:
         await source.aclose()
     assert rte.token_calls == 2

@@ -13,12 +13,13 @@ from support.service import make_config, make_controller, running, with_tempo
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.base import RefreshResult
+from tui.adapters.stores.eventlog import read_events
 from tui.adapters.tempo.check import check_tempo
 from tui.core.config import Source, TempoConfig
+from tui.core.events import parse_event
 from tui.core.forecast import PARIS
 from tui.frontends.control_cmds import render_status
 from tui.service.event_text import event_line
-from tui.service.eventlog import read_events
 from tui.service.snapshot import Snapshot
 
 ENVIRON = {"ECOWATT_CLIENT_ID": CLIENT_ID, "ECOWATT_CLIENT_SECRET": CLIENT_SECRET}
@@ -48,8 +49,8 @@ async def test_the_demo_feed_shows_today_and_tomorrow_once_published(tmp_path: P
         text = render_status(before)
         assert "tempo: demo, today red, tomorrow not published yet" in text
         clock.set(paris(2, "15:00"))  # a green afternoon: Ecowatt cuts nothing
-        await controller._settle()
-        await controller._settle()
+        await controller.settle()
+        await controller.settle()
         after = await controller.snapshot()
         assert after.tempo is not None and after.tempo.tomorrow == "white"
         # Channels that list red are cut in the red day's peak; the others are not.
@@ -58,9 +59,13 @@ async def test_the_demo_feed_shows_today_and_tomorrow_once_published(tmp_path: P
         assert not after.channel(3).reason.startswith("Tempo")
         # The snapshot crosses the control socket as JSON and comes back the same.
         assert Snapshot.from_dict(json.loads(json.dumps(after.to_dict()))) == after
-    events = [e for e in read_events(tmp_path / "state") if e.get("what") == "tempo"]
+    events = [
+        e
+        for e in [event.to_dict() for event in read_events(tmp_path / "state")]
+        if e.get("what") == "tempo"
+    ]
     assert events[0]["kind"] == "forecast" and events[0]["today"] == "red"
-    line = event_line(events[0])
+    line = event_line(parse_event(events[0]))
     assert "forecast" in line
     assert "Tempo calendar loaded: today red, tomorrow not published yet" in line
     assert any(e.get("tomorrow") == "white" for e in events)
@@ -86,10 +91,14 @@ async def test_a_broken_tempo_file_never_stops_the_loop(tmp_path: Path) -> None:
         assert snapshot.tempo.error is not None and "tempo.json" in snapshot.tempo.error
         # Ecowatt alone still drives the relays: the demo's strained morning cuts channel 0.
         clock.set(paris(2, "10:00"))
-        await controller._settle()
+        await controller.settle()
         view = (await controller.snapshot()).channel(0)
         assert view.rule == "shed" and not view.reason.startswith("Tempo")
-    errors = [e for e in read_events(tmp_path / "state") if e["kind"] == "error"]
+    errors = [
+        e
+        for e in [event.to_dict() for event in read_events(tmp_path / "state")]
+        if e["kind"] == "error"
+    ]
     assert any(e.get("what") == "tempo" and "tempo.json" in e["message"] for e in errors)
     assert board.rate_violations() == []
 
@@ -119,17 +128,22 @@ async def test_a_tempo_source_that_raises_is_retried_later_and_the_loop_goes_on(
 ) -> None:
     clock = ManualClock(paris(2, "09:00"), auto_advance=True)
     config = make_config(tmp_path / "state")
-    controller, _ = make_controller(config, clock)
     exploding = _Exploding()
-    from tui.service.tempo_feed import TempoFeed
-
-    controller.tempo_feed = TempoFeed(exploding, clock, controller._event, controller._wake.set)  # type: ignore[arg-type]
+    controller, _ = make_controller(config, clock, tempo_source=exploding)
     await controller.run(until=paris(2, "12:00"))
     # Tried at start, then no faster than every 15 minutes: at most 13 calls in 3 hours.
     assert 2 <= exploding.calls <= 13
-    errors = [e for e in read_events(tmp_path / "state") if e.get("what") == "tempo"]
+    errors = [
+        e
+        for e in [event.to_dict() for event in read_events(tmp_path / "state")]
+        if e.get("what") == "tempo"
+    ]
     assert errors and "a bug in the Tempo source" in errors[0]["message"]
-    relays = [e for e in read_events(tmp_path / "state") if e["kind"] == "relay"]
+    relays = [
+        e
+        for e in [event.to_dict() for event in read_events(tmp_path / "state")]
+        if e["kind"] == "relay"
+    ]
     assert relays  # the demo forecast's morning still moved the relays
 
 
@@ -185,10 +199,12 @@ def test_check_prints_a_tempo_line_for_the_shipped_demo(tmp_path: Path) -> None:
 
 def test_the_feed_wakes_the_loop_when_the_tempo_day_in_force_changes() -> None:
     # "today" in the snapshot moves at 06:00, even when nothing else is due then.
-    from tui.adapters.tempo.source import DemoTempoSource
-    from tui.service.tempo_feed import TempoFeed
+    from tui.adapters.sources.demo import DemoTempoSource
+    from tui.service.feed import Feed
+    from tui.service.tempo_feed import TempoWords
 
-    feed = TempoFeed(DemoTempoSource(), ManualClock(paris(2, "05:00")), print, lambda: None)  # type: ignore[arg-type]
+    clock = ManualClock(paris(2, "05:00"))
+    feed = Feed(DemoTempoSource(), TempoWords("demo"), clock=clock, emit=print, wake=lambda: None)
     feed.next_refresh = paris(2, "10:30")
     assert feed.next_wake(paris(2, "05:00")) == paris(2, "06:00")
     assert feed.next_wake(paris(2, "06:00")) == paris(2, "10:30")
@@ -210,7 +226,7 @@ async def test_a_reload_takes_shed_tempo_live_but_tempo_source_changes_need_a_re
         )
         assert controller.reload(lighter) is None
         clock.advance(10)
-        await controller._settle()
+        await controller.settle()
         assert not (await controller.snapshot()).channel(0).reason.startswith("Tempo")
         moved = replace(lighter, tempo=TempoConfig(source=Source.SANDBOX))
         problem = controller.reload(moved)

@@ -23,8 +23,10 @@ from support.tui_harness import (
 from support.views import NOW, channel, day_slots, forecast_view
 from textual.pilot import Pilot
 
+from tui.adapters.stores.eventlog import read_events
 from tui.core.config import UiConfig
 from tui.core.errors import InputError
+from tui.core.events import parse_event
 from tui.core.forecast import HOUR, PARIS, clock_time, paris_midnight
 from tui.frontends.app import DelestageApp
 from tui.frontends.app.app import binding_ids, keymap_problems
@@ -34,7 +36,6 @@ from tui.frontends.app.header import fit_parts, status_parts
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.relays import render_grid
 from tui.frontends.app.timeline import day_hours, render_timeline, warnings
-from tui.service.eventlog import read_events
 from tui.service.snapshot import (
     BoardView,
     ChangeView,
@@ -183,7 +184,10 @@ def test_event_lines_are_readable() -> None:
         "powered": False,
         "reason": "orange 17:00-20:00",
     }
-    assert event_text(event).plain == "14:05:12 relay    Sèche-linge: CUT (orange 17:00-20:00)"
+    assert (
+        event_text(parse_event(event)).plain
+        == "14:05:12 relay    Sèche-linge: CUT (orange 17:00-20:00)"
+    )
 
 
 # -- Pilot: every key, on the real controller --------------------------------------------------
@@ -473,7 +477,7 @@ async def test_quitting_stops_the_in_process_controller(rig: Rig, key: str) -> N
     assert app.return_code == 0
     assert not rig.controller.held  # the state directory is free again
     assert not rig.board.attached  # closed, relays released (on_exit = "release")
-    assert read_events(rig.state_dir)[-1]["kind"] == "stop"
+    assert [event.to_dict() for event in read_events(rig.state_dir)][-1]["kind"] == "stop"
 
 
 async def test_no_color_still_says_everything_in_words(
@@ -598,8 +602,9 @@ def test_a_keymap_naming_no_binding_is_refused_before_the_ui_starts(state_dir: P
     assert keymap_problems(demo_config(state_dir)) == []
 
 
-def test_the_readme_lists_every_binding_id() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+def test_the_user_interface_page_lists_every_binding_id() -> None:
+    page = Path(__file__).resolve().parents[1] / "docs" / "user-interface.md"
+    text = page.read_text(encoding="utf-8")
     # select_1 to select_6 are written as the range `select_0` … `select_7`.
     listed = [name for name in binding_ids() if name[:-1] != "select_" or name[-1] in "07"]
-    assert [name for name in listed if f"`{name}`" not in readme] == []
+    assert [name for name in listed if f"`{name}`" not in text] == []

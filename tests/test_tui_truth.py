@@ -24,8 +24,10 @@ from support.tui_harness import (
 )
 from textual.command import CommandPalette
 
+from tui.compose import serve
 from tui.core.config import BoardKind, UiConfig
 from tui.core.errors import InputError
+from tui.core.events import parse_event
 from tui.frontends.app import DelestageApp
 from tui.frontends.app.app import binding_ids, keymap_problems
 from tui.frontends.app.dialogs import ConfirmScreen, FilterPrompt, HelpScreen
@@ -34,7 +36,6 @@ from tui.frontends.app.relays import RelayGrid, render_grid
 from tui.frontends.app.text import level_letter, level_style, level_text_style
 from tui.frontends.app.timeline import SignalInfo, Timeline
 from tui.frontends.check import run_check
-from tui.service.runtime import serve
 from tui.service.snapshot import Update
 
 
@@ -375,7 +376,9 @@ def test_levels_stay_distinct_with_few_colours(system: ColorSystem) -> None:
 def test_reload_is_its_own_event_kind() -> None:
     from tui.service.event_text import event_line
 
-    line = event_line({"ts": "2026-12-01T14:05:12+01:00", "kind": "reload", "config": "d.toml"})
+    line = event_line(
+        parse_event({"ts": "2026-12-01T14:05:12+01:00", "kind": "reload", "config": "d.toml"})
+    )
     assert line == "2026-12-01 14:05:12 reload   configuration reloaded from d.toml"
 
 

@@ -51,11 +51,11 @@ from support.service import at, make_config, make_controller
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.demo import DemoSource
+from tui.compose import serve
 from tui.core.config import Config, config_from_dict
 from tui.service.control_socket import socket_path
 from tui.service.controller import Controller
 from tui.service.remote import RemoteController, connect
-from tui.service.runtime import serve
 
 SCRATCH = "dlsvc-"  # the prefix of each part's scratch directory under /tmp
 DAY = at("2026-12-02T00:00:00+01:00")  # a Wednesday: the demo week is strained on weekdays

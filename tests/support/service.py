@@ -18,11 +18,11 @@ from support.fake_rte import CLIENT_ID, CLIENT_SECRET
 from support.signals import body, day_entry
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
-from tui.adapters.sources.factory import make_source
+from tui.adapters.sources.base import TempoCalendarSource
+from tui.compose import build_controller
 from tui.core.config import Config, Source, TempoConfig, config_from_dict
 from tui.core.tempo import Colour
 from tui.service.controller import Controller
-from tui.service.runtime import build_tempo_source
 
 RTE_ENV = {"ECOWATT_CLIENT_ID": CLIENT_ID, "ECOWATT_CLIENT_SECRET": CLIENT_SECRET}
 
@@ -72,14 +72,15 @@ def write_config(path: Path, document: dict[str, Any]) -> Path:
 
 
 def make_controller(
-    config: Config, clock: ManualClock, environ: dict[str, str] | None = None
+    config: Config,
+    clock: ManualClock,
+    environ: dict[str, str] | None = None,
+    tempo_source: TempoCalendarSource | None = None,
 ) -> tuple[Controller, SimulatedBoard]:
-    state_dir = Path(config.service.state_dir or ".")
+    """The service's own composition, on a simulated board the test drives."""
     board = SimulatedBoard([channel.index for channel in config.channels], clock)
-    source = make_source(config, state_dir, environ or RTE_ENV)
-    tempo = build_tempo_source(config, state_dir, source, environ or RTE_ENV)
-    controller = Controller(
-        config, clock=clock, board=board, source=source, state_dir=state_dir, tempo_source=tempo
+    controller = build_controller(
+        config, clock, environ or RTE_ENV, board=board, tempo_source=tempo_source
     )
     return controller, board
 

@@ -14,14 +14,13 @@ from textual.pilot import Pilot
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.config_file import load_config
-from tui.adapters.sources.demo import DemoSource
-from tui.adapters.tempo.source import DemoTempoSource
+from tui.adapters.sources.demo import DemoSource, DemoTempoSource
+from tui.compose import serve
 from tui.core.config import Config
 from tui.frontends.app import DelestageApp
 from tui.frontends.app.relays import RelayGrid, render_grid
 from tui.service.controller import Controller
 from tui.service.remote import RemoteController, connect
-from tui.service.runtime import serve
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO / "delestage.toml"

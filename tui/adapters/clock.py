@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 # A real sleep never lasts longer than this, so a wall-clock jump (NTP, suspend) is noticed
 # within minutes; waking this rarely costs nothing measurable.
@@ -24,7 +24,7 @@ class Clock(Protocol):
         """Return at ``when`` (None: never) or as soon as ``wake`` is set, whichever is first."""
         ...
 
-    def hold(self, work: "asyncio.Future[object]") -> None:
+    def hold(self, work: "asyncio.Future[Any]") -> None:
         """Work in flight (a network fetch) that virtual time must wait for before jumping.
 
         Real time passes during such work anyway; a virtual clock would otherwise race past it.
@@ -39,7 +39,7 @@ class SystemClock:
     def monotonic(self) -> float:
         return time.monotonic()
 
-    def hold(self, work: "asyncio.Future[object]") -> None:
+    def hold(self, work: "asyncio.Future[Any]") -> None:
         pass
 
     async def sleep_until(self, when: datetime | None, wake: asyncio.Event) -> None:
@@ -61,9 +61,9 @@ class ManualClock:
         self._now = start.astimezone(UTC)
         self._mono = 0.0
         self.auto_advance = auto_advance
-        self._held: set[asyncio.Future[object]] = set()
+        self._held: set[asyncio.Future[Any]] = set()
 
-    def hold(self, work: "asyncio.Future[object]") -> None:
+    def hold(self, work: "asyncio.Future[Any]") -> None:
         self._held.add(work)
         work.add_done_callback(self._held.discard)
 

@@ -17,21 +17,18 @@ import json
 import os
 import queue
 import re
-import signal
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from tui.adapters.config_file import load_config
+from tui.compose import Service, build_controller
 from tui.core.config import LogFormat
-from tui.core.errors import InputError
+from tui.core.events import ErrorEvent, Event
 from tui.frontends.early_signals import take_pending
-from tui.frontends.mqtt.service import MqttFrontend
-from tui.service.controller import Controller
 from tui.service.event_text import event_line
-from tui.service.runtime import build_controller, serve
 
 _COLOURS = {"error": "31", "relay": "36", "override": "35", "board": "33", "forecast": "32"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -76,7 +73,7 @@ class EventPrinter:
             self._writer = threading.Thread(target=self._drain, name="stdout writer", daemon=True)
             self._writer.start()
 
-    def __call__(self, event: dict[str, Any]) -> None:
+    def __call__(self, event: Event) -> None:
         if self._closed is not None:
             raise self._closed  # the reader is gone for good: stay reported as failing
         line = self._format(event)
@@ -88,11 +85,12 @@ class EventPrinter:
         if error is not None:
             raise error
 
-    def _format(self, event: dict[str, Any]) -> str:
+    def _format(self, event: Event) -> str:
         if self.json:
-            return escape_controls(json.dumps(event, ensure_ascii=False, default=str)) + "\n"
+            text = json.dumps(event.to_dict(), ensure_ascii=False, default=str)
+            return escape_controls(text) + "\n"
         line = escape_controls(event_line(event))
-        colour = _COLOURS.get(str(event.get("kind")))
+        colour = _COLOURS.get(event.kind)
         if self.colour and colour:
             line = f"\x1b[{colour}m{line}\x1b[0m"
         return line + "\n"
@@ -115,20 +113,19 @@ class EventPrinter:
         while self._writer.is_alive() and time.monotonic() < deadline:
             time.sleep(0.01)
 
-    def _enqueue(self, text: str, event: dict[str, Any]) -> None:
+    def _enqueue(self, text: str, event: Event) -> None:
         try:
             if self._missed:
                 if self._queue.maxsize - self._queue.qsize() < 2:
                     raise queue.Full  # room for the note and the line, or still stalled
                 # The reader is back once the queue has room again: say what it missed, as an
                 # event line like the others (a JSON log stays JSON).
-                note = {
-                    "ts": event.get("ts"),
-                    "kind": "error",
-                    "what": "event printer",
-                    "message": f"stdout is being read again: {self._missed} lines were dropped",
-                    "recovered": True,
-                }
+                note = ErrorEvent(
+                    ts=event.ts,
+                    what="event printer",
+                    message=f"stdout is being read again: {self._missed} lines were dropped",
+                    recovered=True,
+                )
                 self._queue.put_nowait(self._format(note))
                 self._missed = 0
             self._queue.put_nowait(text)
@@ -179,42 +176,6 @@ class EventPrinter:
             pass
 
 
-def _reload(controller: Controller, path: Path, mqtt: MqttFrontend) -> None:
-    try:
-        config = load_config(path)
-    except InputError as error:
-        for problem in error.problems:
-            controller.log_error("config", f"reload rejected: {problem}")
-        controller.log_error("config", "reload rejected: keeping the running configuration")
-        return
-    problem = controller.reload(config)
-    if problem:
-        controller.log_error("config", problem)
-    else:
-        controller.log_reload()
-        mqtt.apply(config)
-
-
-async def _main(controller: Controller, path: Path) -> None:
-    loop = asyncio.get_running_loop()
-    # The MQTT bridge is a front end beside this logger: it fails alone, never the loop.
-    mqtt = MqttFrontend(
-        controller, controller.report_mqtt, controller.log_error, clock=controller.clock
-    )
-    mqtt.apply(controller.config)
-    loop.add_signal_handler(signal.SIGTERM, controller.stop)
-    loop.add_signal_handler(signal.SIGINT, controller.stop)
-    loop.add_signal_handler(signal.SIGHUP, _reload, controller, path, mqtt)
-    # What arrived before the loop could take the signals over.
-    early = take_pending()
-    if signal.SIGTERM in early or signal.SIGINT in early:
-        controller.stop()
-    try:
-        await serve(controller)
-    finally:
-        await mqtt.close()
-
-
 def run_headless(path: Path, out: TextIO = sys.stdout) -> int:
     config = load_config(path)
     controller = build_controller(config)
@@ -222,7 +183,7 @@ def run_headless(path: Path, out: TextIO = sys.stdout) -> int:
     controller.add_listener(printer, "event printer")
     controller.acquire()
     try:
-        asyncio.run(_main(controller, path))
+        asyncio.run(Service(controller).run(signals=path, early=take_pending))
     finally:
         printer.close()
     return 0

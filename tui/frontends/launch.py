@@ -2,7 +2,7 @@
 
 The app is called as ``run_tui(link, config, service)``: ``link`` is the ControllerLink to use;
 ``service`` is None when attached, or, in-process, the coroutine that runs the controller and its
-control socket (``tui.service.runtime.serve``), which the app runs as a background task in its own
+control socket (``tui.compose.Service.run``), which the app runs as a background task in its own
 event loop and ends on quit by awaiting ``link.close()`` and then the task.
 """
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 from tui.adapters.config_file import load_config
 from tui.adapters.state_dir import resolve_state_dir
+from tui.compose import Service, build_controller
 from tui.service.remote import connect
-from tui.service.runtime import build_controller, serve
 
 
 def run_interactive(path: Path) -> int:
@@ -24,8 +24,4 @@ def run_interactive(path: Path) -> int:
         return run_tui(remote, config, None)
     controller = build_controller(config)
     controller.acquire()  # before the UI starts: a second service is refused with its PID
-    if config.mqtt is not None:
-        from tui.frontends.mqtt.service import beside
-
-        return run_tui(controller, config, beside(controller, serve(controller)))
-    return run_tui(controller, config, serve(controller))
+    return run_tui(controller, config, Service(controller).run())

@@ -61,8 +61,8 @@ async def _from_source(config: Config, now: datetime) -> tuple[Forecast | None, 
         if forecast is not None:
             return forecast, None
         result = await source.refresh(now)
-        if result.forecast is not None:
-            return result.forecast, None
+        if result.data is not None:
+            return result.data, None
         error = result.error or "no forecast available"
         if result.retry_at is not None:
             error = f"{error} (next call allowed at {paris_iso(result.retry_at)})"
@@ -101,8 +101,8 @@ async def _tempo_from_source(
         if isinstance(cached, TempoCalendar):
             return cached, None
         result = await source.refresh(now)
-        if isinstance(result.forecast, TempoCalendar):
-            return result.forecast, None
+        if isinstance(result.data, TempoCalendar):
+            return result.data, None
         return None, result.error or "nothing published"
     finally:
         await source.aclose()
@@ -126,7 +126,7 @@ def live_state(
     """The state a running service keeps (or a stopped one saved): live overrides, latches,
     each relay's state and switch times; and how the text output names where it came from."""
     from tui.adapters.state_dir import resolve_state_dir
-    from tui.service.state_store import StateStore
+    from tui.adapters.stores.state import StateStore
 
     store = StateStore(resolve_state_dir(config))
     if not store.path.exists():

@@ -14,6 +14,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# How long a stop waits for a part to close its connections (a source, socket clients) before
+# leaving it.
+CLOSE_GRACE = 1.0
+
 # A part's report: (part name, message, recovered?)
 Report = Callable[[str, str, bool], None]
 

@@ -22,9 +22,9 @@ from typing import Any
 
 from tui.core.durations import duration_from_seconds, parse_instant
 from tui.core.errors import InputError
-from tui.service.containment import describe_error
-from tui.service.controller import CLOSE_GRACE, Controller
+from tui.service.containment import CLOSE_GRACE, describe_error
 from tui.service.history_view import MAX_VIEW_DAYS
+from tui.service.interface import ControllerLink
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def socket_problems(path: Path, group: str | None) -> list[str]:
 
 
 class ControlServer:
-    def __init__(self, controller: Controller, path: Path, group: str | None = None) -> None:
+    def __init__(self, controller: ControllerLink, path: Path, group: str | None = None) -> None:
         self.controller = controller
         self.path = path
         self.group = group

@@ -10,16 +10,17 @@ import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from tui.adapters.stores.history import HistoryStore, open_store
+from tui.core.events import Event
 from tui.service.containment import Part
-from tui.service.controller import Controller
-from tui.service.history_store import HistoryStore, open_store
+from tui.service.interface import ServiceHost
 
 RETRY = timedelta(minutes=1)  # a failing store is tried again at most this often
 FINISH_TIMEOUT = 5.0  # seconds the service waits at stop for the last events to be recorded
 
 
 class HistoryFeed:
-    def __init__(self, controller: Controller) -> None:
+    def __init__(self, controller: ServiceHost) -> None:
         self.controller = controller
         self.store: HistoryStore | None = None
         self._part = Part(
@@ -56,7 +57,7 @@ class HistoryFeed:
             if problem:
                 self._say(problem)
 
-    def _add(self, events: list[dict[str, object]]) -> None:
+    def _add(self, events: list[Event]) -> None:
         self._open()
         assert self.store is not None
         self.store.add(events)

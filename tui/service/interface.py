@@ -1,11 +1,20 @@
-"""The one interface front ends use: in-process (Controller) or attached (RemoteController)."""
+"""The interfaces of the service layer.
 
-from collections.abc import AsyncIterator
+``ControllerLink`` is what every front end uses: in-process (``Controller``) or attached
+(``RemoteController``). ``ServiceHost`` is what a host that runs the controller needs beyond it.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
+from tui.adapters.clock import Clock
+from tui.core.config import Config
+from tui.core.events import Event
 from tui.service.history_view import HistoryView
-from tui.service.snapshot import Snapshot, Update
+from tui.service.snapshot import MqttView, Snapshot, Update
 
 
 class ControllerLink(Protocol):
@@ -42,3 +51,41 @@ class ControllerLink(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class ServiceHost(ControllerLink, Protocol):
+    """What a host runs a controller with, beyond the front ends' link: the headless service,
+    the in-process UI's service, the MQTT front end, the control socket and the history feed.
+    Implemented by ``Controller``; nothing reaches further into it."""
+
+    config: Config
+    clock: Clock
+    state_dir: Path
+    pid: int
+    started: asyncio.Event
+
+    @property
+    def held(self) -> bool: ...
+
+    @property
+    def stopping(self) -> bool: ...
+
+    async def run(self, until: datetime | None = None) -> None: ...
+
+    def acquire(self) -> None:
+        """Take the state directory; raises AlreadyRunning naming the PID holding it."""
+        ...
+
+    def stop(self) -> None: ...
+
+    def add_listener(self, listener: Callable[[Event], None], name: str = ...) -> None:
+        """Every event as it is logged; a listener that raises is contained."""
+        ...
+
+    def log_error(self, what: str, message: str) -> None: ...
+
+    def report_mqtt(self, view: MqttView | None) -> None: ...
+
+    def reload(self, config: Config) -> str | None:
+        """Apply a new configuration live; why not, or None (then said as a `reload` event)."""
+        ...

@@ -23,11 +23,11 @@ import random
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from tui.adapters.clock import Clock, SystemClock
 from tui.adapters.mqtt import BrokerError, Message, MqttConnector, MqttSession, Will
 from tui.core.errors import InputError
+from tui.core.events import Event
 from tui.frontends.mqtt.commands import CommandError, parse_command
 from tui.frontends.mqtt.topics import (
     OFFLINE,
@@ -72,7 +72,7 @@ class MqttBridge:
         self.connections = 0  # successful connections so far
         self._snapshot: Snapshot | None = None
         self._ready = asyncio.Event()
-        self._events: deque[dict[str, Any]] = deque(maxlen=EVENT_BACKLOG)
+        self._events: deque[Event] = deque(maxlen=EVENT_BACKLOG)
         self._dirty = asyncio.Event()
         self._wakeup = asyncio.Event()
         self._closing = False
@@ -206,7 +206,7 @@ class MqttBridge:
     async def _flush(self, session: MqttSession) -> None:
         topics = self.topics
         while self._events:
-            await session.publish(topics.events, dumps(self._events.popleft()))
+            await session.publish(topics.events, dumps(self._events.popleft().to_dict()))
         snapshot = self._snapshot
         if snapshot is None:
             return

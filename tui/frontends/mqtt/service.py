@@ -7,15 +7,20 @@ UI, and an error line for the event log); the bridge never sees more of the cont
 import asyncio
 import contextlib
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from tui.adapters.clock import Clock
-from tui.adapters.mqtt import AiomqttConnector, BrokerError, node_id_from_host, read_password
+from tui.adapters.mqtt import (
+    AiomqttConnector,
+    BrokerError,
+    mqtt_path,
+    node_id_from_host,
+    read_password,
+)
 from tui.core.config import Config, MqttConfig
 from tui.frontends.mqtt.bridge import MqttBridge
 from tui.frontends.mqtt.topics import Topics
-from tui.service.controller import Controller
 from tui.service.interface import ControllerLink
 from tui.service.snapshot import MqttView
 
@@ -39,15 +44,13 @@ def connector_for(
     def password() -> str | None:
         return read_password(mqtt, environ, base)[0]
 
-    ca_file = mqtt.ca_file
-    if ca_file and not Path(ca_file).expanduser().is_absolute():
-        ca_file = str(base / ca_file)
+    ca_file = mqtt.ca_file and str(mqtt_path(mqtt.ca_file, base, environ))
     return AiomqttConnector(
         mqtt.url,
         client_id=client_id,
         username=mqtt.username,
         password=password,
-        ca_file=str(Path(ca_file).expanduser()) if ca_file else None,
+        ca_file=ca_file or None,
         connect_timeout=connect_timeout,
     )
 
@@ -141,16 +144,3 @@ class MqttFrontend:
         if self.bridge is not None:
             await self.bridge.close()
             self.bridge = None
-
-
-async def beside(controller: Controller, service: Awaitable[None]) -> None:
-    """Run ``service`` (the controller and its socket) with the bridge [mqtt] asks for: the UI's
-    in-process service gets the same bridge as the headless one."""
-    mqtt = MqttFrontend(
-        controller, controller.report_mqtt, controller.log_error, clock=controller.clock
-    )
-    mqtt.apply(controller.config)
-    try:
-        await service
-    finally:
-        await mqtt.close()

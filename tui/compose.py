@@ -1,0 +1,178 @@
+"""The composition root: the one place that knows every concrete part and wires a service.
+
+``build_controller(config)`` makes the controller with the board, the sources and the state
+directory the configuration names; ``Service(controller).run()`` runs it with its control
+socket, the history feed and, with ``[mqtt]``, the MQTT bridge. The headless service
+(``Service.run(signals=...)``, with SIGTERM, SIGINT and SIGHUP), the TUI's in-process service and
+the tests all run a service this way, so what one runs is what the others run.
+"""
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+
+from tui.adapters.boards.base import RelayBoard
+from tui.adapters.boards.factory import make_board
+from tui.adapters.clock import Clock, SystemClock
+from tui.adapters.config_file import load_config
+from tui.adapters.rte.source import RteSource
+from tui.adapters.sources.base import Source
+from tui.adapters.sources.factory import make_source
+from tui.adapters.state_dir import resolve_state_dir
+from tui.adapters.tempo.factory import make_tempo_source
+from tui.core.config import Config
+from tui.core.errors import InputError
+from tui.core.forecast import Forecast
+from tui.core.tempo import TempoCalendar
+from tui.frontends.mqtt.service import MqttFrontend
+from tui.service.control_socket import ControlServer, SocketUnavailable, socket_path
+from tui.service.controller import Controller
+from tui.service.history_feed import FINISH_TIMEOUT, HistoryFeed
+from tui.service.interface import ServiceHost
+
+
+def build_controller(
+    config: Config,
+    clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    board: RelayBoard | None = None,
+    tempo_source: Source[TempoCalendar] | None = None,
+) -> Controller:
+    """The controller the configuration describes; tests hand in a board or a Tempo source of
+    their own (everything else is built as the service builds it)."""
+    clock = clock or SystemClock()
+    state_dir = resolve_state_dir(config, environ)
+    source = make_source(config, state_dir, environ)
+    if tempo_source is None:
+        tempo_source = build_tempo_source(config, state_dir, source, environ)
+    return Controller(
+        config,
+        clock=clock,
+        board=board or make_board(config, clock),
+        source=source,
+        state_dir=state_dir,
+        tempo_source=tempo_source,
+    )
+
+
+def build_tempo_source(
+    config: Config,
+    state_dir: Path,
+    source: Source[Forecast],
+    environ: Mapping[str, str] | None = None,
+) -> Source[TempoCalendar] | None:
+    """The [tempo] source, sharing the forecast source's RTE session (one token) if it has one.
+    Raises InputError for unusable credentials, as the forecast source does."""
+    session = source.client.session if isinstance(source, RteSource) else None
+    return make_tempo_source(config, state_dir, environ, session=session)
+
+
+class Service:
+    """A controller with what runs beside it: the socket, the history feed, the MQTT bridge."""
+
+    def __init__(
+        self,
+        controller: ServiceHost,
+        *,
+        mqtt: bool = True,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.controller = controller
+        # The MQTT bridge is a front end beside the others: it fails alone, never the loop.
+        self.mqtt = (
+            MqttFrontend(
+                controller,
+                controller.report_mqtt,
+                controller.log_error,
+                environ,
+                clock=controller.clock,  # the bridge's times are the controller's
+            )
+            if mqtt
+            else None
+        )
+
+    async def run(
+        self,
+        until: datetime | None = None,
+        *,
+        signals: Path | None = None,
+        early: Callable[[], set[int]] | None = None,
+    ) -> None:
+        """Run until the controller stops. ``signals``: the configuration file, to stop on
+        SIGTERM and SIGINT and reload it on SIGHUP (``early``: the signals that arrived before
+        the loop could take them over)."""
+        controller = self.controller
+        if signals is not None:
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGTERM, controller.stop)
+            loop.add_signal_handler(signal.SIGINT, controller.stop)
+            loop.add_signal_handler(signal.SIGHUP, self.reload, signals)
+            pending = early() if early is not None else set()
+            if signal.SIGTERM in pending or signal.SIGINT in pending:
+                controller.stop()
+        if self.mqtt is not None:
+            self.mqtt.apply(controller.config)
+        try:
+            await serve(controller, until)
+        finally:
+            if self.mqtt is not None:
+                await self.mqtt.close()
+
+    def reload(self, path: Path) -> None:
+        """SIGHUP: the file again; an invalid one keeps the running configuration."""
+        controller = self.controller
+        try:
+            config = load_config(path)
+        except InputError as error:
+            for problem in error.problems:
+                controller.log_error("config", f"reload rejected: {problem}")
+            controller.log_error("config", "reload rejected: keeping the running configuration")
+            return
+        refused = controller.reload(config)
+        if refused:
+            controller.log_error("config", refused)
+        elif self.mqtt is not None:
+            self.mqtt.apply(config)
+
+
+async def serve(controller: ServiceHost, until: datetime | None = None) -> None:
+    """Run the controller and its control socket and history feed until the controller stops."""
+    if not controller.held:
+        controller.acquire()
+    server = ControlServer(
+        controller, socket_path(controller.state_dir), controller.config.service.socket_group
+    )
+    feed = HistoryFeed(controller)  # before the start, so it knows which events are this run's
+    task = asyncio.create_task(controller.run(until))
+    started = asyncio.create_task(controller.started.wait())
+    await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+    started.cancel()
+    history: asyncio.Task[None] | None = None
+    try:
+        if not task.done():
+            history = asyncio.create_task(feed.run())
+            try:
+                await server.start()
+            except SocketUnavailable as error:
+                # The socket is not essential: the relays are still driven without it.
+                for problem in error.problems:
+                    controller.log_error(
+                        "socket",
+                        f"{problem}; running without it: status, force, release and the UI "
+                        "cannot reach this service",
+                    )
+        await task
+    finally:
+        if not task.done():
+            controller.stop()
+            with contextlib.suppress(Exception):
+                await task
+        await server.close()
+        if history is not None:
+            # The feed ends with the controller's subscription, after recording the stop.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(history, FINISH_TIMEOUT)

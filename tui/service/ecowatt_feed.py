@@ -1,0 +1,66 @@
+"""The Ecowatt forecast as a feed: what its data is called and what its events say."""
+
+from datetime import datetime
+
+from tui.adapters.stores.history import forecast_levels
+from tui.core.config import Config
+from tui.core.forecast import PARIS, Forecast, day_label, paris_iso, wall_time
+from tui.service.feed import Emit, Said
+
+
+def describe_forecast(forecast: Forecast, how: str) -> str:
+    """``demo forecast loaded: 96 hours until Sun 29 Nov 00:00``."""
+    until = forecast.until
+    reach = (
+        f" until {day_label(until.astimezone(PARIS).date())} {wall_time(until)}" if until else ""
+    )
+    return f"{forecast.source or 'forecast'} forecast {how}: {len(forecast.slots)} hours{reach}"
+
+
+class EcowattWords:
+    what = "forecast"
+    name = "forecast"
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def arrived(
+        self,
+        data: Forecast,
+        previous: Forecast | None,
+        now: datetime,
+        *,
+        cached: bool,
+        called: bool,
+    ) -> Said:
+        message = describe_forecast(data, "loaded" if cached else "updated")
+        how = {"cached": True} if cached else {"called": called}
+        fields = {
+            "source": self.kind,
+            "until": paris_iso(data.until) if data.until else None,
+            **how,
+            "message": message,
+            **forecast_levels(data),
+        }
+        return Said(("forecast", fields), message)
+
+    def answer_failed(self, error: str | None) -> str:
+        return error or "no new forecast"
+
+    def boundary(self, now: datetime) -> datetime | None:
+        return None  # the policy's own next decision time covers the forecast's edges
+
+
+def watch_coverage(
+    covered: bool | None, forecast: Forecast | None, now: datetime, config: Config, emit: Emit
+) -> bool:
+    """Whether a forecast covers ``now``; losing it is said once: the policy is flying blind."""
+    covers = forecast is not None and forecast.level_at(now) is not None
+    if not covers and covered is not False:
+        fallback = config.policy.fallback.value
+        emit(
+            "error",
+            what="forecast",
+            message=f"no forecast covers now: flying blind, fallback {fallback}",
+        )
+    return covers

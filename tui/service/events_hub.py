@@ -1,0 +1,116 @@
+"""Events and subscriptions: where every event goes, and how front ends follow the state.
+
+An event is written to the event log, kept among the recent ones (replayed to each new
+subscriber), handed to the listeners (the headless printer, bridges) and queued for the next
+update. ``publish`` sends subscribers an update when the snapshot or the events changed. Every
+one of these is contained: a log that cannot be written, a listener that raises, a subscriber
+that stopped reading fail alone and say so once; the control loop never sees them.
+"""
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from tui.adapters.clock import Clock
+from tui.adapters.stores.eventlog import EventLog
+from tui.core.events import Event, event_from_fields
+from tui.service.containment import Part
+from tui.service.snapshot import Snapshot, Update
+
+RECENT_EVENTS = 200
+MAX_BACKLOG = 1000  # updates queued for one subscriber before it is dropped
+
+Listener = Callable[[Event], None]
+
+
+class EventHub:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.log: EventLog | None = None  # set once the state directory is ours
+        self.recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
+        self._pending: list[Event] = []
+        self._subscribers: set[asyncio.Queue[Update | None]] = set()
+        self._listeners: list[tuple[Part, Listener]] = []
+        self._last: Snapshot | None = None
+        self._publish_part = self.part("subscribers", ": the UI and clients may lag")
+
+    # -- parts ---------------------------------------------------------------------------------
+
+    def part(self, name: str, consequence: str = "") -> Part:
+        """A contained part whose failures and recoveries are `error` events."""
+        return Part(name, self._report_part, consequence)
+
+    def _report_part(self, name: str, message: str, recovered: bool) -> None:
+        extra = {"recovered": True} if recovered else {}
+        self.emit("error", what=name, message=message, **extra)
+
+    def add_listener(self, listener: Listener, name: str = "event printer") -> None:
+        """Call ``listener`` with every event as it is logged; one that raises is contained."""
+        self._listeners.append((self.part(name), listener))
+
+    # -- events --------------------------------------------------------------------------------
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        # Typed from here on: the log, the listeners and the subscribers all get an Event.
+        event = event_from_fields(kind, self.clock.now(), fields)
+        if self.log is not None:
+            self.log.write(event)  # never raises; reports its own failures
+        self._pending.append(event)
+        self.recent.append(event)
+        for part, listener in list(self._listeners):
+            part.call(listener, event)
+
+    # -- subscribers ---------------------------------------------------------------------------
+
+    def publish(self, snapshot: Callable[[], Snapshot]) -> None:
+        """Tell subscribers what changed since the last update (nothing, if nothing did)."""
+        self._publish_part.call(self._publish_now, snapshot)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    @property
+    def last(self) -> Snapshot | None:
+        return self._last
+
+    def _publish_now(self, build: Callable[[], Snapshot]) -> None:
+        snapshot = build()
+        if snapshot == self._last and not self._pending:
+            return
+        self._last = snapshot
+        update = Update(snapshot, tuple(self._pending))
+        self._pending = []
+        for queue in list(self._subscribers):
+            if queue.qsize() >= MAX_BACKLOG:
+                # A subscriber that stopped reading is cut off rather than let grow without end.
+                self._subscribers.discard(queue)
+                queue.put_nowait(None)
+            else:
+                queue.put_nowait(update)
+
+    async def updates(self, current: Callable[[], Snapshot]) -> AsyncIterator[Update]:
+        """The current state with the recent events first, then every change as it comes."""
+        queue: asyncio.Queue[Update | None] = asyncio.Queue()
+        self._subscribers.add(queue)
+        try:
+            # Events still pending reach this subscriber with the next publish, not twice.
+            replay = list(self.recent)[: len(self.recent) - len(self._pending)]
+            yield Update(self._last or current(), tuple(replay))
+            while True:
+                update = await queue.get()
+                if update is None:
+                    return
+                yield update
+        finally:
+            self._subscribers.discard(queue)
+
+    def end(self) -> None:
+        """Streams end cleanly instead of being cancelled."""
+        for queue in list(self._subscribers):
+            queue.put_nowait(None)
+
+    def close(self) -> None:
+        if self.log is not None:
+            self.log.close()

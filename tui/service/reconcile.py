@@ -1,0 +1,257 @@
+"""The board's truth: what each relay is, against what the controller applied, and the moves.
+
+Everything here is synchronous and does no I/O: it reads the board's reported states
+(``RelayBoard.relay``, the library's memory) and says which commands to send; the controller
+sends them off the event loop (USB transfers) and reports back with ``switched`` or
+``put_back``. So each rule is testable without an event loop or a board thread.
+
+- A decision that differs from the applied state is a ``Move`` (``moves``), recorded by
+  ``switched``: counted, evented, and remembered as unapplied while the board is away.
+- ``observe`` compares, before deciding, what the board reports with what was applied: an
+  unknown state (first start) is taken from the board; a relay found elsewhere moved without a
+  command (attach, unplug, failsafe trip): counted, evented, and put back.
+- ``put_backs`` lists the drifting relays to command back, within the rate limit, backing off
+  while the board does not take it.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from tui.adapters.boards.base import BoardEvent, BoardEventKind, RelayBoard
+from tui.core.config import Config
+from tui.core.policy import (
+    Decision,
+    RelayHistory,
+    count_movement,
+    next_switch_allowed,
+    record_switch,
+)
+from tui.core.wiring import appliance_powered, relay_energised
+from tui.service.board_sync import BoardSync
+
+Emit = Callable[..., None]
+
+
+def explain(decision: Decision) -> str:
+    """Why the relay is where it is: the rule's reason, and the wait when one holds it back."""
+    if decision.waiting and decision.powered != decision.wanted:
+        return f"waiting: {decision.waiting} ({decision.reason})"
+    return decision.reason
+
+
+def state_word(powered: bool) -> str:
+    return "powered" if powered else "cut"
+
+
+@dataclass(frozen=True)
+class Move:
+    """One relay command to send: ``energised`` on relay ``channel``."""
+
+    channel: int
+    energised: bool
+    powered: bool  # what it does to the appliance
+    decision: Decision | None = None  # None: putting a drifted relay back
+
+
+class Reconciler:
+    def __init__(self, board: RelayBoard, config: Config, emit: Emit) -> None:
+        self.board = board
+        self.config = config
+        self.sync = BoardSync()  # relays not where the controller put it
+        self.message = ""  # the last board problem in words, "" when fine
+        self._emit = emit
+
+    # -- decisions -----------------------------------------------------------------------------
+
+    def moves(self, decisions: Iterable[Decision], history: dict[int, RelayHistory]) -> list[Move]:
+        """The relays the decisions move. Unknown while the board cannot tell yet: its attach
+        will say where the relay is, so nothing is switched needlessly."""
+        out = []
+        for decision in decisions:
+            item = history[decision.channel]
+            if item.powered is None and not self.board.attached:
+                continue
+            if decision.powered != item.powered:
+                wiring = self.config.channel(decision.channel).wiring
+                out.append(
+                    Move(
+                        decision.channel,
+                        relay_energised(wiring, decision.powered),
+                        decision.powered,
+                        decision,
+                    )
+                )
+        return out
+
+    def switched(
+        self, move: Move, history: dict[int, RelayHistory], now: datetime, *, attached: bool
+    ) -> None:
+        """After ``board.set_relay`` for a decision's move (``attached``: before the call)."""
+        assert move.decision is not None
+        channel = self.config.channel(move.channel)
+        history[move.channel] = record_switch(history[move.channel], move.powered, now)
+        reported = self.board.relay(move.channel)
+        if not attached:
+            self.sync.unapplied.add(move.channel)  # put back when the board is here
+        elif reported is not None and reported != move.energised:
+            self._not_taken(move.channel, move.powered, now)
+        else:
+            self.sync.clear(move.channel)
+        self._emit(
+            "relay",
+            channel=move.channel,
+            name=channel.name,
+            powered=move.powered,
+            reason=explain(move.decision),
+            # False: the board is away; the controller applies it when it attaches.
+            applied=attached,
+        )
+
+    @staticmethod
+    def latch(decisions: Iterable[Decision], history: dict[int, RelayHistory]) -> bool:
+        """Record each decision's latch; whether any changed."""
+        changed = False
+        for decision in decisions:
+            item = history[decision.channel]
+            if item.latched != decision.latched:
+                history[decision.channel] = replace(item, latched=decision.latched)
+                changed = True
+        return changed
+
+    def released(self, history: dict[int, RelayHistory], now: datetime) -> None:
+        """Closing the board de-energises every relay: what that does to each appliance."""
+        for channel in self.config.channels:
+            powered = appliance_powered(channel.wiring, False)
+            item = history.get(channel.index, RelayHistory())
+            if item.powered is not powered:
+                history[channel.index] = record_switch(item, powered, now)
+
+    # -- the board's reports -------------------------------------------------------------------
+
+    def observe(self, history: dict[int, RelayHistory], now: datetime) -> bool:
+        """Take in what the board reports; whether the history changed."""
+        if not self.board.attached:
+            return False
+        dirty = False
+        learned: list[str] = []
+        states: dict[str, bool] = {}  # channel -> appliance powered, for history to read
+        for channel in self.config.channels:
+            index = channel.index
+            energised = self.board.relay(index)
+            if energised is None:
+                continue  # the board cannot tell (a persistent VINT channel never set)
+            actual = appliance_powered(channel.wiring, energised)
+            item = history[index]
+            if item.powered is None:
+                history[index] = replace(item, powered=actual)
+                learned.append(f"{channel.name} {'ON' if actual else 'CUT'}")
+                states[str(index)] = actual
+                dirty = True
+            elif actual == item.powered:
+                if self.sync.clear(index):
+                    self._note(index, f"the board reports it {state_word(actual)} again")
+            elif self.sync.drift(index) is None:
+                self.sync.start(index, now)
+                if index not in self.sync.unapplied:
+                    # It moved, whoever moved it: that counts against the relay's rating.
+                    history[index] = count_movement(item, now)
+                    dirty = True
+                    self._emit(
+                        "relay",
+                        channel=index,
+                        name=channel.name,
+                        powered=actual,
+                        reason="moved by the board, not by a command (attach, unplug or "
+                        "failsafe trip)",
+                        by="board",
+                    )
+        if learned:
+            self._emit(
+                "board",
+                event="read",
+                message="relay states read from the board: " + ", ".join(learned),
+                states=states,
+            )
+        return dirty
+
+    def put_backs(self, history: dict[int, RelayHistory], now: datetime) -> list[Move]:
+        """The drifting relays to command back now (the others wait, and say for what)."""
+        if not self.board.attached:
+            return []
+        out = []
+        for channel in self.config.channels:
+            index = channel.index
+            drift = self.sync.drift(index)
+            item = history[index]
+            if drift is None or item.powered is None:
+                continue
+            if drift.retry_at is not None and now < drift.retry_at:
+                continue
+            allowed = next_switch_allowed(item, now)
+            if allowed is not None:
+                self.sync.hold(index, allowed, "rate limit (20 switches a minute)")
+                continue
+            out.append(Move(index, relay_energised(channel.wiring, item.powered), item.powered))
+        return out
+
+    def put_back(self, move: Move, history: dict[int, RelayHistory], now: datetime) -> None:
+        """After ``board.set_relay`` for a put-back move."""
+        history[move.channel] = count_movement(history[move.channel], now)
+        if self.board.relay(move.channel) == move.energised:
+            self.sync.clear(move.channel)
+            self._emit(
+                "relay",
+                channel=move.channel,
+                name=self.config.channel(move.channel).name,
+                powered=move.powered,
+                reason=f"put back {state_word(move.powered)}, where the controller had it",
+                by="reconcile",
+            )
+        else:
+            self._not_taken(move.channel, move.powered, now)
+
+    def board_event(self, event: BoardEvent) -> None:
+        self.message = "" if event.kind is BoardEventKind.ATTACHED else event.message
+        fields: dict[str, Any] = {"event": event.kind.value, "message": event.message}
+        if event.channel is not None:
+            fields["channel"] = event.channel
+        self._emit("board", **fields)
+
+    def missing(self, stopping: bool) -> None:
+        """Said once, attach_timeout after start: a board that never came is not silence."""
+        if not self.board.attached and not stopping:
+            self._emit(
+                "board",
+                event="missing",
+                message=(
+                    f"{self.board.kind} board not attached after "
+                    f"{self.config.board.attach_timeout.total_seconds():g} s: relay commands "
+                    "are kept and applied when it attaches"
+                ),
+            )
+
+    def words(self, channel: int, history: dict[int, RelayHistory], now: datetime) -> str | None:
+        return self.sync.words(channel, history[channel].powered, now)
+
+    def next_retry(self) -> datetime | None:
+        return self.sync.next_retry()
+
+    def _not_taken(self, index: int, powered: bool, now: datetime) -> None:
+        drift = self.sync.failed(index, now)
+        if drift.failures == 1:
+            self._emit(
+                "error",
+                what="board",
+                channel=index,
+                message=f"relay {index} ({self.config.channel(index).name}): the board did not "
+                f"take the command ({state_word(powered)}); retrying with backoff, each attempt "
+                "counted against 20 switches a minute",
+            )
+
+    def _note(self, index: int, what: str) -> None:
+        name = self.config.channel(index).name
+        self._emit(
+            "board", event="in-step", channel=index, message=f"relay {index} ({name}): {what}"
+        )

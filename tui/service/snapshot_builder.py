@@ -1,0 +1,176 @@
+"""Building the snapshot front ends see, from the controller's state at one instant.
+
+A plain function of its inputs (no event loop, no I/O): the relay grid's next planned change
+comes from the same plan code `delestage plan` runs, so the views never contradict the plan.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from tui.adapters.boards.base import RelayBoard
+from tui.core.config import Config
+from tui.core.forecast import PARIS, Forecast, Period
+from tui.core.plan import build_plan
+from tui.core.policy import Evaluation, Override, RelayHistory
+from tui.core.tempo import TempoCalendar
+from tui.core.wiring import appliance_powered
+from tui.service.feed import Feed
+from tui.service.reconcile import Reconciler
+from tui.service.snapshot import (
+    BoardView,
+    ChangeView,
+    ChannelView,
+    ForecastView,
+    MqttView,
+    SlotView,
+    Snapshot,
+)
+from tui.service.tempo_feed import tempo_view
+
+# How far ahead the relay grid looks for each channel's next planned change.
+PLAN_LOOKAHEAD = timedelta(hours=48)
+MODES = {"rte": "live", "sandbox": "sandbox", "demo": "demo", "file": "file"}
+
+
+def mode_of(kind: str) -> str:
+    return MODES.get(kind, kind)
+
+
+class ServiceState(Protocol):
+    """What the controller knows at one instant, as the snapshot needs it."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def state_dir(self) -> Path: ...
+
+    @property
+    def board(self) -> RelayBoard: ...
+
+    @property
+    def relays(self) -> Reconciler: ...
+
+    @property
+    def feed(self) -> Feed[Forecast]: ...
+
+    @property
+    def tempo_feed(self) -> Feed[TempoCalendar] | None: ...
+
+    @property
+    def evaluation(self) -> Evaluation: ...
+
+    @property
+    def overrides(self) -> Mapping[int, Override]: ...
+
+    @property
+    def history(self) -> dict[int, RelayHistory]: ...
+
+    @property
+    def mqtt(self) -> MqttView | None: ...
+
+
+def next_changes(state: ServiceState, now: datetime) -> dict[int, ChangeView]:
+    forecast = state.feed.data
+    if forecast is None:
+        return {}
+    plan = build_plan(
+        forecast,
+        state.config,
+        now,
+        now + PLAN_LOOKAHEAD,
+        overrides=dict(state.overrides),
+        history=state.history,
+        tempo=state.tempo_feed.data if state.tempo_feed is not None else None,
+    )
+    first: dict[int, ChangeView] = {}
+    for change in plan.changes:
+        if change.at > now and change.channel not in first:
+            first[change.channel] = ChangeView(change.at, change.powered, change.reason)
+    return first
+
+
+def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
+    forecast = state.feed.data
+    board = state.board
+    attached = board.attached
+    changes = next_changes(state, now)
+    channels = []
+    for channel in state.config.channels:
+        decision = state.evaluation.decisions.get(channel.index)
+        energised = board.relay(channel.index) if attached else None
+        override = state.overrides.get(channel.index)
+        channels.append(
+            ChannelView(
+                index=channel.index,
+                name=channel.name,
+                wiring=channel.wiring.value,
+                powered=(
+                    appliance_powered(channel.wiring, energised) if energised is not None else None
+                ),
+                wanted=decision.wanted if decision else False,
+                mode="forced" if override else "auto",
+                until=override.until if override else None,
+                rule=decision.rule.value if decision else "",
+                reason=decision.reason if decision else "starting",
+                waiting=decision.waiting if decision else None,
+                latched=state.history[channel.index].latched,
+                next_change=changes.get(channel.index),
+                forced_powered=override.powered if override else None,
+                latch_holds=bool(decision and decision.latch_holds),
+                mismatch=state.relays.words(channel.index, state.history, now),
+                power_w=channel.power.watts if channel.power else None,
+            )
+        )
+    strained = forecast.next_strained(now) if forecast else None
+    info = board.info()
+    level = forecast.level_at(now) if forecast else None
+    return Snapshot(
+        mode=mode_of(state.feed.kind),
+        pid=state.pid,
+        now=now,
+        level=int(level) if level is not None else None,
+        board=BoardView(
+            kind=info.kind,
+            attached=attached,
+            serial=info.serial,
+            revision=info.revision,
+            failsafe=info.failsafe,
+            message=state.relays.message,
+        ),
+        forecast=ForecastView(
+            source=state.feed.kind,
+            slots=tuple(SlotView(s.start, int(s.level)) for s in forecast.slots)
+            if forecast
+            else (),
+            until=forecast.until if forecast else None,
+            fetched=forecast.fetched if forecast else None,
+            generated=forecast.generated if forecast else None,
+            next_refresh=state.feed.next_refresh,
+            error=state.feed.error,
+            covers_now=level is not None,
+            next_strained=describe_period(strained, now) if strained else None,
+        ),
+        channels=tuple(channels),
+        state_dir=str(state.state_dir),
+        next_due=state.evaluation.next_due,
+        tempo=tempo_view(state.tempo_feed, now) if state.tempo_feed is not None else None,
+        mqtt=state.mqtt,
+    )
+
+
+def describe_period(period: Period, now: datetime) -> str:
+    day = period.start.astimezone(PARIS).date()
+    today = now.astimezone(PARIS).date()
+    if day == today:
+        when = "today"
+    elif (day - today).days == 1:
+        when = "tomorrow"
+    else:
+        when = period.start.astimezone(PARIS).strftime("%a %d")
+    return f"{period.describe()} {when}"
