@@ -31,6 +31,7 @@ class EventHub:
         self.recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self._pending: list[Event] = []
         self._subscribers: set[asyncio.Queue[Update | None]] = set()
+        self._ended = False  # end() was called: a later subscriber ends at once
         self._listeners: list[tuple[Part, Listener]] = []
         self._last: Snapshot | None = None
         self._publish_part = self.part("subscribers", ": the UI and clients may lag")
@@ -94,6 +95,8 @@ class EventHub:
         """The current state with the recent events first, then every change as it comes."""
         queue: asyncio.Queue[Update | None] = asyncio.Queue()
         self._subscribers.add(queue)
+        if self._ended:  # subscribed after the stop: the current state, then the end
+            queue.put_nowait(None)
         try:
             # Events still pending reach this subscriber with the next publish, not twice.
             replay = list(self.recent)[: len(self.recent) - len(self._pending)]
@@ -108,6 +111,7 @@ class EventHub:
 
     def end(self) -> None:
         """Streams end cleanly instead of being cancelled."""
+        self._ended = True
         for queue in list(self._subscribers):
             queue.put_nowait(None)
 
