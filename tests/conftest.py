@@ -1,6 +1,7 @@
 """Suite-wide safety (no test may open a real Phidget board unless explicitly asked to) and the
 fixtures several test modules share. Helpers shared by modules live in tests/support/."""
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -27,6 +28,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.basetemp is None and not hasattr(config, "workerinput"):
         config.option.basetemp = tempfile.mkdtemp(prefix="dlpt-", dir="/tmp")
         setattr(config, _OWN_BASETEMP, config.option.basetemp)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (addopts): two workers per core. Half of the suite's time is spent waiting
+    (service processes starting and stopping, a broker, deliberate client timeouts), so two per
+    core keeps the cores busy: 131 s with 2 workers, 108 s with 4 on the 2-core reference
+    machine (docs/testing.md)."""
+    return 2 * len(os.sched_getaffinity(0))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -100,9 +100,10 @@ async def test_a_request_in_flight_at_stop_gets_a_reply(tmp_path: Path) -> None:
     state = tmp_path / "s"
     clock = ManualClock(NOW)
     controller, _ = make_controller(make_config(state), clock)
-    hang = asyncio.Event()
+    hang, asked = asyncio.Event(), asyncio.Event()
 
     async def never(now: datetime, *, manual: bool = False) -> Any:
+        asked.set()
         await hang.wait()
 
     task = asyncio.create_task(controller.run())
@@ -111,7 +112,7 @@ async def test_a_request_in_flight_at_stop_gets_a_reply(tmp_path: Path) -> None:
     server = ControlServer(controller, socket_path(state))
     await server.start()
     asking = asyncio.create_task(_ask(socket_path(state), b'{"op": "refresh"}'))
-    await asyncio.sleep(0.2)
+    await asyncio.wait_for(asked.wait(), 10)  # the request is in flight: its refresh hangs
     controller.stop()
     await asyncio.wait_for(task, 10)
     await server.close()

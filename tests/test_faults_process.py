@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.fake_rte import FakeRte
+from support.fake_rte import SIGNALS_PATH, FakeRte
 from support.service import (
     RTE_ENV,
     config_document,
@@ -35,8 +35,10 @@ from tui.adapters.stores.state import StateStore
 
 def _config(tmp_path: Path, state: Path, **ecowatt: Any) -> Path:
     """These services run on the wall clock: a fixed forecast file, not the demo's forecast
-    around now (which cuts "Borne VE" at some hours, so forcing it off would change nothing)."""
-    document = config_document(state)
+    around now (which cuts "Borne VE" at some hours, so forcing it off would change nothing).
+    No min_switch_gap: the relays switched on at start may be cut by a command at once, so a
+    test does not wait out the gap for a cut it forces."""
+    document = config_document(state, min_switch_gap="0s")
     if "source" not in ecowatt:
         document["ecowatt"] = steady_forecast(tmp_path)
     document["ecowatt"].update(ecowatt)
@@ -207,8 +209,8 @@ def test_sigterm_during_a_hanging_startup_fetch_stops_promptly(tmp_path: Path) -
         rte.fail_next("slow")
         config = _config(tmp_path, state, source="rte", base_url=rte.url, timeout="60s")
         service = delestage("--headless", "--config", str(config), env=RTE_ENV)
-        wait_for(lambda: rte.token_calls >= 1, 30, what="the startup fetch")
-        time.sleep(0.5)  # the signals request is now hanging (the fake records it on answer)
+        # The signals request has arrived: the fake holds its answer for 120 s.
+        wait_for(lambda: rte.arrivals(SIGNALS_PATH) >= 1, 30, what="the signals request")
         began = time.monotonic()
         service.send_signal(signal.SIGTERM)
         _, err = service.communicate(timeout=30)

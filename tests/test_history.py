@@ -487,9 +487,11 @@ def test_a_damaged_line_is_counted_on_stderr_and_not_fatal(tmp_path: Path) -> No
 
 
 def test_the_command_as_a_user_runs_it(tmp_path: Path) -> None:
-    """The console script in a subprocess, on a log of today (real clock): the store is built
-    with one line saying so, the CSV has today's cut, and bad dates exit 2 with one line."""
-    now = datetime.now(PARIS).replace(microsecond=0)
+    """The console script in a subprocess, on a log of one past day (named by --from/--to: the
+    command's "today" is the real date, and the default range is covered by day_range above):
+    the store is built with one line saying so, the CSV has that day's cut, and bad dates exit
+    2 with one line."""
+    now = datetime(2026, 1, 5, 12, 0, tzinfo=PARIS)
     first = (now - timedelta(hours=2)).isoformat()
     second = (now - timedelta(hours=1)).isoformat()
     log = EventLog(tmp_path)
@@ -506,14 +508,14 @@ def test_the_command_as_a_user_runs_it(tmp_path: Path) -> None:
         '[[channel]]\nindex = 0\nname = "Chauffe-eau"\nshed_at = "red"\npower = "2kW"\n'
     )
     script = [sys.executable, "-m", "tui", "history", "--config", str(config)]
-    done = subprocess.run([*script, "--csv"], capture_output=True, text=True, timeout=60)
+    day = ["--from", now.date().isoformat(), "--to", now.date().isoformat()]
+    done = subprocess.run([*script, *day, "--csv"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("\n") == 1 and "history store missing; rebuilt" in done.stderr
     today = [row for row in csv.DictReader(io.StringIO(done.stdout))][-1]
     assert today["date"] == now.date().isoformat()
-    # Both switches fell today unless the test ran in the first hours after midnight.
-    if (now - timedelta(hours=2)).date() == now.date():
-        assert (today["switches"], today["cut_minutes"]) == ("2", "60")
+    # Both switches fell that day.
+    assert (today["switches"], today["cut_minutes"]) == ("2", "60")
     bad = subprocess.run([*script, "--from", "2026-13-01"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip().count("\n") == 0 and "--from: expected a date" in bad.stderr

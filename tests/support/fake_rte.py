@@ -147,7 +147,8 @@ class FakeRte:
         self.forbid_tempo = False  # an application not subscribed to Tempo
         self._tempo_faults: deque[str] = deque()
         self.retry_after: int | None = None  # a longer Retry-After than the window's rest
-        self.requests: list[Request] = []
+        self.requests: list[Request] = []  # recorded when answered
+        self.arrived: list[str] = []  # every request's path, as it arrives (before any answer)
         self.issued: list[str] = []  # every access token handed out
         self.last_call: datetime | None = None
         self._tokens: dict[str, datetime] = {}
@@ -195,6 +196,11 @@ class FakeRte:
                 for request in self.requests
                 if request.path == path and (status is None or request.status == status)
             )
+
+    def arrivals(self, path: str) -> int:
+        """Requests for ``path`` received so far, answered or not (one may hang: "slow")."""
+        with self._lock:
+            return self.arrived.count(path)
 
     @property
     def token_calls(self) -> int:
@@ -411,6 +417,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
         authorization = self.headers.get("Authorization", "")
         path, _, query = self.path.partition("?")
+        with fake._lock:
+            fake.arrived.append(path)
         if method == "POST" and path == TOKEN_PATH:
             answer = fake.token(authorization)
         elif method == "GET" and path in (SIGNALS_PATH, SANDBOX_PATH):
