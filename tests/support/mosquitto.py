@@ -8,6 +8,8 @@ reconnection. The watcher is a plain paho-mqtt client, none of the project's cod
 import asyncio
 import contextlib
 import getpass
+import os
+import random
 import shutil
 import socket
 import subprocess
@@ -25,10 +27,33 @@ MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MOSQUITTO_PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
 
 
-def free_port() -> int:
+# Brokers' ports: below the kernel's ephemeral range (32768-60999 by default), so no outgoing
+# connection can take a port while its test has the broker stopped (a restart reuses it); one
+# block per xdist worker, from a random place in it, so that workers (and two suites running
+# side by side) do not race for the same port; never the same port twice in one process.
+PORT_BLOCKS = range(20000, 32000, 1000)
+_given: set[int] = set()
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    block = PORT_BLOCKS[int(worker) % len(PORT_BLOCKS) if worker.isdigit() else 0]
+    offset = random.randrange(PORT_BLOCKS.step)
+    for step in range(PORT_BLOCKS.step):
+        port = block + (offset + step) % PORT_BLOCKS.step
+        if port not in _given and _bindable(port):
+            _given.add(port)
+            return port
+    raise RuntimeError(f"no free port in {block}-{block + PORT_BLOCKS.step - 1}")
 
 
 def _answers(port: int) -> bool:
