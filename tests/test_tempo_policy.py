@@ -275,7 +275,8 @@ def test_a_bad_tempo_file_is_one_line_and_status_2(
 ) -> None:
     tempo_path = files[2]
     tempo_path.write_text(content, encoding="utf-8")
-    code = main(_args(files))
+    # From within the forecast: "now" (the default) is past it from 4 December 2026 on.
+    code = main(_args(files, "--from", "2026-12-01T12:00"))
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and err.startswith(f"{tempo_path}: ") and expected in err
