@@ -25,9 +25,15 @@ CORE_FORBIDDEN = {
     "pathlib",
     "threading",
     "urllib",
+    "sqlite3",
+    "fcntl",
+    "aiomqtt",
+    "paho",
+    "serial",
     "tui.adapters",
     "tui.service",
     "tui.frontends",
+    "tui.compose",
 }
 # Reading the clock: time comes into the core as an argument.
 CLOCK_CALLS = {"now", "utcnow", "today", "monotonic", "perf_counter"}
@@ -86,9 +92,9 @@ def test_the_checker_catches_an_impure_import(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("layer", "forbidden"),
     [
-        ("adapters", {"tui.service", "tui.frontends", "textual"}),
-        ("service", {"tui.frontends", "textual"}),
-        ("frontends", {"httpx", "Phidget22"}),
+        ("adapters", {"tui.service", "tui.frontends", "tui.compose", "textual"}),
+        ("service", {"tui.frontends", "tui.compose", "textual"}),
+        ("frontends", {"httpx", "Phidget22", "serial", "sqlite3"}),
     ],
 )
 def test_imports_point_down_only(layer: str, forbidden: set[str]) -> None:
@@ -114,3 +120,59 @@ def test_importing_the_core_loads_no_outside_library() -> None:
     )
     loaded = set(result.stdout.split())
     assert not {name for name in loaded if _is_under(name, {"textual", "httpx", "Phidget22"})}
+
+
+# What a front end may use of the layers below: the core, the service's interfaces and the data
+# they carry, and the composition root, which builds everything concrete for it.
+FRONTEND_ALLOWED = {
+    "tui.core",
+    "tui.frontends",
+    "tui.service.interface",
+    "tui.service.snapshot",
+    "tui.service.history_view",
+    "tui.compose",
+}
+
+
+def _tui_imports_outside(path: Path, allowed: set[str]) -> list[str]:
+    return [
+        module
+        for module in _imports(path)
+        if _is_under(module, {"tui"}) and not _is_under(module, allowed) and module != "tui"
+    ]
+
+
+def test_front_ends_use_only_the_interfaces_and_the_composition_root() -> None:
+    bad = {
+        f"{path.relative_to(PACKAGE)}: {module}"
+        for path in sorted((PACKAGE / "frontends").rglob("*.py"))
+        for module in _tui_imports_outside(path, FRONTEND_ALLOWED)
+    }
+    assert not bad, sorted(bad)
+
+
+def test_the_front_end_rule_catches_a_reach_into_the_service(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from tui.service.interface import ControllerLink\n"
+        "from tui.compose import Service\n"
+        "from tui.core.config import Config\n"
+        "def f():\n    from tui.service.controller import Controller\n"
+        "from tui.adapters.boards.phidget import PhidgetBoard\n"
+    )
+    assert set(_tui_imports_outside(sample, FRONTEND_ALLOWED)) == {
+        "tui.service.controller",
+        "tui.adapters.boards.phidget",
+    }
+
+
+def test_relative_imports_are_banned_by_the_linter() -> None:
+    # ruff's TID252 with ban-relative-imports = "all": the layer rules above read absolute names.
+    text = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'ban-relative-imports = "all"' in text
+    assert all(
+        node.level == 0
+        for path in PACKAGE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom)
+    )

@@ -10,7 +10,7 @@ the tests all run a service this way, so what one runs is what the others run.
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -94,7 +94,7 @@ class Service:
         until: datetime | None = None,
         *,
         signals: Path | None = None,
-        early: Callable[[], set[int]] | None = None,
+        early: Callable[[], Collection[int]] | None = None,
     ) -> None:
         """Run until the controller stops. ``signals``: the configuration file, to stop on
         SIGTERM and SIGINT and reload it on SIGHUP (``early``: the signals that arrived before
