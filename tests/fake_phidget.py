@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.adapters.boards.base import BoardEvent, BoardEventKind
-from tui.adapters.boards.phidget import PhidgetApi, PhidgetBoard
+from tui.adapters.boards.phidget import PhidgetBoard
+from tui.adapters.boards.phidget_lib import PhidgetApi
 from tui.core.config import BoardConfig
 
 _DESCRIPTIONS = {

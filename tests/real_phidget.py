@@ -7,7 +7,7 @@ addressed to ``absent_serial()``, a serial that no attached device has, and the 
 by conftest.py fails any test that opens a real channel addressed otherwise.
 
 The one way to run tests on a real board: set ``DELESTAGE_TEST_BOARD_SERIAL`` to its serial
-(README: "Testing on a real board"); only tests that ask for ``board_serial()`` use it.
+(docs/going-live.md: "Testing on a real board"); only tests that ask for ``board_serial()`` use it.
 """
 
 import os

@@ -13,12 +13,12 @@ from pathlib import Path
 from service_support import at, make_config, make_controller, running
 
 from tui.adapters.clock import ManualClock
+from tui.adapters.stores.eventlog import read_events
 from tui.core.config import BoardConfig, BoardKind
 from tui.core.policy import RATE_LIMIT
 from tui.core.wiring import appliance_powered
 from tui.frontends.app.relays import render_grid
 from tui.frontends.control_cmds import render_status
-from tui.service.eventlog import read_events
 
 DAY = at("2026-12-02T00:00:00+01:00")
 AFTERNOON = DAY + timedelta(hours=15)  # green, no strain before the evening
@@ -169,7 +169,7 @@ async def test_a_restart_puts_back_what_the_attach_released_and_counts_it(
         await settle(first)
         await first.force(0, True, duration=timedelta(hours=1))
     # The release on exit was recorded; pretend it never happened, as after a kill -9.
-    from tui.service.state_store import StateStore
+    from tui.adapters.stores.state import StateStore
 
     overrides, history, _ = StateStore(state).load()
     history[0] = replace(history[0], powered=True)

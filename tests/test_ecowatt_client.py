@@ -17,12 +17,13 @@ import pytest
 from fake_rte import CLIENT_ID, CLIENT_SECRET, SANDBOX_PATH, SIGNALS_PATH, TOKEN_PATH, FakeRte
 
 from tui.adapters.clock import ManualClock
-from tui.adapters.ecowatt.cache import ForecastCache
-from tui.adapters.ecowatt.client import EcowattClient, parse_retry_after
-from tui.adapters.ecowatt.credentials import Credentials
-from tui.adapters.ecowatt.quota import QuotaGate
+from tui.adapters.rte.cache import BodyCache
+from tui.adapters.rte.credentials import Credentials
+from tui.adapters.rte.ecowatt import EcowattClient, ecowatt_source
+from tui.adapters.rte.quota import QuotaGate
+from tui.adapters.rte.session import parse_retry_after
+from tui.adapters.rte.source import RteSource
 from tui.adapters.sources.factory import cache_path, make_source
-from tui.adapters.sources.rte import RteSource
 from tui.core.config import ChannelConfig, Config, EcowattConfig, ShedAt, Source
 from tui.core.forecast import Level
 
@@ -287,10 +288,10 @@ async def test_connection_refused_is_a_fault_like_the_others(
     with FakeRte(clock=clock.now) as gone:
         url = gone.url
     credentials = Credentials.from_pair(CLIENT_ID, CLIENT_SECRET, "the environment")
-    source = RteSource(
+    source = ecowatt_source(
         EcowattClient(url, credentials, timeout=2.0),
         kind="rte",
-        cache=ForecastCache(cache_path(tmp_path, "rte"), "rte"),
+        cache=BodyCache(cache_path(tmp_path, "rte"), "rte"),
         gate=QuotaGate(tmp_path),
     )
     try:
@@ -499,8 +500,8 @@ def test_two_processes_sharing_a_state_directory_make_one_call(tmp_path: Path) -
 def test_the_client_never_disables_tls_verification() -> None:
     adapters = Path(__file__).resolve().parent.parent / "tui" / "adapters"
     # The HTTP session (token and requests) is shared by the Ecowatt and Tempo clients.
-    session = (adapters / "rte_session.py").read_text()
-    for path in (adapters / "rte_session.py", adapters / "ecowatt" / "client.py"):
+    session = (adapters / "rte" / "session.py").read_text()
+    for path in (adapters / "rte" / "session.py", adapters / "rte" / "ecowatt.py"):
         text = path.read_text()
         assert "verify=False" not in text and "verify = False" not in text
     assert TOKEN_PATH in session

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.adapters.ecowatt.credentials import (
+from tui.adapters.rte.credentials import (
     Credentials,
     CredentialsError,
     load_credentials,

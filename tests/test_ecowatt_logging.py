@@ -14,9 +14,9 @@ import pytest
 from fake_rte import CLIENT_ID, CLIENT_SECRET, FakeRte
 
 from tui.adapters.clock import ManualClock
-from tui.adapters.ecowatt.client import EcowattError
+from tui.adapters.rte.session import RteError as EcowattError
+from tui.adapters.rte.source import RteSource
 from tui.adapters.sources.factory import make_source
-from tui.adapters.sources.rte import RteSource
 from tui.core.config import ChannelConfig, Config, EcowattConfig, ShedAt, Source
 
 ENVIRON = {"ECOWATT_CLIENT_ID": CLIENT_ID, "ECOWATT_CLIENT_SECRET": CLIENT_SECRET}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.adapters.ecowatt.quota import QUOTA_FILE, QuotaGate
+from tui.adapters.rte.quota import QUOTA_FILE, QuotaGate
 
 T0 = datetime(2024, 11, 21, 9, tzinfo=UTC)
 S = timedelta(seconds=1)
@@ -85,7 +85,7 @@ def test_processes_racing_for_the_quota_get_one_call(tmp_path: Path) -> None:
         import sys, time
         from datetime import datetime
         from pathlib import Path
-        from tui.adapters.ecowatt.quota import QuotaGate
+        from tui.adapters.rte.quota import QuotaGate
         go = Path(sys.argv[1]) / "go"
         while not go.exists():
             time.sleep(0.005)

@@ -19,19 +19,19 @@ from service_support import RTE_ENV, at, config_document, make_config, make_cont
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.config_file import load_config
-from tui.adapters.ecowatt.cache import ForecastCache
+from tui.adapters.rte.cache import BodyCache
 from tui.adapters.sources.factory import cache_path, make_source
+from tui.adapters.stores import eventlog as eventlog_module
+from tui.adapters.stores import lock as lock_module
+from tui.adapters.stores.eventlog import LOG_NAME, EventLog, ReadStats, iter_events, read_events
+from tui.adapters.stores.lock import AlreadyRunning, ServiceLock
+from tui.adapters.stores.state import STATE_NAME, StateStore
 from tui.adapters.user_files import read_user_file
 from tui.compose import serve
 from tui.core.config import Config, config_from_dict
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS
 from tui.core.policy import Override, RelayHistory
-from tui.service import eventlog as eventlog_module
-from tui.service import lock as lock_module
-from tui.service.eventlog import LOG_NAME, EventLog, ReadStats, iter_events, read_events
-from tui.service.lock import AlreadyRunning, ServiceLock
-from tui.service.state_store import STATE_NAME, StateStore
 
 DAY = at("2026-12-02T00:00:00+01:00")
 EVENT = {"ts": "2026-12-02T07:45:00+01:00", "kind": "relay", "channel": 0, "powered": False}
@@ -338,7 +338,7 @@ def test_a_cached_forecast_fetched_in_the_future_is_refreshed_now(tmp_path: Path
     config = make_config(tmp_path, source="rte", base_url="http://127.0.0.1:9")
     source = make_source(config, tmp_path, environ=RTE_ENV)
     body = json.dumps(production_body(DAY.astimezone(PARIS).date()))
-    ForecastCache(cache_path(tmp_path, "rte"), "rte").save(body, now + timedelta(days=1))
+    BodyCache(cache_path(tmp_path, "rte"), "rte").save(body, now + timedelta(days=1))
     assert source.load_cached(now) is not None
     assert source.next_refresh(now) <= now + timedelta(minutes=15)  # the quota's gap at most
 

@@ -15,7 +15,7 @@ import pytest
 from service_support import at, config_document, make_config, make_controller, running
 
 from tui.adapters.clock import ManualClock
-from tui.adapters.ecowatt.client import MAX_RETRY_AFTER, parse_retry_after
+from tui.adapters.rte.session import MAX_RETRY_AFTER, parse_retry_after
 from tui.core.config import LogFormat, config_from_dict
 from tui.core.durations import MAX_HORIZON, parse_hold, parse_time
 from tui.core.errors import InputError

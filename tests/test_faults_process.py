@@ -29,7 +29,7 @@ from service_support import (
     write_config,
 )
 
-from tui.service.state_store import StateStore
+from tui.adapters.stores.state import StateStore
 
 
 def _config(tmp_path: Path, state: Path, **ecowatt: Any) -> Path:

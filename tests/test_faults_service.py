@@ -19,6 +19,9 @@ from fake_rte import production_body
 from service_support import at, config_document, make_config, make_controller, running
 
 from tui.adapters.clock import ManualClock
+from tui.adapters.stores import eventlog as eventlog_module
+from tui.adapters.stores.eventlog import read_events
+from tui.adapters.stores.state import StateStore
 from tui.core.config import Config, config_from_dict
 from tui.core.forecast import PARIS
 from tui.core.plan import build_plan
@@ -26,10 +29,7 @@ from tui.core.policy import Override, RelayHistory
 from tui.core.signals import parse_signals
 from tui.core.wiring import appliance_powered
 from tui.service import controller as controller_module
-from tui.service import eventlog as eventlog_module
 from tui.service.containment import Part
-from tui.service.eventlog import read_events
-from tui.service.state_store import StateStore
 
 DAY = at("2026-12-02T00:00:00+01:00")  # a strained weekday of the demo week
 

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from tui.adapters.clock import ManualClock
+from tui.adapters.stores.eventlog import LOG_NAME, EventLog, log_files, read_from
+from tui.adapters.stores.history import HistoryStore, open_store, store_path
 from tui.core.config import Wiring, config_from_dict, config_to_dict
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS
@@ -34,8 +36,6 @@ from tui.core.history import (
 from tui.core.power import Power, parse_power
 from tui.frontends.cli import main
 from tui.frontends.history_cmd import CSV_COLUMNS, day_range, run_history
-from tui.service.eventlog import LOG_NAME, EventLog, log_files, read_from
-from tui.service.history_store import HistoryStore, open_store, store_path
 from tui.service.history_view import channel_infos, recorded_rows
 
 

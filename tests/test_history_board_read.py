@@ -11,13 +11,13 @@ from pathlib import Path
 from service_support import at, config_document, make_config, make_controller, write_config
 
 from tui.adapters.clock import ManualClock
+from tui.adapters.stores.eventlog import read_events
+from tui.adapters.stores.history import HistoryStore, board_read_marks, store_path
 from tui.compose import serve
 from tui.core.config import Wiring
 from tui.core.forecast import PARIS
 from tui.core.history import READ, ChannelInfo, Mark, State, channel_segments, hour_cells
 from tui.frontends.history_cmd import run_history
-from tui.service.eventlog import read_events
-from tui.service.history_store import HistoryStore, board_read_marks, store_path
 from tui.service.history_view import build_view, channel_infos, recorded_rows
 
 HEATER = ChannelInfo(0, "Chauffe-eau", Wiring.NO)

@@ -10,12 +10,12 @@ import pytest
 from service_support import at, make_config, make_controller
 
 from tui.adapters.clock import ManualClock
+from tui.adapters.stores.eventlog import read_events
+from tui.adapters.stores.history import HistoryStore, open_store, store_path
 from tui.compose import serve
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS
 from tui.core.history import State
-from tui.service.eventlog import read_events
-from tui.service.history_store import HistoryStore, open_store, store_path
 from tui.service.history_view import HistoryView, channel_infos, recorded_rows, view_window
 from tui.service.remote import connect
 

@@ -326,7 +326,8 @@ async def test_broker_down_at_start_then_up(tmp_path: Path) -> None:
 
 
 def _acl() -> str:
-    """The README's ACL, word for word, and an admin account for the watcher."""
+    """The ACL of docs/mqtt.md ("Securing the broker"), word for word, and an admin account for
+    the watcher."""
     return (
         "user delestage\ntopic readwrite delestage/#\ntopic readwrite homeassistant/#\n\n"
         "user homeassistant\ntopic read delestage/#\ntopic write delestage/+/channel/+/set\n"

@@ -12,7 +12,7 @@ import pytest
 from fake_phidget import FakeBoard, FakeUsb, Recorder, make_board, wait_until
 
 from tui.adapters.boards.base import BoardEventKind
-from tui.adapters.boards.phidget import list_relay_boards, probe_board
+from tui.adapters.boards.phidget_discovery import list_relay_boards, probe_board
 from tui.core.config import BoardConfig, OnExit, Wiring
 from tui.core.wiring import appliance_powered, relay_energised
 

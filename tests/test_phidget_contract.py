@@ -4,7 +4,8 @@
 - ``real``: the real Phidget22 library, on the paths that need no board (channels addressed to
   a serial no attached device has, so nothing real can attach);
 - ``board``: the real library and a real 1017, only when DELESTAGE_TEST_BOARD_SERIAL names
-  the board's serial (README: "Testing on a real board"). It switches relay 0 of that board.
+  the board's serial (docs/going-live.md: "Testing on a real board"). It switches relay 0 of
+  that board.
 
 The no-board half is what keeps the fake honest: every assertion there holds for the real
 library too, so the fake's codes and lifecycle are the library's, not a guess.
@@ -19,11 +20,11 @@ from fake_phidget import FakeBoard, FakeUsb, Recorder, wait_until
 from real_phidget import absent_serial, board_serial
 
 from tui.adapters.boards.base import BoardEventKind
-from tui.adapters.boards.phidget import (
+from tui.adapters.boards.phidget import PhidgetBoard
+from tui.adapters.boards.phidget_lib import (
     REVISION_FAILSAFE,
     REVISION_OLD,
     PhidgetApi,
-    PhidgetBoard,
     load_phidget22,
 )
 from tui.core.config import BoardConfig, OnExit

@@ -18,7 +18,8 @@ from real_phidget import absent_serial, phidget_config_text
 
 from tui.adapters.boards.base import BoardEvent, BoardLibraryMissing
 from tui.adapters.boards.factory import make_board
-from tui.adapters.boards.phidget import PhidgetBoard, load_phidget22
+from tui.adapters.boards.phidget import PhidgetBoard
+from tui.adapters.boards.phidget_lib import load_phidget22
 from tui.core.config import BoardConfig, BoardKind, ChannelConfig, Config, OnExit, ShedAt
 from tui.frontends.boards_cmd import check_board_line, find_single_serial, run_boards
 from tui.frontends.cli import main

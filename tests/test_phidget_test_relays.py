@@ -11,11 +11,11 @@ from real_phidget import phidget_config_text
 from tui.adapters.boards.phidget import PhidgetBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.config_file import load_config
+from tui.adapters.stores.lock import ServiceLock
+from tui.adapters.stores.state import StateStore
 from tui.core.policy import RATE_LIMIT, RelayHistory
 from tui.frontends.cli import main
 from tui.frontends.test_relays_cmd import run_test_relays
-from tui.service.lock import ServiceLock
-from tui.service.state_store import StateStore
 
 SERIAL = 123456
 NOW = datetime(2026, 12, 2, 14, tzinfo=UTC)

@@ -13,7 +13,8 @@ from fake_phidget import FakeBoard, FakeUsb, make_board, wait_until
 from real_phidget import absent_serial
 
 from tui.adapters.boards.base import BoardEventKind, BoardLibraryMissing
-from tui.adapters.boards.phidget import list_relay_boards, load_phidget22
+from tui.adapters.boards.phidget_discovery import list_relay_boards
+from tui.adapters.boards.phidget_lib import load_phidget22
 from tui.core.config import (
     BoardConfig,
     BoardKind,

@@ -18,6 +18,9 @@ from service_support import at, make_config, make_controller, running, with_temp
 from tui.adapters.boards.factory import make_board
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.factory import make_source
+from tui.adapters.stores.eventlog import read_events
+from tui.adapters.stores.lock import AlreadyRunning
+from tui.adapters.stores.state import StateStore
 from tui.core.config import BoardConfig, BoardKind, OnExit, Wiring
 from tui.core.forecast import PARIS, Level
 from tui.core.plan import build_plan, released_on_attach
@@ -29,11 +32,8 @@ from tui.service import events_hub
 from tui.service.control_socket import ControlServer, socket_path
 from tui.service.controller import Controller
 from tui.service.event_text import event_line
-from tui.service.eventlog import read_events
-from tui.service.lock import AlreadyRunning
 from tui.service.remote import RemoteController, connect
 from tui.service.snapshot import Update
-from tui.service.state_store import StateStore
 
 DAY = at("2026-12-02T00:00:00+01:00")  # a Wednesday: the demo week is strained on weekdays
 

@@ -15,17 +15,17 @@ import pytest
 from service_support import fill_pipe, make_config, make_controller, running
 
 from tui.adapters.clock import ManualClock
+from tui.adapters.stores import eventlog as eventlog_module
+from tui.adapters.stores.eventlog import LOG_NAME, EventLog, read_events
+from tui.adapters.stores.state import StateStore
 from tui.core.config import LogFormat
 from tui.core.errors import InputError
 from tui.frontends import control_cmds
 from tui.frontends.control_cmds import parse_until, resolve_channel
 from tui.frontends.headless import EventPrinter, StdoutStalled
-from tui.service import eventlog as eventlog_module
 from tui.service.control_socket import ControlServer, socket_path
 from tui.service.event_text import event_line
-from tui.service.eventlog import LOG_NAME, EventLog, read_events
 from tui.service.remote import ServiceForbidden, connect
-from tui.service.state_store import StateStore
 
 RELAY = {
     "ts": "2026-12-01T07:45:00+01:00",

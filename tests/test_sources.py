@@ -11,13 +11,13 @@ import pytest
 from fake_rte import CLIENT_ID, CLIENT_SECRET, SIGNALS_PATH, TOKEN_PATH, FakeRte, production_body
 
 from tui.adapters.clock import ManualClock
-from tui.adapters.ecowatt.credentials import CredentialsError
+from tui.adapters.rte.credentials import CredentialsError
+from tui.adapters.rte.source import RteSource
 from tui.adapters.sources.base import ForecastSource
 from tui.adapters.sources.check import check_source
 from tui.adapters.sources.demo import DemoSource
 from tui.adapters.sources.factory import make_source
 from tui.adapters.sources.file import FileSource
-from tui.adapters.sources.rte import RteSource
 from tui.core.config import ChannelConfig, Config, EcowattConfig, ShedAt, Source
 from tui.core.demo_forecast import demo_forecast
 from tui.core.errors import InputError

@@ -15,13 +15,12 @@ import pytest
 from fake_rte import CLIENT_ID, CLIENT_SECRET, TEMPO_PATH, TEMPO_SANDBOX_PATH, TOKEN_PATH, FakeRte
 
 from tui.adapters.clock import ManualClock
-from tui.adapters.ecowatt.credentials import Credentials
-from tui.adapters.rte_session import RteSession
+from tui.adapters.rte.credentials import Credentials
+from tui.adapters.rte.session import RteSession
+from tui.adapters.rte.source import RteSource
+from tui.adapters.rte.tempo import BadRequestError, TempoClient, query, tempo_cache_path
 from tui.adapters.sources.factory import make_source
-from tui.adapters.sources.rte import RteSource
-from tui.adapters.tempo.client import BadRequestError, TempoClient, query
 from tui.adapters.tempo.factory import make_tempo_source
-from tui.adapters.tempo.source import TempoSource, tempo_cache_path
 from tui.core.config import (
     ChannelConfig,
     Config,
@@ -66,11 +65,9 @@ def config_for(url: str, source: Source = Source.RTE, timeout: float = 5.0) -> C
     )
 
 
-def tempo_source(
-    rte: FakeRte, state: Path, source: Source = Source.RTE, **kw: float
-) -> TempoSource:
+def tempo_source(rte: FakeRte, state: Path, source: Source = Source.RTE, **kw: float) -> RteSource:
     made = make_tempo_source(config_for(rte.url, source, **kw), state, environ=ENVIRON)
-    assert isinstance(made, TempoSource)
+    assert isinstance(made, RteSource)
     made._rng = random.Random(1)
     return made
 
@@ -146,7 +143,7 @@ async def test_the_fake_refuses_bad_queries_with_rtes_codes_and_the_client_names
     code: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import tui.adapters.tempo.client as client_module
+    import tui.adapters.rte.tempo as client_module
 
     monkeypatch.setattr(client_module, "query", lambda now: params)
     client = TempoClient(rte.url, CREDENTIALS)
@@ -256,22 +253,22 @@ async def test_ecowatt_and_tempo_share_one_token(
     ecowatt = make_source(config, tmp_path, environ=ENVIRON)
     assert isinstance(ecowatt, RteSource)
     tempo = make_tempo_source(config, tmp_path, ENVIRON, session=ecowatt.client.session)
-    assert isinstance(tempo, TempoSource)
+    assert isinstance(tempo, RteSource)
     try:
         assert (await ecowatt.refresh(clock.now())).data is not None
         assert (await tempo.refresh(clock.now())).data is not None
     finally:
         await ecowatt.aclose()
-        assert tempo.tempo_client.session._http is not None  # still open for Tempo
+        assert tempo.client.session._http is not None  # still open for Tempo
         await tempo.aclose()
     assert rte.token_calls == 1
-    assert tempo.tempo_client.session._http is None  # the last sharer closed it
+    assert tempo.client.session._http is None  # the last sharer closed it
 
 
 def test_a_session_is_shared_only_with_the_same_rte(tmp_path: Path) -> None:
     session = RteSession("http://127.0.0.1:1", CREDENTIALS)
     other = make_tempo_source(config_for("http://127.0.0.1:2"), tmp_path, ENVIRON, session=session)
-    assert isinstance(other, TempoSource) and other.tempo_client.session is not session
+    assert isinstance(other, RteSource) and other.client.session is not session
 
 
 # --- the schedule -----------------------------------------------------------------------------
@@ -329,7 +326,7 @@ async def test_a_calendar_from_the_future_does_not_stop_the_polling(
     source = tempo_source(rte, tmp_path)
     try:
         calendar = TempoCalendar(WEEK.days[:2], fetched=paris(3, "11:00"))
-        assert source._due(calendar, paris(1, "11:00")) == paris(1, "11:15")
+        assert source.schedule.due(calendar, paris(1, "11:00")) == paris(1, "11:15")
     finally:
         await source.aclose()
 

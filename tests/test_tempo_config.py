@@ -89,11 +89,11 @@ def test_the_shipped_demo_shows_tempo_at_work() -> None:
     assert (Colour.RED,) in listed and (Colour.RED, Colour.WHITE) in listed and () in listed
 
 
-def test_the_readmes_tempo_home_is_a_valid_configuration() -> None:
-    readme = (SHIPPED.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Tempo red and white days", 1)[1]
+def test_the_tempo_pages_tempo_home_is_a_valid_configuration() -> None:
+    page = (SHIPPED.parent / "docs" / "tempo.md").read_text(encoding="utf-8")
+    section = page.split("# Tempo red and white days", 1)[1]
     sample = section.split("```toml\n", 1)[1].split("```", 1)[0]
-    config = config_from_dict(tomllib.loads(sample), path="README.md")
+    config = config_from_dict(tomllib.loads(sample), path="docs/tempo.md")
     assert config.tempo is not None and config.tempo.source is Source.RTE
     assert [channel.shed_tempo for channel in config.channels] == [
         (Colour.RED, Colour.WHITE),

@@ -1,5 +1,5 @@
-"""The help screen and the README say what the Tempo words on screen mean (Pilot, the real
-controller with the demo Tempo source)."""
+"""The help screen and docs/user-interface.md say what the Tempo words on screen mean (Pilot, the
+real controller with the demo Tempo source)."""
 
 import re
 from collections.abc import Iterator
@@ -13,7 +13,7 @@ from test_tui_harness import demo_config, make_rig, screen_text, settle, short_s
 
 from tui.frontends.app.dialogs import HelpScreen
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+UI_PAGE = Path(__file__).resolve().parents[1] / "docs" / "user-interface.md"
 MORNING = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # 09:00 Paris: the header says "tomorrow ?"
 
 
@@ -60,9 +60,9 @@ async def test_help_has_no_tempo_words_when_tempo_is_off(state_dir: Path) -> Non
     assert "Tempo" not in text.replace("refresh the forecast and Tempo", "")
 
 
-def test_the_readme_words_on_screen_say_what_the_help_says_about_tempo() -> None:
-    readme = README.read_text(encoding="utf-8")
-    section = re.search(r"### The words on screen\n(.*?)\n## ", readme, re.S)
+def test_the_words_on_screen_say_what_the_help_says_about_tempo() -> None:
+    page = UI_PAGE.read_text(encoding="utf-8")
+    section = re.search(r"\n## The words on screen\n(.*?)(?:\n## |\Z)", page, re.S)
     assert section is not None
     words = " ".join(section.group(1).split())
     for phrase in (

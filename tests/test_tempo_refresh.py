@@ -13,8 +13,8 @@ from test_tempo_tui import tempo_rig
 from test_tui_harness import screen_text, settle, short_state_dir
 
 from tui.adapters.clock import ManualClock
+from tui.adapters.stores.eventlog import read_events
 from tui.core.forecast import PARIS
-from tui.service.eventlog import read_events
 
 
 def paris(day: int, hhmm: str) -> datetime:

@@ -13,12 +13,12 @@ from service_support import make_config, make_controller, running, with_tempo
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.base import RefreshResult
+from tui.adapters.stores.eventlog import read_events
 from tui.adapters.tempo.check import check_tempo
 from tui.core.config import Source, TempoConfig
 from tui.core.forecast import PARIS
 from tui.frontends.control_cmds import render_status
 from tui.service.event_text import event_line
-from tui.service.eventlog import read_events
 from tui.service.snapshot import Snapshot
 
 ENVIRON = {"ECOWATT_CLIENT_ID": CLIENT_ID, "ECOWATT_CLIENT_SECRET": CLIENT_SECRET}
@@ -182,7 +182,7 @@ def test_check_prints_a_tempo_line_for_the_shipped_demo(tmp_path: Path) -> None:
 
 def test_the_feed_wakes_the_loop_when_the_tempo_day_in_force_changes() -> None:
     # "today" in the snapshot moves at 06:00, even when nothing else is due then.
-    from tui.adapters.tempo.source import DemoTempoSource
+    from tui.adapters.sources.demo import DemoTempoSource
     from tui.service.feed import Feed
     from tui.service.tempo_feed import TempoWords
 

@@ -11,8 +11,7 @@ from test_tui_harness import PID, Rig, demo_config, screen_text, settle, short_s
 
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
-from tui.adapters.sources.demo import DemoSource
-from tui.adapters.tempo.source import DemoTempoSource
+from tui.adapters.sources.demo import DemoSource, DemoTempoSource
 from tui.frontends.app.timeline import render_days
 from tui.service.controller import Controller
 from tui.service.snapshot import TempoDayView, TempoView

@@ -10,6 +10,7 @@ from test_policy import DAY, at, channel, config, decide, levels
 from test_signals import body, day_entry
 
 from tui.adapters.clock import ManualClock
+from tui.adapters.stores.state import StateStore
 from tui.core.config import Fallback, ShedAt
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS, Level, Period, clock_time
@@ -19,7 +20,6 @@ from tui.frontends.check import run_check
 from tui.frontends.control_cmds import render_status
 from tui.frontends.plan_cmd import run_plan
 from tui.service.snapshot import BoardView, ChannelView, ForecastView, Snapshot
-from tui.service.state_store import StateStore
 
 # -- 11: "never" means no automatic rule cuts it, the fallback included -------------------------
 
@@ -231,7 +231,7 @@ def test_status_text_and_json_carry_the_same_facts() -> None:
     assert document["until"] == "2026-12-02T08:00:00+01:00"
 
 
-# -- 5: init writes a commented starter that follows the README's wiring advice -----------------
+# -- 5: init writes a commented starter that follows docs/going-live.md's wiring advice ----------
 
 
 def test_init_writes_a_commented_starter_with_heating_on_nc(tmp_path: Path) -> None:

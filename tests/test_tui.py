@@ -20,6 +20,7 @@ from test_tui_harness import (
 )
 from textual.pilot import Pilot
 
+from tui.adapters.stores.eventlog import read_events
 from tui.core.config import UiConfig
 from tui.core.errors import InputError
 from tui.core.forecast import HOUR, PARIS, clock_time, paris_midnight
@@ -31,7 +32,6 @@ from tui.frontends.app.header import fit_parts, status_parts
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.relays import RelayGrid, render_grid
 from tui.frontends.app.timeline import day_hours, render_timeline, warnings
-from tui.service.eventlog import read_events
 from tui.service.snapshot import (
     BoardView,
     ChangeView,
@@ -647,8 +647,9 @@ def test_a_keymap_naming_no_binding_is_refused_before_the_ui_starts(state_dir: P
     assert keymap_problems(demo_config(state_dir)) == []
 
 
-def test_the_readme_lists_every_binding_id() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+def test_the_user_interface_page_lists_every_binding_id() -> None:
+    page = Path(__file__).resolve().parents[1] / "docs" / "user-interface.md"
+    text = page.read_text(encoding="utf-8")
     # select_1 to select_6 are written as the range `select_0` … `select_7`.
     listed = [name for name in binding_ids() if name[:-1] != "select_" or name[-1] in "07"]
-    assert [name for name in listed if f"`{name}`" not in readme] == []
+    assert [name for name in listed if f"`{name}`" not in text] == []

@@ -18,9 +18,9 @@ from tui.adapters.boards.base import RelayBoard
 from tui.adapters.boards.factory import make_board
 from tui.adapters.clock import Clock, SystemClock
 from tui.adapters.config_file import load_config
+from tui.adapters.rte.source import RteSource
 from tui.adapters.sources.base import Source
 from tui.adapters.sources.factory import make_source
-from tui.adapters.sources.rte import RteSource
 from tui.adapters.state_dir import resolve_state_dir
 from tui.adapters.tempo.factory import make_tempo_source
 from tui.core.config import Config

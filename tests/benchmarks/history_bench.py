@@ -30,9 +30,9 @@ from typing import Any
 from figures import delestage_command, demo_config, figure, milliseconds, scratch_dir, standalone
 from tui_bench import Terminal
 
+from tui.adapters.stores.history import open_store, store_path
 from tui.core.forecast import PARIS, paris_iso, paris_midnight
 from tui.frontends.history_cmd import run_history
-from tui.service.history_store import open_store, store_path
 
 SCRATCH = "dlhist-"
 CHANNELS = 8

@@ -142,7 +142,7 @@ def run(quick: bool, nodes: int | None = None, tmpfs: bool = False) -> list[dict
         # The watcher takes every message of the whole fleet's start-up at once: without a
         # limit on its queue the broker drops some of them for it (not for the controllers).
         # Nagle's algorithm on the broker's sockets, against delayed ACKs, holds a small
-        # command back by up to 40 ms: the README recommends set_tcp_nodelay, measured here.
+        # command back by up to 40 ms: docs/mqtt.md recommends set_tcp_nodelay, measured here.
         broker = Mosquitto(
             scratch / "broker", extra=("max_queued_messages 0", "set_tcp_nodelay true")
         )

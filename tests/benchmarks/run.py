@@ -3,7 +3,7 @@
     python tests/benchmarks/run.py [--quick] [--markdown]
 
 ``--quick`` shortens the idle windows to 10 s and takes fewer samples (a fast check, not figures
-to publish); ``--markdown`` prints the table as the README's performance section shows it. It
+to publish); ``--markdown`` prints the table as docs/performance.md shows it. It
 reports and never gates: the exit status is 0 whether targets are met or not (machines are
 noisy; the test suite asserts no times). Not collected by pytest (no ``test_`` prefix).
 

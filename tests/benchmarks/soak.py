@@ -393,7 +393,7 @@ def _disk(directory: Path) -> Iterator[Path | None]:
 
 
 def _saved(state: Path) -> dict[str, Any]:
-    from tui.service.state_store import StateStore
+    from tui.adapters.stores.state import StateStore
 
     overrides, history, problem = StateStore(state).load()
     return {"overrides": overrides, "history": history, "problem": problem}

@@ -1,4 +1,4 @@
-"""Finding, reading and writing delestage.toml."""
+"""Finding, reading and writing delestage.toml; where its paths point (``core.paths``)."""
 
 import os
 import tomllib
@@ -11,6 +11,7 @@ from tui.adapters.atomic import atomic_write
 from tui.adapters.user_files import read_user_file
 from tui.core.config import Config, config_from_dict, config_to_dict
 from tui.core.errors import InputError
+from tui.core.paths import config_folder, resolve_config_paths, resolve_path
 
 FILE_NAME = "delestage.toml"
 
@@ -63,8 +64,29 @@ def find_config(
     )
 
 
-def load_config(path: str | os.PathLike[str]) -> Config:
-    """Read and validate a configuration file; every problem becomes one InputError line."""
+def home_dir(environ: Mapping[str, str] | None = None) -> str | None:
+    """The home directory ``~`` stands for: $HOME, else the password database's; None when
+    neither says."""
+    env = os.environ if environ is None else environ
+    if env.get("HOME"):
+        return env["HOME"]
+    found = os.path.expanduser("~")
+    return None if found == "~" else found
+
+
+def config_relative(config: Config, value: str, environ: Mapping[str, str] | None = None) -> Path:
+    """A path-valued key of ``config`` as ``core.paths`` resolves it: relative to the folder of
+    the configuration file. A loaded configuration holds absolute paths already; this gives a
+    ``Config`` built in code the same rule."""
+    return Path(resolve_path(value, config_folder(config.path), home_dir(environ)))
+
+
+def load_config(path: str | os.PathLike[str], home: str | None = None) -> Config:
+    """Read and validate a configuration file; every problem becomes one InputError line.
+
+    Every path-valued key comes back absolute, resolved against the file's folder and ``home``
+    (default ``home_dir()``) by ``core.paths.resolve_config_paths``; ``path`` is kept as given,
+    for messages."""
     name = str(path)
     data = read_user_file(path, "configuration file")
     try:
@@ -75,7 +97,9 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         raise InputError(f"{name}: not valid TOML: expected UTF-8 text") from None
     except RecursionError:
         raise InputError(f"{name}: not valid TOML: tables or arrays nested too deep") from None
-    return config_from_dict(document, path=name)
+    config = config_from_dict(document, path=name)
+    folder = os.path.dirname(os.path.abspath(name))
+    return resolve_config_paths(config, home if home is not None else home_dir(), folder)
 
 
 def render_config(config: Config) -> bytes:

@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:  # imported when a session opens: a service without [mqtt] never loads it
     import aiomqtt
 
+from tui.adapters.config_file import home_dir
 from tui.adapters.user_files import read_private_file
 from tui.core.config import MqttConfig
+from tui.core.paths import resolve_path
 
 PASSWORD_ENV = "DELESTAGE_MQTT_PASSWORD"
 CONNECT_TIMEOUT = 10.0
@@ -85,18 +87,24 @@ def node_id_from_host(hostname: str) -> str:
     return node or "delestage"
 
 
+def mqtt_path(value: str, base: Path | None, environ: Mapping[str, str] | None = None) -> Path:
+    """A path of [mqtt] (``password_file``, ``ca_file``) as ``core.paths`` resolves it, relative
+    to ``base``, the configuration file's folder (None: the current directory)."""
+    folder = str(base) if base is not None else ""
+    return Path(resolve_path(value, folder, home_dir(environ)))
+
+
 def read_password(
     mqtt: MqttConfig, environ: Mapping[str, str] | None = None, base: Path | None = None
 ) -> tuple[str | None, str]:
     """(password or None, where it came from), from ``password_file`` or the environment.
 
     Like the Ecowatt credentials file, a password file readable by group or others is refused.
+    A relative ``password_file`` is relative to ``base``, the configuration file's folder.
     """
     env = os.environ if environ is None else environ
     if mqtt.password_file:
-        path = Path(mqtt.password_file).expanduser()
-        if not path.is_absolute() and base is not None:
-            path = base / path
+        path = mqtt_path(mqtt.password_file, base, env)
         text = read_private_file(path, "MQTT password file", BrokerError)
         return text.strip("\r\n"), str(path)
     if env.get(PASSWORD_ENV):

@@ -201,6 +201,8 @@ def _enum(kind: type[StrEnum]) -> Callable[[object], Any]:
 
     def parse(value: object) -> StrEnum:
         try:
+            if not isinstance(value, str):
+                raise ValueError(value)
             return kind(value)
         except ValueError:
             raise _Invalid(f"one of {choices}") from None

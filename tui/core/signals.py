@@ -8,6 +8,7 @@ entries on daylight-saving days, padded messages, extra fields.
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeGuard
 
 from tui.core.durations import sane_instant
 from tui.core.errors import InputError
@@ -20,7 +21,7 @@ class ForecastFormatError(InputError):
     """A signals body that cannot be trusted; the message names the day index and field."""
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     # JSON true/false decode to bool, which Python counts as int.
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -1,21 +1,20 @@
 """`delestage boards`, the board line of `delestage check`, and the serial `delestage init` fills.
 
-Phidget22 itself stays in the adapter (tui.adapters.boards.phidget), which imports it only when
-one of these runs.
+Phidget22 itself stays in the adapter (tui.adapters.boards.phidget_lib loads it) and is loaded
+only when one of these runs.
 """
 
 import os
 from typing import TextIO
 
 from tui.adapters.boards.base import BoardLibraryMissing
-from tui.adapters.boards.phidget import (
+from tui.adapters.boards.phidget_discovery import (
     FoundBoard,
-    PhidgetApi,
     Sighting,
     list_relay_boards,
-    load_phidget22,
     probe_board,
 )
+from tui.adapters.boards.phidget_lib import PhidgetApi, load_phidget22
 from tui.core.config import BoardKind, Config
 from tui.core.durations import format_duration
 
@@ -23,8 +22,7 @@ from tui.core.durations import format_duration
 SEARCH_SECONDS = 1.5
 INIT_SEARCH_SECONDS = 1.0
 UDEV_HINT = (
-    "as a normal user a board stays invisible without Phidgets' udev rule "
-    '(README: "Troubleshooting")'
+    "as a normal user a board stays invisible without Phidgets' udev rule (docs/troubleshooting.md)"
 )
 
 

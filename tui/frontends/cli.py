@@ -254,7 +254,7 @@ def _run_history(args: argparse.Namespace) -> int:
 def _run_default(args: argparse.Namespace) -> int:
     """No command: the service (--headless) or the UI."""
     from tui.adapters.config_file import find_config
-    from tui.service.lock import AlreadyRunning
+    from tui.adapters.stores.lock import AlreadyRunning
     from tui.service.remote import ServiceUnavailable
 
     path = find_config(args.config)

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, TextIO
 
 from tui.adapters.config_file import find_config, load_config
 from tui.adapters.state_dir import resolve_state_dir
+from tui.adapters.stores.history import StoreDamaged, open_for_reading
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS
 from tui.core.history import MAX_DAYS, DayRow, Totals, hours_minutes, totals
-from tui.service.history_store import StoreDamaged, open_for_reading
 from tui.service.history_view import channel_infos, recorded_rows
 
 if TYPE_CHECKING:  # the clock module imports asyncio: too slow to load for a one-shot command

@@ -1,7 +1,7 @@
 """`delestage init`: write a commented starter configuration for a real installation.
 
-The starter follows the README's wiring advice: heating is wired ``nc`` (a dead controller
-leaves it powered), loads that may wait are ``no``.
+The starter follows the wiring advice of docs/going-live.md: heating is wired ``nc`` (a dead
+controller leaves it powered), loads that may wait are ``no``.
 """
 
 import os.path
@@ -14,7 +14,7 @@ from tui.frontends.boards_cmd import find_single_serial
 
 STARTER = """\
 # delestage: a starter configuration for a real installation (written by `delestage init`).
-# Every key is explained in the README ("Configuration reference"). Durations are strings with
+# Every key is explained in docs/configuration.md, with its default. Durations are strings with
 # a unit: "90s", "15m", "2h", "1h30m". Check it with `delestage check --config THIS_FILE`,
 # preview it with `delestage plan --config THIS_FILE`.
 
@@ -43,7 +43,8 @@ override_duration = "2h"
 
 [service]
 # Where state, the event log and the control socket live; a systemd service and the
-# operator's `delestage` must agree on it (see the README, "Running as a service").
+# operator's `delestage` must agree on it (see the README, "Running as a service"). Like
+# every path in this file, a relative one is relative to this file's folder.
 # state_dir = "/var/lib/delestage"
 
 # One [[channel]] per relay in use. The 1017's relays are signal relays: each drives a

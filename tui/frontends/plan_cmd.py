@@ -126,7 +126,7 @@ def live_state(
     """The state a running service keeps (or a stopped one saved): live overrides, latches,
     each relay's state and switch times; and how the text output names where it came from."""
     from tui.adapters.state_dir import resolve_state_dir
-    from tui.service.state_store import StateStore
+    from tui.adapters.stores.state import StateStore
 
     store = StateStore(resolve_state_dir(config))
     if not store.path.exists():

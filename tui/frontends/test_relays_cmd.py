@@ -16,14 +16,14 @@ from tui.adapters.boards.factory import make_board
 from tui.adapters.clock import Clock, SystemClock
 from tui.adapters.config_file import find_config, load_config
 from tui.adapters.state_dir import resolve_state_dir
+from tui.adapters.stores.lock import AlreadyRunning, ServiceLock
+from tui.adapters.stores.state import StateStore
 from tui.core.config import ChannelConfig, Config
 from tui.core.errors import InputError
 from tui.core.forecast import clock_time
 from tui.core.policy import RelayHistory, count_movement, next_switch_allowed
 from tui.core.wiring import appliance_powered
 from tui.frontends.control_cmds import resolve_channel
-from tui.service.lock import AlreadyRunning, ServiceLock
-from tui.service.state_store import StateStore
 
 Pause = Callable[[float], object]
 

@@ -24,6 +24,9 @@ from typing import Any, TypeVar
 from tui.adapters.boards.base import BoardEvent, RelayBoard
 from tui.adapters.clock import Clock
 from tui.adapters.sources.base import Source
+from tui.adapters.stores.eventlog import LOG_NAME, EventLog, ReadStats, read_events
+from tui.adapters.stores.lock import ServiceLock
+from tui.adapters.stores.state import StateStore
 from tui.core.config import Config, OnExit
 from tui.core.errors import InputError
 from tui.core.forecast import Forecast, paris_iso
@@ -31,16 +34,13 @@ from tui.core.policy import Evaluation, Override, RelayHistory, evaluate
 from tui.core.tempo import TempoCalendar
 from tui.service.containment import CLOSE_GRACE, describe_error
 from tui.service.ecowatt_feed import EcowattWords, watch_coverage
-from tui.service.eventlog import LOG_NAME, EventLog, ReadStats, read_events
 from tui.service.events_hub import RECENT_EVENTS, EventHub, Listener
 from tui.service.feed import Feed, FeedWords
 from tui.service.history_view import HistoryView, build_view
-from tui.service.lock import ServiceLock
 from tui.service.operator import expiry_words, override_until, released_words, restart_needed
 from tui.service.reconcile import Reconciler
 from tui.service.snapshot import MqttView, Snapshot, Update
 from tui.service.snapshot_builder import build_snapshot, mode_of
-from tui.service.state_store import StateStore
 from tui.service.tempo_feed import TempoWords
 
 log = logging.getLogger(__name__)

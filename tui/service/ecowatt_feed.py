@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
+from tui.adapters.stores.history import forecast_levels
 from tui.core.config import Config
 from tui.core.forecast import PARIS, Forecast, day_label, paris_iso, wall_time
 from tui.service.feed import Emit, Said
-from tui.service.history_store import forecast_levels
 
 
 def describe_forecast(forecast: Forecast, how: str) -> str:

@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from tui.adapters.clock import Clock
+from tui.adapters.stores.eventlog import EventLog
 from tui.core.forecast import paris_iso
 from tui.service.containment import Part
-from tui.service.eventlog import EventLog
 from tui.service.snapshot import Snapshot, Update
 
 RECENT_EVENTS = 200

@@ -10,8 +10,8 @@ import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from tui.adapters.stores.history import HistoryStore, open_store
 from tui.service.containment import Part
-from tui.service.history_store import HistoryStore, open_store
 from tui.service.interface import ServiceHost
 
 RETRY = timedelta(minutes=1)  # a failing store is tried again at most this often

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tui.adapters.stores.history import HistoryStore, StoreDamaged, store_path
 from tui.core.config import Config
 from tui.core.forecast import PARIS, Forecast, paris_iso
 from tui.core.history import (
@@ -30,7 +31,6 @@ from tui.core.history import (
 from tui.core.plan import build_plan
 from tui.core.policy import Override, RelayHistory
 from tui.core.power import Power
-from tui.service.history_store import HistoryStore, StoreDamaged, store_path
 
 # The longest window the view asks for at once: its reply stays a small line on the socket.
 MAX_VIEW_DAYS = 31

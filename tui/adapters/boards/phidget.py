@@ -18,186 +18,46 @@ What shapes this module (see the 1017 reference notes, with their corrections):
 - ``getState`` raising code 51 (a persistent VINT channel never set) means "unknown".
 - One process at a time can own a USB board; a second one gets error events with code 2.
 
-Phidget22 is imported only by ``load_phidget22``, so the rest of the program never loads it;
-tests pass a ``PhidgetApi`` holding fakes instead.
+Phidget22 is loaded only by ``phidget_lib.load_phidget22``; tests pass a ``PhidgetApi`` holding
+fakes instead. Discovery and `check`'s probe are ``phidget_discovery``.
 """
 
 import contextlib
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from tui.adapters.boards.base import (
-    BoardEvent,
-    BoardEventKind,
-    BoardInfo,
-    BoardLibraryMissing,
-    EventSink,
+from tui.adapters.boards.base import BoardEvent, BoardEventKind, BoardInfo, EventSink
+from tui.adapters.boards.phidget_lib import (
+    BUSY_HELP,
+    EVENT_BUSY,
+    EVENT_ERROR_ENDED,
+    EVENT_FAILSAFE,
+    FAILSAFE_TRIPPED,
+    NOT_ATTACHED,
+    REVISION_OLD,
+    UNKNOWN_VALUE,
+    UNSUPPORTED,
+    PhidgetApi,
+    address,
+    describe_error,
+    error_code,
+    identify,
+    load_phidget22,
 )
 from tui.core.config import BoardConfig, OnExit
 from tui.core.durations import format_duration
 
-# Phidget22's ErrorCode and ErrorEventCode values, as plain ints so this module loads without it.
-TIMED_OUT = 3
-UNSUPPORTED = 20
-UNKNOWN_VALUE = 51
-NOT_ATTACHED = 52
-FAILSAFE_TRIPPED = 59
-EVENT_BUSY = 2
-EVENT_ERROR_ENDED = 4096
-EVENT_FAILSAFE = 4108
-# DeviceID.PHIDID_1017, ChannelClass.PHIDCHCLASS_DIGITALOUTPUT, DeviceClass.PHIDCLASS_VINT
-PHIDID_1017 = 12
-DIGITAL_OUTPUT = 6
-VINT_DEVICE = 21
-FAILSAFE_VERSION = 200  # getDeviceVersion() of a 1017_2 and later
-REVISION_FAILSAFE = "1017_2"
-REVISION_OLD = "1017_0/1017_1"
-# Channel persistence (needed by on_exit = "keep" and by `check`) came with libphidget22 1.23.
-MIN_LIBRARY = (1, 23)
 # A failsafe that trips again soon after a reopen: wait longer each time before reopening.
 REOPEN_QUIET = 60.0  # seconds without a trip after which the next reopen is immediate again
 REOPEN_BACKOFF_MAX = 60.0
-
-LIBUSB_HELP = (
-    "install the Debian package libusb-1.0-0 (sudo apt-get install libusb-1.0-0) and, to use "
-    'the board as a normal user, Phidgets\' udev rule for vendor 06c2 (README: "Troubleshooting"); '
-    'or set [board] kind = "simulated"'
-)
-LIBPHIDGET22_HELP = (
-    "the system library libphidget22 is not installed; pip installs Phidget22 without its "
-    "native library on this machine (Raspberry Pi and other ARM boards): install libphidget22 "
-    'from Phidgets\' Debian repository (README: "Raspberry Pi"); or set [board] kind = "simulated"'
-)
-BUSY_HELP = (
-    "board busy: another process has this Phidget board open, and only one process can own a USB "
-    "board; stop it (another delestage service, the Phidget Control Panel), or run `delestage` "
-    "to attach to the running service"
-)
-
-
-@dataclass(frozen=True)
-class PhidgetApi:
-    """The parts of Phidget22 this module uses; tests pass fakes that mirror them."""
-
-    DigitalOutput: Callable[[], Any]
-    Manager: Callable[[], Any]
-    PhidgetException: type[Exception]
-
-
-def library_version(text: str) -> tuple[int, int] | None:
-    """``(1, 26)`` from "Phidget22 - Version 1.26 - Built Aug 21 2026"; None if unreadable."""
-    match = re.search(r"Version (\d+)\.(\d+)", text)
-    return (int(match[1]), int(match[2])) if match else None
-
-
-def _too_old(found: str) -> BoardLibraryMissing:
-    needed = ".".join(str(part) for part in MIN_LIBRARY)
-    return BoardLibraryMissing(
-        f"libphidget22 {found} is too old: delestage needs libphidget22 {needed} or newer "
-        "(channel persistence); upgrade it from Phidgets' Debian repository (sudo apt-get "
-        'install --only-upgrade libphidget22, README: "Raspberry Pi")'
-    )
-
-
-def _cannot_load(error: OSError) -> BoardLibraryMissing:
-    text = str(error)
-    help_text = LIBPHIDGET22_HELP if "libphidget22" in text else LIBUSB_HELP
-    return BoardLibraryMissing(f"the Phidget22 native library cannot load ({text}): {help_text}")
-
-
-def load_phidget22() -> PhidgetApi:
-    """Import Phidget22 and load its native library, or raise BoardLibraryMissing in one line.
-
-    Also refuses a native library older than MIN_LIBRARY, which has no channel persistence:
-    Phidget22 would raise a ctypes AttributeError ("undefined symbol") in the middle of a run.
-    """
-    try:
-        from Phidget22._phidget_support import PhidgetSupport
-        from Phidget22.Devices.DigitalOutput import DigitalOutput
-        from Phidget22.Devices.Manager import Manager
-        from Phidget22.Phidget import Phidget
-        from Phidget22.PhidgetException import PhidgetException
-
-        # Importing loads nothing native; the first call does, and fails without the library.
-        version_text = str(Phidget.getLibraryVersion())
-        native = PhidgetSupport.getDll()
-    except ImportError as error:
-        raise BoardLibraryMissing(
-            f"the Phidget22 Python package is missing ({error}): pip install phidget22"
-        ) from None
-    except OSError as error:
-        raise _cannot_load(error) from None
-    version = library_version(version_text)
-    if version is not None and version < MIN_LIBRARY:
-        raise _too_old(f"{version[0]}.{version[1]}")
-    try:
-        native.Phidget_setChannelPersistence  # noqa: B018 - the lookup is the check
-    except AttributeError:
-        raise _too_old(version_text.strip() or "(unknown version)") from None
-    return PhidgetApi(
-        DigitalOutput=DigitalOutput, Manager=Manager, PhidgetException=PhidgetException
-    )
-
-
-def _code(error: Exception) -> int | None:
-    code = getattr(error, "code", None)
-    return int(code) if code is not None else None
-
-
-def _describe(error: Exception) -> str:
-    description = getattr(error, "description", "") or str(error).splitlines()[0]
-    return f"{description} (Phidget22 code {_code(error)})"
 
 
 def _word(energised: bool | None) -> str:
     if energised is None:
         return "unknown"
     return "energised" if energised else "released"
-
-
-def identify(channel: Any, api: PhidgetApi) -> tuple[str | None, bool | None]:
-    """The revision of an attached 1017, by what it can do: ("1017_2", True) or
-    ("1017_0/1017_1", False); (None, None) when the channel cannot tell.
-
-    ``getDeviceSKU`` says "1017" for every revision, so it is no use here.
-    """
-    try:
-        channel.getMaxFailsafeTime()
-    except api.PhidgetException as error:
-        if _code(error) == UNSUPPORTED:
-            return REVISION_OLD, False
-    except AttributeError:
-        pass  # a Manager's channel: it has the version only
-    else:
-        return REVISION_FAILSAFE, True
-    return revision_from_version(channel, api)
-
-
-def revision_from_version(channel: Any, api: PhidgetApi) -> tuple[str | None, bool | None]:
-    try:
-        version = int(channel.getDeviceVersion())
-    except (api.PhidgetException, AttributeError):
-        return None, None
-    if version >= FAILSAFE_VERSION:
-        return REVISION_FAILSAFE, True
-    return REVISION_OLD, False
-
-
-def _address(channel: Any, config: BoardConfig, index: int) -> None:
-    """Serial when configured (else any 1017); a hub port only for a 1017_2 on a VINT hub.
-
-    The 1017_2 on a hub is a VINT device with channels, so IsHubPortDevice stays False: setting
-    it addresses the hub port itself as one digital output, which never matches a 1017.
-    """
-    if config.serial is not None:
-        channel.setDeviceSerialNumber(config.serial)
-    if config.hub_port is not None:
-        channel.setHubPort(config.hub_port)
-    channel.setChannel(index)
 
 
 class _Relay:
@@ -262,7 +122,7 @@ class PhidgetBoard:
             except self._api.PhidgetException as error:
                 self._send(
                     BoardEventKind.ERROR,
-                    f"relay {relay.index}: cannot open the channel: {_describe(error)}",
+                    f"relay {relay.index}: cannot open the channel: {describe_error(error)}",
                     relay.index,
                 )
 
@@ -358,7 +218,7 @@ class PhidgetBoard:
 
     def _new_channel(self, relay: _Relay) -> Any:
         channel = self._api.DigitalOutput()
-        _address(channel, self.config, relay.index)
+        address(channel, self.config, relay.index)
         if self.config.on_exit is OnExit.KEEP:
             # Before open(): attach and close then leave the relay as it is.
             channel.setChannelPersistence(True)
@@ -443,14 +303,14 @@ class PhidgetBoard:
         try:
             state: bool | None = bool(relay.handle.getState())
         except self._api.PhidgetException as error:
-            if _code(error) not in (UNKNOWN_VALUE, NOT_ATTACHED):
+            if error_code(error) not in (UNKNOWN_VALUE, NOT_ATTACHED):
                 self._command_failed(relay, "reading it", error)
             state = None
         relay.actual = state
         return state
 
     def _command_failed(self, relay: _Relay, what: str, error: Exception) -> None:
-        code = _code(error)
+        code = error_code(error)
         if code == NOT_ATTACHED:
             return  # unplugged meanwhile: the detach event tells
         if code == FAILSAFE_TRIPPED:
@@ -458,7 +318,7 @@ class PhidgetBoard:
             return
         self._send(
             BoardEventKind.ERROR,
-            f"relay {relay.index}: {what} failed: {_describe(error)}",
+            f"relay {relay.index}: {what} failed: {describe_error(error)}",
             relay.index,
         )
 
@@ -480,7 +340,7 @@ class PhidgetBoard:
         try:
             relay.handle.enableFailsafe(int(period.total_seconds() * 1000))
         except self._api.PhidgetException as error:
-            if _code(error) == UNSUPPORTED:
+            if error_code(error) == UNSUPPORTED:
                 with self._lock:
                     self._failsafe_supported = False
                     self._revision = REVISION_OLD
@@ -554,7 +414,8 @@ class PhidgetBoard:
             relay.reopening = False
             self._send(
                 BoardEventKind.ERROR,
-                f"relay {relay.index}: reopening after the failsafe failed: {_describe(error)}",
+                f"relay {relay.index}: reopening after the failsafe failed: "
+                f"{describe_error(error)}",
                 relay.index,
             )
 
@@ -575,165 +436,3 @@ class PhidgetBoard:
     def _send(self, kind: BoardEventKind, message: str, channel: int | None = None) -> None:
         if self._emit is not None:
             self._emit(BoardEvent(kind, message, channel))
-
-
-# -- discovery and the one-shot check --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FoundBoard:
-    """A 1017 the Phidget Manager sees attached."""
-
-    serial: int
-    name: str
-    revision: str  # "1017_2" or "1017_0/1017_1", told by the device version (the SKU is "1017")
-    hub_port: int | None  # for a 1017_2 on a VINT hub; None on USB
-    relays: int
-
-
-@dataclass(frozen=True)
-class Sighting:
-    boards: tuple[FoundBoard, ...]
-    other_devices: int  # Phidgets that are not a 1017
-
-
-class _Census:
-    """Collects the Manager's attach events (library thread) into boards."""
-
-    def __init__(self, api: PhidgetApi) -> None:
-        self._api = api
-        self._lock = threading.Lock()
-        self._relays: dict[tuple[int, int | None], set[int]] = {}
-        self._about: dict[tuple[int, int | None], tuple[str, str]] = {}
-        self._others: set[tuple[int, int | None, int]] = set()
-
-    def saw(self, channel: Any) -> None:
-        try:
-            serial = int(channel.getDeviceSerialNumber())
-            vint = int(channel.getDeviceClass()) == VINT_DEVICE
-            hub_port = int(channel.getHubPort()) if vint else None
-            device = int(channel.getDeviceID())
-            if device != PHIDID_1017:
-                with self._lock:
-                    self._others.add((serial, hub_port, device))
-                return
-            if int(channel.getChannelClass()) != DIGITAL_OUTPUT:
-                return
-            key = (serial, hub_port)
-            revision, _ = revision_from_version(channel, self._api)
-            about = (str(channel.getDeviceName()), revision or str(channel.getDeviceSKU()))
-            index = int(channel.getChannel())
-        except Exception:
-            return  # a channel that vanished while being read: the next scan shows it
-        with self._lock:
-            self._relays.setdefault(key, set()).add(index)
-            self._about[key] = about
-
-    def result(self) -> Sighting:
-        with self._lock:
-            boards = tuple(
-                FoundBoard(serial, *self._about[(serial, port)], port, len(indexes))
-                for (serial, port), indexes in sorted(
-                    self._relays.items(), key=lambda item: (item[0][0], item[0][1] or -1)
-                )
-            )
-            return Sighting(boards, len(self._others))
-
-
-def _start_census(api: PhidgetApi) -> tuple[Any, _Census]:
-    census = _Census(api)
-    manager = api.Manager()
-    manager.setOnAttachHandler(lambda _manager, channel: census.saw(channel))
-    manager.open()
-    return manager, census
-
-
-def list_relay_boards(wait: float = 1.5, api: PhidgetApi | None = None) -> Sighting:
-    """Every 1017 attached to this machine, as the Manager reports them within ``wait`` s."""
-    api = api or load_phidget22()
-    manager, census = _start_census(api)
-    try:
-        threading.Event().wait(wait)
-    finally:
-        manager.close()
-    return census.result()
-
-
-@dataclass(frozen=True)
-class Probe:
-    """What `delestage check` found of the configured board."""
-
-    found: bool  # every configured relay attached within attach_timeout
-    attached: tuple[int, ...]
-    missing: tuple[int, ...]
-    busy: bool  # another process holds the board
-    serial: int | None
-    revision: str | None
-    failsafe: bool
-    sighting: Sighting  # what else is attached, to explain a miss
-
-
-def probe_board(
-    config: BoardConfig, channels: Iterable[int], api: PhidgetApi | None = None
-) -> Probe:
-    """Wait up to ``attach_timeout`` for every configured relay, without moving any.
-
-    Channel persistence is on, so neither the attach nor the close releases a relay that a
-    stopped service left energised ("keep").
-    """
-    api = api or load_phidget22()
-    indexes = sorted(set(channels))
-    manager, census = _start_census(api)
-    done = threading.Condition()
-    attached: set[int] = set()
-    busy = False
-
-    def on_attach(index: int) -> None:
-        with done:
-            attached.add(index)
-            done.notify_all()
-
-    def on_error(code: int) -> None:
-        nonlocal busy
-        if code == EVENT_BUSY:
-            with done:
-                busy = True
-                done.notify_all()
-
-    handles: dict[int, Any] = {}
-    try:
-        for index in indexes:
-            handle = api.DigitalOutput()
-            _address(handle, config, index)
-            handle.setChannelPersistence(True)
-            handle.setOnAttachHandler(lambda _ch, index=index: on_attach(index))
-            handle.setOnErrorHandler(lambda _ch, code, _text: on_error(int(code)))
-            handles[index] = handle
-            handle.open()
-        with done:
-            done.wait_for(
-                lambda: busy or len(attached) == len(indexes),
-                timeout=config.attach_timeout.total_seconds(),
-            )
-            seen = sorted(attached)
-            was_busy = busy
-        serial, revision, failsafe = None, None, None
-        if seen:
-            with contextlib.suppress(api.PhidgetException):
-                serial = int(handles[seen[0]].getDeviceSerialNumber())
-            revision, failsafe = identify(handles[seen[0]], api)
-    finally:
-        for handle in handles.values():
-            with contextlib.suppress(api.PhidgetException):
-                handle.close()
-        manager.close()
-    return Probe(
-        found=len(seen) == len(indexes) and not was_busy,
-        attached=tuple(seen),
-        missing=tuple(index for index in indexes if index not in seen),
-        busy=was_busy,
-        serial=serial,
-        revision=revision,
-        failsafe=bool(failsafe),
-        sighting=census.result(),
-    )

@@ -1,4 +1,9 @@
-"""The protocol every source the controller follows implements (forecast, Tempo calendar)."""
+"""The protocol every source implements: ``Source[T]``, where T is what it gives.
+
+Ecowatt sources give a ``Forecast`` (``ForecastSource``), Tempo sources a ``TempoCalendar``
+(``TempoCalendarSource``); a power meter would be a third ``Source[...]``. The service's feeds
+only use this protocol, never a concrete source.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -8,7 +13,13 @@ from tui.core.forecast import Forecast
 from tui.core.tempo import TempoCalendar
 
 T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
+
+
+class Fetched(Protocol):
+    """What is known of any source's data: when it was fetched (None: unknown)."""
+
+    @property
+    def fetched(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -28,7 +39,10 @@ class RefreshResult(Generic[T]):
 
 
 class Source(Protocol[T]):
-    kind: str  # "rte", "sandbox", "demo" or "file"
+    @property
+    def kind(self) -> str:
+        """ "rte", "sandbox", "demo" or "file"."""
+        ...
 
     def load_cached(self, now: datetime) -> T | None:
         """The last good data available without any network call (disk cache), if any."""
@@ -45,5 +59,6 @@ class Source(Protocol[T]):
     async def aclose(self) -> None: ...
 
 
+# The two sources the service has today, named for what they give.
 ForecastSource = Source[Forecast]
 TempoCalendarSource = Source[TempoCalendar]

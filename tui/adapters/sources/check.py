@@ -11,10 +11,10 @@ from datetime import datetime
 from pathlib import Path
 
 from tui.adapters.clock import SystemClock
-from tui.adapters.ecowatt.client import EcowattError
+from tui.adapters.rte.session import RteError
+from tui.adapters.rte.source import RteSource
 from tui.adapters.sources.factory import make_source
 from tui.adapters.sources.file import FileSource
-from tui.adapters.sources.rte import RteSource
 from tui.adapters.state_dir import resolve_state_dir
 from tui.core.config import Config
 from tui.core.errors import InputError
@@ -77,11 +77,11 @@ def _covering(forecast: Forecast, now: datetime, line: str) -> tuple[bool, str]:
     return False, f"{line}; does not cover now ({clock_time(now, now)}): {why}"
 
 
-async def _check_live(source: RteSource, now: datetime) -> tuple[bool, str]:
+async def _check_live(source: RteSource[Forecast], now: datetime) -> tuple[bool, str]:
     kind = source.kind
     try:
         await source.check_credentials(now)
-    except EcowattError as error:
+    except RteError as error:
         return False, f"{kind}: {error}"
     result = await source.refresh(now, manual=True)
     if result.data is not None:

@@ -4,27 +4,21 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from tui.adapters.ecowatt.cache import ForecastCache
-from tui.adapters.ecowatt.client import EcowattClient
-from tui.adapters.ecowatt.credentials import load_credentials
-from tui.adapters.ecowatt.quota import QuotaGate
+from tui.adapters.config_file import config_relative
+from tui.adapters.rte.cache import BodyCache
+from tui.adapters.rte.credentials import load_credentials
+from tui.adapters.rte.ecowatt import EcowattClient, cache_path, ecowatt_source
+from tui.adapters.rte.quota import QuotaGate
 from tui.adapters.sources.base import ForecastSource
 from tui.adapters.sources.demo import DemoSource
 from tui.adapters.sources.file import FileSource
-from tui.adapters.sources.rte import RteSource
 from tui.core.config import Config, Source
 
 
-def cache_path(state_dir: Path, kind: str) -> Path:
-    """Where the last good body of a live source is kept (sandbox data never passes for live)."""
-    return state_dir / f"ecowatt-cache-{kind}.json"
-
-
 def forecast_file_path(config: Config) -> Path:
-    """``[ecowatt] file``, relative to the configuration file's directory."""
+    """``[ecowatt] file``, relative to the configuration file's folder (``core.paths``)."""
     assert config.ecowatt.file is not None
-    path = Path(config.ecowatt.file).expanduser()
-    return path if path.is_absolute() else Path(config.path).parent / path
+    return config_relative(config, config.ecowatt.file)
 
 
 def make_source(
@@ -46,10 +40,10 @@ def make_source(
         sandbox=kind is Source.SANDBOX,
         timeout=config.ecowatt.timeout.total_seconds(),
     )
-    return RteSource(
+    return ecowatt_source(
         client,
         kind=kind.value,
-        cache=ForecastCache(cache_path(state_dir, kind.value), kind.value),
+        cache=BodyCache(cache_path(state_dir, kind.value), kind.value),
         # RTE's sandbox has no quota; only production calls are rationed.
         gate=QuotaGate(state_dir) if kind is Source.RTE else None,
     )

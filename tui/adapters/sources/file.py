@@ -9,9 +9,9 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar, cast, overload
 
-from tui.adapters.sources.base import RefreshResult
+from tui.adapters.sources.base import Fetched, RefreshResult
 from tui.adapters.user_files import read_user_file
 from tui.core.errors import InputError
 from tui.core.forecast import Forecast, clock_time
@@ -22,6 +22,7 @@ POLL = timedelta(minutes=5)
 
 
 Parsed = TypeVar("Parsed")
+T = TypeVar("T", bound=Fetched)
 
 
 def read_body_file(path: Path, what: str, parse: Callable[..., Parsed]) -> Parsed:
@@ -43,16 +44,23 @@ def read_forecast_file(path: Path) -> Forecast:
     return read_body_file(path, "forecast file", parse_signals)
 
 
-class FileSource:
+class FileSource(Generic[T]):
     """``read`` parses the file: a signals body by default (``read_tempo_file`` for Tempo)."""
 
     kind = "file"
 
-    def __init__(self, path: Path, read: Callable[[Path], Forecast] = read_forecast_file) -> None:
+    @overload
+    def __init__(self: "FileSource[Forecast]", path: Path) -> None: ...
+
+    @overload
+    def __init__(self, path: Path, read: Callable[[Path], T]) -> None: ...
+
+    def __init__(self, path: Path, read: Callable[[Path], T] | None = None) -> None:
         self.path = path
-        self._read = read
+        # Without ``read`` the first overload made this a FileSource[Forecast].
+        self._read = cast(Callable[[Path], T], read or read_forecast_file)
         self._seen: tuple[int, int] | None = None  # (mtime_ns, size) of the last read
-        self._last: Forecast | None = None
+        self._last: T | None = None
         self._error: str | None = None  # what is wrong with the version last seen
 
     def __repr__(self) -> str:
@@ -65,20 +73,20 @@ class FileSource:
             return None
         return status.st_mtime_ns, status.st_size
 
-    def load_cached(self, now: datetime) -> Forecast | None:
+    def load_cached(self, now: datetime) -> T | None:
         signature = self._signature()
         self._last = self._read(self.path)
         self._seen = signature
         return self._last
 
-    async def refresh(self, now: datetime, *, manual: bool = False) -> RefreshResult:
+    async def refresh(self, now: datetime, *, manual: bool = False) -> RefreshResult[T]:
         signature = self._signature()
         if signature is not None and signature == self._seen and not manual:
             # Unchanged: nothing new, but a broken version stays reported until it is fixed.
             return RefreshResult(error=self._error)
         self._seen = signature
         try:
-            forecast = self._read(self.path)
+            data = self._read(self.path)
         except InputError as error:
             self._error = "; ".join(error.problems)
             if self._last is not None and self._last.fetched is not None:
@@ -86,8 +94,8 @@ class FileSource:
                 self._error += f"; keeping the forecast read {read}"
             return RefreshResult(error=self._error)
         self._error = None
-        self._last = forecast
-        return RefreshResult(data=forecast)
+        self._last = data
+        return RefreshResult(data=data)
 
     def next_refresh(self, now: datetime) -> datetime:
         signature = self._signature()

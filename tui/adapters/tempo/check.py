@@ -11,11 +11,11 @@ from datetime import datetime
 from pathlib import Path
 
 from tui.adapters.clock import SystemClock
-from tui.adapters.rte_session import RteError
+from tui.adapters.rte.session import RteError
+from tui.adapters.rte.source import RteSource
 from tui.adapters.sources.file import FileSource
 from tui.adapters.state_dir import resolve_state_dir
 from tui.adapters.tempo.factory import make_tempo_source
-from tui.adapters.tempo.source import TempoSource
 from tui.core.config import Config
 from tui.core.errors import InputError
 from tui.core.forecast import clock_time
@@ -45,7 +45,7 @@ async def check_tempo(
         return False, f"{kind}: " + "; ".join(error.problems)
     assert source is not None
     try:
-        if not isinstance(source, TempoSource):
+        if not isinstance(source, RteSource):
             try:
                 calendar = source.load_cached(now)
             except InputError as error:

@@ -4,29 +4,22 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from tui.adapters.ecowatt.credentials import load_credentials
-from tui.adapters.ecowatt.quota import QuotaGate
-from tui.adapters.rte_session import RteSession
-from tui.adapters.sources.base import ForecastSource
+from tui.adapters.config_file import config_relative
+from tui.adapters.rte.cache import BodyCache
+from tui.adapters.rte.credentials import load_credentials
+from tui.adapters.rte.session import RteSession
+from tui.adapters.rte.tempo import TempoClient, tempo_cache_path, tempo_gate, tempo_source
+from tui.adapters.sources.base import TempoCalendarSource
+from tui.adapters.sources.demo import DemoTempoSource
 from tui.adapters.sources.file import FileSource
-from tui.adapters.tempo.client import TempoClient
 from tui.adapters.tempo.file import read_tempo_file
-from tui.adapters.tempo.source import (
-    MIN_INTERVAL,
-    QUOTA_NAME,
-    DemoTempoSource,
-    TempoCache,
-    TempoSource,
-    tempo_cache_path,
-)
 from tui.core.config import Config, Source
 
 
 def tempo_file_path(config: Config) -> Path:
-    """``[tempo] file``, relative to the configuration file's directory."""
+    """``[tempo] file``, relative to the configuration file's folder (``core.paths``)."""
     assert config.tempo is not None and config.tempo.file is not None
-    path = Path(config.tempo.file).expanduser()
-    return path if path.is_absolute() else Path(config.path).parent / path
+    return config_relative(config, config.tempo.file)
 
 
 def make_tempo_source(
@@ -34,7 +27,7 @@ def make_tempo_source(
     state_dir: Path,
     environ: Mapping[str, str] | None = None,
     session: RteSession | None = None,
-) -> ForecastSource | None:
+) -> TempoCalendarSource | None:
     """The configured Tempo source, None when ``[tempo]`` is absent. Raises InputError for
     unusable credentials (rte, sandbox). ``session`` is the Ecowatt client's, shared when both
     talk to the same RTE: one application, one token."""
@@ -42,9 +35,9 @@ def make_tempo_source(
     if tempo is None:
         return None
     if tempo.source is Source.DEMO:
-        return DemoTempoSource()  # type: ignore[return-value]
+        return DemoTempoSource()
     if tempo.source is Source.FILE:
-        return FileSource(tempo_file_path(config), read_tempo_file)  # type: ignore[arg-type]
+        return FileSource(tempo_file_path(config), read_tempo_file)
     if session is not None and session.base_url != tempo.base_url.rstrip("/"):
         session = None
     credentials = load_credentials(config, os.environ if environ is None else environ)
@@ -56,10 +49,10 @@ def make_tempo_source(
         session=session,
     )
     kind = tempo.source.value
-    return TempoSource(
+    return tempo_source(
         client,
         kind=kind,
-        cache=TempoCache(tempo_cache_path(state_dir, kind), kind),
+        cache=BodyCache(tempo_cache_path(state_dir, kind), kind, "Tempo calendar"),
         # Production calls are rationed across processes; the sandbox by the schedule alone.
-        gate=QuotaGate(state_dir, MIN_INTERVAL, QUOTA_NAME) if tempo.source is Source.RTE else None,
+        gate=tempo_gate(state_dir) if tempo.source is Source.RTE else None,
     )

@@ -10,7 +10,13 @@ import socket
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from tui.adapters.mqtt import AiomqttConnector, BrokerError, node_id_from_host, read_password
+from tui.adapters.mqtt import (
+    AiomqttConnector,
+    BrokerError,
+    mqtt_path,
+    node_id_from_host,
+    read_password,
+)
 from tui.core.config import Config, MqttConfig
 from tui.frontends.mqtt.bridge import MqttBridge
 from tui.frontends.mqtt.topics import Topics
@@ -37,15 +43,13 @@ def connector_for(
     def password() -> str | None:
         return read_password(mqtt, environ, base)[0]
 
-    ca_file = mqtt.ca_file
-    if ca_file and not Path(ca_file).expanduser().is_absolute():
-        ca_file = str(base / ca_file)
+    ca_file = mqtt.ca_file and str(mqtt_path(mqtt.ca_file, base, environ))
     return AiomqttConnector(
         mqtt.url,
         client_id=client_id,
         username=mqtt.username,
         password=password,
-        ca_file=str(Path(ca_file).expanduser()) if ca_file else None,
+        ca_file=ca_file or None,
         connect_timeout=connect_timeout,
     )
 

@@ -1,4 +1,5 @@
-"""Ecowatt credentials: from the environment, or from a file only its owner can read.
+"""The RTE application's credentials (Ecowatt's, shared by Tempo): from the environment, or
+from a file only its owner can read.
 
 The secret never leaves this object except as the value of an ``Authorization`` header: its
 repr and every error message name where the credentials came from, never what they are.
@@ -10,9 +11,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from tui.adapters.config_file import home_dir
 from tui.adapters.user_files import read_private_file
 from tui.core.config import Config
 from tui.core.errors import InputError
+from tui.core.paths import config_folder, resolve_path
 
 ENV_ID = "ECOWATT_CLIENT_ID"
 ENV_SECRET = "ECOWATT_CLIENT_SECRET"
@@ -87,15 +90,14 @@ def load_credentials(
 ) -> Credentials:
     """``[ecowatt] credentials_file`` when set, else the two environment variables.
 
-    A relative ``credentials_file`` is taken from the configuration file's directory (``base``).
+    A relative ``credentials_file`` is taken from the configuration file's folder (``base``
+    when given), like every path of the configuration (``core.paths``).
     """
     env = os.environ if environ is None else environ
     configured = config.ecowatt.credentials_file
     if configured:
-        path = Path(configured).expanduser()
-        if not path.is_absolute():
-            path = (base if base is not None else Path(config.path).parent) / path
-        return read_credentials_file(path)
+        folder = str(base) if base is not None else config_folder(config.path)
+        return read_credentials_file(Path(resolve_path(configured, folder, home_dir(env))))
     client_id = env.get(ENV_ID, "").strip()
     secret = env.get(ENV_SECRET, "").strip()
     if client_id and secret:

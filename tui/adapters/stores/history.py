@@ -33,10 +33,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tui.adapters.stores.eventlog import log_files, read_from
 from tui.core.durations import parse_instant
 from tui.core.forecast import Forecast, paris_iso
 from tui.core.history import HOUR_SECONDS, Mark, decode_levels, encode_levels
-from tui.service.eventlog import log_files, read_from
 
 STORE_NAME = "history.sqlite"
 SCHEMA_VERSION = "1"

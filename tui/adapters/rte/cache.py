@@ -1,7 +1,8 @@
-"""The last good signals body, kept in the state directory so a restart has data at once.
+"""The last good body of an RTE API, kept in the state directory so a restart has data at once.
 
-The body is stored exactly as RTE sent it (as text), with the time it was fetched, and parsed
-again on load: the cache can never hold something the parser would refuse.
+The body is stored exactly as RTE sent it (as text), with the time it was fetched; the source
+parses it again on load with the parser it parses answers with, so the cache can never hold
+something that parser would refuse. The cache itself knows no API's format.
 """
 
 import json
@@ -13,13 +14,11 @@ from pathlib import Path
 from tui.adapters.atomic import atomic_write
 from tui.adapters.user_files import read_regular_file
 from tui.core.durations import parse_instant
-from tui.core.forecast import Forecast
-from tui.core.signals import ForecastFormatError, parse_signals
 
-log = logging.getLogger("tui.ecowatt.cache")
+log = logging.getLogger("tui.rte.cache")
 
 FORMAT = 1
-MAX_CACHE_BYTES = 4 * 1024 * 1024  # a signals body is a few kB
+MAX_CACHE_BYTES = 4 * 1024 * 1024  # a signals or calendars body is a few kB
 
 
 @dataclass(frozen=True)
@@ -28,10 +27,17 @@ class CachedBody:
     fetched: datetime
 
 
-class ForecastCache:
-    def __init__(self, path: Path, source: str) -> None:
+class BodyCache:
+    """One body file: ``source`` ("rte", "sandbox") is checked on read, so that sandbox data
+    never passes for live; ``what`` names the data in log lines ("forecast")."""
+
+    def __init__(self, path: Path, source: str, what: str = "forecast") -> None:
         self.path = path
         self.source = source
+        self.what = what
+
+    def __repr__(self) -> str:
+        return f"BodyCache({str(self.path)!r}, {self.source!r})"
 
     def save(self, body: bytes | str, fetched: datetime) -> None:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
@@ -50,7 +56,7 @@ class ForecastCache:
         except FileNotFoundError:
             return None
         except OSError as error:
-            log.warning("cannot read the forecast cache %s (%s)", self.path, error)
+            log.warning("cannot read the %s cache %s (%s)", self.what, self.path, error)
             return None
         try:
             document = json.loads(raw)
@@ -61,17 +67,6 @@ class ForecastCache:
             if not isinstance(body, str):
                 raise ValueError("missing fields")
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
-            log.warning("ignoring the forecast cache %s (%s)", self.path, error)
+            log.warning("ignoring the %s cache %s (%s)", self.what, self.path, error)
             return None
         return CachedBody(body=body, fetched=fetched.astimezone(UTC))
-
-    def load(self) -> Forecast | None:
-        cached = self.read()
-        return self.parse(cached) if cached is not None else None
-
-    def parse(self, cached: CachedBody) -> Forecast | None:
-        try:
-            return parse_signals(cached.body, fetched=cached.fetched, source=self.source)
-        except ForecastFormatError as error:
-            log.warning("ignoring the forecast cache %s (%s)", self.path, error)
-            return None

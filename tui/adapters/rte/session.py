@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from tui import __version__
-from tui.adapters.ecowatt.credentials import Credentials
+from tui.adapters.rte.credentials import Credentials
 
 TOKEN_PATH = "/token/oauth/"
 # Renew this long before RTE's stated expiry: a token that dies in flight costs a 401 round trip.

@@ -24,7 +24,7 @@ QUOTA_FILE = "ecowatt-quota.json"
 MAX_QUOTA_BYTES = 4096  # two timestamps
 LOCK_FILE = "ecowatt-quota.lock"
 
-log = logging.getLogger("tui.ecowatt.quota")
+log = logging.getLogger("tui.rte.quota")
 
 
 class QuotaGate:

@@ -1,0 +1,181 @@
+"""Finding Phidget 1017 boards: `delestage boards` lists them, `delestage check` probes the
+configured one without moving a relay. Through a ``PhidgetApi`` (``phidget_lib``), like the
+board."""
+
+import contextlib
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from tui.adapters.boards.phidget_lib import (
+    DIGITAL_OUTPUT,
+    EVENT_BUSY,
+    PHIDID_1017,
+    VINT_DEVICE,
+    PhidgetApi,
+    address,
+    identify,
+    load_phidget22,
+    revision_from_version,
+)
+from tui.core.config import BoardConfig
+
+
+@dataclass(frozen=True)
+class FoundBoard:
+    """A 1017 the Phidget Manager sees attached."""
+
+    serial: int
+    name: str
+    revision: str  # "1017_2" or "1017_0/1017_1", told by the device version (the SKU is "1017")
+    hub_port: int | None  # for a 1017_2 on a VINT hub; None on USB
+    relays: int
+
+
+@dataclass(frozen=True)
+class Sighting:
+    boards: tuple[FoundBoard, ...]
+    other_devices: int  # Phidgets that are not a 1017
+
+
+class _Census:
+    """Collects the Manager's attach events (library thread) into boards."""
+
+    def __init__(self, api: PhidgetApi) -> None:
+        self._api = api
+        self._lock = threading.Lock()
+        self._relays: dict[tuple[int, int | None], set[int]] = {}
+        self._about: dict[tuple[int, int | None], tuple[str, str]] = {}
+        self._others: set[tuple[int, int | None, int]] = set()
+
+    def saw(self, channel: Any) -> None:
+        try:
+            serial = int(channel.getDeviceSerialNumber())
+            vint = int(channel.getDeviceClass()) == VINT_DEVICE
+            hub_port = int(channel.getHubPort()) if vint else None
+            device = int(channel.getDeviceID())
+            if device != PHIDID_1017:
+                with self._lock:
+                    self._others.add((serial, hub_port, device))
+                return
+            if int(channel.getChannelClass()) != DIGITAL_OUTPUT:
+                return
+            key = (serial, hub_port)
+            revision, _ = revision_from_version(channel, self._api)
+            about = (str(channel.getDeviceName()), revision or str(channel.getDeviceSKU()))
+            index = int(channel.getChannel())
+        except Exception:
+            return  # a channel that vanished while being read: the next scan shows it
+        with self._lock:
+            self._relays.setdefault(key, set()).add(index)
+            self._about[key] = about
+
+    def result(self) -> Sighting:
+        with self._lock:
+            boards = tuple(
+                FoundBoard(serial, *self._about[(serial, port)], port, len(indexes))
+                for (serial, port), indexes in sorted(
+                    self._relays.items(), key=lambda item: (item[0][0], item[0][1] or -1)
+                )
+            )
+            return Sighting(boards, len(self._others))
+
+
+def _start_census(api: PhidgetApi) -> tuple[Any, _Census]:
+    census = _Census(api)
+    manager = api.Manager()
+    manager.setOnAttachHandler(lambda _manager, channel: census.saw(channel))
+    manager.open()
+    return manager, census
+
+
+def list_relay_boards(wait: float = 1.5, api: PhidgetApi | None = None) -> Sighting:
+    """Every 1017 attached to this machine, as the Manager reports them within ``wait`` s."""
+    api = api or load_phidget22()
+    manager, census = _start_census(api)
+    try:
+        threading.Event().wait(wait)
+    finally:
+        manager.close()
+    return census.result()
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What `delestage check` found of the configured board."""
+
+    found: bool  # every configured relay attached within attach_timeout
+    attached: tuple[int, ...]
+    missing: tuple[int, ...]
+    busy: bool  # another process holds the board
+    serial: int | None
+    revision: str | None
+    failsafe: bool
+    sighting: Sighting  # what else is attached, to explain a miss
+
+
+def probe_board(
+    config: BoardConfig, channels: Iterable[int], api: PhidgetApi | None = None
+) -> Probe:
+    """Wait up to ``attach_timeout`` for every configured relay, without moving any.
+
+    Channel persistence is on, so neither the attach nor the close releases a relay that a
+    stopped service left energised ("keep").
+    """
+    api = api or load_phidget22()
+    indexes = sorted(set(channels))
+    manager, census = _start_census(api)
+    done = threading.Condition()
+    attached: set[int] = set()
+    busy = False
+
+    def on_attach(index: int) -> None:
+        with done:
+            attached.add(index)
+            done.notify_all()
+
+    def on_error(code: int) -> None:
+        nonlocal busy
+        if code == EVENT_BUSY:
+            with done:
+                busy = True
+                done.notify_all()
+
+    handles: dict[int, Any] = {}
+    try:
+        for index in indexes:
+            handle = api.DigitalOutput()
+            address(handle, config, index)
+            handle.setChannelPersistence(True)
+            handle.setOnAttachHandler(lambda _ch, index=index: on_attach(index))
+            handle.setOnErrorHandler(lambda _ch, code, _text: on_error(int(code)))
+            handles[index] = handle
+            handle.open()
+        with done:
+            done.wait_for(
+                lambda: busy or len(attached) == len(indexes),
+                timeout=config.attach_timeout.total_seconds(),
+            )
+            seen = sorted(attached)
+            was_busy = busy
+        serial, revision, failsafe = None, None, None
+        if seen:
+            with contextlib.suppress(api.PhidgetException):
+                serial = int(handles[seen[0]].getDeviceSerialNumber())
+            revision, failsafe = identify(handles[seen[0]], api)
+    finally:
+        for handle in handles.values():
+            with contextlib.suppress(api.PhidgetException):
+                handle.close()
+        manager.close()
+    return Probe(
+        found=len(seen) == len(indexes) and not was_busy,
+        attached=tuple(seen),
+        missing=tuple(index for index in indexes if index not in seen),
+        busy=was_busy,
+        serial=serial,
+        revision=revision,
+        failsafe=bool(failsafe),
+        sighting=census.result(),
+    )

@@ -1,0 +1,90 @@
+"""What the service needs of each store: four small protocols over the file and SQLite I/O.
+
+- ``StateStorage``: the overrides and switch history, across restarts (``state.StateStore``).
+- ``EventWriter``: the append-only event log (``eventlog.EventLog``).
+- ``HistoryStorage``: the history SQLite store, fed from the log and read by the history view
+  (``history.HistoryStore``).
+- ``InstanceLock``: one service per state directory (``lock.ServiceLock``).
+
+Each concrete store satisfies its protocol (checked by mypy at the end of this module); a test
+or another back end can pass anything else that does.
+"""
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from tui.core.history import Mark
+from tui.core.policy import Override, RelayHistory
+
+if TYPE_CHECKING:
+    from tui.adapters.stores.history import CatchUp
+
+
+class StateStorage(Protocol):
+    @property
+    def path(self) -> Path:
+        """The file, for messages."""
+        ...
+
+    def load(
+        self, keep: bool = False
+    ) -> tuple[dict[int, Override], dict[int, RelayHistory], str | None]:
+        """(overrides, switch history, problem or None); never raises."""
+        ...
+
+    def save(self, overrides: dict[int, Override], history: dict[int, RelayHistory]) -> None:
+        """Raises OSError when the state cannot be written."""
+        ...
+
+
+class EventWriter(Protocol):
+    def write(self, event: dict[str, Any]) -> None:
+        """Append one event; never raises (reports its own failures)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class HistoryStorage(Protocol):
+    @property
+    def replaced(self) -> bool:
+        """Whether another process rebuilt the file since it was opened."""
+        ...
+
+    def add(self, events: Iterable[Mapping[str, Any]]) -> int:
+        """Record events; returns how many were new."""
+        ...
+
+    def catch_up(self, directory: Path) -> "CatchUp":
+        """Read what is new in the log files of ``directory``."""
+        ...
+
+    def marks(self, start: float, end: float, channels: Iterable[int]) -> list[Mark]: ...
+
+    def levels(self, start: float, end: float) -> dict[float, int]: ...
+
+    def close(self) -> None: ...
+
+
+class InstanceLock(Protocol):
+    @property
+    def held(self) -> bool: ...
+
+    def acquire(self) -> None:
+        """Raises AlreadyRunning when another process holds it."""
+        ...
+
+    def release(self) -> None: ...
+
+
+if TYPE_CHECKING:
+    from tui.adapters.stores.eventlog import EventLog
+    from tui.adapters.stores.history import HistoryStore
+    from tui.adapters.stores.lock import ServiceLock
+    from tui.adapters.stores.state import StateStore
+
+    _state: type[StateStorage] = StateStore
+    _events: type[EventWriter] = EventLog
+    _history: type[HistoryStorage] = HistoryStore
+    _lock: type[InstanceLock] = ServiceLock
