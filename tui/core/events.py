@@ -278,12 +278,6 @@ def parse_event(obj: object) -> Event:
     return _build(kind, ts, obj)
 
 
-def event_from_fields(kind: str, ts: datetime, fields: Mapping[str, Any]) -> Event:
-    """The typed event of ``kind`` at ``ts`` from keyword fields as ``Controller._event`` takes
-    them (times as datetimes or ISO text); ValueError naming a field of the wrong type."""
-    return _build(kind, ts, fields)
-
-
 _ABSENT = object()
 
 
