@@ -1,6 +1,7 @@
 """The layers of DESIGN.md hold: the core stays pure, and imports point down only."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -176,3 +177,15 @@ def test_relative_imports_are_banned_by_the_linter() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if isinstance(node, ast.ImportFrom)
     )
+
+
+def test_every_type_ignore_names_its_code_and_a_reason() -> None:
+    # "# type: ignore[code]  # why": a bare ignore hides whatever error comes next.
+    bare = [
+        f"{path.relative_to(PACKAGE)}:{number}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "type: ignore" in line
+        and not re.search(r"type: ignore\[[a-z-]+(, ?[a-z-]+)*\]\s+#\s*\S", line)
+    ]
+    assert not bare, bare

@@ -23,7 +23,7 @@ import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Union, get_args, get_origin
+from typing import Any, ClassVar, Union, cast, get_args, get_origin
 
 from tui.core.durations import EARLIEST, LATEST, parse_instant, sane_instant
 from tui.core.forecast import PARIS, paris_iso
@@ -317,7 +317,7 @@ def _build(kind: str, ts: datetime, obj: Mapping[str, Any]) -> Event:
     missing = event._always() - values.keys()
     if missing:
         object.__setattr__(event, "omitted", frozenset(missing))
-    return event  # cls is one of Event's members
+    return cast(Event, event)  # cls is one of Event's members
 
 
 _START_RELOAD = _HEAD_NAMES | {"reload"}
