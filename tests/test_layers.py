@@ -189,3 +189,14 @@ def test_every_type_ignore_names_its_code_and_a_reason() -> None:
         and not re.search(r"type: ignore\[[a-z-]+(, ?[a-z-]+)*\]\s+#\s*\S", line)
     ]
     assert not bare, bare
+
+
+def test_only_the_phidget_library_module_imports_phidget22() -> None:
+    # The one module that loads the native library and names its codes: every other board
+    # module, and everything above, goes through it.
+    importers = {
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if any(_is_under(module, {"Phidget22"}) for module in _imports(path))
+    }
+    assert importers == {"adapters/boards/phidget_lib.py"}
