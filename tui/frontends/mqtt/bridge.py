@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from tui.adapters.mqtt import BrokerError, Message, MqttConnector, MqttSession, Will
+from tui.adapters.mqtt.base import BrokerError, Message, MqttConnector, MqttSession, Will
 from tui.core.errors import InputError
 from tui.frontends.mqtt.commands import CommandError, parse_command
 from tui.frontends.mqtt.topics import (
