@@ -49,7 +49,11 @@ async def test_a_first_start_takes_each_relay_from_the_board_and_moves_none_need
         # The switch-ons that are needed are staggered, one at a time, and only switch-ons.
         assert all(item.energised for item in board.transitions)
         assert len(board.transitions) <= 1
-    read = [e for e in read_events(tmp_path / "state") if e.get("event") == "read"]
+    read = [
+        e
+        for e in [event.to_dict() for event in read_events(tmp_path / "state")]
+        if e.get("event") == "read"
+    ]
     assert len(read) == 1 and "Radiateurs ON" in read[0]["message"]
 
 
@@ -95,7 +99,7 @@ async def test_a_failed_command_is_retried_with_backoff_and_the_mismatch_shown(
         assert (await controller.snapshot()).channel(0).mismatch is None
         # Every attempt counted against the rating: the failed command and the two retries.
         assert len(controller.history[0].switches) == switches + 2
-    events = read_events(tmp_path / "state")
+    events = [event.to_dict() for event in read_events(tmp_path / "state")]
     errors = [e for e in events if e["kind"] == "error" and e.get("what") == "board"]
     assert len(errors) == 1, "one error for the streak, not one per retry"
     assert any(e["kind"] == "relay" and e.get("by") == "reconcile" for e in events)
@@ -153,7 +157,11 @@ async def test_replugs_and_trips_never_take_a_relay_over_twenty_switches_a_minut
         await settle(controller)
         assert board.state(0) is True, "put back once the minute allows it"
         assert (await controller.snapshot()).channel(0).mismatch is None
-    moved = [e for e in read_events(tmp_path / "state") if e.get("by") == "board"]
+    moved = [
+        e
+        for e in [event.to_dict() for event in read_events(tmp_path / "state")]
+        if e.get("by") == "board"
+    ]
     assert len([e for e in moved if e["channel"] == 0]) >= 10
 
 

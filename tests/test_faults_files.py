@@ -30,6 +30,7 @@ from tui.adapters.user_files import read_user_file
 from tui.compose.service import serve
 from tui.core.config import Config, config_from_dict
 from tui.core.errors import InputError
+from tui.core.events import parse_event
 from tui.core.forecast import PARIS
 from tui.core.policy import Override, RelayHistory
 
@@ -85,10 +86,14 @@ async def test_a_damaged_event_log_is_skipped_counted_and_state_survives(
         assert controller.overrides == overrides
         assert controller.history[2].switches == history[2].switches
         assert controller.history[2].latched
-        reports = [e for e in controller.events.recent if e.get("what") == "events"]
+        reports = [
+            e
+            for e in [event.to_dict() for event in controller.events.recent]
+            if e.get("what") == "events"
+        ]
         assert len(reports) == 1 and "damaged line(s) skipped" in reports[0]["message"]
     stats = ReadStats()
-    events = read_events(state, stats)
+    events = [event.to_dict() for event in read_events(state, stats)]
     assert stats.skipped >= 1
     assert events[:2] == [EVENT, EVENT] and events[-1]["kind"] == "stop"
     # The damage stays confined: every line after it is whole.
@@ -107,7 +112,11 @@ async def test_an_event_log_that_is_a_directory_does_not_stop_the_service(
     async with running(controller):
         assert controller.overrides == overrides
         assert board.state(0) is False  # Chauffe-eau cut for red
-        reports = [e["message"] for e in controller.events.recent if e.get("what") == "events"]
+        reports = [
+            e["message"]
+            for e in [event.to_dict() for event in controller.events.recent]
+            if e.get("what") == "events"
+        ]
         assert any("not a regular file" in message for message in reports)
     saved, _, problem = StateStore(state).load()
     assert problem is None and saved == overrides
@@ -118,16 +127,16 @@ def test_a_short_write_is_cut_back_so_the_log_holds_whole_lines(
 ) -> None:
     reports: list[str] = []
     log = EventLog(tmp_path, report=reports.append)
-    log.write({**EVENT, "n": 1})
+    log.write(parse_event({**EVENT, "n": 1}))
     real_write = os.write
 
     def half(fd: int, data: bytes) -> int:
         return real_write(fd, data[: len(data) // 2])  # a full disk takes half, then no more
 
     monkeypatch.setattr(eventlog_module.os, "write", half)
-    log.write({**EVENT, "n": 2})
+    log.write(parse_event({**EVENT, "n": 2}))
     monkeypatch.undo()
-    log.write({**EVENT, "n": 3})
+    log.write(parse_event({**EVENT, "n": 3}))
     log.close()
     text = (tmp_path / LOG_NAME).read_bytes()
     assert text.endswith(b"\n")
@@ -139,7 +148,7 @@ def test_when_the_cut_back_fails_too_the_next_line_starts_afresh(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = EventLog(tmp_path, report=lambda message: None)
-    log.write({**EVENT, "n": 1})
+    log.write(parse_event({**EVENT, "n": 1}))
     real_write = os.write
 
     def half(fd: int, data: bytes) -> int:
@@ -150,22 +159,26 @@ def test_when_the_cut_back_fails_too_the_next_line_starts_afresh(
 
     monkeypatch.setattr(eventlog_module.os, "write", half)
     monkeypatch.setattr(eventlog_module.os, "ftruncate", no_truncate)
-    log.write({**EVENT, "n": 2})  # half a line stays on disk
+    log.write(parse_event({**EVENT, "n": 2}))  # half a line stays on disk
     monkeypatch.undo()
-    log.write({**EVENT, "n": 3})
+    log.write(parse_event({**EVENT, "n": 3}))
     log.close()
     stats = ReadStats()
-    assert [event["n"] for event in read_events(tmp_path, stats)] == [1, 3]
+    assert [
+        event["n"] for event in [event.to_dict() for event in read_events(tmp_path, stats)]
+    ] == [1, 3]
     assert stats.skipped == 1
 
 
 def test_a_log_left_mid_line_by_a_crash_is_mended_on_the_next_write(tmp_path: Path) -> None:
     (tmp_path / LOG_NAME).write_bytes(json.dumps(EVENT).encode() + b'\n{"ts":"2026-12')
     log = EventLog(tmp_path)
-    log.write({**EVENT, "n": 9})
+    log.write(parse_event({**EVENT, "n": 9}))
     log.close()
     stats = ReadStats()
-    assert [event.get("n") for event in read_events(tmp_path, stats)] == [None, 9]
+    assert [
+        event.get("n") for event in [event.to_dict() for event in read_events(tmp_path, stats)]
+    ] == [None, 9]
     assert stats.skipped == 1
 
 
@@ -214,7 +227,11 @@ async def test_state_that_does_not_validate_is_set_aside_and_the_start_goes_on(
     controller, board = make_controller(make_config(state), clock)
     async with running(controller):
         assert board.state(0) is False  # red: the loop runs and cuts
-        reports = [e["message"] for e in controller.events.recent if e.get("what") == "state"]
+        reports = [
+            e["message"]
+            for e in [event.to_dict() for event in controller.events.recent]
+            if e.get("what") == "state"
+        ]
         assert len(reports) == 1 and "kept as state.json.unreadable" in reports[0]
     assert (state / f"{STATE_NAME}.unreadable").read_bytes() == STATE_DAMAGE[damage]
     _, _, problem = StateStore(state).load()
@@ -320,10 +337,17 @@ async def test_a_control_socket_path_that_is_a_directory_leaves_the_loop_running
     task = asyncio.create_task(serve(controller))
     await asyncio.wait_for(controller.started.wait(), 10)
     for _ in range(50):
-        if any(e.get("what") == "socket" for e in controller.events.recent):
+        if any(
+            e.get("what") == "socket"
+            for e in [event.to_dict() for event in controller.events.recent]
+        ):
             break
         await asyncio.sleep(0.05)
-    reports = [e["message"] for e in controller.events.recent if e.get("what") == "socket"]
+    reports = [
+        e["message"]
+        for e in [event.to_dict() for event in controller.events.recent]
+        if e.get("what") == "socket"
+    ]
     assert len(reports) == 1 and "cannot create the control socket" in reports[0]
     assert "running without it" in reports[0]
     assert board.state(0) is False  # and the loop cut for red all the same
@@ -353,7 +377,7 @@ def test_events_with_an_unusable_time_are_skipped_as_damaged(tmp_path: Path) -> 
     ]
     (tmp_path / LOG_NAME).write_text("".join(json.dumps(line) + "\n" for line in lines))
     stats = ReadStats()
-    assert read_events(tmp_path, stats) == [EVENT]
+    assert [event.to_dict() for event in read_events(tmp_path, stats)] == [EVENT]
     assert stats.skipped == 3
 
 

@@ -19,6 +19,7 @@ from tui.adapters.rte.session import MAX_RETRY_AFTER, parse_retry_after
 from tui.core.config import LogFormat, config_from_dict
 from tui.core.durations import MAX_HORIZON, parse_hold, parse_time
 from tui.core.errors import InputError
+from tui.core.events import parse_event
 from tui.core.signals import ForecastFormatError, parse_signals
 from tui.frontends.cli import main
 from tui.frontends.control_cmds import parse_for, parse_until, resolve_channel
@@ -205,7 +206,11 @@ def test_names_are_matched_in_any_normal_form() -> None:
 def test_control_characters_never_reach_the_headless_log() -> None:
     out = io.StringIO()
     printer = EventPrinter(out, LogFormat.TEXT)
-    printer({"ts": NOW.isoformat(), "kind": "error", "what": "x", "message": "a\nb\x1b[2J\x07"})
+    printer(
+        parse_event(
+            {"ts": NOW.isoformat(), "kind": "error", "what": "x", "message": "a\nb\x1b[2J\x07"}
+        )
+    )
     line = out.getvalue()
     assert line.count("\n") == 1 and "\x1b" not in line and "\x07" not in line
     assert "a\\x0ab\\x1b[2J\\x07" in line
@@ -217,7 +222,7 @@ def test_a_closed_stdout_is_raised_once_then_stays_failing() -> None:
             raise BrokenPipeError(32, "Broken pipe")
 
     printer = EventPrinter(Closed(), LogFormat.TEXT)
-    event = {"ts": NOW.isoformat(), "kind": "start"}
+    event = parse_event({"ts": NOW.isoformat(), "kind": "start"})
     for _ in range(2):
         with pytest.raises(BrokenPipeError):
             printer(event)

@@ -23,6 +23,7 @@ from tui.adapters.stores import eventlog as eventlog_module
 from tui.adapters.stores.eventlog import read_events
 from tui.adapters.stores.state import StateStore
 from tui.core.config import Config, config_from_dict
+from tui.core.events import Event
 from tui.core.forecast import PARIS
 from tui.core.plan import build_plan
 from tui.core.policy import Override, RelayHistory
@@ -71,11 +72,11 @@ async def test_failing_log_printer_saves_and_subscribers_never_delay_a_relay(
 
     printed: list[str] = []
 
-    def closed_pipe(event: dict[str, Any]) -> None:
+    def closed_pipe(event: Event) -> None:
         raise OSError(errno.EPIPE, "Broken pipe")
 
-    def bridge(event: dict[str, Any]) -> None:
-        printed.append(event["kind"])
+    def bridge(event: Event) -> None:
+        printed.append(event.kind)
         if "relay" in printed:  # broken for good by the first relay event
             raise RuntimeError("a bridge bug")
 
@@ -92,7 +93,9 @@ async def test_failing_log_printer_saves_and_subscribers_never_delay_a_relay(
     seen = [switch for switch in _switches(board, config) if start < switch[0] < end]
     assert seen == expected  # every relay on time despite every part failing
     assert board.rate_violations() == []
-    errors = [e for e in controller.events.recent if e["kind"] == "error"]
+    errors = [
+        e for e in [event.to_dict() for event in controller.events.recent] if e["kind"] == "error"
+    ]
     for what in ("event printer", "bridge", "state", "events"):
         assert sum(e["what"] == what for e in errors) == 1, what  # reported once, not per event
     assert printed.count("relay") >= len(expected)  # the bridge kept being called
@@ -117,7 +120,11 @@ async def test_a_step_that_raises_is_an_error_event_and_a_retry(
 
     monkeypatch.setattr(controller_module, "evaluate", flaky)
     await asyncio.wait_for(controller.run(until=DAY + timedelta(hours=12)), 60)
-    errors = [e for e in read_events(state) if e.get("what") == "control loop"]
+    errors = [
+        e
+        for e in [event.to_dict() for event in read_events(state)]
+        if e.get("what") == "control loop"
+    ]
     assert [e.get("recovered", False) for e in errors] == [False, True]
     assert "OverflowError: date value out of range" in errors[0]["message"]
     # Red 08:00-13:00 on the demo weekday: the orange/red channels were cut after all.

@@ -18,6 +18,7 @@ from tui.adapters.stores.eventlog import LOG_NAME, EventLog, log_files, read_fro
 from tui.adapters.stores.history import HistoryStore, open_store, store_path
 from tui.core.config import Wiring, config_from_dict, config_to_dict
 from tui.core.errors import InputError
+from tui.core.events import Event, parse_event
 from tui.core.forecast import PARIS
 from tui.core.history import (
     ChannelInfo,
@@ -258,11 +259,11 @@ def test_power_survives_init_round_trip() -> None:
 # --- the store --------------------------------------------------------------------------------
 
 
-def ev(when: str, kind: str, **fields: Any) -> dict[str, Any]:
-    return {"ts": iso(when), "kind": kind, **fields}
+def ev(when: str, kind: str, **fields: Any) -> Event:
+    return parse_event({"ts": iso(when), "kind": kind, **fields})
 
 
-def forecast_event(when: str, first: str, levels: str) -> dict[str, Any]:
+def forecast_event(when: str, first: str, levels: str) -> Event:
     return ev(when, "forecast", source="demo", levels_from=iso(first), levels=levels)
 
 
@@ -286,7 +287,7 @@ def test_an_event_seen_twice_is_stored_once(tmp_path: Path) -> None:
     store, _ = open_store(tmp_path)
     cut = ev("2026-12-01T08:00", "relay", channel=0, powered=False, reason="red")
     assert store.add([cut]) == 1
-    assert store.add([dict(cut)]) == 0
+    assert store.add([parse_event(cut.to_dict())]) == 0
     assert len(store.marks(0, math.inf, [0])) == 1
 
 
@@ -330,7 +331,7 @@ def test_history_older_than_the_rotated_log_is_still_there(tmp_path: Path) -> No
     write_days(log, store, 60)
     log.close()
     kept = [event for path in log_files(tmp_path) for event in read_from(path)[0]]
-    assert kept[0]["ts"] > iso("2026-02-01T00:00")  # January has rotated out of the log
+    assert kept[0].to_dict()["ts"] > iso("2026-02-01T00:00")  # January has rotated out of the log
     channels = channel_infos(config_for(tmp_path))
     now = datetime(2026, 3, 2, tzinfo=PARIS)
     rows = recorded_rows(store, channels, date(2026, 1, 1), date(2026, 1, 3), now)
@@ -346,12 +347,12 @@ def test_history_older_than_the_rotated_log_is_still_there(tmp_path: Path) -> No
     assert [row.cut_minutes for row in rebuilt[:3]] == [0, 0, 0]
     assert rebuilt[-1].cut_minutes == 120
     # The rotated files were read too: the first whole day they hold is all there.
-    oldest = datetime.fromisoformat(kept[0]["ts"]).date()
+    oldest = datetime.fromisoformat(kept[0].to_dict()["ts"]).date()
     rotated = log_files(tmp_path)[0]
     assert rotated.name == f"{LOG_NAME}.2"
     first_whole = next(row for row in rebuilt if row.day > oldest)
     assert (first_whole.cut_minutes, first_whole.switches) == (120, 2)
-    live_start = datetime.fromisoformat(read_from(tmp_path / LOG_NAME)[0][0]["ts"]).date()
+    live_start = datetime.fromisoformat(read_from(tmp_path / LOG_NAME)[0][0].to_dict()["ts"]).date()
     assert first_whole.day < live_start
 
 
@@ -492,8 +493,12 @@ def test_the_command_as_a_user_runs_it(tmp_path: Path) -> None:
     first = (now - timedelta(hours=2)).isoformat()
     second = (now - timedelta(hours=1)).isoformat()
     log = EventLog(tmp_path)
-    log.write({"ts": first, "kind": "relay", "channel": 0, "powered": False, "reason": "red"})
-    log.write({"ts": second, "kind": "relay", "channel": 0, "powered": True, "reason": "ok"})
+    log.write(
+        parse_event({"ts": first, "kind": "relay", "channel": 0, "powered": False, "reason": "red"})
+    )
+    log.write(
+        parse_event({"ts": second, "kind": "relay", "channel": 0, "powered": True, "reason": "ok"})
+    )
     log.close()
     config = tmp_path / "d.toml"
     config.write_text(

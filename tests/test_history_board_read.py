@@ -12,11 +12,20 @@ from service_support import at, config_document, make_config, make_controller, w
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.stores.eventlog import read_events
-from tui.adapters.stores.history import HistoryStore, board_read_marks, store_path
+from tui.adapters.stores.history import HistoryStore, store_path
 from tui.compose.service import serve
 from tui.core.config import Wiring
+from tui.core.events import parse_event
 from tui.core.forecast import PARIS
-from tui.core.history import READ, ChannelInfo, Mark, State, channel_segments, hour_cells
+from tui.core.history import (
+    READ,
+    ChannelInfo,
+    Mark,
+    State,
+    board_read_marks,
+    channel_segments,
+    hour_cells,
+)
 from tui.frontends.history_cmd import run_history
 from tui.service.history_view import build_view, channel_infos, recorded_rows
 
@@ -61,9 +70,9 @@ def test_a_read_state_beats_the_inference_from_the_first_switch() -> None:
 
 def test_board_events_without_states_make_no_marks() -> None:
     old = {"ts": "2026-12-01T06:16:00+01:00", "kind": "board", "event": "read", "message": "x"}
-    assert board_read_marks(old) == []
+    assert board_read_marks(parse_event(old)) == []
     new = {**old, "states": {"0": False, "1": True, "x": True, "2": "on"}}
-    assert [(m.kind, m.channel, m.powered) for m in board_read_marks(new)] == [
+    assert [(m.kind, m.channel, m.powered) for m in board_read_marks(parse_event(new))] == [
         ("read", 0, False),
         ("read", 1, True),
     ]
@@ -84,7 +93,7 @@ async def test_the_store_records_a_channel_cut_from_start_without_a_switch(
 ) -> None:
     state = tmp_path / "state"
     await run_morning(state)
-    events = read_events(state)
+    events = [event.to_dict() for event in read_events(state)]
     (read,) = [e for e in events if e["kind"] == "board" and e.get("event") == "read"]
     assert read["states"]["0"] is False and "Chauffe-eau CUT" in read["message"]
     assert not [e for e in events if e["kind"] == "relay" and e["channel"] == 0]

@@ -45,7 +45,7 @@ async def test_a_day_of_service_is_recorded_and_agrees_with_a_rebuild(tmp_path: 
     assert heater.cut_strained_minutes > 0
     assert heater.cut_minutes >= heater.cut_strained_minutes
     # The stop was recorded too: the feed ends after the controller's last update.
-    kinds = {event["kind"] for event in read_events(state)}
+    kinds = {event["kind"] for event in [event.to_dict() for event in read_events(state)]}
     assert "stop" in kinds
 
     # Rebuilt from the log alone, the numbers are the same.
@@ -62,7 +62,7 @@ async def test_a_broken_store_fails_alone_and_says_so_once(tmp_path: Path) -> No
     state.mkdir()
     store_path(state).mkdir()  # a directory where the file should be: every open fails
     await run_day(state, until_hours=12)
-    events = read_events(state)
+    events = [event.to_dict() for event in read_events(state)]
     failures = [e for e in events if e["kind"] == "error" and e.get("what") == "history"]
     assert len(failures) == 1, failures
     assert "history store failed" in failures[0]["message"]

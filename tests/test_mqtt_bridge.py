@@ -303,7 +303,9 @@ async def test_broker_restart_is_survived_and_state_republished(
 
         await eventually(republished, what="the retained state republished")
     errors = [
-        e for e in controller.events.recent if e["kind"] == "error" and e.get("what") == "mqtt"
+        e
+        for e in [event.to_dict() for event in controller.events.recent]
+        if e["kind"] == "error" and e.get("what") == "mqtt"
     ]
     assert len(errors) == 1  # said once for the outage, not once per attempt
 
@@ -385,7 +387,7 @@ async def test_a_refused_password_is_reported_and_retried(
         assert await controller.release(2) == "back to automatic: Borne VE"
         environ["DELESTAGE_MQTT_PASSWORD"] = "s3cret-pw"  # fixed: taken at the next attempt
         await connected(bridge)
-    logged = [json.dumps(e) for e in controller.events.recent]
+    logged = [json.dumps(e) for e in [event.to_dict() for event in controller.events.recent]]
     assert not [line for line in logged if "wrong-pw" in line or "s3cret" in line]
 
 

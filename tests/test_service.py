@@ -22,6 +22,7 @@ from tui.adapters.stores.eventlog import read_events
 from tui.adapters.stores.lock import AlreadyRunning
 from tui.adapters.stores.state import StateStore
 from tui.core.config import BoardConfig, BoardKind, OnExit, Wiring
+from tui.core.events import parse_event
 from tui.core.forecast import PARIS, Level
 from tui.core.plan import build_plan, released_on_attach
 from tui.core.policy import RelayHistory
@@ -55,7 +56,7 @@ async def next_update(
 def relay_events(state_dir: Path) -> list[tuple[str, int, bool]]:
     return [
         (event["ts"], event["channel"], event["powered"])
-        for event in read_events(state_dir)
+        for event in [event.to_dict() for event in read_events(state_dir)]
         # Decisions only: not a relay the board released, nor the controller putting it back.
         if event["kind"] == "relay" and "by" not in event
     ]
@@ -177,9 +178,11 @@ async def test_force_and_release_move_the_relay_and_are_persisted(tmp_path: Path
         assert released == "back to automatic: Borne VE"
         assert (await controller.snapshot()).channel(2).mode == "auto"
         assert await controller.release(None) == "nothing to release: already automatic"
-    kinds = [event["kind"] for event in read_events(state)]
+    kinds = [event["kind"] for event in [event.to_dict() for event in read_events(state)]]
     assert kinds[0] == "start" and kinds[-1] == "stop"
-    overrides = [e for e in read_events(state) if e["kind"] == "override"]
+    overrides = [
+        e for e in [event.to_dict() for event in read_events(state)] if e["kind"] == "override"
+    ]
     assert [e["action"] for e in overrides] == ["force", "release"]
 
 
@@ -194,7 +197,11 @@ async def test_override_expiry_returns_to_automatic(tmp_path: Path) -> None:
         await controller.settle()
         snapshot = await controller.snapshot()
         assert snapshot.channel(0).mode == "auto"
-    expired = [e for e in read_events(tmp_path / "state") if e.get("action") == "expired"]
+    expired = [
+        e
+        for e in [event.to_dict() for event in read_events(tmp_path / "state")]
+        if e.get("action") == "expired"
+    ]
     assert len(expired) == 1 and expired[0]["channel"] == 0
 
 
@@ -241,7 +248,7 @@ async def test_overrides_end_on_a_whole_minute_and_history_is_replayed(tmp_path:
     again, _ = make_controller(config, clock)
     async with running(again):
         first = await again.updates().__anext__()
-    kinds = [event["kind"] for event in first.events]
+    kinds = [event.kind for event in first.events]
     # The first run, from start to stop, then the second one's own start.
     assert kinds[0] == "start" and "override" in kinds and kinds.count("start") == 2
     assert kinds.index("stop") < len(kinds) - 1 and kinds[kinds.index("stop") + 1] == "start"
@@ -271,7 +278,10 @@ async def test_board_detach_marks_unknown_and_reattach_reapplies(tmp_path: Path)
         await updates.__anext__()
         before = {ch.index: board.state(ch.index) for ch in config.channels}
         board.simulate_detach()
-        update = await next_update(updates, lambda u: any(e["kind"] == "board" for e in u.events))
+        update = await next_update(
+            updates,
+            lambda u: any(e["kind"] == "board" for e in [event.to_dict() for event in u.events]),
+        )
         assert not update.snapshot.board.attached
         assert all(channel.powered is None for channel in update.snapshot.channels)
         board.simulate_attach()
@@ -301,14 +311,21 @@ async def test_with_the_real_library_and_no_board_commands_wait_for_it(tmp_path:
     async with running(controller):
         await updates.__anext__()
         update = await next_update(
-            updates, lambda u: any(e.get("event") == "missing" for e in u.events)
+            updates,
+            lambda u: any(
+                e.get("event") == "missing" for e in [event.to_dict() for event in u.events]
+            ),
         )
         assert not update.snapshot.board.attached
         assert all(channel.powered is None for channel in update.snapshot.channels)
     await updates.aclose()
-    relays = [e for e in read_events(state) if e["kind"] == "relay" and "by" not in e]
+    relays = [
+        e
+        for e in [event.to_dict() for event in read_events(state)]
+        if e["kind"] == "relay" and "by" not in e
+    ]
     assert relays and all(e["applied"] is False for e in relays)
-    assert "board detached: applied when it attaches" in event_line(relays[0])
+    assert "board detached: applied when it attaches" in event_line(parse_event(relays[0]))
 
 
 async def test_rte_down_for_the_whole_horizon_keeps_then_falls_back(tmp_path: Path) -> None:
@@ -329,7 +346,7 @@ async def test_rte_down_for_the_whole_horizon_keeps_then_falls_back(tmp_path: Pa
         # Retries went on through the whole outage, backing off to the 2 h cap, no faster.
         calls = [r for r in rte.requests if r.path.endswith("/signals")]
         assert 45 <= len(calls) <= 60
-    events = read_events(state)
+    events = [event.to_dict() for event in read_events(state)]
     errors = [e for e in events if e["kind"] == "error"]
     failures = [e for e in errors if "COMMON_ERROR_T03" in e["message"]]
     assert failures and at(failures[-1]["ts"]) > end - timedelta(hours=3)

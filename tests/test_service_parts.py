@@ -20,6 +20,7 @@ from tui.adapters.stores.eventlog import LOG_NAME, EventLog, read_events
 from tui.adapters.stores.state import StateStore
 from tui.core.config import LogFormat
 from tui.core.errors import InputError
+from tui.core.events import parse_event
 from tui.frontends import control_cmds
 from tui.frontends.control_cmds import parse_until, resolve_channel
 from tui.frontends.headless import EventPrinter, StdoutStalled
@@ -40,24 +41,26 @@ RELAY = {
 def test_event_log_rotates_by_size_and_keeps_a_few_whole_files(tmp_path: Path) -> None:
     log = EventLog(tmp_path, max_bytes=2_000, keep=3)
     for number in range(200):
-        log.write({**RELAY, "n": number})
+        log.write(parse_event({**RELAY, "n": number}))
     log.close()
     names = sorted(path.name for path in tmp_path.iterdir())
     assert names == [LOG_NAME, f"{LOG_NAME}.1", f"{LOG_NAME}.2", f"{LOG_NAME}.3"]
     numbers = []
     for name in reversed(names[1:]):
         numbers += [json.loads(line)["n"] for line in (tmp_path / name).read_text().splitlines()]
-    numbers += [event["n"] for event in read_events(tmp_path)]
+    numbers += [event["n"] for event in [event.to_dict() for event in read_events(tmp_path)]]
     assert numbers == list(range(numbers[0], 200))  # nothing lost or split inside the kept files
     assert all((tmp_path / name).stat().st_size <= 2_000 for name in names)
 
 
 def test_headless_lines_are_readable_text_or_the_json_events() -> None:
-    assert event_line(RELAY) == ("2026-12-01 07:45:00 relay    Chauffe-eau: CUT (red 08:00-13:00)")
+    assert event_line(parse_event(RELAY)) == (
+        "2026-12-01 07:45:00 relay    Chauffe-eau: CUT (red 08:00-13:00)"
+    )
     text, as_json = io.StringIO(), io.StringIO()
-    EventPrinter(text, LogFormat.TEXT)(RELAY)
-    EventPrinter(as_json, LogFormat.JSON)(RELAY)
-    assert text.getvalue() == event_line(RELAY) + "\n"
+    EventPrinter(text, LogFormat.TEXT)(parse_event(RELAY))
+    EventPrinter(as_json, LogFormat.JSON)(parse_event(RELAY))
+    assert text.getvalue() == event_line(parse_event(RELAY)) + "\n"
     assert json.loads(as_json.getvalue()) == RELAY
 
 
@@ -114,18 +117,18 @@ def test_a_full_disk_skips_log_lines_but_never_raises(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     log = EventLog(tmp_path)
-    log.write({**RELAY, "n": 1})
+    log.write(parse_event({**RELAY, "n": 1}))
 
     def full(fd: int, data: bytes) -> int:
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patched:
         patched.setattr(eventlog_module.os, "write", full)
-        log.write({**RELAY, "n": 2})
-        log.write({**RELAY, "n": 3})
-    log.write({**RELAY, "n": 4})
+        log.write(parse_event({**RELAY, "n": 2}))
+        log.write(parse_event({**RELAY, "n": 3}))
+    log.write(parse_event({**RELAY, "n": 4}))
     log.close()
-    assert [event["n"] for event in read_events(tmp_path)] == [1, 4]
+    assert [event["n"] for event in [event.to_dict() for event in read_events(tmp_path)]] == [1, 4]
     assert capsys.readouterr().err.count("No space left on device") == 1
 
 
@@ -145,7 +148,9 @@ async def test_state_that_cannot_be_saved_is_reported_and_relays_still_move(
         assert board.state(2) is True  # restored at start (wiring "no": energised = powered)
         await controller.force(2, False, duration=timedelta(minutes=30))
         assert board.state(2) is False
-    problems = [e for e in read_events(state) if e.get("what") == "state"]
+    problems = [
+        e for e in [event.to_dict() for event in read_events(state)] if e.get("what") == "state"
+    ]
     assert len(problems) == 1 and "Read-only file system" in problems[0]["message"]
 
 
@@ -179,7 +184,7 @@ def test_a_stalled_stdout_drops_lines_says_so_once_and_counts_them_when_read_aga
     raised: list[OSError] = []
     for _ in range(10):  # the writer holds one line, the queue three: the rest are dropped
         try:
-            printer(RELAY)
+            printer(parse_event(RELAY))
         except StdoutStalled as error:
             raised.append(error)
     assert raised and "stdout is not being read" in str(raised[0])
@@ -193,7 +198,7 @@ def test_a_stalled_stdout_drops_lines_says_so_once_and_counts_them_when_read_aga
     while True:  # once the writer has made room, no error, and the loss is told in the output
         calls += 1
         try:
-            printer(RELAY)
+            printer(parse_event(RELAY))
             break
         except StdoutStalled:
             assert time.monotonic() < deadline, "the printer never recovered"

@@ -62,7 +62,9 @@ async def test_refresh_asks_for_tempo_too_at_most_once_per_15_minutes(
         assert rte.count(path) == 3 and "; Tempo updated: today " in message
     # A refused manual refresh is an answer to the operator, not a Tempo fault in the log.
     tempo_errors = [
-        e for e in read_events(tmp_path / "state") if e["kind"] == "error" and e.get("what")
+        e
+        for e in [event.to_dict() for event in read_events(tmp_path / "state")]
+        if e["kind"] == "error" and e.get("what")
     ]
     assert [e for e in tempo_errors if e["what"] == "tempo"] == []
 

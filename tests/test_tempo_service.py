@@ -16,6 +16,7 @@ from tui.adapters.sources.base import RefreshResult
 from tui.adapters.stores.eventlog import read_events
 from tui.adapters.tempo.check import check_tempo
 from tui.core.config import Source, TempoConfig
+from tui.core.events import parse_event
 from tui.core.forecast import PARIS
 from tui.frontends.control_cmds import render_status
 from tui.service.event_text import event_line
@@ -58,9 +59,13 @@ async def test_the_demo_feed_shows_today_and_tomorrow_once_published(tmp_path: P
         assert not after.channel(3).reason.startswith("Tempo")
         # The snapshot crosses the control socket as JSON and comes back the same.
         assert Snapshot.from_dict(json.loads(json.dumps(after.to_dict()))) == after
-    events = [e for e in read_events(tmp_path / "state") if e.get("what") == "tempo"]
+    events = [
+        e
+        for e in [event.to_dict() for event in read_events(tmp_path / "state")]
+        if e.get("what") == "tempo"
+    ]
     assert events[0]["kind"] == "forecast" and events[0]["today"] == "red"
-    line = event_line(events[0])
+    line = event_line(parse_event(events[0]))
     assert "forecast" in line
     assert "Tempo calendar loaded: today red, tomorrow not published yet" in line
     assert any(e.get("tomorrow") == "white" for e in events)
@@ -89,7 +94,11 @@ async def test_a_broken_tempo_file_never_stops_the_loop(tmp_path: Path) -> None:
         await controller.settle()
         view = (await controller.snapshot()).channel(0)
         assert view.rule == "shed" and not view.reason.startswith("Tempo")
-    errors = [e for e in read_events(tmp_path / "state") if e["kind"] == "error"]
+    errors = [
+        e
+        for e in [event.to_dict() for event in read_events(tmp_path / "state")]
+        if e["kind"] == "error"
+    ]
     assert any(e.get("what") == "tempo" and "tempo.json" in e["message"] for e in errors)
     assert board.rate_violations() == []
 
@@ -124,9 +133,17 @@ async def test_a_tempo_source_that_raises_is_retried_later_and_the_loop_goes_on(
     await controller.run(until=paris(2, "12:00"))
     # Tried at start, then no faster than every 15 minutes: at most 13 calls in 3 hours.
     assert 2 <= exploding.calls <= 13
-    errors = [e for e in read_events(tmp_path / "state") if e.get("what") == "tempo"]
+    errors = [
+        e
+        for e in [event.to_dict() for event in read_events(tmp_path / "state")]
+        if e.get("what") == "tempo"
+    ]
     assert errors and "a bug in the Tempo source" in errors[0]["message"]
-    relays = [e for e in read_events(tmp_path / "state") if e["kind"] == "relay"]
+    relays = [
+        e
+        for e in [event.to_dict() for event in read_events(tmp_path / "state")]
+        if e["kind"] == "relay"
+    ]
     assert relays  # the demo forecast's morning still moved the relays
 
 

@@ -13,6 +13,7 @@ from tui.adapters.clock import ManualClock
 from tui.adapters.stores.state import StateStore
 from tui.core.config import Fallback, ShedAt
 from tui.core.errors import InputError
+from tui.core.events import parse_event
 from tui.core.forecast import PARIS, Level, Period, clock_time
 from tui.core.policy import Override, RelayHistory
 from tui.core.signals import forecast_to_body, parse_signals
@@ -265,6 +266,7 @@ def test_every_view_words_an_override_and_a_date_the_same_way() -> None:
     event = {
         "ts": "2026-12-01T22:00:00+01:00",
         "kind": "relay",
+        "channel": 1,
         "name": "Radiateurs",
         "powered": False,
         "reason": "forced cut by operator until Wed 02 Dec 08:00",
@@ -272,5 +274,8 @@ def test_every_view_words_an_override_and_a_date_the_same_way() -> None:
     for text in (status, grid):
         assert "FORCED ON" in text and "until Wed 02 Dec 08:00" in text
         assert re.search(r"\b\d{2}/\d{2}\b", text) is None  # no 27/11 style anywhere
-    assert event_summary(event) == "Radiateurs: CUT (forced cut by operator until Wed 02 Dec 08:00)"
+    assert (
+        event_summary(parse_event(event))
+        == "Radiateurs: CUT (forced cut by operator until Wed 02 Dec 08:00)"
+    )
     assert "powered" not in status.split("\n")[-1].split("FORCED")[0]

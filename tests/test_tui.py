@@ -23,6 +23,7 @@ from textual.pilot import Pilot
 from tui.adapters.stores.eventlog import read_events
 from tui.core.config import UiConfig
 from tui.core.errors import InputError
+from tui.core.events import parse_event
 from tui.core.forecast import HOUR, PARIS, clock_time, paris_midnight
 from tui.frontends.app import DelestageApp
 from tui.frontends.app.app import binding_ids, keymap_problems
@@ -221,7 +222,10 @@ def test_event_lines_are_readable() -> None:
         "powered": False,
         "reason": "orange 17:00-20:00",
     }
-    assert event_text(event).plain == "14:05:12 relay    Sèche-linge: CUT (orange 17:00-20:00)"
+    assert (
+        event_text(parse_event(event)).plain
+        == "14:05:12 relay    Sèche-linge: CUT (orange 17:00-20:00)"
+    )
 
 
 # -- Pilot: every key, on the real controller --------------------------------------------------
@@ -522,7 +526,7 @@ async def test_quitting_stops_the_in_process_controller(rig: Rig, key: str) -> N
     assert app.return_code == 0
     assert not rig.controller.held  # the state directory is free again
     assert not rig.board.attached  # closed, relays released (on_exit = "release")
-    assert read_events(rig.state_dir)[-1]["kind"] == "stop"
+    assert [event.to_dict() for event in read_events(rig.state_dir)][-1]["kind"] == "stop"
 
 
 async def test_no_color_still_says_everything_in_words(

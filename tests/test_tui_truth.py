@@ -25,6 +25,7 @@ from textual.command import CommandPalette
 from tui.compose.service import serve
 from tui.core.config import BoardKind, UiConfig
 from tui.core.errors import InputError
+from tui.core.events import parse_event
 from tui.frontends.app import DelestageApp
 from tui.frontends.app.app import binding_ids, keymap_problems
 from tui.frontends.app.dialogs import ConfirmScreen, FilterPrompt, HelpScreen
@@ -373,7 +374,9 @@ def test_levels_stay_distinct_with_few_colours(system: ColorSystem) -> None:
 def test_reload_is_its_own_event_kind() -> None:
     from tui.service.event_text import event_line
 
-    line = event_line({"ts": "2026-12-01T14:05:12+01:00", "kind": "reload", "config": "d.toml"})
+    line = event_line(
+        parse_event({"ts": "2026-12-01T14:05:12+01:00", "kind": "reload", "config": "d.toml"})
+    )
     assert line == "2026-12-01 14:05:12 reload   configuration reloaded from d.toml"
 
 

@@ -31,6 +31,7 @@ from figures import delestage_command, demo_config, figure, milliseconds, scratc
 from tui_bench import Terminal
 
 from tui.adapters.stores.history import open_store, store_path
+from tui.core.events import parse_event
 from tui.core.forecast import PARIS, paris_iso, paris_midnight
 from tui.frontends.history_cmd import run_history
 
@@ -122,7 +123,7 @@ def synthetic_year(state_dir: Path, last: date) -> tuple[int, date]:
     try:
         day = first
         while day <= last:
-            events = day_events(day, rng)
+            events = [parse_event(event) for event in day_events(day, rng)]
             for position in range(0, len(events), 4):
                 store.add(events[position : position + 4])
             count += len(events)

@@ -28,6 +28,15 @@ from enum import StrEnum
 from typing import Any
 
 from tui.core.config import Wiring
+from tui.core.events import (
+    BoardEvent,
+    Event,
+    ForecastEvent,
+    OverrideEvent,
+    RelayEvent,
+    StartEvent,
+    StopEvent,
+)
 from tui.core.forecast import paris_midnight
 from tui.core.power import Power
 from tui.core.wiring import appliance_powered
@@ -56,6 +65,42 @@ class Mark:
     powered: bool | None = None
     until: float | None = None  # force: the override's expiry (None: until released)
     text: str = ""  # relay: the reason; force: the message; stop: the on_exit policy
+
+
+def event_mark(event: Event) -> Mark | None:
+    """The mark an event makes in history, or None for events history does not use (a reload
+    is not a start: the service ran on)."""
+    t = event.ts.timestamp()
+    match event:
+        case RelayEvent():
+            return Mark(t, "relay", event.channel, event.powered, None, event.reason or "")
+        case OverrideEvent(action="force", powered=bool(powered)):
+            until = event.until.timestamp() if event.until is not None else None
+            return Mark(t, "force", event.channel, powered, until, event.message or "")
+        case OverrideEvent(action="release" | "expired"):
+            return Mark(t, event.action, event.channel)
+        case StartEvent():
+            return Mark(t, "start")
+        case StopEvent():
+            return Mark(t, "stop", text=event.on_exit or "")
+    return None
+
+
+def board_read_marks(event: Event) -> list[Mark]:
+    """The ``read`` marks of a start's board read: each channel's state as the board reported
+    it (``states``). Logs from before that field have none: history then infers the state from
+    the first switch."""
+    if not isinstance(event, BoardEvent):
+        return []
+    t = event.ts.timestamp()
+    return [Mark(t, "read", channel, powered) for channel, powered in event.read_states().items()]
+
+
+def forecast_hours(event: Event) -> list[tuple[float, int]]:
+    """The level of each hour a ``forecast`` event carries (hour start, level), if any."""
+    if not isinstance(event, ForecastEvent) or event.levels is None or event.levels_from is None:
+        return []
+    return list(decode_levels(event.levels_from.timestamp(), event.levels).items())
 
 
 @dataclass(frozen=True)

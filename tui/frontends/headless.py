@@ -20,11 +20,12 @@ import re
 import sys
 import threading
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from tui.compose.files import load_config
 from tui.compose.service import Service, build_controller
 from tui.core.config import LogFormat
+from tui.core.events import ErrorEvent, Event
 from tui.frontends.early_signals import take_pending
 from tui.service.event_text import event_line
 
@@ -71,7 +72,7 @@ class EventPrinter:
             self._writer = threading.Thread(target=self._drain, name="stdout writer", daemon=True)
             self._writer.start()
 
-    def __call__(self, event: dict[str, Any]) -> None:
+    def __call__(self, event: Event) -> None:
         if self._closed is not None:
             raise self._closed  # the reader is gone for good: stay reported as failing
         line = self._format(event)
@@ -83,11 +84,12 @@ class EventPrinter:
         if error is not None:
             raise error
 
-    def _format(self, event: dict[str, Any]) -> str:
+    def _format(self, event: Event) -> str:
         if self.json:
-            return escape_controls(json.dumps(event, ensure_ascii=False, default=str)) + "\n"
+            text = json.dumps(event.to_dict(), ensure_ascii=False, default=str)
+            return escape_controls(text) + "\n"
         line = escape_controls(event_line(event))
-        colour = _COLOURS.get(str(event.get("kind")))
+        colour = _COLOURS.get(event.kind)
         if self.colour and colour:
             line = f"\x1b[{colour}m{line}\x1b[0m"
         return line + "\n"
@@ -102,20 +104,19 @@ class EventPrinter:
             return
         self._writer.join(timeout)
 
-    def _enqueue(self, text: str, event: dict[str, Any]) -> None:
+    def _enqueue(self, text: str, event: Event) -> None:
         try:
             if self._missed:
                 if self._queue.maxsize - self._queue.qsize() < 2:
                     raise queue.Full  # room for the note and the line, or still stalled
                 # The reader is back once the queue has room again: say what it missed, as an
                 # event line like the others (a JSON log stays JSON).
-                note = {
-                    "ts": event.get("ts"),
-                    "kind": "error",
-                    "what": "event printer",
-                    "message": f"stdout is being read again: {self._missed} lines were dropped",
-                    "recovered": True,
-                }
+                note = ErrorEvent(
+                    ts=event.ts,
+                    what="event printer",
+                    message=f"stdout is being read again: {self._missed} lines were dropped",
+                    recovered=True,
+                )
                 self._queue.put_nowait(self._format(note))
                 self._missed = 0
             self._queue.put_nowait(text)

@@ -1,47 +1,75 @@
 """Events as the readable lines the headless log and the TUI's event pane show."""
 
-from datetime import datetime
-from typing import Any
+from tui.core.events import (
+    BoardEvent,
+    ErrorEvent,
+    Event,
+    ForecastEvent,
+    OverrideEvent,
+    RelayEvent,
+    ReloadEvent,
+    StartEvent,
+    StopEvent,
+    TempoForecastEvent,
+    UnknownEvent,
+    channel_of,
+)
+from tui.core.forecast import PARIS
 
 
 def _state(powered: object) -> str:
     return "ON" if powered else "CUT"
 
 
-def event_summary(event: dict[str, Any]) -> str:
+def _or(value: object, missing: str = "?") -> str:
+    return missing if value is None else str(value)
+
+
+def _name(event: Event) -> str:
+    """The channel's name, or ``channel 3`` when the event names none, or nothing."""
+    if isinstance(event, RelayEvent | OverrideEvent) and event.name:
+        return event.name
+    if isinstance(event, UnknownEvent):
+        named = event.extra.get("name")
+        channel = event.extra.get("channel")
+        return str(named) if named else f"channel {channel}" if "channel" in event.extra else ""
+    channel = channel_of(event)
+    return f"channel {channel}" if channel is not None else ""
+
+
+def event_summary(event: Event) -> str:
     """What happened, in words, without the time: ``Chauffe-eau: CUT (red 08:00-13:00)``."""
-    kind = event.get("kind", "?")
-    name = event.get("name") or (f"channel {event['channel']}" if "channel" in event else "")
-    if kind == "reload" or (kind == "start" and event.get("reload")):
-        return f"configuration reloaded from {event.get('config', '?')}"
-    if kind == "start":
-        return (
-            f"delestage started ({event.get('mode', '?')} mode, PID {event.get('pid', '?')}, "
-            f"board {event.get('board', '?')}, config {event.get('config', '?')})"
-        )
-    if kind == "stop":
-        return f"delestage stopped (on_exit {event.get('on_exit', '?')})"
-    if kind == "relay":
-        pending = (
-            " [board detached: applied when it attaches]" if event.get("applied") is False else ""
-        )
-        return f"{name}: {_state(event.get('powered'))} ({event.get('reason', '')}){pending}"
-    if kind == "override":
-        return f"{name}: {event.get('message', event.get('action', ''))}"
-    if kind == "error":
-        return f"{event.get('what', 'error')}: {event.get('message', '')}"
-    message = str(event.get("message", ""))
+    name = _name(event)
+    match event:
+        case ReloadEvent():
+            return f"configuration reloaded from {_or(event.config)}"
+        case StartEvent():
+            return (
+                f"delestage started ({_or(event.mode)} mode, PID {_or(event.pid)}, "
+                f"board {_or(event.board)}, config {_or(event.config)})"
+            )
+        case StopEvent():
+            return f"delestage stopped (on_exit {_or(event.on_exit)})"
+        case RelayEvent():
+            pending = (
+                " [board detached: applied when it attaches]" if event.applied is False else ""
+            )
+            return f"{name}: {_state(event.powered)} ({_or(event.reason, '')}){pending}"
+        case OverrideEvent():
+            return f"{name}: {event.message if event.message is not None else event.action}"
+        case ErrorEvent():
+            return f"{event.what}: {event.message}"
+        case ForecastEvent() | TempoForecastEvent() | BoardEvent():
+            message = _or(event.message, "")
+        case UnknownEvent():
+            message = str(event.extra.get("message", ""))
     return f"{name}: {message}" if name else message
 
 
-def event_time(event: dict[str, Any], seconds: bool = True) -> str:
-    try:
-        stamp = datetime.fromisoformat(str(event.get("ts")))
-    except ValueError:
-        return "?"
-    return stamp.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%H:%M")
+def event_time(event: Event, seconds: bool = True) -> str:
+    return event.ts.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%H:%M")
 
 
-def event_line(event: dict[str, Any]) -> str:
+def event_line(event: Event) -> str:
     """One headless log line: ``2026-12-01 07:45:00 relay    Chauffe-eau: CUT (red ...)``."""
-    return f"{event_time(event)} {event.get('kind', '?'):<8} {event_summary(event)}"
+    return f"{event_time(event)} {event.kind:<8} {event_summary(event)}"

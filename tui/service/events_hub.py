@@ -14,22 +14,22 @@ from typing import Any
 
 from tui.adapters.clock import Clock
 from tui.adapters.stores.eventlog import EventLog
-from tui.core.forecast import paris_iso
+from tui.core.events import Event, event_from_fields
 from tui.service.containment import Part
 from tui.service.snapshot import Snapshot, Update
 
 RECENT_EVENTS = 200
 MAX_BACKLOG = 1000  # updates queued for one subscriber before it is dropped
 
-Listener = Callable[[dict[str, Any]], None]
+Listener = Callable[[Event], None]
 
 
 class EventHub:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self.log: EventLog | None = None  # set once the state directory is ours
-        self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
-        self._pending: list[dict[str, Any]] = []
+        self.recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
+        self._pending: list[Event] = []
         self._subscribers: set[asyncio.Queue[Update | None]] = set()
         self._listeners: list[tuple[Part, Listener]] = []
         self._last: Snapshot | None = None
@@ -52,7 +52,8 @@ class EventHub:
     # -- events --------------------------------------------------------------------------------
 
     def emit(self, kind: str, **fields: Any) -> None:
-        event = {"ts": paris_iso(self.clock.now()), "kind": kind, **fields}
+        # Typed from here on: the log, the listeners and the subscribers all get an Event.
+        event = event_from_fields(kind, self.clock.now(), fields)
         if self.log is not None:
             self.log.write(event)  # never raises; reports its own failures
         self._pending.append(event)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from tui.adapters.stores.history import HistoryStore, open_store
+from tui.core.events import Event
 from tui.service.containment import Part
 from tui.service.interface import ServiceHost
 
@@ -56,7 +57,7 @@ class HistoryFeed:
             if problem:
                 self._say(problem)
 
-    def _add(self, events: list[dict[str, object]]) -> None:
+    def _add(self, events: list[Event]) -> None:
         self._open()
         assert self.store is not None
         self.store.add(events)

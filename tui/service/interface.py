@@ -8,10 +8,11 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from tui.adapters.clock import Clock
 from tui.core.config import Config
+from tui.core.events import Event
 from tui.service.history_view import HistoryView
 from tui.service.snapshot import MqttView, Snapshot, Update
 
@@ -77,7 +78,7 @@ class ServiceHost(ControllerLink, Protocol):
 
     def stop(self) -> None: ...
 
-    def add_listener(self, listener: Callable[[dict[str, Any]], None], name: str = ...) -> None:
+    def add_listener(self, listener: Callable[[Event], None], name: str = ...) -> None:
         """Every event as it is logged; a listener that raises is contained."""
         ...
 

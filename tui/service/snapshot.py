@@ -4,11 +4,15 @@ Plain frozen data that crosses the control socket as JSON (``to_dict`` / ``from_
 TUI renders the same objects in-process and attached.
 """
 
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tui.core.events import Event, parse_event
 from tui.core.forecast import paris_iso
+
+log = logging.getLogger(__name__)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -251,11 +255,22 @@ class Update:
     """Pushed to subscribers whenever something changed: the event (if any) and the new state."""
 
     snapshot: Snapshot
-    events: tuple[dict[str, Any], ...] = field(default=())
+    events: tuple[Event, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"snapshot": self.snapshot.to_dict(), "events": list(self.events)}
+        return {
+            "snapshot": self.snapshot.to_dict(),
+            "events": [event.to_dict() for event in self.events],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Update":
-        return cls(Snapshot.from_dict(data["snapshot"]), tuple(data.get("events", ())))
+        """An update as the control socket carries it, its events typed on arrival (one a peer
+        sent damaged is left out: there is nothing to show of it)."""
+        events = []
+        for item in data.get("events", ()):
+            try:
+                events.append(parse_event(item))
+            except ValueError as error:
+                log.warning("event left out of an update: %s", error)
+        return cls(Snapshot.from_dict(data["snapshot"]), tuple(events))

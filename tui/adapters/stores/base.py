@@ -10,10 +10,11 @@ Each concrete store satisfies its protocol (checked by mypy at the end of this m
 or another back end can pass anything else that does.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from tui.core.events import Event
 from tui.core.history import Mark
 from tui.core.policy import Override, RelayHistory
 
@@ -39,7 +40,7 @@ class StateStorage(Protocol):
 
 
 class EventWriter(Protocol):
-    def write(self, event: dict[str, Any]) -> None:
+    def write(self, event: Event) -> None:
         """Append one event; never raises (reports its own failures)."""
         ...
 
@@ -52,7 +53,7 @@ class HistoryStorage(Protocol):
         """Whether another process rebuilt the file since it was opened."""
         ...
 
-    def add(self, events: Iterable[Mapping[str, Any]]) -> int:
+    def add(self, events: Iterable[Event]) -> int:
         """Record events; returns how many were new."""
         ...
 

@@ -6,9 +6,11 @@ that fails, the next line starts on a fresh line so that the damage stays confin
 A log that cannot be written never raises: the failure is reported once (and again when writing
 works again) and the relays carry on. The file rotates by size, keeping a few old files.
 
-Reading (``iter_events`` / ``read_events``, also used by `history`): damaged lines (half a
-object, a NUL tail left by a power cut, binary, a line too long) are skipped and counted in a
-``ReadStats``, never raised; a path that is not a regular file reads as empty, with a reason.
+Reading (``iter_events`` / ``read_events``, also used by `history`) yields typed events
+(``tui.core.events``, which reads every older form of a line): damaged lines (half an object, a
+NUL tail left by a power cut, binary, a line too long, a field of the wrong type) are skipped and
+counted in a ``ReadStats``, never raised; a path that is not a regular file reads as empty, with
+a reason.
 """
 
 import contextlib
@@ -19,11 +21,9 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from tui.core.durations import parse_instant
+from tui.core.events import Event, parse_event
 
-EVENT_KINDS = ("start", "stop", "forecast", "relay", "override", "board", "error")
 LOG_NAME = "events.jsonl"
 MAX_LINE = 64 * 1024  # an event line is a few hundred bytes; longer is damage
 
@@ -57,11 +57,10 @@ class EventLog:
             raise OSError(21, "not a regular file")
         return fd
 
-    def write(self, event: dict[str, Any]) -> None:
+    def write(self, event: Event) -> None:
         """Append one event, whole or not at all. Never raises: the relays matter more."""
-        line = (
-            json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
-        ).encode("utf-8", "backslashreplace")
+        text = json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":"), default=str)
+        line = (text + "\n").encode("utf-8", "backslashreplace")
         try:
             if self._fd < 0:
                 self._fd = self._open()
@@ -150,23 +149,17 @@ class ReadStats:
         return f"{path}: {'; '.join(parts)}"
 
 
-def _event(raw: bytes) -> dict[str, Any] | None:
+def _event(raw: bytes) -> Event | None:
     if len(raw) > MAX_LINE or b"\x00" in raw:
         return None
     try:
-        event = json.loads(raw)
+        # A ts every reader can turn into Paris time, fields of their types: else damage.
+        return parse_event(json.loads(raw))
     except (ValueError, RecursionError):
         return None
-    if not isinstance(event, dict) or not isinstance(event.get("kind"), str):
-        return None
-    try:
-        parse_instant(event.get("ts"))  # every reader turns it into Paris time
-    except ValueError:
-        return None
-    return event
 
 
-def iter_events(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, Any]]:
+def iter_events(path: Path, stats: ReadStats | None = None) -> Iterator[Event]:
     """The events of one log file, oldest first, skipping (and counting) damaged lines."""
     stats = stats if stats is not None else ReadStats()
     try:
@@ -199,7 +192,7 @@ def iter_events(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str
         yield from _counted(pending, stats)
 
 
-def _counted(raw: bytes, stats: ReadStats) -> Iterator[dict[str, Any]]:
+def _counted(raw: bytes, stats: ReadStats) -> Iterator[Event]:
     if not raw.strip():
         return
     event = _event(raw)
@@ -210,7 +203,7 @@ def _counted(raw: bytes, stats: ReadStats) -> Iterator[dict[str, Any]]:
     yield event
 
 
-def read_events(directory: Path, stats: ReadStats | None = None) -> list[dict[str, Any]]:
+def read_events(directory: Path, stats: ReadStats | None = None) -> list[Event]:
     """Every readable event of the current log file, oldest first."""
     return list(iter_events(directory / LOG_NAME, stats))
 
@@ -226,7 +219,7 @@ def log_files(directory: Path) -> list[Path]:
     return [path for _, path in sorted(rotated, reverse=True)] + ([live] if live.exists() else [])
 
 
-def read_from(path: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int, int]:
+def read_from(path: Path, offset: int = 0) -> tuple[list[Event], int, int]:
     """The events of one log file from byte ``offset``: (events, damaged lines, offset reached),
     for a reader that comes back for more (the history store's catch-up). Damaged lines are
     skipped and counted as ``iter_events`` does; a last line without its newline is still being

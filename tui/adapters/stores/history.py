@@ -27,16 +27,23 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tui.adapters.stores.eventlog import log_files, read_from
-from tui.core.durations import parse_instant
+from tui.core.events import Event
 from tui.core.forecast import Forecast, paris_iso
-from tui.core.history import HOUR_SECONDS, Mark, decode_levels, encode_levels
+from tui.core.history import (
+    HOUR_SECONDS,
+    Mark,
+    board_read_marks,
+    encode_levels,
+    event_mark,
+    forecast_hours,
+)
 
 STORE_NAME = "history.sqlite"
 SCHEMA_VERSION = "1"
@@ -92,56 +99,24 @@ def forecast_levels(forecast: Forecast | None) -> dict[str, str]:
     return {"levels_from": paris_iso(datetime.fromtimestamp(first, UTC)), "levels": text}
 
 
-def _seconds(value: object) -> float | None:
-    try:
-        return parse_instant(value).timestamp()
-    except ValueError:
-        return None
-
-
-def _digest(event: Mapping[str, Any]) -> bytes:
-    canonical = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def _digest(event: Event) -> bytes:
+    # The canonical JSON of the line as written: the same event read from the log or from the
+    # subscription is stored once (and so is one stored before events were typed).
+    canonical = json.dumps(
+        event.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.blake2b(canonical.encode(), digest_size=12).digest()
 
 
-def event_mark(event: Mapping[str, Any]) -> Mark | None:
-    """The mark an event makes in history, or None for events history does not use."""
-    t = _seconds(event.get("ts"))
-    kind = event.get("kind")
-    if t is None:
-        return None
-    channel = event.get("channel")
-    has_channel = isinstance(channel, int) and not isinstance(channel, bool)
-    if kind == "relay" and has_channel and isinstance(event.get("powered"), bool):
-        return Mark(t, "relay", channel, event["powered"], None, str(event.get("reason", "")))
-    if kind == "override" and has_channel:
-        action = event.get("action")
-        if action == "force" and isinstance(event.get("powered"), bool):
-            until = _seconds(event.get("until"))
-            return Mark(t, "force", channel, event["powered"], until, str(event.get("message", "")))
-        if action in ("release", "expired"):
-            return Mark(t, str(action), channel)
-        return None
-    if kind == "start" and not event.get("reload"):
-        return Mark(t, "start")
-    if kind == "stop":
-        return Mark(t, "stop", text=str(event.get("on_exit", "")))
-    return None
-
-
-def board_read_marks(event: Mapping[str, Any]) -> list[Mark]:
-    """The ``read`` marks of a start's board read: each channel's state as the board reported
-    it (``states``, channel number as text -> appliance powered). Logs from before that field
-    have none: history then infers the state from the first switch."""
-    t = _seconds(event.get("ts"))
-    states = event.get("states")
-    if t is None or event.get("kind") != "board" or not isinstance(states, Mapping):
-        return []
-    marks = []
-    for key, powered in states.items():
-        if isinstance(key, str) and key.isdigit() and isinstance(powered, bool):
-            marks.append(Mark(t, "read", int(key), powered))
-    return marks
+def _channel_digest(channel: int, event: Event) -> bytes:
+    """One of the several marks of one event (a board read): unique by the event and channel."""
+    canonical = json.dumps(
+        {"channel": channel, "event": event.to_dict()},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.blake2b(canonical.encode(), digest_size=12).digest()
 
 
 @dataclass
@@ -195,24 +170,21 @@ class HistoryStore:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def add(self, events: Iterable[Mapping[str, Any]]) -> int:
+    def add(self, events: Iterable[Event]) -> int:
         """Record events (any kinds; those history does not use are passed over); returns how
         many were new."""
-        marks = []
-        levels = []
+        marks: list[tuple[Mark, bytes]] = []
+        levels: list[tuple[int, int, float]] = []
         for event in events:
             mark = event_mark(event)
             if mark is not None:
                 marks.append((mark, _digest(event)))
             elif read := board_read_marks(event):
                 # One event, several marks: each is unique by the event and its channel.
-                marks.extend((m, _digest({"channel": m.channel, "event": event})) for m in read)
-            elif event.get("kind") == "forecast" and isinstance(event.get("levels"), str):
-                first = _seconds(event.get("levels_from"))
-                issued = _seconds(event.get("ts"))
-                if first is not None and issued is not None:
-                    for hour, level in decode_levels(first, event["levels"]).items():
-                        levels.append((int(hour), level, issued))
+                marks.extend((m, _channel_digest(m.channel, event)) for m in read)
+            else:
+                issued = event.ts.timestamp()
+                levels.extend((int(hour), level, issued) for hour, level in forecast_hours(event))
         if not marks and not levels:
             return 0
         before = self._db.total_changes
@@ -262,8 +234,8 @@ class HistoryStore:
             self.add(events)
             result.events += len(events)
             if events:
-                oldest = _seconds(events[0].get("ts"))
-                if oldest is not None and (result.earliest is None or oldest < result.earliest):
+                oldest = events[0].ts.timestamp()
+                if result.earliest is None or oldest < result.earliest:
                     result.earliest = oldest
             result.damaged += damaged
             with self._transaction():

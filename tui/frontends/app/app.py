@@ -27,6 +27,7 @@ from textual.widgets import Footer, Static
 from tui.core.config import BoardKind, Config
 from tui.core.durations import format_duration
 from tui.core.errors import InputError
+from tui.core.events import StartEvent, StopEvent
 from tui.frontends.app.channels_view import ChannelsView, ViewCache
 from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, FilterPrompt, HelpScreen
 from tui.frontends.app.eventlog import EventPane
@@ -143,7 +144,7 @@ class DelestageApp(App[int]):
         self._first_update = asyncio.Event()
         self._message_timer: Timer | None = None
         self.history_views = ViewCache(link, self.now)
-        self._stop_event: dict[str, Any] | None = None  # the service's last word, if any
+        self._stop_event: StopEvent | None = None  # the service's last word, if any
         self._known: dict[int, bool | None] = {}  # each relay's last state seen attached
         self._asking_quit = False
         self._level: int | None = None
@@ -233,9 +234,9 @@ class DelestageApp(App[int]):
         if not first or self._history:
             self.query_one(EventPane).add(update.events)
         for event in update.events:
-            if event.get("kind") == "stop":
+            if isinstance(event, StopEvent):
                 self._stop_event = event
-            elif event.get("kind") == "start" and not event.get("reload"):
+            elif isinstance(event, StartEvent):  # a reload is its own kind: not a start
                 self._stop_event = None
         if snapshot.board.attached:
             self._known = {channel.index: channel.powered for channel in snapshot.channels}

@@ -7,13 +7,13 @@ Lines are wrapped at the pane's width, and wrapped again when the width changes;
 import json
 from collections import deque
 from datetime import date, datetime
-from typing import Any
 
 from rich.style import Style
 from rich.text import Text
 from textual.events import Resize
 from textual.widgets import RichLog
 
+from tui.core.events import Event, channel_of
 from tui.core.forecast import day_label
 from tui.frontends.app.text import paris
 from tui.service.event_text import event_summary
@@ -29,22 +29,19 @@ KIND_STYLES = {
 DIM = Style(dim=True)
 
 
-def _key(event: dict[str, Any]) -> str:
-    return json.dumps(event, sort_keys=True, ensure_ascii=False, default=str)
+def _key(event: Event) -> str:
+    return json.dumps(event.to_dict(), sort_keys=True, ensure_ascii=False, default=str)
 
 
-def event_stamp(event: dict[str, Any]) -> datetime | None:
-    try:
-        return paris(datetime.fromisoformat(str(event.get("ts"))))
-    except ValueError:
-        return None
+def event_stamp(event: Event) -> datetime:
+    return paris(event.ts)
 
 
-def event_text(event: dict[str, Any]) -> Text:
+def event_text(event: Event) -> Text:
     """``14:05:12 relay    Sèche-linge: CUT (orange 17:00-20:00)``."""
     stamp = event_stamp(event)
-    kind = str(event.get("kind", "?"))
-    line = Text(f"{stamp:%H:%M:%S}" if stamp else "??:??:??", style=DIM)
+    kind = event.kind
+    line = Text(f"{stamp:%H:%M:%S}", style=DIM)
     line.append(" ")
     line.append(f"{kind:<8}", style=KIND_STYLES.get(kind, Style()))
     line.append(" ")
@@ -52,15 +49,16 @@ def event_text(event: dict[str, Any]) -> Text:
     return line
 
 
-def matches(event: dict[str, Any], words: str) -> bool:
+def matches(event: Event, words: str) -> bool:
     """Whether an event is one the filter asks for: its kind, its channel's index or name, or
     any text of its line, case-insensitive."""
     if not words:
         return True
     wanted = words.casefold().strip()
-    if str(event.get("kind", "")).casefold() == wanted:
+    if event.kind.casefold() == wanted:
         return True
-    if "channel" in event and str(event["channel"]) == wanted:
+    channel = channel_of(event)
+    if channel is not None and str(channel) == wanted:
         return True
     return wanted in event_text(event).plain.casefold()
 
@@ -82,9 +80,9 @@ class EventPane(RichLog, can_focus=False):
         self._order: deque[str] = deque()
         self._width = 0
         self.filter = ""
-        self.shown: list[dict[str, Any]] = []  # what was received, oldest first (tests, bench)
+        self.shown: list[Event] = []  # what was received, oldest first (tests, bench)
 
-    def add(self, events: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> None:
+    def add(self, events: tuple[Event, ...] | list[Event]) -> None:
         for event in events:
             key = _key(event)
             if key in self._keys:
@@ -117,9 +115,9 @@ class EventPane(RichLog, can_focus=False):
         if following:
             self.scroll_end(animate=False, immediate=True)
 
-    def _write(self, event: dict[str, Any]) -> None:
+    def _write(self, event: Event) -> None:
         stamp = event_stamp(event)
-        if stamp is not None and stamp.date() != self._day:
+        if stamp.date() != self._day:
             self._day = stamp.date()
             self._line(Text(f"── {day_label(stamp.date())} {stamp.year} ──", style=DIM))
         self._line(event_text(event))

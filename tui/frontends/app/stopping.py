@@ -7,12 +7,11 @@ event (a crash, ``kill -9``) left the relays as they were, until a hardware fail
 them.
 """
 
-import contextlib
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from tui.core.config import Config, OnExit, Wiring
+from tui.core.events import StopEvent
 from tui.core.forecast import clock_time
 from tui.core.wiring import appliance_powered
 from tui.service.snapshot import ChannelView, Snapshot
@@ -35,24 +34,22 @@ def on_exit_words(config: Config) -> str:
     return "on_exit = release: every relay is released; " + "; ".join(parts)
 
 
-def gone_banner(stop: dict[str, Any] | None, now: datetime, problem: str) -> str:
+def gone_banner(stop: StopEvent | None, now: datetime, problem: str) -> str:
     """The loud line of an attached UI whose service is gone."""
     if stop is None:
         return (
             f"SERVICE LOST ({problem}): it stopped without a word (crash or kill); relays stay "
             "as it left them unless a failsafe releases them. Control is off; reconnecting…"
         )
-    when = ""
-    with contextlib.suppress(KeyError, ValueError):
-        when = f" at {clock_time(datetime.fromisoformat(str(stop['ts'])), now)}"
-    on_exit = stop.get("on_exit", "?")
+    when = f" at {clock_time(stop.ts, now)}"
+    on_exit = stop.on_exit or "?"
     if on_exit == OnExit.RELEASE.value:
         done = "relays released: 'no' loads CUT, 'nc' loads ON"
     elif on_exit == OnExit.KEEP.value:
         done = "relays kept as they were"
     else:
         done = f"on_exit {on_exit}"
-    pid = stop.get("pid")
+    pid = stop.pid
     who = f" (PID {pid})" if pid else ""
     return (
         f"SERVICE STOPPED{when}{who}: on_exit = {on_exit}, {done}. Nothing is controlled "
@@ -61,10 +58,10 @@ def gone_banner(stop: dict[str, Any] | None, now: datetime, problem: str) -> str
 
 
 def gone_channels(
-    last: Snapshot, stop: dict[str, Any] | None, known: dict[int, bool | None]
+    last: Snapshot, stop: StopEvent | None, known: dict[int, bool | None]
 ) -> tuple[ChannelView, ...]:
     """The rows as the stop left them: what on_exit did, and no promise of a next change."""
-    released = stop is not None and stop.get("on_exit") == OnExit.RELEASE.value
+    released = stop is not None and stop.on_exit == OnExit.RELEASE.value
     rows = []
     for channel in last.channels:
         if released:

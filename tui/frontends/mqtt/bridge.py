@@ -24,10 +24,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from tui.adapters.mqtt.base import BrokerError, Message, MqttConnector, MqttSession, Will
 from tui.core.errors import InputError
+from tui.core.events import Event
 from tui.frontends.mqtt.commands import CommandError, parse_command
 from tui.frontends.mqtt.topics import (
     OFFLINE,
@@ -68,7 +68,7 @@ class MqttBridge:
         self.connections = 0  # successful connections so far
         self._snapshot: Snapshot | None = None
         self._ready = asyncio.Event()
-        self._events: deque[dict[str, Any]] = deque(maxlen=EVENT_BACKLOG)
+        self._events: deque[Event] = deque(maxlen=EVENT_BACKLOG)
         self._dirty = asyncio.Event()
         self._wakeup = asyncio.Event()
         self._closing = False
@@ -202,7 +202,7 @@ class MqttBridge:
     async def _flush(self, session: MqttSession) -> None:
         topics = self.topics
         while self._events:
-            await session.publish(topics.events, dumps(self._events.popleft()))
+            await session.publish(topics.events, dumps(self._events.popleft().to_dict()))
         snapshot = self._snapshot
         if snapshot is None:
             return
