@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from tui.adapters.mqtt import BrokerError, Message, Will
+from tui.adapters.mqtt.base import BrokerError, Message, Will
 
 
 @dataclass(frozen=True)

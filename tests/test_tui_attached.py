@@ -14,7 +14,7 @@ from test_tui_harness import (
 )
 from textual.pilot import Pilot
 
-from tui.compose import serve
+from tui.compose.service import serve
 from tui.frontends.app import DelestageApp
 from tui.frontends.app.eventlog import EventPane, event_text
 from tui.service.remote import RemoteController, connect

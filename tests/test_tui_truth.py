@@ -22,7 +22,7 @@ from test_tui_harness import (
 )
 from textual.command import CommandPalette
 
-from tui.compose import serve
+from tui.compose.service import serve
 from tui.core.config import BoardKind, UiConfig
 from tui.core.errors import InputError
 from tui.core.events import parse_event

@@ -51,7 +51,7 @@ from service_support import at, make_config, make_controller
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.demo import DemoSource
-from tui.compose import serve
+from tui.compose.service import serve
 from tui.core.config import Config, config_from_dict
 from tui.service.control_socket import socket_path
 from tui.service.controller import Controller

@@ -22,8 +22,8 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from tui.adapters.config_file import load_config
-from tui.compose import Service, build_controller
+from tui.compose.files import load_config
+from tui.compose.service import Service, build_controller
 from tui.core.config import LogFormat
 from tui.core.events import ErrorEvent, Event
 from tui.frontends.early_signals import take_pending
