@@ -32,7 +32,7 @@ from tui.core.events import (
 )
 from tui.core.forecast import PARIS
 from tui.core.history import board_read_marks, event_mark
-from tui.service.event_text import event_line
+from tui.frontends.event_text import event_line
 from tui.service.history_view import channel_infos, recorded_rows
 from tui.service.snapshot import BoardView, ForecastView, Snapshot, Update
 

@@ -134,7 +134,6 @@ FRONTEND_ALLOWED = {
     "tui.service.history_view",
     "tui.compose",
     "tui.adapters.clock",  # the injected Clock protocol and the clocks
-    "tui.service.event_text",  # words for events: moves to frontends when typed events land (lead)
 }
 
 
