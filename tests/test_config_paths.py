@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 
 from tui.adapters.config_file import config_relative, load_config
-from tui.adapters.mqtt import read_password
+from tui.adapters.mqtt.client import read_password
 from tui.adapters.rte.credentials import load_credentials
 from tui.adapters.sources.factory import make_source
 from tui.adapters.sources.file import FileSource
 from tui.adapters.state_dir import resolve_state_dir
 from tui.adapters.tempo.factory import make_tempo_source
+from tui.compose.mqtt import connector_for
 from tui.core.config import Config
 from tui.core.paths import PATH_KEYS, expand_home, resolve_config_paths, resolve_path
-from tui.frontends.mqtt.service import connector_for
 
 CHANNEL = '[[channel]]\nindex = 0\nname = "x"\nshed_at = "orange"\n'
 

@@ -27,7 +27,7 @@ from tui.adapters.stores.eventlog import LOG_NAME, EventLog, ReadStats, iter_eve
 from tui.adapters.stores.lock import AlreadyRunning, ServiceLock
 from tui.adapters.stores.state import STATE_NAME, StateStore
 from tui.adapters.user_files import read_user_file
-from tui.compose import serve
+from tui.compose.service import serve
 from tui.core.config import Config, config_from_dict
 from tui.core.errors import InputError
 from tui.core.events import parse_event

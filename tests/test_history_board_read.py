@@ -13,7 +13,7 @@ from support.service import at, config_document, make_config, make_controller, w
 from tui.adapters.clock import ManualClock
 from tui.adapters.stores.eventlog import read_events
 from tui.adapters.stores.history import HistoryStore, store_path
-from tui.compose import serve
+from tui.compose.service import serve
 from tui.core.config import Wiring
 from tui.core.events import parse_event
 from tui.core.forecast import PARIS

@@ -12,7 +12,7 @@ from support.service import at, make_config, make_controller
 from tui.adapters.clock import ManualClock
 from tui.adapters.stores.eventlog import read_events
 from tui.adapters.stores.history import HistoryStore, open_store, store_path
-from tui.compose import serve
+from tui.compose.service import serve
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS
 from tui.core.history import State

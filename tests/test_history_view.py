@@ -27,7 +27,7 @@ from textual.pilot import Pilot
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.demo import DemoSource
-from tui.compose import serve
+from tui.compose.service import serve
 from tui.core.forecast import PARIS
 from tui.core.history import Segment, State, Totals
 from tui.frontends.app import DelestageApp

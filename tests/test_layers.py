@@ -1,6 +1,7 @@
 """The layers of DESIGN.md hold: the core stays pure, and imports point down only."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,9 +26,15 @@ CORE_FORBIDDEN = {
     "pathlib",
     "threading",
     "urllib",
+    "sqlite3",
+    "fcntl",
+    "aiomqtt",
+    "paho",
+    "serial",
     "tui.adapters",
     "tui.service",
     "tui.frontends",
+    "tui.compose",
 }
 # Reading the clock: time comes into the core as an argument.
 CLOCK_CALLS = {"now", "utcnow", "today", "monotonic", "perf_counter"}
@@ -86,9 +93,9 @@ def test_the_checker_catches_an_impure_import(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("layer", "forbidden"),
     [
-        ("adapters", {"tui.service", "tui.frontends", "textual"}),
-        ("service", {"tui.frontends", "textual"}),
-        ("frontends", {"httpx", "Phidget22"}),
+        ("adapters", {"tui.service", "tui.frontends", "tui.compose", "textual"}),
+        ("service", {"tui.frontends", "tui.compose", "textual"}),
+        ("frontends", {"httpx", "Phidget22", "serial", "sqlite3"}),
     ],
 )
 def test_imports_point_down_only(layer: str, forbidden: set[str]) -> None:
@@ -114,3 +121,102 @@ def test_importing_the_core_loads_no_outside_library() -> None:
     )
     loaded = set(result.stdout.split())
     assert not {name for name in loaded if _is_under(name, {"textual", "httpx", "Phidget22"})}
+
+
+# What a front end may use of the layers below: the core, the service's interfaces and the data
+# they carry, the adapters' protocols, and the composition root, which builds everything concrete
+# for it.
+FRONTEND_ALLOWED = {
+    "tui.core",
+    "tui.frontends",
+    "tui.service.interface",
+    "tui.service.snapshot",
+    "tui.service.history_view",
+    "tui.compose",
+    "tui.adapters.clock",  # the injected Clock protocol and the clocks
+}
+
+
+def _adapter_protocol(module: str) -> bool:
+    """An adapter's protocol module: ``tui.adapters.<...>.base`` (``tui.adapters.boards.base``:
+    RelayBoard, BoardEvent), an interface like ``tui.service.interface``."""
+    parts = module.split(".")
+    return len(parts) > 2 and parts[:2] == ["tui", "adapters"] and parts[-1] == "base"
+
+
+def _tui_imports_outside(path: Path, allowed: set[str]) -> list[str]:
+    return [
+        module
+        for module in _imports(path)
+        if _is_under(module, {"tui"})
+        and not _is_under(module, allowed)
+        and not _adapter_protocol(module)
+        and module != "tui"
+    ]
+
+
+def test_front_ends_use_only_the_interfaces_and_the_composition_root() -> None:
+    bad = {
+        f"{path.relative_to(PACKAGE)}: {module}"
+        for path in sorted((PACKAGE / "frontends").rglob("*.py"))
+        for module in _tui_imports_outside(path, FRONTEND_ALLOWED)
+    }
+    assert not bad, sorted(bad)
+
+
+def test_the_front_end_rule_catches_a_reach_into_the_service(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from tui.service.interface import ControllerLink\n"
+        "from tui.compose.service import Service\n"
+        "from tui.core.config import Config\n"
+        "from tui.adapters.boards.base import RelayBoard\n"
+        "from tui.adapters.mqtt.base import BrokerError\n"
+        "def f():\n    from tui.service.controller import Controller\n"
+        "from tui.adapters.boards.phidget import PhidgetBoard\n"
+        "from tui.adapters.mqtt.client import AiomqttConnector\n"
+        "from tui.adapters.base_files import Anything\n"
+        "from tui.adapters.stores.base_store import Anything\n"
+    )
+    assert set(_tui_imports_outside(sample, FRONTEND_ALLOWED)) == {
+        "tui.service.controller",
+        "tui.adapters.boards.phidget",
+        "tui.adapters.mqtt.client",
+        "tui.adapters.base_files",
+        "tui.adapters.stores.base_store",
+    }
+
+
+def test_relative_imports_are_banned_by_the_linter() -> None:
+    # ruff's TID252 with ban-relative-imports = "all": the layer rules above read absolute names.
+    text = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'ban-relative-imports = "all"' in text
+    assert all(
+        node.level == 0
+        for path in PACKAGE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom)
+    )
+
+
+def test_every_type_ignore_names_its_code_and_a_reason() -> None:
+    # "# type: ignore[code]  # why": a bare ignore hides whatever error comes next.
+    bare = [
+        f"{path.relative_to(PACKAGE)}:{number}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "type: ignore" in line
+        and not re.search(r"type: ignore\[[a-z-]+(, ?[a-z-]+)*\]\s+#\s*\S", line)
+    ]
+    assert not bare, bare
+
+
+def test_only_the_phidget_library_module_imports_phidget22() -> None:
+    # The one module that loads the native library and names its codes: every other board
+    # module, and everything above, goes through it.
+    importers = {
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if any(_is_under(module, {"Phidget22"}) for module in _imports(path))
+    }
+    assert importers == {"adapters/boards/phidget_lib.py"}

@@ -17,18 +17,13 @@ from support.mosquitto import eventually
 from support.mqtt_memory import MemoryConnector
 from support.service import at, config_document, make_config, make_controller, running
 
-from tui.adapters.mqtt import (
-    BrokerAddress,
-    BrokerError,
-    Message,
-    node_id_from_host,
-    read_password,
-)
+from tui.adapters.mqtt.base import BrokerError, Message
+from tui.adapters.mqtt.client import BrokerAddress, read_password
 from tui.core.config import MqttConfig, config_from_dict, config_to_dict
 from tui.core.errors import InputError
 from tui.frontends.mqtt.bridge import MqttBridge
 from tui.frontends.mqtt.commands import Command, CommandError, parse_command
-from tui.frontends.mqtt.topics import Topics, retained_states
+from tui.frontends.mqtt.topics import Topics, node_id_from_host, retained_states
 from tui.service.controller import Controller
 
 NOW = at("2026-12-02T07:00:00+01:00")
@@ -305,7 +300,7 @@ async def test_a_command_from_the_memory_broker_goes_through_force(tmp_path: Pat
 
 
 def test_no_secret_in_the_connector_repr(tmp_path: Path) -> None:
-    from tui.frontends.mqtt.service import connector_for
+    from tui.compose.mqtt import connector_for
 
     connector = connector_for(
         MqttConfig(username="u"), str(tmp_path / "d.toml"), "id", {"DELESTAGE_MQTT_PASSWORD": "pw!"}

@@ -29,10 +29,10 @@ from tui.core.policy import RelayHistory
 from tui.core.signals import parse_signals
 from tui.core.tempo import Colour, TempoCalendar, TempoDay
 from tui.core.wiring import appliance_powered
+from tui.frontends.event_text import event_line
 from tui.service import events_hub
 from tui.service.control_socket import ControlServer, socket_path
 from tui.service.controller import Controller
-from tui.service.event_text import event_line
 from tui.service.remote import RemoteController, connect
 from tui.service.snapshot import Update
 

@@ -23,9 +23,9 @@ from tui.core.errors import InputError
 from tui.core.events import parse_event
 from tui.frontends import control_cmds
 from tui.frontends.control_cmds import parse_until, resolve_channel
+from tui.frontends.event_text import event_line
 from tui.frontends.headless import EventPrinter, StdoutStalled
 from tui.service.control_socket import ControlServer, socket_path
-from tui.service.event_text import event_line
 from tui.service.remote import ServiceForbidden, connect
 
 RELAY = {

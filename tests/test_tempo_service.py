@@ -19,7 +19,7 @@ from tui.core.config import Source, TempoConfig
 from tui.core.events import parse_event
 from tui.core.forecast import PARIS
 from tui.frontends.control_cmds import render_status
-from tui.service.event_text import event_line
+from tui.frontends.event_text import event_line
 from tui.service.snapshot import Snapshot
 
 ENVIRON = {"ECOWATT_CLIENT_ID": CLIENT_ID, "ECOWATT_CLIENT_SECRET": CLIENT_SECRET}

@@ -259,7 +259,7 @@ def test_every_view_words_an_override_and_a_date_the_same_way() -> None:
     import re
 
     from tui.frontends.app.relays import render_grid
-    from tui.service.event_text import event_summary
+    from tui.frontends.event_text import event_summary
 
     snapshot = status_snapshot()
     status = render_status(snapshot)

@@ -24,7 +24,7 @@ from support.tui_harness import (
 )
 from textual.command import CommandPalette
 
-from tui.compose import serve
+from tui.compose.service import serve
 from tui.core.config import BoardKind, UiConfig
 from tui.core.errors import InputError
 from tui.core.events import parse_event
@@ -374,7 +374,7 @@ def test_levels_stay_distinct_with_few_colours(system: ColorSystem) -> None:
 
 
 def test_reload_is_its_own_event_kind() -> None:
-    from tui.service.event_text import event_line
+    from tui.frontends.event_text import event_line
 
     line = event_line(
         parse_event({"ts": "2026-12-01T14:05:12+01:00", "kind": "reload", "config": "d.toml"})

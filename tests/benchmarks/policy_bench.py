@@ -92,7 +92,7 @@ def run(quick: bool) -> list[dict[str, object]]:
     )
     return [
         figure("one policy evaluation, 8 channels", one, "ms", 1.0, digits=4),
-        figure("full 96-hour plan, 8 channels", plan, "ms", 50.0, digits=4),
+        figure("full 96-hour plan, 8 channels", plan, "ms", 20.0, digits=4),
         figure(
             "96-hour plan, Tempo on 4 channels, 366-day calendar", tempo_plan, "ms", 50.0, digits=4
         ),

@@ -188,7 +188,7 @@ def run(quick: bool) -> list[dict[str, object]]:
             in_process = key_to_transition(terminal, state_dir, samples)
         finally:
             terminal.quit()
-    figures.append(figure("key to board transition, in-process", in_process, "ms", 20.0))
+    figures.append(figure("key to board transition, in-process", in_process, "ms", 10.0))
 
     with scratch_dir(SCRATCH) as state_dir:
         config = bench_config(state_dir)
@@ -199,7 +199,7 @@ def run(quick: bool) -> list[dict[str, object]]:
                 attached = key_to_transition(terminal, state_dir, samples)
             finally:
                 terminal.quit()
-    figures.append(figure("key to board transition, attached", attached, "ms", 50.0))
+    figures.append(figure("key to board transition, attached", attached, "ms", 15.0))
 
     first_screens = []
     for _ in range(launches):
@@ -210,7 +210,7 @@ def run(quick: bool) -> list[dict[str, object]]:
                 first_screens.append(terminal.wait_for("Sauna") * 1000)
             finally:
                 terminal.quit()
-    figures.append(figure("time to first screen (relay grid)", first_screens, "ms", 1500.0))
+    figures.append(figure("time to first screen (relay grid)", first_screens, "ms", 600.0))
 
     with scratch_dir(SCRATCH) as state_dir:
         config = bench_config(state_dir)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from tui.adapters.clock import Clock
-from tui.adapters.mqtt import BrokerError, Message, Will
+from tui.adapters.mqtt.base import BrokerError, Message, Will
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from support.signals import body, day_entry
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.base import TempoCalendarSource
-from tui.compose import build_controller
+from tui.compose.service import build_controller
 from tui.core.config import Config, Source, TempoConfig, config_from_dict
 from tui.core.tempo import Colour
 from tui.service.controller import Controller

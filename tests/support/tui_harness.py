@@ -15,7 +15,7 @@ from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.config_file import load_config
 from tui.adapters.sources.demo import DemoSource, DemoTempoSource
-from tui.compose import serve
+from tui.compose.service import serve
 from tui.core.config import Config
 from tui.frontends.app import DelestageApp
 from tui.frontends.app.relays import RelayGrid, render_grid

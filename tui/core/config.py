@@ -10,7 +10,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -575,7 +575,9 @@ def _plain(value: object) -> object:
 def _table(obj: object) -> dict[str, object]:
     """The fields of a section as TOML values, leaving out unset optional ones."""
     out: dict[str, object] = {}
-    for name in obj.__dataclass_fields__:  # type: ignore[attr-defined]
+    assert is_dataclass(obj)
+    for item in fields(obj):
+        name = item.name
         value = getattr(obj, name)
         if value is None or value == ():
             continue

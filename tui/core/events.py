@@ -23,7 +23,7 @@ import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Union, get_args, get_origin
+from typing import Any, ClassVar, Union, cast, get_args, get_origin
 
 from tui.core.durations import EARLIEST, LATEST, parse_instant, sane_instant
 from tui.core.forecast import PARIS, paris_iso
@@ -278,12 +278,6 @@ def parse_event(obj: object) -> Event:
     return _build(kind, ts, obj)
 
 
-def event_from_fields(kind: str, ts: datetime, fields: Mapping[str, Any]) -> Event:
-    """The typed event of ``kind`` at ``ts`` from keyword fields as ``Controller._event`` takes
-    them (times as datetimes or ISO text); ValueError naming a field of the wrong type."""
-    return _build(kind, ts, fields)
-
-
 _ABSENT = object()
 
 
@@ -323,7 +317,7 @@ def _build(kind: str, ts: datetime, obj: Mapping[str, Any]) -> Event:
     missing = event._always() - values.keys()
     if missing:
         object.__setattr__(event, "omitted", frozenset(missing))
-    return event  # cls is one of Event's members
+    return cast(Event, event)  # cls is one of Event's members
 
 
 _START_RELOAD = _HEAD_NAMES | {"reload"}

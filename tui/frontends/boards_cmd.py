@@ -7,14 +7,15 @@ only when one of these runs.
 import os
 from typing import TextIO
 
-from tui.adapters.boards.base import BoardLibraryMissing
-from tui.adapters.boards.phidget_discovery import (
+from tui.compose.boards import (
+    BoardLibraryMissing,
     FoundBoard,
+    PhidgetApi,
     Sighting,
     list_relay_boards,
+    load_phidget22,
     probe_board,
 )
-from tui.adapters.boards.phidget_lib import PhidgetApi, load_phidget22
 from tui.core.config import BoardKind, Config
 from tui.core.durations import format_duration
 

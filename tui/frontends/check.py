@@ -2,12 +2,12 @@
 
 from typing import TextIO
 
-from tui.adapters.config_file import find_config, load_config
-from tui.adapters.sources.check import check_forecast_line
+from tui.compose.files import find_config, load_config
+from tui.compose.remote import service_check_line
+from tui.compose.sources import check_forecast_line, check_tempo_line
 from tui.core.config import Config
 from tui.core.errors import InputError
 from tui.frontends.boards_cmd import check_board_line
-from tui.service.preflight import service_check_line
 
 
 def describe_config(config: Config) -> str:
@@ -35,8 +35,6 @@ def run_check(config_path: str | None, out: TextIO) -> int:
     print(f"forecast  {'ok' if forecast_ok else 'FAIL':<6}{forecast_line}", file=out)
     failed = failed or not forecast_ok
     if config.tempo is not None:
-        from tui.adapters.tempo.check import check_tempo_line
-
         tempo_ok, tempo_line = check_tempo_line(config)
         print(f"tempo     {'ok' if tempo_ok else 'FAIL':<6}{tempo_line}", file=out)
         failed = failed or not tempo_ok

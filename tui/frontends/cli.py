@@ -253,9 +253,8 @@ def _run_history(args: argparse.Namespace) -> int:
 
 def _run_default(args: argparse.Namespace) -> int:
     """No command: the service (--headless) or the UI."""
-    from tui.adapters.config_file import find_config
-    from tui.adapters.stores.lock import AlreadyRunning
-    from tui.service.remote import ServiceUnavailable
+    from tui.compose.files import AlreadyRunning, find_config
+    from tui.compose.remote import ServiceUnavailable
 
     path = find_config(args.config)
     try:

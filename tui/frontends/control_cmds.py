@@ -6,16 +6,20 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
-from tui.adapters.config_file import find_config, load_config
-from tui.adapters.state_dir import resolve_state_dir
+from tui.compose.files import find_config, load_config, resolve_state_dir
+from tui.compose.remote import (
+    DEFAULT_TIMEOUT,
+    RemoteController,
+    ServiceUnavailable,
+    connect,
+    socket_path,
+)
 from tui.core.config import Config
 from tui.core.durations import parse_override_length, parse_override_until, parse_seconds
 from tui.core.errors import InputError
 from tui.core.forecast import Level, clock_time
 from tui.core.tempo import colour_word
 from tui.frontends.words import mode_words, state_word
-from tui.service.control_socket import socket_path
-from tui.service.remote import DEFAULT_TIMEOUT, RemoteController, ServiceUnavailable, connect
 from tui.service.snapshot import Snapshot
 
 EXIT_NO_SERVICE = 1

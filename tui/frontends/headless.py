@@ -23,12 +23,12 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from tui.adapters.config_file import load_config
-from tui.compose import Service, build_controller
+from tui.compose.files import load_config
+from tui.compose.service import Service, build_controller
 from tui.core.config import LogFormat
 from tui.core.events import ErrorEvent, Event
 from tui.frontends.early_signals import take_pending
-from tui.service.event_text import event_line
+from tui.frontends.event_text import event_line
 
 _COLOURS = {"error": "31", "relay": "36", "override": "35", "board": "33", "forecast": "32"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

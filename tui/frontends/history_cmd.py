@@ -13,9 +13,13 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
-from tui.adapters.config_file import find_config, load_config
-from tui.adapters.state_dir import resolve_state_dir
-from tui.adapters.stores.history import StoreDamaged, open_for_reading
+from tui.compose.files import (
+    StoreDamaged,
+    find_config,
+    load_config,
+    open_for_reading,
+    resolve_state_dir,
+)
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS
 from tui.core.history import MAX_DAYS, DayRow, Totals, hours_minutes, totals

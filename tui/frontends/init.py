@@ -8,7 +8,7 @@ import os.path
 import tomllib
 from typing import TextIO
 
-from tui.adapters.config_file import write_config_text
+from tui.compose.files import write_config_text
 from tui.core.config import Config, config_from_dict
 from tui.frontends.boards_cmd import find_single_serial
 

@@ -2,17 +2,16 @@
 
 The app is called as ``run_tui(link, config, service)``: ``link`` is the ControllerLink to use;
 ``service`` is None when attached, or, in-process, the coroutine that runs the controller and its
-control socket (``tui.compose.Service.run``), which the app runs as a background task in its own
-event loop and ends on quit by awaiting ``link.close()`` and then the task.
+control socket (``tui.compose.service.Service.run``), which the app runs as a background task in
+its own event loop and ends on quit by awaiting ``link.close()`` and then the task.
 """
 
 import asyncio
 from pathlib import Path
 
-from tui.adapters.config_file import load_config
-from tui.adapters.state_dir import resolve_state_dir
-from tui.compose import Service, build_controller
-from tui.service.remote import connect
+from tui.compose.files import load_config, resolve_state_dir
+from tui.compose.remote import connect
+from tui.compose.service import Service, build_controller
 
 
 def run_interactive(path: Path) -> int:

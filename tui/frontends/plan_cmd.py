@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tui.adapters.clock import Clock, SystemClock
-from tui.adapters.config_file import find_config, load_config
-from tui.adapters.sources.file import read_forecast_file
+from tui.compose.files import find_config, load_config
+from tui.compose.sources import fetch_forecast, fetch_tempo, read_forecast_file, read_tempo_file
 from tui.core.config import Config, OnExit
 from tui.core.durations import parse_time
 from tui.core.errors import InputError
-from tui.core.forecast import Forecast, paris_iso
+from tui.core.forecast import paris_iso
 from tui.core.plan import build_plan, plan_to_json, released_on_attach, render_plan_text
 from tui.core.policy import Override, RelayHistory
 from tui.core.tempo import TempoCalendar, describe_tempo_days
@@ -50,62 +50,19 @@ def parse_hours(text: str) -> timedelta:
     return timedelta(hours=hours)
 
 
-async def _from_source(config: Config, now: datetime) -> tuple[Forecast | None, str | None]:
-    """The configured source's forecast: the cache, else one refresh (quota respected)."""
-    from tui.adapters.sources.factory import make_source
-    from tui.adapters.state_dir import resolve_state_dir
-
-    source = make_source(config, resolve_state_dir(config))
-    try:
-        forecast = source.load_cached(now)
-        if forecast is not None:
-            return forecast, None
-        result = await source.refresh(now)
-        if result.data is not None:
-            return result.data, None
-        error = result.error or "no forecast available"
-        if result.retry_at is not None:
-            error = f"{error} (next call allowed at {paris_iso(result.retry_at)})"
-        return None, error
-    finally:
-        await source.aclose()
-
-
 def _tempo(
     config: Config, tempo_path: str | None, now: datetime, err: TextIO
 ) -> TempoCalendar | None:
     """``--tempo FILE``, else the configured Tempo source's calendar when [tempo] is on (its
     cache, else one call within its schedule): the calendar the service would use."""
     if tempo_path is not None:
-        from tui.adapters.tempo.file import read_tempo_file
-
         return read_tempo_file(Path(tempo_path))
     if config.tempo is None:
         return None
-    calendar, error = asyncio.run(_tempo_from_source(config, now))
+    calendar, error = asyncio.run(fetch_tempo(config, now))
     if calendar is None:
         print(f"plan: no Tempo calendar ({error}): planning without Tempo", file=err)
     return calendar
-
-
-async def _tempo_from_source(
-    config: Config, now: datetime
-) -> tuple[TempoCalendar | None, str | None]:
-    from tui.adapters.state_dir import resolve_state_dir
-    from tui.adapters.tempo.factory import make_tempo_source
-
-    source = make_tempo_source(config, resolve_state_dir(config))
-    assert source is not None
-    try:
-        cached = source.load_cached(now)
-        if isinstance(cached, TempoCalendar):
-            return cached, None
-        result = await source.refresh(now)
-        if isinstance(result.data, TempoCalendar):
-            return result.data, None
-        return None, result.error or "nothing published"
-    finally:
-        await source.aclose()
 
 
 def _attach_words(config: Config) -> str:
@@ -125,8 +82,7 @@ def live_state(
 ) -> tuple[dict[int, Override], dict[int, RelayHistory], str]:
     """The state a running service keeps (or a stopped one saved): live overrides, latches,
     each relay's state and switch times; and how the text output names where it came from."""
-    from tui.adapters.state_dir import resolve_state_dir
-    from tui.adapters.stores.state import StateStore
+    from tui.compose.files import StateStore, resolve_state_dir
 
     store = StateStore(resolve_state_dir(config))
     if not store.path.exists():
@@ -165,7 +121,7 @@ def run_plan(
     out: TextIO,
     err: TextIO = sys.stderr,
     clock: Clock | None = None,
-    fetch: Callable[[Config, datetime], Any] = _from_source,
+    fetch: Callable[[Config, datetime], Any] = fetch_forecast,
     tempo_path: str | None = None,
     fresh: bool = False,
 ) -> int:

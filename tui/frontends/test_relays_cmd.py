@@ -12,12 +12,16 @@ from collections.abc import Callable
 from typing import TextIO
 
 from tui.adapters.boards.base import BoardEvent, BoardEventKind, RelayBoard
-from tui.adapters.boards.factory import make_board
 from tui.adapters.clock import Clock, SystemClock
-from tui.adapters.config_file import find_config, load_config
-from tui.adapters.state_dir import resolve_state_dir
-from tui.adapters.stores.lock import AlreadyRunning, ServiceLock
-from tui.adapters.stores.state import StateStore
+from tui.compose.boards import make_board
+from tui.compose.files import (
+    AlreadyRunning,
+    ServiceLock,
+    StateStore,
+    find_config,
+    load_config,
+    resolve_state_dir,
+)
 from tui.core.config import ChannelConfig, Config
 from tui.core.errors import InputError
 from tui.core.forecast import clock_time

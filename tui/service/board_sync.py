@@ -19,7 +19,7 @@ RETRY_MAX = timedelta(minutes=5)
 
 def retry_delay(failures: int) -> timedelta:
     """2 s after the first failed attempt, doubling, at most 5 min."""
-    return min(RETRY_MAX, RETRY_FIRST * 2 ** min(failures - 1, 16))
+    return min(RETRY_MAX, RETRY_FIRST * (1 << max(min(failures - 1, 16), 0)))
 
 
 @dataclass

@@ -24,21 +24,23 @@ from typing import Any, TypeVar
 from tui.adapters.boards.base import BoardEvent, RelayBoard
 from tui.adapters.clock import Clock
 from tui.adapters.sources.base import Source
-from tui.adapters.stores.eventlog import LOG_NAME, EventLog, ReadStats, read_events
 from tui.adapters.stores.lock import ServiceLock
 from tui.adapters.stores.state import StateStore
+from tui.core import events as ev
 from tui.core.config import Config, OnExit
 from tui.core.errors import InputError
-from tui.core.forecast import Forecast, paris_iso
-from tui.core.policy import Evaluation, Override, RelayHistory, evaluate
+from tui.core.events import Event
+from tui.core.forecast import Forecast
+from tui.core.policy import Evaluation, Override, evaluate
 from tui.core.tempo import TempoCalendar
 from tui.service.containment import CLOSE_GRACE, describe_error
 from tui.service.ecowatt_feed import EcowattWords, watch_coverage
-from tui.service.events_hub import RECENT_EVENTS, EventHub, Listener
+from tui.service.events_hub import EventHub, Listener
 from tui.service.feed import Feed, FeedWords
 from tui.service.history_view import HistoryView, build_view
 from tui.service.operator import expiry_words, override_until, released_words, restart_needed
 from tui.service.reconcile import Reconciler
+from tui.service.saved_state import SavedState
 from tui.service.snapshot import MqttView, Snapshot, Update
 from tui.service.snapshot_builder import build_snapshot, mode_of
 from tui.service.tempo_feed import TempoWords
@@ -70,18 +72,26 @@ class Controller:
         self.board = board
         self.state_dir = state_dir
         self.pid = os.getpid() if pid is None else pid
-        self.overrides: dict[int, Override] = {}
-        self.history: dict[int, RelayHistory] = {}
         self.evaluation = Evaluation()
         self.mqtt: MqttView | None = None  # reported by the MQTT front end, shown in snapshots
         self.started = asyncio.Event()
         self.events = EventHub(clock)
-        self.relays = Reconciler(board, config, self._event)
+        self.relays = Reconciler(board, config, clock, self._event)
         self.feed = self._follow(source, EcowattWords(source.kind))
         self.tempo_feed = (
             self._follow(tempo_source, TempoWords(tempo_source.kind)) if tempo_source else None
         )
-        self._store = StateStore(state_dir)
+        store = StateStore(state_dir)
+        self.state = SavedState(
+            store,
+            self.events.part(
+                "state",
+                f": cannot save {store.path}; overrides and switch history will not survive a "
+                "restart until it can",
+            ),
+        )
+        # The state's own dicts, kept in place: the loop, the snapshot and the plan read them.
+        self.overrides, self.history = self.state.overrides, self.state.history
         self._lock = ServiceLock(state_dir)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -91,17 +101,9 @@ class Controller:
         self._steps_started = 0
         self._steps_done = 0
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._state_part = self.events.part(
-            "state",
-            f": cannot save {self._store.path}; overrides and switch history will not "
-            "survive a restart until it can",
-        )
         self._step_part = self.events.part(
             "control loop", f": retrying every {STEP_RETRY.total_seconds():g} s"
         )
-        # Nothing is saved before the saved state was read: a start that fails early must
-        # not overwrite the overrides and switch history it never loaded.
-        self._state_loaded = False
 
     def _follow(self, source: Source[T], words: FeedWords[T]) -> Feed[T]:
         return Feed(source, words, clock=self.clock, emit=self._event, wake=self.wake)
@@ -133,16 +135,12 @@ class Controller:
     def wake(self) -> None:
         self._wake.set()
 
-    # -- ServiceHost --------------------------------------------------------------------------
+    # -- ServiceHost (documented in interface.py) ---------------------------------------------
 
     def add_listener(self, listener: Listener, name: str = "event printer") -> None:
-        """Call ``listener`` with every event as it is logged (the headless printer, bridges).
-
-        A listener that raises is contained: reported once, never seen by the loop."""
         self.events.add_listener(listener, name)
 
     def acquire(self) -> None:
-        """Take the state directory (raises AlreadyRunning naming the PID that holds it)."""
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock.acquire()
 
@@ -153,22 +151,20 @@ class Controller:
         self._step_done.set()  # nobody waits for a step that will not come
 
     def log_error(self, what: str, message: str) -> None:
-        self._event("error", what=what, message=message)
+        self.events.error(what, message)
         self._wake.set()
 
     def report_mqtt(self, view: MqttView | None) -> None:
-        """The MQTT bridge's state, for `status` and the UI (None: no [mqtt])."""
         self.mqtt = view
         self._wake.set()
 
     def reload(self, config: Config) -> str | None:
-        """Apply a new configuration; returns why it cannot be applied live, or None. Applied,
-        it is said with a `reload` event (the service did not start again: not a `start`)."""
+        # Said as a `reload` event: the service did not start again, so it is not a `start`.
         problem = restart_needed(self.config, config)
         if problem:
             return problem
         self.config = self.relays.config = config
-        self._event("reload", **self._identity())
+        self._event(ev.ReloadEvent(ts=self.clock.now(), **self._identity()))
         self._wake.set()
         return None
 
@@ -208,20 +204,11 @@ class Controller:
         }
 
     async def _start(self) -> None:
-        stats = ReadStats()
-        self.events.recent.extend(read_events(self.state_dir, stats)[-RECENT_EVENTS:])
-        self.events.log = EventLog(self.state_dir, report=self._report_log)
-        overrides, history, problem = self._store.load()
-        configured = {channel.index for channel in self.config.channels}
-        self.overrides = {ch: item for ch, item in overrides.items() if ch in configured}
-        self.history = {ch: history.get(ch, RelayHistory()) for ch in configured}
-        self._state_loaded = True
-        self._event("start", **self._identity())
+        self.events.open(self.state_dir)
+        problem = self.state.load(channel.index for channel in self.config.channels)
+        self._event(ev.StartEvent(ts=self.clock.now(), **self._identity()))
         if problem:
-            self._event("error", what="state", message=problem)
-        damaged = stats.summary(self.state_dir / LOG_NAME)
-        if damaged:
-            self._event("error", what="events", message=f"{damaged}; the log carries on")
+            self.events.error("state", problem)
         # Relays are not pre-commanded: the board reports each one's state on attach, and the
         # steps put back (counted) whatever differs from what was applied before the restart.
         self.board.open(self._board_event_threadsafe)
@@ -238,21 +225,18 @@ class Controller:
     def _feeds(self) -> list[Feed[Any]]:
         return [self.feed] + ([self.tempo_feed] if self.tempo_feed is not None else [])
 
-    def _report_log(self, message: str) -> None:
-        self._event("error", what="events", message=message)
-
     async def _shutdown(self) -> None:
         on_exit = self.config.board.on_exit
-        if on_exit is OnExit.RELEASE and self._state_loaded:
+        if on_exit is OnExit.RELEASE and self.state.loaded:
             self.relays.released(self.history, self.clock.now())
         try:
             self.board.close(on_exit)
         except Exception as error:
             log.exception("closing the board failed")
-            self._event("error", what="board", message=f"close failed ({describe_error(error)})")
+            self.events.error("board", f"close failed ({describe_error(error)})")
         finally:
-            self._save()
-            self._event("stop", on_exit=on_exit.value, pid=self.pid)
+            self.state.save()
+            self._event(ev.StopEvent(ts=self.clock.now(), on_exit=on_exit.value, pid=self.pid))
             self._publish()
             self.events.end()
             for feed in reversed(self._feeds()):
@@ -324,7 +308,7 @@ class Controller:
             self.relays.put_back(move, self.history, now)
             dirty = True
         if dirty:
-            self._save()
+            self.state.save()
         self._publish()
         self._step_finished()
 
@@ -352,19 +336,20 @@ class Controller:
         self.relays.board_event(event)
         self._wake.set()
 
-    def _save(self) -> None:
-        """Persist overrides and switch history; a full or read-only disk must not stop the
-        relays being driven, so the failure is reported (once per streak) instead of raised."""
-        if self._state_loaded:
-            self._state_part.call(self._store.save, self.overrides, self.history)
-
-    def _event(self, kind: str, **fields: Any) -> None:
-        self.events.emit(kind, **fields)
+    def _event(self, event: Event) -> None:
+        self.events.emit(event)
 
     def _override_event(self, channel: int, action: str, message: str, **fields: Any) -> None:
         name = self.config.channel(channel).name
         self._event(
-            "override", channel=channel, name=name, action=action, message=message, **fields
+            ev.OverrideEvent(
+                ts=self.clock.now(),
+                channel=channel,
+                name=name,
+                action=action,
+                message=message,
+                **fields,
+            )
         )
 
     def _publish(self) -> None:
@@ -411,7 +396,7 @@ class Controller:
         now = self.clock.now()
         until = override_until(now, self.config.policy.override_duration, duration, until)
         self.overrides[channel] = Override(powered=powered, since=now, until=until)
-        self._save()
+        self.state.save()
         name = self.config.channel(channel).name
         what = "on" if powered else "cut"
         expiry = expiry_words(until, now)
@@ -420,7 +405,7 @@ class Controller:
             "force",
             f"forced {what} by operator {expiry}",
             powered=powered,
-            until=paris_iso(until) if until else None,
+            until=until,
         )
         await self.settle()
         decision = self.evaluation.decisions[channel]
@@ -441,7 +426,7 @@ class Controller:
             if had or latched:
                 released.append(index)
                 self._override_event(index, "release", "released by operator: back to automatic")
-        self._save()
+        self.state.save()
         await self.settle()
         # A shed still in force cuts (and, with auto_restore off, latches) the channel again
         # at once: say so rather than claim it is back to automatic.

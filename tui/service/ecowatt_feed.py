@@ -1,10 +1,11 @@
 """The Ecowatt forecast as a feed: what its data is called and what its events say."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from tui.adapters.stores.history import forecast_levels
 from tui.core.config import Config
-from tui.core.forecast import PARIS, Forecast, day_label, paris_iso, wall_time
+from tui.core.events import ErrorEvent, ForecastEvent
+from tui.core.forecast import PARIS, Forecast, day_label, wall_time
+from tui.core.history import encode_levels
 from tui.service.feed import Emit, Said
 
 
@@ -30,19 +31,24 @@ class EcowattWords:
         previous: Forecast | None,
         now: datetime,
         *,
+        ts: datetime,
         cached: bool,
         called: bool,
     ) -> Said:
         message = describe_forecast(data, "loaded" if cached else "updated")
-        how = {"cached": True} if cached else {"called": called}
-        fields = {
-            "source": self.kind,
-            "until": paris_iso(data.until) if data.until else None,
-            **how,
-            "message": message,
-            **forecast_levels(data),
-        }
-        return Said(("forecast", fields), message)
+        levels = encode_levels((s.start.timestamp(), int(s.level)) for s in data.slots)
+        event = ForecastEvent(
+            ts=ts,
+            source=self.kind,
+            until=data.until,
+            cached=True if cached else None,
+            called=None if cached else called,
+            message=message,
+            # So that history knows each hour's level (a digit per hour, "." unknown).
+            levels_from=datetime.fromtimestamp(levels[0], UTC) if levels else None,
+            levels=levels[1] if levels else None,
+        )
+        return Said(event, message)
 
     def answer_failed(self, error: str | None) -> str:
         return error or "no new forecast"
@@ -59,8 +65,10 @@ def watch_coverage(
     if not covers and covered is not False:
         fallback = config.policy.fallback.value
         emit(
-            "error",
-            what="forecast",
-            message=f"no forecast covers now: flying blind, fallback {fallback}",
+            ErrorEvent(
+                ts=now,
+                what="forecast",
+                message=f"no forecast covers now: flying blind, fallback {fallback}",
+            )
         )
     return covers

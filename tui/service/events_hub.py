@@ -10,11 +10,11 @@ that stopped reading fail alone and say so once; the control loop never sees the
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from pathlib import Path
 
 from tui.adapters.clock import Clock
-from tui.adapters.stores.eventlog import EventLog
-from tui.core.events import Event, event_from_fields
+from tui.adapters.stores.eventlog import LOG_NAME, EventLog, ReadStats, read_events
+from tui.core.events import ErrorEvent, Event
 from tui.service.containment import Part
 from tui.service.snapshot import Snapshot, Update
 
@@ -43,8 +43,20 @@ class EventHub:
         return Part(name, self._report_part, consequence)
 
     def _report_part(self, name: str, message: str, recovered: bool) -> None:
-        extra = {"recovered": True} if recovered else {}
-        self.emit("error", what=name, message=message, **extra)
+        self.emit(ErrorEvent(ts=self.clock.now(), what=name, message=message, recovered=recovered))
+
+    def open(self, state_dir: Path) -> None:
+        """Follow on from the event log in ``state_dir``: its latest events are replayed to
+        subscribers, damaged lines are said once, and this run's events are appended."""
+        stats = ReadStats()
+        self.recent.extend(read_events(state_dir, stats)[-RECENT_EVENTS:])
+        self.log = EventLog(state_dir, report=lambda message: self.error("events", message))
+        damaged = stats.summary(state_dir / LOG_NAME)
+        if damaged:
+            self.error("events", f"{damaged}; the log carries on")
+
+    def error(self, what: str, message: str) -> None:
+        self.emit(ErrorEvent(ts=self.clock.now(), what=what, message=message))
 
     def add_listener(self, listener: Listener, name: str = "event printer") -> None:
         """Call ``listener`` with every event as it is logged; one that raises is contained."""
@@ -52,9 +64,7 @@ class EventHub:
 
     # -- events --------------------------------------------------------------------------------
 
-    def emit(self, kind: str, **fields: Any) -> None:
-        # Typed from here on: the log, the listeners and the subscribers all get an Event.
-        event = event_from_fields(kind, self.clock.now(), fields)
+    def emit(self, event: Event) -> None:
         if self.log is not None:
             self.log.write(event)  # never raises; reports its own failures
         self._pending.append(event)

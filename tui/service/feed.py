@@ -17,11 +17,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from tui.adapters.clock import Clock
 from tui.adapters.sources.base import RefreshResult, Source
 from tui.core.errors import InputError
+from tui.core.events import ErrorEvent, Event
 from tui.service.containment import describe_error
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class Said:
     """What new data comes to: the event to log (None: nothing new to tell) and the operator's
     one-line answer to a refresh."""
 
-    event: tuple[str, dict[str, Any]] | None
+    event: Event | None
     answer: str
 
 
@@ -54,11 +55,12 @@ class FeedWords(Protocol[T_contra]):
         previous: T_contra | None,
         now: datetime,
         *,
+        ts: datetime,
         cached: bool,
         called: bool,
     ) -> Said:
-        """New data (``cached``: read from disk at start; ``called``: a call reached the
-        network for it)."""
+        """New data as of ``now`` (``ts``: the event's time; ``cached``: read from disk at
+        start; ``called``: a call reached the network for it)."""
         ...
 
     def answer_failed(self, error: str | None) -> str:
@@ -70,8 +72,7 @@ class FeedWords(Protocol[T_contra]):
         ...
 
 
-# An event funnel: (kind, fields).
-Emit = Callable[..., None]
+Emit = Callable[[Event], None]
 
 
 class Feed(Generic[T]):
@@ -203,16 +204,19 @@ class Feed(Generic[T]):
         recovered = self._said_error is not None and not cached
         self.error = None
         self._said_error = None
-        said = self.words.arrived(data, previous, now, cached=cached, called=called)
+        said = self.words.arrived(
+            data, previous, now, ts=self.clock.now(), cached=cached, called=called
+        )
         if said.event is not None:
-            kind, fields = said.event
-            self._emit(kind, **fields)
+            self._emit(said.event)
         if recovered:
             self._emit(
-                "error",
-                what=self.words.what,
-                message=f"the {self.source.kind} {self.words.name} source works again",
-                recovered=True,
+                ErrorEvent(
+                    ts=self.clock.now(),
+                    what=self.words.what,
+                    message=f"the {self.source.kind} {self.words.name} source works again",
+                    recovered=True,
+                )
             )
         return said.answer
 
@@ -222,7 +226,7 @@ class Feed(Generic[T]):
         self._say(message)
 
     def _say(self, message: str) -> None:
-        self._emit("error", what=self.words.what, message=message)
+        self._emit(ErrorEvent(ts=self.clock.now(), what=self.words.what, message=message))
 
     async def aclose(self, grace: float) -> None:
         if self._task is not None and not self._task.done():

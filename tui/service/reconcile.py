@@ -17,9 +17,10 @@ sends them off the event loop (USB transfers) and reports back with ``switched``
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from tui.adapters.boards.base import BoardEvent, BoardEventKind, RelayBoard
+from tui.adapters.clock import Clock
+from tui.core import events as ev
 from tui.core.config import Config
 from tui.core.policy import (
     Decision,
@@ -31,7 +32,7 @@ from tui.core.policy import (
 from tui.core.wiring import appliance_powered, relay_energised
 from tui.service.board_sync import BoardSync
 
-Emit = Callable[..., None]
+Emit = Callable[[ev.Event], None]
 
 
 def explain(decision: Decision) -> str:
@@ -56,8 +57,9 @@ class Move:
 
 
 class Reconciler:
-    def __init__(self, board: RelayBoard, config: Config, emit: Emit) -> None:
+    def __init__(self, board: RelayBoard, config: Config, clock: Clock, emit: Emit) -> None:
         self.board = board
+        self.clock = clock
         self.config = config
         self.sync = BoardSync()  # relays not where the controller put it
         self.message = ""  # the last board problem in words, "" when fine
@@ -100,13 +102,15 @@ class Reconciler:
         else:
             self.sync.clear(move.channel)
         self._emit(
-            "relay",
-            channel=move.channel,
-            name=channel.name,
-            powered=move.powered,
-            reason=explain(move.decision),
-            # False: the board is away; the controller applies it when it attaches.
-            applied=attached,
+            ev.RelayEvent(
+                ts=self.clock.now(),
+                channel=move.channel,
+                name=channel.name,
+                powered=move.powered,
+                reason=explain(move.decision),
+                # False: the board is away; the controller applies it when it attaches.
+                applied=attached,
+            )
         )
 
     @staticmethod
@@ -159,20 +163,24 @@ class Reconciler:
                     history[index] = count_movement(item, now)
                     dirty = True
                     self._emit(
-                        "relay",
-                        channel=index,
-                        name=channel.name,
-                        powered=actual,
-                        reason="moved by the board, not by a command (attach, unplug or "
-                        "failsafe trip)",
-                        by="board",
+                        ev.RelayEvent(
+                            ts=self.clock.now(),
+                            channel=index,
+                            name=channel.name,
+                            powered=actual,
+                            reason="moved by the board, not by a command (attach, unplug or "
+                            "failsafe trip)",
+                            by="board",
+                        )
                     )
         if learned:
             self._emit(
-                "board",
-                event="read",
-                message="relay states read from the board: " + ", ".join(learned),
-                states=states,
+                ev.BoardEvent(
+                    ts=self.clock.now(),
+                    event="read",
+                    message="relay states read from the board: " + ", ".join(learned),
+                    states=states,
+                )
             )
         return dirty
 
@@ -202,34 +210,42 @@ class Reconciler:
         if self.board.relay(move.channel) == move.energised:
             self.sync.clear(move.channel)
             self._emit(
-                "relay",
-                channel=move.channel,
-                name=self.config.channel(move.channel).name,
-                powered=move.powered,
-                reason=f"put back {state_word(move.powered)}, where the controller had it",
-                by="reconcile",
+                ev.RelayEvent(
+                    ts=self.clock.now(),
+                    channel=move.channel,
+                    name=self.config.channel(move.channel).name,
+                    powered=move.powered,
+                    reason=f"put back {state_word(move.powered)}, where the controller had it",
+                    by="reconcile",
+                )
             )
         else:
             self._not_taken(move.channel, move.powered, now)
 
     def board_event(self, event: BoardEvent) -> None:
         self.message = "" if event.kind is BoardEventKind.ATTACHED else event.message
-        fields: dict[str, Any] = {"event": event.kind.value, "message": event.message}
-        if event.channel is not None:
-            fields["channel"] = event.channel
-        self._emit("board", **fields)
+        self._emit(
+            ev.BoardEvent(
+                ts=self.clock.now(),
+                event=event.kind.value,
+                channel=event.channel,
+                message=event.message,
+            )
+        )
 
     def missing(self, stopping: bool) -> None:
         """Said once, attach_timeout after start: a board that never came is not silence."""
         if not self.board.attached and not stopping:
             self._emit(
-                "board",
-                event="missing",
-                message=(
-                    f"{self.board.kind} board not attached after "
-                    f"{self.config.board.attach_timeout.total_seconds():g} s: relay commands "
-                    "are kept and applied when it attaches"
-                ),
+                ev.BoardEvent(
+                    ts=self.clock.now(),
+                    event="missing",
+                    message=(
+                        f"{self.board.kind} board not attached after "
+                        f"{self.config.board.attach_timeout.total_seconds():g} s: relay commands "
+                        "are kept and applied when it attaches"
+                    ),
+                )
             )
 
     def words(self, channel: int, history: dict[int, RelayHistory], now: datetime) -> str | None:
@@ -242,16 +258,23 @@ class Reconciler:
         drift = self.sync.failed(index, now)
         if drift.failures == 1:
             self._emit(
-                "error",
-                what="board",
-                channel=index,
-                message=f"relay {index} ({self.config.channel(index).name}): the board did not "
-                f"take the command ({state_word(powered)}); retrying with backoff, each attempt "
-                "counted against 20 switches a minute",
+                ev.ErrorEvent(
+                    ts=self.clock.now(),
+                    what="board",
+                    channel=index,
+                    message=f"relay {index} ({self.config.channel(index).name}): the board did "
+                    f"not take the command ({state_word(powered)}); retrying with backoff, each "
+                    "attempt counted against 20 switches a minute",
+                )
             )
 
     def _note(self, index: int, what: str) -> None:
         name = self.config.channel(index).name
         self._emit(
-            "board", event="in-step", channel=index, message=f"relay {index} ({name}): {what}"
+            ev.BoardEvent(
+                ts=self.clock.now(),
+                event="in-step",
+                channel=index,
+                message=f"relay {index} ({name}): {what}",
+            )
         )

@@ -23,6 +23,13 @@ def _time(value: object) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
+def _instant(value: object) -> datetime:
+    """A time the snapshot always has: a reply without it is not one of ours."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected an ISO time, got {value!r:.40}")
+    return datetime.fromisoformat(value)
+
+
 @dataclass(frozen=True)
 class BoardView:
     kind: str  # "phidget" or "simulated"
@@ -162,13 +169,14 @@ class Snapshot:
         raise KeyError(index)
 
     def to_dict(self) -> dict[str, Any]:
-        return _encode(asdict(self))
+        encoded: dict[str, Any] = _encode(asdict(self))
+        return encoded
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Snapshot":
         forecast = dict(data["forecast"])
         forecast["slots"] = tuple(
-            SlotView(start=_time(slot["start"]), level=slot["level"])  # type: ignore[arg-type]
+            SlotView(start=_instant(slot["start"]), level=slot["level"])
             for slot in forecast.get("slots", ())
         )
         for key in ("until", "fetched", "generated", "next_refresh"):
@@ -179,7 +187,7 @@ class Snapshot:
             channel["until"] = _time(channel.get("until"))
             change = channel.get("next_change")
             channel["next_change"] = (
-                ChangeView(_time(change["at"]), change["powered"], change["reason"])  # type: ignore[arg-type]
+                ChangeView(_instant(change["at"]), change["powered"], change["reason"])
                 if change
                 else None
             )
@@ -187,7 +195,7 @@ class Snapshot:
         return cls(
             mode=data["mode"],
             pid=data["pid"],
-            now=_time(data["now"]),  # type: ignore[arg-type]
+            now=_instant(data["now"]),
             level=data["level"],
             board=BoardView(**data["board"]),
             forecast=ForecastView(**forecast),

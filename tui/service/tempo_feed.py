@@ -6,6 +6,7 @@ controller running on Ecowatt alone.
 
 from datetime import datetime, timedelta
 
+from tui.core.events import TempoForecastEvent
 from tui.core.tempo import TempoCalendar, day_start, describe_today_tomorrow, tempo_day
 from tui.service.feed import Feed, Said
 from tui.service.snapshot import TempoDayView, TempoView
@@ -26,6 +27,7 @@ class TempoWords:
         previous: TempoCalendar | None,
         now: datetime,
         *,
+        ts: datetime,
         cached: bool,
         called: bool,
     ) -> Said:
@@ -35,15 +37,15 @@ class TempoWords:
         if previous is not None and data.days == previous.days and not cached:
             return Said(None, answer)  # the same days again: nothing to tell
         today, tomorrow = data.today_tomorrow(now)
-        fields = {
-            "what": "tempo",
-            "source": self.kind,
-            "today": today.value if today else None,
-            "tomorrow": tomorrow.value if tomorrow else None,
-            "cached": cached,
-            "message": f"Tempo calendar {'loaded' if cached else 'updated'}: {known}",
-        }
-        return Said(("forecast", fields), answer)
+        event = TempoForecastEvent(
+            ts=ts,
+            source=self.kind,
+            today=today.value if today else None,
+            tomorrow=tomorrow.value if tomorrow else None,
+            cached=cached,
+            message=f"Tempo calendar {'loaded' if cached else 'updated'}: {known}",
+        )
+        return Said(event, answer)
 
     def answer_failed(self, error: str | None) -> str:
         return f"Tempo: {error or 'no new calendar'}"

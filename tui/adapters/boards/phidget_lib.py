@@ -100,7 +100,7 @@ def load_phidget22() -> PhidgetApi:
 
         # Importing loads nothing native; the first call does, and fails without the library.
         version_text = str(Phidget.getLibraryVersion())
-        native = PhidgetSupport.getDll()
+        native = PhidgetSupport.getDll()  # type: ignore[no-untyped-call]  # unannotated in Phidget22
     except ImportError as error:
         raise BoardLibraryMissing(
             f"the Phidget22 Python package is missing ({error}): pip install phidget22"

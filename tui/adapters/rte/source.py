@@ -85,7 +85,7 @@ class Backoff:
         """The wait after ``failures`` failures in a row; ``draw`` in [0, 1) is the jitter."""
         # The exponent stops growing once past the cap: an outage of days must not overflow.
         doublings = min(max(failures - 1, 0), MAX_DOUBLINGS)
-        return min(self.first * 2**doublings, self.cap) * (1 + JITTER * draw)
+        return min(self.first * (1 << doublings), self.cap) * (1 + JITTER * draw)
 
 
 @dataclass(frozen=True)

@@ -181,7 +181,7 @@ class TempoSchedule:
             return max(poll, earliest)
         # After 10:40 without tomorrow (or without today at all): back off, at most an hour.
         doublings = min(max(self.unpublished - 1, 0), 8)
-        return max(fetched + min(MIN_INTERVAL * 2**doublings, UNPUBLISHED_CAP), earliest)
+        return max(fetched + min(MIN_INTERVAL * (1 << doublings), UNPUBLISHED_CAP), earliest)
 
 
 def describe_calendar(calendar: TempoCalendar, kind: str) -> str:

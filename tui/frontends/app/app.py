@@ -84,7 +84,8 @@ class DelestageApp(App[int]):
     CSS_PATH = "delestage.tcss"
     TITLE = "delestage"
     ENABLE_COMMAND_PALETTE = True
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (28, "-tall")]
+    # Textual declares it an instance attribute (so no ClassVar), read from the class.
+    VERTICAL_BREAKPOINTS: list[tuple[int, str]] | None = [(0, "-short"), (28, "-tall")]  # noqa: RUF012
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("0", "select(0)", "select", key_display="0-7", id="select_0"),
@@ -580,7 +581,7 @@ class DelestageApp(App[int]):
 
 
 def binding_ids() -> list[str]:
-    return [binding.id for binding in DelestageApp.BINDINGS if isinstance(binding, Binding)]
+    return [b.id for b in DelestageApp.BINDINGS if isinstance(b, Binding) and b.id is not None]
 
 
 def keymap_problems(config: Config) -> list[str]:

@@ -16,7 +16,7 @@ from textual.widgets import RichLog
 from tui.core.events import Event, channel_of
 from tui.core.forecast import day_label
 from tui.frontends.app.text import paris
-from tui.service.event_text import event_summary
+from tui.frontends.event_text import event_summary
 
 MAX_LINES = 2000
 KIND_STYLES = {

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from tui.adapters.clock import Clock, SystemClock
-from tui.adapters.mqtt import BrokerError, Message, MqttConnector, MqttSession, Will
+from tui.adapters.mqtt.base import BrokerError, Message, MqttConnector, MqttSession, Will
 from tui.core.errors import InputError
 from tui.core.events import Event
 from tui.frontends.mqtt.commands import CommandError, parse_command

@@ -6,11 +6,11 @@ publishes nothing. No line ever holds the password, only where it was read from.
 
 import asyncio
 from collections.abc import Mapping
-from pathlib import Path
 
-from tui.adapters.mqtt import BrokerError, read_password
+from tui.adapters.mqtt.base import BrokerError
+from tui.compose.mqtt import connector_for, read_mqtt_password
 from tui.core.config import Config
-from tui.frontends.mqtt.service import connector_for, topics_for
+from tui.frontends.mqtt.service import topics_for
 from tui.frontends.mqtt.topics import discovery_configs
 
 CHECK_TIMEOUT = 5.0
@@ -32,7 +32,7 @@ def check_mqtt_lines(
         return True, ["off (no [mqtt] section)"]
     topics = topics_for(mqtt)
     try:
-        password, origin = read_password(mqtt, environ, Path(config.path).parent)
+        password, origin = read_mqtt_password(config, environ)
         who = f"as {mqtt.username}" if mqtt.username else "anonymously"
         if password is not None:
             who += f", password from {origin}"

@@ -8,19 +8,13 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 from tui.adapters.clock import Clock
-from tui.adapters.mqtt import (
-    AiomqttConnector,
-    BrokerError,
-    mqtt_path,
-    node_id_from_host,
-    read_password,
-)
+from tui.adapters.mqtt.base import BrokerError
+from tui.compose.mqtt import connector_for
 from tui.core.config import Config, MqttConfig
 from tui.frontends.mqtt.bridge import MqttBridge
-from tui.frontends.mqtt.topics import Topics
+from tui.frontends.mqtt.topics import Topics, node_id_from_host
 from tui.service.interface import ControllerLink
 from tui.service.snapshot import MqttView
 
@@ -30,29 +24,6 @@ BACKOFF = (1.0, 60.0)  # seconds: first retry, and the longest wait between two 
 def topics_for(mqtt: MqttConfig, hostname: str | None = None) -> Topics:
     node = mqtt.node_id or node_id_from_host(hostname or socket.gethostname())
     return Topics(node, mqtt.topic_prefix, mqtt.discovery_prefix)
-
-
-def connector_for(
-    mqtt: MqttConfig,
-    config_path: str,
-    client_id: str,
-    environ: Mapping[str, str] | None = None,
-    connect_timeout: float = 10.0,
-) -> AiomqttConnector:
-    base = Path(config_path).parent
-
-    def password() -> str | None:
-        return read_password(mqtt, environ, base)[0]
-
-    ca_file = mqtt.ca_file and str(mqtt_path(mqtt.ca_file, base, environ))
-    return AiomqttConnector(
-        mqtt.url,
-        client_id=client_id,
-        username=mqtt.username,
-        password=password,
-        ca_file=ca_file or None,
-        connect_timeout=connect_timeout,
-    )
 
 
 def build_bridge(

@@ -5,6 +5,7 @@ publishes and what `check` announces are one and the same.
 """
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,12 @@ UNKNOWN = "unknown"
 NO_STRAIN = "none"  # next_strain when no orange or red hour is ahead
 ONLINE, OFFLINE = "online", "offline"
 TEMPO_COLOURS = [colour.value for colour in Colour]  # blue, white, red
+
+
+def node_id_from_host(hostname: str) -> str:
+    """The default node_id: the host name, lower-case, with anything but [a-z0-9_] as ``_``."""
+    node = re.sub(r"[^a-z0-9_]", "_", hostname.lower())
+    return node or "delestage"
 
 
 @dataclass(frozen=True)

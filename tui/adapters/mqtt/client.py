@@ -1,8 +1,8 @@
-"""The MQTT broker behind a small protocol: the real one through aiomqtt, or a test double.
+"""The real broker through aiomqtt: a ``MqttConnector`` (``tui.adapters.mqtt.base``) for a URL.
 
-A ``MqttConnector`` opens sessions; a session publishes, subscribes and yields messages until
-the connection ends. Every failure (refused, unreachable, dropped, bad password file) comes out
-as one ``BrokerError`` whose text says what happened in words and never holds the password.
+Also what reaching it takes: the broker address from the URL, the password (file or
+environment) and the [mqtt] paths. Every failure comes out as one ``BrokerError`` whose text
+says what happened in words and never holds the password.
 """
 
 import asyncio
@@ -14,12 +14,13 @@ import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported when a session opens: a service without [mqtt] never loads it
     import aiomqtt
 
 from tui.adapters.config_file import home_dir
+from tui.adapters.mqtt.base import BrokerError, Message, MqttSession, Will
 from tui.adapters.user_files import read_private_file
 from tui.core.config import MqttConfig
 from tui.core.paths import resolve_path
@@ -27,40 +28,6 @@ from tui.core.paths import resolve_path
 PASSWORD_ENV = "DELESTAGE_MQTT_PASSWORD"
 CONNECT_TIMEOUT = 10.0
 KEEPALIVE = 60  # seconds: one ping a minute; a silent dead broker is noticed within 90 s
-
-
-class BrokerError(Exception):
-    """The broker could not be reached, refused us, or dropped the connection."""
-
-
-@dataclass(frozen=True)
-class Message:
-    topic: str
-    payload: bytes
-    retain: bool = False
-
-
-@dataclass(frozen=True)
-class Will:
-    topic: str
-    payload: str
-    retain: bool = True
-
-
-class MqttSession(Protocol):
-    async def publish(self, topic: str, payload: str, *, retain: bool = False) -> None: ...
-
-    async def subscribe(self, pattern: str) -> None: ...
-
-    def messages(self) -> AsyncIterator[Message]: ...
-
-
-class MqttConnector(Protocol):
-    url: str  # for messages: "mqtt://host:1883"
-
-    def session(self, will: Will | None) -> contextlib.AbstractAsyncContextManager[MqttSession]:
-        """Connect (raising BrokerError) and disconnect cleanly on exit."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -79,12 +46,6 @@ class BrokerAddress:
             raise BrokerError(f"{url}: not a broker URL")
         port = int(match.group(2)) if match.group(2) else (8883 if tls else 1883)
         return cls(match.group(1), port, tls)
-
-
-def node_id_from_host(hostname: str) -> str:
-    """The default node_id: the host name, lower-case, with anything but [a-z0-9_] as ``_``."""
-    node = re.sub(r"[^a-z0-9_]", "_", hostname.lower())
-    return node or "delestage"
 
 
 def mqtt_path(value: str, base: Path | None, environ: Mapping[str, str] | None = None) -> Path:

@@ -1,4 +1,4 @@
-"""The composition root: the one place that knows every concrete part and wires a service.
+"""Wire and run a service: used by the headless service, the UI's in-process service and tests.
 
 ``build_controller(config)`` makes the controller with the board, the sources and the state
 directory the configuration names; ``Service(controller).run()`` runs it with its control
@@ -10,19 +10,17 @@ the tests all run a service this way, so what one runs is what the others run.
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from pathlib import Path
 
 from tui.adapters.boards.base import RelayBoard
-from tui.adapters.boards.factory import make_board
 from tui.adapters.clock import Clock, SystemClock
-from tui.adapters.config_file import load_config
 from tui.adapters.rte.source import RteSource
 from tui.adapters.sources.base import Source
-from tui.adapters.sources.factory import make_source
-from tui.adapters.state_dir import resolve_state_dir
-from tui.adapters.tempo.factory import make_tempo_source
+from tui.compose.boards import make_board
+from tui.compose.files import load_config, resolve_state_dir
+from tui.compose.sources import make_source, make_tempo_source
 from tui.core.config import Config
 from tui.core.errors import InputError
 from tui.core.forecast import Forecast
@@ -100,7 +98,7 @@ class Service:
         until: datetime | None = None,
         *,
         signals: Path | None = None,
-        early: Callable[[], set[int]] | None = None,
+        early: Callable[[], Collection[int]] | None = None,
     ) -> None:
         """Run until the controller stops. ``signals``: the configuration file, to stop on
         SIGTERM and SIGINT and reload it on SIGHUP (``early``: the signals that arrived before
