@@ -59,7 +59,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def rte(clock: ManualClock) -> Iterator[FakeRte]:
-    with FakeRte(clock=clock.now, slow_seconds=1.0) as fake:
+    with FakeRte(clock=clock.now, slow_seconds=3.0) as fake:
         fake.tempo = WEEK
         yield fake
 
@@ -199,7 +199,7 @@ async def test_403_says_not_subscribed_to_tempo(
 async def test_faults_keep_the_cached_calendar_and_back_off(
     rte: FakeRte, clock: ManualClock, tmp_path: Path, fault: str
 ) -> None:
-    # A short timeout only where it is the fault (the fake answers "slow" after 2 s): the good
+    # A short timeout only where it is the fault (the fake answers "slow" after 3 s): the good
     # answers must never miss it on a loaded machine.
     source = tempo_source(rte, tmp_path, timeout=1.0 if fault == "slow" else 5.0)
     try:
