@@ -26,7 +26,9 @@ BASIC = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
 def config_for(url: str, source: Source) -> Config:
     return Config(
         channels=(ChannelConfig(index=0, name="x", shed_at=ShedAt.ORANGE),),
-        ecowatt=EcowattConfig(source=source, base_url=url, timeout=timedelta(seconds=0.3)),
+        # Short, for the "slow" fault to time out (the fake holds it 2.5 s), but not so short
+        # that a loaded machine misses it for the good answers (0.3 s once did).
+        ecowatt=EcowattConfig(source=source, base_url=url, timeout=timedelta(seconds=1)),
     )
 
 
@@ -38,7 +40,7 @@ async def test_no_secret_and_no_token_anywhere_at_debug_level(
         caplog.set_level(logging.DEBUG, logger=name)
     clock = ManualClock(datetime(2024, 11, 21, 9, tzinfo=UTC))
     texts: list[str] = []
-    with FakeRte(clock=clock.now, slow_seconds=1.0) as rte:
+    with FakeRte(clock=clock.now, slow_seconds=2.5) as rte:
         for kind in (Source.RTE, Source.SANDBOX):
             source = make_source(config_for(rte.url, kind), tmp_path / kind, environ=ENVIRON)
             assert isinstance(source, RteSource)
