@@ -287,8 +287,10 @@ class Watcher:
         self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(10)
 
     def close(self) -> None:
-        self.client.loop_stop()
+        # Disconnect first: it wakes the network thread, which then ends at once; stopped first,
+        # the thread sleeps out its 1 s select() before it sees it should.
         self.client.disconnect()
+        self.client.loop_stop()
 
 
 def retained(port: int, pattern: str = "#", **login: str) -> dict[str, str]:
