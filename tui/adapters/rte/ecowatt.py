@@ -18,9 +18,9 @@ from tui.adapters.rte.session import (
     PORTAL,
     BodyError,
     ForbiddenError,
-    RateLimitError,
     RteApiClient,
-    parse_retry_after,
+    body_of,
+    rate_limited,
     unexpected,
     with_status,
 )
@@ -60,20 +60,11 @@ class EcowattClient(RteApiClient):
             raise _forbidden("token", error.status) from None
         status = response.status_code
         if status == 200:
-            body = response.content
-            if not body.strip():
-                raise BodyError("RTE answered with an empty body")
-            log.debug("signals: HTTP 200, %d bytes", len(body))
-            return body
+            return body_of(response, "signals", "RTE answered with an empty body")
         if status == 403:
             raise with_status(_forbidden("signals", status), response)
         if status == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
-            seconds = int(retry_after.total_seconds())
-            limited = RateLimitError(
-                f"RTE's quota is used up (HTTP 429, retry after {seconds} s)", retry_after
-            )
-            raise with_status(limited, response)
+            raise rate_limited(response, now, "RTE's quota is used up")
         raise unexpected(response, "the signals")
 
 

@@ -302,6 +302,23 @@ def unexpected(response: httpx.Response, what: str) -> RteError:
     return with_status(ServerError(f"RTE answered {what} with {detail}"), response)
 
 
+def body_of(response: httpx.Response, what: str, empty: str) -> bytes:
+    """A 200's body as RTE sent it; BodyError(``empty``) for a blank one (RTE sends those)."""
+    body = response.content
+    if not body.strip():
+        raise BodyError(empty)
+    log.debug("%s: HTTP 200, %d bytes", what, len(body))
+    return body
+
+
+def rate_limited(response: httpx.Response, now: datetime, said: str) -> RteError:
+    """A 429 as ``said (HTTP 429, retry after N s)``, carrying its Retry-After."""
+    retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
+    seconds = int(retry_after.total_seconds())
+    limited = RateLimitError(f"{said} (HTTP 429, retry after {seconds} s)", retry_after)
+    return with_status(limited, response)
+
+
 def with_status(error: RteError, response: httpx.Response) -> RteError:
     error.status = response.status_code
     return error

@@ -21,13 +21,12 @@ from tui.adapters.rte.cache import BodyCache
 from tui.adapters.rte.quota import QuotaGate
 from tui.adapters.rte.session import (
     PORTAL,
-    BodyError,
     ForbiddenError,
-    RateLimitError,
     RteApiClient,
     RteError,
+    body_of,
     error_code,
-    parse_retry_after,
+    rate_limited,
     unexpected,
     with_status,
 )
@@ -104,11 +103,9 @@ class TempoClient(RteApiClient):
             raise _not_subscribed("token", error.status) from None
         status = response.status_code
         if status == 200:
-            body = response.content
-            if not body.strip():
-                raise BodyError("RTE answered the Tempo calendar with an empty body")
-            log.debug("Tempo calendar: HTTP 200, %d bytes", len(body))
-            return body
+            return body_of(
+                response, "Tempo calendar", "RTE answered the Tempo calendar with an empty body"
+            )
         if status == 403:
             raise _not_subscribed("Tempo calendar", status)
         if status == 400:
@@ -122,13 +119,7 @@ class TempoClient(RteApiClient):
                 response,
             )
         if status == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
-            limited = RateLimitError(
-                f"RTE refused the Tempo call as too frequent (HTTP 429, retry after "
-                f"{int(retry_after.total_seconds())} s)",
-                retry_after,
-            )
-            raise with_status(limited, response)
+            raise rate_limited(response, now, "RTE refused the Tempo call as too frequent")
         raise unexpected(response, "the Tempo calendar")
 
 
