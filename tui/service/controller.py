@@ -204,11 +204,13 @@ class Controller:
         }
 
     async def _start(self) -> None:
-        self.events.open(self.state_dir)
+        damaged = self.events.open(self.state_dir)
         problem = self.state.load(channel.index for channel in self.config.channels)
         self._event(ev.StartEvent(ts=self.clock.now(), **self._identity()))
         if problem:
             self.events.error("state", problem)
+        if damaged:
+            self.events.error("events", f"{damaged}; the log carries on")
         # Relays are not pre-commanded: the board reports each one's state on attach, and the
         # steps put back (counted) whatever differs from what was applied before the restart.
         self.board.open(self._board_event_threadsafe)

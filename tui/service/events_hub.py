@@ -45,15 +45,14 @@ class EventHub:
     def _report_part(self, name: str, message: str, recovered: bool) -> None:
         self.emit(ErrorEvent(ts=self.clock.now(), what=name, message=message, recovered=recovered))
 
-    def open(self, state_dir: Path) -> None:
+    def open(self, state_dir: Path) -> str | None:
         """Follow on from the event log in ``state_dir``: its latest events are replayed to
-        subscribers, damaged lines are said once, and this run's events are appended."""
+        subscribers and this run's events are appended. Returns what was damaged in it, if
+        anything, for the caller to say after its `start`."""
         stats = ReadStats()
         self.recent.extend(read_events(state_dir, stats)[-RECENT_EVENTS:])
         self.log = EventLog(state_dir, report=lambda message: self.error("events", message))
-        damaged = stats.summary(state_dir / LOG_NAME)
-        if damaged:
-            self.error("events", f"{damaged}; the log carries on")
+        return stats.summary(state_dir / LOG_NAME)
 
     def error(self, what: str, message: str) -> None:
         self.emit(ErrorEvent(ts=self.clock.now(), what=what, message=message))
