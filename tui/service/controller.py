@@ -398,7 +398,6 @@ class Controller:
         now = self.clock.now()
         until = override_until(now, self.config.policy.override_duration, duration, until)
         self.overrides[channel] = Override(powered=powered, since=now, until=until)
-        self.state.save()
         name = self.config.channel(channel).name
         what = "on" if powered else "cut"
         expiry = expiry_words(until, now)
@@ -410,6 +409,9 @@ class Controller:
             until=until,
         )
         await self.settle()
+        # Saved after the step, before the answer: an override is never confirmed unsaved, and
+        # the relay moves without waiting for two fsyncs.
+        self.state.save()
         decision = self.evaluation.decisions[channel]
         wait = f"; waiting: {decision.waiting}" if decision.waiting else ""
         return f"{name}: forced {what} {expiry}{wait}"
@@ -428,8 +430,8 @@ class Controller:
             if had or latched:
                 released.append(index)
                 self._override_event(index, "release", "released by operator: back to automatic")
-        self.state.save()
         await self.settle()
+        self.state.save()  # after the step, before the answer, as in force
         # A shed still in force cuts (and, with auto_restore off, latches) the channel again
         # at once: say so rather than claim it is back to automatic.
         name = {index: self.config.channel(index).name for index in released}
