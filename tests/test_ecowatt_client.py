@@ -26,11 +26,11 @@ from support.fake_rte import (
 from tui.adapters.clock import ManualClock
 from tui.adapters.rte.cache import BodyCache
 from tui.adapters.rte.credentials import Credentials
-from tui.adapters.rte.ecowatt import EcowattClient, ecowatt_source
+from tui.adapters.rte.ecowatt import EcowattClient, cache_path, ecowatt_source
 from tui.adapters.rte.quota import QuotaGate
 from tui.adapters.rte.session import parse_retry_after
 from tui.adapters.rte.source import RteSource
-from tui.adapters.sources.factory import cache_path, make_source
+from tui.adapters.sources.factory import make_source
 from tui.core.config import ChannelConfig, Config, EcowattConfig, ShedAt, Source
 from tui.core.forecast import Level
 

@@ -20,7 +20,8 @@ from support.service import RTE_ENV, at, config_document, make_config, make_cont
 from tui.adapters.clock import ManualClock
 from tui.adapters.config_file import load_config
 from tui.adapters.rte.cache import BodyCache
-from tui.adapters.sources.factory import cache_path, make_source
+from tui.adapters.rte.ecowatt import cache_path
+from tui.adapters.sources.factory import make_source
 from tui.adapters.stores import eventlog as eventlog_module
 from tui.adapters.stores import lock as lock_module
 from tui.adapters.stores.eventlog import LOG_NAME, EventLog, ReadStats, iter_events, read_events

@@ -123,6 +123,27 @@ def test_importing_the_core_loads_no_outside_library() -> None:
     assert not {name for name in loaded if _is_under(name, {"textual", "httpx", "Phidget22"})}
 
 
+def test_a_demo_service_loads_no_rte_client(tmp_path: Path) -> None:
+    # httpx and the RTE client are about 45 modules: a demo or file setup (the UI's first
+    # screen, `plan --forecast`) must not pay for them at every start.
+    config = Path(__file__).resolve().parent.parent / "delestage.toml"
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from tui.compose.files import load_config\n"
+        "from tui.compose.service import build_controller\n"
+        f"config = load_config(Path({str(config)!r}))\n"
+        f"build_controller(config, environ={{'XDG_STATE_HOME': {str(tmp_path)!r}}})\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = set(result.stdout.split())
+    assert "tui.adapters.sources.demo" in loaded  # the demo source was really built
+    assert not {name for name in loaded if _is_under(name, {"httpx", "tui.adapters.rte"})}
+
+
 # What a front end may use of the layers below: the core, the service's interfaces and the data
 # they carry, the adapters' protocols, and the composition root, which builds everything concrete
 # for it.

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from tui.adapters.boards.base import RelayBoard
 from tui.adapters.clock import Clock, SystemClock
-from tui.adapters.rte.source import RteSource
 from tui.adapters.sources.base import Source
 from tui.compose.boards import make_board
 from tui.compose.files import load_config, resolve_state_dir
 from tui.compose.sources import make_source, make_tempo_source
 from tui.core.config import Config
+from tui.core.config import Source as SourceKind
 from tui.core.errors import InputError
 from tui.core.forecast import Forecast
 from tui.core.tempo import TempoCalendar
@@ -65,7 +65,14 @@ def build_tempo_source(
 ) -> Source[TempoCalendar] | None:
     """The [tempo] source, sharing the forecast source's RTE session (one token) if it has one.
     Raises InputError for unusable credentials, as the forecast source does."""
-    session = source.client.session if isinstance(source, RteSource) else None
+    session = None
+    if config.ecowatt.source in (SourceKind.RTE, SourceKind.SANDBOX):
+        # Imported here: a demo or file setup never loads the RTE client and httpx (about 40
+        # modules at every start of the UI).
+        from tui.adapters.rte.source import RteSource
+
+        if isinstance(source, RteSource):
+            session = source.client.session
     return make_tempo_source(config, state_dir, environ, session=session)
 
 

@@ -5,10 +5,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tui.adapters.config_file import config_relative
-from tui.adapters.rte.cache import BodyCache
-from tui.adapters.rte.credentials import load_credentials
-from tui.adapters.rte.ecowatt import EcowattClient, cache_path, ecowatt_source
-from tui.adapters.rte.quota import QuotaGate
 from tui.adapters.sources.base import ForecastSource
 from tui.adapters.sources.demo import DemoSource
 from tui.adapters.sources.file import FileSource
@@ -33,6 +29,12 @@ def make_source(
         return DemoSource()
     if kind is Source.FILE:
         return FileSource(forecast_file_path(config))
+    # The RTE client (and httpx) only for a live source: demo and file starts stay light.
+    from tui.adapters.rte.cache import BodyCache
+    from tui.adapters.rte.credentials import load_credentials
+    from tui.adapters.rte.ecowatt import EcowattClient, cache_path, ecowatt_source
+    from tui.adapters.rte.quota import QuotaGate
+
     credentials = load_credentials(config, os.environ if environ is None else environ)
     client = EcowattClient(
         config.ecowatt.base_url,

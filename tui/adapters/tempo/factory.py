@@ -3,17 +3,17 @@
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.adapters.config_file import config_relative
-from tui.adapters.rte.cache import BodyCache
-from tui.adapters.rte.credentials import load_credentials
-from tui.adapters.rte.session import RteSession
-from tui.adapters.rte.tempo import TempoClient, tempo_cache_path, tempo_gate, tempo_source
 from tui.adapters.sources.base import TempoCalendarSource
 from tui.adapters.sources.demo import DemoTempoSource
 from tui.adapters.sources.file import FileSource
 from tui.adapters.tempo.file import read_tempo_file
 from tui.core.config import Config, Source
+
+if TYPE_CHECKING:
+    from tui.adapters.rte.session import RteSession
 
 
 def tempo_file_path(config: Config) -> Path:
@@ -26,7 +26,7 @@ def make_tempo_source(
     config: Config,
     state_dir: Path,
     environ: Mapping[str, str] | None = None,
-    session: RteSession | None = None,
+    session: "RteSession | None" = None,
 ) -> TempoCalendarSource | None:
     """The configured Tempo source, None when ``[tempo]`` is absent. Raises InputError for
     unusable credentials (rte, sandbox). ``session`` is the Ecowatt client's, shared when both
@@ -38,6 +38,11 @@ def make_tempo_source(
         return DemoTempoSource()
     if tempo.source is Source.FILE:
         return FileSource(tempo_file_path(config), read_tempo_file)
+    # The RTE client (and httpx) only for a live source: demo and file starts stay light.
+    from tui.adapters.rte.cache import BodyCache
+    from tui.adapters.rte.credentials import load_credentials
+    from tui.adapters.rte.tempo import TempoClient, tempo_cache_path, tempo_gate, tempo_source
+
     if session is not None and session.base_url != tempo.base_url.rstrip("/"):
         session = None
     credentials = load_credentials(config, os.environ if environ is None else environ)
