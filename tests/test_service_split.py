@@ -1,6 +1,7 @@
 """The parts the controller drives, each on its own and without an event loop: the board's truth
 (reconcile), events and subscriptions (events hub), the snapshot, the operator's commands."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -157,14 +158,28 @@ def test_an_update_goes_out_only_when_something_changed(config: Config) -> None:
         return build_snapshot(state, clock.now())  # type: ignore[arg-type]  # a stand-in
 
     hub.publish(snapshot)  # type: ignore[arg-type]  # a stand-in state
-    first = hub.last
-    assert first is not None and first.mode == "demo" and first.level is None
-    assert all(channel.reason == "starting" for channel in first.channels)
-    hub.publish(snapshot)  # type: ignore[arg-type]  # a stand-in state
-    assert hub.last is first  # the same snapshot, no event: nothing sent
-    hub.error("forecast", "no forecast covers now")
-    hub.publish(snapshot)  # type: ignore[arg-type]  # a stand-in state
-    assert len(builds) == 3
+    assert builds == [] and hub.last is None  # nobody follows: no plan is built for no one
+
+    async def follow() -> list[object]:
+        updates = hub.updates(snapshot)  # type: ignore[arg-type]  # a stand-in state
+        received = [await anext(updates)]  # the current state, built for this subscriber
+        hub.publish(snapshot)  # type: ignore[arg-type]  # a stand-in state
+        first = hub.last
+        assert first is not None and first.mode == "demo" and first.level is None
+        assert all(channel.reason == "starting" for channel in first.channels)
+        hub.publish(snapshot)  # type: ignore[arg-type]  # a stand-in state
+        assert hub.last is first  # the same snapshot, no event: nothing sent
+        hub.error("forecast", "no forecast covers now")
+        hub.publish(snapshot)  # type: ignore[arg-type]  # a stand-in state
+        hub.end()
+        received += [update async for update in updates]
+        return received
+
+    received = asyncio.run(follow())
+    assert len(builds) == 4
+    # The current state, then the error (an event); the two publishes that changed nothing
+    # since the current state was built sent nothing.
+    assert len(received) == 2
 
 
 def test_an_override_ends_on_a_whole_minute_and_is_bounded() -> None:

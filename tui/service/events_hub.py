@@ -86,6 +86,13 @@ class EventHub:
         return self._last
 
     def _publish_now(self, build: Callable[[], Snapshot]) -> None:
+        if not self._subscribers:
+            # Nobody follows (a start before the UI subscribes, a headless service without a
+            # bridge): a snapshot holds a 96-hour plan, so none is built for no one. The next
+            # subscriber or reader builds a fresh one; the events stay in ``recent`` for it.
+            self._last = None
+            self._pending = []
+            return
         snapshot = build()
         if snapshot == self._last and not self._pending:
             return
@@ -109,7 +116,9 @@ class EventHub:
         try:
             # Events still pending reach this subscriber with the next publish, not twice.
             replay = list(self.recent)[: len(self.recent) - len(self._pending)]
-            yield Update(self._last or current(), tuple(replay))
+            if self._last is None:
+                self._last = current()  # kept: the next publish sends only what differs
+            yield Update(self._last, tuple(replay))
             while True:
                 update = await queue.get()
                 if update is None:
