@@ -36,7 +36,7 @@ from tui.adapters.rte.session import (
 )
 from tui.adapters.rte.source import Backoff, RteSource, Words
 from tui.core.forecast import PARIS, paris_midnight
-from tui.core.tempo import TempoCalendar, describe_today_tomorrow, paris_at
+from tui.core.tempo import TempoCalendar, describe_refused, describe_today_tomorrow, paris_at
 from tui.core.tempo_body import parse_tempo
 
 CALENDARS_PATH = "/open_api/tempo_like_supply_contract/v1/tempo_like_calendars"
@@ -195,7 +195,7 @@ class TempoSchedule:
 def describe_calendar(calendar: TempoCalendar, kind: str) -> str:
     when = calendar.fetched
     known = describe_today_tomorrow(calendar, when) if when else "no date"
-    return f"{kind} Tempo calendar: {len(calendar.days)} days, {known}"
+    return f"{kind} Tempo calendar: {len(calendar.days)} days, {known}{describe_refused(calendar)}"
 
 
 WORDS = Words[TempoCalendar](what="Tempo calendar", describe=describe_calendar)
