@@ -331,3 +331,70 @@ def test_probe_autumn_reds_are_cut_at_their_wall_clock_hours(name: str) -> None:
         (_iso(day, 2, 45, fold=1), False),
         (_iso(day, 4), True),
     ]
+
+
+# --- RTE's failed answers given as a file: one line naming the file and what it is -------------
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("ac-err-empty.json", "body: expected JSON, got an empty body"),
+        ("ac-err-single-space.json", "body: expected JSON, got a blank body"),
+        ("ac-err-502-html.json", "body: expected JSON, got an HTML page (502 Bad Gateway)"),
+        (
+            "ac-err-ecowatt-common-t05.json",
+            'body: expected a JSON object with a "signals" array, got RTE\'s error '
+            "ECOWATT_COMMON_T05 (Internal Server Error), not data",
+        ),
+        (
+            "tempo-err-f04-gladys-fixture.json",
+            "got RTE's error TMPLIKSUPCON_TMPLIKCAL_F04 (The value of",
+        ),
+    ],
+)
+def test_an_error_body_as_the_forecast_is_one_line_and_exit_2(
+    name: str, said: str, config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = BODIES / name
+    status = main(["--config", str(config_path), "plan", "--forecast", str(path)])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err.startswith(f"{path}: ") and said in err and err.count("\n") == 1, err
+
+
+def test_tempos_error_body_as_the_calendar_is_one_line_and_exit_2(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tempo = BODIES / "tempo-err-f04-gladys-fixture.json"
+    forecast = BODIES / "ac-2023-02-28-normal.json"
+    arguments = ["--config", str(config_path), "plan", "--forecast", str(forecast)]
+    status = main([*arguments, "--from", "2023-02-28", "--tempo", str(tempo)])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err.startswith(f'{tempo}: body: expected a JSON object with "tempo_like_calendars"')
+    assert "TMPLIKSUPCON_TMPLIKCAL_F04" in err and err.count("\n") == 1
+
+
+def test_a_real_tempo_body_with_its_ecowatt_day_plans_the_red_peaks(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """28 Feb - 2 Mar 2023: Ecowatt all green, Tempo WHITE, RED, RED (both real bodies)."""
+    text = config_path.read_text(encoding="utf-8").replace(
+        'name = "Radiateurs"\nshed_at = "red"\n',
+        'name = "Radiateurs"\nshed_at = "red"\nshed_tempo = ["red"]\n',
+    )
+    config_path.write_text(
+        text.replace('source = "demo"', 'source = "demo"\n\n[tempo]\nsource = "demo"')
+    )
+    forecast = BODIES / "ac-2023-02-28-normal.json"
+    tempo = BODIES / "tempo-esp32-2023-02-28.json"
+    arguments = ["--config", str(config_path), "plan", "--forecast", str(forecast)]
+    assert main([*arguments, "--from", "2023-02-28", "--tempo", str(tempo), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [(c["at"], c["channel"], c["powered"]) for c in document["changes"]] == [
+        ("2023-03-01T05:45:00+01:00", 1, False),
+        ("2023-03-01T22:00:00+01:00", 1, True),
+        ("2023-03-02T05:45:00+01:00", 1, False),
+        ("2023-03-02T22:00:00+01:00", 1, True),
+    ]

@@ -62,9 +62,45 @@ def _generated(value: object) -> datetime | None:
         return None
 
 
+def _what_instead(body: bytes | bytearray | str) -> str:
+    """What a body that is not JSON is, when it says: blank, or an HTML page (a proxy's)."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) else body
+    if not text.strip():
+        return "an empty body" if not text else "a blank body"
+    start = text.lstrip()[:200].lower()
+    if start.startswith(("<!doctype html", "<html")):
+        title = text.lower().find("<title>")
+        end = text.lower().find("</title>", title)
+        if 0 <= title < end:
+            words = _printable(text[title + 7 : end])[:80]
+            return f"an HTML page ({words})" if words else "an HTML page"
+        return "an HTML page"
+    return ""
+
+
+def _printable(text: str) -> str:
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def rte_error(document: object) -> str:
+    """``"RTE's error ECOWATT_COMMON_T05 (Internal Server Error)"`` for one of RTE's error
+    objects, ``""`` for anything else."""
+    if not isinstance(document, dict):
+        return ""
+    code, description = document.get("error"), document.get("error_description")
+    if not isinstance(code, str) or not code.strip():
+        return ""
+    code = _printable(code)[:64]
+    said = _printable(description)[:160] if isinstance(description, str) else ""
+    return f"RTE's error {code}" + (f" ({said})" if said else "")
+
+
 def _document(body: bytes | str | object) -> object:
     if not isinstance(body, bytes | bytearray | str):
         return body
+    instead = _what_instead(body)
+    if instead:
+        raise ForecastFormatError(f"body: expected JSON, got {instead}")
     try:
         return json.loads(body)
     except UnicodeDecodeError:
@@ -81,7 +117,9 @@ def parse_signals(
     """Build a Forecast from a signals body (bytes, text, or already-decoded JSON)."""
     document = _document(body)
     if not isinstance(document, dict) or "signals" not in document:
-        raise ForecastFormatError('body: expected a JSON object with a "signals" array')
+        error = rte_error(document)
+        got = f", got {error}, not data" if error else ""
+        raise ForecastFormatError(f'body: expected a JSON object with a "signals" array{got}')
     signals = document["signals"]
     if not isinstance(signals, list):
         raise ForecastFormatError("signals: expected an array of days")

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 from tui.core.forecast import PARIS, paris_midnight
-from tui.core.signals import ForecastFormatError, _document, _generated, _timestamp
+from tui.core.signals import ForecastFormatError, _document, _generated, _timestamp, rte_error
 from tui.core.tempo import Colour, TempoCalendar, TempoDay
 
 ROOT = "tempo_like_calendars"
@@ -26,7 +26,9 @@ _COLOURS = {"BLUE": Colour.BLUE, "WHITE": Colour.WHITE, "RED": Colour.RED}
 def _entries(document: object) -> Iterator[tuple[str, object]]:
     """Every value of every calendar in the body, with the path that names it."""
     if not isinstance(document, dict) or ROOT not in document:
-        raise ForecastFormatError(f'body: expected a JSON object with "{ROOT}"')
+        error = rte_error(document)
+        got = f", got {error}, not data" if error else ""
+        raise ForecastFormatError(f'body: expected a JSON object with "{ROOT}"{got}')
     root = document[ROOT]
     if isinstance(root, dict):
         calendars: list[tuple[str, object]] = [(ROOT, root)]
