@@ -245,7 +245,15 @@ async def test_the_sandbox_has_no_quota_and_rte_quirks_are_absorbed(
 # --- faults keep the last forecast ---------------------------------------------------------------
 
 FAULTS = {
-    "500": "HTTP 500 COMMON_ERROR_T03",
+    # RTE's real failed answers (tests/data/real-bodies/), each one line that says what came.
+    "500": "server failed on the signals (HTTP 500 ECOWATT_COMMON_T05: Internal Server Error)",
+    "t03": "(HTTP 500 COMMON_ERROR_T03: Error code unknown)",
+    "502": "RTE's server failed on the signals (HTTP 502, an HTML page: 502 Bad Gateway)",
+    "blank-200": "RTE answered with an empty body",
+    "empty-200": "RTE answered with an empty body",
+    "blank-500": "(HTTP 500, a blank body)",
+    "empty-500": "(HTTP 500, an empty body)",
+    "t05-200": "RTE answered the signals with its error ECOWATT_COMMON_T05: Internal Server Error",
     "503": "HTTP 503",
     "slow": "timeout",
     "truncated": "cut short",

@@ -108,7 +108,7 @@ async def test_the_store_records_a_channel_cut_from_start_without_a_switch(
     assert (heater.switches, heater.cut_minutes, heater.cut_strained_minutes) == (0, 240, 240)
 
     # The view shows those hours as recorded CUT, and why.
-    view = build_view(state, config, NOON, MORNING, NOON, None, {}, {})
+    view = build_view(state, config, NOON, MORNING, NOON, None, {}, {}, None)
     segments = view.channels[0].segments
     hours = [MORNING.timestamp() + 3600 * k for k in range(4)]
     cells = hour_cells(segments, hours)

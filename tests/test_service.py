@@ -349,7 +349,7 @@ async def test_rte_down_for_the_whole_horizon_keeps_then_falls_back(tmp_path: Pa
         assert 45 <= len(calls) <= 60
     events = [event.to_dict() for event in read_events(state)]
     errors = [e for e in events if e["kind"] == "error"]
-    failures = [e for e in errors if "COMMON_ERROR_T03" in e["message"]]
+    failures = [e for e in errors if "ECOWATT_COMMON_T05: Internal Server Error" in e["message"]]
     assert failures and at(failures[-1]["ts"]) > end - timedelta(hours=3)
     assert not [e for e in errors if "unexpectedly" in e["message"]]
     assert any("no forecast covers now" in e["message"] for e in errors)

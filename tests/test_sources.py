@@ -231,7 +231,7 @@ async def test_check_line_with_the_quota_used_and_no_cache(
         ("forbid", ENVIRON, "subscribe the application to Ecowatt v5"),
         ("none", {**ENVIRON, "ECOWATT_CLIENT_SECRET": "wrong"}, "rejected the credentials"),
         ("none", {}, "no Ecowatt credentials: set ECOWATT_CLIENT_ID and ECOWATT_CLIENT_SECRET"),
-        ("500", ENVIRON, "HTTP 500 COMMON_ERROR_T03"),
+        ("500", ENVIRON, "HTTP 500 ECOWATT_COMMON_T05: Internal Server Error"),
     ],
 )
 async def test_check_line_says_what_failed_and_what_to_do(

@@ -161,7 +161,11 @@ async def test_the_fake_refuses_bad_queries_with_rtes_codes_and_the_client_names
         await client.aclose()
     assert raised.value.status == 400
     message = str(raised.value)
-    assert f"HTTP 400 {code}: {client_module.BAD_REQUEST[code]}" in message
+    # RTE's long code, what it means, and RTE's own description (F04's as really served).
+    said = f"HTTP 400 TMPLIKSUPCON_TMPLIKCAL_{code}: {client_module.BAD_REQUEST[code]}; RTE says"
+    assert said in message
+    if code == "F04":
+        assert 'RTE says "The value of "end_date" field is incorrect. It is not possible' in message
     assert "\n" not in message
 
 
@@ -175,7 +179,7 @@ async def test_a_bare_plus_is_a_bad_date_for_rte(rte: FakeRte, clock: ManualCloc
         dates = "start_date=2026-11-30T00:00:00+01:00&end_date=2026-12-02T00:00:00+01:00"
         url = f"{rte.url}{TEMPO_PATH}?{dates}"
         answer = await http.get(url, headers={"Authorization": f"Bearer {token}"})
-    assert answer.status_code == 400 and answer.json()["error"] == "F06"
+    assert answer.status_code == 400 and answer.json()["error"] == "TMPLIKSUPCON_TMPLIKCAL_F06"
 
 
 # --- faults -----------------------------------------------------------------------------------
@@ -195,20 +199,38 @@ async def test_403_says_not_subscribed_to_tempo(
     assert "not subscribed to Tempo" in result.error
 
 
-@pytest.mark.parametrize("fault", ["500", "503", "slow", "truncated", "malformed"])
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        ("500", "(HTTP 500 COMMON_ERROR_T03: Error code unknown)"),
+        ("t05-200", "with its error ECOWATT_COMMON_T05: Internal Server Error"),
+        ("502", "(HTTP 502, an HTML page: 502 Bad Gateway)"),
+        ("blank-200", "RTE answered the Tempo calendar with an empty body"),
+        ("empty-200", "RTE answered the Tempo calendar with an empty body"),
+        ("blank-500", "(HTTP 500, a blank body)"),
+        ("empty-500", "(HTTP 500, an empty body)"),
+        ("503", "HTTP 503"),
+        ("slow", "timeout"),
+        ("truncated", "cut short"),
+        ("malformed", "not a valid Tempo calendar"),
+    ],
+)
 async def test_faults_keep_the_cached_calendar_and_back_off(
-    rte: FakeRte, clock: ManualClock, tmp_path: Path, fault: str
+    rte: FakeRte, clock: ManualClock, tmp_path: Path, fault: str, said: str
 ) -> None:
     # A short timeout only where it is the fault (the fake answers "slow" after 3 s): the good
     # answers must never miss it on a loaded machine.
     source = tempo_source(rte, tmp_path, timeout=1.0 if fault == "slow" else 5.0)
     try:
         assert (await source.refresh(clock.now())).data is not None
+        cached = tempo_cache_path(tmp_path, "rte").read_bytes()
         clock.set(paris(1, "10:45"))
         rte.fail_next_tempo(fault)
         result = await source.refresh(clock.now())
         assert result.data is None and result.called and result.error is not None
+        assert said in result.error and "\n" not in result.error, result.error
         assert "keeping the Tempo calendar from 08:00" in result.error
+        assert tempo_cache_path(tmp_path, "rte").read_bytes() == cached
         assert source.last is not None and source.last.colour(date(2026, 12, 1)) is Colour.RED
         # Backed off at least 15 minutes, then it gets through and tomorrow is there.
         retry = source.next_refresh(clock.now())

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from support.signals import body, day_entry, paris
 
 from tui.core.errors import InputError
-from tui.core.forecast import HOUR, Forecast, Level, Slot, paris_midnight
+from tui.core.forecast import HOUR, PARIS, Forecast, Level, Slot, paris_midnight
 from tui.core.signals import ForecastFormatError, forecast_to_body, parse_signals
 
 FETCHED = datetime(2024, 11, 21, 6, 30, tzinfo=UTC)
@@ -112,83 +112,161 @@ def test_an_empty_signals_array_is_an_empty_forecast() -> None:
 
 
 # --- daylight-saving days (2024: 31 March is 23 hours long, 27 October 25 hours) ------------------
+# pas n is the wall-clock hour n of the Paris day (DESIGN.md "Time"): every real body has 24
+# values numbered 0-23 on these days too. 23 or 25 entries (never seen) are elapsed hours.
 
 SPRING = date(2024, 3, 31)
 AUTUMN = date(2024, 10, 27)
+DISTINCT = [pas % 4 for pas in range(24)]  # levels 0,1,2,3,0,... so every pas is told apart
 
 
-def test_spring_day_with_23_entries_skips_the_missing_wall_clock_hour() -> None:
-    levels = [1] * 23
-    levels[2] = 3  # pas 2 is the hour from 03:00 CEST: 02:00 does not exist that night
+def _wall(day: date, hour: int, fold: int = 0) -> datetime:
+    return paris(day.year, day.month, day.day, hour, fold)
+
+
+def test_spring_day_with_24_entries_puts_each_pas_on_its_wall_clock_hour() -> None:
+    forecast = parse_signals(body(day_entry(SPRING, DISTINCT)))
+    assert len(forecast.slots) == 23  # pas 2 names 02:00, which the clock skips
+    assert forecast.start == _wall(SPRING, 0)
+    assert forecast.until == paris(2024, 4, 1, 0)  # midnight to midnight, nothing spills
+    for pas in (0, 1, *range(3, 24)):
+        assert forecast.level_at(_wall(SPRING, pas)) is Level(DISTINCT[pas]), pas
+    # 01:00 CET ends at 03:00 CEST: one continuous run in real time.
+    starts = [slot.start for slot in forecast.slots]
+    assert all(later - earlier == HOUR for earlier, later in pairwise(starts))
+    assert forecast.level_at(datetime(2024, 3, 31, 1, tzinfo=UTC)) is Level.RED  # 03:00 CEST
+
+
+def test_spring_day_pas_2_is_dropped_whatever_its_level() -> None:
+    levels = [1] * 24
+    levels[2] = 3
     forecast = parse_signals(body(day_entry(SPRING, levels)))
-    assert len(forecast.slots) == 23
-    assert forecast.until == paris(2024, 4, 1, 0)
-    assert forecast.until - forecast.start == 23 * HOUR
-    assert forecast.level_at(paris(2024, 3, 31, 1)) is Level.GREEN
-    assert forecast.level_at(paris(2024, 3, 31, 3)) is Level.RED
-    assert forecast.level_at(paris(2024, 3, 31, 4)) is Level.GREEN
-    # One continuous run: no hole where the clock jumped.
+    assert {slot.level for slot in forecast.slots} == {Level.GREEN}
+
+
+def test_autumn_day_with_24_entries_gives_pas_2_both_2_oclock_hours() -> None:
+    forecast = parse_signals(body(day_entry(AUTUMN, DISTINCT)))
+    assert len(forecast.slots) == 25
+    assert forecast.start == _wall(AUTUMN, 0)
+    assert forecast.until == paris(2024, 10, 28, 0)  # 23:00-24:00 is covered
+    for pas in range(24):
+        assert forecast.level_at(_wall(AUTUMN, pas)) is Level(DISTINCT[pas]), pas
+    assert forecast.level_at(_wall(AUTUMN, 2, fold=1)) is Level.ORANGE  # 02:00 CET, pas 2 too
+    assert forecast.level_at(_wall(AUTUMN, 3)) is Level.RED  # 03:00 CET is pas 3
+    assert _wall(AUTUMN, 3) - _wall(AUTUMN, 2, fold=0) == 2 * HOUR
     starts = [slot.start for slot in forecast.slots]
     assert all(later - earlier == HOUR for earlier, later in pairwise(starts))
 
 
-def test_spring_day_with_24_entries_gives_its_extra_hour_to_the_next_day() -> None:
-    spring = day_entry(SPRING, [1] * 23 + [3])  # pas 23 is 00:00 on 1 April
+def test_a_spring_day_never_reaches_into_the_next_day() -> None:
+    spring = day_entry(SPRING, [1] * 23 + [3])  # pas 23 is 23:00 CEST on 31 March
     next_day = day_entry(SPRING + timedelta(days=1), [0] * 24)
     for order in ([spring, next_day], [next_day, spring]):
         forecast = parse_signals(body(*order))
         assert len(forecast.slots) == 23 + 24
+        assert forecast.level_at(_wall(SPRING, 23)) is Level.RED
         assert forecast.level_at(paris(2024, 4, 1, 0)) is Level.LOW_CARBON
-    # Alone, the spring day's 24th entry still says something true about that hour.
-    alone = parse_signals(body(spring))
-    assert alone.level_at(paris(2024, 4, 1, 0)) is Level.RED
+    assert parse_signals(body(spring)).until == paris(2024, 4, 1, 0)
 
 
-def test_autumn_day_with_25_entries_keeps_both_2_oclock_hours() -> None:
+def test_spring_day_with_23_entries_is_read_as_elapsed_hours() -> None:
+    levels = [1] * 23
+    levels[2] = 3  # elapsed: the third hour, from 03:00 CEST
+    levels[22] = 2  # the last, 23:00 CEST
+    forecast = parse_signals(body(day_entry(SPRING, levels)))
+    assert len(forecast.slots) == 23
+    assert forecast.until == paris(2024, 4, 1, 0)
+    assert forecast.level_at(_wall(SPRING, 1)) is Level.GREEN
+    assert forecast.level_at(_wall(SPRING, 3)) is Level.RED
+    assert forecast.level_at(_wall(SPRING, 4)) is Level.GREEN
+    assert forecast.level_at(_wall(SPRING, 23)) is Level.ORANGE
+
+
+def test_autumn_day_with_25_entries_is_read_as_elapsed_hours() -> None:
     levels = [1] * 25
-    levels[2], levels[3] = 2, 3  # 02:00 CEST, then 02:00 CET an hour later
+    levels[2], levels[3], levels[24] = 2, 3, 0  # 02:00 CEST, 02:00 CET, 23:00 CET
     forecast = parse_signals(body(day_entry(AUTUMN, levels)))
     assert len(forecast.slots) == 25
     assert forecast.until == paris(2024, 10, 28, 0)
-    assert forecast.until - forecast.start == 25 * HOUR
-    assert forecast.level_at(paris(2024, 10, 27, 2, fold=0)) is Level.ORANGE
-    assert forecast.level_at(paris(2024, 10, 27, 2, fold=1)) is Level.RED
-    assert forecast.level_at(paris(2024, 10, 27, 3)) is Level.GREEN
-    assert forecast.level_at(paris(2024, 10, 27, 23)) is Level.GREEN
+    assert forecast.level_at(_wall(AUTUMN, 2, fold=0)) is Level.ORANGE
+    assert forecast.level_at(_wall(AUTUMN, 2, fold=1)) is Level.RED
+    assert forecast.level_at(_wall(AUTUMN, 3)) is Level.GREEN
+    assert forecast.level_at(_wall(AUTUMN, 23)) is Level.LOW_CARBON
 
 
-def test_autumn_day_with_only_24_entries_leaves_its_last_hour_unknown() -> None:
-    forecast = parse_signals(body(day_entry(AUTUMN, [1] * 24)))
-    assert len(forecast.slots) == 24
-    assert forecast.level_at(paris(2024, 10, 27, 22)) is Level.GREEN
-    assert forecast.level_at(paris(2024, 10, 27, 23)) is None
-    assert forecast.until == paris(2024, 10, 27, 23)
+def test_an_autumn_day_with_a_pas_24_and_gaps_is_elapsed_too() -> None:
+    levels = {pas: 1 for pas in range(25) if pas not in (5, 6)}
+    levels[24] = 3
+    forecast = parse_signals(body(day_entry(AUTUMN, levels)))
+    assert len(forecast.slots) == 23
+    assert forecast.level_at(_wall(AUTUMN, 23)) is Level.RED
+    assert forecast.level_at(_wall(AUTUMN, 4)) is None  # elapsed hour 5 is 04:00 CET
+
+
+def test_a_partial_dst_day_is_wall_clock() -> None:
+    """D+3 published for part of the day: fewer entries than hours, numbered as the clock."""
+    spring = parse_signals(body(day_entry(SPRING, {pas: 2 for pas in range(10)})))
+    assert spring.until == _wall(SPRING, 10)
+    assert len(spring.slots) == 9
+    autumn = parse_signals(body(day_entry(AUTUMN, {pas: 2 for pas in range(10)})))
+    assert autumn.until == _wall(AUTUMN, 10)
+    assert len(autumn.slots) == 11
+
+
+def test_a_pas_24_on_a_day_of_24_hours_is_refused_naming_it() -> None:
+    for day in (date(2024, 11, 21), SPRING):
+        with pytest.raises(ForecastFormatError) as raised:
+            parse_signals(body(day_entry(day, [1] * 24 + [3])))
+        (problem,) = raised.value.problems
+        assert problem.startswith("signals[0].values[24].pas: expected a wall-clock hour"), problem
 
 
 def test_a_whole_dst_week_is_continuous_in_real_time() -> None:
-    """Four days across the autumn change: 24 + 25 + 24 + 24 hours, no gap, no overlap."""
-    first = AUTUMN - timedelta(days=1)
-    counts = [24, 25, 24, 24]
-    days = [day_entry(first + timedelta(days=i), [1] * n) for i, n in enumerate(counts)]
-    forecast = parse_signals(body(*days))
-    assert len(forecast.slots) == sum(counts)
-    starts = [slot.start for slot in forecast.slots]
-    assert all(later - earlier == HOUR for earlier, later in pairwise(starts))
+    """Four days across each change, 24 entries each as RTE sends: no gap, no overlap."""
+    for change, hours in ((AUTUMN, 97), (SPRING, 95)):
+        first = change - timedelta(days=1)
+        days = [day_entry(first + timedelta(days=i), [1] * 24) for i in range(4)]
+        forecast = parse_signals(body(*days))
+        assert len(forecast.slots) == hours
+        assert forecast.until == paris_midnight(first + timedelta(days=4))
+        starts = [slot.start for slot in forecast.slots]
+        assert all(later - earlier == HOUR for earlier, later in pairwise(starts))
+
+
+@pytest.mark.parametrize("day", [date(2023, 3, 26), date(2026, 3, 29), date(2027, 3, 28)])
+def test_probe_every_spring_pas_lands_on_its_wall_hour(day: date) -> None:
+    levels = [(pas * 7 + 1) % 4 for pas in range(24)]
+    forecast = parse_signals(body(day_entry(day, levels)))
+    for pas in range(24):
+        start = _wall(day, pas)
+        if pas == 2:
+            continue  # no such hour; _wall gives 03:00 CEST's instant
+        assert start.astimezone(PARIS).hour == pas
+        assert forecast.level_at(start) is Level(levels[pas]), pas
+    assert forecast.until == paris_midnight(day + timedelta(days=1))
+
+
+@pytest.mark.parametrize("day", [date(2022, 10, 30), date(2023, 10, 29), date(2026, 10, 25)])
+def test_probe_every_autumn_pas_lands_on_its_wall_hour(day: date) -> None:
+    levels = [(pas * 7 + 1) % 4 for pas in range(24)]
+    forecast = parse_signals(body(day_entry(day, levels)))
+    for slot in forecast.slots:
+        assert slot.level is Level(levels[slot.start.astimezone(PARIS).hour])
+    assert forecast.level_at(_wall(day, 2, fold=1)) is Level(levels[2])
+    assert forecast.until == paris_midnight(day + timedelta(days=1))
 
 
 # --- two claims on one hour ---------------------------------------------------------------------
 
 
-def test_where_two_days_claim_an_hour_the_day_whose_date_it_is_wins() -> None:
-    first, second = date(2024, 11, 21), date(2024, 11, 22)
-    # The first day runs on with a 25th entry (pas 24 = 00:00 on the 22nd) at red; the
-    # second day says green for its own midnight hour.
-    overflowing = day_entry(first, [1] * 24 + [3])
-    own = day_entry(second, [1] * 24)
-    for order in ([overflowing, own], [own, overflowing]):
+def test_a_day_given_twice_keeps_the_higher_level_of_each_hour() -> None:
+    first = day_entry(date(2024, 11, 21), [1] * 12 + [3] * 12)
+    second = day_entry(date(2024, 11, 21), [2] * 24)
+    for order in ([first, second], [second, first]):
         forecast = parse_signals(body(*order))
-        assert forecast.level_at(paris(2024, 11, 22, 0)) is Level.GREEN
-        assert len(forecast.slots) == 48
+        assert len(forecast.slots) == 24
+        assert forecast.level_at(paris(2024, 11, 21, 0)) is Level.ORANGE
+        assert forecast.level_at(paris(2024, 11, 21, 20)) is Level.RED
 
 
 def test_duplicate_entries_within_a_day_keep_the_higher_level() -> None:
@@ -199,6 +277,14 @@ def test_duplicate_entries_within_a_day_keep_the_higher_level() -> None:
     assert len(forecast.slots) == 24
     assert forecast.level_at(paris(2024, 11, 21, 9)) is Level.RED
     assert forecast.level_at(paris(2024, 11, 21, 10)) is Level.GREEN
+
+
+def test_an_autumn_day_with_a_repeated_pas_stays_wall_clock() -> None:
+    entry = day_entry(AUTUMN, [1] * 24)
+    entry["values"].append({"pas": 9, "hvalue": 3})  # type: ignore[union-attr]
+    forecast = parse_signals(body(entry))  # 25 entries, 24 distinct: not elapsed
+    assert forecast.level_at(_wall(AUTUMN, 9)) is Level.RED
+    assert forecast.until == paris(2024, 10, 28, 0)
 
 
 # --- what is refused, each naming the day index and field ----------------------------------------
@@ -274,6 +360,24 @@ def test_untrustworthy_bodies_raise_one_error_naming_day_and_field(
 # --- forecast_to_body is the parser's inverse -----------------------------------------------------
 
 
+def _as_wall_clock(slots: tuple[Slot, ...]) -> tuple[Slot, ...]:
+    """What a body can say about these hours: one level per wall-clock hour, so the autumn
+    day's two 02:00 hours both carry the higher of theirs."""
+    by_hour: dict[tuple[date, int], int] = {}
+    for slot in slots:
+        local = slot.start.astimezone(PARIS)
+        key = (local.date(), local.hour)
+        by_hour[key] = max(by_hour.get(key, 0), int(slot.level))
+    covered: dict[datetime, Slot] = {}
+    for (day, hour), level in by_hour.items():
+        moment = paris_midnight(day)
+        while moment < paris_midnight(day + timedelta(days=1)):
+            if moment.astimezone(PARIS).hour == hour:
+                covered[moment] = Slot(moment, Level(level))
+            moment += HOUR
+    return tuple(sorted(covered.values(), key=lambda slot: slot.start))
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     start=st.dates(min_value=date(2023, 1, 1), max_value=date(2027, 12, 31)),
@@ -290,12 +394,33 @@ def test_forecast_to_body_round_trips(start: date, levels: list[int | None]) -> 
     forecast = Forecast(slots=slots, generated=generated)
     document = forecast_to_body(forecast)
     again = parse_signals(json.dumps(document))
-    assert again.slots == forecast.slots
+    assert again.slots == _as_wall_clock(forecast.slots)
     assert again.generated == (generated if slots else None)
     for day in document["signals"]:  # type: ignore[attr-defined]
         assert 1 <= day["dvalue"] <= 3
         pas = [value["pas"] for value in day["values"]]
-        assert pas == sorted(pas) and pas[0] >= 0 and pas[-1] <= 24
+        assert pas == sorted(pas) and pas[0] >= 0 and pas[-1] <= 23
+        assert len(set(pas)) == len(pas)
+
+
+@pytest.mark.parametrize(
+    "start", [date(2024, 3, 30), date(2024, 10, 26), date(2026, 3, 28), date(2026, 10, 24)]
+)
+def test_forecast_to_body_round_trips_across_each_change(start: date) -> None:
+    """Round trips over a DST day with distinct levels (the generated ones above rarely
+    cross one): 24 entries numbered 0-23 for each day, as RTE writes them."""
+    origin = paris_midnight(start)
+    end = paris_midnight(start + timedelta(days=3))
+    hours = int((end - origin) / HOUR)
+    slots = tuple(Slot(origin + HOUR * n, Level(n % 4)) for n in range(hours))
+    forecast = Forecast(slots=slots)
+    document = forecast_to_body(forecast)
+    for day in document["signals"]:  # type: ignore[attr-defined]
+        assert [value["pas"] for value in day["values"]] == list(range(24))
+    again = parse_signals(json.dumps(document))
+    assert again.slots == _as_wall_clock(slots)
+    assert again.until == end
+    assert again == parse_signals(json.dumps(forecast_to_body(again)))
 
 
 def test_forecast_to_body_writes_jour_as_rte_does() -> None:

@@ -218,10 +218,6 @@ def _production_with(**changes: object) -> dict[str, object]:
             _production_with(start_date="2023-12-04T00:00:00+00:00"),
             "values[0].start_date: expected a Paris midnight",
         ),
-        (
-            _production_with(end_date="2023-12-06T00:00:00+01:00"),
-            "values[0].end_date: expected the end of the day",
-        ),
         (_production_with(end_date=None), "values[0].end_date: expected an ISO 8601"),
     ],
 )
@@ -230,6 +226,59 @@ def test_anything_else_is_one_line_naming_the_field(body: object, expected: str)
         parse_tempo(body)
     assert len(raised.value.problems) == 1
     assert expected in raised.value.problems[0]
+
+
+# --- one day's end_date concerns that day alone (issue 21, item 5) ------------------------------
+
+
+def _spring_with(end_date: str) -> dict[str, object]:
+    """The Swagger-shaped body around the spring change, 31 March 2024 ending ``end_date``."""
+    body = json.loads(json.dumps(SWAGGER))
+    body["tempo_like_calendars"][0]["values"][0]["end_date"] = end_date
+    return body
+
+
+def test_an_end_date_with_the_starts_offset_on_the_spring_day_is_repaired() -> None:
+    # 2024-04-01T00:00:00+01:00 is 01:00 CEST: the next midnight written with the start's offset.
+    calendar = parse_tempo(_spring_with("2024-04-01T00:00:00+01:00"))
+    assert calendar.colour(date(2024, 3, 31)) is Colour.BLUE
+    assert calendar.colour(date(2024, 3, 30)) is Colour.WHITE
+    assert calendar.refused == ()
+
+
+def test_an_end_date_with_the_starts_offset_on_the_autumn_day_is_taken() -> None:
+    body = json.loads(json.dumps(SWAGGER))
+    value = body["tempo_like_calendars"][0]["values"][0]
+    value["start_date"], value["end_date"] = (
+        "2024-10-27T00:00:00+02:00",
+        "2024-10-28T00:00:00+02:00",
+    )
+    calendar = parse_tempo(body)
+    assert calendar.colour(date(2024, 10, 27)) is Colour.BLUE and calendar.refused == ()
+
+
+@pytest.mark.parametrize(
+    "end_date",
+    [
+        "2023-12-06T00:00:00+01:00",  # two days
+        "2024-04-01T06:00:00+02:00",  # past the next midnight
+        "2024-04-01T00:00:00-01:00",  # the next midnight's wall time, not the start's offset
+        "2024-03-31T00:00:00+01:00",  # not after the start
+    ],
+)
+def test_any_other_wrong_end_date_refuses_that_day_not_the_calendar(end_date: str) -> None:
+    calendar = parse_tempo(_spring_with(end_date))
+    assert calendar.colour(date(2024, 3, 31)) is None  # unknown: Tempo cuts nothing that day
+    assert calendar.colour(date(2024, 3, 30)) is Colour.WHITE  # the other day stands
+    (problem,) = calendar.refused
+    assert problem.startswith("tempo_like_calendars[0].values[0].end_date: expected the end of")
+    assert end_date in problem and "left unknown" in problem and "\n" not in problem
+
+
+def test_a_production_day_with_a_wrong_end_is_refused_alone() -> None:
+    calendar = parse_tempo(_production_with(end_date="2023-12-06T00:00:00+01:00"))
+    assert [day.day for day in calendar.days] == [date(2023, 12, 2), date(2023, 12, 3)]
+    assert len(calendar.refused) == 1
 
 
 def test_a_written_body_parses_back_to_the_same_calendar() -> None:

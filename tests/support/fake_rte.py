@@ -5,6 +5,11 @@ credentials, production and sandbox signals checking the bearer token and its ex
 production quota answered with 429 and ``Retry-After``. Faults are switched on per request with
 ``fail_next``. Time comes from an injectable clock, so the tests can make hours pass at once.
 
+Its error answers are RTE's real ones, byte for byte where one was recorded
+(tests/data/real-bodies/, see its PROVENANCE.md): ``ECOWATT_COMMON_T05`` with its CRLF and tabs,
+a proxy's HTML "502 Bad Gateway", an empty body, a body of one space, and Tempo's 400s with the
+long codes RTE writes (``TMPLIKSUPCON_TMPLIKCAL_F04``, whose real body is served as recorded).
+
     with FakeRte(clock=clock.now) as rte:
         rte.fail_next("500", "truncated")
         ... EcowattClient(rte.url, ...) ...
@@ -25,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs
 
 from tui.core.demo_forecast import demo_forecast
@@ -59,13 +65,54 @@ TEMPO_SANDBOX_BODY: dict[str, object] = {
         }
     ]
 }
+REAL_BODIES = Path(__file__).resolve().parent.parent / "data" / "real-bodies"
+
+
+def real_body(name: str) -> bytes:
+    """A real answer of RTE's (or of a proxy in front of it), byte for byte."""
+    return (REAL_BODIES / name).read_bytes()
+
+
+# RTE's transient 500 as seen in production (reference/ecowatt-v5.md), for Tempo and as "t03".
 RTE_500_BODY = {
     "error": "COMMON_ERROR_T03",
     "error_description": "Error code unknown",
     "error_uri": "",
     "error_details": {"transaction_id": "Id-2a7f5e6b9c0d1e2f3a4b5c6d"},
 }
-FAULTS = {"500", "503", "slow", "truncated", "malformed", "expired", "403", "401", "empty"}
+T05_BODY = real_body("ac-err-ecowatt-common-t05.json")  # CRLF and tabs included
+HTML_502_BODY = real_body("ac-err-502-html.json")
+EMPTY_BODY = real_body("ac-err-empty.json")
+SPACE_BODY = real_body("ac-err-single-space.json")
+TEMPO_F04_BODY = real_body("tempo-err-f04-gladys-fixture.json")
+TEMPO_CODE = "TMPLIKSUPCON_TMPLIKCAL_"  # RTE's prefix of the calendar query's 400 codes
+# Descriptions shaped like F04's real one (the only one recorded); the others are not RTE's words.
+TEMPO_DESCRIPTIONS = {
+    "F01": 'The "start_date" and "end_date" fields must be given together.',
+    "F02": 'The value of "start_date" field must be before "end_date".',
+    "F03": "The period requested is too long.",
+    "F05": "The period requested is too short.",
+    "F06": "The format of a date field is incorrect.",
+    "F07": 'The value of "fallback_status" field is incorrect.',
+}
+FAULTS = {
+    "500",  # signals: the real ECOWATT_COMMON_T05 body; Tempo and token: COMMON_ERROR_T03
+    "t03",  # COMMON_ERROR_T03 (500)
+    "502",  # the real HTML page of a proxy's 502 Bad Gateway
+    "blank-200",  # 200 with the real one-space body
+    "empty-200",  # 200 with the real empty body
+    "blank-500",  # the same bodies with a 500 (the recordings did not keep the status)
+    "empty-500",
+    "t05-200",  # the real T05 body with a 200
+    "503",
+    "slow",
+    "truncated",
+    "malformed",
+    "expired",
+    "403",
+    "401",
+    "empty",  # a well-formed answer without days: {"signals": []}
+}
 
 
 def _hours(levels: dict[int, int], count: int = 24) -> list[dict[str, int]]:
@@ -267,7 +314,7 @@ class FakeRte:
         if refused is not None:
             return refused
         if fault is not None:
-            return self._fault(fault)
+            return self._fault(fault, ecowatt=True)
         if sandbox:
             return _json(200, self.sandbox_body)
         with self._lock:
@@ -320,7 +367,7 @@ class FakeRte:
         today = now.astimezone(PARIS).date()
         checked = _tempo_range(params, today)
         if isinstance(checked, str):
-            return _json(400, {"error": checked, "error_description": f"Tempo query {checked}"})
+            return _tempo_refusal(checked)
         first, end = checked
         calendar = self.tempo if self.tempo is not None else _demo_calendar(now)
         served = TempoCalendar(
@@ -332,9 +379,19 @@ class FakeRte:
         )
         return _json(200, calendar_to_body(served))
 
-    def _fault(self, fault: str) -> tuple[int, dict[str, str], bytes]:
+    def _fault(self, fault: str, ecowatt: bool = False) -> tuple[int, dict[str, str], bytes]:
+        """One fault's answer; ``ecowatt``: for the signals (whose real 500 is T05)."""
         if fault == "500":
+            return _raw(500, T05_BODY) if ecowatt else _json(500, RTE_500_BODY)
+        if fault == "t03":
             return _json(500, RTE_500_BODY)
+        if fault == "t05-200":
+            return _raw(200, T05_BODY)
+        if fault == "502":
+            return 502, {"Content-Type": "text/html; charset=iso-8859-1"}, HTML_502_BODY
+        if fault in ("blank-200", "blank-500", "empty-200", "empty-500"):
+            kind, status = fault.split("-")
+            return _raw(int(status), SPACE_BODY if kind == "blank" else EMPTY_BODY)
         if fault == "503":
             return 503, {"Content-Type": "text/html"}, b"<html>Service Unavailable</html>"
         if fault == "403":
@@ -353,6 +410,25 @@ class FakeRte:
             # Promise the whole body, send a third of it, hang up.
             return 200, {"X-Truncate": str(len(whole) // 3)}, whole
         raise AssertionError(fault)
+
+
+def _raw(status: int, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, body
+
+
+def _tempo_refusal(short: str) -> tuple[int, dict[str, str], bytes]:
+    """RTE's 400 for a calendar query: the long code, F04's body as recorded."""
+    if short == "F04":
+        return _raw(400, TEMPO_F04_BODY)
+    return _json(
+        400,
+        {
+            "error": TEMPO_CODE + short,
+            "error_description": TEMPO_DESCRIPTIONS[short],
+            "error_uri": "",
+            "error_details": {"transaction_id": "Id-" + secrets.token_hex(12)},
+        },
+    )
 
 
 def _demo_calendar(now: datetime) -> TempoCalendar:

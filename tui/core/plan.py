@@ -111,6 +111,37 @@ def build_plan(
     return Plan(start, end, initial, changes, reasons)
 
 
+def plan_ahead(
+    *,
+    forecast: Forecast | None,
+    tempo: TempoCalendar | None,
+    config: Config,
+    overrides: Mapping[int, Override],
+    history: Mapping[int, RelayHistory],
+    start: datetime,
+    end: datetime,
+) -> Plan:
+    """The one plan behind every view: `delestage plan`, the main screen's Next (and so
+    `status` and MQTT, which read the same snapshot), and the planned hours of the `h` view.
+
+    Every input is required, Tempo included (``None`` only when ``[tempo]`` is off or nothing
+    is known yet), so that no view can plan without a rule the service applies. A plan over a
+    shorter horizon is the start of a longer one: the views differ only in how far they look.
+    """
+    return build_plan(
+        forecast, config, start, end, overrides=overrides, history=history, tempo=tempo
+    )
+
+
+def first_changes(plan: Plan, after: datetime) -> dict[int, Change]:
+    """Each channel's first planned change strictly after ``after`` (its Next)."""
+    first: dict[int, Change] = {}
+    for change in plan.changes:
+        if change.at > after and change.channel not in first:
+            first[change.channel] = change
+    return first
+
+
 # --- rendering --------------------------------------------------------------------------------
 
 

@@ -2,8 +2,16 @@
 
 Strict about what matters (levels, hours, timestamps): anything that could put a wrong level on
 an hour raises one ``ForecastFormatError`` naming the day index and the field. Tolerant about
-what RTE is known to do: days in any order, missing hours (left unknown, never level 0), 23 to 25
-entries on daylight-saving days, padded messages, extra fields.
+what RTE is known to do: days in any order, missing hours (left unknown, never level 0), padded
+messages, extra fields.
+
+The hour model (DESIGN.md "Time", reference/ecowatt-v5.md): ``pas`` n is the wall-clock hour n
+of the Paris day ``jour``, 0 to 23, on every day. Every real body has 24 values on the
+daylight-saving days too, so on the 23-hour spring day pas 2 names an hour the clock skips and
+is dropped (pas 3 is 03:00 CEST), and on the 25-hour autumn day pas 2 covers both 02:00 hours
+(CEST, then CET; pas 3 is 03:00 CET). A day is covered from its midnight to the next and never
+spills into another day. A daylight-saving day given as many entries as it has hours (23 or 25,
+never seen from RTE) is read as hours elapsed since ``jour`` instead.
 """
 
 import json
@@ -12,9 +20,9 @@ from typing import TypeGuard
 
 from tui.core.durations import sane_instant
 from tui.core.errors import InputError
-from tui.core.forecast import PARIS, Day, Forecast, Level, Slot, paris_midnight
+from tui.core.forecast import HOUR, PARIS, Day, Forecast, Level, Slot, paris_midnight
 
-MAX_PAS = 24  # a 25-hour autumn day has pas 0..24
+MAX_PAS = 24  # pas 0..23 are wall-clock hours; 24 only on an autumn day of 25 entries
 
 
 class ForecastFormatError(InputError):
@@ -54,9 +62,45 @@ def _generated(value: object) -> datetime | None:
         return None
 
 
+def _what_instead(body: bytes | bytearray | str) -> str:
+    """What a body that is not JSON is, when it says: blank, or an HTML page (a proxy's)."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) else body
+    if not text.strip():
+        return "an empty body" if not text else "a blank body"
+    start = text.lstrip()[:200].lower()
+    if start.startswith(("<!doctype html", "<html")):
+        title = text.lower().find("<title>")
+        end = text.lower().find("</title>", title)
+        if 0 <= title < end:
+            words = _printable(text[title + 7 : end])[:80]
+            return f"an HTML page ({words})" if words else "an HTML page"
+        return "an HTML page"
+    return ""
+
+
+def _printable(text: str) -> str:
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def rte_error(document: object) -> str:
+    """``"RTE's error ECOWATT_COMMON_T05 (Internal Server Error)"`` for one of RTE's error
+    objects, ``""`` for anything else."""
+    if not isinstance(document, dict):
+        return ""
+    code, description = document.get("error"), document.get("error_description")
+    if not isinstance(code, str) or not code.strip():
+        return ""
+    code = _printable(code)[:64]
+    said = _printable(description)[:160] if isinstance(description, str) else ""
+    return f"RTE's error {code}" + (f" ({said})" if said else "")
+
+
 def _document(body: bytes | str | object) -> object:
     if not isinstance(body, bytes | bytearray | str):
         return body
+    instead = _what_instead(body)
+    if instead:
+        raise ForecastFormatError(f"body: expected JSON, got {instead}")
     try:
         return json.loads(body)
     except UnicodeDecodeError:
@@ -73,14 +117,15 @@ def parse_signals(
     """Build a Forecast from a signals body (bytes, text, or already-decoded JSON)."""
     document = _document(body)
     if not isinstance(document, dict) or "signals" not in document:
-        raise ForecastFormatError('body: expected a JSON object with a "signals" array')
+        error = rte_error(document)
+        got = f", got {error}, not data" if error else ""
+        raise ForecastFormatError(f'body: expected a JSON object with a "signals" array{got}')
     signals = document["signals"]
     if not isinstance(signals, list):
         raise ForecastFormatError("signals: expected an array of days")
 
     # Keyed by UTC start: Paris wall-clock times repeat on the autumn day and compare equal.
-    # start -> (level, whether the hour lies on the date of the day that gave it)
-    chosen: dict[datetime, tuple[Level, bool]] = {}
+    chosen: dict[datetime, Level] = {}
     days: list[Day] = []
     generated: datetime | None = None
     for index, day in enumerate(signals):
@@ -90,7 +135,7 @@ def parse_signals(
         jour = _timestamp(day.get("jour"), f"{where}.jour")
         local = jour.astimezone(PARIS)
         if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
-            # Hours count from jour: any other time would shift every level it gives.
+            # The hours are this day's: any other time would name another day or shift them.
             raise ForecastFormatError(
                 f"{where}.jour: expected local midnight (Europe/Paris), "
                 f"got {day.get('jour')!r} ({local:%H:%M} in Paris)"
@@ -110,7 +155,7 @@ def parse_signals(
                 message=message.strip() if isinstance(message, str) else "",
             )
         )
-        own_date = jour.astimezone(PARIS).date()
+        pairs: list[tuple[int, Level, str]] = []
         for position, entry in enumerate(values):
             spot = f"{where}.values[{position}]"
             if not isinstance(entry, dict):
@@ -125,12 +170,11 @@ def parse_signals(
                 raise ForecastFormatError(
                     f"{spot}.hvalue: expected a level from 0 to 3, got {hvalue!r}"
                 )
-            # Elapsed hours from the day's midnight: right on 23- and 25-hour days.
-            start = (jour + timedelta(hours=pas)).astimezone(UTC)
-            own = start.astimezone(PARIS).date() == own_date
-            _claim(chosen, start, Level(hvalue), own)
+            pairs.append((pas, Level(hvalue), f"{spot}.pas"))
+        for start, level in _hours_of(local.date(), pairs):
+            _claim(chosen, start, level)
     return Forecast(
-        slots=tuple(Slot(start, level) for start, (level, _) in chosen.items()),
+        slots=tuple(Slot(start, level) for start, level in chosen.items()),
         generated=generated,
         fetched=fetched,
         source=source,
@@ -138,40 +182,74 @@ def parse_signals(
     )
 
 
-def _claim(
-    chosen: dict[datetime, tuple[Level, bool]], start: datetime, level: Level, own: bool
-) -> None:
-    """Record one hour; the day whose date it is wins, and a tie keeps the higher level.
+def day_hours_by_pas(day: date) -> dict[int, tuple[datetime, ...]]:
+    """The one-hour UTC slots of a Paris day, by wall-clock hour (its ``pas``): 24 hours on a
+    normal day; no hour 2 on the spring day; two hours 2 (CEST, then CET) on the autumn day."""
+    hours: dict[int, list[datetime]] = {}
+    moment, end = paris_midnight(day), paris_midnight(day + timedelta(days=1))
+    while moment < end:
+        hours.setdefault(moment.astimezone(PARIS).hour, []).append(moment)
+        moment += HOUR
+    return {pas: tuple(starts) for pas, starts in hours.items()}
 
-    Two equally entitled claims disagree only in a broken body; the higher level is the one
-    that errs on the side of the grid.
-    """
-    existing = chosen.get(start)
-    if existing is None:
-        chosen[start] = (level, own)
-        return
-    held, held_own = existing
-    if own != held_own:
-        if own:
-            chosen[start] = (level, own)
-        return
-    if level > held:
-        chosen[start] = (level, own)
+
+def _elapsed_day(length: int, pas_values: set[int]) -> bool:
+    """Whether a daylight-saving day's entries count elapsed hours rather than wall-clock ones:
+    as many distinct entries as the day has hours (23 or 25), or a pas 24 on the autumn day."""
+    if length == 24 or not pas_values or max(pas_values) >= length:
+        return False
+    return len(pas_values) == length or max(pas_values) == 24
+
+
+def _hours_of(day: date, pairs: list[tuple[int, Level, str]]) -> list[tuple[datetime, Level]]:
+    """Each (pas, level) of one day as the UTC hours it covers (see the module's hour model)."""
+    midnight = paris_midnight(day)
+    length = int((paris_midnight(day + timedelta(days=1)) - midnight) / HOUR)
+    if _elapsed_day(length, {pas for pas, _, _ in pairs}):
+        return [(midnight + HOUR * pas, level) for pas, level, _ in pairs]
+    by_pas = day_hours_by_pas(day)
+    hours: list[tuple[datetime, Level]] = []
+    for pas, level, spot in pairs:
+        if pas > 23:
+            raise ForecastFormatError(
+                f"{spot}: expected a wall-clock hour from 0 to 23 ({day.isoformat()} has "
+                f"{length} hours), got {pas}"
+            )
+        # The spring day's pas 2 names no hour on the clock: nothing to place.
+        hours.extend((start, level) for start in by_pas.get(pas, ()))
+    return hours
+
+
+def _claim(chosen: dict[datetime, Level], start: datetime, level: Level) -> None:
+    """Record one hour; a second claim on it (a day given twice, a pas repeated) keeps the
+    higher level, the one that errs on the side of the grid. Two claims disagree only in a
+    broken body."""
+    held = chosen.get(start)
+    if held is None or level > held:
+        chosen[start] = level
 
 
 def forecast_to_body(forecast: Forecast) -> dict[str, object]:
-    """A signals body for a forecast, as RTE would write it (demo source, fake RTE, tests)."""
-    by_day: dict[date, list[dict[str, int]]] = {}
+    """A signals body for a forecast, as RTE writes it (demo source, fake RTE, tests).
+
+    The inverse of the parser's hour model: each hour's pas is its wall-clock hour. On the
+    autumn day both 02:00 hours are pas 2, written with the higher of their levels (the parser
+    gives it back to both); on the spring day pas 2 is written, as RTE does, with the higher
+    level of its neighbours, and the parser drops it again.
+    """
+    by_day: dict[date, dict[int, int]] = {}
     for slot in forecast.slots:
         local = slot.start.astimezone(PARIS)
-        by_day.setdefault(local.date(), [])
-        # Subtract in UTC: between two Paris times Python subtracts wall clocks.
-        pas = int((slot.start - paris_midnight(local.date())).total_seconds() // 3600)
-        by_day[local.date()].append({"pas": pas, "hvalue": int(slot.level)})
+        hours = by_day.setdefault(local.date(), {})
+        hours[local.hour] = max(hours.get(local.hour, 0), int(slot.level))
+    for when, hours in by_day.items():
+        if 2 not in day_hours_by_pas(when) and 1 in hours and 3 in hours:
+            hours[2] = max(hours[1], hours[3])
     known = {day.jour.astimezone(PARIS).date(): day for day in forecast.days}
     signals: list[dict[str, object]] = []
-    for when, values in sorted(by_day.items()):
-        worst = max(max(value["hvalue"] for value in values), 1)
+    for when, hours in sorted(by_day.items()):
+        values = [{"pas": pas, "hvalue": level} for pas, level in sorted(hours.items())]
+        worst = max(max(hours.values()), 1)
         described = known.get(when)
         entry: dict[str, object] = {}
         if forecast.generated is not None:

@@ -107,6 +107,9 @@ class TempoCalendar:
     days: tuple[TempoDay, ...] = ()
     fetched: datetime | None = None
     source: str = ""
+    # Days the body gave that could not be trusted, each one line naming its field: left out
+    # (unknown, so they cut nothing) instead of refusing the whole calendar.
+    refused: tuple[str, ...] = field(default=(), compare=False)
     _dates: tuple[date, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -161,6 +164,15 @@ def colour_word(colour: Colour | str | None) -> str:
     if colour is None:
         return "not published yet"
     return colour.value if isinstance(colour, Colour) else colour
+
+
+def describe_refused(calendar: TempoCalendar) -> str:
+    """``"; 1 day refused (values[0].end_date: ...)"``, or ``""`` when every day was taken."""
+    if not calendar.refused:
+        return ""
+    count = len(calendar.refused)
+    more = f", and {count - 1} more" if count > 1 else ""
+    return f"; {count} day{'s' if count > 1 else ''} refused ({calendar.refused[0]}{more})"
 
 
 def describe_tempo_days(calendar: TempoCalendar, start: datetime, end: datetime) -> str:

@@ -5,14 +5,18 @@ is an object whose ``values`` is an array; the sandbox, where it is an array who
 ``values`` as a single object; and the shape RTE's Swagger describes, an array of calendars
 whose ``values`` are arrays. Values come newest first; each covers one Paris calendar day,
 midnight to midnight with that day's offset. A value without ``value`` is an unknown day, never
-blue. Anything else raises one ``ForecastFormatError`` naming the field.
+blue. Anything else raises one ``ForecastFormatError`` naming the field, except a day's
+``end_date``, which concerns that day alone: one that reads the next Paris midnight but carries
+the start's offset on a daylight-saving day (``2024-03-31T00:00:00+01:00`` to
+``2024-04-01T00:00:00+01:00``) is repaired to that midnight; any other end that is not that
+day's is refused for that day only, which stays unknown, and is said in ``refused``.
 """
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 from tui.core.forecast import PARIS, paris_midnight
-from tui.core.signals import ForecastFormatError, _document, _generated, _timestamp
+from tui.core.signals import ForecastFormatError, _document, _generated, _timestamp, rte_error
 from tui.core.tempo import Colour, TempoCalendar, TempoDay
 
 ROOT = "tempo_like_calendars"
@@ -22,7 +26,9 @@ _COLOURS = {"BLUE": Colour.BLUE, "WHITE": Colour.WHITE, "RED": Colour.RED}
 def _entries(document: object) -> Iterator[tuple[str, object]]:
     """Every value of every calendar in the body, with the path that names it."""
     if not isinstance(document, dict) or ROOT not in document:
-        raise ForecastFormatError(f'body: expected a JSON object with "{ROOT}"')
+        error = rte_error(document)
+        got = f", got {error}, not data" if error else ""
+        raise ForecastFormatError(f'body: expected a JSON object with "{ROOT}"{got}')
     root = document[ROOT]
     if isinstance(root, dict):
         calendars: list[tuple[str, object]] = [(ROOT, root)]
@@ -43,6 +49,10 @@ def _entries(document: object) -> Iterator[tuple[str, object]]:
             raise ForecastFormatError(f"{where}.values: expected an array of days")
 
 
+class _RefusedDay(Exception):
+    """One day of the calendar that cannot be trusted; the rest of the calendar can."""
+
+
 def _day(entry: object, where: str) -> TempoDay:
     if not isinstance(entry, dict):
         raise ForecastFormatError(f"{where}: expected an object with start_date and value")
@@ -53,12 +63,6 @@ def _day(entry: object, where: str) -> TempoDay:
             f"{where}.start_date: expected a Paris midnight, got {entry['start_date']!r}"
         )
     day = local.date()
-    end = _timestamp(entry.get("end_date"), f"{where}.end_date")
-    if not start < end <= paris_midnight(day + timedelta(days=1)):
-        raise ForecastFormatError(
-            f"{where}.end_date: expected the end of the day that starts at "
-            f"{entry['start_date']}, got {entry['end_date']!r}"
-        )
     raw = entry.get("value")
     if raw is None:
         colour = None  # one real day came without a value: unknown, not blue
@@ -66,15 +70,41 @@ def _day(entry: object, where: str) -> TempoDay:
         colour = _COLOURS[raw.strip().upper()]
     else:
         raise ForecastFormatError(f'{where}.value: expected "BLUE", "WHITE" or "RED", got {raw!r}')
+    end = _timestamp(entry.get("end_date"), f"{where}.end_date")
+    if not _ends_the_day(start, end, day):
+        raise _RefusedDay(
+            f"{where}.end_date: expected the end of the day that starts at "
+            f"{entry['start_date']}, got {entry['end_date']!r}: that day is left unknown"
+        )
     return TempoDay(day, colour, _generated(entry.get("updated_date")))
+
+
+def _ends_the_day(start: datetime, end: datetime, day: date) -> bool:
+    """Whether ``end`` is the end of Paris day ``day``: at most its next midnight; or that
+    midnight written with the start's offset (the hour the clock changes by), repaired."""
+    following = day + timedelta(days=1)
+    midnight = paris_midnight(following)
+    if start < end <= midnight:
+        return True
+    written = end.replace(tzinfo=None)
+    off_by = abs(end - midnight)
+    return written == datetime(following.year, following.month, following.day) and (
+        off_by <= timedelta(hours=1) and end.utcoffset() == start.utcoffset()
+    )
 
 
 def parse_tempo(
     body: bytes | str | object, *, fetched: datetime | None = None, source: str = ""
 ) -> TempoCalendar:
     """Build a TempoCalendar from a calendars body (bytes, text, or already-decoded JSON)."""
-    days = [_day(entry, where) for where, entry in _entries(_document(body))]
-    return TempoCalendar(tuple(days), fetched=fetched, source=source)
+    days: list[TempoDay] = []
+    refused: list[str] = []
+    for where, entry in _entries(_document(body)):
+        try:
+            days.append(_day(entry, where))
+        except _RefusedDay as error:
+            refused.append(str(error))
+    return TempoCalendar(tuple(days), fetched=fetched, source=source, refused=tuple(refused))
 
 
 def calendar_to_body(calendar: TempoCalendar) -> dict[str, object]:

@@ -22,7 +22,7 @@ from tui.core.config import Config, OnExit
 from tui.core.durations import parse_time
 from tui.core.errors import InputError
 from tui.core.forecast import paris_iso
-from tui.core.plan import build_plan, plan_to_json, released_on_attach, render_plan_text
+from tui.core.plan import plan_ahead, plan_to_json, released_on_attach, render_plan_text
 from tui.core.policy import Override, RelayHistory
 from tui.core.tempo import TempoCalendar, describe_tempo_days
 
@@ -172,8 +172,14 @@ def run_plan(
             history = released_on_attach(config)
             origin += f"; {_attach_words(config)}"
     tempo = _tempo(config, tempo_path, now, err)
-    plan = build_plan(
-        forecast, config, start, end, overrides=overrides, history=history, tempo=tempo
+    plan = plan_ahead(
+        forecast=forecast,
+        tempo=tempo,
+        config=config,
+        overrides=overrides,
+        history=history,
+        start=start,
+        end=end,
     )
     if as_json:
         text = json.dumps(plan_to_json(plan, config), ensure_ascii=False, indent=2) + "\n"

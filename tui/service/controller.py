@@ -464,6 +464,7 @@ class Controller:
             self.forecast,
             dict(self.overrides),
             dict(self.history),
+            self.tempo,
         )
 
     async def close(self) -> None:

@@ -28,9 +28,10 @@ from tui.core.history import (
     totals,
     winter_start,
 )
-from tui.core.plan import build_plan
+from tui.core.plan import plan_ahead
 from tui.core.policy import Override, RelayHistory
 from tui.core.power import Power
+from tui.core.tempo import TempoCalendar
 
 # The longest window the view asks for at once: its reply stays a small line on the socket.
 MAX_VIEW_DAYS = 31
@@ -140,9 +141,11 @@ def build_view(
     forecast: Forecast | None,
     overrides: Mapping[int, Override],
     history: Mapping[int, RelayHistory],
+    tempo: TempoCalendar | None,
 ) -> HistoryView:
     """Each channel over [start, end): recorded up to ``now``, planned from the live state after
-    (the same ``build_plan`` as ``delestage plan``), with today's and the winter's totals."""
+    (``plan_ahead``, the plan of `delestage plan` and of the main screen's Next, Tempo
+    included), with today's and the winter's totals."""
     channels = channel_infos(config)
     today = now.astimezone(PARIS).date()
     winter_from = winter_start(today)
@@ -173,7 +176,7 @@ def build_view(
             winter_totals[channel.index] = totals(mine)
             today_totals[channel.index] = totals(row for row in mine if row.day == today)
 
-    planned = _planned(config, forecast, now, end, overrides, history)
+    planned = _planned(config, forecast, tempo, now, end, overrides, history)
     if forecast is not None:
         current_hour = math.floor(t_now / HOUR_SECONDS) * HOUR_SECONDS
         for slot in forecast.slots:
@@ -204,6 +207,7 @@ def build_view(
 def _planned(
     config: Config,
     forecast: Forecast | None,
+    tempo: TempoCalendar | None,
     now: datetime,
     end: datetime,
     overrides: Mapping[int, Override],
@@ -215,7 +219,15 @@ def _planned(
     until = min(end, forecast.until)
     if until <= now:
         return {}
-    plan = build_plan(forecast, config, now, until, overrides=overrides, history=history)
+    plan = plan_ahead(
+        forecast=forecast,
+        tempo=tempo,
+        config=config,
+        overrides=overrides,
+        history=history,
+        start=now,
+        end=until,
+    )
     out: dict[int, list[Segment]] = {}
     for channel in config.channels:
         override = overrides.get(channel.index)

@@ -12,7 +12,7 @@ from typing import Protocol
 from tui.adapters.boards.base import RelayBoard
 from tui.core.config import Config
 from tui.core.forecast import PARIS, Forecast, Period
-from tui.core.plan import build_plan
+from tui.core.plan import first_changes, plan_ahead
 from tui.core.policy import Evaluation, Override, RelayHistory
 from tui.core.tempo import TempoCalendar
 from tui.core.wiring import appliance_powered
@@ -79,20 +79,19 @@ def next_changes(state: ServiceState, now: datetime) -> dict[int, ChangeView]:
     forecast = state.feed.data
     if forecast is None:
         return {}
-    plan = build_plan(
-        forecast,
-        state.config,
-        now,
-        now + PLAN_LOOKAHEAD,
+    plan = plan_ahead(
+        forecast=forecast,
+        tempo=state.tempo_feed.data if state.tempo_feed is not None else None,
+        config=state.config,
         overrides=dict(state.overrides),
         history=state.history,
-        tempo=state.tempo_feed.data if state.tempo_feed is not None else None,
+        start=now,
+        end=now + PLAN_LOOKAHEAD,
     )
-    first: dict[int, ChangeView] = {}
-    for change in plan.changes:
-        if change.at > now and change.channel not in first:
-            first[change.channel] = ChangeView(change.at, change.powered, change.reason)
-    return first
+    return {
+        index: ChangeView(change.at, change.powered, change.reason)
+        for index, change in first_changes(plan, now).items()
+    }
 
 
 def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:

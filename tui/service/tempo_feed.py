@@ -7,7 +7,13 @@ controller running on Ecowatt alone.
 from datetime import datetime, timedelta
 
 from tui.core.events import TempoForecastEvent
-from tui.core.tempo import TempoCalendar, day_start, describe_today_tomorrow, tempo_day
+from tui.core.tempo import (
+    TempoCalendar,
+    day_start,
+    describe_refused,
+    describe_today_tomorrow,
+    tempo_day,
+)
 from tui.service.feed import Feed, Said
 from tui.service.snapshot import TempoDayView, TempoView
 
@@ -43,7 +49,8 @@ class TempoWords:
             today=today.value if today else None,
             tomorrow=tomorrow.value if tomorrow else None,
             cached=cached,
-            message=f"Tempo calendar {'loaded' if cached else 'updated'}: {known}",
+            message=f"Tempo calendar {'loaded' if cached else 'updated'}: {known}"
+            + describe_refused(data),
         )
         return Said(event, answer)
 

@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from tui.adapters.rte.cache import BodyCache
+from tui.adapters.rte.errors import error_instead_of_data
 from tui.adapters.rte.quota import QuotaGate
 from tui.adapters.rte.session import (
     PORTAL,
     BodyError,
     ForbiddenError,
     RteApiClient,
+    ServerError,
     body_of,
     rate_limited,
     unexpected,
@@ -60,7 +62,13 @@ class EcowattClient(RteApiClient):
             raise _forbidden("token", error.status) from None
         status = response.status_code
         if status == 200:
-            return body_of(response, "signals", "RTE answered with an empty body")
+            body = body_of(response, "signals", "RTE answered with an empty body")
+            refused = error_instead_of_data(body)
+            if refused:
+                raise with_status(
+                    ServerError(f"RTE answered the signals with its error {refused}"), response
+                )
+            return body
         if status == 403:
             raise with_status(_forbidden("signals", status), response)
         if status == 429:

@@ -18,6 +18,7 @@ import httpx
 
 from tui import __version__
 from tui.adapters.rte.credentials import Credentials
+from tui.adapters.rte.errors import status_words
 
 TOKEN_PATH = "/token/oauth/"
 # Renew this long before RTE's stated expiry: a token that dies in flight costs a 401 round trip.
@@ -295,8 +296,7 @@ def _reason(error: Exception) -> str:
 
 
 def unexpected(response: httpx.Response, what: str) -> RteError:
-    code = error_code(response)
-    detail = f"HTTP {response.status_code}{' ' + code if code else ''}"
+    detail = status_words(response)  # RTE's code and description, or what came instead
     if response.status_code >= 500:
         return with_status(ServerError(f"RTE's server failed on {what} ({detail})"), response)
     return with_status(ServerError(f"RTE answered {what} with {detail}"), response)

@@ -2,8 +2,9 @@
 
 The HTTP side (``TempoClient``): the token and session are ``session``'s, shared with the
 Ecowatt client: the same RTE application serves both once it is subscribed to both APIs. A 403
-means it is not subscribed to Tempo, and says so in those words; a 400 names RTE's code (F01 to
-F07) and what it means.
+means it is not subscribed to Tempo, and says so in those words; a 400 names RTE's code as RTE
+writes it (``TMPLIKSUPCON_TMPLIKCAL_F04``; the short ``F04`` is read too), what it means, and
+RTE's own ``error_description``.
 
 The schedule fits the publication: a call at start; then none until 10:40 (tomorrow's colour is
 published at 10:30); after 10:40, calls until tomorrow is known, backing off from 15 minutes to
@@ -17,28 +18,32 @@ import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import httpx
+
 from tui.adapters.rte.cache import BodyCache
+from tui.adapters.rte.errors import code_suffix, error_fields, error_instead_of_data
 from tui.adapters.rte.quota import QuotaGate
 from tui.adapters.rte.session import (
     PORTAL,
     ForbiddenError,
     RteApiClient,
     RteError,
+    ServerError,
     body_of,
-    error_code,
     rate_limited,
     unexpected,
     with_status,
 )
 from tui.adapters.rte.source import Backoff, RteSource, Words
 from tui.core.forecast import PARIS, paris_midnight
-from tui.core.tempo import TempoCalendar, describe_today_tomorrow, paris_at
+from tui.core.tempo import TempoCalendar, describe_refused, describe_today_tomorrow, paris_at
 from tui.core.tempo_body import parse_tempo
 
 CALENDARS_PATH = "/open_api/tempo_like_supply_contract/v1/tempo_like_calendars"
 SANDBOX_PATH = "/open_api/tempo_like_supply_contract/v1/sandbox/tempo_like_calendars"
 API = "Tempo (the Tempo Like Supply Contract API)"
-# RTE's 400 codes for the calendar query (reference/tempo.md).
+# RTE's 400 codes for the calendar query (reference/tempo.md), by the suffix of the code RTE
+# writes: TMPLIKSUPCON_TMPLIKCAL_F01 to _F07.
 BAD_REQUEST = {
     "F01": "start_date and end_date must be given together",
     "F02": "start_date must be before end_date",
@@ -103,24 +108,36 @@ class TempoClient(RteApiClient):
             raise _not_subscribed("token", error.status) from None
         status = response.status_code
         if status == 200:
-            return body_of(
+            body = body_of(
                 response, "Tempo calendar", "RTE answered the Tempo calendar with an empty body"
             )
+            refused = error_instead_of_data(body)
+            if refused:
+                raise with_status(
+                    ServerError(f"RTE answered the Tempo calendar with its error {refused}"),
+                    response,
+                )
+            return body
         if status == 403:
             raise _not_subscribed("Tempo calendar", status)
         if status == 400:
-            code = error_code(response)
-            meaning = BAD_REQUEST.get(code, "unknown code")
-            raise with_status(
-                BadRequestError(
-                    f"RTE refused the Tempo query (HTTP 400 {code or 'without a code'}: "
-                    f"{meaning}; asked {params})"
-                ),
-                response,
-            )
+            raise with_status(BadRequestError(_bad_request(response, params)), response)
         if status == 429:
             raise rate_limited(response, now, "RTE refused the Tempo call as too frequent")
         raise unexpected(response, "the Tempo calendar")
+
+
+def _bad_request(response: httpx.Response, params: dict[str, str] | None) -> str:
+    """``RTE refused the Tempo query (HTTP 400 TMPLIKSUPCON_TMPLIKCAL_F04: end_date is after
+    D+2; RTE says "..."; asked {...})``."""
+    code, description = error_fields(response.content)
+    short = code_suffix(code, set(BAD_REQUEST)) if code else ""
+    meaning = BAD_REQUEST[short] if short else "a code not known here"
+    said = f'; RTE says "{description}"' if description else ""
+    return (
+        f"RTE refused the Tempo query (HTTP 400 {code or 'without a code'}: {meaning}{said}; "
+        f"asked {params})"
+    )
 
 
 def _not_subscribed(endpoint: str, status: int | None) -> ForbiddenError:
@@ -178,7 +195,7 @@ class TempoSchedule:
 def describe_calendar(calendar: TempoCalendar, kind: str) -> str:
     when = calendar.fetched
     known = describe_today_tomorrow(calendar, when) if when else "no date"
-    return f"{kind} Tempo calendar: {len(calendar.days)} days, {known}"
+    return f"{kind} Tempo calendar: {len(calendar.days)} days, {known}{describe_refused(calendar)}"
 
 
 WORDS = Words[TempoCalendar](what="Tempo calendar", describe=describe_calendar)
