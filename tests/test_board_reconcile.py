@@ -78,11 +78,11 @@ async def test_a_failed_command_is_retried_with_backoff_and_the_mismatch_shown(
         snapshot = await controller.snapshot()
         mismatch = snapshot.channel(0).mismatch
         assert mismatch is not None
-        assert mismatch.startswith("board reports ON, should be CUT: retry 2 at ")
-        assert "BOARD MISMATCH: board reports ON" in render_status(snapshot)
+        assert mismatch.startswith("board's library has ON, should be CUT: retry 2 at ")
+        assert "BOARD MISMATCH: board's library has ON" in render_status(snapshot)
         grid = render_grid(snapshot.channels, 0, snapshot.now, 80).plain
-        assert "BOARD: board reports ON" in grid  # in the relay grid's row
-        assert "Board mismatch: board reports ON" in grid  # and the selected one's line
+        assert "BOARD: board's library has ON" in grid  # in the relay grid's row
+        assert "Board mismatch: board's library has ON" in grid  # and the selected one's line
         assert snapshot.to_status()["channels"][0]["mismatch"] == mismatch
         switches = len(controller.history[0].switches)
 

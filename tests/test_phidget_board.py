@@ -138,18 +138,26 @@ def test_unplug_and_replug_report_released_relays_and_move_none(usb: FakeUsb) ->
     assert events.of(ERROR) == []
 
 
-def test_a_readback_mismatch_is_an_error_event(usb: FakeUsb) -> None:
+def test_a_failed_set_state_is_an_error_event_and_the_library_keeps_the_old_state(
+    usb: FakeUsb,
+) -> None:
+    """getState is the library's memory of the last successful setState: the only fault it
+    can show is a setState that failed (no relay board senses its contacts)."""
     hardware = usb.plug(FakeBoard(SERIAL))
     board, events = make_board(usb)
     board.open(events)
     attached_event(events)
-    hardware.stuck[2] = False
+    usb.settle()
+    hardware.failing[2] = [3]  # Timed Out
     board.set_relay(2, True)
     errors = events.of(ERROR)
     assert len(errors) == 1
     assert errors[0].channel == 2
-    assert "commanded energised but the board reports released" in errors[0].message
-    assert board.relay(2) is False, "the board's word, not the wish"
+    assert "relay 2: setting it energised failed: Timed Out (Phidget22 code 3)" in errors[0].message
+    assert board.relay(2) is False, "the library's memory: the command did not go through"
+    assert hardware.relays[2] is False
+    board.set_relay(2, True)
+    assert board.relay(2) is True and hardware.relays[2] is True
 
 
 def test_a_busy_board_is_reported_once(usb: FakeUsb) -> None:

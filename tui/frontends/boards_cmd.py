@@ -8,6 +8,7 @@ import os
 from typing import TextIO
 
 from tui.compose.boards import (
+    UDEV_HINT,
     BoardLibraryMissing,
     FoundBoard,
     PhidgetApi,
@@ -22,9 +23,6 @@ from tui.core.durations import format_duration
 # Long enough for the library's first USB scan to report what is plugged in.
 SEARCH_SECONDS = 1.5
 INIT_SEARCH_SECONDS = 1.0
-UDEV_HINT = (
-    "as a normal user a board stays invisible without Phidgets' udev rule (docs/troubleshooting.md)"
-)
 
 
 def _where(board: FoundBoard) -> str:
