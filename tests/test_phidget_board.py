@@ -169,6 +169,9 @@ def test_a_busy_board_is_reported_once(usb: FakeUsb) -> None:
     errors = events.of(ERROR)
     assert len(errors) == 1, errors
     assert errors[0].message.startswith("board busy: another process has this Phidget board open")
+    # Who may hold it besides another service (issue 22, item 8).
+    assert "the Phidget Network Server (phidget22networkserver" in errors[0].message
+    assert "the Phidget Control Panel" in errors[0].message
     assert not board.attached
 
 

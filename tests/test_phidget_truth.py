@@ -177,6 +177,66 @@ def test_the_fake_keeps_a_trip_through_close_when_persistent(usb: FakeUsb) -> No
     channel.close()
 
 
+# --- issue 22, item 7: the keepalive's budget ---------------------------------------------------
+
+
+def test_a_failsafe_too_short_for_its_keepalive_is_refused_in_one_line_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """8 relays: 8 transfers of up to 100 ms must fit in a third of the period: 2.4 s."""
+    channels = "".join(
+        f'[[channel]]\nindex = {i}\nname = "r{i}"\nshed_at = "red"\n\n' for i in range(8)
+    )
+    path = tmp_path / "delestage.toml"
+    path.write_text(f'[board]\nkind = "phidget"\nfailsafe = "2s"\n\n{channels}')
+    assert main(["check", "--config", str(path)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith(
+        'delestage.toml: board.failsafe: "2s" is too short for 8 relays: each keepalive resets '
+        "them one USB transfer at a time (up to 100 ms each), which must fit in a third of the "
+        'period; set failsafe = "2s400ms" or more'
+    )
+    path.write_text(f'[board]\nkind = "phidget"\nfailsafe = "2s400ms"\n\n{channels}')
+    config_from_dict(
+        {
+            "board": {"kind": "phidget", "failsafe": "2s400ms"},
+            "channel": [{"index": i, "name": f"r{i}", "shed_at": "red"} for i in range(8)],
+        }
+    )
+    config_from_dict(  # one relay: the 500 ms minimum holds
+        {
+            "board": {"kind": "phidget", "failsafe": "500ms"},
+            "channel": [{"index": 0, "name": "a", "shed_at": "red"}],
+        }
+    )
+
+
+def test_a_keepalive_pass_longer_than_a_third_of_the_period_is_said_once(usb: FakeUsb) -> None:
+    usb.plug(FakeBoard(SERIAL, revision="1017_2"))
+    ticks = iter([10.0, 10.1, 20.0, 20.5, 30.0, 30.9])  # passes of 0.1, 0.5 and 0.9 s
+    armed = threading.Event()
+    board, events = make_board(
+        usb,
+        failsafe=timedelta(seconds=1),
+        monotonic=lambda: next(ticks) if armed.is_set() else 0.0,
+    )
+    board.open(events)
+    events.wait_for(lambda: bool(events.of(ATTACHED)))
+    usb.settle()
+    armed.set()  # from here on, only the keepalive passes read it
+    board.keepalive()
+    assert board.keepalive_seconds == pytest.approx(0.1)
+    assert not [e for e in events.of(ERROR) if "keepalive" in e.message]
+    board.keepalive()
+    board.keepalive()
+    said = [e.message for e in events.of(ERROR) if "keepalive" in e.message]
+    assert said == [
+        "the failsafe keepalive took 500 ms for 3 relay(s), more than a third of board.failsafe "
+        '= "1s": a relay may trip before its next reset; set a longer board.failsafe'
+    ]
+    board.close(OnExit.RELEASE)
+
+
 # --- 4. code 51: a persistent VINT channel that reports no state --------------------------------
 
 

@@ -653,8 +653,10 @@ def make_board(
     usb: FakeUsb, channels: tuple[int, ...] = (0, 1, 2), **config: Any
 ) -> tuple[PhidgetBoard, Recorder]:
     """The real adapter on the fake library, with a recorder for its events; ``config`` holds
-    ``BoardConfig`` fields (serial 123456 unless given) and optionally ``sleep``."""
+    ``BoardConfig`` fields (serial 123456 unless given) and optionally ``sleep`` and
+    ``monotonic`` (the adapter's clocks)."""
     sleep = config.pop("sleep", None)
+    clock: dict[str, Any] = {"monotonic": config.pop("monotonic")} if "monotonic" in config else {}
     settings: dict[str, Any] = {"serial": 123456, **config}
-    board = PhidgetBoard(BoardConfig(**settings), channels, api=usb.api(), sleep=sleep)
+    board = PhidgetBoard(BoardConfig(**settings), channels, api=usb.api(), sleep=sleep, **clock)
     return board, Recorder()

@@ -87,6 +87,7 @@ class _Relay:
         self.actual: bool | None = None  # the last acknowledged state; None: unknown
         self.attached = False
         self.attached_at: float | None = None  # monotonic time of the last attach
+        self.confirmed = False  # a command went through since the last attach
         self.foreign = False  # its channel attached to a device that is not a 1017: refused
         self.failsafe_on = False
         self.tripped = False  # failsafe tripped: every call fails until closed and reopened
@@ -131,6 +132,7 @@ class PhidgetBoard:
         self._told_busy = False
         self._told_persistence = False
         self._told_keepalive = False
+        self._told_foreign: set[int] = set()  # serials of foreign devices already refused
         self.keepalive_seconds: float | None = None  # how long the last keepalive pass took
         self._workers: list[threading.Thread] = []
 
@@ -183,6 +185,7 @@ class PhidgetBoard:
                 return
             try:
                 relay.handle.setState(energised)
+                relay.confirmed = True
             except self._api.PhidgetException as error:
                 self._command_failed(relay, f"setting it {_word(energised)}", error)
             self._read(relay)
@@ -280,10 +283,15 @@ class PhidgetBoard:
         if self._closing:
             return
         handle = relay.handle
-        refused = self._foreign(relay, handle)
+        refused = self._foreign(handle)
         if refused:
             relay.foreign = True
-            self._send(BoardEventKind.ERROR, refused, relay.index)
+            other, line = refused
+            with self._lock:
+                told = other in self._told_foreign
+                self._told_foreign.add(other)
+            if not told:  # one line for the device, not one per relay
+                self._send(BoardEventKind.ERROR, line)
             self._close_later(relay)
             return
         revision, failsafe = identify(handle, self._api)
@@ -308,6 +316,7 @@ class PhidgetBoard:
                 return  # still tripped (persistence kept it): the reopen's attach reports
             relay.attached = True
             relay.attached_at = self._monotonic()
+            relay.confirmed = False
             relay.reopening = False
         with self._lock:
             arrived = not self._board_attached and all(
@@ -322,6 +331,7 @@ class PhidgetBoard:
         attached_at, relay.attached_at = relay.attached_at, None
         bounced = (
             relay.persistent
+            and not relay.confirmed  # a command went through: the channel was enabled
             and attached_at is not None
             and self._monotonic() - attached_at < ATTACH_BOUNCE
         )
@@ -414,24 +424,27 @@ class PhidgetBoard:
             return
         relay.failsafe_on = True
 
-    def _foreign(self, relay: _Relay, handle: Any) -> str | None:
-        """The refusal, in one line, when the channel attached to a device that is not a 1017."""
+    def _foreign(self, handle: Any) -> tuple[int, str] | None:
+        """(serial, the refusal in one line) when the channel attached to a device that is not
+        a 1017 (Phidget22 matches channels by class and index, never by device)."""
         try:
             device = int(handle.getDeviceID())
         except (self._api.PhidgetException, AttributeError, TypeError, ValueError):
             return None  # it cannot tell: the 1017 it was addressed to
         if device == PHIDID_1017:
             return None
-        about = []
-        for getter in ("getDeviceName", "getDeviceSKU", "getDeviceSerialNumber"):
-            with contextlib.suppress(Exception):
-                about.append(str(getattr(handle, getter)()))
-        what = " ".join(about[:1]) or "a Phidget"
-        details = ", ".join([*about[1:2], *(f"serial {x}" for x in about[2:3])])
-        return (
-            f"relay {relay.index}: its channel attached to {what} ({details}, device id "
-            f"{device}), not a Phidget 1017: refused, relay {relay.index} stays unused; set "
-            "[board] serial to the 1017's (`delestage boards` lists it) and restart"
+        name, sku, serial = "a Phidget", "?", -1
+        with contextlib.suppress(Exception):
+            name = str(handle.getDeviceName())
+        with contextlib.suppress(Exception):
+            sku = str(handle.getDeviceSKU())
+        with contextlib.suppress(Exception):
+            serial = int(handle.getDeviceSerialNumber())
+        return serial, (
+            f"refused {name} ({sku}, serial {serial}, device id {device}): its relay channels "
+            "matched the configuration but it is not a Phidget 1017, so delestage does not "
+            "switch it and those relays stay unused; set [board] serial to the 1017's "
+            "(`delestage boards` lists it) and restart"
         )
 
     def _close_later(self, relay: _Relay) -> None:
