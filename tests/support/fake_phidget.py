@@ -9,9 +9,9 @@ no-board half is checked against the real library by tests/test_phidget_contract
 - attach and close force the relay off, unless channel persistence was set before open();
 - ``getState`` returns the last commanded value; on a persistent VINT channel (a 1017_2 on a
   hub) whose state was never set since it opened it raises code 51 (unknown value);
-- handlers run on the library's small shared pool (2 threads, as the real library shows with
-  slow handlers on 8 channels), never on the caller's thread and never one thread per channel;
-  events of one channel stay in order;
+- handlers run on the library's shared pool, never on the caller's thread; events of one
+  channel stay in order. The real library's pool varies (8 slow handlers ran on 1 to 6 threads
+  from one run to the next): ``FakeUsb(pool=...)`` sets the fake's, 2 threads by default;
 - ``close()`` fires no Detach; reopening the same handle attaches again and fires Attach;
   ``openWaitForAttachment`` returns after the attach handler has run;
 - ``getDeviceID`` answers the device's id (12 for a 1017): a channel addressed by index only
@@ -187,7 +187,7 @@ class _Pool:
 
 
 class FakeUsb:
-    def __init__(self) -> None:
+    def __init__(self, pool: int = POOL_THREADS) -> None:
         self.boards: dict[int, FakeBoard] = {}
         self.busy: set[int] = set()  # serials another process holds
         self.others: list[tuple[int, int]] = []  # (serial, device id) of attached non-1017s
@@ -195,7 +195,7 @@ class FakeUsb:
         self.lock = threading.RLock()
         self._open: list[FakeDigitalOutput] = []
         self.handler_threads: set[int] = set()
-        self._pool = _Pool(self)
+        self._pool = _Pool(self, pool)
         # Handlers running right now, and the most that ever ran at the same time.
         self.running_handlers = 0
         self.most_concurrent_handlers = 0
@@ -423,9 +423,11 @@ class FakeDigitalOutput:
         previous = self.on_attach
 
         def on_attach(channel: Any) -> None:
-            attached.set()
-            if previous is not None:
-                previous(channel)
+            try:
+                if previous is not None:
+                    previous(channel)
+            finally:
+                attached.set()  # the library returns after the attach handler has run
 
         self.on_attach = on_attach
         self.open()
