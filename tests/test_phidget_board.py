@@ -13,8 +13,9 @@ from support.fake_phidget import FakeBoard, FakeUsb, Recorder, make_board, wait_
 
 from tui.adapters.boards.base import BoardEventKind
 from tui.adapters.boards.phidget_discovery import list_relay_boards, probe_board
-from tui.core.config import BoardConfig, OnExit, Wiring
+from tui.core.config import BoardConfig, BoardKind, ChannelConfig, Config, OnExit, ShedAt, Wiring
 from tui.core.wiring import appliance_powered, relay_energised
+from tui.frontends.boards_cmd import check_board_line
 
 # The board adapter on the fake Phidget22 (whose exceptions are the real library's) and its
 # threads' timed waits: both hang under libfaketime (docs/testing.md).
@@ -374,3 +375,23 @@ def test_probe_of_another_serial_reports_what_is_attached(usb: FakeUsb) -> None:
     assert not probe.found
     assert probe.missing == (0,)
     assert [board.serial for board in probe.sighting.boards] == [111]
+
+
+def test_probe_refuses_a_foreign_device_the_channels_attached_to(usb: FakeUsb) -> None:
+    """Phidget22 matches a channel by class and index: with no serial, any Phidget's
+    DigitalOutput 0 attaches. `check` says so in one line instead of "found"."""
+    usb.plug(FakeBoard(777, device_id=81, name="4x Relay Phidget", sku="REL1000"))
+    probe = probe_board(BoardConfig(attach_timeout=timedelta(seconds=2)), [0, 1], api=usb.api())
+    assert not probe.found
+    assert probe.attached == ()
+    assert probe.foreign == "4x Relay Phidget (REL1000, serial 777, device id 81)"
+    config = Config(
+        channels=(ChannelConfig(index=0, name="a", shed_at=ShedAt.RED),),
+        board=BoardConfig(kind=BoardKind.PHIDGET, attach_timeout=timedelta(seconds=2)),
+    )
+    ok, line = check_board_line(config, api=usb.api())
+    assert not ok
+    assert line == (
+        "the relay channels attached to 4x Relay Phidget (REL1000, serial 777, device id 81), "
+        "which is not a Phidget 1017: set board.serial to the 1017's (`delestage boards` lists it)"
+    )

@@ -86,6 +86,11 @@ def check_board_line(config: Config, api: PhidgetApi | None = None) -> tuple[boo
             f"{wanted} is attached but busy: another process holds it (is the service running? "
             "`delestage status` tells)"
         )
+    if probe.foreign:
+        return False, (
+            f"the relay channels attached to {probe.foreign}, which is not a Phidget 1017: set "
+            "board.serial to the 1017's (`delestage boards` lists it)"
+        )
     if probe.found:
         if probe.failsafe:
             failsafe = "hardware failsafe available"
