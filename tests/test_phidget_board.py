@@ -395,3 +395,20 @@ def test_probe_refuses_a_foreign_device_the_channels_attached_to(usb: FakeUsb) -
         "the relay channels attached to 4x Relay Phidget (REL1000, serial 777, device id 81), "
         "which is not a Phidget 1017: set board.serial to the 1017's (`delestage boards` lists it)"
     )
+
+
+def test_probe_tells_a_failsafe_tripped_before_by_its_attach_then_detach(usb: FakeUsb) -> None:
+    hardware = usb.plug(FakeBoard(SERIAL, revision="1017_2"))
+    hardware.tripped.add(1)  # a previous process's failsafe, never reset
+    config = Config(
+        channels=tuple(
+            ChannelConfig(index=index, name=f"r{index}", shed_at=ShedAt.RED) for index in (0, 1)
+        ),
+        board=BoardConfig(kind=BoardKind.PHIDGET, serial=SERIAL),
+    )
+    probe = probe_board(config.board, [0, 1], api=usb.api())
+    assert probe.found and probe.bounced == (1,)
+    assert 1 in hardware.tripped, "the probe moves nothing, and clears nothing"
+    ok, line = check_board_line(config, api=usb.api())
+    assert ok
+    assert "relay(s) 1 attached then detached at once: a failsafe tripped before" in line

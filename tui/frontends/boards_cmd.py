@@ -101,6 +101,13 @@ def check_board_line(config: Config, api: PhidgetApi | None = None) -> tuple[boo
             if board.failsafe:
                 failsafe += " (board.failsafe has no effect: only a 1017_2 has one)"
         relays = ", ".join(str(index) for index in probe.attached)
+        if probe.bounced:
+            tripped = ", ".join(str(index) for index in probe.bounced)
+            failsafe += (
+                f"; relay(s) {tripped} attached then detached at once: a failsafe tripped "
+                "before (no keepalive since a previous process stopped); the service reopens "
+                "them without persistence at start, which clears it and releases them"
+            )
         return True, (
             f"Phidget {probe.revision or '1017'} serial {probe.serial} found; relays {relays} "
             f"answered; {failsafe}"

@@ -532,8 +532,12 @@ class PhidgetBoard:
                     "longer holds it)",
                     relay.index,
                 )
-        with contextlib.suppress(self._api.PhidgetException):
-            relay.handle.close()  # a tripped channel may refuse; open() below is what matters
+        with relay.io_lock:
+            # close() fires no Detach: the relay is not attached until the reopen's attach.
+            relay.attached = False
+            relay.actual = None
+            with contextlib.suppress(self._api.PhidgetException):
+                relay.handle.close()  # a tripped channel may refuse; open() below matters
         if self._closing:
             relay.reopening = False
             return

@@ -114,6 +114,8 @@ class Probe:
     failsafe: bool
     sighting: Sighting  # what else is attached, to explain a miss
     foreign: str | None = None  # a device that is not a 1017 the channels attached to
+    # Relays that attached then detached at once: a failsafe tripped before (persistence on).
+    bounced: tuple[int, ...] = ()
 
 
 def probe_board(
@@ -132,6 +134,12 @@ def probe_board(
     busy = False
 
     foreign: list[str] = []
+    bounced: set[int] = set()
+
+    def on_detach(index: int) -> None:
+        with done:
+            if index in attached:  # the probe's persistence keeps a trip: enabling it failed
+                bounced.add(index)
 
     def on_attach(index: int, handle: Any) -> None:
         other = _not_a_1017(handle)
@@ -156,6 +164,7 @@ def probe_board(
             address(handle, config, index)
             handle.setChannelPersistence(True)
             handle.setOnAttachHandler(lambda ch, index=index: on_attach(index, ch))
+            handle.setOnDetachHandler(lambda _ch, index=index: on_detach(index))
             handle.setOnErrorHandler(lambda _ch, code, _text: on_error(int(code)))
             handles[index] = handle
             handle.open()
@@ -167,6 +176,7 @@ def probe_board(
             seen = sorted(attached)
             was_busy = busy
             refused = foreign[0] if foreign else None
+            tripped = tuple(sorted(bounced))
         serial, revision, failsafe = None, None, None
         if seen:
             with contextlib.suppress(api.PhidgetException):
@@ -187,6 +197,7 @@ def probe_board(
         failsafe=bool(failsafe),
         sighting=census.result(),
         foreign=refused,
+        bounced=tripped,
     )
 
 
