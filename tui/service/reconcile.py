@@ -154,6 +154,9 @@ class Reconciler:
                 continue
             actual = appliance_powered(channel.wiring, energised)
             item = history[index]
+            drift = self.sync.drift(index)
+            if drift is not None:
+                drift.unknown = False  # the board tells again
             if item.powered is None:
                 history[index] = replace(item, powered=actual)
                 learned.append(f"{channel.name} {'ON' if actual else 'CUT'}")
