@@ -78,11 +78,11 @@ async def test_a_failed_command_is_retried_with_backoff_and_the_mismatch_shown(
         snapshot = await controller.snapshot()
         mismatch = snapshot.channel(0).mismatch
         assert mismatch is not None
-        assert mismatch.startswith("board reports ON, should be CUT: retry 2 at ")
-        assert "BOARD MISMATCH: board reports ON" in render_status(snapshot)
+        assert mismatch.startswith("board's library has ON, should be CUT: retry 2 at ")
+        assert "BOARD MISMATCH: board's library has ON" in render_status(snapshot)
         grid = render_grid(snapshot.channels, 0, snapshot.now, 80).plain
-        assert "BOARD: board reports ON" in grid  # in the relay grid's row
-        assert "Board mismatch: board reports ON" in grid  # and the selected one's line
+        assert "BOARD: board's library has ON" in grid  # in the relay grid's row
+        assert "Board mismatch: board's library has ON" in grid  # and the selected one's line
         assert snapshot.to_status()["channels"][0]["mismatch"] == mismatch
         switches = len(controller.history[0].switches)
 
@@ -108,7 +108,9 @@ async def test_a_failed_command_is_retried_with_backoff_and_the_mismatch_shown(
 # --- 6. board I/O stays off the event loop's thread -----------------------------------------------
 
 
-async def test_keepalive_and_relay_commands_run_off_the_event_loop_thread(tmp_path: Path) -> None:
+async def test_keepalive_relay_commands_and_close_run_off_the_event_loop_thread(
+    tmp_path: Path,
+) -> None:
     clock = ManualClock(AFTERNOON, auto_advance=False)
     config = make_config(tmp_path / "state")
     board_config = BoardConfig(kind=BoardKind.SIMULATED, failsafe=timedelta(seconds=1))
@@ -122,6 +124,9 @@ async def test_keepalive_and_relay_commands_run_off_the_event_loop_thread(tmp_pa
     assert board.keepalives >= 2
     assert board.io_threads, "no board I/O happened"
     assert loop_thread not in board.io_threads
+    # The close at shutdown too (USB transfers, reopen workers joined: issue 22, item 4).
+    assert len(board.close_threads) == 1
+    assert loop_thread not in board.close_threads
 
 
 # --- 7. every relay movement counts, whoever causes it -------------------------------------------

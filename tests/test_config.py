@@ -563,16 +563,20 @@ def _configs(draw: st.DrawFn) -> Config:
             timeout=draw(_WAITS),
         ),
         board=BoardConfig(
-            kind=draw(st.sampled_from(BoardKind)),
+            kind=(kind := draw(st.sampled_from(BoardKind))),
             serial=draw(st.one_of(st.none(), st.integers(1, 2**31))),
             hub_port=draw(st.one_of(st.none(), st.integers(0, 5))),
             attach_timeout=draw(_WAITS),
             on_exit=(on_exit := draw(st.sampled_from(OnExit))),
-            # "keep" and a failsafe are refused together.
+            # "keep" and a failsafe are refused together; a Phidget's keepalive needs 300 ms
+            # of failsafe per relay.
             failsafe=draw(
                 st.one_of(
                     st.just(timedelta(0)),
-                    st.integers(500, 30_000).map(lambda ms: timedelta(milliseconds=ms)),
+                    st.integers(
+                        max(500, 300 * len(channels)) if kind is BoardKind.PHIDGET else 500,
+                        30_000,
+                    ).map(lambda ms: timedelta(milliseconds=ms)),
                 )
                 if on_exit is OnExit.RELEASE
                 else st.just(timedelta(0))

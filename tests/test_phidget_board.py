@@ -13,8 +13,9 @@ from support.fake_phidget import FakeBoard, FakeUsb, Recorder, make_board, wait_
 
 from tui.adapters.boards.base import BoardEventKind
 from tui.adapters.boards.phidget_discovery import list_relay_boards, probe_board
-from tui.core.config import BoardConfig, OnExit, Wiring
+from tui.core.config import BoardConfig, BoardKind, ChannelConfig, Config, OnExit, ShedAt, Wiring
 from tui.core.wiring import appliance_powered, relay_energised
+from tui.frontends.boards_cmd import check_board_line
 
 # The board adapter on the fake Phidget22 (whose exceptions are the real library's) and its
 # threads' timed waits: both hang under libfaketime (docs/testing.md).
@@ -138,18 +139,26 @@ def test_unplug_and_replug_report_released_relays_and_move_none(usb: FakeUsb) ->
     assert events.of(ERROR) == []
 
 
-def test_a_readback_mismatch_is_an_error_event(usb: FakeUsb) -> None:
+def test_a_failed_set_state_is_an_error_event_and_the_library_keeps_the_old_state(
+    usb: FakeUsb,
+) -> None:
+    """getState is the library's memory of the last successful setState: the only fault it
+    can show is a setState that failed (no relay board senses its contacts)."""
     hardware = usb.plug(FakeBoard(SERIAL))
     board, events = make_board(usb)
     board.open(events)
     attached_event(events)
-    hardware.stuck[2] = False
+    usb.settle()
+    hardware.failing[2] = [3]  # Timed Out
     board.set_relay(2, True)
     errors = events.of(ERROR)
     assert len(errors) == 1
     assert errors[0].channel == 2
-    assert "commanded energised but the board reports released" in errors[0].message
-    assert board.relay(2) is False, "the board's word, not the wish"
+    assert "relay 2: setting it energised failed: Timed Out (Phidget22 code 3)" in errors[0].message
+    assert board.relay(2) is False, "the library's memory: the command did not go through"
+    assert hardware.relays[2] is False
+    board.set_relay(2, True)
+    assert board.relay(2) is True and hardware.relays[2] is True
 
 
 def test_a_busy_board_is_reported_once(usb: FakeUsb) -> None:
@@ -161,6 +170,9 @@ def test_a_busy_board_is_reported_once(usb: FakeUsb) -> None:
     errors = events.of(ERROR)
     assert len(errors) == 1, errors
     assert errors[0].message.startswith("board busy: another process has this Phidget board open")
+    # Who may hold it besides another service (issue 22, item 8).
+    assert "the Phidget Network Server (phidget22networkserver" in errors[0].message
+    assert "the Phidget Control Panel" in errors[0].message
     assert not board.attached
 
 
@@ -363,3 +375,40 @@ def test_probe_of_another_serial_reports_what_is_attached(usb: FakeUsb) -> None:
     assert not probe.found
     assert probe.missing == (0,)
     assert [board.serial for board in probe.sighting.boards] == [111]
+
+
+def test_probe_refuses_a_foreign_device_the_channels_attached_to(usb: FakeUsb) -> None:
+    """Phidget22 matches a channel by class and index: with no serial, any Phidget's
+    DigitalOutput 0 attaches. `check` says so in one line instead of "found"."""
+    usb.plug(FakeBoard(777, device_id=81, name="4x Relay Phidget", sku="REL1000"))
+    probe = probe_board(BoardConfig(attach_timeout=timedelta(seconds=2)), [0, 1], api=usb.api())
+    assert not probe.found
+    assert probe.attached == ()
+    assert probe.foreign == "4x Relay Phidget (REL1000, serial 777, device id 81)"
+    config = Config(
+        channels=(ChannelConfig(index=0, name="a", shed_at=ShedAt.RED),),
+        board=BoardConfig(kind=BoardKind.PHIDGET, attach_timeout=timedelta(seconds=2)),
+    )
+    ok, line = check_board_line(config, api=usb.api())
+    assert not ok
+    assert line == (
+        "the relay channels attached to 4x Relay Phidget (REL1000, serial 777, device id 81), "
+        "which is not a Phidget 1017: set board.serial to the 1017's (`delestage boards` lists it)"
+    )
+
+
+def test_probe_tells_a_failsafe_tripped_before_by_its_attach_then_detach(usb: FakeUsb) -> None:
+    hardware = usb.plug(FakeBoard(SERIAL, revision="1017_2"))
+    hardware.tripped.add(1)  # a previous process's failsafe, never reset
+    config = Config(
+        channels=tuple(
+            ChannelConfig(index=index, name=f"r{index}", shed_at=ShedAt.RED) for index in (0, 1)
+        ),
+        board=BoardConfig(kind=BoardKind.PHIDGET, serial=SERIAL),
+    )
+    probe = probe_board(config.board, [0, 1], api=usb.api())
+    assert probe.found and probe.bounced == (1,)
+    assert 1 in hardware.tripped, "the probe moves nothing, and clears nothing"
+    ok, line = check_board_line(config, api=usb.api())
+    assert ok
+    assert "relay(s) 1 attached then detached at once: a failsafe tripped before" in line

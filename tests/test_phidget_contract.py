@@ -8,16 +8,28 @@
   that board.
 
 The no-board half is what keeps the fake honest: every assertion there holds for the real
-library too, so the fake's codes and lifecycle are the library's, not a guess.
+library too, so the fake's codes and lifecycle are the library's, not a guess. The library's
+machinery (open, close, attach, its handler threads) runs for real without a board on its
+software-only Dictionary devices (``machinery``): the same contract runs there and on the fake's
+1017 channels. What needs a device with relays (a failsafe trip, the attach-then-detach of a
+tripped persistent channel, hub port 0 on a USB board) runs on the fake, and on a real board
+when one is named.
 """
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from support.fake_phidget import FakeBoard, FakeUsb, Recorder, wait_until
-from support.real_phidget import absent_serial, board_serial
+from support.real_phidget import (
+    absent_serial,
+    add_dictionaries,
+    board_serial,
+    dictionary_channel,
+    remove_dictionaries,
+)
 
 from tui.adapters.boards.base import BoardEventKind
 from tui.adapters.boards.phidget import PhidgetBoard
@@ -32,7 +44,7 @@ from tui.core.config import BoardConfig, OnExit
 # The real library, and the fake built on its exceptions (docs/testing.md).
 pytestmark = pytest.mark.phidget_lib
 
-NOT_ATTACHED, TIMED_OUT = 52, 3
+NOT_ATTACHED, TIMED_OUT, INVALID_ARGUMENT, FAILSAFE_TRIPPED = 52, 3, 21, 59
 
 
 @dataclass
@@ -40,6 +52,7 @@ class Library:
     name: str
     api: PhidgetApi
     serial: int  # what channels are addressed to
+    usb: FakeUsb | None = None  # the fake's bus, to trip a failsafe
 
 
 @pytest.fixture(params=["fake", "real"])
@@ -64,7 +77,7 @@ def with_board(request: pytest.FixtureRequest) -> Iterator[Library]:
     if request.param == "fake":
         usb = FakeUsb()
         usb.plug(FakeBoard(123456, revision="1017_2"))
-        yield Library("fake", usb.api(), 123456)
+        yield Library("fake", usb.api(), 123456, usb)
         usb.stop()
     else:
         serial = board_serial()
@@ -192,3 +205,211 @@ def test_the_sku_is_1017_whatever_the_revision(with_board: Library) -> None:
         assert has_failsafe is (version >= 200)
     finally:
         handle.close()
+
+
+def trip(library: Library, handle: Any) -> None:
+    """Let relay 0's failsafe (enabled at 500 ms) trip: the fake trips it, a real board waits."""
+    if library.usb is not None:
+        library.usb.trip_failsafe(library.serial, 0)
+    else:
+        threading.Event().wait(1.5)  # a real 1017_2: nobody resets it for three periods
+
+
+def has_failsafe(library: Library, handle: Any) -> bool:
+    """A 1017_2; on a 1017_0/1 (a real board named so) enabling one is refused with code 20."""
+    if int(handle.getDeviceVersion()) >= 200:
+        return True
+    assert code_of(library, lambda: handle.enableFailsafe(500)) == 20
+    return False
+
+
+def test_after_a_trip_getters_answer_and_only_packets_fail_with_59(with_board: Library) -> None:
+    handle = channel(with_board)
+    handle.openWaitForAttachment(5000)
+    try:
+        if not has_failsafe(with_board, handle):
+            return
+        handle.enableFailsafe(500)
+        handle.setState(True)
+        version = handle.getDeviceVersion()
+        trip(with_board, handle)
+        assert handle.getState() is True, "the library's memory: stale, not the contact"
+        assert handle.getMaxFailsafeTime() == 30000
+        assert handle.getDeviceVersion() == version
+        for packet in (lambda: handle.setState(False), handle.resetFailsafe):
+            assert code_of(with_board, packet) == FAILSAFE_TRIPPED
+    finally:
+        handle.close()
+
+
+def test_a_tripped_persistent_channel_attaches_then_detaches_at_once(with_board: Library) -> None:
+    """From 1.23 the library enables the channel after the attach handler; tripped and kept by
+    persistence, that fails: Detach right after Attach, no error event, no code 59."""
+    handle = channel(with_board)
+    handle.setChannelPersistence(True)
+    handle.openWaitForAttachment(5000)
+    seen = Seen()
+    try:
+        if not has_failsafe(with_board, handle):
+            return
+        handle.enableFailsafe(500)
+        trip(with_board, handle)
+        seen.watch(handle)
+        handle.close()
+        handle.open()
+        seen.wait_for(lambda: seen.names() == ["attach", "detach"])
+        assert code_of(with_board, lambda: handle.setState(True)) == NOT_ATTACHED
+    finally:
+        handle.setChannelPersistence(False)  # the reset on close clears the trip
+        handle.close()
+    assert seen.names() == ["attach", "detach"], "no error event"
+
+
+def test_hub_port_0_is_tolerated_on_a_usb_board(with_board: Library) -> None:
+    handle = channel(with_board)
+    handle.setHubPort(0)
+    handle.openWaitForAttachment(5000)
+    try:
+        assert handle.getAttached() is True
+    finally:
+        handle.close()
+
+
+# --- the library's machinery, for real on Dictionary devices ------------------------------------
+
+
+@dataclass
+class Seen:
+    """Handler calls, with their threads, waited on with a bound (not a timing assertion)."""
+
+    calls: list[tuple[str, int]] = field(default_factory=list)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    running: int = 0
+    most: int = 0
+    slow: float = 0.0  # seconds each attach handler takes
+
+    def watch(self, handle: Any) -> None:
+        handle.setOnAttachHandler(lambda _ch: self._call("attach"))
+        handle.setOnDetachHandler(lambda _ch: self._call("detach"))
+        if hasattr(handle, "setOnErrorHandler"):
+            handle.setOnErrorHandler(lambda _ch, code, _text: self._call(f"error {code}"))
+
+    def _call(self, name: str) -> None:
+        with self.changed:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        if name == "attach" and self.slow:
+            threading.Event().wait(self.slow)
+        with self.changed:
+            self.running -= 1
+            self.calls.append((name, threading.get_ident()))
+            self.changed.notify_all()
+
+    def names(self) -> list[str]:
+        with self.changed:
+            return [name for name, _ in self.calls]
+
+    def threads(self) -> set[int]:
+        with self.changed:
+            return {thread for _, thread in self.calls}
+
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 15.0) -> None:
+        with self.changed:
+            if not self.changed.wait_for(condition, timeout=timeout):
+                raise AssertionError(f"still waiting after {timeout} s: {self.calls}")
+
+
+@dataclass
+class Machinery:
+    name: str
+    make: Callable[[int], Any]  # the i-th channel (0..7) of something that attaches
+
+
+@pytest.fixture(params=["fake", "real"])
+def machinery(request: pytest.FixtureRequest) -> Iterator[Machinery]:
+    """Channels that attach: the fake's 1017 relays, or the real library's Dictionaries."""
+    if request.param == "fake":
+        usb = FakeUsb()
+        usb.plug(FakeBoard(123456, latency=0))
+        api = usb.api()
+
+        def relay(index: int) -> Any:
+            handle = api.DigitalOutput()
+            handle.setDeviceSerialNumber(123456)
+            handle.setChannel(index)
+            return handle
+
+        yield Machinery("fake", relay)
+        usb.stop()
+    else:
+        serials = add_dictionaries(8)
+        yield Machinery("real", lambda index: dictionary_channel(serials[index]))
+        remove_dictionaries(serials)
+
+
+def test_close_fires_no_detach_and_reopening_the_handle_attaches_again(
+    machinery: Machinery,
+) -> None:
+    handle = machinery.make(0)
+    seen = Seen()
+    seen.watch(handle)
+    handle.open()
+    seen.wait_for(lambda: seen.names() == ["attach"])
+    handle.close()
+    handle.open()
+    # One channel's events arrive in order: a Detach from the close would come before this.
+    seen.wait_for(lambda: len(seen.names()) >= 2)
+    handle.close()
+    assert seen.names() == ["attach", "attach"]
+
+
+def test_handlers_run_on_library_threads_never_the_callers(machinery: Machinery) -> None:
+    """8 channels with slow attach handlers: each runs once, on the library's threads.
+
+    How many at once is the library's business: the real 1.26 library, without a board, ran
+    these 8 on anything from 1 to 6 threads from one run to the next (the issue had seen 2),
+    so the adapter must be right whatever the pool does; the fake's pool is 2 threads by
+    default and the adapter's tests also run it with 1 and 8 (test_phidget_truth.py).
+    """
+    seen = Seen(slow=0.2)
+    handles = [machinery.make(index) for index in range(8)]
+    for handle in handles:
+        seen.watch(handle)
+    try:
+        for handle in handles:
+            handle.open()
+        seen.wait_for(lambda: seen.names().count("attach") == 8)
+    finally:
+        for handle in handles:
+            handle.close()
+    assert seen.names() == ["attach"] * 8
+    assert threading.get_ident() not in seen.threads()
+    assert 1 <= len(seen.threads()) <= 8 and 1 <= seen.most <= 8
+
+
+def test_open_wait_for_attachment_returns_after_the_attach_handler_ran(
+    machinery: Machinery,
+) -> None:
+    handle = machinery.make(0)
+    seen = Seen(slow=0.2)
+    seen.watch(handle)
+    handle.openWaitForAttachment(5000)
+    try:
+        assert seen.names() == ["attach"], "returned before the attach handler had finished"
+    finally:
+        handle.close()
+
+
+@pytest.mark.parametrize(
+    ("setter", "accepted", "refused"),
+    [("setHubPort", (-1, 0, 6), (-2, 7, 100)), ("setChannel", (-1, 0, 7, 63), (-2, 64, 1000))],
+)
+def test_hub_port_and_channel_setters_take_the_libraries_ranges_and_refuse_with_21(
+    no_board: Library, setter: str, accepted: tuple[int, ...], refused: tuple[int, ...]
+) -> None:
+    for value in accepted:
+        getattr(no_board.api.DigitalOutput(), setter)(value)
+    for value in refused:
+        set_it = getattr(no_board.api.DigitalOutput(), setter)
+        code = code_of(no_board, lambda set_it=set_it, value=value: set_it(value))
+        assert code == INVALID_ARGUMENT, value

@@ -63,7 +63,7 @@ def run(
     return status, out.getvalue(), err.getvalue(), waits
 
 
-def test_each_relay_is_switched_read_back_and_put_back_after_confirmation(
+def test_each_relay_is_switched_confirmed_and_put_back_after_confirmation(
     config_path: Path, usb: FakeUsb
 ) -> None:
     hardware = usb.plug(FakeBoard(SERIAL, revision="1017_2"))
@@ -80,14 +80,18 @@ def test_each_relay_is_switched_read_back_and_put_back_after_confirmation(
     assert hardware.relays == [False] * 8, "every relay put back"
     # What each appliance should do for its wiring, in words.
     assert (
-        "relay 0 Chauffe-eau: energised, board reads back energised (ok): the appliance "
+        "relay 0 Chauffe-eau: energised, board's library confirms energised (ok): the appliance "
         "should be POWERED" in out
     )
     assert (
-        "relay 3 Radiateurs: energised, board reads back energised (ok): the appliance "
+        "relay 3 Radiateurs: energised, board's library confirms energised (ok): the appliance "
         "should be CUT" in out
     )
-    assert out.rstrip().endswith("2 relay(s) switched, read back and put back as commanded")
+    assert "no relay board senses its contacts: watch the appliance" in out
+    assert "read back" not in out
+    assert out.rstrip().endswith(
+        "2 relay(s) switched and put back, commanded and confirmed by the board's library"
+    )
     assert waits == [2.0, 2.0]  # the hold, per relay
     history = StateStore(config_path.parent / "state").load()[1]
     assert len(history[0].switches) == 2, "the service will count these switches"
@@ -140,6 +144,19 @@ def test_channels_by_index_or_name_and_a_bad_one_is_one_line(
     assert main(["test-relays", "--config", str(config_path), "--channels", "9"]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert "no channel '9'" in line
+
+
+def test_a_command_the_library_does_not_confirm_fails_the_test_with_exit_status_1(
+    config_path: Path, usb: FakeUsb
+) -> None:
+    """The one fault getState can show: a setState that failed (the library kept the old
+    state)."""
+    hardware = usb.plug(FakeBoard(SERIAL, revision="1017_2"))
+    hardware.failing[3] = [3]  # the first command of relay 3 times out
+    status, out, _, _ = run(config_path, usb)
+    assert status == 1
+    assert "relay 3 Radiateurs: energised, board's library confirms released (MISMATCH)" in out
+    assert "1 of 2 relay(s) not confirmed by the board's library as commanded" in out
 
 
 def test_a_board_that_does_not_attach_is_one_clear_line(config_path: Path, usb: FakeUsb) -> None:

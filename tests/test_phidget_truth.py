@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.fake_phidget import FakeBoard, FakeUsb, make_board, wait_until
+from support.fake_phidget import POOL_THREADS, FakeBoard, FakeUsb, make_board, wait_until
 from support.real_phidget import absent_serial
 
 from tui.adapters.boards.base import BoardEventKind, BoardLibraryMissing
@@ -139,7 +139,9 @@ def test_a_tripped_persistent_channel_is_reopened_without_persistence_once(
 
 
 def test_the_fake_keeps_a_trip_through_close_when_persistent(usb: FakeUsb) -> None:
-    """Fidelity: only the reset on attach/close clears a trip, and persistence suppresses it."""
+    """Fidelity: only the reset on attach/close clears a trip, and persistence suppresses it;
+    reopened with persistence, a tripped channel attaches and detaches at once (the enable
+    packet the library sends after the attach handler fails: no error event, no code 59)."""
     hardware = usb.plug(FakeBoard(SERIAL, revision="1017_2"))
     api = usb.api()
     channel = api.DigitalOutput()
@@ -148,18 +150,91 @@ def test_the_fake_keeps_a_trip_through_close_when_persistent(usb: FakeUsb) -> No
     channel.setChannelPersistence(True)
     channel.openWaitForAttachment(2000)
     channel.enableFailsafe(1000)
+    channel.setState(True)
     usb.trip_failsafe(SERIAL, 0)
-    channel.close()
-    channel.openWaitForAttachment(2000)
     with pytest.raises(api.PhidgetException) as tripped:
         channel.setState(True)
     assert tripped.value.code == 59  # type: ignore[attr-defined]
+    assert channel.getState() is True, "getters answer from the library's memory, stale"
+    assert channel.getMaxFailsafeTime() == 30000
+    seen: list[str] = []
+    channel.setOnAttachHandler(lambda _ch: seen.append("attach"))
+    channel.setOnDetachHandler(lambda _ch: seen.append("detach"))
+    channel.setOnErrorHandler(lambda _ch, code, _text: seen.append(f"error {code}"))
+    channel.close()
+    channel.openWaitForAttachment(2000)
+    usb.settle()
+    assert seen == ["attach", "detach"]
+    assert 0 in hardware.tripped
+    with pytest.raises(api.PhidgetException) as detached:
+        channel.setState(True)
+    assert detached.value.code == 52  # type: ignore[attr-defined]
     channel.setChannelPersistence(False)
     channel.close()
     channel.openWaitForAttachment(2000)
     channel.setState(True)
     assert hardware.relays[0] is True
     channel.close()
+
+
+# --- issue 22, item 7: the keepalive's budget ---------------------------------------------------
+
+
+def test_a_failsafe_too_short_for_its_keepalive_is_refused_in_one_line_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """8 relays: 8 transfers of up to 100 ms must fit in a third of the period: 2.4 s."""
+    channels = "".join(
+        f'[[channel]]\nindex = {i}\nname = "r{i}"\nshed_at = "red"\n\n' for i in range(8)
+    )
+    path = tmp_path / "delestage.toml"
+    path.write_text(f'[board]\nkind = "phidget"\nfailsafe = "2s"\n\n{channels}')
+    assert main(["check", "--config", str(path)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith(
+        'delestage.toml: board.failsafe: "2s" is too short for 8 relays: each keepalive resets '
+        "them one USB transfer at a time (up to 100 ms each), which must fit in a third of the "
+        'period; set failsafe = "2s400ms" or more'
+    )
+    path.write_text(f'[board]\nkind = "phidget"\nfailsafe = "2s400ms"\n\n{channels}')
+    config_from_dict(
+        {
+            "board": {"kind": "phidget", "failsafe": "2s400ms"},
+            "channel": [{"index": i, "name": f"r{i}", "shed_at": "red"} for i in range(8)],
+        }
+    )
+    config_from_dict(  # one relay: the 500 ms minimum holds
+        {
+            "board": {"kind": "phidget", "failsafe": "500ms"},
+            "channel": [{"index": 0, "name": "a", "shed_at": "red"}],
+        }
+    )
+
+
+def test_a_keepalive_pass_longer_than_a_third_of_the_period_is_said_once(usb: FakeUsb) -> None:
+    usb.plug(FakeBoard(SERIAL, revision="1017_2"))
+    ticks = iter([10.0, 10.1, 20.0, 20.5, 30.0, 30.9])  # passes of 0.1, 0.5 and 0.9 s
+    armed = threading.Event()
+    board, events = make_board(
+        usb,
+        failsafe=timedelta(seconds=1),
+        monotonic=lambda: next(ticks) if armed.is_set() else 0.0,
+    )
+    board.open(events)
+    events.wait_for(lambda: bool(events.of(ATTACHED)))
+    usb.settle()
+    armed.set()  # from here on, only the keepalive passes read it
+    board.keepalive()
+    assert board.keepalive_seconds == pytest.approx(0.1)
+    assert not [e for e in events.of(ERROR) if "keepalive" in e.message]
+    board.keepalive()
+    board.keepalive()
+    said = [e.message for e in events.of(ERROR) if "keepalive" in e.message]
+    assert said == [
+        "the failsafe keepalive took 500 ms for 3 relay(s), more than a third of board.failsafe "
+        '= "1s": a relay may trip before its next reset; set a longer board.failsafe'
+    ]
+    board.close(OnExit.RELEASE)
 
 
 # --- 4. code 51: a persistent VINT channel that reports no state --------------------------------
@@ -202,23 +277,28 @@ def test_repeated_trips_reopen_with_a_growing_backoff(usb: FakeUsb) -> None:
     board.close(OnExit.RELEASE)
 
 
-# --- the fake's threads: the 8 attach handlers run at the same time ------------------------------
+# --- the fake's threads: the 8 attach handlers on the library's shared pool ----------------------
 
 
-def test_the_eight_attach_handlers_run_concurrently_and_the_board_attaches_once(
-    usb: FakeUsb,
-) -> None:
+@pytest.mark.parametrize("pool", [1, POOL_THREADS, 8])
+def test_the_eight_attach_handlers_share_the_pool_and_the_board_attaches_once(pool: int) -> None:
+    """Whatever the library's pool does (the real one varies from run to run)."""
+    usb = FakeUsb(pool=pool)
     hardware = FakeBoard(SERIAL, revision="1017_2", latency=0.05)
     board, events = make_board(usb, channels=tuple(range(8)), failsafe=timedelta(seconds=1))
     board.open(events)
     usb.plug(hardware)
     events.wait_for(lambda: bool(events.of(ATTACHED)))
     usb.settle()
-    assert usb.most_concurrent_handlers > 1
-    assert len(usb.handler_threads) >= 8
+    assert usb.most_concurrent_handlers <= pool
+    assert len(usb.handler_threads) <= pool
+    if pool > 1:
+        assert usb.most_concurrent_handlers > 1, "the handlers did run at the same time"
     assert board.attached
     assert len(events.of(ATTACHED)) == 1
     assert hardware.failsafe_ms == dict.fromkeys(range(8), 1000)
+    board.close(OnExit.RELEASE)
+    usb.stop()
 
 
 # --- 3. the native library: missing on a Raspberry Pi, or too old --------------------------------

@@ -9,27 +9,40 @@ no-board half is checked against the real library by tests/test_phidget_contract
 - attach and close force the relay off, unless channel persistence was set before open();
 - ``getState`` returns the last commanded value; on a persistent VINT channel (a 1017_2 on a
   hub) whose state was never set since it opened it raises code 51 (unknown value);
-- handlers run on library threads, several at once: each channel has its own dispatcher, so the
-  8 attach handlers of a board run concurrently (events of one channel stay in order);
+- handlers run on the library's shared pool, never on the caller's thread; events of one
+  channel stay in order. The real library's pool varies (8 slow handlers ran on 1 to 6 threads
+  from one run to the next): ``FakeUsb(pool=...)`` sets the fake's, 2 threads by default;
+- ``close()`` fires no Detach; reopening the same handle attaches again and fires Attach;
+  ``openWaitForAttachment`` returns after the attach handler has run;
+- ``getDeviceID`` answers the device's id (12 for a 1017): a channel addressed by index only
+  attaches to any device with a DigitalOutput of that index (``FakeBoard(device_id=...)``);
 - ``setState``, ``resetFailsafe`` and ``enableFailsafe`` are synchronous transfers that take
   ``FakeBoard.latency`` seconds;
-- a failsafe trip releases the relay, fires error event 4108, then every call raises code 59.
+- a failsafe trip releases the relay, fires error event 4108, then every packet sent to the
+  device (``setState``, ``resetFailsafe``, ``enableFailsafe``) raises code 59, while the getters
+  keep answering (a stale ``getState``, ``getMaxFailsafeTime``, ``getDeviceVersion``).
   Only the reset the library sends on attach and on close clears it, and persistence suppresses
-  both: a tripped persistent channel stays tripped through close and reopen. Unplugging (power
+  both: a tripped persistent channel stays tripped through close and reopen, and its attach is
+  followed at once by a Detach (from 1.23 the library sends an enable packet after the attach
+  handler, which fails on a tripped channel: no error event, no code 59). Unplugging (power
   loss) clears it. ``enableFailsafe`` raises code 20 on a 1017_0/1;
+- ``getState`` is the library's memory of the last successful ``setState``: no relay board
+  senses its contacts, so the only fault it can show is a ``setState`` that failed
+  (``FakeBoard.failing``);
+- ``setHubPort`` takes -1..6 and ``setChannel`` -1..63 (code 21 otherwise, as the library's
+  setters do); a USB board is on hub port 0 for matching, so ``setHubPort(0)`` is tolerated;
 - openWaitForAttachment raises code 3 on timeout and closes the channel;
 - a board held by another process makes open attempts fire error event 2 (busy);
-- a channel with a hub port, or with IsHubPortDevice, never matches a USB 1017.
+- a channel with another hub port than the board's, or with IsHubPortDevice, never matches.
 
 ``FakeUsb`` is the machine: plug and unplug boards, trip failsafes, and read ``calls``, the log
 of the calls made on each relay's channel, to assert orders.
 """
 
 import contextlib
-import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +54,7 @@ from tui.core.config import BoardConfig
 
 _DESCRIPTIONS = {
     3: "Timed Out",
+    21: "Invalid Argument",
     20: "Not Supported",
     51: "Unknown or Invalid Value",
     52: "Device not Attached",
@@ -66,7 +80,11 @@ except (ImportError, OSError):
             return f"PhidgetException 0x{self.code:02x} ({self.description})\n{self.details}"
 
 
-TIMED_OUT, UNSUPPORTED, UNKNOWN_VALUE, NOT_ATTACHED, FAILSAFE_TRIPPED = 3, 20, 51, 52, 59
+TIMED_OUT, UNSUPPORTED, INVALID_ARGUMENT = 3, 20, 21
+UNKNOWN_VALUE, NOT_ATTACHED, FAILSAFE_TRIPPED = 51, 52, 59
+PHIDID_1017 = 12
+# The library's handler pool, as seen with slow handlers on 8 channels.
+POOL_THREADS = 2
 EVENT_BUSY, EVENT_FAILSAFE = 2, 4108
 # getDeviceVersion per revision: the 1017_2 is 200 and up.
 VERSIONS = {"1017_0": 100, "1017_1": 110, "1017_2": 200}
@@ -81,61 +99,103 @@ class FakeBoard:
     hub_port: int | None = None  # set: a 1017_2 on a VINT hub
     name: str = "PhidgetInterfaceKit 0/0/8"
     relays: list[bool] = field(default_factory=lambda: [False] * 8)
-    # A relay whose read-back disagrees with what was commanded (a broken board, for tests).
-    stuck: dict[int, bool] = field(default_factory=dict)
-    # Relays whose next N setState calls fail with this code (a USB hiccup), for tests.
+    # Relays whose next setState calls fail with these codes (a USB hiccup, a board that does
+    # not take the command), for tests: the library's memory keeps the previous state.
     failing: dict[int, list[int]] = field(default_factory=dict)
     failsafe_ms: dict[int, int] = field(default_factory=dict)
     failsafe_resets: Counter[int] = field(default_factory=Counter)
     tripped: set[int] = field(default_factory=set)  # latched in the device until a reset
     latency: float = 0.002  # seconds each synchronous USB transfer takes
-
-    sku = "1017"  # every revision
+    device_id: int = PHIDID_1017  # another id: a foreign device with DigitalOutput channels
+    sku: str = "1017"  # every revision of the 1017
+    channels: int = 8
 
     @property
     def version(self) -> int:
-        return VERSIONS[self.revision]
+        return VERSIONS.get(self.revision, 100)
 
     @property
     def has_failsafe(self) -> bool:
         return self.revision == "1017_2"
 
+    @property
+    def port(self) -> int:
+        """The hub port the library matches: 0 for a USB board."""
+        return self.hub_port or 0
 
-class _Dispatcher:
-    """One library thread delivering one channel's events in order."""
 
-    def __init__(self, usb: "FakeUsb", name: str) -> None:
-        self.queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
+class _Pool:
+    """The library's shared handler threads: any channel's events on any of them, one channel's
+    events in order (never two of them at once)."""
+
+    def __init__(self, usb: "FakeUsb", size: int = POOL_THREADS) -> None:
         self.usb = usb
-        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self.thread.start()
+        self.changed = threading.Condition()
+        self.pending: dict[int, deque[Callable[[], None]]] = {}
+        self.ready: deque[int] = deque()  # sources with jobs and none running
+        self.running: set[int] = set()
+        self.unfinished = 0
+        self.stopping = False
+        self.threads = [
+            threading.Thread(target=self._run, name=f"fake-phidget-{n}", daemon=True)
+            for n in range(size)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def put(self, key: int, job: Callable[[], None]) -> None:
+        with self.changed:
+            self.pending.setdefault(key, deque()).append(job)
+            self.unfinished += 1
+            if key not in self.running and key not in self.ready:
+                self.ready.append(key)
+            self.changed.notify_all()
+
+    def join(self) -> None:
+        with self.changed:
+            self.changed.wait_for(lambda: self.unfinished == 0)
+
+    def stop(self) -> None:
+        with self.changed:
+            self.stopping = True
+            self.changed.notify_all()
+        for thread in self.threads:
+            thread.join(timeout=5)
 
     def _run(self) -> None:
         while True:
-            job = self.queue.get()
-            try:
-                if job is None:
+            with self.changed:
+                self.changed.wait_for(lambda: bool(self.ready) or self.stopping)
+                if not self.ready:
                     return
-                with self.usb.lock:
-                    self.usb.handler_threads.add(threading.get_ident())
-                try:
-                    job()
-                except Exception as error:  # the library prints and swallows them
-                    print(f"fake-phidget: exception in a handler: {error!r}")
+                key = self.ready.popleft()
+                self.running.add(key)
+                job = self.pending[key].popleft()
+            with self.usb.lock:
+                self.usb.handler_threads.add(threading.get_ident())
+            try:
+                job()
+            except Exception as error:  # the library prints and swallows them
+                print(f"fake-phidget: exception in a handler: {error!r}")
             finally:
-                self.queue.task_done()
+                with self.changed:
+                    self.running.discard(key)
+                    self.unfinished -= 1
+                    if self.pending[key]:
+                        self.ready.append(key)
+                    self.changed.notify_all()
 
 
 class FakeUsb:
-    def __init__(self) -> None:
+    def __init__(self, pool: int = POOL_THREADS) -> None:
         self.boards: dict[int, FakeBoard] = {}
         self.busy: set[int] = set()  # serials another process holds
         self.others: list[tuple[int, int]] = []  # (serial, device id) of attached non-1017s
         self.made: list[FakeDigitalOutput] = []  # every channel object, in creation order
         self.lock = threading.RLock()
         self._open: list[FakeDigitalOutput] = []
-        self._dispatchers: dict[int, _Dispatcher] = {}
         self.handler_threads: set[int] = set()
+        self._pool = _Pool(self, pool)
         # Handlers running right now, and the most that ever ran at the same time.
         self.running_handlers = 0
         self.most_concurrent_handlers = 0
@@ -181,19 +241,10 @@ class FakeUsb:
 
     def settle(self) -> None:
         """Wait until every handler queued so far has run (and those they queued)."""
-        for _ in range(3):
-            with self.lock:
-                dispatchers = list(self._dispatchers.values())
-            for dispatcher in dispatchers:
-                dispatcher.queue.join()
+        self._pool.join()
 
     def stop(self) -> None:
-        with self.lock:
-            dispatchers = list(self._dispatchers.values())
-        for dispatcher in dispatchers:
-            dispatcher.queue.put(None)
-        for dispatcher in dispatchers:
-            dispatcher.thread.join(timeout=5)
+        self._pool.stop()
 
     def channel(self, index: int) -> "FakeDigitalOutput":
         """The latest channel object addressed to relay ``index``."""
@@ -209,11 +260,6 @@ class FakeUsb:
         """Queue ``handler(*args)`` on the library thread of ``source`` (a channel, a manager)."""
         if handler is None:
             return
-        with self.lock:
-            dispatcher = self._dispatchers.get(id(source))
-            if dispatcher is None:
-                dispatcher = _Dispatcher(self, f"fake-phidget-{len(self._dispatchers)}")
-                self._dispatchers[id(source)] = dispatcher
 
         def job() -> None:
             with self.lock:
@@ -227,16 +273,16 @@ class FakeUsb:
                 with self.lock:
                     self.running_handlers -= 1
 
-        dispatcher.queue.put(job)
+        self._pool.put(id(source), job)
 
     def _matches(self, channel: "FakeDigitalOutput", board: FakeBoard) -> bool:
         if channel.serial is not None and channel.serial != board.serial:
             return False
         if channel.is_remote or channel.is_hub_port_device:
             return False
-        if channel.hub_port is not None and channel.hub_port != board.hub_port:
+        if channel.hub_port not in (None, -1, board.port):
             return False
-        return channel.index is not None and 0 <= channel.index < 8
+        return channel.index is not None and 0 <= channel.index < board.channels
 
     def _try_attach(self, channel: "FakeDigitalOutput") -> None:
         if not channel.is_open or channel.board is not None:
@@ -261,6 +307,11 @@ class FakeUsb:
                 # does not know its state until this process sets it.
                 vint = board.hub_port is not None
                 channel.state = None if vint else board.relays[channel.index]
+                if channel.index in board.tripped:
+                    # The enable packet sent after the attach handler fails: Detach at once.
+                    self.dispatch(channel, channel.on_attach, channel)
+                    self.dispatch(channel, channel._enable_failed)
+                    return
             else:
                 board.relays[channel.index] = False  # the reset on attach: relay off
                 board.tripped.discard(channel.index)
@@ -318,11 +369,15 @@ class FakeDigitalOutput:
         return -1 if self.serial is None else self.serial
 
     def setChannel(self, index: int) -> None:
-        self.index = index
         self._log("setChannel", index)
+        if not -1 <= index <= 63:
+            raise PhidgetException(INVALID_ARGUMENT)
+        self.index = index
 
     def setHubPort(self, port: int) -> None:
         self._log("setHubPort", port)
+        if not -1 <= port <= 6:
+            raise PhidgetException(INVALID_ARGUMENT)
         self.hub_port = port
 
     def setIsHubPortDevice(self, value: bool) -> None:
@@ -368,9 +423,11 @@ class FakeDigitalOutput:
         previous = self.on_attach
 
         def on_attach(channel: Any) -> None:
-            attached.set()
-            if previous is not None:
-                previous(channel)
+            try:
+                if previous is not None:
+                    previous(channel)
+            finally:
+                attached.set()  # the library returns after the attach handler has run
 
         self.on_attach = on_attach
         self.open()
@@ -398,7 +455,20 @@ class FakeDigitalOutput:
             board.failsafe_ms.pop(self.index, None)
         self.board = None
         self.state = None
-        self.usb.dispatch(self, self.on_detach, self)
+        if not closing:  # close() fires no Detach, as in the library
+            self.usb.dispatch(self, self.on_detach, self)
+
+    def _enable_failed(self) -> None:
+        """A tripped persistent channel: "Failed to enable channel because failsafe is
+        triggered", and the library detaches it (no error event)."""
+        with self.usb.lock:
+            if self.board is None:
+                return
+            self.board = None
+            self.state = None
+            handler = self.on_detach
+        if handler is not None:
+            handler(self)
 
     def getIsOpen(self) -> bool:
         return self.is_open
@@ -409,11 +479,17 @@ class FakeDigitalOutput:
     # -- while attached -----------------------------------------------------------------------
 
     def _attached(self) -> FakeBoard:
+        """For the getters: they answer from the library's memory, tripped or not."""
         if self.board is None:
             raise PhidgetException(NOT_ATTACHED)
+        return self.board
+
+    def _sendable(self) -> FakeBoard:
+        """For a packet sent to the device: refused with 59 once the failsafe tripped."""
+        board = self._attached()
         if self.tripped:
             raise PhidgetException(FAILSAFE_TRIPPED)
-        return self.board
+        return board
 
     def _transfer(self) -> None:
         """A synchronous USB transfer: the call returns when the board answered."""
@@ -425,7 +501,7 @@ class FakeDigitalOutput:
         self._log("setState", value)
         self._transfer()
         with self.usb.lock:
-            board = self._attached()
+            board = self._sendable()
             assert self.index is not None
             failures = board.failing.get(self.index)
             if failures:
@@ -438,17 +514,17 @@ class FakeDigitalOutput:
     def getState(self) -> bool:
         self._log("getState")
         with self.usb.lock:
-            board = self._attached()
+            self._attached()
             assert self.index is not None
             if self.state is None:
                 raise PhidgetException(UNKNOWN_VALUE)
-            return board.stuck.get(self.index, self.state)
+            return self.state
 
     def enableFailsafe(self, ms: int) -> None:
         self._log("enableFailsafe", ms)
         self._transfer()
         with self.usb.lock:
-            board = self._attached()
+            board = self._sendable()
             if not board.has_failsafe:
                 raise PhidgetException(UNSUPPORTED)
             assert self.index is not None
@@ -458,7 +534,7 @@ class FakeDigitalOutput:
         self._log("resetFailsafe")
         self._transfer()
         with self.usb.lock:
-            board = self._attached()
+            board = self._sendable()
             assert self.index is not None and self.index in board.failsafe_ms
             board.failsafe_resets[self.index] += 1
 
@@ -473,6 +549,12 @@ class FakeDigitalOutput:
 
     def getDeviceSKU(self) -> str:
         return self._attached().sku
+
+    def getDeviceID(self) -> int:
+        return self._attached().device_id
+
+    def getDeviceName(self) -> str:
+        return self._attached().name
 
 
 @dataclass
@@ -523,8 +605,9 @@ class FakeManager:
     def open(self) -> None:
         with self.usb.lock:
             for board in self.usb.boards.values():
-                for index in range(8):
-                    self.usb.dispatch(self, self.on_attach, self, _ManagerChannel(board, index))
+                for index in range(board.channels):
+                    seen = _ManagerChannel(board, index, device_id=board.device_id)
+                    self.usb.dispatch(self, self.on_attach, self, seen)
             for serial, device_id in self.usb.others:
                 other = _ManagerChannel(FakeBoard(serial), 0, device_id=device_id)
                 self.usb.dispatch(self, self.on_attach, self, other)
@@ -572,8 +655,10 @@ def make_board(
     usb: FakeUsb, channels: tuple[int, ...] = (0, 1, 2), **config: Any
 ) -> tuple[PhidgetBoard, Recorder]:
     """The real adapter on the fake library, with a recorder for its events; ``config`` holds
-    ``BoardConfig`` fields (serial 123456 unless given) and optionally ``sleep``."""
+    ``BoardConfig`` fields (serial 123456 unless given) and optionally ``sleep`` and
+    ``monotonic`` (the adapter's clocks)."""
     sleep = config.pop("sleep", None)
+    clock: dict[str, Any] = {"monotonic": config.pop("monotonic")} if "monotonic" in config else {}
     settings: dict[str, Any] = {"serial": 123456, **config}
-    board = PhidgetBoard(BoardConfig(**settings), channels, api=usb.api(), sleep=sleep)
+    board = PhidgetBoard(BoardConfig(**settings), channels, api=usb.api(), sleep=sleep, **clock)
     return board, Recorder()

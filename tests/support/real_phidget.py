@@ -10,6 +10,7 @@ The one way to run tests on a real board: set ``DELESTAGE_TEST_BOARD_SERIAL`` to
 (docs/going-live.md: "Testing on a real board"); only tests that ask for ``board_serial()`` use it.
 """
 
+import contextlib
 import os
 import threading
 from typing import Any
@@ -111,3 +112,39 @@ name = "Radiateurs"
 wiring = "nc"
 shed_at = "red"
 {more}"""
+
+
+# Software-only Dictionary devices: the real library's own open, attach, close and handler
+# threads, with no hardware. Local to this process, so they never meet a real board.
+_next_dictionary = 5_150_000
+
+
+def add_dictionaries(count: int) -> list[int]:
+    """Serials of ``count`` new Dictionary devices in the real library (remove them after)."""
+    from Phidget22.Devices.Dictionary import Dictionary
+
+    global _next_dictionary
+    with _lock:
+        serials = list(range(_next_dictionary, _next_dictionary + count))
+        _next_dictionary += count
+    for serial in serials:
+        Dictionary._addDictionary(serial, f"delestage-test-{serial}")
+    return serials
+
+
+def remove_dictionaries(serials: list[int]) -> None:
+    from Phidget22.Devices.Dictionary import Dictionary
+    from Phidget22.PhidgetException import PhidgetException
+
+    for serial in serials:
+        with contextlib.suppress(PhidgetException):  # already gone: nothing to clean up
+            Dictionary._removeDictionary(serial)
+
+
+def dictionary_channel(serial: int) -> Any:
+    """A real channel on the Dictionary device ``serial`` (not opened)."""
+    from Phidget22.Devices.Dictionary import Dictionary
+
+    channel = Dictionary()
+    channel.setDeviceSerialNumber(serial)
+    return channel

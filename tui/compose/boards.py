@@ -14,13 +14,14 @@ from tui.adapters.boards.phidget_discovery import (
     list_relay_boards,
     probe_board,
 )
-from tui.adapters.boards.phidget_lib import PhidgetApi, load_phidget22
+from tui.adapters.boards.phidget_lib import UDEV_HINT, PhidgetApi, load_phidget22
 from tui.core.config import Config
 
 if TYPE_CHECKING:
     from tui.adapters.clock import Clock
 
 __all__ = [
+    "UDEV_HINT",
     "BoardLibraryMissing",
     "FoundBoard",
     "PhidgetApi",

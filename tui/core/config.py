@@ -97,6 +97,16 @@ class BoardConfig:
     failsafe: timedelta = timedelta(0)
 
 
+# The failsafe keepalive resets each relay in turn, one USB transfer each, which the library
+# gives up to 100 ms; the pass must fit in a third of the period (the keepalive's interval).
+KEEPALIVE_TRANSFER = timedelta(milliseconds=100)
+
+
+def failsafe_floor(relays: int) -> timedelta:
+    """The shortest failsafe whose keepalive pass, at worst, fits in a third of it."""
+    return 3 * relays * KEEPALIVE_TRANSFER
+
+
 @dataclass(frozen=True)
 class PolicyConfig:
     lead: timedelta = timedelta(minutes=15)
@@ -491,6 +501,18 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
             'board.on_exit: "keep" cannot be combined with a failsafe (board.failsafe = '
             f'"{format_duration(board.failsafe)}"): a tripped failsafe only clears without '
             'channel persistence, which "keep" needs; set on_exit = "release" or failsafe = "0s"'
+        )
+    floor = failsafe_floor(len(channels))
+    if (
+        board is not None
+        and board.kind is BoardKind.PHIDGET
+        and (timedelta(milliseconds=500) <= board.failsafe < floor)
+    ):
+        problems.append(
+            f'board.failsafe: "{format_duration(board.failsafe)}" is too short for '
+            f"{len(channels)} relays: each keepalive resets them one USB transfer at a time (up "
+            f"to {KEEPALIVE_TRANSFER.total_seconds() * 1000:.0f} ms each), which must fit in a "
+            f'third of the period; set failsafe = "{format_duration(floor)}" or more'
         )
 
     if problems:

@@ -8,6 +8,7 @@ import os
 from typing import TextIO
 
 from tui.compose.boards import (
+    UDEV_HINT,
     BoardLibraryMissing,
     FoundBoard,
     PhidgetApi,
@@ -22,9 +23,6 @@ from tui.core.durations import format_duration
 # Long enough for the library's first USB scan to report what is plugged in.
 SEARCH_SECONDS = 1.5
 INIT_SEARCH_SECONDS = 1.0
-UDEV_HINT = (
-    "as a normal user a board stays invisible without Phidgets' udev rule (docs/troubleshooting.md)"
-)
 
 
 def _where(board: FoundBoard) -> str:
@@ -88,6 +86,11 @@ def check_board_line(config: Config, api: PhidgetApi | None = None) -> tuple[boo
             f"{wanted} is attached but busy: another process holds it (is the service running? "
             "`delestage status` tells)"
         )
+    if probe.foreign:
+        return False, (
+            f"the relay channels attached to {probe.foreign}, which is not a Phidget 1017: set "
+            "board.serial to the 1017's (`delestage boards` lists it)"
+        )
     if probe.found:
         if probe.failsafe:
             failsafe = "hardware failsafe available"
@@ -98,6 +101,13 @@ def check_board_line(config: Config, api: PhidgetApi | None = None) -> tuple[boo
             if board.failsafe:
                 failsafe += " (board.failsafe has no effect: only a 1017_2 has one)"
         relays = ", ".join(str(index) for index in probe.attached)
+        if probe.bounced:
+            tripped = ", ".join(str(index) for index in probe.bounced)
+            failsafe += (
+                f"; relay(s) {tripped} attached then detached at once: a failsafe tripped "
+                "before (no keepalive since a previous process stopped); the service reopens "
+                "them without persistence at start, which clears it and releases them"
+            )
         return True, (
             f"Phidget {probe.revision or '1017'} serial {probe.serial} found; relays {relays} "
             f"answered; {failsafe}"

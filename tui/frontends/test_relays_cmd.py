@@ -1,10 +1,13 @@
 """`delestage test-relays`: commissioning, one relay at a time, on the real board.
 
 For the installer: each chosen relay is switched to the other state, held so that the
-appliance can be watched, read back, and put back where it was. It refuses while a service owns
-the board (it takes the service's lock for the whole test, so none can start meanwhile), asks
-for confirmation first, and keeps within the relay's 20 switches a minute, counting what the
-service did before it (the saved switch history) and recording what it did for the service.
+appliance can be watched, and put back where it was. Each command is "commanded and confirmed
+by the board's library": Phidget22's getState is the library's memory of the last command it
+got through, and no Phidget relay board senses its contacts, so the appliance is what to watch.
+It refuses while a service owns the board (it takes the service's lock for the whole test, so
+none can start meanwhile), asks for confirmation first, and keeps within the relay's 20
+switches a minute, counting what the service did before it (the saved switch history) and
+recording what it did for the service.
 """
 
 import threading
@@ -145,7 +148,12 @@ def _commission(
         print(f"board: {name}", file=out)
         if info.kind == "simulated":
             print("(simulated board: nothing real switches)", file=out)
-        print("each relay below is switched, held, read back, and put back:", file=out)
+        print(
+            'each relay below is switched, held, and put back; "confirmed" means commanded '
+            "and confirmed by the board's library (no relay board senses its contacts: watch "
+            "the appliance):",
+            file=out,
+        )
         for channel in chosen:
             before = board.relay(channel.index)
             target = not before
@@ -177,9 +185,16 @@ def _commission(
                 print(f"cannot save the switch history ({error}): continuing", file=err)
         total = len(chosen)
         if failures:
-            print(f"{failures} of {total} relay(s) did not read back as commanded", file=out)
+            print(
+                f"{failures} of {total} relay(s) not confirmed by the board's library as commanded",
+                file=out,
+            )
             return 1
-        print(f"{total} relay(s) switched, read back and put back as commanded", file=out)
+        print(
+            f"{total} relay(s) switched and put back, commanded and confirmed by the board's "
+            "library",
+            file=out,
+        )
         return 0
     finally:
         board.close(config.board.on_exit)
@@ -232,7 +247,7 @@ def _click(
     read = board.relay(channel.index)
     verdict = "ok" if ok else "MISMATCH"
     print(
-        f"  relay {channel.index} {channel.name}: {_relay(target)}, board reads back "
+        f"  relay {channel.index} {channel.name}: {_relay(target)}, board's library confirms "
         f"{_relay(read)} ({verdict}): the appliance should be {_appliance(channel, target)}",
         file=out,
     )
@@ -241,8 +256,8 @@ def _click(
     back, item = _switch(channel, board, item, restore, clock, out, pause)
     read = board.relay(channel.index)
     print(
-        f"  relay {channel.index} {channel.name}: back to {_relay(restore)}, board reads back "
-        f"{_relay(read)} ({'ok' if back else 'MISMATCH'})",
+        f"  relay {channel.index} {channel.name}: back to {_relay(restore)}, board's library "
+        f"confirms {_relay(read)} ({'ok' if back else 'MISMATCH'})",
         file=out,
     )
     return ok and back, item

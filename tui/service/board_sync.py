@@ -28,6 +28,7 @@ class Drift:
     failures: int = 0  # attempts to put the relay back that the board did not take
     retry_at: datetime | None = None  # None: try now
     waiting_for: str = ""  # what holds the next attempt, in words
+    unknown: bool = False  # the board cannot tell (after an attach), rather than elsewhere
 
 
 class BoardSync:
@@ -67,13 +68,14 @@ class BoardSync:
         return min(times) if times else None
 
     def words(self, channel: int, wanted: bool | None, now: datetime) -> str | None:
-        """ "board reports CUT, should be ON: retry 3 at 10:32:05"; None when in step (the
-        words of every view: an appliance is ON or CUT)."""
+        """ "board's library has CUT, should be ON: retry 3 at 10:32:05"; None when in step (the
+        words of every view: an appliance is ON or CUT). The library's memory, not the contacts:
+        no relay board senses them, so this is a command the board did not confirm."""
         drift = self._drifts.get(channel)
         if drift is None or wanted is None:
             return None
-        actual = "CUT" if wanted else "ON"
-        text = f"board reports {actual}, should be {'ON' if wanted else 'CUT'}"
+        actual = "unknown" if drift.unknown else "CUT" if wanted else "ON"
+        text = f"board's library has {actual}, should be {'ON' if wanted else 'CUT'}"
         if drift.retry_at is not None and drift.retry_at > now:
             when = clock_time(drift.retry_at, now)
             text += f": {drift.waiting_for} at {when}" if drift.waiting_for else f" until {when}"

@@ -232,7 +232,8 @@ class Controller:
         if on_exit is OnExit.RELEASE and self.state.loaded:
             self.relays.released(self.history, self.clock.now())
         try:
-            self.board.close(on_exit)
+            # USB transfers, and reopen workers joined: off the loop, like every board call.
+            await asyncio.to_thread(self.board.close, on_exit)
         except Exception as error:
             log.exception("closing the board failed")
             self.events.error("board", f"close failed ({describe_error(error)})")
@@ -300,7 +301,7 @@ class Controller:
         )
         decisions = list(self.evaluation.decisions.values())
         for move in self.relays.moves(decisions, self.history):
-            attached = self.board.attached
+            attached = self.board.channel_attached(move.channel)
             await asyncio.to_thread(self.board.set_relay, move.channel, move.energised)
             self.relays.switched(move, self.history, now, attached=attached)
             dirty = True

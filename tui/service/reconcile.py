@@ -7,9 +7,12 @@ sends them off the event loop (USB transfers) and reports back with ``switched``
 
 - A decision that differs from the applied state is a ``Move`` (``moves``), recorded by
   ``switched``: counted, evented, and remembered as unapplied while the board is away.
-- ``observe`` compares, before deciding, what the board reports with what was applied: an
-  unknown state (first start) is taken from the board; a relay found elsewhere moved without a
-  command (attach, unplug, failsafe trip): counted, evented, and put back.
+- ``observe`` compares, before deciding, what the board reports with what was applied, relay
+  by relay (one that is not attached is skipped, the others carry on): an unknown state
+  (first start) is taken from the board; a relay found elsewhere moved without a command
+  (attach, unplug, failsafe trip): counted, evented, and put back; a relay the board cannot
+  tell after an attach (a persistent VINT channel, code 51) is "not where I put it" and
+  commanded again, counted like any put-back.
 - ``put_backs`` lists the drifting relays to command back, within the rate limit, backing off
   while the board does not take it.
 """
@@ -73,7 +76,7 @@ class Reconciler:
         out = []
         for decision in decisions:
             item = history[decision.channel]
-            if item.powered is None and not self.board.attached:
+            if item.powered is None and not self.board.channel_attached(decision.channel):
                 continue
             if decision.powered != item.powered:
                 wiring = self.config.channel(decision.channel).wiring
@@ -136,18 +139,24 @@ class Reconciler:
 
     def observe(self, history: dict[int, RelayHistory], now: datetime) -> bool:
         """Take in what the board reports; whether the history changed."""
-        if not self.board.attached:
-            return False
         dirty = False
         learned: list[str] = []
         states: dict[str, bool] = {}  # channel -> appliance powered, for history to read
         for channel in self.config.channels:
             index = channel.index
+            if not self.board.channel_attached(index):
+                continue
             energised = self.board.relay(index)
             if energised is None:
-                continue  # the board cannot tell (a persistent VINT channel never set)
+                # Attached, and the board cannot tell (a persistent VINT channel after an
+                # attach): not where the controller put it, so command it again.
+                self._unknown(index, history[index].powered, now)
+                continue
             actual = appliance_powered(channel.wiring, energised)
             item = history[index]
+            drift = self.sync.drift(index)
+            if drift is not None:
+                drift.unknown = False  # the board tells again
             if item.powered is None:
                 history[index] = replace(item, powered=actual)
                 learned.append(f"{channel.name} {'ON' if actual else 'CUT'}")
@@ -155,7 +164,11 @@ class Reconciler:
                 dirty = True
             elif actual == item.powered:
                 if self.sync.clear(index):
-                    self._note(index, f"the board reports it {state_word(actual)} again")
+                    self._note(
+                        index,
+                        f"{state_word(actual)} again, as commanded and confirmed by the board's "
+                        "library",
+                    )
             elif self.sync.drift(index) is None:
                 self.sync.start(index, now)
                 if index not in self.sync.unapplied:
@@ -186,11 +199,11 @@ class Reconciler:
 
     def put_backs(self, history: dict[int, RelayHistory], now: datetime) -> list[Move]:
         """The drifting relays to command back now (the others wait, and say for what)."""
-        if not self.board.attached:
-            return []
         out = []
         for channel in self.config.channels:
             index = channel.index
+            if not self.board.channel_attached(index):
+                continue
             drift = self.sync.drift(index)
             item = history[index]
             if drift is None or item.powered is None:
@@ -235,24 +248,50 @@ class Reconciler:
 
     def missing(self, stopping: bool) -> None:
         """Said once, attach_timeout after start: a board that never came is not silence."""
-        if not self.board.attached and not stopping:
-            self._emit(
-                ev.BoardEvent(
-                    ts=self.clock.now(),
-                    event="missing",
-                    message=(
-                        f"{self.board.kind} board not attached after "
-                        f"{self.config.board.attach_timeout.total_seconds():g} s: relay commands "
-                        "are kept and applied when it attaches"
-                    ),
-                )
+        if self.board.attached or stopping:
+            return
+        waited = f"{self.config.board.attach_timeout.total_seconds():g} s"
+        missing = [
+            str(channel.index)
+            for channel in self.config.channels
+            if not self.board.channel_attached(channel.index)
+        ]
+        if len(missing) < len(self.config.channels):
+            what = f"{self.board.kind} board: relay(s) {', '.join(missing)} not attached"
+        else:
+            what = f"{self.board.kind} board not attached"
+        hint = f"; {self.board.hint}" if self.board.hint else ""
+        self._emit(
+            ev.BoardEvent(
+                ts=self.clock.now(),
+                event="missing",
+                message=(
+                    f"{what} after {waited}: relay commands are kept and applied when it "
+                    f"attaches{hint}"
+                ),
             )
+        )
 
     def words(self, channel: int, history: dict[int, RelayHistory], now: datetime) -> str | None:
         return self.sync.words(channel, history[channel].powered, now)
 
     def next_retry(self) -> datetime | None:
         return self.sync.next_retry()
+
+    def _unknown(self, index: int, applied: bool | None, now: datetime) -> None:
+        if applied is None or self.sync.drift(index) is not None:
+            return  # nothing applied to put back (the decision commands it), or already said
+        self.sync.start(index, now).unknown = True
+        name = self.config.channel(index).name
+        self._emit(
+            ev.BoardEvent(
+                ts=self.clock.now(),
+                event="unknown",
+                channel=index,
+                message=f"relay {index} ({name}): the board cannot tell its state after the "
+                f"attach: commanding it {state_word(applied)} again (counted)",
+            )
+        )
 
     def _not_taken(self, index: int, powered: bool, now: datetime) -> None:
         drift = self.sync.failed(index, now)

@@ -102,7 +102,7 @@ def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
     channels = []
     for channel in state.config.channels:
         decision = state.evaluation.decisions.get(channel.index)
-        energised = board.relay(channel.index) if attached else None
+        energised = board.relay(channel.index)  # None while that relay is not attached
         override = state.overrides.get(channel.index)
         channels.append(
             ChannelView(

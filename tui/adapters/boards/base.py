@@ -46,18 +46,26 @@ EventSink = Callable[[BoardEvent], None]
 
 class RelayBoard(Protocol):
     kind: str
+    hint: str  # what to check when the board does not attach ("" when nothing to say)
 
     def open(self, emit: EventSink) -> None:
         """Start using the board; returns at once, attach happens whenever the board appears."""
         ...
 
     @property
-    def attached(self) -> bool: ...
+    def attached(self) -> bool:
+        """Every configured relay attached: the board as a whole."""
+        ...
+
+    def channel_attached(self, channel: int) -> bool:
+        """This relay attached and usable: relays attach one by one, and one that never does
+        (or that tripped, or that met a foreign device) does not hold the others back."""
+        ...
 
     def info(self) -> BoardInfo: ...
 
     def set_relay(self, channel: int, energised: bool) -> None:
-        """Command a relay and read it back; never raises (problems become ERROR events).
+        """Command a relay; never raises (problems become ERROR events).
 
         Blocking board I/O: the service calls it off its event loop. While detached nothing
         happens. The board never moves a relay on its own initiative (no re-apply on attach):
@@ -66,8 +74,9 @@ class RelayBoard(Protocol):
         ...
 
     def relay(self, channel: int) -> bool | None:
-        """The relay's state as the board last reported it (released after an attach unless
-        persistence kept it); None while detached or where the board cannot tell."""
+        """The relay's state as commanded and confirmed by the board's library (released after
+        an attach unless persistence kept it): no relay board senses its contacts. None while
+        detached or where the board cannot tell (an attached relay with None: unknown)."""
         ...
 
     def keepalive(self) -> None:

@@ -15,7 +15,20 @@ What shapes this module (see the 1017 reference notes, with their corrections):
 - A failsafe trip (error event 4108) makes every call fail with code 59 until the channel is
   closed and reopened without persistence (persistence suppresses the reset that clears a trip),
   which a worker thread does, backing off when trips repeat.
+- A failsafe that tripped before this process started, met with persistence on: from 1.23 the
+  library sends an enable packet after the attach handler, which fails on a tripped channel,
+  and Detach follows Attach at once (no trip event, no code 59). A persistent channel detached
+  within ``ATTACH_BOUNCE`` of its attach is taken for that, and reopened as after a trip.
+- ``getState`` is the library's memory of the last successful ``setState``: no Phidget relay
+  board senses its contacts. A relay is "commanded and confirmed by the board's library", never
+  "read back"; the only fault this can show is a ``setState`` that failed.
 - ``getState`` raising code 51 (a persistent VINT channel never set) means "unknown".
+- Phidget22 matches a channel by class, index, serial, label and hub port, never by device:
+  with no serial configured a DigitalOutput of any Phidget can attach. ``getDeviceID`` is
+  checked on attach and a foreign device refused (its channel closed).
+- Attachment is per relay: one that never attaches does not hold the others back.
+- The keepalive resets each relay in turn, one USB transfer each (up to 100 ms): it is timed,
+  and a pass longer than a third of the failsafe period is said once.
 - One process at a time can own a USB board; a second one gets error events with code 2.
 
 Phidget22 is loaded only by ``phidget_lib.load_phidget22``; tests pass a ``PhidgetApi`` holding
@@ -36,7 +49,9 @@ from tui.adapters.boards.phidget_lib import (
     EVENT_FAILSAFE,
     FAILSAFE_TRIPPED,
     NOT_ATTACHED,
+    PHIDID_1017,
     REVISION_OLD,
+    UDEV_HINT,
     UNKNOWN_VALUE,
     UNSUPPORTED,
     PhidgetApi,
@@ -52,6 +67,9 @@ from tui.core.durations import format_duration
 # A failsafe that trips again soon after a reopen: wait longer each time before reopening.
 REOPEN_QUIET = 60.0  # seconds without a trip after which the next reopen is immediate again
 REOPEN_BACKOFF_MAX = 60.0
+# A persistent channel detached this soon after its attach: the library could not enable it,
+# because its failsafe tripped before this process started.
+ATTACH_BOUNCE = 1.0
 
 
 def _word(energised: bool | None) -> str:
@@ -68,6 +86,9 @@ class _Relay:
         self.handle: Any = None
         self.actual: bool | None = None  # the last acknowledged state; None: unknown
         self.attached = False
+        self.attached_at: float | None = None  # monotonic time of the last attach
+        self.confirmed = False  # a command went through since the last attach
+        self.foreign = False  # its channel attached to a device that is not a 1017: refused
         self.failsafe_on = False
         self.tripped = False  # failsafe tripped: every call fails until closed and reopened
         self.reopening = False
@@ -81,6 +102,8 @@ class PhidgetBoard:
     """A 1017 driven through Phidget22 (see the module docstring for the lifecycle)."""
 
     kind = "phidget"
+    # What to check when the board does not attach (the service's "missing" event says it).
+    hint = UDEV_HINT
 
     def __init__(
         self,
@@ -108,6 +131,9 @@ class PhidgetBoard:
         self._told_no_failsafe = False
         self._told_busy = False
         self._told_persistence = False
+        self._told_keepalive = False
+        self._told_foreign: set[int] = set()  # serials of foreign devices already refused
+        self.keepalive_seconds: float | None = None  # how long the last keepalive pass took
         self._workers: list[threading.Thread] = []
 
     # -- the RelayBoard protocol -------------------------------------------------------------
@@ -128,7 +154,13 @@ class PhidgetBoard:
 
     @property
     def attached(self) -> bool:
+        """Every configured relay attached (the board as a whole)."""
         return all(relay.attached for relay in self._relays.values())
+
+    def channel_attached(self, channel: int) -> bool:
+        """This relay's channel attached and usable (not tripped, not a foreign device)."""
+        relay = self._relay(channel)
+        return relay.attached and not relay.tripped and not relay.foreign
 
     def info(self) -> BoardInfo:
         with self._lock:
@@ -140,44 +172,63 @@ class PhidgetBoard:
             )
 
     def set_relay(self, channel: int, energised: bool) -> None:
-        """Command a relay and read it back; never raises: problems become ERROR events.
+        """Command a relay; never raises: problems become ERROR events.
 
         A blocking USB transfer: call it off the event loop. While detached nothing happens
         (``relay()`` stays None); the controller commands again once the board is back.
+        Afterwards ``relay()`` is the library's memory: the state commanded and confirmed by the
+        board's library, or the previous one when the ``setState`` failed.
         """
         relay = self._relay(channel)
         with relay.io_lock:
-            if not relay.attached or relay.tripped:
+            if not relay.attached or relay.tripped or relay.foreign:
                 return
             try:
                 relay.handle.setState(energised)
+                relay.confirmed = True
             except self._api.PhidgetException as error:
                 self._command_failed(relay, f"setting it {_word(energised)}", error)
-                self._read(relay)  # what the board holds now, if it can tell
-                return
-            state = self._read(relay)
-        if state is not None and state != energised:
-            self._send(
-                BoardEventKind.ERROR,
-                f"relay {relay.index}: commanded {_word(energised)} but the board reports "
-                f"{_word(state)}",
-                relay.index,
-            )
+            self._read(relay)
 
     def relay(self, channel: int) -> bool | None:
         relay = self._relay(channel)
-        return relay.actual if relay.attached and not relay.tripped else None
+        return relay.actual if self.channel_attached(channel) else None
 
     def keepalive(self) -> None:
-        """Reset the failsafe of every relay: blocking USB transfers, call it off the loop."""
+        """Reset the failsafe of every relay: blocking USB transfers, call it off the loop.
+
+        The pass is timed: one longer than a third of the failsafe period (the controller's
+        keepalive interval) is said once, since a relay at its end may trip before the next.
+        """
+        started = self._monotonic()
+        resets = 0
         for relay in self._relays.values():
             with relay.io_lock:
                 if not (relay.failsafe_on and relay.attached and not relay.tripped):
                     continue
+                resets += 1
                 try:
                     relay.handle.resetFailsafe()
                 except self._api.PhidgetException as error:
                     self._command_failed(relay, "resetting the failsafe", error)
+        if resets:
+            self._measured(self._monotonic() - started, resets)
+
+    def _measured(self, seconds: float, resets: int) -> None:
+        self.keepalive_seconds = seconds
+        period = self.config.failsafe.total_seconds()
+        if seconds <= period / 3:
+            return
+        with self._lock:
+            told, self._told_keepalive = self._told_keepalive, True
+        if not told:
+            self._send(
+                BoardEventKind.ERROR,
+                f"the failsafe keepalive took {seconds * 1000:.0f} ms for {resets} relay(s), "
+                f"more than a third of board.failsafe = "
+                f'"{format_duration(self.config.failsafe)}": a relay may trip before its next '
+                "reset; set a longer board.failsafe",
+            )
 
     def close(self, on_exit: OnExit) -> None:
         """Close every channel.
@@ -232,6 +283,17 @@ class PhidgetBoard:
         if self._closing:
             return
         handle = relay.handle
+        refused = self._foreign(handle)
+        if refused:
+            relay.foreign = True
+            other, line = refused
+            with self._lock:
+                told = other in self._told_foreign
+                self._told_foreign.add(other)
+            if not told:  # one line for the device, not one per relay
+                self._send(BoardEventKind.ERROR, line)
+            self._close_later(relay)
+            return
         revision, failsafe = identify(handle, self._api)
         try:
             serial = int(handle.getDeviceSerialNumber())
@@ -253,6 +315,8 @@ class PhidgetBoard:
             if relay.tripped:
                 return  # still tripped (persistence kept it): the reopen's attach reports
             relay.attached = True
+            relay.attached_at = self._monotonic()
+            relay.confirmed = False
             relay.reopening = False
         with self._lock:
             arrived = not self._board_attached and all(
@@ -264,10 +328,20 @@ class PhidgetBoard:
             self._send(BoardEventKind.ATTACHED, f"{self._name()} attached")
 
     def _on_detach(self, relay: _Relay) -> None:
+        attached_at, relay.attached_at = relay.attached_at, None
+        bounced = (
+            relay.persistent
+            and not relay.confirmed  # a command went through: the channel was enabled
+            and attached_at is not None
+            and self._monotonic() - attached_at < ATTACH_BOUNCE
+        )
         relay.attached = False
         relay.actual = None
         relay.failsafe_on = False
         if self._closing or relay.reopening:
+            return
+        if bounced:
+            self._tripped_before_start(relay)
             return
         with self._lock:
             left = self._board_attached
@@ -350,6 +424,61 @@ class PhidgetBoard:
             return
         relay.failsafe_on = True
 
+    def _foreign(self, handle: Any) -> tuple[int, str] | None:
+        """(serial, the refusal in one line) when the channel attached to a device that is not
+        a 1017 (Phidget22 matches channels by class and index, never by device)."""
+        try:
+            device = int(handle.getDeviceID())
+        except (self._api.PhidgetException, AttributeError, TypeError, ValueError):
+            return None  # it cannot tell: the 1017 it was addressed to
+        if device == PHIDID_1017:
+            return None
+        name, sku, serial = "a Phidget", "?", -1
+        with contextlib.suppress(Exception):
+            name = str(handle.getDeviceName())
+        with contextlib.suppress(Exception):
+            sku = str(handle.getDeviceSKU())
+        with contextlib.suppress(Exception):
+            serial = int(handle.getDeviceSerialNumber())
+        return serial, (
+            f"refused {name} ({sku}, serial {serial}, device id {device}): its relay channels "
+            "matched the configuration but it is not a Phidget 1017, so delestage does not "
+            "switch it and those relays stay unused; set [board] serial to the 1017's "
+            "(`delestage boards` lists it) and restart"
+        )
+
+    def _close_later(self, relay: _Relay) -> None:
+        """Close a refused channel off the library's thread that attached it."""
+
+        def close() -> None:
+            with contextlib.suppress(self._api.PhidgetException):
+                relay.handle.close()
+
+        self._start_worker(close, f"phidget-refuse-{relay.index}")
+
+    def _start_worker(self, target: Callable[[], None], name: str) -> None:
+        with self._lock:
+            if self._closing:
+                return
+            self._workers = [worker for worker in self._workers if worker.is_alive()]
+            worker = threading.Thread(target=target, name=name)
+            self._workers.append(worker)
+        worker.start()
+
+    def _tripped_before_start(self, relay: _Relay) -> None:
+        """Attach then Detach at once on a persistent channel: tripped before this process."""
+        self._send(
+            BoardEventKind.FAILSAFE,
+            f"relay {relay.index}: attached then detached at once: its hardware failsafe "
+            "tripped before this process started, and a tripped channel cannot be enabled "
+            "while channel persistence keeps the trip; reopening it without persistence "
+            "(relay released)",
+            relay.index,
+        )
+        with self._lock:
+            relay.trips.append(self._monotonic())
+        self._reopen_later(relay, 0.0)
+
     def _tripped(self, relay: _Relay) -> None:
         """The failsafe released the relay; every call fails until the channel is reopened."""
         with self._lock:
@@ -403,8 +532,12 @@ class PhidgetBoard:
                     "longer holds it)",
                     relay.index,
                 )
-        with contextlib.suppress(self._api.PhidgetException):
-            relay.handle.close()  # a tripped channel may refuse; open() below is what matters
+        with relay.io_lock:
+            # close() fires no Detach: the relay is not attached until the reopen's attach.
+            relay.attached = False
+            relay.actual = None
+            with contextlib.suppress(self._api.PhidgetException):
+                relay.handle.close()  # a tripped channel may refuse; open() below matters
         if self._closing:
             relay.reopening = False
             return

@@ -113,6 +113,9 @@ class Probe:
     revision: str | None
     failsafe: bool
     sighting: Sighting  # what else is attached, to explain a miss
+    foreign: str | None = None  # a device that is not a 1017 the channels attached to
+    # Relays that attached then detached at once: a failsafe tripped before (persistence on).
+    bounced: tuple[int, ...] = ()
 
 
 def probe_board(
@@ -130,9 +133,21 @@ def probe_board(
     attached: set[int] = set()
     busy = False
 
-    def on_attach(index: int) -> None:
+    foreign: list[str] = []
+    bounced: set[int] = set()
+
+    def on_detach(index: int) -> None:
         with done:
-            attached.add(index)
+            if index in attached:  # the probe's persistence keeps a trip: enabling it failed
+                bounced.add(index)
+
+    def on_attach(index: int, handle: Any) -> None:
+        other = _not_a_1017(handle)
+        with done:
+            if other is None:
+                attached.add(index)
+            elif other not in foreign:
+                foreign.append(other)
             done.notify_all()
 
     def on_error(code: int) -> None:
@@ -148,17 +163,20 @@ def probe_board(
             handle = api.DigitalOutput()
             address(handle, config, index)
             handle.setChannelPersistence(True)
-            handle.setOnAttachHandler(lambda _ch, index=index: on_attach(index))
+            handle.setOnAttachHandler(lambda ch, index=index: on_attach(index, ch))
+            handle.setOnDetachHandler(lambda _ch, index=index: on_detach(index))
             handle.setOnErrorHandler(lambda _ch, code, _text: on_error(int(code)))
             handles[index] = handle
             handle.open()
         with done:
             done.wait_for(
-                lambda: busy or len(attached) == len(indexes),
+                lambda: busy or len(attached) + len(foreign) >= len(indexes),
                 timeout=config.attach_timeout.total_seconds(),
             )
             seen = sorted(attached)
             was_busy = busy
+            refused = foreign[0] if foreign else None
+            tripped = tuple(sorted(bounced))
         serial, revision, failsafe = None, None, None
         if seen:
             with contextlib.suppress(api.PhidgetException):
@@ -170,7 +188,7 @@ def probe_board(
                 handle.close()
         manager.close()
     return Probe(
-        found=len(seen) == len(indexes) and not was_busy,
+        found=len(seen) == len(indexes) and not was_busy and refused is None,
         attached=tuple(seen),
         missing=tuple(index for index in indexes if index not in seen),
         busy=was_busy,
@@ -178,4 +196,24 @@ def probe_board(
         revision=revision,
         failsafe=bool(failsafe),
         sighting=census.result(),
+        foreign=refused,
+        bounced=tripped,
     )
+
+
+def _not_a_1017(handle: Any) -> str | None:
+    """The device a channel attached to, in words, when it is not a 1017 (Phidget22 matches a
+    channel by class and index, never by device); None for a 1017 or when it cannot tell."""
+    try:
+        device = int(handle.getDeviceID())
+    except Exception:
+        return None
+    if device == PHIDID_1017:
+        return None
+    about = []
+    for getter in ("getDeviceName", "getDeviceSKU", "getDeviceSerialNumber"):
+        with contextlib.suppress(Exception):
+            about.append(str(getattr(handle, getter)()))
+    name, rest = (about[0], about[1:]) if about else ("a Phidget", [])
+    details = ", ".join([*rest[:1], *(f"serial {serial}" for serial in rest[1:2])])
+    return f"{name} ({details + ', ' if details else ''}device id {device})"

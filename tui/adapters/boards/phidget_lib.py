@@ -50,8 +50,13 @@ LIBPHIDGET22_HELP = (
 )
 BUSY_HELP = (
     "board busy: another process has this Phidget board open, and only one process can own a USB "
-    "board; stop it (another delestage service, the Phidget Control Panel), or run `delestage` "
-    "to attach to the running service"
+    "board; stop it: another delestage service, the Phidget Network Server "
+    "(phidget22networkserver, which opens every local board for its clients) or the Phidget "
+    "Control Panel; or run `delestage` to attach to the running service"
+)
+# Without permission on the USB device the library skips it silently: no error, no attach.
+UDEV_HINT = (
+    "as a normal user a board stays invisible without Phidgets' udev rule (docs/troubleshooting.md)"
 )
 
 

@@ -41,6 +41,7 @@ class RateViolation:
 
 class SimulatedBoard:
     kind = "simulated"
+    hint = ""
 
     def __init__(self, channels: Iterable[int], clock: Clock | None = None) -> None:
         self.clock: Clock = clock or SystemClock()
@@ -52,7 +53,8 @@ class SimulatedBoard:
         self._opened = False
         self._emit: EventSink | None = None
         self._failing: dict[int, int] = {}
-        self.io_threads: list[int] = []  # the thread of every set_relay and keepalive call
+        self.io_threads: list[int] = []  # the thread of every set_relay, keepalive and close
+        self.close_threads: list[int] = []
         self._violations: list[RateViolation] = []
         self._over_limit: set[int] = set()
         # set_relay arrives from a worker thread (asyncio.to_thread), simulate_* from tests.
@@ -69,6 +71,10 @@ class SimulatedBoard:
 
     @property
     def attached(self) -> bool:
+        return self._attached
+
+    def channel_attached(self, channel: int) -> bool:
+        self._check_channel(channel)
         return self._attached
 
     def info(self) -> BoardInfo:
@@ -103,6 +109,8 @@ class SimulatedBoard:
 
     def close(self, on_exit: OnExit) -> None:
         with self._lock:
+            self.io_threads.append(threading.get_ident())
+            self.close_threads.append(threading.get_ident())
             if on_exit is OnExit.RELEASE:
                 for channel in self._channels:
                     self._switch(channel, False)
