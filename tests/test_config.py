@@ -236,6 +236,23 @@ def test_control_characters_in_names_are_refused(name: str) -> None:
     assert not any(unicodedata.category(char) == "Cc" for char in line)
 
 
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Borne\u202eEV", "U+202E"),  # RIGHT-TO-LEFT OVERRIDE
+        ("Two\u2028lines", "U+2028"),  # LINE SEPARATOR
+        ("Para\u2029graph", "U+2029"),  # PARAGRAPH SEPARATOR
+        ("Zero\u200bwidth", "U+200B"),  # ZERO WIDTH SPACE (Cf)
+        ("Isolate\u2066x\u2069", "U+2066"),  # LEFT-TO-RIGHT ISOLATE (Cf)
+    ],
+)
+def test_bidi_and_separator_characters_in_names_are_refused(name: str, code: str) -> None:
+    line = _only_problem(_with_channel(name=name))
+    assert "channel[0].name: expected a name without control, bidi or line-separator " in line
+    assert code in line
+    assert not any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in line)
+
+
 def test_names_are_nfc_normalised() -> None:
     decomposed = unicodedata.normalize("NFD", "Sèche-linge")
     assert decomposed != "Sèche-linge"
