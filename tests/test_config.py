@@ -528,7 +528,9 @@ def test_config_to_dict_loads_back_to_an_equal_config() -> None:
     # Only TOML-native types: durations as text, enums as their values.
     assert document["policy"]["restore_gap"] == "1m"  # type: ignore[index]
     assert document["channel"][0]["wiring"] == "no"  # type: ignore[index]
-    assert "state_dir" not in document["service"]  # type: ignore[operator]
+    assert "socket_group" not in document["service"]  # type: ignore[operator]
+    # The demo names its own state directory, apart from any live installation's.
+    assert document["service"]["state_dir"] == "~/.local/state/delestage-demo"  # type: ignore[index]
 
 
 _DURATIONS = st.builds(
