@@ -82,7 +82,7 @@ def step_words(delta: timedelta, now: datetime) -> str:
     """The event-log line for a wall-clock step of ``delta``, now reading ``now``."""
     sign = "forward" if delta > timedelta(0) else "back"
     size = abs(delta)
-    seconds = int(size.total_seconds())
+    seconds = round(size.total_seconds())  # a step read a few microseconds apart
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     amount = (
