@@ -8,6 +8,7 @@ libfaketime are in ``test_clock_faketime.py``.
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -127,3 +128,30 @@ async def test_a_small_difference_is_not_a_step(tmp_path: Path) -> None:
         clock.step(0.5)
         await controller.settle()
         assert clock_lines(controller) == []
+
+
+async def test_min_on_after_a_backward_step_ends_on_real_time_not_two_hours_later(
+    tmp_path: Path,
+) -> None:
+    """The audit's Climatisation: powered at 12:10, the clock stepped back to 10:30, a cut
+    waited "min_on until 12:15:01" through the whole red period."""
+    config = make_config(tmp_path / "state")
+    channels = tuple(
+        replace(channel, min_on=timedelta(minutes=5)) if channel.index == 0 else channel
+        for channel in config.channels
+    )
+    config = replace(config, channels=channels)
+    clock = ManualClock(START)
+    controller, _ = make_controller(config, clock)
+    async with running(controller):
+        await controller.force(0, True, duration=timedelta(hours=4))
+        clock.advance(10)
+        clock.step(-100 * 60)  # 12:10 -> 10:30
+        answer = await controller.force(0, False, duration=timedelta(hours=1))
+        assert "waiting: min_on until" in answer
+        wait_until = controller.evaluation.decisions[0].wait_until
+        assert wait_until is not None
+        assert wait_until - clock.now() <= timedelta(minutes=5)  # 4 min 50 s, not 1 h 45
+        clock.advance(5 * 60)
+        await controller.settle()
+        assert controller.history[0].powered is False
