@@ -112,7 +112,10 @@ async def test_a_real_forward_step_does_not_reset_the_rate_cap(tmp_path: Path) -
         answers = [await link.force(0, press % 2 == 0, duration=None) for press in range(25)]
         assert len(_relay_events(state, 0)) == 20, "the step reset the rate cap"
         assert any("waiting: rate limit" in answer for answer in answers)
-        assert "stepped forward by 1 h 0 min 0 s" in _clock_lines(state)[0]
+        # One step, said once: no other line (a loaded machine's lag is not a step).
+        assert [line for line in _clock_lines(state) if "stepped" in line] == [
+            line for line in _clock_lines(state) if "stepped forward by 1 h 0 min 0 s" in line
+        ]
         await link.close()
     finally:
         err = _stop(service)
@@ -134,7 +137,7 @@ async def test_a_real_backward_step_does_not_freeze_a_relay(tmp_path: Path) -> N
         answer = await link.force(1, True, duration=None)
         # At most the 3 s gap, never two hours: the relay is powered within moments.
         await _until(_switched_after(state, 1, count), 15, f"the switch-on after: {answer}")
-        assert "stepped back by 2 h 0 min 0 s" in _clock_lines(state)[0]
+        assert any("stepped back by 2 h 0 min 0 s" in line for line in _clock_lines(state))
         await link.close()
     finally:
         err = _stop(service)
@@ -208,8 +211,12 @@ from tui.adapters.clock import SystemClock
 async def main():
     clock = SystemClock()
     start = clock.monotonic()
+    sleep = asyncio.ensure_future(
+        clock.sleep_until(clock.now() + timedelta(seconds=120), asyncio.Event())
+    )
+    await asyncio.sleep(0)  # the sleep has read both clocks: only now may the step come
     print("sleeping", flush=True)
-    await clock.sleep_until(clock.now() + timedelta(seconds=120), asyncio.Event())
+    await sleep
     print(f"woke after {clock.monotonic() - start:.1f} s", flush=True)
 
 asyncio.run(main())

@@ -551,7 +551,10 @@ def _configs(draw: st.DrawFn) -> Config:
                 "NFC",
                 draw(
                     st.text(
-                        st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=12
+                        # Names refuse format characters and separators too (Cf, Zl, Zp).
+                        st.characters(blacklist_categories=("Cc", "Cs", "Cf", "Zl", "Zp")),
+                        min_size=1,
+                        max_size=12,
                     ).filter(str.strip)
                 ),
             ).strip()

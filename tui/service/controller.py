@@ -235,7 +235,7 @@ class Controller:
     async def _shutdown(self) -> None:
         on_exit = self.config.board.on_exit
         if on_exit is OnExit.RELEASE and self.state.loaded:
-            self._follow_clock(self.clock.now())
+            self._follow_clock()
             self.relays.released(self.history, self.clock.now())
         try:
             self.board.close(on_exit)
@@ -298,7 +298,7 @@ class Controller:
             await asyncio.to_thread(self.board.keepalive)
         for feed in self._feeds():
             feed.poll(now)
-        stepped = self._follow_clock(now)
+        stepped = self._follow_clock()
         dirty = self._expire_overrides(now) or stepped
         self._covered = watch_coverage(self._covered, self.forecast, now, self.config, self._event)
         dirty |= self.relays.observe(self.history, now)
@@ -321,11 +321,14 @@ class Controller:
         self._publish()
         self._step_finished()
 
-    def _follow_clock(self, now: datetime) -> bool:
-        """Switch times keep their monotonic ages; a wall-clock step is said. Whether it was."""
-        step = self.clock_watch.follow(self.history, self.relays.sync, now, self.clock.monotonic())
+    def _follow_clock(self) -> bool:
+        """Switch times keep their monotonic ages; a wall-clock step is said. Whether it was.
+        Both clocks are read together here: a step's ``now`` may be a moment old on a loaded
+        machine, which must not look like a clock step."""
+        wall, mono = self.clock.now(), self.clock.monotonic()
+        step = self.clock_watch.follow(self.history, self.relays.sync, wall, mono)
         if step is not None:
-            self.events.error("clock", step_words(step, now))
+            self.events.error("clock", step_words(step, wall))
         return step is not None
 
     def _step_finished(self) -> None:
