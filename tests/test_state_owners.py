@@ -3,12 +3,21 @@ state saved for other appliances is never applied by a service, `plan` or `check
 
 import io
 import json
+import signal
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from support.service import at, make_controller, running, steady_forecast
+from support.service import (
+    at,
+    delestage,
+    make_controller,
+    run_cli,
+    running,
+    steady_forecast,
+    wait_for,
+)
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.config_file import load_config
@@ -165,3 +174,65 @@ def test_a_damaged_owner_table_is_an_unreadable_state(tmp_path: Path) -> None:
     _, _, problem = StateStore(tmp_path).load()
     assert problem is not None
     assert 'channels.0.wiring: expected "no" or "nc"' in problem
+
+
+def test_the_issue_reproduction_with_real_processes(tmp_path: Path) -> None:
+    """Issue 21's steps: force a relay in the demo, quit, `init` a live configuration; here
+    both share one state directory (as they did before the demo had its own)."""
+    shared = tmp_path / "state"
+    demo_text = SHIPPED.read_text(encoding="utf-8")
+    demo_state = 'state_dir = "~/.local/state/delestage-demo"'
+    assert demo_state in demo_text
+    demo_path = tmp_path / "demo.toml"
+    demo_path.write_text(demo_text.replace(demo_state, f'state_dir = "{shared}"'), "utf-8")
+    demo = delestage("--headless", "--config", str(demo_path))
+    try:
+        wait_for(
+            lambda: (
+                demo.poll() is not None
+                or run_cli("status", "--config", str(demo_path)).returncode == 0
+            ),
+            30,
+            what="the demo service",
+        )
+        forced = run_cli("force", "2", "off", "--for", "0s", "--config", str(demo_path))
+        assert forced.returncode == 0, forced.stderr
+        assert "until released" in forced.stdout
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        demo.communicate(timeout=30)
+    live_path = _live_config_file(tmp_path, shared)
+
+    plan = run_cli("plan", "--config", str(live_path), "--hours", "6")
+    assert plan.returncode == 0, plan.stderr
+    assert "by operator" not in plan.stdout
+    assert "relay 2 was saved for Radiateurs chambres (wiring nc), not Borne VE" in plan.stdout
+
+    check = run_cli("check", "--config", str(live_path))
+    state_lines = [line for line in check.stdout.splitlines() if line.startswith("state ")]
+    assert any("WARN" in line and "relay 2 was saved for" in line for line in state_lines)
+
+    live = delestage("--headless", "--config", str(live_path))
+    try:
+        wait_for(
+            lambda: (
+                live.poll() is not None
+                or run_cli("status", "--config", str(live_path)).returncode == 0
+            ),
+            30,
+            what="the live service",
+        )
+        status = json.loads(run_cli("status", "--json", "--config", str(live_path)).stdout)
+        borne = next(channel for channel in status["channels"] if channel["index"] == 2)
+        assert borne["name"] == "Borne VE"
+        assert borne["mode"] == "auto"
+    finally:
+        live.send_signal(signal.SIGTERM)
+        _, err = live.communicate(timeout=30)
+    assert live.returncode == 0, err
+    dropped = [
+        event.message
+        for event in read_events(shared)
+        if event.kind == "error" and "relay 2 was saved for Radiateurs chambres" in event.message
+    ]
+    assert len(dropped) == 1
