@@ -109,6 +109,23 @@ def test_invalid_toml_exits_2_with_one_line(tmp_path: Path, home: Path) -> None:
     assert result.stderr.startswith(f"{path}: not valid TOML")
 
 
+@pytest.mark.parametrize("char", ["\u202e", "\u2028"])
+def test_check_refuses_a_bidi_or_separator_in_a_name_with_one_line(
+    tmp_path: Path, home: Path, char: str
+) -> None:
+    path = tmp_path / "delestage.toml"
+    path.write_text(
+        f'[board]\nkind = "simulated"\n\n[[channel]]\nindex = 0\nname = "Borne{char}VE"\n'
+        'shed_at = "red"\n',
+        encoding="utf-8",
+    )
+    result = run("check", "--config", str(path), cwd=tmp_path, home=home)
+    assert_clean_failure(result)
+    assert result.stderr.startswith(f"{path}: channel[0].name: expected a name without control")
+    assert f"U+{ord(char):04X}" in result.stderr
+    assert char not in result.stderr
+
+
 def test_no_config_anywhere_exits_2_with_one_line(tmp_path: Path, home: Path) -> None:
     result = run("check", cwd=tmp_path, home=home)
     assert_clean_failure(result)

@@ -236,6 +236,23 @@ def test_control_characters_in_names_are_refused(name: str) -> None:
     assert not any(unicodedata.category(char) == "Cc" for char in line)
 
 
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Borne\u202eEV", "U+202E"),  # RIGHT-TO-LEFT OVERRIDE
+        ("Two\u2028lines", "U+2028"),  # LINE SEPARATOR
+        ("Para\u2029graph", "U+2029"),  # PARAGRAPH SEPARATOR
+        ("Zero\u200bwidth", "U+200B"),  # ZERO WIDTH SPACE (Cf)
+        ("Isolate\u2066x\u2069", "U+2066"),  # LEFT-TO-RIGHT ISOLATE (Cf)
+    ],
+)
+def test_bidi_and_separator_characters_in_names_are_refused(name: str, code: str) -> None:
+    line = _only_problem(_with_channel(name=name))
+    assert "channel[0].name: expected a name without control, bidi or line-separator " in line
+    assert code in line
+    assert not any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in line)
+
+
 def test_names_are_nfc_normalised() -> None:
     decomposed = unicodedata.normalize("NFD", "Sèche-linge")
     assert decomposed != "Sèche-linge"
@@ -511,7 +528,9 @@ def test_config_to_dict_loads_back_to_an_equal_config() -> None:
     # Only TOML-native types: durations as text, enums as their values.
     assert document["policy"]["restore_gap"] == "1m"  # type: ignore[index]
     assert document["channel"][0]["wiring"] == "no"  # type: ignore[index]
-    assert "state_dir" not in document["service"]  # type: ignore[operator]
+    assert "socket_group" not in document["service"]  # type: ignore[operator]
+    # The demo names its own state directory, apart from any live installation's.
+    assert document["service"]["state_dir"] == "~/.local/state/delestage-demo"  # type: ignore[index]
 
 
 _DURATIONS = st.builds(
@@ -532,7 +551,10 @@ def _configs(draw: st.DrawFn) -> Config:
                 "NFC",
                 draw(
                     st.text(
-                        st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=12
+                        # Names refuse format characters and separators too (Cf, Zl, Zp).
+                        st.characters(blacklist_categories=("Cc", "Cs", "Cf", "Zl", "Zp")),
+                        min_size=1,
+                        max_size=12,
                     ).filter(str.strip)
                 ),
             ).strip()

@@ -187,10 +187,10 @@ def tmux() -> Iterator[Tmux]:
 def test_the_view_in_a_real_terminal_at_80x24(tmux: Tmux) -> None:
     for directory in short_state_dir():
         text = DEMO_CONFIG.read_text()
+        demo_state = 'state_dir = "~/.local/state/delestage-demo"'  # the demo's own
+        assert demo_state in text
         config = directory / "delestage.toml"
-        config.write_text(
-            text.replace('# state_dir = "/var/lib/delestage"', f'state_dir = "{directory}"')
-        )
+        config.write_text(text.replace(demo_state, f'state_dir = "{directory}"'))
         tmux("-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24",
              "env", "NO_COLOR=1", tmux_command(), "--config", str(config))  # fmt: skip
         tmux.wait_for("the relay grid", lambda s: "Radiateurs chambres" in s)

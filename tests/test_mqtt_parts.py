@@ -140,6 +140,12 @@ def test_commands_the_bridge_understands(payload: bytes, command: Command) -> No
     assert parse_command("3", payload, NOW) == command
 
 
+def test_an_mqtt_until_in_the_repeated_autumn_hour_is_the_nearest_pass() -> None:
+    second_pass = at("2026-10-25T02:05:00+01:00")  # 02:05 CET, the hour's second pass
+    command = parse_command("3", b'{"powered": false, "until": "02:30"}', second_pass)
+    assert command == Command(3, False, until=at("2026-10-25T02:30:00+01:00"))
+
+
 @pytest.mark.parametrize(
     ("channel", "payload", "says"),
     [

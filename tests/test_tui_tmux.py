@@ -27,11 +27,10 @@ def test_force_a_relay_cut_from_the_keyboard_in_a_real_terminal(
 ) -> None:
 
     text = DEMO_CONFIG.read_text()
-    assert '# state_dir = "/var/lib/delestage"' in text
+    demo_state = 'state_dir = "~/.local/state/delestage-demo"'  # the demo's own
+    assert demo_state in text
     config = state_dir / "delestage.toml"
-    config.write_text(
-        text.replace('# state_dir = "/var/lib/delestage"', f'state_dir = "{state_dir}"')
-    )
+    config.write_text(text.replace(demo_state, f'state_dir = "{state_dir}"'))
     before, after = state_dir / "stty-before", state_dir / "stty-after"
 
     tmux("-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30",

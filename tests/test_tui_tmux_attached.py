@@ -33,11 +33,10 @@ def test_attached_ui_opens_complete_every_time_and_says_when_the_service_stops(
     tmux: Panes, state_dir: Path
 ) -> None:
     config = state_dir / "delestage.toml"
-    config.write_text(
-        DEMO_CONFIG.read_text().replace(
-            '# state_dir = "/var/lib/delestage"', f'state_dir = "{state_dir}"'
-        )
-    )
+    demo_state = 'state_dir = "~/.local/state/delestage-demo"'  # the demo's own
+    text = DEMO_CONFIG.read_text()
+    assert demo_state in text
+    config.write_text(text.replace(demo_state, f'state_dir = "{state_dir}"'))
     command = delestage_command()
     tmux("-f", "/dev/null", "new-session", "-d", "-s", "service", "-x", "80", "-y", "24",
          f"{command} --headless --config {config}")  # fmt: skip

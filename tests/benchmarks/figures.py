@@ -156,7 +156,7 @@ def demo_config(
 ) -> Path:
     """The shipped demo configuration, its state in ``state_dir``, written to ``directory``."""
     text = (REPO / "delestage.toml").read_text()
-    marker = '# state_dir = "/var/lib/delestage"'
+    marker = 'state_dir = "~/.local/state/delestage-demo"'  # the demo's own state directory
     if marker not in text:
         raise RuntimeError(f"delestage.toml no longer has the line {marker!r}")
     text = text.replace(marker, f'state_dir = "{state_dir}"')

@@ -34,6 +34,12 @@ class SteppingClock(ManualClock):
             with contextlib.suppress(ValueError):
                 self._sleepers.remove(entry)
 
+    def step(self, seconds: float) -> None:
+        """The wall clock stepped: every sleep ends, as a real one notices the step."""
+        super().step(seconds)
+        for _, due in list(self._sleepers):
+            due.set()
+
     def advance(self, seconds: float) -> None:
         super().advance(seconds)
         for when, due in list(self._sleepers):

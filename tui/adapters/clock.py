@@ -6,9 +6,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-# A real sleep never lasts longer than this, so a wall-clock jump (NTP, suspend) is noticed
-# within minutes; waking this rarely costs nothing measurable.
+# A real sleep never lasts longer than this; waking this rarely costs nothing measurable.
 MAX_SLEEP_SECONDS = 300.0
+# A sleep looks at both clocks this often: when the wall clock has moved more than
+# STEP_TOLERANCE_SECONDS away from the monotonic clock (an NTP step, a manual `date -s`, a
+# resume from suspend), the sleep ends at once so that the caller looks at the new time (an
+# override ending, a strained hour starting) instead of sleeping out a deadline set on the old.
+STEP_WATCH_SECONDS = 1.0
+STEP_TOLERANCE_SECONDS = 1.0
 
 
 class Clock(Protocol):
@@ -21,7 +26,8 @@ class Clock(Protocol):
         ...
 
     async def sleep_until(self, when: datetime | None, wake: asyncio.Event) -> None:
-        """Return at ``when`` (None: never) or as soon as ``wake`` is set, whichever is first."""
+        """Return at ``when`` (None: never) or as soon as ``wake`` is set, whichever is first;
+        also as soon as the wall clock steps (it moved other than the monotonic clock)."""
         ...
 
     def hold(self, work: "asyncio.Future[Any]") -> None:
@@ -43,18 +49,29 @@ class SystemClock:
         pass
 
     async def sleep_until(self, when: datetime | None, wake: asyncio.Event) -> None:
-        timeout = MAX_SLEEP_SECONDS
-        if when is not None:
-            timeout = min(max((when - self.now()).total_seconds(), 0.0), MAX_SLEEP_SECONDS)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), timeout)
+        start_wall, start_mono = self.now(), self.monotonic()
+        limit = start_mono + MAX_SLEEP_SECONDS
+        while True:
+            mono, wall = self.monotonic(), self.now()
+            drift = (wall - start_wall).total_seconds() - (mono - start_mono)
+            if abs(drift) > STEP_TOLERANCE_SECONDS:
+                return  # the wall clock stepped: the caller looks at the new time
+            remaining = limit - mono
+            if when is not None:
+                remaining = min(remaining, (when - wall).total_seconds())
+            if remaining <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), min(remaining, STEP_WATCH_SECONDS))
+                return
 
 
 class ManualClock:
     """A clock that moves only when told to (tests, benchmarks, `plan`).
 
     With ``auto_advance`` a sleep jumps straight to its deadline, so a service runs a simulated
-    day in moments; without it, a sleep ends only when woken.
+    day in moments; without it, a sleep ends only when woken, or when the wall clock is stepped
+    (``step``), as a real sleep does.
     """
 
     def __init__(self, start: datetime, auto_advance: bool = False) -> None:
@@ -62,6 +79,7 @@ class ManualClock:
         self._mono = 0.0
         self.auto_advance = auto_advance
         self._held: set[asyncio.Future[Any]] = set()
+        self._step_waiters: set[asyncio.Event] = set()
 
     def hold(self, work: "asyncio.Future[Any]") -> None:
         self._held.add(work)
@@ -81,11 +99,26 @@ class ManualClock:
             if not wake.is_set():
                 self.set(when)
             return
-        await wake.wait()
+        stepped = asyncio.Event()
+        self._step_waiters.add(stepped)
+        waits = {asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stepped.wait())}
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+            self._step_waiters.discard(stepped)
 
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)
         self._mono += seconds
+
+    def step(self, seconds: float) -> None:
+        """Step the wall clock alone (NTP, ``date -s``): the monotonic clock does not move.
+        Sleeps end, as a real sleep notices a step."""
+        self._now += timedelta(seconds=seconds)
+        for stepped in list(self._step_waiters):
+            stepped.set()
 
     def set(self, when: datetime) -> None:
         delta = (when.astimezone(UTC) - self._now).total_seconds()

@@ -198,6 +198,11 @@ def _describe(value: object) -> str:
     if isinstance(value, str):
         # JSON quoting shows control characters as escapes instead of sending them raw.
         shown = json.dumps(value[:80], ensure_ascii=False)
+        # ...and the invisible ones (bidi overrides, line separators) JSON leaves raw.
+        shown = "".join(
+            f"\\u{ord(char):04x}" if unicodedata.category(char) in _NAME_REFUSED else char
+            for char in shown
+        )
         return shown if len(value) <= 80 else shown[:-1] + '..."'
     if isinstance(value, dict):
         return "a table"
@@ -249,9 +254,22 @@ def _string(value: object) -> str:
     return value
 
 
+# A name is shown in terminals, logs, MQTT and Home Assistant: besides the Cc controls, refuse
+# the invisible format characters (Cf: bidi overrides such as U+202E, zero-width spaces) and the
+# line and paragraph separators (Zl U+2028, Zp U+2029), which reorder or split what is shown.
+_NAME_REFUSED = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
 def _name(value: object) -> str:
     """A channel name, NFC-normalised so that it matches however it is typed."""
-    return unicodedata.normalize("NFC", _string(value).strip())
+    text = _string(value)
+    for char in text:
+        if unicodedata.category(char) in _NAME_REFUSED:
+            raise _Invalid(
+                "a name without control, bidi or line-separator characters (found "
+                f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')})"
+            )
+    return unicodedata.normalize("NFC", text.strip())
 
 
 def _int_range(low: int, high: int | None) -> Callable[[object], int]:

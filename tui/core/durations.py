@@ -169,15 +169,22 @@ def _iso(when: datetime) -> str:
 
 
 def _next_time_of_day(hour: int, minute: int, now: datetime) -> datetime:
+    """The nearest instant after ``now`` that the Paris clock shows as ``hour:minute``.
+
+    Both folds are tried: during the repeated autumn hour, 02:30 may still be ahead on the
+    second pass (CET) while the first (CEST) is over, and it is never tomorrow's 02:30."""
     day = now.astimezone(PARIS).date()
     for offset in range(3):
         # Built on the Paris wall clock, then compared as UTC instants; a time skipped by the
         # spring change resolves one hour later, which is still in the future.
-        candidate = datetime.combine(
-            day + timedelta(days=offset), time(hour, minute), tzinfo=PARIS
-        ).astimezone(UTC)
-        if candidate > now:
-            return candidate
+        wall = datetime.combine(day + timedelta(days=offset), time(hour, minute), tzinfo=PARIS)
+        ahead = [
+            instant
+            for instant in (wall.astimezone(UTC), wall.replace(fold=1).astimezone(UTC))
+            if instant > now
+        ]
+        if ahead:
+            return min(ahead)
     raise ValueError(TIME_EXPECTED)  # pragma: no cover - one of three days is always ahead
 
 

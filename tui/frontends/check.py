@@ -1,5 +1,6 @@
 """`delestage check`: validate the configuration and say, line by line, what was checked."""
 
+from datetime import UTC, datetime
 from typing import TextIO
 
 from tui.compose.files import find_config, load_config
@@ -18,6 +19,31 @@ def describe_config(config: Config) -> str:
         + (f"Tempo source {config.tempo.source.value}; " if config.tempo else "")
         + f"board {config.board.kind.value}"
     )
+
+
+def state_check_lines(config: Config, now: datetime) -> list[str]:
+    """What the saved state in the state directory holds for this configuration: warnings
+    for entries saved for other appliances (never applied) and times from the future; nothing
+    when no state was saved there."""
+    from tui.compose.files import StateStore, resolve_state_dir
+    from tui.core.state_vetting import vet_saved_state
+
+    store = StateStore(resolve_state_dir(config))
+    if not store.path.exists():
+        return []
+    overrides, history, problem = store.load(keep=True)
+    if problem:
+        return [f"WARN  {problem}"]
+    vetted = vet_saved_state(
+        config.channels, overrides, history, store.owners, now, str(store.path)
+    )
+    if vetted.notes:
+        return [f"WARN  {note}" for note in vetted.notes]
+    count = sum(1 for item in vetted.overrides.values() if item.active(now))
+    return [
+        f"ok    {store.path}: saved for these appliances ({count} "
+        f"override{'' if count == 1 else 's'})"
+    ]
 
 
 def run_check(config_path: str | None, out: TextIO) -> int:
@@ -44,6 +70,8 @@ def run_check(config_path: str | None, out: TextIO) -> int:
     service_ok, service_line = service_check_line(config)
     print(f"service   {'ok' if service_ok else 'FAIL':<6}{service_line}", file=out)
     failed = failed or not service_ok
+    for line in state_check_lines(config, datetime.now(UTC)):
+        print(f"state     {line}", file=out)  # a warning, not a failure: the service drops them
     if config.mqtt is not None:
         from tui.frontends.mqtt.check import check_mqtt_lines
 

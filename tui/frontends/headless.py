@@ -17,6 +17,7 @@ import json
 import os
 import queue
 import re
+import select
 import sys
 import threading
 import time
@@ -37,6 +38,13 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 def escape_controls(text: str) -> str:
     """``a\\nb`` for ``a<newline>b``: control characters shown, never obeyed by a terminal."""
     return _CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
+
+
+def _pause(seconds: float) -> None:
+    """A short sleep that works under libfaketime in both modes: time.sleep fails with EINVAL
+    when the monotonic clock is left unfaked (FAKETIME_DONT_FAKE_MONOTONIC, the clock-step
+    tests), and timed thread waits never end when it is faked."""
+    select.select([], [], [], seconds)
 
 
 class StdoutStalled(OSError):
@@ -109,9 +117,9 @@ class EventPrinter:
             except queue.Full:
                 if time.monotonic() >= deadline:
                     return
-                time.sleep(0.01)
+                _pause(0.01)
         while self._writer.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.01)
+            _pause(0.01)
 
     def _enqueue(self, text: str, event: Event) -> None:
         try:

@@ -83,6 +83,7 @@ def live_state(
     """The state a running service keeps (or a stopped one saved): live overrides, latches,
     each relay's state and switch times; and how the text output names where it came from."""
     from tui.compose.files import StateStore, resolve_state_dir
+    from tui.core.state_vetting import vet_saved_state
 
     store = StateStore(resolve_state_dir(config))
     if not store.path.exists():
@@ -93,11 +94,12 @@ def live_state(
         problem = f"{store.path}: {error.strerror or error}"
     if problem:
         return {}, {}, f"fresh: the saved state is unreadable ({problem})"
-    configured = {channel.index for channel in config.channels}
-    overrides = {
-        index: item for index, item in overrides.items() if index in configured and item.active(now)
-    }
-    history = {index: item for index, item in history.items() if index in configured}
+    # Entries saved for other appliances are dropped, times from the future taken as now.
+    vetted = vet_saved_state(
+        config.channels, overrides, history, store.owners, now, store.path.name
+    )
+    overrides = {index: item for index, item in vetted.overrides.items() if item.active(now)}
+    history = vetted.history
     words = [f"{len(overrides)} override{'s' if len(overrides) != 1 else ''}"]
     latched = [config.channel(index).name for index, item in history.items() if item.latched]
     if latched:
@@ -108,6 +110,7 @@ def live_state(
         (
             f"live: the state saved in {store.path} ({'; '.join(words)}; relays as they are "
             "now, with their switch times); --fresh ignores it"
+            + "".join(f"; {note}" for note in vetted.notes)
         ),
     )
 
@@ -171,6 +174,8 @@ def run_plan(
             # What a service starting now with nothing saved would find: the board's relays.
             history = released_on_attach(config)
             origin += f"; {_attach_words(config)}"
+        else:  # a relay whose saved entries were not its own: as the board leaves it
+            history = {**released_on_attach(config), **history}
     tempo = _tempo(config, tempo_path, now, err)
     plan = plan_ahead(
         forecast=forecast,

@@ -180,7 +180,8 @@ def _commission(
             history[channel.index] = item
             failures += not ok
             try:
-                store.save(overrides, history)  # the service counts these switches too
+                # The service counts these switches too; the file keeps the appliances it names.
+                store.save(overrides, history, store.owners)
             except OSError as error:
                 print(f"cannot save the switch history ({error}): continuing", file=err)
         total = len(chosen)

@@ -58,6 +58,13 @@ class BoardSync:
         drift = self._drifts[channel]
         drift.retry_at, drift.waiting_for = until, why
 
+    def shift(self, delta: timedelta) -> None:
+        """The wall clock stepped by ``delta``: every drift keeps its age and its backoff."""
+        for drift in self._drifts.values():
+            drift.since += delta
+            if drift.retry_at is not None:
+                drift.retry_at += delta
+
     def clear(self, channel: int) -> bool:
         """Forget the channel's drift; whether there was one."""
         self.unapplied.discard(channel)

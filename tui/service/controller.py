@@ -32,7 +32,9 @@ from tui.core.errors import InputError
 from tui.core.events import Event
 from tui.core.forecast import Forecast
 from tui.core.policy import Evaluation, Override, evaluate
+from tui.core.state_vetting import owners_of
 from tui.core.tempo import TempoCalendar
+from tui.service.clock_watch import ClockWatch, step_words
 from tui.service.containment import CLOSE_GRACE, describe_error
 from tui.service.ecowatt_feed import EcowattWords, watch_coverage
 from tui.service.events_hub import EventHub, Listener
@@ -93,6 +95,7 @@ class Controller:
         # The state's own dicts, kept in place: the loop, the snapshot and the plan read them.
         self.overrides, self.history = self.state.overrides, self.state.history
         self._lock = ServiceLock(state_dir)
+        self.clock_watch = ClockWatch()  # protections on the monotonic clock (clock_watch.py)
         self._wake = asyncio.Event()
         self._stopping = False
         self._stop_requested = asyncio.Event()
@@ -164,6 +167,7 @@ class Controller:
         if problem:
             return problem
         self.config = self.relays.config = config
+        self.state.owners = owners_of(config.channels)  # a renamed channel keeps its entries
         self._event(ev.ReloadEvent(ts=self.clock.now(), **self._identity()))
         self._wake.set()
         return None
@@ -205,9 +209,10 @@ class Controller:
 
     async def _start(self) -> None:
         damaged = self.events.open(self.state_dir)
-        problem = self.state.load(channel.index for channel in self.config.channels)
+        problems = self.state.load(self.config.channels, self.clock.now())
+        self.clock_watch.start(self.clock.now(), self.clock.monotonic())
         self._event(ev.StartEvent(ts=self.clock.now(), **self._identity()))
-        if problem:
+        for problem in problems:
             self.events.error("state", problem)
         if damaged:
             self.events.error("events", f"{damaged}; the log carries on")
@@ -230,6 +235,7 @@ class Controller:
     async def _shutdown(self) -> None:
         on_exit = self.config.board.on_exit
         if on_exit is OnExit.RELEASE and self.state.loaded:
+            self._follow_clock()
             self.relays.released(self.history, self.clock.now())
         try:
             # USB transfers, and reopen workers joined: off the loop, like every board call.
@@ -293,7 +299,8 @@ class Controller:
             await asyncio.to_thread(self.board.keepalive)
         for feed in self._feeds():
             feed.poll(now)
-        dirty = self._expire_overrides(now)
+        stepped = self._follow_clock()
+        dirty = self._expire_overrides(now) or stepped
         self._covered = watch_coverage(self._covered, self.forecast, now, self.config, self._event)
         dirty |= self.relays.observe(self.history, now)
         self.evaluation = evaluate(
@@ -314,6 +321,16 @@ class Controller:
             self.state.save()
         self._publish()
         self._step_finished()
+
+    def _follow_clock(self) -> bool:
+        """Switch times keep their monotonic ages; a wall-clock step is said. Whether it was.
+        Both clocks are read together here: a step's ``now`` may be a moment old on a loaded
+        machine, which must not look like a clock step."""
+        wall, mono = self.clock.now(), self.clock.monotonic()
+        step = self.clock_watch.follow(self.history, self.relays.sync, wall, mono)
+        if step is not None:
+            self.events.error("clock", step_words(step, wall))
+        return step is not None
 
     def _step_finished(self) -> None:
         self._steps_done = self._steps_started

@@ -6,9 +6,12 @@ contained part, reported once per streak, retried with the next change.
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from tui.adapters.stores.base import StateStorage
+from tui.core.config import ChannelConfig
 from tui.core.policy import Override, RelayHistory
+from tui.core.state_vetting import Owner, owners_of, vet_saved_state
 from tui.service.containment import Part
 
 
@@ -17,23 +20,34 @@ class SavedState:
         self.store = store
         self.overrides: dict[int, Override] = {}
         self.history: dict[int, RelayHistory] = {}
+        # The appliance each relay's entries belong to, recorded with every save.
+        self.owners: dict[int, Owner] = {}
         # Nothing is saved before the saved state was read: a start that fails early must
         # not overwrite the overrides and switch history it never loaded.
         self.loaded = False
         self._part = part
 
-    def load(self, channels: Iterable[int]) -> str | None:
-        """Take in the saved state for these channels (others are forgotten); the problem
-        with the file, if any."""
+    def load(self, channels: Iterable[ChannelConfig], now: datetime) -> list[str]:
+        """Take in the saved state for these channels (others are forgotten), vetted
+        (``core.state_vetting``: entries saved for another appliance are dropped, times from
+        the future clamped to ``now``); the problem with the file and every vetting note, one
+        line each."""
+        configured = list(channels)
         overrides, history, problem = self.store.load()
-        configured = set(channels)
+        vetted = vet_saved_state(
+            configured, overrides, history, self.store.owners, now, self.store.path.name
+        )
+        self.owners = owners_of(configured)
         self.overrides.clear()
-        self.overrides.update((ch, o) for ch, o in overrides.items() if ch in configured)
+        self.overrides.update(vetted.overrides)
         self.history.clear()
-        self.history.update((ch, history.get(ch, RelayHistory())) for ch in configured)
+        self.history.update(
+            (channel.index, vetted.history.get(channel.index, RelayHistory()))
+            for channel in configured
+        )
         self.loaded = True
-        return problem
+        return ([problem] if problem else []) + vetted.notes
 
     def save(self) -> None:
         if self.loaded:
-            self._part.call(self.store.save, self.overrides, self.history)
+            self._part.call(self.store.save, self.overrides, self.history, self.owners)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from tui.core.events import Event
 from tui.core.history import Mark
 from tui.core.policy import Override, RelayHistory
+from tui.core.state_vetting import Owner
 
 if TYPE_CHECKING:
     from tui.adapters.stores.history import CatchUp
@@ -34,8 +35,19 @@ class StateStorage(Protocol):
         """(overrides, switch history, problem or None); never raises."""
         ...
 
-    def save(self, overrides: dict[int, Override], history: dict[int, RelayHistory]) -> None:
-        """Raises OSError when the state cannot be written."""
+    @property
+    def owners(self) -> dict[int, Owner] | None:
+        """The appliances the file read by the last ``load`` names per relay (None: a file from
+        before they were recorded, or none read)."""
+        ...
+
+    def save(
+        self,
+        overrides: dict[int, Override],
+        history: dict[int, RelayHistory],
+        owners: dict[int, Owner] | None = None,
+    ) -> None:
+        """Raises OSError when the state cannot be written; ``owners`` are recorded with it."""
         ...
 
 

@@ -15,14 +15,17 @@ from typing import Any
 
 from tui.adapters.atomic import atomic_write
 from tui.adapters.user_files import read_regular_file
+from tui.core.config import Wiring
 from tui.core.durations import parse_instant
 from tui.core.policy import Override, RelayHistory
+from tui.core.state_vetting import Owner
 
 STATE_NAME = "state.json"
 COPY_NAME = "state.json.prev"
 VERSION = 1
 MAX_STATE_BYTES = 1_000_000  # 8 channels of history is a few kB
 MAX_SWITCHES = 1000  # more than the policy ever keeps per relay
+MAX_NAME = 200
 CHANNELS = range(8)
 
 
@@ -67,10 +70,16 @@ def _channel(key: str, raw: object, where: str) -> int:
 
 
 def encode_state(
-    overrides: dict[int, Override], history: dict[int, RelayHistory]
+    overrides: dict[int, Override],
+    history: dict[int, RelayHistory],
+    owners: dict[int, Owner] | None = None,
 ) -> dict[str, Any]:
+    """The document; ``owners`` names the appliance each relay's entries belong to (written as
+    ``channels``: older versions ignore it and read the rest as before)."""
+    named = {} if owners is None else {"channels": _encode_owners(owners)}
     return {
         "version": VERSION,
+        **named,
         "overrides": {
             str(channel): {
                 "powered": override.powered,
@@ -90,6 +99,30 @@ def encode_state(
             for channel, item in sorted(history.items())
         },
     }
+
+
+def _encode_owners(owners: dict[int, Owner]) -> dict[str, Any]:
+    return {
+        str(channel): {"name": owner.name, "wiring": owner.wiring.value}
+        for channel, owner in sorted(owners.items())
+    }
+
+
+def decode_owners(document: object) -> dict[int, Owner] | None:
+    """The appliances a state document names per relay (None: a file from before they were
+    recorded); StateError naming the field that does not validate."""
+    if not isinstance(document, dict) or "channels" not in document:
+        return None
+    owners: dict[int, Owner] = {}
+    for key, raw in _table(document, "channels").items():
+        channel = _channel(key, raw, "channels")
+        name, wiring = raw.get("name"), raw.get("wiring")
+        if not isinstance(name, str) or not name or len(name) > MAX_NAME:
+            raise StateError(f"channels.{key}.name: expected a channel name, got {name!r:.40}")
+        if wiring not in {item.value for item in Wiring}:
+            raise StateError(f'channels.{key}.wiring: expected "no" or "nc", got {wiring!r:.20}')
+        owners[channel] = Owner(name, Wiring(wiring))
+    return owners
 
 
 def decode_state(
@@ -130,22 +163,28 @@ class StateStore:
     def __init__(self, directory: Path) -> None:
         self.path = directory / STATE_NAME
         self.copy = directory / COPY_NAME
+        # The appliances the file read by the last load() names (None: none read, or a file
+        # from before they were recorded): see core/state_vetting.py.
+        self.owners: dict[int, Owner] | None = None
 
     def load(
         self, keep: bool = False
     ) -> tuple[dict[int, Override], dict[int, RelayHistory], str | None]:
         """The saved state; one that does not validate is set aside (never deleted) and
         reported. Never raises: a damaged file must not stop the controller starting.
-        ``keep``: a reader that is not the service (``plan``) leaves the file where it is."""
+        ``keep``: a reader that is not the service (``plan``) leaves the file where it is.
+        The appliances the file names are left in ``owners``."""
+        self.owners = None
         try:
-            return (*_read(self.path), None)
+            overrides, history, self.owners = _read(self.path)
+            return overrides, history, None
         except FileNotFoundError:
             return {}, {}, None
         except (OSError, StateError) as error:
             reason = str(error.strerror if isinstance(error, OSError) and error.strerror else error)
             problem = self._unreadable(reason) if keep else self._set_aside(reason)
         try:
-            overrides, history = _read(self.copy)
+            overrides, history, self.owners = _read(self.copy)
         except (OSError, StateError):
             return {}, {}, f"{problem}; starting clean"
         return overrides, history, f"{problem}; restored from {self.copy.name}"
@@ -164,19 +203,27 @@ class StateStore:
             )
         return f"{self.path}: unreadable state ({reason}); kept as {aside.name}"
 
-    def save(self, overrides: dict[int, Override], history: dict[int, RelayHistory]) -> None:
-        data = json.dumps(encode_state(overrides, history), indent=1).encode()
+    def save(
+        self,
+        overrides: dict[int, Override],
+        history: dict[int, RelayHistory],
+        owners: dict[int, Owner] | None = None,
+    ) -> None:
+        data = json.dumps(encode_state(overrides, history, owners), indent=1).encode()
         atomic_write(self.path, data, mode=0o600)
         # A second, separate file with the same data: whatever damages one (an editor, a
         # failing disk block) leaves the other to start from.
         atomic_write(self.copy, data, mode=0o600)
 
 
-def _read(path: Path) -> tuple[dict[int, Override], dict[int, RelayHistory]]:
+def _read(
+    path: Path,
+) -> tuple[dict[int, Override], dict[int, RelayHistory], dict[int, Owner] | None]:
     """A state file's content; FileNotFoundError, OSError (in words) or StateError."""
     data = read_regular_file(path, MAX_STATE_BYTES)
     try:
-        return decode_state(json.loads(data))
+        document = json.loads(data)
+        return (*decode_state(document), decode_owners(document))
     except RecursionError:
         raise StateError("nested too deep") from None
     except StateError:
