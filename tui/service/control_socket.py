@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tui.core.bounds import MAX_SOCKET_LINE
 from tui.core.durations import duration_from_seconds, parse_instant
 from tui.core.errors import InputError
 from tui.service.containment import CLOSE_GRACE, describe_error
@@ -29,7 +30,7 @@ from tui.service.interface import ControllerLink
 log = logging.getLogger(__name__)
 
 SOCKET_NAME = "control.sock"
-MAX_LINE = 64 * 1024
+MAX_LINE = MAX_SOCKET_LINE  # a request line; longer is refused and the connection closed
 MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes, the last one a NUL
 
 
