@@ -1,5 +1,9 @@
-"""Fault suite (issue 20): a history store that is only busy, read-only or not a file is never
-treated as damaged; real damage is set aside (kept as ``.damaged``) and rebuilt.
+"""Fault suite (issue 20): the stores and the state directory.
+
+A history store that is only busy, read-only or not a file is never treated as damaged; real
+damage is set aside (kept as ``.damaged``) and rebuilt. No file in the state directory is
+opened through a symbolic link, and a state directory others may write (or another user owns)
+is refused at start and by `check`. A quota file replaced by a directory is one line.
 
 Real parts: an SQLite lock held by another process (``BEGIN EXCLUSIVE``), files and
 directories this process may not write (``support.privileges`` keeps root to the file modes),
@@ -8,6 +12,7 @@ a directory where the store belongs.
 
 import asyncio
 import contextlib
+import grp
 import os
 import subprocess
 import sys
@@ -17,11 +22,13 @@ from pathlib import Path
 
 import pytest
 from support.privileges import unprivileged
-from support.service import at, make_config, make_controller
+from support.service import at, config_document, make_config, make_controller, run_cli, write_config
 
 from tui.adapters.clock import ManualClock
+from tui.adapters.rte.quota import QuotaGate
+from tui.adapters.state_dir import state_dir_safety
 from tui.adapters.stores import history as history_module
-from tui.adapters.stores.eventlog import EventLog, read_events
+from tui.adapters.stores.eventlog import LOG_NAME, EventLog, ReadStats, iter_events, read_events
 from tui.adapters.stores.history import (
     HistoryStore,
     StoreBusy,
@@ -30,6 +37,9 @@ from tui.adapters.stores.history import (
     open_store,
     store_path,
 )
+from tui.adapters.stores.lock import LOCK_NAME
+from tui.adapters.stores.state import STATE_NAME
+from tui.adapters.user_files import read_regular_file
 from tui.compose.service import serve
 from tui.core.events import parse_event
 from tui.core.forecast import PARIS
@@ -361,3 +371,131 @@ def test_a_symlink_where_the_store_belongs_is_not_followed(tmp_path: Path) -> No
     with pytest.raises(StoreNotAFile, match="symbolic link"):
         open_store(tmp_path)
     assert elsewhere.read_bytes() == b"precious"
+
+
+# -- the state directory: no links followed, no directory others may write -------------------
+
+
+def _service_config(tmp_path: Path, state: Path, **service: object) -> Path:
+    document = config_document(state)
+    document["service"].update(service)
+    return write_config(tmp_path / "delestage.toml", document)
+
+
+def test_a_pid_file_linked_to_another_file_is_refused_and_left_alone(tmp_path: Path) -> None:
+    """The lock (delestage.pid) linked to a copy of /etc/passwd: once truncated to 0 bytes."""
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    passwd = tmp_path / "passwd"
+    passwd.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    os.symlink(passwd, state / LOCK_NAME)
+    done = run_cli("--headless", "--config", str(_service_config(tmp_path, state)))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "symbolic link" in done.stderr, done.stderr
+    assert passwd.read_text() == "root:x:0:0:root:/root:/bin/bash\n"
+
+
+def test_an_event_log_linked_elsewhere_is_never_appended_to(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    target = tmp_path / "elsewhere"
+    target.write_text("precious\n")
+    os.symlink(target, state / LOG_NAME)
+    log = EventLog(state, report=lambda _message: None)
+    log.write(parse_event({"ts": PAST.isoformat(), "kind": "stop"}))
+    log.close()
+    assert log.failing
+    assert target.read_text() == "precious\n"
+    # Readers do not follow it either (`history` run as root would read any file).
+    stats = ReadStats()
+    assert list(iter_events(state / LOG_NAME, stats)) == []
+    assert stats.problems and "symbolic link" in stats.problems[0]
+
+
+def test_state_cache_and_quota_files_are_never_read_or_written_through_a_link(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    target = tmp_path / "elsewhere"
+    target.write_text("precious\n")
+    for name in (STATE_NAME, "ecowatt-quota.json", "ecowatt-quota.lock"):
+        os.symlink(target, state / name)
+    with pytest.raises(OSError, match=r"Too many levels"):
+        read_regular_file(state / STATE_NAME, 4096, follow=False)
+    gate = QuotaGate(state)
+    now = at("2026-12-02T10:00:00+01:00")
+    # The linked quota file reads as damage (a call just made: fail safe), and is replaced by
+    # a file of its own, never written through.
+    assert gate.try_reserve(now) is not None
+    assert not (state / "ecowatt-quota.json").is_symlink()
+    assert gate.try_reserve(now + timedelta(minutes=16)) is None
+    assert target.read_text() == "precious\n"
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o703])
+def test_a_state_directory_others_may_write_is_refused_at_start_and_by_check(
+    tmp_path: Path, mode: int
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    state.chmod(mode)
+    config = _service_config(tmp_path, state)
+    done = run_cli("--headless", "--config", str(config))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and f"(mode {mode:04o})" in done.stderr, done.stderr
+    assert "chmod 700" in done.stderr
+    assert list(state.iterdir()) == []  # refused before anything was written there
+    check = run_cli("check", "--config", str(config))
+    assert check.returncode == 1
+    line = next(line for line in check.stdout.splitlines() if line.startswith("service"))
+    assert "FAIL" in line and "writable by" in line
+
+
+def test_the_socket_group_setup_may_let_its_group_write(tmp_path: Path) -> None:
+    """The documented exception: with [service] socket_group, a directory of that group may be
+    group-writable (its members operate the service); others still may not."""
+    state = tmp_path / "state"
+    state.mkdir()
+    group = grp.getgrgid(os.getegid()).gr_name
+    os.chown(state, -1, os.getegid())
+    state.chmod(0o770)
+    assert state_dir_safety(state, socket_group=group) == []
+    assert state_dir_safety(state) != []
+    state.chmod(0o772)
+    assert "writable by others" in state_dir_safety(state, socket_group=group)[0]
+
+
+def test_a_state_directory_of_another_user_is_refused(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        state = tmp_path / "state"
+        state.mkdir(mode=0o700)
+        os.chown(state, 65534, -1)
+    else:
+        state = Path("/")  # root's, wherever the suite runs
+    problems = state_dir_safety(state)
+    assert problems and "belongs to" in problems[0] and "not to this service's user" in problems[0]
+
+
+def test_a_state_directory_that_is_a_link_is_refused(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir(mode=0o700)
+    os.symlink(real, tmp_path / "state")
+    assert "symbolic link" in state_dir_safety(tmp_path / "state")[0]
+
+
+# -- a quota file replaced by a directory ---------------------------------------------------------
+
+
+def test_a_quota_file_that_is_a_directory_is_one_line_and_the_quota_still_holds(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "ecowatt-quota.json").mkdir()
+    gate = QuotaGate(tmp_path)
+    now = at("2026-12-02T10:00:00+01:00")
+    with caplog.at_level("WARNING", logger="tui.rte.quota"):
+        assert gate.try_reserve(now) is None  # the first call goes out: the forecast refreshes
+        assert gate.try_reserve(now + timedelta(minutes=5)) is not None  # the quota holds
+        assert gate.try_reserve(now + timedelta(minutes=16)) is None  # and the next refresh
+    said = [record.getMessage() for record in caplog.records]
+    assert len(said) == 1 and "is a directory, not the quota file" in said[0], said

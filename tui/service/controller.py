@@ -92,7 +92,7 @@ class Controller:
         )
         # The state's own dicts, kept in place: the loop, the snapshot and the plan read them.
         self.overrides, self.history = self.state.overrides, self.state.history
-        self._lock = ServiceLock(state_dir)
+        self._lock = ServiceLock(state_dir, config.service.socket_group)
         self._wake = asyncio.Event()
         self._stopping = False
         self._stop_requested = asyncio.Event()

@@ -174,7 +174,7 @@ class StateStore:
 
 def _read(path: Path) -> tuple[dict[int, Override], dict[int, RelayHistory]]:
     """A state file's content; FileNotFoundError, OSError (in words) or StateError."""
-    data = read_regular_file(path, MAX_STATE_BYTES)
+    data = read_regular_file(path, MAX_STATE_BYTES, follow=False)
     try:
         return decode_state(json.loads(data))
     except RecursionError:
