@@ -52,9 +52,7 @@ class EventLog:
         self._ragged = True
 
     def _open(self) -> int:
-        fd = open_state_file(
-            self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o640
-        )
+        fd = open_state_file(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o640)
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
             raise OSError(21, "not a regular file")
