@@ -7,6 +7,7 @@ cannot be read counts as a call: the quota keeps the next one 15 minutes away.
 """
 
 import json
+import os
 import random
 import resource
 from collections.abc import Iterator
@@ -15,7 +16,15 @@ from pathlib import Path
 
 import pytest
 from support.fake_rte import CLIENT_ID, CLIENT_SECRET, SIGNALS_PATH, FakeRte, gzip_bomb
-from support.service import RTE_ENV, config_document, delestage, run_cli, wait_for, write_config
+from support.service import (
+    RTE_ENV,
+    config_document,
+    delestage,
+    run_cli,
+    steady_forecast,
+    wait_for,
+    write_config,
+)
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.rte.source import RteSource
@@ -142,3 +151,37 @@ def test_a_line_buffer_drops_an_endless_line_and_keeps_the_rest() -> None:
     assert lines.feed(b"zz\nok\n") == [b"ok"]
     assert lines.dropped == 1
     assert LineBuffer().limit == MAX_SERIAL_LINE
+
+
+# -- a stdout closed at start ------------------------------------------------------------------
+
+
+def test_headless_with_stdout_closed_at_start_runs(tmp_path: Path) -> None:
+    """`delestage --headless >&-`, as some supervisors start services: it once failed on
+    ``None.isatty()``. It runs, answers, and nothing meant for stdout lands in a file that
+    took descriptor 1 (the lock, the event log)."""
+    state = tmp_path / "state"
+    document = config_document(state, min_switch_gap="0s")
+    document["ecowatt"] = steady_forecast(tmp_path)
+    config = write_config(tmp_path / "delestage.toml", document)
+    service = delestage("--headless", "--config", str(config), preexec_fn=lambda: os.close(1))
+    try:
+        wait_for(
+            lambda: (
+                service.poll() is not None
+                or run_cli("status", "--config", str(config)).returncode == 0
+            ),
+            30,
+            what="the service to answer",
+        )
+        assert service.poll() is None, service.communicate()
+        forced = run_cli("force", "Borne VE", "off", "--for", "1h", "--config", str(config))
+        assert forced.returncode == 0, forced.stderr
+        assert (state / "delestage.pid").read_text().strip() == str(service.pid)
+    finally:
+        service.terminate()
+        _, err = service.communicate(timeout=30)
+    assert service.returncode == 0, err
+    assert "Traceback" not in err and "stdout is closed" in err
+    for line in (state / "events.jsonl").read_text().splitlines():
+        json.loads(line)  # every line an event: no printed line slipped in
