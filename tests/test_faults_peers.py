@@ -6,10 +6,16 @@ bound (``tui.core.bounds``), says so in one line, and the service carries on. A 
 cannot be read counts as a call: the quota keeps the next one 15 minutes away.
 """
 
+import asyncio
 import json
 import os
 import random
 import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -185,3 +191,185 @@ def test_headless_with_stdout_closed_at_start_runs(tmp_path: Path) -> None:
     assert "Traceback" not in err and "stdout is closed" in err
     for line in (state / "events.jsonl").read_text().splitlines():
         json.loads(line)  # every line an event: no printed line slipped in
+
+
+# -- the control socket: a cap, an idle timeout, the owner's place, EMFILE said once ------------
+
+# A control socket alone, in a process whose descriptor limit is tiny and with no cap of its
+# own: the kernel's limit is what the flood meets. It serves until its stdin closes.
+BARE_SOCKET = (
+    "import asyncio, resource, sys\n"
+    "from pathlib import Path\n"
+    "from tui.service.control_socket import ControlServer\n"
+    "resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40))\n"
+    "async def main():\n"
+    "    server = ControlServer(None, Path(sys.argv[1]), max_clients=100000)\n"
+    "    await server.start()\n"
+    "    print('ready', flush=True)\n"
+    "    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)\n"
+    "    await server.close()\n"
+    "asyncio.run(main())\n"
+)
+
+
+def _connect_many(path: Path, count: int) -> list[socket.socket]:
+    clients = []
+    for _ in range(count):
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.setblocking(False)
+        for _ in range(500):  # a full backlog: wait (bounded) for the server to accept
+            try:
+                client.connect(str(path))
+                break
+            except BlockingIOError:
+                time.sleep(0.01)
+            except OSError:
+                client.close()
+                return clients
+        else:
+            client.close()
+            return clients
+        clients.append(client)
+    return clients
+
+
+def test_an_exhausted_accept_is_said_once_never_a_traceback_flood(tmp_path: Path) -> None:
+    path = tmp_path / "c.sock"
+    server = subprocess.Popen(
+        [sys.executable, "-c", BARE_SOCKET, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None and server.stdout.readline() == "ready\n"
+        clients = _connect_many(path, 100)  # the backlog queues what the server cannot take
+        assert len(clients) > 40
+        # asyncio retries the accept every second; a few rounds of it.
+        wait_for(lambda: server.poll() is not None or _said_exhausted(server), 10, what="EMFILE")
+        time_spent = _rounds(server, 3)
+        for client in clients:
+            client.close()
+    finally:
+        _, err = server.communicate(timeout=30)
+    assert time_spent
+    lines = [line for line in err.splitlines() if line.strip()]
+    exhausted = [line for line in lines if "cannot accept connections" in line]
+    assert len(exhausted) == 1, lines[:20]
+    assert "Too many open files" in exhausted[0]
+    assert "Traceback" not in err and len(lines) <= 3, lines[:20]
+
+
+_STDERR: dict[int, list[str]] = {}
+
+
+def _said_exhausted(server: subprocess.Popen[str]) -> bool:
+    # stderr is read at the end; meanwhile, the accept failures take a moment to begin.
+    return _rounds(server, 1)
+
+
+def _rounds(server: subprocess.Popen[str], seconds: float) -> bool:
+    """Let the server meet its limit for ``seconds`` of its retries (a bounded wait)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if server.poll() is not None:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_the_service_at_a_low_descriptor_limit_survives_a_flood_of_idle_connections(
+    tmp_path: Path,
+) -> None:
+    """The service at `ulimit -n 256` and 600 connections that never send a thing: status,
+    force and a reload still work (the owner takes an idle connection's place), descriptors
+    stay bounded (never "Too many open files"), and stderr has no traceback."""
+    state = tmp_path / "state"
+    document = config_document(state, min_switch_gap="0s")
+    document["ecowatt"] = steady_forecast(tmp_path)
+    config = write_config(tmp_path / "delestage.toml", document)
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1024 <= hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))  # room for our own clients
+    service = delestage("--headless", "--config", str(config), preexec_fn=limited)
+    try:
+        wait_for(
+            lambda: (
+                service.poll() is not None
+                or run_cli("status", "--config", str(config)).returncode == 0
+            ),
+            30,
+            what="the service to answer",
+        )
+        sock = state / "control.sock"
+        clients = _connect_many(sock, 600)
+        assert len(clients) >= 500
+        status = run_cli("status", "--json", "--config", str(config))
+        assert status.returncode == 0, status.stderr
+        forced = run_cli("force", "Borne VE", "off", "--for", "1h", "--config", str(config))
+        assert forced.returncode == 0, forced.stderr
+        descriptors = len(os.listdir(f"/proc/{service.pid}/fd"))
+        assert descriptors < 256 // 4 + 64, descriptors
+        service.send_signal(signal.SIGHUP)
+        wait_for(
+            lambda: '"kind":"reload"' in (state / "events.jsonl").read_text(), 15, what="reload"
+        )
+        assert "Too many open files" not in (state / "events.jsonl").read_text()
+        for client in clients:
+            client.close()
+    finally:
+        service.terminate()
+        _, err = service.communicate(timeout=30)
+    assert service.returncode == 0, err
+    assert "Traceback" not in err and "Too many open files" not in err, err[-2000:]
+
+
+async def test_idle_connections_are_closed_and_others_refused_past_the_cap(
+    state_dir: Path,
+) -> None:
+    from support.service import make_config, make_controller, running
+
+    from tui.service.control_socket import ControlServer, socket_path
+
+    clock = ManualClock(T0)
+    controller, _ = make_controller(make_config(state_dir), clock)
+    async with running(controller):
+        server = ControlServer(controller, socket_path(state_dir), max_clients=3, idle_timeout=0.3)
+        await server.start()
+        try:
+            path = str(socket_path(state_dir))
+            # Idle connections are dropped after the timeout: the server ends them.
+            reader, writer = await asyncio.open_unix_connection(path)
+            assert await asyncio.wait_for(reader.read(), 5) == b""
+            writer.close()
+            # Another user (as SO_PEERCRED would say) is refused once only the last place,
+            # the owner's, is left; the owner gets in by taking an idle one's place.
+            held = [await asyncio.open_unix_connection(path) for _ in range(2)]
+            await asyncio.sleep(0.05)
+            server.idle_timeout = 30
+            import tui.service.control_socket as control_socket
+
+            real = control_socket.peer_uid
+            control_socket.peer_uid = lambda _writer: os.geteuid() + 1  # type: ignore[assignment]
+            try:
+                reader, writer = await asyncio.open_unix_connection(path)
+                refused = json.loads(await asyncio.wait_for(reader.readline(), 5))
+                assert refused["ok"] is False and "too many connections (3)" in refused["error"]
+                writer.close()
+            finally:
+                control_socket.peer_uid = real
+            assert server.refused == 1
+            reader, writer = await asyncio.open_unix_connection(path)
+            writer.write(b'{"op": "snapshot"}\n')
+            reply = json.loads(await asyncio.wait_for(reader.readline(), 5))
+            assert reply["ok"] is True
+            writer.close()
+            for _, other in held:
+                other.close()
+        finally:
+            await server.close()
