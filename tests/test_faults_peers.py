@@ -16,9 +16,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from support.fake_rte import CLIENT_ID, CLIENT_SECRET, SIGNALS_PATH, FakeRte, gzip_bomb
@@ -36,10 +37,14 @@ from tui.adapters.clock import ManualClock
 from tui.adapters.rte.source import RteSource
 from tui.adapters.sources.factory import make_source
 from tui.adapters.tempo.factory import make_tempo_source
-from tui.core.bounds import MAX_RTE_BODY, MAX_SERIAL_LINE, LineBuffer
+from tui.core.bounds import MAX_MQTT_PACKET, MAX_RTE_BODY, MAX_SERIAL_LINE, LineBuffer
 from tui.core.config import ChannelConfig, Config, EcowattConfig, ShedAt, Source, TempoConfig
 
+if TYPE_CHECKING:  # paho only for the tests that use it
+    from support.mosquitto import Mosquitto, Watcher
+
 T0 = datetime(2026, 12, 1, 9, tzinfo=UTC)  # 10:00 in Paris
+MQTT_BASE = "delestage/maison"  # support.mqtt_bridge.BASE
 ENVIRON = {"ECOWATT_CLIENT_ID": CLIENT_ID, "ECOWATT_CLIENT_SECRET": CLIENT_SECRET}
 
 
@@ -373,3 +378,82 @@ async def test_idle_connections_are_closed_and_others_refused_past_the_cap(
                 other.close()
         finally:
             await server.close()
+
+
+# -- MQTT: retained commands, clearing them, the index's one form, a payload past the bound ------
+
+
+async def _round_trip(watcher: "Watcher") -> int:
+    """Publish a refused command on channel 0 and wait for its error: everything the bridge was
+    sent before it has been handled by then. Returns the errors seen so far."""
+    before = len(watcher.messages(f"{MQTT_BASE}/error"))
+    watcher.publish(f"{MQTT_BASE}/channel/0/set", f"marker-{before}")
+    await watcher.arrival(f"{MQTT_BASE}/error", lambda text: f"marker-{before}" in text)
+    return len(watcher.messages(f"{MQTT_BASE}/error"))
+
+
+async def test_a_retained_command_published_live_is_refused_and_its_clearing_is_silent(
+    tmp_path: Path, broker: "Mosquitto"
+) -> None:
+    from support.mosquitto import watching
+    from support.mqtt_bridge import bridged, connected, mqtt_config
+
+    with watching(broker.port, f"{MQTT_BASE}/#") as watcher:
+        async with bridged(mqtt_config(tmp_path, broker.url)) as (controller, _, bridge):
+            await connected(bridge)
+            topic = f"{MQTT_BASE}/channel/3/set"
+            watcher.publish(topic, "off", retain=True)  # while the bridge is connected
+            reply = await watcher.arrival(f"{MQTT_BASE}/error", lambda text: "retained" in text)
+            assert json.loads(reply)["topic"] == topic
+            assert 3 not in controller.overrides
+            # Clearing it (an empty retained payload) is neither obeyed nor answered.
+            watcher.publish(topic, "", retain=True)
+            errors = await _round_trip(watcher)
+            assert errors == 2  # the retained command's, the marker's: none for the clearing
+            assert 3 not in controller.overrides
+            # A command received live (unretained) is obeyed.
+            watcher.publish(topic, "off")
+            await wait_async(lambda: 3 in controller.overrides, "the live command")
+            assert controller.overrides[3].powered is False
+
+
+async def test_a_channel_index_with_a_leading_zero_is_refused(
+    tmp_path: Path, broker: "Mosquitto"
+) -> None:
+    from support.mosquitto import watching
+    from support.mqtt_bridge import bridged, connected, mqtt_config
+
+    with watching(broker.port, f"{MQTT_BASE}/#") as watcher:
+        async with bridged(mqtt_config(tmp_path, broker.url)) as (controller, _, bridge):
+            await connected(bridge)
+            topic = f"{MQTT_BASE}/channel/01/set"
+            watcher.publish(topic, "off")
+            reply = await watcher.arrival(f"{MQTT_BASE}/error", lambda text: topic in text)
+            assert "no leading zero" in json.loads(reply)["error"]
+            assert controller.overrides == {}
+
+
+async def test_an_mqtt_message_past_the_bound_never_reaches_the_bridge(
+    tmp_path: Path, broker: "Mosquitto"
+) -> None:
+    """MQTT 5's Maximum Packet Size: the broker drops what is larger for this client, so a
+    flood of big payloads is never held in the service's memory (nor answered)."""
+    from support.mosquitto import watching
+    from support.mqtt_bridge import bridged, connected, mqtt_config
+
+    with watching(broker.port, f"{MQTT_BASE}/#") as watcher:
+        async with bridged(mqtt_config(tmp_path, broker.url)) as (controller, _, bridge):
+            await connected(bridge)
+            big = "x" * (MAX_MQTT_PACKET + 1000)
+            for _ in range(20):
+                watcher.publish(f"{MQTT_BASE}/channel/3/set", big)
+            assert await _round_trip(watcher) == 1  # only the marker's error
+            watcher.publish(f"{MQTT_BASE}/channel/3/set", "off")
+            await wait_async(lambda: 3 in controller.overrides, "a command after the flood")
+            assert bridge.connections == 1  # never dropped for it
+
+
+async def wait_async(condition: Callable[[], bool], what: str) -> None:
+    from support.mosquitto import eventually
+
+    await eventually(condition, what=what)
