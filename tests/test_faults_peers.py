@@ -457,3 +457,78 @@ async def wait_async(condition: Callable[[], bool], what: str) -> None:
     from support.mosquitto import eventually
 
     await eventually(condition, what=what)
+
+
+async def test_a_subscriber_that_never_reads_is_cut_off_not_buffered(state_dir: Path) -> None:
+    from support.service import make_config, make_controller, running
+
+    from tui.service.control_socket import ControlServer, socket_path
+
+    clock = ManualClock(T0)
+    controller, _ = make_controller(make_config(state_dir), clock)
+    async with running(controller):
+        server = ControlServer(controller, socket_path(state_dir), slow_subscriber=0.5)
+        await server.start()
+        try:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fills at once
+            sock.connect(str(socket_path(state_dir)))
+            sock.sendall(b'{"op": "subscribe"}\n')  # and never reads
+            await wait_async(lambda: controller.events.subscribers == 1, "the subscription")
+            for round_ in range(80):  # fewer updates than MAX_BACKLOG, more than the buffers
+                await controller.force(1, round_ % 2 == 0, duration=timedelta(hours=1))
+                if controller.events.subscribers == 0:
+                    break
+                await asyncio.sleep(0.01)
+            await wait_async(lambda: controller.events.subscribers == 0, "the cut-off")
+            sock.close()
+        finally:
+            await server.close()
+
+
+async def test_a_client_waits_for_a_full_listen_queue_instead_of_failing() -> None:
+    """A flood fills the socket's listen queue: a non-blocking connect gets EAGAIN, which
+    asyncio alone turns into an unconnected socket. The client waits for a place instead."""
+    import tempfile
+    import threading
+
+    from tui.service.remote import _connect
+
+    with tempfile.TemporaryDirectory(dir="/tmp") as directory:
+        path = Path(directory) / "c.sock"
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(path))
+        listener.listen(1)
+        queued = []
+        while True:  # fill the queue: connect until the first EAGAIN
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            client.setblocking(False)
+            try:
+                client.connect(str(path))
+            except BlockingIOError:
+                client.close()
+                break
+            queued.append(client)
+        assert queued
+        accepted: list[socket.socket] = []
+        late = threading.Timer(0.3, lambda: accepted.append(listener.accept()[0]))
+        late.start()
+        sock = await asyncio.wait_for(_connect(path), 5)
+        assert sock.getpeername() == str(path)
+        late.join()
+        for item in [sock, listener, *queued, *accepted]:
+            item.close()
+
+
+def test_the_simulated_board_keeps_a_bounded_record() -> None:
+    from tui.adapters.boards.simulated import MAX_RECORDED, SimulatedBoard
+
+    clock = ManualClock(T0)
+    board = SimulatedBoard([0], clock)
+    board.open(lambda _event: None)
+    for step in range(MAX_RECORDED + 500):
+        clock.advance(10)
+        board.set_relay(0, step % 2 == 0)
+    assert len(board.transitions) == MAX_RECORDED
+    assert board.transitions[-1].energised is ((MAX_RECORDED + 499) % 2 == 0)
+    assert len(board.io_threads) <= MAX_RECORDED
