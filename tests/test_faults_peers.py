@@ -532,3 +532,59 @@ def test_the_simulated_board_keeps_a_bounded_record() -> None:
     assert len(board.transitions) == MAX_RECORDED
     assert board.transitions[-1].energised is ((MAX_RECORDED + 499) % 2 == 0)
     assert len(board.io_threads) <= MAX_RECORDED
+
+
+# -- the control socket at start: up during the first fetch, tried again when it failed ---------
+
+
+def test_status_during_the_first_fetch_finds_the_service(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with FakeRte(slow_seconds=8) as rte:
+        rte.fail_next("slow")
+        document = config_document(state, source="rte", base_url=rte.url)
+        document["ecowatt"]["timeout"] = "20s"
+        config = write_config(tmp_path / "delestage.toml", document)
+        service = delestage("--headless", "--config", str(config), env=RTE_ENV)
+        try:
+            wait_for(lambda: rte.arrivals(SIGNALS_PATH) >= 1, 30, what="the first fetch")
+            status = run_cli("status", "--json", "--config", str(config))
+            assert rte.count(SIGNALS_PATH) == 0, "the fetch had ended: nothing was shown"
+            assert status.returncode == 0, status.stderr
+            assert json.loads(status.stdout)["pid"] == service.pid
+        finally:
+            service.terminate()
+            _, err = service.communicate(timeout=30)
+    assert "Traceback" not in err
+
+
+def test_a_control_socket_that_failed_at_start_is_tried_again(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    (state / "control.sock").mkdir()  # where the socket belongs: it cannot be made
+    document = config_document(state, min_switch_gap="0s")
+    document["ecowatt"] = steady_forecast(tmp_path)
+    config = write_config(tmp_path / "delestage.toml", document)
+    service = delestage("--headless", "--config", str(config))
+    try:
+
+        def said(text: str) -> bool:
+            log = state / "events.jsonl"
+            return log.exists() and text in log.read_text()
+
+        wait_for(lambda: service.poll() is not None or said("running without it"), 30)
+        assert service.poll() is None, service.communicate()
+        assert run_cli("status", "--config", str(config)).returncode == 1
+        (state / "control.sock").rmdir()  # the cause goes away
+        wait_for(lambda: said("the control socket works again"), 30, what="the retry")
+        status = run_cli("status", "--json", "--config", str(config))
+        assert status.returncode == 0, status.stderr
+    finally:
+        service.terminate()
+        _, err = service.communicate(timeout=30)
+    assert "Traceback" not in err
+    socket_lines = [
+        line
+        for line in (state / "events.jsonl").read_text().splitlines()
+        if '"what":"socket"' in line
+    ]
+    assert len(socket_lines) == 2, socket_lines  # said once, then once recovered
