@@ -119,6 +119,7 @@ class ControlServer:
         self._idle: dict[asyncio.Task[None], None] = {}
         self._exhausted: str | None = None  # accept() failing for want of descriptors
         self._exhausted_at = 0.0  # when it last failed (the loop's clock)
+        self._quieted: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
         problems = socket_problems(self.path, self.group)
@@ -180,6 +181,9 @@ class ControlServer:
     def _quiet_exhausted_accepts(self, loop: asyncio.AbstractEventLoop) -> None:
         """asyncio logs a traceback for every accept() that fails for want of descriptors
         (EMFILE), thousands a minute under a flood: say it once, then again when it is over."""
+        if self._quieted is loop:
+            return  # once per loop: a start tried again must not stack handlers
+        self._quieted = loop
         previous = loop.get_exception_handler()
 
         def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
