@@ -16,6 +16,7 @@ import errno
 import grp
 import json
 import logging
+import math
 import os
 import resource
 import socket
@@ -120,6 +121,7 @@ class ControlServer:
         self._exhausted: str | None = None  # accept() failing for want of descriptors
         self._exhausted_at = 0.0  # when it last failed (the loop's clock)
         self._quieted: asyncio.AbstractEventLoop | None = None
+        self._cut, self._cut_said = 0, -math.inf  # subscribers cut off, and when last said
 
     async def start(self) -> None:
         problems = socket_problems(self.path, self.group)
@@ -299,9 +301,22 @@ class ControlServer:
                 # A subscriber that does not read is cut off, not buffered for without end.
                 await asyncio.wait_for(writer.drain(), self.slow_subscriber)
             except TimeoutError:
-                log.warning("control socket: a subscriber stopped reading; cut off")
+                self._cut_off()
                 writer.transport.abort()
                 return
+
+    def _cut_off(self) -> None:
+        """Say the first subscriber cut off, then at most one line a minute with the count."""
+        now = asyncio.get_running_loop().time()
+        self._cut += 1
+        if now - self._cut_said >= EXHAUSTED_QUIET:
+            more = f" ({self._cut} since the last word)" if self._cut > 1 else ""
+            log.warning(
+                "control socket: a subscriber stopped reading for %g s; cut off%s",
+                self.slow_subscriber,
+                more,
+            )
+            self._cut, self._cut_said = 0, now
 
     async def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
