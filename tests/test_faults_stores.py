@@ -499,3 +499,20 @@ def test_a_quota_file_that_is_a_directory_is_one_line_and_the_quota_still_holds(
         assert gate.try_reserve(now + timedelta(minutes=16)) is None  # and the next refresh
     said = [record.getMessage() for record in caplog.records]
     assert len(said) == 1 and "is a directory, not the quota file" in said[0], said
+
+
+def test_a_state_file_linked_elsewhere_is_set_aside_not_read_or_written(tmp_path: Path) -> None:
+    from tui.adapters.stores.state import StateStore
+
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    target = tmp_path / "elsewhere.json"
+    target.write_text("precious\n")
+    os.symlink(target, state / STATE_NAME)
+    store = StateStore(state)
+    overrides, _, problem = store.load()
+    assert overrides == {}
+    assert problem is not None and "unreadable state" in problem
+    store.save({}, {})
+    assert not (state / STATE_NAME).is_symlink()
+    assert target.read_text() == "precious\n"
