@@ -511,7 +511,12 @@ async def test_a_client_waits_for_a_full_listen_queue_instead_of_failing() -> No
             queued.append(client)
         assert queued
         accepted: list[socket.socket] = []
-        late = threading.Timer(0.3, lambda: accepted.append(listener.accept()[0]))
+
+        def accept_late() -> None:
+            time.sleep(0.3)  # not threading.Timer: its timed wait never ends under libfaketime
+            accepted.append(listener.accept()[0])
+
+        late = threading.Thread(target=accept_late)
         late.start()
         sock = await asyncio.wait_for(_connect(path), 5)
         assert sock.getpeername() == str(path)
