@@ -228,11 +228,15 @@ def test_a_slow_startup_fetch_is_reported(tmp_path: Path) -> None:
         config = _config(tmp_path, state, source="rte", base_url=rte.url, timeout="2s")
         service = delestage("--headless", "--config", str(config), env=RTE_ENV)
         try:
-            wait_for(lambda: _running(config), 30, what="the service")
-            events = [
-                json.loads(line) for line in (state / "events.jsonl").read_text().splitlines()
-            ]
-            slow = [e for e in events if e.get("what") == "forecast"]
+            # The service answers during its first fetch now (issue 20): wait for the fetch.
+            def reported() -> list[dict[str, Any]]:
+                log = state / "events.jsonl"
+                lines = log.read_text().splitlines() if log.exists() else []
+                return [e for e in map(json.loads, lines) if e.get("what") == "forecast"]
+
+            wait_for(lambda: bool(reported()), 30, what="the slow fetch reported")
+            assert _running(config)
+            slow = reported()
             assert slow and slow[0]["message"].startswith(
                 "no answer from the rte source within 2 s"
             )

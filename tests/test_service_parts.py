@@ -25,6 +25,7 @@ from tui.frontends import control_cmds
 from tui.frontends.control_cmds import parse_until, resolve_channel
 from tui.frontends.event_text import event_line
 from tui.frontends.headless import EventPrinter, StdoutStalled
+from tui.service import remote as remote_module
 from tui.service.control_socket import ControlServer, socket_path
 from tui.service.remote import ServiceForbidden, connect
 
@@ -165,7 +166,7 @@ def test_a_service_of_another_user_is_named_not_raced(
     async def refused(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(asyncio, "open_unix_connection", refused)
+    monkeypatch.setattr(remote_module, "_connect", refused)
     with pytest.raises(ServiceForbidden, match="run as that user, or set \\[service\\]"):
         asyncio.run(connect(state))
     config = make_config(state)

@@ -20,13 +20,19 @@ At the end it stops the faults, notes the overrides the service holds, stops it,
 "state lost" every override missing or changed in the saved state and after a restart, and every
 relay whose switch history shrank.
 
-Fault classes: RTE errors (500, 503, malformed, truncated, empty body, a slow answer), damaged
+Fault classes: RTE errors (500, 503, malformed, truncated, empty body, a slow answer, a gzip
+bomb: 1 MB on the wire, 1 GiB decoded), a busy history store (another process holding
+``BEGIN EXCLUSIVE`` for a few seconds: the store must never be set aside, its marks never
+fewer), a flood of idle control connections (300 that never send a thing), damaged
 event log (half a line, a NUL tail, binary), damaged state and cache files, socket garbage
 (malformed JSON, NaN/Infinity/1e300/1e-9 durations, year-9999 times, 30 000-deep nesting,
 binary, abrupt hang-ups, an idle subscriber), signals (SIGHUP reload, SIGHUP with a broken
 configuration, SIGSTOP/SIGCONT, SIGTERM and restart), a closed stdout, a stdout that is open but
 not read (its pipe full), and a full disk (a tmpfs
 filled to the last byte; only as root, otherwise that class is left out and said so).
+
+It also reports the service's resident memory (VmRSS) after its start and at the end, and its
+peak (VmHWM), for the process that ran longest.
 """
 
 import argparse
@@ -83,11 +89,24 @@ def _config(state: Path, rte_url: str) -> dict[str, Any]:
 # -- talking to the service ----------------------------------------------------------------------
 
 
+def connect(client: socket.socket, path: Path, timeout: float) -> None:
+    """A Unix socket's connect, waiting (bounded) while the listener's queue is full (EAGAIN)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.connect(str(path))
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def ask(path: Path, request: dict[str, Any] | bytes, timeout: float = 5.0) -> dict[str, Any]:
     raw = request if isinstance(request, bytes) else json.dumps(request).encode()
     with socket.socket(socket.AF_UNIX) as client:
         client.settimeout(timeout)
-        client.connect(str(path))
+        connect(client, path, timeout)
         client.sendall(raw + b"\n")
         data = b""
         while not data.endswith(b"\n"):
@@ -128,6 +147,7 @@ class Soak:
     failures: list[str] = field(default_factory=list)
     forced_until: dict[int, float] = field(default_factory=dict)
     stdout_reader: int | None = None
+    memory: list[tuple[int, str, int]] = field(default_factory=list)  # (pid, field, kB)
     stdout_paused: threading.Event = field(default_factory=threading.Event)
     _stop_monitor: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -152,6 +172,7 @@ class Soak:
         self.stdout_reader = reader
         threading.Thread(target=self._drain, args=(reader,), daemon=True).start()
         self.wait_answering(30)
+        self.resident("start")
 
     def _drain(self, fd: int) -> None:
         with contextlib.suppress(OSError):
@@ -170,8 +191,20 @@ class Soak:
             time.sleep(0.1)
         return False
 
+    def resident(self, label: str) -> None:
+        """Note the service's VmRSS and VmHWM now (kB), under ``label``."""
+        if self.process is None:
+            return
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+                name, _, value = line.partition(":")
+                if name in ("VmRSS", "VmHWM"):
+                    self.memory.append((self.process.pid, f"{label} {name}", int(value.split()[0])))
+        self.memory.append((self.process.pid, f"{label} at", int(time.monotonic())))
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.resident("end")
             self.process.send_signal(signal.SIGTERM)
             reap(self.process, 30)
 
@@ -233,9 +266,72 @@ class Soak:
 
 
 def _rte(soak: Soak) -> None:
-    soak.rte.fail_next(soak.rng.choice(["500", "503", "malformed", "truncated", "empty", "slow"]))
+    faults = ["500", "503", "malformed", "truncated", "empty", "slow", "gzip-bomb"]
+    soak.rte.fail_next(soak.rng.choice(faults))
     with contextlib.suppress(OSError, ValueError):
         ask(soak.socket, {"op": "refresh"}, 10)
+
+
+LOCKER = (
+    "import sqlite3, sys, time\n"
+    "db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)\n"
+    "db.execute('BEGIN EXCLUSIVE')\n"
+    "time.sleep(float(sys.argv[2]))\n"
+)
+
+
+def history_marks(state: Path) -> int | None:
+    from tui.adapters.stores.history import HistoryStore, StoreDamaged, StoreUnavailable
+
+    try:
+        store = HistoryStore(state / "history.sqlite", readonly=True, busy_timeout=2)
+    except (StoreDamaged, StoreUnavailable):
+        return None
+    try:
+        return len(store.marks(0, 4e9, range(8)))
+    except (StoreDamaged, StoreUnavailable):
+        return None
+    finally:
+        store.close()
+
+
+def _busy_history(soak: Soak) -> None:
+    """Another process holds the history store locked for a few seconds while events come."""
+    path = soak.state / "history.sqlite"
+    before = history_marks(soak.state)
+    locker = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(path), f"{soak.rng.uniform(2, 8):.1f}"]
+    )
+    try:
+        for _ in range(3):
+            ask(soak.socket, {"op": "release", "channel": 3})  # events to record meanwhile
+            time.sleep(0.3)
+    finally:
+        locker.wait(30)
+    after = history_marks(soak.state)
+    if before is not None and after is not None and after < before:
+        soak.failures.append(f"busy history store: marks went from {before} to {after}")
+    if list(soak.state.glob("history.sqlite.damaged*")):
+        soak.failures.append("busy history store: set aside as damaged")
+
+
+def _flood(soak: Soak) -> None:
+    """Idle connections, many more than the socket's cap; then a snapshot must still work."""
+    clients = []
+    try:
+        for _ in range(300):
+            client = socket.socket(socket.AF_UNIX)
+            client.settimeout(2)
+            try:
+                connect(client, soak.socket, 2)
+            except OSError:
+                client.close()
+                break
+            clients.append(client)
+        ask(soak.socket, {"op": "snapshot"}, 5)
+    finally:
+        for client in clients:
+            client.close()
 
 
 def _event_log(soak: Soak) -> None:
@@ -357,6 +453,8 @@ def _full_disk(soak: Soak) -> None:
 
 FAULTS: dict[str, Callable[[Soak], None]] = {
     "RTE error": _rte,
+    "busy history store": _busy_history,
+    "idle connection flood": _flood,
     "damaged event log": _event_log,
     "damaged state or cache file": _state_file,
     "socket garbage": _socket,
@@ -454,6 +552,12 @@ def soak_run(seconds: float, seed: int) -> tuple[list[dict[str, Any]], list[str]
         lost = _lost(before, after, saved)
     missed = soak.missed()
     injected = sum(soak.injected.values())
+    # The process that ran longest: the most faults between its start and its end.
+    lives: dict[int, dict[str, int]] = {}
+    for pid, name, kb in soak.memory:
+        lives.setdefault(pid, {})[name] = kb
+    whole = [life for life in lives.values() if "start VmRSS" in life and "end VmRSS" in life]
+    whole.sort(key=lambda life: life["end at"] - life["start at"], reverse=True)
     survived = sum(soak.survived.values())
     figures = [
         figure("faults injected", [injected], "faults", None),
@@ -462,6 +566,25 @@ def soak_run(seconds: float, seed: int) -> tuple[list[dict[str, Any]], list[str]
         figure("relay deadlines missed", [len(missed)], "deadlines", 1),
         figure("state lost", [len(lost)], "items", 1),
     ]
+    if whole:
+        life = whole[0]  # the longest-lived process
+        notes.append(
+            f"memory figures: the service process that ran longest, "
+            f"{life['end at'] - life['start at']} s"
+        )
+        figures += [
+            figure("resident memory at start", [life["start VmRSS"] / 1024], "MB", None),
+            figure("resident memory at end", [life["end VmRSS"] / 1024], "MB", None),
+            figure("peak resident memory", [life["end VmHWM"] / 1024], "MB", 200),
+        ]
+        notes.append(
+            "resident memory (VmRSS at start -> end, peak) of each run of the service: "
+            + "; ".join(
+                f"{life['start VmRSS'] / 1024:.1f} -> {life['end VmRSS'] / 1024:.1f} MB, "
+                f"peak {life.get('end VmHWM', 0) / 1024:.1f} MB"
+                for life in whole
+            )
+        )
     notes += [
         f"{name}: {soak.survived[name]}/{count} survived"
         for name, count in sorted(soak.injected.items())

@@ -18,12 +18,16 @@ long codes RTE writes (``TMPLIKSUPCON_TMPLIKCAL_F04``, whose real body is served
 
 import base64
 import contextlib
+import functools
 import json
 import math
 import re
 import secrets
+import struct
+import sys
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 from tui.core.demo_forecast import demo_forecast
@@ -113,6 +118,27 @@ FAULTS = {
     "401",
     "empty",  # a well-formed answer without days: {"signals": []}
 }
+FAULTS.add("gzip-bomb")  # about 1 MB on the wire, 1 GiB of zeros once decoded
+BOMB_DECODED = 1 << 30
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """A valid gzip member of BOMB_DECODED zero bytes, about 1 MB: built from one deflate
+    segment per MiB (each ended by a full flush, so every one after the first is the same
+    bytes), in a second or two instead of compressing a gigabyte."""
+    mib = bytes(1 << 20)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = deflate.compress(mib) + deflate.flush(zlib.Z_FULL_FLUSH)
+    middle = deflate.compress(mib) + deflate.flush(zlib.Z_FULL_FLUSH)
+    last = deflate.compress(mib) + deflate.flush(zlib.Z_FINISH)
+    count = BOMB_DECODED >> 20
+    crc = 0
+    for _ in range(count):
+        crc = zlib.crc32(mib, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    trailer = struct.pack("<II", crc, BOMB_DECODED & 0xFFFFFFFF)
+    return header + first + middle * (count - 2) + last + trailer
 
 
 def _hours(levels: dict[int, int], count: int = 24) -> list[dict[str, int]]:
@@ -258,7 +284,7 @@ class FakeRte:
         return self.count(SIGNALS_PATH)
 
     def start(self) -> "FakeRte":
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server = _Server(("127.0.0.1", 0), _Handler)
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
@@ -405,6 +431,9 @@ class FakeRte:
             return 200, {"Content-Type": "application/json"}, b'{"signals": [{"jour": "demain"'
         if fault == "empty":
             return _json(200, {"signals": []})
+        if fault == "gzip-bomb":
+            headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+            return 200, headers, gzip_bomb()
         if fault == "truncated":
             whole = json.dumps(SANDBOX_BODY).encode()
             # Promise the whole body, send a third of it, hang up.
@@ -462,6 +491,13 @@ def _tempo_range(params: dict[str, str], today: date) -> tuple[date, date] | str
 
 def _json(status: int, document: object) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "application/json"}, json.dumps(document).encode()
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer (one that refuses a gzip bomb) is not news.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

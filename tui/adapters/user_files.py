@@ -13,13 +13,15 @@ from tui.core.errors import InputError
 MAX_USER_FILE = 4 * 1024 * 1024
 
 
-def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes.
+def read_regular_file(path: str | os.PathLike[str], limit: int, follow: bool = True) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (``follow=False``: never through
+    a symbolic link, for the files of the state directory).
 
     Raises FileNotFoundError when there is none, and OSError (with a ``strerror`` in words)
     for anything else that is not such a file: a directory, a device, a FIFO, too large.
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    no_follow = 0 if follow else os.O_NOFOLLOW
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | no_follow | os.O_CLOEXEC)
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):

@@ -13,7 +13,7 @@ from tui.adapters.config_file import find_config, load_config, write_config_text
 from tui.adapters.state_dir import resolve_state_dir
 
 if TYPE_CHECKING:
-    from tui.adapters.stores.history import StoreDamaged, open_for_reading
+    from tui.adapters.stores.history import StoreDamaged, StoreUnavailable, open_for_reading
     from tui.adapters.stores.lock import AlreadyRunning, ServiceLock
     from tui.adapters.stores.state import StateStore
 
@@ -22,6 +22,7 @@ __all__ = [
     "ServiceLock",
     "StateStore",
     "StoreDamaged",
+    "StoreUnavailable",
     "find_config",
     "load_config",
     "open_for_reading",
@@ -31,6 +32,7 @@ __all__ = [
 
 _STORES = {
     "StoreDamaged": "tui.adapters.stores.history",
+    "StoreUnavailable": "tui.adapters.stores.history",
     "open_for_reading": "tui.adapters.stores.history",
     "AlreadyRunning": "tui.adapters.stores.lock",
     "ServiceLock": "tui.adapters.stores.lock",

@@ -144,6 +144,34 @@ class Service:
             self.mqtt.apply(config)
 
 
+SOCKET_RETRY = 10.0  # seconds between two tries of a control socket that could not be made
+
+
+async def _keep_socket(server: ControlServer, controller: ServiceHost) -> None:
+    """Start the control socket; while it cannot be made (no inodes left, a full disk), say so
+    once (after the start event) and try again every SOCKET_RETRY seconds, then say it works."""
+    failing = False
+    while not controller.stopping:
+        try:
+            await server.start()
+        except SocketUnavailable as error:
+            # The socket is not essential: the relays are still driven without it.
+            if not failing:
+                failing = True
+                await controller.started.wait()
+                for problem in error.problems:
+                    controller.log_error(
+                        "socket",
+                        f"{problem}; running without it: status, force, release and the UI "
+                        f"cannot reach this service (tried again every {SOCKET_RETRY:g} s)",
+                    )
+            await asyncio.sleep(SOCKET_RETRY)
+            continue
+        if failing:
+            controller.log_error("socket", f"{server.path}: the control socket works again")
+        return
+
+
 async def serve(controller: ServiceHost, until: datetime | None = None) -> None:
     """Run the controller and its control socket and history feed until the controller stops."""
     if not controller.held:
@@ -153,6 +181,8 @@ async def serve(controller: ServiceHost, until: datetime | None = None) -> None:
     )
     feed = HistoryFeed(controller)  # before the start, so it knows which events are this run's
     task = asyncio.create_task(controller.run(until))
+    # Up before the first fetch ends: `status` meanwhile finds the service (fetching).
+    reachable = asyncio.create_task(_keep_socket(server, controller))
     started = asyncio.create_task(controller.started.wait())
     await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
     started.cancel()
@@ -160,22 +190,15 @@ async def serve(controller: ServiceHost, until: datetime | None = None) -> None:
     try:
         if not task.done():
             history = asyncio.create_task(feed.run())
-            try:
-                await server.start()
-            except SocketUnavailable as error:
-                # The socket is not essential: the relays are still driven without it.
-                for problem in error.problems:
-                    controller.log_error(
-                        "socket",
-                        f"{problem}; running without it: status, force, release and the UI "
-                        "cannot reach this service",
-                    )
         await task
     finally:
         if not task.done():
             controller.stop()
             with contextlib.suppress(Exception):
                 await task
+        reachable.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await reachable
         await server.close()
         if history is not None:
             # The feed ends with the controller's subscription, after recording the stop.

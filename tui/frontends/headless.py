@@ -12,6 +12,7 @@ escaped, never sent to the terminal.
 """
 
 import asyncio
+import contextlib
 import errno
 import json
 import os
@@ -184,7 +185,34 @@ class EventPrinter:
             pass
 
 
-def run_headless(path: Path, out: TextIO = sys.stdout) -> int:
+def standard_streams() -> list[str]:
+    """Descriptors 0-2 that are closed at start (`delestage --headless >&-`, as some
+    supervisors start a service) are pointed at /dev/null: otherwise the next file opened (the
+    lock, the event log) would take the number 1 and receive what is printed. Returns the names
+    of the streams that were closed."""
+    closed = []
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.append(name)
+            spare = os.open(os.devnull, os.O_RDWR)
+            if spare != fd:
+                os.dup2(spare, fd)
+                os.close(spare)
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+    return closed
+
+
+def run_headless(path: Path, out: TextIO | None = None) -> int:
+    closed = standard_streams()
+    if "stdout" in closed and "stderr" not in closed:
+        with contextlib.suppress(OSError, ValueError):
+            print("delestage: stdout is closed; events go to the event log only", file=sys.stderr)
+    out = out if out is not None else sys.stdout
     config = load_config(path)
     controller = build_controller(config)
     printer = EventPrinter(out, config.service.log_format)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from tui.compose.files import (
     StoreDamaged,
+    StoreUnavailable,
     find_config,
     load_config,
     open_for_reading,
@@ -207,7 +208,9 @@ def run_history(
     state_dir = resolve_state_dir(config)
     try:
         store, message = open_for_reading(state_dir)
-    except StoreDamaged as error:
+    except (StoreDamaged, StoreUnavailable) as error:
+        # Busy (locked past the wait), a directory in its place, nothing readable: one line;
+        # the store is left as it is.
         print(f"history: {error}", file=err)
         return 1
     try:
@@ -217,6 +220,9 @@ def run_history(
         rows = recorded_rows(store, channels, first, last, now)
         damaged = store.damaged_lines()
         earliest = store.first_record()
+    except (StoreDamaged, StoreUnavailable) as error:
+        print(f"history: {error}", file=err)
+        return 1
     finally:
         store.close()
     if damaged:

@@ -97,7 +97,7 @@ def run_test_relays(
     clock = clock or SystemClock()
     pause = sleep or threading.Event().wait
     state_dir = resolve_state_dir(config)
-    lock = ServiceLock(state_dir)
+    lock = ServiceLock(state_dir, config.service.socket_group)
     try:
         lock.acquire()
     except AlreadyRunning as error:

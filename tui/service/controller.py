@@ -77,6 +77,7 @@ class Controller:
         self.evaluation = Evaluation()
         self.mqtt: MqttView | None = None  # reported by the MQTT front end, shown in snapshots
         self.started = asyncio.Event()
+        self.opened = asyncio.Event()  # state read, board opened: a snapshot can be answered
         self.events = EventHub(clock)
         self.relays = Reconciler(board, config, clock, self._event)
         self.feed = self._follow(source, EcowattWords(source.kind))
@@ -94,7 +95,7 @@ class Controller:
         )
         # The state's own dicts, kept in place: the loop, the snapshot and the plan read them.
         self.overrides, self.history = self.state.overrides, self.state.history
-        self._lock = ServiceLock(state_dir)
+        self._lock = ServiceLock(state_dir, config.service.socket_group)
         self.clock_watch = ClockWatch()  # protections on the monotonic clock (clock_watch.py)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -224,6 +225,7 @@ class Controller:
             self._board_missing,
         )
         first_fetch = self.config.ecowatt.timeout.total_seconds()
+        self.opened.set()  # `status` during the first fetch finds the service, fetching
         for feed in self._feeds():
             if not self._stopping:
                 await feed.start(self.clock.now(), first_fetch, self._stop_requested)
@@ -381,7 +383,7 @@ class Controller:
     # -- ControllerLink -----------------------------------------------------------------------
 
     async def snapshot(self) -> Snapshot:
-        await self.started.wait()
+        await self.opened.wait()
         return self.events.last or self._build_snapshot()
 
     async def updates(self) -> AsyncIterator[Update]:

@@ -19,7 +19,7 @@ from tui.service.containment import Part
 from tui.service.snapshot import Snapshot, Update
 
 RECENT_EVENTS = 200
-MAX_BACKLOG = 1000  # updates queued for one subscriber before it is dropped
+MAX_BACKLOG = 100  # updates queued for one subscriber before it is cut off (each holds a snapshot)
 
 Listener = Callable[[Event], None]
 

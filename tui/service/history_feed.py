@@ -10,12 +10,19 @@ import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from tui.adapters.stores.history import HistoryStore, open_store
+from tui.adapters.stores.history import (
+    HistoryStore,
+    StoreBusy,
+    StoreDamaged,
+    StoreUnavailable,
+    open_store,
+)
 from tui.core.events import Event
 from tui.service.containment import Part
 from tui.service.interface import ServiceHost
 
 RETRY = timedelta(minutes=1)  # a failing store is tried again at most this often
+RETRY_BUSY = timedelta(seconds=15)  # a store locked by another process, sooner
 FINISH_TIMEOUT = 5.0  # seconds the service waits at stop for the last events to be recorded
 
 
@@ -81,7 +88,11 @@ class HistoryFeed:
                 with contextlib.suppress(Exception):
                     self.store.close()
                 self.store = None
-            self._retry_at = now + RETRY
+            # Busy, read-only or not a file: the store is kept as it is and tried again later
+            # (with what was logged meanwhile); damage was set aside and rebuilt by the open.
+            self._retry_at = now + (RETRY_BUSY if isinstance(error, StoreBusy) else RETRY)
+            if isinstance(error, StoreUnavailable | StoreDamaged):
+                error = OSError(0, str(error))  # its own words, without a class name
             self._part.failed(error)
         else:
             self._part.succeeded()

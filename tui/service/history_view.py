@@ -11,7 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tui.adapters.stores.history import HistoryStore, StoreDamaged, store_path
+from tui.adapters.stores.history import (
+    HistoryStore,
+    StoreDamaged,
+    StoreUnavailable,
+    store_path,
+)
 from tui.core.config import Config
 from tui.core.forecast import PARIS, Forecast, paris_iso
 from tui.core.history import (
@@ -157,9 +162,10 @@ def build_view(
     winter_totals: dict[int, Totals] = {}
     try:
         store = HistoryStore(store_path(state_dir), readonly=True)
-    except (StoreDamaged, OSError) as error:
+    except (StoreDamaged, StoreUnavailable, OSError) as error:
         store = None
         problem = f"no history yet ({error})"
+    rows = []
     if store is not None:
         try:
             past_end = min(t_now, t_end)
@@ -169,6 +175,8 @@ def build_view(
                     recorded[channel.index] = channel_segments(marks, channel, t_start, past_end)
                 levels.update(store.levels(t_start, past_end))
             rows = recorded_rows(store, channels, winter_from, today, now)
+        except (StoreDamaged, StoreUnavailable) as error:  # busy past the wait: said, not fatal
+            problem = f"history not readable now ({error})"
         finally:
             store.close()
         for channel in channels:

@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from tui.adapters.state_dir import resolve_state_dir
+from tui.adapters.state_dir import resolve_state_dir, state_dir_safety
 from tui.core.config import Config
 from tui.service.control_socket import socket_path, socket_problems
 
@@ -21,8 +21,9 @@ def _nearest_existing(path: Path) -> Path:
     return Path("/")
 
 
-def state_dir_problems(directory: Path) -> list[str]:
-    """Why ``directory`` cannot serve as a state directory (empty when it can)."""
+def state_dir_problems(directory: Path, socket_group: str | None = None) -> list[str]:
+    """Why ``directory`` cannot serve as a state directory (empty when it can), unsafe ones
+    included (``state_dir_safety``: a link, another owner, writable by group or others)."""
     try:
         os.fsencode(directory).index(b"\0")
     except ValueError:
@@ -40,12 +41,13 @@ def state_dir_problems(directory: Path) -> list[str]:
             return [f"{directory}: {what} is not writable by this user"]
     except OSError as error:
         return [f"{directory}: cannot use this path ({error.strerror or error})"]
-    return []
+    return state_dir_safety(directory, socket_group)
 
 
 def service_problems(config: Config, environ: Mapping[str, str] | None = None) -> list[str]:
     directory = resolve_state_dir(config, environ)
-    return state_dir_problems(directory) + socket_problems(
+    group = config.service.socket_group
+    return state_dir_problems(directory, group) + socket_problems(
         socket_path(directory), config.service.socket_group
     )
 

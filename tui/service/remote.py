@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,6 +32,25 @@ class ServiceForbidden(ServiceUnavailable):
     """A service runs, but this user may not use its control socket."""
 
 
+async def _connect(path: Path) -> socket.socket:
+    """A connected Unix socket. A listener whose queue is full (a flood of connections it has
+    not accepted yet) answers a non-blocking connect with EAGAIN, which asyncio takes for a
+    connection under way and hands back unconnected: wait and try again instead (bounded by
+    the caller's timeout)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    try:
+        while True:
+            try:
+                sock.connect(str(path))
+                return sock
+            except BlockingIOError:
+                await asyncio.sleep(0.02)
+    except BaseException:
+        sock.close()
+        raise
+
+
 class RemoteController:
     def __init__(
         self, path: Path, pid: int | None = None, timeout: float = DEFAULT_TIMEOUT
@@ -41,10 +61,8 @@ class RemoteController:
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         try:
-            return await asyncio.wait_for(
-                asyncio.open_unix_connection(str(self.path), limit=16 * MAX_LINE),
-                min(CONNECT_TIMEOUT, self.timeout),
-            )
+            sock = await asyncio.wait_for(_connect(self.path), min(CONNECT_TIMEOUT, self.timeout))
+            return await asyncio.open_unix_connection(sock=sock, limit=16 * MAX_LINE)
         except PermissionError:
             raise ServiceForbidden(
                 f"{self.path}: permission denied: a delestage service runs as another user; "

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tui.adapters.boards.base import BoardEvent, BoardEventKind, BoardInfo, EventSink
 from tui.adapters.clock import Clock, SystemClock
@@ -37,6 +38,16 @@ class RateViolation:
     channel: int
     at: datetime
     switches: int
+
+
+# What the board remembers for the tests and the demo, bounded: a demo that runs for months
+# (or a relay switched in a loop) must not grow without end. The newest are kept.
+MAX_RECORDED = 10_000
+
+
+def _keep_newest(items: list[Any]) -> None:
+    if len(items) > MAX_RECORDED:
+        del items[: len(items) - MAX_RECORDED]
 
 
 class SimulatedBoard:
@@ -84,6 +95,7 @@ class SimulatedBoard:
         self._check_channel(channel)
         with self._lock:
             self.io_threads.append(threading.get_ident())
+            _keep_newest(self.io_threads)
             if not self._attached:
                 return
             if self._failing.get(channel):
@@ -105,6 +117,7 @@ class SimulatedBoard:
     def keepalive(self) -> None:
         with self._lock:
             self.io_threads.append(threading.get_ident())
+            _keep_newest(self.io_threads)
             self.keepalives += 1
 
     def close(self, on_exit: OnExit) -> None:
@@ -193,6 +206,7 @@ class SimulatedBoard:
         now = self.clock.now()
         self._state[channel] = energised
         self.transitions.append(Transition(now, channel, energised))
+        _keep_newest(self.transitions)
         self._watch_rate(channel, now)
 
     def _watch_rate(self, channel: int, now: datetime) -> None:
@@ -202,6 +216,7 @@ class SimulatedBoard:
             self._over_limit.discard(channel)
             return
         self._violations.append(RateViolation(channel, now, recent))
+        _keep_newest(self._violations)
         if channel not in self._over_limit:
             # One event per excursion over the limit, not one per extra switch.
             self._over_limit.add(channel)

@@ -22,12 +22,16 @@ if TYPE_CHECKING:  # imported when a session opens: a service without [mqtt] nev
 from tui.adapters.config_file import home_dir
 from tui.adapters.mqtt.base import BrokerError, Message, MqttSession, Will
 from tui.adapters.user_files import read_private_file
+from tui.core.bounds import MAX_MQTT_PACKET
 from tui.core.config import MqttConfig
 from tui.core.paths import resolve_path
 
 PASSWORD_ENV = "DELESTAGE_MQTT_PASSWORD"
 CONNECT_TIMEOUT = 10.0
 KEEPALIVE = 60  # seconds: one ping a minute; a silent dead broker is noticed within 90 s
+# Messages received and not yet read by the bridge: beyond this a flood is dropped by aiomqtt
+# (with a warning), never queued without end.
+MAX_QUEUED_IN = 1000
 
 
 @dataclass(frozen=True)
@@ -74,11 +78,12 @@ def read_password(
 
 
 class _AiomqttSession:
-    def __init__(self, client: "aiomqtt.Client") -> None:
+    def __init__(self, client: "aiomqtt.Client", v5: bool) -> None:
         import aiomqtt
 
         self._client = client
         self._error = aiomqtt.MqttError
+        self._v5 = v5
 
     async def publish(self, topic: str, payload: str, *, retain: bool = False) -> None:
         try:
@@ -88,7 +93,19 @@ class _AiomqttSession:
 
     async def subscribe(self, pattern: str) -> None:
         try:
-            await self._client.subscribe(pattern, qos=1)
+            if self._v5:
+                from paho.mqtt.subscribeoptions import SubscribeOptions
+
+                # Retain as published: a retained command published while we are connected
+                # arrives flagged as retained (MQTT 3.1.1 clears the flag on live delivery),
+                # so that it is refused like one replayed at a reconnection. QoS 0: a message
+                # the broker drops for our maximum packet size is never acknowledged, and at
+                # QoS 1 twenty of them would fill the in-flight window and stop every command.
+                # (Each session is a new, clean one: QoS 1 queued nothing across reconnections.)
+                options = SubscribeOptions(qos=0, retainAsPublished=True)
+                await self._client.subscribe(pattern, options=options)
+            else:
+                await self._client.subscribe(pattern, qos=1)
         except self._error as error:
             raise BrokerError(f"subscribe failed ({error})") from None
 
@@ -122,6 +139,7 @@ class AiomqttConnector:
         self._password = password
         self._ca_file = ca_file
         self._timeout = connect_timeout
+        self._v5 = True  # MQTT 5, until a broker refuses it (then 3.1.1 for this connector)
 
     def __repr__(self) -> str:  # never the password
         return f"AiomqttConnector({self.url!r}, username={self._username!r})"
@@ -134,12 +152,20 @@ class AiomqttConnector:
         except (OSError, ssl.SSLError) as error:
             raise BrokerError(f"ca_file {self._ca_file}: cannot load ({error})") from None
 
-    @contextlib.asynccontextmanager
-    async def session(self, will: Will | None) -> AsyncIterator[MqttSession]:
+    def _client(self, will: Will | None) -> "aiomqtt.Client":
         import aiomqtt
 
+        properties = None
+        if self._v5:
+            from paho.mqtt.packettypes import PacketTypes
+            from paho.mqtt.properties import Properties
+
+            # The broker sends nothing larger (MQTT 5 drops it for this client): a payload is
+            # bounded before it reaches this process's memory.
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho untyped
+            properties.MaximumPacketSize = MAX_MQTT_PACKET
         # Read at every attempt: a corrected password file is taken without a restart.
-        client = aiomqtt.Client(
+        return aiomqtt.Client(
             self.address.host,
             self.address.port,
             username=self._username,
@@ -153,17 +179,31 @@ class AiomqttConnector:
             timeout=self._timeout,
             # Small messages that matter now (a state, an error reply): no Nagle delay.
             socket_options=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),),
+            protocol=aiomqtt.ProtocolVersion.V5 if self._v5 else aiomqtt.ProtocolVersion.V311,
+            properties=properties,
+            max_queued_incoming_messages=MAX_QUEUED_IN,
         )
+
+    @contextlib.asynccontextmanager
+    async def session(self, will: Will | None) -> AsyncIterator[MqttSession]:
+        import aiomqtt
+
+        while True:
+            client = self._client(will)
+            try:
+                # aiomqtt waits for the CONNACK without a limit: a broker that accepts the TCP
+                # connection and never answers must not hold the bridge forever.
+                await asyncio.wait_for(client.__aenter__(), self._timeout)
+            except TimeoutError:
+                raise BrokerError(f"no answer from {self.url} within {self._timeout:g} s") from None
+            except aiomqtt.MqttError as error:
+                if self._v5 and "protocol version" in str(error).lower():
+                    self._v5 = False  # an MQTT 3.1.1 broker: once more in its language
+                    continue
+                raise BrokerError(describe_connect_error(self.url, error)) from None
+            break
         try:
-            # aiomqtt waits for the CONNACK without a limit: a broker that accepts the TCP
-            # connection and never answers must not hold the bridge forever.
-            await asyncio.wait_for(client.__aenter__(), self._timeout)
-        except TimeoutError:
-            raise BrokerError(f"no answer from {self.url} within {self._timeout:g} s") from None
-        except aiomqtt.MqttError as error:
-            raise BrokerError(describe_connect_error(self.url, error)) from None
-        try:
-            yield _AiomqttSession(client)
+            yield _AiomqttSession(client, self._v5)
         finally:
             with contextlib.suppress(aiomqtt.MqttError, TimeoutError, OSError):
                 await asyncio.wait_for(client.__aexit__(None, None, None), 2)

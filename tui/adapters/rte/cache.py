@@ -52,7 +52,7 @@ class BodyCache:
     def read(self) -> CachedBody | None:
         """The stored body, or None when there is none or it cannot be used (logged)."""
         try:
-            raw = read_regular_file(self.path, MAX_CACHE_BYTES)
+            raw = read_regular_file(self.path, MAX_CACHE_BYTES, follow=False)
         except FileNotFoundError:
             return None
         except OSError as error:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tui.adapters.atomic import atomic_write
+from tui.adapters.state_dir import open_state_file
 from tui.adapters.user_files import read_regular_file
 from tui.core.durations import parse_instant
 
@@ -39,6 +40,10 @@ class QuotaGate:
         self._path = directory / (f"{name}.json" if name else QUOTA_FILE)
         self._lock_path = directory / (f"{name}.lock" if name else LOCK_FILE)
         self._damaged = False
+        # What this process knows when the file cannot hold it (a directory in its place, a
+        # full disk): the quota still holds here, and the forecast still refreshes.
+        self._memory: tuple[datetime | None, datetime | None] = (None, None)
+        self._said: set[str] = set()
 
     def next_allowed(self, now: datetime) -> datetime:
         """The earliest instant a call may be made (``now`` or earlier when one may be made now)."""
@@ -79,10 +84,25 @@ class QuotaGate:
             allowed = max(allowed, not_before)
         return allowed
 
+    def _say_once(self, key: str, message: str) -> None:
+        if key not in self._said:
+            self._said.add(key)
+            log.warning("%s", message)
+
     @contextlib.contextmanager
     def _locked(self, exclusive: bool) -> Iterator[None]:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd = open_state_file(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            # Without the lock, processes may race for one call; this one still keeps the quota.
+            self._say_once(
+                "lock",
+                f"{self._lock_path}: cannot be used as the quota lock "
+                f"({error.strerror or error}); going on without it",
+            )
+            yield
+            return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield
@@ -92,11 +112,18 @@ class QuotaGate:
     def _read(self, now: datetime) -> tuple[datetime | None, datetime | None]:
         self._damaged = False
         try:
-            document = json.loads(read_regular_file(self._path, MAX_QUOTA_BYTES))
+            document = json.loads(read_regular_file(self._path, MAX_QUOTA_BYTES, follow=False))
             last_call = _instant(document.get("last_call"))
             not_before = _instant(document.get("not_before"))
         except FileNotFoundError:
-            return None, None
+            return self._memory
+        except IsADirectoryError:
+            self._say_once(
+                "directory",
+                f"{self._path}: is a directory, not the quota file; the quota is kept by this "
+                "process alone until it is removed",
+            )
+            return self._memory
         except (OSError, ValueError, AttributeError, RecursionError) as error:
             # Fail safe: a damaged file may hide a call made a moment ago, so it counts as a
             # call made when the file was last written (at the latest, now).
@@ -117,17 +144,27 @@ class QuotaGate:
 
     def _written_at(self, now: datetime) -> datetime:
         try:
-            written = datetime.fromtimestamp(os.stat(self._path).st_mtime, UTC)
+            written = datetime.fromtimestamp(os.lstat(self._path).st_mtime, UTC)
         except (OSError, ValueError, OverflowError):
             return now
         return min(written, now)
 
     def _write(self, last_call: datetime | None, not_before: datetime | None) -> None:
+        self._memory = (last_call, not_before)
         document = {
             "last_call": last_call.isoformat() if last_call else None,
             "not_before": not_before.isoformat() if not_before else None,
         }
-        atomic_write(self._path, json.dumps(document).encode() + b"\n")
+        try:
+            atomic_write(self._path, json.dumps(document).encode() + b"\n")
+        except OSError as error:
+            self._say_once(
+                "directory" if isinstance(error, IsADirectoryError) else "write",
+                f"{self._path}: cannot be written ({error.strerror or error}); the quota is "
+                "kept by this process alone until it can",
+            )
+        else:
+            self._said.discard("write")
 
 
 def _instant(value: object) -> datetime | None:

@@ -11,14 +11,17 @@ import asyncio
 import logging
 import math
 import re
+import zlib
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpx
 
 from tui import __version__
 from tui.adapters.rte.credentials import Credentials
 from tui.adapters.rte.errors import status_words
+from tui.core.bounds import MAX_RTE_BODY, TooLarge, check_size
 
 TOKEN_PATH = "/token/oauth/"
 # Renew this long before RTE's stated expiry: a token that dies in flight costs a 401 round trip.
@@ -134,7 +137,10 @@ class RteSession:
             self._http = httpx.AsyncClient(
                 timeout=httpx.Timeout(self.timeout),
                 transport=self._transport,
-                headers={"User-Agent": f"delestage/{__version__}"},
+                headers={
+                    "User-Agent": f"delestage/{__version__}",
+                    "Accept-Encoding": ACCEPT_ENCODING,
+                },
                 follow_redirects=False,
             )
         return self._http
@@ -265,7 +271,8 @@ class RteSession:
             # httpx's timeout bounds each network operation; this bounds the whole request,
             # so a server trickling bytes cannot hold the controller for longer.
             async with asyncio.timeout(self.timeout):
-                response = await self._client().request(
+                client = self._client()
+                request = client.build_request(
                     method,
                     url,
                     headers=headers,
@@ -273,6 +280,11 @@ class RteSession:
                     params=params,
                     timeout=self.timeout,
                 )
+                response = await client.send(request, stream=True)
+                try:
+                    body = await _bounded_body(response, what)
+                finally:
+                    await response.aclose()
         except (httpx.TimeoutException, TimeoutError):
             raise NetworkError(
                 f"RTE did not answer {what} within {self.timeout:g} s (timeout)"
@@ -286,7 +298,49 @@ class RteSession:
                 f"request to RTE for {what} failed ({type(error).__name__}: {_reason(error)})"
             ) from None
         log.debug("%s %s: HTTP %d", method, url, response.status_code)
-        return response
+        # The body as read (decoded), in a response of its own: no encoding left to undo.
+        kept = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _RAW]
+        return httpx.Response(
+            response.status_code, headers=kept, content=body, request=response.request
+        )
+
+
+_RAW = {"content-encoding", "content-length", "transfer-encoding"}
+ACCEPT_ENCODING = "gzip, deflate"  # what _bounded_body decodes itself, a bounded piece at a time
+
+
+async def _bounded_body(response: httpx.Response, what: str) -> bytes:
+    """The decoded body, decoded here and read up to MAX_RTE_BODY and no further: a gzip bomb
+    (a megabyte that decodes to a gigabyte) costs a megabyte of memory and fails as a body
+    error. httpx's own decoder would inflate each network chunk whole (a thousandfold)."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    inflate: Any = None
+    if encoding in ("gzip", "x-gzip"):
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif encoding == "deflate":
+        inflate = zlib.decompressobj()
+    elif encoding not in ("", "identity"):
+        raise BodyError(f"RTE's answer to {what} has an unexpected encoding {encoding!r}")
+    chunks: list[bytes] = []
+    size = 0
+    label = f"RTE's answer to {what}" + (" (decoded)" if inflate is not None else "")
+    try:
+        async for raw in response.aiter_raw(64 * 1024):
+            data = raw
+            while data:
+                if inflate is None:
+                    piece, data = data, b""
+                else:
+                    piece = inflate.decompress(data, MAX_RTE_BODY - size + 1)
+                    data = inflate.unconsumed_tail
+                size += len(piece)
+                check_size(size, MAX_RTE_BODY, label)
+                chunks.append(piece)
+    except TooLarge as error:
+        raise BodyError(str(error)) from None
+    except zlib.error as error:
+        raise BodyError(f"RTE's answer to {what} is not valid {encoding} ({error})") from None
+    return b"".join(chunks)
 
 
 def _reason(error: Exception) -> str:

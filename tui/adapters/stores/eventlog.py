@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui.adapters.state_dir import open_state_file
 from tui.core.events import Event, parse_event
 
 LOG_NAME = "events.jsonl"
@@ -51,7 +52,7 @@ class EventLog:
         self._ragged = True
 
     def _open(self) -> int:
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o640)
+        fd = open_state_file(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o640)
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
             raise OSError(21, "not a regular file")
@@ -163,7 +164,7 @@ def iter_events(path: Path, stats: ReadStats | None = None) -> Iterator[Event]:
     """The events of one log file, oldest first, skipping (and counting) damaged lines."""
     stats = stats if stats is not None else ReadStats()
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        fd = open_state_file(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         return
     except OSError as error:

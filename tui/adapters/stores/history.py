@@ -23,15 +23,18 @@ What it records, and why:
 """
 
 import contextlib
+import errno
+import functools
 import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+import stat
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tui.adapters.stores.eventlog import log_files, read_from
 from tui.core.events import Event
@@ -84,7 +87,94 @@ WHERE (excluded.set_at < levels.hour + 3600
 
 
 class StoreDamaged(Exception):
-    """The file is not a usable history store (not SQLite, damaged, another schema)."""
+    """The file is not a usable history store (not SQLite, damaged, another schema): the only
+    case where a store is set aside (kept as ``history.sqlite.damaged``) and rebuilt."""
+
+
+class StoreUnavailable(Exception):
+    """The store is sound but cannot be used here and now: it is never set aside for this."""
+
+
+class StoreBusy(StoreUnavailable):
+    """Another connection holds a lock for longer than the wait: try again later."""
+
+
+class StoreReadOnly(StoreUnavailable):
+    """This process may read the store but not write it (permissions, a read-only disk)."""
+
+
+class StoreNotAFile(StoreUnavailable):
+    """Something else (a directory) is where the store belongs: nothing to read or replace."""
+
+
+# SQLite's primary result codes (``sqlite3.Error.sqlite_errorcode & 0xFF``).
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_AUTH = 3, 8, 14, 23
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+
+
+def _classified(error: sqlite3.Error | OSError, path: Path) -> Exception:
+    """The store's exception for an SQLite (or file) error: damage only where SQLite says the
+    file is not a database or is malformed; a lock is busy; a refused write is read-only."""
+    if isinstance(error, OSError):
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return StoreReadOnly(f"{path}: read-only ({error.strerror or error})")
+        return StoreUnavailable(f"{path}: cannot use the store ({error.strerror or error})")
+    code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return StoreDamaged(f"{path}: not a usable history store ({error})")
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return StoreBusy(
+            f"{path}: history store busy ({error}; locked by another process for more than "
+            f"{BUSY_TIMEOUT:g} s)"
+        )
+    if code in (_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_AUTH, _SQLITE_CANTOPEN):
+        return StoreReadOnly(f"{path}: history store read-only here ({error})")
+    return StoreUnavailable(f"{path}: cannot use the history store ({error})")
+
+
+@contextlib.contextmanager
+def _sqlite_errors(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except (sqlite3.Error, OSError) as error:
+        raise _classified(error, path) from None
+
+
+_R = TypeVar("_R")
+
+
+def _reading(method: "Callable[..., _R]") -> "Callable[..., _R]":
+    """A reading method whose SQLite errors are the store's (busy, damaged...)."""
+
+    @functools.wraps(method)
+    def wrapper(self: "HistoryStore", *args: Any, **kwargs: Any) -> _R:
+        with _sqlite_errors(self.path):
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _not_a_file(path: Path) -> StoreNotAFile | None:
+    """A directory (or a device, a socket) where the store belongs; None for a file or none."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return StoreNotAFile(f"{path}: cannot look at the store ({error.strerror or error})")
+    if stat.S_ISREG(mode):
+        return None
+    what = (
+        "a directory"
+        if stat.S_ISDIR(mode)
+        else "a symbolic link"
+        if stat.S_ISLNK(mode)
+        else "not a regular file"
+    )
+    return StoreNotAFile(
+        f"{path}: is {what}, not a history store; move it away and history is recorded again"
+    )
 
 
 def forecast_levels(forecast: Forecast | None) -> dict[str, str]:
@@ -129,30 +219,53 @@ class CatchUp:
 class HistoryStore:
     """One connection to the store. Not thread-safe: one owner at a time."""
 
-    def __init__(self, path: Path, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        readonly: bool = False,
+        busy_timeout: float | None = None,
+        memory: bool = False,
+    ) -> None:
+        """Open the store at ``path`` (``readonly``: as it is, never written; ``memory``: a new
+        store in memory only, for a reader that may not write ``path``). Raises
+        StoreDamaged only for real damage; StoreBusy, StoreReadOnly or StoreNotAFile otherwise
+        (a sound store is never set aside for those)."""
         self.path = path
         self.readonly = readonly
+        if not memory and (other := _not_a_file(path)) is not None:
+            raise other
         try:
             self._inode = os.stat(path).st_ino if readonly else -1
             target, uri = (f"file:{path}?mode=ro", True) if readonly else (str(path), False)
+            if memory:
+                target, uri = ":memory:", False
             # Owned by one task at a time, which may hop threads (asyncio.to_thread).
-            self._db = sqlite3.connect(
-                target, uri=uri, timeout=BUSY_TIMEOUT, check_same_thread=False
-            )
-        except (OSError, sqlite3.DatabaseError) as error:
-            raise StoreDamaged(f"{path}: cannot open ({error})") from None
+            wait = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+            self._db = sqlite3.connect(target, uri=uri, timeout=wait, check_same_thread=False)
+        except (OSError, sqlite3.Error) as error:
+            raise _classified(error, path) from None
         self._db.isolation_level = None  # explicit transactions
         try:
-            if not readonly:
-                self._db.executescript(_SCHEMA)
-                self._db.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,)
-                )
-                self._inode = os.stat(path).st_ino
-            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        except (OSError, sqlite3.DatabaseError) as error:
+            with _sqlite_errors(path):
+                if not readonly:
+                    # Only a store that lacks them is written to here: a sound store this
+                    # process may not write opens all the same, and fails at its first write.
+                    present = {
+                        name
+                        for (name,) in self._db.execute(
+                            "SELECT name FROM sqlite_master WHERE type = 'table'"
+                        )
+                    }
+                    if not {"meta", "marks", "levels", "files"} <= present:
+                        self._db.executescript(_SCHEMA)
+                        self._db.execute(
+                            "INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,)
+                        )
+                    self._inode = -1 if memory else os.stat(path).st_ino
+                row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except BaseException:
             self._db.close()
-            raise StoreDamaged(f"{path}: not a usable history store ({error})") from None
+            raise
         if row is None or row[0] != SCHEMA_VERSION:
             self._db.close()
             raise StoreDamaged(f"{path}: history store of another version ({row and row[0]})")
@@ -188,7 +301,7 @@ class HistoryStore:
         if not marks and not levels:
             return 0
         before = self._db.total_changes
-        with self._transaction():
+        with _sqlite_errors(self.path), self._transaction():
             self._db.executemany(
                 "INSERT OR IGNORE INTO marks VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -212,10 +325,11 @@ class HistoryStore:
     def catch_up(self, directory: Path) -> CatchUp:
         """Read what is new in the log files (oldest first) into the store."""
         result = CatchUp()
-        known = {
-            inode: (head, offset)
-            for inode, head, offset in self._db.execute("SELECT inode, head, offset FROM files")
-        }
+        with _sqlite_errors(self.path):
+            known = {
+                inode: (head, offset)
+                for inode, head, offset in self._db.execute("SELECT inode, head, offset FROM files")
+            }
         for path in log_files(directory):
             try:
                 status = path.stat()
@@ -238,7 +352,7 @@ class HistoryStore:
                 if result.earliest is None or oldest < result.earliest:
                     result.earliest = oldest
             result.damaged += damaged
-            with self._transaction():
+            with _sqlite_errors(self.path), self._transaction():
                 self._db.execute(
                     "INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
                     (status.st_ino, head_hash, reached),
@@ -253,11 +367,13 @@ class HistoryStore:
 
     # -- reading -------------------------------------------------------------------------------
 
+    @_reading
     def damaged_lines(self) -> int:
         """Damaged event-log lines skipped since the store was built."""
         row = self._db.execute("SELECT value FROM meta WHERE key = 'damaged'").fetchone()
         return int(row[0]) if row else 0
 
+    @_reading
     def marks(self, start: float, end: float, channels: Iterable[int]) -> list[Mark]:
         """The marks in [start, end) in time order, preceded by the latest relay (or board
         read) and override mark of each channel and the latest start/stop before ``start`` (the
@@ -289,6 +405,7 @@ class HistoryStore:
         ).fetchall()
         return [_mark(row) for row in sorted(prelude, key=lambda r: r[0]) + rows]
 
+    @_reading
     def levels(self, start: float, end: float) -> dict[float, int]:
         rows = self._db.execute(
             "SELECT hour, level FROM levels WHERE hour >= ? AND hour < ?",
@@ -296,6 +413,7 @@ class HistoryStore:
         )
         return {float(hour): level for hour, level in rows}
 
+    @_reading
     def first_record(self) -> float | None:
         row = self._db.execute("SELECT min(t) FROM marks").fetchone()
         return row[0] if row else None
@@ -313,51 +431,91 @@ def store_path(state_dir: Path) -> Path:
     return state_dir / STORE_NAME
 
 
+_JOURNALS = ("-journal", "-wal", "-shm")
+
+
 def _remove_with_journals(path: Path) -> None:
-    for suffix in ("", "-journal", "-wal", "-shm"):
+    for suffix in ("", *_JOURNALS):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+def set_aside(path: Path) -> Path | None:
+    """Move a damaged store (and its journals) aside as ``history.sqlite.damaged`` (then
+    ``.damaged.1``, ...): kept for a look, never deleted. None when it was gone already."""
+    aside = path.with_name(f"{path.name}.damaged")
+    number = 0
+    while os.path.lexists(aside):
+        number += 1
+        aside = path.with_name(f"{path.name}.damaged.{number}")
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return None  # another process set it aside first
+    for suffix in _JOURNALS:
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(f"{path}{suffix}", f"{aside}{suffix}")
+    return aside
+
+
 def rebuild(state_dir: Path) -> tuple[HistoryStore, CatchUp]:
-    """A new store from the log files, built aside and renamed over the old one."""
+    """A new store from the log files, built aside and renamed into place (where no store is:
+    a damaged one was set aside first)."""
     path = store_path(state_dir)
     temporary = path.with_name(f".{STORE_NAME}.{os.getpid()}.tmp")
-    _remove_with_journals(temporary)
+    with _sqlite_errors(temporary):
+        _remove_with_journals(temporary)
     building = HistoryStore(temporary)
     try:
         result = building.catch_up(state_dir)
     finally:
         building.close()
-    # A journal left by the old file would otherwise be played into the new one.
-    for suffix in ("-journal", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    os.replace(temporary, path)
+    with _sqlite_errors(path):
+        # A journal left without its file would otherwise be played into the new one.
+        for suffix in _JOURNALS:
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        os.replace(temporary, path)
     return HistoryStore(path), result
 
 
 def open_store(state_dir: Path, since: float | None = None) -> tuple[HistoryStore, str | None]:
     """The store, caught up with the log files, and the one line to say when it had to be
-    rebuilt (missing, or damaged); None when nothing needs saying. ``since``: a missing store
-    whose log only holds events from then on (this service's first start) is simply created."""
+    rebuilt (missing, or damaged: then kept as ``.damaged``); None when nothing needs saying.
+    ``since``: a missing store whose log only holds events from then on (this service's first
+    start) is simply created.
+
+    Only real damage rebuilds: a busy store raises StoreBusy (after a wait of BUSY_TIMEOUT), one
+    this process may not write StoreReadOnly, a directory in its place StoreNotAFile."""
     path = store_path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
+    if (other := _not_a_file(path)) is not None:
+        raise other
     existed = path.exists()
     store: HistoryStore | None = None
+    aside: Path | None = None
+    problem = ""
     try:
         if not existed:
             raise StoreDamaged(f"{path}: missing")
         store = HistoryStore(path)
         store.catch_up(state_dir)
         return store, None
-    except (StoreDamaged, sqlite3.DatabaseError) as error:
+    except StoreDamaged as error:
         if store is not None:
             store.close()
         problem = _reason(error)
+        if existed:
+            with _sqlite_errors(path):
+                aside = set_aside(path)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
     store, result = rebuild(state_dir)
     fresh = result.earliest is None or (since is not None and result.earliest >= since)
     if not existed and fresh:
         return store, None  # a first start: nothing to say
-    why = "missing" if not existed else f"damaged ({problem})"
+    kept = f", kept as {aside.name}" if aside is not None else ""
+    why = "missing" if not existed else f"damaged ({problem}{kept})"
     skipped = f", {result.damaged} damaged lines skipped" if result.damaged else ""
     return store, (
         f"{path}: history store {why}; rebuilt from the event log ({result.events} events{skipped})"
@@ -370,11 +528,23 @@ def _reason(error: Exception) -> str:
 
 
 def open_for_reading(state_dir: Path) -> tuple[HistoryStore, str | None]:
-    """``open_store``, or, where this user may not write (the service's directory), the store
-    as it is, read-only. Raises StoreDamaged when there is nothing to read."""
+    """``open_store``, or, where this user may not write (the service's directory, as a
+    ``socket_group`` operator), the store as it is, read-only, and when there is none to read,
+    one built in memory from the log files (never in the state directory). Raises StoreBusy
+    when another process holds it locked, StoreNotAFile for a directory in its place, and
+    StoreDamaged when there is nothing to read."""
+    path = store_path(state_dir)
     try:
         return open_store(state_dir)
-    except (OSError, sqlite3.DatabaseError) as error:
-        path = store_path(state_dir)
-        store = HistoryStore(path, readonly=True)
-        return store, f"{path}: read as it is, not updated from the event log ({error})"
+    except StoreReadOnly as error:
+        why = _reason(error)
+    with contextlib.suppress(StoreDamaged, StoreReadOnly):
+        if path.exists():
+            store = HistoryStore(path, readonly=True)
+            return store, f"{path}: read as it is, not updated from the event log ({why})"
+    store = HistoryStore(path, memory=True)
+    result = store.catch_up(state_dir)
+    return store, (
+        f"{path}: cannot be written or read here ({why}); built in memory from the event log "
+        f"({result.events} events)"
+    )

@@ -11,6 +11,7 @@ import fcntl
 import os
 from pathlib import Path
 
+from tui.adapters.state_dir import open_state_file, state_dir_safety
 from tui.core.errors import InputError
 
 LOCK_NAME = "delestage.pid"
@@ -28,14 +29,19 @@ class AlreadyRunning(Exception):
 
 def running_pid(directory: Path) -> int | None:
     try:
-        text = (directory / LOCK_NAME).read_text()[:32].strip()
+        fd = open_state_file(directory / LOCK_NAME, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            text = os.read(fd, 32).decode("ascii", "replace").strip()
+        finally:
+            os.close(fd)
     except (OSError, ValueError):
         return None
     return int(text) if text.isdigit() else None
 
 
-def prepare_state_dir(directory: Path) -> None:
-    """Create the state directory, or say in one line why it cannot be used."""
+def prepare_state_dir(directory: Path, socket_group: str | None = None) -> None:
+    """Create the state directory, or say in one line why it cannot be used (including why it
+    is unsafe: see ``state_dir_safety``)."""
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     except ValueError:
@@ -49,17 +55,21 @@ def prepare_state_dir(directory: Path) -> None:
             ) from None
     if not directory.is_dir():
         raise InputError(f"{directory}: state directory is a file, not a directory")
+    problems = state_dir_safety(directory, socket_group)
+    if problems:
+        raise InputError(problems)
 
 
 class ServiceLock:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, socket_group: str | None = None) -> None:
         self.directory = directory
+        self.socket_group = socket_group
         self._fd = -1
         self._pid_written = False
 
     def _open(self) -> int:
         try:
-            return os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+            return open_state_file(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as error:
             if error.errno not in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT):
                 raise
@@ -67,7 +77,7 @@ class ServiceLock:
         return os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
 
     def acquire(self) -> None:
-        prepare_state_dir(self.directory)
+        prepare_state_dir(self.directory, self.socket_group)
         try:
             fd = self._open()
         except OSError as error:

@@ -220,7 +220,7 @@ def _read(
     path: Path,
 ) -> tuple[dict[int, Override], dict[int, RelayHistory], dict[int, Owner] | None]:
     """A state file's content; FileNotFoundError, OSError (in words) or StateError."""
-    data = read_regular_file(path, MAX_STATE_BYTES)
+    data = read_regular_file(path, MAX_STATE_BYTES, follow=False)
     try:
         document = json.loads(data)
         return (*decode_state(document), decode_owners(document))

@@ -267,6 +267,8 @@ class MqttBridge:
         return topic not in configured
 
     async def _command(self, session: MqttSession, message: Message, channel: str) -> None:
+        if not message.payload:
+            return  # someone clearing a retained command: nothing to obey, nothing to say
         if message.retain:
             # A retained command would be replayed at every reconnection: never obey it.
             await self._refuse(

@@ -32,8 +32,13 @@ class Command:
 
 
 def parse_channel(text: str) -> int:
-    if not text.isascii() or not text.isdigit() or len(text) > 2:
-        raise CommandError(f"channel {text!r}: expected a channel index (0-7)")
+    """The index of ``base/channel/{index}/set`` in its one written form: ``1``, never ``01``
+    (the topic the bridge publishes the channel's state under, and the one it subscribes to)."""
+    if not text.isascii() or not text.isdigit() or len(text) > 2 or str(int(text)) != text:
+        raise CommandError(
+            f"channel {text!r}: expected a channel index as the bridge writes it (0-7, no "
+            "leading zero)"
+        )
     return int(text)
 
 
