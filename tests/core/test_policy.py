@@ -152,7 +152,7 @@ RULE_CASES = [
         CUT,
         False,
         Rule.SHED,
-        "orange 08:00-13:00",
+        "orange 08:00-13:00, then waiting for a low-carbon hour (22:00)",
     ),
     (
         "low-carbon never shed",

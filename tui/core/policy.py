@@ -133,6 +133,7 @@ class Decision:
     wait_until: datetime | None = None
     latched: bool = False  # the RelayHistory.latched value to store after this decision
     latch_holds: bool = False  # cut by the latch itself (the shed that set it is over)
+    ends: datetime | None = None  # a cut: when the rule that decides it lets go (None: unknown)
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,79 @@ class _Want:
     reason: str
     latches: bool = False  # a cut here latches the channel (auto_restore = false)
     holds: bool = False  # the latch itself keeps the channel cut
+    ends: datetime | None = None  # a cut: when the rule that makes it lets go (None: unknown)
+
+
+# How many rules after the first a reason names ("..., then Tempo red until 22:00, then ...").
+_THEN_LINKS = 3
+_LATCH_HOLDS = "latched until an operator releases it"
+
+
+def _cut_hold(
+    channel: ChannelConfig,
+    at: datetime,
+    forecast: Forecast | None,
+    policy: PolicyConfig,
+    tempo: TempoCalendar | None,
+    latched: bool,
+    now: datetime,
+) -> tuple[str, datetime | None] | None:
+    """The automatic rule that keeps the channel cut at ``at``, in the words of a "then" link,
+    and when it lets go (None: no end known); None when no rule cuts it then."""
+    threshold = shed_level(channel)
+    if threshold is not None and forecast is not None:
+        slot = forecast.first_at_or_above(threshold, at, at + policy.lead)
+        if slot is not None:
+            period = forecast.period_at_or_above(threshold, slot.start)
+            end = period.end if period else slot.end
+            lowest = (
+                min((hour.level for hour in period.hours), default=slot.level)
+                if period
+                else slot.level
+            )
+            return f"{lowest.label} until {clock_time(end, now)}", end
+    peak = tempo_peak_within(tempo, tempo_colours(channel), at, at + policy.lead)
+    if peak is not None:
+        return f"Tempo {peak.colour.value} until {clock_time(peak.end, now)}", peak.end
+    if latched and not channel.auto_restore:
+        return _LATCH_HOLDS, None
+    level = forecast.level_at(at) if forecast is not None else None
+    if channel.run is Run.LOW_CARBON:
+        if level is Level.LOW_CARBON:
+            return None
+        upcoming = _next_hour_at(forecast, at, Level.LOW_CARBON) if forecast is not None else None
+        when = clock_time(upcoming, now) if upcoming else "none in the forecast"
+        return f"waiting for a low-carbon hour ({when})", upcoming
+    if level is None and threshold is not None and policy.fallback is Fallback.SHED:
+        return f"{_no_forecast(forecast, at)}: fallback cut", None
+    return None
+
+
+def _then(
+    channel: ChannelConfig,
+    want: _Want,
+    now: datetime,
+    forecast: Forecast | None,
+    policy: PolicyConfig,
+    tempo: TempoCalendar | None,
+) -> _Want:
+    """A cut's reason with every rule that holds the channel after it, each with its end:
+    "orange 08:00-13:00, then Tempo red until 22:00, then waiting for a low-carbon hour (23:00)"."""
+    if want.powered or want.ends is None:
+        return want
+    links: list[str] = []
+    at: datetime | None = want.ends
+    latched = want.latches
+    while at is not None and len(links) < _THEN_LINKS:
+        hold = _cut_hold(channel, at, forecast, policy, tempo, latched, now)
+        if hold is None:
+            break
+        words, ends = hold
+        links.append(f"then {words}")
+        at = ends if ends is not None and ends > at else None
+    if not links:
+        return want
+    return replace(want, reason=", ".join([want.reason, *links]))
 
 
 def _want(
@@ -222,10 +296,29 @@ def _want(
     item: RelayHistory,
     tempo: TempoCalendar | None = None,
 ) -> _Want:
+    """What the rules want for the channel at ``now``; a cut names what holds it after."""
+    want = _first_rule(channel, now, forecast, policy, override, item, tempo)
+    return _then(channel, want, now, forecast, policy, tempo)
+
+
+def _first_rule(
+    channel: ChannelConfig,
+    now: datetime,
+    forecast: Forecast | None,
+    policy: PolicyConfig,
+    override: Override | None,
+    item: RelayHistory,
+    tempo: TempoCalendar | None = None,
+) -> _Want:
     if override is not None and override.active(now):
         what = "on" if override.powered else "cut"
         until = f"until {clock_time(override.until, now)}" if override.until else "until released"
-        return _Want(override.powered, Rule.OVERRIDE, f"forced {what} by operator {until}")
+        return _Want(
+            override.powered,
+            Rule.OVERRIDE,
+            f"forced {what} by operator {until}",
+            ends=override.until,
+        )
 
     threshold = shed_level(channel)
     if threshold is not None and forecast is not None:
@@ -235,14 +328,15 @@ def _want(
             reason = period.describe() if period else slot.level.label
             if slot.start > now:
                 reason = f"{reason} {_in(slot.start - now)}"
-            return _Want(False, Rule.SHED, reason, latches=not channel.auto_restore)
+            ends = period.end if period else slot.end
+            return _Want(False, Rule.SHED, reason, latches=not channel.auto_restore, ends=ends)
 
     peak = tempo_peak_within(tempo, tempo_colours(channel), now, now + policy.lead)
     if peak is not None:
         reason = peak.describe()
         if peak.start > now:
             reason = f"{reason} {_in(peak.start - now)}"
-        return _Want(False, Rule.SHED, reason, latches=not channel.auto_restore)
+        return _Want(False, Rule.SHED, reason, latches=not channel.auto_restore, ends=peak.end)
 
     if item.latched and not channel.auto_restore:
         return _Want(
@@ -261,7 +355,12 @@ def _want(
         upcoming = _next_hour_at(forecast, now, Level.LOW_CARBON) if forecast is not None else None
         known = level.label if level is not None else "level unknown"
         when = f"next at {clock_time(upcoming, now)}" if upcoming else "none in the forecast"
-        return _Want(False, Rule.LOW_CARBON, f"{known}: waiting for a low-carbon hour ({when})")
+        return _Want(
+            False,
+            Rule.LOW_CARBON,
+            f"{known}: waiting for a low-carbon hour ({when})",
+            ends=upcoming,
+        )
 
     if level is None:
         # "never" means no automatic rule cuts the channel, the fallback "shed" included.
@@ -365,6 +464,7 @@ def _wait(
         wait_until=until,
         latched=want.latches and not current,
         latch_holds=want.holds,
+        ends=want.ends,
     )
 
 
@@ -377,6 +477,7 @@ def _apply(channel: ChannelConfig, want: _Want, powered: bool) -> Decision:
         reason=want.reason,
         latched=want.latches and not powered,
         latch_holds=want.holds,
+        ends=want.ends,
     )
 
 

@@ -436,10 +436,11 @@ class Controller:
         return released_words(
             [name[i] for i in released if not self.history[i].latched],
             [
-                (name[i], self.evaluation.decisions[i].reason)
+                (name[i], self.evaluation.decisions[i].ends)
                 for i in released
                 if self.history[i].latched
             ],
+            self.clock.now(),
         )
 
     async def refresh(self) -> str:

@@ -44,17 +44,22 @@ def expiry_words(until: datetime | None, now: datetime) -> str:
     return f"until {clock_time(until, now)}" if until else "until released"
 
 
-def released_words(freed: Sequence[str], still_cut: Sequence[tuple[str, str]]) -> str:
-    """``freed``: names back to automatic; ``still_cut``: (name, reason) cut again at once by a
-    shed in force (and, with auto_restore off, latched again)."""
+def released_words(
+    freed: Sequence[str], still_cut: Sequence[tuple[str, datetime | None]], now: datetime
+) -> str:
+    """``freed``: names back to automatic; ``still_cut``: (name, end of the shed) cut again at
+    once by a shed in force and, with auto_restore off, latched again. The latched ones come
+    first, so that the point (when to release again) fits one 80-column line."""
     if not freed and not still_cut:
         return "nothing to release: already automatic"
-    parts = [f"back to automatic: {', '.join(freed)}"] if freed else []
-    parts += [
-        f"{name}: released, but still cut by {reason}; auto_restore is off, so it stays cut "
-        "after that shed too: release it again once the shed is over"
-        for name, reason in still_cut
+    parts = [
+        f"{name}: latched again by the shed in force; release it after {clock_time(ends, now)}"
+        if ends is not None
+        else f"{name}: latched again by the shed in force; release it once it is over"
+        for name, ends in still_cut
     ]
+    if freed:
+        parts.append(f"back to automatic: {', '.join(freed)}")
     return "; ".join(parts)
 
 

@@ -28,10 +28,14 @@ WHY_MIN = 20  # "min_off until 03:10", "until Wed 02 Dec 08:00" nearly: the deci
 
 
 def mode_cell(channel: ChannelView) -> str:
-    """``FORCED ON`` / ``FORCED CUT`` (the override's direction), ``LATCHED`` or ``AUTO``."""
+    """``FORCED ON`` / ``FORCED CUT`` (the override's direction), ``LATCHED`` or ``AUTO``.
+
+    LATCHED as soon as the latch is set (``status --json`` says ``"latched": true``): during
+    the shed that set it too, whose Why then ends "then latched until an operator releases it".
+    """
     if channel.mode == "forced":
         return forced_word(channel)
-    return "LATCHED" if channel.latched and channel.latch_holds else "AUTO"
+    return "LATCHED" if channel.latched else "AUTO"
 
 
 def why_text(channel: ChannelView, now: datetime) -> str:
