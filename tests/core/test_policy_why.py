@@ -6,6 +6,7 @@ from datetime import date
 from support.policy import CUT, DAY, LOW, POWERED, at, channel, config, levels
 
 from tui.core.config import Fallback, Run
+from tui.core.forecast import describe_rest, strain_now_and_next
 from tui.core.policy import Override, evaluate
 from tui.core.tempo import Colour, TempoCalendar, TempoDay
 
@@ -81,3 +82,17 @@ def test_a_later_day_names_its_date() -> None:
     tempo = TempoCalendar((TempoDay(date(2026, 12, 2), Colour.RED),))
     text = reason("21:00", config(channel(shed_tempo=(Colour.RED,))), two, tempo=tempo)
     assert text == "orange 20:00-06:00, then Tempo red until Wed 02 Dec 22:00"
+
+
+# -- issue 21, item 7: the strain under way and the next one, apart -------------------------
+
+
+def test_the_strain_under_way_is_not_the_next_strain() -> None:
+    under_way, upcoming = strain_now_and_next(STRAINED, at("12:50"))
+    assert under_way is not None and upcoming is not None
+    assert describe_rest(under_way, at("12:50")) == "orange until 13:00"
+    assert describe_rest(under_way, at("10:30")) == "orange until 13:00 (red until 12:00)"
+    assert describe_rest(under_way, at("09:00")) == "orange until 13:00 (red 10:00-12:00)"
+    assert upcoming.describe() == "red 19:00-20:00"
+    assert strain_now_and_next(STRAINED, at("14:00")) == (None, upcoming)
+    assert strain_now_and_next(STRAINED, at("20:00")) == (None, None)

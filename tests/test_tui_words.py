@@ -1,0 +1,139 @@
+"""Issue 21, items 6 to 17: what the views say, on the real controller with the demo sources
+(the demo's day 0, Tue 01 Dec, is a red Tempo day: orange 08:00-13:00 with red 10:00-12:00,
+orange 18:00-20:00 with red 19:00-20:00, low-carbon from 23:00)."""
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from support.tui_harness import grid_row, screen_text, settle, short_state_dir, tempo_rig
+
+from tui.frontends.control_cmds import render_status
+from tui.frontends.mqtt.topics import Topics, channel_state, retained_states
+
+NOON = datetime(2026, 12, 1, 11, 50, tzinfo=UTC)  # 12:50 Paris: orange until 13:00
+CHAUFFE_EAU = (
+    "orange 08:00-13:00, red 10:00-12:00, then Tempo red until 22:00, "
+    "then waiting for a low-carbon hour (23:00)"
+)
+
+
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    yield from short_state_dir()
+
+
+# -- 6: why says every rule that holds a relay, each with its end ----------------------------
+
+
+async def test_why_names_every_rule_that_holds_a_relay_in_every_view(state_dir: Path) -> None:
+    rig = tempo_rig(state_dir, NOON)
+    app = rig.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, rig.controller)
+        snapshot = await rig.controller.snapshot()
+        water = snapshot.channel(0)
+        assert water.reason == CHAUFFE_EAU
+        assert water.next_change is not None and water.next_change.at.hour == 22  # 23:00 Paris
+        # The UI's answer line, `status`, `status --json` and MQTT say the same words.
+        assert f"Why: {CHAUFFE_EAU}." in " ".join(screen_text(app).split())
+        assert CHAUFFE_EAU in render_status(snapshot)
+        assert snapshot.to_status()["channels"][0]["reason"] == CHAUFFE_EAU
+        assert channel_state(water)["reason"] == CHAUFFE_EAU
+
+
+# -- 7: "next strain" is never a strain under way ---------------------------------------------
+
+
+async def test_the_strain_under_way_and_the_next_are_said_apart(state_dir: Path) -> None:
+    rig = tempo_rig(state_dir, NOON)
+    app = rig.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, rig.controller)
+        snapshot = await rig.controller.snapshot()
+        screen = " ".join(screen_text(app).split())
+        # The level's own words already say it: not twice.
+        assert "ORANGE (O) until 13:00 · next strain:" in screen
+        assert "next strain: orange 18:00-20:00, red 19:00-20:00 today" in screen
+        assert "next strain: orange 08:00-13:00" not in screen
+        text = render_status(snapshot)
+        assert (
+            "strain now: orange until 13:00; "
+            "next strain: orange 18:00-20:00, red 19:00-20:00 today" in text
+        )
+        assert snapshot.to_status()["forecast"]["strain"] == {
+            "now": "orange until 13:00",
+            "until": "2026-12-01T13:00:00+01:00",
+            "next": "orange 18:00-20:00, red 19:00-20:00 today",
+            "next_start": "2026-12-01T18:00:00+01:00",
+        }
+        states = retained_states(snapshot, Topics("node"))
+        assert states["delestage/node/next_strain"] == "2026-12-01T18:00:00+01:00"
+        assert states["delestage/node/strain_now"] == "2026-12-01T13:00:00+01:00"
+
+
+async def test_no_strain_now_says_only_the_next(state_dir: Path) -> None:
+    rig = tempo_rig(state_dir, datetime(2026, 12, 1, 13, 7, tzinfo=UTC))  # 14:07: green
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, rig.controller)
+        snapshot = await rig.controller.snapshot()
+        assert "strain now" not in screen_text(app)
+        assert "next strain: orange 18:00-20:00, red 19:00-20:00 today" in " ".join(
+            screen_text(app).split()
+        )
+        assert snapshot.forecast.strained_now is None
+        assert snapshot.to_status()["forecast"]["strain"]["now"] is None
+        states = retained_states(snapshot, Topics("node"))
+        assert states["delestage/node/strain_now"] == "none"
+        assert states["delestage/node/next_strain"] == "2026-12-01T18:00:00+01:00"
+
+
+async def test_a_strain_under_way_with_a_red_core_is_said_whole(state_dir: Path) -> None:
+    rig = tempo_rig(state_dir, datetime(2026, 12, 1, 9, 30, tzinfo=UTC))  # 10:30 Paris: red
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, rig.controller)
+        screen = " ".join(screen_text(app).split())
+        assert (
+            "RED (R) until 12:00 · strain now: orange until 13:00 (red until 12:00) · "
+            "next strain: orange 18:00-20:00, red 19:00-20:00 today" in screen
+        )
+
+
+# -- 8: a latch is visible in the grid during the shed that sets it --------------------------
+
+
+async def test_a_latch_shows_in_the_mode_column_during_the_shed(state_dir: Path) -> None:
+    rig = tempo_rig(state_dir, NOON)
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, rig.controller)
+        snapshot = await rig.controller.snapshot()
+        assert snapshot.to_status()["channels"][7]["latched"] is True
+        assert "LATCHED" in grid_row(app, 7)
+
+
+# -- 11: status --json has each channel's next change and power ------------------------------
+
+
+async def test_status_json_has_each_channels_next_change_and_power(state_dir: Path) -> None:
+    rig = tempo_rig(state_dir, NOON)
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, rig.controller)
+        snapshot = await rig.controller.snapshot()
+        status = json.loads(json.dumps(snapshot.to_status()))
+        water = status["channels"][0]
+        assert water["next"] == {
+            "at": "2026-12-01T23:00:00+01:00",
+            "powered": True,
+            "reason": "low-carbon 23:00-06:00",
+        }
+        assert "[next: ON at 23:00]" in render_status(snapshot)
+        assert water["power_w"] == 2400
+        assert status["channels"][3]["power_w"] is None  # Sèche-linge: no power configured
+        sauna = status["channels"][7]
+        assert sauna["next"] is None  # latched: nothing planned until released
