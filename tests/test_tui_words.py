@@ -8,8 +8,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from support.tui_harness import grid_row, screen_text, settle, short_state_dir, tempo_rig
+from support.tui_harness import (
+    attach,
+    grid_row,
+    make_rig,
+    screen_text,
+    settle,
+    short_state_dir,
+    started,
+    stop,
+    tempo_rig,
+    wait_for,
+)
 
+from tui.core.events import StopEvent
+from tui.frontends.app import DelestageApp
+from tui.frontends.app.stopping import gone_banner_short
 from tui.frontends.control_cmds import render_status
 from tui.frontends.mqtt.topics import Topics, channel_state, retained_states
 
@@ -137,3 +151,31 @@ async def test_status_json_has_each_channels_next_change_and_power(state_dir: Pa
         assert status["channels"][3]["power_w"] is None  # Sèche-linge: no power configured
         sauna = status["channels"][7]
         assert sauna["next"] is None  # latched: nothing planned until released
+
+
+# -- 9: with the service gone, keys answer in sight at 80x24 ---------------------------------
+
+
+def test_the_gone_banners_fit_one_line_at_80_columns() -> None:
+    stopped = StopEvent(ts=NOON, on_exit="release", pid=4242)
+    for event in (None, stopped):
+        assert len(gone_banner_short(event, NOON)) <= 80 - 4  # padding and the banner's spaces
+
+
+async def test_keys_answer_in_sight_while_the_service_is_gone(state_dir: Path) -> None:
+    rig = make_rig(state_dir)
+    service, link = await attach(rig)
+    app = DelestageApp(link, rig.config, now=rig.clock.now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, rig)
+        await stop(rig, service)
+        await wait_for(pilot, lambda: not app.connected)
+        screen = screen_text(app)
+        assert "SERVICE STOPPED" in screen
+        for key, what in (("p", "forcing ON"), ("r", "refreshing")):
+            await pilot.press(key)
+            await app.wait_for_commands()
+            await pilot.pause()
+            answer = f"! {what}: not sent, the service is gone; control is off until it is back"
+            assert answer in screen_text(app)
+        await pilot.press("q")

@@ -34,7 +34,12 @@ from tui.frontends.app.eventlog import EventPane
 from tui.frontends.app.header import Banner, StatusLine
 from tui.frontends.app.help_tempo import tempo_help
 from tui.frontends.app.relays import RelayGrid
-from tui.frontends.app.stopping import gone_banner, gone_channels, on_exit_words
+from tui.frontends.app.stopping import (
+    gone_banner,
+    gone_banner_short,
+    gone_channels,
+    on_exit_words,
+)
 from tui.frontends.app.text import LEVEL_WORDS, level_letter, level_style, paris
 from tui.frontends.app.timeline import SignalInfo, Timeline
 from tui.service.interface import ControllerLink
@@ -137,6 +142,7 @@ class DelestageApp(App[int]):
         self.selected: int | None = None
         self.connected = True
         self.problem = ""
+        self.problem_short = ""
         self.last_message = ""
         self._service = service
         self._service_task: asyncio.Task[None] | None = None
@@ -217,6 +223,7 @@ class DelestageApp(App[int]):
                 self._ring()  # the service is lost
             self.connected = False
             self.problem = gone_banner(self._stop_event, self.now(), problem)
+            self.problem_short = gone_banner_short(self._stop_event, self.now())
             self._redraw()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX)
@@ -265,14 +272,18 @@ class DelestageApp(App[int]):
         status = self.query_one(StatusLine)
         status.description = self.link_description()
         status.show(snapshot, now, self.connected)
-        self.query_one(Banner).show(snapshot, self.connected, self.problem, self._size_notice())
+        self.query_one(Banner).show(
+            snapshot, self.connected, self.problem, self._size_notice(), self.problem_short
+        )
         if snapshot is not None:
             self.query_one(Timeline).show(snapshot.forecast, now, snapshot.tempo)
             self.query_one(SignalInfo).show(snapshot.forecast, snapshot.level, now)
             channels = snapshot.channels
             if not self.connected:
                 channels = gone_channels(snapshot, self._stop_event, self._known)
-            self.query_one(RelayGrid).show(channels, self.selected, now)
+            # Gone: every row says why; the selected row's sentence would only repeat it,
+            # and its lines keep the answer line in sight at 80x24.
+            self.query_one(RelayGrid).show(channels, self.selected, now, detail=self.connected)
 
     def _ring(self) -> None:
         if self.config.ui.bell:
@@ -332,6 +343,12 @@ class DelestageApp(App[int]):
         self.run_worker(self._run_command(what, call), group="commands", exit_on_error=False)
 
     async def _run_command(self, what: str, call: Callable[[], Awaitable[str]]) -> None:
+        if not self.connected and self._service_task is None:
+            self._say(
+                f"{what}: not sent, the service is gone; control is off until it is back",
+                error=True,
+            )
+            return
         try:
             message = await call()
         except InputError as error:

@@ -91,15 +91,23 @@ class RelayGrid(Pane):
         self.channels: tuple[ChannelView, ...] = ()
         self.selected: int | None = None
         self.now: datetime | None = None
+        self.detail = True
 
-    def show(self, channels: tuple[ChannelView, ...], selected: int | None, now: datetime) -> None:
-        self.channels, self.selected, self.now = channels, selected, now
+    def show(
+        self,
+        channels: tuple[ChannelView, ...],
+        selected: int | None,
+        now: datetime,
+        detail: bool = True,
+    ) -> None:
+        """``detail``: the selected channel's sentence under the rows."""
+        self.channels, self.selected, self.now, self.detail = channels, selected, now, detail
         self.changed()
 
     def build(self, width: int) -> Text:
         if self.now is None:
             return Text("Relays: waiting for the controller…", style=HEADING)
-        return render_grid(self.channels, self.selected, self.now, width)
+        return render_grid(self.channels, self.selected, self.now, width, self.detail)
 
     def on_click(self, event: Click) -> None:
         index = self.row_at(event.y)
@@ -134,7 +142,11 @@ def column_widths(
 
 
 def render_grid(
-    channels: tuple[ChannelView, ...], selected: int | None, now: datetime, width: int
+    channels: tuple[ChannelView, ...],
+    selected: int | None,
+    now: datetime,
+    width: int,
+    detail_line: bool = True,
 ) -> Text:
     rows = [
         (
@@ -181,7 +193,7 @@ def render_grid(
             line.stylize(SELECTED)
         lines.append(line)
     chosen = next((channel for channel in channels if channel.index == selected), None)
-    if chosen is not None:
+    if chosen is not None and detail_line:
         lines.append(detail(chosen, now))
     return Text("\n").join(lines)
 
