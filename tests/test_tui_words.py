@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from rich.color import ColorSystem
 from support.tui_harness import (
     attach,
     grid_row,
@@ -23,7 +24,9 @@ from support.tui_harness import (
 
 from tui.core.events import StopEvent
 from tui.frontends.app import DelestageApp
+from tui.frontends.app.relays import STATE_STYLES, RelayGrid, render_grid
 from tui.frontends.app.stopping import gone_banner_short
+from tui.frontends.app.text import level_style
 from tui.frontends.control_cmds import render_status
 from tui.frontends.mqtt.topics import Topics, channel_state, retained_states
 
@@ -179,3 +182,36 @@ async def test_keys_answer_in_sight_while_the_service_is_gone(state_dir: Path) -
             answer = f"! {what}: not sent, the service is gone; control is off until it is back"
             assert answer in screen_text(app)
         await pilot.press("q")
+
+
+# -- 10: CUT is the most visible state in every colour mode ----------------------------------
+
+
+@pytest.mark.parametrize("system", [ColorSystem.TRUECOLOR, ColorSystem.STANDARD, None])
+def test_cut_is_the_loudest_state_in_every_colour_mode(system: ColorSystem | None) -> None:
+    # A block (reverse video) whatever colours are left: none at all (NO_COLOR) included.
+    cut, on = STATE_STYLES["CUT"], STATE_STYLES["ON"]
+    assert cut.reverse and cut.bold and not on.reverse
+    if system is not None:
+        assert cut.color is not None and cut.color.downgrade(system) != on.color.downgrade(system)  # type: ignore[union-attr]
+
+
+def test_orange_cells_are_dark_on_yellow_with_16_colours() -> None:
+    orange = level_style(2)
+    assert orange.bgcolor is not None and orange.color is not None
+    assert orange.bgcolor.downgrade(ColorSystem.STANDARD).number == 3  # yellow
+    assert orange.color.downgrade(ColorSystem.STANDARD).number == 0  # black, not white
+
+
+async def test_cut_is_a_block_in_the_grid_with_no_colour(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    rig = tempo_rig(state_dir, NOON)
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, rig.controller)
+        grid = app.query_one(RelayGrid)
+        text = render_grid(grid.channels, grid.selected, app.now(), 80)
+        cut = [span for span in text.spans if text.plain[span.start : span.end] == "CUT"]
+        assert cut and all(span.style.reverse for span in cut)  # type: ignore[union-attr]

@@ -17,7 +17,9 @@ HEADING = Style(bold=True)
 SELECTED = Style(bold=True, bgcolor="#2a3f5f")
 STATE_STYLES = {
     "ON": Style(color="#66bb6a", bold=True),
-    "CUT": Style(color="#ef5350", bold=True),
+    # The loudest state in every colour mode: a block (reverse), so that it stays the most
+    # visible word with 16 colours, in grey (NO_COLOR) and with no colour at all.
+    "CUT": Style(color="#ef5350", bold=True, reverse=True),
     "UNKNOWN": Style(color="#fdd835", bold=True),
 }
 FORCED_STYLE = Style(color="#ffb74d", bold=True)
@@ -185,7 +187,8 @@ def render_grid(
         line = Text(MARKER + " " if is_selected else "  ")
         line.append(f"{index} ")
         line.append(fit(name, name_w) + " ")
-        line.append(fit(state, state_w + 1), style=STATE_STYLES[state])
+        line.append(state, style=STATE_STYLES[state])  # the word alone: CUT is a block
+        line.append(" " * (state_w + 1 - len(state)))
         line.append(fit(mode, mode_w + 1), style=FORCED_STYLE if mode != "AUTO" else "")
         line.append(fit(why, why_w) + " ")
         line.append(fit(upcoming, next_w))
