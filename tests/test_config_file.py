@@ -290,3 +290,21 @@ def test_render_config_is_plain_toml(tmp_path: Path) -> None:
     assert [channel["index"] for channel in document["channel"]] == [
         channel.index for channel in config.channels
     ]
+
+
+def test_what_the_shipped_file_says_of_bare_numbers_is_true(tmp_path: Path) -> None:
+    # Issue 21, item 14: the comment once said "a bare integer means seconds"; bare numbers are
+    # refused (0 excepted), and the shipped file and the starter say so.
+    from tui.core.durations import parse_duration
+    from tui.core.errors import InputError
+
+    for text in (SHIPPED.read_text(encoding="utf-8"), starter_text()):
+        assert "bare integer means seconds" not in text
+    assert "a bare number other than 0 is\n# refused" in SHIPPED.read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="bare number"):
+        parse_duration(90)
+    assert parse_duration(0).total_seconds() == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SHIPPED.read_text(encoding="utf-8").replace('lead = "15m"', "lead = 900"))
+    with pytest.raises(InputError, match="policy.lead"):
+        load_config(bad)

@@ -15,8 +15,8 @@ from tui.frontends.boards_cmd import find_single_serial
 STARTER = """\
 # delestage: a starter configuration for a real installation (written by `delestage init`).
 # Every key is explained in docs/configuration.md, with its default. Durations are strings with
-# a unit: "90s", "15m", "2h", "1h30m". Check it with `delestage check --config THIS_FILE`,
-# preview it with `delestage plan --config THIS_FILE`.
+# a unit: "90s", "15m", "2h", "1h30m" (a bare number other than 0 is refused). Check it with
+# `delestage check --config THIS_FILE`, preview it with `delestage plan --config THIS_FILE`.
 
 [ecowatt]
 # Live RTE data: one call per 15 minutes at most. The credentials come from
