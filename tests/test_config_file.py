@@ -306,5 +306,5 @@ def test_what_the_shipped_file_says_of_bare_numbers_is_true(tmp_path: Path) -> N
     assert parse_duration(0).total_seconds() == 0
     bad = tmp_path / "bad.toml"
     bad.write_text(SHIPPED.read_text(encoding="utf-8").replace('lead = "15m"', "lead = 900"))
-    with pytest.raises(InputError, match="policy.lead"):
+    with pytest.raises(InputError, match=r"policy\.lead"):
         load_config(bad)

@@ -59,7 +59,7 @@ def day_range(start_text: str | None, end_text: str | None, today: date) -> tupl
         if start_text is not None
         else last - timedelta(days=DEFAULT_DAYS - 1)
     )
-    if first > today:
+    if start_text is not None and end_text is None and first > today:
         # Without --to, "after --to" would name a --to nobody typed (today).
         raise InputError(
             f"--from: {first} is in the future (today is {today}); history is the past: "
