@@ -24,6 +24,7 @@ from support.tui_harness import (
 
 from tui.core.events import StopEvent
 from tui.frontends.app import DelestageApp
+from tui.frontends.app.channels_view import ChannelsView
 from tui.frontends.app.relays import STATE_STYLES, RelayGrid, render_grid
 from tui.frontends.app.stopping import gone_banner_short
 from tui.frontends.app.text import level_style
@@ -215,3 +216,44 @@ async def test_cut_is_a_block_in_the_grid_with_no_colour(
         text = render_grid(grid.channels, grid.selected, app.now(), 80)
         cut = [span for span in text.spans if text.plain[span.start : span.end] == "CUT"]
         assert cut and all(span.style.reverse for span in cut)  # type: ignore[union-attr]
+
+
+# -- 12: the h view uses the width and height it has, and `?` lists its own keys -------------
+
+
+async def test_the_h_view_names_whole_more_days_and_its_own_keys(state_dir: Path) -> None:
+    rig = tempo_rig(state_dir, NOON)
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, rig.controller)
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChannelsView) and app.screen.view)
+        await pilot.pause()
+        screen = screen_text(app)
+        assert "1 Radiateurs séjour " in screen and "2 Radiateurs chambres " in screen
+        assert "Radiate…" not in screen
+        assert "Wed 02 Dec" not in screen  # one day at 80x24
+        assert "? keys" in screen
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = screen_text(app)
+        assert "Channels over time: keys" in help_screen
+        assert "PgUp PgDn" in help_screen and "back to now" in help_screen
+        assert "force_on" not in help_screen  # not the main screen's keys
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ChannelsView)
+
+
+async def test_the_h_view_stacks_days_when_the_height_allows(state_dir: Path) -> None:
+    rig = tempo_rig(state_dir, NOON)
+    app = rig.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, rig.controller)
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChannelsView) and app.screen.view)
+        await pilot.pause()
+        screen = screen_text(app)
+        assert "Wed 02 Dec" in screen and "Thu 03 Dec" in screen
+        assert all(len(line) <= 120 for line in screen.splitlines())
+        assert sum(1 for line in screen.splitlines() if line.startswith("7 Sauna ")) == 3
