@@ -2,15 +2,17 @@
 (the demo's day 0, Tue 01 Dec, is a red Tempo day: orange 08:00-13:00 with red 10:00-12:00,
 orange 18:00-20:00 with red 19:00-20:00, low-carbon from 23:00)."""
 
+import asyncio
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from rich.color import ColorSystem
 from support.tui_harness import (
     attach,
+    demo_config,
     grid_row,
     make_rig,
     screen_text,
@@ -22,14 +24,21 @@ from support.tui_harness import (
     wait_for,
 )
 
-from tui.core.events import StopEvent
+from tui.adapters.boards.simulated import SimulatedBoard
+from tui.adapters.clock import ManualClock
+from tui.adapters.sources.demo import DemoSource
+from tui.adapters.stores.eventlog import read_events
+from tui.compose.service import serve
+from tui.core.events import ErrorEvent, Event, StopEvent
 from tui.frontends.app import DelestageApp
 from tui.frontends.app.channels_view import ChannelsView
 from tui.frontends.app.relays import STATE_STYLES, RelayGrid, render_grid
 from tui.frontends.app.stopping import gone_banner_short
 from tui.frontends.app.text import level_style
 from tui.frontends.control_cmds import render_status
+from tui.frontends.event_text import event_line
 from tui.frontends.mqtt.topics import Topics, channel_state, retained_states
+from tui.service.controller import Controller
 
 NOON = datetime(2026, 12, 1, 11, 50, tzinfo=UTC)  # 12:50 Paris: orange until 13:00
 CHAUFFE_EAU = (
@@ -257,3 +266,43 @@ async def test_the_h_view_stacks_days_when_the_height_allows(state_dir: Path) ->
         assert "Wed 02 Dec" in screen and "Thu 03 Dec" in screen
         assert all(len(line) <= 120 for line in screen.splitlines())
         assert sum(1 for line in screen.splitlines() if line.startswith("7 Sauna ")) == 3
+
+
+# -- 16: the service's first and last words --------------------------------------------------
+
+
+def run_service(state_dir: Path, start: datetime, seconds: float) -> list[Event]:
+    config = demo_config(state_dir)
+    clock = ManualClock(start, auto_advance=True)
+    board = SimulatedBoard([channel.index for channel in config.channels], clock)
+    controller = Controller(
+        config, clock=clock, board=board, source=DemoSource(), state_dir=state_dir, pid=4242
+    )
+    until = start + timedelta(seconds=seconds)
+    asyncio.run(asyncio.wait_for(serve(controller, until=until), 60))
+    return read_events(state_dir)
+
+
+def test_the_stop_lists_the_relays_and_a_start_after_a_crash_says_so(state_dir: Path) -> None:
+    events = run_service(state_dir, NOON, 30)
+    kinds = [(event.kind, getattr(event, "event", None)) for event in events]
+    # "relay states read from the board" comes after "board attached", never before.
+    assert kinds.index(("board", "attached")) < kinds.index(("board", "read"))
+    stop = events[-1]
+    assert isinstance(stop, StopEvent) and stop.relays is not None
+    assert stop.relays.startswith("Chauffe-eau CUT, Radiateurs séjour ON")  # released: no/nc
+    line = event_line(stop)
+    assert "delestage stopped (on_exit release): Chauffe-eau CUT" in line
+    assert "Sauna CUT" in line
+    assert not any(isinstance(e, ErrorEvent) and "uncleanly" in e.message for e in events)
+
+    # kill -9: the run's last words never written. The next start says so, once.
+    log = state_dir / "events.jsonl"
+    lines = log.read_text(encoding="utf-8").splitlines(keepends=True)
+    log.write_text("".join(line for line in lines if '"kind":"stop"' not in line.replace(" ", "")))
+    again = run_service(state_dir, NOON + timedelta(minutes=5), 30)[len(lines) - 1 :]
+    unclean = [e for e in again if isinstance(e, ErrorEvent) and "uncleanly" in e.message]
+    assert len(unclean) == 1
+    assert unclean[0].message.startswith("the previous run (PID 4242), started 12:50")
+    assert "never said stop (a crash, kill -9 or a power cut)" in unclean[0].message
+    assert [e.kind for e in again].index("start") < again.index(unclean[0])

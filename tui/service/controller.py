@@ -38,7 +38,14 @@ from tui.service.ecowatt_feed import EcowattWords, watch_coverage
 from tui.service.events_hub import EventHub, Listener
 from tui.service.feed import Feed, FeedWords
 from tui.service.history_view import HistoryView, build_view
-from tui.service.operator import expiry_words, override_until, released_words, restart_needed
+from tui.service.operator import (
+    expiry_words,
+    override_until,
+    relays_words,
+    released_words,
+    restart_needed,
+    unclean_words,
+)
 from tui.service.reconcile import Reconciler
 from tui.service.saved_state import SavedState
 from tui.service.snapshot import MqttView, Snapshot, Update
@@ -206,7 +213,10 @@ class Controller:
     async def _start(self) -> None:
         damaged = self.events.open(self.state_dir)
         problem = self.state.load(channel.index for channel in self.config.channels)
+        unclean = self.events.unclean_end()
         self._event(ev.StartEvent(ts=self.clock.now(), **self._identity()))
+        if unclean is not None:
+            self.events.error("start", unclean_words(unclean, self.clock.now()))
         if problem:
             self.events.error("state", problem)
         if damaged:
@@ -238,7 +248,14 @@ class Controller:
             self.events.error("board", f"close failed ({describe_error(error)})")
         finally:
             self.state.save()
-            self._event(ev.StopEvent(ts=self.clock.now(), on_exit=on_exit.value, pid=self.pid))
+            self._event(
+                ev.StopEvent(
+                    ts=self.clock.now(),
+                    on_exit=on_exit.value,
+                    pid=self.pid,
+                    relays=relays_words(self.config, self.history),
+                )
+            )
             self._publish()
             self.events.end()
             for feed in reversed(self._feeds()):

@@ -655,4 +655,13 @@ def run_tui(
     app.run()
     if service is not None and app._service_task is None:
         service.close()  # never started (the app failed early): no "never awaited" warning
-    return app.return_code or 0
+    code = app.return_code or 0
+    if service is not None and app._service_task is not None and code == 0:
+        # The terminal is the shell's again: say what quitting did, as the headless stop does.
+        print(quit_line(config))
+    return code
+
+
+def quit_line(config: Config) -> str:
+    """The line an in-process UI leaves after quitting: the service stopped with it."""
+    return f"delestage stopped (the service ran in this UI): {on_exit_words(config)}"
