@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from rich.color import ColorSystem
+from support.policy import CUT, DAY, at, channel, config, decide, on_since
 from support.tui_harness import (
     attach,
     demo_config,
@@ -23,16 +24,18 @@ from support.tui_harness import (
     tempo_rig,
     wait_for,
 )
+from support.views import channel as channel_view
 
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.demo import DemoSource
 from tui.adapters.stores.eventlog import read_events
 from tui.compose.service import serve
+from tui.core.config import ShedAt
 from tui.core.events import ErrorEvent, Event, StopEvent
 from tui.frontends.app import DelestageApp
 from tui.frontends.app.channels_view import ChannelsView
-from tui.frontends.app.relays import STATE_STYLES, RelayGrid, render_grid
+from tui.frontends.app.relays import STATE_STYLES, RelayGrid, render_grid, why_cell
 from tui.frontends.app.stopping import gone_banner_short
 from tui.frontends.app.text import level_style
 from tui.frontends.control_cmds import render_status
@@ -306,3 +309,30 @@ def test_the_stop_lists_the_relays_and_a_start_after_a_crash_says_so(state_dir: 
     assert unclean[0].message.startswith("the previous run (PID 4242), started 12:50")
     assert "never said stop (a crash, kill -9 or a power cut)" in unclean[0].message
     assert [e.kind for e in again].index("start") < again.index(unclean[0])
+
+
+# -- 17: one form for every wait, no "slot 1 of 1", no word cut in two -----------------------
+
+
+def test_waits_read_one_way_and_are_cut_between_words() -> None:
+    now = NOON
+    gap = channel_view(0, powered=False, waiting="min_switch_gap until 12:50:05", reason="x" * 40)
+    slot = channel_view(
+        1,
+        powered=False,
+        waiting="restore slot 2 of 2 at 12:51, then min_off until 13:00",
+        reason="y" * 40,
+    )
+    for width in (20, 26, 34, 60):
+        for view in (gap, slot):
+            cell = why_cell(view, now, width)
+            assert cell.startswith("wait: ") and len(cell) <= max(width, 20)
+            shown = cell.removeprefix("wait: ").removeprefix("…").replace("slot ", "restore slot ")
+            assert all(word in view.waiting.split(" ") for word in shown.split(" ")), cell
+    assert why_cell(slot, now, 26) == "wait: …min_off until 13:00"
+
+
+def test_a_lone_restore_waits_for_restore_gap_not_slot_1_of_1() -> None:
+    cfg = config(channel(0, shed_at=ShedAt.NEVER), channel(1, shed_at=ShedAt.RED))
+    decision = decide(at("20:00"), DAY, cfg, {0: on_since(at("19:59:30")), 1: CUT})[1]
+    assert decision.waiting == "restore_gap until 20:00:30"

@@ -40,7 +40,8 @@ several delay it, the one that ends last is reported.
   channels, measured from the latest switch-on of any channel (the greatest ``last_on``), the
   lowest ``priority`` number first (ties: lower index). Only channels whose own constraints
   allow a switch-on join that queue; the others report their own wait ("min_off until ...")
-  and join when it ends. Queued channels report "restore slot 2 of 3 at 13:03".
+  and join when it ends. Queued channels report "restore slot 2 of 3 at 13:03" (one alone:
+  "restore_gap until 13:03").
   ``restore_gap = 0`` lets every ready channel switch on together.
 - An automatic switch-on is held back when the relay could not be cut again (``min_on``, the
   gap, the rate limit) by ``lead`` before the next hour at or above the channel's ``shed_at``:
@@ -555,7 +556,12 @@ def _stagger(
         if slot <= now:
             decisions[channel.index] = _apply(channel, want, True)
             continue
-        waiting = f"restore slot {position + 1} of {len(queue)} at {clock_time(slot, now)}"
+        if len(queue) == 1:
+            # Alone in the queue: only the gap since the latest switch-on holds it, said in
+            # the form of every other constraint ("min_off until 10:32"), not "slot 1 of 1".
+            waiting = f"restore_gap until {clock_time(slot, now)}"
+        else:
+            waiting = f"restore slot {position + 1} of {len(queue)} at {clock_time(slot, now)}"
         owed = now + channel.min_off
         if items[channel.index].powered is None and owed > slot:
             # Set to cut now to leave the unknown state, the relay then owes its min_off: say

@@ -55,15 +55,27 @@ def why_text(channel: ChannelView, now: datetime) -> str:
 
 
 def why_cell(channel: ChannelView, now: datetime, width: int) -> str:
+    """The Why cell: a wait always reads ``wait: …`` (one form on every row), and what does
+    not fit is cut between words, keeping the end, where the time it waits for is."""
     text = why_text(channel, now)
     if len(text) <= width or channel.mode == "forced" or channel.mismatch or not channel.waiting:
         return text
     compact = channel.waiting.replace("restore slot ", "slot ")
-    for shorter in (f"wait: {channel.waiting}", channel.waiting, f"wait: {compact}", compact):
+    for shorter in (f"wait: {channel.waiting}", f"wait: {compact}"):
         if len(shorter) <= width:
             return shorter
-    # Still too long: keep its end, where the time it waits for is.
-    return "…" + compact[-(width - 1) :] if width > 1 else compact
+    return "wait: " + tail_words(compact, width - len("wait: "))
+
+
+def tail_words(text: str, width: int) -> str:
+    """``…min_off until 10:32``: the last whole words of ``text`` that fit ``width``."""
+    words = text.split(" ")
+    kept: list[str] = []
+    while words and len("… " + " ".join([words[-1], *kept])) - 1 <= width:
+        kept.insert(0, words.pop())
+    if not kept:  # not even the last word: its end, then
+        return "…" + text[-(width - 1) :] if width > 1 else text[-1:]
+    return "…" + " ".join(kept)
 
 
 def next_cell(channel: ChannelView, now: datetime, wide: bool, short: bool = False) -> str:
