@@ -1,5 +1,6 @@
 """The relay grid: one row per channel, state and mode in words, and the selected one in full."""
 
+import re
 from datetime import datetime
 
 from rich.style import Style
@@ -26,7 +27,8 @@ FORCED_STYLE = Style(color="#ffb74d", bold=True)
 MARKER = "▶"
 WIDE = 110  # from this width, names get more room
 WIDEST = 150  # from this width, the reason of each next change too
-WHY_MIN = 20  # "min_off until 03:10", "until Wed 02 Dec 08:00" nearly: the decisive part
+NEXT_MIN = 13  # "CUT Mon 07:45", "ON 22:44:11": kept whole before Why gets its minimum
+WHY_MIN = 26  # "wait: min_off until 03:10", "wait: slot 3 of 3 at 22:45:39": the decisive part
 
 
 def mode_cell(channel: ChannelView) -> str:
@@ -61,9 +63,11 @@ def why_cell(channel: ChannelView, now: datetime, width: int) -> str:
     if len(text) <= width or channel.mode == "forced" or channel.mismatch or not channel.waiting:
         return text
     compact = channel.waiting.replace("restore slot ", "slot ")
-    for shorter in (f"wait: {channel.waiting}", f"wait: {compact}"):
+    tight = re.sub(r"slot (\d+) of (\d+)", r"slot \1/\2", compact)
+    for shorter in (f"wait: {channel.waiting}", f"wait: {compact}", f"wait: {tight}"):
         if len(shorter) <= width:
             return shorter
+    compact = tight
     return "wait: " + tail_words(compact, width - len("wait: "))
 
 
@@ -86,7 +90,7 @@ def next_cell(channel: ChannelView, now: datetime, wide: bool, short: bool = Fal
     if change is None:
         return "-"
     when = clock_time(change.at, now)
-    if short and len(when) > 5:
+    if short and when != wall_time(change.at):  # another day: its weekday is enough
         when = f"{change.at.astimezone(PARIS):%a} {wall_time(change.at)}"
     text = f"{state_word(change.powered)} {when}"
     return f"{text} ({change.reason})" if wide else text
@@ -150,8 +154,8 @@ def column_widths(
     next_nat = max([len(row[4]) for row in rows] + [4])
     if why_nat + next_nat <= rest:
         return name_w, state_w, mode_w, why_nat, next_nat
-    # Narrow: a today's change ("CUT 18:45") stays whole before Why gets its minimum.
-    next_w = min(next_nat, max(rest - min(why_nat, WHY_MIN), 9))
+    # Narrow: a change ("CUT 18:45", "CUT Mon 07:45") stays whole before Why gets its minimum.
+    next_w = min(next_nat, max(rest - min(why_nat, WHY_MIN), NEXT_MIN))
     return name_w, state_w, mode_w, max(rest - next_w, 3), next_w
 
 
