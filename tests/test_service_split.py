@@ -45,12 +45,17 @@ def _rig(config: Config) -> tuple[SimulatedBoard, Reconciler, list[Event], Manua
 
 def test_a_first_attach_is_read_from_the_board_not_switched(config: Config) -> None:
     board, relays, said, _ = _rig(config)
-    board.open(lambda _event: None)
+    reports: list[BoardReport] = []
+    board.open(reports.append)  # the board thread's report reaches the loop later
     history = {ch.index: RelayHistory() for ch in config.channels}
     assert relays.observe(history, NOW)
     # Released on attach: "no" wiring is cut, "nc" wiring is powered.
     assert history[0].powered is False and history[1].powered is True
-    (read,) = said
+    assert said == []  # what was read waits for "attached", to be said after it
+    for report in reports:
+        relays.board_event(report)
+    attached, read = said
+    assert isinstance(attached, BoardEvent) and attached.event == "attached"
     assert isinstance(read, BoardEvent) and read.event == "read"
     assert read.states is not None and read.states["0"] is False
     assert board.transitions == []
