@@ -336,3 +336,22 @@ def test_a_lone_restore_waits_for_restore_gap_not_slot_1_of_1() -> None:
     cfg = config(channel(0, shed_at=ShedAt.NEVER), channel(1, shed_at=ShedAt.RED))
     decision = decide(at("20:00"), DAY, cfg, {0: on_since(at("19:59:30")), 1: CUT})[1]
     assert decision.waiting == "restore_gap until 20:00:30"
+
+
+async def test_the_answer_after_release_all_fits_80_columns(state_dir: Path) -> None:
+    rig = tempo_rig(state_dir, NOON)
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, rig.controller)
+        rig.clock.advance(10)
+        await pilot.press("2", "s")  # one forced channel to free, besides the latch
+        await settle(pilot, rig.controller)
+        await pilot.press("A")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot, rig.controller)
+        point = "Sauna: latched again by the shed in force; release it after 13:00"
+        assert app.last_message.startswith(point)
+        assert "back to automatic: Radiateurs chambres" in app.last_message
+        # The point is on screen whole, on the answer line, at 80 columns.
+        assert any(line.startswith(f" › {point}") for line in screen_text(app).splitlines())
