@@ -128,9 +128,12 @@ async def test_a_strain_under_way_with_a_red_core_is_said_whole(state_dir: Path)
         await settle(pilot, rig.controller)
         screen = " ".join(screen_text(app).split())
         assert (
-            "RED (R) until 12:00 · strain now: orange until 13:00 (red until 12:00) · "
+            "RED (R) until 12:00 · strain now: orange until 13:00 · "
             "next strain: orange 18:00-20:00, red 19:00-20:00 today" in screen
         )
+        # `status` has no level line with an end: it says the red core's.
+        text = render_status(await rig.controller.snapshot())
+        assert "strain now: orange until 13:00 (red until 12:00); next strain:" in text
 
 
 # -- 8: a latch is visible in the grid during the shed that sets it --------------------------

@@ -255,10 +255,13 @@ def _now_line(forecast: ForecastView, level: int | None, now: datetime, fallback
             said = f"{level_word(level).lower()} until {clock_time(end, now)}"
     else:
         line.append(f": fallback '{fallback}'")
-    if forecast.strained_now and forecast.strained_now != said:
+    rest = forecast.strained_now or ""
+    if said:  # what the level's own words already say, not twice
+        rest = rest.replace(f" ({said})", "").replace(f"{said}, ", "").replace(f", {said}", "")
+    if rest and rest != said:
         # A strain under way is said apart: "next strain" is only ever one still to come.
         line.append(" · strain now: ")
-        line.append(forecast.strained_now, style=HEADING)
+        line.append(rest, style=HEADING)
     strained = forecast.next_strained or "none ahead"
     line.append(" · next strain: ")
     line.append(strained, style=HEADING if forecast.next_strained else DIM)
