@@ -358,3 +358,52 @@ async def test_the_answer_after_release_all_fits_80_columns(state_dir: Path) -> 
         assert "back to automatic: Radiateurs chambres" in app.last_message
         # The point is on screen whole, on the answer line, at 80 columns.
         assert any(line.startswith(f" › {point}") for line in screen_text(app).splitlines())
+
+
+class LosingLink:
+    """A link whose service vanishes without a word (no stop event), as after ``kill -9``."""
+
+    def __init__(self, link: object) -> None:
+        self.link = link
+        self.lost = asyncio.Event()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.link, name)
+
+    async def updates(self):  # type: ignore[no-untyped-def]
+        if self.lost.is_set():
+            raise ConnectionResetError("connection reset by peer")
+        stream = self.link.updates().__aiter__()  # type: ignore[attr-defined]
+        while True:
+            following = asyncio.ensure_future(stream.__anext__())
+            lost = asyncio.ensure_future(self.lost.wait())
+            done, _ = await asyncio.wait({following, lost}, return_when=asyncio.FIRST_COMPLETED)
+            if lost in done:
+                following.cancel()
+                raise ConnectionResetError("connection reset by peer")
+            lost.cancel()
+            yield following.result()
+
+
+async def test_service_lost_at_80x24_keeps_the_answer_line_in_sight(state_dir: Path) -> None:
+    rig = make_rig(state_dir)
+    service, link = await attach(rig)
+    losing = LosingLink(link)
+    app = DelestageApp(losing, rig.config, now=rig.clock.now)  # type: ignore[arg-type]
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(pilot, rig)
+            losing.lost.set()
+            await wait_for(pilot, lambda: not app.connected)
+            await pilot.pause()
+            lines = screen_text(app).splitlines()
+            banner = [line for line in lines if "SERVICE LOST" in line]
+            assert len(banner) == 1 and "control is off" in banner[0]  # one row
+            for key, what in (("p", "forcing ON"), ("r", "refreshing")):
+                await pilot.press(key)
+                await app.wait_for_commands()
+                await pilot.pause()
+                assert f"! {what}: not sent, the service is gone" in screen_text(app)
+            await pilot.press("q")
+    finally:
+        await stop(rig, service)
