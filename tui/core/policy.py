@@ -64,11 +64,12 @@ change any more.
 import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from tui.core.config import ChannelConfig, Config, Fallback, PolicyConfig, Run, ShedAt
-from tui.core.forecast import Forecast, Level, Period, Slot, clock_time
+from tui.core.forecast import PARIS, Forecast, Level, Period, Slot, clock_time
 from tui.core.tempo import TempoCalendar
 from tui.core.tempo_rule import (
     all_tempo_colours,
@@ -221,6 +222,16 @@ _THEN_LINKS = 3
 _LATCH_HOLDS = "latched until an operator releases it"
 
 
+@lru_cache(maxsize=4096)
+def _clock_on(when: datetime, today: date) -> str:
+    return clock_time(when, datetime.combine(today, time(12), tzinfo=PARIS))
+
+
+def _clock(when: datetime, now: datetime) -> str:
+    """``clock_time``, remembered: a plan words the same ends at every one of its steps."""
+    return _clock_on(when, now.astimezone(PARIS).date())
+
+
 def _cut_hold(
     channel: ChannelConfig,
     at: datetime,
@@ -243,10 +254,10 @@ def _cut_hold(
                 if period
                 else slot.level
             )
-            return f"{lowest.label} until {clock_time(end, now)}", end
+            return f"{lowest.label} until {_clock(end, now)}", end
     peak = tempo_peak_within(tempo, tempo_colours(channel), at, at + policy.lead)
     if peak is not None:
-        return f"Tempo {peak.colour.value} until {clock_time(peak.end, now)}", peak.end
+        return f"Tempo {peak.colour.value} until {_clock(peak.end, now)}", peak.end
     if latched and not channel.auto_restore:
         return _LATCH_HOLDS, None
     level = forecast.level_at(at) if forecast is not None else None
@@ -254,7 +265,7 @@ def _cut_hold(
         if level is Level.LOW_CARBON:
             return None
         upcoming = _next_hour_at(forecast, at, Level.LOW_CARBON) if forecast is not None else None
-        when = clock_time(upcoming, now) if upcoming else "none in the forecast"
+        when = _clock(upcoming, now) if upcoming else "none in the forecast"
         return f"waiting for a low-carbon hour ({when})", upcoming
     if level is None and threshold is not None and policy.fallback is Fallback.SHED:
         return f"{_no_forecast(forecast, at)}: fallback cut", None
@@ -285,7 +296,8 @@ def _then(
         at = ends if ends is not None and ends > at else None
     if not links:
         return want
-    return replace(want, reason=", ".join([want.reason, *links]))
+    reason = ", ".join([want.reason, *links])
+    return _Want(want.powered, want.rule, reason, want.latches, want.holds, want.ends)
 
 
 def _want(
