@@ -14,9 +14,9 @@ from tui.adapters.config_file import (
     render_config,
     write_config,
 )
-from tui.core.config import Config, config_to_dict
+from tui.core.config import Config, config_from_dict, config_to_dict
 from tui.core.errors import InputError
-from tui.frontends.init import run_init, starter_config
+from tui.frontends.init import run_init, starter_config, starter_text
 
 SHIPPED = Path(__file__).resolve().parent.parent / "delestage.toml"
 VALID = 'board.kind = "simulated"\n\n[[channel]]\nindex = 0\nname = "A"\nshed_at = "red"\n'
@@ -226,6 +226,25 @@ def test_the_starter_config_is_for_a_real_installation() -> None:
     assert starter_config(serial=4242).board.serial == 4242
 
 
+def test_the_starters_tempo_power_and_mqtt_hints_work_once_uncommented() -> None:
+    # Issue 21, item 13: the next steps of going live are in the file, commented.
+    text = starter_text()
+    for hint in ("# [tempo]", "# [mqtt]", '# power = "', '# shed_tempo = ["red"', "mqtt-password"):
+        assert hint in text
+    assert starter_config().tempo is None and starter_config().mqtt is None
+    uncommented = "\n".join(
+        line[2:]
+        if line.startswith(("# [tempo]", "# source", "# [mqtt]", "# url", "# power =", "# shed_"))
+        else line
+        for line in text.splitlines()
+    )
+    config = config_from_dict(tomllib.loads(uncommented))
+    assert config.tempo is not None and config.mqtt is not None
+    assert config.mqtt.url == "mqtt://localhost:1883"
+    assert all(channel.power is not None for channel in config.channels)
+    assert [channel.shed_tempo for channel in config.channels][1:] != [(), ()]
+
+
 def test_write_config_round_trips_the_shipped_config(tmp_path: Path) -> None:
     shipped = load_config(SHIPPED)
     path = tmp_path / "copy.toml"
@@ -271,3 +290,21 @@ def test_render_config_is_plain_toml(tmp_path: Path) -> None:
     assert [channel["index"] for channel in document["channel"]] == [
         channel.index for channel in config.channels
     ]
+
+
+def test_what_the_shipped_file_says_of_bare_numbers_is_true(tmp_path: Path) -> None:
+    # Issue 21, item 14: the comment once said "a bare integer means seconds"; bare numbers are
+    # refused (0 excepted), and the shipped file and the starter say so.
+    from tui.core.durations import parse_duration
+    from tui.core.errors import InputError
+
+    for text in (SHIPPED.read_text(encoding="utf-8"), starter_text()):
+        assert "bare integer means seconds" not in text
+    assert "a bare number other than 0 is\n# refused" in SHIPPED.read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="bare number"):
+        parse_duration(90)
+    assert parse_duration(0).total_seconds() == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SHIPPED.read_text(encoding="utf-8").replace('lead = "15m"', "lead = 900"))
+    with pytest.raises(InputError, match=r"policy\.lead"):
+        load_config(bad)

@@ -455,6 +455,8 @@ def test_text_has_a_table_with_totals_and_json_the_same_numbers(tmp_path: Path) 
         (["--to", "yesterday"], "--to: expected a date such as"),
         (["--from", "2024-01-01"], "expected at most 400 days"),
         (["--to", "2026-02-01"], "--to: 2026-02-01 is in the future"),
+        # A future --from without --to names the future day, not a --to nobody typed.
+        (["--from", "2026-01-06"], "--from: 2026-01-06 is in the future (today is 2026-01-05)"),
     ],
 )
 def test_bad_dates_are_one_line_and_exit_2(

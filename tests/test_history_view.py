@@ -162,8 +162,15 @@ def test_the_forced_hours_show_as_forced(state_dir: Path) -> None:
 
 
 def cells_of(row: str) -> list[str]:
-    """The hour cells of a channel row at 80 columns: two characters each after the label."""
-    grid = row[11:]
+    """The hour cells of a channel (or signal) row at 80 columns: two characters each after
+    the label, whose width follows the longest name (it ends in two spaces at least: its
+    padding and a cell's own)."""
+    start = row.index("  ")
+    while row[start] == " ":
+        start += 1
+    if row[start] != "▶":
+        start -= 1  # the cell's leading space
+    grid = row[start:]
     return [grid[k : k + 2] for k in range(0, len(grid.rstrip()), 2)]
 
 

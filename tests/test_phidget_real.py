@@ -95,6 +95,10 @@ def test_boards_says_none_is_attached() -> None:
     assert run_boards(out, err, wait=0.3) == 1
     assert out.getvalue().startswith("no Phidget relay board attached")
     assert "searching" in err.getvalue()
+    # What to check next (issue 21, item 13): lsusb, the udev rule, the troubleshooting page.
+    text = out.getvalue()
+    assert "what to check:" in text and "`lsusb`" in text
+    assert "udev rule" in text and "docs/troubleshooting.md" in text
 
 
 def test_the_boards_command_runs_from_the_console_script() -> None:

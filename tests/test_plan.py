@@ -68,7 +68,12 @@ def test_a_day_of_changes() -> None:
     plan = build_plan(DAY, three_channels(), at("00:00"), at("00:00", day=2))  # type: ignore[arg-type]
     assert plan.initial == {0: False, 1: True, 3: True}
     assert [(c.at, c.channel, c.powered, c.reason) for c in plan.changes] == [
-        (at("07:45"), 3, False, "orange 08:00-13:00 in 15 min"),
+        (
+            at("07:45"),
+            3,
+            False,
+            "orange 08:00-13:00 in 15 min, then latched until an operator releases it",
+        ),
         (at("17:45"), 1, False, "red 18:00-20:00 in 15 min"),
         (at("20:00"), 1, True, "green"),
     ]
@@ -158,7 +163,7 @@ def test_json_follows_the_contract_exactly() -> None:
         "at": "2026-12-01T07:45:00+01:00",
         "channel": 3,
         "powered": False,
-        "reason": "orange 08:00-13:00 in 15 min",
+        "reason": "orange 08:00-13:00 in 15 min, then latched until an operator releases it",
     }
     assert json.loads(json.dumps(document)) == document
 

@@ -46,12 +46,17 @@ def _rig(config: Config) -> tuple[SimulatedBoard, Reconciler, list[Event], Manua
 
 def test_a_first_attach_is_read_from_the_board_not_switched(config: Config) -> None:
     board, relays, said, _ = _rig(config)
-    board.open(lambda _event: None)
+    reports: list[BoardReport] = []
+    board.open(reports.append)  # the board thread's report reaches the loop later
     history = {ch.index: RelayHistory() for ch in config.channels}
     assert relays.observe(history, NOW)
     # Released on attach: "no" wiring is cut, "nc" wiring is powered.
     assert history[0].powered is False and history[1].powered is True
-    (read,) = said
+    assert said == []  # what was read waits for "attached", to be said after it
+    for report in reports:
+        relays.board_event(report)
+    attached, read = said
+    assert isinstance(attached, BoardEvent) and attached.event == "attached"
     assert isinstance(read, BoardEvent) and read.event == "read"
     assert read.states is not None and read.states["0"] is False
     assert board.transitions == []
@@ -195,10 +200,17 @@ def test_an_override_ends_on_a_whole_minute_and_is_bounded() -> None:
 
 
 def test_a_release_says_what_a_shed_in_force_cuts_again() -> None:
-    assert released_words([], []) == "nothing to release: already automatic"
-    words = released_words(["Sauna"], [("Climatisation", "red 18:00-20:00")])
-    assert words.startswith("back to automatic: Sauna; Climatisation: released, but still cut")
-    assert "red 18:00-20:00" in words
+    now = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+    assert released_words([], [], now) == "nothing to release: already automatic"
+    words = released_words(
+        ["Sauna"], [("Climatisation", datetime(2026, 12, 1, 19, tzinfo=UTC))], now
+    )
+    assert words == (
+        "Climatisation: latched again by the shed in force; release it after 20:00; "
+        "back to automatic: Sauna"
+    )
+    # The point (when to release again) fits the answer line at 80 columns, after "› ".
+    assert len(words.split("; back")[0]) <= 78
 
 
 def test_a_reload_of_the_board_needs_a_restart(config: Config) -> None:

@@ -115,7 +115,7 @@ def test_grid_writes_states_modes_waits_and_next_changes_in_words() -> None:
     assert all(cell_len(line) <= 78 for line in rows[:7])
     assert "UNKNOWN" in rows[1]
     assert "CUT" in rows[2] and "FORCED ON" in rows[2] and "until 15:07" in rows[2]
-    assert "AUTO" in rows[3]  # latched, but the shed in force is what cuts it now
+    assert "LATCHED" in rows[3]  # latched during the shed in force too (issue 21, item 8)
     assert rows[4].startswith("▶ 3") and "wait: min_off until 14:32" in rows[4]
     assert "FORCED ON" in rows[5] and "until released" in rows[5]
     assert "CUT 16:07" in rows[6]

@@ -65,6 +65,8 @@ def test_force_a_relay_cut_from_the_keyboard_in_a_real_terminal(
     tmux("send-keys", "-t", "e2e", "q")
     end = tmux.wait_for("the shell again", lambda s: "EXITED:0" in s)
     assert "Relay" not in end  # the alternate screen is gone, the shell's screen is back
+    # Quitting said what it did: the service ran in this UI and stopped with it.
+    assert "delestage stopped (the service ran in this UI): on_exit = release" in end
     assert tmux("display", "-p", "-t", "e2e", "#{alternate_on} #{cursor_flag}").split() == [
         "0",
         "1",

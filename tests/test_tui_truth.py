@@ -153,12 +153,16 @@ async def test_releasing_a_latch_during_a_shed_says_it_cuts_again(state_dir: Pat
         await started(pilot, rig)
         sauna = app.snapshot.channel(7)
         assert sauna.latched and sauna.powered is False
-        assert "LATCHED" not in grid_row(app, 7)  # the shed in force is what cuts it
-        assert "AUTO orange 08:00-13:00" in grid_row(app, 7)
-        assert "Why: orange 08:00-13:00, red 10:00-12:00." in screen_text(app).replace("\n", " ")
+        # Latched during the shed too (issue 21, item 8): the Mode says so, as status does.
+        assert "LATCHED orange 08:00-13:00" in grid_row(app, 7)
+        assert sauna.reason == (
+            "orange 08:00-13:00, red 10:00-12:00, then latched until an operator releases it"
+        )
         await press(pilot, rig, "7", "a")
-        assert app.last_message.startswith("Sauna: released, but still cut by orange 08:00-13:00")
-        assert "release it again once the shed is over" in app.last_message
+        assert app.last_message == (
+            "Sauna: latched again by the shed in force; release it after 13:00"
+        )
+        assert "release it after 13:00" in screen_text(app)  # whole, at 80 columns
         # After the shed, the latch is what holds it: LATCHED, and a release clears it.
         rig.clock.set(datetime(2026, 12, 1, 12, 30, tzinfo=UTC))
         await press(pilot, rig, "r")

@@ -152,7 +152,7 @@ RULE_CASES = [
         CUT,
         False,
         Rule.SHED,
-        "orange 08:00-13:00",
+        "orange 08:00-13:00, then waiting for a low-carbon hour (22:00)",
     ),
     (
         "low-carbon never shed",
@@ -542,7 +542,7 @@ def test_the_stagger_counts_from_the_latest_switch_on_of_any_channel() -> None:
     cfg = config(channel(0, shed_at=ShedAt.NEVER), channel(1, shed_at=ShedAt.RED))
     history = {0: on_since(at("19:59:30")), 1: CUT}
     decision = decide(at("20:00"), DAY, cfg, history)[1]
-    assert (decision.powered, decision.waiting) == (False, "restore slot 1 of 1 at 20:00:30")
+    assert (decision.powered, decision.waiting) == (False, "restore_gap until 20:00:30")
 
 
 def test_force_powered_is_not_staggered_but_counts_for_the_others() -> None:
@@ -550,7 +550,7 @@ def test_force_powered_is_not_staggered_but_counts_for_the_others() -> None:
     forced = {1: Override(True, at("14:00"))}
     decisions = decide(at("14:00"), DAY, cfg, {0: CUT, 1: CUT}, forced)
     assert decisions[1].powered is True
-    assert (decisions[0].powered, decisions[0].waiting) == (False, "restore slot 1 of 1 at 14:01")
+    assert (decisions[0].powered, decisions[0].waiting) == (False, "restore_gap until 14:01")
 
 
 def test_zero_restore_gap_restores_together() -> None:

@@ -110,6 +110,7 @@ class StopEvent(EventBase):
     KIND: ClassVar[str] = "stop"
     on_exit: str | None = None
     pid: int | None = None
+    relays: str | None = None  # each appliance as the stop left it: "Chauffe-eau CUT, ..."
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

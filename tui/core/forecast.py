@@ -285,3 +285,38 @@ class Forecast:
         if forward:
             return first.end == second.start and second.level >= minimum
         return first.end == second.start and first.level >= minimum
+
+
+def strain_now_and_next(
+    forecast: Forecast, now: datetime, minimum: Level = Level.ORANGE
+) -> tuple[Period | None, Period | None]:
+    """The run of strained hours in force at ``now`` (None: none) and the next one starting
+    after it (None: none ahead): "next strain" never names a strain that is under way."""
+    first = forecast.next_strained(now, minimum)
+    if first is None:
+        return None, None
+    if first.start > now:
+        return None, first
+    return first, forecast.next_strained(first.end, minimum)
+
+
+def describe_rest(period: Period, now: datetime) -> str:
+    """What is left of a strain in force, each level with its end: ``"orange until 13:00"``,
+    ``"orange until 13:00 (red until 12:00)"``, ``"orange until 13:00 (red 10:00-12:00)"``."""
+    hours = period.hours or (Slot(period.start, period.level),)
+    levels = sorted({slot.level for slot in hours})
+    text = f"{levels[0].label} until {clock_time(period.end, now)}"
+    parts: list[str] = []
+    for level in levels[1:]:
+        spans: list[tuple[datetime, datetime]] = []
+        for slot in hours:
+            if slot.level < level or slot.end <= now:
+                continue
+            if spans and spans[-1][1] == slot.start:
+                spans[-1] = (spans[-1][0], slot.end)
+            else:
+                spans.append((slot.start, slot.end))
+        for start, end in spans:
+            words = f"until {clock_time(end, now)}" if start <= now else span_text(start, end)
+            parts.append(f"{level.label} {words}")
+    return f"{text} ({', '.join(parts)})" if parts else text

@@ -40,7 +40,8 @@ several delay it, the one that ends last is reported.
   channels, measured from the latest switch-on of any channel (the greatest ``last_on``), the
   lowest ``priority`` number first (ties: lower index). Only channels whose own constraints
   allow a switch-on join that queue; the others report their own wait ("min_off until ...")
-  and join when it ends. Queued channels report "restore slot 2 of 3 at 13:03".
+  and join when it ends. Queued channels report "restore slot 2 of 3 at 13:03" (one alone:
+  "restore_gap until 13:03").
   ``restore_gap = 0`` lets every ready channel switch on together.
 - An automatic switch-on is held back when the relay could not be cut again (``min_on``, the
   gap, the rate limit) by ``lead`` before the next hour at or above the channel's ``shed_at``:
@@ -63,11 +64,12 @@ change any more.
 import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from tui.core.config import ChannelConfig, Config, Fallback, PolicyConfig, Run, ShedAt
-from tui.core.forecast import Forecast, Level, Period, Slot, clock_time
+from tui.core.forecast import PARIS, Forecast, Level, Period, Slot, clock_time
 from tui.core.tempo import TempoCalendar
 from tui.core.tempo_rule import (
     all_tempo_colours,
@@ -133,6 +135,7 @@ class Decision:
     wait_until: datetime | None = None
     latched: bool = False  # the RelayHistory.latched value to store after this decision
     latch_holds: bool = False  # cut by the latch itself (the shed that set it is over)
+    ends: datetime | None = None  # a cut: when the rule that decides it lets go (None: unknown)
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,90 @@ class _Want:
     reason: str
     latches: bool = False  # a cut here latches the channel (auto_restore = false)
     holds: bool = False  # the latch itself keeps the channel cut
+    ends: datetime | None = None  # a cut: when the rule that makes it lets go (None: unknown)
+
+
+# How many rules after the first a reason names ("..., then Tempo red until 22:00, then ...").
+_THEN_LINKS = 3
+_LATCH_HOLDS = "latched until an operator releases it"
+
+
+@lru_cache(maxsize=4096)
+def _clock_on(when: datetime, today: date) -> str:
+    return clock_time(when, datetime.combine(today, time(12), tzinfo=PARIS))
+
+
+def _clock(when: datetime, now: datetime) -> str:
+    """``clock_time``, remembered: a plan words the same ends at every one of its steps."""
+    return _clock_on(when, now.astimezone(PARIS).date())
+
+
+def _cut_hold(
+    channel: ChannelConfig,
+    at: datetime,
+    forecast: Forecast | None,
+    policy: PolicyConfig,
+    tempo: TempoCalendar | None,
+    latched: bool,
+    now: datetime,
+) -> tuple[str, datetime | None] | None:
+    """The automatic rule that keeps the channel cut at ``at``, in the words of a "then" link,
+    and when it lets go (None: no end known); None when no rule cuts it then."""
+    threshold = shed_level(channel)
+    if threshold is not None and forecast is not None:
+        slot = forecast.first_at_or_above(threshold, at, at + policy.lead)
+        if slot is not None:
+            period = forecast.period_at_or_above(threshold, slot.start)
+            end = period.end if period else slot.end
+            lowest = (
+                min((hour.level for hour in period.hours), default=slot.level)
+                if period
+                else slot.level
+            )
+            return f"{lowest.label} until {_clock(end, now)}", end
+    peak = tempo_peak_within(tempo, tempo_colours(channel), at, at + policy.lead)
+    if peak is not None:
+        return f"Tempo {peak.colour.value} until {_clock(peak.end, now)}", peak.end
+    if latched and not channel.auto_restore:
+        return _LATCH_HOLDS, None
+    level = forecast.level_at(at) if forecast is not None else None
+    if channel.run is Run.LOW_CARBON:
+        if level is Level.LOW_CARBON:
+            return None
+        upcoming = _next_hour_at(forecast, at, Level.LOW_CARBON) if forecast is not None else None
+        when = _clock(upcoming, now) if upcoming else "none in the forecast"
+        return f"waiting for a low-carbon hour ({when})", upcoming
+    if level is None and threshold is not None and policy.fallback is Fallback.SHED:
+        return f"{_no_forecast(forecast, at)}: fallback cut", None
+    return None
+
+
+def _then(
+    channel: ChannelConfig,
+    want: _Want,
+    now: datetime,
+    forecast: Forecast | None,
+    policy: PolicyConfig,
+    tempo: TempoCalendar | None,
+) -> _Want:
+    """A cut's reason with every rule that holds the channel after it, each with its end:
+    "orange 08:00-13:00, then Tempo red until 22:00, then waiting for a low-carbon hour (23:00)"."""
+    if want.powered or want.ends is None:
+        return want
+    links: list[str] = []
+    at: datetime | None = want.ends
+    latched = want.latches
+    while at is not None and len(links) < _THEN_LINKS:
+        hold = _cut_hold(channel, at, forecast, policy, tempo, latched, now)
+        if hold is None:
+            break
+        words, ends = hold
+        links.append(f"then {words}")
+        at = ends if ends is not None and ends > at else None
+    if not links:
+        return want
+    reason = ", ".join([want.reason, *links])
+    return _Want(want.powered, want.rule, reason, want.latches, want.holds, want.ends)
 
 
 def _want(
@@ -222,10 +309,29 @@ def _want(
     item: RelayHistory,
     tempo: TempoCalendar | None = None,
 ) -> _Want:
+    """What the rules want for the channel at ``now``; a cut names what holds it after."""
+    want = _first_rule(channel, now, forecast, policy, override, item, tempo)
+    return _then(channel, want, now, forecast, policy, tempo)
+
+
+def _first_rule(
+    channel: ChannelConfig,
+    now: datetime,
+    forecast: Forecast | None,
+    policy: PolicyConfig,
+    override: Override | None,
+    item: RelayHistory,
+    tempo: TempoCalendar | None = None,
+) -> _Want:
     if override is not None and override.active(now):
         what = "on" if override.powered else "cut"
         until = f"until {clock_time(override.until, now)}" if override.until else "until released"
-        return _Want(override.powered, Rule.OVERRIDE, f"forced {what} by operator {until}")
+        return _Want(
+            override.powered,
+            Rule.OVERRIDE,
+            f"forced {what} by operator {until}",
+            ends=override.until,
+        )
 
     threshold = shed_level(channel)
     if threshold is not None and forecast is not None:
@@ -235,14 +341,15 @@ def _want(
             reason = period.describe() if period else slot.level.label
             if slot.start > now:
                 reason = f"{reason} {_in(slot.start - now)}"
-            return _Want(False, Rule.SHED, reason, latches=not channel.auto_restore)
+            ends = period.end if period else slot.end
+            return _Want(False, Rule.SHED, reason, latches=not channel.auto_restore, ends=ends)
 
     peak = tempo_peak_within(tempo, tempo_colours(channel), now, now + policy.lead)
     if peak is not None:
         reason = peak.describe()
         if peak.start > now:
             reason = f"{reason} {_in(peak.start - now)}"
-        return _Want(False, Rule.SHED, reason, latches=not channel.auto_restore)
+        return _Want(False, Rule.SHED, reason, latches=not channel.auto_restore, ends=peak.end)
 
     if item.latched and not channel.auto_restore:
         return _Want(
@@ -261,7 +368,12 @@ def _want(
         upcoming = _next_hour_at(forecast, now, Level.LOW_CARBON) if forecast is not None else None
         known = level.label if level is not None else "level unknown"
         when = f"next at {clock_time(upcoming, now)}" if upcoming else "none in the forecast"
-        return _Want(False, Rule.LOW_CARBON, f"{known}: waiting for a low-carbon hour ({when})")
+        return _Want(
+            False,
+            Rule.LOW_CARBON,
+            f"{known}: waiting for a low-carbon hour ({when})",
+            ends=upcoming,
+        )
 
     if level is None:
         # "never" means no automatic rule cuts the channel, the fallback "shed" included.
@@ -365,6 +477,7 @@ def _wait(
         wait_until=until,
         latched=want.latches and not current,
         latch_holds=want.holds,
+        ends=want.ends,
     )
 
 
@@ -377,6 +490,7 @@ def _apply(channel: ChannelConfig, want: _Want, powered: bool) -> Decision:
         reason=want.reason,
         latched=want.latches and not powered,
         latch_holds=want.holds,
+        ends=want.ends,
     )
 
 
@@ -454,7 +568,12 @@ def _stagger(
         if slot <= now:
             decisions[channel.index] = _apply(channel, want, True)
             continue
-        waiting = f"restore slot {position + 1} of {len(queue)} at {clock_time(slot, now)}"
+        if len(queue) == 1:
+            # Alone in the queue: only the gap since the latest switch-on holds it, said in
+            # the form of every other constraint ("min_off until 10:32"), not "slot 1 of 1".
+            waiting = f"restore_gap until {clock_time(slot, now)}"
+        else:
+            waiting = f"restore slot {position + 1} of {len(queue)} at {clock_time(slot, now)}"
         owed = now + channel.min_off
         if items[channel.index].powered is None and owed > slot:
             # Set to cut now to leave the unknown state, the relay then owes its min_off: say

@@ -40,6 +40,16 @@ def _nothing_found(sighting: Sighting) -> str:
     return f"{text}; {UDEV_HINT}" if _normal_user() else text
 
 
+# What a newcomer checks when nothing at all is seen (`delestage boards`).
+NOTHING_SEEN_STEPS = (
+    "what to check:",
+    "  - `lsusb` lists the board (Phidgets Inc., vendor 06c2)? If not: the cable, another USB "
+    "port, a powered hub;",
+    "  - as a normal user: Phidgets' udev rule is installed, and the board replugged since;",
+    "  - the board section of docs/troubleshooting.md.",
+)
+
+
 def run_boards(
     out: TextIO, err: TextIO, wait: float = SEARCH_SECONDS, api: PhidgetApi | None = None
 ) -> int:
@@ -49,6 +59,8 @@ def run_boards(
     sighting = list_relay_boards(wait, api)
     if not sighting.boards:
         print(f"no Phidget relay board attached: {_nothing_found(sighting)}", file=out)
+        if not sighting.other_devices:
+            print("\n".join(NOTHING_SEEN_STEPS), file=out)
         return 1
     rows = [("serial", "board", "revision", "relays", "connection")]
     rows += [

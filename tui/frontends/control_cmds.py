@@ -93,7 +93,8 @@ def render_status(snapshot: Snapshot) -> str:
         + (f", fetched {clock_time(forecast.fetched, now)}" if forecast.fetched else "")
         + ("" if forecast.covers_now else "    NO FORECAST FOR NOW: fallback in force")
         + (f"    last error: {forecast.error}" if forecast.error else ""),
-        f"next strain: {forecast.next_strained or 'none ahead'}",
+        (f"strain now: {forecast.strained_now}; " if forecast.strained_now else "")
+        + f"next strain: {forecast.next_strained or 'none ahead'}",
     ]
     tempo = snapshot.tempo
     if tempo is not None:

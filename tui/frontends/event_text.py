@@ -49,7 +49,8 @@ def event_summary(event: Event) -> str:
                 f"board {_or(event.board)}, config {_or(event.config)})"
             )
         case StopEvent():
-            return f"delestage stopped (on_exit {_or(event.on_exit)})"
+            relays = f": {event.relays}" if event.relays else ""
+            return f"delestage stopped (on_exit {_or(event.on_exit)}){relays}"
         case RelayEvent():
             pending = (
                 " [board detached: applied when it attaches]" if event.applied is False else ""

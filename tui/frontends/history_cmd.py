@@ -60,6 +60,12 @@ def day_range(start_text: str | None, end_text: str | None, today: date) -> tupl
         if start_text is not None
         else last - timedelta(days=DEFAULT_DAYS - 1)
     )
+    if start_text is not None and end_text is None and first > today:
+        # Without --to, "after --to" would name a --to nobody typed (today).
+        raise InputError(
+            f"--from: {first} is in the future (today is {today}); history is the past: "
+            "expected a day up to today"
+        )
     if first > last:
         raise InputError(f"--from: {first} is after --to {last}; expected --from ≤ --to")
     if last > today:

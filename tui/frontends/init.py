@@ -15,8 +15,8 @@ from tui.frontends.boards_cmd import find_single_serial
 STARTER = """\
 # delestage: a starter configuration for a real installation (written by `delestage init`).
 # Every key is explained in docs/configuration.md, with its default. Durations are strings with
-# a unit: "90s", "15m", "2h", "1h30m". Check it with `delestage check --config THIS_FILE`,
-# preview it with `delestage plan --config THIS_FILE`.
+# a unit: "90s", "15m", "2h", "1h30m" (a bare number other than 0 is refused). Check it with
+# `delestage check --config THIS_FILE`, preview it with `delestage plan --config THIS_FILE`.
 
 [ecowatt]
 # Live RTE data: one call per 15 minutes at most. The credentials come from
@@ -47,11 +47,30 @@ override_duration = "2h"
 # every path in this file, a relative one is relative to this file's folder.
 # state_dir = "/var/lib/delestage"
 
+# Tempo red and white days as a second shedding signal (EDF's Tempo tariff): remove the "# "
+# before [tempo] and source, then list colours in a channel's shed_tempo (see docs/tempo.md).
+# The credentials are Ecowatt's: subscribe the same RTE application to the "Tempo Like Supply
+# Contract" API on RTE's portal.
+# [tempo]
+# source = "rte"
+
+# Home Assistant and other MQTT tools (see docs/mqtt.md): remove the "# " before [mqtt] and
+# the keys you set. The password comes from a file readable by you only, or from
+# $DELESTAGE_MQTT_PASSWORD.
+# [mqtt]
+# url = "mqtt://localhost:1883"
+# username = "delestage"
+# password_file = "/etc/delestage/mqtt-password"
+
 # One [[channel]] per relay in use. The 1017's relays are signal relays: each drives a
 # contactor coil, a pilot wire or an enable input, never the load itself.
 #   wiring: "nc" (relay energised = appliance cut) for anything that must not stay off by
 #           accident, heating in winter; "no" (energised = powered) for loads that may wait.
 #   shed_at: "orange", "red" or "never"; priority 1 = shed last, restored first.
+#   power: the appliance's power ("2kW", "800W"), optional: `delestage history` and the UI
+#          then show the energy kept off the grid while it was cut in orange/red hours.
+#   shed_tempo: with [tempo], the Tempo colours whose peak hours (06:00-22:00) cut it,
+#          ["red"] or ["red", "white"].
 
 [[channel]]
 index = 0
@@ -60,6 +79,7 @@ wiring = "nc"
 shed_at = "red"
 priority = 1
 min_off = "10m"
+# power = "3kW"
 
 [[channel]]
 index = 1
@@ -68,6 +88,8 @@ wiring = "no"
 shed_at = "orange"
 priority = 2
 run = "low-carbon"
+# power = "2.4kW"
+# shed_tempo = ["red"]
 
 [[channel]]
 index = 2
@@ -77,6 +99,8 @@ shed_at = "orange"
 priority = 3
 min_on = "5m"
 min_off = "5m"
+# power = "7.4kW"
+# shed_tempo = ["red", "white"]
 """
 
 

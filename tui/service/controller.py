@@ -40,7 +40,14 @@ from tui.service.ecowatt_feed import EcowattWords, watch_coverage
 from tui.service.events_hub import EventHub, Listener
 from tui.service.feed import Feed, FeedWords
 from tui.service.history_view import HistoryView, build_view
-from tui.service.operator import expiry_words, override_until, released_words, restart_needed
+from tui.service.operator import (
+    expiry_words,
+    override_until,
+    relays_words,
+    released_words,
+    restart_needed,
+    unclean_words,
+)
 from tui.service.reconcile import Reconciler
 from tui.service.saved_state import SavedState
 from tui.service.snapshot import MqttView, Snapshot, Update
@@ -212,7 +219,10 @@ class Controller:
         damaged = self.events.open(self.state_dir)
         problems = self.state.load(self.config.channels, self.clock.now())
         self.clock_watch.start(self.clock.now(), self.clock.monotonic())
+        unclean = self.events.unclean_end()
         self._event(ev.StartEvent(ts=self.clock.now(), **self._identity()))
+        if unclean is not None:
+            self.events.error("start", unclean_words(unclean, self.clock.now()))
         for problem in problems:
             self.events.error("state", problem)
         if damaged:
@@ -247,7 +257,14 @@ class Controller:
             self.events.error("board", f"close failed ({describe_error(error)})")
         finally:
             self.state.save()
-            self._event(ev.StopEvent(ts=self.clock.now(), on_exit=on_exit.value, pid=self.pid))
+            self._event(
+                ev.StopEvent(
+                    ts=self.clock.now(),
+                    on_exit=on_exit.value,
+                    pid=self.pid,
+                    relays=relays_words(self.config, self.history),
+                )
+            )
             self._publish()
             self.events.end()
             for feed in reversed(self._feeds()):
@@ -458,10 +475,11 @@ class Controller:
         return released_words(
             [name[i] for i in released if not self.history[i].latched],
             [
-                (name[i], self.evaluation.decisions[i].reason)
+                (name[i], self.evaluation.decisions[i].ends)
                 for i in released
                 if self.history[i].latched
             ],
+            self.clock.now(),
         )
 
     async def refresh(self) -> str:

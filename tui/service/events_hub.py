@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tui.adapters.clock import Clock
 from tui.adapters.stores.eventlog import LOG_NAME, EventLog, ReadStats, read_events
-from tui.core.events import ErrorEvent, Event
+from tui.core.events import ErrorEvent, Event, StartEvent, StopEvent
 from tui.service.containment import Part
 from tui.service.snapshot import Snapshot, Update
 
@@ -53,6 +53,16 @@ class EventHub:
         self.recent.extend(read_events(state_dir, stats)[-RECENT_EVENTS:])
         self.log = EventLog(state_dir, report=lambda message: self.error("events", message))
         return stats.summary(state_dir / LOG_NAME)
+
+    def unclean_end(self) -> StartEvent | None:
+        """The start of the previous run when it never said stop (a crash, ``kill -9``, a power
+        cut), from the events replayed by ``open``; None when it stopped cleanly."""
+        for event in reversed(self.recent):
+            if isinstance(event, StopEvent):
+                return None
+            if isinstance(event, StartEvent):
+                return event
+        return None
 
     def error(self, what: str, message: str) -> None:
         self.emit(ErrorEvent(ts=self.clock.now(), what=what, message=message))

@@ -5,13 +5,15 @@ whole minute; a release says which channels are back to automatic and which a sh
 force cuts again; a reload says what needs a restart instead.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from tui.core.config import Config
 from tui.core.durations import check_override_length, check_until
 from tui.core.errors import InputError
+from tui.core.events import StartEvent
 from tui.core.forecast import clock_time
+from tui.core.policy import RelayHistory
 
 
 def override_until(
@@ -44,17 +46,22 @@ def expiry_words(until: datetime | None, now: datetime) -> str:
     return f"until {clock_time(until, now)}" if until else "until released"
 
 
-def released_words(freed: Sequence[str], still_cut: Sequence[tuple[str, str]]) -> str:
-    """``freed``: names back to automatic; ``still_cut``: (name, reason) cut again at once by a
-    shed in force (and, with auto_restore off, latched again)."""
+def released_words(
+    freed: Sequence[str], still_cut: Sequence[tuple[str, datetime | None]], now: datetime
+) -> str:
+    """``freed``: names back to automatic; ``still_cut``: (name, end of the shed) cut again at
+    once by a shed in force and, with auto_restore off, latched again. The latched ones come
+    first, so that the point (when to release again) fits one 80-column line."""
     if not freed and not still_cut:
         return "nothing to release: already automatic"
-    parts = [f"back to automatic: {', '.join(freed)}"] if freed else []
-    parts += [
-        f"{name}: released, but still cut by {reason}; auto_restore is off, so it stays cut "
-        "after that shed too: release it again once the shed is over"
-        for name, reason in still_cut
+    parts = [
+        f"{name}: latched again by the shed in force; release it after {clock_time(ends, now)}"
+        if ends is not None
+        else f"{name}: latched again by the shed in force; release it once it is over"
+        for name, ends in still_cut
     ]
+    if freed:
+        parts.append(f"back to automatic: {', '.join(freed)}")
     return "; ".join(parts)
 
 
@@ -72,3 +79,22 @@ def restart_needed(running: Config, new: Config) -> str | None:
             "channel indexes need a restart; keeping the running configuration"
         )
     return None
+
+
+def relays_words(config: Config, history: Mapping[int, RelayHistory]) -> str:
+    """Each appliance's state in one line, for the stop event: ``Chauffe-eau CUT, ...``."""
+    words = {True: "ON", False: "CUT", None: "UNKNOWN"}
+    parts = []
+    for channel in config.channels:
+        item = history.get(channel.index)
+        parts.append(f"{channel.name} {words[item.powered if item is not None else None]}")
+    return ", ".join(parts)
+
+
+def unclean_words(start: StartEvent, now: datetime) -> str:
+    """Said at a start that follows a run which never said stop."""
+    pid = f" (PID {start.pid})" if start.pid else ""
+    return (
+        f"the previous run{pid}, started {clock_time(start.ts, now)}, ended uncleanly: it never "
+        "said stop (a crash, kill -9 or a power cut); its relays stayed as it left them"
+    )

@@ -67,6 +67,10 @@ class Reconciler:
         self.sync = BoardSync()  # relays not where the controller put it
         self.message = ""  # the last board problem in words, "" when fine
         self._emit = emit
+        # The board thread's "attached" reaches the loop after the step may already have read
+        # the relays: "relay states read from the board" waits for it, to be said after it.
+        self._attach_said = False
+        self._read_pending: ev.BoardEvent | None = None
 
     # -- decisions -----------------------------------------------------------------------------
 
@@ -187,15 +191,22 @@ class Reconciler:
                         )
                     )
         if learned:
-            self._emit(
-                ev.BoardEvent(
-                    ts=self.clock.now(),
-                    event="read",
-                    message="relay states read from the board: " + ", ".join(learned),
-                    states=states,
-                )
+            read = ev.BoardEvent(
+                ts=self.clock.now(),
+                event="read",
+                message="relay states read from the board: " + ", ".join(learned),
+                states=states,
             )
+            if self._attach_said:
+                self._emit(read)
+            else:
+                self._read_pending = read
         return dirty
+
+    def _say_read(self) -> None:
+        read, self._read_pending = self._read_pending, None
+        if read is not None:
+            self._emit(replace(read, ts=self.clock.now()))
 
     def put_backs(self, history: dict[int, RelayHistory], now: datetime) -> list[Move]:
         """The drifting relays to command back now (the others wait, and say for what)."""
@@ -245,9 +256,15 @@ class Reconciler:
                 message=event.message,
             )
         )
+        if event.kind is BoardEventKind.ATTACHED:
+            self._attach_said = True
+            self._say_read()
+        elif event.kind is BoardEventKind.DETACHED:
+            self._attach_said = False
 
     def missing(self, stopping: bool) -> None:
         """Said once, attach_timeout after start: a board that never came is not silence."""
+        self._say_read()  # attached without saying so: what was read is not kept back longer
         if self.board.attached or stopping:
             return
         waited = f"{self.config.board.attach_timeout.total_seconds():g} s"

@@ -56,7 +56,12 @@ class ForecastView:
     next_refresh: datetime | None = None
     error: str | None = None  # last refresh failure in words
     covers_now: bool = False  # False: the policy is flying blind (fallback)
-    next_strained: str | None = None  # "red 18:00-20:00 today", None when no strain ahead
+    # The next strain starting after now ("red 18:00-20:00 today"), None when none ahead; a
+    # strain under way is ``strained_now`` ("orange until 13:00"), ending ``strained_until``.
+    next_strained: str | None = None
+    next_strained_start: datetime | None = None
+    strained_now: str | None = None
+    strained_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -179,7 +184,14 @@ class Snapshot:
             SlotView(start=_instant(slot["start"]), level=slot["level"])
             for slot in forecast.get("slots", ())
         )
-        for key in ("until", "fetched", "generated", "next_refresh"):
+        for key in (
+            "until",
+            "fetched",
+            "generated",
+            "next_refresh",
+            "next_strained_start",
+            "strained_until",
+        ):
             forecast[key] = _time(forecast.get(key))
         channels = []
         for raw in data["channels"]:
@@ -218,6 +230,12 @@ class Snapshot:
                 "source": self.forecast.source,
                 "until": _iso(self.forecast.until),
                 "fetched": _iso(self.forecast.fetched),
+                "strain": {
+                    "now": self.forecast.strained_now,
+                    "until": _iso(self.forecast.strained_until),
+                    "next": self.forecast.next_strained,
+                    "next_start": _iso(self.forecast.next_strained_start),
+                },
             },
             "channels": [
                 {
@@ -231,6 +249,8 @@ class Snapshot:
                     "waiting": channel.waiting,
                     "latched": channel.latched,
                     "mismatch": channel.mismatch,
+                    "next": _change_status(channel.next_change),
+                    "power_w": channel.power_w,
                 }
                 for channel in self.channels
             ],
@@ -240,6 +260,13 @@ class Snapshot:
         if self.mqtt is not None:
             status["mqtt"] = self.mqtt.to_status()
         return status
+
+
+def _change_status(change: ChangeView | None) -> dict[str, Any] | None:
+    """A channel's next planned change in `status --json`: the text's ``[next: ON at 23:00]``."""
+    if change is None:
+        return None
+    return {"at": paris_iso(change.at), "powered": change.powered, "reason": change.reason}
 
 
 def _mqtt_view(data: object) -> MqttView | None:

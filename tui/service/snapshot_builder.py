@@ -11,7 +11,7 @@ from typing import Protocol
 
 from tui.adapters.boards.base import RelayBoard
 from tui.core.config import Config
-from tui.core.forecast import PARIS, Forecast, Period
+from tui.core.forecast import PARIS, Forecast, Period, describe_rest, strain_now_and_next
 from tui.core.plan import first_changes, plan_ahead
 from tui.core.policy import Evaluation, Override, RelayHistory
 from tui.core.tempo import TempoCalendar
@@ -126,7 +126,7 @@ def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
                 power_w=channel.power.watts if channel.power else None,
             )
         )
-    strained = forecast.next_strained(now) if forecast else None
+    under_way, strained = strain_now_and_next(forecast, now) if forecast else (None, None)
     info = board.info()
     level = forecast.level_at(now) if forecast else None
     return Snapshot(
@@ -154,6 +154,9 @@ def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
             error=state.feed.error,
             covers_now=level is not None,
             next_strained=describe_period(strained, now) if strained else None,
+            next_strained_start=strained.start if strained else None,
+            strained_now=describe_rest(under_way, now) if under_way else None,
+            strained_until=under_way.end if under_way else None,
         ),
         channels=tuple(channels),
         state_dir=str(state.state_dir),

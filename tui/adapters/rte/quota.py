@@ -64,6 +64,18 @@ class QuotaGate:
             self._write(now, not_before)
         return None
 
+    def unreserve(self, now: datetime, previous: datetime | None) -> None:
+        """The call reserved at ``now`` never reached RTE (the connection failed): the last
+        call is ``previous`` again, unless another process has called since."""
+        with self._locked(exclusive=True):
+            last_call, not_before = self._read(now)
+            if last_call == now:
+                self._write(previous, not_before)
+
+    def last_call(self, now: datetime) -> datetime | None:
+        with self._locked(exclusive=False):
+            return self._read(now)[0]
+
     def defer(self, until: datetime, now: datetime) -> None:
         """RTE said not before ``until`` (429 ``Retry-After``): no process calls earlier."""
         with self._locked(exclusive=True):

@@ -64,6 +64,11 @@ class NetworkError(RteError):
     """No complete answer: timeout, connection refused, reset or truncated."""
 
 
+class UnreachableError(NetworkError):
+    """The connection itself failed (refused, no route, no name): nothing reached RTE, so no
+    call was spent against its quota."""
+
+
 class BodyError(RteError):
     """An answer that is not what RTE sends (not JSON, missing or bad fields)."""
 
@@ -290,7 +295,7 @@ class RteSession:
                 f"RTE did not answer {what} within {self.timeout:g} s (timeout)"
             ) from None
         except httpx.ConnectError as error:
-            raise NetworkError(f"cannot connect to RTE for {what} ({_reason(error)})") from None
+            raise UnreachableError(f"cannot connect to RTE for {what} ({_reason(error)})") from None
         except (httpx.RemoteProtocolError, httpx.ReadError) as error:
             raise NetworkError(f"RTE's answer to {what} was cut short ({_reason(error)})") from None
         except httpx.HTTPError as error:

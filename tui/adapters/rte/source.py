@@ -29,7 +29,13 @@ from typing import Generic, Protocol, TypeVar
 
 from tui.adapters.rte.cache import BodyCache, CachedBody
 from tui.adapters.rte.quota import QuotaGate
-from tui.adapters.rte.session import BodyError, RateLimitError, RteError, RteSession
+from tui.adapters.rte.session import (
+    BodyError,
+    RateLimitError,
+    RteError,
+    RteSession,
+    UnreachableError,
+)
 from tui.adapters.sources.base import Fetched, RefreshResult
 from tui.core.forecast import clock_time
 from tui.core.signals import ForecastFormatError
@@ -100,6 +106,10 @@ class Words(Generic[D]):
 Parser = Callable[[str | bytes, datetime, str], D]
 
 
+# After a connection that never reached RTE: from a minute, doubling, to the usual cap.
+UNREACHABLE_BACKOFF = Backoff(timedelta(minutes=1), timedelta(hours=2))
+
+
 class RteSource(Generic[D]):
     """``kind`` is "rte" (production, with a gate) or "sandbox" (RTE's fixed test data)."""
 
@@ -166,6 +176,7 @@ class RteSource(Generic[D]):
                 error=f"waiting after an error: next try at {clock_time(self.retry_at, now)}",
                 retry_at=self.retry_at,
             )
+        previous = self.gate.last_call(now) if self.gate is not None else None
         if self.gate is not None:
             blocked = self.gate.try_reserve(now)
             if blocked is not None:
@@ -174,7 +185,7 @@ class RteSource(Generic[D]):
                     error=f"quota: next call allowed at {clock_time(blocked, now)}",
                     retry_at=blocked,
                 )
-        return await self._fetch(now)
+        return await self._fetch(now, previous)
 
     def next_refresh(self, now: datetime) -> datetime:
         if self.retry_at is not None:
@@ -204,13 +215,20 @@ class RteSource(Generic[D]):
         except ForecastFormatError as error:
             raise BodyError(f"RTE's answer is not a valid {self.words.what} ({error})") from None
 
-    async def _fetch(self, now: datetime) -> RefreshResult[D]:
-        self.last_call = now
+    async def _fetch(self, now: datetime, previous: datetime | None = None) -> RefreshResult[D]:
+        mine, self.last_call = self.last_call, now
         try:
             body = await self.download(now)
             data = self._parse(body, now)
         except RateLimitError as error:
             return self._rate_limited(error, now)
+        except UnreachableError as error:
+            # Nothing reached RTE: no call was spent, so the quota does not make us wait; back
+            # off from a minute (a network still coming up at boot), as after any failure.
+            self.last_call = mine
+            if self.gate is not None:
+                self.gate.unreserve(now, previous)
+            return self._failed(str(error), now, UNREACHABLE_BACKOFF)
         except RteError as error:
             return self._failed(str(error), now)
         except Exception as error:  # a bug must not stop the controller: keep the data
@@ -242,9 +260,11 @@ class RteSource(Generic[D]):
         log.warning("%s", message)
         return RefreshResult(error=message, called=True, retry_at=until)
 
-    def _failed(self, reason: str, now: datetime) -> RefreshResult[D]:
+    def _failed(
+        self, reason: str, now: datetime, backoff: Backoff | None = None
+    ) -> RefreshResult[D]:
         self.failures += 1
-        retry = now + self.backoff.delay(self.failures, self._rng.random())
+        retry = now + (backoff or self.backoff).delay(self.failures, self._rng.random())
         if self.gate is not None:
             retry = max(retry, self.gate.next_allowed(now))
         self.retry_at = retry

@@ -34,7 +34,12 @@ from tui.frontends.app.eventlog import EventPane
 from tui.frontends.app.header import Banner, StatusLine
 from tui.frontends.app.help_tempo import tempo_help
 from tui.frontends.app.relays import RelayGrid
-from tui.frontends.app.stopping import gone_banner, gone_channels, on_exit_words
+from tui.frontends.app.stopping import (
+    gone_banner,
+    gone_banner_short,
+    gone_channels,
+    on_exit_words,
+)
 from tui.frontends.app.text import LEVEL_WORDS, level_letter, level_style, paris
 from tui.frontends.app.timeline import SignalInfo, Timeline
 from tui.service.interface import ControllerLink
@@ -137,6 +142,7 @@ class DelestageApp(App[int]):
         self.selected: int | None = None
         self.connected = True
         self.problem = ""
+        self.problem_short = ""
         self.last_message = ""
         self._service = service
         self._service_task: asyncio.Task[None] | None = None
@@ -217,6 +223,7 @@ class DelestageApp(App[int]):
                 self._ring()  # the service is lost
             self.connected = False
             self.problem = gone_banner(self._stop_event, self.now(), problem)
+            self.problem_short = gone_banner_short(self._stop_event, self.now())
             self._redraw()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX)
@@ -265,14 +272,18 @@ class DelestageApp(App[int]):
         status = self.query_one(StatusLine)
         status.description = self.link_description()
         status.show(snapshot, now, self.connected)
-        self.query_one(Banner).show(snapshot, self.connected, self.problem, self._size_notice())
+        self.query_one(Banner).show(
+            snapshot, self.connected, self.problem, self._size_notice(), self.problem_short
+        )
         if snapshot is not None:
             self.query_one(Timeline).show(snapshot.forecast, now, snapshot.tempo)
             self.query_one(SignalInfo).show(snapshot.forecast, snapshot.level, now)
             channels = snapshot.channels
             if not self.connected:
                 channels = gone_channels(snapshot, self._stop_event, self._known)
-            self.query_one(RelayGrid).show(channels, self.selected, now)
+            # Gone: every row says why; the selected row's sentence would only repeat it,
+            # and its lines keep the answer line in sight at 80x24.
+            self.query_one(RelayGrid).show(channels, self.selected, now, detail=self.connected)
 
     def _ring(self) -> None:
         if self.config.ui.bell:
@@ -332,6 +343,12 @@ class DelestageApp(App[int]):
         self.run_worker(self._run_command(what, call), group="commands", exit_on_error=False)
 
     async def _run_command(self, what: str, call: Callable[[], Awaitable[str]]) -> None:
+        if not self.connected and self._service_task is None:
+            self._say(
+                f"{what}: not sent, the service is gone; control is off until it is back",
+                error=True,
+            )
+            return
         try:
             message = await call()
         except InputError as error:
@@ -565,7 +582,8 @@ class DelestageApp(App[int]):
         out.append("  AUTO           the rules decide\n")
         out.append("  FORCED ON/CUT  an operator override in that direction; Why says until\n")
         out.append("                 when ('until released': held until a or A)\n")
-        out.append("  LATCHED        cut after a shed (auto_restore off): stays cut until a\n")
+        out.append("  LATCHED        cut by a shed with auto_restore off: stays cut after it,\n")
+        out.append("                 until a or A\n")
         out.append("  wait: …        a constraint (min_off, restore slot…) delays the rules\n")
         out.append("  Dates          14:30 today; Wed 02 Dec 14:30 another day; 02:30 CEST /\n")
         out.append("                 02:30 CET: the two 02:30s of the autumn change\n")
@@ -637,4 +655,13 @@ def run_tui(
     app.run()
     if service is not None and app._service_task is None:
         service.close()  # never started (the app failed early): no "never awaited" warning
-    return app.return_code or 0
+    code = app.return_code or 0
+    if service is not None and app._service_task is not None and code == 0:
+        # The terminal is the shell's again: say what quitting did, as the headless stop does.
+        print(quit_line(config))
+    return code
+
+
+def quit_line(config: Config) -> str:
+    """The line an in-process UI leaves after quitting: the service stopped with it."""
+    return f"delestage stopped (the service ran in this UI): {on_exit_words(config)}"

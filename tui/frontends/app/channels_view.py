@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from tui.core.forecast import HOUR, PARIS, clock_time
+from tui.core.forecast import HOUR, PARIS, clock_time, day_label
 from tui.core.history import (
     HOUR_SECONDS,
     Segment,
@@ -30,6 +30,7 @@ from tui.core.history import (
     hours_minutes,
     overlapping,
 )
+from tui.frontends.app.dialogs import HelpScreen
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.text import fit, level_word, paris
 from tui.frontends.app.timeline import LABEL_WIDTH, MARKER, _day_row, _ruler, day_hours
@@ -41,7 +42,7 @@ REFRESH_SECONDS = 60.0
 BLIP_SECONDS = 60.0  # shorter stretches are left out of an hour's description
 MAX_PARTS = 2  # stretches described per hour (the detail keeps to two lines at 80 columns)
 STATE_WORDS = {State.CUT: "CUT", State.POWERED: "ON", State.UNKNOWN: "UNKNOWN"}
-HINT = "←→ hour  ↑↓ relay  PgUp/PgDn day  t now  Esc back"
+HINT = "←→ hour  ↑↓ relay  PgUp/PgDn day  t now  ? keys  Esc back"
 
 # Letter, colours. The letter is the meaning; the colour only helps.
 CELL_LOOK: dict[str, tuple[str, Style]] = {
@@ -161,29 +162,47 @@ def _next_change(segments: tuple[Segment, ...], segment: Segment) -> Segment | N
     return None
 
 
-def render_view(
-    view: HistoryView | None, day: date, channel: int, hour: int, now: datetime, width: int
-) -> Text:
-    """The whole screen's text: title, ruler, signal, channel rows, selection, summary."""
+# The lines of the view besides the day blocks: title, ruler, caret, legend, the hour's detail
+# (up to two lines at 80 columns), two of totals, the hint, and one to spare.
+FIXED_ROWS = 11
+
+
+def label_width(view: HistoryView | None, width: int, hours: int) -> tuple[int, int]:
+    """(label, cell): names whole when the width allows (``1 Radiateurs séjour`` and
+    ``2 Radiateurs chambres`` must not both read ``Radiate…``), never below the dates' width."""
+    names = [len(f"{item.index} {item.name}") + 1 for item in view.channels] if view else []
+    natural = max([LABEL_WIDTH, *names])
+    cell = 3 if width >= natural + hours * 3 + 2 else 2
+    return max(LABEL_WIDTH, min(natural, width - hours * cell - 1)), cell
+
+
+def days_shown(view: HistoryView | None, height: int) -> int:
+    """How many days stack under each other: one at 80x24, more when the height allows."""
+    if view is None or height <= 0:
+        return 1
+    block = len(view.channels) + 1  # the signal row and a row per channel
+    return max(1, min(3, (height - FIXED_ROWS + 1) // block))
+
+
+def _block(
+    view: HistoryView,
+    day: date,
+    levels: dict[datetime, int],
+    channel: int | None,
+    hour: int,
+    now: datetime,
+    label: int,
+    cell: int,
+) -> list[Text]:
+    """One day: its signal row and a row per channel (``channel`` None: nothing selected)."""
     hours = day_hours(day)
-    cell = 3 if width >= LABEL_WIDTH + 25 * 3 + 2 else 2
-    grid_end = LABEL_WIDTH + len(hours) * cell
-    title = Text(f"Channels over time · {day:%a %d %b %Y}", style=HEADING)
-    today = paris(now).date()
-    if day == today:
-        title.append(" (today)", style=HEADING)
-    rows = [fit_text(title, width), _ruler(cell, grid_end)]
-    if view is None:
-        rows.append(Text("loading…", style=DIM))
-        return Text("\n").join(rows)
-    levels = {
-        datetime.fromtimestamp(hour_start, UTC): level for hour_start, level in view.levels.items()
-    }
-    rows.append(_day_row(day, levels, now, cell, grid_end))
+    signal = _day_row(day, levels, now, cell, LABEL_WIDTH + len(hours) * cell)
+    row = Text(day_label(day).ljust(label))
+    row.append_text(signal[LABEL_WIDTH:])
+    rows = [row]
     starts = [moment.timestamp() for moment in hours]
-    selected = next((c for c in view.channels if c.index == channel), None)
     for item in view.channels:
-        line = Text(fit(f"{item.index} {item.name}", LABEL_WIDTH - 1) + " ")
+        line = Text(fit(f"{item.index} {item.name}", label - 1) + " ")
         for position, (moment, segment) in enumerate(
             zip(hours, hour_cells(item.segments, starts), strict=True)
         ):
@@ -199,9 +218,41 @@ def render_view(
                 style = style + Style(italic=True)
             line.append(text, style=style)
         rows.append(line)
-    caret = Text(" " * (LABEL_WIDTH + hour * cell + cell - 1))
+    return rows
+
+
+def render_view(
+    view: HistoryView | None,
+    day: date,
+    channel: int,
+    hour: int,
+    now: datetime,
+    width: int,
+    height: int = 0,
+) -> Text:
+    """The whole screen's text: title, ruler, signal, channel rows, selection, summary; with
+    ``height`` to spare, the following days under the selected one."""
+    hours = day_hours(day)
+    label, cell = label_width(view, width, max(len(hours), 24))
+    grid_end = label + len(hours) * cell
+    title = Text(f"Channels over time · {day:%a %d %b %Y}", style=HEADING)
+    today = paris(now).date()
+    if day == today:
+        title.append(" (today)", style=HEADING)
+    rows = [fit_text(title, width), _ruler(cell, grid_end, label)]
+    if view is None:
+        rows.append(Text("loading…", style=DIM))
+        return Text("\n").join(rows)
+    levels = {
+        datetime.fromtimestamp(hour_start, UTC): level for hour_start, level in view.levels.items()
+    }
+    rows.extend(_block(view, day, levels, channel, hour, now, label, cell))
+    selected = next((c for c in view.channels if c.index == channel), None)
+    caret = Text(" " * (label + hour * cell + cell - 1))
     caret.append("▲", style=HEADING)
     rows.append(caret)
+    for later in range(1, days_shown(view, height)):
+        rows.extend(_block(view, day + timedelta(days=later), levels, None, 0, now, label, cell))
     rows.append(_legend())
     if selected is not None and 0 <= hour < len(hours):
         level = levels.get(hours[hour])
@@ -282,6 +333,7 @@ class ChannelsView(Screen[None]):
         Binding("pageup", "day(-1)", "day", show=False, id="history_day_previous"),
         Binding("pagedown", "day(1)", "day", show=False, id="history_day_next"),
         Binding("t", "now", "now", show=False, id="history_now"),
+        Binding("question_mark", "help", "help", show=False, id="history_help"),
     ]
 
     def __init__(self, cache: ViewCache, channel: int | None) -> None:
@@ -333,7 +385,8 @@ class ChannelsView(Screen[None]):
         self.query_one(ViewPane).changed()
 
     def build(self, width: int) -> Text:
-        text = render_view(self.view, self.day, self.channel, self.hour, self.now, width)
+        height = self.size.height
+        text = render_view(self.view, self.day, self.channel, self.hour, self.now, width, height)
         if self.problem:
             text.append(f"\n! {self.problem}", style="bold red")
         return text
@@ -374,5 +427,33 @@ class ChannelsView(Screen[None]):
             self._load()
         self._draw()
 
+    def action_help(self) -> None:
+        """This view's own keys (the main screen's are not the ones that work here)."""
+        self.app.push_screen(HelpScreen(help_text()))
+
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def help_text() -> Text:
+    out = Text()
+    out.append("Channels over time: keys\n", style="bold")
+    for keys, what in (
+        ("← →", "select an hour (the previous/next day at the ends)"),
+        ("↑ ↓", "select a channel"),
+        ("PgUp PgDn", "a whole day back / ahead"),
+        ("t", "back to now"),
+        ("?", "this help"),
+        ("Esc q h", "back to the main screen"),
+    ):
+        out.append(f"  {keys:<10} {what}\n")
+    out.append("\nCells\n", style="bold")
+    for kind, word in LEGEND:
+        letter, style = CELL_LOOK[kind]
+        out.append("  ")
+        out.append(f" {letter} ", style=style)
+        out.append(f" {word}\n")
+    out.append("  ▶ the current hour: before it recorded, after it planned (in italics)\n")
+    out.append("  Under the grid: the selected hour of the selected channel, and why;\n")
+    out.append("  its totals for today and this winter.")
+    return out

@@ -69,6 +69,9 @@ def fit_parts(parts: list[tuple[Text, int]], width: int) -> Text:
     return Text()
 
 
+WIDE_BANNER = 110  # below this width, a gone service's banner takes its one-line form
+
+
 class StatusLine(Pane):
     def __init__(self, description: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -108,6 +111,8 @@ def banner_lines(snapshot: Snapshot | None, connected: bool, problem: str) -> li
         )
     elif board.message:
         lines.append(Text(f" Board: {board.message} ", style=ALERT))
+    if not connected:
+        return lines  # the gone service's line says it all; the rows below need the room
     if snapshot.mode == "demo":
         lines.append(
             Text(
@@ -126,15 +131,24 @@ class Banner(Pane):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.lines: list[Text] = []
+        self.short: list[Text] = []
 
     def show(
-        self, snapshot: Snapshot | None, connected: bool, problem: str = "", notice: str = ""
+        self,
+        snapshot: Snapshot | None,
+        connected: bool,
+        problem: str = "",
+        notice: str = "",
+        short_problem: str = "",
     ) -> None:
+        """``short_problem``: the gone service's line for narrow terminals (below WIDE)."""
         self.lines = banner_lines(snapshot, connected, problem)
+        self.short = banner_lines(snapshot, connected, short_problem or problem)
         if notice:
             self.lines.insert(0, Text(f" {notice} ", style=ALERT))
+            self.short.insert(0, Text(f" {notice} ", style=ALERT))
         self.display = bool(self.lines)
         self.changed()
 
     def build(self, width: int) -> Text:
-        return Text("\n").join(self.lines)
+        return Text("\n").join(self.lines if width >= WIDE_BANNER else self.short)

@@ -1,5 +1,6 @@
 """The relay grid: one row per channel, state and mode in words, and the selected one in full."""
 
+import re
 from datetime import datetime
 
 from rich.style import Style
@@ -17,21 +18,28 @@ HEADING = Style(bold=True)
 SELECTED = Style(bold=True, bgcolor="#2a3f5f")
 STATE_STYLES = {
     "ON": Style(color="#66bb6a", bold=True),
-    "CUT": Style(color="#ef5350", bold=True),
+    # The loudest state in every colour mode: a block (reverse), so that it stays the most
+    # visible word with 16 colours, in grey (NO_COLOR) and with no colour at all.
+    "CUT": Style(color="#ef5350", bold=True, reverse=True),
     "UNKNOWN": Style(color="#fdd835", bold=True),
 }
 FORCED_STYLE = Style(color="#ffb74d", bold=True)
 MARKER = "▶"
 WIDE = 110  # from this width, names get more room
 WIDEST = 150  # from this width, the reason of each next change too
-WHY_MIN = 20  # "min_off until 03:10", "until Wed 02 Dec 08:00" nearly: the decisive part
+NEXT_MIN = 13  # "CUT Mon 07:45", "ON 22:44:11": kept whole before Why gets its minimum
+WHY_MIN = 26  # "wait: min_off until 03:10", "wait: slot 3 of 3 at 22:45:39": the decisive part
 
 
 def mode_cell(channel: ChannelView) -> str:
-    """``FORCED ON`` / ``FORCED CUT`` (the override's direction), ``LATCHED`` or ``AUTO``."""
+    """``FORCED ON`` / ``FORCED CUT`` (the override's direction), ``LATCHED`` or ``AUTO``.
+
+    LATCHED as soon as the latch is set (``status --json`` says ``"latched": true``): during
+    the shed that set it too, whose Why then ends "then latched until an operator releases it".
+    """
     if channel.mode == "forced":
         return forced_word(channel)
-    return "LATCHED" if channel.latched and channel.latch_holds else "AUTO"
+    return "LATCHED" if channel.latched else "AUTO"
 
 
 def why_text(channel: ChannelView, now: datetime) -> str:
@@ -49,15 +57,29 @@ def why_text(channel: ChannelView, now: datetime) -> str:
 
 
 def why_cell(channel: ChannelView, now: datetime, width: int) -> str:
+    """The Why cell: a wait always reads ``wait: …`` (one form on every row), and what does
+    not fit is cut between words, keeping the end, where the time it waits for is."""
     text = why_text(channel, now)
     if len(text) <= width or channel.mode == "forced" or channel.mismatch or not channel.waiting:
         return text
     compact = channel.waiting.replace("restore slot ", "slot ")
-    for shorter in (f"wait: {channel.waiting}", channel.waiting, f"wait: {compact}", compact):
+    tight = re.sub(r"slot (\d+) of (\d+)", r"slot \1/\2", compact)
+    for shorter in (f"wait: {channel.waiting}", f"wait: {compact}", f"wait: {tight}"):
         if len(shorter) <= width:
             return shorter
-    # Still too long: keep its end, where the time it waits for is.
-    return "…" + compact[-(width - 1) :] if width > 1 else compact
+    compact = tight
+    return "wait: " + tail_words(compact, width - len("wait: "))
+
+
+def tail_words(text: str, width: int) -> str:
+    """``…min_off until 10:32``: the last whole words of ``text`` that fit ``width``."""
+    words = text.split(" ")
+    kept: list[str] = []
+    while words and len("… " + " ".join([words[-1], *kept])) - 1 <= width:
+        kept.insert(0, words.pop())
+    if not kept:  # not even the last word: its end, then
+        return "…" + text[-(width - 1) :] if width > 1 else text[-1:]
+    return "…" + " ".join(kept)
 
 
 def next_cell(channel: ChannelView, now: datetime, wide: bool, short: bool = False) -> str:
@@ -68,7 +90,7 @@ def next_cell(channel: ChannelView, now: datetime, wide: bool, short: bool = Fal
     if change is None:
         return "-"
     when = clock_time(change.at, now)
-    if short and len(when) > 5:
+    if short and when != wall_time(change.at):  # another day: its weekday is enough
         when = f"{change.at.astimezone(PARIS):%a} {wall_time(change.at)}"
     text = f"{state_word(change.powered)} {when}"
     return f"{text} ({change.reason})" if wide else text
@@ -87,15 +109,23 @@ class RelayGrid(Pane):
         self.channels: tuple[ChannelView, ...] = ()
         self.selected: int | None = None
         self.now: datetime | None = None
+        self.detail = True
 
-    def show(self, channels: tuple[ChannelView, ...], selected: int | None, now: datetime) -> None:
-        self.channels, self.selected, self.now = channels, selected, now
+    def show(
+        self,
+        channels: tuple[ChannelView, ...],
+        selected: int | None,
+        now: datetime,
+        detail: bool = True,
+    ) -> None:
+        """``detail``: the selected channel's sentence under the rows."""
+        self.channels, self.selected, self.now, self.detail = channels, selected, now, detail
         self.changed()
 
     def build(self, width: int) -> Text:
         if self.now is None:
             return Text("Relays: waiting for the controller…", style=HEADING)
-        return render_grid(self.channels, self.selected, self.now, width)
+        return render_grid(self.channels, self.selected, self.now, width, self.detail)
 
     def on_click(self, event: Click) -> None:
         index = self.row_at(event.y)
@@ -124,13 +154,17 @@ def column_widths(
     next_nat = max([len(row[4]) for row in rows] + [4])
     if why_nat + next_nat <= rest:
         return name_w, state_w, mode_w, why_nat, next_nat
-    # Narrow: a today's change ("CUT 18:45") stays whole before Why gets its minimum.
-    next_w = min(next_nat, max(rest - min(why_nat, WHY_MIN), 9))
+    # Narrow: a change ("CUT 18:45", "CUT Mon 07:45") stays whole before Why gets its minimum.
+    next_w = min(next_nat, max(rest - min(why_nat, WHY_MIN), NEXT_MIN))
     return name_w, state_w, mode_w, max(rest - next_w, 3), next_w
 
 
 def render_grid(
-    channels: tuple[ChannelView, ...], selected: int | None, now: datetime, width: int
+    channels: tuple[ChannelView, ...],
+    selected: int | None,
+    now: datetime,
+    width: int,
+    detail_line: bool = True,
 ) -> Text:
     rows = [
         (
@@ -169,7 +203,8 @@ def render_grid(
         line = Text(MARKER + " " if is_selected else "  ")
         line.append(f"{index} ")
         line.append(fit(name, name_w) + " ")
-        line.append(fit(state, state_w + 1), style=STATE_STYLES[state])
+        line.append(state, style=STATE_STYLES[state])  # the word alone: CUT is a block
+        line.append(" " * (state_w + 1 - len(state)))
         line.append(fit(mode, mode_w + 1), style=FORCED_STYLE if mode != "AUTO" else "")
         line.append(fit(why, why_w) + " ")
         line.append(fit(upcoming, next_w))
@@ -177,7 +212,7 @@ def render_grid(
             line.stylize(SELECTED)
         lines.append(line)
     chosen = next((channel for channel in channels if channel.index == selected), None)
-    if chosen is not None:
+    if chosen is not None and detail_line:
         lines.append(detail(chosen, now))
     return Text("\n").join(lines)
 

@@ -57,6 +57,21 @@ def gone_banner(stop: StopEvent | None, now: datetime, problem: str) -> str:
     )
 
 
+def gone_banner_short(stop: StopEvent | None, now: datetime) -> str:
+    """The same in one line of an 80-column terminal, so that the answer line under the grid
+    stays in sight at 80x24 (keys pressed while the service is gone answer there)."""
+    if stop is None:
+        return "SERVICE LOST (crash or kill): relays stay as it left them; control is off"
+    on_exit = stop.on_exit or "?"
+    if on_exit == OnExit.RELEASE.value:
+        done = "relays released ('no' CUT, 'nc' ON)"
+    elif on_exit == OnExit.KEEP.value:
+        done = "relays kept as they were"
+    else:
+        done = f"on_exit {on_exit}"
+    return f"SERVICE STOPPED {clock_time(stop.ts, now)}: {done}; control is off"
+
+
 def gone_channels(
     last: Snapshot, stop: StopEvent | None, known: dict[int, bool | None]
 ) -> tuple[ChannelView, ...]:

@@ -29,9 +29,14 @@ def level_letter(level: int | None) -> str:
     return Level(level).letter if level is not None else UNKNOWN_LETTER
 
 
+# Orange falls to yellow with 16 colours, where white letters are hard to read: black on it.
+_LEVEL_LETTERS = {2: "#000000"}
+
+
 def level_style(level: int | None) -> Style:
     background = _LEVEL_BACKGROUNDS.get(level, _UNKNOWN_BACKGROUND) if level is not None else None
-    return Style(color="#ffffff", bgcolor=background or _UNKNOWN_BACKGROUND, bold=True)
+    letter = _LEVEL_LETTERS.get(level, "#ffffff") if level is not None else "#ffffff"
+    return Style(color=letter, bgcolor=background or _UNKNOWN_BACKGROUND, bold=True)
 
 
 def level_text_style(level: int | None) -> Style:

@@ -247,12 +247,21 @@ def _add_legend(rows: list[Text], column: int, width: int) -> None:
 def _now_line(forecast: ForecastView, level: int | None, now: datetime, fallback: str) -> Text:
     line = Text(f"Now {paris(now):%H:%M}  ", style=HEADING)
     line.append(f"{level_word(level)} ({level_letter(level)})", style=level_text_style(level))
+    said = ""
     if level is not None:
         end = current_run_end(forecast, now)
         if end is not None:
             line.append(f" until {clock_time(end, now)}")
+            said = f"{level_word(level).lower()} until {clock_time(end, now)}"
     else:
         line.append(f": fallback '{fallback}'")
+    rest = forecast.strained_now or ""
+    if said:  # what the level's own words already say, not twice
+        rest = rest.replace(f" ({said})", "").replace(f"{said}, ", "").replace(f", {said}", "")
+    if rest and rest != said:
+        # A strain under way is said apart: "next strain" is only ever one still to come.
+        line.append(" · strain now: ")
+        line.append(rest, style=HEADING)
     strained = forecast.next_strained or "none ahead"
     line.append(" · next strain: ")
     line.append(strained, style=HEADING if forecast.next_strained else DIM)

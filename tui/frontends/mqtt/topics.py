@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui import __version__
-from tui.core.forecast import Forecast, Level, Slot, paris_iso
+from tui.core.forecast import Level, paris_iso
 from tui.core.tempo import Colour
 from tui.service.snapshot import ChannelView, Snapshot
 
@@ -53,6 +53,10 @@ class Topics:
     @property
     def next_strain(self) -> str:
         return f"{self.base}/next_strain"
+
+    @property
+    def strain_now(self) -> str:
+        return f"{self.base}/strain_now"
 
     @property
     def tempo(self) -> str:
@@ -105,10 +109,16 @@ def level_payload(snapshot: Snapshot) -> str:
 
 
 def next_strain_payload(snapshot: Snapshot) -> str:
-    """The start of the current or next orange/red run of hours (ISO), or ``none``."""
-    slots = tuple(Slot(slot.start, Level(slot.level)) for slot in snapshot.forecast.slots)
-    period = Forecast(slots).next_strained(snapshot.now) if slots else None
-    return paris_iso(period.start) if period else NO_STRAIN
+    """The start of the next orange/red run of hours still to come (ISO), or ``none``: never
+    one under way (Home Assistant would show it as "x minutes ago"; see ``strain_now``)."""
+    start = snapshot.forecast.next_strained_start
+    return paris_iso(start) if start else NO_STRAIN
+
+
+def strain_now_payload(snapshot: Snapshot) -> str:
+    """The end of the orange/red run of hours under way (ISO), or ``none``."""
+    until = snapshot.forecast.strained_until
+    return paris_iso(until) if until else NO_STRAIN
 
 
 def channel_state(channel: ChannelView) -> dict[str, Any]:
@@ -132,6 +142,7 @@ def retained_states(snapshot: Snapshot, topics: Topics) -> dict[str, str]:
     states = {
         topics.level: level_payload(snapshot),
         topics.next_strain: next_strain_payload(snapshot),
+        topics.strain_now: strain_now_payload(snapshot),
     }
     if snapshot.tempo is not None:
         states[topics.tempo] = dumps(snapshot.tempo.to_status())
