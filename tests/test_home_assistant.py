@@ -33,8 +33,9 @@ pytestmark = pytest.mark.home_assistant
 NODE = "maison"
 BASE = f"delestage/{NODE}"
 SAUNA = {"index": 5, "name": "Sauna", "shed_at": "red", "priority": 5}
-# 8 device-wide entities (level, next strain, refused command, 5 diagnostics), 4 per channel.
-PER_CHANNEL, DEVICE_WIDE = 4, 8
+# 9 device-wide entities (level, next strain, refused command, force duration, 5 diagnostics),
+# 4 per channel.
+PER_CHANNEL, DEVICE_WIDE = 4, 9
 # What Home Assistant may never log about our entities.
 BAD_LOG = (
     "Template variable",
@@ -185,6 +186,13 @@ def test_a_real_home_assistant_shows_commands_and_forgets_cleanly(
             powered = entity("binary_sensor", "Borne VE powered")
             wait_for(lambda: "min_off" in (ha_state(watcher, powered, "waiting") or ""), 30)
 
+            # The dashboard's force duration: 30 minutes from now ends before Borne VE's 2 hours.
+            act(watcher, "select.select_option", entity("select", "Force duration"), option="30m")
+            settles(watcher, f"{BASE}/force_for", "30m", 30, "the force duration")
+            act(watcher, "select.select_option", entity("select", "Pompe mode"), option="off")
+            wait_state(watcher, entity("select", "Pompe mode"), "off")
+            assert channel_state(watcher, 3)["until"] < channel_state(watcher, 2)["until"]
+
             # A refused command is an event in Home Assistant, with its reason.
             refused = entity("event", "Refused command")
             act(watcher, "mqtt.publish", topic=f"{BASE}/channel/1/set", payload="bogus")
@@ -214,8 +222,11 @@ def test_a_real_home_assistant_shows_commands_and_forgets_cleanly(
             for topic in sorted(set(configs)):
                 watcher.publish(topic, "", retain=True)
             count_is(watcher, 0)
+            births = len(watcher.messages("homeassistant/status"))
+            # Home Assistant connects again (as when it restarts) and says it is online.
             act(watcher, "homeassistant.reload_config_entry", entry_id=ha.MQTT_ENTRY_ID)
             count_is(watcher, DEVICE_WIDE + PER_CHANNEL * 4)
+            assert len(watcher.messages("homeassistant/status")) > births
             wait_state(watcher, entity("select", "Borne VE mode"), "on")
         finally:
             if service is not None:

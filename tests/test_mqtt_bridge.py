@@ -294,6 +294,7 @@ def _acl() -> str:
     return (
         "user delestage\ntopic readwrite delestage/#\ntopic readwrite homeassistant/#\n\n"
         "user homeassistant\ntopic read delestage/#\ntopic write delestage/+/channel/+/set\n"
+        "topic write delestage/+/force_for/set\n"
         "topic readwrite homeassistant/#\n\n"
         "user admin\ntopic readwrite #\n"
     )

@@ -5,6 +5,7 @@ diagnostics), on the in-memory connector. tests/test_home_assistant.py runs a re
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,35 @@ async def test_diagnostics_carry_the_board_forecast_and_bridge(tmp_path: Path) -
         assert diagnostics["forecast_source"] == "demo"
         assert diagnostics["bridge"] == "connected" and diagnostics["bridge_connection"] == 1
         assert diagnostics["last_error"] == "none"
+
+
+async def test_the_force_duration_chosen_in_home_assistant_applies_to_on_and_off(
+    tmp_path: Path,
+) -> None:
+    async with bridge_on_memory(tmp_path) as (controller, bridge, memory):
+        await eventually(lambda: bridge.connections == 1)
+        session = memory.current
+        assert f"{BASE}/force_for/set" in session.subscriptions
+        await eventually(lambda: bool(memory.published(f"{BASE}/force_for")))
+        assert memory.published(f"{BASE}/force_for")[-1].payload == "default"
+        session.inbox.put_nowait(Message(f"{BASE}/force_for/set", b"30m"))
+        await eventually(lambda: memory.published(f"{BASE}/force_for")[-1].payload == "30m")
+        session.inbox.put_nowait(Message(f"{BASE}/channel/1/set", b"off"))
+        await eventually(lambda: 1 in controller.overrides)
+        until = controller.overrides[1].until
+        assert until is not None and until - NOW <= timedelta(minutes=31)
+        # An explicit duration still wins; an unknown choice is refused and changes nothing.
+        session.inbox.put_nowait(Message(f"{BASE}/channel/2/set", b'{"powered":false,"for":"3h"}'))
+        await eventually(lambda: 2 in controller.overrides)
+        assert controller.overrides[2].until - NOW >= timedelta(hours=3)  # type: ignore[operator]
+        session.inbox.put_nowait(Message(f"{BASE}/force_for/set", b"soon"))
+        await eventually(lambda: bool(memory.published(f"{BASE}/error")))
+        assert "expected default, 30m" in memory.published(f"{BASE}/error")[-1].payload
+        assert memory.published(f"{BASE}/force_for")[-1].payload == "30m"
+        # Until released; and, after a restart, the choice comes back from the broker.
+        session.inbox.put_nowait(Message(f"{BASE}/force_for/set", b"until released"))
+        session.inbox.put_nowait(Message(f"{BASE}/channel/3/set", b"on"))
+        await eventually(lambda: 3 in controller.overrides)
+        assert controller.overrides[3].until is None
+        session.inbox.put_nowait(Message(f"{BASE}/force_for", b"4h", True))
+        await eventually(lambda: memory.published(f"{BASE}/force_for")[-1].payload == "4h")

@@ -27,6 +27,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from tui.adapters.clock import Clock, SystemClock
@@ -35,6 +36,7 @@ from tui.core.errors import InputError
 from tui.core.events import Event
 from tui.frontends.mqtt.commands import CommandError, parse_command
 from tui.frontends.mqtt.topics import (
+    FORCE_FOR,
     OFFLINE,
     ONLINE,
     Topics,
@@ -101,6 +103,7 @@ class MqttBridge:
         self._announced: tuple[object, ...] | None = None
         self._rebirth = False  # Home Assistant asked (birth message): publish everything again
         self._connection = 0
+        self._force_for = "default"  # the dashboard's duration for on/off (select "Force duration")
         self._later: set[asyncio.Task[None]] = set()  # births and removals, this connection
         self._status_at = -math.inf
         self._status_timer: asyncio.Task[None] | None = None
@@ -195,6 +198,9 @@ class MqttBridge:
     async def _serve(self, session: MqttSession) -> None:
         topics = self.topics
         await session.subscribe(topics.set_pattern)
+        # The duration chosen in Home Assistant, and ours retained from before a restart.
+        await session.subscribe(topics.force_for_set)
+        await session.subscribe(topics.force_for)
         if topics.discovery_prefix:
             # Before the states: the stale configs arrive (and are cleared) first.
             await session.subscribe(topics.discovery_pattern)
@@ -260,6 +266,7 @@ class MqttBridge:
             self._clear_later([topic for topic in gone if topic not in kept])
         for topic, payload in retained_states(snapshot, topics, self._connection).items():
             await self._publish_retained(session, topic, payload)
+        await self._publish_retained(session, topics.force_for, self._force_for)
         status = status_payload(snapshot)
         if status != self._published.get(topics.status):
             wait = self._status_at + self.status_interval - self.clock.monotonic()
@@ -313,6 +320,13 @@ class MqttBridge:
             channel = topics.set_channel(message.topic)
             if channel is not None:
                 await self._command(session, message, channel)
+            elif message.topic == topics.force_for_set:
+                await self._choose_force_for(session, message)
+            elif message.topic == topics.force_for:
+                if message.retain and message.payload.decode(errors="replace") in FORCE_FOR:
+                    # What this node chose before it restarted.
+                    self._force_for = message.payload.decode()
+                    self._dirty.set()
             elif message.topic == topics.ha_status:
                 if message.payload.strip() == ONLINE.encode():
                     self._later_task(self._birth())
@@ -329,6 +343,15 @@ class MqttBridge:
                 else:
                     await session.publish(message.topic, "", retain=True)
         raise BrokerError("the broker closed the connection")
+
+    async def _choose_force_for(self, session: MqttSession, message: Message) -> None:
+        choice = message.payload.decode(errors="replace").strip()
+        if choice not in FORCE_FOR:
+            options = ", ".join(FORCE_FOR)
+            await self._refuse(session, message.topic, f"{choice[:40]!r}: expected {options}")
+            return
+        self._force_for = choice
+        self._dirty.set()
 
     def _stale(self, topic: str) -> bool:
         """A retained discovery config or channel state this configuration does not have."""
@@ -350,6 +373,9 @@ class MqttBridge:
             return
         try:
             command = parse_command(channel, message.payload, self.clock.now())
+            chosen = FORCE_FOR[self._force_for]
+            if command.duration is None and command.until is None and chosen is not None:
+                command = replace(command, duration=chosen)  # the dashboard's duration
             if command.powered is None:
                 await self.link.release(command.channel)
             else:

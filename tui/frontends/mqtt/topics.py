@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from tui import __version__
@@ -19,6 +20,17 @@ LEVEL_WORDS = [level.label for level in Level]  # low-carbon, green, orange, red
 UNKNOWN = "unknown"
 NO_STRAIN = "none"  # next_strain when no orange or red hour is ahead
 NO_ERROR = "none"  # diagnostics' last_error when nothing is wrong
+# How long on/off from Home Assistant force a channel ("default": [policy] override_duration).
+FORCE_FOR = {
+    "default": None,
+    "30m": timedelta(minutes=30),
+    "1h": timedelta(hours=1),
+    "2h": timedelta(hours=2),
+    "4h": timedelta(hours=4),
+    "8h": timedelta(hours=8),
+    "24h": timedelta(hours=24),
+    "until released": timedelta(0),
+}
 ONLINE, OFFLINE = "online", "offline"
 TEMPO_COLOURS = [colour.value for colour in Colour]  # blue, white, red
 
@@ -72,6 +84,14 @@ class Topics:
     @property
     def diagnostics(self) -> str:
         return f"{self.base}/diagnostics"
+
+    @property
+    def force_for(self) -> str:
+        return f"{self.base}/force_for"
+
+    @property
+    def force_for_set(self) -> str:
+        return f"{self.base}/force_for/set"
 
     def channel_state(self, index: int) -> str:
         return f"{self.base}/channel/{index}/state"
@@ -337,6 +357,15 @@ def discovery_configs(
             "event_types": ["refused"],
             "value_template": _REFUSED_TEMPLATE,
             "icon": "mdi:message-alert-outline",
+        },
+        topics.discovery("select", "force_for"): {
+            "name": "Force duration",
+            "unique_id": f"delestage_{node}_force_for",
+            "command_topic": topics.force_for_set,
+            "state_topic": topics.force_for,
+            "options": list(FORCE_FOR),
+            "entity_category": "config",
+            "icon": "mdi:timer-lock-outline",
         },
         topics.discovery("binary_sensor", "board"): {
             "name": "Relay board",
