@@ -35,7 +35,8 @@ BASE = f"delestage/{NODE}"
 SAUNA = {"index": 5, "name": "Sauna", "shed_at": "red", "priority": 5}
 # 9 device-wide entities (level, next strain, refused command, force duration, 5 diagnostics),
 # 4 per channel.
-PER_CHANNEL, DEVICE_WIDE = 4, 9
+# Radiateurs has a power: its power and energy sensors, and the energy total.
+PER_CHANNEL, DEVICE_WIDE = 4, 9 + 3
 # What Home Assistant may never log about our entities.
 BAD_LOG = (
     "Template variable",
@@ -145,6 +146,7 @@ def test_a_real_home_assistant_shows_commands_and_forgets_cleanly(
 ) -> None:
     channels = [dict(channel) for channel in CHANNELS]
     channels[0]["auto_restore"] = False  # Chauffe-eau: stays cut after a shed until released
+    channels[1]["power"] = "1.5kW"  # Radiateurs
     _latched_state(tmp_path / "state", 0)
     config = _config(tmp_path, broker, [*channels, SAUNA])
     home = ha.HomeAssistant(tmp_path / "ha", broker.port, free_port())
@@ -171,6 +173,17 @@ def test_a_real_home_assistant_shows_commands_and_forgets_cleanly(
                 latched = "on" if state["latched"] else "off"
                 wait_state(watcher, entity("binary_sensor", f"{name} latched"), latched)
             assert channel_state(watcher, 0)["latched"] is True
+            # Power and energy, for the Energy dashboard: the rated power while powered.
+            assert channel_state(watcher, 1)["powered"] is True
+            power = entity("sensor", "Radiateurs power")
+            wait_state(watcher, power, "1500.0")
+            assert ha_state(watcher, power, "state_class") == '"measurement"'
+            assert ha_state(watcher, power, "unit_of_measurement") == '"W"'
+            kept = entity("sensor", "Radiateurs energy kept off")
+            wait_for(lambda: ha_state(watcher, kept) is not None, 30)
+            energy = json.loads(watcher.last(f"{BASE}/energy") or "{}")
+            assert ha_state(watcher, kept) == str(energy["channels"]["1"] or "unknown")
+            assert ha_state(watcher, kept, "state_class") == '"total_increasing"'
             wait_state(watcher, entity("binary_sensor", "Chauffe-eau powered"), "off")
 
             # A select round trip; then "on" during min_off shows the command, not the relay.

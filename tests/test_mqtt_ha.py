@@ -12,9 +12,10 @@ from typing import Any
 from support.clock import SteppingClock
 from support.mosquitto import eventually
 from support.mqtt_memory import MemoryConnector
-from support.service import at, make_config, make_controller, running
+from support.service import at, config_document, make_config, make_controller, running
 
 from tui.adapters.mqtt.base import Message
+from tui.core.config import config_from_dict
 from tui.frontends.mqtt.bridge import MqttBridge
 from tui.frontends.mqtt.topics import Topics, channel_discovery_topics, discovery_configs
 from tui.service.controller import Controller
@@ -167,3 +168,37 @@ async def test_the_force_duration_chosen_in_home_assistant_applies_to_on_and_off
         assert controller.overrides[3].until is None
         session.inbox.put_nowait(Message(f"{BASE}/force_for", b"4h", True))
         await eventually(lambda: memory.published(f"{BASE}/force_for")[-1].payload == "4h")
+
+
+async def test_a_channel_with_a_power_has_power_and_energy_sensors(tmp_path: Path) -> None:
+    document = config_document(tmp_path / "state")
+    document["channel"][0]["power"] = "2kW"
+    clock = SteppingClock(NOW)
+    controller, _ = make_controller(config_from_dict(document, path="test.toml"), clock)
+    memory = MemoryConnector(clock)
+    bridge = MqttBridge(controller, memory, Topics("node"), backoff=(0.05, 0.2), clock=clock)
+    async with running(controller):
+        bridge.start()
+        try:
+            await eventually(lambda: bridge.connections == 1)
+            await eventually(lambda: bool(memory.published(f"{BASE}/energy")))
+            energy = json.loads(memory.published(f"{BASE}/energy")[-1].payload)
+            view = await controller.history_view(NOW, NOW)
+            expected = view.channels[0].winter.energy_kwh
+            assert energy == {"channels": {"0": expected}, "total": expected}
+            configs = {
+                p.topic: json.loads(p.payload)
+                for p in memory.current.published
+                if p.topic.startswith(f"{HA}/sensor/") and p.payload
+            }
+        finally:
+            await bridge.close()
+    power = configs[f"{HA}/sensor/node/channel_0_power/config"]
+    assert (power["device_class"], power["unit_of_measurement"]) == ("power", "W")
+    assert power["state_class"] == "measurement"
+    assert "measured_power_w" in power["value_template"]  # a meter's reading replaces it
+    kept = configs[f"{HA}/sensor/node/channel_0_energy_kept_off/config"]
+    assert (kept["device_class"], kept["state_class"]) == ("energy", "total_increasing")
+    assert kept["unit_of_measurement"] == "kWh" and kept["state_topic"] == f"{BASE}/energy"
+    assert f"{HA}/sensor/node/energy_kept_off/config" in configs
+    assert f"{HA}/sensor/node/channel_1_power/config" not in configs  # no power given

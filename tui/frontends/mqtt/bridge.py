@@ -43,6 +43,7 @@ from tui.frontends.mqtt.topics import (
     channel_discovery_topics,
     discovery_configs,
     dumps,
+    energy_payload,
     retained_states,
     status_payload,
 )
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 EVENT_BACKLOG = 500  # events kept for the broker while it is away; the oldest go first
 CLOSE_TIMEOUT = 2.0
 REMOVAL_GAP = 1.0  # seconds between clearing a removed channel's configs and its state
+ENERGY_INTERVAL = 300.0  # seconds between two readings of the energy kept off (history)
 
 
 def birth_delay() -> float:
@@ -75,6 +77,7 @@ class MqttBridge:
         clock: Clock | None = None,
         birth_delay: Callable[[], float] = birth_delay,
         removal_gap: float = REMOVAL_GAP,
+        energy_interval: float = ENERGY_INTERVAL,
     ) -> None:
         self.link = link
         self.connector = connector
@@ -84,6 +87,7 @@ class MqttBridge:
         self.status_interval = status_interval  # seconds on ``clock``
         self.birth_delay = birth_delay  # seconds of real time, like the backoff
         self.removal_gap = removal_gap  # seconds of real time
+        self.energy_interval = energy_interval  # seconds of real time
         self.births = 0  # Home Assistant birth messages answered (announced again)
         # The controller's clock: the times people read (``since``, a command's "until 14:30")
         # and the status pacing, so that tests run the bridge on virtual time.
@@ -219,6 +223,7 @@ class MqttBridge:
         tasks = {
             asyncio.create_task(self._read(session)),
             asyncio.create_task(self._write(session)),
+            asyncio.create_task(self._energy(session)),
         }
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -251,11 +256,11 @@ class MqttBridge:
             return
         channels = tuple((channel.index, channel.name) for channel in snapshot.channels)
         board = snapshot.board
-        announce = (channels, snapshot.tempo is not None, board.kind, board.revision, board.serial)
+        rated = tuple(c.index for c in snapshot.channels if c.power_w is not None)
+        tempo = snapshot.tempo is not None
+        announce = (channels, tempo, board.kind, board.revision, board.serial, rated)
         if announce != self._announced:
-            configs = discovery_configs(
-                topics, channels, tempo=snapshot.tempo is not None, board=board
-            )
+            configs = discovery_configs(topics, channels, tempo=tempo, board=board, rated=rated)
             for topic, config in configs.items():
                 await session.publish(topic, dumps(config), retain=True)
             for topic in self._discovery - configs.keys():
@@ -276,6 +281,28 @@ class MqttBridge:
             elif self._status_timer is None:
                 due = self.clock.now() + timedelta(seconds=wait)
                 self._status_timer = asyncio.create_task(self._status_due(due))
+
+    async def _energy(self, session: MqttSession) -> None:
+        """The energy kept off per channel with a power, from the history (as `history` counts
+        it), now and every ``energy_interval``; never fatal to the connection."""
+        while True:
+            snapshot = self._snapshot
+            rated = (
+                [c.index for c in snapshot.channels if c.power_w is not None] if snapshot else []
+            )
+            if rated:
+                try:
+                    now = self.clock.now()
+                    view = await self.link.history_view(now, now)
+                    kept = {c.index: c.winter.energy_kwh for c in view.channels if c.index in rated}
+                    await self._publish_retained(
+                        session, self.topics.energy, dumps(energy_payload(kept))
+                    )
+                except BrokerError:
+                    raise
+                except Exception:  # the history unreadable: no energy this time, said in the log
+                    log.exception("MQTT: energy kept off not read from the history")
+            await asyncio.sleep(self.energy_interval)
 
     async def _status_due(self, due: datetime) -> None:
         """The status held back by the interval goes out once it has passed (on the clock)."""

@@ -86,6 +86,10 @@ class Topics:
         return f"{self.base}/diagnostics"
 
     @property
+    def energy(self) -> str:
+        return f"{self.base}/energy"
+
+    @property
     def force_for(self) -> str:
         return f"{self.base}/force_for"
 
@@ -248,6 +252,60 @@ def _field(name: str, none: str = "{{ None }}") -> str:
     )
 
 
+# A meter's measured power, when the state has one, else the rated power while powered.
+_POWER_TEMPLATE = (
+    "{% if value_json is not defined %}{{ None }}"
+    "{% elif value_json.measured_power_w is defined and value_json.measured_power_w is not none %}"
+    "{{ value_json.measured_power_w }}"
+    "{% elif value_json.powered is none %}{{ None }}"
+    "{% elif value_json.powered %}{{ value_json.power_w }}{% else %}0{% endif %}"
+)
+
+
+def energy_configs(topics: Topics, index: int | None, name: str) -> dict[str, dict[str, Any]]:
+    """A channel's power and energy kept off (``index`` None: the energy total), for the Energy
+    dashboard and long-term statistics. Only for channels with a ``power``."""
+    node = topics.node_id
+    if index is None:
+        key, title = "total", "Energy kept off"
+    else:
+        key, title = str(index), f"{name} energy kept off"
+    object_id = "energy_kept_off" if index is None else f"channel_{index}_energy_kept_off"
+    configs: dict[str, dict[str, Any]] = {
+        topics.discovery("sensor", object_id): {
+            "name": title,
+            "unique_id": f"delestage_{node}_{object_id}",
+            "state_topic": topics.energy,
+            "value_template": _field(key if index is None else f"channels['{key}']"),
+            "device_class": "energy",
+            "unit_of_measurement": "kWh",
+            "state_class": "total_increasing",
+            "icon": "mdi:transmission-tower-off",
+        }
+    }
+    if index is not None:
+        configs[topics.discovery("sensor", f"channel_{index}_power")] = {
+            "name": f"{name} power",
+            "unique_id": f"delestage_{node}_channel_{index}_power",
+            "state_topic": topics.channel_state(index),
+            "value_template": _POWER_TEMPLATE,
+            "device_class": "power",
+            "unit_of_measurement": "W",
+            "state_class": "measurement",
+        }
+    return configs
+
+
+def energy_payload(kept_off: dict[int, float | None]) -> dict[str, Any]:
+    """``base/energy``: per channel with a power, the energy kept off the grid in strained hours
+    this winter (kWh, as `history` counts it), and their total."""
+    known = [kwh for kwh in kept_off.values() if kwh is not None]
+    return {
+        "channels": {str(index): kwh for index, kwh in sorted(kept_off.items())},
+        "total": round(sum(known), 3) if known else None,
+    }
+
+
 def channel_configs(topics: Topics, index: int, name: str) -> dict[str, dict[str, Any]]:
     """The entities of one channel, without the shared ``device``/availability part."""
     node = topics.node_id
@@ -295,7 +353,9 @@ def channel_configs(topics: Topics, index: int, name: str) -> dict[str, dict[str
 
 
 def channel_discovery_topics(topics: Topics, index: int) -> set[str]:
-    return set(channel_configs(topics, index, "")) if topics.discovery_prefix else set()
+    if not topics.discovery_prefix:
+        return set()
+    return set(channel_configs(topics, index, "")) | set(energy_configs(topics, index, ""))
 
 
 def discovery_configs(
@@ -303,12 +363,14 @@ def discovery_configs(
     channels: Iterable[tuple[int, str]],
     tempo: bool = False,
     board: BoardView | None = None,
+    rated: Iterable[int] = (),
 ) -> dict[str, dict[str, Any]]:
     """Discovery topic -> config for the level and next-strain sensors, with ``tempo`` (a
     [tempo] section) the Tempo today and tomorrow sensors, the refused-command event, the
     diagnostics, and, per channel, a select (auto/on/off), a power binary_sensor, a latch
     binary_sensor and a release button; all on one device. Empty when discovery is off
-    (``discovery_prefix = ""``)."""
+    (``discovery_prefix = ""``). The channels in ``rated`` (those with a ``power``) have a
+    power and an energy sensor, with a total."""
     if not topics.discovery_prefix:
         return {}
     node = topics.node_id
@@ -425,6 +487,12 @@ def discovery_configs(
                 "value_template": _field(day),
                 "icon": "mdi:calendar-today" if day == "today" else "mdi:calendar-arrow-right",
             }
-    for index, name in channels:
+    names = dict(channels)
+    for index, name in names.items():
         configs.update(channel_configs(topics, index, name))
+    with_power = sorted(set(rated) & set(names))
+    for index in with_power:
+        configs.update(energy_configs(topics, index, names[index]))
+    if with_power:
+        configs.update(energy_configs(topics, None, ""))
     return {topic: {**config, **common} for topic, config in configs.items()}
