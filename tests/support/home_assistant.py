@@ -128,14 +128,15 @@ template:
     sensor:
       - name: MQTT entities
         state: "{{{{ integration_entities('mqtt') | count }}}}"
+# (The older spelling, trigger/platform/service, that every release since 2023 reads.)
 automation:
   - alias: test action
     mode: queued
-    triggers:
-      - trigger: mqtt
+    trigger:
+      - platform: mqtt
         topic: {ACTION_TOPIC}
-    actions:
-      - action: "{{{{ trigger.payload_json.action }}}}"
+    action:
+      - service: "{{{{ trigger.payload_json.action }}}}"
         target: "{{{{ trigger.payload_json.target | default({{}}) }}}}"
         data: "{{{{ trigger.payload_json.data | default({{}}) }}}}"
 # broker port {broker_port}: in .storage/core.config_entries
