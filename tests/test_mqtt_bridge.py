@@ -45,6 +45,9 @@ async def test_discovery_and_retained_states_match_the_contract(
             "mode": channel.mode,
             "until": None,
             "reason": channel.reason,
+            "forced_powered": channel.forced_powered,
+            "waiting": channel.waiting,
+            "latched": channel.latched,
         }
 
     prefix = "homeassistant"
@@ -69,6 +72,7 @@ async def test_discovery_and_retained_states_match_the_contract(
         assert power["state_topic"] == f"{BASE}/channel/{channel.index}/state"
         configs += [select, power]
     assert len({c["unique_id"] for c in configs}) == len(configs) == 2 + 2 * len(config.channels)
+    assert kept.get(f"{prefix}/button/{NODE}/channel_0_release/config")
     for entity in configs:
         assert entity["device"]["identifiers"] == [f"delestage_{NODE}"]
         assert entity["availability_topic"] == f"{BASE}/availability"
@@ -144,6 +148,11 @@ async def test_commands_respect_min_off_like_the_keys_do(tmp_path: Path, broker:
                 await asyncio.sleep(0.01)
             assert "min_off" in (snapshot.channel(2).waiting or "")
             assert board.relay(2) is False and state(watcher, 2)["powered"] is False  # type: ignore[index]
+            # Home Assistant's select shows the command taken, not the relay that waits.
+            await eventually(lambda: (state(watcher, 2) or {}).get("waiting") is not None)
+            waiting = state(watcher, 2)
+            assert waiting is not None and waiting["forced_powered"] is True
+            assert "min_off" in waiting["waiting"] and waiting["latched"] is False
 
 
 @pytest.mark.parametrize(
@@ -285,6 +294,7 @@ def _acl() -> str:
     return (
         "user delestage\ntopic readwrite delestage/#\ntopic readwrite homeassistant/#\n\n"
         "user homeassistant\ntopic read delestage/#\ntopic write delestage/+/channel/+/set\n"
+        "topic write delestage/+/force_for/set\n"
         "topic readwrite homeassistant/#\n\n"
         "user admin\ntopic readwrite #\n"
     )

@@ -57,6 +57,7 @@ def test_mqtt_section_round_trips_through_init() -> None:
         "node_id": "maison_1",
         "topic_prefix": "site/lyon",
         "discovery_prefix": "",
+        "birth_topic": "ha/status",
     }
     config = config_from_dict(_config(mqtt))
     assert config_to_dict(config)["mqtt"] == mqtt

@@ -113,7 +113,7 @@ def test_check_connects_and_lists_what_discovery_will_publish(tmp_path: Path) ->
         mqtt = next(line for line in lines if line.startswith("mqtt"))
         assert mqtt.split()[1] == "ok"
         assert f"connected to {broker.url} as svc, password from $DELESTAGE_MQTT_PASSWORD" in mqtt
-        assert "discovery will publish 10 entities on device delestage_svc" in done.stdout
+        assert "discovery will publish 25 entities on device delestage_svc" in done.stdout
         for topic in (
             "homeassistant/sensor/svc/level/config",
             "homeassistant/sensor/svc/next_strain/config",

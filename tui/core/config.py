@@ -143,6 +143,8 @@ class MqttConfig:
     node_id: str | None = None  # None: the host name, lower-case, [a-z0-9_] (found at run time)
     topic_prefix: str = "delestage"
     discovery_prefix: str = "homeassistant"  # "": no Home Assistant discovery
+    # Home Assistant's birth topic: its "online" has discovery announced again ("": ignored).
+    birth_topic: str = "homeassistant/status"
 
 
 @dataclass(frozen=True)
@@ -381,6 +383,7 @@ _MQTT_SCHEMA: _Schema = {
     "node_id": _mqtt_node,
     "topic_prefix": _mqtt_topic(empty_ok=False),
     "discovery_prefix": _mqtt_topic(empty_ok=True),
+    "birth_topic": _mqtt_topic(empty_ok=True),
 }
 
 

@@ -12,7 +12,12 @@ updates, force, release). Two halves that never wait on each other:
 
 On every (re)connection every retained topic is published again, after discovery and before
 ``availability`` goes ``online``; the broker publishes ``offline`` for us (last will) if the
-connection dies, and we publish it ourselves on a clean stop.
+connection dies, and we publish it ourselves on a clean stop. Home Assistant's birth message
+(``homeassistant/status`` = ``online``) has it all published again after a short random delay,
+as Home Assistant advises, so that a restarted or reset Home Assistant finds every entity.
+
+Entities of a channel no longer configured are removed configs first, states a moment later:
+an entity still listening to a cleared state would log template errors.
 """
 
 import asyncio
@@ -21,7 +26,8 @@ import logging
 import math
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from tui.adapters.clock import Clock, SystemClock
@@ -30,11 +36,14 @@ from tui.core.errors import InputError
 from tui.core.events import Event
 from tui.frontends.mqtt.commands import CommandError, parse_command
 from tui.frontends.mqtt.topics import (
+    FORCE_FOR,
     OFFLINE,
     ONLINE,
     Topics,
+    channel_discovery_topics,
     discovery_configs,
     dumps,
+    energy_payload,
     retained_states,
     status_payload,
 )
@@ -45,6 +54,14 @@ log = logging.getLogger(__name__)
 
 EVENT_BACKLOG = 500  # events kept for the broker while it is away; the oldest go first
 CLOSE_TIMEOUT = 2.0
+REMOVAL_GAP = 1.0  # seconds between clearing a removed channel's configs and its state
+ENERGY_INTERVAL = 300.0  # seconds between two readings of the energy kept off (history)
+
+
+def birth_delay() -> float:
+    """Seconds to wait after Home Assistant's birth message before announcing again: random, so
+    that many devices do not all answer in the same instant."""
+    return random.uniform(1.0, 5.0)
 
 
 class MqttBridge:
@@ -58,6 +75,9 @@ class MqttBridge:
         backoff: tuple[float, float] = (1.0, 60.0),
         status_interval: float = 1.0,
         clock: Clock | None = None,
+        birth_delay: Callable[[], float] = birth_delay,
+        removal_gap: float = REMOVAL_GAP,
+        energy_interval: float = ENERGY_INTERVAL,
     ) -> None:
         self.link = link
         self.connector = connector
@@ -65,6 +85,10 @@ class MqttBridge:
         self.on_state = on_state
         self.backoff = backoff  # seconds of real time: how long a broker takes to come back
         self.status_interval = status_interval  # seconds on ``clock``
+        self.birth_delay = birth_delay  # seconds of real time, like the backoff
+        self.removal_gap = removal_gap  # seconds of real time
+        self.energy_interval = energy_interval  # seconds of real time
+        self.births = 0  # Home Assistant birth messages answered (announced again)
         # The controller's clock: the times people read (``since``, a command's "until 14:30")
         # and the status pacing, so that tests run the bridge on virtual time.
         self.clock: Clock = clock or SystemClock()
@@ -79,8 +103,12 @@ class MqttBridge:
         self._session: MqttSession | None = None
         self._published: dict[str, str] = {}  # retained topic -> payload, this connection
         self._discovery: set[str] = set()  # discovery topics announced, this connection
-        # What discovery was last announced for: the channels, and whether Tempo is on.
-        self._announced: tuple[tuple[tuple[int, str], ...], bool] | None = None
+        # What discovery was last announced for: the channels, whether Tempo is on, the model.
+        self._announced: tuple[object, ...] | None = None
+        self._rebirth = False  # Home Assistant asked (birth message): publish everything again
+        self._connection = 0
+        self._force_for = "default"  # the dashboard's duration for on/off (select "Force duration")
+        self._later: set[asyncio.Task[None]] = set()  # births and removals, this connection
         self._status_at = -math.inf
         self._status_timer: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -174,10 +202,18 @@ class MqttBridge:
     async def _serve(self, session: MqttSession) -> None:
         topics = self.topics
         await session.subscribe(topics.set_pattern)
-        await session.subscribe(topics.state_pattern)
+        # The duration chosen in Home Assistant, and ours retained from before a restart.
+        await session.subscribe(topics.force_for_set)
+        await session.subscribe(topics.force_for)
         if topics.discovery_prefix:
+            # Before the states: the stale configs arrive (and are cleared) first.
             await session.subscribe(topics.discovery_pattern)
+            if topics.ha_status:
+                await session.subscribe(topics.ha_status)
+        await session.subscribe(topics.state_pattern)
         self._published, self._discovery, self._announced = {}, set(), None
+        self._rebirth = False
+        self._connection = self.connections + 1  # this one's number, for the diagnostics
         self._status_at = -math.inf
         await self._ready.wait()
         await self._flush(session)
@@ -187,13 +223,15 @@ class MqttBridge:
         tasks = {
             asyncio.create_task(self._read(session)),
             asyncio.create_task(self._write(session)),
+            asyncio.create_task(self._energy(session)),
         }
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in tasks:
+            for task in (*tasks, *self._later):
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, *self._later, return_exceptions=True)
+            self._later.clear()
         for task in done:
             task.result()  # a BrokerError ends this connection
 
@@ -201,7 +239,13 @@ class MqttBridge:
         while True:
             await self._dirty.wait()
             self._dirty.clear()
+            rebirth, self._rebirth = self._rebirth, False
+            if rebirth:  # everything again, as on a new connection
+                self._published, self._announced = {}, None
             await self._flush(session)
+            if rebirth:
+                await session.publish(self.topics.availability, ONLINE, retain=True)
+                self.births += 1
 
     async def _flush(self, session: MqttSession) -> None:
         topics = self.topics
@@ -211,16 +255,23 @@ class MqttBridge:
         if snapshot is None:
             return
         channels = tuple((channel.index, channel.name) for channel in snapshot.channels)
-        announce = (channels, snapshot.tempo is not None)
+        board = snapshot.board
+        rated = tuple(c.index for c in snapshot.channels if c.power_w is not None)
+        tempo = snapshot.tempo is not None
+        announce = (channels, tempo, board.kind, board.revision, board.serial, rated)
         if announce != self._announced:
-            configs = discovery_configs(topics, channels, tempo=snapshot.tempo is not None)
+            configs = discovery_configs(topics, channels, tempo=tempo, board=board, rated=rated)
             for topic, config in configs.items():
                 await session.publish(topic, dumps(config), retain=True)
             for topic in self._discovery - configs.keys():
                 await session.publish(topic, "", retain=True)
             self._discovery, self._announced = set(configs), announce
-        for topic, payload in retained_states(snapshot, topics).items():
+            kept = {topics.channel_state(index) for index, _ in channels}
+            gone = [topic for topic in self._published if topic.endswith("/state")]
+            self._clear_later([topic for topic in gone if topic not in kept])
+        for topic, payload in retained_states(snapshot, topics, self._connection).items():
             await self._publish_retained(session, topic, payload)
+        await self._publish_retained(session, topics.force_for, self._force_for)
         status = status_payload(snapshot)
         if status != self._published.get(topics.status):
             wait = self._status_at + self.status_interval - self.clock.monotonic()
@@ -230,6 +281,28 @@ class MqttBridge:
             elif self._status_timer is None:
                 due = self.clock.now() + timedelta(seconds=wait)
                 self._status_timer = asyncio.create_task(self._status_due(due))
+
+    async def _energy(self, session: MqttSession) -> None:
+        """The energy kept off per channel with a power, from the history (as `history` counts
+        it), now and every ``energy_interval``; never fatal to the connection."""
+        while True:
+            snapshot = self._snapshot
+            rated = (
+                [c.index for c in snapshot.channels if c.power_w is not None] if snapshot else []
+            )
+            if rated:
+                try:
+                    now = self.clock.now()
+                    view = await self.link.history_view(now, now)
+                    kept = {c.index: c.winter.energy_kwh for c in view.channels if c.index in rated}
+                    await self._publish_retained(
+                        session, self.topics.energy, dumps(energy_payload(kept))
+                    )
+                except BrokerError:
+                    raise
+                except Exception:  # the history unreadable: no energy this time, said in the log
+                    log.exception("MQTT: energy kept off not read from the history")
+            await asyncio.sleep(self.energy_interval)
 
     async def _status_due(self, due: datetime) -> None:
         """The status held back by the interval goes out once it has passed (on the clock)."""
@@ -244,16 +317,68 @@ class MqttBridge:
 
     # -- messages in -------------------------------------------------------------------------
 
+    def _clear_later(self, states: list[str]) -> None:
+        """Clear these retained states once Home Assistant has dropped their entities."""
+        for topic in states:
+            self._published.pop(topic, None)
+        if states:
+            self._later_task(self._clear(states))
+
+    async def _clear(self, states: list[str]) -> None:
+        await asyncio.sleep(self.removal_gap)
+        session = self._session
+        if session is not None:
+            for topic in states:
+                await session.publish(topic, "", retain=True)
+
+    def _later_task(self, work: "Coroutine[object, object, None]") -> None:
+        task = asyncio.create_task(work)
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
+
+    async def _birth(self) -> None:
+        await asyncio.sleep(self.birth_delay())
+        self._rebirth = True
+        self._dirty.set()
+
     async def _read(self, session: MqttSession) -> None:
+        topics = self.topics
         async for message in session.messages():
-            channel = self.topics.set_channel(message.topic)
+            channel = topics.set_channel(message.topic)
             if channel is not None:
                 await self._command(session, message, channel)
+            elif message.topic == topics.force_for_set:
+                await self._choose_force_for(session, message)
+            elif message.topic == topics.force_for:
+                if message.retain and message.payload.decode(errors="replace") in FORCE_FOR:
+                    # What this node chose before it restarted.
+                    self._force_for = message.payload.decode()
+                    self._dirty.set()
+            elif message.topic == topics.ha_status:
+                if message.payload.strip() == ONLINE.encode():
+                    self._later_task(self._birth())
             elif message.payload and self._stale(message.topic):
                 # Left by an earlier run with other channels: Home Assistant would keep
-                # showing entities nobody updates.
-                await session.publish(message.topic, "", retain=True)
+                # showing entities nobody updates. Its configs go first, its state after.
+                if message.topic.endswith("/state"):
+                    index = message.topic.split("/")[-2]
+                    if index.isdigit():
+                        for topic in channel_discovery_topics(topics, int(index)):
+                            if topic not in self._discovery:
+                                await session.publish(topic, "", retain=True)
+                    self._clear_later([message.topic])
+                else:
+                    await session.publish(message.topic, "", retain=True)
         raise BrokerError("the broker closed the connection")
+
+    async def _choose_force_for(self, session: MqttSession, message: Message) -> None:
+        choice = message.payload.decode(errors="replace").strip()
+        if choice not in FORCE_FOR:
+            options = ", ".join(FORCE_FOR)
+            await self._refuse(session, message.topic, f"{choice[:40]!r}: expected {options}")
+            return
+        self._force_for = choice
+        self._dirty.set()
 
     def _stale(self, topic: str) -> bool:
         """A retained discovery config or channel state this configuration does not have."""
@@ -277,6 +402,9 @@ class MqttBridge:
             return
         try:
             command = parse_command(channel, message.payload, self.clock.now())
+            chosen = FORCE_FOR[self._force_for]
+            if command.duration is None and command.until is None and chosen is not None:
+                command = replace(command, duration=chosen)  # the dashboard's duration
             if command.powered is None:
                 await self.link.release(command.channel)
             else:

@@ -42,7 +42,10 @@ def check_mqtt_lines(
         ok, first = False, str(error)
     lines = [first]
     configs = discovery_configs(
-        topics, [(c.index, c.name) for c in config.channels], tempo=config.tempo is not None
+        topics,
+        [(c.index, c.name) for c in config.channels],
+        tempo=config.tempo is not None,
+        rated=[c.index for c in config.channels if c.power is not None],
     )
     if not configs:
         lines.append('Home Assistant discovery off (discovery_prefix = "")')

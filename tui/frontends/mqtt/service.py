@@ -23,7 +23,7 @@ BACKOFF = (1.0, 60.0)  # seconds: first retry, and the longest wait between two 
 
 def topics_for(mqtt: MqttConfig, hostname: str | None = None) -> Topics:
     node = mqtt.node_id or node_id_from_host(hostname or socket.gethostname())
-    return Topics(node, mqtt.topic_prefix, mqtt.discovery_prefix)
+    return Topics(node, mqtt.topic_prefix, mqtt.discovery_prefix, mqtt.birth_topic)
 
 
 def build_bridge(

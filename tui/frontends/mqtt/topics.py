@@ -8,16 +8,29 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from tui import __version__
 from tui.core.forecast import Level, paris_iso
 from tui.core.tempo import Colour
-from tui.service.snapshot import ChannelView, Snapshot
+from tui.service.snapshot import BoardView, ChannelView, Snapshot
 
 LEVEL_WORDS = [level.label for level in Level]  # low-carbon, green, orange, red
 UNKNOWN = "unknown"
 NO_STRAIN = "none"  # next_strain when no orange or red hour is ahead
+NO_ERROR = "none"  # diagnostics' last_error when nothing is wrong
+# How long on/off from Home Assistant force a channel ("default": [policy] override_duration).
+FORCE_FOR = {
+    "default": None,
+    "30m": timedelta(minutes=30),
+    "1h": timedelta(hours=1),
+    "2h": timedelta(hours=2),
+    "4h": timedelta(hours=4),
+    "8h": timedelta(hours=8),
+    "24h": timedelta(hours=24),
+    "until released": timedelta(0),
+}
 ONLINE, OFFLINE = "online", "offline"
 TEMPO_COLOURS = [colour.value for colour in Colour]  # blue, white, red
 
@@ -33,6 +46,8 @@ class Topics:
     node_id: str
     topic_prefix: str = "delestage"
     discovery_prefix: str = "homeassistant"
+    # Home Assistant's birth topic ("online" when it (re)starts): discovery is announced again.
+    ha_status: str = "homeassistant/status"
 
     @property
     def base(self) -> str:
@@ -69,6 +84,22 @@ class Topics:
     @property
     def error(self) -> str:
         return f"{self.base}/error"
+
+    @property
+    def diagnostics(self) -> str:
+        return f"{self.base}/diagnostics"
+
+    @property
+    def energy(self) -> str:
+        return f"{self.base}/energy"
+
+    @property
+    def force_for(self) -> str:
+        return f"{self.base}/force_for"
+
+    @property
+    def force_for_set(self) -> str:
+        return f"{self.base}/force_for/set"
 
     def channel_state(self, index: int) -> str:
         return f"{self.base}/channel/{index}/state"
@@ -127,6 +158,11 @@ def channel_state(channel: ChannelView) -> dict[str, Any]:
         "mode": channel.mode,
         "until": paris_iso(channel.until) if channel.until else None,
         "reason": channel.reason,
+        # As in `status --json`: what a forced channel was told (its relay may still wait on
+        # min_on/min_off: ``waiting`` says so), and whether a latch holds it cut.
+        "forced_powered": channel.forced_powered,
+        "waiting": channel.waiting,
+        "latched": channel.latched,
     }
     if channel.power_w is not None:  # `power` configured: Home Assistant shows it as attribute
         state["power_w"] = channel.power_w
@@ -137,12 +173,43 @@ def status_payload(snapshot: Snapshot) -> str:
     return dumps(snapshot.to_status())
 
 
-def retained_states(snapshot: Snapshot, topics: Topics) -> dict[str, str]:
+def last_problem(snapshot: Snapshot) -> str:
+    """The controller's standing problem in words (board, forecast, Tempo), or ``none``."""
+    for problem in (
+        snapshot.board.message,
+        snapshot.forecast.error,
+        snapshot.tempo.error if snapshot.tempo else None,
+    ):
+        if problem:
+            return problem[:250]  # Home Assistant keeps at most 255 characters of a state
+    return NO_ERROR
+
+
+def diagnostics_payload(snapshot: Snapshot, connection: int = 1) -> dict[str, Any]:
+    """``base/diagnostics``: the board, the forecast's source and age, the bridge (connected
+    whenever this is read: Home Assistant shows it unavailable otherwise; ``connection`` counts
+    the connections since the start, so reconnections show), and the standing problem."""
+    board, forecast = snapshot.board, snapshot.forecast
+    return {
+        "board_kind": board.kind,
+        "board_attached": board.attached,
+        "board_serial": board.serial,
+        "board_model": device_model(board),
+        "forecast_source": forecast.source,
+        "forecast_fetched": paris_iso(forecast.fetched) if forecast.fetched else None,
+        "bridge": "connected",
+        "bridge_connection": connection,
+        "last_error": last_problem(snapshot),
+    }
+
+
+def retained_states(snapshot: Snapshot, topics: Topics, connection: int = 1) -> dict[str, str]:
     """Every retained state topic with its payload, for one snapshot."""
     states = {
         topics.level: level_payload(snapshot),
         topics.next_strain: next_strain_payload(snapshot),
         topics.strain_now: strain_now_payload(snapshot),
+        topics.diagnostics: dumps(diagnostics_payload(snapshot, connection)),
     }
     if snapshot.tempo is not None:
         states[topics.tempo] = dumps(snapshot.tempo.to_status())
@@ -152,37 +219,191 @@ def retained_states(snapshot: Snapshot, topics: Topics) -> dict[str, str]:
 
 
 # --- Home Assistant discovery -------------------------------------------------------------
+#
+# Every template first asks whether the payload is JSON at all (``value_json is defined``): a
+# state topic cleared while an entity still listens must not fill Home Assistant's log.
 
+ORIGIN = {"name": "delestage", "sw_version": __version__}
+MODEL = "Ecowatt load-shedding controller"
+
+# auto, or the command the channel was given (not the relay, which may still wait on min_off)
 _SELECT_TEMPLATE = (
-    "{% if value_json.mode == 'auto' %}auto{% elif value_json.powered is none %}None"
-    "{% elif value_json.powered %}on{% else %}off{% endif %}"
+    "{% if value_json is not defined %}{{ None }}"
+    "{% elif value_json.mode == 'auto' %}auto"
+    "{% elif value_json.forced_powered %}on{% else %}off{% endif %}"
 )
 _POWERED_TEMPLATE = (
-    "{% if value_json.powered is none %}None{% elif value_json.powered %}ON{% else %}OFF{% endif %}"
+    "{% if value_json is not defined or value_json.powered is none %}{{ None }}"
+    "{% elif value_json.powered %}ON{% else %}OFF{% endif %}"
 )
+_LATCHED_TEMPLATE = (
+    "{% if value_json is not defined %}{{ None }}"
+    "{% elif value_json.latched %}ON{% else %}OFF{% endif %}"
+)
+_REFUSED_TEMPLATE = (
+    "{{ {'event_type': 'refused', 'error': value_json.error, 'topic': value_json.topic}"
+    " | to_json }}"
+)
+
+
+def device_model(board: BoardView | None) -> str:
+    """What drives the relays, as the device's model says it: never a Phidget when simulated."""
+    if board is None:
+        return MODEL
+    if board.kind == "simulated":
+        return f"{MODEL} (simulated board)"
+    named = f"Phidget {board.revision}" if board.revision else "Phidget relay board"
+    return f"{MODEL} ({named})"
+
+
+def _field(name: str, none: str = "{{ None }}") -> str:
+    return (
+        f"{{% if value_json is defined and value_json.{name} is not none %}}"
+        f"{{{{ value_json.{name} }}}}{{% else %}}{none}{{% endif %}}"
+    )
+
+
+# A meter's measured power, when the state has one, else the rated power while powered.
+_POWER_TEMPLATE = (
+    "{% if value_json is not defined %}{{ None }}"
+    "{% elif value_json.measured_power_w is defined and value_json.measured_power_w is not none %}"
+    "{{ value_json.measured_power_w }}"
+    "{% elif value_json.powered is none %}{{ None }}"
+    "{% elif value_json.powered %}{{ value_json.power_w }}{% else %}0{% endif %}"
+)
+
+
+def energy_configs(topics: Topics, index: int | None, name: str) -> dict[str, dict[str, Any]]:
+    """A channel's power and energy kept off (``index`` None: the energy total), for the Energy
+    dashboard and long-term statistics. Only for channels with a ``power``."""
+    node = topics.node_id
+    if index is None:
+        key, title = "total", "Energy kept off"
+    else:
+        key, title = str(index), f"{name} energy kept off"
+    object_id = "energy_kept_off" if index is None else f"channel_{index}_energy_kept_off"
+    configs: dict[str, dict[str, Any]] = {
+        topics.discovery("sensor", object_id): {
+            "name": title,
+            "unique_id": f"delestage_{node}_{object_id}",
+            "state_topic": topics.energy,
+            "value_template": _field(key if index is None else f"channels['{key}']"),
+            "device_class": "energy",
+            "unit_of_measurement": "kWh",
+            "state_class": "total_increasing",
+            "icon": "mdi:transmission-tower-off",
+        }
+    }
+    if index is not None:
+        configs[topics.discovery("sensor", f"channel_{index}_power")] = {
+            "name": f"{name} power",
+            "unique_id": f"delestage_{node}_channel_{index}_power",
+            "state_topic": topics.channel_state(index),
+            "value_template": _POWER_TEMPLATE,
+            "device_class": "power",
+            "unit_of_measurement": "W",
+            "state_class": "measurement",
+        }
+    return configs
+
+
+def energy_payload(kept_off: dict[int, float | None]) -> dict[str, Any]:
+    """``base/energy``: per channel with a power, the energy kept off the grid in strained hours
+    this winter (kWh, as `history` counts it), and their total."""
+    known = [kwh for kwh in kept_off.values() if kwh is not None]
+    return {
+        "channels": {str(index): kwh for index, kwh in sorted(kept_off.items())},
+        "total": round(sum(known), 3) if known else None,
+    }
+
+
+def channel_configs(topics: Topics, index: int, name: str) -> dict[str, dict[str, Any]]:
+    """The entities of one channel, without the shared ``device``/availability part."""
+    node = topics.node_id
+    state = topics.channel_state(index)
+    command = topics.channel_set(index)
+    uid = f"delestage_{node}_channel_{index}"
+    return {
+        topics.discovery("select", f"channel_{index}"): {
+            "name": f"{name} mode",
+            "unique_id": uid,
+            "command_topic": command,
+            "state_topic": state,
+            "value_template": _SELECT_TEMPLATE,
+            "options": ["auto", "on", "off"],
+            "icon": "mdi:electric-switch",
+        },
+        topics.discovery("binary_sensor", f"channel_{index}_powered"): {
+            "name": f"{name} powered",
+            "unique_id": f"{uid}_powered",
+            "state_topic": state,
+            "value_template": _POWERED_TEMPLATE,
+            "payload_on": "ON",
+            "payload_off": "OFF",
+            "device_class": "power",
+            "json_attributes_topic": state,
+        },
+        topics.discovery("binary_sensor", f"channel_{index}_latched"): {
+            "name": f"{name} latched",
+            "unique_id": f"{uid}_latched",
+            "state_topic": state,
+            "value_template": _LATCHED_TEMPLATE,
+            "payload_on": "ON",
+            "payload_off": "OFF",
+            "icon": "mdi:lock-alert",
+        },
+        # Back to automatic, latch released: a press works whatever the select shows.
+        topics.discovery("button", f"channel_{index}_release"): {
+            "name": f"{name} release",
+            "unique_id": f"{uid}_release",
+            "command_topic": command,
+            "payload_press": "auto",
+            "icon": "mdi:lock-open-variant",
+        },
+    }
+
+
+def channel_discovery_topics(topics: Topics, index: int) -> set[str]:
+    if not topics.discovery_prefix:
+        return set()
+    return set(channel_configs(topics, index, "")) | set(energy_configs(topics, index, ""))
 
 
 def discovery_configs(
-    topics: Topics, channels: Iterable[tuple[int, str]], tempo: bool = False
+    topics: Topics,
+    channels: Iterable[tuple[int, str]],
+    tempo: bool = False,
+    board: BoardView | None = None,
+    rated: Iterable[int] = (),
 ) -> dict[str, dict[str, Any]]:
     """Discovery topic -> config for the level and next-strain sensors, with ``tempo`` (a
-    [tempo] section) the Tempo today and tomorrow sensors, and, per channel, a select
-    (auto/on/off) and a power binary_sensor; all on one device. Empty when discovery is off
-    (``discovery_prefix = ""``)."""
+    [tempo] section) the Tempo today and tomorrow sensors, the refused-command event, the
+    diagnostics, and, per channel, a select (auto/on/off), a power binary_sensor, a latch
+    binary_sensor and a release button; all on one device. Empty when discovery is off
+    (``discovery_prefix = ""``). The channels in ``rated`` (those with a ``power``) have a
+    power and an energy sensor, with a total."""
     if not topics.discovery_prefix:
         return {}
     node = topics.node_id
+    device: dict[str, Any] = {
+        "identifiers": [f"delestage_{node}"],
+        "name": f"delestage {node}",
+        "manufacturer": "delestage",
+        "model": device_model(board),
+        "sw_version": __version__,
+    }
+    if board is not None and board.serial is not None:
+        device["serial_number"] = str(board.serial)
     common: dict[str, Any] = {
         "availability_topic": topics.availability,
         "payload_available": ONLINE,
         "payload_not_available": OFFLINE,
-        "device": {
-            "identifiers": [f"delestage_{node}"],
-            "name": f"delestage {node}",
-            "manufacturer": "delestage",
-            "model": "Ecowatt load-shedding controller (Phidget 1017)",
-            "sw_version": __version__,
-        },
+        "device": device,
+        "origin": ORIGIN,
+    }
+    diagnostic: dict[str, Any] = {
+        "entity_category": "diagnostic",
+        "json_attributes_topic": topics.diagnostics,
     }
     configs: dict[str, dict[str, Any]] = {
         topics.discovery("sensor", "level"): {
@@ -193,7 +414,6 @@ def discovery_configs(
             "options": LEVEL_WORDS,
             "value_template": f"{{{{ None if value == '{UNKNOWN}' else value }}}}",
             "icon": "mdi:transmission-tower",
-            **common,
         },
         topics.discovery("sensor", "next_strain"): {
             "name": "Next grid strain",
@@ -202,7 +422,68 @@ def discovery_configs(
             "device_class": "timestamp",
             "value_template": f"{{{{ None if value == '{NO_STRAIN}' else value }}}}",
             "icon": "mdi:clock-alert-outline",
-            **common,
+        },
+        topics.discovery("event", "refused"): {
+            "name": "Refused command",
+            "unique_id": f"delestage_{node}_refused",
+            "state_topic": topics.error,
+            "event_types": ["refused"],
+            "value_template": _REFUSED_TEMPLATE,
+            "icon": "mdi:message-alert-outline",
+        },
+        topics.discovery("select", "force_for"): {
+            "name": "Force duration",
+            "unique_id": f"delestage_{node}_force_for",
+            "command_topic": topics.force_for_set,
+            "state_topic": topics.force_for,
+            "options": list(FORCE_FOR),
+            "entity_category": "config",
+            "icon": "mdi:timer-lock-outline",
+        },
+        topics.discovery("binary_sensor", "board"): {
+            "name": "Relay board",
+            "unique_id": f"delestage_{node}_board",
+            "state_topic": topics.diagnostics,
+            "value_template": (
+                "{% if value_json is defined and value_json.board_attached %}ON{% else %}OFF"
+                "{% endif %}"
+            ),
+            "payload_on": "ON",
+            "payload_off": "OFF",
+            "device_class": "connectivity",
+            **diagnostic,
+        },
+        topics.discovery("sensor", "forecast_fetched"): {
+            "name": "Forecast fetched",
+            "unique_id": f"delestage_{node}_forecast_fetched",
+            "state_topic": topics.diagnostics,
+            "device_class": "timestamp",
+            "value_template": _field("forecast_fetched"),
+            **diagnostic,
+        },
+        topics.discovery("sensor", "forecast_source"): {
+            "name": "Forecast source",
+            "unique_id": f"delestage_{node}_forecast_source",
+            "state_topic": topics.diagnostics,
+            "value_template": _field("forecast_source"),
+            "icon": "mdi:cloud-download-outline",
+            **diagnostic,
+        },
+        topics.discovery("sensor", "bridge"): {
+            "name": "MQTT bridge",
+            "unique_id": f"delestage_{node}_bridge",
+            "state_topic": topics.diagnostics,
+            "value_template": _field("bridge"),
+            "icon": "mdi:lan-connect",
+            **diagnostic,
+        },
+        topics.discovery("sensor", "last_error"): {
+            "name": "Last error",
+            "unique_id": f"delestage_{node}_last_error",
+            "state_topic": topics.diagnostics,
+            "value_template": _field("last_error"),
+            "icon": "mdi:alert-circle-outline",
+            **diagnostic,
         },
     }
     if tempo:
@@ -214,31 +495,15 @@ def discovery_configs(
                 "device_class": "enum",
                 "options": TEMPO_COLOURS,
                 # null (not published yet) is Home Assistant's unknown
-                "value_template": f"{{{{ value_json.{day} if value_json.{day} else None }}}}",
+                "value_template": _field(day),
                 "icon": "mdi:calendar-today" if day == "today" else "mdi:calendar-arrow-right",
-                **common,
             }
-    for index, name in channels:
-        state = topics.channel_state(index)
-        configs[topics.discovery("select", f"channel_{index}")] = {
-            "name": f"{name} mode",
-            "unique_id": f"delestage_{node}_channel_{index}",
-            "command_topic": topics.channel_set(index),
-            "state_topic": state,
-            "value_template": _SELECT_TEMPLATE,
-            "options": ["auto", "on", "off"],
-            "icon": "mdi:electric-switch",
-            **common,
-        }
-        configs[topics.discovery("binary_sensor", f"channel_{index}_powered")] = {
-            "name": f"{name} powered",
-            "unique_id": f"delestage_{node}_channel_{index}_powered",
-            "state_topic": state,
-            "value_template": _POWERED_TEMPLATE,
-            "payload_on": "ON",
-            "payload_off": "OFF",
-            "device_class": "power",
-            "json_attributes_topic": state,
-            **common,
-        }
-    return configs
+    names = dict(channels)
+    for index, name in names.items():
+        configs.update(channel_configs(topics, index, name))
+    with_power = sorted(set(rated) & set(names))
+    for index in with_power:
+        configs.update(energy_configs(topics, index, names[index]))
+    if with_power:
+        configs.update(energy_configs(topics, None, ""))
+    return {topic: {**config, **common} for topic, config in configs.items()}
