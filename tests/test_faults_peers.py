@@ -175,7 +175,17 @@ def test_headless_with_stdout_closed_at_start_runs(tmp_path: Path) -> None:
     document = config_document(state, min_switch_gap="0s")
     document["ecowatt"] = steady_forecast(tmp_path)
     config = write_config(tmp_path / "delestage.toml", document)
-    service = delestage("--headless", "--config", str(config), preexec_fn=lambda: os.close(1))
+    # Without a preload library (the faketime runs have one): libfaketime opens its shared
+    # clock at load, before the interpreter, and would take descriptor 1 and be written to.
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME_SHARED")}
+    service = subprocess.Popen(
+        [sys.executable, "-m", "tui", "--headless", "--config", str(config)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.close(1),
+    )
     try:
         wait_for(
             lambda: (

@@ -200,10 +200,16 @@ def standard_streams() -> list[str]:
             if spare != fd:
                 os.dup2(spare, fd)
                 os.close(spare)
+    # Closed when the interpreter started (it left sys.stdout None): whatever holds the number
+    # now is not our stdout (a library's file may have taken it since), so it is never written
+    # to; what would be printed goes to /dev/null.
     if sys.stdout is None:
-        sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     if sys.stderr is None:
-        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name).name == os.devnull and name not in closed:
+            closed.append(name)
     return closed
 
 
