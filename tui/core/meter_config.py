@@ -143,3 +143,11 @@ def meter_to_dict(meter: MeterConfig) -> dict[str, object]:
             value = format_limit(value)
         out[key] = value
     return out
+
+
+def meter_source_of(meter: "MeterConfig | None") -> tuple[object, ...] | None:
+    """What of ``[meter]`` a running service cannot change without a restart: the source.
+    The rule's settings (limit, margin, restore...) apply at a reload."""
+    if meter is None:
+        return None
+    return (meter.source, meter.port, meter.baud, meter.file)

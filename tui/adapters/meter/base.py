@@ -25,6 +25,11 @@ class MeterSource(Source[MeterReading], Protocol):
         ...
 
     @property
+    def latest(self) -> MeterReading | None:
+        """The newest reading, whatever the feed has taken (the power rule reads it at once)."""
+        ...
+
+    @property
     def where(self) -> str:
         """Where it reads from, in words: "tic on /dev/ttyACM0", "demo house"."""
         ...
@@ -45,6 +50,8 @@ class ReadingBox:
         self._given: MeterReading | None = None
         self.problem: str | None = None  # the reader's last trouble (cannot open the port...)
         self._notify: Notify | None = None
+        self._failed = False  # the last refresh said the meter was stale
+        self._first: datetime | None = None  # the first refresh: "waiting" until stale_after
 
     def start(self, notify: Notify) -> None:
         self._notify = notify
@@ -71,20 +78,33 @@ class ReadingBox:
             if latest is not None and latest is not given:
                 self._given = latest
         if latest is not None and latest is not given and now - latest.at < self.stale_after:
+            self._failed = False
             return RefreshResult(data=latest)
         seconds = f"{self.stale_after.total_seconds():g} s"
+        self._first = self._first or now
+        if latest is None and now - self._first < self.stale_after:
+            return RefreshResult()  # just started: waiting for a first frame is not a fault
         if latest is None or now - latest.at >= self.stale_after:
             what = "no valid frame yet" if latest is None else f"no valid frame for {seconds}"
             why = f" ({problem})" if problem else ""
+            self._failed = True
             return RefreshResult(
                 error=f"meter ({where}): {what}{why}; power cuts held, nothing restored on it"
             )
         return RefreshResult()
 
     def next_refresh(self, now: datetime) -> datetime:
+        """Now for a first reading or one after a stale spell (its words are news); else when
+        the newest reading would turn stale: the feed looks every ``stale_after``, not every
+        frame (the power rule reads every frame through ``latest``)."""
         latest = self.latest
-        if latest is not None and latest is not self._given:
+        if latest is None:
+            return (
+                (self._first or now) + self.stale_after
+                if not self._failed
+                else (now + self.stale_after)
+            )
+        if latest is not self._given and (self._given is None or self._failed):
             return now
-        if latest is not None and latest.at + self.stale_after > now:
-            return latest.at + self.stale_after
-        return now + self.stale_after
+        due = latest.at + self.stale_after
+        return due if due > now else now + self.stale_after

@@ -47,6 +47,10 @@ class DemoMeterSource:
     def detail(self) -> str:
         return "simulated house: base load, kettle, oven and cooking spikes, and the relays"
 
+    @property
+    def latest(self) -> MeterReading | None:
+        return self.box.latest
+
     def load_cached(self, now: datetime) -> MeterReading | None:
         return None
 

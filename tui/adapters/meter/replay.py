@@ -52,6 +52,10 @@ class ReplaySource:
     def detail(self) -> str:
         return f"{len(self.frames)} frames replayed"
 
+    @property
+    def latest(self) -> MeterReading | None:
+        return self.box.latest
+
     def load_cached(self, now: datetime) -> MeterReading | None:
         return None
 

@@ -76,6 +76,10 @@ class TicSource:
         stats = self.decoder.stats
         return f"{mode}{self.baud} baud 7E1, {stats.frames} frames, {stats.garbled} garbled groups"
 
+    @property
+    def latest(self) -> MeterReading | None:
+        return self.box.latest
+
     def load_cached(self, now: datetime) -> MeterReading | None:
         return None
 
