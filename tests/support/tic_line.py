@@ -130,26 +130,30 @@ class TicLine:
                 self.noise_frames += 1
                 data = bytes(self._rng.randrange(256) for _ in data)
                 data = data.replace(bytes([STX]), b"\x00")
-            if not self._write(with_parity(data)):
+            ends = data.endswith(bytes([ETX]))
+            if not self._write(with_parity(data), number if ends else None):
                 return
-            if data.endswith(bytes([ETX])):
-                self.frames += 1
-                self.frame_ends.append(number)
-                if self.on_etx is not None:
-                    self.on_etx(number)
-            self._stop.wait(0.03 if not self.pace else 0.0167)  # the inter-frame pause
+            self._stop.wait(0.0167 if self.pace else 0.03)  # the pause between frames
 
-    def _write(self, data: bytes) -> bool:
+    def _write(self, data: bytes, number: int | None) -> bool:
+        """Write a frame (paced: a chunk at a time, each taking its time on the line); the
+        ETX is said as soon as it is written, before the chunk's time has passed."""
         chunk = max(self.script.mode.baud // 100, 1) if self.pace else len(data)
         for start in range(0, len(data), chunk):
             if self._stop.is_set():
                 return False
+            part = data[start : start + chunk]
             try:
-                os.write(self.master, data[start : start + chunk])
+                os.write(self.master, part)
             except OSError:
                 return False
+            if number is not None and start + chunk >= len(data):
+                self.frames += 1
+                self.frame_ends.append(number)
+                if self.on_etx is not None:
+                    self.on_etx(number)
             if self.pace:
-                self._stop.wait(len(data[start : start + chunk]) * 10 / self.script.mode.baud)
+                self._stop.wait(len(part) * 10 / self.script.mode.baud)
         return True
 
     def close_writer(self) -> None:
