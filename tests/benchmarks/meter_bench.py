@@ -120,7 +120,8 @@ async def _latency(cycles: int) -> list[float]:
         try:
             for _ in range(cycles):
                 await _until(lambda: controller.history[0].powered is True, 20)
-                await asyncio.sleep(1.2)  # a few plain frames
+                # A few plain frames; and the 1017's 20 switches a minute, two a cycle.
+                await asyncio.sleep(5.0)
                 before = len(board.commands)
                 script.power = 11000
                 script.extra = lambda n: [Group("STGE", f"{(1 << 17) | (1 << 7):08X}")]
@@ -251,7 +252,7 @@ def _day(seconds: int) -> list[dict[str, Any]]:
 
 
 def run(quick: bool) -> list[dict[str, Any]]:
-    latencies = asyncio.run(_latency(8 if quick else 30))
+    latencies = asyncio.run(_latency(5 if quick else 20))
     figures = [figure("TIC frame end (ETX, 9600 baud) to relay command", latencies, "ms", 50)]
     return figures + _day(6 * 3600 if quick else 24 * 3600)
 
