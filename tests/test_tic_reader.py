@@ -166,3 +166,29 @@ def test_the_writer_closing_is_said_and_the_reader_keeps_trying() -> None:
     finally:
         source.close()
     assert source._thread is not None and not source._thread.is_alive()
+
+
+def test_check_opens_the_meter_and_says_what_it_reads(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from support.service import config_document
+
+    from tui.adapters.meter import check
+    from tui.core.config import config_from_dict
+
+    def config(port: str):
+        document = config_document(tmp_path / "state")
+        document["meter"] = {"source": "tic", "port": port}
+        return config_from_dict(document, path="test.toml")
+
+    with TicLine(Script(power=4200)) as line:
+        line.start()
+        ok, words = check.check_meter_line(config(line.path))
+    assert ok, words
+    assert words == (
+        f"tic on {line.path}: standard mode, PREF 9 kVA, cut-off 9 kVA, power now 4.2 kVA"
+    )
+    monkeypatch.setattr(check, "WAIT", timedelta(seconds=1.5))
+    ok, words = check.check_meter_line(config(str(tmp_path / "ttyGONE")))
+    assert not ok
+    assert "no valid frame in 1.5 s (cannot open" in words

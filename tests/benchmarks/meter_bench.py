@@ -11,6 +11,7 @@ Not a test (machines are noisy; nothing here asserts a time). Run it standalone:
   the writer has written that frame's ETX to the moment the controller calls the board's
   ``set_relay``. Then the load drops, the channel is restored (restore_after 0) and the cycle
   runs again.
+- **CPU** of an in-process service (with the demo forecast) reading that line continuously.
 - **a simulated day at 9 kVA** (tests/support/house.py, a virtual clock, one second a step):
   a 7.4 kW car charger in the evening and night, a 3 kW water heater at night and noon, two
   2 kW heating circuits in the morning and evening, cooking peaks (kettles, an oven, cooktops)
@@ -39,6 +40,7 @@ from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import SystemClock
 from tui.adapters.meter.tic import TicSource
 from tui.adapters.sources.base import RefreshResult
+from tui.compose.service import build_controller
 from tui.core.config import (
     ChannelConfig,
     Config,
@@ -158,6 +160,40 @@ class NoForecast:
         pass
 
 
+async def _cpu(seconds: float) -> float:
+    """% of a core used by an in-process service (the demo forecast, so each frame's snapshot
+    carries a plan) reading a 9600-baud TIC: process CPU time over wall time, the frame
+    writer's thread included (an upper bound for the service alone)."""
+    with tempfile.TemporaryDirectory(prefix="meterbench-") as folder:
+        state = Path(folder)
+        config = _latency_config(state)
+        config = replace(
+            config,
+            ecowatt=EcowattConfig(source=Source.DEMO),
+            service=replace(config.service, state_dir=str(state)),
+        )
+        clock = SystemClock()
+        line = TicLine(Script(power=3000), pace=True)
+        meter = TicSource(line.path, clock=clock, stale_after=timedelta(seconds=10), baud=9600)
+        controller = build_controller(
+            config, clock, {}, board=TimedBoard([0], clock), meter_source=meter
+        )
+        task = asyncio.create_task(controller.run())
+        await asyncio.wait_for(controller.started.wait(), 10)
+        line.start()
+        await asyncio.sleep(3)  # settled: the first frames, the first plan
+        frames, cpu, wall = line.frames, time.process_time(), time.perf_counter()
+        await asyncio.sleep(seconds)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        frames = line.frames - frames
+        controller.stop()
+        await asyncio.wait_for(task, 10)
+        line.close_writer()
+        if frames < seconds / 2:
+            raise RuntimeError(f"only {frames} frames in {seconds:g} s")
+        return cpu / wall * 100
+
+
 async def _until(check: Any, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while not check():
@@ -254,6 +290,10 @@ def _day(seconds: int) -> list[dict[str, Any]]:
 def run(quick: bool) -> list[dict[str, Any]]:
     latencies = asyncio.run(_latency(5 if quick else 20))
     figures = [figure("TIC frame end (ETX, 9600 baud) to relay command", latencies, "ms", 50)]
+    cpu = asyncio.run(_cpu(10 if quick else 60))
+    figures.append(
+        figure("CPU reading a 9600-baud TIC, in-process service (% of a core)", [cpu], "%", 2)
+    )
     return figures + _day(6 * 3600 if quick else 24 * 3600)
 
 
