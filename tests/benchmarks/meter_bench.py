@@ -277,6 +277,15 @@ def _day(seconds: int) -> list[dict[str, Any]]:
             continue
         out.append(
             figure(
+                f"relay switches in {hours:g} h, {name}",
+                [len(run.switches)],
+                "switches",
+                None,
+                digits=0,
+            )
+        )
+        out.append(
+            figure(
                 f"minutes cut for power in {hours:g} h, {name}",
                 [run.cut_seconds / 60],
                 "min",
