@@ -177,3 +177,17 @@ def test_a_stale_meter_holds_the_cuts_then_lifts_them_and_says_stale() -> None:
 def test_the_header_words() -> None:
     state, _ = run(cfg(), [4200])
     assert describe_meter(state, T0) == "4.2 / 9 kVA"
+
+
+def test_a_frame_without_its_cut_off_power_keeps_the_limit_known() -> None:
+    config = Config(channels=(channel(0, power=Power(3000)),), meter=MeterConfig())
+    history = powered(config)
+    state = power_step(
+        PowerState(), MeterReading(at=T0, power_va=4000, cutoff_va=9000), T0, config, {}, history
+    ).state
+    later = T0 + S
+    step = power_step(state, MeterReading(at=later, power_va=4100), later, config, {}, history)
+    assert step.state.limit == 9000 and meter_state(step.state) is MeterState.OK
+    # Never a limit at all (no [meter] limit, no PCOUP): nothing cut, not called stale.
+    step = power_step(PowerState(), MeterReading(at=T0, power_va=30000), T0, config, {}, history)
+    assert step.cut is None and meter_state(step.state) is MeterState.OK

@@ -168,7 +168,8 @@ def power_step(
         and channels[index].shed_at is not ShedAt.NEVER
     }
     state = replace(state, cuts=cuts)
-    limit = limit_of(meter, reading)
+    # A frame whose PCOUP was garbled keeps the limit known from the frames before.
+    limit = limit_of(meter, reading) or state.limit
     new = reading is not None and (state.reading is None or reading.at > state.reading.at)
     if new and reading is not None and limit is not None:
         state = replace(state, filter=state.filter.seen(reading, limit), reading=reading)
@@ -176,9 +177,11 @@ def power_step(
         state = replace(state, reading=reading)
     state = replace(state, limit=limit)
 
-    if reading is None or now - reading.at >= meter.stale_after or limit is None:
+    if reading is None or now - reading.at >= meter.stale_after:
         return _stale(state, reading, now, meter)
     state = replace(state, stale_since=None)
+    if limit is None:  # no [meter] limit and no cut-off power from the meter yet: hold
+        return PowerStep(state, next_due=reading.at + meter.stale_after)
 
     trip_in = state.filter.trip_in()
     over = reading.power_va > limit

@@ -11,6 +11,7 @@ with a power becomes a reading in the ``ReadingBox``. The mode is detected by it
   unplugged dongle, a closed pseudo-terminal, a network port gone), and the trouble is said.
 """
 
+import asyncio
 import contextlib
 import threading
 import time
@@ -95,7 +96,7 @@ class TicSource:
         self._thread.start()
 
     async def aclose(self) -> None:
-        self.close()
+        await asyncio.to_thread(self.close)  # joining the reader thread: off the loop
 
     def close(self) -> None:
         self._stop.set()
@@ -146,7 +147,6 @@ class TicSource:
     def _read(self, port: Any) -> bool:
         """Read until stopped, a baud switch (returns True) or a failure (raises)."""
         decoder = self.decoder
-        decoder.feed(b"")
         good_groups = decoder.stats.groups
         since = self._monotonic()
         got_any = False
