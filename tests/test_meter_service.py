@@ -129,7 +129,7 @@ async def test_a_stale_meter_holds_the_cuts_then_restores_them_staggered(tmp_pat
 
 
 async def test_the_header_and_status_text_show_the_meter(tmp_path: Path) -> None:
-    from tui.frontends.app.header import meter_text
+    from tui.frontends.app.header import fit_parts, meter_text, status_parts
     from tui.frontends.control_cmds import render_status
 
     clock = ManualClock(T0)
@@ -140,6 +140,8 @@ async def test_the_header_and_status_text_show_the_meter(tmp_path: Path) -> None
         await controller.settle()
         snap = await controller.snapshot()
         assert meter_text(snap).plain == "4.2 / 9 kVA"
+        header = fit_parts(status_parts(snap, "in-process", clock.now(), True, True), 140)
+        assert "4.2 / 9 kVA" in header.plain
         assert "meter: tic on /dev/ttyTEST, ok, 4.2 / 9 kVA" in render_status(snap)
         await feed(controller, clock, meter, 22500, 3)
         snap = await controller.snapshot()

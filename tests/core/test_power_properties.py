@@ -111,8 +111,12 @@ def test_no_cut_while_the_predicted_trip_is_beyond_the_margin(house) -> None:
         return  # with "cut" the meter's own flag cuts at once, by design
     run = _run(house)
     margin = config.meter.margin.total_seconds()
-    for _, trip_in, _ in run.cuts:
+    for _, trip_in, y, x in run.cuts:
         assert trip_in is not None and trip_in < margin
+        # And the meter itself (its own filter, stepped by the spec's recurrence) agrees, within
+        # the frame the rule may be behind by.
+        truth = seconds_to_trip(y, x)
+        assert truth is not None and truth < margin + 2
 
 
 @SETTINGS

@@ -34,7 +34,8 @@ class HouseRun:
     # At each trip, the channels the rule could still have cut (powered, automatic, cuttable).
     left_at_trip: list[list[int]] = field(default_factory=list)
     cut_seconds: int = 0  # channel-seconds cut by the strategy's power cuts
-    cuts: list[tuple[datetime, float | None, float | None]] = field(default_factory=list)
+    # At each power cut: when, the rule's predicted trip, the meter's own Y and ratio then.
+    cuts: list[tuple[datetime, float | None, float, float]] = field(default_factory=list)
     steps: list[PowerStep] = field(default_factory=list)
 
 
@@ -101,7 +102,7 @@ def simulate(
         if keep_steps:
             run.steps.append(step)
         if step.cut is not None:
-            run.cuts.append((now, state.trip_in, y))
+            run.cuts.append((now, state.trip_in, y, x))
         evaluation = evaluate(now, None, config, overrides, history, power_cuts=step.cuts)
         for index, decision in evaluation.decisions.items():
             if decision.powered != history[index].powered:
