@@ -151,3 +151,15 @@ async def test_the_header_and_status_text_show_the_meter(tmp_path: Path) -> None
             await controller.settle()
         snap = await controller.snapshot()
         assert meter_text(snap).plain == " METER STALE "
+
+
+def test_a_reload_applies_the_rule_settings_and_refuses_a_new_source(tmp_path: Path) -> None:
+    from tui.service.operator import restart_needed
+
+    config = meter_config(tmp_path / "state")
+    assert config.meter is not None
+    tuned = replace(config, meter=replace(config.meter, margin=timedelta(seconds=10)))
+    assert restart_needed(config, tuned) is None
+    moved = replace(config, meter=replace(config.meter, port="/dev/ttyUSB1"))
+    assert "the [meter] source" in (restart_needed(config, moved) or "")
+    assert restart_needed(config, replace(config, meter=None)) is not None
