@@ -191,3 +191,65 @@ def test_noise_never_raises(noise: bytes) -> None:
     decoder = FrameDecoder()
     decoder.feed(noise)
     decoder.feed(bytes([LF]) + noise + encode_frame(STANDARD, Mode.STANDARD))
+
+
+# Real captures, as published with open TIC readers (data, not written by this project's
+# encoder): a historique frame with its STX/ETX, and standard groups from a Linky on
+# 2019-03-23 (its DATE group with the empty data field the spec gives it).
+REAL_HISTORIQUE = (
+    b"\x02"
+    b"\nADCO 050022120078 2\r"
+    b"\nOPTARIF HC.. <\r"
+    b"\nISOUSC 45 ?\r"
+    b"\nHCHC 094939439 8\r"
+    b"\nHCHP 127970334 7\r"
+    b"\nPTEC HP..  \r"
+    b"\nIINST 009  \r"
+    b"\nIMAX 049 L\r"
+    b"\nPAPP 02160 *\r"
+    b"\nHHPHC E 0\r"
+    b"\nMOTDETAT 400000 F\r"
+    b"\x03"
+)
+REAL_STANDARD = [
+    "VTIC\t02\tJ",
+    "DATE\tH190323161039\t\tG",
+    'EASF10\t000000000\t"',
+    "EASD01\t000350847\t;",
+    "IRMS1\t001\t/",
+    "URMS1\t226\tD",
+    "PREF\t06\tE",
+    "PCOUP\t06\t_",
+    "SINSTS\t00129\tR",
+    "SMAXSN\tH190323120831\t01748\tB",
+    "SMAXSN-1\tH190322073403\t02624\t[",
+    "CCASN-1\tH190323153000\t00084\t ",
+    "UMOY1\tH190323161000\t226\t2",
+    "STGE\t003A0001\t:",
+    "MSG1\tPAS DE          MESSAGE         \t<",
+    "PRM\t21376700393040\t.",
+    "NJOURF+1\t00\tB",
+]
+
+
+def test_a_real_historique_frame_decodes_whole() -> None:
+    decoder = FrameDecoder()
+    (frame,) = decoder.feed(REAL_HISTORIQUE)
+    assert decoder.stats.garbled == 0 and len(frame.groups) == 11
+    reading = reading_from_frame(frame, AT)
+    assert reading is not None
+    assert (reading.power_va, reading.cutoff_va, reading.mode) == (2160, 9000, Mode.HISTORIQUE)
+
+
+def test_real_standard_groups_decode_and_give_the_power() -> None:
+    data = b"\x02" + b"".join(b"\n" + line.encode() + b"\r" for line in REAL_STANDARD) + b"\x03"
+    decoder = FrameDecoder()
+    (frame,) = decoder.feed(data)
+    assert decoder.stats.garbled == 0 and len(frame.groups) == len(REAL_STANDARD)
+    assert frame.groups["DATE"] == Group("DATE", "", "H190323161039")
+    assert frame.groups["SMAXSN"] == Group("SMAXSN", "01748", "H190323120831")
+    reading = reading_from_frame(frame, AT)
+    assert reading is not None
+    assert (reading.power_va, reading.cutoff_va, reading.reference_va) == (129, 6000, 6000)
+    # STGE 003A0001: breaker closed (bits 1-3 = 0), no overrun; dry contact open (bit 0).
+    assert not reading.overrun and not reading.breaker_open
