@@ -192,3 +192,66 @@ def test_check_opens_the_meter_and_says_what_it_reads(
     ok, words = check.check_meter_line(config(str(tmp_path / "ttyGONE")))
     assert not ok
     assert "no valid frame in 1.5 s (cannot open" in words
+
+
+class FrameServer:
+    """A dongle behind ser2net: frames on a loopback TCP port, for ``socket://`` URLs."""
+
+    def __init__(self, port: int = 0) -> None:
+        import socket
+
+        self.server = socket.create_server(("127.0.0.1", port))
+        self.port = self.server.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        from support.tic_line import standard_groups
+
+        from tui.core.tic import encode_frame
+
+        self.server.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                continue
+            with client:
+                while not self._stop.is_set():
+                    try:
+                        client.sendall(encode_frame(standard_groups(3300), Mode.STANDARD))
+                    except OSError:
+                        break
+                    self._stop.wait(0.05)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.server.close()
+
+
+def test_a_socket_url_is_read_and_reopened_when_the_network_port_comes_back() -> None:
+    server = FrameServer()
+    port = server.port
+    source = TicSource(
+        f"socket://127.0.0.1:{port}", clock=ManualClock(T0), stale_after=timedelta(seconds=10)
+    )
+    readings = Readings(source)
+    try:
+        readings.wait_for(lambda seen: len(seen) >= 2, "readings over the socket")
+        server.close()  # the network port goes away
+        gone = threading.Event()
+        for _ in range(100):
+            if source.box.problem is not None:
+                break
+            gone.wait(0.1)
+        assert source.box.problem is not None
+        opened = source.opened
+        count = len(readings.seen)
+        server = FrameServer(port)  # and comes back
+        readings.wait_for(lambda seen: len(seen) > count + 1, "readings after the reopen")
+        assert source.opened > opened and source.box.problem is None
+    finally:
+        source.close()
+        server.close()
