@@ -150,3 +150,13 @@ async def test_the_replay_runs_on_the_service_clock(tmp_path: Path) -> None:
     await source.aclose()
     assert seen[:5] == [5000, 6000, 5000, 6000, 5000]
     assert clock.now() - T0 >= timedelta(seconds=4)
+
+
+def test_a_capture_too_large_is_refused_in_one_line(tmp_path: Path, monkeypatch) -> None:
+    from tui.adapters.meter import replay
+
+    monkeypatch.setattr(replay, "MAX_CAPTURE", 100)
+    big = tmp_path / "big.raw"
+    big.write_bytes(encode_frame(standard_groups(5000), Mode.STANDARD) * 3)
+    with pytest.raises(InputError, match="larger than"):
+        load_capture(big)

@@ -14,13 +14,20 @@ from tui.core.meter import MeterReading, reading_from_frame
 from tui.core.tic import STX, Frame, FrameDecoder, decode_lines
 
 FRAME_EVERY = timedelta(seconds=1)
+MAX_CAPTURE = 64 * 1024 * 1024  # a day of 9600-baud TIC is about 80 MB raw: a few hours kept
 
 
 def load_capture(path: Path) -> list[Frame]:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CAPTURE + 1)
     except OSError as error:
         raise InputError(f"{path}: cannot read the TIC capture ({error.strerror})") from None
+    if len(data) > MAX_CAPTURE:
+        raise InputError(
+            f"{path}: the TIC capture is larger than {MAX_CAPTURE // (1024 * 1024)} MB; "
+            "keep a few hours of it"
+        )
     if bytes([STX]) in data:
         frames = FrameDecoder().feed(data)
     else:
