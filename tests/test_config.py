@@ -39,6 +39,7 @@ from tui.core.config import (
 )
 from tui.core.durations import MIN_OVERRIDE
 from tui.core.errors import InputError
+from tui.core.meter_config import MeterConfig
 
 SHIPPED = Path(__file__).resolve().parent.parent / "delestage.toml"
 PATH = "conf/delestage.toml"
@@ -653,6 +654,7 @@ _MODEL = {
     "ui": UiConfig,
     "tempo": TempoConfig,
     "mqtt": MqttConfig,
+    "meter": MeterConfig,
     "channel": ChannelConfig,
 }
 

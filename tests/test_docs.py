@@ -23,6 +23,7 @@ from tui.core.config import (
     UiConfig,
 )
 from tui.core.durations import parse_duration
+from tui.core.meter_config import MeterConfig
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -130,6 +131,7 @@ SECTIONS = {
     "[ui]": UiConfig,
     "[tempo]": TempoConfig,
     "[mqtt]": MqttConfig,
+    "[meter]": MeterConfig,
     "[[channel]]": ChannelConfig,
 }
 

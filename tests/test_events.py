@@ -20,6 +20,7 @@ from tui.core.events import (
     ErrorEvent,
     Event,
     ForecastEvent,
+    MeterEvent,
     OverrideEvent,
     RelayEvent,
     ReloadEvent,
@@ -133,9 +134,9 @@ def test_the_old_start_with_reload_true_reads_as_a_reload() -> None:
 
 
 def test_unknown_kinds_and_extra_fields_survive() -> None:
-    newer = {"ts": "2026-12-02T07:00:00+01:00", "kind": "meter", "watts": 2300, "phase": [1, 2]}
+    newer = {"ts": "2026-12-02T07:00:00+01:00", "kind": "gauge", "watts": 2300, "phase": [1, 2]}
     event = parse_event(newer)
-    assert isinstance(event, UnknownEvent) and event.kind == "meter"
+    assert isinstance(event, UnknownEvent) and event.kind == "gauge"
     assert event.extra == {"watts": 2300, "phase": [1, 2]}
     assert event.to_dict() == newer
     assert event_mark(event) is None and board_read_marks(event) == []
@@ -359,7 +360,16 @@ def _events() -> st.SearchStrategy[Event]:
             message=_text,
             recovered=st.booleans(),
         ),
-        st.builds(UnknownEvent, **common, kind_name=st.sampled_from(["meter", "tic", "x"])),
+        st.builds(
+            MeterEvent,
+            **common,
+            event=st.sampled_from(["reading", "nothing-left", "tripped"]),
+            message=_text,
+            power_va=st.none() | st.integers(0, 40000),
+            limit_va=st.none() | st.integers(1000, 36000),
+            mode=st.none() | st.sampled_from(["historique", "standard"]),
+        ),
+        st.builds(UnknownEvent, **common, kind_name=st.sampled_from(["gauge", "tic", "x"])),
     )
 
 

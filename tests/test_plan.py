@@ -395,3 +395,18 @@ class _Out:
 def test_cut_history_keeps_its_state_in_the_plan() -> None:
     plan = build_plan(DAY, config(channel(0)), at("09:00"), at("10:00"), history={0: CUT})
     assert plan.initial == {0: False} and plan.changes == []
+
+
+def test_plan_says_the_power_rule_is_not_planned(files: tuple[Path, Path]) -> None:
+    config_path, forecast_path = files
+    config_path.write_text(
+        config_path.read_text(encoding="utf-8") + '\n[meter]\nsource = "demo"\n',
+        encoding="utf-8",
+    )
+    out = _Out()
+    clock = ManualClock(datetime(2026, 12, 2, 5, 17, tzinfo=UTC))
+    status = run_plan(str(config_path), str(forecast_path), None, "2", False, out, clock=clock)
+    assert status == 0
+    assert out.text.splitlines()[1] == (
+        "power rule ([meter]): reacts live to the meter, not planned here (it may cut more)"
+    )

@@ -155,6 +155,7 @@ def test_an_update_goes_out_only_when_something_changed(config: Config) -> None:
         overrides={},
         history={ch.index: RelayHistory() for ch in config.channels},
         mqtt=None,
+        meter=None,
     )
     builds = []
 

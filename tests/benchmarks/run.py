@@ -8,7 +8,8 @@ reports and never gates: the exit status is 0 whether targets are met or not (ma
 noisy; the test suite asserts no times). Not collected by pytest (no ``test_`` prefix).
 
 Each module (``policy_bench``, ``service_bench``, ``tui_bench``, ``mqtt_fleet_bench``,
-``history_bench``) has ``run(quick) -> list[dict]`` returning figures in one shared format,
+``history_bench``, ``meter_bench``) has ``run(quick) -> list[dict]`` returning figures in one
+shared format,
 documented in ``figures.py`` (which also draws the table).
 
 The TUI module is optional: without it (or when no terminal can be driven) the table says why
@@ -40,6 +41,7 @@ PARTS = [
     ("service_bench", "service"),
     ("mqtt_fleet_bench", "MQTT fleet"),
     ("history_bench", "history"),
+    ("meter_bench", "power meter"),
 ]
 
 

@@ -18,6 +18,7 @@ from support.fake_rte import CLIENT_ID, CLIENT_SECRET
 from support.signals import body, day_entry
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
+from tui.adapters.meter.base import MeterSource
 from tui.adapters.sources.base import TempoCalendarSource
 from tui.compose.service import build_controller
 from tui.core.config import Config, Source, TempoConfig, config_from_dict
@@ -76,11 +77,17 @@ def make_controller(
     clock: ManualClock,
     environ: dict[str, str] | None = None,
     tempo_source: TempoCalendarSource | None = None,
+    meter_source: MeterSource | None = None,
 ) -> tuple[Controller, SimulatedBoard]:
     """The service's own composition, on a simulated board the test drives."""
     board = SimulatedBoard([channel.index for channel in config.channels], clock)
     controller = build_controller(
-        config, clock, environ or RTE_ENV, board=board, tempo_source=tempo_source
+        config,
+        clock,
+        environ or RTE_ENV,
+        board=board,
+        tempo_source=tempo_source,
+        meter_source=meter_source,
     )
     return controller, board
 

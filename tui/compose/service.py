@@ -16,6 +16,9 @@ from pathlib import Path
 
 from tui.adapters.boards.base import RelayBoard
 from tui.adapters.clock import Clock, SystemClock
+from tui.adapters.meter.base import MeterSource
+from tui.adapters.meter.demo import DemoMeterSource
+from tui.adapters.meter.factory import make_meter_source
 from tui.adapters.sources.base import Source
 from tui.compose.boards import make_board
 from tui.compose.files import load_config, resolve_state_dir
@@ -39,22 +42,31 @@ def build_controller(
     *,
     board: RelayBoard | None = None,
     tempo_source: Source[TempoCalendar] | None = None,
+    meter_source: MeterSource | None = None,
 ) -> Controller:
-    """The controller the configuration describes; tests hand in a board or a Tempo source of
-    their own (everything else is built as the service builds it)."""
+    """The controller the configuration describes; tests hand in a board, a Tempo source or
+    a meter source of their own (everything else is built as the service builds it)."""
     clock = clock or SystemClock()
     state_dir = resolve_state_dir(config, environ)
     source = make_source(config, state_dir, environ)
     if tempo_source is None:
         tempo_source = build_tempo_source(config, state_dir, source, environ)
-    return Controller(
+    if meter_source is None:
+        meter_source = make_meter_source(config, clock)
+    controller = Controller(
         config,
         clock=clock,
         board=board or make_board(config, clock),
         source=source,
         state_dir=state_dir,
         tempo_source=tempo_source,
+        meter_source=meter_source,
     )
+    if isinstance(meter_source, DemoMeterSource):
+        # The demo house draws what the relays power.
+        history = controller.history
+        meter_source.follow(lambda: {index: item.powered for index, item in history.items()})
+    return controller
 
 
 def build_tempo_source(

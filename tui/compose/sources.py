@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "check_forecast_line",
+    "check_meter_line",
     "check_tempo_line",
     "fetch_forecast",
     "fetch_tempo",
@@ -101,6 +102,13 @@ def check_forecast_line(
     from tui.adapters.sources.check import check_forecast_line as check
 
     return check(config, environ)
+
+
+def check_meter_line(config: Config) -> tuple[bool, str]:
+    """`check`'s meter line (with ``[meter]``): opens the meter and waits for a reading."""
+    from tui.adapters.meter.check import check_meter_line as check
+
+    return check(config)
 
 
 def check_tempo_line(config: Config, environ: Mapping[str, str] | None = None) -> tuple[bool, str]:

@@ -18,6 +18,7 @@ from typing import Any
 from tui.core.durations import EXPECTED as DURATION_EXPECTED
 from tui.core.durations import MIN_OVERRIDE, format_duration, parse_duration
 from tui.core.errors import InputError
+from tui.core.meter_config import METER_SCHEMA, MeterConfig, meter_problems, meter_to_dict
 from tui.core.power import EXPECTED as POWER_EXPECTED
 from tui.core.power import Power, format_power, parse_power
 from tui.core.tempo import Colour
@@ -161,6 +162,7 @@ class ChannelConfig:
     # The appliance's power, for the energy kept off the grid (history, UI); None: not given.
     power: Power | None = None
     shed_tempo: tuple[Colour, ...] = ()  # Tempo colours whose peak hours cut the channel
+    shed_power: bool = True  # the power rule ([meter]) may cut it (never with shed_at "never")
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ class Config:
     ui: UiConfig = field(default_factory=UiConfig)
     tempo: TempoConfig | None = None  # None: no [tempo] section, Tempo is off
     mqtt: MqttConfig | None = None
+    meter: MeterConfig | None = None  # None: no [meter] section, no power rule
     # Where it was read from, for messages; two configs that configure the same thing are equal.
     path: str = field(default="delestage.toml", compare=False)
 
@@ -452,6 +455,7 @@ _CHANNEL_SCHEMA: _Schema = {
     "auto_restore": _bool,
     "power": _power,
     "shed_tempo": _tempo_colours,
+    "shed_power": _bool,
 }
 _TEMPO_SCHEMA: _Schema = {"source": _enum(Source), "base_url": _url, "file": _string}
 _CHANNEL_REQUIRED = ("index", "name", "shed_at")
@@ -484,7 +488,7 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
     """Build a Config from a parsed TOML document, or raise InputError with every problem."""
     problems: list[str] = []
     sections: dict[str, Any] = {}
-    known_top = [*_SECTIONS, "tempo", "mqtt", "channel"]
+    known_top = [*_SECTIONS, "tempo", "mqtt", "meter", "channel"]
     for key in data:
         if key not in known_top:
             problems.append(_unknown_key("", key, known_top))
@@ -497,6 +501,8 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
 
     if "mqtt" in data:
         sections["mqtt"] = _parse_mqtt(data["mqtt"], problems)
+    if "meter" in data:
+        sections["meter"] = _parse_meter(data["meter"], problems)
 
     channels = _parse_channels(data.get("channel", _MISSING), problems)
     tempo = _parse_tempo(data.get("tempo"), problems)
@@ -539,6 +545,28 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
     if problems:
         raise InputError([f"{path}: {problem}" for problem in problems])
     return Config(channels=tuple(channels), path=path, tempo=tempo, **sections)
+
+
+def _parse_meter(table: object, problems: list[str]) -> MeterConfig | None:
+    """``[meter]`` (tui/core/meter_config.py): one line per bad key, as everywhere."""
+    if not isinstance(table, dict):
+        problems.append(f"meter: expected a table [meter], got {_describe(table)}")
+        return None
+
+    def key(parse: Callable[[object], Any]) -> Callable[[object], Any]:
+        def checked(value: object) -> Any:
+            try:
+                return parse(value)
+            except ValueError as error:
+                raise _Invalid(str(error)) from None
+
+        return checked
+
+    schema = {name: key(parse) for name, (_, parse) in METER_SCHEMA.items()}
+    values = _parse_table(table, schema, "meter.", problems)
+    meter = MeterConfig(**{METER_SCHEMA[name][0]: value for name, value in values.items()})
+    problems.extend(meter_problems(meter))
+    return meter
 
 
 def _parse_tempo(raw: object, problems: list[str]) -> TempoConfig | None:
@@ -640,5 +668,7 @@ def config_to_dict(config: Config) -> dict[str, object]:
     }
     if config.mqtt is not None:
         document["mqtt"] = _table(config.mqtt)
+    if config.meter is not None:
+        document["meter"] = meter_to_dict(config.meter)
     document["channel"] = [_table(channel) for channel in config.channels]
     return document

@@ -210,6 +210,20 @@ class ErrorEvent(EventBase):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class MeterEvent(EventBase):
+    """The power meter ([meter]): ``event`` is ``reading`` (the first reading, or a new mode or
+    limit), ``nothing-left`` (over the limit with nothing left to cut: the meter may trip) or
+    ``tripped`` (the meter says its breaker is open); ``power_va`` and ``limit_va`` then."""
+
+    KIND: ClassVar[str] = "meter"
+    event: str
+    message: str
+    power_va: int | None = None
+    limit_va: int | None = None
+    mode: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class UnknownEvent(EventBase):
     """A kind this version does not know (a newer service's): its fields kept in ``extra``."""
 
@@ -233,6 +247,7 @@ Event = (
     | OverrideEvent
     | BoardEvent
     | ErrorEvent
+    | MeterEvent
     | UnknownEvent
 )
 
@@ -247,6 +262,7 @@ _BY_KIND: dict[str, type[EventBase]] = {
         OverrideEvent,
         BoardEvent,
         ErrorEvent,
+        MeterEvent,
     )
 }
 

@@ -32,6 +32,7 @@ PATH_KEYS: tuple[tuple[str, str], ...] = (
     ("tempo", "file"),
     ("mqtt", "password_file"),
     ("mqtt", "ca_file"),
+    ("meter", "file"),
 )
 
 
@@ -68,7 +69,7 @@ def resolve_config_paths(config: Config, home: str | None, folder: str | None = 
     changed: dict[str, Any] = {}
     for section_name in dict.fromkeys(section for section, _ in PATH_KEYS):
         section = getattr(config, section_name)
-        if section is None:  # [tempo], [mqtt]: off
+        if section is None:  # [tempo], [mqtt], [meter]: off
             continue
         values: dict[str, Any] = {}
         for owner, key in PATH_KEYS:

@@ -91,6 +91,7 @@ _SHED_LEVEL = {ShedAt.ORANGE: Level.ORANGE, ShedAt.RED: Level.RED, ShedAt.NEVER:
 class Rule(StrEnum):
     OVERRIDE = "override"
     SHED = "shed"
+    POWER = "power"  # the power rule ([meter], power_rule.py): cut before the meter trips
     LOW_CARBON = "low-carbon"
     FALLBACK = "fallback"
     NORMAL = "normal"
@@ -308,9 +309,10 @@ def _want(
     override: Override | None,
     item: RelayHistory,
     tempo: TempoCalendar | None = None,
+    power_cut: str | None = None,
 ) -> _Want:
     """What the rules want for the channel at ``now``; a cut names what holds it after."""
-    want = _first_rule(channel, now, forecast, policy, override, item, tempo)
+    want = _first_rule(channel, now, forecast, policy, override, item, tempo, power_cut)
     return _then(channel, want, now, forecast, policy, tempo)
 
 
@@ -322,6 +324,7 @@ def _first_rule(
     override: Override | None,
     item: RelayHistory,
     tempo: TempoCalendar | None = None,
+    power_cut: str | None = None,
 ) -> _Want:
     if override is not None and override.active(now):
         what = "on" if override.powered else "cut"
@@ -332,6 +335,9 @@ def _first_rule(
             f"forced {what} by operator {until}",
             ends=override.until,
         )
+
+    if power_cut is not None:
+        return _Want(False, Rule.POWER, power_cut)
 
     threshold = shed_level(channel)
     if threshold is not None and forecast is not None:
@@ -410,11 +416,16 @@ def _rate_release(switches: tuple[datetime, ...]) -> datetime | None:
 
 
 def _limits(
-    item: RelayHistory, channel: ChannelConfig, policy: PolicyConfig, powered: bool
+    item: RelayHistory,
+    channel: ChannelConfig,
+    policy: PolicyConfig,
+    powered: bool,
+    min_on: bool = True,
 ) -> list[tuple[datetime, str]]:
-    """Each constraint on switching the relay to ``powered``, as (allowed from, name)."""
+    """Each constraint on switching the relay to ``powered``, as (allowed from, name);
+    ``min_on`` False for a power cut (a trip would cut everything anyway)."""
     limits: list[tuple[datetime, str]] = []
-    if not powered and item.powered is True and item.last_on is not None:
+    if min_on and not powered and item.powered is True and item.last_on is not None:
         limits.append((item.last_on + channel.min_on, "min_on"))
     if powered and item.powered is False and item.last_off is not None:
         limits.append((item.last_off + channel.min_off, "min_off"))
@@ -428,10 +439,16 @@ def _limits(
 
 
 def _blocker(
-    item: RelayHistory, channel: ChannelConfig, policy: PolicyConfig, powered: bool, now: datetime
+    item: RelayHistory,
+    channel: ChannelConfig,
+    policy: PolicyConfig,
+    powered: bool,
+    now: datetime,
+    min_on: bool = True,
 ) -> tuple[datetime, str] | None:
     """The constraint that holds the relay longest from switching to ``powered``, if any."""
-    blocking = [limit for limit in _limits(item, channel, policy, powered) if limit[0] > now]
+    limits = _limits(item, channel, policy, powered, min_on)
+    blocking = [limit for limit in limits if limit[0] > now]
     return max(blocking, key=lambda limit: limit[0]) if blocking else None
 
 
@@ -501,11 +518,14 @@ def evaluate(
     overrides: Mapping[int, Override],
     history: Mapping[int, RelayHistory],
     tempo: TempoCalendar | None = None,
+    power_cuts: Mapping[int, str] | None = None,
 ) -> Evaluation:
     """Every channel's decision at ``now``, and when the next one is due.
 
-    ``tempo`` is the Tempo calendar when ``[tempo]`` is on (None: Tempo plays no part).
+    ``tempo`` is the Tempo calendar when ``[tempo]`` is on (None: Tempo plays no part);
+    ``power_cuts`` the channels the power rule cuts, with their reasons (``power_rule.py``).
     """
+    power_cuts = power_cuts or {}
     policy = config.policy
     decisions: dict[int, Decision] = {}
     queue: list[tuple[ChannelConfig, _Want]] = []
@@ -515,7 +535,16 @@ def evaluate(
     for channel in config.channels:
         item = history.get(channel.index) or RelayHistory()
         items[channel.index] = item
-        want = _want(channel, now, forecast, policy, overrides.get(channel.index), item, tempo)
+        want = _want(
+            channel,
+            now,
+            forecast,
+            policy,
+            overrides.get(channel.index),
+            item,
+            tempo,
+            power_cuts.get(channel.index),
+        )
         current = item.powered
         if current is want.powered:
             decisions[channel.index] = _apply(channel, want, want.powered)
@@ -527,7 +556,8 @@ def evaluate(
                 continue
             blocker = None
         else:
-            blocker = _blocker(item, channel, policy, want.powered, now)
+            power = want.rule is Rule.POWER
+            blocker = _blocker(item, channel, policy, want.powered, now, min_on=not power)
         if blocker is None and want.powered and want.rule is not Rule.OVERRIDE:
             blocker = _strain_ahead(item, channel, policy, forecast, now, tempo)
         if blocker is not None:

@@ -5,7 +5,7 @@ from typing import TextIO
 
 from tui.compose.files import find_config, load_config
 from tui.compose.remote import service_check_line
-from tui.compose.sources import check_forecast_line, check_tempo_line
+from tui.compose.sources import check_forecast_line, check_meter_line, check_tempo_line
 from tui.core.config import Config
 from tui.core.errors import InputError
 from tui.frontends.boards_cmd import check_board_line
@@ -64,6 +64,10 @@ def run_check(config_path: str | None, out: TextIO) -> int:
         tempo_ok, tempo_line = check_tempo_line(config)
         print(f"tempo     {'ok' if tempo_ok else 'FAIL':<6}{tempo_line}", file=out)
         failed = failed or not tempo_ok
+    if config.meter is not None:
+        meter_ok, meter_line = check_meter_line(config)
+        print(f"meter     {'ok' if meter_ok else 'FAIL':<6}{meter_line}", file=out)
+        failed = failed or not meter_ok
     board_ok, board_line = check_board_line(config)
     print(f"board     {'ok' if board_ok else 'FAIL':<6}{board_line}", file=out)
     failed = failed or not board_ok

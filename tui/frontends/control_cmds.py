@@ -103,6 +103,13 @@ def render_status(snapshot: Snapshot) -> str:
             f"tomorrow {colour_word(tempo.tomorrow)}"
             + (f"    last error: {tempo.error}" if tempo.error else "")
         )
+    if snapshot.meter is not None:
+        meter = snapshot.meter
+        cuts = f", cut for power: {', '.join(map(str, meter.cuts))}" if meter.cuts else ""
+        lines.append(
+            f"meter: {meter.where}, {meter.state}, {meter.words}{cuts}"
+            + (f"    last error: {meter.error}" if meter.error else "")
+        )
     if snapshot.mqtt is not None:
         lines.append(f"mqtt: {snapshot.mqtt.describe()}")
     lines.append("")

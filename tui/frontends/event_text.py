@@ -5,6 +5,7 @@ from tui.core.events import (
     ErrorEvent,
     Event,
     ForecastEvent,
+    MeterEvent,
     OverrideEvent,
     RelayEvent,
     ReloadEvent,
@@ -60,7 +61,7 @@ def event_summary(event: Event) -> str:
             return f"{name}: {event.message if event.message is not None else event.action}"
         case ErrorEvent():
             return f"{event.what}: {event.message}"
-        case ForecastEvent() | TempoForecastEvent() | BoardEvent():
+        case ForecastEvent() | TempoForecastEvent() | BoardEvent() | MeterEvent():
             message = _or(event.message, "")
         case UnknownEvent():
             message = str(event.extra.get("message", ""))

@@ -50,6 +50,11 @@ def parse_hours(text: str) -> timedelta:
     return timedelta(hours=hours)
 
 
+METER_NOT_PLANNED = (
+    "power rule ([meter]): reacts live to the meter, not planned here (it may cut more)"
+)
+
+
 def _tempo(
     config: Config, tempo_path: str | None, now: datetime, err: TextIO
 ) -> TempoCalendar | None:
@@ -193,6 +198,9 @@ def run_plan(
         if tempo is not None:
             head, _, rest = text.partition("\n")
             text = f"{head}\n{describe_tempo_days(tempo, start, end)}\n{rest}"
+        if config.meter is not None:
+            head, _, rest = text.partition("\n")
+            text = f"{head}\n{METER_NOT_PLANNED}\n{rest}"
     try:
         out.write(text)
         out.flush()

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from tui.adapters.boards.base import BoardEvent, RelayBoard
 from tui.adapters.clock import Clock
+from tui.adapters.meter.base import MeterSource
 from tui.adapters.sources.base import Source
 from tui.adapters.stores.lock import ServiceLock
 from tui.adapters.stores.state import StateStore
@@ -40,6 +41,7 @@ from tui.service.ecowatt_feed import EcowattWords, watch_coverage
 from tui.service.events_hub import EventHub, Listener
 from tui.service.feed import Feed, FeedWords
 from tui.service.history_view import HistoryView, build_view
+from tui.service.meter_feed import MeterFeed
 from tui.service.operator import (
     expiry_words,
     override_until,
@@ -75,6 +77,7 @@ class Controller:
         state_dir: Path,
         pid: int | None = None,
         tempo_source: Source[TempoCalendar] | None = None,
+        meter_source: MeterSource | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -90,6 +93,11 @@ class Controller:
         self.feed = self._follow(source, EcowattWords(source.kind))
         self.tempo_feed = (
             self._follow(tempo_source, TempoWords(tempo_source.kind)) if tempo_source else None
+        )
+        self.meter = (
+            MeterFeed(meter_source, clock=clock, emit=self._event, wake=self.wake)
+            if meter_source is not None
+            else None
         )
         store = StateStore(state_dir)
         self.state = SavedState(
@@ -236,13 +244,17 @@ class Controller:
         )
         first_fetch = self.config.ecowatt.timeout.total_seconds()
         self.opened.set()  # `status` during the first fetch finds the service, fetching
+        if self.meter is not None:
+            self.meter.start()
         for feed in self._feeds():
             if not self._stopping:
                 await feed.start(self.clock.now(), first_fetch, self._stop_requested)
         self.started.set()
 
     def _feeds(self) -> list[Feed[Any]]:
-        return [self.feed] + ([self.tempo_feed] if self.tempo_feed is not None else [])
+        feeds: list[Feed[Any]] = [self.feed]
+        feeds += [self.tempo_feed] if self.tempo_feed is not None else []
+        return feeds + ([self.meter.feed] if self.meter is not None else [])
 
     async def _shutdown(self) -> None:
         on_exit = self.config.board.on_exit
@@ -301,6 +313,7 @@ class Controller:
                 until,
                 self._keepalive_at(),
                 self.relays.next_retry(),
+                self.meter.next_due if self.meter is not None else None,
                 *(feed.next_wake(now) for feed in self._feeds()),
             )
             if t is not None
@@ -322,8 +335,13 @@ class Controller:
         dirty = self._expire_overrides(now) or stepped
         self._covered = watch_coverage(self._covered, self.forecast, now, self.config, self._event)
         dirty |= self.relays.observe(self.history, now)
+        power_cuts = (
+            self.meter.step(now, self.config, self.overrides, self.history)
+            if self.meter is not None
+            else None
+        )
         self.evaluation = evaluate(
-            now, self.forecast, self.config, self.overrides, self.history, self.tempo
+            now, self.forecast, self.config, self.overrides, self.history, self.tempo, power_cuts
         )
         decisions = list(self.evaluation.decisions.values())
         for move in self.relays.moves(decisions, self.history):

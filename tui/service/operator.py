@@ -13,6 +13,7 @@ from tui.core.durations import check_override_length, check_until
 from tui.core.errors import InputError
 from tui.core.events import StartEvent
 from tui.core.forecast import clock_time
+from tui.core.meter_config import meter_source_of
 from tui.core.policy import RelayHistory
 
 
@@ -72,11 +73,13 @@ def restart_needed(running: Config, new: Config) -> str | None:
         or new.ecowatt != running.ecowatt
         or new.service != running.service
         or new.tempo != running.tempo
+        or meter_source_of(new.meter) != meter_source_of(running.meter)
         or {c.index for c in new.channels} != {c.index for c in running.channels}
     ):
         return (
-            f"{new.path}: changes to [board], [ecowatt], [service], [tempo] or the set of "
-            "channel indexes need a restart; keeping the running configuration"
+            f"{new.path}: changes to [board], [ecowatt], [service], [tempo], the [meter] "
+            "source or the set of channel indexes need a restart; keeping the running "
+            "configuration"
         )
     return None
 

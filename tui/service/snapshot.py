@@ -100,6 +100,39 @@ class TempoView:
 
 
 @dataclass(frozen=True)
+class MeterView:
+    """The power meter and the power rule ([meter]; absent without it)."""
+
+    source: str  # "tic", "demo", "file"
+    where: str  # "tic on /dev/ttyACM0"
+    state: str  # "waiting", "ok", "stale", "tripped"
+    power_va: int | None = None  # the last reading's (still shown when stale, said so)
+    limit_va: int | None = None
+    trip_in_s: float | None = None  # seconds before the meter would trip; None: it would not
+    filter_level: float = 0.0  # the meter's trip filter, as a share of its trip level
+    mode: str | None = None  # "historique", "standard"
+    cuts: tuple[int, ...] = ()  # channels cut for power
+    words: str = ""  # "4.2 / 9 kVA", "meter stale since 14:03 (last 4.2 / 9 kVA)"
+    detail: str = ""
+    error: str | None = None
+
+    def to_status(self) -> dict[str, Any]:
+        """`status --json`'s ``meter``."""
+        return {
+            "power_va": self.power_va,
+            "limit_va": self.limit_va,
+            "trip_in_s": self.trip_in_s,
+            "state": self.state,
+            "source": self.source,
+            "cuts": list(self.cuts),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "MeterView":
+        return cls(**{**data, "cuts": tuple(data.get("cuts", ()))})
+
+
+@dataclass(frozen=True)
 class ChangeView:
     at: datetime
     powered: bool
@@ -166,6 +199,7 @@ class Snapshot:
     next_due: datetime | None = None
     tempo: TempoView | None = None  # None: Tempo is off (no [tempo])
     mqtt: MqttView | None = None
+    meter: MeterView | None = None  # None: no [meter]
 
     def channel(self, index: int) -> ChannelView:
         for channel in self.channels:
@@ -216,6 +250,7 @@ class Snapshot:
             next_due=_time(data.get("next_due")),
             tempo=TempoView.from_dict(data["tempo"]) if data.get("tempo") else None,
             mqtt=_mqtt_view(data.get("mqtt")),
+            meter=MeterView.from_dict(data["meter"]) if data.get("meter") else None,
         )
 
     def to_status(self) -> dict[str, Any]:
@@ -259,6 +294,8 @@ class Snapshot:
             status["tempo"] = self.tempo.to_status()
         if self.mqtt is not None:
             status["mqtt"] = self.mqtt.to_status()
+        if self.meter is not None:
+            status["meter"] = self.meter.to_status()
         return status
 
 

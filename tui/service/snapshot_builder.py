@@ -17,6 +17,7 @@ from tui.core.policy import Evaluation, Override, RelayHistory
 from tui.core.tempo import TempoCalendar
 from tui.core.wiring import appliance_powered
 from tui.service.feed import Feed
+from tui.service.meter_feed import MeterFeed
 from tui.service.reconcile import Reconciler
 from tui.service.snapshot import (
     BoardView,
@@ -73,6 +74,9 @@ class ServiceState(Protocol):
 
     @property
     def mqtt(self) -> MqttView | None: ...
+
+    @property
+    def meter(self) -> "MeterFeed | None": ...
 
 
 def next_changes(state: ServiceState, now: datetime) -> dict[int, ChangeView]:
@@ -163,6 +167,7 @@ def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
         next_due=state.evaluation.next_due,
         tempo=tempo_view(state.tempo_feed, now) if state.tempo_feed is not None else None,
         mqtt=state.mqtt,
+        meter=state.meter.view(now) if state.meter is not None else None,
     )
 
 

@@ -46,12 +46,32 @@ def status_parts(
         parts.append((level, 9))
         if snapshot.tempo is not None:
             parts.append((header_text(snapshot.tempo, wide), 8))
+        if snapshot.meter is not None:
+            parts.append((meter_text(snapshot), 8))
         if snapshot.mqtt is not None:
             up = snapshot.mqtt.state == "connected"
             parts.append((Text("mqtt ok", OK) if up else Text(" MQTT DOWN ", style=NOTICE), 6))
     clock = f"{local:%a %d %b %H:%M}" if wide else f"{local:%H:%M}"
     parts.append((Text(clock, style=TITLE), 9))
     return parts
+
+
+def meter_text(snapshot: Snapshot) -> Text:
+    """``4.2 / 9 kVA``; the trip filter when it climbs; a stale or tripped meter loudly."""
+    meter = snapshot.meter
+    assert meter is not None
+    if meter.state == "stale":
+        return Text(" METER STALE ", style=ALERT)
+    if meter.state == "tripped":
+        return Text(" METER TRIPPED ", style=ALERT)
+    if meter.state == "waiting":
+        return Text("meter: waiting")
+    words = Text(meter.words.split(",")[0])
+    if meter.trip_in_s is not None:
+        words.append(f" trip in {round(meter.trip_in_s)} s", style=NOTICE)
+    elif meter.filter_level >= 0.5:
+        words.append(f" filter {round(meter.filter_level * 100)}%")
+    return words
 
 
 def fit_parts(parts: list[tuple[Text, int]], width: int) -> Text:

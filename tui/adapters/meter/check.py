@@ -1,0 +1,49 @@
+"""`delestage check`'s meter line: open the configured meter, wait for one reading, say what it
+says (mode, cut-off power, power now). A TIC line needs a frame or two, and up to two tries of
+the baud: a few seconds."""
+
+import threading
+from datetime import timedelta
+
+from tui.adapters.clock import SystemClock
+from tui.adapters.meter.factory import make_meter_source
+from tui.core.config import Config
+from tui.core.errors import InputError
+from tui.core.meter import format_kva
+
+WAIT = timedelta(seconds=12)
+
+
+def check_meter_line(config: Config) -> tuple[bool, str]:
+    clock = SystemClock()
+    try:
+        source = make_meter_source(config, clock)
+    except InputError as error:
+        return False, "; ".join(error.problems)
+    if source is None:
+        return True, "no [meter]"
+    if source.kind in ("demo", "file"):
+        return True, f"{source.where}: {source.detail}"
+    arrived = threading.Event()
+    source.start(arrived.set)
+    try:
+        arrived.wait(WAIT.total_seconds())
+        reading = source.latest
+        if reading is None:
+            box = getattr(source, "box", None)
+            problem = getattr(box, "problem", None)
+            why = f" ({problem})" if problem else ""
+            return False, (
+                f"{source.where}: no valid frame in {WAIT.total_seconds():g} s{why}; "
+                f"{source.detail}"
+            )
+        mode = f"{reading.mode.value} mode, " if reading.mode else ""
+        pref = f"PREF {format_kva(reading.reference_va)}, " if reading.reference_va else ""
+        pcoup = f"cut-off {format_kva(reading.cutoff_va)}, " if reading.cutoff_va else ""
+        return True, (
+            f"{source.where}: {mode}{pref}{pcoup}power now {format_kva(reading.power_va)}"
+        )
+    finally:
+        close = getattr(source, "close", None)
+        if callable(close):
+            close()

@@ -1,0 +1,192 @@
+"""What the meter says, and the meter's own trip filter.
+
+Pure. A ``MeterReading`` is one frame's power facts, whatever the source (a TIC frame, a
+demo house, an MQTT payload); ``reading_from_frame`` reads a TIC frame in either mode.
+
+The trip filter is Enedis-NOI-CPT_54E §7: each second, ``Y(n) = 0.008·X(n)² + 0.992·Y(n-1)``
+with X = S / PCOUP (per phase on a three-phase meter, against PCOUP / 3); the breaker opens
+when Y reaches 1.3² = 1.69. With X held constant the filter has a closed form, so the state
+moves by any elapsed time and the time left before a trip is exact:
+``Y(t) = X² + (Y0 - X²)·0.992^t``.
+"""
+
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from tui.core.tic import Frame, Mode
+
+ALPHA = 0.008
+DECAY = 1 - ALPHA
+TRIP_LEVEL = 1.3**2  # Y at which the Linky opens its breaker
+VA_PER_AMP = 200  # historique: ISOUSC (A) x 200 V = the reference power (VA)
+STGE_OVERRUN = 1 << 7
+STGE_BREAKER = 0b111 << 1
+STGE_STANDARD = 1 << 17
+
+
+class MeterState(StrEnum):
+    """What the snapshot says of the meter: ``ok``, ``stale`` (no valid frame for a while:
+    never read as no load), ``waiting`` (none yet), ``tripped`` (its breaker says open)."""
+
+    WAITING = "waiting"
+    OK = "ok"
+    STALE = "stale"
+    TRIPPED = "tripped"
+
+
+@dataclass(frozen=True)
+class MeterReading:
+    at: datetime  # when the reading was taken (the frame's end)
+    power_va: int  # apparent power drawn, all phases
+    phases_va: tuple[int, ...] = ()  # per phase on a three-phase meter; () single-phase
+    cutoff_va: int | None = None  # PCOUP, or ISOUSC x 200 V in historique
+    reference_va: int | None = None  # PREF
+    overrun: bool = False  # the meter's own flag: STGE bit 7, or ADPS present
+    breaker_open: bool = False  # STGE bits 1-3 not 0
+    mode: Mode | None = None
+    garbled: int = 0  # groups dropped in this frame
+
+    @property
+    def fetched(self) -> datetime:
+        return self.at
+
+
+def _int(text: str | None) -> int | None:
+    if text is None:
+        return None
+    text = text.strip()
+    return int(text) if text.isdigit() else None
+
+
+def reading_from_frame(frame: Frame, at: datetime) -> MeterReading | None:
+    """The power facts of one frame; None when it carries no power (a frame whose power group
+    was garbled: never read as zero)."""
+    if frame.mode is Mode.STANDARD:
+        power = _int(frame.get("SINSTS"))
+        phases = tuple(_int(frame.get(f"SINSTS{n}")) for n in (1, 2, 3))
+        pcoup, pref = _int(frame.get("PCOUP")), _int(frame.get("PREF"))
+        stge_text = frame.get("STGE")
+        try:
+            stge = int(stge_text, 16) if stge_text else 0
+        except ValueError:
+            stge = 0
+        three = all(p is not None for p in phases)
+        if power is None and three:
+            power = sum(p for p in phases if p is not None)
+        if power is None:
+            return None
+        return MeterReading(
+            at=at,
+            power_va=power,
+            phases_va=tuple(p for p in phases if p is not None) if three else (),
+            cutoff_va=(pcoup or pref or 0) * 1000 or None,
+            reference_va=pref * 1000 if pref else None,
+            overrun=bool(stge & STGE_OVERRUN),
+            breaker_open=bool(stge & STGE_BREAKER),
+            mode=Mode.STANDARD,
+            garbled=frame.garbled,
+        )
+    power = _int(frame.get("PAPP"))
+    if power is None:
+        return None
+    isousc = _int(frame.get("ISOUSC"))
+    overrun = any(f"ADPS{suffix}" in frame.groups for suffix in ("", "1", "2", "3")) or any(
+        label.startswith("ADIR") for label in frame.groups
+    )
+    reference = isousc * VA_PER_AMP if isousc else None
+    return MeterReading(
+        at=at,
+        power_va=power,
+        cutoff_va=reference,
+        reference_va=reference,
+        overrun=overrun,
+        mode=Mode.HISTORIQUE,
+        garbled=frame.garbled,
+    )
+
+
+# --- the trip filter --------------------------------------------------------------------------
+
+
+def advance(y: float, x: float, seconds: float) -> float:
+    """The filter after ``seconds`` at a constant ratio ``x``."""
+    target = x * x
+    return float(target + (y - target) * DECAY ** max(seconds, 0.0))
+
+
+def seconds_to_trip(y: float, x: float) -> float | None:
+    """How long before the filter reaches the trip level at a constant ratio ``x``; None:
+    never (the filter settles at x², below 1.69)."""
+    if y >= TRIP_LEVEL:
+        return 0.0
+    target = x * x
+    if target <= TRIP_LEVEL:
+        return None
+    return float(math.log((target - TRIP_LEVEL) / (target - y)) / math.log(DECAY))
+
+
+@dataclass(frozen=True)
+class TripFilter:
+    """The meter's filter, one Y per phase (one on a single-phase meter), as of ``at``, with
+    the ratios last seen (held until the next reading: the meter integrates them)."""
+
+    ys: tuple[float, ...] = (0.0,)
+    xs: tuple[float, ...] = (0.0,)
+    at: datetime | None = None
+
+    def moved_to(self, when: datetime) -> "TripFilter":
+        """The filter at ``when``, the last ratios held since ``at``."""
+        if self.at is None or when <= self.at:
+            return replace(self, at=when if self.at is None else self.at)
+        seconds = (when - self.at).total_seconds()
+        ys = tuple(advance(y, x, seconds) for y, x in zip(self.ys, self.xs, strict=True))
+        return TripFilter(ys, self.xs, when)
+
+    def seen(self, reading: MeterReading, limit_va: int) -> "TripFilter":
+        """The filter at the reading's time, then holding the reading's ratios."""
+        moved = self.moved_to(reading.at)
+        xs = ratios(reading, limit_va)
+        ys = moved.ys if len(moved.ys) == len(xs) else tuple(max(moved.ys) for _ in xs)
+        return TripFilter(ys, xs, reading.at)
+
+    def trip_in(self, xs: tuple[float, ...] | None = None) -> float | None:
+        """Seconds before a trip if the ratios held (``xs``, else the last seen); None: never."""
+        times = [
+            t
+            for t in (seconds_to_trip(y, x) for y, x in zip(self.ys, xs or self.xs, strict=False))
+            if t is not None
+        ]
+        return min(times) if times else None
+
+    @property
+    def level(self) -> float:
+        """The highest Y, as a share of the trip level (1.0: the breaker opens)."""
+        return max(self.ys) / TRIP_LEVEL
+
+
+def ratios(reading: MeterReading, limit_va: int) -> tuple[float, ...]:
+    """X per phase: S / PCOUP single-phase, S_i / (PCOUP / 3) three-phase."""
+    if reading.phases_va:
+        share = limit_va / len(reading.phases_va)
+        return tuple(p / share for p in reading.phases_va)
+    return (reading.power_va / limit_va,)
+
+
+def with_added(reading: MeterReading, limit_va: int, added_va: float) -> tuple[float, ...]:
+    """The ratios if ``added_va`` more were drawn (on the most loaded phase, three-phase)."""
+    xs = list(ratios(reading, limit_va))
+    if reading.phases_va:
+        share = limit_va / len(reading.phases_va)
+        worst = max(range(len(xs)), key=lambda i: xs[i])
+        xs[worst] += added_va / share
+    else:
+        xs[0] += added_va / limit_va
+    return tuple(xs)
+
+
+def format_kva(va: float) -> str:
+    """``9.8 kVA``, ``9 kVA``."""
+    kva = round(va / 1000, 1)
+    return f"{kva:g} kVA"

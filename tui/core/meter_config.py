@@ -1,0 +1,153 @@
+"""The ``[meter]`` section: the home's power meter and the power rule's settings.
+
+Off unless present (``Config.meter`` is then None). Each key's parser raises ValueError with
+what it expected; ``config.py`` turns that into its one line per bad key.
+"""
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from tui.core.durations import EXPECTED as DURATION_EXPECTED
+from tui.core.durations import format_duration, parse_duration
+
+
+class MeterSource(StrEnum):
+    TIC = "tic"
+    MQTT = "mqtt"
+    DEMO = "demo"
+    FILE = "file"
+
+
+class OnOverrun(StrEnum):
+    CUT = "cut"  # the meter's own overrun flag (STGE bit 7, ADPS) cuts at once
+    MODEL = "model"  # only the trip filter's prediction cuts (a kettle's spike cuts nothing)
+
+
+@dataclass(frozen=True)
+class MeterConfig:
+    source: MeterSource = MeterSource.TIC
+    port: str | None = None  # tic: a device path or a pyserial URL (rfc2217://, socket://)
+    baud: int | None = None  # tic: 1200 or 9600; None ("auto"): detected, and re-detected
+    file: str | None = None  # file: a recorded capture (raw bytes, or one group per line)
+    limit: int | None = None  # None: the meter's own PCOUP (ISOUSC x 200 V in historique)
+    margin: timedelta = timedelta(seconds=30)  # cut when the meter would trip sooner than this
+    restore_after: timedelta = timedelta(minutes=5)  # no restore sooner after a power cut
+    restore_test: timedelta = timedelta(seconds=60)  # headroom held this long before a restore
+    stale_after: timedelta = timedelta(seconds=10)  # no valid frame this long: stale
+    stale_hold: timedelta = timedelta(minutes=10)  # power cuts held this long on a stale meter
+    on_overrun: OnOverrun = OnOverrun.CUT
+
+
+_VA = re.compile(r"(\d+(?:\.\d+)?)\s*(k?va)", re.ASCII | re.IGNORECASE)
+LIMIT_EXPECTED = 'an apparent power like "9kVA" or "6000VA" (1 kVA to 36 kVA)'
+
+
+def parse_limit(value: object) -> int:
+    match = _VA.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(LIMIT_EXPECTED)
+    amount = float(match.group(1)) * (1000 if match.group(2).lower() == "kva" else 1)
+    if not 1000 <= amount <= 36000:
+        raise ValueError(LIMIT_EXPECTED)
+    return round(amount)
+
+
+def format_limit(va: int) -> str:
+    return f"{va / 1000:g}kVA" if va % 100 == 0 else f"{va}VA"
+
+
+def _duration(low: timedelta) -> Callable[[object], timedelta]:
+    def parse(value: object) -> timedelta:
+        duration = parse_duration(value)
+        if duration < low:
+            raise ValueError(f"{DURATION_EXPECTED}, at least {format_duration(low)}")
+        return duration
+
+    return parse
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise ValueError("a non-empty string without control characters")
+    return value
+
+
+def _baud(value: object) -> int | None:
+    if value == "auto":
+        return None
+    if value in (1200, 9600) and not isinstance(value, bool):
+        return int(str(value))
+    raise ValueError('"auto", 1200 (historique) or 9600 (standard)')
+
+
+def _enum(kind: type[StrEnum]) -> Callable[[object], Any]:
+    def parse(value: object) -> StrEnum:
+        if isinstance(value, str) and value in {m.value for m in kind}:
+            return kind(value)
+        raise ValueError("one of " + ", ".join(f'"{m.value}"' for m in kind))
+
+    return parse
+
+
+# key in the file -> (field, parser)
+METER_SCHEMA: Mapping[str, tuple[str, Callable[[object], Any]]] = {
+    "source": ("source", _enum(MeterSource)),
+    "port": ("port", _text),
+    "baud": ("baud", _baud),
+    "file": ("file", _text),
+    "limit": ("limit", parse_limit),
+    "margin": ("margin", _duration(timedelta(seconds=1))),
+    "restore_after": ("restore_after", _duration(timedelta(0))),
+    "restore_test": ("restore_test", _duration(timedelta(0))),
+    "stale_after": ("stale_after", _duration(timedelta(seconds=2))),
+    "stale_hold": ("stale_hold", _duration(timedelta(0))),
+    "on_overrun": ("on_overrun", _enum(OnOverrun)),
+}
+
+
+def meter_problems(meter: MeterConfig) -> list[str]:
+    """What the keys say together that no key says alone."""
+    problems = []
+    if meter.source is MeterSource.TIC and meter.port is None:
+        problems.append(
+            'meter.port: expected a serial port ("/dev/ttyACM0") or a pyserial URL '
+            '("rfc2217://host:port", "socket://host:port") when source = "tic"'
+        )
+    if meter.source is MeterSource.FILE and meter.file is None:
+        problems.append(
+            'meter.file: expected a path to a recorded TIC capture when source = "file"'
+        )
+    if meter.source is MeterSource.MQTT:
+        problems.append(
+            'meter.source: "mqtt" is not available in this version; expected "tic", "demo" '
+            'or "file"'
+        )
+    return problems
+
+
+def meter_to_dict(meter: MeterConfig) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, (name, _) in METER_SCHEMA.items():
+        value = getattr(meter, name)
+        if value is None:
+            continue
+        if isinstance(value, timedelta):
+            value = format_duration(value)
+        elif isinstance(value, StrEnum):
+            value = value.value
+        elif name == "limit":
+            value = format_limit(value)
+        out[key] = value
+    return out
+
+
+def meter_source_of(meter: "MeterConfig | None") -> tuple[object, ...] | None:
+    """What of ``[meter]`` a running service cannot change without a restart: the source.
+    The rule's settings (limit, margin, restore...) apply at a reload."""
+    if meter is None:
+        return None
+    return (meter.source, meter.port, meter.baud, meter.file)

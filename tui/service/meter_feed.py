@@ -1,0 +1,168 @@
+"""The power meter as the controller's third feed, and the power rule's state between steps.
+
+The ``Feed`` gives the meter what the forecast and Tempo have: the words ("said once, said
+recovered": a stale meter is said once as an ``error`` of ``what: "meter"``, and its recovery),
+its schedule (a look every ``stale_after``). A meter pushes, so the source's ``notify`` (any
+thread) wakes the loop at each frame and the step reads the newest reading at once
+(``source.latest``): the power rule never waits for a refresh. ``MeterFeed.step`` runs the pure
+rule (``core.power_rule``) and says what it says loudly; ``view`` is the snapshot's ``meter``.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from tui.adapters.clock import Clock
+from tui.adapters.meter.base import MeterSource
+from tui.core.config import Config
+from tui.core.events import MeterEvent
+from tui.core.meter import MeterReading, format_kva
+from tui.core.policy import Override, RelayHistory
+from tui.core.power_rule import PowerState, PowerStep, describe_meter, meter_state, power_step
+from tui.service.feed import Emit, Feed, Said
+from tui.service.snapshot import MeterView
+
+
+class MeterWords:
+    what = "meter"
+    name = "meter"
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def arrived(
+        self,
+        data: MeterReading,
+        previous: MeterReading | None,
+        now: datetime,
+        *,
+        ts: datetime,
+        cached: bool,
+        called: bool,
+    ) -> Said:
+        answer = f"meter: {format_kva(data.power_va)}"
+        if previous is not None and (data.mode, data.cutoff_va) == (
+            previous.mode,
+            previous.cutoff_va,
+        ):
+            return Said(None, answer)
+        mode = f"{data.mode.value} mode, " if data.mode else ""
+        limit = f", cut-off {format_kva(data.cutoff_va)}" if data.cutoff_va else ""
+        event = MeterEvent(
+            ts=ts,
+            event="reading",
+            message=f"meter ({self.where}): {mode}{format_kva(data.power_va)}{limit}",
+            power_va=data.power_va,
+            limit_va=data.cutoff_va,
+            mode=data.mode.value if data.mode else None,
+        )
+        return Said(event, answer)
+
+    def answer_failed(self, error: str | None) -> str:
+        return error or "meter: no new frame"
+
+    def boundary(self, now: datetime) -> datetime | None:
+        return None
+
+
+class MeterFeed:
+    def __init__(
+        self,
+        source: MeterSource,
+        *,
+        clock: Clock,
+        emit: Emit,
+        wake: Callable[[], None],
+    ) -> None:
+        self.source = source
+        self.clock = clock
+        self._emit = emit
+        self._wake = wake
+        self.feed: Feed[MeterReading] = Feed(
+            source, MeterWords(source.where), clock=clock, emit=emit, wake=self._wake
+        )
+        self.state = PowerState()
+        self.last = PowerStep(self.state)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tripped = False
+
+    @property
+    def kind(self) -> str:
+        return self.source.kind
+
+    def start(self) -> None:
+        """Begin reading: each reading wakes the loop (from the reader's thread too)."""
+        self._loop = asyncio.get_running_loop()
+        self.source.start(self._notify)
+
+    def _notify(self) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(self._pushed)
+
+    def _pushed(self) -> None:
+        now = self.clock.now()
+        if self.source.next_refresh(now) <= now:
+            self.feed.next_refresh = now  # a first reading, or one after a stale spell
+        self._wake()
+
+    def step(
+        self,
+        now: datetime,
+        config: Config,
+        overrides: Mapping[int, Override],
+        history: Mapping[int, RelayHistory],
+    ) -> dict[int, str]:
+        """The power rule at ``now``: the channels it cuts, with their reasons."""
+        reading = self.source.latest
+        self.last = power_step(self.state, reading, now, config, overrides, history)
+        self.state = self.last.state
+        limit = self.state.limit
+        for line in self.last.said:
+            self._emit(
+                MeterEvent(
+                    ts=now,
+                    event="nothing-left",
+                    message=line,
+                    power_va=reading.power_va if reading else None,
+                    limit_va=limit,
+                )
+            )
+        tripped = bool(reading is not None and reading.breaker_open)
+        if tripped and not self._tripped and reading is not None:
+            self._emit(
+                MeterEvent(
+                    ts=now,
+                    event="tripped",
+                    message="the meter says its breaker is open: re-arm it by hand",
+                    power_va=reading.power_va,
+                    limit_va=limit,
+                )
+            )
+        self._tripped = tripped
+        return self.last.cuts
+
+    @property
+    def next_due(self) -> datetime | None:
+        return self.last.next_due
+
+    def view(self, now: datetime) -> MeterView:
+        state = self.state
+        reading = state.reading
+        return MeterView(
+            source=self.source.kind,
+            where=self.source.where,
+            state=meter_state(state).value,
+            power_va=reading.power_va if reading else None,
+            limit_va=state.limit,
+            trip_in_s=round(state.trip_in, 1) if state.trip_in is not None else None,
+            filter_level=round(state.filter.level, 3),
+            mode=reading.mode.value if reading and reading.mode else None,
+            cuts=tuple(sorted(state.cuts)),
+            words=describe_meter(state, now),
+            detail=self.source.detail,
+            error=self.feed.error,
+        )
