@@ -81,9 +81,16 @@ def test_a_kettle_the_meter_rides_out_cuts_nothing() -> None:
 
 
 def test_on_overrun_cut_acts_at_once_on_the_meters_flag() -> None:
-    state, steps = run(cfg(), [int(LIMIT * 1.05)] * 3, overrun=True)
+    state, steps = run(cfg(on_overrun=OnOverrun.CUT), [int(LIMIT * 1.05)] * 3, overrun=True)
     assert cuts(steps)[0] == (0, 2)
     assert "the meter flags an overrun" in state.cuts[2].reason
+
+
+def test_by_default_the_meters_flag_alone_cuts_nothing() -> None:
+    # The flag is up for any overrun of PREF: at 1.05 x the meter never trips, so no cut.
+    state, steps = run(cfg(), [int(LIMIT * 1.05)] * 3, overrun=True)
+    assert cfg().meter is not None and cfg().meter.on_overrun is OnOverrun.MODEL
+    assert cuts(steps) == [] and not state.cuts
 
 
 def test_a_heavy_overrun_cuts_before_the_margin_least_important_first() -> None:

@@ -39,7 +39,8 @@ class MeterConfig:
     restore_test: timedelta = timedelta(seconds=60)  # headroom held this long before a restore
     stale_after: timedelta = timedelta(seconds=10)  # no valid frame this long: stale
     stale_hold: timedelta = timedelta(minutes=10)  # power cuts held this long on a stale meter
-    on_overrun: OnOverrun = OnOverrun.CUT
+    # The flag is raised for any overrun of PREF, a kettle's too: the filter says which trips.
+    on_overrun: OnOverrun = OnOverrun.MODEL
 
 
 _VA = re.compile(r"(\d+(?:\.\d+)?)\s*(k?va)", re.ASCII | re.IGNORECASE)
