@@ -22,12 +22,14 @@ import argparse
 import asyncio
 import contextlib
 import glob
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from figures import REPO, delestage_command, demo_config, figure, reap, scratch_dir, table
@@ -134,13 +136,25 @@ def run(minutes: float, speed: int) -> list[dict[str, object]]:
                         counts["mqtt_sets"] += 1
                         tick += 1
                         time.sleep(2)
-                    counts["mqtt_seen"] = len(watcher.messages("#"))
+                    counts["mqtt_seen"] = sum(
+                        not seen.topic.endswith("/set") for seen in list(watcher.seen)
+                    )
             finally:
                 stop.set()
                 loader.join(10)
                 process.send_signal(signal.SIGTERM)
                 reap(process, 20)
                 lines = log_path.read_bytes().decode(errors="replace").splitlines()
+                events = work / "state" / "events.jsonl"
+                logged = events.read_text().splitlines() if events.exists() else []
+                stamps = (
+                    [json.loads(line)["ts"] for line in (logged[0], logged[-1])] if logged else []
+                )
+                overrides = {channel: 0 for channel in (5, 6)}
+                for line in logged:
+                    event = json.loads(line)
+                    if event.get("kind") == "override" and event.get("channel") in overrides:
+                        overrides[event["channel"]] += 1
         finally:
             broker.stop()
     counted = [kib for at, kib in samples if at >= WARMUP]
@@ -151,9 +165,16 @@ def run(minutes: float, speed: int) -> list[dict[str, object]]:
         f"({minutes * speed / 60:g} h of service time); socket: {counts['snapshots']} "
         f"snapshots, {counts['forces']} force+release, {counts['updates']} updates followed; "
         f"MQTT: {counts['mqtt_sets']} commands sent, {counts['mqtt_seen']} messages seen; "
-        f"{len(lines)} log lines",
+        f"{len(lines)} log lines; override events in the log: {overrides[5]} from the socket "
+        f"(channel 5), {overrides[6]} from MQTT (channel 6)",
         file=sys.stderr,
     )
+    if stamps:  # the service's own clock, read off its first and last event
+        first, last = (datetime.fromisoformat(stamp) for stamp in stamps)
+        print(
+            f"the service's clock advanced {(last - first) / timedelta(hours=1):.1f} h",
+            file=sys.stderr,
+        )
     mib = [kib / 1024 for kib in counted]
     return [
         figure("resident after warm-up", [mib[0]], "MB", None),
