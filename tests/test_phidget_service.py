@@ -90,10 +90,14 @@ async def test_a_vint_relay_unknown_after_a_replug_is_commanded_again_and_counte
     clock, monotonic = ManualClock(AFTERNOON, auto_advance=False), Monotonic()
     controller, board = service(usb, config, clock, monotonic)
     async with running(controller):
-        clock.advance(10)  # past min_switch_gap: the first start commanded the unknown relays
+        # The first start commands the unknown relays once they attach (on the library's
+        # threads: later than the start on a loaded machine); then past their min_switch_gap.
+        await until(lambda: all(board.channel_attached(ch.index) for ch in config.channels))
         await settled(usb, controller)
-        await controller.force(0, True, duration=timedelta(hours=2))
-        assert hardware.relays[0] is True
+        clock.advance(10)
+        await settled(usb, controller)
+        answer = await controller.force(0, True, duration=timedelta(hours=2))
+        assert hardware.relays[0] is True, answer
         switches = len(controller.history[0].switches)
 
         clock.advance(30)
@@ -165,11 +169,9 @@ async def test_one_relay_that_never_attaches_leaves_the_others_observed_and_put_
         await until(lambda: any(e.get("event") == "missing" for e in events_of(state)))
         assert not board.attached and board.channel_attached(0)
         assert controller.history[1].powered is True, "relay 1 (nc) taken from the board"
-        answer = await controller.force(0, True, duration=timedelta(hours=2))
-        # Past min_switch_gap: on a loaded machine relay 0 can attach after the start's first
-        # step and be commanded then, so the force may have to wait its gap.
-        clock.advance(10)
+        clock.advance(10)  # past any min_switch_gap of a relay the start commanded on attach
         await settled(usb, controller)
+        answer = await controller.force(0, True, duration=timedelta(hours=2))
         assert hardware.relays[0] is True, answer
         energised = [index for index in range(3) if hardware.relays[index]]
         clock.advance(30)
