@@ -70,7 +70,18 @@ async def socket_load(state_dir: Path, stop: threading.Event, counts: dict[str, 
     follower = asyncio.create_task(follow())
     tick = 0
     while not stop.is_set():
-        await link.snapshot()
+        began = time.monotonic()
+        try:
+            await link.snapshot()
+        except Exception as error:  # counted and said: a slow answer is a finding, not an end
+            counts["unanswered"] += 1
+            print(
+                f"snapshot unanswered ({error.__class__.__name__}) after "
+                f"{time.monotonic() - began:.1f} s",
+                file=sys.stderr,
+            )
+            continue
+        counts["slowest_ms"] = max(counts["slowest_ms"], round((time.monotonic() - began) * 1000))
         counts["snapshots"] += 1
         tick += 1
         if tick % 10 == 0:
@@ -112,7 +123,15 @@ def run(minutes: float, speed: int) -> list[dict[str, object]]:
                     start_new_session=True,
                 )
             stop = threading.Event()
-            counts = {"snapshots": 0, "forces": 0, "updates": 0, "mqtt_sets": 0, "mqtt_seen": 0}
+            counts = {
+                "snapshots": 0,
+                "unanswered": 0,
+                "slowest_ms": 0,
+                "forces": 0,
+                "updates": 0,
+                "mqtt_sets": 0,
+                "mqtt_seen": 0,
+            }
             loader = threading.Thread(
                 target=lambda: asyncio.run(socket_load(work / "state", stop, counts)), daemon=True
             )
@@ -163,7 +182,8 @@ def run(minutes: float, speed: int) -> list[dict[str, object]]:
     print(
         f"{len(samples)} samples over {minutes:g} min at x{speed} "
         f"({minutes * speed / 60:g} h of service time); socket: {counts['snapshots']} "
-        f"snapshots, {counts['forces']} force+release, {counts['updates']} updates followed; "
+        f"snapshots (slowest {counts['slowest_ms']} ms, {counts['unanswered']} unanswered in 5 s), "
+        f"{counts['forces']} force+release, {counts['updates']} updates followed; "
         f"MQTT: {counts['mqtt_sets']} commands sent, {counts['mqtt_seen']} messages seen; "
         f"{len(lines)} log lines; override events in the log: {overrides[5]} from the socket "
         f"(channel 5), {overrides[6]} from MQTT (channel 6)",
