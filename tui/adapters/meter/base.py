@@ -108,3 +108,28 @@ class ReadingBox:
             return now
         due = latest.at + self.stale_after
         return due if due > now else now + self.stale_after
+
+
+class BoxedMeter:
+    """What every meter source does the same way once its reader fills ``self.box``: the
+    newest reading, no cache (a reading from before a restart is no reading of now), and the
+    box's refresh and schedule. Subclasses set ``box`` and ``where`` and start their reader."""
+
+    box: ReadingBox
+
+    @property
+    def where(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def latest(self) -> MeterReading | None:
+        return self.box.latest
+
+    def load_cached(self, now: datetime) -> MeterReading | None:
+        return None
+
+    async def refresh(self, now: datetime, *, manual: bool = False) -> RefreshResult[MeterReading]:
+        return self.box.refresh(now, self.where)
+
+    def next_refresh(self, now: datetime) -> datetime:
+        return self.box.next_refresh(now)

@@ -7,8 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from tui.adapters.clock import Clock
-from tui.adapters.meter.base import Notify, ReadingBox
-from tui.adapters.sources.base import RefreshResult
+from tui.adapters.meter.base import BoxedMeter, Notify, ReadingBox
 from tui.core.config import Config
 from tui.core.demo_house import demo_spikes, house_power
 from tui.core.forecast import PARIS
@@ -19,7 +18,7 @@ DEMO_LIMIT_VA = 9000
 Powered = Callable[[], Mapping[int, bool | None]]
 
 
-class DemoMeterSource:
+class DemoMeterSource(BoxedMeter):
     kind = "demo"
 
     def __init__(
@@ -46,19 +45,6 @@ class DemoMeterSource:
     @property
     def detail(self) -> str:
         return "simulated house: base load, kettle, oven and cooking spikes, and the relays"
-
-    @property
-    def latest(self) -> MeterReading | None:
-        return self.box.latest
-
-    def load_cached(self, now: datetime) -> MeterReading | None:
-        return None
-
-    async def refresh(self, now: datetime, *, manual: bool = False) -> RefreshResult[MeterReading]:
-        return self.box.refresh(now, self.where)
-
-    def next_refresh(self, now: datetime) -> datetime:
-        return self.box.next_refresh(now)
 
     def start(self, notify: Notify) -> None:
         self.box.start(notify)

@@ -7,10 +7,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from tui.adapters.clock import Clock
-from tui.adapters.meter.base import Notify, ReadingBox
-from tui.adapters.sources.base import RefreshResult
+from tui.adapters.meter.base import BoxedMeter, Notify, ReadingBox
 from tui.core.errors import InputError
-from tui.core.meter import MeterReading, reading_from_frame
+from tui.core.meter import reading_from_frame
 from tui.core.tic import STX, Frame, FrameDecoder, decode_lines
 
 FRAME_EVERY = timedelta(seconds=1)
@@ -40,7 +39,7 @@ def load_capture(path: Path) -> list[Frame]:
     return frames
 
 
-class ReplaySource:
+class ReplaySource(BoxedMeter):
     kind = "file"
 
     def __init__(self, path: Path, *, clock: Clock, stale_after: timedelta) -> None:
@@ -58,19 +57,6 @@ class ReplaySource:
     @property
     def detail(self) -> str:
         return f"{len(self.frames)} frames replayed"
-
-    @property
-    def latest(self) -> MeterReading | None:
-        return self.box.latest
-
-    def load_cached(self, now: datetime) -> MeterReading | None:
-        return None
-
-    async def refresh(self, now: datetime, *, manual: bool = False) -> RefreshResult[MeterReading]:
-        return self.box.refresh(now, self.where)
-
-    def next_refresh(self, now: datetime) -> datetime:
-        return self.box.next_refresh(now)
 
     def start(self, notify: Notify) -> None:
         self.box.start(notify)

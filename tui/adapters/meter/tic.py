@@ -16,15 +16,14 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import serial
 
 from tui.adapters.clock import Clock
-from tui.adapters.meter.base import Notify, ReadingBox
-from tui.adapters.sources.base import RefreshResult
-from tui.core.meter import MeterReading, reading_from_frame
+from tui.adapters.meter.base import BoxedMeter, Notify, ReadingBox
+from tui.core.meter import reading_from_frame
 from tui.core.tic import FrameDecoder, Mode
 
 DETECT = 4.0  # seconds without a valid group before trying the other baud (a frame at 1200
@@ -35,7 +34,7 @@ BAUDS = (9600, 1200)
 Opener = Callable[..., Any]
 
 
-class TicSource:
+class TicSource(BoxedMeter):
     kind = "tic"
 
     def __init__(
@@ -76,19 +75,6 @@ class TicSource:
         mode = f"{self.mode.value}, " if self.mode else ""
         stats = self.decoder.stats
         return f"{mode}{self.baud} baud 7E1, {stats.frames} frames, {stats.garbled} garbled groups"
-
-    @property
-    def latest(self) -> MeterReading | None:
-        return self.box.latest
-
-    def load_cached(self, now: datetime) -> MeterReading | None:
-        return None
-
-    async def refresh(self, now: datetime, *, manual: bool = False) -> RefreshResult[MeterReading]:
-        return self.box.refresh(now, self.where)
-
-    def next_refresh(self, now: datetime) -> datetime:
-        return self.box.next_refresh(now)
 
     def start(self, notify: Notify) -> None:
         self.box.start(notify)
