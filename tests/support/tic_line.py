@@ -14,6 +14,7 @@ import os
 import random
 import termios
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -133,7 +134,8 @@ class TicLine:
             ends = data.endswith(bytes([ETX]))
             if not self._write(with_parity(data), number if ends else None):
                 return
-            self._stop.wait(0.0167 if self.pace else 0.03)  # the pause between frames
+            # time.sleep, not Event.wait(timeout): a timed wait never ends under libfaketime.
+            time.sleep(0.0167 if self.pace else 0.03)  # the pause between frames
 
     def _write(self, data: bytes, number: int | None) -> bool:
         """Write a frame (paced: a chunk at a time, each taking its time on the line); the
@@ -153,7 +155,7 @@ class TicLine:
                 if self.on_etx is not None:
                     self.on_etx(number)
             if self.pace:
-                self._stop.wait(len(part) * 10 / self.script.mode.baud)
+                time.sleep(len(part) * 10 / self.script.mode.baud)
         return True
 
     def close_writer(self) -> None:

@@ -105,6 +105,14 @@ class TicSource(BoxedMeter):
             timeout=READ_TIMEOUT,
         )
 
+    def _pause(self, seconds: float) -> None:
+        """Sleep, in slices, until ``seconds`` pass or the reader stops. Not Event.wait(timeout):
+        a timed wait never ends under libfaketime with its monotonic clock faked (the suite's
+        faketime runs), where time.sleep still does."""
+        end = time.monotonic() + seconds
+        while not self._stop.is_set() and (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, 0.05))
+
     def _run(self) -> None:
         backoff = BACKOFF_FIRST
         while not self._stop.is_set():
@@ -112,7 +120,7 @@ class TicSource(BoxedMeter):
                 self._serial = self._open()
             except (serial.SerialException, OSError, ValueError) as error:
                 self.box.trouble(f"cannot open {self.port}: {_words(error)}")
-                self._stop.wait(backoff)
+                self._pause(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
                 continue
             self.opened += 1
@@ -122,7 +130,7 @@ class TicSource(BoxedMeter):
                     backoff = BACKOFF_FIRST
             except (serial.SerialException, OSError) as error:
                 self.box.trouble(f"{self.port} failed: {_words(error)}; reopening")
-                self._stop.wait(backoff)
+                self._pause(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
             finally:
                 with contextlib.suppress(Exception):  # a failed port: nothing more to do
