@@ -5,7 +5,7 @@ the baud: a few seconds."""
 import threading
 from datetime import timedelta
 
-from tui.adapters.clock import SystemClock
+from tui.adapters.clock import SystemClock, wait_in_slices
 from tui.adapters.meter.factory import make_meter_source
 from tui.core.config import Config
 from tui.core.errors import InputError
@@ -27,7 +27,7 @@ def check_meter_line(config: Config) -> tuple[bool, str]:
     arrived = threading.Event()
     source.start(arrived.set)
     try:
-        arrived.wait(WAIT.total_seconds())
+        wait_in_slices(arrived.is_set, WAIT.total_seconds())
         reading = source.latest
         if reading is None:
             box = getattr(source, "box", None)

@@ -21,7 +21,7 @@ from typing import Any
 
 import serial
 
-from tui.adapters.clock import Clock
+from tui.adapters.clock import Clock, wait_in_slices
 from tui.adapters.meter.base import BoxedMeter, Notify, ReadingBox
 from tui.core.meter import reading_from_frame
 from tui.core.tic import FrameDecoder, Mode
@@ -106,12 +106,7 @@ class TicSource(BoxedMeter):
         )
 
     def _pause(self, seconds: float) -> None:
-        """Sleep, in slices, until ``seconds`` pass or the reader stops. Not Event.wait(timeout):
-        a timed wait never ends under libfaketime with its monotonic clock faked (the suite's
-        faketime runs), where time.sleep still does."""
-        end = time.monotonic() + seconds
-        while not self._stop.is_set() and (left := end - time.monotonic()) > 0:
-            time.sleep(min(left, 0.05))
+        wait_in_slices(self._stop.is_set, seconds)
 
     def _run(self) -> None:
         backoff = BACKOFF_FIRST
