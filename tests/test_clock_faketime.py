@@ -28,6 +28,15 @@ from tui.service.remote import RemoteController, connect
 LIBRARIES = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
 
 
+@pytest.fixture(autouse=True)
+def _no_outer_faketime(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the whole suite runs under `faketime DATE` (docs/testing.md), its FAKETIME (an
+    offset that wins over FAKETIME_TIMESTAMP_FILE) and FAKETIME_SHARED would reach the child
+    and freeze the steps this module writes: the child gets only this module's settings."""
+    for name in ("FAKETIME", "FAKETIME_SHARED"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def _faked(tmp_path: Path) -> tuple[dict[str, str], Path]:
     assert LIBRARIES, "libfaketime is not installed (apt-get install faketime)"
     stamp = tmp_path / "faketime"

@@ -173,7 +173,7 @@ async def test_a_refused_command_says_why_once_and_changes_nothing(
     config = mqtt_config(tmp_path, broker.url)
     with watching(broker.port, f"{BASE}/#") as watcher:
         async with bridged(config) as (controller, board, bridge):
-            await connected(bridge)
+            await connected(bridge, controller=controller)
             before = (await controller.snapshot()).to_status()
             relays = {index: board.relay(index) for index in range(4)}
             topic = f"{BASE}/channel/{topic_channel}/set"

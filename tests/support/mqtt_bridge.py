@@ -1,6 +1,7 @@
 """The MQTT bridge tests' rig: the controller in-process on a virtual clock, with its MQTT front
 end wired as the headless service wires it (shared by the bridge and Tempo-over-MQTT tests)."""
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -53,5 +54,16 @@ async def bridged(
             await frontend.close()
 
 
-async def connected(bridge: MqttBridge, count: int = 1) -> None:
+async def connected(
+    bridge: MqttBridge, count: int = 1, controller: Controller | None = None
+) -> None:
+    """The bridge is connected; with ``controller``, the controller has been told too (its
+    snapshot's MQTT peer says so a moment after the bridge counts the connection)."""
     await eventually(lambda: bridge.connections >= count, what="the bridge to connect")
+    if controller is None:
+        return
+    for _ in range(200):
+        if (await controller.snapshot()).to_status()["mqtt"]["state"] == "connected":
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the controller never heard that MQTT is connected")
