@@ -288,9 +288,12 @@ def _drawing(item: RelayHistory | None, reading: MeterReading, since: datetime) 
 def _stale(
     state: PowerState, reading: MeterReading | None, now: datetime, meter: MeterConfig
 ) -> PowerStep:
-    if reading is None:
-        return PowerStep(state)
-    since = state.stale_since or min(now, reading.at + meter.stale_after)
+    if reading is None:  # none yet: cuts saved before a restart are held, then lifted
+        if not state.cuts:
+            return PowerStep(state)
+        since = state.stale_since or now
+    else:
+        since = state.stale_since or min(now, reading.at + meter.stale_after)
     state = replace(state, stale_since=since, clear_since=None, trip_in=None)
     if not state.cuts:
         return PowerStep(state)
