@@ -192,3 +192,13 @@ def meter_source_of(meter: "MeterConfig | None") -> tuple[object, ...] | None:
         meter.power_field,
         meter.broker,
     )
+
+
+def tic_tempo_problems(meter: "MeterConfig | None") -> list[str]:
+    """``[tempo] source = "tic"`` reads the colours from the frames of ``[meter]``."""
+    if meter is not None and meter.source in (MeterSource.TIC, MeterSource.FILE):
+        return []
+    return [
+        'tempo.source: "tic" reads the Tempo colours from the meter\'s TIC; expected a '
+        '[meter] with source = "tic" (or "file")'
+    ]
