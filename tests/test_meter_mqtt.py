@@ -140,6 +140,39 @@ async def test_check_reads_one_message(tmp_path: Path, broker: Mosquitto) -> Non
     )
 
 
+async def test_a_lost_broker_is_said_and_reconnected(tmp_path: Path, broker: Mosquitto) -> None:
+    from tui.adapters.clock import SystemClock
+
+    topic = "zigbee2mqtt/ZLinky"
+    source = make_meter_source(_config(tmp_path, broker.url, topic, "zigbee2mqtt"), SystemClock())
+    assert isinstance(source, MqttMeterSource)
+    source.start(lambda: None)
+    publisher = Watcher(broker.port, "nothing/#")
+    try:
+        for _ in range(50):  # until subscribed: the first one may come before the SUBSCRIBE
+            publisher.publish(topic, json.dumps(ZIGBEE2MQTT))
+            if source.latest is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert source.latest is not None
+        publisher.close()
+        broker.stop()
+        await _eventually(lambda: source.box.problem is not None)
+        broker.start()
+        publisher = Watcher(broker.port, "nothing/#")
+        moved = {**ZIGBEE2MQTT, "apparent_power": 6400}
+        for _ in range(100):  # the source reconnects after its backoff (1 s, then 2 s...)
+            publisher.publish(topic, json.dumps(moved))
+            if source.latest is not None and source.latest.power_va == 6400:
+                break
+            await asyncio.sleep(0.1)
+        assert source.latest is not None and source.latest.power_va == 6400
+        assert source.box.problem is None
+    finally:
+        await source.aclose()
+        publisher.close()
+
+
 async def _eventually(check, seconds: float = 10) -> None:  # type: ignore[no-untyped-def]
     deadline = asyncio.get_running_loop().time() + seconds
     while not check():
