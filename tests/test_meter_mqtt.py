@@ -173,6 +173,21 @@ async def test_a_lost_broker_is_said_and_reconnected(tmp_path: Path, broker: Mos
         publisher.close()
 
 
+def test_without_a_broker_of_its_own_the_mqtt_section_is_used(tmp_path: Path) -> None:
+    from tui.adapters.meter.mqtt import connector_for
+
+    document = config_document(tmp_path / "state")
+    document["meter"] = {"source": "mqtt", "topic": "teleinfo/1", "preset": "teleinfo2mqtt"}
+    document["mqtt"] = {"url": "mqtt://broker.lan:1884", "username": "linky"}
+    config = config_from_dict(document, path=str(tmp_path / "test.toml"))
+    connector = connector_for(config, environ={"DELESTAGE_MQTT_PASSWORD": "secret"})
+    assert connector.url == "mqtt://broker.lan:1884"
+    assert "secret" not in repr(connector) and "linky" in repr(connector)
+    del document["mqtt"]
+    alone = connector_for(config_from_dict(document, path=str(tmp_path / "test.toml")))
+    assert alone.url == "mqtt://localhost:1883"
+
+
 async def _eventually(check, seconds: float = 10) -> None:  # type: ignore[no-untyped-def]
     deadline = asyncio.get_running_loop().time() + seconds
     while not check():

@@ -228,6 +228,8 @@ class Controller:
         problems = self.state.load(self.config.channels, self.clock.now())
         if self.meter is not None:
             self.meter.resume(self.state.power_cuts)
+        else:  # no [meter] now: cuts saved by one before are nobody's
+            self.state.power_cuts.clear()
         self.clock_watch.start(self.clock.now(), self.clock.monotonic())
         unclean = self.events.unclean_end()
         self._event(ev.StartEvent(ts=self.clock.now(), **self._identity()))
