@@ -247,7 +247,7 @@ def power_step(
     needed = cut.power_va + sum(
         (_expected(channels[i]) or state.cuts.get(i, cut).power_va) for i in pending
     )
-    fits = _room(state.filter, reading, limit, needed, meter)
+    fits = _room(state.filter, reading, limit, needed, meter, channels[index].min_on)
     if not fits:
         return PowerStep(replace(state, clear_since=None), next_due=stale_due)
     clear_since = state.clear_since or reading.at
@@ -260,18 +260,25 @@ def power_step(
 
 
 def _room(
-    trip: TripFilter, reading: MeterReading, limit: int, needed: float, meter: MeterConfig
+    trip: TripFilter,
+    reading: MeterReading,
+    limit: int,
+    needed: float,
+    meter: MeterConfig,
+    min_on: timedelta = timedelta(0),
 ) -> bool:
     """Whether ``needed`` more may be drawn now: the headroom under the limit covers it, or
     (``on_overrun = "model"``) the meter's own filter would carry it for at least ``margin``
-    + ``restore_after`` before the rule had to cut again (or for ever: X under 1.3). The
-    hysteresis: a load restored over the limit runs at least as long as a cut lasts."""
+    + ``restore_after`` (or the channel's ``min_on``, if longer) before the rule had to cut
+    again, or for ever (X under 1.3). The hysteresis: a load restored over the limit runs at
+    least as long as a cut lasts, and its ``min_on`` is not broken by the next cut."""
     after = trip.trip_in(with_added(reading, limit, needed))
     if limit - reading.power_va >= needed and after is None:
         return True
     if meter.on_overrun is OnOverrun.CUT:  # over the limit the meter's flag would cut again
         return False
-    return after is None or after >= (meter.margin + meter.restore_after).total_seconds()
+    hold = meter.margin + max(meter.restore_after, min_on)
+    return after is None or after >= hold.total_seconds()
 
 
 def _drawing(item: RelayHistory | None, reading: MeterReading, since: datetime) -> bool:
