@@ -88,9 +88,12 @@ def test_every_bad_key_is_one_clear_line(tmp_path: Path) -> None:
     ]
 
 
-def test_mqtt_is_refused_until_it_exists(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r'meter.source: "mqtt" is not available'):
+def test_mqtt_asks_for_a_topic_and_a_payload_shape(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"meter.topic: expected the topic") as caught:
         load(tmp_path, {"source": "mqtt"})
+    assert "meter.preset: expected" in str(caught.value)
+    with pytest.raises(InputError, match=r"meter.topic: expected a topic without wildcards"):
+        load(tmp_path, {"source": "mqtt", "topic": "tele/#", "preset": "tasmota"})
 
 
 def test_the_factory_builds_each_source(tmp_path: Path) -> None:

@@ -272,6 +272,7 @@ def _day(seconds: int) -> list[dict[str, Any]]:
                 digits=0,
             )
         )
+    half = runs["threshold"].cut_seconds / 60 / 2  # the target: half the threshold's minutes
     for name, run in runs.items():
         if name == "none":
             continue
@@ -289,7 +290,7 @@ def _day(seconds: int) -> list[dict[str, Any]]:
                 f"minutes cut for power in {hours:g} h, {name}",
                 [run.cut_seconds / 60],
                 "min",
-                None,
+                half if name == "delestage (on_overrun = model)" else None,
                 digits=1,
             )
         )

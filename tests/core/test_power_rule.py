@@ -156,12 +156,44 @@ def test_restore_waits_restore_after_and_the_headroom_test_one_at_a_time() -> No
 
 
 def test_no_restore_without_headroom_for_that_channel() -> None:
-    config = cfg(on_overrun=OnOverrun.MODEL)
+    # With "cut" the meter's flag would cut again over the limit: headroom under the limit.
+    config = cfg(on_overrun=OnOverrun.CUT)
     # After the cuts, 7 kVA: room for 2 kW (channel 0), never for 3 kW or 7.4 kW.
     state, steps = run(config, [LIMIT * 3] * 14 + [7000] * 1200)
     lifted = [i for _, step in steps for i in step.lifted]
     assert lifted == [0]
     assert set(state.cuts) == {1, 2}
+
+
+def test_with_the_model_the_meters_own_tolerance_is_headroom() -> None:
+    config = cfg(on_overrun=OnOverrun.MODEL)
+    # 7 + 2 kVA fits the limit; 7 + 2 + 3 = 12 kVA is 1.33 x 9 kVA: the meter would carry
+    # it for minutes, long enough (margin + restore_after) to restore it; 7.4 kW more never.
+    state, steps = run(config, [LIMIT * 3] * 14 + [7000] * 1200)
+    lifted = [i for _, step in steps for i in step.lifted]
+    assert lifted == [0, 1]
+    assert set(state.cuts) == {2}
+
+
+def test_a_restore_over_the_limit_leaves_room_for_min_on() -> None:
+    # 8.8 + 3 kW (1.31 x the limit) after a while at 8.8 kVA is carried about 7 min: past
+    # margin + restore_after (5.5 min), not past margin + a 10 min min_on.
+    for min_on, lifted in ((timedelta(0), [0]), (timedelta(minutes=10), [])):
+        config = cfg(
+            channel(0, priority=1, power=Power(3000), min_on=min_on), on_overrun=OnOverrun.MODEL
+        )
+        trace = [LIMIT * 3] * 14 + [8800] * 1200
+        _state, steps = run(config, trace)
+        assert [i for _, step in steps for i in step.lifted] == lifted, min_on
+
+
+def test_no_restore_the_meter_would_carry_for_less_than_margin_plus_restore_after() -> None:
+    # 8 kVA + 7.4 kW = 1.71 x the limit: the meter trips in about 1.5 min from rest,
+    # shorter than margin (30 s) + restore_after (5 min): the cut stands.
+    config = cfg(channel(0, priority=1, power=Power(7400)), on_overrun=OnOverrun.MODEL)
+    state, steps = run(config, [LIMIT * 3] * 14 + [8000] * 1200)
+    assert [i for _, step in steps for i in step.lifted] == []
+    assert set(state.cuts) == {0}
 
 
 def test_a_stale_meter_holds_the_cuts_then_lifts_them_and_says_stale() -> None:

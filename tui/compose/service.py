@@ -23,7 +23,7 @@ from tui.adapters.sources.base import Source
 from tui.compose.boards import make_board
 from tui.compose.files import load_config, resolve_state_dir
 from tui.compose.sources import make_source, make_tempo_source
-from tui.core.config import Config
+from tui.core.config import Config, TempoFromMeter
 from tui.core.config import Source as SourceKind
 from tui.core.errors import InputError
 from tui.core.forecast import Forecast
@@ -49,10 +49,14 @@ def build_controller(
     clock = clock or SystemClock()
     state_dir = resolve_state_dir(config, environ)
     source = make_source(config, state_dir, environ)
-    if tempo_source is None:
-        tempo_source = build_tempo_source(config, state_dir, source, environ)
     if meter_source is None:
         meter_source = make_meter_source(config, clock)
+    if tempo_source is None:
+        tempo_source = build_tempo_source(config, state_dir, source, environ)
+    if tempo_source is None and meter_source is not None and _tempo_from_meter(config):
+        from tui.adapters.tempo.tic import MeterTempoSource
+
+        tempo_source = MeterTempoSource(meter_source)
     controller = Controller(
         config,
         clock=clock,
@@ -67,6 +71,10 @@ def build_controller(
         history = controller.history
         meter_source.follow(lambda: {index: item.powered for index, item in history.items()})
     return controller
+
+
+def _tempo_from_meter(config: Config) -> bool:
+    return config.tempo is not None and config.tempo.source is TempoFromMeter.TIC
 
 
 def build_tempo_source(

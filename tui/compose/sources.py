@@ -82,7 +82,8 @@ async def fetch_tempo(config: Config, now: datetime) -> tuple[TempoCalendar | No
     from tui.adapters.state_dir import resolve_state_dir
 
     source = make_tempo_source(config, resolve_state_dir(config))
-    assert source is not None
+    if source is None:  # source = "tic": the meter's live frames, not planned
+        return None, "the meter's Tempo colours are read live, not planned"
     try:
         cached = source.load_cached(now)
         if isinstance(cached, TempoCalendar):

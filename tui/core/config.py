@@ -18,7 +18,13 @@ from typing import Any
 from tui.core.durations import EXPECTED as DURATION_EXPECTED
 from tui.core.durations import MIN_OVERRIDE, format_duration, parse_duration
 from tui.core.errors import InputError
-from tui.core.meter_config import METER_SCHEMA, MeterConfig, meter_problems, meter_to_dict
+from tui.core.meter_config import (
+    METER_SCHEMA,
+    MeterConfig,
+    meter_problems,
+    meter_to_dict,
+    tic_tempo_problems,
+)
 from tui.core.power import EXPECTED as POWER_EXPECTED
 from tui.core.power import Power, format_power, parse_power
 from tui.core.tempo import Colour
@@ -79,11 +85,17 @@ class EcowattConfig:
     timeout: timedelta = timedelta(seconds=10)
 
 
+class TempoFromMeter(StrEnum):
+    """``[tempo] source = "tic"``: the colours the meter's TIC carries (``[meter]`` reads it)."""
+
+    TIC = "tic"
+
+
 @dataclass(frozen=True)
 class TempoConfig:
     """``[tempo]``: off unless present. The credentials are Ecowatt's (one RTE application)."""
 
-    source: Source = Source.RTE
+    source: Source | TempoFromMeter = Source.RTE
     base_url: str = RTE_BASE_URL
     file: str | None = None
 
@@ -457,7 +469,19 @@ _CHANNEL_SCHEMA: _Schema = {
     "shed_tempo": _tempo_colours,
     "shed_power": _bool,
 }
-_TEMPO_SCHEMA: _Schema = {"source": _enum(Source), "base_url": _url, "file": _string}
+
+
+def _tempo_source(value: object) -> Source | TempoFromMeter:
+    if value == TempoFromMeter.TIC.value:
+        return TempoFromMeter.TIC
+    try:
+        return Source(value) if isinstance(value, str) else Source("")
+    except ValueError:
+        choices = ", ".join(f'"{member.value}"' for member in [*Source, *TempoFromMeter])
+        raise _Invalid(f"one of {choices}") from None
+
+
+_TEMPO_SCHEMA: _Schema = {"source": _tempo_source, "base_url": _url, "file": _string}
 _CHANNEL_REQUIRED = ("index", "name", "shed_at")
 
 
@@ -542,6 +566,8 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
             f'third of the period; set failsafe = "{format_duration(floor)}" or more'
         )
 
+    if tempo is not None and tempo.source is TempoFromMeter.TIC:
+        problems.extend(tic_tempo_problems(sections.get("meter")))
     if problems:
         raise InputError([f"{path}: {problem}" for problem in problems])
     return Config(channels=tuple(channels), path=path, tempo=tempo, **sections)

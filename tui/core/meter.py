@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from tui.core.tempo import Colour
 from tui.core.tic import Frame, Mode
 
 ALPHA = 0.008
@@ -47,6 +48,10 @@ class MeterReading:
     breaker_open: bool = False  # STGE bits 1-3 not 0
     mode: Mode | None = None
     garbled: int = 0  # groups dropped in this frame
+    # The Tempo colours the frame carries (a Tempo contract): the day in force, the next one.
+    # None: not carried, or not known yet (DEMAIN "----" until about 20:00).
+    tempo_today: Colour | None = None
+    tempo_tomorrow: Colour | None = None
 
     @property
     def fetched(self) -> datetime:
@@ -72,6 +77,7 @@ def reading_from_frame(frame: Frame, at: datetime) -> MeterReading | None:
             stge = int(stge_text, 16) if stge_text else 0
         except ValueError:
             stge = 0
+        today, tomorrow = _stge_tempo(stge)
         three = all(p is not None for p in phases)
         if power is None and three:
             power = sum(p for p in phases if p is not None)
@@ -87,6 +93,8 @@ def reading_from_frame(frame: Frame, at: datetime) -> MeterReading | None:
             breaker_open=bool(stge & STGE_BREAKER),
             mode=Mode.STANDARD,
             garbled=frame.garbled,
+            tempo_today=today,
+            tempo_tomorrow=tomorrow,
         )
     power = _int(frame.get("PAPP"))
     if power is None:
@@ -104,7 +112,28 @@ def reading_from_frame(frame: Frame, at: datetime) -> MeterReading | None:
         overrun=overrun,
         mode=Mode.HISTORIQUE,
         garbled=frame.garbled,
+        tempo_today=_PTEC_COLOURS.get((frame.get("PTEC") or "")[-2:])
+        if _tempo_ptec(frame)
+        else None,
+        tempo_tomorrow=_DEMAIN_COLOURS.get((frame.get("DEMAIN") or "").strip()),
     )
+
+
+# --- Tempo colours (tic.md: STGE bits 24-27; historique PTEC and DEMAIN) -----------------------
+
+_STGE_COLOURS = {1: Colour.BLUE, 2: Colour.WHITE, 3: Colour.RED}
+_PTEC_COLOURS = {"JB": Colour.BLUE, "JW": Colour.WHITE, "JR": Colour.RED}
+_DEMAIN_COLOURS = {"BLEU": Colour.BLUE, "BLAN": Colour.WHITE, "ROUG": Colour.RED}
+
+
+def _stge_tempo(stge: int) -> tuple[Colour | None, Colour | None]:
+    return _STGE_COLOURS.get((stge >> 24) & 0b11), _STGE_COLOURS.get((stge >> 26) & 0b11)
+
+
+def _tempo_ptec(frame: Frame) -> bool:
+    """A Tempo period: ``HCJB``, ``HPJB``, ``HCJW``, ``HPJW``, ``HCJR``, ``HPJR``."""
+    ptec = (frame.get("PTEC") or "").strip()
+    return len(ptec) == 4 and ptec[:2] in ("HC", "HP") and ptec[2] == "J"
 
 
 # --- the trip filter --------------------------------------------------------------------------

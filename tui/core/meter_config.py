@@ -13,6 +13,7 @@ from typing import Any
 
 from tui.core.durations import EXPECTED as DURATION_EXPECTED
 from tui.core.durations import format_duration, parse_duration
+from tui.core.meter_mqtt import Preset
 
 
 class MeterSource(StrEnum):
@@ -41,6 +42,12 @@ class MeterConfig:
     stale_hold: timedelta = timedelta(minutes=10)  # power cuts held this long on a stale meter
     # The flag is raised for any overrun of PREF, a kettle's too: the filter says which trips.
     on_overrun: OnOverrun = OnOverrun.MODEL
+    # mqtt: the topic a publisher sends the meter on, its payload's shape (a preset, or the
+    # power's own dotted path) and the broker (None: [mqtt]'s, with its login).
+    topic: str | None = None
+    preset: Preset | None = None
+    power_field: str | None = None
+    broker: str | None = None
 
 
 _VA = re.compile(r"(\d+(?:\.\d+)?)\s*(k?va)", re.ASCII | re.IGNORECASE)
@@ -94,6 +101,22 @@ def _enum(kind: type[StrEnum]) -> Callable[[object], Any]:
     return parse
 
 
+def _topic(value: object) -> str:
+    text = _text(value)
+    if any(c in text for c in "#+") or text.startswith("/"):
+        raise ValueError('a topic without wildcards, like "tele/tasmota_linky/SENSOR"')
+    return text
+
+
+_BROKER = re.compile(r"mqtts?://[^\s/]+/?", re.ASCII)
+
+
+def _broker(value: object) -> str:
+    if not isinstance(value, str) or not _BROKER.fullmatch(value):
+        raise ValueError('a broker URL like "mqtt://host:1883" or "mqtts://host:8883"')
+    return value
+
+
 # key in the file -> (field, parser)
 METER_SCHEMA: Mapping[str, tuple[str, Callable[[object], Any]]] = {
     "source": ("source", _enum(MeterSource)),
@@ -107,6 +130,10 @@ METER_SCHEMA: Mapping[str, tuple[str, Callable[[object], Any]]] = {
     "stale_after": ("stale_after", _duration(timedelta(seconds=2))),
     "stale_hold": ("stale_hold", _duration(timedelta(0))),
     "on_overrun": ("on_overrun", _enum(OnOverrun)),
+    "topic": ("topic", _topic),
+    "preset": ("preset", _enum(Preset)),
+    "power_field": ("power_field", _text),
+    "broker": ("broker", _broker),
 }
 
 
@@ -122,10 +149,14 @@ def meter_problems(meter: MeterConfig) -> list[str]:
         problems.append(
             'meter.file: expected a path to a recorded TIC capture when source = "file"'
         )
-    if meter.source is MeterSource.MQTT:
+    if meter.source is MeterSource.MQTT and meter.topic is None:
         problems.append(
-            'meter.source: "mqtt" is not available in this version; expected "tic", "demo" '
-            'or "file"'
+            'meter.topic: expected the topic the meter is published on when source = "mqtt"'
+        )
+    if meter.source is MeterSource.MQTT and meter.preset is None and meter.power_field is None:
+        problems.append(
+            'meter.preset: expected "teleinfo2mqtt", "tasmota" or "zigbee2mqtt", or a '
+            'power_field, when source = "mqtt"'
         )
     return problems
 
@@ -151,4 +182,23 @@ def meter_source_of(meter: "MeterConfig | None") -> tuple[object, ...] | None:
     The rule's settings (limit, margin, restore...) apply at a reload."""
     if meter is None:
         return None
-    return (meter.source, meter.port, meter.baud, meter.file)
+    return (
+        meter.source,
+        meter.port,
+        meter.baud,
+        meter.file,
+        meter.topic,
+        meter.preset,
+        meter.power_field,
+        meter.broker,
+    )
+
+
+def tic_tempo_problems(meter: "MeterConfig | None") -> list[str]:
+    """``[tempo] source = "tic"`` reads the colours from the frames of ``[meter]``."""
+    if meter is not None and meter.source in (MeterSource.TIC, MeterSource.FILE):
+        return []
+    return [
+        'tempo.source: "tic" reads the Tempo colours from the meter\'s TIC; expected a '
+        '[meter] with source = "tic" (or "file")'
+    ]

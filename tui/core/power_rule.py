@@ -18,7 +18,10 @@ history come in; the new ``PowerState`` (which channels are cut for power, and w
 - A cut is lifted like a délesteur's re-close test: one channel at a time, the most important
   first, not before ``restore_after`` after its cut, once the headroom has covered its power
   (plus that of channels lifted and not yet seen drawing) for ``restore_test``, and never
-  into a predicted trip. ``min_off``, the gap and the switching limit then apply in the policy.
+  into a predicted trip. With ``on_overrun = "model"`` the headroom is the meter's own
+  tolerance (``_room``): the filter must carry the sum for ever, or for ``margin`` +
+  ``restore_after`` at least. ``min_off``, the gap and the switching limit then apply in the
+  policy.
 - A stale meter (no reading for ``stale_after``) is never "no load": nothing is lifted on it;
   after ``stale_hold`` the cuts are lifted together and the policy staggers the restores.
 """
@@ -244,9 +247,7 @@ def power_step(
     needed = cut.power_va + sum(
         (_expected(channels[i]) or state.cuts.get(i, cut).power_va) for i in pending
     )
-    fits = limit - reading.power_va >= needed and (
-        state.filter.trip_in(with_added(reading, limit, needed)) is None
-    )
+    fits = _room(state.filter, reading, limit, needed, meter, channels[index].min_on)
     if not fits:
         return PowerStep(replace(state, clear_since=None), next_due=stale_due)
     clear_since = state.clear_since or reading.at
@@ -256,6 +257,28 @@ def power_step(
     rest = {i: c for i, c in state.cuts.items() if i != index}
     state = replace(state, cuts=rest, clear_since=None, pending={**pending, index: now})
     return PowerStep(state, lifted=(index,), next_due=stale_due)
+
+
+def _room(
+    trip: TripFilter,
+    reading: MeterReading,
+    limit: int,
+    needed: float,
+    meter: MeterConfig,
+    min_on: timedelta = timedelta(0),
+) -> bool:
+    """Whether ``needed`` more may be drawn now: the headroom under the limit covers it, or
+    (``on_overrun = "model"``) the meter's own filter would carry it for at least ``margin``
+    + ``restore_after`` (or the channel's ``min_on``, if longer) before the rule had to cut
+    again, or for ever (X under 1.3). The hysteresis: a load restored over the limit runs at
+    least as long as a cut lasts, and its ``min_on`` is not broken by the next cut."""
+    after = trip.trip_in(with_added(reading, limit, needed))
+    if limit - reading.power_va >= needed and after is None:
+        return True
+    if meter.on_overrun is OnOverrun.CUT:  # over the limit the meter's flag would cut again
+        return False
+    hold = meter.margin + max(meter.restore_after, min_on)
+    return after is None or after >= hold.total_seconds()
 
 
 def _drawing(item: RelayHistory | None, reading: MeterReading, since: datetime) -> bool:
@@ -272,9 +295,12 @@ def _drawing(item: RelayHistory | None, reading: MeterReading, since: datetime) 
 def _stale(
     state: PowerState, reading: MeterReading | None, now: datetime, meter: MeterConfig
 ) -> PowerStep:
-    if reading is None:
-        return PowerStep(state)
-    since = state.stale_since or min(now, reading.at + meter.stale_after)
+    if reading is None:  # none yet: cuts saved before a restart are held, then lifted
+        if not state.cuts:
+            return PowerStep(state)
+        since = state.stale_since or now
+    else:
+        since = state.stale_since or min(now, reading.at + meter.stale_after)
     state = replace(state, stale_since=since, clear_since=None, trip_in=None)
     if not state.cuts:
         return PowerStep(state)

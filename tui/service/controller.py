@@ -226,6 +226,10 @@ class Controller:
     async def _start(self) -> None:
         damaged = self.events.open(self.state_dir)
         problems = self.state.load(self.config.channels, self.clock.now())
+        if self.meter is not None:
+            self.meter.resume(self.state.power_cuts)
+        else:  # no [meter] now: cuts saved by one before are nobody's
+            self.state.power_cuts.clear()
         self.clock_watch.start(self.clock.now(), self.clock.monotonic())
         unclean = self.events.unclean_end()
         self._event(ev.StartEvent(ts=self.clock.now(), **self._identity()))
@@ -350,6 +354,7 @@ class Controller:
             self.relays.switched(move, self.history, now, attached=attached)
             dirty = True
         dirty |= self.relays.latch(decisions, self.history)
+        dirty |= self.meter is not None and self.meter.cuts_moved()
         for move in self.relays.put_backs(self.history, now):
             await asyncio.to_thread(self.board.set_relay, move.channel, move.energised)
             self.relays.put_back(move, self.history, now)

@@ -6,11 +6,13 @@ its schedule (a look every ``stale_after``). A meter pushes, so the source's ``n
 thread) wakes the loop at each frame and the step reads the newest reading at once
 (``source.latest``): the power rule never waits for a refresh. ``MeterFeed.step`` runs the pure
 rule (``core.power_rule``) and says what it says loudly; ``view`` is the snapshot's ``meter``.
+Its cuts are kept in the saved state's dict (``resume``), so that they survive a restart.
 """
 
 import asyncio
 import contextlib
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from tui.adapters.clock import Clock
@@ -19,7 +21,14 @@ from tui.core.config import Config
 from tui.core.events import MeterEvent
 from tui.core.meter import MeterReading, format_kva
 from tui.core.policy import Override, RelayHistory
-from tui.core.power_rule import PowerState, PowerStep, describe_meter, meter_state, power_step
+from tui.core.power_rule import (
+    PowerCut,
+    PowerState,
+    PowerStep,
+    describe_meter,
+    meter_state,
+    power_step,
+)
 from tui.service.feed import Emit, Feed, Said
 from tui.service.snapshot import MeterView
 
@@ -86,6 +95,20 @@ class MeterFeed:
         self.last = PowerStep(self.state)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tripped = False
+        self._saved: dict[int, PowerCut] | None = None
+        self._cuts_moved = False
+
+    def resume(self, saved: dict[int, PowerCut]) -> None:
+        """Take up the cuts saved before a restart, and keep ``saved`` (the saved state's own
+        dict) up to date from now on."""
+        self._saved = saved
+        self.state = replace(self.state, cuts=dict(saved))
+        self.last = PowerStep(self.state)
+
+    def cuts_moved(self) -> bool:
+        """Whether the cuts changed since the last call (the state is then to be saved)."""
+        moved, self._cuts_moved = self._cuts_moved, False
+        return moved
 
     @property
     def kind(self) -> str:
@@ -120,6 +143,10 @@ class MeterFeed:
         reading = self.source.latest
         self.last = power_step(self.state, reading, now, config, overrides, history)
         self.state = self.last.state
+        if self._saved is not None and self._saved != self.state.cuts:
+            self._saved.clear()
+            self._saved.update(self.state.cuts)
+            self._cuts_moved = True
         limit = self.state.limit
         for line in self.last.said:
             self._emit(

@@ -2,10 +2,12 @@
 says (mode, cut-off power, power now). A TIC line needs a frame or two, and up to two tries of
 the baud: a few seconds."""
 
+import asyncio
 import threading
 from datetime import timedelta
 
 from tui.adapters.clock import SystemClock, wait_in_slices
+from tui.adapters.meter.base import MeterSource
 from tui.adapters.meter.factory import make_meter_source
 from tui.core.config import Config
 from tui.core.errors import InputError
@@ -24,6 +26,8 @@ def check_meter_line(config: Config) -> tuple[bool, str]:
         return True, "no [meter]"
     if source.kind in ("demo", "file"):
         return True, f"{source.where}: {source.detail}"
+    if source.kind == "mqtt":  # an asyncio client: one message on the topic, in a loop here
+        return asyncio.run(_mqtt_line(source))
     arrived = threading.Event()
     source.start(arrived.set)
     try:
@@ -47,3 +51,26 @@ def check_meter_line(config: Config) -> tuple[bool, str]:
         close = getattr(source, "close", None)
         if callable(close):
             close()
+
+
+async def _mqtt_line(source: MeterSource) -> tuple[bool, str]:
+    arrived = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def notify() -> None:
+        loop.call_soon_threadsafe(arrived.set)
+
+    source.start(notify)
+    try:
+        await asyncio.wait_for(arrived.wait(), WAIT.total_seconds())
+    except TimeoutError:
+        pass
+    finally:
+        await source.aclose()
+    reading = source.latest
+    if reading is None:
+        problem = getattr(getattr(source, "box", None), "problem", None)
+        why = f" ({problem})" if problem else ""
+        return False, f"{source.where}: no reading in {WAIT.total_seconds():g} s{why}"
+    limit = f"cut-off {format_kva(reading.cutoff_va)}, " if reading.cutoff_va else ""
+    return True, f"{source.where}: {limit}power now {format_kva(reading.power_va)}"

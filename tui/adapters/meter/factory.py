@@ -18,6 +18,10 @@ def make_meter_source(config: Config, clock: Clock) -> MeterSource | None:
 
         assert meter.port is not None  # the configuration's validation asks for it
         return TicSource(meter.port, clock=clock, stale_after=meter.stale_after, baud=meter.baud)
+    if meter.source is Kind.MQTT:
+        from tui.adapters.meter.mqtt import MqttMeterSource
+
+        return MqttMeterSource.of(config, clock)
     if meter.source is Kind.FILE:
         from tui.adapters.meter.replay import ReplaySource
 

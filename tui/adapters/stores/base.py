@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from tui.core.events import Event
 from tui.core.history import Mark
 from tui.core.policy import Override, RelayHistory
+from tui.core.power_rule import PowerCut
 from tui.core.state_vetting import Owner
 
 if TYPE_CHECKING:
@@ -41,13 +42,25 @@ class StateStorage(Protocol):
         before they were recorded, or none read)."""
         ...
 
+    @property
+    def power_cuts(self) -> dict[int, PowerCut]:
+        """The power rule's cuts the file read by the last ``load`` holds."""
+        ...
+
+    @property
+    def power_cuts_problem(self) -> str | None:
+        """What was wrong with those cuts (dropped alone), or None."""
+        ...
+
     def save(
         self,
         overrides: dict[int, Override],
         history: dict[int, RelayHistory],
         owners: dict[int, Owner] | None = None,
+        power_cuts: dict[int, PowerCut] | None = None,
     ) -> None:
-        """Raises OSError when the state cannot be written; ``owners`` are recorded with it."""
+        """Raises OSError when the state cannot be written; ``owners`` and the power rule's
+        cuts are recorded with it."""
         ...
 
 

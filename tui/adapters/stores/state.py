@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from tui.adapters.atomic import atomic_write
+from tui.adapters.stores.power_cuts import KEY as POWER_CUTS
+from tui.adapters.stores.power_cuts import decode_power_cuts, encode_power_cuts
 from tui.adapters.user_files import read_regular_file
 from tui.core.config import Wiring
 from tui.core.durations import parse_instant
 from tui.core.policy import Override, RelayHistory
+from tui.core.power_rule import PowerCut
 from tui.core.state_vetting import Owner
 
 STATE_NAME = "state.json"
@@ -73,13 +76,17 @@ def encode_state(
     overrides: dict[int, Override],
     history: dict[int, RelayHistory],
     owners: dict[int, Owner] | None = None,
+    power_cuts: dict[int, PowerCut] | None = None,
 ) -> dict[str, Any]:
     """The document; ``owners`` names the appliance each relay's entries belong to (written as
-    ``channels``: older versions ignore it and read the rest as before)."""
+    ``channels``: older versions ignore it and read the rest as before), ``power_cuts`` the
+    power rule's cuts (``power_cuts.py``; older versions ignore it too)."""
     named = {} if owners is None else {"channels": _encode_owners(owners)}
+    cuts = {} if power_cuts is None else {POWER_CUTS: encode_power_cuts(power_cuts)}
     return {
         "version": VERSION,
         **named,
+        **cuts,
         "overrides": {
             str(channel): {
                 "powered": override.powered,
@@ -166,6 +173,10 @@ class StateStore:
         # The appliances the file read by the last load() names (None: none read, or a file
         # from before they were recorded): see core/state_vetting.py.
         self.owners: dict[int, Owner] | None = None
+        # The power rule's cuts the file read by the last load() holds, and what was wrong
+        # with them (they are dropped alone: the overrides beside them are kept).
+        self.power_cuts: dict[int, PowerCut] = {}
+        self.power_cuts_problem: str | None = None
 
     def load(
         self, keep: bool = False
@@ -175,8 +186,10 @@ class StateStore:
         ``keep``: a reader that is not the service (``plan``) leaves the file where it is.
         The appliances the file names are left in ``owners``."""
         self.owners = None
+        self.power_cuts, self.power_cuts_problem = {}, None
         try:
-            overrides, history, self.owners = _read(self.path)
+            overrides, history, self.owners, cuts = _read(self.path)
+            self.power_cuts, self.power_cuts_problem = cuts
             return overrides, history, None
         except FileNotFoundError:
             return {}, {}, None
@@ -184,9 +197,10 @@ class StateStore:
             reason = str(error.strerror if isinstance(error, OSError) and error.strerror else error)
             problem = self._unreadable(reason) if keep else self._set_aside(reason)
         try:
-            overrides, history, self.owners = _read(self.copy)
+            overrides, history, self.owners, cuts = _read(self.copy)
         except (OSError, StateError):
             return {}, {}, f"{problem}; starting clean"
+        self.power_cuts, self.power_cuts_problem = cuts
         return overrides, history, f"{problem}; restored from {self.copy.name}"
 
     def _unreadable(self, reason: str) -> str:
@@ -208,8 +222,9 @@ class StateStore:
         overrides: dict[int, Override],
         history: dict[int, RelayHistory],
         owners: dict[int, Owner] | None = None,
+        power_cuts: dict[int, PowerCut] | None = None,
     ) -> None:
-        data = json.dumps(encode_state(overrides, history, owners), indent=1).encode()
+        data = json.dumps(encode_state(overrides, history, owners, power_cuts), indent=1).encode()
         atomic_write(self.path, data, mode=0o600)
         # A second, separate file with the same data: whatever damages one (an editor, a
         # failing disk block) leaves the other to start from.
@@ -218,12 +233,17 @@ class StateStore:
 
 def _read(
     path: Path,
-) -> tuple[dict[int, Override], dict[int, RelayHistory], dict[int, Owner] | None]:
+) -> tuple[
+    dict[int, Override],
+    dict[int, RelayHistory],
+    dict[int, Owner] | None,
+    tuple[dict[int, PowerCut], str | None],
+]:
     """A state file's content; FileNotFoundError, OSError (in words) or StateError."""
     data = read_regular_file(path, MAX_STATE_BYTES, follow=False)
     try:
         document = json.loads(data)
-        return (*decode_state(document), decode_owners(document))
+        return (*decode_state(document), decode_owners(document), decode_power_cuts(document))
     except RecursionError:
         raise StateError("nested too deep") from None
     except StateError:

@@ -43,7 +43,8 @@ async def check_tempo(
         source = make_tempo_source(config, state_dir, environ)
     except InputError as error:
         return False, f"{kind}: " + "; ".join(error.problems)
-    assert source is not None
+    if source is None:  # source = "tic": the meter's frames carry the colours
+        return True, f"{kind}: read from the meter's frames (see the meter line)"
     try:
         if not isinstance(source, RteSource):
             try:

@@ -10,7 +10,7 @@ from tui.adapters.sources.base import TempoCalendarSource
 from tui.adapters.sources.demo import DemoTempoSource
 from tui.adapters.sources.file import FileSource
 from tui.adapters.tempo.file import read_tempo_file
-from tui.core.config import Config, Source
+from tui.core.config import Config, Source, TempoFromMeter
 
 if TYPE_CHECKING:
     from tui.adapters.rte.session import RteSession
@@ -34,6 +34,8 @@ def make_tempo_source(
     tempo = config.tempo
     if tempo is None:
         return None
+    if tempo.source is TempoFromMeter.TIC:
+        return None  # the meter's frames: built beside the meter source (compose/service.py)
     if tempo.source is Source.DEMO:
         return DemoTempoSource()
     if tempo.source is Source.FILE:
