@@ -56,9 +56,27 @@ def test_a_filter_follows_readings_and_holds_the_last_power() -> None:
     limit = 9000
     state = TripFilter().seen(MeterReading(at=T0, power_va=9000 * 2), limit)
     state = state.moved_to(T0 + timedelta(seconds=20))
-    assert abs(state.ys[0] - advance(0.0, 2.0, 20)) < 1e-12
+    # The reading's own second counts: the meter stepped Y(n) with X(n) before sending it.
+    assert abs(state.ys[0] - advance(0.0, 2.0, 21)) < 1e-12
     left = state.trip_in()
-    assert left is not None and abs(left - ((seconds_to_trip(0.0, 2.0) or 0) - 20)) < 1e-6
+    assert left is not None and abs(left - ((seconds_to_trip(0.0, 2.0) or 0) - 21)) < 1e-6
+
+
+def test_a_relay_switch_between_frames_counts_from_the_switch() -> None:
+    """A cut right after a frame: the next frame's lower power counts from the cut, not from
+    that frame; with no switch the old power is held until the frame's own second."""
+    limit = 9000
+    first = TripFilter().seen(MeterReading(at=T0, power_va=18000), limit)
+    after = MeterReading(at=T0 + timedelta(seconds=2), power_va=9000)
+    cut = first.seen(after, limit, switched_at=T0)
+    held = first.seen(after, limit)
+    y0 = advance(0.0, 2.0, 1)
+    assert abs(cut.ys[0] - advance(y0, 1.0, 2)) < 1e-12
+    assert abs(held.ys[0] - advance(advance(y0, 2.0, 1), 1.0, 1)) < 1e-12
+    assert cut.ys[0] < held.ys[0]
+    # A switch before the last frame is already in that frame's power: nothing moves back.
+    early = first.seen(after, limit, switched_at=T0 - timedelta(seconds=5))
+    assert early.ys == held.ys
 
 
 def test_three_phase_filters_each_phase_against_a_third_of_the_limit() -> None:

@@ -12,7 +12,7 @@ moves by any elapsed time and the time left before a trip is exact:
 
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from tui.core.tempo import Colour
@@ -20,6 +20,7 @@ from tui.core.tic import Frame, Mode
 
 ALPHA = 0.008
 DECAY = 1 - ALPHA
+METER_STEP = timedelta(seconds=1)  # the meter steps its filter once a second (tic.md)
 TRIP_LEVEL = 1.3**2  # Y at which the Linky opens its breaker
 VA_PER_AMP = 200  # historique: ISOUSC (A) x 200 V = the reference power (VA)
 STGE_OVERRUN = 1 << 7
@@ -173,10 +174,26 @@ class TripFilter:
         ys = tuple(advance(y, x, seconds) for y, x in zip(self.ys, self.xs, strict=True))
         return TripFilter(ys, self.xs, when)
 
-    def seen(self, reading: MeterReading, limit_va: int) -> "TripFilter":
-        """The filter at the reading's time, then holding the reading's ratios."""
-        moved = self.moved_to(reading.at)
+    def seen(
+        self, reading: MeterReading, limit_va: int, switched_at: datetime | None = None
+    ) -> "TripFilter":
+        """The filter at the reading's time, then holding the reading's ratios.
+
+        The reading's ratios count from the meter's step that measured them (the second before
+        the reading: the meter steps once a second, Y(n) with X(n)), and from ``switched_at`` if
+        a relay switched since the last reading: the load changed then, not at this frame.
+        Holding the old ratios until the frame would leave the filter a step behind (a late cut
+        at a constant load) and, after a relay moved, high after a cut (an early second cut near
+        the filter's settling level) or low after a restore (a late one)."""
         xs = ratios(reading, limit_va)
+        start = self if self.at is not None else replace(self, at=reading.at - METER_STEP)
+        change = reading.at - METER_STEP
+        if switched_at is not None and start.at is not None and start.at <= switched_at:
+            change = min(change, switched_at)
+        start = start.moved_to(change)
+        if len(start.ys) == len(xs):
+            start = replace(start, xs=xs)
+        moved = start.moved_to(reading.at)
         ys = moved.ys if len(moved.ys) == len(xs) else tuple(max(moved.ys) for _ in xs)
         return TripFilter(ys, xs, reading.at)
 

@@ -175,7 +175,11 @@ def power_step(
     limit = limit_of(meter, reading) or state.limit
     new = reading is not None and (state.reading is None or reading.at > state.reading.at)
     if new and reading is not None and limit is not None:
-        state = replace(state, filter=state.filter.seen(reading, limit), reading=reading)
+        switched = max(
+            (at for h in history.values() for at in h.switches[-1:] if at <= reading.at),
+            default=None,
+        )
+        state = replace(state, filter=state.filter.seen(reading, limit, switched), reading=reading)
     elif new:
         state = replace(state, reading=reading)
     state = replace(state, limit=limit)
