@@ -210,6 +210,7 @@ class Soak:
     forced_at: dict[int, float] = field(default_factory=dict)  # the driver's monotonic clock
     not_due: list[Deadline] = field(default_factory=list)
     unobserved: list[str] = field(default_factory=list)
+    detail: str = ""  # what the last fault did, when it has variants (for a failure's line)
     stdout_reader: int | None = None
     memory: list[tuple[int, str, int]] = field(default_factory=list)  # (pid, field, kB)
     stdout_paused: threading.Event = field(default_factory=threading.Event)
@@ -482,12 +483,16 @@ def _socket(soak: Soak) -> None:
         client.settimeout(5)
         client.connect(str(soak.socket))
         if choice == 0:
-            client.sendall(soak.rng.choice(GARBAGE) + b"\n")
+            garbage = soak.rng.choice(GARBAGE)
+            soak.detail = f"{garbage[:40]!r}, {len(garbage)} bytes"
+            client.sendall(garbage + b"\n")
             with contextlib.suppress(OSError):
                 client.recv(65536)
         elif choice == 1:
+            soak.detail = "a hang-up mid-request"
             client.sendall(b'{"op": "force", "chan')  # and hang up mid-request
         else:
+            soak.detail = "a subscriber that never reads"
             client.sendall(b'{"op": "subscribe"}\n')  # a subscriber that never reads
             time.sleep(0.5)
 
@@ -670,6 +675,7 @@ def soak_run(seconds: float, seed: int) -> tuple[list[dict[str, Any]], list[str]
                 continue
             pid = soak.process.pid if soak.process else None
             soak.injected[name] += 1
+            soak.detail = ""
             try:
                 faults[name](soak)
             except Exception as error:  # the injection itself failing is the service's fault
@@ -678,7 +684,8 @@ def soak_run(seconds: float, seed: int) -> tuple[list[dict[str, Any]], list[str]
             if same and soak.wait_answering(5):
                 soak.survived[name] += 1
             else:
-                soak.failures.append(f"{name}: the service did not answer afterwards")
+                what = f" ({soak.detail})" if soak.detail else ""
+                soak.failures.append(f"{name}{what}: the service did not answer within 5 s")
                 if soak.process is None or soak.process.poll() is not None:
                     soak.start()  # carry on measuring the rest
             time.sleep(rng.uniform(0.2, 1.5))
