@@ -28,8 +28,19 @@ event log (half a line, a NUL tail, binary), damaged state and cache files, sock
 (malformed JSON, NaN/Infinity/1e300/1e-9 durations, year-9999 times, 30 000-deep nesting,
 binary, abrupt hang-ups, an idle subscriber), signals (SIGHUP reload, SIGHUP with a broken
 configuration, SIGSTOP/SIGCONT, SIGTERM and restart), a closed stdout, a stdout that is open but
-not read (its pipe full), and a full disk (a tmpfs
-filled to the last byte; only as root, otherwise that class is left out and said so).
+not read (its pipe full), a full disk (a tmpfs filled to the last byte; only as root,
+otherwise that class is left out and said so), and wall-clock steps (with Debian's libfaketime:
+the service runs with it preloaded, reading its offset from a file this driver rewrites, the
+monotonic clock left real, as ``tests/test_clock_faketime.py`` does; steps forward and back of
+90 s to 2 h, as NTP makes after a Raspberry Pi boots on a stale clock, each checked to be said
+once in the event log; left out and said so without libfaketime).
+
+The driver itself is never faked and keeps every deadline on its monotonic clock: an override's
+end, which the service reads on its own (stepped) wall clock, is turned into a monotonic
+deadline through the record of the offsets written (``ClockSteps``), so a forward step past an
+override's end makes the relay due at the step, and a step back makes it due later. A deadline
+that falls after the monitor stopped (an override stretched by a step back) is not checked,
+and counted apart.
 
 It also reports the service's resident memory (VmRSS) after its start and at the end, and its
 peak (VmHWM), for the process that ran longest.
@@ -37,6 +48,7 @@ peak (VmHWM), for the process that ran longest.
 
 import argparse
 import contextlib
+import glob
 import json
 import os
 import random
@@ -66,6 +78,10 @@ MAX_FAULTS = 400
 PROBES = (0, 1, 4, 5)  # shed_at = "never": automatic is always powered
 PROBE_EVERY = 5.0  # seconds between two probes (on a channel not already probed)
 LONG = 2  # forced powered for a day at the start: must survive everything
+FAKETIME = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+# Clock steps (seconds), forward and back; the offset from the real clock stays within BOUND.
+STEPS = (3600, -7200, 90, -90, 1800, -1800, 600, -600)
+BOUND = 3 * 3600
 
 
 def _config(state: Path, rte_url: str) -> dict[str, Any]:
@@ -119,16 +135,60 @@ def ask(path: Path, request: dict[str, Any] | bytes, timeout: float = 5.0) -> di
 
 @dataclass
 class Observation:
-    at: float  # time.time()
+    at: float  # the driver's time.monotonic()
     powered: dict[int, bool | None]
 
 
 @dataclass
 class Deadline:
-    at: float
+    at: float  # the driver's time.monotonic(); for an override's end, see ``until``
     channel: int
     powered: bool
     what: str
+    until: float | None = None  # the override's end on the service's wall clock (POSIX time)
+
+
+class ClockSteps:
+    """The service's wall clock as the driver set it: the real clock plus an offset the
+    driver writes to libfaketime's file, recorded against the driver's monotonic clock. Nothing
+    here reads the wall clock after the start."""
+
+    def __init__(self, stamp: Path | None) -> None:
+        self.stamp = stamp
+        self.wall0, self.mono0 = time.time(), time.monotonic()
+        self.changes: list[tuple[float, float]] = [(self.mono0, 0.0)]  # (monotonic, offset)
+        if stamp is not None:
+            stamp.write_text("+0\n")
+
+    @property
+    def offset(self) -> float:
+        return self.changes[-1][1]
+
+    def step(self, seconds: float) -> None:
+        assert self.stamp is not None
+        offset = self.offset + seconds
+        self.stamp.write_text(f"{offset:+.0f}\n")
+        self.changes.append((time.monotonic(), offset))
+
+    def offset_at(self, mono: float) -> float:
+        return next((o for at, o in reversed(self.changes) if at <= mono), 0.0)
+
+    def service_wall(self, mono: float) -> float:
+        return self.wall0 + (mono - self.mono0) + self.offset_at(mono)
+
+    def reached(self, wall: float, after: float) -> float:
+        """The first monotonic time, not before ``after``, at which the service's wall clock
+        shows ``wall`` or later (at a forward step that jumps past it: the step itself)."""
+        starts = [at for at, _ in self.changes]
+        for i, (at, offset) in enumerate(self.changes):
+            end = starts[i + 1] if i + 1 < len(starts) else float("inf")
+            if end <= after:
+                continue
+            begin = max(at, after)
+            hit = wall - self.wall0 + self.mono0 - offset
+            if hit < end:
+                return max(hit, begin)
+        raise AssertionError("unreachable: the last segment is open")
 
 
 @dataclass
@@ -139,13 +199,18 @@ class Soak:
     rte: FakeRte
     rng: random.Random
     full_disk: Path | None
+    clock: ClockSteps
     process: subprocess.Popen[bytes] | None = None
     observations: list[Observation] = field(default_factory=list)
     deadlines: list[Deadline] = field(default_factory=list)
     injected: Counter[str] = field(default_factory=Counter)
     survived: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
-    forced_until: dict[int, float] = field(default_factory=dict)
+    forced_until: dict[int, float] = field(default_factory=dict)  # the service's wall clock
+    forced_at: dict[int, float] = field(default_factory=dict)  # the driver's monotonic clock
+    not_due: list[Deadline] = field(default_factory=list)
+    unobserved: list[str] = field(default_factory=list)
+    detail: str = ""  # what the last fault did, when it has variants (for a failure's line)
     stdout_reader: int | None = None
     memory: list[tuple[int, str, int]] = field(default_factory=list)  # (pid, field, kB)
     stdout_paused: threading.Event = field(default_factory=threading.Event)
@@ -161,6 +226,13 @@ class Soak:
     def start(self) -> None:
         reader, writer = os.pipe()
         env = {**os.environ, "ECOWATT_CLIENT_ID": CLIENT_ID, "ECOWATT_CLIENT_SECRET": CLIENT_SECRET}
+        if self.clock.stamp is not None:
+            env.update(
+                LD_PRELOAD=FAKETIME[0],
+                FAKETIME_TIMESTAMP_FILE=str(self.clock.stamp),
+                FAKETIME_NO_CACHE="1",
+                FAKETIME_DONT_FAKE_MONOTONIC="1",
+            )
         self.process = subprocess.Popen(
             [*delestage_command(), "--headless", "--config", str(self.config)],
             stdout=writer,
@@ -171,7 +243,8 @@ class Soak:
         os.close(writer)
         self.stdout_reader = reader
         threading.Thread(target=self._drain, args=(reader,), daemon=True).start()
-        self.wait_answering(30)
+        if not self.wait_answering(30):
+            self.failures.append("a start: no answer within 30 s")
         self.resident("start")
 
     def _drain(self, fd: int) -> None:
@@ -218,18 +291,24 @@ class Soak:
                     channels = reply["snapshot"]["channels"]
                     seen = {c["index"]: c["powered"] for c in channels}
                     with self._lock:
-                        self.observations.append(Observation(time.time(), seen))
+                        self.observations.append(Observation(time.monotonic(), seen))
             self._stop_monitor.wait(0.25)
 
     # -- probes ----------------------------------------------------------------------------
 
+    def ends(self, channel: int) -> float:
+        """When channel's probe override ends, on the driver's monotonic clock (steps to come
+        aside); 0 when it was never probed."""
+        until = self.forced_until.get(channel)
+        return 0.0 if until is None else self.clock.reached(until, self.forced_at[channel])
+
     def probe(self) -> None:
-        now = time.time()
-        free = [ch for ch in PROBES if self.forced_until.get(ch, 0) + TOLERANCE * 2 < now]
+        now = time.monotonic()
+        free = [ch for ch in PROBES if self.ends(ch) + TOLERANCE * 2 < now]
         if not free:
             return
         channel = self.rng.choice(free)
-        sent = time.time()
+        sent = time.monotonic()
         reply = ask(
             self.socket, {"op": "force", "channel": channel, "powered": False, "seconds": 60}
         )
@@ -239,26 +318,65 @@ class Soak:
         snapshot = ask(self.socket, {"op": "snapshot"})["snapshot"]
         view = next(c for c in snapshot["channels"] if c["index"] == channel)
         until = datetime.fromisoformat(view["until"]).timestamp()
-        self.forced_until[channel] = until
+        self.forced_until[channel], self.forced_at[channel] = until, sent
         self.deadlines.append(Deadline(sent, channel, False, "cut when forced"))
-        self.deadlines.append(Deadline(until, channel, True, "powered at the override's end"))
+        end = Deadline(sent, channel, True, "powered at the override's end", until=until)
+        self.deadlines.append(end)
 
     def restart_is_safe(self) -> bool:
-        now = time.time()
-        return all(not now - 2 < until < now + 12 for until in self.forced_until.values())
+        """No probe's end falls during a restart: none in the next 12 s, and none in the last
+        10 s (a forward step makes every end it jumps past due at once, the step's own fault
+        then takes a few seconds)."""
+        now = time.monotonic()
+        return all(not now - 10 < self.ends(channel) < now + 12 for channel in self.forced_until)
 
     # -- checking --------------------------------------------------------------------------
 
     def missed(self) -> list[str]:
+        """Every due deadline the relay missed: seen in the wrong state after its tolerance, or
+        never seen right. The ones due after the last observation go to ``not_due``; one the
+        monitor could not look at within its tolerance (a gap in its observations, as while the
+        idle-connection flood holds the socket, or a restart) and first saw right after it, to
+        ``unobserved``."""
         missed = []
-        for deadline in self.deadlines:
+        last = max((o.at for o in self.observations), default=0.0)
+        for deadline in list(self.deadlines):
+            if deadline.until is not None:
+                # The override ends when the service's wall clock reaches its end: placed on
+                # the monotonic clock only now, with every step written since it was set.
+                deadline.at = self.clock.reached(deadline.until, deadline.at)
+            if deadline.at + TOLERANCE > last:
+                self.deadlines.remove(deadline)
+                self.not_due.append(deadline)
+                continue
             later = [o for o in self.observations if o.at >= deadline.at]
             hit = next(
                 (o for o in later if o.powered.get(deadline.channel) is deadline.powered), None
             )
             if hit is None or hit.at > deadline.at + TOLERANCE:
                 late = "never" if hit is None else f"{hit.at - deadline.at:.1f} s late"
-                missed.append(f"channel {deadline.channel} {deadline.what}: {late}")
+                # Seen wrong only within its tolerance, then right after a gap in the
+                # monitor's observations: when it moved between them is not known.
+                wrong_late = (
+                    [o for o in later if deadline.at + TOLERANCE < o.at < hit.at] if hit else []
+                )
+                if hit is not None and not wrong_late:
+                    gap = hit.at - max(
+                        (o.at for o in self.observations if o.at < hit.at), default=deadline.at
+                    )
+                    self.unobserved.append(
+                        f"channel {deadline.channel} {deadline.what}: first seen {late}, "
+                        f"right (the monitor saw nothing for {gap:.1f} s)"
+                    )
+                    continue
+                # For the diagnosis: the service's clock offset then, and when it was seen wrong.
+                offset = self.clock.offset_at(deadline.at)
+                wrong = [o.at - deadline.at for o in later if o.at < (hit.at if hit else last)]
+                seen_wrong = ", ".join(f"+{w:.1f}" for w in wrong[:8])
+                missed.append(
+                    f"channel {deadline.channel} {deadline.what}: {late} (clock offset "
+                    f"{offset:+.0f} s; seen wrong at {seen_wrong} s)"
+                )
         return missed
 
 
@@ -373,12 +491,16 @@ def _socket(soak: Soak) -> None:
         client.settimeout(5)
         client.connect(str(soak.socket))
         if choice == 0:
-            client.sendall(soak.rng.choice(GARBAGE) + b"\n")
+            garbage = soak.rng.choice(GARBAGE)
+            soak.detail = f"{garbage[:40]!r}, {len(garbage)} bytes"
+            client.sendall(garbage + b"\n")
             with contextlib.suppress(OSError):
                 client.recv(65536)
         elif choice == 1:
+            soak.detail = "a hang-up mid-request"
             client.sendall(b'{"op": "force", "chan')  # and hang up mid-request
         else:
+            soak.detail = "a subscriber that never reads"
             client.sendall(b'{"op": "subscribe"}\n')  # a subscriber that never reads
             time.sleep(0.5)
 
@@ -451,6 +573,32 @@ def _full_disk(soak: Soak) -> None:
         filler.unlink(missing_ok=True)
 
 
+def clock_lines(state: Path) -> int:
+    """How many clock steps the event log (and its rotated files) has said so far. Counted in
+    the raw bytes: the damaged-log fault appends garbage with no newline, and the service's next
+    line, glued to it, no longer parses as a whole (the service's readers skip it)."""
+    count = 0
+    for path in state.glob("events.jsonl*"):
+        with contextlib.suppress(OSError):
+            count += path.read_bytes().count(b"the wall clock stepped")
+    return count
+
+
+def _clock_step(soak: Soak) -> None:
+    """The wall clock steps forward or back (the monotonic clock does not); the service must
+    say it once and keep its deadlines (checked by the probes)."""
+    steps = [s for s in STEPS if abs(soak.clock.offset + s) <= BOUND]
+    before = clock_lines(soak.state)
+    soak.clock.step(soak.rng.choice(steps))
+    ask(soak.socket, {"op": "release", "channel": 3})  # a command right after the step
+    deadline = time.monotonic() + 5
+    while clock_lines(soak.state) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if clock_lines(soak.state) != before + 1:
+        said = clock_lines(soak.state) - before
+        soak.failures.append(f"clock step of {soak.clock.offset:+.0f} s: said {said} times")
+
+
 FAULTS: dict[str, Callable[[Soak], None]] = {
     "RTE error": _rte,
     "busy history store": _busy_history,
@@ -464,6 +612,7 @@ FAULTS: dict[str, Callable[[Soak], None]] = {
     "closed stdout": _stdout,
     "stdout not read": _stalled_stdout,
     "full disk": _full_disk,
+    "wall-clock step": _clock_step,
 }
 
 
@@ -505,13 +654,21 @@ def soak_run(seconds: float, seed: int) -> tuple[list[dict[str, Any]], list[str]
         state = (disk or directory / "disk") / "state"
         config = directory / "delestage.toml"
         config.write_text(tomli_w.dumps(_config(state, rte.url)))
-        soak = Soak(directory, state, config, rte, rng, disk)
+        clock = ClockSteps(directory / "faketime" if FAKETIME else None)
+        soak = Soak(directory, state, config, rte, rng, disk, clock)
         faults = dict(FAULTS)
         if disk is None:
             del faults["full disk"]
             notes.append("full disk: not covered (needs root to mount a tmpfs)")
+        if not FAKETIME:
+            del faults["wall-clock step"]
+            notes.append(
+                "wall-clock step: not covered (needs libfaketime: apt-get install faketime)"
+            )
         soak.start()
-        ask(soak.socket, {"op": "force", "channel": LONG, "powered": True, "seconds": 86400})
+        # A command waits for the first fetch: on a loaded machine that can take over 5 s.
+        long = {"op": "force", "channel": LONG, "powered": True, "seconds": 86400}
+        ask(soak.socket, long, 30)
         monitor = threading.Thread(target=soak.monitor, daemon=True)
         monitor.start()
         began = time.monotonic()
@@ -526,6 +683,7 @@ def soak_run(seconds: float, seed: int) -> tuple[list[dict[str, Any]], list[str]
                 continue
             pid = soak.process.pid if soak.process else None
             soak.injected[name] += 1
+            soak.detail = ""
             try:
                 faults[name](soak)
             except Exception as error:  # the injection itself failing is the service's fault
@@ -534,13 +692,14 @@ def soak_run(seconds: float, seed: int) -> tuple[list[dict[str, Any]], list[str]
             if same and soak.wait_answering(5):
                 soak.survived[name] += 1
             else:
-                soak.failures.append(f"{name}: the service did not answer afterwards")
+                what = f" ({soak.detail})" if soak.detail else ""
+                soak.failures.append(f"{name}{what}: the service did not answer within 5 s")
                 if soak.process is None or soak.process.poll() is not None:
                     soak.start()  # carry on measuring the rest
             time.sleep(rng.uniform(0.2, 1.5))
         # Quiet end: let the last deadlines fall, then compare state across a restart.
-        last = max(soak.forced_until.values(), default=0)
-        time.sleep(max(0.0, min(last + TOLERANCE + 1 - time.time(), 125)))
+        last = max((soak.ends(channel) for channel in soak.forced_until), default=0.0)
+        time.sleep(max(0.0, min(last + TOLERANCE + 1 - time.monotonic(), 125)))
         soak._stop_monitor.set()
         monitor.join(5)
         before = ask(soak.socket, {"op": "snapshot"})["snapshot"]
@@ -564,6 +723,8 @@ def soak_run(seconds: float, seed: int) -> tuple[list[dict[str, Any]], list[str]
         figure("faults survived", [survived], "faults", injected, better="higher"),
         figure("relay deadlines checked", [len(soak.deadlines)], "deadlines", None),
         figure("relay deadlines missed", [len(missed)], "deadlines", 1),
+        figure("relay deadlines not yet due at the end", [len(soak.not_due)], "deadlines", None),
+        figure("relay deadlines not observed in time", [len(soak.unobserved)], "deadlines", None),
         figure("state lost", [len(lost)], "items", 1),
     ]
     if whole:
@@ -585,11 +746,14 @@ def soak_run(seconds: float, seed: int) -> tuple[list[dict[str, Any]], list[str]
                 for life in whole
             )
         )
+    if clock.stamp is not None:
+        notes.append(f"wall-clock offset at the end: {clock.offset:+.0f} s")
     notes += [
         f"{name}: {soak.survived[name]}/{count} survived"
         for name, count in sorted(soak.injected.items())
     ]
     notes += [f"missed: {line}" for line in missed] + [f"lost: {line}" for line in lost]
+    notes += [f"not observed in time: {line}" for line in soak.unobserved]
     notes += [f"failure: {line}" for line in soak.failures]
     return figures, notes
 

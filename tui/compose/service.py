@@ -15,12 +15,12 @@ from datetime import datetime
 from pathlib import Path
 
 from tui.adapters.boards.base import RelayBoard
+from tui.adapters.boards.factory import make_board  # not compose.boards: no Phidget discovery
 from tui.adapters.clock import Clock, SystemClock
 from tui.adapters.meter.base import MeterSource
 from tui.adapters.meter.demo import DemoMeterSource
 from tui.adapters.meter.factory import make_meter_source
 from tui.adapters.sources.base import Source
-from tui.compose.boards import make_board
 from tui.compose.files import load_config, resolve_state_dir
 from tui.compose.sources import make_source, make_tempo_source
 from tui.core.config import Config, TempoFromMeter

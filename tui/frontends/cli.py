@@ -256,6 +256,17 @@ def _run_history(args: argparse.Namespace) -> int:
 
 def _run_default(args: argparse.Namespace) -> int:
     """No command: the service (--headless) or the UI."""
+    from tui.frontends.startup import pause_collector, resume_collector
+
+    if not args.headless:
+        pause_collector()  # until the first screen is drawn (startup.py)
+    try:
+        return _run_service_or_ui(args)
+    finally:
+        resume_collector()
+
+
+def _run_service_or_ui(args: argparse.Namespace) -> int:
     from tui.compose.files import AlreadyRunning, find_config
     from tui.compose.remote import ServiceUnavailable
 

@@ -4,8 +4,9 @@ One asyncio task runs the loop: evaluate the policy, command the relays that mus
 tell subscribers, then sleep until the policy's next decision time, a feed's next refresh, a
 command or a board event, whichever comes first. Idle, it does nothing at all.
 
-The loop is all this module holds, with the lifecycle and the commands. The parts it drives
-live beside it: the feeds (``feed``: the Ecowatt forecast, the Tempo calendar), the board's
+The loop is all this module holds, with the lifecycle; the operator's commands (force,
+release, refresh, the history view) are in ``commands``. The parts it drives live beside it:
+the feeds (``feed``: the Ecowatt forecast, the Tempo calendar), the board's
 truth (``reconcile``), events and subscriptions (``events_hub``), the snapshot
 (``snapshot_builder``). ``Controller`` is the in-process ``ControllerLink`` (the TUI uses it
 directly, or a ``RemoteController`` reaches it through the control socket) and the
@@ -16,7 +17,6 @@ import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,27 +29,19 @@ from tui.adapters.stores.lock import ServiceLock
 from tui.adapters.stores.state import StateStore
 from tui.core import events as ev
 from tui.core.config import Config, OnExit
-from tui.core.errors import InputError
 from tui.core.events import Event
 from tui.core.forecast import Forecast
-from tui.core.policy import Evaluation, Override, evaluate
+from tui.core.policy import Evaluation, evaluate
 from tui.core.state_vetting import owners_of
 from tui.core.tempo import TempoCalendar
 from tui.service.clock_watch import ClockWatch, step_words
+from tui.service.commands import OperatorCommands
 from tui.service.containment import CLOSE_GRACE, describe_error
 from tui.service.ecowatt_feed import EcowattWords, watch_coverage
 from tui.service.events_hub import EventHub, Listener
 from tui.service.feed import Feed, FeedWords
-from tui.service.history_view import HistoryView, build_view
 from tui.service.meter_feed import MeterFeed
-from tui.service.operator import (
-    expiry_words,
-    override_until,
-    relays_words,
-    released_words,
-    restart_needed,
-    unclean_words,
-)
+from tui.service.operator import relays_words, restart_needed, unclean_words
 from tui.service.reconcile import Reconciler
 from tui.service.saved_state import SavedState
 from tui.service.snapshot import MqttView, Snapshot, Update
@@ -64,7 +56,7 @@ T = TypeVar("T")
 STEP_RETRY = timedelta(seconds=5)
 
 
-class Controller:
+class Controller(OperatorCommands):
     description = "in-process"
 
     def __init__(
@@ -420,7 +412,7 @@ class Controller:
     def _build_snapshot(self) -> Snapshot:
         return build_snapshot(self, self.clock.now())
 
-    # -- ControllerLink -----------------------------------------------------------------------
+    # -- ControllerLink (force, release, refresh, history_view: commands.py) -----------------
 
     async def snapshot(self) -> Snapshot:
         await self.opened.wait()
@@ -432,11 +424,6 @@ class Controller:
         async for update in self.events.updates(self._build_snapshot):
             yield update
 
-    def _check_channel(self, channel: int) -> None:
-        if channel not in self.history:
-            known = ", ".join(str(c.index) for c in self.config.channels)
-            raise InputError(f"channel {channel}: not configured (configured: {known})")
-
     async def settle(self) -> None:
         """Wake the loop and wait until a step that began after this call has finished."""
         target = self._steps_started + 1
@@ -444,89 +431,6 @@ class Controller:
         while self._steps_done < target and not self._stopping:
             self._step_done.clear()
             await self._step_done.wait()
-
-    async def force(
-        self,
-        channel: int,
-        powered: bool,
-        *,
-        duration: timedelta | None = None,
-        until: datetime | None = None,
-    ) -> str:
-        await self.started.wait()
-        self._check_channel(channel)
-        now = self.clock.now()
-        until = override_until(now, self.config.policy.override_duration, duration, until)
-        self.overrides[channel] = Override(powered=powered, since=now, until=until)
-        name = self.config.channel(channel).name
-        what = "on" if powered else "cut"
-        expiry = expiry_words(until, now)
-        self._override_event(
-            channel,
-            "force",
-            f"forced {what} by operator {expiry}",
-            powered=powered,
-            until=until,
-        )
-        await self.settle()
-        # Saved after the step, before the answer: an override is never confirmed unsaved, and
-        # the relay moves without waiting for two fsyncs.
-        self.state.save()
-        decision = self.evaluation.decisions[channel]
-        wait = f"; waiting: {decision.waiting}" if decision.waiting else ""
-        return f"{name}: forced {what} {expiry}{wait}"
-
-    async def release(self, channel: int | None) -> str:
-        await self.started.wait()
-        channels = list(self.history) if channel is None else [channel]
-        for index in channels:
-            self._check_channel(index)
-        released = []
-        for index in channels:
-            had = self.overrides.pop(index, None) is not None
-            latched = self.history[index].latched
-            if latched:
-                self.history[index] = replace(self.history[index], latched=False)
-            if had or latched:
-                released.append(index)
-                self._override_event(index, "release", "released by operator: back to automatic")
-        await self.settle()
-        self.state.save()  # after the step, before the answer, as in force
-        # A shed still in force cuts (and, with auto_restore off, latches) the channel again
-        # at once: say so rather than claim it is back to automatic.
-        name = {index: self.config.channel(index).name for index in released}
-        return released_words(
-            [name[i] for i in released if not self.history[i].latched],
-            [
-                (name[i], self.evaluation.decisions[i].ends)
-                for i in released
-                if self.history[i].latched
-            ],
-            self.clock.now(),
-        )
-
-    async def refresh(self) -> str:
-        """Every feed refreshed within its source's limits, said in one message."""
-        await self.started.wait()
-        answers = [await feed.refresh_now() for feed in self._feeds()]
-        await self.settle()
-        return "; ".join(answers)
-
-    async def history_view(self, start: datetime, end: datetime) -> HistoryView:
-        """Each channel over [start, end): as recorded before now, as planned after."""
-        await self.started.wait()
-        return await asyncio.to_thread(
-            build_view,
-            self.state_dir,
-            self.config,
-            self.clock.now(),
-            start,
-            end,
-            self.forecast,
-            dict(self.overrides),
-            dict(self.history),
-            self.tempo,
-        )
 
     async def close(self) -> None:
         """A front end leaving: the in-process controller stops with it."""

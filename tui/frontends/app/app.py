@@ -42,6 +42,7 @@ from tui.frontends.app.stopping import (
 )
 from tui.frontends.app.text import LEVEL_WORDS, level_letter, level_style, paris
 from tui.frontends.app.timeline import SignalInfo, Timeline
+from tui.frontends.startup import resume_collector
 from tui.service.interface import ControllerLink
 from tui.service.snapshot import Snapshot, Update
 
@@ -49,6 +50,7 @@ EVENTS_TITLE = Text("Events (newest at the bottom)", style="bold")
 MESSAGE_SECONDS = 20.0  # how long the answer to a command stays in the events' title line
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0  # reconnecting to a service that went away, seconds
 STOP_TIMEOUT = 15.0  # how long quitting waits for an in-process controller to release the board
+COLLECTOR_PAUSE_MAX = 5.0  # seconds from mount after which the start's paused collector resumes
 MIN_WIDTH, MIN_HEIGHT = 80, 24  # the layout is made for this; below it the screen says so
 PALETTE_SKIP = {"commands", "quit_ctrl_c"}  # the palette itself; a second quit
 
@@ -177,6 +179,7 @@ class DelestageApp(App[int]):
             self._service_task = asyncio.create_task(self._run_service(self._service))
         self.run_worker(self._follow(), name="updates", group="link", exit_on_error=False)
         self._schedule_tick()
+        self.set_timer(COLLECTOR_PAUSE_MAX, resume_collector)  # even with no first update
 
     async def on_unmount(self) -> None:
         await self._stop_service()
@@ -236,8 +239,8 @@ class DelestageApp(App[int]):
         indexes = [channel.index for channel in snapshot.channels]
         if self.selected not in indexes:
             self.selected = indexes[0] if indexes else None
-        if first:  # so that `h` opens on a drawn view
-            self.run_worker(self.history_views.fetch(paris(self.now()).date()), exit_on_error=False)
+        if first:
+            self.call_after_refresh(self._after_first_screen)
         # The first update replays the service's recent events: the scroll-back.
         if not first or self._history:
             self.query_one(EventPane).add(update.events)
@@ -254,6 +257,12 @@ class DelestageApp(App[int]):
             self._ring()  # a strained period starts
         self._redraw()
         self._first_update.set()
+
+    def _after_first_screen(self) -> None:
+        """Once the first screen with the service's state is drawn: what waited for it."""
+        resume_collector()  # paused for the start (startup.py)
+        # So that `h` opens on a drawn view; fetched after the first paint, not before it.
+        self.run_worker(self.history_views.fetch(paris(self.now()).date()), exit_on_error=False)
 
     async def wait_for_first_update(self) -> None:
         await self._first_update.wait()
