@@ -18,6 +18,7 @@ from typing import Any
 from tui.core.durations import EXPECTED as DURATION_EXPECTED
 from tui.core.durations import MIN_OVERRIDE, format_duration, parse_duration
 from tui.core.errors import InputError
+from tui.core.i18n import SETTINGS
 from tui.core.meter_config import METER_SCHEMA, MeterConfig, meter_problems, meter_to_dict
 from tui.core.power import EXPECTED as POWER_EXPECTED
 from tui.core.power import Power, format_power, parse_power
@@ -131,6 +132,8 @@ class UiConfig:
     keys: Mapping[str, str] = field(default_factory=dict)
     # Ring the terminal bell when a strained period starts or the service is lost.
     bell: bool = False
+    # "auto" (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), "fr" or "en": tui/core/i18n.py.
+    language: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -317,6 +320,12 @@ def _key_table(value: object) -> dict[str, str]:
     return dict(value)
 
 
+def _language(value: object) -> str:
+    if not isinstance(value, str) or value not in SETTINGS:
+        raise _Invalid('one of "auto", "fr", "en"')
+    return value
+
+
 def _url(value: object) -> str:
     text = _string(value)
     if not text.startswith(("https://", "http://")):
@@ -440,7 +449,7 @@ _SECTIONS: dict[str, tuple[type, _Schema]] = {
             "socket_group": _string,
         },
     ),
-    "ui": (UiConfig, {"keys": _key_table, "bell": _bool}),
+    "ui": (UiConfig, {"keys": _key_table, "bell": _bool, "language": _language}),
 }
 
 _CHANNEL_SCHEMA: _Schema = {

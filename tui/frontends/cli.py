@@ -35,6 +35,13 @@ def _config_option(parser: argparse.ArgumentParser, top: bool = False) -> None:
         help="configuration file (default: $DELESTAGE_CONFIG, ./delestage.toml, "
         "~/.config/delestage/delestage.toml)",
     )
+    parser.add_argument(
+        "--lang",
+        choices=("auto", "fr", "en"),
+        default=None if top else argparse.SUPPRESS,
+        help="language of the words: fr, en or auto (default: [ui] language, else LANGUAGE, "
+        "LC_ALL, LC_MESSAGES, LANG)",
+    )
 
 
 def _timeout_option(parser: argparse.ArgumentParser) -> None:
@@ -324,6 +331,22 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _choose_language(args: argparse.Namespace) -> None:
+    """``--lang``, else ``[ui] language`` of the configuration, else the environment."""
+    from tui.compose.language import configured_setting, set_language
+
+    setting = args.lang
+    if setting is None:
+        from tui.compose.files import find_config
+
+        try:
+            path = find_config(args.config)
+        except InputError:
+            path = None  # the command says so, in the language of the environment
+        setting = configured_setting(path)
+    set_language(setting)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     if "--headless" in arguments:
@@ -335,6 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.headless and args.command is not None:
         parser.error("--headless runs the service; it takes no command")
     try:
+        _choose_language(args)
         return _COMMANDS.get(args.command, _run_default)(args)
     except InputError as error:
         try:

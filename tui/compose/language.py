@@ -1,0 +1,44 @@
+"""The language every word is in: ``--lang``, else ``[ui] language``, else the environment
+(tui/core/i18n.py), and its catalog read from the package (``tui/locale``, compiled .mo files
+shipped beside their .po; ``python tools/i18n.py`` rebuilds them, docs/francais.md)."""
+
+import gettext
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+from tui.core import i18n
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+
+def catalog(language: str) -> gettext.NullTranslations:
+    """The compiled catalog of ``language`` (the msgids themselves when it is missing)."""
+    return gettext.translation(
+        i18n.DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=True
+    )
+
+
+def set_language(setting: str, environ: Mapping[str, str] | None = None) -> str:
+    """Chooses the language for ``setting`` (``auto``, ``fr``, ``en``) and makes its catalog
+    the one in use; returns ``fr`` or ``en``."""
+    language = i18n.choose(setting, os.environ if environ is None else environ)
+    i18n.use(catalog(language), language)
+    return language
+
+
+def configured_setting(path: Path | None) -> str:
+    """``[ui] language`` of the configuration file, read early (before the command loads the
+    whole configuration, which says what is wrong with a bad value, file and key): ``auto``
+    when the file, the key or a valid value is missing."""
+    if path is None:
+        return "auto"
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return "auto"
+    ui = document.get("ui")
+    value = ui.get("language") if isinstance(ui, dict) else None
+    return value if isinstance(value, str) and value in i18n.SETTINGS else "auto"
