@@ -4,13 +4,14 @@ JSON does not change, and AZERTY's top row selects relays (docs/francais.md)."""
 
 import importlib.util
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from support.tui_harness import make_rig, settle
+from support.tmux import Tmux, delestage_command, needs_tmux, tmux_server
+from support.tui_harness import DEMO_CONFIG, make_rig, settle
 from textual.pilot import Pilot
 
 from tui.compose.language import LOCALE_DIR, set_language
@@ -336,3 +337,49 @@ async def test_the_command_palette_finds_french_verbs(state_dir: Path, french: N
         titles = [command.title for command in app.get_system_commands(app.screen)]
     for verb in ("Couper", "Forcer", "Rétablir"):
         assert any(title.startswith(verb) for title in titles), (verb, titles)
+
+
+# --- 80x24 in French: snapshots and a real terminal -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [(), ("question_mark",), ("h",), ("ampersand", "S")],
+    ids=["main", "help", "h-view", "dialog"],
+)
+def test_french_snapshots_at_80x24(
+    snap_compare: Callable[..., bool], state_dir: Path, french: None, keys: tuple[str, ...]
+) -> None:
+    rig = make_rig(state_dir)
+
+    async def ready(pilot: Pilot[int]) -> None:
+        await settle(pilot, rig.controller)
+
+    assert snap_compare(rig.app(), press=list(keys), terminal_size=(80, 24), run_before=ready)
+
+
+@needs_tmux
+def test_a_french_newcomer_in_a_real_terminal(state_dir: Path) -> None:
+    """LANG=fr_FR.UTF-8 and bare `delestage` on the demo: French words at 80x24, & and s force
+    relay 1 cut, q quits with a French last line."""
+    text = DEMO_CONFIG.read_text()
+    demo_state = 'state_dir = "~/.local/state/delestage-demo"'
+    config = state_dir / "delestage.toml"
+    config.write_text(text.replace(demo_state, f'state_dir = "{state_dir}"'))
+    for tmux in tmux_server(Tmux, "delestage-fr"):
+        tmux("-f", "/dev/null", "new-session", "-d", "-s", "fr", "-x", "80", "-y", "24",
+             "env", "PS1=$ ", "LANGUAGE=", "LANG=fr_FR.UTF-8", "bash", "--norc", "--noprofile")  # fmt: skip
+        tmux(
+            "send-keys", "-t", "fr",
+            f"{delestage_command()} --config {config}; echo EXITED:$?", "Enter",
+        )  # fmt: skip
+        start = tmux.wait_for("the French grid", lambda s: "Relais" in s and "Pourquoi" in s)
+        assert "DÉMO" in start and "niveau " in start
+        assert all(len(line) <= 80 for line in start.splitlines())
+        tmux("send-keys", "-t", "fr", "&")
+        tmux.wait_for("relay 1 selected", lambda s: " ▶ 1 " in s)
+        tmux("send-keys", "-t", "fr", "s")
+        forced = tmux.wait_for("relay 1 forced cut", lambda s: "FORCÉ COUPÉ" in s)
+        assert "Radiateurs séjour : forcé coupé jusqu'à" in forced
+        tmux("send-keys", "-t", "fr", "q")
+        tmux.wait_for("the shell again", lambda s: "EXITED:0" in s)

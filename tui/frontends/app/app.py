@@ -682,4 +682,5 @@ def run_tui(
 
 def quit_line(config: Config) -> str:
     """The line an in-process UI leaves after quitting: the service stopped with it."""
-    return f"delestage stopped (the service ran in this UI): {on_exit_words(config)}"
+    words = _("delestage stopped (the service ran in this UI): {what}")
+    return words.format(what=on_exit_words(config))
