@@ -367,19 +367,19 @@ def test_a_french_newcomer_in_a_real_terminal(state_dir: Path) -> None:
     config = state_dir / "delestage.toml"
     config.write_text(text.replace(demo_state, f'state_dir = "{state_dir}"'))
     for tmux in tmux_server(Tmux, "delestage-fr"):
-        tmux("-f", "/dev/null", "new-session", "-d", "-s", "fr", "-x", "80", "-y", "24",
+        tmux("-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24",
              "env", "PS1=$ ", "LANGUAGE=", "LANG=fr_FR.UTF-8", "bash", "--norc", "--noprofile")  # fmt: skip
         tmux(
-            "send-keys", "-t", "fr",
+            "send-keys", "-t", "e2e",
             f"{delestage_command()} --config {config}; echo EXITED:$?", "Enter",
         )  # fmt: skip
         start = tmux.wait_for("the French grid", lambda s: "Relais" in s and "Pourquoi" in s)
         assert "DÉMO" in start and "niveau " in start
         assert all(len(line) <= 80 for line in start.splitlines())
-        tmux("send-keys", "-t", "fr", "&")
+        tmux("send-keys", "-t", "e2e", "&")
         tmux.wait_for("relay 1 selected", lambda s: " ▶ 1 " in s)
-        tmux("send-keys", "-t", "fr", "s")
+        tmux("send-keys", "-t", "e2e", "s")
         forced = tmux.wait_for("relay 1 forced cut", lambda s: "FORCÉ COUPÉ" in s)
         assert "Radiateurs séjour : forcé coupé jusqu'à" in forced
-        tmux("send-keys", "-t", "fr", "q")
+        tmux("send-keys", "-t", "e2e", "q")
         tmux.wait_for("the shell again", lambda s: "EXITED:0" in s)

@@ -103,7 +103,7 @@ class DelestageApp(App[int]):
         Binding("up,k", "move(-1)", "previous", show=False, id="select_previous"),
         Binding("down,j", "move(1)", "next", show=False, id="select_next"),
         Binding("p", "force(True)", "on/cut", key_display="p/s", id="force_on"),
-        Binding("s", "force(False)", "cut", show=False, id="force_off"),
+        Binding("s", "force(False)", "force cut", show=False, id="force_off"),
         Binding("P", "force_for(True)", "for…", key_display="P/S", id="force_on_for"),
         Binding("S", "force_for(False)", "cut for…", show=False, id="force_off_for"),
         Binding("a", "release", "auto", id="release"),
@@ -559,10 +559,8 @@ class DelestageApp(App[int]):
             if ident.startswith("select_") and ident[7:].isdigit():
                 ident = "select"
             keys.setdefault(ident, []).append(self.get_key_display(Binding(key, binding.action)))
-        if keys.get("select") == DIGITS:
+        if set(keys.get("select", ())) >= set(DIGITS):  # AZERTY's top row too: said below
             keys["select"] = ["0-7"]
-        elif set(keys.get("select", ())) > set(DIGITS):  # AZERTY's top row beside each digit
-            keys["select"] = ["0-7", french.AZERTY_SHOWN]
 
         def ids(ident: str) -> str:
             return "select_0…select_7" if ident == "select" else ident
@@ -592,7 +590,8 @@ class DelestageApp(App[int]):
         default = format_duration(duration) if duration else _("until released")
         out.append(_("  (default override duration: {default})\n").format(default=default))
         if french.azerty_on(self._keymap_in_use()):
-            out.append(_("  AZERTY: the unshifted top row selects relays as the digits do\n"))
+            words = _("  AZERTY: {keys} select relays 0-7 too, without Shift\n")
+            out.append(words.format(keys=french.AZERTY_SHOWN))
         out.append("\n")
         out.append(_("Words\n"), style="bold")
         out.append(_("  ON / CUT       the appliance is powered / cut (not the relay coil)\n"))

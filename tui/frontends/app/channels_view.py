@@ -120,7 +120,7 @@ def describe_hour(channel: ChannelHistory, hour: datetime, now: datetime) -> str
         else:
             span = _span(max(first.start, low), min(last.end, high))
             what = f"{span} {verb}{forced.strip()}{' ' if forced else ''}{state}"
-        parts.append(f"{what} ({first.reason})" if first.reason else what)
+        parts.append(f"{what} ({_(first.reason)})" if first.reason else what)
     if len(runs) > len(shown):
         parts.append(_("+{count} shorter").format(count=len(runs) - len(shown)))
     following = _next_change(channel.segments, found[-1])

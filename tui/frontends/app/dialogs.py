@@ -116,7 +116,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", can_focus=False) as scroll:
             scroll.border_title = _("Help")
-            scroll.border_subtitle = "↑ ↓ PgUp PgDn scroll · q ? Enter Esc close"
+            scroll.border_subtitle = _("↑ ↓ PgUp PgDn scroll · q ? Enter Esc close")
             yield Static(self.text)
 
     def action_scroll(self, lines: int) -> None:

@@ -32,6 +32,11 @@ NEXT_MIN = 13  # "CUT Mon 07:45", "ON 22:44:11": kept whole before Why gets its 
 WHY_MIN = 26  # "wait: min_off until 03:10", "wait: slot 3 of 3 at 22:45:39": the decisive part
 
 
+def next_minimum() -> int:
+    """NEXT_MIN, or room for the longest state word and a minute (``ALIMENTÉ 23:00``)."""
+    return max(NEXT_MIN, len(state_word(True)) + 6, len(state_word(False)) + 6)
+
+
 def mode_cell(channel: ChannelView) -> str:
     """``FORCED ON`` / ``FORCED CUT`` (the override's direction), ``LATCHED`` or ``AUTO``.
 
@@ -167,7 +172,7 @@ def column_widths(
     if why_nat + next_nat <= rest:
         return name_w, state_w, mode_w, why_nat, next_nat
     # Narrow: a change ("CUT 18:45", "CUT Mon 07:45") stays whole before Why gets its minimum.
-    next_w = min(next_nat, max(rest - min(why_nat, WHY_MIN), NEXT_MIN))
+    next_w = min(next_nat, max(rest - min(why_nat, WHY_MIN), next_minimum()))
     return name_w, state_w, mode_w, max(rest - next_w, 3), next_w
 
 

@@ -236,32 +236,37 @@ def _day_row(
 def _add_legend(rows: list[Text], column: int, width: int) -> None:
     """Beside the grid, the letters' meanings, packed into the rows there are; when they do
     not fit there, on a line of their own under the grid."""
+    legend = [(value, _(name)) for value, name in LEGEND]
     room = width - column
     lines: list[list[tuple[int | None, str]]] = []
-    if len(rows) >= len(LEGEND):
-        lines = [[entry] for entry in LEGEND]
+    gap = 2
+    if len(rows) >= len(legend):
+        lines = [[entry] for entry in legend]
     else:
-        used = 0
-        for value, name in LEGEND:
-            size = 2 + len(name)
-            if lines and used + 2 + size <= room:
-                lines[-1].append((value, name))
-                used += 2 + size
-            else:
-                lines.append([(value, name)])
-                used = size
+        for gap in (2, 1):  # one space apart when two do not fit (longer French words)
+            lines, used = [], 0
+            for value, name in legend:
+                size = 2 + len(name)
+                if lines and used + gap + size <= room:
+                    lines[-1].append((value, name))
+                    used += gap + size
+                else:
+                    lines.append([(value, name)])
+                    used = size
+            if len(lines) <= len(rows):
+                break
     targets = rows
-    if len(lines) > len(rows) or any(2 + len(name) > room for _, name in LEGEND):
+    if len(lines) > len(rows) or any(2 + len(name) > room for _, name in legend):
         targets = [Text()]
         rows.append(targets[0])
-        lines, column = [list(LEGEND)], 0
+        lines, column = [list(legend)], 0
     for row, entries in zip(targets, lines, strict=False):
         row.pad_right(column - row.cell_len)
         for position, (value, name) in enumerate(entries):
             if position:
-                row.append("  ")
+                row.append(" " * gap)
             row.append(level_letter(value), style=level_style(value))
-            row.append(f" {_(name)}")
+            row.append(f" {name}")
 
 
 def _now_line(forecast: ForecastView, level: int | None, now: datetime, fallback: str) -> Text:
