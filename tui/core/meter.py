@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from tui.core.i18n import number_text
 from tui.core.tic import Frame, Mode
 
 ALPHA = 0.008
@@ -189,4 +190,4 @@ def with_added(reading: MeterReading, limit_va: int, added_va: float) -> tuple[f
 def format_kva(va: float) -> str:
     """``9.8 kVA``, ``9 kVA``."""
     kva = round(va / 1000, 1)
-    return f"{kva:g} kVA"
+    return number_text(f"{kva:g} kVA")  # a decimal comma in French
