@@ -296,8 +296,8 @@ async def test_azerty_top_row_selects_relays_in_french(state_dir: Path, french: 
         await pilot.press("3")  # the digits still work
         assert app.selected == 3
         help_text = app.help_text().plain
-        assert "AZERTY" in help_text
-        assert "0-7 à & é \" ' ( - è" in help_text
+        assert "AZERTY : à & é \" ' ( - è choisissent aussi les relais 0-7, sans Maj" in help_text
+        assert "  0-7 " in help_text
 
 
 async def test_no_azerty_keys_in_english(state_dir: Path) -> None:
@@ -383,3 +383,47 @@ def test_a_french_newcomer_in_a_real_terminal(state_dir: Path) -> None:
         assert "Radiateurs séjour : forcé coupé jusqu'à" in forced
         tmux("send-keys", "-t", "e2e", "q")
         tmux.wait_for("the shell again", lambda s: "EXITED:0" in s)
+
+
+# --- the headless log and status --------------------------------------------------------------
+
+
+def test_the_headless_log_line_in_french(french: None) -> None:
+    from tui.core.events import RelayEvent
+    from tui.frontends.event_text import event_line
+
+    event = RelayEvent(
+        ts=datetime(2026, 12, 3, 7, 45, tzinfo=PARIS),
+        channel=0,
+        name="Chauffe-eau",
+        powered=False,
+        reason="rouge 08:00-13:00",
+        applied=False,
+    )
+    assert event_line(event) == (
+        "2026-12-03 07:45:00 relay    Chauffe-eau: COUPÉ (rouge 08:00-13:00)"
+        " [carte détachée : appliqué à son retour]"
+    )
+    set_language("en")
+    assert event_line(event).endswith(
+        "Chauffe-eau: CUT (rouge 08:00-13:00) [board detached: applied when it attaches]"
+    )
+
+
+async def test_status_text_in_french_and_its_json_unchanged(state_dir: Path) -> None:
+    from tui.frontends.control_cmds import render_status
+
+    rig = make_rig(state_dir)
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, rig.controller)
+        snapshot = await rig.controller.snapshot()
+    english_json = json.dumps(snapshot.to_status(), sort_keys=True)
+    english = render_status(snapshot)
+    set_language("fr")
+    french_text = render_status(snapshot)
+    assert json.dumps(snapshot.to_status(), sort_keys=True) == english_json
+    assert english.startswith("delestage DEMO mode, PID")
+    assert french_text.startswith("delestage en mode DÉMO, PID")
+    assert "niveau actuel : " in french_text and "carte : simulated, branchée" in french_text
+    assert "ALIMENTÉ" in french_text and "AUTO" in french_text

@@ -35,11 +35,11 @@ def _link(config: Config, err: TextIO, timeout: float = DEFAULT_TIMEOUT) -> Remo
         print(error, file=err)
         return None
     if link is None:
-        print(
-            f"no delestage service is running (nothing answers on {socket_path(state_dir)}); "
-            "start one with `delestage --headless` or `delestage`",
-            file=err,
+        words = _(
+            "no delestage service is running (nothing answers on {path}); "
+            "start one with `delestage --headless` or `delestage`"
         )
+        print(words.format(path=socket_path(state_dir)), file=err)
     return link
 
 
@@ -58,7 +58,8 @@ def resolve_channel(config: Config, text: str) -> int:
         if _comparable(channel.name) == _comparable(text):
             return channel.index
     known = ", ".join(f"{c.index} ({c.name})" for c in config.channels)
-    raise InputError(f"CH: no channel {text!r} in {config.path}; expected one of {known}")
+    words = _("CH: no channel {text} in {path}; expected one of {known}")
+    raise InputError(words.format(text=repr(text), path=config.path, known=known))
 
 
 def parse_until(text: str, now: datetime) -> datetime:

@@ -96,8 +96,8 @@ def live_state(
 
     store = StateStore(resolve_state_dir(config))
     if not store.path.exists():
-        words = _("fresh: no saved state in {path} (no service has run there)")
-        return {}, {}, words.format(path=store.path.parent)
+        fresh = _("fresh: no saved state in {path} (no service has run there)")
+        return {}, {}, fresh.format(path=store.path.parent)
     try:
         overrides, history, problem = store.load(keep=True)
     except OSError as error:
