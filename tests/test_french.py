@@ -3,6 +3,7 @@ chosen by --lang, [ui] language or the environment, the commands and the UI spea
 JSON does not change, and AZERTY's top row selects relays (docs/francais.md)."""
 
 import importlib.util
+import re
 import json
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -427,3 +428,41 @@ async def test_status_text_in_french_and_its_json_unchanged(state_dir: Path) -> 
     assert french_text.startswith("delestage en mode DÉMO, PID")
     assert "niveau actuel : " in french_text and "carte : simulated, branchée" in french_text
     assert "ALIMENTÉ" in french_text and "AUTO" in french_text
+
+
+# English words that must not be left on a French screen (a text not marked for translation).
+ENGLISH = re.compile(
+    r"\b(Relay|State|Why|Next|level|until|wait|waiting|board attached|Now|fetched|today|"
+    r"tomorrow|Keys|Words|select|force|forced|release|refresh|quit|help|Events|newest|"
+    r"Channels over time|hour|channel|Cells|cut|powered|green|red|low-carbon|unknown|"
+    r"no strain|strain|in-process)\b"
+)
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [("ampersand", "s"), ("question_mark",), ("h",), ("h", "question_mark"), ("A",), ("é", "P")],
+    ids=["forced", "help", "h-view", "h-help", "confirm", "prompt"],
+)
+async def test_no_english_word_left_on_a_french_screen(
+    state_dir: Path, french: None, keys: tuple[str, ...]
+) -> None:
+    rig = make_rig(state_dir)
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, rig.controller)
+        rig.clock.advance(10)
+        await pilot.press(*keys)
+        await settle(pilot, rig.controller)
+        screen = _screen(app)
+    # Binding ids ([force_on]...) and configuration words (min_off, on_exit) are names, kept.
+    words = re.sub(r"\[[a-z_0-9…]+\]|min_off|min_on|on_exit|auto_restore|restore_gap", "", screen)
+    assert ENGLISH.findall(words) == [], screen
+
+
+def test_no_english_word_left_in_a_french_plan(
+    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_plan(files, "--lang", "fr")) == 0
+    out = capsys.readouterr().out
+    assert ENGLISH.findall(out.replace("--from", "")) == [], out

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from tui.core.config import Config, OnExit, Run
 from tui.core.forecast import PARIS, Forecast, day_label, paris_iso, wall_time
-from tui.core.i18n import _, ngettext
+from tui.core.i18n import N_, _, ngettext
 from tui.core.policy import (
     Decision,
     Override,
@@ -165,6 +165,9 @@ def plan_to_json(plan: Plan, config: Config) -> dict[str, object]:
     }
 
 
+_NEVER = N_("never")  # shed_at = "never", in the words of the plan
+
+
 def _when(moment: datetime) -> str:
     """The full date every line of a schedule needs, in the one date style."""
     return f"{day_label(moment.astimezone(PARIS).date())} {wall_time(moment)}"
@@ -204,7 +207,7 @@ def render_plan_text(plan: Plan, config: Config, origin: str = "") -> str:
             _("{index} {name} (shed at {shed_at}, priority {priority}{run}{restore})").format(
                 index=channel.index,
                 name=channel.name,
-                shed_at=channel.shed_at.value,
+                shed_at=_(channel.shed_at.value),  # orange, red (level words), never
                 priority=channel.priority,
                 run=run,
                 restore=restore,

@@ -464,23 +464,23 @@ class ChannelsView(Screen[None]):
 
 def help_text() -> Text:
     out = Text()
-    out.append("Channels over time: keys\n", style="bold")
+    out.append(_("Channels over time: keys\n"), style="bold")
     for keys, what in (
-        ("← →", "select an hour (the previous/next day at the ends)"),
-        ("↑ ↓", "select a channel"),
-        ("PgUp PgDn", "a whole day back / ahead"),
-        ("t", "back to now"),
-        ("?", "this help"),
-        ("Esc q h", "back to the main screen"),
+        ("← →", N_("select an hour (the previous/next day at the ends)")),
+        ("↑ ↓", N_("select a channel")),
+        ("PgUp PgDn", N_("a whole day back / ahead")),
+        ("t", N_("back to now")),
+        ("?", N_("this help")),
+        ("Esc q h", N_("back to the main screen")),
     ):
-        out.append(f"  {keys:<10} {what}\n")
-    out.append("\nCells\n", style="bold")
+        out.append(f"  {keys:<10} {_(what)}\n")
+    out.append(_("\nCells\n"), style="bold")
     for kind, word in LEGEND:
         letter, style = CELL_LOOK[kind]
         out.append("  ")
         out.append(f" {letter} ", style=style)
-        out.append(f" {word}\n")
-    out.append("  ▶ the current hour: before it recorded, after it planned (in italics)\n")
-    out.append("  Under the grid: the selected hour of the selected channel, and why;\n")
-    out.append("  its totals for today and this winter.")
+        out.append(f" {_(word)}\n")
+    out.append(_("  ▶ the current hour: before it recorded, after it planned (in italics)\n"))
+    out.append(_("  Under the grid: the selected hour of the selected channel, and why;\n"))
+    out.append(_("  its totals for today and this winter."))
     return out

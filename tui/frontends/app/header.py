@@ -5,6 +5,7 @@ from datetime import datetime
 from rich.style import Style
 from rich.text import Text
 
+from tui.core import i18n
 from tui.core.i18n import _, short_date
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.tempo_text import header_text
@@ -32,7 +33,7 @@ def status_parts(
         mode = mode_word(snapshot.mode)
         style = MODE_STYLES.get(snapshot.mode.upper(), TITLE)
         parts.append((Text(f" {mode} ", style=style), 9))
-    parts.append((Text(description), 8))
+    parts.append((Text(link_words(description)), 8))
     if not connected:
         parts.append((Text(_(" DISCONNECTED "), style=ALERT), 9))
     if snapshot is not None and connected:  # a gone service says nothing about the board
@@ -58,6 +59,17 @@ def status_parts(
     clock = f"{short_date(local.date())} {local:%H:%M}" if wide else f"{local:%H:%M}"
     parts.append((Text(clock, style=TITLE), 9))
     return parts
+
+
+def link_words(description: str) -> str:
+    """The link's description (``in-process``, ``attached to PID 12``) in the language in use."""
+    if description == "in-process":
+        return _("in-process")
+    if description.startswith("attached to PID "):
+        return _("attached to PID {pid}").format(pid=description.removeprefix("attached to PID "))
+    if description == "attached" and i18n.french():  # "attached" alone is the board's word
+        return _("attached to the service")
+    return description
 
 
 def meter_text(snapshot: Snapshot) -> Text:
