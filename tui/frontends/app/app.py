@@ -476,9 +476,10 @@ class DelestageApp(App[int]):
             count = events.set_filter(words)
             self._set_events_title()
             if words.strip():
-                self._say(f"log filtered on “{words.strip()}”: {count} event(s); / then Enter: all")
+                said = _("log filtered on “{words}”: {count} event(s); / then Enter: all")
+                self._say(said.format(words=words.strip(), count=count))
             else:
-                self._say("log filter cleared: every event")
+                self._say(_("log filter cleared: every event"))
 
         self.push_screen(FilterPrompt(events.filter), chosen)
 
@@ -490,7 +491,7 @@ class DelestageApp(App[int]):
         words = self.query_one(EventPane).filter
         if not words:
             return Text(_(EVENTS_TITLE), style="bold")
-        return Text(f"Events matching “{words}” (/ to change)", style="bold")
+        return Text(_("Events matching “{words}” (/ to change)").format(words=words), style="bold")
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every action of the UI, by name, in Textual's command palette (Ctrl+P)."""
