@@ -3,8 +3,8 @@ chosen by --lang, [ui] language or the environment, the commands and the UI spea
 JSON does not change, and AZERTY's top row selects relays (docs/francais.md)."""
 
 import importlib.util
-import re
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -79,9 +79,7 @@ def test_a_new_text_without_a_translation_fails_the_check(tmp_path: Path) -> Non
     )
     po, _ = TOOL.paths("fr")
     catalog = TOOL.merge("fr", TOOL.extract(package), TOOL.read_po(po))
-    assert TOOL.problems("fr", catalog) == [
-        "fr: no translation for 'a brand new sentence {x}'"
-    ]
+    assert TOOL.problems("fr", catalog) == ["fr: no translation for 'a brand new sentence {x}'"]
 
 
 def test_placeholders_must_survive_the_translation() -> None:
@@ -368,8 +366,8 @@ def test_a_french_newcomer_in_a_real_terminal(state_dir: Path) -> None:
     config = state_dir / "delestage.toml"
     config.write_text(text.replace(demo_state, f'state_dir = "{state_dir}"'))
     for tmux in tmux_server(Tmux, "delestage-fr"):
-        tmux("-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24",
-             "env", "PS1=$ ", "LANGUAGE=", "LANG=fr_FR.UTF-8", "bash", "--norc", "--noprofile")  # fmt: skip
+        shell = ("env", "PS1=$ ", "LANGUAGE=", "LANG=fr_FR.UTF-8", "bash", "--norc", "--noprofile")
+        tmux("-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", *shell)
         tmux(
             "send-keys", "-t", "e2e",
             f"{delestage_command()} --config {config}; echo EXITED:$?", "Enter",
