@@ -464,3 +464,23 @@ def test_no_english_word_left_in_a_french_plan(
     assert main(_plan(files, "--lang", "fr")) == 0
     out = capsys.readouterr().out
     assert ENGLISH.findall(out.replace("--from", "")) == [], out
+
+
+def test_home_assistant_entity_names_in_french_with_the_same_ids(french: None) -> None:
+    from tui.frontends.mqtt.topics import Topics, channel_configs
+
+    topics = Topics(node_id="maison")
+    french_configs = channel_configs(topics, 0, "Chauffe-eau")
+    set_language("en")
+    english_configs = channel_configs(topics, 0, "Chauffe-eau")
+    assert list(french_configs) == list(english_configs)  # the same topics, the same entities
+    names = {
+        topic: (english_configs[topic]["name"], config["name"])
+        for topic, config in french_configs.items()
+    }
+    assert ("Chauffe-eau powered", "Chauffe-eau alimenté") in names.values()
+    for topic, config in french_configs.items():
+        english = english_configs[topic]
+        assert {k: v for k, v in config.items() if k != "name"} == {
+            k: v for k, v in english.items() if k != "name"
+        }
