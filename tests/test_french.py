@@ -484,3 +484,16 @@ def test_home_assistant_entity_names_in_french_with_the_same_ids(french: None) -
         assert {k: v for k, v in config.items() if k != "name"} == {
             k: v for k, v in english.items() if k != "name"
         }
+
+
+def test_check_in_french(
+    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_path, _ = files
+    monkeypatch.setenv("XDG_STATE_HOME", str(config_path.parent / "state"))
+    assert main(["--config", str(config_path), "--lang", "fr", "check"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"config    ok    {config_path} : valide ; 2 voie(s) (0:Chauffe-eau")
+    assert "\nprévision ok    demo: 4 jours jusqu'à " in out
+    assert "\ncarte     ok    carte simulée : rien à chercher" in out
+    assert ENGLISH.findall(out) == [], out
