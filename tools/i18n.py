@@ -229,7 +229,7 @@ def compile_mo(entries: dict[str, Entry]) -> bytes:
 
 
 def placeholders(text: str) -> list[str]:
-    return sorted(PLACEHOLDER.findall(text))
+    return sorted(set(PLACEHOLDER.findall(text)))
 
 
 def problems(language: str, entries: dict[str, Entry]) -> list[str]:
