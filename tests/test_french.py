@@ -90,7 +90,7 @@ def test_placeholders_must_survive_the_translation() -> None:
 
 
 def test_the_compiled_catalog_reads_back_with_gettext() -> None:
-    assert (LOCALE_DIR / "fr" / "LC_MESSAGES" / "delestage.mo").is_file()
+    assert (Path(LOCALE_DIR) / "fr" / "LC_MESSAGES" / "delestage.mo").is_file()
     set_language("fr")
     assert i18n._("CUT") == "COUPÉ"
     assert i18n.ngettext("{count} override", "{count} overrides", 2)  # no crash on plurals
@@ -497,3 +497,12 @@ def test_check_in_french(
     assert "\nprévision ok    demo: 4 jours jusqu'à " in out
     assert "\ncarte     ok    carte simulée : rien à chercher" in out
     assert ENGLISH.findall(out) == [], out
+
+
+def test_help_in_french(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--lang", "fr", "--help"])
+    assert "valider la configuration et dire ce qui a été vérifié" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--help"])  # the suite's environment is English
+    assert "validate the configuration and say what was checked" in capsys.readouterr().out

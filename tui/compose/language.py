@@ -4,13 +4,17 @@ shipped beside their .po; ``python tools/i18n.py`` rebuilds them, docs/francais.
 
 import gettext
 import os
-import tomllib
 from collections.abc import Mapping
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.core import i18n
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# os.path, not pathlib, and tomllib when a file is read: `delestage --help` chooses the
+# language too, and stays fast.
+LOCALE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "locale")
 
 
 def catalog(language: str) -> gettext.NullTranslations:
@@ -28,12 +32,14 @@ def set_language(setting: str, environ: Mapping[str, str] | None = None) -> str:
     return language
 
 
-def configured_setting(path: Path | None) -> str:
+def configured_setting(path: "Path | None") -> str:
     """``[ui] language`` of the configuration file, read early (before the command loads the
     whole configuration, which says what is wrong with a bad value, file and key): ``auto``
     when the file, the key or a valid value is missing."""
     if path is None:
         return "auto"
+    import tomllib
+
     try:
         with path.open("rb") as handle:
             document = tomllib.load(handle)
