@@ -5,10 +5,10 @@ shipped beside their .po; ``python tools/i18n.py`` rebuilds them, docs/francais.
 import gettext
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from tui.core import i18n
 
+TYPE_CHECKING = False  # not typing's: `delestage --help` imports no typing (docs/performance.md)
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -18,10 +18,14 @@ LOCALE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
 
 
 def catalog(language: str) -> gettext.NullTranslations:
-    """The compiled catalog of ``language`` (the msgids themselves when it is missing)."""
-    return gettext.translation(
-        i18n.DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=True
-    )
+    """The compiled catalog of ``language`` (the msgids themselves when it is missing). Read
+    directly, not through gettext.translation, which imports locale (a few ms of --help)."""
+    path = os.path.join(LOCALE_DIR, language, "LC_MESSAGES", f"{i18n.DOMAIN}.mo")
+    try:
+        with open(path, "rb") as handle:
+            return gettext.GNUTranslations(handle)
+    except OSError:
+        return gettext.NullTranslations()
 
 
 def set_language(setting: str, environ: Mapping[str, str] | None = None) -> str:

@@ -10,7 +10,10 @@ never an f-string, so that the catalog holds one msgid per sentence.
 
 import gettext
 from collections.abc import Mapping
-from datetime import date
+
+TYPE_CHECKING = False  # not typing's: `delestage --help` imports no typing (docs/performance.md)
+if TYPE_CHECKING:  # annotations only: `delestage --help` chooses the language too
+    from datetime import date
 
 LANGUAGES = ("fr", "en")
 SETTINGS = ("auto", *LANGUAGES)
@@ -97,22 +100,22 @@ _MONTHS = {
 }
 
 
-def day_name(day: date) -> str:
+def day_name(day: "date") -> str:
     """``Thu`` / ``jeu.``"""
     return _DAYS[_language][day.weekday()]
 
 
-def month_name(day: date) -> str:
+def month_name(day: "date") -> str:
     """``Dec`` / ``déc.``"""
     return _MONTHS[_language][day.month - 1]
 
 
-def short_date(day: date) -> str:
+def short_date(day: "date") -> str:
     """``Thu 03 Dec`` / ``jeu. 03 déc.``"""
     return f"{day_name(day)} {day:%d} {month_name(day)}"
 
 
-def row_date(day: date) -> str:
+def row_date(day: "date") -> str:
     """A day in 10 columns, for a row's label: ``Thu 03 Dec`` / ``jeu. 03/12``."""
     if _language == "fr":
         return f"{day_name(day)} {day:%d/%m}"
