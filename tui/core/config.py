@@ -18,7 +18,6 @@ from typing import Any
 from tui.core.durations import EXPECTED as DURATION_EXPECTED
 from tui.core.durations import MIN_OVERRIDE, format_duration, parse_duration
 from tui.core.errors import InputError
-from tui.core.i18n import SETTINGS
 from tui.core.meter_config import METER_SCHEMA, MeterConfig, meter_problems, meter_to_dict
 from tui.core.power import EXPECTED as POWER_EXPECTED
 from tui.core.power import Power, format_power, parse_power
@@ -321,6 +320,8 @@ def _key_table(value: object) -> dict[str, str]:
 
 
 def _language(value: object) -> str:
+    from tui.core.i18n import SETTINGS  # here: the import block is busy in other branches
+
     if not isinstance(value, str) or value not in SETTINGS:
         raise _Invalid('one of "auto", "fr", "en"')
     return value
