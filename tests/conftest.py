@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 _OWN_BASETEMP = "_delestage_basetemp"
 
+# The suite's words are English unless a test asks for French (--lang fr, [ui] language): a
+# developer's French locale must not change what the commands print (tui/core/i18n.py).
+os.environ["LANGUAGE"] = "en"
+
 # No timed assertion in the suite, Hypothesis's included: its per-example deadline and its
 # too-slow health check fail a correct test on a loaded machine (seen: a config round trip at
 # 280 ms against a 200 ms deadline while other work ran). Speed is measured by the benchmarks.

@@ -143,6 +143,8 @@ class UiConfig:
     keys: Mapping[str, str] = field(default_factory=dict)
     # Ring the terminal bell when a strained period starts or the service is lost.
     bell: bool = False
+    # "auto" (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), "fr" or "en": tui/core/i18n.py.
+    language: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -329,6 +331,14 @@ def _key_table(value: object) -> dict[str, str]:
     return dict(value)
 
 
+def _language(value: object) -> str:
+    from tui.core.i18n import SETTINGS  # here: the import block is busy in other branches
+
+    if not isinstance(value, str) or value not in SETTINGS:
+        raise _Invalid('one of "auto", "fr", "en"')
+    return value
+
+
 def _url(value: object) -> str:
     text = _string(value)
     if not text.startswith(("https://", "http://")):
@@ -452,7 +462,7 @@ _SECTIONS: dict[str, tuple[type, _Schema]] = {
             "socket_group": _string,
         },
     ),
-    "ui": (UiConfig, {"keys": _key_table, "bell": _bool}),
+    "ui": (UiConfig, {"keys": _key_table, "bell": _bool, "language": _language}),
 }
 
 _CHANNEL_SCHEMA: _Schema = {

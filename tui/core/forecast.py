@@ -14,6 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
 from zoneinfo import ZoneInfo
 
+from tui.core import i18n
+from tui.core.i18n import N_, _
+
 PARIS = ZoneInfo("Europe/Paris")
 HOUR = timedelta(hours=1)
 
@@ -32,12 +35,23 @@ class Level(IntEnum):
     def letter(self) -> str:
         return _LETTERS[self]
 
+    @property
+    def words(self) -> str:
+        """The label in the language in use (``label`` stays the machine word)."""
+        return _(_WORDS[self])
+
 
 _LABELS = {
     Level.LOW_CARBON: "low-carbon",
     Level.GREEN: "green",
     Level.ORANGE: "orange",
     Level.RED: "red",
+}
+_WORDS = {
+    Level.LOW_CARBON: N_("low-carbon"),
+    Level.GREEN: N_("green"),
+    Level.ORANGE: N_("orange"),
+    Level.RED: N_("red"),
 }
 _LETTERS = {Level.LOW_CARBON: "L", Level.GREEN: "G", Level.ORANGE: "O", Level.RED: "R"}
 
@@ -65,7 +79,7 @@ def wall_time(when: datetime) -> str:
 
 def day_label(day: date, today: date | None = None) -> str:
     """The one way a date is written: ``"Fri 27 Nov"``, with the year when not this year."""
-    text = f"{day:%a %d %b}"
+    text = i18n.short_date(day)
     if today is not None and day.year != today.year:
         text = f"{text} {day.year}"
     return text
@@ -125,15 +139,16 @@ class Period:
         """Each level over its own span, in Paris time: ``"red 18:00-20:00"``,
         ``"orange 08:00-13:00, red 10:00-12:00"``."""
         # Every channel's reason asks for it at every plan step: word it once per period.
-        text = self.__dict__.get("_text")
+        cache = f"_text_{i18n.language()}"
+        text = self.__dict__.get(cache)
         if text is None:
             text = self._describe()
-            object.__setattr__(self, "_text", text)
+            object.__setattr__(self, cache, text)
         return text
 
     def _describe(self) -> str:
         levels = sorted({slot.level for slot in self.hours}) or [self.level]
-        parts = [f"{levels[0].label} {span_text(self.start, self.end)}"]
+        parts = [f"{levels[0].words} {span_text(self.start, self.end)}"]
         for level in levels[1:]:
             spans: list[tuple[datetime, datetime]] = []
             for slot in self.hours:
@@ -143,7 +158,7 @@ class Period:
                     spans[-1] = (spans[-1][0], slot.end)
                 else:
                     spans.append((slot.start, slot.end))
-            parts.append(f"{level.label} " + ", ".join(span_text(a, b) for a, b in spans))
+            parts.append(f"{level.words} " + ", ".join(span_text(a, b) for a, b in spans))
         return ", ".join(parts)
 
 
@@ -305,7 +320,7 @@ def describe_rest(period: Period, now: datetime) -> str:
     ``"orange until 13:00 (red until 12:00)"``, ``"orange until 13:00 (red 10:00-12:00)"``."""
     hours = period.hours or (Slot(period.start, period.level),)
     levels = sorted({slot.level for slot in hours})
-    text = f"{levels[0].label} until {clock_time(period.end, now)}"
+    text = _("{level} until {time}").format(level=levels[0].words, time=clock_time(period.end, now))
     parts: list[str] = []
     for level in levels[1:]:
         spans: list[tuple[datetime, datetime]] = []
@@ -317,6 +332,10 @@ def describe_rest(period: Period, now: datetime) -> str:
             else:
                 spans.append((slot.start, slot.end))
         for start, end in spans:
-            words = f"until {clock_time(end, now)}" if start <= now else span_text(start, end)
-            parts.append(f"{level.label} {words}")
+            words = (
+                _("until {time}").format(time=clock_time(end, now))
+                if start <= now
+                else span_text(start, end)
+            )
+            parts.append(f"{level.words} {words}")
     return f"{text} ({', '.join(parts)})" if parts else text

@@ -38,15 +38,16 @@ from tui.core.events import (
     StopEvent,
 )
 from tui.core.forecast import paris_midnight
+from tui.core.i18n import N_
 from tui.core.power import Power
 from tui.core.wiring import appliance_powered
 
 HOUR_SECONDS = 3600.0
 STRAINED_LEVEL = 2  # orange and red
 MAX_DAYS = 400  # the longest range `history` answers
-NO_RECORD = "no record yet"
-INFERRED = "as before its first recorded switch"
-READ = "as read from the board at start"
+NO_RECORD = N_("no record yet")  # these three are translated where they are shown
+INFERRED = N_("as before its first recorded switch")
+READ = N_("as read from the board at start")
 
 
 class State(StrEnum):

@@ -234,5 +234,7 @@ def with_added(reading: MeterReading, limit_va: int, added_va: float) -> tuple[f
 
 def format_kva(va: float) -> str:
     """``9.8 kVA``, ``9 kVA``."""
+    from tui.core.i18n import number_text  # here: the import block is busy in other branches
+
     kva = round(va / 1000, 1)
-    return f"{kva:g} kVA"
+    return number_text(f"{kva:g} kVA")  # a decimal comma in French

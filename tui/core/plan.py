@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from tui.core.config import Config, OnExit, Run
 from tui.core.forecast import PARIS, Forecast, day_label, paris_iso, wall_time
+from tui.core.i18n import N_, _, ngettext
 from tui.core.policy import (
     Decision,
     Override,
@@ -164,6 +165,9 @@ def plan_to_json(plan: Plan, config: Config) -> dict[str, object]:
     }
 
 
+_NEVER = N_("never")  # shed_at = "never", in the words of the plan
+
+
 def _when(moment: datetime) -> str:
     """The full date every line of a schedule needs, in the one date style."""
     return f"{day_label(moment.astimezone(PARIS).date())} {wall_time(moment)}"
@@ -171,7 +175,7 @@ def _when(moment: datetime) -> str:
 
 def _state(powered: bool) -> str:
     """The words of every view: an appliance is ON or CUT."""
-    return "ON" if powered else "CUT"
+    return _("ON") if powered else _("CUT")
 
 
 def render_plan_text(plan: Plan, config: Config, origin: str = "") -> str:
@@ -179,32 +183,48 @@ def render_plan_text(plan: Plan, config: Config, origin: str = "") -> str:
     which state the plan starts from (live or fresh)."""
     count = len(plan.changes)
     lines = [
-        f"Plan from {_when(plan.start)} to {_when(plan.end)} (Europe/Paris): "
-        f"{count} relay change{'' if count == 1 else 's'} if the forecast holds.",
+        ngettext(
+            "Plan from {start} to {end} (Europe/Paris): {count} relay change if the forecast "
+            "holds.",
+            "Plan from {start} to {end} (Europe/Paris): {count} relay changes if the forecast "
+            "holds.",
+            count,
+        ).format(start=_when(plan.start), end=_when(plan.end), count=count),
     ]
     if origin:
-        lines.append(f"Starting state: {origin}.")
+        lines.append(_("Starting state: {origin}.").format(origin=origin))
     by_channel: dict[int, list[Change]] = {ch.index: [] for ch in config.channels}
     for change in plan.changes:
         by_channel.setdefault(change.channel, []).append(change)
     width = max(len(_when(moment)) for moment in [plan.start, *(c.at for c in plan.changes)])
+    width = max(width, len(_("at start")))
+    state_w = max(4, len(_state(True)), len(_state(False)))
     for channel in config.channels:
-        run = ", runs in low-carbon hours" if channel.run is Run.LOW_CARBON else ""
-        restore = "" if channel.auto_restore else ", restored by hand"
+        run = _(", runs in low-carbon hours") if channel.run is Run.LOW_CARBON else ""
+        restore = "" if channel.auto_restore else _(", restored by hand")
         lines.append("")
         lines.append(
-            f"{channel.index} {channel.name} (shed at {channel.shed_at.value}, "
-            f"priority {channel.priority}{run}{restore})"
+            _("{index} {name} (shed at {shed_at}, priority {priority}{run}{restore})").format(
+                index=channel.index,
+                name=channel.name,
+                shed_at=_(channel.shed_at.value),  # orange, red (level words), never
+                priority=channel.priority,
+                run=run,
+                restore=restore,
+            )
         )
         powered = plan.initial.get(channel.index, False)
         state = _state(powered)
         reason = plan.initial_reasons.get(channel.index, "")
-        lines.append(f"  {'at start':<{width}}  {state:<4}  {reason}".rstrip())
+        lines.append(f"  {_('at start'):<{width}}  {state:<{state_w}}  {reason}".rstrip())
         changes = by_channel[channel.index]
         for change in changes:
             lines.append(
-                f"  {_when(change.at):<{width}}  {_state(change.powered):<4}  {change.reason}"
+                f"  {_when(change.at):<{width}}  {_state(change.powered):<{state_w}}  "
+                + change.reason
             )
         if not changes:
-            lines.append(f"  {'':<{width}}  no change: {state} throughout")
+            lines.append(
+                f"  {'':<{width}}  " + _("no change: {state} throughout").format(state=state)
+            )
     return "\n".join(lines) + "\n"

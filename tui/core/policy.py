@@ -68,8 +68,10 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
+from tui.core import i18n
 from tui.core.config import ChannelConfig, Config, Fallback, PolicyConfig, Run, ShedAt
 from tui.core.forecast import PARIS, Forecast, Level, Period, Slot, clock_time
+from tui.core.i18n import N_, _
 from tui.core.tempo import TempoCalendar
 from tui.core.tempo_rule import (
     all_tempo_colours,
@@ -151,9 +153,11 @@ class Evaluation:
 def _in(delta: timedelta) -> str:
     minutes = -(-int(delta.total_seconds()) // 60)  # rounded up: "in 1 min", never "in 0 min"
     if minutes < 60:
-        return f"in {minutes} min"
+        return _("in {minutes} min").format(minutes=minutes)
     hours, minutes = divmod(minutes, 60)
-    return f"in {hours} h {minutes:02d}" if minutes else f"in {hours} h"
+    if minutes:
+        return _("in {hours} h {minutes:02d}").format(hours=hours, minutes=minutes)
+    return _("in {hours} h").format(hours=hours)
 
 
 def shed_level(channel: ChannelConfig) -> Level | None:
@@ -197,12 +201,12 @@ def _next_hour_at(forecast: Forecast, after: datetime, level: Level) -> datetime
 
 def _no_forecast(forecast: Forecast | None, now: datetime) -> str:
     if forecast is None or not forecast.slots:
-        return "no forecast"
+        return _("no forecast")
     slots = forecast.slots
     position = bisect.bisect_right(slots, now, key=_slot_start) - 1
     if position < 0:
-        return f"no forecast before {clock_time(slots[0].start, now)}"
-    return f"no forecast since {clock_time(slots[position].end, now)}"
+        return _("no forecast before {time}").format(time=clock_time(slots[0].start, now))
+    return _("no forecast since {time}").format(time=clock_time(slots[position].end, now))
 
 
 # --- the rules --------------------------------------------------------------------------------
@@ -220,17 +224,17 @@ class _Want:
 
 # How many rules after the first a reason names ("..., then Tempo red until 22:00, then ...").
 _THEN_LINKS = 3
-_LATCH_HOLDS = "latched until an operator releases it"
+_LATCH_HOLDS = N_("latched until an operator releases it")
 
 
 @lru_cache(maxsize=4096)
-def _clock_on(when: datetime, today: date) -> str:
+def _clock_on(when: datetime, today: date, language: str) -> str:
     return clock_time(when, datetime.combine(today, time(12), tzinfo=PARIS))
 
 
 def _clock(when: datetime, now: datetime) -> str:
     """``clock_time``, remembered: a plan words the same ends at every one of its steps."""
-    return _clock_on(when, now.astimezone(PARIS).date())
+    return _clock_on(when, now.astimezone(PARIS).date(), i18n.language())
 
 
 def _cut_hold(
@@ -255,21 +259,22 @@ def _cut_hold(
                 if period
                 else slot.level
             )
-            return f"{lowest.label} until {_clock(end, now)}", end
+            return _("{level} until {time}").format(level=lowest.words, time=_clock(end, now)), end
     peak = tempo_peak_within(tempo, tempo_colours(channel), at, at + policy.lead)
     if peak is not None:
-        return f"Tempo {peak.colour.value} until {_clock(peak.end, now)}", peak.end
+        words = _("Tempo {colour} until {time}")
+        return words.format(colour=peak.colour.words, time=_clock(peak.end, now)), peak.end
     if latched and not channel.auto_restore:
-        return _LATCH_HOLDS, None
+        return _(_LATCH_HOLDS), None
     level = forecast.level_at(at) if forecast is not None else None
     if channel.run is Run.LOW_CARBON:
         if level is Level.LOW_CARBON:
             return None
         upcoming = _next_hour_at(forecast, at, Level.LOW_CARBON) if forecast is not None else None
-        when = _clock(upcoming, now) if upcoming else "none in the forecast"
-        return f"waiting for a low-carbon hour ({when})", upcoming
+        when = _clock(upcoming, now) if upcoming else _("none in the forecast")
+        return _("waiting for a low-carbon hour ({when})").format(when=when), upcoming
     if level is None and threshold is not None and policy.fallback is Fallback.SHED:
-        return f"{_no_forecast(forecast, at)}: fallback cut", None
+        return _("{no_forecast}: fallback cut").format(no_forecast=_no_forecast(forecast, at)), None
     return None
 
 
@@ -293,7 +298,7 @@ def _then(
         if hold is None:
             break
         words, ends = hold
-        links.append(f"then {words}")
+        links.append(_("then {words}").format(words=words))
         at = ends if ends is not None and ends > at else None
     if not links:
         return want
@@ -327,12 +332,20 @@ def _first_rule(
     power_cut: str | None = None,
 ) -> _Want:
     if override is not None and override.active(now):
-        what = "on" if override.powered else "cut"
-        until = f"until {clock_time(override.until, now)}" if override.until else "until released"
+        until = (
+            _("until {time}").format(time=clock_time(override.until, now))
+            if override.until
+            else _("until released")
+        )
+        forced = (
+            _("forced on by operator {until}")
+            if override.powered
+            else _("forced cut by operator {until}")
+        )
         return _Want(
             override.powered,
             Rule.OVERRIDE,
-            f"forced {what} by operator {until}",
+            forced.format(until=until),
             ends=override.until,
         )
 
@@ -344,7 +357,7 @@ def _first_rule(
         slot = forecast.first_at_or_above(threshold, now, now + policy.lead)
         if slot is not None:
             period = forecast.period_at_or_above(threshold, slot.start)
-            reason = period.describe() if period else slot.level.label
+            reason = period.describe() if period else slot.level.words
             if slot.start > now:
                 reason = f"{reason} {_in(slot.start - now)}"
             ends = period.end if period else slot.end
@@ -361,7 +374,7 @@ def _first_rule(
         return _Want(
             False,
             Rule.SHED,
-            "kept cut after a shed (auto_restore is off): an operator must release it",
+            _("kept cut after a shed (auto_restore is off): an operator must release it"),
             latches=True,
             holds=True,
         )
@@ -370,33 +383,39 @@ def _first_rule(
     if channel.run is Run.LOW_CARBON:
         if level is Level.LOW_CARBON and forecast is not None:
             run = _run_of(forecast, now, Level.LOW_CARBON)
-            return _Want(True, Rule.LOW_CARBON, run.describe() if run else level.label)
+            return _Want(True, Rule.LOW_CARBON, run.describe() if run else level.words)
         upcoming = _next_hour_at(forecast, now, Level.LOW_CARBON) if forecast is not None else None
-        known = level.label if level is not None else "level unknown"
-        when = f"next at {clock_time(upcoming, now)}" if upcoming else "none in the forecast"
+        known = level.words if level is not None else _("level unknown")
+        when = (
+            _("next at {time}").format(time=clock_time(upcoming, now))
+            if upcoming
+            else _("none in the forecast")
+        )
         return _Want(
             False,
             Rule.LOW_CARBON,
-            f"{known}: waiting for a low-carbon hour ({when})",
+            _("{level}: waiting for a low-carbon hour ({when})").format(level=known, when=when),
             ends=upcoming,
         )
 
     if level is None:
         # "never" means no automatic rule cuts the channel, the fallback "shed" included.
         powered = policy.fallback is Fallback.POWERED or threshold is None
-        what = "powered" if powered else "cut"
-        never = ", never shed" if threshold is None and policy.fallback is Fallback.SHED else ""
+        what = _("{no_forecast}: fallback powered") if powered else _("{no_forecast}: fallback cut")
+        never = _(", never shed") if threshold is None and policy.fallback is Fallback.SHED else ""
         return _Want(
-            powered, Rule.FALLBACK, f"{_no_forecast(forecast, now)}: fallback {what}{never}"
+            powered, Rule.FALLBACK, what.format(no_forecast=_no_forecast(forecast, now)) + never
         )
 
-    reason = level.label
+    reason = level.words
     if threshold is None:
-        reason = f"{reason}, never shed"
+        reason = reason + _(", never shed")
     elif forecast is not None:
         strain = forecast.next_strained(now, threshold)
         if strain is not None:
-            reason = f"{reason}, no strain until {clock_time(strain.start, now)}"
+            reason = reason + _(", no strain until {time}").format(
+                time=clock_time(strain.start, now)
+            )
     return _Want(True, Rule.NORMAL, reason)
 
 
@@ -434,7 +453,9 @@ def _limits(
         limits.append((last + policy.min_switch_gap, "min_switch_gap"))
     release = _rate_release(item.switches)
     if release is not None:
-        limits.append((release, f"rate limit ({RATE_LIMIT} switches a minute)"))
+        limits.append(
+            (release, _("rate limit ({count} switches a minute)").format(count=RATE_LIMIT))
+        )
     return limits
 
 
@@ -472,11 +493,13 @@ def _strain_ahead(
     slot = None if forecast is None else forecast.first_at_or_above(threshold, now, horizon)
     if slot is not None and forecast is not None:
         period = forecast.period_at_or_above(threshold, slot.start)
-        name = period.describe() if period else slot.level.label
-        holds.append((slot.start - policy.lead, f"held off before {name}"))
+        name = period.describe() if period else slot.level.words
+        holds.append((slot.start - policy.lead, _("held off before {what}").format(what=name)))
     peak = tempo_peak_within(tempo, tempo_colours(channel), now, horizon)
     if peak is not None:
-        holds.append((peak.start - policy.lead, f"held off before {peak.describe()}"))
+        holds.append(
+            (peak.start - policy.lead, _("held off before {what}").format(what=peak.describe()))
+        )
     return min(holds, key=lambda hold: hold[0]) if holds else None
 
 
@@ -490,7 +513,7 @@ def _wait(
         wanted=want.powered,
         rule=want.rule,
         reason=want.reason,
-        waiting=f"{name} until {clock_time(until, now)}",
+        waiting=_("{name} until {time}").format(name=name, time=clock_time(until, now)),
         wait_until=until,
         latched=want.latches and not current,
         latch_holds=want.holds,
@@ -601,14 +624,16 @@ def _stagger(
         if len(queue) == 1:
             # Alone in the queue: only the gap since the latest switch-on holds it, said in
             # the form of every other constraint ("min_off until 10:32"), not "slot 1 of 1".
-            waiting = f"restore_gap until {clock_time(slot, now)}"
+            waiting = _("restore_gap until {time}").format(time=clock_time(slot, now))
         else:
-            waiting = f"restore slot {position + 1} of {len(queue)} at {clock_time(slot, now)}"
+            waiting = _("restore slot {position} of {count} at {time}").format(
+                position=position + 1, count=len(queue), time=clock_time(slot, now)
+            )
         owed = now + channel.min_off
         if items[channel.index].powered is None and owed > slot:
             # Set to cut now to leave the unknown state, the relay then owes its min_off: say
             # so, rather than promise a slot it will not take.
-            waiting = f"{waiting}, then min_off until {clock_time(owed, now)}"
+            waiting = waiting + _(", then min_off until {time}").format(time=clock_time(owed, now))
         decisions[channel.index] = Decision(
             channel=channel.index,
             powered=False,

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
+from tui.core import i18n
 from tui.core.forecast import PARIS
+from tui.core.i18n import N_, _
 
 DAY_START_HOUR = 6  # a Tempo day and its peak hours start at 06:00
 PEAK_END_HOUR = 22  # peak hours end at 22:00
@@ -31,6 +33,14 @@ class Colour(StrEnum):
     @property
     def letter(self) -> str:
         return self.value[0].upper()
+
+    @property
+    def words(self) -> str:
+        """The colour in the language in use (``value`` stays the machine word)."""
+        return _(_COLOUR_WORDS[self])
+
+
+_COLOUR_WORDS = {Colour.BLUE: N_("blue"), Colour.WHITE: N_("white"), Colour.RED: N_("red")}
 
 
 def paris_at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -97,7 +107,9 @@ class Peak:
         """``"Tempo red, peak 06:00-22:00"``."""
         start = self.start.astimezone(PARIS)
         end = self.end.astimezone(PARIS)
-        return f"Tempo {self.colour.value}, peak {start:%H:%M}-{end:%H:%M}"
+        return _("Tempo {colour}, peak {start}-{end}").format(
+            colour=self.colour.words, start=f"{start:%H:%M}", end=f"{end:%H:%M}"
+        )
 
 
 @dataclass(frozen=True)
@@ -162,8 +174,8 @@ def _better(item: TempoDay, held: TempoDay) -> bool:
 def colour_word(colour: Colour | str | None) -> str:
     """``"red"``, or ``"not published yet"`` for an unknown colour."""
     if colour is None:
-        return "not published yet"
-    return colour.value if isinstance(colour, Colour) else colour
+        return _("not published yet")
+    return colour.words if isinstance(colour, Colour) else _(colour)
 
 
 def describe_refused(calendar: TempoCalendar) -> str:
@@ -181,7 +193,7 @@ def describe_tempo_days(calendar: TempoCalendar, start: datetime, end: datetime)
     words = []
     day = tempo_day(start)
     while day_start(day) < end:
-        words.append(f"{day:%a %d} {colour_word(calendar.colour(day))}")
+        words.append(f"{i18n.day_name(day)} {day:%d} {colour_word(calendar.colour(day))}")
         day += timedelta(days=1)
     return "Tempo: " + ", ".join(words)
 
@@ -189,4 +201,6 @@ def describe_tempo_days(calendar: TempoCalendar, start: datetime, end: datetime)
 def describe_today_tomorrow(calendar: TempoCalendar, now: datetime) -> str:
     """``"today red, tomorrow not published yet"`` (today: the Tempo day in force now)."""
     today, tomorrow = calendar.today_tomorrow(now)
-    return f"today {colour_word(today)}, tomorrow {colour_word(tomorrow)}"
+    return _("today {today}, tomorrow {tomorrow}").format(
+        today=colour_word(today), tomorrow=colour_word(tomorrow)
+    )

@@ -19,6 +19,7 @@ from tui.compose.boards import (
 )
 from tui.core.config import BoardKind, Config
 from tui.core.durations import format_duration
+from tui.core.i18n import _
 
 # Long enough for the library's first USB scan to report what is plugged in.
 SEARCH_SECONDS = 1.5
@@ -84,7 +85,7 @@ def check_board_line(config: Config, api: PhidgetApi | None = None) -> tuple[boo
     """Whether the configured board answers within attach_timeout, and a line saying so."""
     board = config.board
     if board.kind is BoardKind.SIMULATED:
-        return True, "simulated board: nothing to find (relays are recorded, not switched)"
+        return True, _("simulated board: nothing to find (relays are recorded, not switched)")
     wanted = "Phidget 1017" + (f" serial {board.serial}" if board.serial else " (any serial)")
     if board.hub_port is not None:
         wanted += f" on VINT hub port {board.hub_port}"

@@ -8,17 +8,32 @@ from tui.compose.remote import service_check_line
 from tui.compose.sources import check_forecast_line, check_meter_line, check_tempo_line
 from tui.core.config import Config
 from tui.core.errors import InputError
+from tui.core.i18n import N_, _, ngettext
 from tui.frontends.boards_cmd import check_board_line
 
 
 def describe_config(config: Config) -> str:
     names = ", ".join(f"{channel.index}:{channel.name}" for channel in config.channels)
     return (
-        f"{config.path}: valid; {len(config.channels)} channel(s) ({names}); "
-        f"forecast source {config.ecowatt.source.value}; "
-        + (f"Tempo source {config.tempo.source.value}; " if config.tempo else "")
-        + f"board {config.board.kind.value}"
+        _("{path}: valid; {count} channel(s) ({names}); forecast source {source}; ").format(
+            path=config.path,
+            count=len(config.channels),
+            names=names,
+            source=config.ecowatt.source.value,
+        )
+        + (
+            _("Tempo source {source}; ").format(source=config.tempo.source.value)
+            if config.tempo
+            else ""
+        )
+        + _("board {kind}").format(kind=config.board.kind.value)
     )
+
+
+def _row(label: str, ok: bool, text: str) -> str:
+    """``forecast  ok    ...``: the part checked, ok or FAIL, what was seen."""
+    verdict = _("ok") if ok else _("FAIL")
+    return f"{_(label):<10}{verdict:<6}{text}"
 
 
 def state_check_lines(config: Config, now: datetime) -> list[str]:
@@ -33,17 +48,19 @@ def state_check_lines(config: Config, now: datetime) -> list[str]:
         return []
     overrides, history, problem = store.load(keep=True)
     if problem:
-        return [f"WARN  {problem}"]
+        return [_("WARN  {problem}").format(problem=problem)]
     vetted = vet_saved_state(
         config.channels, overrides, history, store.owners, now, str(store.path)
     )
     if vetted.notes:
-        return [f"WARN  {note}" for note in vetted.notes]
+        return [_("WARN  {problem}").format(problem=note) for note in vetted.notes]
     count = sum(1 for item in vetted.overrides.values() if item.active(now))
-    return [
-        f"ok    {store.path}: saved for these appliances ({count} "
-        f"override{'' if count == 1 else 's'})"
-    ]
+    words = ngettext(
+        "ok    {path}: saved for these appliances ({count} override)",
+        "ok    {path}: saved for these appliances ({count} overrides)",
+        count,
+    )
+    return [words.format(path=store.path, count=count)]
 
 
 def run_check(config_path: str | None, out: TextIO) -> int:
@@ -55,32 +72,34 @@ def run_check(config_path: str | None, out: TextIO) -> int:
         problems = keymap_problems(config)
         if problems:
             raise InputError(problems)
-    print(f"config    ok    {describe_config(config)}", file=out)
+    print(_row(N_("config"), True, describe_config(config)), file=out)
     failed = False
     forecast_ok, forecast_line = check_forecast_line(config)
-    print(f"forecast  {'ok' if forecast_ok else 'FAIL':<6}{forecast_line}", file=out)
+    print(_row(N_("forecast"), forecast_ok, forecast_line), file=out)
     failed = failed or not forecast_ok
     if config.tempo is not None:
         tempo_ok, tempo_line = check_tempo_line(config)
-        print(f"tempo     {'ok' if tempo_ok else 'FAIL':<6}{tempo_line}", file=out)
+        print(_row(N_("tempo"), tempo_ok, tempo_line), file=out)
         failed = failed or not tempo_ok
     if config.meter is not None:
         meter_ok, meter_line = check_meter_line(config)
-        print(f"meter     {'ok' if meter_ok else 'FAIL':<6}{meter_line}", file=out)
+        print(_row(N_("meter"), meter_ok, meter_line), file=out)
         failed = failed or not meter_ok
     board_ok, board_line = check_board_line(config)
-    print(f"board     {'ok' if board_ok else 'FAIL':<6}{board_line}", file=out)
+    print(_row(N_("board"), board_ok, board_line), file=out)
     failed = failed or not board_ok
     service_ok, service_line = service_check_line(config)
-    print(f"service   {'ok' if service_ok else 'FAIL':<6}{service_line}", file=out)
+    print(_row(N_("service"), service_ok, service_line), file=out)
     failed = failed or not service_ok
     for line in state_check_lines(config, datetime.now(UTC)):
-        print(f"state     {line}", file=out)  # a warning, not a failure: the service drops them
+        print(
+            f"{_('state'):<10}{line}", file=out
+        )  # a warning, not a failure: the service drops them
     if config.mqtt is not None:
         from tui.frontends.mqtt.check import check_mqtt_lines
 
         mqtt_ok, mqtt_lines = check_mqtt_lines(config)
-        print(f"mqtt      {'ok' if mqtt_ok else 'FAIL':<6}{mqtt_lines[0]}", file=out)
+        print(_row(N_("mqtt"), mqtt_ok, mqtt_lines[0]), file=out)
         for line in mqtt_lines[1:]:
             print(f"{'':16}{line}", file=out)
         failed = failed or not mqtt_ok

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 from tui import __version__
 from tui.core.errors import InputError
+from tui.core.i18n import _
 
 TYPE_CHECKING = False  # the typing module costs about 4 ms of every `delestage --help`
 if TYPE_CHECKING:
@@ -32,8 +33,19 @@ def _config_option(parser: argparse.ArgumentParser, top: bool = False) -> None:
         "--config",
         metavar="PATH",
         default=None if top else argparse.SUPPRESS,
-        help="configuration file (default: $DELESTAGE_CONFIG, ./delestage.toml, "
-        "~/.config/delestage/delestage.toml)",
+        help=_(
+            "configuration file (default: $DELESTAGE_CONFIG, ./delestage.toml, "
+            "~/.config/delestage/delestage.toml)"
+        ),
+    )
+    parser.add_argument(
+        "--lang",
+        choices=("auto", "fr", "en"),
+        default=None if top else argparse.SUPPRESS,
+        help=_(
+            "language of the words: fr, en or auto (default: [ui] language, else LANGUAGE, "
+            "LC_ALL, LC_MESSAGES, LANG)"
+        ),
     )
 
 
@@ -42,134 +54,149 @@ def _timeout_option(parser: argparse.ArgumentParser) -> None:
         "--timeout",
         metavar="SECONDS",
         default="5",
-        help="give up on a service that does not answer within this many seconds "
-        "(default: %(default)s)",
+        help=_(
+            "give up on a service that does not answer within this many seconds "
+            "(default: %(default)s)"
+        ),
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="delestage",
-        description="Ecowatt load-shedding controller for a Phidget 1017 relay board.",
-        epilog="Run `delestage COMMAND --help` for a command's options.",
+        description=_("Ecowatt load-shedding controller for a Phidget 1017 relay board."),
+        epilog=_("Run `delestage COMMAND --help` for a command's options."),
     )
     _config_option(parser, top=True)
     parser.add_argument("--version", action="version", version=f"delestage {__version__}")
     parser.add_argument(
         "--headless",
         action="store_true",
-        help="run the service without the UI, one log line per event on stdout",
+        help=_("run the service without the UI, one log line per event on stdout"),
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    check = commands.add_parser("check", help="validate the configuration and say what was checked")
+    check = commands.add_parser(
+        "check", help=_("validate the configuration and say what was checked")
+    )
     _config_option(check)
 
-    init = commands.add_parser("init", help="write a fresh configuration file")
+    init = commands.add_parser("init", help=_("write a fresh configuration file"))
     init.add_argument(
-        "path", nargs="?", default="delestage.toml", help="where to write (default: %(default)s)"
+        "path", nargs="?", default="delestage.toml", help=_("where to write (default: %(default)s)")
     )
-    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.add_argument("--force", action="store_true", help=_("overwrite an existing file"))
 
     commands.add_parser(
-        "boards", help="list the attached Phidget relay boards (to find the serial for [board])"
+        "boards", help=_("list the attached Phidget relay boards (to find the serial for [board])")
     )
 
     test_relays = commands.add_parser(
         "test-relays",
-        help="commissioning: switch each relay of the real board in turn, read it back, and "
-        "put it back (asks first; refused while the service runs)",
+        help=_(
+            "commissioning: switch each relay of the real board in turn, read it back, and "
+            "put it back (asks first; refused while the service runs)"
+        ),
     )
     _config_option(test_relays)
     test_relays.add_argument(
         "--channels",
         metavar="LIST",
-        help="comma-separated channel indexes or names (default: every configured channel)",
+        help=_("comma-separated channel indexes or names (default: every configured channel)"),
     )
     test_relays.add_argument(
         "--hold",
         metavar="SECONDS",
         default="3",
-        help="how long each relay stays switched, at most 600 (default: %(default)s)",
+        help=_("how long each relay stays switched, at most 600 (default: %(default)s)"),
     )
-    test_relays.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    test_relays.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
 
-    status = commands.add_parser("status", help="show the running service's state")
+    status = commands.add_parser("status", help=_("show the running service's state"))
     _config_option(status)
     _timeout_option(status)
-    status.add_argument("--json", action="store_true", help="print the JSON status contract")
+    status.add_argument("--json", action="store_true", help=_("print the JSON status contract"))
 
     force = commands.add_parser(
-        "force", help="override a channel: force it powered (on) or cut (off)"
+        "force", help=_("override a channel: force it powered (on) or cut (off)")
     )
     _config_option(force)
     _timeout_option(force)
-    force.add_argument("channel", metavar="CH", help="channel index (0-7) or name")
-    force.add_argument("state", choices=("on", "off"), help="on = ON (powered), off = CUT")
+    force.add_argument("channel", metavar="CH", help=_("channel index (0-7) or name"))
+    force.add_argument("state", choices=("on", "off"), help=_("on = ON (powered), off = CUT"))
     until = force.add_mutually_exclusive_group()
     until.add_argument(
         "--for",
         dest="duration",
         metavar="DURATION",
-        help='how long ("90m", "2h", "1h30m", at least 1m, at most 366d; "0s" = until '
-        "released); default: [policy] override_duration",
+        help=_(
+            'how long ("90m", "2h", "1h30m", at least 1m, at most 366d; "0s" = until '
+            "released); default: [policy] override_duration"
+        ),
     )
     until.add_argument(
         "--until",
         metavar="TIME",
-        help='until a time: "14:30" or "14h30" (Paris time) or ISO 8601, at most 366 days ahead',
+        help=_('until a time: "14:30" or "14h30" (Paris time) or ISO 8601, at most 366 days ahead'),
     )
 
-    release = commands.add_parser("release", help="return a channel (or all) to automatic")
+    release = commands.add_parser("release", help=_("return a channel (or all) to automatic"))
     _config_option(release)
     _timeout_option(release)
-    release.add_argument("channel", metavar="CH|all", help="channel index, name, or all")
+    release.add_argument("channel", metavar="CH|all", help=_("channel index, name, or all"))
 
-    plan = commands.add_parser("plan", help="preview every relay change over the forecast horizon")
+    plan = commands.add_parser(
+        "plan", help=_("preview every relay change over the forecast horizon")
+    )
     _config_option(plan)
     plan.add_argument(
         "--forecast",
         metavar="FILE",
-        help="a signals body exactly as RTE returns it (default: the configured source)",
+        help=_("a signals body exactly as RTE returns it (default: the configured source)"),
     )
     plan.add_argument(
         "--tempo",
         metavar="FILE",
-        help="a Tempo calendar body exactly as RTE returns it (default: the [tempo] source)",
+        help=_("a Tempo calendar body exactly as RTE returns it (default: the [tempo] source)"),
     )
     plan.add_argument(
         "--from",
         dest="start",
         metavar="ISO",
-        help="start time, ISO 8601 (Paris time unless it has an offset; default: now)",
+        help=_("start time, ISO 8601 (Paris time unless it has an offset; default: now)"),
     )
     plan.add_argument(
-        "--hours", metavar="N", help="how many hours to plan (default: to the forecast's end)"
+        "--hours", metavar="N", help=_("how many hours to plan (default: to the forecast's end)")
     )
-    plan.add_argument("--json", action="store_true", help="print the JSON plan contract")
+    plan.add_argument("--json", action="store_true", help=_("print the JSON plan contract"))
     plan.add_argument(
         "--fresh",
         action="store_true",
-        help="ignore the live state (overrides, latches, relay states and switch times a "
-        "service saved); by default a plan from now starts from it",
+        help=_(
+            "ignore the live state (overrides, latches, relay states and switch times a "
+            "service saved); by default a plan from now starts from it"
+        ),
     )
 
     history = commands.add_parser(
-        "history", help="what was shed, per Paris day and channel (from the history store)"
+        "history", help=_("what was shed, per Paris day and channel (from the history store)")
     )
     _config_option(history)
     history.add_argument(
-        "--from", dest="start", metavar="DATE", help="first day, YYYY-MM-DD (default: 6 days ago)"
+        "--from",
+        dest="start",
+        metavar="DATE",
+        help=_("first day, YYYY-MM-DD (default: 6 days ago)"),
     )
     history.add_argument(
-        "--to", dest="end", metavar="DATE", help="last day, YYYY-MM-DD (default: today)"
+        "--to", dest="end", metavar="DATE", help=_("last day, YYYY-MM-DD (default: today)")
     )
     shape = history.add_mutually_exclusive_group()
     shape.add_argument(
-        "--csv", dest="output", action="store_const", const="csv", help="CSV for a spreadsheet"
+        "--csv", dest="output", action="store_const", const="csv", help=_("CSV for a spreadsheet")
     )
     shape.add_argument(
-        "--json", dest="output", action="store_const", const="json", help="one JSON object"
+        "--json", dest="output", action="store_const", const="json", help=_("one JSON object")
     )
     return parser
 
@@ -335,17 +362,49 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _early_language(arguments: Sequence[str]) -> None:
+    """Before parsing: ``--lang`` as typed, else the environment (the configuration's
+    ``[ui] language`` is read once the command line is known, by ``_choose_language``)."""
+    from tui.compose.language import set_language
+
+    setting = "auto"
+    for position, item in enumerate(arguments):
+        if item == "--lang" and position + 1 < len(arguments):
+            setting = arguments[position + 1]
+        elif item.startswith("--lang="):
+            setting = item.removeprefix("--lang=")
+    set_language(setting if setting in ("fr", "en") else "auto")
+
+
+def _choose_language(args: argparse.Namespace) -> None:
+    """``--lang``, else ``[ui] language`` of the configuration, else the environment."""
+    from tui.compose.language import configured_setting, set_language
+
+    setting = args.lang
+    if setting is None:
+        from tui.compose.files import find_config
+
+        try:
+            path = find_config(args.config)
+        except InputError:
+            path = None  # the command says so, in the language of the environment
+        setting = configured_setting(path)
+    set_language(setting)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     if "--headless" in arguments:
         from tui.frontends.early_signals import install_early_signals
 
         install_early_signals()  # before anything slow: a signal now must not kill us
+    _early_language(arguments)  # --help and argparse's own lines in the language asked
     parser = build_parser()
     args = parser.parse_args(_join_dash_values(arguments))
     if args.headless and args.command is not None:
         parser.error("--headless runs the service; it takes no command")
     try:
+        _choose_language(args)
         return _COMMANDS.get(args.command, _run_default)(args)
     except InputError as error:
         try:

@@ -18,6 +18,7 @@ from tui.core.config import Config
 from tui.core.durations import parse_override_length, parse_override_until, parse_seconds
 from tui.core.errors import InputError
 from tui.core.forecast import Level, clock_time
+from tui.core.i18n import _
 from tui.core.tempo import colour_word
 from tui.frontends.words import mode_words, state_word
 from tui.service.snapshot import Snapshot
@@ -34,11 +35,11 @@ def _link(config: Config, err: TextIO, timeout: float = DEFAULT_TIMEOUT) -> Remo
         print(error, file=err)
         return None
     if link is None:
-        print(
-            f"no delestage service is running (nothing answers on {socket_path(state_dir)}); "
-            "start one with `delestage --headless` or `delestage`",
-            file=err,
+        words = _(
+            "no delestage service is running (nothing answers on {path}); "
+            "start one with `delestage --headless` or `delestage`"
         )
+        print(words.format(path=socket_path(state_dir)), file=err)
     return link
 
 
@@ -57,7 +58,8 @@ def resolve_channel(config: Config, text: str) -> int:
         if _comparable(channel.name) == _comparable(text):
             return channel.index
     known = ", ".join(f"{c.index} ({c.name})" for c in config.channels)
-    raise InputError(f"CH: no channel {text!r} in {config.path}; expected one of {known}")
+    words = _("CH: no channel {text} in {path}; expected one of {known}")
+    raise InputError(words.format(text=repr(text), path=config.path, known=known))
 
 
 def parse_until(text: str, now: datetime) -> datetime:
@@ -79,29 +81,42 @@ def parse_for(text: str) -> timedelta:
 
 def render_status(snapshot: Snapshot) -> str:
     now = snapshot.now
-    level = Level(snapshot.level).label if snapshot.level is not None else "unknown"
+    level = Level(snapshot.level).words if snapshot.level is not None else _("unknown")
     board = snapshot.board
-    board_text = f"{board.kind}, {'attached' if board.attached else 'DETACHED'}"
+    board_text = f"{board.kind}, {_('attached') if board.attached else _('DETACHED')}"
     if board.serial:
-        board_text += f", serial {board.serial}"
+        board_text += _(", serial {serial}").format(serial=board.serial)
     forecast = snapshot.forecast
     until = clock_time(forecast.until, now) if forecast.until else "-"
     lines = [
-        f"delestage {snapshot.mode.upper()} mode, PID {snapshot.pid}, at {clock_time(now, now)}",
-        f"level now: {level}    board: {board_text}",
-        f"forecast: {forecast.source}, until {until}"
-        + (f", fetched {clock_time(forecast.fetched, now)}" if forecast.fetched else "")
-        + ("" if forecast.covers_now else "    NO FORECAST FOR NOW: fallback in force")
-        + (f"    last error: {forecast.error}" if forecast.error else ""),
-        (f"strain now: {forecast.strained_now}; " if forecast.strained_now else "")
-        + f"next strain: {forecast.next_strained or 'none ahead'}",
+        _("delestage {mode} mode, PID {pid}, at {time}").format(
+            mode=_(snapshot.mode.upper()), pid=snapshot.pid, time=clock_time(now, now)
+        ),
+        _("level now: {level}    board: {board}").format(level=level, board=board_text),
+        _("forecast: {source}, until {until}").format(source=forecast.source, until=until)
+        + (
+            _(", fetched {time}").format(time=clock_time(forecast.fetched, now))
+            if forecast.fetched
+            else ""
+        )
+        + ("" if forecast.covers_now else _("    NO FORECAST FOR NOW: fallback in force"))
+        + (_("    last error: {error}").format(error=forecast.error) if forecast.error else ""),
+        (
+            _("strain now: {strain}; ").format(strain=forecast.strained_now)
+            if forecast.strained_now
+            else ""
+        )
+        + _("next strain: {strain}").format(strain=forecast.next_strained or _("none ahead")),
     ]
     tempo = snapshot.tempo
     if tempo is not None:
         lines.append(
-            f"tempo: {tempo.source}, today {colour_word(tempo.today)}, "
-            f"tomorrow {colour_word(tempo.tomorrow)}"
-            + (f"    last error: {tempo.error}" if tempo.error else "")
+            _("tempo: {source}, today {today}, tomorrow {tomorrow}").format(
+                source=tempo.source,
+                today=colour_word(tempo.today),
+                tomorrow=colour_word(tempo.tomorrow),
+            )
+            + (_("    last error: {error}").format(error=tempo.error) if tempo.error else "")
         )
     if snapshot.meter is not None:
         meter = snapshot.meter
@@ -114,18 +129,21 @@ def render_status(snapshot: Snapshot) -> str:
         lines.append(f"mqtt: {snapshot.mqtt.describe()}")
     lines.append("")
     mode_width = max([len(mode_words(channel, now)) for channel in snapshot.channels] + [4])
+    state_w = max(7, len(_("UNKNOWN")), len(_("ON")), len(_("CUT")))
     for channel in snapshot.channels:
         state = state_word(channel.powered)
-        wait = f" [waiting: {channel.waiting}]" if channel.waiting else ""
+        wait = _(" [waiting: {waiting}]").format(waiting=channel.waiting) if channel.waiting else ""
         upcoming = ""
         if channel.next_change is not None:
             change = channel.next_change
-            upcoming = f" [next: {state_word(change.powered)} at {clock_time(change.at, now)}]"
+            upcoming = _(" [next: {state} at {time}]").format(
+                state=state_word(change.powered), time=clock_time(change.at, now)
+            )
         if channel.mismatch:
-            wait += f" [BOARD MISMATCH: {channel.mismatch}]"
+            wait += _(" [BOARD MISMATCH: {mismatch}]").format(mismatch=channel.mismatch)
         mode = mode_words(channel, now)
         lines.append(
-            f"{channel.index}  {channel.name:<22} {state:<7} {mode:<{mode_width}} "
+            f"{channel.index}  {channel.name:<22} {state:<{state_w}} {mode:<{mode_width}} "
             f"{channel.reason}{wait}{upcoming}"
         )
     return "\n".join(lines)

@@ -16,10 +16,11 @@ from tui.core.events import (
     channel_of,
 )
 from tui.core.forecast import PARIS
+from tui.core.i18n import _
 
 
 def _state(powered: object) -> str:
-    return "ON" if powered else "CUT"
+    return _("ON") if powered else _("CUT")
 
 
 def _or(value: object, missing: str = "?") -> str:
@@ -33,9 +34,11 @@ def _name(event: Event) -> str:
     if isinstance(event, UnknownEvent):
         named = event.extra.get("name")
         channel = event.extra.get("channel")
-        return str(named) if named else f"channel {channel}" if "channel" in event.extra else ""
+        if named:
+            return str(named)
+        return _("channel {index}").format(index=channel) if "channel" in event.extra else ""
     channel = channel_of(event)
-    return f"channel {channel}" if channel is not None else ""
+    return _("channel {index}").format(index=channel) if channel is not None else ""
 
 
 def event_summary(event: Event) -> str:
@@ -43,18 +46,24 @@ def event_summary(event: Event) -> str:
     name = _name(event)
     match event:
         case ReloadEvent():
-            return f"configuration reloaded from {_or(event.config)}"
+            return _("configuration reloaded from {path}").format(path=_or(event.config))
         case StartEvent():
-            return (
-                f"delestage started ({_or(event.mode)} mode, PID {_or(event.pid)}, "
-                f"board {_or(event.board)}, config {_or(event.config)})"
+            return _(
+                "delestage started ({mode} mode, PID {pid}, board {board}, config {path})"
+            ).format(
+                mode=_or(event.mode),
+                pid=_or(event.pid),
+                board=_or(event.board),
+                path=_or(event.config),
             )
         case StopEvent():
             relays = f": {event.relays}" if event.relays else ""
-            return f"delestage stopped (on_exit {_or(event.on_exit)}){relays}"
+            return _("delestage stopped (on_exit {on_exit}){relays}").format(
+                on_exit=_or(event.on_exit), relays=relays
+            )
         case RelayEvent():
             pending = (
-                " [board detached: applied when it attaches]" if event.applied is False else ""
+                _(" [board detached: applied when it attaches]") if event.applied is False else ""
             )
             return f"{name}: {_state(event.powered)} ({_or(event.reason, '')}){pending}"
         case OverrideEvent():

@@ -24,6 +24,7 @@ from tui.compose.files import (
 from tui.core.errors import InputError
 from tui.core.forecast import PARIS
 from tui.core.history import MAX_DAYS, DayRow, Totals, hours_minutes, totals
+from tui.core.i18n import N_, _, ngettext, number_text, short_date
 from tui.service.history_view import channel_infos, recorded_rows
 
 if TYPE_CHECKING:  # the clock module imports asyncio: too slow to load for a one-shot command
@@ -133,7 +134,16 @@ def render_json(rows: list[DayRow], first: date, last: date, damaged: int) -> st
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
-_HEADER = ("date", "ch", "name", "switches", "cut", "strained", "forced", "kWh")
+_HEADER = (
+    N_("date"),
+    N_("ch"),
+    N_("name"),
+    N_("switches"),
+    N_("cut"),
+    N_("strained"),
+    N_("forced"),
+    N_("kWh"),
+)
 
 
 def _table_line(cells: tuple[str, ...], widths: list[int]) -> str:
@@ -148,15 +158,19 @@ def _table_line(cells: tuple[str, ...], widths: list[int]) -> str:
 def render_text(rows: list[DayRow], first: date, last: date, recorded_from: date | None) -> str:
     days = (last - first).days + 1
     lines = [
-        f"History from {first:%a %d %b %Y} to {last:%a %d %b %Y} ({days} Paris day"
-        f"{'' if days == 1 else 's'}).",
-        "Times in hours:minutes: cut, of which strained (orange or red hours), forced by an",
-        "operator; kWh: energy kept off the grid while strained.",
+        ngettext(
+            "History from {first} to {last} ({days} Paris day).",
+            "History from {first} to {last} ({days} Paris days).",
+            days,
+        ).format(first=_long_date(first), last=_long_date(last), days=days),
+        _("Times in hours:minutes: cut, of which strained (orange or red hours), forced by an"),
+        _("operator; kWh: energy kept off the grid while strained."),
     ]
     if recorded_from is None:
-        lines.append("Nothing recorded yet: the history starts with the service's first events.")
+        lines.append(_("Nothing recorded yet: the history starts with the service's first events."))
     elif recorded_from > first:
-        lines.append(f"Recorded since {recorded_from:%a %d %b %Y}; earlier days show nothing.")
+        words = _("Recorded since {day}; earlier days show nothing.")
+        lines.append(words.format(day=_long_date(recorded_from)))
     body: list[tuple[str, ...]] = []
     for row in rows:
         if not (row.switches or row.cut_seconds or row.forced_seconds):
@@ -164,23 +178,24 @@ def render_text(rows: list[DayRow], first: date, last: date, recorded_from: date
         body.append(_row_cells(row.day.isoformat(), str(row.channel), row.name, totals([row])))
     channels: dict[int, str] = {row.channel: row.name for row in rows}
     footer = [
-        _row_cells("total", str(index), name, totals(r for r in rows if r.channel == index))
+        _row_cells(_("total"), str(index), name, totals(r for r in rows if r.channel == index))
         for index, name in channels.items()
     ]
-    footer.append(_row_cells("total", "", "all channels", totals(rows)))
-    table = [_HEADER, *body, *footer]
-    widths = [max(len(cells[k]) for cells in table) for k in range(len(_HEADER))]
+    footer.append(_row_cells(_("total"), "", _("all channels"), totals(rows)))
+    header = tuple(_(cell) for cell in _HEADER)
+    table = [header, *body, *footer]
+    widths = [max(len(cells[k]) for cells in table) for k in range(len(header))]
     lines.append("")
-    lines.append(_table_line(_HEADER, widths))
+    lines.append(_table_line(header, widths))
     if body:
         lines.extend(_table_line(cells, widths) for cells in body)
     else:
-        lines.append("(no switch, cut or override on these days)")
+        lines.append(_("(no switch, cut or override on these days)"))
     lines.append(_table_line(tuple("-" * width for width in widths), widths))
     lines.extend(_table_line(cells, widths) for cells in footer)
     if body:
         lines.append("")
-        lines.append("Days with nothing to report are left out; --csv lists every day.")
+        lines.append(_("Days with nothing to report are left out; --csv lists every day."))
     return "\n".join(lines) + "\n"
 
 
@@ -193,8 +208,13 @@ def _row_cells(day: str, channel: str, name: str, value: Totals) -> tuple[str, .
         hours_minutes(value.cut_minutes),
         hours_minutes(value.cut_strained_minutes),
         hours_minutes(value.forced_minutes),
-        _energy(value.energy_kwh) or "-",
+        number_text(_energy(value.energy_kwh)) or "-",
     )
+
+
+def _long_date(day: date) -> str:
+    """``Tue 01 Dec 2026`` / ``mar. 01 déc. 2026``."""
+    return f"{short_date(day)} {day.year}"
 
 
 def run_history(

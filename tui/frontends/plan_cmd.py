@@ -22,6 +22,7 @@ from tui.core.config import Config, OnExit
 from tui.core.durations import parse_time
 from tui.core.errors import InputError
 from tui.core.forecast import paris_iso
+from tui.core.i18n import N_, _, ngettext
 from tui.core.plan import plan_ahead, plan_to_json, released_on_attach, render_plan_text
 from tui.core.policy import Override, RelayHistory
 from tui.core.tempo import TempoCalendar, describe_tempo_days
@@ -50,7 +51,7 @@ def parse_hours(text: str) -> timedelta:
     return timedelta(hours=hours)
 
 
-METER_NOT_PLANNED = (
+METER_NOT_PLANNED = N_(
     "power rule ([meter]): reacts live to the meter, not planned here (it may cut more)"
 )
 
@@ -66,17 +67,20 @@ def _tempo(
         return None
     calendar, error = asyncio.run(fetch_tempo(config, now))
     if calendar is None:
-        print(f"plan: no Tempo calendar ({error}): planning without Tempo", file=err)
+        print(
+            _("plan: no Tempo calendar ({error}): planning without Tempo").format(error=error),
+            file=err,
+        )
     return calendar
 
 
 def _attach_words(config: Config) -> str:
     if config.board.on_exit is OnExit.KEEP:
-        return (
+        return _(
             "every relay as the rules want it at the start (persistent channels keep a state "
             "this cannot read)"
         )
-    return (
+    return _(
         "every relay as the board leaves it on attach: released, so `no` loads CUT and "
         "`nc` loads ON"
     )
@@ -92,29 +96,36 @@ def live_state(
 
     store = StateStore(resolve_state_dir(config))
     if not store.path.exists():
-        return {}, {}, f"fresh: no saved state in {store.path.parent} (no service has run there)"
+        fresh = _("fresh: no saved state in {path} (no service has run there)")
+        return {}, {}, fresh.format(path=store.path.parent)
     try:
         overrides, history, problem = store.load(keep=True)
     except OSError as error:
         problem = f"{store.path}: {error.strerror or error}"
     if problem:
-        return {}, {}, f"fresh: the saved state is unreadable ({problem})"
+        return {}, {}, _("fresh: the saved state is unreadable ({problem})").format(problem=problem)
     # Entries saved for other appliances are dropped, times from the future taken as now.
     vetted = vet_saved_state(
         config.channels, overrides, history, store.owners, now, store.path.name
     )
     overrides = {index: item for index, item in vetted.overrides.items() if item.active(now)}
     history = vetted.history
-    words = [f"{len(overrides)} override{'s' if len(overrides) != 1 else ''}"]
+    words = [
+        ngettext("{count} override", "{count} overrides", len(overrides)).format(
+            count=len(overrides)
+        )
+    ]
     latched = [config.channel(index).name for index, item in history.items() if item.latched]
     if latched:
-        words.append(f"latched: {', '.join(latched)}")
+        words.append(_("latched: {names}").format(names=", ".join(latched)))
     return (
         overrides,
         history,
         (
-            f"live: the state saved in {store.path} ({'; '.join(words)}; relays as they are "
-            "now, with their switch times); --fresh ignores it"
+            _(
+                "live: the state saved in {path} ({words}; relays as they are now, with their "
+                "switch times); --fresh ignores it"
+            ).format(path=store.path, words="; ".join(words))
             + "".join(f"; {note}" for note in vetted.notes)
         ),
     )
@@ -166,9 +177,9 @@ def run_plan(
 
     overrides: dict[int, Override] = {}
     history: dict[int, RelayHistory] = {}
-    origin = "fresh: saved state ignored (--fresh)"
+    origin = _("fresh: saved state ignored (--fresh)")
     if start_text is not None:
-        origin = (
+        origin = _(
             "fresh: --from is not now, so the live state does not apply; every relay as the "
             "rules want it then"
         )
@@ -196,11 +207,11 @@ def run_plan(
     else:
         text = render_plan_text(plan, config, origin)
         if tempo is not None:
-            head, _, rest = text.partition("\n")
+            head, _sep, rest = text.partition("\n")
             text = f"{head}\n{describe_tempo_days(tempo, start, end)}\n{rest}"
         if config.meter is not None:
-            head, _, rest = text.partition("\n")
-            text = f"{head}\n{METER_NOT_PLANNED}\n{rest}"
+            head, _sep, rest = text.partition("\n")
+            text = f"{head}\n{_(METER_NOT_PLANNED)}\n{rest}"
     try:
         out.write(text)
         out.flush()

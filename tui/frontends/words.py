@@ -9,24 +9,36 @@ Times and dates are written by ``tui.core.forecast.clock_time``: ``14:30`` today
 from datetime import datetime
 
 from tui.core.forecast import clock_time
+from tui.core.i18n import _
 from tui.service.snapshot import ChannelView
 
 
-def state_word(powered: bool | None) -> str:
+def state_key(powered: bool | None) -> str:
+    """``ON``, ``CUT`` or ``UNKNOWN`` whatever the language (a style's key)."""
     if powered is None:
         return "UNKNOWN"
     return "ON" if powered else "CUT"
 
 
+def state_word(powered: bool | None) -> str:
+    if powered is None:
+        return _("UNKNOWN")
+    return _("ON") if powered else _("CUT")
+
+
 def forced_word(channel: ChannelView) -> str:
     """``FORCED ON`` / ``FORCED CUT`` (the override's direction, not the relay's state)."""
     direction = channel.forced_powered if channel.forced_powered is not None else channel.wanted
-    return f"FORCED {state_word(direction)}"
+    if direction is None:
+        return _("FORCED UNKNOWN")
+    return _("FORCED ON") if direction else _("FORCED CUT")
 
 
 def until_words(channel: ChannelView, now: datetime) -> str:
     """``until 16:08``, ``until Wed 02 Dec 08:00`` or ``until released``."""
-    return f"until {clock_time(channel.until, now)}" if channel.until else "until released"
+    if channel.until:
+        return _("until {time}").format(time=clock_time(channel.until, now))
+    return _("until released")
 
 
 def mode_words(channel: ChannelView, now: datetime) -> str:
@@ -34,5 +46,5 @@ def mode_words(channel: ChannelView, now: datetime) -> str:
     if channel.mode == "forced":
         return f"{forced_word(channel)} {until_words(channel, now)}"
     if channel.latched and channel.latch_holds:
-        return "LATCHED"
-    return "AUTO"
+        return _("LATCHED")
+    return _("AUTO")

@@ -16,11 +16,18 @@ from tui.adapters.clock import Clock
 from tui.core.config import Config
 from tui.core.errors import InputError
 from tui.core.forecast import Forecast
+from tui.core.i18n import _
 from tui.core.policy import Evaluation, Override, RelayHistory
 from tui.core.tempo import TempoCalendar
 from tui.service.feed import Feed
 from tui.service.history_view import HistoryView, build_view
-from tui.service.operator import expiry_words, override_until, released_words
+from tui.service.operator import (
+    expiry_words,
+    force_answer,
+    forced_words,
+    override_until,
+    released_words,
+)
 from tui.service.saved_state import SavedState
 
 
@@ -71,12 +78,11 @@ class OperatorCommands:
         until = override_until(now, self.config.policy.override_duration, duration, until)
         self.overrides[channel] = Override(powered=powered, since=now, until=until)
         name = self.config.channel(channel).name
-        what = "on" if powered else "cut"
         expiry = expiry_words(until, now)
         self._override_event(
             channel,
             "force",
-            f"forced {what} by operator {expiry}",
+            forced_words(powered, expiry),
             powered=powered,
             until=until,
         )
@@ -85,8 +91,7 @@ class OperatorCommands:
         # the relay moves without waiting for two fsyncs.
         self.state.save()
         decision = self.evaluation.decisions[channel]
-        wait = f"; waiting: {decision.waiting}" if decision.waiting else ""
-        return f"{name}: forced {what} {expiry}{wait}"
+        return force_answer(name, powered, expiry, decision.waiting)
 
     async def release(self: CommandsHost, channel: int | None) -> str:
         await self.started.wait()
@@ -101,7 +106,7 @@ class OperatorCommands:
                 self.history[index] = replace(self.history[index], latched=False)
             if had or latched:
                 released.append(index)
-                self._override_event(index, "release", "released by operator: back to automatic")
+                self._override_event(index, "release", _("released by operator: back to automatic"))
         await self.settle()
         self.state.save()  # after the step, before the answer, as in force
         # A shed still in force cuts (and, with auto_restore off, latches) the channel again

@@ -13,6 +13,7 @@ from tui.core.durations import check_override_length, check_until
 from tui.core.errors import InputError
 from tui.core.events import StartEvent
 from tui.core.forecast import clock_time
+from tui.core.i18n import _
 from tui.core.meter_config import meter_source_of
 from tui.core.policy import RelayHistory
 
@@ -44,7 +45,20 @@ def next_minute(when: datetime) -> datetime:
 
 
 def expiry_words(until: datetime | None, now: datetime) -> str:
-    return f"until {clock_time(until, now)}" if until else "until released"
+    return _("until {time}").format(time=clock_time(until, now)) if until else _("until released")
+
+
+def forced_words(powered: bool, expiry: str) -> str:
+    """The override event's message: ``forced cut by operator until 16:08``."""
+    words = _("forced on by operator {until}") if powered else _("forced cut by operator {until}")
+    return words.format(until=expiry)
+
+
+def force_answer(name: str, powered: bool, expiry: str, waiting: str | None) -> str:
+    """The answer to a force: ``Sauna: forced cut until 16:08; waiting: min_on until 16:10``."""
+    words = _("{name}: forced on {until}") if powered else _("{name}: forced cut {until}")
+    wait = _("; waiting: {waiting}").format(waiting=waiting) if waiting else ""
+    return words.format(name=name, until=expiry) + wait
 
 
 def released_words(
@@ -54,15 +68,19 @@ def released_words(
     once by a shed in force and, with auto_restore off, latched again. The latched ones come
     first, so that the point (when to release again) fits one 80-column line."""
     if not freed and not still_cut:
-        return "nothing to release: already automatic"
+        return _("nothing to release: already automatic")
     parts = [
-        f"{name}: latched again by the shed in force; release it after {clock_time(ends, now)}"
+        _("{name}: latched again by the shed in force; release it after {time}").format(
+            name=name, time=clock_time(ends, now)
+        )
         if ends is not None
-        else f"{name}: latched again by the shed in force; release it once it is over"
+        else _("{name}: latched again by the shed in force; release it once it is over").format(
+            name=name
+        )
         for name, ends in still_cut
     ]
     if freed:
-        parts.append(f"back to automatic: {', '.join(freed)}")
+        parts.append(_("back to automatic: {names}").format(names=", ".join(freed)))
     return "; ".join(parts)
 
 
@@ -86,7 +104,7 @@ def restart_needed(running: Config, new: Config) -> str | None:
 
 def relays_words(config: Config, history: Mapping[int, RelayHistory]) -> str:
     """Each appliance's state in one line, for the stop event: ``Chauffe-eau CUT, ...``."""
-    words = {True: "ON", False: "CUT", None: "UNKNOWN"}
+    words = {True: _("ON"), False: _("CUT"), None: _("UNKNOWN")}
     parts = []
     for channel in config.channels:
         item = history.get(channel.index)

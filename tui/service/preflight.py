@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tui.adapters.state_dir import resolve_state_dir, state_dir_safety
 from tui.core.config import Config
+from tui.core.i18n import _
 from tui.service.control_socket import socket_path, socket_problems
 
 
@@ -59,5 +60,6 @@ def service_check_line(config: Config) -> tuple[bool, str]:
     if problems:
         return False, "; ".join(problems)
     group = config.service.socket_group
-    shared = f", socket shared with group {group}" if group else ""
-    return True, f"state directory {directory}, control socket {socket_path(directory)}{shared}"
+    shared = _(", socket shared with group {group}").format(group=group) if group else ""
+    words = _("state directory {directory}, control socket {socket}")
+    return True, words.format(directory=directory, socket=socket_path(directory)) + shared

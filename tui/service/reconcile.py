@@ -25,6 +25,7 @@ from tui.adapters.boards.base import BoardEvent, BoardEventKind, RelayBoard
 from tui.adapters.clock import Clock
 from tui.core import events as ev
 from tui.core.config import Config
+from tui.core.i18n import _
 from tui.core.policy import (
     Decision,
     RelayHistory,
@@ -163,7 +164,7 @@ class Reconciler:
                 drift.unknown = False  # the board tells again
             if item.powered is None:
                 history[index] = replace(item, powered=actual)
-                learned.append(f"{channel.name} {'ON' if actual else 'CUT'}")
+                learned.append(f"{channel.name} {_('ON') if actual else _('CUT')}")
                 states[str(index)] = actual
                 dirty = True
             elif actual == item.powered:
@@ -185,8 +186,10 @@ class Reconciler:
                             channel=index,
                             name=channel.name,
                             powered=actual,
-                            reason="moved by the board, not by a command (attach, unplug or "
-                            "failsafe trip)",
+                            reason=_(
+                                "moved by the board, not by a command (attach, unplug or "
+                                "failsafe trip)"
+                            ),
                             by="board",
                         )
                     )
@@ -194,7 +197,7 @@ class Reconciler:
             read = ev.BoardEvent(
                 ts=self.clock.now(),
                 event="read",
-                message="relay states read from the board: " + ", ".join(learned),
+                message=_("relay states read from the board: ") + ", ".join(learned),
                 states=states,
             )
             if self._attach_said:

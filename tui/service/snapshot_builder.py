@@ -12,6 +12,7 @@ from typing import Protocol
 from tui.adapters.boards.base import RelayBoard
 from tui.core.config import Config
 from tui.core.forecast import PARIS, Forecast, Period, describe_rest, strain_now_and_next
+from tui.core.i18n import _, day_name
 from tui.core.plan import first_changes, plan_ahead
 from tui.core.policy import Evaluation, Override, RelayHistory
 from tui.core.tempo import TempoCalendar
@@ -175,9 +176,9 @@ def describe_period(period: Period, now: datetime) -> str:
     day = period.start.astimezone(PARIS).date()
     today = now.astimezone(PARIS).date()
     if day == today:
-        when = "today"
+        when = _("today")
     elif (day - today).days == 1:
-        when = "tomorrow"
+        when = _("tomorrow")
     else:
-        when = period.start.astimezone(PARIS).strftime("%a %d")
+        when = f"{day_name(day)} {day:%d}"
     return f"{period.describe()} {when}"

@@ -19,18 +19,19 @@ from tui.adapters.state_dir import resolve_state_dir
 from tui.core.config import Config
 from tui.core.errors import InputError
 from tui.core.forecast import Forecast, clock_time
+from tui.core.i18n import _, ngettext
 
 
 def describe_forecast(forecast: Forecast, now: datetime) -> str:
     """``"4 days until 2024-11-25 00:00, generated 2024-11-20 23:00"`` (Paris time)."""
     count = len(forecast.days) or len({s.start.date() for s in forecast.slots})
-    text = f"{count} day{'s' if count != 1 else ''}"
+    text = ngettext("{count} day", "{count} days", count).format(count=count)
     if forecast.until is not None:
-        text += f" until {clock_time(forecast.until, now)}"
+        text += _(" until {time}").format(time=clock_time(forecast.until, now))
     else:
-        text += ", no hours"
+        text += _(", no hours")
     if forecast.generated is not None:
-        text += f", generated {clock_time(forecast.generated, now)}"
+        text += _(", generated {time}").format(time=clock_time(forecast.generated, now))
     return text
 
 

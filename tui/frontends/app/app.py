@@ -28,6 +28,8 @@ from tui.core.config import BoardKind, Config
 from tui.core.durations import format_duration
 from tui.core.errors import InputError
 from tui.core.events import StartEvent, StopEvent
+from tui.core.i18n import N_, _
+from tui.frontends.app import french
 from tui.frontends.app.channels_view import ChannelsView, ViewCache
 from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, FilterPrompt, HelpScreen
 from tui.frontends.app.eventlog import EventPane
@@ -46,7 +48,7 @@ from tui.frontends.startup import resume_collector
 from tui.service.interface import ControllerLink
 from tui.service.snapshot import Snapshot, Update
 
-EVENTS_TITLE = Text("Events (newest at the bottom)", style="bold")
+EVENTS_TITLE = N_("Events (newest at the bottom)")
 MESSAGE_SECONDS = 20.0  # how long the answer to a command stays in the events' title line
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0  # reconnecting to a service that went away, seconds
 STOP_TIMEOUT = 15.0  # how long quitting waits for an in-process controller to release the board
@@ -62,27 +64,27 @@ def strained(level: int | None) -> bool:
 # Help text per binding id; the keys themselves come from the live bindings, so a keymap
 # that moves an action shows its new key here.
 HELP: dict[str, str] = {
-    "select": "select that relay",
-    "select_previous": "select the previous relay",
-    "select_next": "select the next relay",
-    "force_on": "force the selected relay ON (default duration)",
-    "force_off": "force the selected relay CUT (default duration)",
-    "force_on_for": "force ON: type a duration, a time, or 0 (held)",
-    "force_off_for": "force CUT: type a duration, a time, or 0 (held)",
-    "release": "back to automatic (also clears LATCHED)",
-    "release_all": "every relay back to automatic (asks first)",
-    "refresh": "refresh the forecast and Tempo (within RTE's limits)",
-    "history": "channels hour by hour: recorded, planned, and why",
-    "events_up": "scroll the event log up",
-    "events_down": "scroll the event log down",
-    "events_home": "the oldest event of the log",
-    "events_end": "the newest event (and follow new ones)",
-    "events_full": "the event log alone, full height (again: back)",
-    "events_filter": "filter the log by channel (index or name) or kind; empty: all",
-    "commands": "the command palette: every action, by name",
-    "help": "this help",
-    "quit": "quit (an attached service keeps running)",
-    "quit_ctrl_c": "quit, from anywhere",
+    "select": N_("select that relay"),
+    "select_previous": N_("select the previous relay"),
+    "select_next": N_("select the next relay"),
+    "force_on": N_("force the selected relay ON (default duration)"),
+    "force_off": N_("force the selected relay CUT (default duration)"),
+    "force_on_for": N_("force ON: type a duration, a time, or 0 (held)"),
+    "force_off_for": N_("force CUT: type a duration, a time, or 0 (held)"),
+    "release": N_("back to automatic (also clears LATCHED)"),
+    "release_all": N_("every relay back to automatic (asks first)"),
+    "refresh": N_("refresh the forecast and Tempo (within RTE's limits)"),
+    "history": N_("channels hour by hour: recorded, planned, and why"),
+    "events_up": N_("scroll the event log up"),
+    "events_down": N_("scroll the event log down"),
+    "events_home": N_("the oldest event of the log"),
+    "events_end": N_("the newest event (and follow new ones)"),
+    "events_full": N_("the event log alone, full height (again: back)"),
+    "events_filter": N_("filter the log by channel (index or name) or kind; empty: all"),
+    "commands": N_("the command palette: every action, by name"),
+    "help": N_("this help"),
+    "quit": N_("quit (an attached service keeps running)"),
+    "quit_ctrl_c": N_("quit, from anywhere"),
 }
 DIGITS = [str(number) for number in range(8)]
 
@@ -103,7 +105,7 @@ class DelestageApp(App[int]):
         Binding("up,k", "move(-1)", "previous", show=False, id="select_previous"),
         Binding("down,j", "move(1)", "next", show=False, id="select_next"),
         Binding("p", "force(True)", "on/cut", key_display="p/s", id="force_on"),
-        Binding("s", "force(False)", "cut", show=False, id="force_off"),
+        Binding("s", "force(False)", "force cut", show=False, id="force_off"),
         Binding("P", "force_for(True)", "for…", key_display="P/S", id="force_on_for"),
         Binding("S", "force_for(False)", "cut for…", show=False, id="force_off_for"),
         Binding("a", "release", "auto", id="release"),
@@ -136,6 +138,7 @@ class DelestageApp(App[int]):
         panes show (tests and snapshots inject a fixed one). ``history``: show the recent events the
         service replays with its first update (the scroll-back)."""
         super().__init__()
+        french.translate_bindings(self._bindings)
         self.animation_level = "none"
         self.link = link
         self.config = config
@@ -167,13 +170,14 @@ class DelestageApp(App[int]):
         yield Timeline(id="timeline")
         yield SignalInfo(self.config.policy.fallback.value, id="signal")
         yield RelayGrid(id="relays")
-        yield Static(EVENTS_TITLE, id="events-title")
+        yield Static(Text(_(EVENTS_TITLE), style="bold"), id="events-title")
         yield EventPane(id="events")
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
-        if self.config.ui.keys:
-            self.set_keymap(dict(self.config.ui.keys))
+        keys = french.keymap(self.config.ui.keys, binding_ids())
+        if keys:
+            self.set_keymap(keys)
         self._redraw()
         if self._service is not None:
             self._service_task = asyncio.create_task(self._run_service(self._service))
@@ -354,7 +358,9 @@ class DelestageApp(App[int]):
     async def _run_command(self, what: str, call: Callable[[], Awaitable[str]]) -> None:
         if not self.connected and self._service_task is None:
             self._say(
-                f"{what}: not sent, the service is gone; control is off until it is back",
+                _("{what}: not sent, the service is gone; control is off until it is back").format(
+                    what=what
+                ),
                 error=True,
             )
             return
@@ -363,7 +369,8 @@ class DelestageApp(App[int]):
         except InputError as error:
             self._say("; ".join(error.problems), error=True)
         except Exception as error:
-            self._say(f"{what} failed: {error or error.__class__.__name__}", error=True)
+            failed = _("{what} failed: {error}")
+            self._say(failed.format(what=what, error=error or error.__class__.__name__), error=True)
         else:
             self._say(message)
 
@@ -375,14 +382,15 @@ class DelestageApp(App[int]):
 
     def _target(self) -> int | None:
         if self.selected is None:
-            self._say("no relay selected yet: waiting for the controller", error=True)
+            self._say(_("no relay selected yet: waiting for the controller"), error=True)
         return self.selected
 
     def action_select(self, index: int) -> None:
         configured = sorted(self._channels())
         if index not in configured:
             listed = ", ".join(str(number) for number in configured)
-            self._say(f"relay {index} is not configured (configured: {listed})", error=True)
+            words = _("relay {index} is not configured (configured: {listed})")
+            self._say(words.format(index=index, listed=listed), error=True)
             return
         self.selected = index
         self._redraw()
@@ -399,23 +407,25 @@ class DelestageApp(App[int]):
         channel = self._target()
         if channel is None:
             return
-        what = "forcing ON" if powered else "forcing CUT"
+        what = _("forcing ON") if powered else _("forcing CUT")
         self._command(what, lambda: self.link.force(channel, powered))
 
     def action_force_for(self, powered: bool) -> None:
         channel = self._target()
         if channel is None:
             return
-        state = "ON" if powered else "CUT"
+        state = _("ON") if powered else _("CUT")
         default = self.config.policy.override_duration
         name = self._channels().get(channel, "")
-        question = f"Force relay {channel} {name} {state}: for how long?"
+        question = _("Force relay {index} {name} {state}: for how long?").format(
+            index=channel, name=name, state=state
+        )
         placeholder = format_duration(default) if default else "0"
 
         def chosen(hold: timedelta | datetime | None) -> None:
             if hold is None:
                 return
-            what = f"forcing {state}"
+            what = _("forcing ON") if powered else _("forcing CUT")
             if isinstance(hold, datetime):
                 self._command(what, lambda: self.link.force(channel, powered, until=hold))
             else:
@@ -427,22 +437,22 @@ class DelestageApp(App[int]):
         channel = self._target()
         if channel is None:
             return
-        self._command("releasing", lambda: self.link.release(channel))
+        self._command(_("releasing"), lambda: self.link.release(channel))
 
     def action_release_all(self) -> None:
         def chosen(yes: bool | None) -> None:
             if yes:
-                self._command("releasing all", lambda: self.link.release(None))
+                self._command(_("releasing all"), lambda: self.link.release(None))
             else:
-                self._say("nothing changed")
+                self._say(_("nothing changed"))
 
         self.push_screen(
-            ConfirmScreen("Return EVERY relay to automatic (forced and latched ones too)?"),
+            ConfirmScreen(_("Return EVERY relay to automatic (forced and latched ones too)?")),
             chosen,
         )
 
     def action_refresh(self) -> None:
-        self._command("refreshing", self.link.refresh)
+        self._command(_("refreshing"), self.link.refresh)
 
     def action_channels_view(self) -> None:
         self.push_screen(ChannelsView(self.history_views, self.selected))
@@ -475,9 +485,10 @@ class DelestageApp(App[int]):
             count = events.set_filter(words)
             self._set_events_title()
             if words.strip():
-                self._say(f"log filtered on “{words.strip()}”: {count} event(s); / then Enter: all")
+                said = _("log filtered on “{words}”: {count} event(s); / then Enter: all")
+                self._say(said.format(words=words.strip(), count=count))
             else:
-                self._say("log filter cleared: every event")
+                self._say(_("log filter cleared: every event"))
 
         self.push_screen(FilterPrompt(events.filter), chosen)
 
@@ -488,17 +499,17 @@ class DelestageApp(App[int]):
     def _events_title(self) -> Text:
         words = self.query_one(EventPane).filter
         if not words:
-            return EVENTS_TITLE
-        return Text(f"Events matching “{words}” (/ to change)", style="bold")
+            return Text(_(EVENTS_TITLE), style="bold")
+        return Text(_("Events matching “{words}” (/ to change)").format(words=words), style="bold")
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every action of the UI, by name, in Textual's command palette (Ctrl+P)."""
         for binding in self.BINDINGS:
             if not isinstance(binding, Binding) or binding.id in PALETTE_SKIP or not binding.id:
                 continue
-            what = HELP.get(binding.id, binding.description)
+            what = _(HELP.get(binding.id, binding.description))
             if binding.id.startswith("select_") and binding.id[7:].isdigit():
-                what = f"select relay {binding.id[7:]}"
+                what = _("select relay {index}").format(index=binding.id[7:])
             title = what[0].upper() + what[1:]
             yield SystemCommand(title, binding.id, partial(self.run_action, binding.action))
         yield from super().get_system_commands(screen)
@@ -528,7 +539,7 @@ class DelestageApp(App[int]):
                 await self._stop_service()
                 self.exit(0)
             else:
-                self._say("still running: nothing changed")
+                self._say(_("still running: nothing changed"))
 
         self._asking_quit = True
         self.push_screen(
@@ -558,23 +569,26 @@ class DelestageApp(App[int]):
             if ident.startswith("select_") and ident[7:].isdigit():
                 ident = "select"
             keys.setdefault(ident, []).append(self.get_key_display(Binding(key, binding.action)))
-        if keys.get("select") == DIGITS:
+        if set(keys.get("select", ())) >= set(DIGITS):  # AZERTY's top row too: said below
             keys["select"] = ["0-7"]
 
         def ids(ident: str) -> str:
             return "select_0…select_7" if ident == "select" else ident
 
         table = [
-            (" ".join(keys[ident]), HELP[ident], ids(ident)) for ident in HELP if ident in keys
+            (" ".join(keys[ident]), _(HELP[ident]), ids(ident)) for ident in HELP if ident in keys
         ]
         table += [
             (" ".join(shown), ident, ident) for ident, shown in keys.items() if ident not in HELP
         ]
         return table
 
+    def _keymap_in_use(self) -> dict[str, str]:
+        return french.keymap(self.config.ui.keys, binding_ids())
+
     def help_text(self) -> Text:
         out = Text(
-            "Keys (binding id, for [ui] keys in delestage.toml, in brackets)\n", style="bold"
+            _("Keys (binding id, for [ui] keys in delestage.toml, in brackets)\n"), style="bold"
         )
         table = self.key_rows()
         width = max(len(keys) for keys, _, _ in table)
@@ -583,25 +597,29 @@ class DelestageApp(App[int]):
             out.append(f"{what} ")
             out.append(f"[{ident}]\n", style="dim")
         duration = self.config.policy.override_duration
-        default = format_duration(duration) if duration else "until released"
-        out.append(f"  (default override duration: {default})\n\n")
-        out.append("Words\n", style="bold")
-        out.append("  ON / CUT       the appliance is powered / cut (not the relay coil)\n")
-        out.append("  UNKNOWN        the board is detached: the real state is not known\n")
-        out.append("  AUTO           the rules decide\n")
-        out.append("  FORCED ON/CUT  an operator override in that direction; Why says until\n")
-        out.append("                 when ('until released': held until a or A)\n")
-        out.append("  LATCHED        cut by a shed with auto_restore off: stays cut after it,\n")
-        out.append("                 until a or A\n")
-        out.append("  wait: …        a constraint (min_off, restore slot…) delays the rules\n")
-        out.append("  Dates          14:30 today; Wed 02 Dec 14:30 another day; 02:30 CEST /\n")
-        out.append("                 02:30 CET: the two 02:30s of the autumn change\n")
-        out.append("  Levels         ")
+        default = format_duration(duration) if duration else _("until released")
+        out.append(_("  (default override duration: {default})\n").format(default=default))
+        if french.azerty_on(self._keymap_in_use()):
+            words = _("  AZERTY: {keys} select relays 0-7 too, without Shift\n")
+            out.append(words.format(keys=french.AZERTY_SHOWN))
+        out.append("\n")
+        out.append(_("Words\n"), style="bold")
+        out.append(_("  ON / CUT       the appliance is powered / cut (not the relay coil)\n"))
+        out.append(_("  UNKNOWN        the board is detached: the real state is not known\n"))
+        out.append(_("  AUTO           the rules decide\n"))
+        out.append(_("  FORCED ON/CUT  an operator override in that direction; Why says until\n"))
+        out.append(_("                 when ('until released': held until a or A)\n"))
+        out.append(_("  LATCHED        cut by a shed with auto_restore off: stays cut after it,\n"))
+        out.append(_("                 until a or A\n"))
+        out.append(_("  wait: …        a constraint (min_off, restore slot…) delays the rules\n"))
+        out.append(_("  Dates          14:30 today; Wed 02 Dec 14:30 another day; 02:30 CEST /\n"))
+        out.append(_("                 02:30 CET: the two 02:30s of the autumn change\n"))
+        out.append(_("  Levels         "))
         for level in (0, 1, 2, 3, None):
             out.append(level_letter(level), style=level_style(level))
-            word = LEVEL_WORDS[level].lower() if level is not None else "unknown"
+            word = _(LEVEL_WORDS[level]).lower() if level is not None else _("unknown")
             out.append(f" {word}  ")
-        out.append("\n  ▶              the current hour in the timeline, the selected relay")
+        out.append(_("\n  ▶              the current hour in the timeline, the selected relay"))
         if self.config.tempo is not None:
             out.append_text(tempo_help())
         return out
@@ -673,4 +691,5 @@ def run_tui(
 
 def quit_line(config: Config) -> str:
     """The line an in-process UI leaves after quitting: the service stopped with it."""
-    return f"delestage stopped (the service ran in this UI): {on_exit_words(config)}"
+    words = _("delestage stopped (the service ran in this UI): {what}")
+    return words.format(what=on_exit_words(config))

@@ -30,6 +30,8 @@ from tui.core.history import (
     hours_minutes,
     overlapping,
 )
+from tui.core.i18n import N_, _, day_name, decimal, month_name, short_date
+from tui.frontends.app import french
 from tui.frontends.app.dialogs import HelpScreen
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.text import fit, level_word, paris
@@ -41,8 +43,8 @@ DAYS_BACK, DAYS_AHEAD = 6, 3  # the window fetched around the day shown
 REFRESH_SECONDS = 60.0
 BLIP_SECONDS = 60.0  # shorter stretches are left out of an hour's description
 MAX_PARTS = 2  # stretches described per hour (the detail keeps to two lines at 80 columns)
-STATE_WORDS = {State.CUT: "CUT", State.POWERED: "ON", State.UNKNOWN: "UNKNOWN"}
-HINT = "←→ hour  ↑↓ relay  PgUp/PgDn day  t now  ? keys  Esc back"
+STATE_WORDS = {State.CUT: N_("CUT"), State.POWERED: N_("ON"), State.UNKNOWN: N_("UNKNOWN")}
+HINT = N_("←→ hour  ↑↓ relay  PgUp/PgDn day  t now  ? keys  Esc back")
 
 # Letter, colours. The letter is the meaning; the colour only helps.
 CELL_LOOK: dict[str, tuple[str, Style]] = {
@@ -52,7 +54,12 @@ CELL_LOOK: dict[str, tuple[str, Style]] = {
     "forced": ("F", Style(color="#ffffff", bgcolor="#6a1b9a", bold=True)),
     "unknown": ("?", Style(color="#ffffff", bgcolor="#4a4a4a")),
 }
-LEGEND = (("cut", "cut"), ("powered", "on"), ("forced", "forced"), ("unknown", "unknown"))
+LEGEND = (
+    ("cut", N_("cut")),
+    ("powered", N_("on")),
+    ("forced", N_("forced")),
+    ("unknown", N_("unknown")),
+)
 SELECTED = Style(reverse=True, underline=True)
 HEADING = Style(bold=True)
 DIM = Style(dim=True)
@@ -67,9 +74,15 @@ def cell_kind(segment: Segment | None) -> str:
 
 
 def _totals_words(value: Totals) -> str:
-    energy = f", {value.energy_kwh:.1f} kWh kept off" if value.energy_kwh is not None else ""
+    energy = (
+        _(", {kwh} kWh kept off").format(kwh=decimal(value.energy_kwh, 1))
+        if value.energy_kwh is not None
+        else ""
+    )
     strained = hours_minutes(value.cut_strained_minutes)
-    return f"cut {hours_minutes(value.cut_minutes)} ({strained} in orange/red{energy})"
+    return _("cut {time} ({strained} in orange/red{energy})").format(
+        time=hours_minutes(value.cut_minutes), strained=strained, energy=energy
+    )
 
 
 def _span(low: float, high: float) -> str:
@@ -83,9 +96,9 @@ def describe_hour(channel: ChannelHistory, hour: datetime, now: datetime) -> str
     low = hour.timestamp()
     high = low + HOUR_SECONDS
     found = overlapping(channel.segments, low, high)
-    when = f"{paris(hour):%a %d %H:%M}-{paris(hour + HOUR):%H:%M}"
+    when = f"{day_name(paris(hour).date())} {paris(hour):%d %H:%M}-{paris(hour + HOUR):%H:%M}"
     if not found:
-        tense = "not planned (beyond the forecast)" if hour >= now else "nothing recorded"
+        tense = _("not planned (beyond the forecast)") if hour >= now else _("nothing recorded")
         return f"{channel.name} · {when}: {tense}"
     # Blips (a restart, a staggered restore) would drown the hour's story; the record and the
     # plan of one unbroken stretch are told as one.
@@ -96,21 +109,27 @@ def describe_hour(channel: ChannelHistory, hour: datetime, now: datetime) -> str
     shown = [run for run in runs if run in longest[-MAX_PARTS:]]
     parts = []
     for first, last in shown:
-        forced = " forced" if first.forced else ""
-        verb = "planned " if first.planned else "was " if not last.planned else ""
-        state = STATE_WORDS[first.state]
+        forced = _(" forced") if first.forced else ""
+        verb = _("planned ") if first.planned else _("was ") if not last.planned else ""
+        state = _(STATE_WORDS[first.state])
         if first.start <= low and last.end >= high:
             since = _moment(_stretch_start(channel.segments, first), hour)
-            what = f"{verb}{forced.strip()}{' ' if forced else ''}{state} since {since}"
+            what = f"{verb}{forced.strip()}{' ' if forced else ''}{state}" + _(
+                " since {time}"
+            ).format(time=since)
         else:
             span = _span(max(first.start, low), min(last.end, high))
             what = f"{span} {verb}{forced.strip()}{' ' if forced else ''}{state}"
-        parts.append(f"{what} ({first.reason})" if first.reason else what)
+        parts.append(f"{what} ({_(first.reason)})" if first.reason else what)
     if len(runs) > len(shown):
-        parts.append(f"+{len(runs) - len(shown)} shorter")
+        parts.append(_("+{count} shorter").format(count=len(runs) - len(shown)))
     following = _next_change(channel.segments, found[-1])
     if following is not None and following.start >= high:
-        parts.append(f"then {STATE_WORDS[following.state]} at {_moment(following.start, hour)}")
+        parts.append(
+            _("then {state} at {time}").format(
+                state=_(STATE_WORDS[following.state]), time=_moment(following.start, hour)
+            )
+        )
     return f"{channel.name} · {when} · " + " · ".join(parts)
 
 
@@ -235,13 +254,15 @@ def render_view(
     hours = day_hours(day)
     label, cell = label_width(view, width, max(len(hours), 24))
     grid_end = label + len(hours) * cell
-    title = Text(f"Channels over time · {day:%a %d %b %Y}", style=HEADING)
+    title = Text(
+        _("Channels over time · {day}").format(day=f"{short_date(day)} {day.year}"), style=HEADING
+    )
     today = paris(now).date()
     if day == today:
-        title.append(" (today)", style=HEADING)
+        title.append(_(" (today)"), style=HEADING)
     rows = [fit_text(title, width), _ruler(cell, grid_end, label)]
     if view is None:
-        rows.append(Text("loading…", style=DIM))
+        rows.append(Text(_("loading…"), style=DIM))
         return Text("\n").join(rows)
     levels = {
         datetime.fromtimestamp(hour_start, UTC): level for hour_start, level in view.levels.items()
@@ -257,16 +278,21 @@ def render_view(
     if selected is not None and 0 <= hour < len(hours):
         level = levels.get(hours[hour])
         detail = describe_hour(selected, hours[hour], now)
-        rows.append(Text(f"{detail} · signal {level_word(level).lower()}"))
+        rows.append(Text(detail + _(" · signal {level}").format(level=level_word(level).lower())))
         summary = Text(f"{selected.name}: ", style=HEADING)
-        summary.append(f"today {_totals_words(selected.today)}")
+        summary.append(_("today {totals}").format(totals=_totals_words(selected.today)))
         rows.append(summary)
+        since = f"{view.winter_from:%d} {month_name(view.winter_from)} {view.winter_from.year}"
         rows.append(
-            Text(f"  winter since {view.winter_from:%d %b %Y}: {_totals_words(selected.winter)}")
+            Text(
+                _("  winter since {day}: {totals}").format(
+                    day=since, totals=_totals_words(selected.winter)
+                )
+            )
         )
     if view.problem:
         rows.append(Text(f"! {view.problem}", style="bold red"))
-    rows.append(Text(HINT, style=DIM))
+    rows.append(Text(_(HINT), style=DIM))
     return Text("\n").join(rows)
 
 
@@ -280,8 +306,8 @@ def _legend() -> Text:
     for kind, word in LEGEND:
         letter, style = CELL_LOOK[kind]
         line.append(f" {letter}", style=style)
-        line.append(f" {word} ")
-    line.append(f"{MARKER} now: before it recorded, after it planned", style=DIM)
+        line.append(f" {_(word)} ")
+    line.append(MARKER + _(" now: before it recorded, after it planned"), style=DIM)
     return line
 
 
@@ -338,6 +364,7 @@ class ChannelsView(Screen[None]):
 
     def __init__(self, cache: ViewCache, channel: int | None) -> None:
         super().__init__()
+        french.translate_bindings(self._bindings)
         self.cache = cache
         now = self.now = cache.clock()
         self.day = paris(now).date()
@@ -437,23 +464,23 @@ class ChannelsView(Screen[None]):
 
 def help_text() -> Text:
     out = Text()
-    out.append("Channels over time: keys\n", style="bold")
+    out.append(_("Channels over time: keys\n"), style="bold")
     for keys, what in (
-        ("← →", "select an hour (the previous/next day at the ends)"),
-        ("↑ ↓", "select a channel"),
-        ("PgUp PgDn", "a whole day back / ahead"),
-        ("t", "back to now"),
-        ("?", "this help"),
-        ("Esc q h", "back to the main screen"),
+        ("← →", N_("select an hour (the previous/next day at the ends)")),
+        ("↑ ↓", N_("select a channel")),
+        ("PgUp PgDn", N_("a whole day back / ahead")),
+        ("t", N_("back to now")),
+        ("?", N_("this help")),
+        ("Esc q h", N_("back to the main screen")),
     ):
-        out.append(f"  {keys:<10} {what}\n")
-    out.append("\nCells\n", style="bold")
+        out.append(f"  {keys:<10} {_(what)}\n")
+    out.append(_("\nCells\n"), style="bold")
     for kind, word in LEGEND:
         letter, style = CELL_LOOK[kind]
         out.append("  ")
         out.append(f" {letter} ", style=style)
-        out.append(f" {word}\n")
-    out.append("  ▶ the current hour: before it recorded, after it planned (in italics)\n")
-    out.append("  Under the grid: the selected hour of the selected channel, and why;\n")
-    out.append("  its totals for today and this winter.")
+        out.append(f" {_(word)}\n")
+    out.append(_("  ▶ the current hour: before it recorded, after it planned (in italics)\n"))
+    out.append(_("  Under the grid: the selected hour of the selected channel, and why;\n"))
+    out.append(_("  its totals for today and this winter."))
     return out

@@ -16,6 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from tui.core.durations import HOLD_EXPECTED, parse_hold
+from tui.core.i18n import _
+from tui.frontends.app import french
 
 __all__ = ["HOLD_EXPECTED", "ConfirmScreen", "DurationPrompt", "HelpScreen", "parse_hold"]
 
@@ -29,6 +31,7 @@ class DurationPrompt(ModalScreen[timedelta | datetime | None]):
 
     def __init__(self, question: str, default: str, now: datetime) -> None:
         super().__init__()
+        french.translate_bindings(self._bindings)
         self.question = question
         self.default = default
         self.now = now
@@ -37,8 +40,10 @@ class DurationPrompt(ModalScreen[timedelta | datetime | None]):
         with Vertical(id="dialog"):
             yield Static(Text(self.question, style="bold"), id="question")
             yield Static(
-                "A duration (90m, 2h, 1h30m), a time of day (14:30 or 14h30), or 0 for until "
-                "released. Enter on an empty line or Esc cancels.",
+                _(
+                    "A duration (90m, 2h, 1h30m), a time of day (14:30 or 14h30), or 0 for until "
+                    "released. Enter on an empty line or Esc cancels."
+                ),
                 id="hint",
             )
             yield Input(placeholder=self.default, id="hold")
@@ -70,6 +75,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def __init__(self, question: str, quit_keys: bool = False) -> None:
         """``quit_keys``: the question is whether to quit, so q answers yes, not no."""
         super().__init__()
+        french.translate_bindings(self._bindings)
         self.question = question
         self.quit_keys = quit_keys
 
@@ -77,9 +83,9 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(id="dialog"):
             yield Static(Text(self.question, style="bold"), id="question")
             hint = (
-                "y, q or Enter: quit    n or Esc: stay"
+                _("y, q or Enter: quit    n or Esc: stay")
                 if self.quit_keys
-                else ("y or Enter: yes    n, q or Esc: no")
+                else _("y or Enter: yes    n, q or Esc: no")
             )
             yield Static(hint, id="hint")
 
@@ -104,12 +110,13 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, text: Text) -> None:
         super().__init__()
+        french.translate_bindings(self._bindings)
         self.text = text
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", can_focus=False) as scroll:
-            scroll.border_title = "Help"
-            scroll.border_subtitle = "↑ ↓ PgUp PgDn scroll · q ? Enter Esc close"
+            scroll.border_title = _("Help")
+            scroll.border_subtitle = _("↑ ↓ PgUp PgDn scroll · q ? Enter Esc close")
             yield Static(self.text)
 
     def action_scroll(self, lines: int) -> None:
@@ -128,11 +135,12 @@ class FilterPrompt(ModalScreen[str | None]):
 
     def __init__(self, current: str) -> None:
         super().__init__()
+        french.translate_bindings(self._bindings)
         self.current = current
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(Text("Filter the event log", style="bold"), id="question")
+            yield Static(Text(_("Filter the event log"), style="bold"), id="question")
             yield Static(
                 "A channel (3, Sauna), a kind (relay, override, error, forecast, board, start, "
                 "stop, reload) or any words. Enter on an empty line shows every event; Esc "

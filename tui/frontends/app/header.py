@@ -5,6 +5,8 @@ from datetime import datetime
 from rich.style import Style
 from rich.text import Text
 
+from tui.core import i18n
+from tui.core.i18n import _, short_date
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.tempo_text import header_text
 from tui.frontends.app.text import level_text_style, level_word, mode_word, paris
@@ -29,19 +31,21 @@ def status_parts(
     parts: list[tuple[Text, int]] = [(Text("delestage", style=TITLE), 0)]
     if snapshot is not None:
         mode = mode_word(snapshot.mode)
-        parts.append((Text(f" {mode} ", style=MODE_STYLES.get(mode, TITLE)), 9))
-    parts.append((Text(description), 8))
+        style = MODE_STYLES.get(snapshot.mode.upper(), TITLE)
+        parts.append((Text(f" {mode} ", style=style), 9))
+    parts.append((Text(link_words(description)), 8))
     if not connected:
-        parts.append((Text(" DISCONNECTED ", style=ALERT), 9))
+        parts.append((Text(_(" DISCONNECTED "), style=ALERT), 9))
     if snapshot is not None and connected:  # a gone service says nothing about the board
         board = snapshot.board
         kind = board.revision or board.kind
         if board.attached:
-            parts.append((Text(f"board {kind}: attached" if wide else "board attached", OK), 7))
+            words = _("board {kind}: attached").format(kind=kind) if wide else _("board attached")
+            parts.append((Text(words, OK), 7))
         else:
-            parts.append((Text(" BOARD DETACHED ", style=ALERT), 9))
+            parts.append((Text(_(" BOARD DETACHED "), style=ALERT), 9))
     if snapshot is not None:
-        level = Text("level ")
+        level = Text(_("level "))
         level.append(level_word(snapshot.level), style=level_text_style(snapshot.level))
         parts.append((level, 9))
         if snapshot.tempo is not None:
@@ -50,10 +54,22 @@ def status_parts(
             parts.append((meter_text(snapshot), 8))
         if snapshot.mqtt is not None:
             up = snapshot.mqtt.state == "connected"
-            parts.append((Text("mqtt ok", OK) if up else Text(" MQTT DOWN ", style=NOTICE), 6))
-    clock = f"{local:%a %d %b %H:%M}" if wide else f"{local:%H:%M}"
+            mqtt = Text(_("mqtt ok"), OK) if up else Text(_(" MQTT DOWN "), style=NOTICE)
+            parts.append((mqtt, 6))
+    clock = f"{short_date(local.date())} {local:%H:%M}" if wide else f"{local:%H:%M}"
     parts.append((Text(clock, style=TITLE), 9))
     return parts
+
+
+def link_words(description: str) -> str:
+    """The link's description (``in-process``, ``attached to PID 12``) in the language in use."""
+    if description == "in-process":
+        return _("in-process")
+    if description.startswith("attached to PID "):
+        return _("attached to PID {pid}").format(pid=description.removeprefix("attached to PID "))
+    if description == "attached" and i18n.french():  # "attached" alone is the board's word
+        return _("attached to the service")
+    return description
 
 
 def meter_text(snapshot: Snapshot) -> Text:
@@ -61,16 +77,16 @@ def meter_text(snapshot: Snapshot) -> Text:
     meter = snapshot.meter
     assert meter is not None
     if meter.state == "stale":
-        return Text(" METER STALE ", style=ALERT)
+        return Text(_(" METER STALE "), style=ALERT)
     if meter.state == "tripped":
-        return Text(" METER TRIPPED ", style=ALERT)
+        return Text(_(" METER TRIPPED "), style=ALERT)
     if meter.state == "waiting":
-        return Text("meter: waiting")
+        return Text(_("meter: waiting"))
     words = Text(meter.words.split(",")[0])
     if meter.trip_in_s is not None:
-        words.append(f" trip in {round(meter.trip_in_s)} s", style=NOTICE)
+        words.append(_(" trip in {seconds} s").format(seconds=round(meter.trip_in_s)), style=NOTICE)
     elif meter.filter_level >= 0.5:
-        words.append(f" filter {round(meter.filter_level * 100)}%")
+        words.append(_(" filter {percent}%").format(percent=round(meter.filter_level * 100)))
     return words
 
 
@@ -125,25 +141,27 @@ def banner_lines(snapshot: Snapshot | None, connected: bool, problem: str) -> li
         why = f" ({board.message})" if board.message else ""
         lines.append(
             Text(
-                f" BOARD DETACHED{why}: relay states UNKNOWN; wishes apply when it is back ",
+                _(
+                    " BOARD DETACHED{why}: relay states UNKNOWN; wishes apply when it is back "
+                ).format(why=why),
                 style=ALERT,
             )
         )
     elif board.message:
-        lines.append(Text(f" Board: {board.message} ", style=ALERT))
+        lines.append(Text(_(" Board: {message} ").format(message=board.message), style=ALERT))
     if not connected:
         return lines  # the gone service's line says it all; the rows below need the room
     if snapshot.mode == "demo":
         lines.append(
             Text(
-                " DEMO: simulated relay board and synthetic forecast; nothing real is switched ",
+                _(" DEMO: simulated relay board and synthetic forecast; nothing real is switched "),
                 style=NOTICE,
             )
         )
     elif snapshot.mode == "sandbox":
-        lines.append(Text(" SANDBOX: RTE's fixed test data, not today's signal ", style=NOTICE))
+        lines.append(Text(_(" SANDBOX: RTE's fixed test data, not today's signal "), style=NOTICE))
     if snapshot.mode != "demo" and board.kind == "simulated":
-        lines.append(Text(" Simulated board: no relay really switches ", style=NOTICE))
+        lines.append(Text(_(" Simulated board: no relay really switches "), style=NOTICE))
     return lines
 
 

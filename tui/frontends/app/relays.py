@@ -9,9 +9,10 @@ from textual.events import Click
 from textual.message import Message
 
 from tui.core.forecast import PARIS, clock_time, wall_time
+from tui.core.i18n import _, day_name
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.text import fit
-from tui.frontends.words import forced_word, mode_words, state_word, until_words
+from tui.frontends.words import forced_word, mode_words, state_key, state_word, until_words
 from tui.service.snapshot import ChannelView
 
 HEADING = Style(bold=True)
@@ -31,6 +32,11 @@ NEXT_MIN = 13  # "CUT Mon 07:45", "ON 22:44:11": kept whole before Why gets its 
 WHY_MIN = 26  # "wait: min_off until 03:10", "wait: slot 3 of 3 at 22:45:39": the decisive part
 
 
+def next_minimum() -> int:
+    """NEXT_MIN, or room for the longest state word and a minute (``ALIMENTÉ 23:00``)."""
+    return max(NEXT_MIN, len(state_word(True)) + 6, len(state_word(False)) + 6)
+
+
 def mode_cell(channel: ChannelView) -> str:
     """``FORCED ON`` / ``FORCED CUT`` (the override's direction), ``LATCHED`` or ``AUTO``.
 
@@ -39,7 +45,7 @@ def mode_cell(channel: ChannelView) -> str:
     """
     if channel.mode == "forced":
         return forced_word(channel)
-    return "LATCHED" if channel.latched else "AUTO"
+    return _("LATCHED") if channel.latched else _("AUTO")
 
 
 def why_text(channel: ChannelView, now: datetime) -> str:
@@ -47,12 +53,16 @@ def why_text(channel: ChannelView, now: datetime) -> str:
     rules want, and until when. A forced row says until when (its reason repeats the mode).
     A board that does not hold the relay where it was put outranks all of them."""
     if channel.mismatch:
-        return f"BOARD: {channel.mismatch}"
+        return _("BOARD: {mismatch}").format(mismatch=channel.mismatch)
     if channel.mode == "forced":
         main = until_words(channel, now)
-        return f"{main}; wait: {channel.waiting}" if channel.waiting else main
+        return (
+            _("{main}; wait: {waiting}").format(main=main, waiting=channel.waiting)
+            if channel.waiting
+            else main
+        )
     if channel.waiting:
-        return f"wait: {channel.waiting}; {channel.reason}"
+        return _("wait: {waiting}; {reason}").format(waiting=channel.waiting, reason=channel.reason)
     return channel.reason
 
 
@@ -62,13 +72,16 @@ def why_cell(channel: ChannelView, now: datetime, width: int) -> str:
     text = why_text(channel, now)
     if len(text) <= width or channel.mode == "forced" or channel.mismatch or not channel.waiting:
         return text
-    compact = channel.waiting.replace("restore slot ", "slot ")
-    tight = re.sub(r"slot (\d+) of (\d+)", r"slot \1/\2", compact)
-    for shorter in (f"wait: {channel.waiting}", f"wait: {compact}", f"wait: {tight}"):
+    compact = channel.waiting.replace("restore slot ", "slot ").replace(
+        "rétablissement ", "rétab. "
+    )
+    tight = re.sub(r"(\d+) (?:of|sur) (\d+)", r"\1/\2", compact)
+    wait = _("wait: ")
+    for shorter in (wait + channel.waiting, wait + compact, wait + tight):
         if len(shorter) <= width:
             return shorter
     compact = tight
-    return "wait: " + tail_words(compact, width - len("wait: "))
+    return wait + tail_words(compact, width - len(wait))
 
 
 def tail_words(text: str, width: int) -> str:
@@ -82,7 +95,9 @@ def tail_words(text: str, width: int) -> str:
     return "…" + " ".join(kept)
 
 
-def next_cell(channel: ChannelView, now: datetime, wide: bool, short: bool = False) -> str:
+def next_cell(
+    channel: ChannelView, now: datetime, wide: bool, short: bool = False, minutes: bool = False
+) -> str:
     """``CUT 16:07``, ``ON Wed 02 Dec 08:00``; ``short`` drops the day number and month when
     the column is tight (``ON Wed 08:00``: within the two days the grid looks ahead, the
     weekday is enough)."""
@@ -91,7 +106,9 @@ def next_cell(channel: ChannelView, now: datetime, wide: bool, short: bool = Fal
         return "-"
     when = clock_time(change.at, now)
     if short and when != wall_time(change.at):  # another day: its weekday is enough
-        when = f"{change.at.astimezone(PARIS):%a} {wall_time(change.at)}"
+        when = f"{day_name(change.at.astimezone(PARIS).date())} {wall_time(change.at)}"
+    if minutes:  # the tightest: the minute is enough (French words are longer)
+        when = when.replace(wall_time(change.at), f"{change.at.astimezone(PARIS):%H:%M}")
     text = f"{state_word(change.powered)} {when}"
     return f"{text} ({change.reason})" if wide else text
 
@@ -124,7 +141,7 @@ class RelayGrid(Pane):
 
     def build(self, width: int) -> Text:
         if self.now is None:
-            return Text("Relays: waiting for the controller…", style=HEADING)
+            return Text(_("Relays: waiting for the controller…"), style=HEADING)
         return render_grid(self.channels, self.selected, self.now, width, self.detail)
 
     def on_click(self, event: Click) -> None:
@@ -155,7 +172,7 @@ def column_widths(
     if why_nat + next_nat <= rest:
         return name_w, state_w, mode_w, why_nat, next_nat
     # Narrow: a change ("CUT 18:45", "CUT Mon 07:45") stays whole before Why gets its minimum.
-    next_w = min(next_nat, max(rest - min(why_nat, WHY_MIN), NEXT_MIN))
+    next_w = min(next_nat, max(rest - min(why_nat, WHY_MIN), next_minimum()))
     return name_w, state_w, mode_w, max(rest - next_w, 3), next_w
 
 
@@ -184,16 +201,22 @@ def render_grid(
             for channel, row in zip(channels, rows, strict=True)
         ]
         name_w, state_w, mode_w, why_w, next_w = column_widths(rows, whys, width)
+    if any(len(row[4]) > next_w for row in rows):
+        rows = [
+            (*row[:4], next_cell(channel, now, False, short=True, minutes=True))
+            for channel, row in zip(channels, rows, strict=True)
+        ]
+        name_w, state_w, mode_w, why_w, next_w = column_widths(rows, whys, width)
     lines = [
         Text(
             "  # "
-            + fit("Relay", name_w)
+            + fit(_("Relay"), name_w)
             + " "
-            + fit("State", state_w + 1)
-            + fit("Mode", mode_w + 1)
-            + fit("Why", why_w)
+            + fit(_("State"), state_w + 1)
+            + fit(_("Mode"), mode_w + 1)
+            + fit(_("Why"), why_w)
             + " "
-            + fit("Next", next_w),
+            + fit(_("Next"), next_w),
             style=HEADING,
         )
     ]
@@ -203,9 +226,9 @@ def render_grid(
         line = Text(MARKER + " " if is_selected else "  ")
         line.append(f"{index} ")
         line.append(fit(name, name_w) + " ")
-        line.append(state, style=STATE_STYLES[state])  # the word alone: CUT is a block
+        line.append(state, style=STATE_STYLES[state_key(channel.powered)])  # CUT is a block
         line.append(" " * (state_w + 1 - len(state)))
-        line.append(fit(mode, mode_w + 1), style=FORCED_STYLE if mode != "AUTO" else "")
+        line.append(fit(mode, mode_w + 1), style=FORCED_STYLE if mode != _("AUTO") else "")
         line.append(fit(why, why_w) + " ")
         line.append(fit(upcoming, next_w))
         if is_selected:
@@ -221,17 +244,24 @@ def detail(channel: ChannelView, now: datetime) -> Text:
     """The selected channel in full sentences (nothing of it is cut at any width)."""
     state = state_word(channel.powered)
     line = Text(f"{MARKER} {channel.index} {channel.name}: ", style=HEADING)
-    line.append(state, style=STATE_STYLES[state])
+    line.append(state, style=STATE_STYLES[state_key(channel.powered)])
     line.append(f", {mode_words(channel, now)}")
     if channel.latched and not channel.latch_holds and channel.mode != "forced":
-        line.append(" (stays cut after this shed: auto_restore is off)")
-    line.append(f". Why: {channel.reason}.")
+        line.append(_(" (stays cut after this shed: auto_restore is off)"))
+    line.append(_(". Why: {reason}.").format(reason=channel.reason))
     if channel.waiting:
-        line.append(f" Waiting: {channel.waiting}.")
+        line.append(_(" Waiting: {waiting}.").format(waiting=channel.waiting))
     if channel.mismatch:
-        line.append(f" Board mismatch: {channel.mismatch}.", style=STATE_STYLES["UNKNOWN"])
+        line.append(
+            _(" Board mismatch: {mismatch}.").format(mismatch=channel.mismatch),
+            style=STATE_STYLES["UNKNOWN"],
+        )
     if channel.next_change is not None:
         change = channel.next_change
-        line.append(f" Next: {state_word(change.powered)} at {clock_time(change.at, now)}")
+        line.append(
+            _(" Next: {state} at {time}").format(
+                state=state_word(change.powered), time=clock_time(change.at, now)
+            )
+        )
         line.append(f" ({change.reason})." if change.reason != channel.reason else ".")
     return line

@@ -13,6 +13,7 @@ from datetime import datetime
 from tui.core.config import Config, OnExit, Wiring
 from tui.core.events import StopEvent
 from tui.core.forecast import clock_time
+from tui.core.i18n import _
 from tui.core.wiring import appliance_powered
 from tui.service.snapshot import ChannelView, Snapshot
 
@@ -20,7 +21,7 @@ from tui.service.snapshot import ChannelView, Snapshot
 def on_exit_words(config: Config) -> str:
     """One sentence on what stopping does to the relays, naming the loads."""
     if config.board.on_exit is OnExit.KEEP:
-        return (
+        return _(
             "on_exit = keep: every relay stays as it is, so a load cut now stays cut until "
             "delestage runs again"
         )
@@ -28,48 +29,50 @@ def on_exit_words(config: Config) -> str:
     powered = [c.name for c in config.channels if appliance_powered(c.wiring, False)]
     parts = []
     if cut:
-        parts.append(f"CUT ('no' wiring): {', '.join(cut)}")
+        parts.append(_("CUT ('no' wiring): {names}").format(names=", ".join(cut)))
     if powered:
-        parts.append(f"ON ('nc' wiring): {', '.join(powered)}")
-    return "on_exit = release: every relay is released; " + "; ".join(parts)
+        parts.append(_("ON ('nc' wiring): {names}").format(names=", ".join(powered)))
+    return _("on_exit = release: every relay is released; ") + "; ".join(parts)
 
 
 def gone_banner(stop: StopEvent | None, now: datetime, problem: str) -> str:
     """The loud line of an attached UI whose service is gone."""
     if stop is None:
-        return (
-            f"SERVICE LOST ({problem}): it stopped without a word (crash or kill); relays stay "
+        return _(
+            "SERVICE LOST ({problem}): it stopped without a word (crash or kill); relays stay "
             "as it left them unless a failsafe releases them. Control is off; reconnecting…"
-        )
-    when = f" at {clock_time(stop.ts, now)}"
+        ).format(problem=problem)
+    when = _(" at {time}").format(time=clock_time(stop.ts, now))
     on_exit = stop.on_exit or "?"
     if on_exit == OnExit.RELEASE.value:
-        done = "relays released: 'no' loads CUT, 'nc' loads ON"
+        done = _("relays released: 'no' loads CUT, 'nc' loads ON")
     elif on_exit == OnExit.KEEP.value:
-        done = "relays kept as they were"
+        done = _("relays kept as they were")
     else:
         done = f"on_exit {on_exit}"
     pid = stop.pid
     who = f" (PID {pid})" if pid else ""
-    return (
-        f"SERVICE STOPPED{when}{who}: on_exit = {on_exit}, {done}. Nothing is controlled "
+    return _(
+        "SERVICE STOPPED{when}{who}: on_exit = {on_exit}, {done}. Nothing is controlled "
         "until it runs again; reconnecting…"
-    )
+    ).format(when=when, who=who, on_exit=on_exit, done=done)
 
 
 def gone_banner_short(stop: StopEvent | None, now: datetime) -> str:
     """The same in one line of an 80-column terminal, so that the answer line under the grid
     stays in sight at 80x24 (keys pressed while the service is gone answer there)."""
     if stop is None:
-        return "SERVICE LOST (crash or kill): relays stay as it left them; control is off"
+        return _("SERVICE LOST (crash or kill): relays stay as it left them; control is off")
     on_exit = stop.on_exit or "?"
     if on_exit == OnExit.RELEASE.value:
-        done = "relays released ('no' CUT, 'nc' ON)"
+        done = _("relays released ('no' CUT, 'nc' ON)")
     elif on_exit == OnExit.KEEP.value:
-        done = "relays kept as they were"
+        done = _("relays kept as they were")
     else:
         done = f"on_exit {on_exit}"
-    return f"SERVICE STOPPED {clock_time(stop.ts, now)}: {done}; control is off"
+    return _("SERVICE STOPPED {time}: {done}; control is off").format(
+        time=clock_time(stop.ts, now), done=done
+    )
 
 
 def gone_channels(
@@ -81,13 +84,13 @@ def gone_channels(
     for channel in last.channels:
         if released:
             powered: bool | None = appliance_powered(Wiring(channel.wiring), False)
-            reason = "service stopped: relay released (on_exit release)"
+            reason = _("service stopped: relay released (on_exit release)")
         elif stop is not None:
             powered = known.get(channel.index)
-            reason = "service stopped: relay kept as it was (on_exit keep)"
+            reason = _("service stopped: relay kept as it was (on_exit keep)")
         else:
             powered = known.get(channel.index)
-            reason = "service lost: relay as it was left"
+            reason = _("service lost: relay as it was left")
         rows.append(
             replace(channel, powered=powered, reason=reason, waiting=None, next_change=None)
         )

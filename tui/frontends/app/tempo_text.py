@@ -5,6 +5,7 @@ from datetime import date, datetime
 from rich.style import Style
 from rich.text import Text
 
+from tui.core.i18n import N_, _
 from tui.core.tempo import DAY_START_HOUR, PEAK_END_HOUR, colour_word
 from tui.frontends.app.text import paris
 from tui.service.snapshot import TempoView
@@ -18,10 +19,12 @@ UNKNOWN = Style(color="#9e9e9e", italic=True)
 # Peak hours of a red or white day: underlined, which reads without colour too.
 PEAK = Style(underline=True)
 SHEDDING = frozenset({"red", "white"})
-LEGEND = (
-    f"Tempo: underlined = peak {DAY_START_HOUR:02d}:00-{PEAK_END_HOUR:02d}:00 "
-    "of white/red days; ? = not published yet"
-)
+LEGEND = N_("Tempo: underlined = peak {start}-{end} of white/red days; ? = not published yet")
+
+
+def legend() -> str:
+    """The timeline's Tempo line, in the language in use."""
+    return _(LEGEND).format(start=f"{DAY_START_HOUR:02d}:00", end=f"{PEAK_END_HOUR:02d}:00")
 
 
 def day_colours(tempo: TempoView) -> dict[date, str | None]:
@@ -32,7 +35,7 @@ def colour_text(colour: str | None, short: bool = False) -> Text:
     """``red`` on red; unknown is ``?`` (short) or ``not published yet``."""
     if colour is None:
         return Text("?" if short else colour_word(None), style=UNKNOWN)
-    return Text(colour, style=_STYLES.get(colour, Style(bold=True)))
+    return Text(_(colour), style=_STYLES.get(colour, Style(bold=True)))
 
 
 def is_peak(colour: str | None, hour_start: datetime) -> bool:
@@ -48,6 +51,6 @@ def header_text(tempo: TempoView, wide: bool = True) -> Text:
     tomorrow ?`` (the timeline's legend line says what ``?`` means)."""
     line = Text("Tempo ")
     line.append_text(colour_text(tempo.today, short=not wide))
-    line.append(" · tomorrow " if wide else ", tomorrow ")
+    line.append(_(" · tomorrow ") if wide else _(", tomorrow "))
     line.append_text(colour_text(tempo.tomorrow, short=not wide))
     return line

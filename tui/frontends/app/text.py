@@ -6,8 +6,9 @@ from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 
 from tui.core.forecast import PARIS, Level
+from tui.core.i18n import N_, _
 
-LEVEL_WORDS = {0: "LOW-CARBON", 1: "GREEN", 2: "ORANGE", 3: "RED"}
+LEVEL_WORDS = {0: N_("LOW-CARBON"), 1: N_("GREEN"), 2: N_("ORANGE"), 3: N_("RED")}
 UNKNOWN_LETTER = "?"
 
 # Backgrounds for level cells; the letter on top carries the meaning under NO_COLOR.
@@ -16,13 +17,13 @@ UNKNOWN_LETTER = "?"
 _LEVEL_BACKGROUNDS = {0: "#00897b", 1: "#00a000", 2: "#e65100", 3: "#b71c1c"}
 _UNKNOWN_BACKGROUND = "#4a4a4a"
 
-MODE_WORDS = {"demo": "DEMO", "sandbox": "SANDBOX", "live": "LIVE", "file": "FILE"}
+MODE_WORDS = {"demo": N_("DEMO"), "sandbox": N_("SANDBOX"), "live": N_("LIVE"), "file": N_("FILE")}
 
 STALE_AFTER = timedelta(hours=6)
 
 
 def level_word(level: int | None) -> str:
-    return LEVEL_WORDS.get(level, "UNKNOWN") if level is not None else "UNKNOWN"
+    return _(LEVEL_WORDS.get(level, "UNKNOWN")) if level is not None else _("UNKNOWN")
 
 
 def level_letter(level: int | None) -> str:
@@ -47,7 +48,7 @@ def level_text_style(level: int | None) -> Style:
 
 
 def mode_word(mode: str) -> str:
-    return MODE_WORDS.get(mode, mode.upper())
+    return _(MODE_WORDS[mode]) if mode in MODE_WORDS else mode.upper()
 
 
 def paris(when: datetime) -> datetime:
@@ -58,13 +59,13 @@ def age(delta: timedelta) -> str:
     """``just now``, ``12 min ago``, ``3 h ago``, ``2 days ago``."""
     minutes = int(delta.total_seconds() // 60)
     if minutes < 1:
-        return "just now"
+        return _("just now")
     if minutes < 120:
-        return f"{minutes} min ago"
+        return _("{minutes} min ago").format(minutes=minutes)
     hours = minutes // 60
     if hours < 48:
-        return f"{hours} h ago"
-    return f"{hours // 24} days ago"
+        return _("{hours} h ago").format(hours=hours)
+    return _("{days} days ago").format(days=hours // 24)
 
 
 def fit(text: str, width: int) -> str:

@@ -5,10 +5,11 @@ from datetime import date, datetime, timedelta
 from rich.style import Style
 from rich.text import Text
 
-from tui.core.forecast import HOUR, clock_time, day_label, paris_midnight
+from tui.core.forecast import HOUR, clock_time, paris_midnight
+from tui.core.i18n import N_, _, row_date
 from tui.frontends.app.pane import Pane
-from tui.frontends.app.tempo_text import LEGEND as TEMPO_LEGEND
 from tui.frontends.app.tempo_text import PEAK, colour_text, day_colours, is_peak
+from tui.frontends.app.tempo_text import legend as tempo_legend
 from tui.frontends.app.text import (
     STALE_AFTER,
     age,
@@ -24,8 +25,19 @@ MAX_DAYS = 4  # today and the three days RTE publishes ahead
 LABEL_WIDTH = 11  # "Tue 02 Dec "
 TEMPO_WIDTH = 6  # "white " after the date, with Tempo on
 MARKER = "▶"
-SOURCE_WORDS = {"rte": "RTE live", "sandbox": "RTE sandbox", "demo": "demo", "file": "file"}
-LEGEND = ((0, "low-carbon"), (1, "green"), (2, "orange"), (3, "red"), (None, "unknown"))
+SOURCE_WORDS = {
+    "rte": N_("RTE live data"),
+    "sandbox": N_("RTE sandbox data"),
+    "demo": N_("demo data"),
+    "file": N_("file data"),
+}
+LEGEND = (
+    (0, N_("low-carbon")),
+    (1, N_("green")),
+    (2, N_("orange")),
+    (3, N_("red")),
+    (None, N_("unknown")),
+)
 
 HEADING = Style(bold=True)
 DIM = Style(dim=True)
@@ -62,13 +74,21 @@ def warnings(forecast: ForecastView, now: datetime, fallback: str) -> list[str]:
     """What must be shouted: no data for now, stale data, a failed refresh."""
     found: list[str] = []
     if not forecast.slots:
-        found.append(f"NO FORECAST DATA: flying blind, fallback '{fallback}' decides")
+        found.append(
+            _("NO FORECAST DATA: flying blind, fallback '{fallback}' decides").format(
+                fallback=fallback
+            )
+        )
     elif not forecast.covers_now:
-        found.append(f"NO FORECAST FOR NOW: flying blind, fallback '{fallback}' decides")
+        found.append(
+            _("NO FORECAST FOR NOW: flying blind, fallback '{fallback}' decides").format(
+                fallback=fallback
+            )
+        )
     if forecast.fetched is not None and now - forecast.fetched > STALE_AFTER:
-        found.append(f"STALE: fetched {age(now - forecast.fetched)}")
+        found.append(_("STALE: fetched {age}").format(age=age(now - forecast.fetched)))
     if forecast.error:
-        found.append(f"LAST REFRESH FAILED: {forecast.error}")
+        found.append(_("LAST REFRESH FAILED: {error}").format(error=forecast.error))
     return found
 
 
@@ -87,7 +107,7 @@ class Timeline(Pane):
 
     def build(self, width: int) -> Text:
         if self.forecast is None or self.now is None:
-            return Text("Signal: waiting for the controller…", style=HEADING)
+            return Text(_("Signal: waiting for the controller…"), style=HEADING)
         most = days_for_height(self.app.size.height)
         return render_days(self.forecast, self.now, width, most, self.tempo)
 
@@ -154,7 +174,7 @@ def render_days(
     _add_legend(rows, grid_end + 2, width)
     if tempo is not None and most >= MAX_DAYS:
         # On a short screen the event log needs the row; "?" is in the level legend already.
-        rows.append(Text(TEMPO_LEGEND, style=DIM))
+        rows.append(Text(tempo_legend(), style=DIM))
     return Text("\n").join(rows)
 
 
@@ -172,7 +192,7 @@ def render_info(
 
 
 def _ruler(cell: int, grid_end: int, left: int = LABEL_WIDTH) -> Text:
-    line = Text("Signal".ljust(left), style=HEADING)
+    line = Text(_("Signal").ljust(left), style=HEADING)
     marks = [" "] * (grid_end - left)
     for hour in range(0, 24, 3):
         label = f"{hour:02d}"
@@ -191,7 +211,7 @@ def _day_row(
     tempo: TempoView | None = None,
     colour: str | None = None,
 ) -> Text:
-    line = Text(day_label(day).ljust(LABEL_WIDTH))
+    line = Text(row_date(day).ljust(LABEL_WIDTH))
     if tempo is not None:
         line.append_text(colour_text(colour, short=True))
         line.pad_right(LABEL_WIDTH + TEMPO_WIDTH - line.cell_len)
@@ -216,69 +236,85 @@ def _day_row(
 def _add_legend(rows: list[Text], column: int, width: int) -> None:
     """Beside the grid, the letters' meanings, packed into the rows there are; when they do
     not fit there, on a line of their own under the grid."""
+    legend = [(value, _(name)) for value, name in LEGEND]
     room = width - column
     lines: list[list[tuple[int | None, str]]] = []
-    if len(rows) >= len(LEGEND):
-        lines = [[entry] for entry in LEGEND]
+    gap = 2
+    if len(rows) >= len(legend):
+        lines = [[entry] for entry in legend]
     else:
-        used = 0
-        for value, name in LEGEND:
-            size = 2 + len(name)
-            if lines and used + 2 + size <= room:
-                lines[-1].append((value, name))
-                used += 2 + size
-            else:
-                lines.append([(value, name)])
-                used = size
+        for gap in (2, 1):  # one space apart when two do not fit (longer French words)
+            lines, used = [], 0
+            for value, name in legend:
+                size = 2 + len(name)
+                if lines and used + gap + size <= room:
+                    lines[-1].append((value, name))
+                    used += gap + size
+                else:
+                    lines.append([(value, name)])
+                    used = size
+            if len(lines) <= len(rows):
+                break
     targets = rows
-    if len(lines) > len(rows) or any(2 + len(name) > room for _, name in LEGEND):
+    if len(lines) > len(rows) or any(2 + len(name) > room for _, name in legend):
         targets = [Text()]
         rows.append(targets[0])
-        lines, column = [list(LEGEND)], 0
+        lines, column = [list(legend)], 0
     for row, entries in zip(targets, lines, strict=False):
         row.pad_right(column - row.cell_len)
         for position, (value, name) in enumerate(entries):
             if position:
-                row.append("  ")
+                row.append(" " * gap)
             row.append(level_letter(value), style=level_style(value))
             row.append(f" {name}")
 
 
 def _now_line(forecast: ForecastView, level: int | None, now: datetime, fallback: str) -> Text:
-    line = Text(f"Now {paris(now):%H:%M}  ", style=HEADING)
+    line = Text(_("Now {time}  ").format(time=f"{paris(now):%H:%M}"), style=HEADING)
     line.append(f"{level_word(level)} ({level_letter(level)})", style=level_text_style(level))
     said = ""
     if level is not None:
         end = current_run_end(forecast, now)
         if end is not None:
-            line.append(f" until {clock_time(end, now)}")
-            said = f"{level_word(level).lower()} until {clock_time(end, now)}"
+            line.append(" " + _("until {time}").format(time=clock_time(end, now)))
+            said = _("{level} until {time}").format(
+                level=level_word(level).lower(), time=clock_time(end, now)
+            )
     else:
-        line.append(f": fallback '{fallback}'")
+        line.append(_(": fallback '{fallback}'").format(fallback=fallback))
     rest = forecast.strained_now or ""
     if said:  # what the level's own words already say, not twice
         rest = rest.replace(f" ({said})", "").replace(f"{said}, ", "").replace(f", {said}", "")
     if rest and rest != said:
         # A strain under way is said apart: "next strain" is only ever one still to come.
-        line.append(" · strain now: ")
+        line.append(_(" · strain now: "))
         line.append(rest, style=HEADING)
-    strained = forecast.next_strained or "none ahead"
-    line.append(" · next strain: ")
+    strained = forecast.next_strained or _("none ahead")
+    line.append(_(" · next strain: "))
     line.append(strained, style=HEADING if forecast.next_strained else DIM)
     return line
 
 
 def _source_line(forecast: ForecastView, now: datetime, width: int) -> Text:
     """Source, age and generation time; the next refresh only where there is room."""
-    parts = [f"{SOURCE_WORDS.get(forecast.source, forecast.source)} data"]
+    source = forecast.source
+    parts = [
+        _(SOURCE_WORDS[source])
+        if source in SOURCE_WORDS
+        else _("{source} data").format(source=source)
+    ]
     if forecast.fetched is not None:
-        parts.append(f"fetched {clock_time(forecast.fetched, now)} ({age(now - forecast.fetched)})")
+        parts.append(
+            _("fetched {time} ({age})").format(
+                time=clock_time(forecast.fetched, now), age=age(now - forecast.fetched)
+            )
+        )
     else:
-        parts.append("never fetched")
+        parts.append(_("never fetched"))
     if forecast.generated is not None:
-        parts.append(f"generated {clock_time(forecast.generated, now)}")
+        parts.append(_("generated {time}").format(time=clock_time(forecast.generated, now)))
     if forecast.next_refresh is not None:
-        refresh = f"next refresh {clock_time(forecast.next_refresh, now)}"
+        refresh = _("next refresh {time}").format(time=clock_time(forecast.next_refresh, now))
         if len(" · ".join([*parts, refresh])) <= width:
             parts.append(refresh)
     return Text(" · ".join(parts), style=DIM)

@@ -13,6 +13,7 @@ from typing import Any
 
 from tui import __version__
 from tui.core.forecast import Level, paris_iso
+from tui.core.i18n import _
 from tui.core.tempo import Colour
 from tui.service.snapshot import BoardView, ChannelView, Snapshot
 
@@ -278,9 +279,9 @@ def energy_configs(topics: Topics, index: int | None, name: str) -> dict[str, di
     dashboard and long-term statistics. Only for channels with a ``power``."""
     node = topics.node_id
     if index is None:
-        key, title = "total", "Energy kept off"
+        key, title = "total", _("Energy kept off")
     else:
-        key, title = str(index), f"{name} energy kept off"
+        key, title = str(index), _("{name} energy kept off").format(name=name)
     object_id = "energy_kept_off" if index is None else f"channel_{index}_energy_kept_off"
     configs: dict[str, dict[str, Any]] = {
         topics.discovery("sensor", object_id): {
@@ -296,7 +297,7 @@ def energy_configs(topics: Topics, index: int | None, name: str) -> dict[str, di
     }
     if index is not None:
         configs[topics.discovery("sensor", f"channel_{index}_power")] = {
-            "name": f"{name} power",
+            "name": _("{name} power").format(name=name),
             "unique_id": f"delestage_{node}_channel_{index}_power",
             "state_topic": topics.channel_state(index),
             "value_template": _POWER_TEMPLATE,
@@ -325,7 +326,7 @@ def channel_configs(topics: Topics, index: int, name: str) -> dict[str, dict[str
     uid = f"delestage_{node}_channel_{index}"
     return {
         topics.discovery("select", f"channel_{index}"): {
-            "name": f"{name} mode",
+            "name": _("{name} mode").format(name=name),
             "unique_id": uid,
             "command_topic": command,
             "state_topic": state,
@@ -334,7 +335,7 @@ def channel_configs(topics: Topics, index: int, name: str) -> dict[str, dict[str
             "icon": "mdi:electric-switch",
         },
         topics.discovery("binary_sensor", f"channel_{index}_powered"): {
-            "name": f"{name} powered",
+            "name": _("{name} powered").format(name=name),
             "unique_id": f"{uid}_powered",
             "state_topic": state,
             "value_template": _POWERED_TEMPLATE,
@@ -344,7 +345,7 @@ def channel_configs(topics: Topics, index: int, name: str) -> dict[str, dict[str
             "json_attributes_topic": state,
         },
         topics.discovery("binary_sensor", f"channel_{index}_latched"): {
-            "name": f"{name} latched",
+            "name": _("{name} latched").format(name=name),
             "unique_id": f"{uid}_latched",
             "state_topic": state,
             "value_template": _LATCHED_TEMPLATE,
@@ -354,7 +355,7 @@ def channel_configs(topics: Topics, index: int, name: str) -> dict[str, dict[str
         },
         # Back to automatic, latch released: a press works whatever the select shows.
         topics.discovery("button", f"channel_{index}_release"): {
-            "name": f"{name} release",
+            "name": _("{name} release").format(name=name),
             "unique_id": f"{uid}_release",
             "command_topic": command,
             "payload_press": "auto",
@@ -407,7 +408,7 @@ def discovery_configs(
     }
     configs: dict[str, dict[str, Any]] = {
         topics.discovery("sensor", "level"): {
-            "name": "Ecowatt level",
+            "name": _("Ecowatt level"),
             "unique_id": f"delestage_{node}_level",
             "state_topic": topics.level,
             "device_class": "enum",
@@ -416,7 +417,7 @@ def discovery_configs(
             "icon": "mdi:transmission-tower",
         },
         topics.discovery("sensor", "next_strain"): {
-            "name": "Next grid strain",
+            "name": _("Next grid strain"),
             "unique_id": f"delestage_{node}_next_strain",
             "state_topic": topics.next_strain,
             "device_class": "timestamp",
@@ -424,7 +425,7 @@ def discovery_configs(
             "icon": "mdi:clock-alert-outline",
         },
         topics.discovery("event", "refused"): {
-            "name": "Refused command",
+            "name": _("Refused command"),
             "unique_id": f"delestage_{node}_refused",
             "state_topic": topics.error,
             "event_types": ["refused"],
@@ -432,7 +433,7 @@ def discovery_configs(
             "icon": "mdi:message-alert-outline",
         },
         topics.discovery("select", "force_for"): {
-            "name": "Force duration",
+            "name": _("Force duration"),
             "unique_id": f"delestage_{node}_force_for",
             "command_topic": topics.force_for_set,
             "state_topic": topics.force_for,
@@ -441,7 +442,7 @@ def discovery_configs(
             "icon": "mdi:timer-lock-outline",
         },
         topics.discovery("binary_sensor", "board"): {
-            "name": "Relay board",
+            "name": _("Relay board"),
             "unique_id": f"delestage_{node}_board",
             "state_topic": topics.diagnostics,
             "value_template": (
@@ -454,7 +455,7 @@ def discovery_configs(
             **diagnostic,
         },
         topics.discovery("sensor", "forecast_fetched"): {
-            "name": "Forecast fetched",
+            "name": _("Forecast fetched"),
             "unique_id": f"delestage_{node}_forecast_fetched",
             "state_topic": topics.diagnostics,
             "device_class": "timestamp",
@@ -462,7 +463,7 @@ def discovery_configs(
             **diagnostic,
         },
         topics.discovery("sensor", "forecast_source"): {
-            "name": "Forecast source",
+            "name": _("Forecast source"),
             "unique_id": f"delestage_{node}_forecast_source",
             "state_topic": topics.diagnostics,
             "value_template": _field("forecast_source"),
@@ -470,7 +471,7 @@ def discovery_configs(
             **diagnostic,
         },
         topics.discovery("sensor", "bridge"): {
-            "name": "MQTT bridge",
+            "name": _("MQTT bridge"),
             "unique_id": f"delestage_{node}_bridge",
             "state_topic": topics.diagnostics,
             "value_template": _field("bridge"),
@@ -478,7 +479,7 @@ def discovery_configs(
             **diagnostic,
         },
         topics.discovery("sensor", "last_error"): {
-            "name": "Last error",
+            "name": _("Last error"),
             "unique_id": f"delestage_{node}_last_error",
             "state_topic": topics.diagnostics,
             "value_template": _field("last_error"),
@@ -487,7 +488,7 @@ def discovery_configs(
         },
     }
     if tempo:
-        for day, title in (("today", "Tempo today"), ("tomorrow", "Tempo tomorrow")):
+        for day, title in (("today", _("Tempo today")), ("tomorrow", _("Tempo tomorrow"))):
             configs[topics.discovery("sensor", f"tempo_{day}")] = {
                 "name": title,
                 "unique_id": f"delestage_{node}_tempo_{day}",
