@@ -23,6 +23,7 @@ from tui.adapters.stores import eventlog as eventlog_module
 from tui.adapters.stores.eventlog import read_events
 from tui.adapters.stores.state import StateStore
 from tui.core.config import Config, config_from_dict
+from tui.core.errors import InputError
 from tui.core.events import Event
 from tui.core.forecast import PARIS
 from tui.core.plan import build_plan
@@ -148,7 +149,7 @@ async def test_an_override_beyond_the_horizon_is_refused_and_nothing_is_saved(
             {"duration": timedelta(microseconds=1)},
             {"duration": timedelta(seconds=59)},
         ):
-            with pytest.raises(controller_module.InputError, match="expected"):
+            with pytest.raises(InputError, match="expected"):
                 await controller.force(1, False, **kwargs)  # type: ignore[arg-type]
         assert controller.overrides == {}
         message = await controller.force(1, False, duration=timedelta(days=366))
