@@ -665,13 +665,15 @@ def test_the_shipped_file_documents_every_key_of_the_model(section: str) -> None
     missing = [
         field.name
         for field in dataclasses.fields(_MODEL[section])
-        if not any(re.match(rf"\s*#?\s*{field.name}\s*=", line) for line in lines)
+        # a channel's relay on its board is written as its index (config_to_dict)
+        if (section, field.name) != ("channel", "relay")
+        and not any(re.match(rf"\s*#?\s*{field.name}\s*=", line) for line in lines)
     ]
     assert not missing, f"[{section}] of delestage.toml does not show {missing}"
 
 
 def test_the_model_has_no_section_the_shipped_file_ignores() -> None:
-    sections = {field.name for field in dataclasses.fields(Config)} - {"channels", "path"}
+    sections = {field.name for field in dataclasses.fields(Config)} - {"channels", "path", "boards"}
     assert sections | {"channel"} == set(_MODEL)
 
 

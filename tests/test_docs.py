@@ -179,7 +179,8 @@ def _default_written(field: dataclasses.Field[object], cell: str) -> bool:
 def test_every_configuration_key_is_documented_with_its_default(section: str) -> None:
     table = documented_keys().get(section)
     assert table is not None, f"docs/configuration.md has no ## `{section}` table"
-    fields = dataclasses.fields(SECTIONS[section])
+    # a channel's relay on its board is not a key: it is written as its index
+    fields = [f for f in dataclasses.fields(SECTIONS[section]) if f.name != "relay"]
     assert sorted(table) == sorted(field.name for field in fields)
     wrong = [
         f"{field.name}: {table[field.name]}"

@@ -69,7 +69,7 @@ def test_the_revision_is_told_by_capability_though_every_sku_is_1017(
 
     out = io.StringIO()
     assert run_boards(out, io.StringIO(), wait=0, api=usb.api()) == 0
-    assert f"{SERIAL}  PhidgetInterfaceKit 0/0/8  {told}" in out.getvalue()
+    assert f"{SERIAL}  1017   PhidgetInterfaceKit 0/0/8  {told}" in out.getvalue()
     assert list_relay_boards(wait=0, api=usb.api()).boards[0].revision == told
 
 

@@ -220,7 +220,7 @@ class FakeUsb:
         """The coils lose USB power: relays release, trips clear; attached channels detach."""
         with self.lock:
             board = self.boards.pop(serial)
-            board.relays[:] = [False] * 8
+            board.relays[:] = [False] * len(board.relays)
             board.failsafe_ms.clear()
             board.tripped.clear()
             for channel in list(self._open):

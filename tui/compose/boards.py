@@ -14,7 +14,7 @@ from tui.adapters.boards.phidget_discovery import (
     list_relay_boards,
     probe_board,
 )
-from tui.adapters.boards.phidget_lib import UDEV_HINT, PhidgetApi, load_phidget22
+from tui.adapters.boards.phidget_lib import UDEV_HINT, PhidgetApi, load_phidget22, wanted_words
 from tui.core.config import Config
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ __all__ = [
     "load_phidget22",
     "make_board",
     "probe_board",
+    "wanted_words",
 ]
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from tui.core.devices import DEFAULT_MODEL, MODELS, model_choices
 from tui.core.durations import EXPECTED as DURATION_EXPECTED
 from tui.core.durations import MIN_OVERRIDE, format_duration, parse_duration
 from tui.core.errors import InputError
@@ -30,7 +31,9 @@ from tui.core.power import Power, format_power, parse_power
 from tui.core.tempo import Colour
 
 RTE_BASE_URL = "https://digital.iservices.rte-france.com"
-CHANNEL_COUNT = 8
+CHANNEL_COUNT = 8  # relays of one board laid out as a 1017 (no model): the single-board limit
+CHANNEL_LIMIT = 32  # channels in all, over several [[board]] entries
+CHANNEL_NUMBERS = 64  # channel numbers across boards (board's first number + relay) stay below
 
 
 class Source(StrEnum):
@@ -108,6 +111,13 @@ class BoardConfig:
     attach_timeout: timedelta = timedelta(seconds=5)
     on_exit: OnExit = OnExit.RELEASE
     failsafe: timedelta = timedelta(0)
+    name: str = ""  # [[board]] entries are named; a single [board] may leave it out
+    model: str | None = None  # a key of tui.core.devices.MODELS; None: detected (laid out as 1017)
+
+    @property
+    def relays(self) -> int:
+        """How many relays the board's layout has (its model's, else the 1017's 8)."""
+        return MODELS[self.model or DEFAULT_MODEL].relays
 
 
 # The failsafe keepalive resets each relay in turn, one USB transfer each, which the library
@@ -177,19 +187,29 @@ class ChannelConfig:
     power: Power | None = None
     shed_tempo: tuple[Colour, ...] = ()  # Tempo colours whose peak hours cut the channel
     shed_power: bool = True  # the power rule ([meter]) may cut it (never with shed_at "never")
+    # Several boards: the board's name and the relay on it (``index`` is then the channel's
+    # number across boards: the board's first number plus the relay). One board: "" and None.
+    board: str = ""
+    relay: int | None = None
+
+    @property
+    def relay_on_board(self) -> int:
+        return self.index if self.relay is None else self.relay
 
 
 @dataclass(frozen=True)
 class Config:
     channels: tuple[ChannelConfig, ...]
     ecowatt: EcowattConfig = field(default_factory=EcowattConfig)
-    board: BoardConfig = field(default_factory=BoardConfig)
+    board: BoardConfig = field(default_factory=BoardConfig)  # the first (or only) board
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     tempo: TempoConfig | None = None  # None: no [tempo] section, Tempo is off
     mqtt: MqttConfig | None = None
     meter: MeterConfig | None = None  # None: no [meter] section, no power rule
+    # Every board, in the order of the file; () means the one ``board`` (a single [board]).
+    boards: tuple[BoardConfig, ...] = ()
     # Where it was read from, for messages; two configs that configure the same thing are equal.
     path: str = field(default="delestage.toml", compare=False)
 
@@ -198,6 +218,10 @@ class Config:
             if channel.index == index:
                 return channel
         raise KeyError(index)
+
+    @property
+    def all_boards(self) -> tuple[BoardConfig, ...]:
+        return self.boards or (self.board,)
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -361,6 +385,21 @@ def _tempo_colours(value: object) -> tuple[Colour, ...]:
 
 _Schema = dict[str, Callable[[object], Any]]
 
+_BOARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+def _board_name(value: object) -> str:
+    if not isinstance(value, str) or not _BOARD_NAME.fullmatch(value):
+        raise _Invalid('a board name of letters, digits, - and _ (e.g. "garage")')
+    return value
+
+
+def _model(value: object) -> str:
+    if not isinstance(value, str) or value.upper() not in MODELS:
+        raise _Invalid(f"one of {model_choices()}")
+    return value.upper()
+
+
 # --- [mqtt] -----------------------------------------------------------------------------------
 
 _MQTT_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?/?")
@@ -442,6 +481,8 @@ _SECTIONS: dict[str, tuple[type, _Schema]] = {
             "attach_timeout": _positive_duration,
             "on_exit": _enum(OnExit),
             "failsafe": _duration,
+            "name": _board_name,
+            "model": _model,
         },
     ),
     "policy": (
@@ -526,8 +567,13 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
     for key in data:
         if key not in known_top:
             problems.append(_unknown_key("", key, known_top))
+    boards: list[BoardConfig] = []
     for name, (kind, schema) in _SECTIONS.items():
         table = data.get(name, {})
+        if name == "board" and isinstance(table, list):
+            boards = _parse_boards(table, schema, problems)
+            sections[name] = boards[0] if boards else BoardConfig()
+            continue
         if not isinstance(table, dict):
             problems.append(f"{name}: expected a table [{name}], got {_describe(table)}")
             continue
@@ -538,7 +584,10 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
     if "meter" in data:
         sections["meter"] = _parse_meter(data["meter"], problems)
 
-    channels = _parse_channels(data.get("channel", _MISSING), problems)
+    several = len(boards) > 1
+    if not boards and isinstance(sections.get("board"), BoardConfig):
+        boards = [sections["board"]]
+    channels = _parse_channels(data.get("channel", _MISSING), problems, boards, several)
     tempo = _parse_tempo(data.get("tempo"), problems)
 
     ecowatt: EcowattConfig | None = sections.get("ecowatt")
@@ -563,24 +612,97 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
             f'"{format_duration(board.failsafe)}"): a tripped failsafe only clears without '
             'channel persistence, which "keep" needs; set on_exit = "release" or failsafe = "0s"'
         )
-    floor = failsafe_floor(len(channels))
-    if (
-        board is not None
-        and board.kind is BoardKind.PHIDGET
-        and (timedelta(milliseconds=500) <= board.failsafe < floor)
-    ):
-        problems.append(
-            f'board.failsafe: "{format_duration(board.failsafe)}" is too short for '
-            f"{len(channels)} relays: each keepalive resets them one USB transfer at a time (up "
-            f"to {KEEPALIVE_TRANSFER.total_seconds() * 1000:.0f} ms each), which must fit in a "
-            f'third of the period; set failsafe = "{format_duration(floor)}" or more'
-        )
+    for position, each in enumerate(boards if several else boards[:1]):
+        on_it = [c for c in channels if not several or c.board == each.name]
+        floor = failsafe_floor(len(on_it))
+        if each.kind is BoardKind.PHIDGET and (
+            timedelta(milliseconds=500) <= each.failsafe < floor
+        ):
+            key = f"board[{position}].failsafe" if several else "board.failsafe"
+            problems.append(
+                f'{key}: "{format_duration(each.failsafe)}" is too short for '
+                f"{len(on_it)} relays: each keepalive resets them one USB transfer at a time (up "
+                f"to {KEEPALIVE_TRANSFER.total_seconds() * 1000:.0f} ms each), which must fit in "
+                f'a third of the period; set failsafe = "{format_duration(floor)}" or more'
+            )
 
     if tempo is not None and tempo.source is TempoFromMeter.TIC:
         problems.extend(tic_tempo_problems(sections.get("meter")))
     if problems:
         raise InputError([f"{path}: {problem}" for problem in problems])
-    return Config(channels=tuple(channels), path=path, tempo=tempo, **sections)
+    return Config(
+        channels=tuple(channels),
+        path=path,
+        tempo=tempo,
+        boards=tuple(boards) if several else (),
+        **sections,
+    )
+
+
+def _parse_boards(raw: list[object], schema: _Schema, problems: list[str]) -> list[BoardConfig]:
+    """``[[board]]``: each a table with a unique ``name``; one entry is the same as ``[board]``."""
+    boards: list[BoardConfig] = []
+    if not raw:
+        problems.append("board: expected a [board] table or [[board]] tables, got none")
+    names: dict[str, int] = {}
+    addresses: dict[tuple[int, int | None], int] = {}
+    for position, table in enumerate(raw):
+        prefix = f"board[{position}]."
+        if not isinstance(table, dict):
+            problems.append(f"board[{position}]: expected a table, got {_describe(table)}")
+            continue
+        before = len(problems)
+        values = _parse_table(table, schema, prefix, problems)
+        name = values.get("name")
+        if name is None and len(raw) > 1 and "name" not in table:
+            problems.append(f'{prefix}name: missing (required with several boards, e.g. "garage")')
+        if name is not None:
+            if name in names:
+                problems.append(f'{prefix}name: "{name}" is already used by board[{names[name]}]')
+            names.setdefault(name, position)
+        serial = values.get("serial")
+        if len(raw) > 1 and values.get("kind", BoardKind.PHIDGET) is BoardKind.PHIDGET:
+            if serial is None and "serial" not in table:
+                problems.append(
+                    f"{prefix}serial: missing (required with several Phidget boards: without it "
+                    "any board matches; `delestage boards` lists the serials)"
+                )
+            elif serial is not None:
+                address = (serial, values.get("hub_port"))
+                if address in addresses:
+                    problems.append(
+                        f"{prefix}serial: {serial} is already used by board[{addresses[address]}]"
+                    )
+                addresses.setdefault(address, position)
+        if len(problems) == before:
+            boards.append(BoardConfig(**values))
+    # One keepalive and one shutdown serve every board: their failsafe and on_exit agree.
+    for key in ("failsafe", "on_exit"):
+        for position, board in enumerate(boards[1:], start=1):
+            first, this = getattr(boards[0], key), getattr(board, key)
+            if this != first:
+                shown = format_duration(this) if key == "failsafe" else this.value
+                wanted = format_duration(first) if key == "failsafe" else first.value
+                problems.append(
+                    f'board[{position}].{key}: expected the same on every [[board]] ("{wanted}" '
+                    f'as board[0]: one keepalive and one shutdown serve them all), got "{shown}"'
+                )
+    total = sum(board.relays for board in boards)
+    if len(boards) > 1 and total > CHANNEL_NUMBERS:
+        problems.append(
+            f"board: {len(boards)} boards with {total} relays; expected at most {CHANNEL_NUMBERS}"
+        )
+    return boards
+
+
+def board_offsets(boards: list[BoardConfig] | tuple[BoardConfig, ...]) -> dict[str, int]:
+    """Each board's first channel number: boards in file order, each taking its layout's relays."""
+    offsets: dict[str, int] = {}
+    start = 0
+    for board in boards:
+        offsets[board.name] = start
+        start += board.relays
+    return offsets
 
 
 def _parse_meter(table: object, problems: list[str]) -> MeterConfig | None:
@@ -619,32 +741,64 @@ def _parse_tempo(raw: object, problems: list[str]) -> TempoConfig | None:
     return tempo
 
 
-def _parse_channels(raw: object, problems: list[str]) -> list[ChannelConfig]:
+def _parse_channels(
+    raw: object, problems: list[str], boards: list[BoardConfig], several: bool
+) -> list[ChannelConfig]:
+    one = boards[0] if boards else BoardConfig()
+    limit = CHANNEL_LIMIT if several else one.relays
     if raw is _MISSING or raw == []:
-        problems.append(f"channel: expected 1 to {CHANNEL_COUNT} [[channel]] tables, got none")
+        problems.append(f"channel: expected 1 to {limit} [[channel]] tables, got none")
         return []
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
         problems.append(f"channel: expected [[channel]] tables, got {_describe(raw)}")
         return []
-    if len(raw) > CHANNEL_COUNT:
-        problems.append(
-            f"channel: expected 1 to {CHANNEL_COUNT} [[channel]] tables, got {len(raw)}"
-        )
+    if len(raw) > limit:
+        problems.append(f"channel: expected 1 to {limit} [[channel]] tables, got {len(raw)}")
+    by_name = {board.name: board for board in boards}
+    offsets = board_offsets(boards)
     channels: list[ChannelConfig] = []
     seen_index: dict[int, int] = {}
     seen_name: dict[str, int] = {}
     for position, table in enumerate(raw):
         prefix = f"channel[{position}]."
         before = len(problems)
-        values = _parse_table(table, _CHANNEL_SCHEMA, prefix, problems)
+        board = one
+        wanted = table.get("board")
+        if wanted is not None:
+            if not isinstance(wanted, str) or wanted not in by_name:
+                names = ", ".join(f'"{name}"' for name in by_name if name) or "none named"
+                problems.append(
+                    f"{prefix}board: expected the name of a [[board]] ({names}), "
+                    f"got {_describe(wanted)}"
+                )
+            else:
+                board = by_name[wanted]
+        elif several:
+            problems.append(f"{prefix}board: missing (required with several boards)")
+        schema = {
+            **_CHANNEL_SCHEMA,
+            "index": _int_range(0, board.relays - 1),
+            "board": lambda value: value,
+        }
+        values = _parse_table(table, schema, prefix, problems)
         for key in _CHANNEL_REQUIRED:
             if key not in table:
                 problems.append(f"{prefix}{key}: missing (required)")
+        if several:
+            values.pop("board", None)
+            if "index" in values:
+                values["relay"] = values["index"]
+                values["index"] = offsets[board.name] + values["index"]
+                values["board"] = board.name
+        else:
+            values.pop("board", None)
         index = values.get("index")
         if index is not None:
             if index in seen_index:
+                relay = values.get("relay", index)
+                where = f" on board {board.name}" if several else ""
                 problems.append(
-                    f"{prefix}index: {index} is already used by channel[{seen_index[index]}]"
+                    f"{prefix}index: {relay}{where} is already used by channel[{seen_index[index]}]"
                 )
             seen_index.setdefault(index, position)
         name = values.get("name")
@@ -696,7 +850,7 @@ def config_to_dict(config: Config) -> dict[str, object]:
     """The inverse of config_from_dict: a document that loads back to an equal Config."""
     document: dict[str, object] = {
         "ecowatt": _table(config.ecowatt),
-        "board": _table(config.board),
+        "board": {k: v for k, v in _table(config.board).items() if (k, v) != ("name", "")},
         "policy": _table(config.policy),
         "service": _table(config.service),
         "ui": _table(config.ui),
@@ -706,5 +860,17 @@ def config_to_dict(config: Config) -> dict[str, object]:
         document["mqtt"] = _table(config.mqtt)
     if config.meter is not None:
         document["meter"] = meter_to_dict(config.meter)
-    document["channel"] = [_table(channel) for channel in config.channels]
+    if config.boards:
+        document["board"] = [_table(board) for board in config.boards]  # names are set
+    document["channel"] = [_channel_table(channel) for channel in config.channels]
     return document
+
+
+def _channel_table(channel: ChannelConfig) -> dict[str, object]:
+    table = _table(channel)
+    table.pop("relay", None)
+    if channel.relay is not None:
+        table["index"] = channel.relay
+    if not channel.board:
+        table.pop("board", None)
+    return table

@@ -5,6 +5,7 @@ only when one of these runs.
 """
 
 import os
+from dataclasses import replace
 from typing import TextIO
 
 from tui.compose.boards import (
@@ -16,10 +17,13 @@ from tui.compose.boards import (
     list_relay_boards,
     load_phidget22,
     probe_board,
+    wanted_words,
 )
 from tui.core.config import BoardKind, Config
+from tui.core.devices import DEFAULT_MODEL, DEVICES, MODELS, direct_load_problem
 from tui.core.durations import format_duration
 from tui.core.i18n import _
+from tui.core.policy import RATE_LIMIT
 
 # Long enough for the library's first USB scan to report what is plugged in.
 SEARCH_SECONDS = 1.5
@@ -51,10 +55,46 @@ NOTHING_SEEN_STEPS = (
 )
 
 
+def supported_lines() -> list[str]:
+    """The device table: every model delestage drives, its relays, kind, rating and rate."""
+    rows = [("model", "relays", "relay kind", "rated per contact", "rate", "failsafe")]
+    for device in DEVICES:
+        rate = f"{device.max_per_minute}/min" if device.max_per_minute else "no limit"
+        rows.append(
+            (
+                device.model,
+                str(device.relays),
+                device.relay_kind.value,
+                device.rating.words() + ("" if device.checked else " (unchecked)"),
+                rate,
+                device.failsafe,
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = ["supported boards (docs/wiring.md):"]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        lines.append("  " + "  ".join(cells).rstrip())
+    lines.append(
+        f"  delestage switches a relay at most {RATE_LIMIT} times a minute on every model "
+        "(the mechanical boards' rated rate); drive contactors, not heaters, from these relays"
+    )
+    return lines
+
+
 def run_boards(
-    out: TextIO, err: TextIO, wait: float = SEARCH_SECONDS, api: PhidgetApi | None = None
+    out: TextIO,
+    err: TextIO,
+    wait: float = SEARCH_SECONDS,
+    api: PhidgetApi | None = None,
+    supported: bool = False,
 ) -> int:
-    """List the attached relay boards; exit status 1 when there is none."""
+    """List the attached relay boards; exit status 1 when there is none.
+
+    ``supported``: print the device table first (`delestage boards --supported`).
+    """
+    if supported:
+        print("\n".join(supported_lines()), file=out)
     api = api or load_phidget22()  # a missing library is its one line, without "searching"
     print(f"searching for Phidget relay boards ({wait:g} s)…", file=err)
     sighting = list_relay_boards(wait, api)
@@ -63,30 +103,75 @@ def run_boards(
         if not sighting.other_devices:
             print("\n".join(NOTHING_SEEN_STEPS), file=out)
         return 1
-    rows = [("serial", "board", "revision", "relays", "connection")]
+    rows = [("serial", "model", "board", "revision", "relays", "connection")]
     rows += [
-        (str(board.serial), board.name, board.revision, str(board.relays), _where(board))
+        (
+            str(board.serial),
+            board.model,
+            board.name,
+            board.revision,
+            str(board.relays),
+            _where(board),
+        )
         for board in sighting.boards
     ]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         print("  ".join(cells).rstrip(), file=out)
-    example = sighting.boards[0].serial
+    example = sighting.boards[0]
     print(
-        f"set it in delestage.toml: [board] serial = {example} "
-        "(`delestage init` does it when exactly one board is attached)",
+        f'set it in delestage.toml: [board] serial = {example.serial}, model = "{example.model}" '
+        "(`delestage init` does it when exactly one board is attached; several boards: "
+        "[[board]] entries, docs/configuration.md)",
         file=out,
     )
     return 0
 
 
+def rating_notes(config: Config) -> list[str]:
+    """Channels whose configured ``power`` is more than their board's relay switches directly
+    (the model's published rating, docs/wiring.md): warnings, since a contactor may be there."""
+    models = {board.name: MODELS[board.model or DEFAULT_MODEL] for board in config.all_boards}
+    grouped: dict[str, list[str]] = {}
+    for channel in config.channels:
+        if channel.power is None:
+            continue
+        problem = direct_load_problem(models[channel.board], channel.power.watts)
+        if problem is not None:
+            grouped.setdefault(problem, []).append(
+                f"{channel.name} ({channel.power.watts / 1000:g} kW)"
+            )
+    return [f"{', '.join(names)}: {problem}" for problem, names in grouped.items()]
+
+
 def check_board_line(config: Config, api: PhidgetApi | None = None) -> tuple[bool, str]:
-    """Whether the configured board answers within attach_timeout, and a line saying so."""
+    """Whether the configured board answers within attach_timeout, and a line saying so.
+
+    Several boards: each one probed for its own relays, one clause each ("board garage: ...").
+    """
+    if not config.boards:
+        return _check_one(config, api)
+    results = []
+    for board in config.boards:
+        relays = tuple(
+            replace(channel, index=channel.relay_on_board, relay=None, board="")
+            for channel in config.channels
+            if channel.board == board.name
+        )
+        if relays:
+            one = replace(config, board=board, boards=(), channels=relays)
+            ok, line = _check_one(one, api)
+            results.append((ok, f"board {board.name}: {line}"))
+    return all(ok for ok, _ in results), "; ".join(line for _, line in results)
+
+
+def _check_one(config: Config, api: PhidgetApi | None) -> tuple[bool, str]:
     board = config.board
     if board.kind is BoardKind.SIMULATED:
         return True, _("simulated board: nothing to find (relays are recorded, not switched)")
-    wanted = "Phidget 1017" + (f" serial {board.serial}" if board.serial else " (any serial)")
+    model = board.model or "1017"
+    wanted = f"Phidget {model}" + (f" serial {board.serial}" if board.serial else " (any serial)")
     if board.hub_port is not None:
         wanted += f" on VINT hub port {board.hub_port}"
     timeout = format_duration(board.attach_timeout)
@@ -101,8 +186,10 @@ def check_board_line(config: Config, api: PhidgetApi | None = None) -> tuple[boo
         )
     if probe.foreign:
         return False, (
-            f"the relay channels attached to {probe.foreign}, which is not a Phidget 1017: set "
-            "board.serial to the 1017's (`delestage boards` lists it)"
+            f"the relay channels attached to {probe.foreign}, which is not "
+            f"{wanted_words(board)}: set board.serial to the "
+            + ("1017's" if board.model is None else "board's")
+            + " (`delestage boards` lists it)"
         )
     if probe.found:
         if probe.failsafe:
@@ -112,7 +199,7 @@ def check_board_line(config: Config, api: PhidgetApi | None = None) -> tuple[boo
         else:
             failsafe = "no hardware failsafe"
             if board.failsafe:
-                failsafe += " (board.failsafe has no effect: only a 1017_2 has one)"
+                failsafe += " (board.failsafe has no effect on this revision)"
         relays = ", ".join(str(index) for index in probe.attached)
         if probe.bounced:
             tripped = ", ".join(str(index) for index in probe.bounced)
@@ -122,7 +209,7 @@ def check_board_line(config: Config, api: PhidgetApi | None = None) -> tuple[boo
                 "them without persistence at start, which clears it and releases them"
             )
         return True, (
-            f"Phidget {probe.revision or '1017'} serial {probe.serial} found; relays {relays} "
+            f"Phidget {probe.revision or model} serial {probe.serial} found; relays {relays} "
             f"answered; {failsafe}"
         )
     if probe.attached:
@@ -151,6 +238,14 @@ def find_single_serial(
     out: TextIO, wait: float = INIT_SEARCH_SECONDS, api: PhidgetApi | None = None
 ) -> int | None:
     """The serial of the one attached relay board, saying what was found; None otherwise."""
+    board = find_single_board(out, wait, api)
+    return board.serial if board is not None else None
+
+
+def find_single_board(
+    out: TextIO, wait: float = INIT_SEARCH_SECONDS, api: PhidgetApi | None = None
+) -> FoundBoard | None:
+    """The one attached relay board (its serial and model), saying what was found."""
     try:
         boards = list_relay_boards(wait, api).boards
     except BoardLibraryMissing as error:
@@ -158,8 +253,12 @@ def find_single_serial(
         return None
     if len(boards) == 1:
         board = boards[0]
-        print(f"found Phidget {board.revision} serial {board.serial}: board.serial set", file=out)
-        return board.serial
+        print(
+            f"found Phidget {board.revision} serial {board.serial}: board.serial and "
+            "board.model set",
+            file=out,
+        )
+        return board
     if not boards:
         print(
             "no Phidget relay board attached: board.serial left out (any 1017 will match; "

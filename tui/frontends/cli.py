@@ -87,8 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init.add_argument("--force", action="store_true", help=_("overwrite an existing file"))
 
-    commands.add_parser(
+    boards = commands.add_parser(
         "boards", help=_("list the attached Phidget relay boards (to find the serial for [board])")
+    )
+    boards.add_argument(
+        "--supported",
+        action="store_true",
+        help="first list every supported model: relays, relay kind, rating, switching rate",
     )
 
     test_relays = commands.add_parser(
@@ -111,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("how long each relay stays switched, at most 600 (default: %(default)s)"),
     )
     test_relays.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
+    test_relays.add_argument(
+        "--board", metavar="NAME", help="several boards: only the relays of this [[board]]"
+    )
 
     status = commands.add_parser("status", help=_("show the running service's state"))
     _config_option(status)
@@ -216,7 +224,7 @@ def _run_init(args: argparse.Namespace) -> int:
 def _run_boards(args: argparse.Namespace) -> int:
     from tui.frontends.boards_cmd import run_boards
 
-    return run_boards(sys.stdout, sys.stderr)
+    return run_boards(sys.stdout, sys.stderr, supported=args.supported)
 
 
 def _run_test_relays(args: argparse.Namespace) -> int:
@@ -227,7 +235,9 @@ def _run_test_relays(args: argparse.Namespace) -> int:
         hold = parse_seconds(args.hold, 0, 600)
     except ValueError as error:
         raise InputError(f"--hold: expected {error}, got {args.hold!r}") from None
-    return run_test_relays(args.config, args.channels, args.yes, hold, sys.stdout, sys.stderr)
+    return run_test_relays(
+        args.config, args.channels, args.yes, hold, sys.stdout, sys.stderr, on_board=args.board
+    )
 
 
 def _run_status(args: argparse.Namespace) -> int:

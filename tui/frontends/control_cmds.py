@@ -84,6 +84,10 @@ def render_status(snapshot: Snapshot) -> str:
     level = Level(snapshot.level).words if snapshot.level is not None else _("unknown")
     board = snapshot.board
     board_text = f"{board.kind}, {_('attached') if board.attached else _('DETACHED')}"
+    if board.detached_boards:
+        board_text += f" ({', '.join(board.detached_boards)} detached)"
+    elif board.unattached and not board.attached:
+        board_text += f" (relay {', '.join(str(i) for i in board.unattached)} not attached)"
     if board.serial:
         board_text += _(", serial {serial}").format(serial=board.serial)
     forecast = snapshot.forecast

@@ -10,7 +10,7 @@ from typing import TextIO
 
 from tui.compose.files import write_config_text
 from tui.core.config import Config, config_from_dict
-from tui.frontends.boards_cmd import find_single_serial
+from tui.frontends.boards_cmd import find_single_board
 
 STARTER = """\
 # delestage: a starter configuration for a real installation (written by `delestage init`).
@@ -104,12 +104,14 @@ min_off = "5m"
 """
 
 
-def starter_text(serial: int | None = None) -> str:
+def starter_text(serial: int | None = None, model: str | None = None) -> str:
     line = (
         f"serial = {serial}"
         if serial is not None
         else "# serial = 123456   # leave it out to use any attached 1017"
     )
+    if model is not None:
+        line += f'\nmodel = "{model}"   # found by its device ID (docs/wiring.md)'
     return STARTER.format(serial_line=line)
 
 
@@ -120,7 +122,8 @@ def starter_config(serial: int | None = None) -> Config:
 
 def run_init(path: str, force: bool, out: TextIO) -> int:
     # The board search only when the file will be written: a refusal should not wait for it.
-    serial = find_single_serial(out) if force or not os.path.exists(path) else None
-    write_config_text(path, starter_text(serial), force=force)
+    board = find_single_board(out) if force or not os.path.exists(path) else None
+    text = starter_text(board.serial, board.model) if board is not None else starter_text()
+    write_config_text(path, text, force=force)
     print(f"wrote {path}: edit the channels, then run `delestage check --config {path}`", file=out)
     return 0

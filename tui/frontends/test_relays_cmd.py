@@ -49,6 +49,19 @@ def parse_channels(config: Config, text: str | None) -> list[ChannelConfig]:
     return chosen
 
 
+def on_board_only(
+    config: Config, chosen: list[ChannelConfig], name: str | None
+) -> list[ChannelConfig]:
+    """``--board NAME``: only the chosen channels on that board (several boards)."""
+    if name is None:
+        return chosen
+    names = [board.name for board in config.boards]
+    if name not in names:
+        known = ", ".join(names) if names else "none: this configuration has one [board]"
+        raise InputError(f"--board: expected the name of a [[board]] ({known}), got {name!r}")
+    return [channel for channel in chosen if channel.board == name]
+
+
 def _relay(energised: bool | None) -> str:
     return "unknown" if energised is None else ("energised" if energised else "released")
 
@@ -89,9 +102,10 @@ def run_test_relays(
     board: RelayBoard | None = None,
     clock: Clock | None = None,
     sleep: Pause | None = None,
+    on_board: str | None = None,
 ) -> int:
     config = load_config(find_config(config_path))
-    chosen = parse_channels(config, channels_text)
+    chosen = on_board_only(config, parse_channels(config, channels_text), on_board)
     if hold < 0:
         raise InputError(f"--hold: expected a number of seconds ≥ 0, got {hold:g}")
     clock = clock or SystemClock()

@@ -38,6 +38,10 @@ class BoardView:
     revision: str | None = None
     failsafe: bool = False
     message: str = ""  # last board problem in words, "" when fine
+    # Several boards: the names of those with no relay attached; and, on any board, the
+    # channels whose relay is not attached (one relay can be missing while the rest work).
+    detached_boards: tuple[str, ...] = ()
+    unattached: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,7 @@ class ChannelView:
     # The board reports the relay elsewhere than the controller put it, in words; None: in step.
     mismatch: str | None = None
     power_w: float | None = None  # the channel's configured `power`, in watts; None: not given
+    board: str = ""  # several boards: the name of the one the relay is on ("" for one board)
 
 
 @dataclass(frozen=True)
@@ -243,7 +248,7 @@ class Snapshot:
             pid=data["pid"],
             now=_instant(data["now"]),
             level=data["level"],
-            board=BoardView(**data["board"]),
+            board=_board_view(data["board"]),
             forecast=ForecastView(**forecast),
             channels=tuple(channels),
             state_dir=data.get("state_dir", ""),
@@ -290,6 +295,11 @@ class Snapshot:
                 for channel in self.channels
             ],
         }
+        if any(channel.board for channel in self.channels):  # several boards
+            status["board"]["detached_boards"] = list(self.board.detached_boards)
+            status["board"]["unattached"] = list(self.board.unattached)
+            for entry, channel in zip(status["channels"], self.channels, strict=True):
+                entry["board"] = channel.board
         if self.tempo is not None:
             status["tempo"] = self.tempo.to_status()
         if self.mqtt is not None:
@@ -346,3 +356,11 @@ class Update:
             except ValueError as error:
                 log.warning("event left out of an update: %s", error)
         return cls(Snapshot.from_dict(data["snapshot"]), tuple(events))
+
+
+def _board_view(data: dict[str, Any]) -> BoardView:
+    """The board part of a snapshot read back from JSON (its lists as tuples again)."""
+    fixed: dict[str, Any] = {
+        key: tuple(value) if isinstance(value, list) else value for key, value in data.items()
+    }
+    return BoardView(**fixed)

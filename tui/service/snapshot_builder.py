@@ -99,6 +99,17 @@ def next_changes(state: ServiceState, now: datetime) -> dict[int, ChangeView]:
     }
 
 
+def detached_boards(state: ServiceState) -> tuple[str, ...]:
+    """Several boards: those none of whose configured relays is attached (by name)."""
+    config = state.config
+    detached = []
+    for board in config.boards:
+        on_it = [channel.index for channel in config.channels if channel.board == board.name]
+        if on_it and not any(state.board.channel_attached(index) for index in on_it):
+            detached.append(board.name)  # a board no channel uses is never opened: not named
+    return tuple(detached)
+
+
 def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
     forecast = state.feed.data
     board = state.board
@@ -129,6 +140,7 @@ def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
                 latch_holds=bool(decision and decision.latch_holds),
                 mismatch=state.relays.words(channel.index, state.history, now),
                 power_w=channel.power.watts if channel.power else None,
+                board=channel.board,
             )
         )
     under_way, strained = strain_now_and_next(forecast, now) if forecast else (None, None)
@@ -146,6 +158,12 @@ def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
             revision=info.revision,
             failsafe=info.failsafe,
             message=state.relays.message,
+            detached_boards=detached_boards(state),
+            unattached=tuple(
+                channel.index
+                for channel in state.config.channels
+                if not board.channel_attached(channel.index)
+            ),
         ),
         forecast=ForecastView(
             source=state.feed.kind,

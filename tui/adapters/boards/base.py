@@ -29,6 +29,10 @@ class BoardInfo:
     serial: int | None = None
     revision: str | None = None  # "1017_2" or "1017_0/1017_1", by capability (the SKU is "1017")
     failsafe: bool = False  # whether the hardware failsafe is available
+    name: str = ""  # the board's name in [[board]] ("" for a single [board])
+    model: str | None = None  # the device table's model, when known (configured or detected)
+    # Several boards: each one's info, in the order of the configuration (this one is the first).
+    parts: tuple["BoardInfo", ...] = ()
 
 
 class BoardLibraryMissing(InputError):

@@ -3,7 +3,7 @@
 from tui.adapters.boards.base import RelayBoard
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import Clock
-from tui.core.config import BoardKind, Config
+from tui.core.config import BoardConfig, BoardKind, Config
 
 
 def make_board(config: Config, clock: Clock | None = None) -> RelayBoard:
@@ -12,10 +12,26 @@ def make_board(config: Config, clock: Clock | None = None) -> RelayBoard:
     For a Phidget board this loads Phidget22's native library, and raises BoardLibraryMissing
     (one line, exit status 2) when it cannot, before the service starts.
     """
-    channels = [channel.index for channel in config.channels]
-    if config.board.kind is BoardKind.SIMULATED:
-        return SimulatedBoard(channels, clock)
+    if config.boards:
+        from tui.adapters.boards.multi import MultiBoard, Part
+
+        parts = []
+        for board in config.boards:
+            relays = {
+                channel.index: channel.relay_on_board
+                for channel in config.channels
+                if channel.board == board.name
+            }
+            if relays:
+                parts.append(Part(board.name, _one(board, list(relays.values()), clock), relays))
+        return MultiBoard(parts)
+    return _one(config.board, [channel.index for channel in config.channels], clock)
+
+
+def _one(board: BoardConfig, relays: list[int], clock: Clock | None) -> RelayBoard:
+    if board.kind is BoardKind.SIMULATED:
+        return SimulatedBoard(relays, clock, model=board.model, name=board.name)
     # Imported here so that nothing else ever loads Phidget22.
     from tui.adapters.boards.phidget import PhidgetBoard
 
-    return PhidgetBoard(config.board, channels)
+    return PhidgetBoard(board, relays)

@@ -49,19 +49,21 @@ from tui.adapters.boards.phidget_lib import (
     EVENT_FAILSAFE,
     FAILSAFE_TRIPPED,
     NOT_ATTACHED,
-    PHIDID_1017,
     REVISION_OLD,
     UDEV_HINT,
     UNKNOWN_VALUE,
     UNSUPPORTED,
     PhidgetApi,
+    accepted,
     address,
     describe_error,
     error_code,
-    identify,
     load_phidget22,
+    revision_for,
+    wanted_words,
 )
 from tui.core.config import BoardConfig, OnExit
+from tui.core.devices import Device, device_by_id
 from tui.core.durations import format_duration
 
 # A failsafe that trips again soon after a reopen: wait longer each time before reopening.
@@ -127,6 +129,7 @@ class PhidgetBoard:
         self._monotonic = monotonic
         self._serial = config.serial
         self._revision: str | None = None
+        self._device: Device | None = None  # the table's model, from the device ID on attach
         self._failsafe_supported: bool | None = None
         self._told_no_failsafe = False
         self._told_busy = False
@@ -169,6 +172,8 @@ class PhidgetBoard:
                 serial=self._serial,
                 revision=self._revision,
                 failsafe=bool(self._failsafe_supported),
+                name=self.config.name,
+                model=self._device.model if self._device else self.config.model,
             )
 
     def set_relay(self, channel: int, energised: bool) -> None:
@@ -294,7 +299,7 @@ class PhidgetBoard:
                 self._send(BoardEventKind.ERROR, line)
             self._close_later(relay)
             return
-        revision, failsafe = identify(handle, self._api)
+        revision, failsafe = revision_for(handle, self._api, self._device)
         try:
             serial = int(handle.getDeviceSerialNumber())
         except self._api.PhidgetException:
@@ -431,7 +436,9 @@ class PhidgetBoard:
             device = int(handle.getDeviceID())
         except (self._api.PhidgetException, AttributeError, TypeError, ValueError):
             return None  # it cannot tell: the 1017 it was addressed to
-        if device == PHIDID_1017:
+        if accepted(self.config, device) is not None:
+            with self._lock:
+                self._device = device_by_id(device)
             return None
         name, sku, serial = "a Phidget", "?", -1
         with contextlib.suppress(Exception):
@@ -442,9 +449,9 @@ class PhidgetBoard:
             serial = int(handle.getDeviceSerialNumber())
         return serial, (
             f"refused {name} ({sku}, serial {serial}, device id {device}): its relay channels "
-            "matched the configuration but it is not a Phidget 1017, so delestage does not "
-            "switch it and those relays stay unused; set [board] serial to the 1017's "
-            "(`delestage boards` lists it) and restart"
+            f"matched the configuration but it is not {wanted_words(self.config)}, so "
+            "delestage does not switch it and those relays stay unused; set [board] serial to "
+            "the board's (`delestage boards` lists it), or its model, and restart"
         )
 
     def _close_later(self, relay: _Relay) -> None:
@@ -563,7 +570,11 @@ class PhidgetBoard:
             ) from None
 
     def _name(self) -> str:
-        name = f"Phidget {self._revision or '1017'}"
+        model = self._device.model if self._device else self.config.model or "1017"
+        revision = self._revision if model == "1017" else None
+        name = f"Phidget {revision or model}"
+        if self.config.name:
+            name = f"board {self.config.name} ({name})"
         return f"{name} serial {self._serial}" if self._serial is not None else name
 
     def _send(self, kind: BoardEventKind, message: str, channel: int | None = None) -> None:

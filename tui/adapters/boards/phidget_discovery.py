@@ -1,6 +1,6 @@
-"""Finding Phidget 1017 boards: `delestage boards` lists them, `delestage check` probes the
-configured one without moving a relay. Through a ``PhidgetApi`` (``phidget_lib``), like the
-board."""
+"""Finding Phidget relay boards (every model of tui/core/devices.py): `delestage boards`
+lists them, `delestage check` probes the configured one without moving a relay. Through a
+``PhidgetApi`` (``phidget_lib``), like the board."""
 
 import contextlib
 import threading
@@ -11,15 +11,16 @@ from typing import Any
 from tui.adapters.boards.phidget_lib import (
     DIGITAL_OUTPUT,
     EVENT_BUSY,
-    PHIDID_1017,
     VINT_DEVICE,
     PhidgetApi,
+    accepted,
     address,
-    identify,
     load_phidget22,
+    revision_for,
     revision_from_version,
 )
 from tui.core.config import BoardConfig
+from tui.core.devices import device_by_id
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,9 @@ class FoundBoard:
     serial: int
     name: str
     revision: str  # "1017_2" or "1017_0/1017_1", told by the device version (the SKU is "1017")
-    hub_port: int | None  # for a 1017_2 on a VINT hub; None on USB
+    hub_port: int | None  # for a VINT device (a 1017_2 on a hub, a REL board); None on USB
     relays: int
+    model: str = "1017"  # the table's model (tui/core/devices.py), told by the device ID
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class _Census:
         self._lock = threading.Lock()
         self._relays: dict[tuple[int, int | None], set[int]] = {}
         self._about: dict[tuple[int, int | None], tuple[str, str]] = {}
+        self._models: dict[tuple[int, int | None], str] = {}
         self._others: set[tuple[int, int | None, int]] = set()
 
     def saw(self, channel: Any) -> None:
@@ -55,26 +58,38 @@ class _Census:
             vint = int(channel.getDeviceClass()) == VINT_DEVICE
             hub_port = int(channel.getHubPort()) if vint else None
             device = int(channel.getDeviceID())
-            if device != PHIDID_1017:
+            model = device_by_id(device)
+            if model is None:
                 with self._lock:
                     self._others.add((serial, hub_port, device))
                 return
             if int(channel.getChannelClass()) != DIGITAL_OUTPUT:
                 return
             key = (serial, hub_port)
-            revision, _ = revision_from_version(channel, self._api)
+            if model.model == "1017":
+                revision, _ = revision_from_version(channel, self._api)
+            else:
+                revision = f"{model.model} version {int(channel.getDeviceVersion())}"
             about = (str(channel.getDeviceName()), revision or str(channel.getDeviceSKU()))
+            models = model.model
             index = int(channel.getChannel())
         except Exception:
             return  # a channel that vanished while being read: the next scan shows it
         with self._lock:
             self._relays.setdefault(key, set()).add(index)
             self._about[key] = about
+            self._models[key] = models
 
     def result(self) -> Sighting:
         with self._lock:
             boards = tuple(
-                FoundBoard(serial, *self._about[(serial, port)], port, len(indexes))
+                FoundBoard(
+                    serial,
+                    *self._about[(serial, port)],
+                    port,
+                    len(indexes),
+                    self._models[(serial, port)],
+                )
                 for (serial, port), indexes in sorted(
                     self._relays.items(), key=lambda item: (item[0][0], item[0][1] or -1)
                 )
@@ -142,7 +157,7 @@ def probe_board(
                 bounced.add(index)
 
     def on_attach(index: int, handle: Any) -> None:
-        other = _not_a_1017(handle)
+        other = _not_a_1017(handle, config)
         with done:
             if other is None:
                 attached.add(index)
@@ -181,7 +196,10 @@ def probe_board(
         if seen:
             with contextlib.suppress(api.PhidgetException):
                 serial = int(handles[seen[0]].getDeviceSerialNumber())
-            revision, failsafe = identify(handles[seen[0]], api)
+            device = None
+            with contextlib.suppress(api.PhidgetException, TypeError, ValueError):
+                device = device_by_id(int(handles[seen[0]].getDeviceID()))
+            revision, failsafe = revision_for(handles[seen[0]], api, device)
     finally:
         for handle in handles.values():
             with contextlib.suppress(api.PhidgetException):
@@ -201,14 +219,15 @@ def probe_board(
     )
 
 
-def _not_a_1017(handle: Any) -> str | None:
-    """The device a channel attached to, in words, when it is not a 1017 (Phidget22 matches a
-    channel by class and index, never by device); None for a 1017 or when it cannot tell."""
+def _not_a_1017(handle: Any, config: BoardConfig) -> str | None:
+    """The device a channel attached to, in words, when the configuration does not take it
+    (Phidget22 matches a channel by class and index, never by device); None for a device it
+    takes (``phidget_lib.accepted``) or when it cannot tell."""
     try:
         device = int(handle.getDeviceID())
     except Exception:
         return None
-    if device == PHIDID_1017:
+    if accepted(config, device) is not None:
         return None
     about = []
     for getter in ("getDeviceName", "getDeviceSKU", "getDeviceSerialNumber"):

@@ -18,6 +18,7 @@ from typing import Any
 
 from tui.adapters.boards.base import BoardLibraryMissing
 from tui.core.config import BoardConfig
+from tui.core.devices import DEFAULT_MODEL, MODELS, Device, device_by_id
 
 # Phidget22's ErrorCode and ErrorEventCode values, as plain ints so this module loads without it.
 TIMED_OUT = 3
@@ -173,3 +174,50 @@ def address(channel: Any, config: BoardConfig, index: int) -> None:
     if config.hub_port is not None:
         channel.setHubPort(config.hub_port)
     channel.setChannel(index)
+
+
+def accepted(config: BoardConfig, device_id: int) -> Device | None:
+    """The table's device a channel attached to, when this board's configuration takes it.
+
+    A configured ``model`` takes only that model. Without one, a configured ``serial`` names the
+    board, so any model of the table at that serial is taken (detected by its device ID);
+    with neither, only a 1017 (a DigitalOutput of any Phidget could match otherwise).
+    """
+    device = device_by_id(device_id)
+    if device is None:
+        return None
+    if config.model is not None:
+        return device if device.model == config.model else None
+    if config.serial is not None:
+        return device
+    return device if device.model == DEFAULT_MODEL else None
+
+
+def wanted_words(config: BoardConfig) -> str:
+    """What this board's configuration accepts, for refusals: "a Phidget 1017"."""
+    if config.model is not None:
+        return f"a Phidget {MODELS[config.model].model}"
+    if config.serial is not None:
+        return "a Phidget relay board of delestage's table"
+    return f"a Phidget {DEFAULT_MODEL}"
+
+
+def revision_for(
+    channel: Any, api: PhidgetApi, device: Device | None
+) -> tuple[str | None, bool | None]:
+    """``identify`` for a 1017 (or unknown); for another model "REL1101 version 110" and
+    whether it has a failsafe, told by ``getMaxFailsafeTime`` as for the 1017."""
+    if device is None or device.model == DEFAULT_MODEL:
+        return identify(channel, api)
+    failsafe: bool | None = None
+    try:
+        channel.getMaxFailsafeTime()
+        failsafe = True
+    except api.PhidgetException as error:
+        failsafe = False if error_code(error) == UNSUPPORTED else None
+    except AttributeError:
+        pass
+    try:
+        return f"{device.model} version {int(channel.getDeviceVersion())}", failsafe
+    except (api.PhidgetException, AttributeError):
+        return device.model, failsafe

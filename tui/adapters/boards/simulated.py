@@ -54,8 +54,19 @@ class SimulatedBoard:
     kind = "simulated"
     hint = ""
 
-    def __init__(self, channels: Iterable[int], clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        channels: Iterable[int],
+        clock: Clock | None = None,
+        *,
+        model: str | None = None,
+        name: str = "",
+    ) -> None:
+        """``model``: any model of the device table (tui/core/devices.py), for its info; the
+        demo stays one 1017 (no model)."""
         self.clock: Clock = clock or SystemClock()
+        self.model = model
+        self.name = name
         self.transitions: list[Transition] = []
         self.keepalives = 0
         self._channels = tuple(sorted(set(channels)))
@@ -89,7 +100,7 @@ class SimulatedBoard:
         return self._attached
 
     def info(self) -> BoardInfo:
-        return BoardInfo(kind=self.kind)
+        return BoardInfo(kind=self.kind, name=self.name, model=self.model)
 
     def set_relay(self, channel: int, energised: bool) -> None:
         self._check_channel(channel)

@@ -17,7 +17,7 @@ from tui.adapters.atomic import atomic_write
 from tui.adapters.stores.power_cuts import KEY as POWER_CUTS
 from tui.adapters.stores.power_cuts import decode_power_cuts, encode_power_cuts
 from tui.adapters.user_files import read_regular_file
-from tui.core.config import Wiring
+from tui.core.config import CHANNEL_NUMBERS, Wiring
 from tui.core.durations import parse_instant
 from tui.core.policy import Override, RelayHistory
 from tui.core.power_rule import PowerCut
@@ -29,7 +29,7 @@ VERSION = 1
 MAX_STATE_BYTES = 1_000_000  # 8 channels of history is a few kB
 MAX_SWITCHES = 1000  # more than the policy ever keeps per relay
 MAX_NAME = 200
-CHANNELS = range(8)
+CHANNELS = range(CHANNEL_NUMBERS)  # several boards: the channel's number across them
 
 
 class StateError(ValueError):
@@ -66,7 +66,7 @@ def _table(document: dict[str, Any], key: str) -> dict[str, Any]:
 
 def _channel(key: str, raw: object, where: str) -> int:
     if not key.isdigit() or int(key) not in CHANNELS:
-        raise StateError(f"{where}: expected a channel index 0-7, got {key!r:.20}")
+        raise StateError(f"{where}: expected a channel index 0-{CHANNELS[-1]}, got {key!r:.20}")
     if not isinstance(raw, dict):
         raise StateError(f"{where}.{key}: expected an object")
     return int(key)

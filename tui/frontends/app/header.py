@@ -43,7 +43,9 @@ def status_parts(
             words = _("board {kind}: attached").format(kind=kind) if wide else _("board attached")
             parts.append((Text(words, OK), 7))
         else:
-            parts.append((Text(_(" BOARD DETACHED "), style=ALERT), 9))
+            words = detached_words(snapshot)
+            shown = _(" BOARD DETACHED ") if words == "BOARD DETACHED" else f" {words} "
+            parts.append((Text(shown, style=ALERT), 9))
     if snapshot is not None:
         level = Text(_("level "))
         level.append(level_word(snapshot.level), style=level_text_style(snapshot.level))
@@ -70,6 +72,26 @@ def link_words(description: str) -> str:
     if description == "attached" and i18n.french():  # "attached" alone is the board's word
         return _("attached to the service")
     return description
+
+
+def detached_words(snapshot: Snapshot) -> str:
+    """What is not attached: "BOARD DETACHED" (the only board), "BOARD garage DETACHED" (one of
+    several), "RELAY 3 DETACHED" / "RELAYS 3, 5 DETACHED" (a board there, one relay not)."""
+    board = snapshot.board
+    named = board.detached_boards
+    on_named = {channel.index for channel in snapshot.channels if channel.board in named and named}
+    relays = [index for index in board.unattached if index not in on_named]
+    every = {channel.index for channel in snapshot.channels}
+    if not named and (not relays or set(relays) >= every):
+        return "BOARD DETACHED"
+    words = []
+    if named:
+        noun = "BOARD" if len(named) == 1 else "BOARDS"
+        words.append(f"{noun} {', '.join(named)} DETACHED")
+    if relays:
+        noun = "RELAY" if len(relays) == 1 else "RELAYS"
+        words.append(f"{noun} {', '.join(str(index) for index in relays)} DETACHED")
+    return "; ".join(words)
 
 
 def meter_text(snapshot: Snapshot) -> Text:
@@ -139,9 +161,13 @@ def banner_lines(snapshot: Snapshot | None, connected: bool, problem: str) -> li
         pass  # the board's state is the gone service's to know
     elif not board.attached:
         why = f" ({board.message})" if board.message else ""
+        what = detached_words(snapshot)
+        states = "relay states" if what == "BOARD DETACHED" else "their relay states"
         lines.append(
             Text(
-                _(
+                f" {what}{why}: {states} UNKNOWN; wishes apply when it is back "
+                if what != "BOARD DETACHED"
+                else _(
                     " BOARD DETACHED{why}: relay states UNKNOWN; wishes apply when it is back "
                 ).format(why=why),
                 style=ALERT,

@@ -151,8 +151,11 @@ class RelayGrid(Pane):
 
     def row_at(self, y: int) -> int | None:
         """The channel index drawn on line ``y`` of the pane (0 is the heading)."""
-        if 1 <= y <= len(self.channels):
-            return self.channels[y - 1].index
+        first = window_start(self.channels, self.selected)
+        shown = self.channels[first : first + WINDOW] if len(self.channels) > WINDOW else None
+        rows = shown if shown is not None else self.channels
+        if 1 <= y <= len(rows):
+            return rows[y - 1].index
         return None
 
 
@@ -166,7 +169,8 @@ def column_widths(
     name_w = min(max([len(row[1]) for row in rows] + [5]), name_cap)
     state_w = max([len(row[2]) for row in rows] + [5])
     mode_w = max([len(row[3]) for row in rows] + [4])
-    rest = width - (2 + 2 + name_w + 1 + state_w + 1 + mode_w + 1) - 1
+    index_w = max([len(row[0]) for row in rows] + [1])  # two digits past channel 9
+    rest = width - (2 + index_w + 1 + name_w + 1 + state_w + 1 + mode_w + 1) - 1
     why_nat = max([len(why) for why in whys] + [3])
     next_nat = max([len(row[4]) for row in rows] + [4])
     if why_nat + next_nat <= rest:
@@ -176,6 +180,19 @@ def column_widths(
     return name_w, state_w, mode_w, max(rest - next_w, 3), next_w
 
 
+# More channels than this (several boards, up to 32) and the grid shows this many rows around
+# the selected one, so that the grid and its detail line fit at 80x24.
+WINDOW = 8
+
+
+def window_start(channels: tuple[ChannelView, ...], selected: int | None) -> int:
+    """The first channel row shown: all from 0 when they fit, else WINDOW around the selection."""
+    if len(channels) <= WINDOW:
+        return 0
+    where = next((i for i, channel in enumerate(channels) if channel.index == selected), 0)
+    return max(0, min(where - WINDOW // 2, len(channels) - WINDOW))
+
+
 def render_grid(
     channels: tuple[ChannelView, ...],
     selected: int | None,
@@ -183,6 +200,10 @@ def render_grid(
     width: int,
     detail_line: bool = True,
 ) -> Text:
+    everything = channels
+    first = window_start(channels, selected)
+    if len(channels) > WINDOW:
+        channels = channels[first : first + WINDOW]
     rows = [
         (
             f"{channel.index}",
@@ -207,9 +228,12 @@ def render_grid(
             for channel, row in zip(channels, rows, strict=True)
         ]
         name_w, state_w, mode_w, why_w, next_w = column_widths(rows, whys, width)
+    index_w = max([len(row[0]) for row in rows] + [1])
     lines = [
         Text(
-            "  # "
+            "  "
+            + "#".rjust(index_w)
+            + " "
             + fit(_("Relay"), name_w)
             + " "
             + fit(_("State"), state_w + 1)
@@ -224,7 +248,7 @@ def render_grid(
         why = why_cell(channel, now, why_w)
         is_selected = channel.index == selected
         line = Text(MARKER + " " if is_selected else "  ")
-        line.append(f"{index} ")
+        line.append(f"{index:>{index_w}} ")
         line.append(fit(name, name_w) + " ")
         line.append(state, style=STATE_STYLES[state_key(channel.powered)])  # CUT is a block
         line.append(" " * (state_w + 1 - len(state)))
@@ -234,6 +258,14 @@ def render_grid(
         if is_selected:
             line.stylize(SELECTED)
         lines.append(line)
+    if len(everything) > len(channels):
+        lines.append(
+            Text(
+                f"  channels {channels[0].index}-{channels[-1].index} of {len(everything)} "
+                "shown: up/down (j/k) for the others",
+                style="dim",
+            )
+        )
     chosen = next((channel for channel in channels if channel.index == selected), None)
     if chosen is not None and detail_line:
         lines.append(detail(chosen, now))
@@ -244,6 +276,9 @@ def detail(channel: ChannelView, now: datetime) -> Text:
     """The selected channel in full sentences (nothing of it is cut at any width)."""
     state = state_word(channel.powered)
     line = Text(f"{MARKER} {channel.index} {channel.name}: ", style=HEADING)
+    if channel.board:
+        line = Text(f"{MARKER} {channel.index} {channel.name} (board {channel.board}): ")
+        line.stylize(HEADING)
     line.append(state, style=STATE_STYLES[state_key(channel.powered)])
     line.append(f", {mode_words(channel, now)}")
     if channel.latched and not channel.latch_holds and channel.mode != "forced":

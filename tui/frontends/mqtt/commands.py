@@ -36,7 +36,7 @@ def parse_channel(text: str) -> int:
     (the topic the bridge publishes the channel's state under, and the one it subscribes to)."""
     if not text.isascii() or not text.isdigit() or len(text) > 2 or str(int(text)) != text:
         raise CommandError(
-            f"channel {text!r}: expected a channel index as the bridge writes it (0-7, no "
+            f"channel {text!r}: expected a channel index as the bridge writes it (0-63, no "
             "leading zero)"
         )
     return int(text)
