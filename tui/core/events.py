@@ -213,7 +213,8 @@ class ErrorEvent(EventBase):
 class MeterEvent(EventBase):
     """The power meter ([meter]): ``event`` is ``reading`` (the first reading, or a new mode or
     limit), ``nothing-left`` (over the limit with nothing left to cut: the meter may trip) or
-    ``tripped`` (the meter says its breaker is open); ``power_va`` and ``limit_va`` then."""
+    ``tripped`` (the meter says its breaker is open); ``power_va`` and ``limit_va`` then; or
+    ``measured`` (a channel's power as the meter saw it switch: ``channel`` and ``watts``)."""
 
     KIND: ClassVar[str] = "meter"
     event: str
@@ -221,6 +222,8 @@ class MeterEvent(EventBase):
     power_va: int | None = None
     limit_va: int | None = None
     mode: str | None = None
+    channel: int | None = None  # measured: the channel whose power the meter saw
+    watts: int | None = None  # measured: its power (the median of its last switches' steps)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -123,6 +123,8 @@ def render_status(snapshot: Snapshot) -> str:
             upcoming = f" [next: {state_word(change.powered)} at {clock_time(change.at, now)}]"
         if channel.mismatch:
             wait += f" [BOARD MISMATCH: {channel.mismatch}]"
+        if channel.measured_power_w is not None:
+            wait += f" [measured {channel.measured_power_w} W]"
         mode = mode_words(channel, now)
         lines.append(
             f"{channel.index}  {channel.name:<22} {state:<7} {mode:<{mode_width}} "

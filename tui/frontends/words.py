@@ -36,3 +36,12 @@ def mode_words(channel: ChannelView, now: datetime) -> str:
     if channel.latched and channel.latch_holds:
         return "LATCHED"
     return "AUTO"
+
+
+def power_words(channel: ChannelView) -> str | None:
+    """``2450 W measured (2000 W configured)``: the meter's step at its switches beside the
+    configured ``power``; None until the meter has measured it."""
+    if channel.measured_power_w is None:
+        return None
+    configured = f" ({channel.power_w:g} W configured)" if channel.power_w is not None else ""
+    return f"{channel.measured_power_w} W measured{configured}"

@@ -17,6 +17,7 @@ from tui.adapters.clock import Clock
 from tui.adapters.meter.base import MeterSource
 from tui.core.config import Config
 from tui.core.events import MeterEvent
+from tui.core.measured_power import MIN_STEP, MeasuredPower, observe
 from tui.core.meter import MeterReading, format_kva
 from tui.core.policy import Override, RelayHistory
 from tui.core.power_rule import PowerState, PowerStep, describe_meter, meter_state, power_step
@@ -84,6 +85,7 @@ class MeterFeed:
         )
         self.state = PowerState()
         self.last = PowerStep(self.state)
+        self.measured = MeasuredPower()  # each channel's power as the meter saw it switch
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tripped = False
 
@@ -118,6 +120,7 @@ class MeterFeed:
     ) -> dict[int, str]:
         """The power rule at ``now``: the channels it cuts, with their reasons."""
         reading = self.source.latest
+        self._measure(now, reading, history)
         self.last = power_step(self.state, reading, now, config, overrides, history)
         self.state = self.last.state
         limit = self.state.limit
@@ -144,6 +147,27 @@ class MeterFeed:
             )
         self._tripped = tripped
         return self.last.cuts
+
+    def _measure(
+        self, now: datetime, reading: MeterReading | None, history: Mapping[int, RelayHistory]
+    ) -> None:
+        """Each switch's step in the meter's power; a channel's measured power said (a
+        ``measured`` meter event, for history's energy) when it is new or moves by a tenth."""
+        before = self.measured.all_watts()
+        self.measured = observe(self.measured, reading, history)
+        for index, watts in self.measured.all_watts().items():
+            old = before.get(index)
+            if old is not None and abs(watts - old) < max(old / 10, MIN_STEP):
+                continue
+            self._emit(
+                MeterEvent(
+                    ts=now,
+                    event="measured",
+                    message=f"channel {index} measured at {watts} W",
+                    channel=index,
+                    watts=watts,
+                )
+            )
 
     @property
     def next_due(self) -> datetime | None:

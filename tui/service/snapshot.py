@@ -158,6 +158,8 @@ class ChannelView:
     # The board reports the relay elsewhere than the controller put it, in words; None: in step.
     mismatch: str | None = None
     power_w: float | None = None  # the channel's configured `power`, in watts; None: not given
+    # Its power as the meter saw it switch ([meter]: the median of its last steps); None: not yet.
+    measured_power_w: int | None = None
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,11 @@ class Snapshot:
                     "mismatch": channel.mismatch,
                     "next": _change_status(channel.next_change),
                     "power_w": channel.power_w,
+                    **(
+                        {"measured_power_w": channel.measured_power_w}
+                        if self.meter is not None
+                        else {}
+                    ),
                 }
                 for channel in self.channels
             ],

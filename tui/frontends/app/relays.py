@@ -11,7 +11,7 @@ from textual.message import Message
 from tui.core.forecast import PARIS, clock_time, wall_time
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.text import fit
-from tui.frontends.words import forced_word, mode_words, state_word, until_words
+from tui.frontends.words import forced_word, mode_words, power_words, state_word, until_words
 from tui.service.snapshot import ChannelView
 
 HEADING = Style(bold=True)
@@ -228,6 +228,8 @@ def detail(channel: ChannelView, now: datetime) -> Text:
     line.append(f". Why: {channel.reason}.")
     if channel.waiting:
         line.append(f" Waiting: {channel.waiting}.")
+    if (power := power_words(channel)) is not None:
+        line.append(f" Power: {power}.")
     if channel.mismatch:
         line.append(f" Board mismatch: {channel.mismatch}.", style=STATE_STYLES["UNKNOWN"])
     if channel.next_change is not None:

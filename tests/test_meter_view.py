@@ -1,0 +1,68 @@
+"""The meter's outputs (issue 24's display side), on a virtual clock: each channel's measured
+power from the meter's steps at its switches, in the snapshot, `status --json`, the status text,
+the relay grid and the event log."""
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from support.meter import ScriptedMeter
+from support.service import make_config, make_controller, running
+
+from tui.adapters.clock import ManualClock
+from tui.adapters.stores.eventlog import read_events
+from tui.core.events import MeterEvent
+from tui.core.meter_config import MeterConfig, OnOverrun
+from tui.core.power import Power
+from tui.frontends.app.relays import detail
+from tui.frontends.control_cmds import render_status
+from tui.service.snapshot import Snapshot
+
+T0 = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)  # a green hour of the demo forecast's day
+
+
+def meter_config(state: Path):
+    config = make_config(state)
+    channels = tuple(replace(channel, power=Power(2000)) for channel in config.channels)
+    meter = MeterConfig(limit=9000, on_overrun=OnOverrun.MODEL)
+    return replace(config, channels=channels, meter=meter)
+
+
+async def frames(controller, clock: ManualClock, meter: ScriptedMeter, va: int, count: int):
+    for _ in range(count):
+        clock.advance(1)
+        meter.put(clock.now(), va)
+        await controller.settle()
+
+
+async def test_a_channel_switched_by_the_operator_is_measured_and_shown(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+    meter = ScriptedMeter()
+    controller, _board = make_controller(
+        meter_config(tmp_path / "state"), clock, meter_source=meter
+    )
+    async with running(controller):
+        await frames(controller, clock, meter, 6000, 3)
+        snap = await controller.snapshot()
+        channel = next(c for c in snap.channels if c.powered)
+        assert channel.measured_power_w is None
+        assert snap.to_status()["channels"][0]["measured_power_w"] is None
+        await controller.force(channel.index, False)
+        await controller.settle()
+        await frames(controller, clock, meter, 3550, 3)  # the meter sees 2450 VA go
+        snap = await controller.snapshot()
+        seen = snap.channel(channel.index)
+        assert seen.powered is False and seen.measured_power_w == 2450
+        status = snap.to_status()["channels"]
+        assert [c["measured_power_w"] for c in status if c["index"] == channel.index] == [2450]
+        again = Snapshot.from_dict(json.loads(json.dumps(snap.to_dict())))
+        assert again.channel(channel.index).measured_power_w == 2450
+        assert "2450 W measured (2000 W configured)" in detail(seen, snap.now).plain
+        assert "measured 2450 W" in render_status(snap)
+    said = [
+        e
+        for e in read_events(controller.state_dir)
+        if isinstance(e, MeterEvent) and e.event == "measured"
+    ]
+    assert [(e.channel, e.watts) for e in said] == [(channel.index, 2450)]
