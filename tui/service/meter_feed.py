@@ -21,6 +21,7 @@ from tui.core.measured_power import MIN_STEP, MeasuredPower, observe
 from tui.core.meter import MeterReading, format_kva
 from tui.core.policy import Override, RelayHistory
 from tui.core.power_rule import PowerState, PowerStep, describe_meter, meter_state, power_step
+from tui.core.power_trace import PowerTrace
 from tui.service.feed import Emit, Feed, Said
 from tui.service.snapshot import MeterView
 
@@ -86,6 +87,7 @@ class MeterFeed:
         self.state = PowerState()
         self.last = PowerStep(self.state)
         self.measured = MeasuredPower()  # each channel's power as the meter saw it switch
+        self.trace = PowerTrace()  # the last hour's peak per minute, for the timeline
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tripped = False
 
@@ -120,6 +122,8 @@ class MeterFeed:
     ) -> dict[int, str]:
         """The power rule at ``now``: the channels it cuts, with their reasons."""
         reading = self.source.latest
+        if reading is not None and reading is not self.measured.last:
+            self.trace = self.trace.seen(reading.at, reading.power_va)
         self._measure(now, reading, history)
         self.last = power_step(self.state, reading, now, config, overrides, history)
         self.state = self.last.state
@@ -189,4 +193,5 @@ class MeterFeed:
             words=describe_meter(state, now),
             detail=self.source.detail,
             error=self.feed.error,
+            recent_va=self.trace.peaks(now),
         )

@@ -115,6 +115,9 @@ class MeterView:
     words: str = ""  # "4.2 / 9 kVA", "meter stale since 14:03 (last 4.2 / 9 kVA)"
     detail: str = ""
     error: str | None = None
+    # The last hour's peak power per minute (VA), oldest first, None for a minute without a
+    # reading: the timeline's power line.
+    recent_va: tuple[int | None, ...] = ()
 
     def to_status(self) -> dict[str, Any]:
         """`status --json`'s ``meter``."""
@@ -129,7 +132,13 @@ class MeterView:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "MeterView":
-        return cls(**{**data, "cuts": tuple(data.get("cuts", ()))})
+        return cls(
+            **{
+                **data,
+                "cuts": tuple(data.get("cuts", ())),
+                "recent_va": tuple(data.get("recent_va", ())),
+            }
+        )
 
 
 @dataclass(frozen=True)
