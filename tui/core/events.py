@@ -148,7 +148,8 @@ class TempoForecastEvent(EventBase):
 class RelayEvent(EventBase):
     """A relay moved: the appliance on ``channel`` is now ``powered`` (or cut), for ``reason``.
     ``applied``: False when the board was away (applied when it attaches); ``by``: ``board``
-    (moved without a command) or ``reconcile`` (put back), absent for the controller's own."""
+    (moved without a command) or ``reconcile`` (put back), absent for the controller's own;
+    ``rule``: the policy's rule behind a controller's own move (history counts power cuts apart)."""
 
     KIND: ClassVar[str] = "relay"
     channel: int
@@ -157,6 +158,7 @@ class RelayEvent(EventBase):
     reason: str | None = None
     applied: bool | None = None
     by: str | None = None
+    rule: str | None = None  # the policy's rule that decided it ("shed", "power"...), if one did
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

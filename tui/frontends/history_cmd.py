@@ -38,6 +38,10 @@ CSV_COLUMNS = (
     "cut_strained_minutes",
     "forced_minutes",
     "energy_shed_kwh",
+    # Added with the meter ([meter]): minutes cut by the power rule, and where the power that
+    # energy_shed_kwh counts with comes from ("measured" by the meter, "configured", "").
+    "cut_power_minutes",
+    "power_source",
 )
 DEFAULT_DAYS = 7  # without --from: the last week, today included
 
@@ -97,6 +101,8 @@ def render_csv(rows: list[DayRow]) -> str:
                 row.cut_strained_minutes,
                 row.forced_minutes,
                 _energy(row.energy_kwh),
+                row.cut_power_minutes,
+                row.power_source,
             ]
         )
     return buffer.getvalue()
@@ -117,6 +123,8 @@ def render_json(rows: list[DayRow], first: date, last: date, damaged: int) -> st
                 "cut_strained_minutes": row.cut_strained_minutes,
                 "forced_minutes": row.forced_minutes,
                 "energy_shed_kwh": row.energy_kwh,
+                "cut_power_minutes": row.cut_power_minutes,
+                "power_source": row.power_source or None,
             }
             for row in rows
         ],
@@ -157,21 +165,36 @@ def render_text(rows: list[DayRow], first: date, last: date, recorded_from: date
         lines.append("Nothing recorded yet: the history starts with the service's first events.")
     elif recorded_from > first:
         lines.append(f"Recorded since {recorded_from:%a %d %b %Y}; earlier days show nothing.")
+    # With the meter: the minutes cut for power (of the cut), and which energy is measured.
+    power = any(row.cut_power_seconds for row in rows)
+    measured = {row.channel for row in rows if row.power_source == "measured"}
+    if power:
+        lines.append(
+            "power: of the cut time, cut by the power rule to keep the meter from tripping."
+        )
+    if measured:
+        lines.append("kWh*: counted with the power the meter measured, not the configured one.")
     body: list[tuple[str, ...]] = []
     for row in rows:
         if not (row.switches or row.cut_seconds or row.forced_seconds):
             continue
-        body.append(_row_cells(row.day.isoformat(), str(row.channel), row.name, totals([row])))
+        cells = _row_cells(row.day.isoformat(), str(row.channel), row.name, totals([row]))
+        body.append(_with_power(cells, totals([row]), power, row.channel in measured))
     channels: dict[int, str] = {row.channel: row.name for row in rows}
-    footer = [
-        _row_cells("total", str(index), name, totals(r for r in rows if r.channel == index))
-        for index, name in channels.items()
-    ]
-    footer.append(_row_cells("total", "", "all channels", totals(rows)))
-    table = [_HEADER, *body, *footer]
-    widths = [max(len(cells[k]) for cells in table) for k in range(len(_HEADER))]
+    footer = []
+    for index, name in channels.items():
+        value = totals(r for r in rows if r.channel == index)
+        cells = _row_cells("total", str(index), name, value)
+        footer.append(_with_power(cells, value, power, index in measured))
+    every = totals(rows)
+    footer.append(
+        _with_power(_row_cells("total", "", "all channels", every), every, power, bool(measured))
+    )
+    header = _HEADER if not power else (*_HEADER[:7], "power", _HEADER[7])
+    table = [header, *body, *footer]
+    widths = [max(len(cells[k]) for cells in table) for k in range(len(header))]
     lines.append("")
-    lines.append(_table_line(_HEADER, widths))
+    lines.append(_table_line(header, widths))
     if body:
         lines.extend(_table_line(cells, widths) for cells in body)
     else:
@@ -182,6 +205,17 @@ def render_text(rows: list[DayRow], first: date, last: date, recorded_from: date
         lines.append("")
         lines.append("Days with nothing to report are left out; --csv lists every day.")
     return "\n".join(lines) + "\n"
+
+
+def _with_power(
+    cells: tuple[str, ...], value: Totals, power: bool, measured: bool
+) -> tuple[str, ...]:
+    """The row with its minutes cut for power (when any day has some) and its kWh marked
+    ``*`` when measured."""
+    energy = cells[7] + ("*" if measured and cells[7] != "-" else "")
+    if not power:
+        return (*cells[:7], energy)
+    return (*cells[:7], hours_minutes(value.cut_power_minutes), energy)
 
 
 def _row_cells(day: str, channel: str, name: str, value: Totals) -> tuple[str, ...]:
