@@ -55,13 +55,14 @@ def test_power_cuts_apart_and_energy_with_the_measured_power(tmp_path: Path) -> 
     store.close()
     water, car = rows[0], rows[1]
     assert (water.cut_minutes, water.cut_power_minutes, water.cut_strained_minutes) == (90, 30, 90)
-    assert water.power_source == "measured" and water.energy_kwh == 2.7  # 1.5 h x 1.8 kW
+    # 5 min at the configured 2 kW before the first measure, then 85 min at 1.8 kW.
+    assert water.power_source == "measured" and water.energy_kwh == 2.717
     assert (car.cut_minutes, car.cut_power_minutes) == (20, 20)
     assert car.power_source == "" and car.energy_kwh is None
     csv = render_csv(list(rows.values())).splitlines()
     assert csv[0] == ",".join(CSV_COLUMNS)
     assert CSV_COLUMNS[-2:] == ("cut_power_minutes", "power_source")
-    assert csv[1] == "2026-12-01,0,Chauffe-eau,4,90,90,0,2.700,30,measured"
+    assert csv[1] == "2026-12-01,0,Chauffe-eau,4,90,90,0,2.717,30,measured"
     assert csv[2] == "2026-12-01,1,Borne VE,2,20,0,0,,20,"
     text = render_text(list(rows.values()), DAY, DAY, DAY).splitlines()
     header = next(line for line in text if line.startswith("date"))
@@ -69,7 +70,7 @@ def test_power_cuts_apart_and_energy_with_the_measured_power(tmp_path: Path) -> 
         "date", "ch", "name", "switches", "cut", "strained", "forced", "power", "kWh"
     ]  # fmt: skip
     water_line = next(line for line in text if line.startswith("2026-12-01   0"))
-    assert water_line.split()[-2:] == ["0:30", "2.700*"]
+    assert water_line.split()[-2:] == ["0:30", "2.717*"]
     assert any(line.startswith("kWh*: counted with the power the meter measured") for line in text)
 
 
@@ -127,3 +128,16 @@ def test_a_first_version_store_is_read_as_it_is_and_migrated_in_place(tmp_path: 
     assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
     assert db.execute("SELECT count(*) FROM marks").fetchone() == (3,)
     db.close()
+
+
+def test_a_later_measure_never_changes_a_past_day(tmp_path: Path) -> None:
+    """Home Assistant's energy kept off is total_increasing: what was counted stays counted."""
+    store = HistoryStore(store_path(tmp_path))
+    store.add(events())
+    before = recorded_rows(store, CHANNELS, DAY, DAY, NOW)[0].energy_kwh
+    later = T0 + timedelta(days=1)
+    store.add([MeterEvent(ts=later, event="measured", message="m", channel=0, watts=900)])
+    after = recorded_rows(store, CHANNELS, DAY, DAY + timedelta(days=1), later)
+    store.close()
+    assert before == after[0].energy_kwh == 2.717
+    assert after[2].day == DAY + timedelta(days=1) and after[2].energy_kwh == 0.0

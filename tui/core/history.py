@@ -153,17 +153,6 @@ class ChannelInfo:
     name: str
     wiring: Wiring = Wiring.NO
     power: Power | None = None
-    measured: Power | None = None  # its power as the meter measured it (beats `power`)
-
-    @property
-    def energy_power(self) -> Power | None:
-        """The power history's energy counts with: measured where there is one."""
-        return self.measured or self.power
-
-    @property
-    def power_source(self) -> str:
-        """``measured``, ``configured`` or ``""`` (no power known)."""
-        return "measured" if self.measured else "configured" if self.power else ""
 
 
 @dataclass(frozen=True)
@@ -177,7 +166,10 @@ class DayRow:
     forced_seconds: float
     power: Power | None
     cut_power_seconds: float = 0.0  # of the cut time, cut by the power rule (the meter)
-    power_source: str = ""  # where `power` comes from: "measured", "configured" or ""
+    # "measured": the energy counts with the power the meter measured (in force at each moment:
+    # a later measure never changes a past day); "configured": with `power`; "": no power.
+    power_source: str = ""
+    measured_kwh: float | None = None  # the energy so counted, with power_source "measured"
 
     @property
     def cut_power_minutes(self) -> int:
@@ -198,6 +190,8 @@ class DayRow:
     @property
     def energy_kwh(self) -> float | None:
         """Energy kept off the grid in strained hours: cut time in orange/red x power."""
+        if self.power_source == "measured":
+            return self.measured_kwh
         return energy_kwh(self.cut_strained_seconds, self.power)
 
 
@@ -465,11 +459,15 @@ def day_rows(
     levels: Mapping[float, int],
     first: date,
     last: date,
+    measured: Mapping[int, Sequence[tuple[float, float]]] | None = None,
 ) -> list[DayRow]:
-    """One row per day from ``first`` to ``last`` (inclusive) and channel, days first."""
+    """One row per day from ``first`` to ``last`` (inclusive) and channel, days first.
+    ``measured``: per channel, the meter's measures (time, watts) in time order, those before
+    ``first`` included: from the first, the energy counts with the measure in force."""
     edges = day_edges(first, last)
     strained = strained_spans(levels)
     columns: dict[int, tuple[list[int], list[float], list[float], list[float], list[float]]] = {}
+    energies: dict[int, list[float | None]] = {}
     for channel in channels:
         timeline = segments.get(channel.index, ())
         cut = [(s.start, s.end) for s in timeline if s.state is State.CUT]
@@ -491,11 +489,19 @@ def day_rows(
             _per_day(forced, edges),
             _per_day(cut_power, edges),
         )
+        series = (measured or {}).get(channel.index, ())
+        if series:
+            energies[channel.index] = _measured_energy(
+                _intersect(cut, strained), edges, series, channel.power
+            )
     rows = []
     for k in range(len(edges) - 1):
         day = first + timedelta(days=k)
         for channel in channels:
             counts, cut_s, strained_s, forced_s, power_s = columns[channel.index]
+            energy = energies.get(channel.index)
+            kwh = energy[k] if energy is not None else None
+            source = "measured" if kwh is not None else "configured" if channel.power else ""
             rows.append(
                 DayRow(
                     day,
@@ -505,12 +511,44 @@ def day_rows(
                     cut_s[k],
                     strained_s[k],
                     forced_s[k],
-                    channel.energy_power,
+                    channel.power,
                     power_s[k],
-                    channel.power_source,
+                    source,
+                    kwh,
                 )
             )
     return rows
+
+
+def _measured_energy(
+    spans: Sequence[tuple[float, float]],
+    edges: Sequence[float],
+    series: Sequence[tuple[float, float]],
+    configured: Power | None,
+) -> list[float | None]:
+    """kWh per day of ``spans`` at the power in force: the latest measure before each moment,
+    the configured power before the first; None for a day before any measure (its energy is
+    then the configured power's, counted by the row)."""
+    times = [t for t, _ in series]
+    pieces: list[tuple[float, float, float]] = []  # low, high, watts
+    for low, high in spans:
+        cuts = [low] + [t for t in times if low < t < high] + [high]
+        for a, b in itertools.pairwise(cuts):
+            position = bisect.bisect_right(times, a) - 1
+            watts = series[position][1] if position >= 0 else (configured or Power(0)).watts
+            pieces.append((a, b, watts))
+    out: list[float | None] = []
+    for k in range(len(edges) - 1):
+        if times[0] >= edges[k + 1]:
+            out.append(None)  # not measured yet that day
+            continue
+        wh = sum(
+            (min(b, edges[k + 1]) - max(a, edges[k])) / HOUR_SECONDS * watts
+            for a, b, watts in pieces
+            if b > edges[k] and a < edges[k + 1]
+        )
+        out.append(round(wh / 1000, 3))
+    return out
 
 
 @dataclass(frozen=True)

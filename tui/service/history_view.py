@@ -6,7 +6,7 @@ view (the UI), from the history store and, for what is still to come, the live p
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,23 +53,18 @@ def recorded_rows(
     store: HistoryStore, channels: list[ChannelInfo], first: date, last: date, now: datetime
 ) -> list[DayRow]:
     """Day rows from ``first`` to ``last`` as recorded (nothing after ``now`` counts); their
-    energy with each channel's power as the meter last measured it, where it did."""
+    energy with each channel's power as the meter measured it, where it did."""
     edges = day_edges(first, last)
     start, end = edges[0], min(edges[-1], now.timestamp())
     measured = store.measured(end, [channel.index for channel in channels])
-    channels = [
-        replace(channel, measured=Power(measured[channel.index]))
-        if channel.index in measured
-        else channel
-        for channel in channels
-    ]
     marks = store.marks(start, end, [channel.index for channel in channels])
     segments = {channel.index: channel_segments(marks, channel, start, end) for channel in channels}
     switches = {
         channel.index: [m.t for m in marks if m.kind == "relay" and m.channel == channel.index]
         for channel in channels
     }
-    return day_rows(channels, segments, switches, store.levels(start, end), first, last)
+    levels = store.levels(start, end)
+    return day_rows(channels, segments, switches, levels, first, last, measured)
 
 
 # --- the channels-over-time view ----------------------------------------------------------------

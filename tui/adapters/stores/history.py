@@ -447,19 +447,19 @@ class HistoryStore:
         return {float(hour): level for hour, level in rows}
 
     @_reading
-    def measured(self, end: float, channels: Iterable[int]) -> dict[int, int]:
-        """Each channel's power as the meter last measured it before ``end`` (watts); a channel
-        never measured is left out."""
+    def measured(self, end: float, channels: Iterable[int]) -> dict[int, list[tuple[float, float]]]:
+        """Each channel's powers as the meter measured them before ``end``: (time, watts), in
+        time order; a channel never measured is left out."""
         if self._v1:
             return {}
         found = {}
         for channel in channels:
-            row = self._db.execute(
-                "SELECT watts FROM measured WHERE channel = ? AND t < ? ORDER BY t DESC LIMIT 1",
+            rows = self._db.execute(
+                "SELECT t, watts FROM measured WHERE channel = ? AND t < ? ORDER BY t",
                 (channel, end),
-            ).fetchone()
-            if row:
-                found[channel] = int(row[0])
+            ).fetchall()
+            if rows:
+                found[channel] = [(float(t), float(watts)) for t, watts in rows]
         return found
 
     @_reading
