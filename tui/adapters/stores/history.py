@@ -20,6 +20,10 @@ What it records, and why:
   decided the cuts, so it is what "cut while orange or red" is measured against.
 - For each log file read (by inode, with the hash of its first line), how far it was read, so a
   catch-up reads only what is new, and a rotated file is not read again.
+- Since schema 2: a relay mark's ``rule`` (the policy's, so that cuts for power count apart),
+  and each ``measured`` meter event (a channel's power as the meter saw it) in ``measured``. A
+  version 1 store is migrated in place when opened for writing (its marks' rule ``""``), and
+  read as it is when read-only.
 """
 
 import contextlib
