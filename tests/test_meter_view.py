@@ -15,7 +15,7 @@ from tui.adapters.stores.eventlog import read_events
 from tui.core.events import MeterEvent
 from tui.core.meter_config import MeterConfig, OnOverrun
 from tui.core.power import Power
-from tui.frontends.app.relays import detail
+from tui.frontends.app.relays import detail, render_grid
 from tui.frontends.control_cmds import render_status
 from tui.service.snapshot import Snapshot
 
@@ -60,6 +60,13 @@ async def test_a_channel_switched_by_the_operator_is_measured_and_shown(tmp_path
         assert again.channel(channel.index).measured_power_w == 2450
         assert "2450 W measured (2000 W configured)" in detail(seen, snap.now).plain
         assert "measured 2450 W" in render_status(snap)
+        wide = render_grid(snap.channels, None, snap.now, 120).plain.splitlines()
+        assert wide[0].split()[:6] == ["#", "Relay", "State", "Mode", "Power", "Why"]
+        row = next(line for line in wide if line[2:].startswith(f"{channel.index} "))
+        assert "2.5 kW" in row and all(len(line) <= 120 for line in wide)
+        assert "(2 kW)" in wide[1 + (channel.index == 0)]  # configured, not measured yet
+        narrow = render_grid(snap.channels, None, snap.now, 80).plain.splitlines()
+        assert "Power" not in narrow[0] and all(len(line) <= 80 for line in narrow)
     said = [
         e
         for e in read_events(controller.state_dir)

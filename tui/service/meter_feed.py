@@ -124,7 +124,7 @@ class MeterFeed:
         reading = self.source.latest
         if reading is not None and reading is not self.measured.last:
             self.trace = self.trace.seen(reading.at, reading.power_va)
-        self._measure(now, reading, history)
+        self._measure(now, reading, history, config)
         self.last = power_step(self.state, reading, now, config, overrides, history)
         self.state = self.last.state
         limit = self.state.limit
@@ -153,7 +153,11 @@ class MeterFeed:
         return self.last.cuts
 
     def _measure(
-        self, now: datetime, reading: MeterReading | None, history: Mapping[int, RelayHistory]
+        self,
+        now: datetime,
+        reading: MeterReading | None,
+        history: Mapping[int, RelayHistory],
+        config: Config,
     ) -> None:
         """Each switch's step in the meter's power; a channel's measured power said (a
         ``measured`` meter event, for history's energy) when it is new or moves by a tenth."""
@@ -167,7 +171,7 @@ class MeterFeed:
                 MeterEvent(
                     ts=now,
                     event="measured",
-                    message=f"channel {index} measured at {watts} W",
+                    message=f"{_name(config, index)}: {watts} W as the meter saw it switch",
                     channel=index,
                     watts=watts,
                 )
@@ -195,3 +199,7 @@ class MeterFeed:
             error=self.feed.error,
             recent_va=self.trace.peaks(now),
         )
+
+
+def _name(config: Config, index: int) -> str:
+    return next((c.name for c in config.channels if c.index == index), f"channel {index}")

@@ -177,6 +177,12 @@ def render_grid(
         for channel in channels
     ]
     whys = [why_text(channel, now) for channel in channels]
+    # With a meter that measured some channel, on a wide screen: a Power column after Mode.
+    powers = [power_cell(channel) for channel in channels]
+    power_w = max(len(cell) for cell in ["Power", *powers]) + 1
+    if width < WIDE or not any(channel.measured_power_w is not None for channel in channels):
+        powers, power_w = [], 0
+    width -= power_w
     name_w, state_w, mode_w, why_w, next_w = column_widths(rows, whys, width)
     if any(len(row[4]) > next_w for row in rows):
         rows = [
@@ -191,13 +197,16 @@ def render_grid(
             + " "
             + fit("State", state_w + 1)
             + fit("Mode", mode_w + 1)
+            + (fit("Power", power_w) if power_w else "")
             + fit("Why", why_w)
             + " "
             + fit("Next", next_w),
             style=HEADING,
         )
     ]
-    for channel, (index, name, state, mode, upcoming) in zip(channels, rows, strict=True):
+    for position, (channel, (index, name, state, mode, upcoming)) in enumerate(
+        zip(channels, rows, strict=True)
+    ):
         why = why_cell(channel, now, why_w)
         is_selected = channel.index == selected
         line = Text(MARKER + " " if is_selected else "  ")
@@ -206,6 +215,8 @@ def render_grid(
         line.append(state, style=STATE_STYLES[state])  # the word alone: CUT is a block
         line.append(" " * (state_w + 1 - len(state)))
         line.append(fit(mode, mode_w + 1), style=FORCED_STYLE if mode != "AUTO" else "")
+        if power_w:
+            line.append(fit(powers[position], power_w))
         line.append(fit(why, why_w) + " ")
         line.append(fit(upcoming, next_w))
         if is_selected:
@@ -215,6 +226,15 @@ def render_grid(
     if chosen is not None and detail_line:
         lines.append(detail(chosen, now))
     return Text("\n").join(lines)
+
+
+def power_cell(channel: ChannelView) -> str:
+    """``2.4 kW`` as the meter measured it; ``(2 kW)`` configured, not measured yet."""
+    if channel.measured_power_w is not None:
+        return f"{channel.measured_power_w / 1000:.1f} kW"
+    if channel.power_w is not None:
+        return f"({channel.power_w / 1000:g} kW)"
+    return ""
 
 
 def detail(channel: ChannelView, now: datetime) -> Text:
