@@ -284,6 +284,7 @@ def channel_segments(
             if mark.text == "release":
                 powered = appliance_powered(channel.wiring, False)
                 reason = "released when the service stopped"
+                rule = ""
         elif mark.kind == "start":
             running = True
             started_at = mark.t
