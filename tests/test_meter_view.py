@@ -4,7 +4,7 @@ the relay grid and the event log."""
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from support.meter import ScriptedMeter
@@ -12,6 +12,7 @@ from support.service import make_config, make_controller, running
 
 from tui.adapters.clock import ManualClock
 from tui.adapters.stores.eventlog import read_events
+from tui.adapters.stores.history import HistoryStore, store_path
 from tui.core.events import MeterEvent
 from tui.core.meter_config import MeterConfig, OnOverrun
 from tui.core.power import Power
@@ -73,3 +74,23 @@ async def test_a_channel_switched_by_the_operator_is_measured_and_shown(tmp_path
         if isinstance(e, MeterEvent) and e.event == "measured"
     ]
     assert [(e.channel, e.watts) for e in said] == [(channel.index, 2450)]
+
+
+async def test_a_restarted_service_shows_the_measured_power_the_history_kept(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    store = HistoryStore(store_path(state))
+    store.add([MeterEvent(ts=T0, event="measured", message="m", channel=1, watts=2450)])
+    store.close()
+    clock = ManualClock(T0 + timedelta(hours=1))
+    meter = ScriptedMeter()
+    controller, _board = make_controller(meter_config(state), clock, meter_source=meter)
+    async with running(controller):
+        await frames(controller, clock, meter, 6000, 2)
+        snap = await controller.snapshot()
+    assert snap.channel(1).measured_power_w == 2450
+    assert snap.channel(0).measured_power_w is None
+    said = [e for e in read_events(controller.state_dir) if isinstance(e, MeterEvent)]
+    assert all(e.event != "measured" for e in said)  # known already: not said again

@@ -129,3 +129,12 @@ def forget(state: MeasuredPower, channels: set[int]) -> MeasuredPower:
         samples={i: s for i, s in state.samples.items() if i in channels},
         pending=tuple(p for p in state.pending if p.channel in channels),
     )
+
+
+def seeded(state: MeasuredPower, watts: Mapping[int, float]) -> MeasuredPower:
+    """With each channel's last known measure (a restart), for the channels not measured yet."""
+    samples = dict(state.samples)
+    for index, value in watts.items():
+        if index not in samples and value >= MIN_STEP:
+            samples[index] = (float(value),)
+    return replace(state, samples=samples)
