@@ -141,3 +141,13 @@ def test_a_later_measure_never_changes_a_past_day(tmp_path: Path) -> None:
     store.close()
     assert before == after[0].energy_kwh == 2.717
     assert after[2].day == DAY + timedelta(days=1) and after[2].energy_kwh == 0.0
+
+
+def test_the_channels_over_time_view_says_the_minutes_cut_for_power() -> None:
+    from tui.core.history import Totals
+    from tui.frontends.app.channels_view import _totals_words
+
+    value = Totals(switches=4, cut_minutes=90, cut_strained_minutes=90, energy_kwh=2.717)
+    assert _totals_words(value) == "cut 1:30 (1:30 in orange/red, 2.7 kWh kept off)"
+    power = Totals(4, 90, 90, 0, 2.717, cut_power_minutes=30)
+    assert _totals_words(power) == "cut 1:30 (1:30 in orange/red, 0:30 for power, 2.7 kWh kept off)"

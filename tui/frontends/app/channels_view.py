@@ -69,7 +69,11 @@ def cell_kind(segment: Segment | None) -> str:
 def _totals_words(value: Totals) -> str:
     energy = f", {value.energy_kwh:.1f} kWh kept off" if value.energy_kwh is not None else ""
     strained = hours_minutes(value.cut_strained_minutes)
-    return f"cut {hours_minutes(value.cut_minutes)} ({strained} in orange/red{energy})"
+    # With a meter: the minutes cut to keep it from tripping, when there were some.
+    power = (
+        f", {hours_minutes(value.cut_power_minutes)} for power" if value.cut_power_minutes else ""
+    )
+    return f"cut {hours_minutes(value.cut_minutes)} ({strained} in orange/red{power}{energy})"
 
 
 def _span(low: float, high: float) -> str:
