@@ -2,7 +2,7 @@
 with a scripted meter): the timeline's power line, the last hour against the limit, at 80x24
 and on a large screen, and the measured power in the selected relay's sentence."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from support.meter import ScriptedMeter
 from support.tui_harness import PID, Rig, demo_config, screen_text, settle, short_state_dir
+from textual.pilot import Pilot
 
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
@@ -93,3 +94,22 @@ def test_the_power_line_says_a_stale_meter_and_fits_its_width() -> None:
         source="tic", where="tic", state="waiting", words="meter: waiting for a frame"
     )
     assert power_row(waiting, 11, 59, 80).plain == "Power 1h   meter: waiting for a frame"
+
+
+Compare = Callable[..., bool]
+
+
+def test_the_power_line_snapshot_at_80x24(snap_compare: Compare, state_dir: Path) -> None:
+    """The picture (update with --snapshot-update and look at it): 40 minutes of a home, one
+    minute over the limit, at 80x24."""
+    rig, meter = meter_rig(state_dir)
+
+    async def fed(pilot: Pilot[int]) -> None:
+        for minute in range(40):
+            meter.put(rig.clock.now(), 9900 if minute == 30 else 3000 + 50 * minute)
+            await settle(pilot, rig.controller)
+            rig.clock.advance(60)
+        meter.put(rig.clock.now(), 4200)
+        await settle(pilot, rig.controller)
+
+    assert snap_compare(rig.app(), terminal_size=(80, 24), run_before=fed)
