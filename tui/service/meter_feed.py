@@ -15,13 +15,13 @@ from datetime import datetime
 
 from tui.adapters.clock import Clock
 from tui.adapters.meter.base import MeterSource
+from tui.core import power_trace
 from tui.core.config import Config
 from tui.core.events import MeterEvent
 from tui.core.measured_power import MIN_STEP, MeasuredPower, observe
 from tui.core.meter import MeterReading, format_kva
 from tui.core.policy import Override, RelayHistory
 from tui.core.power_rule import PowerState, PowerStep, describe_meter, meter_state, power_step
-from tui.core.power_trace import PowerTrace
 from tui.service.feed import Emit, Feed, Said
 from tui.service.snapshot import MeterView
 
@@ -87,7 +87,7 @@ class MeterFeed:
         self.state = PowerState()
         self.last = PowerStep(self.state)
         self.measured = MeasuredPower()  # each channel's power as the meter saw it switch
-        self.trace = PowerTrace()  # the last hour's peak per minute, for the timeline
+        self.trace = power_trace.PowerTrace()  # the last hour's peak per minute, for the timeline
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tripped = False
 
