@@ -107,6 +107,22 @@ def test_the_meters_entities_in_a_real_home_assistant(
             trip_filter = entity("sensor", "Meter trip filter")
             wait_for(lambda: ha_state(watcher, trip_filter) not in (None, "unknown"), 60)
             float(ha_state(watcher, trip_filter) or "x")
+
+            # A channel the meter measured (the start's staggered restores switch some): its
+            # power and energy sensors are announced then, before the next energy reading.
+            def measured() -> int | None:
+                for channel in CHANNELS:
+                    payload = watcher.last(f"{BASE}/channel/{channel['index']}/state") or "{}"
+                    if json.loads(payload).get("measured_power_w") is not None:
+                        return int(channel["index"])
+                return None
+
+            wait_for(lambda: measured() is not None, 120)
+            name = CHANNELS[measured() or 0]["name"]
+            kept = entity("sensor", f"{name} energy kept off")
+            wait_for(lambda: ha_state(watcher, kept) is not None, 60)
+            channel_power = entity("sensor", f"{name} power")
+            wait_for(lambda: ha_state(watcher, channel_power) is not None, 60)
         finally:
             if service is not None:
                 if service.poll() is None:

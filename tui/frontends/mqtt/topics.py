@@ -311,6 +311,16 @@ _POWER_TEMPLATE = (
 )
 
 
+def _channel_energy(key: str) -> str:
+    """A channel's kWh in ``base/energy``; unknown while the payload has no such channel yet (a
+    channel first measured by the meter is announced before the next energy reading)."""
+    item = f"value_json.channels['{key}']"
+    return (
+        f"{{% if value_json is defined and value_json.channels is defined and {item} is defined "
+        f"and {item} is not none %}}{{{{ {item} }}}}{{% else %}}{{{{ None }}}}{{% endif %}}"
+    )
+
+
 def energy_configs(topics: Topics, index: int | None, name: str) -> dict[str, dict[str, Any]]:
     """A channel's power and energy kept off (``index`` None: the energy total), for the Energy
     dashboard and long-term statistics. Only for channels with a ``power``."""
@@ -325,7 +335,7 @@ def energy_configs(topics: Topics, index: int | None, name: str) -> dict[str, di
             "name": title,
             "unique_id": f"delestage_{node}_{object_id}",
             "state_topic": topics.energy,
-            "value_template": _field(key if index is None else f"channels['{key}']"),
+            "value_template": _field("total") if index is None else _channel_energy(key),
             "device_class": "energy",
             "unit_of_measurement": "kWh",
             "state_class": "total_increasing",
