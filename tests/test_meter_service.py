@@ -169,11 +169,10 @@ def test_a_reload_applies_the_rule_settings_and_refuses_a_new_source(tmp_path: P
     assert restart_needed(config, replace(config, meter=None)) is not None
 
 
-async def test_the_meter_keeps_its_place_in_an_80_column_header_in_both_languages(
+async def test_the_meters_power_is_whole_in_the_header_in_both_languages(
     tmp_path: Path,
 ) -> None:
-    """French writes 6,5 kVA: the header once cut the power at its decimal comma ("6"); and at
-    80 columns the power against the limit outranks the link's description."""
+    """French writes 6,5 kVA: the header once cut the power at its decimal comma ("6")."""
     from tui.compose.language import set_language
     from tui.frontends.app.header import fit_parts, status_parts
 

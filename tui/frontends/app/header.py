@@ -33,8 +33,7 @@ def status_parts(
         mode = mode_word(snapshot.mode)
         style = MODE_STYLES.get(snapshot.mode.upper(), TITLE)
         parts.append((Text(f" {mode} ", style=style), 9))
-    # Below the meter: at 80 columns the power against the limit matters more than the link.
-    parts.append((Text(link_words(description)), 7))
+    parts.append((Text(link_words(description)), 8))
     if not connected:
         parts.append((Text(_(" DISCONNECTED "), style=ALERT), 9))
     if snapshot is not None and connected:  # a gone service says nothing about the board
