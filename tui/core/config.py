@@ -15,6 +15,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from tui.core.comfort_config import parse_off_peak
 from tui.core.durations import EXPECTED as DURATION_EXPECTED
 from tui.core.durations import MIN_OVERRIDE, format_duration, parse_duration
 from tui.core.errors import InputError
@@ -115,6 +116,13 @@ class PolicyConfig:
     min_switch_gap: timedelta = timedelta(seconds=5)
     fallback: Fallback = Fallback.POWERED
     override_duration: timedelta = timedelta(hours=2)
+    # Comfort (issue 25): no restore the rules would undo within min_restore; rotation groups
+    # cut rotate_cut of their channels at a time, in turns of rotate_every; off_peak is where a
+    # daily minimum runs when the forecast offers no better hours (tui/core/daily_run.py).
+    min_restore: timedelta = timedelta(minutes=10)
+    rotate_every: timedelta = timedelta(minutes=10)
+    rotate_cut: int = 1
+    off_peak: str = "22:00-06:00"
 
 
 @dataclass(frozen=True)
@@ -163,6 +171,8 @@ class ChannelConfig:
     power: Power | None = None
     shed_tempo: tuple[Colour, ...] = ()  # Tempo colours whose peak hours cut the channel
     shed_power: bool = True  # the power rule ([meter]) may cut it (never with shed_at "never")
+    min_daily_run: timedelta = timedelta(0)  # powered at least this long per Paris day (0: off)
+    rotate: str | None = None  # a rotation group's name (tui/core/rotation.py)
 
 
 @dataclass(frozen=True)
@@ -290,6 +300,22 @@ def _int_range(low: int, high: int | None) -> Callable[[object], int]:
         return value
 
     return parse
+
+
+def _off_peak(value: object) -> str:
+    try:
+        parse_off_peak(value)
+    except ValueError as error:
+        raise _Invalid(str(error)) from None
+    assert isinstance(value, str)
+    return value
+
+
+def _daily_run(value: object) -> timedelta:
+    try:
+        return parse_duration(value, maximum=timedelta(hours=24))
+    except ValueError:
+        raise _Invalid('a duration from "0s" (off) to "24h", e.g. "4h"') from None
 
 
 def _power(value: object) -> Power:
@@ -430,6 +456,10 @@ _SECTIONS: dict[str, tuple[type, _Schema]] = {
             "min_switch_gap": _duration,
             "fallback": _enum(Fallback),
             "override_duration": _duration,
+            "min_restore": _duration,
+            "rotate_every": _positive_duration,
+            "rotate_cut": _int_range(1, CHANNEL_COUNT - 1),
+            "off_peak": _off_peak,
         },
     ),
     "service": (
@@ -456,6 +486,8 @@ _CHANNEL_SCHEMA: _Schema = {
     "power": _power,
     "shed_tempo": _tempo_colours,
     "shed_power": _bool,
+    "min_daily_run": _daily_run,
+    "rotate": _name,
 }
 _TEMPO_SCHEMA: _Schema = {"source": _enum(Source), "base_url": _url, "file": _string}
 _CHANNEL_REQUIRED = ("index", "name", "shed_at")
@@ -542,6 +574,8 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
             f'third of the period; set failsafe = "{format_duration(floor)}" or more'
         )
 
+    problems.extend(_rotation_problems(policy or PolicyConfig(), channels, data.get("channel")))
+
     if problems:
         raise InputError([f"{path}: {problem}" for problem in problems])
     return Config(channels=tuple(channels), path=path, tempo=tempo, **sections)
@@ -583,6 +617,33 @@ def _parse_tempo(raw: object, problems: list[str]) -> TempoConfig | None:
     return tempo
 
 
+def _rotation_problems(
+    policy: PolicyConfig, channels: list[ChannelConfig], raw: object
+) -> list[str]:
+    """Rotation groups that cannot rotate: a group of one, or rotate_cut cutting them all."""
+    problems: list[str] = []
+    groups: dict[str, list[ChannelConfig]] = {}
+    for channel in channels:
+        if channel.rotate is not None and channel.shed_at is not ShedAt.NEVER:
+            groups.setdefault(channel.rotate, []).append(channel)
+    tables = raw if isinstance(raw, list) else []
+    for name, members in groups.items():
+        if len(members) < 2:
+            position = next(
+                (i for i, t in enumerate(tables) if t.get("index") == members[0].index), 0
+            )
+            problems.append(
+                f'channel[{position}].rotate: group "{name}" has only this channel; '
+                "a rotation group needs at least 2"
+            )
+        elif policy.rotate_cut >= len(members):
+            problems.append(
+                f"policy.rotate_cut: {policy.rotate_cut} cuts every channel of rotation group "
+                f'"{name}" ({len(members)} channels) at once; expected fewer than {len(members)}'
+            )
+    return problems
+
+
 def _parse_channels(raw: object, problems: list[str]) -> list[ChannelConfig]:
     if raw is _MISSING or raw == []:
         problems.append(f"channel: expected 1 to {CHANNEL_COUNT} [[channel]] tables, got none")
@@ -622,6 +683,16 @@ def _parse_channels(raw: object, problems: list[str]) -> list[ChannelConfig]:
             problems.append(
                 f'{prefix}shed_tempo: a channel with shed_at = "never" is never cut '
                 'automatically; remove shed_tempo or set shed_at to "orange" or "red"'
+            )
+        if values.get("rotate") and values.get("auto_restore") is False:
+            problems.append(
+                f"{prefix}rotate: a channel with auto_restore = false stays cut after a shed, "
+                "so it cannot take turns; remove rotate or auto_restore"
+            )
+        if values.get("rotate") and values.get("shed_at") is ShedAt.NEVER:
+            problems.append(
+                f'{prefix}rotate: a channel with shed_at = "never" is never cut automatically, '
+                'so it cannot take turns; remove rotate or set shed_at to "orange" or "red"'
             )
         if len(problems) == before:
             channels.append(ChannelConfig(**values))

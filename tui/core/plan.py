@@ -88,6 +88,9 @@ def build_plan(
     live = dict(overrides or {})
     first = evaluate(start, forecast, config, live, history or {}, tempo)
     state = settle(first.decisions, history or {})
+    for index, item in state.items():
+        if item.powered and item.ran_from is None:  # a daily minimum counts it from here
+            state[index] = replace(item, ran_from=start)
     initial = {index: bool(item.powered) for index, item in state.items()}
     reasons = {index: decision.reason for index, decision in first.decisions.items()}
 
