@@ -636,10 +636,11 @@ def _rotation_problems(
                 f'channel[{position}].rotate: group "{name}" has only this channel; '
                 "a rotation group needs at least 2"
             )
-        elif policy.rotate_cut >= len(members):
+        elif 2 * policy.rotate_cut > len(members):
             problems.append(
-                f"policy.rotate_cut: {policy.rotate_cut} cuts every channel of rotation group "
-                f'"{name}" ({len(members)} channels) at once; expected fewer than {len(members)}'
+                f"policy.rotate_cut: {policy.rotate_cut} at a time leaves rotation group "
+                f'"{name}" ({len(members)} channels) no room for turns; expected at most '
+                f"{len(members) // 2} (half the group)"
             )
     return problems
 

@@ -19,7 +19,9 @@ alone, so the minimum still runs, off-peak first.
 The choice is stable: running through a chosen piece, or waiting through an unchosen one,
 leaves the rest of the choice as it was, so it never flip-flops. A run is at least
 ``min_restore`` long from its switch-on (when the day has room), so that the minimum never asks
-for a restore ``min_restore`` forbids.
+for a restore ``min_restore`` forbids, and the minimum asked for is two ``restore_gap`` and a
+``min_switch_gap`` more than configured, so that a switch-on waiting for its restore slot at the
+end of the day still leaves it met.
 """
 
 import itertools
@@ -128,10 +130,17 @@ def choose(
     if not need_total:
         return None
     day_end = next_paris_midnight(now)
-    remaining = need_total - done
-    if remaining <= timedelta(0):
+    # A little more than the minimum, so that a switch-on that waits for its restore slot
+    # (restore_gap) at the end of the day still leaves it met.
+    remaining = need_total + policy.restore_gap * 2 + policy.min_switch_gap - done
+    if done >= need_total and on_since is None:
+        remaining = timedelta(0)
+    # A run it started lasts min_restore, even past the minimum (never a restore too short).
+    floor = policy.min_restore - (now - on_since) if on_since is not None else timedelta(0)
+    if remaining <= timedelta(0) and floor <= timedelta(0):
         return DailyChoice(False, done, need_total, day_end)
-    floor = policy.min_restore - (now - on_since if on_since is not None else timedelta(0))
+    if on_since is None:
+        floor = policy.min_restore
     need = max(remaining, floor)
     pieces = _pieces(channel, now, day_end, forecast, policy, tempo)
     ranked = sorted((p for p in pieces if p[2] != _EXCLUDED), key=lambda p: (p[2], p[0]))

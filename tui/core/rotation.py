@@ -4,13 +4,16 @@ Pure. Channels sharing a ``rotate`` group are not all cut while their shed rule 
 ``[policy] rotate_cut`` of them (k) at a time, each for a turn of ``rotate_every`` (raised to
 the longest ``min_on``/``min_off`` of the group, so that a turn never has to wait for one),
 the others staying powered. The members in rotation at ``now`` are those whose shed rule holds
-then and that no operator override or power cut owns; with k or fewer of them there is nothing
-to rotate and the shed rule cuts them all as usual.
+then and that no operator override or power cut owns. Turns need at least 2k of them (so that
+the k whose turn ends are never the ones to start the next); with fewer the shed rule cuts
+them all as usual, so a partial strain never sheds less than the plain rule would.
 
 No state beyond what every switch records: a member holds its turn while it is cut and its
-``last_off`` is less than a turn ago. When fewer than k hold a turn, the members cut least
-recently (the oldest ``last_off``; never cut first; then the least important, the highest
-``priority`` number, then the higher index) start theirs. Turns pass round the group in that
+``last_off`` is less than a turn ago. When fewer than k hold a turn, the members powered
+longest today (``RelayHistory.ran``, the daily minimum's count, so the least cut) start theirs;
+among equals the least recently cut, members cut together following each other round the
+group's cycle (channel order), and at the very first turn the least important (the highest
+``priority`` number) first. Turns pass round the group in that
 order, across strains too, so cut time is shared: over any stretch, two members' cut time
 differs by at most about one turn. Constraints still apply to every switch (``policy``): a cut
 waits for ``min_on``, the gap and the rate limit, a restore for ``min_off`` and its
@@ -19,10 +22,11 @@ waits for ``min_on``, the gap and the rate limit, a restore for ``min_off`` and 
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from tui.core.config import ChannelConfig, PolicyConfig
+from tui.core.daily_run import ran_today
 from tui.core.forecast import clock_time
 
 
@@ -32,6 +36,15 @@ class _Relay(Protocol):
 
     @property
     def last_off(self) -> datetime | None: ...
+
+    @property
+    def ran_day(self) -> date | None: ...
+
+    @property
+    def ran(self) -> timedelta: ...
+
+    @property
+    def ran_from(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -82,8 +95,8 @@ def turns(
         length = turn_length(members, policy)
         strained = [m for m in members if m.index in in_rotation]
         k = policy.rotate_cut
-        if len(strained) <= k:
-            continue
+        if len(strained) < 2 * k:
+            continue  # no room for turns: the shed rule cuts them all
         holders: list[ChannelConfig] = []
         waiting: list[ChannelConfig] = []
         for member in strained:
@@ -96,18 +109,17 @@ def turns(
                 and now < last_off + length
             ):
                 holders.append(member)
-                edges.append(last_off + length)
             else:
                 waiting.append(member)
 
-        def order(member: ChannelConfig) -> tuple[float, int, int]:
-            item = history.get(member.index)
-            last_off = item.last_off if item is not None else None
-            age = last_off.timestamp() if last_off is not None else float("-inf")
-            return (age, -member.priority, -member.index)
-
-        waiting.sort(key=order)
-        starting = waiting[: max(k - len(holders), 0)]
+        if len(holders) > k:
+            # More cut within a turn than k (relays set cut at a first start, a strain
+            # starting beside a cut): the k cut first keep their turn, the others are let go.
+            holders.sort(key=lambda m: (_last_off(history, m), m.index))
+            waiting.extend(holders[k:])
+            holders = holders[:k]
+        edges.extend(_turn_end(history.get(m.index), length, now) for m in holders)
+        starting = _next_up(members, waiting, history, now)[: max(k - len(holders), 0)]
         edges.extend(now + length for _ in starting[:1])
         cut = [*holders, *starting]
         names = tuple(m.name for m in sorted(cut, key=lambda m: m.index))
@@ -124,6 +136,61 @@ def turns(
             else:
                 assigned[member.index] = Turn(False, name, first_end, names)
     return assigned, edges
+
+
+def _next_up(
+    members: list[ChannelConfig],
+    waiting: list[ChannelConfig],
+    history: Mapping[int, _Relay],
+    now: datetime,
+) -> list[ChannelConfig]:
+    """``waiting`` in the order their turns come: the one powered longest today (so the least
+    cut) first; among equals the least recently cut. Members cut together (one turn of k) are
+    a run of the group's cycle (channel order) and follow each other from the first of that
+    run, so turns pass round the cycle; members never cut start, the least important first."""
+    order = {m.index: p for p, m in enumerate(_cycle_order(members, waiting, history))}
+
+    def powered_today(member: ChannelConfig) -> timedelta:
+        item = history.get(member.index)
+        if item is None:
+            return timedelta(0)
+        return ran_today(item.ran_day, item.ran, item.powered, item.ran_from, now)
+
+    return sorted(waiting, key=lambda m: (-powered_today(m), order[m.index]))
+
+
+def _cycle_order(
+    members: list[ChannelConfig], waiting: list[ChannelConfig], history: Mapping[int, _Relay]
+) -> list[ChannelConfig]:
+
+    def last_off(member: ChannelConfig) -> datetime | None:
+        item = history.get(member.index)
+        return item.last_off if item is not None else None
+
+    cycle = sorted(members, key=lambda m: m.index)
+    position = {m.index: p for p, m in enumerate(cycle)}
+    ties: dict[datetime | None, list[ChannelConfig]] = {}
+    for member in waiting:
+        ties.setdefault(last_off(member), []).append(member)
+    ordered: list[ChannelConfig] = []
+    for when in sorted(ties, key=lambda t: (t is not None, t)):
+        tied = ties[when]
+        inside = {m.index for m in tied}
+        starts = [
+            m for m in tied if cycle[(position[m.index] - 1) % len(cycle)].index not in inside
+        ]
+        if not starts:  # the whole cycle: the first turns go to the least important
+            ordered.extend(sorted(tied, key=lambda m: (-m.priority, m.index)))
+            continue
+        first = min(position[m.index] for m in starts)
+        ordered.extend(sorted(tied, key=lambda m: (position[m.index] - first) % len(cycle)))
+    return ordered
+
+
+def _last_off(history: Mapping[int, _Relay], member: ChannelConfig) -> datetime:
+    item = history.get(member.index)
+    assert item is not None and item.last_off is not None  # a holder was cut
+    return item.last_off
 
 
 def _turn_end(item: _Relay | None, length: timedelta, now: datetime) -> datetime:
