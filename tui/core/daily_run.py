@@ -20,7 +20,7 @@ The choice is stable: running through a chosen piece, or waiting through an unch
 leaves the rest of the choice as it was, so it never flip-flops. A run is at least
 ``min_restore`` long from its switch-on (when the day has room), so that the minimum never asks
 for a restore ``min_restore`` forbids, and the minimum asked for is two ``restore_gap`` and a
-``min_switch_gap`` more than configured, so that a switch-on waiting for its restore slot at the
+``min_switch_gap`` more than configured (in whole minutes: 3 min by default), so that a switch-on waiting for its restore slot at the
 end of the day still leaves it met.
 """
 
@@ -132,7 +132,9 @@ def choose(
     day_end = next_paris_midnight(now)
     # A little more than the minimum, so that a switch-on that waits for its restore slot
     # (restore_gap) at the end of the day still leaves it met.
-    remaining = need_total + policy.restore_gap * 2 + policy.min_switch_gap - done
+    margin = policy.restore_gap * 2 + policy.min_switch_gap
+    margin = timedelta(minutes=-(-margin // timedelta(minutes=1)))  # whole minutes
+    remaining = need_total + margin - done
     if done >= need_total and on_since is None:
         remaining = timedelta(0)
     # A run it started lasts min_restore, even past the minimum (never a restore too short).
