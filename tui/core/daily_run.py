@@ -19,9 +19,9 @@ alone, so the minimum still runs, off-peak first.
 The choice is stable: running through a chosen piece, or waiting through an unchosen one,
 leaves the rest of the choice as it was, so it never flip-flops. A run is at least
 ``min_restore`` long from its switch-on (when the day has room), so that the minimum never asks
-for a restore ``min_restore`` forbids, and the minimum asked for is two ``restore_gap`` and a
-``min_switch_gap`` more than configured (in whole minutes: 3 min by default), so that a switch-on waiting for its restore slot at the
-end of the day still leaves it met.
+for a restore ``min_restore`` forbids; and it asks for two ``restore_gap`` and a
+``min_switch_gap`` more than configured (in whole minutes: 3 min by default), so that a
+switch-on waiting for its restore slot at the end of the day still leaves it met.
 """
 
 import itertools

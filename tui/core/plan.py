@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from tui.core.config import Config, OnExit, Run
+from tui.core.durations import format_duration
 from tui.core.forecast import PARIS, Forecast, day_label, paris_iso, wall_time
 from tui.core.policy import (
     Decision,
@@ -194,6 +195,10 @@ def render_plan_text(plan: Plan, config: Config, origin: str = "") -> str:
     for channel in config.channels:
         run = ", runs in low-carbon hours" if channel.run is Run.LOW_CARBON else ""
         restore = "" if channel.auto_restore else ", restored by hand"
+        if channel.min_daily_run:
+            restore += f", at least {format_duration(channel.min_daily_run)} a day"
+        if channel.rotate is not None:
+            restore += f", cut in turns with group {channel.rotate}"
         lines.append("")
         lines.append(
             f"{channel.index} {channel.name} (shed at {channel.shed_at.value}, "
