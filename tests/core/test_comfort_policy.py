@@ -2,8 +2,7 @@
 (their reasons, their plan, their configuration). The properties are in
 test_comfort_properties.py."""
 
-import itertools
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from support.policy import CUT, POWERED, at, channel, config, decide, levels, on_since
@@ -11,7 +10,8 @@ from support.policy import CUT, POWERED, at, channel, config, decide, levels, on
 from tui.core.config import Fallback, Run, ShedAt, config_from_dict
 from tui.core.daily_run import hm
 from tui.core.errors import InputError
-from tui.core.plan import build_plan, render_plan_text
+from tui.core.forecast import next_paris_midnight
+from tui.core.plan import Plan, build_plan, render_plan_text
 from tui.core.policy import RelayHistory, Rule, evaluate, record_switch
 
 GREEN_2_DAYS = levels("1" * 48)
@@ -82,27 +82,27 @@ def test_a_forecast_without_low_carbon_hours_runs_the_minimum_off_peak() -> None
     assert all(timedelta(hours=4) <= ran <= timedelta(hours=4, minutes=5) for ran in runs)
 
 
-def _powered_per_day(plan: object, start: object, end: object) -> list[timedelta]:
-    from tui.core.plan import Plan
-
-    assert isinstance(plan, Plan)
-    days = [at("00:00"), at("00:00", day=2), at("00:00", day=3)]
-    state = plan.initial[0]
-    since = plan.start
-    spans = []
-    for change in plan.changes:
+def _powered_per_day(plan: Plan, start: datetime, end: datetime, index: int = 0) -> list[timedelta]:
+    """The channel's powered time on each Paris day of [start, end)."""
+    state, since, spans = plan.initial[index], plan.start, []
+    for change in (c for c in plan.changes if c.channel == index):
         if state:
             spans.append((since, change.at))
         state, since = change.powered, change.at
     if state:
         spans.append((since, plan.end))
-    return [
-        sum(
-            (min(high, b) - max(low, a) for a, b in spans if min(high, b) > max(low, a)),
-            timedelta(0),
+    days = []
+    low = start
+    while low < end:
+        high = next_paris_midnight(low)
+        days.append(
+            sum(
+                (min(high, b) - max(low, a) for a, b in spans if min(high, b) > max(low, a)),
+                timedelta(0),
+            )
         )
-        for low, high in itertools.pairwise(days)
-    ]
+        low = high
+    return days
 
 
 def test_the_daily_minimum_prefers_low_carbon_hours_and_says_how_far_it_is() -> None:
@@ -182,10 +182,7 @@ def test_a_rotation_group_is_cut_in_turns_through_a_red_evening() -> None:
     assert max(cut.values()) - min(cut.values()) <= 10, cut
 
 
-def _cut_minutes(plan: object) -> dict[int, float]:
-    from tui.core.plan import Plan
-
-    assert isinstance(plan, Plan)
+def _cut_minutes(plan: Plan) -> dict[int, float]:
     out: dict[int, float] = {}
     for index, powered in plan.initial.items():
         since, state, total = plan.start, powered, timedelta(0)
@@ -277,3 +274,25 @@ def test_a_bad_comfort_key_is_one_line_naming_file_and_key(
     with pytest.raises(InputError) as error:
         _load(policy, *channels)
     assert any(problem.startswith(line) for problem in error.value.problems), error.value
+
+
+def test_a_strained_winter_week_plan_shows_the_turns_and_the_daily_minimum() -> None:
+    # Each day: red 07:00-10:00 and 17:00-20:00, orange between, green at night; no low-carbon
+    # hour all week.
+    day = "1111111" + "333" + "2222222" + "333" + "1111"
+    forecast = levels(day * 7)
+    cfg = config(
+        _water_heater(),  # type: ignore[arg-type]
+        channel(1, name="Salon", shed_at=ShedAt.RED, rotate="chauffage", priority=1),
+        channel(2, name="Chambres", shed_at=ShedAt.RED, rotate="chauffage", priority=2),
+    )
+    plan = build_plan(forecast, cfg, at("00:00"), at("00:00", day=8))
+    text = render_plan_text(plan, cfg)
+    assert "(shed at red, priority 1, runs in low-carbon hours, at least 4h a day)" in text
+    assert "its turn in rotation group chauffage" in text
+    assert "running for its daily minimum" in text
+    runs = _powered_per_day(plan, at("00:00"), at("00:00", day=8))
+    assert len(runs) == 7 and all(ran >= timedelta(hours=4) for ran in runs), runs
+    # Through each red spell one radiator group member is cut at a time, in turns.
+    red_cuts = [c for c in plan.changes if c.channel in (1, 2) and not c.powered]
+    assert len(red_cuts) >= 7 * 2 * 9  # two red spells a day, 3 h each, in turns of 10 min

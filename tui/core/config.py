@@ -574,7 +574,7 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
             f'third of the period; set failsafe = "{format_duration(floor)}" or more'
         )
 
-    problems.extend(_rotation_problems(policy or PolicyConfig(), channels, data.get("channel")))
+    problems.extend(_rotation_problems(policy or PolicyConfig(), data.get("channel")))
 
     if problems:
         raise InputError([f"{path}: {problem}" for problem in problems])
@@ -617,30 +617,27 @@ def _parse_tempo(raw: object, problems: list[str]) -> TempoConfig | None:
     return tempo
 
 
-def _rotation_problems(
-    policy: PolicyConfig, channels: list[ChannelConfig], raw: object
-) -> list[str]:
-    """Rotation groups that cannot rotate: a group of one, or rotate_cut cutting them all."""
+def _rotation_problems(policy: PolicyConfig, raw: object) -> list[str]:
+    """Rotation groups that cannot rotate: a group of one, or rotate_cut leaving no room for
+    turns. Read from the tables as written, so a channel refused for another key still counts
+    in its group (its own line says what is wrong with it)."""
     problems: list[str] = []
-    groups: dict[str, list[ChannelConfig]] = {}
-    for channel in channels:
-        if channel.rotate is not None and channel.shed_at is not ShedAt.NEVER:
-            groups.setdefault(channel.rotate, []).append(channel)
-    tables = raw if isinstance(raw, list) else []
-    for name, members in groups.items():
-        if len(members) < 2:
-            position = next(
-                (i for i, t in enumerate(tables) if t.get("index") == members[0].index), 0
-            )
+    groups: dict[str, list[int]] = {}
+    for position, table in enumerate(raw if isinstance(raw, list) else []):
+        rotate = table.get("rotate") if isinstance(table, dict) else None
+        if isinstance(rotate, str) and table.get("shed_at") != ShedAt.NEVER.value:
+            groups.setdefault(rotate.strip(), []).append(position)
+    for name, positions in groups.items():
+        if len(positions) < 2:
             problems.append(
-                f'channel[{position}].rotate: group "{name}" has only this channel; '
+                f'channel[{positions[0]}].rotate: group "{name}" has only this channel; '
                 "a rotation group needs at least 2"
             )
-        elif 2 * policy.rotate_cut > len(members):
+        elif 2 * policy.rotate_cut > len(positions):
             problems.append(
                 f"policy.rotate_cut: {policy.rotate_cut} at a time leaves rotation group "
-                f'"{name}" ({len(members)} channels) no room for turns; expected at most '
-                f"{len(members) // 2} (half the group)"
+                f'"{name}" ({len(positions)} channels) no room for turns; expected at most '
+                f"{len(positions) // 2} (half the group)"
             )
     return problems
 
