@@ -296,3 +296,20 @@ def test_a_strained_winter_week_plan_shows_the_turns_and_the_daily_minimum() -> 
     # Through each red spell one radiator group member is cut at a time, in turns.
     red_cuts = [c for c in plan.changes if c.channel in (1, 2) and not c.powered]
     assert len(red_cuts) >= 7 * 2 * 9  # two red spells a day, 3 h each, in turns of 10 min
+
+
+def test_a_member_whose_turn_ends_is_restored_even_if_it_ran_longer_today() -> None:
+    # Salon was powered all day, Chambres cut since 05:45 (Tempo): when Salon's first turn
+    # ends, the turn passes to Chambres, however longer Salon ran today.
+    members = [
+        channel(1, name="Salon", shed_at=ShedAt.RED, rotate="g"),
+        channel(2, name="Chambres", shed_at=ShedAt.RED, rotate="g"),
+    ]
+    cfg = config(*members, lead=timedelta(0))
+    salon = record_switch(record_switch(RelayHistory(), True, at("00:00")), False, at("09:00"))
+    chambres = record_switch(record_switch(RelayHistory(), True, at("00:00")), False, at("05:45"))
+    chambres = record_switch(chambres, True, at("09:00"))
+    forecast = levels("1" * 9 + "33" + "1")
+    decisions = evaluate(at("09:10"), forecast, cfg, {}, {1: salon, 2: chambres}).decisions
+    assert decisions[1].wanted and decisions[1].rule is Rule.ROTATION
+    assert not decisions[2].wanted

@@ -9,15 +9,16 @@ the k whose turn ends are never the ones to start the next); with fewer the shed
 them all as usual, so a partial strain never sheds less than the plain rule would.
 
 No state beyond what every switch records: a member holds its turn while it is cut and its
-``last_off`` is less than a turn ago. When fewer than k hold a turn, the members powered
-longest today (``RelayHistory.ran``, the daily minimum's count, so the least cut) start theirs;
-among equals the least recently cut, members cut together following each other round the
-group's cycle (channel order), and at the very first turn the least important (the highest
-``priority`` number) first. Turns pass round the group in that
-order, across strains too, so cut time is shared: over any stretch, two members' cut time
-differs by at most about one turn. Constraints still apply to every switch (``policy``): a cut
-waits for ``min_on``, the gap and the rate limit, a restore for ``min_off`` and its
-``restore_gap`` slot.
+``last_off`` is less than a turn ago. When fewer than k hold a turn, others start theirs:
+those powered now before any still cut (from a turn just ended, its restore waiting), then the
+one powered longest today (``RelayHistory.ran``, the daily minimum's count: the least cut),
+then the least recently cut; members cut together follow each other round the group's cycle
+(channel order), and at the very first turn the least important (the highest ``priority``
+number) go first. Turns pass round the group that way, across strains too, so cut time is
+shared: over a day, two members' cut time differs by about one turn at most.
+
+Constraints still apply to every switch (``policy``): a cut waits for ``min_on``, the gap and
+the rate limit, a restore for ``min_off`` and its ``restore_gap`` slot.
 """
 
 from collections.abc import Iterable, Mapping
@@ -144,10 +145,11 @@ def _next_up(
     history: Mapping[int, _Relay],
     now: datetime,
 ) -> list[ChannelConfig]:
-    """``waiting`` in the order their turns come: the one powered longest today (so the least
-    cut) first; among equals the least recently cut. Members cut together (one turn of k) are
-    a run of the group's cycle (channel order) and follow each other from the first of that
-    run, so turns pass round the cycle; members never cut start, the least important first."""
+    """``waiting`` in the order their turns come: those powered now before those still cut,
+    then the one powered longest today (so the least cut) first; among equals the least
+    recently cut. Members cut together (one turn of k) are a run of the group's cycle (channel
+    order) and follow each other from the first of that run, so turns pass round the cycle;
+    members never cut start, the least important first."""
     order = {m.index: p for p, m in enumerate(_cycle_order(members, waiting, history))}
 
     def powered_today(member: ChannelConfig) -> timedelta:
@@ -156,7 +158,13 @@ def _next_up(
             return timedelta(0)
         return ran_today(item.ran_day, item.ran, item.powered, item.ran_from, now)
 
-    return sorted(waiting, key=lambda m: (-powered_today(m), order[m.index]))
+    def cut_now(member: ChannelConfig) -> bool:
+        item = history.get(member.index)
+        return item is not None and item.powered is False
+
+    # A member still cut (its turn just ended, its restore waiting) goes last: chosen again it
+    # would stay cut with no new turn begun. With 2k members or more, k others are there.
+    return sorted(waiting, key=lambda m: (cut_now(m), -powered_today(m), order[m.index]))
 
 
 def _cycle_order(
