@@ -104,8 +104,8 @@ def build_plan(
             if decision.powered != item.powered:
                 item = record_switch(item, decision.powered, now)
                 changes.append(Change(now, index, decision.powered, decision.reason, decision.rule))
-            if item.latched != decision.latched:
-                item = replace(item, latched=decision.latched)
+            if item.latched != decision.latched or item.turn_from != decision.turn_from:
+                item = replace(item, latched=decision.latched, turn_from=decision.turn_from)
             state[index] = item
         if evaluation.next_due is None:
             break

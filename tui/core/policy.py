@@ -132,6 +132,8 @@ class RelayHistory:
     ran_day: date | None = None
     ran: timedelta = timedelta(0)
     ran_from: datetime | None = None
+    # A rotation group member cut in its turn: when that turn began (rotation.py).
+    turn_from: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ class Decision:
     latched: bool = False  # the RelayHistory.latched value to store after this decision
     latch_holds: bool = False  # cut by the latch itself (the shed that set it is over)
     ends: datetime | None = None  # a cut: when the rule that decides it lets go (None: unknown)
+    turn_from: datetime | None = None  # the RelayHistory.turn_from value to store
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,7 @@ class _Want:
     latches: bool = False  # a cut here latches the channel (auto_restore = false)
     holds: bool = False  # the latch itself keeps the channel cut
     ends: datetime | None = None  # a cut: when the rule that makes it lets go (None: unknown)
+    turn_from: datetime | None = None  # a rotation cut: when its turn began
 
 
 # How many rules after the first a reason names ("..., then Tempo red until 22:00, then ...").
@@ -389,7 +393,13 @@ def _first_rule(
 
 def _turn_want(turn: rotation.Turn, strain: str, now: datetime) -> _Want:
     """A rotating member in a strain: cut in its turn, powered between turns."""
-    return _Want(not turn.cut, Rule.ROTATION, turn.words(strain, now), ends=turn.until)
+    return _Want(
+        not turn.cut,
+        Rule.ROTATION,
+        turn.words(strain, now),
+        ends=turn.until,
+        turn_from=turn.started if turn.cut else None,
+    )
 
 
 def _daily(
@@ -569,6 +579,7 @@ def _apply(channel: ChannelConfig, want: _Want, powered: bool) -> Decision:
         latched=want.latches and not powered,
         latch_holds=want.holds,
         ends=want.ends,
+        turn_from=None if powered else want.turn_from,
     )
 
 

@@ -47,6 +47,9 @@ class _Relay(Protocol):
     @property
     def ran_from(self) -> datetime | None: ...
 
+    @property
+    def turn_from(self) -> datetime | None: ...
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -56,6 +59,7 @@ class Turn:
     group: str
     until: datetime | None  # cut: when its turn ends; powered: the earliest turn end in the group
     cut_names: tuple[str, ...]  # the members whose turn it is
+    started: datetime | None = None  # cut: when its turn began
 
     def words(self, strain: str, now: datetime) -> str:
         when = f" until {clock_time(self.until, now)}" if self.until is not None else ""
@@ -102,13 +106,8 @@ def turns(
         waiting: list[ChannelConfig] = []
         for member in strained:
             item = history.get(member.index)
-            last_off = item.last_off if item is not None else None
-            if (
-                item is not None
-                and item.powered is False
-                and last_off is not None
-                and now < last_off + length
-            ):
+            began = _turn_began(item)
+            if item is not None and item.powered is False and began and now < began + length:
                 holders.append(member)
             else:
                 waiting.append(member)
@@ -116,7 +115,7 @@ def turns(
         if len(holders) > k:
             # More cut within a turn than k (relays set cut at a first start, a strain
             # starting beside a cut): the k cut first keep their turn, the others are let go.
-            holders.sort(key=lambda m: (_last_off(history, m), m.index))
+            holders.sort(key=lambda m: (_turn_began(history.get(m.index)), m.index))
             waiting.extend(holders[k:])
             holders = holders[:k]
         edges.extend(_turn_end(history.get(m.index), length, now) for m in holders)
@@ -130,10 +129,11 @@ def turns(
         first_end = min(ends) if ends else None
         for member in strained:
             if member in holders:
+                began = _turn_began(history.get(member.index))
                 until = _turn_end(history.get(member.index), length, now)
-                assigned[member.index] = Turn(True, name, until, names)
+                assigned[member.index] = Turn(True, name, until, names, began)
             elif member in starting:
-                assigned[member.index] = Turn(True, name, now + length, names)
+                assigned[member.index] = Turn(True, name, now + length, names, now)
             else:
                 assigned[member.index] = Turn(False, name, first_end, names)
     return assigned, edges
@@ -195,12 +195,15 @@ def _cycle_order(
     return ordered
 
 
-def _last_off(history: Mapping[int, _Relay], member: ChannelConfig) -> datetime:
-    item = history.get(member.index)
-    assert item is not None and item.last_off is not None  # a holder was cut
-    return item.last_off
+def _turn_began(item: _Relay | None) -> datetime | None:
+    """When the member's current turn began: its cut, or a later turn it went on into while
+    still cut (``turn_from``, kept from the decision that began it)."""
+    if item is None:
+        return None
+    times = [t for t in (item.last_off, item.turn_from) if t is not None]
+    return max(times) if times else None
 
 
 def _turn_end(item: _Relay | None, length: timedelta, now: datetime) -> datetime:
-    last_off = item.last_off if item is not None else None
-    return last_off + length if last_off is not None else now + length
+    began = _turn_began(item)
+    return began + length if began is not None else now + length

@@ -76,6 +76,7 @@ def shift_history(item: RelayHistory, delta: timedelta) -> RelayHistory:
         last_off=item.last_off + delta if item.last_off is not None else None,
         switches=tuple(at + delta for at in item.switches),
         ran_from=item.ran_from + delta if item.ran_from is not None else None,
+        turn_from=item.turn_from + delta if item.turn_from is not None else None,
     )
 
 

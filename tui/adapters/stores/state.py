@@ -110,6 +110,7 @@ def _encode_ran(item: RelayHistory) -> dict[str, Any]:
         "ran_day": item.ran_day.isoformat(),
         "ran_seconds": item.ran.total_seconds(),
         "ran_from": _iso(item.ran_from),
+        "turn_from": _iso(item.turn_from),
     }
 
 
@@ -130,7 +131,13 @@ def _decode_ran(raw: dict[str, Any], where: str) -> dict[str, Any]:
     ):
         raise StateError(f"{where}.ran_seconds: expected 0 to 90000 seconds, got {seconds!r:.40}")
     ran_from = _time(raw.get("ran_from"), f"{where}.ran_from")
-    return {"ran_day": ran_day, "ran": timedelta(seconds=seconds), "ran_from": ran_from}
+    turn_from = _time(raw.get("turn_from"), f"{where}.turn_from")
+    return {
+        "ran_day": ran_day,
+        "ran": timedelta(seconds=seconds),
+        "ran_from": ran_from,
+        "turn_from": turn_from,
+    }
 
 
 def _encode_owners(owners: dict[int, Owner]) -> dict[str, Any]:
