@@ -18,6 +18,11 @@ The rules, first that applies (DESIGN.md, "Shedding semantics"):
    it stays cut after the strain until an operator releases it (the service clears the latch),
    with a reason saying so; the latch outranks rules 3 to 5, and a latch on a channel whose
    config now says ``auto_restore = true`` is ignored.
+   Rotation groups (``rotation.py``): of the members the shed rule holds, only those whose
+   turn it is are cut (``Rule.ROTATION``, powered or cut), with no latch.
+   Daily minimum (``daily_run.py``): when rules 3 and 4 would cut a channel with
+   ``min_daily_run``, it is powered in the hours chosen for the rest of the day's minimum
+   (``Rule.DAILY``, "running for its daily minimum: 2h10 of 4h done").
 3. Low-carbon run: powered only while the level at ``now`` is 0; an unknown level counts as
    "not low-carbon" ("green: waiting for a low-carbon hour (next at 02:00)").
 4. Fallback: no forecast hour covers ``now``: the configured fallback, "no forecast since 06:00:
@@ -52,6 +57,9 @@ several delay it, the one that ends last is reported.
 - An unknown relay state (``RelayHistory.powered is None``, first start) counts as cut for
   switch-ons, and a wanted cut from it happens at once. A relay in an unknown state must be set
   one way or the other, so a queued switch-on from it is applied as a cut until its slot.
+- ``min_restore``: an automatic switch-on (not a rotation turn, not an override) is held when
+  the rules would cut the channel again within it: "min_restore: not restored for less than
+  10 min (cut again at 20:45: red 21:00-22:00 in 15 min)", until that cut.
 - When an override expires the channel is simply automatic again: the relay moves only if the
   automatic decision differs from its current state.
 
@@ -742,7 +750,7 @@ def _cut_again_within(
     after = record_switch(item, True, now)
     at = now
     while True:
-        at_next = _rule_edge(channel, at, forecast, policy, after, tempo)
+        at_next = _rule_edge(channel, at, forecast, policy, after, tempo, horizon)
         if at_next is None or at_next >= horizon:
             return None
         at = at_next
@@ -758,14 +766,16 @@ def _rule_edge(
     policy: PolicyConfig,
     item: RelayHistory,
     tempo: TempoCalendar | None,
+    horizon: datetime,
 ) -> datetime | None:
-    """The first instant after ``at`` where the channel's automatic rules may change."""
+    """The first instant after ``at`` (before ``horizon``) where the channel's automatic
+    rules may change; None when there is none before it."""
     times: list[datetime] = []
     if forecast is not None:
-        change = forecast.next_change(at)
+        change = _change_before(forecast, at, horizon)
         if change is not None:
             times.append(change)
-        ahead = forecast.next_change(at + policy.lead)
+        ahead = _change_before(forecast, at + policy.lead, horizon + policy.lead)
         if ahead is not None:
             times.append(ahead - policy.lead)
     edge = tempo_next_edge(tempo, tempo_colours(channel), at, policy.lead)
@@ -779,6 +789,20 @@ def _rule_edge(
             times.append(choice.edge)
     later = [t for t in times if t > at]
     return min(later) if later else None
+
+
+def _change_before(forecast: Forecast, at: datetime, until: datetime) -> datetime | None:
+    """``forecast.next_change(at)`` when it is before ``until`` (a scan that stops there)."""
+    current = forecast.level_at(at)
+    slots = forecast.slots
+    first = max(bisect.bisect_right(slots, at, key=_slot_start) - 1, 0)
+    for slot in slots[first:]:
+        if slot.start >= until:
+            break
+        for edge in (slot.start, slot.end):
+            if at < edge < until and forecast.level_at(edge) != current:
+                return edge
+    return None
 
 
 def _not_worth(
