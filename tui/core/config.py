@@ -553,6 +553,7 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
             'policy.override_duration: expected "0s" (until released) or at least '
             f"{format_duration(MIN_OVERRIDE)}"
         )
+    problems.extend(_rotation_problems(policy or PolicyConfig(), data.get("channel")))
     if board is not None and board.failsafe and board.on_exit is OnExit.KEEP:
         # Persistence (what "keep" needs) suppresses the only reset that clears a tripped
         # failsafe: the relay would stay released, tripped, for good.
@@ -573,8 +574,6 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
             f"to {KEEPALIVE_TRANSFER.total_seconds() * 1000:.0f} ms each), which must fit in a "
             f'third of the period; set failsafe = "{format_duration(floor)}" or more'
         )
-
-    problems.extend(_rotation_problems(policy or PolicyConfig(), data.get("channel")))
 
     if problems:
         raise InputError([f"{path}: {problem}" for problem in problems])
