@@ -157,15 +157,30 @@ def choose(
     chosen.sort()
     for start, end in chosen:
         if start <= now < end:
-            # Run to the end of the chosen stretch (adjacent pieces join).
+            # Run to the end of the chosen stretch (adjacent pieces join), and at least
+            # min_restore from its switch-on while the day has room for it (better hours may
+            # have taken the rest of the need, leaving this stretch short).
             stop = end
             for other_start, other_end in chosen:
                 if other_start == stop:
                     stop = other_end
+            stop = max(stop, min((on_since or now) + policy.min_restore, _room_end(pieces, now)))
             return DailyChoice(True, done, need_total, stop)
     upcoming = [start for start, _ in chosen if start > now]
     following = min(upcoming) if upcoming else None
     return DailyChoice(False, done, need_total, following or day_end, following)
+
+
+def _room_end(pieces: list[tuple[datetime, datetime, int]], now: datetime) -> datetime:
+    """The end of the stretch from ``now`` that is not excluded (the shed rule, the day)."""
+    end = now
+    for start, stop, score in pieces:
+        if start > end:
+            break
+        if score == _EXCLUDED:
+            break
+        end = stop
+    return end
 
 
 def _pieces(
