@@ -197,7 +197,9 @@ def simulate(scenario: Scenario, probe: bool = False) -> Run_:
             if decision.powered != item.powered:
                 item = record_switch(item, decision.powered, now)
                 run.switches.append(Switch(now, decision.channel, decision.powered, decision.rule))
-            history[decision.channel] = replace(item, latched=decision.latched)
+            history[decision.channel] = replace(
+                item, latched=decision.latched, turn_from=decision.turn_from
+            )
         times = [t for t in (evaluation.next_due, pending[0].at if pending else None) if t]
         following = min(times) if times else scenario.end
         if probe:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from tui.core.comfort_config import parse_off_peak
 from tui.core.devices import DEFAULT_MODEL, MODELS, model_choices
 from tui.core.durations import EXPECTED as DURATION_EXPECTED
 from tui.core.durations import MIN_OVERRIDE, format_duration, parse_duration
@@ -137,6 +138,13 @@ class PolicyConfig:
     min_switch_gap: timedelta = timedelta(seconds=5)
     fallback: Fallback = Fallback.POWERED
     override_duration: timedelta = timedelta(hours=2)
+    # Comfort (issue 25): no restore the rules would undo within min_restore; rotation groups
+    # cut rotate_cut of their channels at a time, in turns of rotate_every; off_peak is where a
+    # daily minimum runs when the forecast offers no better hours (tui/core/daily_run.py).
+    min_restore: timedelta = timedelta(minutes=10)
+    rotate_every: timedelta = timedelta(minutes=10)
+    rotate_cut: int = 1
+    off_peak: str = "22:00-06:00"
 
 
 @dataclass(frozen=True)
@@ -187,6 +195,8 @@ class ChannelConfig:
     power: Power | None = None
     shed_tempo: tuple[Colour, ...] = ()  # Tempo colours whose peak hours cut the channel
     shed_power: bool = True  # the power rule ([meter]) may cut it (never with shed_at "never")
+    min_daily_run: timedelta = timedelta(0)  # powered at least this long per Paris day (0: off)
+    rotate: str | None = None  # a rotation group's name (tui/core/rotation.py)
     # Several boards: the board's name and the relay on it (``index`` is then the channel's
     # number across boards: the board's first number plus the relay). One board: "" and None.
     board: str = ""
@@ -328,6 +338,22 @@ def _int_range(low: int, high: int | None) -> Callable[[object], int]:
         return value
 
     return parse
+
+
+def _off_peak(value: object) -> str:
+    try:
+        parse_off_peak(value)
+    except ValueError as error:
+        raise _Invalid(str(error)) from None
+    assert isinstance(value, str)
+    return value
+
+
+def _daily_run(value: object) -> timedelta:
+    try:
+        return parse_duration(value, maximum=timedelta(hours=24))
+    except ValueError:
+        raise _Invalid('a duration from "0s" (off) to "24h", e.g. "4h"') from None
 
 
 def _power(value: object) -> Power:
@@ -493,6 +519,10 @@ _SECTIONS: dict[str, tuple[type, _Schema]] = {
             "min_switch_gap": _duration,
             "fallback": _enum(Fallback),
             "override_duration": _duration,
+            "min_restore": _duration,
+            "rotate_every": _positive_duration,
+            "rotate_cut": _int_range(1, CHANNEL_COUNT - 1),
+            "off_peak": _off_peak,
         },
     ),
     "service": (
@@ -519,6 +549,8 @@ _CHANNEL_SCHEMA: _Schema = {
     "power": _power,
     "shed_tempo": _tempo_colours,
     "shed_power": _bool,
+    "min_daily_run": _daily_run,
+    "rotate": _name,
 }
 
 
@@ -604,6 +636,7 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
             'policy.override_duration: expected "0s" (until released) or at least '
             f"{format_duration(MIN_OVERRIDE)}"
         )
+    problems.extend(_rotation_problems(policy or PolicyConfig(), data.get("channel")))
     if board is not None and board.failsafe and board.on_exit is OnExit.KEEP:
         # Persistence (what "keep" needs) suppresses the only reset that clears a tripped
         # failsafe: the relay would stay released, tripped, for good.
@@ -741,6 +774,31 @@ def _parse_tempo(raw: object, problems: list[str]) -> TempoConfig | None:
     return tempo
 
 
+def _rotation_problems(policy: PolicyConfig, raw: object) -> list[str]:
+    """Rotation groups that cannot rotate: a group of one, or rotate_cut leaving no room for
+    turns. Read from the tables as written, so a channel refused for another key still counts
+    in its group (its own line says what is wrong with it)."""
+    problems: list[str] = []
+    groups: dict[str, list[int]] = {}
+    for position, table in enumerate(raw if isinstance(raw, list) else []):
+        rotate = table.get("rotate") if isinstance(table, dict) else None
+        if isinstance(rotate, str) and table.get("shed_at") != ShedAt.NEVER.value:
+            groups.setdefault(rotate.strip(), []).append(position)
+    for name, positions in groups.items():
+        if len(positions) < 2:
+            problems.append(
+                f'channel[{positions[0]}].rotate: group "{name}" has only this channel; '
+                "a rotation group needs at least 2"
+            )
+        elif 2 * policy.rotate_cut > len(positions):
+            problems.append(
+                f"policy.rotate_cut: {policy.rotate_cut} at a time leaves rotation group "
+                f'"{name}" ({len(positions)} channels) no room for turns; expected at most '
+                f"{len(positions) // 2} (half the group)"
+            )
+    return problems
+
+
 def _parse_channels(
     raw: object, problems: list[str], boards: list[BoardConfig], several: bool
 ) -> list[ChannelConfig]:
@@ -812,6 +870,16 @@ def _parse_channels(
             problems.append(
                 f'{prefix}shed_tempo: a channel with shed_at = "never" is never cut '
                 'automatically; remove shed_tempo or set shed_at to "orange" or "red"'
+            )
+        if values.get("rotate") and values.get("auto_restore") is False:
+            problems.append(
+                f"{prefix}rotate: a channel with auto_restore = false stays cut after a shed, "
+                "so it cannot take turns; remove rotate or auto_restore"
+            )
+        if values.get("rotate") and values.get("shed_at") is ShedAt.NEVER:
+            problems.append(
+                f'{prefix}rotate: a channel with shed_at = "never" is never cut automatically, '
+                'so it cannot take turns; remove rotate or set shed_at to "orange" or "red"'
             )
         if len(problems) == before:
             channels.append(ChannelConfig(**values))

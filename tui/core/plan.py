@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from tui.core.config import Config, OnExit, Run
+from tui.core.durations import format_duration
 from tui.core.forecast import PARIS, Forecast, day_label, paris_iso, wall_time
 from tui.core.i18n import N_, _, ngettext
 from tui.core.policy import (
@@ -89,6 +90,9 @@ def build_plan(
     live = dict(overrides or {})
     first = evaluate(start, forecast, config, live, history or {}, tempo)
     state = settle(first.decisions, history or {})
+    for index, item in state.items():
+        if item.powered and item.ran_from is None:  # a daily minimum counts it from here
+            state[index] = replace(item, ran_from=start)
     initial = {index: bool(item.powered) for index, item in state.items()}
     reasons = {index: decision.reason for index, decision in first.decisions.items()}
 
@@ -101,8 +105,8 @@ def build_plan(
             if decision.powered != item.powered:
                 item = record_switch(item, decision.powered, now)
                 changes.append(Change(now, index, decision.powered, decision.reason, decision.rule))
-            if item.latched != decision.latched:
-                item = replace(item, latched=decision.latched)
+            if item.latched != decision.latched or item.turn_from != decision.turn_from:
+                item = replace(item, latched=decision.latched, turn_from=decision.turn_from)
             state[index] = item
         if evaluation.next_due is None:
             break
@@ -202,6 +206,12 @@ def render_plan_text(plan: Plan, config: Config, origin: str = "") -> str:
     for channel in config.channels:
         run = _(", runs in low-carbon hours") if channel.run is Run.LOW_CARBON else ""
         restore = "" if channel.auto_restore else _(", restored by hand")
+        if channel.min_daily_run:
+            restore += _(", at least {duration} a day").format(
+                duration=format_duration(channel.min_daily_run)
+            )
+        if channel.rotate is not None:
+            restore += _(", cut in turns with group {group}").format(group=channel.rotate)
         lines.append("")
         lines.append(
             _("{index} {name} (shed at {shed_at}, priority {priority}{run}{restore})").format(

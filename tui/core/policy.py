@@ -18,6 +18,11 @@ The rules, first that applies (DESIGN.md, "Shedding semantics"):
    it stays cut after the strain until an operator releases it (the service clears the latch),
    with a reason saying so; the latch outranks rules 3 to 5, and a latch on a channel whose
    config now says ``auto_restore = true`` is ignored.
+   Rotation groups (``rotation.py``): of the members the shed rule holds, only those whose
+   turn it is are cut (``Rule.ROTATION``, powered or cut), with no latch.
+   Daily minimum (``daily_run.py``): when rules 3 and 4 would cut a channel with
+   ``min_daily_run``, it is powered in the hours chosen for the rest of the day's minimum
+   (``Rule.DAILY``, "running for its daily minimum: 2h10 of 4h done").
 3. Low-carbon run: powered only while the level at ``now`` is 0; an unknown level counts as
    "not low-carbon" ("green: waiting for a low-carbon hour (next at 02:00)").
 4. Fallback: no forecast hour covers ``now``: the configured fallback, "no forecast since 06:00:
@@ -52,6 +57,9 @@ several delay it, the one that ends last is reported.
 - An unknown relay state (``RelayHistory.powered is None``, first start) counts as cut for
   switch-ons, and a wanted cut from it happens at once. A relay in an unknown state must be set
   one way or the other, so a queued switch-on from it is applied as a cut until its slot.
+- ``min_restore``: an automatic switch-on (not a rotation turn, not an override) is held when
+  the rules would cut the channel again within it: "min_restore: not restored for less than
+  10 min (cut again at 20:45: red 21:00-22:00 in 15 min)", until that cut.
 - When an override expires the channel is simply automatic again: the relay moves only if the
   automatic decision differs from its current state.
 
@@ -68,8 +76,9 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
-from tui.core import i18n
+from tui.core import daily_run, i18n, rotation
 from tui.core.config import ChannelConfig, Config, Fallback, PolicyConfig, Run, ShedAt
+from tui.core.daily_run import accrue
 from tui.core.forecast import PARIS, Forecast, Level, Period, Slot, clock_time
 from tui.core.i18n import N_, _
 from tui.core.tempo import TempoCalendar
@@ -95,6 +104,8 @@ class Rule(StrEnum):
     SHED = "shed"
     POWER = "power"  # the power rule ([meter], power_rule.py): cut before the meter trips
     LOW_CARBON = "low-carbon"
+    DAILY = "daily-minimum"  # min_daily_run (daily_run.py)
+    ROTATION = "rotation"  # a rotation group's turns in a strain (rotation.py)
     FALLBACK = "fallback"
     NORMAL = "normal"
 
@@ -125,6 +136,13 @@ class RelayHistory:
     last_off: datetime | None = None
     switches: tuple[datetime, ...] = ()
     latched: bool = False
+    # Powered time on the Paris day ran_day up to the last switch (daily_run.accrue), and
+    # when the current powered stretch began (None: cut, or powered since a time not known).
+    ran_day: date | None = None
+    ran: timedelta = timedelta(0)
+    ran_from: datetime | None = None
+    # A rotation group member cut in its turn: when that turn began (rotation.py).
+    turn_from: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +157,7 @@ class Decision:
     latched: bool = False  # the RelayHistory.latched value to store after this decision
     latch_holds: bool = False  # cut by the latch itself (the shed that set it is over)
     ends: datetime | None = None  # a cut: when the rule that decides it lets go (None: unknown)
+    turn_from: datetime | None = None  # the RelayHistory.turn_from value to store
 
 
 @dataclass(frozen=True)
@@ -220,6 +239,7 @@ class _Want:
     latches: bool = False  # a cut here latches the channel (auto_restore = false)
     holds: bool = False  # the latch itself keeps the channel cut
     ends: datetime | None = None  # a cut: when the rule that makes it lets go (None: unknown)
+    turn_from: datetime | None = None  # a rotation cut: when its turn began
 
 
 # How many rules after the first a reason names ("..., then Tempo red until 22:00, then ...").
@@ -288,7 +308,7 @@ def _then(
 ) -> _Want:
     """A cut's reason with every rule that holds the channel after it, each with its end:
     "orange 08:00-13:00, then Tempo red until 22:00, then waiting for a low-carbon hour (23:00)"."""
-    if want.powered or want.ends is None:
+    if want.powered or want.ends is None or want.rule in (Rule.ROTATION, Rule.DAILY):
         return want
     links: list[str] = []
     at: datetime | None = want.ends
@@ -315,9 +335,10 @@ def _want(
     item: RelayHistory,
     tempo: TempoCalendar | None = None,
     power_cut: str | None = None,
+    turn: rotation.Turn | None = None,
 ) -> _Want:
     """What the rules want for the channel at ``now``; a cut names what holds it after."""
-    want = _first_rule(channel, now, forecast, policy, override, item, tempo, power_cut)
+    want = _first_rule(channel, now, forecast, policy, override, item, tempo, power_cut, turn)
     return _then(channel, want, now, forecast, policy, tempo)
 
 
@@ -330,6 +351,7 @@ def _first_rule(
     item: RelayHistory,
     tempo: TempoCalendar | None = None,
     power_cut: str | None = None,
+    turn: rotation.Turn | None = None,
 ) -> _Want:
     if override is not None and override.active(now):
         until = (
@@ -361,6 +383,8 @@ def _first_rule(
             if slot.start > now:
                 reason = f"{reason} {_in(slot.start - now)}"
             ends = period.end if period else slot.end
+            if turn is not None:
+                return _turn_want(turn, reason, now)
             return _Want(False, Rule.SHED, reason, latches=not channel.auto_restore, ends=ends)
 
     peak = tempo_peak_within(tempo, tempo_colours(channel), now, now + policy.lead)
@@ -368,6 +392,8 @@ def _first_rule(
         reason = peak.describe()
         if peak.start > now:
             reason = f"{reason} {_in(peak.start - now)}"
+        if turn is not None:
+            return _turn_want(turn, reason, now)
         return _Want(False, Rule.SHED, reason, latches=not channel.auto_restore, ends=peak.end)
 
     if item.latched and not channel.auto_restore:
@@ -379,6 +405,58 @@ def _first_rule(
             holds=True,
         )
 
+    rest = _later_rules(channel, now, forecast, policy, threshold)
+    if rest.powered or not channel.min_daily_run:
+        return rest
+    return _daily(channel, now, forecast, policy, tempo, item, rest)
+
+
+def _turn_want(turn: rotation.Turn, strain: str, now: datetime) -> _Want:
+    """A rotating member in a strain: cut in its turn, powered between turns."""
+    return _Want(
+        not turn.cut,
+        Rule.ROTATION,
+        turn.words(strain, now),
+        ends=turn.until,
+        turn_from=turn.started if turn.cut else None,
+    )
+
+
+def _daily(
+    channel: ChannelConfig,
+    now: datetime,
+    forecast: Forecast | None,
+    policy: PolicyConfig,
+    tempo: TempoCalendar | None,
+    item: RelayHistory,
+    rest: _Want,
+) -> _Want:
+    """The daily minimum over a cut the later rules want: run now, or say when it will."""
+    done = daily_run.ran_today(item.ran_day, item.ran, item.powered, item.ran_from, now)
+    on_since = item.ran_from if item.powered else None
+    choice = daily_run.choose(channel, now, forecast, policy, tempo, done, on_since)
+    if choice is None:
+        return rest
+    if choice.run_now:
+        return _Want(True, Rule.DAILY, choice.words())
+    if choice.next_start is None:
+        return rest
+    reason = (
+        f"{rest.reason}; daily minimum from {clock_time(choice.next_start, now)} "
+        f"({daily_run.hm(done)} of {daily_run.hm(choice.need)} done)"
+    )
+    ends = choice.next_start if rest.ends is None else min(rest.ends, choice.next_start)
+    return _Want(False, Rule.DAILY, reason, rest.latches, rest.holds, ends)
+
+
+def _later_rules(
+    channel: ChannelConfig,
+    now: datetime,
+    forecast: Forecast | None,
+    policy: PolicyConfig,
+    threshold: Level | None,
+) -> _Want:
+    """Rules 3 to 5: the low-carbon run, the no-forecast fallback, powered."""
     level = forecast.level_at(now) if forecast is not None else None
     if channel.run is Run.LOW_CARBON:
         if level is Level.LOW_CARBON and forecast is not None:
@@ -531,6 +609,7 @@ def _apply(channel: ChannelConfig, want: _Want, powered: bool) -> Decision:
         latched=want.latches and not powered,
         latch_holds=want.holds,
         ends=want.ends,
+        turn_from=None if powered else want.turn_from,
     )
 
 
@@ -554,6 +633,7 @@ def evaluate(
     queue: list[tuple[ChannelConfig, _Want]] = []
     forced_on = False
     items: dict[int, RelayHistory] = {}
+    assigned, edges = _rotation(now, forecast, config, overrides, history, tempo, power_cuts)
 
     for channel in config.channels:
         item = history.get(channel.index) or RelayHistory()
@@ -567,6 +647,7 @@ def evaluate(
             item,
             tempo,
             power_cuts.get(channel.index),
+            assigned.get(channel.index),
         )
         current = item.powered
         if current is want.powered:
@@ -581,8 +662,14 @@ def evaluate(
         else:
             power = want.rule is Rule.POWER
             blocker = _blocker(item, channel, policy, want.powered, now, min_on=not power)
-        if blocker is None and want.powered and want.rule is not Rule.OVERRIDE:
+        automatic = want.rule not in (Rule.OVERRIDE, Rule.ROTATION)
+        if blocker is None and want.powered and automatic:
             blocker = _strain_ahead(item, channel, policy, forecast, now, tempo)
+        if blocker is None and want.powered and automatic:
+            short = _cut_again_within(channel, now, forecast, policy, item, tempo)
+            if short is not None:
+                decisions[channel.index] = _not_worth(channel, want, short, policy, now)
+                continue
         if blocker is not None:
             decisions[channel.index] = _wait(channel, want, bool(current), blocker, now)
         elif want.powered and want.rule is not Rule.OVERRIDE:
@@ -596,10 +683,172 @@ def evaluate(
 
     ordered = {index: decisions[index] for index in sorted(decisions)}
     due = _next_due(now, forecast, policy, overrides, ordered.values())
+    edges.extend(_daily_edges(now, forecast, config, history, tempo))
+    later = [edge for edge in edges if edge > now]
+    if later and (due is None or min(later) < due):
+        due = min(later)
     edge = tempo_next_edge(tempo, all_tempo_colours(config.channels), now, policy.lead)
     if edge is not None and (due is None or edge < due):
         due = edge
     return Evaluation(ordered, due)
+
+
+def _shed_holds(
+    channel: ChannelConfig,
+    at: datetime,
+    forecast: Forecast | None,
+    policy: PolicyConfig,
+    tempo: TempoCalendar | None,
+) -> bool:
+    """Whether rule 2 (shed: Ecowatt within lead, or a Tempo peak) holds the channel at ``at``."""
+    threshold = shed_level(channel)
+    if threshold is None:
+        return False
+    if forecast is not None and forecast.first_at_or_above(threshold, at, at + policy.lead):
+        return True
+    return tempo_peak_within(tempo, tempo_colours(channel), at, at + policy.lead) is not None
+
+
+def _rotation(
+    now: datetime,
+    forecast: Forecast | None,
+    config: Config,
+    overrides: Mapping[int, Override],
+    history: Mapping[int, RelayHistory],
+    tempo: TempoCalendar | None,
+    power_cuts: Mapping[int, str],
+) -> tuple[dict[int, rotation.Turn], list[datetime]]:
+    """The rotation groups' turns at ``now`` (rotation.py): members the shed rule holds and
+    that no override or power cut owns."""
+    members = [channel for channel in config.channels if channel.rotate is not None]
+    if not members:
+        return {}, []
+    in_rotation = set()
+    for channel in members:
+        override = overrides.get(channel.index)
+        if override is not None and override.active(now):
+            continue
+        if channel.index in power_cuts:
+            continue
+        if _shed_holds(channel, now, forecast, config.policy, tempo):
+            in_rotation.add(channel.index)
+    return rotation.turns(members, now, config.policy, history, in_rotation)
+
+
+def _daily_edges(
+    now: datetime,
+    forecast: Forecast | None,
+    config: Config,
+    history: Mapping[int, RelayHistory],
+    tempo: TempoCalendar | None,
+) -> list[datetime]:
+    """When a daily minimum may start or stop a run (a chosen piece's edge, midnight)."""
+    edges: list[datetime] = []
+    for channel in config.channels:
+        if not channel.min_daily_run:
+            continue
+        item = history.get(channel.index) or RelayHistory()
+        done = daily_run.ran_today(item.ran_day, item.ran, item.powered, item.ran_from, now)
+        on_since = item.ran_from if item.powered else None
+        choice = daily_run.choose(channel, now, forecast, config.policy, tempo, done, on_since)
+        if choice is not None and choice.edge is not None:
+            edges.append(choice.edge)
+    return edges
+
+
+def _cut_again_within(
+    channel: ChannelConfig,
+    now: datetime,
+    forecast: Forecast | None,
+    policy: PolicyConfig,
+    item: RelayHistory,
+    tempo: TempoCalendar | None,
+) -> tuple[datetime, str] | None:
+    """When the automatic rules would cut the channel again within ``min_restore`` of a
+    switch-on now, and why ("red 18:00-20:00"); None when the restore would last."""
+    horizon = now + policy.min_restore
+    if not policy.min_restore:
+        return None
+    after = record_switch(item, True, now)
+    at = now
+    while True:
+        at_next = _rule_edge(channel, at, forecast, policy, after, tempo, horizon)
+        if at_next is None or at_next >= horizon:
+            return None
+        at = at_next
+        want = _first_rule(channel, at, forecast, policy, None, after, tempo)
+        if not want.powered:
+            return at, want.reason
+
+
+def _rule_edge(
+    channel: ChannelConfig,
+    at: datetime,
+    forecast: Forecast | None,
+    policy: PolicyConfig,
+    item: RelayHistory,
+    tempo: TempoCalendar | None,
+    horizon: datetime,
+) -> datetime | None:
+    """The first instant after ``at`` (before ``horizon``) where the channel's automatic
+    rules may change; None when there is none before it."""
+    times: list[datetime] = []
+    if forecast is not None:
+        change = _change_before(forecast, at, horizon)
+        if change is not None:
+            times.append(change)
+        ahead = _change_before(forecast, at + policy.lead, horizon + policy.lead)
+        if ahead is not None:
+            times.append(ahead - policy.lead)
+    edge = tempo_next_edge(tempo, tempo_colours(channel), at, policy.lead)
+    if edge is not None:
+        times.append(edge)
+    if channel.min_daily_run:
+        done = daily_run.ran_today(item.ran_day, item.ran, item.powered, item.ran_from, at)
+        on_since = item.ran_from if item.powered else None
+        choice = daily_run.choose(channel, at, forecast, policy, tempo, done, on_since)
+        if choice is not None and choice.edge is not None:
+            times.append(choice.edge)
+    later = [t for t in times if t > at]
+    return min(later) if later else None
+
+
+def _change_before(forecast: Forecast, at: datetime, until: datetime) -> datetime | None:
+    """``forecast.next_change(at)`` when it is before ``until`` (a scan that stops there)."""
+    current = forecast.level_at(at)
+    slots = forecast.slots
+    first = max(bisect.bisect_right(slots, at, key=_slot_start) - 1, 0)
+    for slot in slots[first:]:
+        if slot.start >= until:
+            break
+        for edge in (slot.start, slot.end):
+            if at < edge < until and forecast.level_at(edge) != current:
+                return edge
+    return None
+
+
+def _not_worth(
+    channel: ChannelConfig,
+    want: _Want,
+    short: tuple[datetime, str],
+    policy: PolicyConfig,
+    now: datetime,
+) -> Decision:
+    """A restore held back: the rules would cut the channel again within min_restore."""
+    until, why = short
+    minutes = int(policy.min_restore.total_seconds() // 60)
+    return Decision(
+        channel=channel.index,
+        powered=False,
+        wanted=True,
+        rule=want.rule,
+        reason=want.reason,
+        waiting=(
+            f"min_restore: not restored for less than {minutes} min "
+            f"(cut again at {clock_time(until, now)}: {why})"
+        ),
+        wait_until=until,
+    )
 
 
 def _stagger(
@@ -667,9 +916,13 @@ def _next_due(
 
 def record_switch(history: RelayHistory, powered: bool, at: datetime) -> RelayHistory:
     """The history after switching the relay to ``powered`` at ``at``."""
+    ran_day, ran = accrue(history.ran_day, history.ran, history.powered, history.ran_from, at)
     return replace(
         history,
         powered=powered,
+        ran_day=ran_day,
+        ran=ran,
+        ran_from=at if powered else None,
         last_on=at if powered else history.last_on,
         last_off=history.last_off if powered else at,
         switches=(*history.switches, at)[-RATE_LIMIT:],

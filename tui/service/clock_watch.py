@@ -75,6 +75,8 @@ def shift_history(item: RelayHistory, delta: timedelta) -> RelayHistory:
         last_on=item.last_on + delta if item.last_on is not None else None,
         last_off=item.last_off + delta if item.last_off is not None else None,
         switches=tuple(at + delta for at in item.switches),
+        ran_from=item.ran_from + delta if item.ran_from is not None else None,
+        turn_from=item.turn_from + delta if item.turn_from is not None else None,
     )
 
 

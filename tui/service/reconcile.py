@@ -128,8 +128,10 @@ class Reconciler:
         changed = False
         for decision in decisions:
             item = history[decision.channel]
-            if item.latched != decision.latched:
-                history[decision.channel] = replace(item, latched=decision.latched)
+            if item.latched != decision.latched or item.turn_from != decision.turn_from:
+                history[decision.channel] = replace(
+                    item, latched=decision.latched, turn_from=decision.turn_from
+                )
                 changed = True
         return changed
 

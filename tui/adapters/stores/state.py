@@ -9,7 +9,7 @@ deleted) and reported. The controller then starts from the copy of the same data
 
 import json
 import os
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +102,48 @@ def encode_state(
                 "last_off": _iso(item.last_off),
                 "switches": [_iso(at) for at in item.switches],
                 "latched": item.latched,
+                **_encode_ran(item),
             }
             for channel, item in sorted(history.items())
         },
+    }
+
+
+def _encode_ran(item: RelayHistory) -> dict[str, Any]:
+    """The day's run so far (min_daily_run), left out when there is none to keep."""
+    if item.ran_day is None:
+        return {}
+    return {
+        "ran_day": item.ran_day.isoformat(),
+        "ran_seconds": item.ran.total_seconds(),
+        "ran_from": _iso(item.ran_from),
+        "turn_from": _iso(item.turn_from),
+    }
+
+
+def _decode_ran(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    day, seconds = raw.get("ran_day"), raw.get("ran_seconds", 0)
+    if day is None:
+        return {}
+    try:
+        ran_day = date.fromisoformat(day) if isinstance(day, str) else None
+    except ValueError:
+        ran_day = None
+    if ran_day is None:
+        raise StateError(f"{where}.ran_day: expected a date YYYY-MM-DD, got {day!r:.40}")
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not 0 <= seconds <= 25 * 3600
+    ):
+        raise StateError(f"{where}.ran_seconds: expected 0 to 90000 seconds, got {seconds!r:.40}")
+    ran_from = _time(raw.get("ran_from"), f"{where}.ran_from")
+    turn_from = _time(raw.get("turn_from"), f"{where}.turn_from")
+    return {
+        "ran_day": ran_day,
+        "ran": timedelta(seconds=seconds),
+        "ran_from": ran_from,
+        "turn_from": turn_from,
     }
 
 
@@ -162,6 +201,7 @@ def decode_state(
             last_off=_time(raw.get("last_off"), f"{where}.last_off"),
             switches=tuple(sorted(t for t in times if t is not None)),
             latched=bool(_bool(raw.get("latched", False), f"{where}.latched")),
+            **_decode_ran(raw, where),
         )
     return overrides, history
 
