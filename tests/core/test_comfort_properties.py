@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from support.policy_scenarios import (
     CONSTRAINTS,
@@ -283,8 +283,47 @@ def restores(draw: st.DrawFn) -> Scenario:
     )
 
 
+def _late_daily_restore() -> Scenario:
+    """Two channels with a 2 h daily minimum, no forecast before a low-carbon 02:00-04:00
+    (Paris): the minimum's margin minute is taken at midnight, and the second channel's
+    switch-on waits 30 s for its restore slot. Its run was cut at 00:05, 4.5 min after it
+    began (min_restore 5 min): the low-carbon hours had taken the rest of the need."""
+    channels = tuple(
+        ChannelConfig(
+            index=index,
+            name=f"ch{index}",
+            shed_at=ShedAt.ORANGE,
+            auto_restore=False,
+            min_daily_run=timedelta(hours=2) if index >= 5 else timedelta(0),
+        )
+        for index in range(7)
+    )
+    policy = PolicyConfig(
+        lead=timedelta(0),
+        restore_gap=timedelta(seconds=30),
+        min_switch_gap=timedelta(0),
+        fallback=Fallback.SHED,
+        min_restore=timedelta(minutes=5),
+        off_peak="22:00-06:00",
+    )
+    low = [datetime(2026, 12, 1, hour, tzinfo=UTC) for hour in (1, 2)]
+    forecast = Forecast(tuple(Slot(start, Level.LOW_CARBON) for start in low))
+    start = datetime(2026, 11, 30, 23, tzinfo=UTC)
+    return Scenario(
+        forecast, Config(channels=channels, policy=policy), start, start + timedelta(hours=3), ()
+    )
+
+
+def test_a_daily_run_that_waited_for_its_restore_slot_lasts_min_restore() -> None:
+    run = simulate(_late_daily_restore())
+    own = [(s.at, s.powered) for s in run.switches if s.channel == 6]
+    begun = datetime(2026, 11, 30, 23, 0, 30, tzinfo=UTC)
+    assert own[1:3] == [(begun, True), (begun + timedelta(minutes=5), False)]
+
+
 @SETTINGS
 @given(restores())
+@example(_late_daily_restore())
 def test_no_restore_is_shorter_than_min_restore(scenario: Scenario) -> None:
     run = simulate(scenario)
     floor = scenario.config.policy.min_restore
@@ -303,5 +342,6 @@ def test_no_restore_is_shorter_than_min_restore(scenario: Scenario) -> None:
 )
 @SETTINGS
 @given(restores())
+@example(_late_daily_restore())
 def test_next_due_misses_no_change_with_the_comfort_rules(scenario: Scenario) -> None:
     simulate(scenario, probe=True)
