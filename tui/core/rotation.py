@@ -30,7 +30,7 @@ from typing import Protocol
 
 from tui.core.config import ChannelConfig, PolicyConfig
 from tui.core.daily_run import ran_today
-from tui.core.forecast import clock_time
+from tui.core.forecast import clock_time, next_paris_midnight
 
 
 class _Relay(Protocol):
@@ -122,7 +122,9 @@ def turns(
             holders = holders[:k]
         edges.extend(_turn_end(history.get(m.index), length, now) for m in holders)
         starting = _next_up(members, waiting, history, now, length)[: max(k - len(holders), 0)]
-        # The order of the waiting members changes when a recent turn stops counting (below).
+        # The order of the waiting members changes when a recent turn stops counting (below),
+        # and at midnight, when the day's powered time starts again.
+        edges.append(next_paris_midnight(now))
         for member in waiting:
             began = _turn_began(history.get(member.index))
             if began is not None and now < began + 2 * length:
