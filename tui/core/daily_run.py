@@ -124,7 +124,7 @@ def choose(
     """Whether the daily minimum wants the channel powered now; None when it has none.
 
     ``on_since``: when the relay's current powered stretch began (None: not powered, or not
-    known), so that a run started for the minimum lasts at least ``min_restore``.
+    known), so that a stretch the minimum keeps lasts at least ``min_restore`` from it.
     """
     need_total = channel.min_daily_run
     if not need_total:
@@ -155,17 +155,25 @@ def choose(
         chosen.append((start, start + take))
         left -= take
     chosen.sort()
+    # A powered stretch younger than min_restore runs on to min_restore from its switch-on
+    # while the day has room for it, whether or not now is in a chosen piece: better hours may
+    # have taken the rest of the need (a switch-on that waited for its restore slot began
+    # after the piece it was chosen for, which then ended before min_restore).
+    hold = now
+    if on_since is not None:
+        hold = min(on_since + policy.min_restore, _room_end(pieces, now))
     for start, end in chosen:
         if start <= now < end:
             # Run to the end of the chosen stretch (adjacent pieces join), and at least
-            # min_restore from its switch-on while the day has room for it (better hours may
-            # have taken the rest of the need, leaving this stretch short).
+            # min_restore from its switch-on.
             stop = end
             for other_start, other_end in chosen:
                 if other_start == stop:
                     stop = other_end
             stop = max(stop, min((on_since or now) + policy.min_restore, _room_end(pieces, now)))
             return DailyChoice(True, done, need_total, stop)
+    if hold > now:
+        return DailyChoice(True, done, need_total, hold)
     upcoming = [start for start, _ in chosen if start > now]
     following = min(upcoming) if upcoming else None
     return DailyChoice(False, done, need_total, following or day_end, following)

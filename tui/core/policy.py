@@ -65,8 +65,9 @@ several delay it, the one that ends last is reported.
 
 ``Evaluation.next_due`` is the earliest instant strictly after ``now`` at which any decision
 could change: the next level change of the forecast, the next level change at ``now + lead``
-(minus the lead), every ``wait_until``, and every override expiry. ``None`` when nothing can
-change any more.
+(minus the lead), every ``wait_until``, every override expiry, a daily minimum's next start or
+end (its run kept to ``min_restore`` included), and a rotation turn's end (or a waiting
+member's last turn ceasing to count). ``None`` when nothing can change any more.
 """
 
 import bisect

@@ -10,12 +10,14 @@ them all as usual, so a partial strain never sheds less than the plain rule woul
 
 No state beyond what every switch records: a member holds its turn while it is cut and its
 ``last_off`` is less than a turn ago. When fewer than k hold a turn, others start theirs:
-those powered now before any still cut (from a turn just ended, its restore waiting), then the
-one powered longest today (``RelayHistory.ran``, the daily minimum's count: the least cut),
-then the least recently cut; members cut together follow each other round the group's cycle
-(channel order), and at the very first turn the least important (the highest ``priority``
-number) go first. Turns pass round the group that way, across strains too, so cut time is
-shared: over a day, two members' cut time differs by about one turn at most.
+those powered now before any still cut (from a turn just ended, its restore waiting) or whose
+turn ended less than a turn ago (restored or not, so that a restore at the instant a turn
+starts changes nothing), then the one powered longest today (``RelayHistory.ran``, the daily
+minimum's count: the least cut), then the least recently cut; members cut together follow
+each other round the group's cycle (channel order), and at the very first turn the least
+important (the highest ``priority`` number) go first. Turns pass round the group that way,
+across strains too, so cut time is shared: over a day, two members' cut time differs by about
+one turn at most.
 
 Constraints still apply to every switch (``policy``): a cut waits for ``min_on``, the gap and
 the rate limit, a restore for ``min_off`` and its ``restore_gap`` slot.
@@ -28,7 +30,7 @@ from typing import Protocol
 
 from tui.core.config import ChannelConfig, PolicyConfig
 from tui.core.daily_run import ran_today
-from tui.core.forecast import clock_time
+from tui.core.forecast import clock_time, next_paris_midnight
 
 
 class _Relay(Protocol):
@@ -119,7 +121,14 @@ def turns(
             waiting.extend(holders[k:])
             holders = holders[:k]
         edges.extend(_turn_end(history.get(m.index), length, now) for m in holders)
-        starting = _next_up(members, waiting, history, now)[: max(k - len(holders), 0)]
+        starting = _next_up(members, waiting, history, now, length)[: max(k - len(holders), 0)]
+        # The order of the waiting members changes when a recent turn stops counting (below),
+        # and at midnight, when the day's powered time starts again.
+        edges.append(next_paris_midnight(now))
+        for member in waiting:
+            began = _turn_began(history.get(member.index))
+            if began is not None and now < began + 2 * length:
+                edges.append(began + 2 * length)
         edges.extend(now + length for _ in starting[:1])
         cut = [*holders, *starting]
         names = tuple(m.name for m in sorted(cut, key=lambda m: m.index))
@@ -144,6 +153,7 @@ def _next_up(
     waiting: list[ChannelConfig],
     history: Mapping[int, _Relay],
     now: datetime,
+    length: timedelta,
 ) -> list[ChannelConfig]:
     """``waiting`` in the order their turns come: those powered now before those still cut,
     then the one powered longest today (so the least cut) first; among equals the least
@@ -158,13 +168,18 @@ def _next_up(
             return timedelta(0)
         return ran_today(item.ran_day, item.ran, item.powered, item.ran_from, now)
 
-    def cut_now(member: ChannelConfig) -> bool:
+    def cut_now_or_lately(member: ChannelConfig) -> bool:
         item = history.get(member.index)
-        return item is not None and item.powered is False
+        if item is None:
+            return False
+        began = _turn_began(item)
+        return item.powered is False or (began is not None and now < began + 2 * length)
 
     # A member still cut (its turn just ended, its restore waiting) goes last: chosen again it
-    # would stay cut with no new turn begun. With 2k members or more, k others are there.
-    return sorted(waiting, key=lambda m: (cut_now(m), -powered_today(m), order[m.index]))
+    # would stay cut with no new turn begun. So does one whose turn ended less than a turn ago,
+    # restored or not: its restore at the instant a turn starts must not move it ahead of the
+    # others (the turn chosen before the switch must be the one chosen after it).
+    return sorted(waiting, key=lambda m: (cut_now_or_lately(m), -powered_today(m), order[m.index]))
 
 
 def _cycle_order(
