@@ -358,9 +358,20 @@ class _Field:
     decode: Callable[[object], object]  # anything else: converted, or ValueError
 
 
+# Every integer an event carries (a channel, a power, a count) is far inside JSON's safe range;
+# one past it is damage, and would not fit the history store's SQLite INTEGER either.
+MAX_INT = 2**53
+
+
+class _Checked:
+    """No value has this type: integers always go through ``_int`` and its range."""
+
+
 def _int(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected an integer, got {value!r:.40}")
+    if not -MAX_INT <= value <= MAX_INT:
+        raise ValueError(f"expected an integer within +-2^53, got {str(value)[:40]}")
     return int(value)
 
 
@@ -390,7 +401,7 @@ def _object(value: object) -> Mapping[str, object]:
 
 # Per field type: the type taken as it is, and the decoder of anything else.
 _CODECS: dict[object, tuple[type, Callable[[object], object]]] = {
-    int: (int, _int),
+    int: (_Checked, _int),
     str: (str, _str),
     bool: (bool, _bool),
     datetime: (type(None), _instant),  # always converted (ISO text to a Paris time)
