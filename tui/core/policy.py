@@ -442,9 +442,11 @@ def _daily(
         return _Want(True, Rule.DAILY, choice.words())
     if choice.next_start is None:
         return rest
-    reason = (
-        f"{rest.reason}; daily minimum from {clock_time(choice.next_start, now)} "
-        f"({daily_run.hm(done)} of {daily_run.hm(choice.need)} done)"
+    reason = _("{reason}; daily minimum from {time} ({done} of {need} done)").format(
+        reason=rest.reason,
+        time=clock_time(choice.next_start, now),
+        done=daily_run.hm(done),
+        need=daily_run.hm(choice.need),
     )
     ends = choice.next_start if rest.ends is None else min(rest.ends, choice.next_start)
     return _Want(False, Rule.DAILY, reason, rest.latches, rest.holds, ends)
@@ -844,10 +846,9 @@ def _not_worth(
         wanted=True,
         rule=want.rule,
         reason=want.reason,
-        waiting=(
-            f"min_restore: not restored for less than {minutes} min "
-            f"(cut again at {clock_time(until, now)}: {why})"
-        ),
+        waiting=_(
+            "min_restore: not restored for less than {minutes} min (cut again at {time}: {why})"
+        ).format(minutes=minutes, time=clock_time(until, now), why=why),
         wait_until=until,
     )
 

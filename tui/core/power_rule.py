@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 
 from tui.core.config import ChannelConfig, Config, ShedAt
 from tui.core.forecast import clock_time
+from tui.core.i18n import _
 from tui.core.meter import (
     MeterReading,
     MeterState,
@@ -141,11 +142,12 @@ def _reason(reading: MeterReading, limit: int, state: PowerState, trip_in: float
     if trip_in is not None and reading.power_va > limit:
         since = state.over_since or reading.at
         seconds = round((reading.at - since).total_seconds())
-        return (
-            f"power {power} over {format_kva(limit)} for {seconds} s: the meter would trip in "
-            f"{max(round(trip_in), 0)} s"
-        )
-    return f"power {power}, limit {format_kva(limit)}: the meter flags an overrun"
+        return _(
+            "power {power} over {limit} for {seconds} s: the meter would trip in {trip} s"
+        ).format(power=power, limit=format_kva(limit), seconds=seconds, trip=max(round(trip_in), 0))
+    return _("power {power}, limit {limit}: the meter flags an overrun").format(
+        power=power, limit=format_kva(limit)
+    )
 
 
 def power_step(
@@ -223,10 +225,18 @@ def power_step(
         if not candidates:
             said: tuple[str, ...] = ()
             if not state.alarm:
-                when = f"in {round(trip_in)} s" if trip_in is not None else "soon"
+                when = (
+                    _("in {seconds} s").format(seconds=round(trip_in))
+                    if trip_in is not None
+                    else _("soon")
+                )
                 said = (
-                    f"power {format_kva(reading.power_va)} over {format_kva(limit)} and nothing "
-                    f"left to cut: the meter may trip {when}",
+                    _(
+                        "power {power} over {limit} and nothing left to cut: the meter may trip "
+                        "{when}"
+                    ).format(
+                        power=format_kva(reading.power_va), limit=format_kva(limit), when=when
+                    ),
                 )
             return PowerStep(replace(state, alarm=True), said=said, next_due=stale_due)
         chosen = choose_cut(candidates, excess)
@@ -324,11 +334,13 @@ def describe_meter(state: PowerState, now: datetime) -> str:
     """``4.2 / 9 kVA`` (the header), with the meter's state when it is not plain."""
     reading = state.reading
     if reading is None:
-        return "meter: waiting for a frame"
+        return _("meter: waiting for a frame")
     limit = f" / {format_kva(state.limit)}" if state.limit else ""
     words = f"{format_kva(reading.power_va).removesuffix(' kVA')}{limit}"
     if state.stale_since is not None:
-        return f"meter stale since {clock_time(state.stale_since, now)} (last {words})"
+        return _("meter stale since {time} (last {words})").format(
+            time=clock_time(state.stale_since, now), words=words
+        )
     if state.trip_in is not None:
-        return f"{words}, trip in {round(state.trip_in)} s"
+        return _("{words}, trip in {seconds} s").format(words=words, seconds=round(state.trip_in))
     return words
