@@ -1,7 +1,9 @@
 """A real terminal for end-to-end UI tests: a tmux server of its own per test, its screen read
 with capture-pane, and the command that starts `delestage` in it."""
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -57,3 +59,20 @@ def tmux_server(kind: Callable[[str], T], prefix: str) -> Iterator[T]:
         yield server
     finally:
         subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True)
+
+
+def stop_process(pid: int, seconds: float = 10.0) -> None:
+    """Stop a process a test started in a pane (not a child of ours, so not waited for): SIGTERM,
+    then SIGKILL if it is still there after ``seconds``."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
