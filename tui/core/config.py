@@ -19,6 +19,14 @@ from tui.core.durations import EXPECTED as DURATION_EXPECTED
 from tui.core.durations import MIN_OVERRIDE, format_duration, parse_duration
 from tui.core.errors import InputError
 from tui.core.meter_config import METER_SCHEMA, MeterConfig, meter_problems, meter_to_dict
+from tui.core.pilot import (
+    PILOT_KEYS,
+    UNKNOWN_KEY,
+    PilotConfig,
+    PilotProblem,
+    pilot_from_table,
+    pilot_to_table,
+)
 from tui.core.power import EXPECTED as POWER_EXPECTED
 from tui.core.power import Power, format_power, parse_power
 from tui.core.tempo import Colour
@@ -163,6 +171,13 @@ class ChannelConfig:
     power: Power | None = None
     shed_tempo: tuple[Colour, ...] = ()  # Tempo colours whose peak hours cut the channel
     shed_power: bool = True  # the power rule ([meter]) may cut it (never with shed_at "never")
+    # A pilot-wire channel (tui/core/pilot.py): two relays, four orders; None: one relay.
+    pilot: PilotConfig | None = None
+
+    @property
+    def relays(self) -> tuple[int, ...]:
+        """The board relays the channel drives: its index, or a pilot channel's two."""
+        return self.pilot.relays if self.pilot is not None else (self.index,)
 
 
 @dataclass(frozen=True)
@@ -335,6 +350,24 @@ def _tempo_colours(value: object) -> tuple[Colour, ...]:
         if Colour(item) not in colours:
             colours.append(Colour(item))
     return tuple(colours)
+
+
+def _parse_pilot(value: object, prefix: str, problems: list[str]) -> PilotConfig | None:
+    """``pilot = { ... }``: one line naming ``channel[n].pilot.key``, as everywhere."""
+    try:
+        return pilot_from_table(value, CHANNEL_COUNT)
+    except PilotProblem as problem:
+        if not isinstance(value, dict) or not problem.key:
+            problems.append(f"{prefix}pilot: expected {problem}, got {_describe(value)}")
+        elif str(problem) == UNKNOWN_KEY:
+            problems.append(_unknown_key(f"{prefix}pilot.", problem.key, list(PILOT_KEYS)))
+        elif problem.key not in value:
+            problems.append(f"{prefix}pilot.{problem.key}: missing (required)")
+        else:
+            raw = value[problem.key]
+            got = json.dumps(raw) if isinstance(raw, list) else _describe(raw)
+            problems.append(f"{prefix}pilot.{problem.key}: expected {problem}, got {got}")
+        return None
 
 
 _Schema = dict[str, Callable[[object], Any]]
@@ -529,7 +562,7 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
             f'"{format_duration(board.failsafe)}"): a tripped failsafe only clears without '
             'channel persistence, which "keep" needs; set on_exit = "release" or failsafe = "0s"'
         )
-    floor = failsafe_floor(len(channels))
+    floor = failsafe_floor(sum(len(channel.relays) for channel in channels))
     if (
         board is not None
         and board.kind is BoardKind.PHIDGET
@@ -597,10 +630,14 @@ def _parse_channels(raw: object, problems: list[str]) -> list[ChannelConfig]:
     channels: list[ChannelConfig] = []
     seen_index: dict[int, int] = {}
     seen_name: dict[str, int] = {}
+    owner: dict[int, int] = {}  # relay -> the channel (position) that drives it
     for position, table in enumerate(raw):
         prefix = f"channel[{position}]."
         before = len(problems)
-        values = _parse_table(table, _CHANNEL_SCHEMA, prefix, problems)
+        plain = {key: value for key, value in table.items() if key != "pilot"}
+        values = _parse_table(plain, _CHANNEL_SCHEMA, prefix, problems)
+        if "pilot" in table:
+            values["pilot"] = _parse_pilot(table["pilot"], prefix, problems)
         for key in _CHANNEL_REQUIRED:
             if key not in table:
                 problems.append(f"{prefix}{key}: missing (required)")
@@ -623,9 +660,52 @@ def _parse_channels(raw: object, problems: list[str]) -> list[ChannelConfig]:
                 f'{prefix}shed_tempo: a channel with shed_at = "never" is never cut '
                 'automatically; remove shed_tempo or set shed_at to "orange" or "red"'
             )
+        pilot = values.get("pilot")
+        if pilot is not None:
+            _pilot_channel(prefix, values, table, problems)
+        if len(problems) == before:
+            _pilot_relays(prefix, position, values, owner, problems)
         if len(problems) == before:
             channels.append(ChannelConfig(**values))
     return sorted(channels, key=lambda channel: channel.index)
+
+
+def _pilot_channel(
+    prefix: str, values: dict[str, Any], table: Mapping[str, object], problems: list[str]
+) -> None:
+    """A pilot channel: its index is one of its relays; released relays give Confort, so it
+    is an "nc" channel for the policy (a dead controller leaves the radiator on its own)."""
+    pilot: PilotConfig = values["pilot"]
+    index = values.get("index")
+    if index is not None and index not in pilot.relays:
+        problems.append(
+            f"{prefix}pilot.relays: expected the channel's index ({index}) among them, got "
+            f"{list(pilot.relays)}"
+        )
+    if table.get("wiring") == Wiring.NO.value:
+        problems.append(
+            f'{prefix}wiring: expected "nc" or no wiring for a pilot channel (its relays '
+            'released give Confort), got "no"'
+        )
+    values["wiring"] = Wiring.NC
+
+
+def _pilot_relays(
+    prefix: str,
+    position: int,
+    values: Mapping[str, Any],
+    owner: dict[int, int],
+    problems: list[str],
+) -> None:
+    """No relay driven by two channels: a pilot channel's second relay is not another's."""
+    pilot: PilotConfig | None = values.get("pilot")
+    relays = pilot.relays if pilot is not None else (values["index"],)
+    key = "pilot.relays" if pilot is not None else "index"
+    for relay in relays:
+        other = owner.get(relay)
+        if other is not None and other != position:
+            problems.append(f"{prefix}{key}: relay {relay} is already driven by channel[{other}]")
+        owner.setdefault(relay, position)
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -640,6 +720,8 @@ def _plain(value: object) -> object:
         return format_power(value)
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
+    if isinstance(value, PilotConfig):
+        return pilot_to_table(value)
     return value
 
 

@@ -70,6 +70,7 @@ from functools import lru_cache
 
 from tui.core.config import ChannelConfig, Config, Fallback, PolicyConfig, Run, ShedAt
 from tui.core.forecast import PARIS, Forecast, Level, Period, Slot, clock_time
+from tui.core.pilot import Order
 from tui.core.tempo import TempoCalendar
 from tui.core.tempo_rule import (
     all_tempo_colours,
@@ -104,6 +105,7 @@ class Override:
     powered: bool
     since: datetime
     until: datetime | None = None  # None: until released
+    order: str | None = None  # a pilot channel's named order ("eco"; tui/core/pilot.py)
 
     def active(self, now: datetime) -> bool:
         return self.until is None or now < self.until
@@ -328,6 +330,8 @@ def _first_rule(
 ) -> _Want:
     if override is not None and override.active(now):
         what = "on" if override.powered else "cut"
+        if override.order is not None:
+            what = Order(override.order).label  # a pilot channel's named order: "forced Éco"
         until = f"until {clock_time(override.until, now)}" if override.until else "until released"
         return _Want(
             override.powered,

@@ -35,6 +35,7 @@ from tui.core.forecast import Forecast
 from tui.core.policy import Evaluation, Override, evaluate
 from tui.core.state_vetting import owners_of
 from tui.core.tempo import TempoCalendar
+from tui.service import pilot_drive
 from tui.service.clock_watch import ClockWatch, step_words
 from tui.service.containment import CLOSE_GRACE, describe_error
 from tui.service.ecowatt_feed import EcowattWords, watch_coverage
@@ -81,7 +82,7 @@ class Controller:
     ) -> None:
         self.config = config
         self.clock = clock
-        self.board = board
+        self.board = board = pilot_drive.wrap(board, config, clock)
         self.state_dir = state_dir
         self.pid = os.getpid() if pid is None else pid
         self.evaluation = Evaluation()
@@ -344,6 +345,7 @@ class Controller:
             now, self.forecast, self.config, self.overrides, self.history, self.tempo, power_cuts
         )
         decisions = list(self.evaluation.decisions.values())
+        await pilot_drive.aim_step(self, now)
         for move in self.relays.moves(decisions, self.history):
             attached = self.board.channel_attached(move.channel)
             await asyncio.to_thread(self.board.set_relay, move.channel, move.energised)
@@ -394,7 +396,7 @@ class Controller:
         self._wake.set()
 
     def _event(self, event: Event) -> None:
-        self.events.emit(event)
+        self.events.emit(pilot_drive.with_order(self.board, event))
 
     def _override_event(self, channel: int, action: str, message: str, **fields: Any) -> None:
         name = self.config.channel(channel).name
@@ -447,14 +449,15 @@ class Controller:
         *,
         duration: timedelta | None = None,
         until: datetime | None = None,
+        order: str | None = None,
     ) -> str:
         await self.started.wait()
         self._check_channel(channel)
         now = self.clock.now()
         until = override_until(now, self.config.policy.override_duration, duration, until)
-        self.overrides[channel] = Override(powered=powered, since=now, until=until)
+        powered, order, what = pilot_drive.named_order(self.config.channel(channel), powered, order)
+        self.overrides[channel] = Override(powered=powered, since=now, until=until, order=order)
         name = self.config.channel(channel).name
-        what = "on" if powered else "cut"
         expiry = expiry_words(until, now)
         self._override_event(
             channel,

@@ -158,6 +158,9 @@ class ChannelView:
     # The board reports the relay elsewhere than the controller put it, in words; None: in step.
     mismatch: str | None = None
     power_w: float | None = None  # the channel's configured `power`, in watts; None: not given
+    # A pilot channel's order on its two relays ("confort", "eco", "hors-gel", "arret"; None:
+    # not a pilot channel, or its relays not attached): core/pilot.py.
+    order: str | None = None
 
 
 @dataclass(frozen=True)
@@ -286,6 +289,7 @@ class Snapshot:
                     "mismatch": channel.mismatch,
                     "next": _change_status(channel.next_change),
                     "power_w": channel.power_w,
+                    **({"order": channel.order} if channel.order is not None else {}),
                 }
                 for channel in self.channels
             ],

@@ -18,6 +18,7 @@ from tui.core.tempo import TempoCalendar
 from tui.core.wiring import appliance_powered
 from tui.service.feed import Feed
 from tui.service.meter_feed import MeterFeed
+from tui.service.pilot_drive import pilot_order
 from tui.service.reconcile import Reconciler
 from tui.service.snapshot import (
     BoardView,
@@ -128,6 +129,7 @@ def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
                 latch_holds=bool(decision and decision.latch_holds),
                 mismatch=state.relays.words(channel.index, state.history, now),
                 power_w=channel.power.watts if channel.power else None,
+                order=pilot_order(board, channel.index),
             )
         )
     under_way, strained = strain_now_and_next(forecast, now) if forecast else (None, None)

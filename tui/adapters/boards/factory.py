@@ -12,7 +12,7 @@ def make_board(config: Config, clock: Clock | None = None) -> RelayBoard:
     For a Phidget board this loads Phidget22's native library, and raises BoardLibraryMissing
     (one line, exit status 2) when it cannot, before the service starts.
     """
-    channels = [channel.index for channel in config.channels]
+    channels = [relay for channel in config.channels for relay in channel.relays]
     if config.board.kind is BoardKind.SIMULATED:
         return SimulatedBoard(channels, clock)
     # Imported here so that nothing else ever loads Phidget22.
