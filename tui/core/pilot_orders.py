@@ -14,6 +14,8 @@ from tui.core.config import ChannelConfig, Config
 from tui.core.forecast import Forecast, Level
 from tui.core.pilot import Order, PilotConfig
 from tui.core.policy import Decision, Override, Rule, shed_level
+from tui.core.tempo import TempoCalendar
+from tui.core.tempo_rule import tempo_colours, tempo_peak_within
 
 
 def strain_level(
@@ -28,20 +30,32 @@ def strain_level(
     return None
 
 
+# From the mildest setback to the strongest: when two rules cut at once (an orange hour on a
+# Tempo red day), the strongest of their orders is sent.
+SEVERITY = (Order.CONFORT, Order.ECO, Order.HORS_GEL, Order.ARRET)
+
+
 def order_for(
     pilot: PilotConfig,
     powered: bool,
     rule: Rule,
     strain: Level | None,
     forced: Order | None = None,
+    other_cut: bool = False,
 ) -> Order:
     """The order for a decision: ``forced`` when the operator named one, else normal when
-    powered, else the setback of the strain that sheds it (``cut`` for any other cut)."""
+    powered, else the setback of the strain that sheds it, ``cut`` for any other cut
+    (``other_cut``: another rule, such as Tempo, cuts it too: the stronger of the two)."""
     if rule is Rule.OVERRIDE and forced is not None and pilot.allowed(forced):
         return forced
     if powered:
         return pilot.normal
-    order = pilot.setback(strain if rule is Rule.SHED else None)
+    candidates = []
+    if rule is Rule.SHED and strain is not None:
+        candidates.append(pilot.setback(strain))
+    if other_cut or not candidates:
+        candidates.append(pilot.cut)
+    order = max(candidates, key=SEVERITY.index)
     return order if pilot.allowed(order) else Order.HORS_GEL
 
 
@@ -52,12 +66,14 @@ def channel_order(
     now: datetime,
     lead: timedelta,
     forced: Order | None = None,
+    tempo: TempoCalendar | None = None,
 ) -> Order | None:
     """The order of a pilot channel for its decision at ``now``; None for a plain channel."""
     if channel.pilot is None:
         return None
     strain = strain_level(forecast, shed_level(channel), now, lead)
-    return order_for(channel.pilot, decision.powered, decision.rule, strain, forced)
+    peak = tempo_peak_within(tempo, tempo_colours(channel), now, now + lead) is not None
+    return order_for(channel.pilot, decision.powered, decision.rule, strain, forced, peak)
 
 
 def forced_orders(overrides: Mapping[int, Override], now: datetime) -> dict[int, Order]:
@@ -75,6 +91,7 @@ def orders(
     forecast: Forecast | None,
     now: datetime,
     forced: Mapping[int, Order] | None = None,
+    tempo: TempoCalendar | None = None,
 ) -> dict[int, Order]:
     """Every pilot channel's order for the decisions at ``now``."""
     forced = forced or {}
@@ -84,7 +101,7 @@ def orders(
         if channel.pilot is None or decision is None:
             continue
         order = channel_order(
-            channel, decision, forecast, now, config.policy.lead, forced.get(channel.index)
+            channel, decision, forecast, now, config.policy.lead, forced.get(channel.index), tempo
         )
         if order is not None:
             out[channel.index] = order

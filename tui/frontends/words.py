@@ -9,6 +9,7 @@ Times and dates are written by ``tui.core.forecast.clock_time``: ``14:30`` today
 from datetime import datetime
 
 from tui.core.forecast import clock_time
+from tui.core.pilot import Order
 from tui.service.snapshot import ChannelView
 
 
@@ -16,6 +17,22 @@ def state_word(powered: bool | None) -> str:
     if powered is None:
         return "UNKNOWN"
     return "ON" if powered else "CUT"
+
+
+def order_word(order: str) -> str:
+    """A pilot channel's order as the grid shows it: ``CONFORT``, ``ÉCO``, ``HORS-GEL``,
+    ``ARRÊT`` (core/pilot.py)."""
+    try:
+        return Order(order).label.upper()
+    except ValueError:
+        return order.upper()
+
+
+def channel_state_word(channel: ChannelView) -> str:
+    """The state column: ON/CUT/UNKNOWN, or a pilot channel's order on its wire."""
+    if channel.order is not None and channel.powered is not None:
+        return order_word(channel.order)
+    return state_word(channel.powered)
 
 
 def forced_word(channel: ChannelView) -> str:

@@ -34,6 +34,7 @@ from tui.core.forecast import Forecast
 from tui.core.pilot import Order, PilotConfig, RelayLog, drive, order_of, parse_order
 from tui.core.pilot_orders import forced_orders, orders
 from tui.core.policy import Evaluation, Override
+from tui.core.tempo import TempoCalendar
 from tui.service.reconcile import explain
 
 
@@ -165,6 +166,9 @@ class _Stepping(Protocol):
     @property
     def forecast(self) -> Forecast | None: ...
 
+    @property
+    def tempo(self) -> TempoCalendar | None: ...
+
     def _event(self, event: ev.Event) -> None: ...
 
 
@@ -181,6 +185,7 @@ async def aim_step(controller: _Stepping, now: datetime) -> None:
         controller.forecast,
         now,
         forced_orders(controller.overrides, now),
+        controller.tempo,
     )
     for channel, order in await asyncio.to_thread(board.aim, wanted):
         decision = decisions[channel]

@@ -11,7 +11,13 @@ from textual.message import Message
 from tui.core.forecast import PARIS, clock_time, wall_time
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.text import fit
-from tui.frontends.words import forced_word, mode_words, state_word, until_words
+from tui.frontends.words import (
+    channel_state_word,
+    forced_word,
+    mode_words,
+    state_word,
+    until_words,
+)
 from tui.service.snapshot import ChannelView
 
 HEADING = Style(bold=True)
@@ -22,6 +28,11 @@ STATE_STYLES = {
     # visible word with 16 colours, in grey (NO_COLOR) and with no colour at all.
     "CUT": Style(color="#ef5350", bold=True, reverse=True),
     "UNKNOWN": Style(color="#fdd835", bold=True),
+    # A pilot-wire channel shows its order: Confort as ON, a setback as a cut, in words.
+    "CONFORT": Style(color="#66bb6a", bold=True),
+    "ÉCO": Style(color="#ef5350", bold=True, reverse=True),
+    "HORS-GEL": Style(color="#ef5350", bold=True, reverse=True),
+    "ARRÊT": Style(color="#ef5350", bold=True, reverse=True),
 }
 FORCED_STYLE = Style(color="#ffb74d", bold=True)
 MARKER = "▶"
@@ -170,7 +181,7 @@ def render_grid(
         (
             f"{channel.index}",
             channel.name,
-            state_word(channel.powered),
+            channel_state_word(channel),
             mode_cell(channel),
             next_cell(channel, now, width >= WIDEST),
         )
@@ -203,7 +214,7 @@ def render_grid(
         line = Text(MARKER + " " if is_selected else "  ")
         line.append(f"{index} ")
         line.append(fit(name, name_w) + " ")
-        line.append(state, style=STATE_STYLES[state])  # the word alone: CUT is a block
+        line.append(state, style=STATE_STYLES.get(state, ""))  # the word alone: CUT is a block
         line.append(" " * (state_w + 1 - len(state)))
         line.append(fit(mode, mode_w + 1), style=FORCED_STYLE if mode != "AUTO" else "")
         line.append(fit(why, why_w) + " ")
@@ -219,9 +230,11 @@ def render_grid(
 
 def detail(channel: ChannelView, now: datetime) -> Text:
     """The selected channel in full sentences (nothing of it is cut at any width)."""
-    state = state_word(channel.powered)
+    state = channel_state_word(channel)
     line = Text(f"{MARKER} {channel.index} {channel.name}: ", style=HEADING)
-    line.append(state, style=STATE_STYLES[state])
+    line.append(state, style=STATE_STYLES.get(state, ""))
+    if channel.order is not None:
+        line.append(" (pilot wire)")
     line.append(f", {mode_words(channel, now)}")
     if channel.latched and not channel.latch_holds and channel.mode != "forced":
         line.append(" (stays cut after this shed: auto_restore is off)")
