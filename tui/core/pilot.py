@@ -147,7 +147,7 @@ def transition(
     current: Mapping[int, bool | None], target: Order, pilot: PilotConfig
 ) -> list[tuple[int, bool]]:
     """The relay commands, in order, from ``current`` to ``target``: each relay at most once,
-    and never through Arrêt when it is not allowed (Confort to Éco closes the Hors-gel relay
+    and never through Arrêt on the way, allowed or not (Confort to Éco closes the Hors-gel relay
     first; Éco to Confort opens the Arrêt relay first). A relay whose state is unknown is
     commanded whatever it is."""
     wanted = relay_states(target, pilot)
@@ -163,7 +163,8 @@ def transition(
             order_of({relay: on, other: state}, pilot)
             for state in ((known,) if known is not None else (False, True))
         ]
-        if all(middle is not None and pilot.allowed(middle) for middle in middles):
+        # Never Arrêt on the way, even where it may be sent: it is not what was asked.
+        if all(middle is not None and middle is not Order.ARRET for middle in middles):
             return candidate
     return moves  # pragma: no cover  # one of the two orders always avoids Arrêt
 
