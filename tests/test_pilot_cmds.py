@@ -102,3 +102,27 @@ def test_plan_shows_the_orders_of_a_strained_day(tmp_path: Path) -> None:
     text = render_plan_text(plan, config)
     assert "pilot wire on relays 2 and 6" in text
     assert "09:45  Hors-gel  orange 08:00-12:00, red 10:00-12:00" in text
+
+
+def test_the_relay_grid_and_status_show_the_order_not_two_relays() -> None:
+    from tui.frontends.app.relays import detail, render_grid
+    from tui.frontends.control_cmds import render_status  # noqa: F401  # the same words
+    from tui.frontends.words import channel_state_word
+    from tui.service.snapshot import ChannelView
+
+    view = ChannelView(
+        index=2,
+        name="Radiateurs",
+        wiring="nc",
+        powered=False,
+        wanted=False,
+        mode="auto",
+        until=None,
+        rule="shed",
+        reason="red 10:00-12:00",
+        order="hors-gel",
+    )
+    assert channel_state_word(view) == "HORS-GEL"
+    grid = render_grid((view,), 2, START, 80).plain
+    assert "HORS-GEL" in grid and " CUT " not in grid
+    assert "HORS-GEL (pilot wire)" in detail(view, START).plain

@@ -12,7 +12,15 @@ from tui.frontends.boards_cmd import check_board_line
 
 
 def describe_config(config: Config) -> str:
-    names = ", ".join(f"{channel.index}:{channel.name}" for channel in config.channels)
+    names = ", ".join(
+        f"{channel.index}:{channel.name}"
+        + (
+            f" (pilot wire, relays {channel.pilot.positive}+{channel.pilot.negative})"
+            if channel.pilot
+            else ""
+        )
+        for channel in config.channels
+    )
     return (
         f"{config.path}: valid; {len(config.channels)} channel(s) ({names}); "
         f"forecast source {config.ecowatt.source.value}; "

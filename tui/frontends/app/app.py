@@ -67,6 +67,8 @@ HELP: dict[str, str] = {
     "force_off": "force the selected relay CUT (default duration)",
     "force_on_for": "force ON: type a duration, a time, or 0 (held)",
     "force_off_for": "force CUT: type a duration, a time, or 0 (held)",
+    "force_eco": "a pilot-wire channel: force Éco (default duration)",
+    "force_hors_gel": "a pilot-wire channel: force Hors-gel (default duration)",
     "release": "back to automatic (also clears LATCHED)",
     "release_all": "every relay back to automatic (asks first)",
     "refresh": "refresh the forecast and Tempo (within RTE's limits)",
@@ -104,6 +106,8 @@ class DelestageApp(App[int]):
         Binding("s", "force(False)", "cut", show=False, id="force_off"),
         Binding("P", "force_for(True)", "for…", key_display="P/S", id="force_on_for"),
         Binding("S", "force_for(False)", "cut for…", show=False, id="force_off_for"),
+        Binding("e", "pilot('eco')", "Éco", show=False, id="force_eco"),
+        Binding("g", "pilot('hors-gel')", "Hors-gel", show=False, id="force_hors_gel"),
         Binding("a", "release", "auto", id="release"),
         Binding("A", "release_all", "all auto", show=False, id="release_all"),
         Binding("r", "refresh", "refresh", id="refresh"),
@@ -392,6 +396,17 @@ class DelestageApp(App[int]):
             return
         what = "forcing ON" if powered else "forcing CUT"
         self._command(what, lambda: self.link.force(channel, powered))
+
+    def action_pilot(self, order: str) -> None:
+        """Force a pilot-wire channel to a named order (`force CH eco` on the command line)."""
+        channel = self._target()
+        if channel is None:
+            return
+        if self.config.channel(channel).pilot is None:
+            self.notify("not a pilot-wire channel: p (ON) or s (CUT)", severity="warning")
+            return
+        what = f"forcing {order}"
+        self._command(what, lambda: self.link.force(channel, False, order=order))
 
     def action_force_for(self, powered: bool) -> None:
         channel = self._target()
