@@ -126,3 +126,22 @@ def test_the_relay_grid_and_status_show_the_order_not_two_relays() -> None:
     grid = render_grid((view,), 2, START, 80).plain
     assert "HORS-GEL" in grid and " CUT " not in grid
     assert "HORS-GEL (pilot wire)" in detail(view, START).plain
+
+
+def test_the_mqtt_channel_state_carries_the_order() -> None:
+    from tui.frontends.mqtt.topics import channel_state
+    from tui.service.snapshot import ChannelView
+
+    common: dict[str, Any] = {
+        "index": 2,
+        "name": "Radiateurs",
+        "wiring": "nc",
+        "powered": False,
+        "wanted": False,
+        "mode": "forced",
+        "until": None,
+        "rule": "override",
+        "reason": "forced Éco by operator until released",
+    }
+    assert channel_state(ChannelView(**common, order="eco"))["order"] == "eco"
+    assert "order" not in channel_state(ChannelView(**common))

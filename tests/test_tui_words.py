@@ -280,7 +280,7 @@ async def test_the_h_view_stacks_days_when_the_height_allows(state_dir: Path) ->
 def run_service(state_dir: Path, start: datetime, seconds: float) -> list[Event]:
     config = demo_config(state_dir)
     clock = ManualClock(start, auto_advance=True)
-    board = SimulatedBoard([channel.index for channel in config.channels], clock)
+    board = SimulatedBoard([r for channel in config.channels for r in channel.relays], clock)
     controller = Controller(
         config, clock=clock, board=board, source=DemoSource(), state_dir=state_dir, pid=4242
     )
