@@ -20,7 +20,7 @@ from tui.core.errors import InputError
 from tui.core.forecast import Level, clock_time
 from tui.core.pilot import ORDERS_EXPECTED, parse_order
 from tui.core.tempo import colour_word
-from tui.frontends.words import channel_state_word, mode_words, state_word
+from tui.frontends.words import channel_state_word, mode_words, order_word, state_word
 from tui.service.snapshot import Snapshot
 
 EXIT_NO_SERVICE = 1
@@ -121,7 +121,8 @@ def render_status(snapshot: Snapshot) -> str:
         upcoming = ""
         if channel.next_change is not None:
             change = channel.next_change
-            upcoming = f" [next: {state_word(change.powered)} at {clock_time(change.at, now)}]"
+            word = order_word(change.order) if change.order else state_word(change.powered)
+            upcoming = f" [next: {word} at {clock_time(change.at, now)}]"
         if channel.mismatch:
             wait += f" [BOARD MISMATCH: {channel.mismatch}]"
         mode = mode_words(channel, now)

@@ -137,6 +137,7 @@ class ChangeView:
     at: datetime
     powered: bool
     reason: str
+    order: str | None = None  # a pilot-wire channel's order after the change
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,9 @@ class Snapshot:
             channel["until"] = _time(channel.get("until"))
             change = channel.get("next_change")
             channel["next_change"] = (
-                ChangeView(_instant(change["at"]), change["powered"], change["reason"])
+                ChangeView(
+                    _instant(change["at"]), change["powered"], change["reason"], change.get("order")
+                )
                 if change
                 else None
             )
@@ -307,7 +310,8 @@ def _change_status(change: ChangeView | None) -> dict[str, Any] | None:
     """A channel's next planned change in `status --json`: the text's ``[next: ON at 23:00]``."""
     if change is None:
         return None
-    return {"at": paris_iso(change.at), "powered": change.powered, "reason": change.reason}
+    status = {"at": paris_iso(change.at), "powered": change.powered, "reason": change.reason}
+    return status | ({"order": change.order} if change.order is not None else {})
 
 
 def _mqtt_view(data: object) -> MqttView | None:

@@ -94,7 +94,7 @@ def next_changes(state: ServiceState, now: datetime) -> dict[int, ChangeView]:
         end=now + PLAN_LOOKAHEAD,
     )
     return {
-        index: ChangeView(change.at, change.powered, change.reason)
+        index: ChangeView(change.at, change.powered, change.reason, change.order)
         for index, change in first_changes(plan, now).items()
     }
 

@@ -15,6 +15,7 @@ from tui.frontends.words import (
     channel_state_word,
     forced_word,
     mode_words,
+    order_word,
     state_word,
     until_words,
 )
@@ -103,7 +104,8 @@ def next_cell(channel: ChannelView, now: datetime, wide: bool, short: bool = Fal
     when = clock_time(change.at, now)
     if short and when != wall_time(change.at):  # another day: its weekday is enough
         when = f"{change.at.astimezone(PARIS):%a} {wall_time(change.at)}"
-    text = f"{state_word(change.powered)} {when}"
+    state = order_word(change.order) if change.order else state_word(change.powered)
+    text = f"{state} {when}"
     return f"{text} ({change.reason})" if wide else text
 
 
@@ -245,6 +247,7 @@ def detail(channel: ChannelView, now: datetime) -> Text:
         line.append(f" Board mismatch: {channel.mismatch}.", style=STATE_STYLES["UNKNOWN"])
     if channel.next_change is not None:
         change = channel.next_change
-        line.append(f" Next: {state_word(change.powered)} at {clock_time(change.at, now)}")
+        state = order_word(change.order) if change.order else state_word(change.powered)
+        line.append(f" Next: {state} at {clock_time(change.at, now)}")
         line.append(f" ({change.reason})." if change.reason != channel.reason else ".")
     return line
