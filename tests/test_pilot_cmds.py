@@ -145,3 +145,13 @@ def test_the_mqtt_channel_state_carries_the_order() -> None:
     }
     assert channel_state(ChannelView(**common, order="eco"))["order"] == "eco"
     assert "order" not in channel_state(ChannelView(**common))
+
+
+def test_a_reload_that_changes_a_pilot_channel_needs_a_restart(tmp_path: Path) -> None:
+    from tui.service.operator import restart_needed
+
+    running = config_from_dict(document(tmp_path))
+    swapped = config_from_dict(document(tmp_path, hors_gel="positive"))
+    assert restart_needed(running, running) is None
+    problem = restart_needed(running, swapped)
+    assert problem is not None and "a channel's pilot settings need a restart" in problem

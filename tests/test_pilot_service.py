@@ -99,3 +99,33 @@ async def test_status_shows_the_order_and_an_operator_names_one(tmp_path: Path) 
         assert view.order == "eco"
         assert view.reason.startswith("forced Éco by operator")
         assert board.relay(1) is True and board.relay(4) is True
+
+
+async def test_an_unplug_in_eco_puts_both_relays_back_in_eco(tmp_path: Path) -> None:
+    """A replug releases both relays (Confort): the drive sees the channel "not where it was
+    put" and the reconciler puts it back, both relays, counted, never through Arrêt."""
+    config = pilot_config(tmp_path)
+    pilot = config.channel(1).pilot
+    assert pilot is not None
+    clock = ManualClock(at("2026-12-02T08:30:00+01:00"), auto_advance=False)
+    controller, board = make_controller(config, clock)
+    async with running(controller):
+        await controller.settle()
+        assert (await controller.snapshot()).channel(1).order == "eco"
+        clock.advance(30)
+        board.simulate_detach()
+        board.simulate_attach()
+        assert order_of({1: board.relay(1), 4: board.relay(4)}, pilot) is Order.CONFORT
+        for _ in range(5):
+            clock.advance(5)
+            await controller.settle()
+        assert (await controller.snapshot()).channel(1).order == "eco"
+    states = {1: False, 4: False}
+    for transition in board.transitions:
+        if transition.channel in states:
+            states[transition.channel] = transition.energised
+            assert order_of(states, pilot) is not Order.ARRET
+    events = [e.to_dict() for e in read_events(tmp_path / "state")]
+    assert any(
+        e["kind"] == "relay" and e.get("by") == "reconcile" and e["channel"] == 1 for e in events
+    )

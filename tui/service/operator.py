@@ -75,11 +75,13 @@ def restart_needed(running: Config, new: Config) -> str | None:
         or new.tempo != running.tempo
         or meter_source_of(new.meter) != meter_source_of(running.meter)
         or {c.index for c in new.channels} != {c.index for c in running.channels}
+        # A pilot channel's relays are opened, and its drive built, at start (pilot_drive.py).
+        or {c.index: c.pilot for c in new.channels} != {c.index: c.pilot for c in running.channels}
     ):
         return (
             f"{new.path}: changes to [board], [ecowatt], [service], [tempo], the [meter] "
-            "source or the set of channel indexes need a restart; keeping the running "
-            "configuration"
+            "source, the set of channel indexes or a channel's pilot settings need a restart; "
+            "keeping the running configuration"
         )
     return None
 
