@@ -155,3 +155,11 @@ def test_a_reload_that_changes_a_pilot_channel_needs_a_restart(tmp_path: Path) -
     assert restart_needed(running, running) is None
     problem = restart_needed(running, swapped)
     assert problem is not None and "a channel's pilot settings need a restart" in problem
+
+
+def test_an_mqtt_set_names_a_pilot_order() -> None:
+    from tui.frontends.mqtt.commands import parse_command
+
+    assert parse_command("2", b"eco", START).order == "eco"
+    assert parse_command("2", b"Hors-gel", START).order == "hors-gel"
+    assert parse_command("2", b"off", START).order is None
