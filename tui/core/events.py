@@ -157,6 +157,7 @@ class RelayEvent(EventBase):
     reason: str | None = None
     applied: bool | None = None
     by: str | None = None
+    order: str | None = None  # a pilot channel's order after the move ("eco"; core/pilot.py)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
