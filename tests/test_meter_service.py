@@ -167,3 +167,29 @@ def test_a_reload_applies_the_rule_settings_and_refuses_a_new_source(tmp_path: P
     moved = replace(config, meter=replace(config.meter, port="/dev/ttyUSB1"))
     assert "the [meter] source" in (restart_needed(config, moved) or "")
     assert restart_needed(config, replace(config, meter=None)) is not None
+
+
+async def test_the_meter_keeps_its_place_in_an_80_column_header_in_both_languages(
+    tmp_path: Path,
+) -> None:
+    """French writes 6,5 kVA: the header once cut the power at its decimal comma ("6"); and at
+    80 columns the power against the limit outranks the link's description."""
+    from tui.compose.language import set_language
+    from tui.frontends.app.header import fit_parts, status_parts
+
+    clock = ManualClock(T0)
+    meter = ScriptedMeter()
+    controller, _ = make_controller(meter_config(tmp_path / "state"), clock, meter_source=meter)
+    async with running(controller):
+        meter.put(clock.now(), 6500)
+        await controller.settle()
+        snap = await controller.snapshot()
+        header = fit_parts(status_parts(snap, "in-process", clock.now(), True, False), 80)
+        assert "6.5 / 9 kVA" in header.plain
+        try:
+            set_language("fr")  # the service's words too: an in-process service speaks French
+            snap = await controller.snapshot()
+            header = fit_parts(status_parts(snap, "in-process", clock.now(), True, False), 80)
+        finally:
+            set_language("en")
+        assert "6,5 / 9 kVA" in header.plain, header.plain

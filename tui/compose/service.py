@@ -33,6 +33,7 @@ from tui.service.control_socket import ControlServer, SocketUnavailable, socket_
 from tui.service.controller import Controller
 from tui.service.history_feed import FINISH_TIMEOUT, HistoryFeed
 from tui.service.interface import ServiceHost
+from tui.service.measured_seed import seed_measured
 
 
 def build_controller(
@@ -66,6 +67,8 @@ def build_controller(
         tempo_source=tempo_source,
         meter_source=meter_source,
     )
+    if controller.meter is not None:  # the channels' measured powers, as before a restart
+        seed_measured(controller.meter, state_dir, [c.index for c in config.channels], clock.now())
     if isinstance(meter_source, DemoMeterSource):
         # The demo house draws what the relays power.
         history = controller.history

@@ -148,7 +148,8 @@ class TempoForecastEvent(EventBase):
 class RelayEvent(EventBase):
     """A relay moved: the appliance on ``channel`` is now ``powered`` (or cut), for ``reason``.
     ``applied``: False when the board was away (applied when it attaches); ``by``: ``board``
-    (moved without a command) or ``reconcile`` (put back), absent for the controller's own."""
+    (moved without a command) or ``reconcile`` (put back), absent for the controller's own;
+    ``rule``: the policy's rule behind a controller's own move (history counts power cuts apart)."""
 
     KIND: ClassVar[str] = "relay"
     channel: int
@@ -158,6 +159,7 @@ class RelayEvent(EventBase):
     applied: bool | None = None
     by: str | None = None
     order: str | None = None  # a pilot channel's order after the move ("eco"; core/pilot.py)
+    rule: str | None = None  # the policy's rule that decided it ("shed", "power"...), if one did
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -214,7 +216,8 @@ class ErrorEvent(EventBase):
 class MeterEvent(EventBase):
     """The power meter ([meter]): ``event`` is ``reading`` (the first reading, or a new mode or
     limit), ``nothing-left`` (over the limit with nothing left to cut: the meter may trip) or
-    ``tripped`` (the meter says its breaker is open); ``power_va`` and ``limit_va`` then."""
+    ``tripped`` (the meter says its breaker is open); ``power_va`` and ``limit_va`` then; or
+    ``measured`` (a channel's power as the meter saw it switch: ``channel`` and ``watts``)."""
 
     KIND: ClassVar[str] = "meter"
     event: str
@@ -222,6 +225,8 @@ class MeterEvent(EventBase):
     power_va: int | None = None
     limit_va: int | None = None
     mode: str | None = None
+    channel: int | None = None  # measured: the channel whose power the meter saw
+    watts: int | None = None  # measured: its power (the median of its last switches' steps)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -32,6 +32,7 @@ from tui.core.events import (
     BoardEvent,
     Event,
     ForecastEvent,
+    MeterEvent,
     OverrideEvent,
     RelayEvent,
     StartEvent,
@@ -48,6 +49,8 @@ MAX_DAYS = 400  # the longest range `history` answers
 NO_RECORD = N_("no record yet")  # these three are translated where they are shown
 INFERRED = N_("as before its first recorded switch")
 READ = N_("as read from the board at start")
+POWER_RULE = "power"  # policy.Rule.POWER: a cut made to keep the meter from tripping
+POWER_WORD = "power "  # how the power rule's reasons begin
 
 
 class State(StrEnum):
@@ -66,6 +69,7 @@ class Mark:
     powered: bool | None = None
     until: float | None = None  # force: the override's expiry (None: until released)
     text: str = ""  # relay: the reason; force: the message; stop: the on_exit policy
+    rule: str = ""  # relay: the policy's rule that moved it ("power": a cut for the meter)
 
 
 def event_mark(event: Event) -> Mark | None:
@@ -74,7 +78,8 @@ def event_mark(event: Event) -> Mark | None:
     t = event.ts.timestamp()
     match event:
         case RelayEvent():
-            return Mark(t, "relay", event.channel, event.powered, None, event.reason or "")
+            reason = event.reason or ""
+            return Mark(t, "relay", event.channel, event.powered, None, reason, relay_rule(event))
         case OverrideEvent(action="force", powered=bool(powered)):
             until = event.until.timestamp() if event.until is not None else None
             return Mark(t, "force", event.channel, powered, until, event.message or "")
@@ -84,6 +89,30 @@ def event_mark(event: Event) -> Mark | None:
             return Mark(t, "start")
         case StopEvent():
             return Mark(t, "stop", text=event.on_exit or "")
+    return None
+
+
+def relay_rule(event: RelayEvent) -> str:
+    """The rule behind a relay move; for a line logged before events carried it, a power cut
+    is known by its reason's first word (the power rule's own wording)."""
+    if event.rule:
+        return event.rule
+    if event.by is None and not event.powered and (event.reason or "").startswith(POWER_WORD):
+        return POWER_RULE
+    return ""
+
+
+def measured_mark(event: Event) -> tuple[float, int, int] | None:
+    """A channel's power as the meter measured it (a ``measured`` meter event): (time, channel,
+    watts)."""
+    if (
+        isinstance(event, MeterEvent)
+        and event.event == "measured"
+        and event.channel is not None
+        and event.watts is not None
+        and event.watts > 0
+    ):
+        return event.ts.timestamp(), event.channel, event.watts
     return None
 
 
@@ -112,6 +141,7 @@ class Segment:
     reason: str = ""
     forced: bool = False
     planned: bool = False  # from the plan (the future), not from the record
+    rule: str = ""  # the rule of the relay move that began it ("power": cut for the meter)
 
     @property
     def seconds(self) -> float:
@@ -136,6 +166,15 @@ class DayRow:
     cut_strained_seconds: float
     forced_seconds: float
     power: Power | None
+    cut_power_seconds: float = 0.0  # of the cut time, cut by the power rule (the meter)
+    # "measured": the energy counts with the power the meter measured (in force at each moment:
+    # a later measure never changes a past day); "configured": with `power`; "": no power.
+    power_source: str = ""
+    measured_kwh: float | None = None  # the energy so counted, with power_source "measured"
+
+    @property
+    def cut_power_minutes(self) -> int:
+        return round(self.cut_power_seconds / 60)
 
     @property
     def cut_minutes(self) -> int:
@@ -152,6 +191,8 @@ class DayRow:
     @property
     def energy_kwh(self) -> float | None:
         """Energy kept off the grid in strained hours: cut time in orange/red x power."""
+        if self.power_source == "measured":
+            return self.measured_kwh
         return energy_kwh(self.cut_strained_seconds, self.power)
 
 
@@ -177,6 +218,7 @@ def channel_segments(
     started_at: float | None = None
     powered: bool | None = None
     reason = NO_RECORD
+    rule = ""
     forced_until: float | None = None  # None: not forced; inf: until released
     force_text = ""
     cursor = -math.inf
@@ -192,20 +234,25 @@ def channel_segments(
             return State.UNKNOWN, why, forced_until is not None
         return (State.POWERED if powered else State.CUT), why, forced_until is not None
 
+    def current_rule() -> str:
+        return rule if running and forced_until is None and powered is not None else ""
+
     def close(at: float) -> None:
         nonlocal cursor
         low, high = max(cursor, start), min(at, end)
         if high > low:
             state, why, forced = current()
+            moved_by = current_rule()
             last = out[-1] if out else None
             if (
                 last is not None
                 and last.end == low
-                and (last.state, last.reason, last.forced) == (state, why, forced)
+                and (last.state, last.reason, last.forced, last.rule)
+                == (state, why, forced, moved_by)
             ):
-                out[-1] = Segment(last.start, high, state, why, forced)
+                out[-1] = Segment(last.start, high, state, why, forced, rule=moved_by)
             else:
-                out.append(Segment(low, high, state, why, forced))
+                out.append(Segment(low, high, state, why, forced, rule=moved_by))
         cursor = max(cursor, at)
 
     for mark in marks:
@@ -220,9 +267,13 @@ def channel_segments(
                 _infer(out, started_at, not mark.powered)
             powered = mark.powered
             reason = mark.text
+            # A store's marks from before rules were kept: a power cut by its first word.
+            legacy = not mark.powered and mark.text.startswith(POWER_WORD)
+            rule = mark.rule or (POWER_RULE if legacy else "")
         elif mark.kind == "read":
             powered = mark.powered
             reason = mark.text or READ
+            rule = ""
         elif mark.kind == "force":
             until = mark.until if mark.until is not None else math.inf
             forced_until = until if until > mark.t else None
@@ -234,6 +285,7 @@ def channel_segments(
             if mark.text == "release":
                 powered = appliance_powered(channel.wiring, False)
                 reason = "released when the service stopped"
+                rule = ""
         elif mark.kind == "start":
             running = True
             started_at = mark.t
@@ -409,14 +461,23 @@ def day_rows(
     levels: Mapping[float, int],
     first: date,
     last: date,
+    measured: Mapping[int, Sequence[tuple[float, float]]] | None = None,
 ) -> list[DayRow]:
-    """One row per day from ``first`` to ``last`` (inclusive) and channel, days first."""
+    """One row per day from ``first`` to ``last`` (inclusive) and channel, days first.
+    ``measured``: per channel, the meter's measures (time, watts) in time order, those before
+    ``first`` included: from the first, the energy counts with the measure in force."""
     edges = day_edges(first, last)
     strained = strained_spans(levels)
-    columns: dict[int, tuple[list[int], list[float], list[float], list[float]]] = {}
+    columns: dict[int, tuple[list[int], list[float], list[float], list[float], list[float]]] = {}
+    energies: dict[int, list[float | None]] = {}
     for channel in channels:
         timeline = segments.get(channel.index, ())
         cut = [(s.start, s.end) for s in timeline if s.state is State.CUT]
+        cut_power = [
+            (s.start, s.end)
+            for s in timeline
+            if s.state is State.CUT and s.rule == POWER_RULE and not s.forced
+        ]
         forced = [(s.start, s.end) for s in timeline if s.forced]
         counts = [0] * (len(edges) - 1)
         for moment in switches.get(channel.index, ()):
@@ -428,12 +489,21 @@ def day_rows(
             _per_day(cut, edges),
             _per_day(_intersect(cut, strained), edges),
             _per_day(forced, edges),
+            _per_day(cut_power, edges),
         )
+        series = (measured or {}).get(channel.index, ())
+        if series:
+            energies[channel.index] = _measured_energy(
+                _intersect(cut, strained), edges, series, channel.power
+            )
     rows = []
     for k in range(len(edges) - 1):
         day = first + timedelta(days=k)
         for channel in channels:
-            counts, cut_s, strained_s, forced_s = columns[channel.index]
+            counts, cut_s, strained_s, forced_s, power_s = columns[channel.index]
+            energy = energies.get(channel.index)
+            kwh = energy[k] if energy is not None else None
+            source = "measured" if kwh is not None else "configured" if channel.power else ""
             rows.append(
                 DayRow(
                     day,
@@ -444,9 +514,43 @@ def day_rows(
                     strained_s[k],
                     forced_s[k],
                     channel.power,
+                    power_s[k],
+                    source,
+                    kwh,
                 )
             )
     return rows
+
+
+def _measured_energy(
+    spans: Sequence[tuple[float, float]],
+    edges: Sequence[float],
+    series: Sequence[tuple[float, float]],
+    configured: Power | None,
+) -> list[float | None]:
+    """kWh per day of ``spans`` at the power in force: the latest measure before each moment,
+    the configured power before the first; None for a day before any measure (its energy is
+    then the configured power's, counted by the row)."""
+    times = [t for t, _ in series]
+    pieces: list[tuple[float, float, float]] = []  # low, high, watts
+    for low, high in spans:
+        cuts = [low] + [t for t in times if low < t < high] + [high]
+        for a, b in itertools.pairwise(cuts):
+            position = bisect.bisect_right(times, a) - 1
+            watts = series[position][1] if position >= 0 else (configured or Power(0)).watts
+            pieces.append((a, b, watts))
+    out: list[float | None] = []
+    for k in range(len(edges) - 1):
+        if times[0] >= edges[k + 1]:
+            out.append(None)  # not measured yet that day
+            continue
+        wh = sum(
+            (min(b, edges[k + 1]) - max(a, edges[k])) / HOUR_SECONDS * watts
+            for a, b, watts in pieces
+            if b > edges[k] and a < edges[k + 1]
+        )
+        out.append(round(wh / 1000, 3))
+    return out
 
 
 @dataclass(frozen=True)
@@ -456,6 +560,7 @@ class Totals:
     cut_strained_minutes: int = 0
     forced_minutes: int = 0
     energy_kwh: float | None = None
+    cut_power_minutes: int = 0
 
     def to_dict(self) -> dict[str, int | float | None]:
         """With the names of `history`'s columns (``energy_shed_kwh``)."""
@@ -465,6 +570,7 @@ class Totals:
             "cut_strained_minutes": self.cut_strained_minutes,
             "forced_minutes": self.forced_minutes,
             "energy_shed_kwh": self.energy_kwh,
+            "cut_power_minutes": self.cut_power_minutes,
         }
 
     @classmethod
@@ -475,6 +581,7 @@ class Totals:
             int(data["cut_strained_minutes"]),
             int(data["forced_minutes"]),
             data.get("energy_shed_kwh"),
+            int(data.get("cut_power_minutes", 0)),
         )
 
 
@@ -493,6 +600,7 @@ def totals(rows: Iterable[DayRow]) -> Totals:
             result.cut_strained_minutes + row.cut_strained_minutes,
             result.forced_minutes + row.forced_minutes,
             energy,
+            result.cut_power_minutes + row.cut_power_minutes,
         )
     return result
 

@@ -147,6 +147,8 @@ def render_status(snapshot: Snapshot) -> str:
             )
         if channel.mismatch:
             wait += _(" [BOARD MISMATCH: {mismatch}]").format(mismatch=channel.mismatch)
+        if channel.measured_power_w is not None:
+            wait += _(" [measured {watts} W]").format(watts=channel.measured_power_w)
         mode = mode_words(channel, now)
         lines.append(
             f"{channel.index}  {channel.name:<22} {state:<{state_w}} {mode:<{mode_width}} "

@@ -39,6 +39,10 @@ CSV_COLUMNS = (
     "cut_strained_minutes",
     "forced_minutes",
     "energy_shed_kwh",
+    # Added with the meter ([meter]): minutes cut by the power rule, and where the power that
+    # energy_shed_kwh counts with comes from ("measured" by the meter, "configured", "").
+    "cut_power_minutes",
+    "power_source",
 )
 DEFAULT_DAYS = 7  # without --from: the last week, today included
 
@@ -98,6 +102,8 @@ def render_csv(rows: list[DayRow]) -> str:
                 row.cut_strained_minutes,
                 row.forced_minutes,
                 _energy(row.energy_kwh),
+                row.cut_power_minutes,
+                row.power_source,
             ]
         )
     return buffer.getvalue()
@@ -118,6 +124,8 @@ def render_json(rows: list[DayRow], first: date, last: date, damaged: int) -> st
                 "cut_strained_minutes": row.cut_strained_minutes,
                 "forced_minutes": row.forced_minutes,
                 "energy_shed_kwh": row.energy_kwh,
+                "cut_power_minutes": row.cut_power_minutes,
+                "power_source": row.power_source or None,
             }
             for row in rows
         ],
@@ -171,18 +179,35 @@ def render_text(rows: list[DayRow], first: date, last: date, recorded_from: date
     elif recorded_from > first:
         words = _("Recorded since {day}; earlier days show nothing.")
         lines.append(words.format(day=_long_date(recorded_from)))
+    # With the meter: the minutes cut for power (of the cut), and which energy is measured.
+    power = any(row.cut_power_seconds for row in rows)
+    measured = {row.channel for row in rows if row.power_source == "measured"}
+    if power:
+        lines.append(
+            _("power: of the cut time, cut by the power rule to keep the meter from tripping.")
+        )
+    if measured:
+        lines.append(_("kWh*: counted with the power the meter measured, not the configured one."))
     body: list[tuple[str, ...]] = []
     for row in rows:
         if not (row.switches or row.cut_seconds or row.forced_seconds):
             continue
-        body.append(_row_cells(row.day.isoformat(), str(row.channel), row.name, totals([row])))
+        cells = _row_cells(row.day.isoformat(), str(row.channel), row.name, totals([row]))
+        body.append(_with_power(cells, totals([row]), power, row.channel in measured))
     channels: dict[int, str] = {row.channel: row.name for row in rows}
-    footer = [
-        _row_cells(_("total"), str(index), name, totals(r for r in rows if r.channel == index))
-        for index, name in channels.items()
-    ]
-    footer.append(_row_cells(_("total"), "", _("all channels"), totals(rows)))
-    header = tuple(_(cell) for cell in _HEADER)
+    footer = []
+    for index, name in channels.items():
+        value = totals(r for r in rows if r.channel == index)
+        cells = _row_cells(_("total"), str(index), name, value)
+        footer.append(_with_power(cells, value, power, index in measured))
+    every = totals(rows)
+    footer.append(
+        _with_power(
+            _row_cells(_("total"), "", _("all channels"), every), every, power, bool(measured)
+        )
+    )
+    names = _HEADER if not power else (*_HEADER[:7], "power", _HEADER[7])
+    header = tuple(_(cell) for cell in names)
     table = [header, *body, *footer]
     widths = [max(len(cells[k]) for cells in table) for k in range(len(header))]
     lines.append("")
@@ -197,6 +222,17 @@ def render_text(rows: list[DayRow], first: date, last: date, recorded_from: date
         lines.append("")
         lines.append(_("Days with nothing to report are left out; --csv lists every day."))
     return "\n".join(lines) + "\n"
+
+
+def _with_power(
+    cells: tuple[str, ...], value: Totals, power: bool, measured: bool
+) -> tuple[str, ...]:
+    """The row with its minutes cut for power (when any day has some) and its kWh marked
+    ``*`` when measured."""
+    energy = cells[7] + ("*" if measured and cells[7] != "-" else "")
+    if not power:
+        return (*cells[:7], energy)
+    return (*cells[:7], hours_minutes(value.cut_power_minutes), energy)
 
 
 def _row_cells(day: str, channel: str, name: str, value: Totals) -> tuple[str, ...]:

@@ -73,3 +73,15 @@ def mode_words(channel: ChannelView, now: datetime) -> str:
     if channel.latched and channel.latch_holds:
         return _("LATCHED")
     return _("AUTO")
+
+
+def power_words(channel: ChannelView) -> str | None:
+    """``2450 W measured (2000 W configured)``: the meter's step at its switches beside the
+    configured ``power``; None until the meter has measured it."""
+    if channel.measured_power_w is None:
+        return None
+    if channel.power_w is None:
+        return _("{watts} W measured").format(watts=channel.measured_power_w)
+    return _("{watts} W measured ({configured:g} W configured)").format(
+        watts=channel.measured_power_w, configured=channel.power_w
+    )

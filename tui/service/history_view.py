@@ -52,16 +52,19 @@ def channel_infos(config: Config) -> list[ChannelInfo]:
 def recorded_rows(
     store: HistoryStore, channels: list[ChannelInfo], first: date, last: date, now: datetime
 ) -> list[DayRow]:
-    """Day rows from ``first`` to ``last`` as recorded (nothing after ``now`` counts)."""
+    """Day rows from ``first`` to ``last`` as recorded (nothing after ``now`` counts); their
+    energy with each channel's power as the meter measured it, where it did."""
     edges = day_edges(first, last)
     start, end = edges[0], min(edges[-1], now.timestamp())
+    measured = store.measured(end, [channel.index for channel in channels])
     marks = store.marks(start, end, [channel.index for channel in channels])
     segments = {channel.index: channel_segments(marks, channel, start, end) for channel in channels}
     switches = {
         channel.index: [m.t for m in marks if m.kind == "relay" and m.channel == channel.index]
         for channel in channels
     }
-    return day_rows(channels, segments, switches, store.levels(start, end), first, last)
+    levels = store.levels(start, end)
+    return day_rows(channels, segments, switches, levels, first, last, measured)
 
 
 # --- the channels-over-time view ----------------------------------------------------------------
@@ -101,7 +104,7 @@ class HistoryView:
                     "name": channel.name,
                     "watts": channel.power.watts if channel.power else None,
                     "segments": [
-                        [s.start, s.end, s.state.value, s.reason, s.forced, s.planned]
+                        [s.start, s.end, s.state.value, s.reason, s.forced, s.planned, s.rule]
                         for s in channel.segments
                     ],
                     "today": channel.today.to_dict(),
@@ -125,16 +128,25 @@ class HistoryView:
                     index=item["index"],
                     name=item["name"],
                     power=Power(item["watts"]) if item.get("watts") else None,
-                    segments=tuple(
-                        Segment(a, b, State(state), reason, forced, planned)
-                        for a, b, state, reason, forced, planned in item["segments"]
-                    ),
+                    segments=tuple(_segment(*segment) for segment in item["segments"]),
                     today=Totals.from_dict(item["today"]),
                     winter=Totals.from_dict(item["winter"]),
                 )
                 for item in data["channels"]
             ),
         )
+
+
+def _segment(
+    start: float,
+    end: float,
+    state: str,
+    reason: str,
+    forced: bool,
+    planned: bool,
+    rule: str = "",  # absent from an older service's reply
+) -> Segment:
+    return Segment(start, end, State(state), reason, forced, planned, rule)
 
 
 def build_view(

@@ -17,8 +17,10 @@ from datetime import datetime
 
 from tui.adapters.clock import Clock
 from tui.adapters.meter.base import MeterSource
+from tui.core import power_trace
 from tui.core.config import Config
 from tui.core.events import MeterEvent
+from tui.core.measured_power import MIN_STEP, MeasuredPower, observe
 from tui.core.meter import MeterReading, format_kva
 from tui.core.policy import Override, RelayHistory
 from tui.core.power_rule import (
@@ -93,6 +95,8 @@ class MeterFeed:
         )
         self.state = PowerState()
         self.last = PowerStep(self.state)
+        self.measured = MeasuredPower()  # each channel's power as the meter saw it switch
+        self.trace = power_trace.PowerTrace()  # the last hour's peak per minute, for the timeline
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tripped = False
         self._saved: dict[int, PowerCut] | None = None
@@ -141,6 +145,9 @@ class MeterFeed:
     ) -> dict[int, str]:
         """The power rule at ``now``: the channels it cuts, with their reasons."""
         reading = self.source.latest
+        if reading is not None and reading is not self.measured.last:
+            self.trace = self.trace.seen(reading.at, reading.power_va)
+        self._measure(now, reading, history, config)
         self.last = power_step(self.state, reading, now, config, overrides, history)
         self.state = self.last.state
         if self._saved is not None and self._saved != self.state.cuts:
@@ -172,6 +179,31 @@ class MeterFeed:
         self._tripped = tripped
         return self.last.cuts
 
+    def _measure(
+        self,
+        now: datetime,
+        reading: MeterReading | None,
+        history: Mapping[int, RelayHistory],
+        config: Config,
+    ) -> None:
+        """Each switch's step in the meter's power; a channel's measured power said (a
+        ``measured`` meter event, for history's energy) when it is new or moves by a tenth."""
+        before = self.measured.all_watts()
+        self.measured = observe(self.measured, reading, history)
+        for index, watts in self.measured.all_watts().items():
+            old = before.get(index)
+            if old is not None and abs(watts - old) < max(old / 10, MIN_STEP):
+                continue
+            self._emit(
+                MeterEvent(
+                    ts=now,
+                    event="measured",
+                    message=f"{_name(config, index)}: {watts} W as the meter saw it switch",
+                    channel=index,
+                    watts=watts,
+                )
+            )
+
     @property
     def next_due(self) -> datetime | None:
         return self.last.next_due
@@ -192,4 +224,9 @@ class MeterFeed:
             words=describe_meter(state, now),
             detail=self.source.detail,
             error=self.feed.error,
+            recent_va=self.trace.peaks(now),
         )
+
+
+def _name(config: Config, index: int) -> str:
+    return next((c.name for c in config.channels if c.index == index), f"channel {index}")

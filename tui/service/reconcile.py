@@ -118,6 +118,7 @@ class Reconciler:
                 reason=explain(move.decision),
                 # False: the board is away; the controller applies it when it attaches.
                 applied=attached,
+                rule=move.decision.rule.value,
             )
         )
 

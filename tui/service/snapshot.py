@@ -119,6 +119,9 @@ class MeterView:
     words: str = ""  # "4.2 / 9 kVA", "meter stale since 14:03 (last 4.2 / 9 kVA)"
     detail: str = ""
     error: str | None = None
+    # The last hour's peak power per minute (VA), oldest first, None for a minute without a
+    # reading: the timeline's power line.
+    recent_va: tuple[int | None, ...] = ()
 
     def to_status(self) -> dict[str, Any]:
         """`status --json`'s ``meter``."""
@@ -133,7 +136,13 @@ class MeterView:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "MeterView":
-        return cls(**{**data, "cuts": tuple(data.get("cuts", ()))})
+        return cls(
+            **{
+                **data,
+                "cuts": tuple(data.get("cuts", ())),
+                "recent_va": tuple(data.get("recent_va", ())),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -167,6 +176,8 @@ class ChannelView:
     # A pilot channel's order on its two relays ("confort", "eco", "hors-gel", "arret"; None:
     # not a pilot channel, or its relays not attached): core/pilot.py.
     order: str | None = None
+    # Its power as the meter saw it switch ([meter]: the median of its last steps); None: not yet.
+    measured_power_w: int | None = None
 
 
 @dataclass(frozen=True)
@@ -298,6 +309,11 @@ class Snapshot:
                     "next": _change_status(channel.next_change),
                     "power_w": channel.power_w,
                     **({"order": channel.order} if channel.order is not None else {}),
+                    **(
+                        {"measured_power_w": channel.measured_power_w}
+                        if self.meter is not None
+                        else {}
+                    ),
                 }
                 for channel in self.channels
             ],

@@ -117,6 +117,7 @@ def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
     attached = board.attached
     changes = next_changes(state, now)
     channels = []
+    measured = state.meter.measured.all_watts() if state.meter is not None else {}
     for channel in state.config.channels:
         decision = state.evaluation.decisions.get(channel.index)
         energised = board.relay(channel.index)  # None while that relay is not attached
@@ -143,6 +144,7 @@ def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
                 power_w=channel.power.watts if channel.power else None,
                 board=channel.board,
                 order=pilot_order(board, channel.index),
+                measured_power_w=measured.get(channel.index),
             )
         )
     under_way, strained = strain_now_and_next(forecast, now) if forecast else (None, None)

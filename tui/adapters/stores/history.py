@@ -20,6 +20,10 @@ What it records, and why:
   decided the cuts, so it is what "cut while orange or red" is measured against.
 - For each log file read (by inode, with the hash of its first line), how far it was read, so a
   catch-up reads only what is new, and a rotated file is not read again.
+- Since schema 2: a relay mark's ``rule`` (the policy's, so that cuts for power count apart),
+  and each ``measured`` meter event (a channel's power as the meter saw it) in ``measured``. A
+  version 1 store is migrated in place when opened for writing (its marks' rule ``""``), and
+  read as it is when read-only.
 """
 
 import contextlib
@@ -46,14 +50,25 @@ from tui.core.history import (
     encode_levels,
     event_mark,
     forecast_hours,
+    measured_mark,
 )
 
 STORE_NAME = "history.sqlite"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: a relay mark's rule, the measured table (a "1" store is migrated)
 BUSY_TIMEOUT = 5.0  # seconds: a reader waits this long for the writer's transaction
 HEAD_BYTES = 256  # what identifies a log file besides its inode (inodes are reused)
 
-_SCHEMA = """
+# Version 2: each channel's power as the meter measured it (``measured`` meter events).
+_MEASURED = """
+CREATE TABLE IF NOT EXISTS measured (
+    t REAL NOT NULL, channel INTEGER NOT NULL, watts INTEGER NOT NULL,
+    digest BLOB NOT NULL UNIQUE
+);
+CREATE INDEX IF NOT EXISTS measured_by_channel ON measured (channel, t);
+"""
+
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS marks (
     t REAL NOT NULL,
@@ -62,7 +77,8 @@ CREATE TABLE IF NOT EXISTS marks (
     powered INTEGER,
     until REAL,
     text TEXT NOT NULL DEFAULT '',
-    digest BLOB NOT NULL UNIQUE
+    digest BLOB NOT NULL UNIQUE,
+    rule TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS marks_by_time ON marks (t);
 CREATE INDEX IF NOT EXISTS marks_by_channel ON marks (channel, kind, t);
@@ -73,6 +89,9 @@ CREATE TABLE IF NOT EXISTS files (
     inode INTEGER PRIMARY KEY, head BLOB NOT NULL, offset INTEGER NOT NULL
 );
 """
+    + _MEASURED
+)
+
 
 # A forecast issued before the hour ended beats one issued after; among those, the latest;
 # among forecasts issued after the hour, the earliest. Order-independent, so a rebuild agrees.
@@ -263,12 +282,26 @@ class HistoryStore:
                         )
                     self._inode = -1 if memory else os.stat(path).st_ino
                 row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+                if row is not None and row[0] == "1" and not readonly:
+                    self._migrate_from_1()
+                    row = (SCHEMA_VERSION,)
         except BaseException:
             self._db.close()
             raise
-        if row is None or row[0] != SCHEMA_VERSION:
+        # A version 1 store read as it is (read-only): no rules, no measured power.
+        self._v1 = row is not None and row[0] == "1"
+        if row is None or row[0] not in (SCHEMA_VERSION, "1"):
             self._db.close()
             raise StoreDamaged(f"{path}: history store of another version ({row and row[0]})")
+
+    def _migrate_from_1(self) -> None:
+        """Version 1 to 2 in place: every mark kept (their rule unknown: ``""``)."""
+        with self._transaction():
+            self._db.execute("ALTER TABLE marks ADD COLUMN rule TEXT NOT NULL DEFAULT ''")
+            for statement in _MEASURED.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
 
     def close(self) -> None:
         self._db.close()
@@ -288,9 +321,12 @@ class HistoryStore:
         many were new."""
         marks: list[tuple[Mark, bytes]] = []
         levels: list[tuple[int, int, float]] = []
+        measured: list[tuple[float, int, int, bytes]] = []
         for event in events:
             mark = event_mark(event)
-            if mark is not None:
+            if (seen := measured_mark(event)) is not None:
+                measured.append((*seen, _digest(event)))
+            elif mark is not None:
                 marks.append((mark, _digest(event)))
             elif read := board_read_marks(event):
                 # One event, several marks: each is unique by the event and its channel.
@@ -298,18 +334,20 @@ class HistoryStore:
             else:
                 issued = event.ts.timestamp()
                 levels.extend((int(hour), level, issued) for hour, level in forecast_hours(event))
-        if not marks and not levels:
+        if not marks and not levels and not measured:
             return 0
         before = self._db.total_changes
         with _sqlite_errors(self.path), self._transaction():
             self._db.executemany(
-                "INSERT OR IGNORE INTO marks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO marks (t, kind, channel, powered, until, text, digest, "
+                "rule) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (m.t, m.kind, m.channel, m.powered, m.until, m.text, digest)
+                    (m.t, m.kind, m.channel, m.powered, m.until, m.text, digest, m.rule)
                     for m, digest in marks
                 ],
             )
             self._db.executemany(_UPSERT_LEVEL, levels)
+            self._db.executemany("INSERT OR IGNORE INTO measured VALUES (?, ?, ?, ?)", measured)
         return self._db.total_changes - before
 
     @contextlib.contextmanager
@@ -380,11 +418,12 @@ class HistoryStore:
         state then)."""
         prelude: list[tuple[Any, ...]] = []
         db = self._db
+        columns = "t, kind, channel, powered, until, text, " + ("''" if self._v1 else "rule")
         for channel in channels:
             for kinds in (("relay", "read"), ("force", "release", "expired")):
                 marks = ",".join("?" * len(kinds))
                 row = db.execute(
-                    f"SELECT t, kind, channel, powered, until, text FROM marks "
+                    f"SELECT {columns} FROM marks "
                     f"WHERE channel = ? AND kind IN ({marks}) AND t < ? "
                     "ORDER BY t DESC LIMIT 1",
                     (channel, *kinds, start),
@@ -392,15 +431,13 @@ class HistoryStore:
                 if row:
                     prelude.append(row)
         row = db.execute(
-            "SELECT t, kind, channel, powered, until, text FROM marks "
-            "WHERE channel = -1 AND t < ? ORDER BY t DESC LIMIT 1",
+            f"SELECT {columns} FROM marks WHERE channel = -1 AND t < ? ORDER BY t DESC LIMIT 1",
             (start,),
         ).fetchone()
         if row:
             prelude.append(row)
         rows = db.execute(
-            "SELECT t, kind, channel, powered, until, text FROM marks "
-            "WHERE t >= ? AND t < ? ORDER BY t, rowid",
+            f"SELECT {columns} FROM marks WHERE t >= ? AND t < ? ORDER BY t, rowid",
             (start, end),
         ).fetchall()
         return [_mark(row) for row in sorted(prelude, key=lambda r: r[0]) + rows]
@@ -414,14 +451,30 @@ class HistoryStore:
         return {float(hour): level for hour, level in rows}
 
     @_reading
+    def measured(self, end: float, channels: Iterable[int]) -> dict[int, list[tuple[float, float]]]:
+        """Each channel's powers as the meter measured them before ``end``: (time, watts), in
+        time order; a channel never measured is left out."""
+        if self._v1:
+            return {}
+        found = {}
+        for channel in channels:
+            rows = self._db.execute(
+                "SELECT t, watts FROM measured WHERE channel = ? AND t < ? ORDER BY t",
+                (channel, end),
+            ).fetchall()
+            if rows:
+                found[channel] = [(float(t), float(watts)) for t, watts in rows]
+        return found
+
+    @_reading
     def first_record(self) -> float | None:
         row = self._db.execute("SELECT min(t) FROM marks").fetchone()
         return row[0] if row else None
 
 
 def _mark(row: tuple[Any, ...]) -> Mark:
-    t, kind, channel, powered, until, text = row
-    return Mark(t, kind, channel, None if powered is None else bool(powered), until, text)
+    t, kind, channel, powered, until, text, rule = row
+    return Mark(t, kind, channel, None if powered is None else bool(powered), until, text, rule)
 
 
 # --- opening, with the rebuild --------------------------------------------------------------

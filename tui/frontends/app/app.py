@@ -294,7 +294,7 @@ class DelestageApp(App[int]):
             snapshot, self.connected, self.problem, self._size_notice(), self.problem_short
         )
         if snapshot is not None:
-            self.query_one(Timeline).show(snapshot.forecast, now, snapshot.tempo)
+            self.query_one(Timeline).show(snapshot.forecast, now, snapshot.tempo, snapshot.meter)
             self.query_one(SignalInfo).show(snapshot.forecast, snapshot.level, now)
             channels = snapshot.channels
             if not self.connected:

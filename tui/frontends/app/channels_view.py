@@ -80,8 +80,14 @@ def _totals_words(value: Totals) -> str:
         else ""
     )
     strained = hours_minutes(value.cut_strained_minutes)
+    # With a meter: the minutes cut to keep it from tripping, when there were some.
+    power = (
+        _(", {time} for power").format(time=hours_minutes(value.cut_power_minutes))
+        if value.cut_power_minutes
+        else ""
+    )
     return _("cut {time} ({strained} in orange/red{energy})").format(
-        time=hours_minutes(value.cut_minutes), strained=strained, energy=energy
+        time=hours_minutes(value.cut_minutes), strained=strained, energy=power + energy
     )
 
 

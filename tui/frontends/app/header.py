@@ -33,7 +33,8 @@ def status_parts(
         mode = mode_word(snapshot.mode)
         style = MODE_STYLES.get(snapshot.mode.upper(), TITLE)
         parts.append((Text(f" {mode} ", style=style), 9))
-    parts.append((Text(link_words(description)), 8))
+    # Below the meter: at 80 columns the power against the limit matters more than the link.
+    parts.append((Text(link_words(description)), 7))
     if not connected:
         parts.append((Text(_(" DISCONNECTED "), style=ALERT), 9))
     if snapshot is not None and connected:  # a gone service says nothing about the board
@@ -104,7 +105,8 @@ def meter_text(snapshot: Snapshot) -> Text:
         return Text(_(" METER TRIPPED "), style=ALERT)
     if meter.state == "waiting":
         return Text(_("meter: waiting"))
-    words = Text(meter.words.split(",")[0])
+    # ", " and not ",": in French the power itself has a decimal comma ("6,5 / 9 kVA").
+    words = Text(meter.words.split(", ")[0])
     if meter.trip_in_s is not None:
         words.append(_(" trip in {seconds} s").format(seconds=round(meter.trip_in_s)), style=NOTICE)
     elif meter.filter_level >= 0.5:

@@ -18,6 +18,7 @@ from tui.frontends.words import (
     forced_word,
     mode_words,
     order_word,
+    power_words,
     state_word,
     until_words,
 )
@@ -229,6 +230,12 @@ def render_grid(
         for channel in channels
     ]
     whys = [why_text(channel, now) for channel in channels]
+    # With a meter that measured some channel, on a wide screen: a Power column after Mode.
+    powers = [power_cell(channel) for channel in channels]
+    power_w = max(len(cell) for cell in ["Power", *powers]) + 1
+    if width < WIDE or not any(channel.measured_power_w is not None for channel in channels):
+        powers, power_w = [], 0
+    width -= power_w
     name_w, state_w, mode_w, why_w, next_w = column_widths(rows, whys, width)
     if any(len(row[4]) > next_w for row in rows):
         rows = [
@@ -252,13 +259,16 @@ def render_grid(
             + " "
             + fit(_("State"), state_w + 1)
             + fit(_("Mode"), mode_w + 1)
+            + (fit(_("Power"), power_w) if power_w else "")
             + fit(_("Why"), why_w)
             + " "
             + fit(_("Next"), next_w),
             style=HEADING,
         )
     ]
-    for channel, (index, name, state, mode, upcoming) in zip(channels, rows, strict=True):
+    for position, (channel, (index, name, state, mode, upcoming)) in enumerate(
+        zip(channels, rows, strict=True)
+    ):
         why = why_cell(channel, now, why_w)
         is_selected = channel.index == selected
         line = Text(MARKER + " " if is_selected else "  ")
@@ -267,6 +277,8 @@ def render_grid(
         line.append(state, style=STATE_STYLES[channel_state_key(channel)])  # CUT is a block
         line.append(" " * (state_w + 1 - len(state)))
         line.append(fit(mode, mode_w + 1), style=FORCED_STYLE if mode != _("AUTO") else "")
+        if power_w:
+            line.append(fit(powers[position], power_w))
         line.append(fit(why, why_w) + " ")
         line.append(fit(upcoming, next_w))
         if is_selected:
@@ -286,6 +298,15 @@ def render_grid(
     return Text("\n").join(lines)
 
 
+def power_cell(channel: ChannelView) -> str:
+    """``2.4 kW`` as the meter measured it; ``(2 kW)`` configured, not measured yet."""
+    if channel.measured_power_w is not None:
+        return f"{channel.measured_power_w / 1000:.1f} kW"
+    if channel.power_w is not None:
+        return f"({channel.power_w / 1000:g} kW)"
+    return ""
+
+
 def detail(channel: ChannelView, now: datetime) -> Text:
     """The selected channel in full sentences (nothing of it is cut at any width)."""
     state = channel_state_word(channel)
@@ -302,6 +323,8 @@ def detail(channel: ChannelView, now: datetime) -> Text:
     line.append(_(". Why: {reason}.").format(reason=channel.reason))
     if channel.waiting:
         line.append(_(" Waiting: {waiting}.").format(waiting=channel.waiting))
+    if (power := power_words(channel)) is not None:
+        line.append(_(" Power: {power}.").format(power=power))
     if channel.mismatch:
         line.append(
             _(" Board mismatch: {mismatch}.").format(mismatch=channel.mismatch),

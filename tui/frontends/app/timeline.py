@@ -7,6 +7,8 @@ from rich.text import Text
 
 from tui.core.forecast import HOUR, clock_time, paris_midnight
 from tui.core.i18n import N_, _, row_date
+from tui.core.meter import format_kva
+from tui.core.power_trace import MINUTES, buckets, sparkline
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.tempo_text import PEAK, colour_text, day_colours, is_peak
 from tui.frontends.app.tempo_text import legend as tempo_legend
@@ -19,7 +21,7 @@ from tui.frontends.app.text import (
     level_word,
     paris,
 )
-from tui.service.snapshot import ForecastView, TempoView
+from tui.service.snapshot import ForecastView, MeterView, TempoView
 
 MAX_DAYS = 4  # today and the three days RTE publishes ahead
 LABEL_WIDTH = 11  # "Tue 02 Dec "
@@ -100,16 +102,23 @@ class Timeline(Pane):
         self.forecast: ForecastView | None = None
         self.now: datetime | None = None
         self.tempo: TempoView | None = None
+        self.meter: MeterView | None = None
 
-    def show(self, forecast: ForecastView, now: datetime, tempo: TempoView | None = None) -> None:
-        self.forecast, self.now, self.tempo = forecast, now, tempo
+    def show(
+        self,
+        forecast: ForecastView,
+        now: datetime,
+        tempo: TempoView | None = None,
+        meter: MeterView | None = None,
+    ) -> None:
+        self.forecast, self.now, self.tempo, self.meter = forecast, now, tempo, meter
         self.changed()
 
     def build(self, width: int) -> Text:
         if self.forecast is None or self.now is None:
             return Text(_("Signal: waiting for the controller…"), style=HEADING)
         most = days_for_height(self.app.size.height)
-        return render_days(self.forecast, self.now, width, most, self.tempo)
+        return render_days(self.forecast, self.now, width, most, self.tempo, self.meter)
 
 
 class SignalInfo(Pane):
@@ -156,10 +165,11 @@ def render_days(
     width: int,
     most: int = MAX_DAYS,
     tempo: TempoView | None = None,
+    meter: MeterView | None = None,
 ) -> Text:
     """The ruler and one row per day; with Tempo on, each day's colour after its label and
     the peak hours of white and red days underlined, with a line saying so when there is
-    room (all days shown)."""
+    room (all days shown); with a meter, the last hour's power under the days."""
     days = shown_days(forecast, now, most)
     levels = {slot.start: slot.level for slot in forecast.slots}
     columns = max(len(day_hours(day)) for day in days)
@@ -172,6 +182,8 @@ def render_days(
     for day in days:
         rows.append(_day_row(day, levels, now, cell, grid_end, tempo, colours.get(day)))
     _add_legend(rows, grid_end + 2, width)
+    if meter is not None:
+        rows.append(power_row(meter, label, grid_end, width))
     if tempo is not None and most >= MAX_DAYS:
         # On a short screen the event log needs the row; "?" is in the level legend already.
         rows.append(Text(tempo_legend(), style=DIM))
@@ -318,3 +330,38 @@ def _source_line(forecast: ForecastView, now: datetime, width: int) -> Text:
         if len(" · ".join([*parts, refresh])) <= width:
             parts.append(refresh)
     return Text(" · ".join(parts), style=DIM)
+
+
+POWER_STYLES = (  # the peak's share of the limit: under 80 %, under the limit, over it
+    Style(color="#2e7d32"),
+    Style(color="#ef6c00"),
+    Style(color="#ffffff", bgcolor="#b71c1c", bold=True),
+)
+
+
+def power_row(meter: MeterView, left: int, grid_end: int, width: int) -> Text:
+    """``Power 1h   ▁▁▂▅█▲▃ now 4.2 / 9 kVA``: the last hour's peak per minute under the
+    days' grid (a full block is the limit, ``▲`` a minute over it, blank a minute without a
+    reading), then the power now in words (a stale meter said so)."""
+    line = Text("Power 1h".ljust(left), style=HEADING)
+    limit = meter.limit_va
+    words = meter.words.split(", ")[0] if meter.state == "ok" else meter.words or meter.state
+    after = f" now {words}" if meter.state == "ok" else f" {words}"
+    if meter.state == "ok" and meter.trip_in_s is not None:
+        after += f", trip in {round(meter.trip_in_s)} s"
+    if limit is None or not meter.recent_va:
+        line.append(f"meter {meter.state}" if not meter.words else meter.words)
+        return line
+    columns = min(MINUTES, grid_end - left, max(width - left - len(after), 8))
+    peaks = buckets(meter.recent_va, columns)
+    for power, char in zip(peaks, sparkline(peaks, limit, columns), strict=True):
+        if power is None:
+            line.append(char)
+            continue
+        share = power / limit
+        line.append(char, style=POWER_STYLES[0 if share < 0.8 else 1 if share <= 1 else 2])
+    peak = max((p for p in meter.recent_va if p is not None), default=None)
+    if peak is not None and peak > limit and len(after) + 14 <= width - line.cell_len:
+        after += f" (peak {format_kva(peak)})"
+    line.append(after[: max(width - line.cell_len, 0)])
+    return line

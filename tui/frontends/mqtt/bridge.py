@@ -44,6 +44,7 @@ from tui.frontends.mqtt.topics import (
     discovery_configs,
     dumps,
     energy_payload,
+    rated_channel,
     retained_states,
     status_payload,
 )
@@ -256,16 +257,21 @@ class MqttBridge:
             return
         channels = tuple((channel.index, channel.name) for channel in snapshot.channels)
         board = snapshot.board
-        rated = tuple(c.index for c in snapshot.channels if c.power_w is not None)
-        tempo = snapshot.tempo is not None
-        announce = (channels, tempo, board.kind, board.revision, board.serial, rated)
+        rated = tuple(c.index for c in snapshot.channels if rated_channel(c))
+        tempo, meter = snapshot.tempo is not None, snapshot.meter is not None
+        announce = (channels, tempo, board.kind, board.revision, board.serial, rated, meter)
         if announce != self._announced:
-            configs = discovery_configs(topics, channels, tempo=tempo, board=board, rated=rated)
+            configs = discovery_configs(
+                topics, channels, tempo=tempo, board=board, rated=rated, meter=meter
+            )
+            # Known before they go out: the broker echoes each one back to our subscription,
+            # which would take a config still unknown for a stale one and clear it.
+            before, self._discovery = self._discovery, set(configs)
             for topic, config in configs.items():
                 await session.publish(topic, dumps(config), retain=True)
-            for topic in self._discovery - configs.keys():
+            for topic in before - configs.keys():
                 await session.publish(topic, "", retain=True)
-            self._discovery, self._announced = set(configs), announce
+            self._announced = announce
             kept = {topics.channel_state(index) for index, _ in channels}
             gone = [topic for topic in self._published if topic.endswith("/state")]
             self._clear_later([topic for topic in gone if topic not in kept])
@@ -287,9 +293,7 @@ class MqttBridge:
         it), now and every ``energy_interval``; never fatal to the connection."""
         while True:
             snapshot = self._snapshot
-            rated = (
-                [c.index for c in snapshot.channels if c.power_w is not None] if snapshot else []
-            )
+            rated = [c.index for c in snapshot.channels if rated_channel(c)] if snapshot else []
             if rated:
                 try:
                     now = self.clock.now()

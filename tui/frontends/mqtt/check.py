@@ -46,6 +46,7 @@ def check_mqtt_lines(
         [(c.index, c.name) for c in config.channels],
         tempo=config.tempo is not None,
         rated=[c.index for c in config.channels if c.power is not None],
+        meter=config.meter is not None,
     )
     if not configs:
         lines.append('Home Assistant discovery off (discovery_prefix = "")')

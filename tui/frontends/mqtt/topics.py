@@ -14,6 +14,7 @@ from typing import Any
 from tui import __version__
 from tui.core.forecast import Level, paris_iso
 from tui.core.i18n import _
+from tui.core.meter import MeterState
 from tui.core.tempo import Colour
 from tui.service.snapshot import BoardView, ChannelView, Snapshot
 
@@ -34,6 +35,7 @@ FORCE_FOR = {
 }
 ONLINE, OFFLINE = "online", "offline"
 TEMPO_COLOURS = [colour.value for colour in Colour]  # blue, white, red
+METER_STATES = [state.value for state in MeterState]  # waiting, ok, stale, tripped
 
 
 def node_id_from_host(hostname: str) -> str:
@@ -93,6 +95,10 @@ class Topics:
     @property
     def energy(self) -> str:
         return f"{self.base}/energy"
+
+    @property
+    def meter(self) -> str:
+        return f"{self.base}/meter"
 
     @property
     def force_for(self) -> str:
@@ -169,7 +175,36 @@ def channel_state(channel: ChannelView) -> dict[str, Any]:
         state["power_w"] = channel.power_w
     if channel.order is not None:  # a pilot channel: the order on its wire
         state["order"] = channel.order
+    if channel.measured_power_w is not None:  # [meter]: its step at its switches
+        state["measured_power_w"] = channel.measured_power_w
     return state
+
+
+def power_cut_reason(snapshot: Snapshot) -> str:
+    """Why the power rule cuts (the reason of the most important channel it cuts), or
+    ``none``."""
+    meter = snapshot.meter
+    cut = [c for c in snapshot.channels if meter is not None and c.index in meter.cuts]
+    for channel in cut:
+        if channel.rule == "power":
+            return channel.reason[:250]
+    return cut[0].reason[:250] if cut else NO_ERROR
+
+
+def meter_payload(snapshot: Snapshot) -> dict[str, Any] | None:
+    """``base/meter``: the home's power, the limit (the subscribed power, or [meter] limit),
+    the seconds before the meter would trip (null: it would not), the trip filter as a share of
+    its trip level, the meter's state, the channels cut for power and why; None without a
+    [meter]."""
+    meter = snapshot.meter
+    if meter is None:
+        return None
+    return {
+        **meter.to_status(),
+        "filter_level": meter.filter_level,
+        "mode": meter.mode,
+        "cut_reason": power_cut_reason(snapshot),
+    }
 
 
 def status_payload(snapshot: Snapshot) -> str:
@@ -216,6 +251,8 @@ def retained_states(snapshot: Snapshot, topics: Topics, connection: int = 1) -> 
     }
     if snapshot.tempo is not None:
         states[topics.tempo] = dumps(snapshot.tempo.to_status())
+    if (meter := meter_payload(snapshot)) is not None:
+        states[topics.meter] = dumps(meter)
     for channel in snapshot.channels:
         states[topics.channel_state(channel.index)] = dumps(channel_state(channel))
     return states
@@ -266,14 +303,25 @@ def _field(name: str, none: str = "{{ None }}") -> str:
     )
 
 
-# A meter's measured power, when the state has one, else the rated power while powered.
+# While powered, a meter's measured power when the state has one, else the rated power; 0 cut.
 _POWER_TEMPLATE = (
-    "{% if value_json is not defined %}{{ None }}"
+    "{% if value_json is not defined or value_json.powered is none %}{{ None }}"
+    "{% elif not value_json.powered %}0"
     "{% elif value_json.measured_power_w is defined and value_json.measured_power_w is not none %}"
     "{{ value_json.measured_power_w }}"
-    "{% elif value_json.powered is none %}{{ None }}"
-    "{% elif value_json.powered %}{{ value_json.power_w }}{% else %}0{% endif %}"
+    "{% elif value_json.power_w is defined %}{{ value_json.power_w }}{% else %}{{ None }}"
+    "{% endif %}"
 )
+
+
+def _channel_energy(key: str) -> str:
+    """A channel's kWh in ``base/energy``; unknown while the payload has no such channel yet (a
+    channel first measured by the meter is announced before the next energy reading)."""
+    item = f"value_json.channels['{key}']"
+    return (
+        f"{{% if value_json is defined and value_json.channels is defined and {item} is defined "
+        f"and {item} is not none %}}{{{{ {item} }}}}{{% else %}}{{{{ None }}}}{{% endif %}}"
+    )
 
 
 def energy_configs(topics: Topics, index: int | None, name: str) -> dict[str, dict[str, Any]]:
@@ -290,7 +338,7 @@ def energy_configs(topics: Topics, index: int | None, name: str) -> dict[str, di
             "name": title,
             "unique_id": f"delestage_{node}_{object_id}",
             "state_topic": topics.energy,
-            "value_template": _field(key if index is None else f"channels['{key}']"),
+            "value_template": _field("total") if index is None else _channel_energy(key),
             "device_class": "energy",
             "unit_of_measurement": "kWh",
             "state_class": "total_increasing",
@@ -318,6 +366,80 @@ def energy_payload(kept_off: dict[int, float | None]) -> dict[str, Any]:
         "channels": {str(index): kwh for index, kwh in sorted(kept_off.items())},
         "total": round(sum(known), 3) if known else None,
     }
+
+
+def meter_configs(topics: Topics) -> dict[str, dict[str, Any]]:
+    """The meter's entities ([meter]): the home's power, the subscribed power (the limit), the
+    time before a trip, the trip filter, the meter's state and the power cut's reason."""
+    node = topics.node_id
+    state = topics.meter
+
+    def sensor(object_id: str, name: str, **config: Any) -> tuple[str, dict[str, Any]]:
+        return topics.discovery("sensor", object_id), {
+            "name": name,
+            "unique_id": f"delestage_{node}_{object_id}",
+            "state_topic": state,
+            **config,
+        }
+
+    return dict(
+        (
+            # The meter's apparent power (VA): for the loads a délesteur cuts, their watts.
+            sensor(
+                "power",
+                _("Home power"),
+                value_template=_field("power_va"),
+                device_class="power",
+                unit_of_measurement="W",
+                state_class="measurement",
+                icon="mdi:home-lightning-bolt-outline",
+                json_attributes_topic=state,
+            ),
+            sensor(
+                "subscribed_power",
+                _("Subscribed power"),
+                value_template=_field("limit_va"),
+                device_class="apparent_power",
+                unit_of_measurement="VA",
+                icon="mdi:gauge-full",
+            ),
+            # Unknown (None) while the meter would not trip at the power drawn.
+            sensor(
+                "trip_margin",
+                _("Meter trip in"),
+                value_template=_field("trip_in_s"),
+                device_class="duration",
+                unit_of_measurement="s",
+                icon="mdi:timer-alert-outline",
+            ),
+            sensor(
+                "trip_filter",
+                _("Meter trip filter"),
+                value_template=(
+                    "{% if value_json is defined %}"
+                    "{{ (value_json.filter_level * 100) | round(1) }}{% else %}{{ None }}"
+                    "{% endif %}"
+                ),
+                unit_of_measurement="%",
+                state_class="measurement",
+                icon="mdi:chart-bell-curve-cumulative",
+            ),
+            sensor(
+                "meter_state",
+                _("Meter state"),
+                value_template=_field("state"),
+                device_class="enum",
+                options=list(METER_STATES),
+                icon="mdi:meter-electric-outline",
+            ),
+            sensor(
+                "power_cut_reason",
+                _("Power cut reason"),
+                value_template=_field("cut_reason"),
+                icon="mdi:flash-alert-outline",
+            ),
+        )
+    )
 
 
 def channel_configs(topics: Topics, index: int, name: str) -> dict[str, dict[str, Any]]:
@@ -378,13 +500,15 @@ def discovery_configs(
     tempo: bool = False,
     board: BoardView | None = None,
     rated: Iterable[int] = (),
+    meter: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Discovery topic -> config for the level and next-strain sensors, with ``tempo`` (a
     [tempo] section) the Tempo today and tomorrow sensors, the refused-command event, the
     diagnostics, and, per channel, a select (auto/on/off), a power binary_sensor, a latch
     binary_sensor and a release button; all on one device. Empty when discovery is off
     (``discovery_prefix = ""``). The channels in ``rated`` (those with a ``power``) have a
-    power and an energy sensor, with a total."""
+    power and an energy sensor, with a total; with ``meter`` (a [meter] section), the meter's
+    sensors."""
     if not topics.discovery_prefix:
         return {}
     node = topics.node_id
@@ -501,6 +625,8 @@ def discovery_configs(
                 "value_template": _field(day),
                 "icon": "mdi:calendar-today" if day == "today" else "mdi:calendar-arrow-right",
             }
+    if meter:
+        configs.update(meter_configs(topics))
     names = dict(channels)
     for index, name in names.items():
         configs.update(channel_configs(topics, index, name))
@@ -510,3 +636,9 @@ def discovery_configs(
     if with_power:
         configs.update(energy_configs(topics, None, ""))
     return {topic: {**config, **common} for topic, config in configs.items()}
+
+
+def rated_channel(channel: ChannelView) -> bool:
+    """A channel with a power (configured, or measured by the meter): it has a power and an
+    energy sensor."""
+    return channel.power_w is not None or channel.measured_power_w is not None

@@ -1,0 +1,115 @@
+"""The meter in the terminal UI (Textual's Pilot, the real controller on the demo configuration
+with a scripted meter): the timeline's power line, the last hour against the limit, at 80x24
+and on a large screen, and the measured power in the selected relay's sentence."""
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from support.meter import ScriptedMeter
+from support.tui_harness import PID, Rig, demo_config, screen_text, settle, short_state_dir
+from textual.pilot import Pilot
+
+from tui.adapters.boards.simulated import SimulatedBoard
+from tui.adapters.clock import ManualClock
+from tui.adapters.sources.demo import DemoSource, DemoTempoSource
+from tui.core.meter_config import MeterConfig
+from tui.frontends.app.timeline import power_row
+from tui.service.controller import Controller
+from tui.service.snapshot import MeterView
+
+NOW = datetime(2026, 12, 1, 13, 7, tzinfo=UTC)
+
+
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    yield from short_state_dir()
+
+
+def meter_rig(state_dir: Path) -> tuple[Rig, ScriptedMeter]:
+    config = replace(demo_config(state_dir), meter=MeterConfig(limit=9000))
+    clock = ManualClock(NOW - timedelta(minutes=40))
+    board = SimulatedBoard([channel.index for channel in config.channels], clock)
+    meter = ScriptedMeter()
+    controller = Controller(
+        config,
+        clock=clock,
+        board=board,
+        source=DemoSource(),
+        state_dir=state_dir,
+        pid=PID,
+        tempo_source=DemoTempoSource(),  # type: ignore[arg-type]
+        meter_source=meter,
+    )
+    return Rig(config, clock, board, controller, state_dir), meter
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_the_timeline_draws_the_last_hour_of_power(
+    state_dir: Path, size: tuple[int, int]
+) -> None:
+    rig, meter = meter_rig(state_dir)
+    app = rig.app()
+    async with app.run_test(size=size) as pilot:
+        for minute in range(40):  # 40 minutes of a home around 3 kVA, a 9.9 kVA minute
+            meter.put(rig.clock.now(), 9900 if minute == 30 else 3000 + 50 * minute)
+            await settle(pilot, rig.controller)
+            rig.clock.advance(60)
+        meter.put(rig.clock.now(), 4200)
+        await settle(pilot, rig.controller)
+        lines = screen_text(app).splitlines()
+        row = next(line for line in lines if line.startswith(" Power 1h"))
+        assert len(row) <= size[0]
+        assert "▲" in row and "now 4.2 / 9 kVA" in row
+        if size[0] >= 100:
+            assert "(peak 9.9 kVA)" in row
+        # The relay grid and the event log keep their place: every relay row is on screen.
+        for channel in rig.config.channels:
+            assert any(
+                line[3:].startswith(f"{channel.index} {channel.name[:10]}") for line in lines
+            )
+        assert any("meter (tic on /dev/ttyTEST): 3 kVA, cut-off 9 kVA" in line for line in lines)
+        await pilot.press("q")
+
+
+def test_the_power_line_says_a_stale_meter_and_fits_its_width() -> None:
+    peaks = (None,) * 50 + (3000,) * 10
+    view = MeterView(
+        source="tic",
+        where="tic on /dev/ttyACM0",
+        state="stale",
+        power_va=3000,
+        limit_va=9000,
+        words="meter stale since 14:03 (last 3 / 9 kVA)",
+        recent_va=peaks,
+    )
+    row = power_row(view, 11, 59, 80).plain
+    assert row.startswith("Power 1h   ") and "meter stale since 14:03" in row
+    assert len(row) <= 80
+    ok = replace(view, state="ok", words="3 / 9 kVA, trip in 12 s", trip_in_s=12.4)
+    assert power_row(ok, 11, 59, 80).plain.endswith("now 3 / 9 kVA, trip in 12 s")
+    waiting = MeterView(
+        source="tic", where="tic", state="waiting", words="meter: waiting for a frame"
+    )
+    assert power_row(waiting, 11, 59, 80).plain == "Power 1h   meter: waiting for a frame"
+
+
+Compare = Callable[..., bool]
+
+
+def test_the_power_line_snapshot_at_80x24(snap_compare: Compare, state_dir: Path) -> None:
+    """The picture (update with --snapshot-update and look at it): 40 minutes of a home, one
+    minute over the limit, at 80x24."""
+    rig, meter = meter_rig(state_dir)
+
+    async def fed(pilot: Pilot[int]) -> None:
+        for minute in range(40):
+            meter.put(rig.clock.now(), 9900 if minute == 30 else 3000 + 50 * minute)
+            await settle(pilot, rig.controller)
+            rig.clock.advance(60)
+        meter.put(rig.clock.now(), 4200)
+        await settle(pilot, rig.controller)
+
+    assert snap_compare(rig.app(), terminal_size=(80, 24), run_before=fed)
