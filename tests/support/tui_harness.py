@@ -73,7 +73,7 @@ class Rig:
 def make_rig(state_dir: Path, config: Config | None = None, now: datetime = FIXED_NOW) -> Rig:
     config = config or demo_config(state_dir)
     clock = ManualClock(now)
-    board = SimulatedBoard([channel.index for channel in config.channels], clock)
+    board = SimulatedBoard([r for channel in config.channels for r in channel.relays], clock)
     controller = Controller(
         config, clock=clock, board=board, source=DemoSource(), state_dir=state_dir, pid=PID
     )
@@ -110,7 +110,7 @@ def tempo_rig(state_dir: Path, now: datetime) -> Rig:
     config = demo_config(state_dir)
     assert config.tempo is not None  # the shipped demo turns Tempo on
     clock = ManualClock(now)
-    board = SimulatedBoard([channel.index for channel in config.channels], clock)
+    board = SimulatedBoard([r for channel in config.channels for r in channel.relays], clock)
     controller = Controller(
         config,
         clock=clock,
