@@ -113,23 +113,3 @@ def test_the_power_line_snapshot_at_80x24(snap_compare: Compare, state_dir: Path
         await settle(pilot, rig.controller)
 
     assert snap_compare(rig.app(), terminal_size=(80, 24), run_before=fed)
-
-
-async def test_a_short_event_log_shows_whole_events_not_wrapped_tails(state_dir: Path) -> None:
-    """At 80x24 with a meter the log has a row or two: each row is an event's start (its time
-    or the day's rule), cut with an ellipsis, never the tail of a wrapped line."""
-    from tui.frontends.app.eventlog import SHORT_ROWS, EventPane
-
-    rig, meter = meter_rig(state_dir)
-    app = rig.app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        meter.put(rig.clock.now(), 4200)
-        await settle(pilot, rig.controller)
-        pane = app.query_one(EventPane)
-        rows = pane.scrollable_content_region.height
-        assert 0 < rows <= SHORT_ROWS
-        lines = [strip.text for strip in pane.lines]
-        assert len(lines) == len(pane.shown) + 1  # one row per event, plus the day's rule
-        assert any(line.rstrip().endswith("…") for line in lines)  # a long one, cut
-        for line in lines:
-            assert line.startswith("──") or line[:8].count(":") == 2, line

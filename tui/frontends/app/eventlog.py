@@ -19,7 +19,6 @@ from tui.frontends.app.text import paris
 from tui.frontends.event_text import event_summary
 
 MAX_LINES = 2000
-SHORT_ROWS = 2  # at this height or less, one line per event (no wrapped tails)
 KIND_STYLES = {
     "relay": Style(bold=True),
     "override": Style(color="#ffb74d", bold=True),
@@ -80,7 +79,6 @@ class EventPane(RichLog, can_focus=False):
         self._keys: set[str] = set()
         self._order: deque[str] = deque()
         self._width = 0
-        self._was_short = False
         self.filter = ""
         self.shown: list[Event] = []  # what was received, oldest first (tests, bench)
 
@@ -130,16 +128,7 @@ class EventPane(RichLog, can_focus=False):
         if not self._size_known:
             self._early.append(text)
             return
-        width = self.scrollable_content_region.width
-        if self._short():
-            # Two rows or fewer (80x24 with a meter): a wrapped line would show only its tail
-            # ("had it)"); one line per event, cut with an ellipsis, reads as the newest event.
-            text = text.copy()
-            text.truncate(width, overflow="ellipsis")
-        self.write(text, width=width)
-
-    def _short(self) -> bool:
-        return 0 < self.scrollable_content_region.height <= SHORT_ROWS
+        self.write(text, width=self.scrollable_content_region.width)
 
     def on_resize(self, event: Resize) -> None:
         if not event.size.width:
@@ -147,12 +136,10 @@ class EventPane(RichLog, can_focus=False):
         width = self.scrollable_content_region.width
         if not self._width:
             self._width = width
-            self._was_short = self._short()
             if self._early:
                 self.call_later(self._flush_early)
-        elif width != self._width or self._short() != self._was_short:
+        elif width != self._width:
             self._width = width
-            self._was_short = self._short()
             self.call_later(self.reflow)
 
     def _flush_early(self) -> None:
