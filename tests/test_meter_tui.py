@@ -10,10 +10,17 @@ from pathlib import Path
 
 import pytest
 from support.meter import ScriptedMeter
-from support.tui_harness import PID, Rig, demo_config, screen_text, settle, short_state_dir
+from support.tui_harness import (
+    PID,
+    Rig,
+    demo_config,
+    screen_text,
+    settle,
+    short_state_dir,
+    simulated_board,
+)
 from textual.pilot import Pilot
 
-from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.demo import DemoSource, DemoTempoSource
 from tui.core.meter_config import MeterConfig
@@ -32,7 +39,7 @@ def state_dir() -> Iterator[Path]:
 def meter_rig(state_dir: Path) -> tuple[Rig, ScriptedMeter]:
     config = replace(demo_config(state_dir), meter=MeterConfig(limit=9000))
     clock = ManualClock(NOW - timedelta(minutes=40))
-    board = SimulatedBoard([channel.index for channel in config.channels], clock)
+    board = simulated_board(config, clock)
     meter = ScriptedMeter()
     controller = Controller(
         config,

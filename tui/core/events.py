@@ -158,6 +158,7 @@ class RelayEvent(EventBase):
     reason: str | None = None
     applied: bool | None = None
     by: str | None = None
+    order: str | None = None  # a pilot channel's order after the move ("eco"; core/pilot.py)
     rule: str | None = None  # the policy's rule that decided it ("shed", "power"...), if one did
 
 

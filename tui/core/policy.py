@@ -82,6 +82,7 @@ from tui.core.config import ChannelConfig, Config, Fallback, PolicyConfig, Run, 
 from tui.core.daily_run import accrue
 from tui.core.forecast import PARIS, Forecast, Level, Period, Slot, clock_time
 from tui.core.i18n import N_, _
+from tui.core.pilot import Order
 from tui.core.tempo import TempoCalendar
 from tui.core.tempo_rule import (
     all_tempo_colours,
@@ -118,6 +119,7 @@ class Override:
     powered: bool
     since: datetime
     until: datetime | None = None  # None: until released
+    order: str | None = None  # a pilot channel's named order ("eco"; tui/core/pilot.py)
 
     def active(self, now: datetime) -> bool:
         return self.until is None or now < self.until
@@ -365,12 +367,11 @@ def _first_rule(
             if override.powered
             else _("forced cut by operator {until}")
         )
-        return _Want(
-            override.powered,
-            Rule.OVERRIDE,
-            forced.format(until=until),
-            ends=override.until,
-        )
+        reason = forced.format(until=until)
+        if override.order is not None:  # a pilot channel's named order: "forced Éco"
+            order = Order(override.order).label
+            reason = _("forced {order} by operator {until}").format(order=order, until=until)
+        return _Want(override.powered, Rule.OVERRIDE, reason, ends=override.until)
 
     if power_cut is not None:
         return _Want(False, Rule.POWER, power_cut)

@@ -131,7 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(force)
     _timeout_option(force)
     force.add_argument("channel", metavar="CH", help=_("channel index (0-7) or name"))
-    force.add_argument("state", choices=("on", "off"), help=_("on = ON (powered), off = CUT"))
+    force.add_argument(
+        "state",
+        metavar="STATE",
+        help=_(
+            "on = ON (powered), off = CUT; a pilot-wire channel also takes an order: "
+            "confort, eco, hors-gel (arret only where allow_off = true)"
+        ),
+    )
     until = force.add_mutually_exclusive_group()
     until.add_argument(
         "--for",

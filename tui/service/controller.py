@@ -34,6 +34,7 @@ from tui.core.forecast import Forecast
 from tui.core.policy import Evaluation, evaluate
 from tui.core.state_vetting import owners_of
 from tui.core.tempo import TempoCalendar
+from tui.service import pilot_drive
 from tui.service.clock_watch import ClockWatch, step_words
 from tui.service.commands import OperatorCommands
 from tui.service.containment import CLOSE_GRACE, describe_error
@@ -73,7 +74,7 @@ class Controller(OperatorCommands):
     ) -> None:
         self.config = config
         self.clock = clock
-        self.board = board
+        self.board = board = pilot_drive.wrap(board, config, clock)
         self.state_dir = state_dir
         self.pid = os.getpid() if pid is None else pid
         self.evaluation = Evaluation()
@@ -340,6 +341,7 @@ class Controller(OperatorCommands):
             now, self.forecast, self.config, self.overrides, self.history, self.tempo, power_cuts
         )
         decisions = list(self.evaluation.decisions.values())
+        await pilot_drive.aim_step(self, now)
         for move in self.relays.moves(decisions, self.history):
             attached = self.board.channel_attached(move.channel)
             await asyncio.to_thread(self.board.set_relay, move.channel, move.energised)
@@ -391,7 +393,7 @@ class Controller(OperatorCommands):
         self._wake.set()
 
     def _event(self, event: Event) -> None:
-        self.events.emit(event)
+        self.events.emit(pilot_drive.with_order(self.board, event))
 
     def _override_event(self, channel: int, action: str, message: str, **fields: Any) -> None:
         name = self.config.channel(channel).name

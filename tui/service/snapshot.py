@@ -150,6 +150,7 @@ class ChangeView:
     at: datetime
     powered: bool
     reason: str
+    order: str | None = None  # a pilot-wire channel's order after the change
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,9 @@ class ChannelView:
     mismatch: str | None = None
     power_w: float | None = None  # the channel's configured `power`, in watts; None: not given
     board: str = ""  # several boards: the name of the one the relay is on ("" for one board)
+    # A pilot channel's order on its two relays ("confort", "eco", "hors-gel", "arret"; None:
+    # not a pilot channel, or its relays not attached): core/pilot.py.
+    order: str | None = None
     # Its power as the meter saw it switch ([meter]: the median of its last steps); None: not yet.
     measured_power_w: int | None = None
 
@@ -249,7 +253,9 @@ class Snapshot:
             channel["until"] = _time(channel.get("until"))
             change = channel.get("next_change")
             channel["next_change"] = (
-                ChangeView(_instant(change["at"]), change["powered"], change["reason"])
+                ChangeView(
+                    _instant(change["at"]), change["powered"], change["reason"], change.get("order")
+                )
                 if change
                 else None
             )
@@ -302,6 +308,7 @@ class Snapshot:
                     "mismatch": channel.mismatch,
                     "next": _change_status(channel.next_change),
                     "power_w": channel.power_w,
+                    **({"order": channel.order} if channel.order is not None else {}),
                     **(
                         {"measured_power_w": channel.measured_power_w}
                         if self.meter is not None
@@ -329,7 +336,8 @@ def _change_status(change: ChangeView | None) -> dict[str, Any] | None:
     """A channel's next planned change in `status --json`: the text's ``[next: ON at 23:00]``."""
     if change is None:
         return None
-    return {"at": paris_iso(change.at), "powered": change.powered, "reason": change.reason}
+    status = {"at": paris_iso(change.at), "powered": change.powered, "reason": change.reason}
+    return status | ({"order": change.order} if change.order is not None else {})
 
 
 def _mqtt_view(data: object) -> MqttView | None:

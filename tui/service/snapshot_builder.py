@@ -19,6 +19,7 @@ from tui.core.tempo import TempoCalendar
 from tui.core.wiring import appliance_powered
 from tui.service.feed import Feed
 from tui.service.meter_feed import MeterFeed
+from tui.service.pilot_drive import pilot_order
 from tui.service.reconcile import Reconciler
 from tui.service.snapshot import (
     BoardView,
@@ -94,7 +95,7 @@ def next_changes(state: ServiceState, now: datetime) -> dict[int, ChangeView]:
         end=now + PLAN_LOOKAHEAD,
     )
     return {
-        index: ChangeView(change.at, change.powered, change.reason)
+        index: ChangeView(change.at, change.powered, change.reason, change.order)
         for index, change in first_changes(plan, now).items()
     }
 
@@ -142,6 +143,7 @@ def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
                 mismatch=state.relays.words(channel.index, state.history, now),
                 power_w=channel.power.watts if channel.power else None,
                 board=channel.board,
+                order=pilot_order(board, channel.index),
                 measured_power_w=measured.get(channel.index),
             )
         )

@@ -173,6 +173,8 @@ def channel_state(channel: ChannelView) -> dict[str, Any]:
     }
     if channel.power_w is not None:  # `power` configured: Home Assistant shows it as attribute
         state["power_w"] = channel.power_w
+    if channel.order is not None:  # a pilot channel: the order on its wire
+        state["order"] = channel.order
     if channel.measured_power_w is not None:  # [meter]: its step at its switches
         state["measured_power_w"] = channel.measured_power_w
     return state
