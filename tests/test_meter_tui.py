@@ -124,7 +124,7 @@ def test_the_power_line_snapshot_at_80x24(snap_compare: Compare, state_dir: Path
 
 
 async def test_a_short_event_log_shows_whole_events_not_wrapped_tails(state_dir: Path) -> None:
-    """At 80x24 with a meter the log has a row or two: each row is an event's start (its time
+    """At 80x24 with a meter the log has three rows or fewer: each row is an event's start (its time
     or the day's rule), cut with an ellipsis, never the tail of a wrapped line."""
     from tui.frontends.app.eventlog import SHORT_ROWS, EventPane
 

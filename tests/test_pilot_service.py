@@ -83,6 +83,17 @@ async def test_the_two_relays_walk_the_orders_of_the_day(tmp_path: Path) -> None
     assert ("07:45", "eco") in pilot_events
     assert ("09:45", "hors-gel") in pilot_events
     assert ("12:01", "confort") in pilot_events
+    # The log's words say the order, not the relays' CUT/ON (which would hide Éco from Hors-gel).
+    from tui.core.events import RelayEvent
+    from tui.frontends.event_text import event_summary
+
+    words = [
+        event_summary(e)
+        for e in read_events(tmp_path / "state")
+        if isinstance(e, RelayEvent) and e.channel == 1
+    ]
+    assert any(text.startswith(f"{config.channel(1).name}: ÉCO (") for text in words), words
+    assert any(text.startswith(f"{config.channel(1).name}: HORS-GEL (") for text in words), words
 
 
 async def test_status_shows_the_order_and_an_operator_names_one(tmp_path: Path) -> None:

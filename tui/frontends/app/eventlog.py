@@ -19,7 +19,7 @@ from tui.frontends.app.text import paris
 from tui.frontends.event_text import event_summary
 
 MAX_LINES = 2000
-SHORT_ROWS = 2  # at this height or less, one line per event (no wrapped tails)
+SHORT_ROWS = 3  # at this height or less, one line per event: a wrapped tail would take a row of three
 KIND_STYLES = {
     "relay": Style(bold=True),
     "override": Style(color="#ffb74d", bold=True),
