@@ -25,6 +25,7 @@ KIND_STYLES = {
     "error": Style(color="#ef5350", bold=True),
     "board": Style(color="#fdd835"),
     "forecast": Style(color="#4fc3f7"),
+    "tempo": Style(color="#ffb74d"),  # two Tempo sources disagree
 }
 DIM = Style(dim=True)
 
