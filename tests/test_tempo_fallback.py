@@ -2,6 +2,7 @@
 when RTE has no answer for a day, a disagreement between the two said once, and every colour
 saying which source gave it (status, its JSON, the headless log, the TUI's lines)."""
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -210,3 +211,65 @@ def test_the_tui_marks_the_meters_colours_and_fits_80_columns(tmp_path: Path) ->
     assert any(row.startswith("Tue 08 Dec red ") for row in rows), rows
     single = replace(tempo, fallback=None)
     assert header_text(single).plain == "Tempo red · tomorrow white"
+
+
+def test_plan_names_the_source_of_each_colour_and_what_it_cannot_plan(tmp_path: Path) -> None:
+    import io
+
+    from support.service import write_config
+
+    from tui.core.tempo_body import calendar_to_body
+    from tui.frontends.plan_cmd import run_plan
+
+    document = config_document(tmp_path / "state")
+    document["tempo"] = {"source": "rte", "fallback": "tic"}
+    document["meter"] = {"source": "file", "file": str(capture(tmp_path)), "limit": "9 kVA"}
+    config_path = write_config(tmp_path / "delestage.toml", document)
+    tempo_path = tmp_path / "tempo.json"
+    body = calendar_to_body(TempoCalendar((TempoDay(TODAY, Colour.RED),)))
+    tempo_path.write_text(json.dumps(body))
+    out = io.StringIO()
+    status = run_plan(
+        str(config_path), None, None, "30", False, out,
+        clock=ManualClock(paris("13:00")), tempo_path=str(tempo_path),
+    )  # fmt: skip
+    assert status == 0
+    text = out.getvalue()
+    assert "Tempo: Tue 08 red (RTE), Wed 09 not published yet" in text, text
+    assert "the service uses the colour the meter carries, read live (not planned here)" in text
+
+
+def test_home_assistants_tempo_sensors_carry_the_source_as_an_attribute() -> None:
+    import jinja2
+
+    from tui.frontends.mqtt.topics import Topics, discovery_configs
+
+    topics = Topics(node_id="maison")
+    configs = discovery_configs(topics, [(0, "Chauffe-eau")], tempo=True)
+    for day, given in (("today", "tic"), ("tomorrow", None)):
+        sensor = configs[f"homeassistant/sensor/maison/tempo_{day}/config"]
+        assert sensor["json_attributes_topic"] == topics.tempo
+        template = jinja2.Environment().from_string(sensor["json_attributes_template"])
+        state = {"today": "red", "tomorrow": None, "today_source": "tic", "tomorrow_source": None}
+        assert json.loads(template.render(value_json=state)) == {"source": given}
+
+
+def test_the_disagreement_and_the_sources_in_french() -> None:
+    from tui.compose.language import set_language
+    from tui.core.tempo_merge import Disagreement
+    from tui.service.snapshot import TempoView
+    from tui.service.tempo_pair import disagreement_words
+
+    set_language("fr")
+    try:
+        item = Disagreement(TODAY, Colour.WHITE, Colour.RED, "rte", "tic")
+        words = disagreement_words(item)
+        assert "RTE dit blanc, le compteur dit rouge" in words, words
+        assert "la couleur de RTE (blanc) est retenue" in words
+        tempo = TempoView(
+            source="rte", today="red", today_source="tic", fallback="tic", tomorrow=None
+        )
+        assert header_text(tempo).plain.startswith("Tempo rouge (compteur)")
+        assert "* = du compteur" in legend(tempo)
+    finally:
+        set_language("en")
