@@ -20,7 +20,6 @@ from tui.adapters.clock import Clock, SystemClock
 from tui.adapters.meter.base import MeterSource
 from tui.adapters.meter.demo import DemoMeterSource
 from tui.adapters.meter.factory import make_meter_source
-from tui.adapters.rte.credentials import CredentialsError
 from tui.adapters.sources.base import Source
 from tui.compose.files import load_config, resolve_state_dir
 from tui.compose.sources import make_source, make_tempo_source
@@ -98,13 +97,14 @@ def _primary_tempo_source(
 ) -> Source[TempoCalendar] | None:
     """The [tempo] source; with the meter as fallback, unusable RTE credentials are that
     source's failure (said, the meter's colours meanwhile) instead of a refusal to start."""
+    if not _tempo_fallback(config) or config.tempo is None:
+        return build_tempo_source(config, state_dir, source, environ)
+    from tui.adapters.rte.credentials import CredentialsError
+    from tui.adapters.tempo.unavailable import UnavailableTempoSource
+
     try:
         return build_tempo_source(config, state_dir, source, environ)
     except CredentialsError as error:
-        if not _tempo_fallback(config) or config.tempo is None:
-            raise
-        from tui.adapters.tempo.unavailable import UnavailableTempoSource
-
         return UnavailableTempoSource(config.tempo.source.value, "; ".join(error.problems))
 
 
