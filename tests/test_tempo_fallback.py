@@ -273,3 +273,47 @@ def test_the_disagreement_and_the_sources_in_french() -> None:
         assert "* = du compteur" in legend(tempo)
     finally:
         set_language("en")
+
+
+async def test_the_meters_colours_are_said_when_they_change_not_at_every_look(
+    tmp_path: Path,
+) -> None:
+    from support.meter import ScriptedMeter
+
+    from tui.core.events import TempoForecastEvent
+
+    clock = ManualClock(paris("13:00"))
+    meter = ScriptedMeter()
+    config = fallback_config(tmp_path, "http://127.0.0.1:9")
+    controller, _board = make_controller(config, clock, meter_source=meter)
+    async with running(controller):
+        for _ in range(5):  # a frame, a minute: the same colours each time
+            clock.advance(61)
+            meter.put(clock.now(), 1500, tempo_today=Colour.RED, tempo_tomorrow=None)
+            await controller.refresh()
+        clock.advance(61)
+        meter.put(clock.now(), 1500, tempo_today=Colour.RED, tempo_tomorrow=Colour.WHITE)
+        await controller.refresh()
+    said = [
+        event
+        for event in read_events(tmp_path / "state")
+        if isinstance(event, TempoForecastEvent) and event.source == "tic"
+    ]
+    assert [(event.today, event.tomorrow) for event in said] == [
+        ("red", None),
+        ("red", "white"),
+    ]
+
+
+def test_a_stale_frames_colours_stay_on_the_days_it_was_sent() -> None:
+    from tui.adapters.tempo.tic import calendar_of
+    from tui.core.meter import MeterReading
+
+    yesterday = date(2026, 12, 7)
+    reading = MeterReading(
+        at=paris("13:00", yesterday), power_va=1, tempo_today=Colour.RED, tempo_tomorrow=None
+    )
+    calendar = calendar_of(reading, paris("13:00"))
+    assert calendar is not None
+    assert calendar.colour(yesterday) is Colour.RED
+    assert calendar.colour(TODAY) is None  # the frame did not know today's: unknown, not red

@@ -39,9 +39,11 @@ class TempoWords:
     ) -> Said:
         known = describe_today_tomorrow(data, now)
         answer = f"Tempo updated: {known}" if called else f"Tempo: {known}"
-        cached = cached or not called
+        # The same days again, from a call or from a source that needs none (the meter's
+        # frames, looked at every minute): nothing to tell. Read from disk at start: said.
         if previous is not None and data.days == previous.days and not cached:
-            return Said(None, answer)  # the same days again: nothing to tell
+            return Said(None, answer)
+        cached = cached or not called
         today, tomorrow = data.today_tomorrow(now)
         event = TempoForecastEvent(
             ts=ts,
