@@ -293,7 +293,7 @@ async def test_the_log_has_room_at_80x24_and_l_gives_it_the_whole_screen(rig_def
 
 
 # The re-flow and filter tests look at wrapped lines: at 80x30, where the log keeps rows to spare.
-# At 80x24 an override or a meter leaves it three rows or fewer, one line per event (test_meter_tui).
+# At 80x24 an override or a meter leaves it 3 rows or fewer: one line per event (test_meter_tui).
 ROOMY = (80, 30)
 
 

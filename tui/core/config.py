@@ -25,6 +25,7 @@ from tui.core.meter_config import (
     MeterConfig,
     meter_problems,
     meter_to_dict,
+    tic_fallback_problems,
     tic_tempo_problems,
 )
 from tui.core.pilot import (
@@ -110,6 +111,8 @@ class TempoConfig:
     source: Source | TempoFromMeter = Source.RTE
     base_url: str = RTE_BASE_URL
     file: str | None = None
+    # ``fallback = "tic"``: the source first, the meter's colours for a day it has no answer for.
+    fallback: TempoFromMeter | None = None
 
 
 @dataclass(frozen=True)
@@ -608,7 +611,18 @@ def _tempo_source(value: object) -> Source | TempoFromMeter:
         raise _Invalid(f"one of {choices}") from None
 
 
-_TEMPO_SCHEMA: _Schema = {"source": _tempo_source, "base_url": _url, "file": _string}
+def _tempo_fallback(value: object) -> TempoFromMeter:
+    if value == TempoFromMeter.TIC.value:
+        return TempoFromMeter.TIC
+    raise _Invalid('"tic" (the meter\'s colours when the source has none for a day)')
+
+
+_TEMPO_SCHEMA: _Schema = {
+    "source": _tempo_source,
+    "base_url": _url,
+    "file": _string,
+    "fallback": _tempo_fallback,
+}
 _CHANNEL_REQUIRED = ("index", "name", "shed_at")
 
 
@@ -706,6 +720,8 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
 
     if tempo is not None and tempo.source is TempoFromMeter.TIC:
         problems.extend(tic_tempo_problems(sections.get("meter")))
+    if tempo is not None and tempo.fallback is TempoFromMeter.TIC:
+        problems.extend(tic_fallback_problems(tempo.source, sections.get("meter")))
     if problems:
         raise InputError([f"{path}: {problem}" for problem in problems])
     return Config(

@@ -230,6 +230,23 @@ class MeterEvent(EventBase):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class TempoEvent(EventBase):
+    """Tempo beyond a new calendar: ``event`` is ``disagreement`` when two sources give
+    different colours for the Tempo day ``day`` (the Paris date, ``2026-12-08``): ``colour``
+    from ``source`` is the one used (the primary, RTE), ``other_colour`` from ``other_source``
+    (the meter's TIC) is not. Said once per day and per pair of colours."""
+
+    KIND: ClassVar[str] = "tempo"
+    event: str
+    day: str
+    source: str
+    colour: str
+    other_source: str
+    other_colour: str
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class UnknownEvent(EventBase):
     """A kind this version does not know (a newer service's): its fields kept in ``extra``."""
 
@@ -254,6 +271,7 @@ Event = (
     | BoardEvent
     | ErrorEvent
     | MeterEvent
+    | TempoEvent
     | UnknownEvent
 )
 
@@ -269,6 +287,7 @@ _BY_KIND: dict[str, type[EventBase]] = {
         BoardEvent,
         ErrorEvent,
         MeterEvent,
+        TempoEvent,
     )
 }
 

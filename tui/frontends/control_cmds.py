@@ -21,6 +21,7 @@ from tui.core.forecast import Level, clock_time
 from tui.core.i18n import _
 from tui.core.pilot import ORDERS_EXPECTED, parse_order
 from tui.core.tempo import colour_word
+from tui.frontends.tempo_source import from_source, tempo_sources
 from tui.frontends.words import channel_state_word, mode_words, order_word, state_word
 from tui.service.snapshot import Snapshot
 
@@ -117,11 +118,16 @@ def render_status(snapshot: Snapshot) -> str:
     if tempo is not None:
         lines.append(
             _("tempo: {source}, today {today}, tomorrow {tomorrow}").format(
-                source=tempo.source,
-                today=colour_word(tempo.today),
-                tomorrow=colour_word(tempo.tomorrow),
+                source=tempo_sources(tempo),
+                today=colour_word(tempo.today) + from_source(tempo, tempo.today_source),
+                tomorrow=colour_word(tempo.tomorrow) + from_source(tempo, tempo.tomorrow_source),
             )
             + (_("    last error: {error}").format(error=tempo.error) if tempo.error else "")
+            + (
+                _("    meter: {error}").format(error=tempo.fallback_error)
+                if tempo.fallback_error
+                else ""
+            )
         )
     if snapshot.meter is not None:
         meter = snapshot.meter

@@ -11,6 +11,7 @@ from tui.core.events import (
     ReloadEvent,
     StartEvent,
     StopEvent,
+    TempoEvent,
     TempoForecastEvent,
     UnknownEvent,
     channel_of,
@@ -73,7 +74,7 @@ def event_summary(event: Event) -> str:
             return f"{name}: {event.message if event.message is not None else event.action}"
         case ErrorEvent():
             return f"{event.what}: {event.message}"
-        case ForecastEvent() | TempoForecastEvent() | BoardEvent() | MeterEvent():
+        case ForecastEvent() | TempoForecastEvent() | BoardEvent() | MeterEvent() | TempoEvent():
             message = _or(event.message, "")
         case UnknownEvent():
             message = str(event.extra.get("message", ""))

@@ -48,6 +48,7 @@ from tui.service.saved_state import SavedState
 from tui.service.snapshot import MqttView, Snapshot, Update
 from tui.service.snapshot_builder import build_snapshot, mode_of
 from tui.service.tempo_feed import TempoWords
+from tui.service.tempo_pair import TempoPair
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,6 +72,7 @@ class Controller(OperatorCommands):
         pid: int | None = None,
         tempo_source: Source[TempoCalendar] | None = None,
         meter_source: MeterSource | None = None,
+        tempo_fallback_source: Source[TempoCalendar] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -86,6 +88,17 @@ class Controller(OperatorCommands):
         self.feed = self._follow(source, EcowattWords(source.kind))
         self.tempo_feed = (
             self._follow(tempo_source, TempoWords(tempo_source.kind)) if tempo_source else None
+        )
+        # [tempo] fallback: the meter's colours, its own feed, merged behind the first.
+        self.tempo_fallback_feed = (
+            self._follow(tempo_fallback_source, TempoWords(tempo_fallback_source.kind))
+            if tempo_fallback_source and self.tempo_feed
+            else None
+        )
+        self.tempo_pair = (
+            TempoPair(self.tempo_feed, self.tempo_fallback_feed, self._event, clock.now)
+            if self.tempo_feed is not None
+            else None
         )
         self.meter = (
             MeterFeed(meter_source, clock=clock, emit=self._event, wake=self.wake)
@@ -133,7 +146,7 @@ class Controller(OperatorCommands):
     @property
     def tempo(self) -> TempoCalendar | None:
         """The Tempo calendar in use (None: Tempo off, or nothing known yet)."""
-        return self.tempo_feed.data if self.tempo_feed is not None else None
+        return self.tempo_pair.calendar if self.tempo_pair is not None else None
 
     @property
     def held(self) -> bool:
@@ -251,6 +264,7 @@ class Controller(OperatorCommands):
     def _feeds(self) -> list[Feed[Any]]:
         feeds: list[Feed[Any]] = [self.feed]
         feeds += [self.tempo_feed] if self.tempo_feed is not None else []
+        feeds += [self.tempo_fallback_feed] if self.tempo_fallback_feed is not None else []
         return feeds + ([self.meter.feed] if self.meter is not None else [])
 
     async def _shutdown(self) -> None:
@@ -337,6 +351,8 @@ class Controller(OperatorCommands):
             if self.meter is not None
             else None
         )
+        if self.tempo_pair is not None:
+            self.tempo_pair.watch(now)
         self.evaluation = evaluate(
             now, self.forecast, self.config, self.overrides, self.history, self.tempo, power_cuts
         )

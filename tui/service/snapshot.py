@@ -72,23 +72,35 @@ class ForecastView:
 class TempoDayView:
     day: str  # the Paris date, "2026-12-01": its colour applies from 06:00 that day
     colour: str | None  # "blue", "white", "red"; None: published without a colour
+    source: str | None = None  # who gave the colour: "rte", "tic"...; None: no colour
 
 
 @dataclass(frozen=True)
 class TempoView:
     """The Tempo calendar as the service knows it (present only when [tempo] is configured)."""
 
-    source: str  # "rte", "sandbox", "demo", "file"
+    source: str  # "rte", "sandbox", "demo", "file", "tic"
     today: str | None = None  # the colour of the Tempo day in force now; None: unknown
     tomorrow: str | None = None  # None: not published yet
     days: tuple[TempoDayView, ...] = ()
     fetched: datetime | None = None
     next_refresh: datetime | None = None
     error: str | None = None  # last refresh failure in words
+    # Who gave today's and tomorrow's colour ("rte", "tic"...; None while it is unknown).
+    today_source: str | None = None
+    tomorrow_source: str | None = None
+    fallback: str | None = None  # [tempo] fallback: "tic", the meter's colours behind source
+    fallback_error: str | None = None  # the fallback feed's last failure in words
 
     def to_status(self) -> dict[str, str | None]:
-        """``{"today": ..., "tomorrow": ...}``: `status --json`'s ``tempo``, MQTT's base/tempo."""
-        return {"today": self.today, "tomorrow": self.tomorrow}
+        """``{"today": ..., "tomorrow": ..., "today_source": ..., "tomorrow_source": ...}``:
+        `status --json`'s ``tempo``, MQTT's base/tempo."""
+        return {
+            "today": self.today,
+            "tomorrow": self.tomorrow,
+            "today_source": self.today_source,
+            "tomorrow_source": self.tomorrow_source,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TempoView":
@@ -100,6 +112,10 @@ class TempoView:
             fetched=_time(data.get("fetched")),
             next_refresh=_time(data.get("next_refresh")),
             error=data.get("error"),
+            today_source=data.get("today_source"),
+            tomorrow_source=data.get("tomorrow_source"),
+            fallback=data.get("fallback"),
+            fallback_error=data.get("fallback_error"),
         )
 
 

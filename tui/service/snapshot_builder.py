@@ -66,6 +66,12 @@ class ServiceState(Protocol):
     def tempo_feed(self) -> Feed[TempoCalendar] | None: ...
 
     @property
+    def tempo_fallback_feed(self) -> Feed[TempoCalendar] | None: ...
+
+    @property
+    def tempo(self) -> TempoCalendar | None: ...
+
+    @property
     def evaluation(self) -> Evaluation: ...
 
     @property
@@ -87,7 +93,7 @@ def next_changes(state: ServiceState, now: datetime) -> dict[int, ChangeView]:
         return {}
     plan = plan_ahead(
         forecast=forecast,
-        tempo=state.tempo_feed.data if state.tempo_feed is not None else None,
+        tempo=state.tempo,
         config=state.config,
         overrides=dict(state.overrides),
         history=state.history,
@@ -188,7 +194,11 @@ def build_snapshot(state: ServiceState, now: datetime) -> Snapshot:
         channels=tuple(channels),
         state_dir=str(state.state_dir),
         next_due=state.evaluation.next_due,
-        tempo=tempo_view(state.tempo_feed, now) if state.tempo_feed is not None else None,
+        tempo=(
+            tempo_view(state.tempo_feed, now, state.tempo, state.tempo_fallback_feed)
+            if state.tempo_feed is not None
+            else None
+        ),
         mqtt=state.mqtt,
         meter=state.meter.view(now) if state.meter is not None else None,
     )

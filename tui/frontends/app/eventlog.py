@@ -19,13 +19,15 @@ from tui.frontends.app.text import paris
 from tui.frontends.event_text import event_summary
 
 MAX_LINES = 2000
-SHORT_ROWS = 3  # at this height or less, one line per event: a wrapped tail would take a row of three
+# At this height or less, one line per event: a wrapped tail would take a row of three.
+SHORT_ROWS = 3
 KIND_STYLES = {
     "relay": Style(bold=True),
     "override": Style(color="#ffb74d", bold=True),
     "error": Style(color="#ef5350", bold=True),
     "board": Style(color="#fdd835"),
     "forecast": Style(color="#4fc3f7"),
+    "tempo": Style(color="#ffb74d"),  # two Tempo sources disagree
 }
 DIM = Style(dim=True)
 

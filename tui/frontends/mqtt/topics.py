@@ -623,6 +623,11 @@ def discovery_configs(
                 "options": TEMPO_COLOURS,
                 # null (not published yet) is Home Assistant's unknown
                 "value_template": _field(day),
+                # Who gave the colour ("rte", "tic"; null while unknown), as an attribute.
+                "json_attributes_topic": topics.tempo,
+                "json_attributes_template": "{{ {'source': value_json."
+                + day
+                + "_source} | tojson }}",
                 "icon": "mdi:calendar-today" if day == "today" else "mdi:calendar-arrow-right",
             }
     if meter:
