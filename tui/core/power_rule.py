@@ -82,6 +82,51 @@ class PowerStep:
         return {index: cut.reason for index, cut in self.state.cuts.items()}
 
 
+@dataclass(frozen=True)
+class PowerRoom:
+    """The headroom a switch-on the other rules make may use (``policy.evaluate``'s restore
+    queue): at a strain's end, a low-carbon start or a rotation turn, a load the meter could
+    not carry waits for room instead of being restored into a rebound the power rule would
+    then cut again. ``booked``: switched on, not yet in the reading, or taken by an earlier
+    switch-on of the same evaluation."""
+
+    filter: TripFilter
+    reading: MeterReading
+    limit: int
+    meter: MeterConfig
+    booked: float = 0.0
+
+    def fits(self, needed: float, min_on: timedelta) -> bool:
+        """The re-close test of a power cut's lift (``_room``), for ``needed`` more."""
+        needed += self.booked
+        return _room(self.filter, self.reading, self.limit, needed, self.meter, min_on)
+
+    def free_va(self) -> float:
+        return max(self.limit - self.reading.power_va - self.booked, 0.0)
+
+    def book(self, needed: float) -> "PowerRoom":
+        return replace(self, booked=self.booked + needed)
+
+
+def power_room(
+    state: PowerState, config: Config, history: Mapping[int, RelayHistory]
+) -> PowerRoom | None:
+    """The room for switch-ons after a ``power_step``; None when there is no basis for one
+    (no meter, no reading or limit yet, a stale meter: restores then go as without a meter)."""
+    meter, reading, limit = config.meter, state.reading, state.limit
+    if meter is None or reading is None or limit is None or state.stale_since is not None:
+        return None
+    booked = 0.0
+    for channel in config.channels:
+        item = history.get(channel.index)
+        watts = _expected(channel)
+        if item is None or watts is None or not item.powered or item.last_on is None:
+            continue
+        if reading.at - item.last_on < SETTLE:  # on, but the reading cannot show it yet
+            booked += watts
+    return PowerRoom(state.filter, reading, limit, meter, booked)
+
+
 def meter_state(state: PowerState) -> MeterState:
     if state.reading is None:
         return MeterState.WAITING

@@ -354,7 +354,14 @@ class Controller(OperatorCommands):
         if self.tempo_pair is not None:
             self.tempo_pair.watch(now)
         self.evaluation = evaluate(
-            now, self.forecast, self.config, self.overrides, self.history, self.tempo, power_cuts
+            now,
+            self.forecast,
+            self.config,
+            self.overrides,
+            self.history,
+            self.tempo,
+            power_cuts,
+            self.meter.room(self.config, self.history) if self.meter is not None else None,
         )
         decisions = list(self.evaluation.decisions.values())
         await pilot_drive.aim_step(self, now)

@@ -27,10 +27,12 @@ from tui.core.meter_words import reading_words
 from tui.core.policy import Override, RelayHistory
 from tui.core.power_rule import (
     PowerCut,
+    PowerRoom,
     PowerState,
     PowerStep,
     describe_meter,
     meter_state,
+    power_room,
     power_step,
 )
 from tui.service.feed import Emit, Feed, Said
@@ -137,6 +139,10 @@ class MeterFeed:
         if self.source.next_refresh(now) <= now:
             self.feed.next_refresh = now  # a first reading, or one after a stale spell
         self._wake()
+
+    def room(self, config: Config, history: Mapping[int, RelayHistory]) -> PowerRoom | None:
+        """The headroom for the switch-ons of the evaluation after ``step``."""
+        return power_room(self.state, config, history)
 
     def step(
         self,
