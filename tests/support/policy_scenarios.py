@@ -41,7 +41,12 @@ DURATIONS = [
 ]
 # No constraint at all is common in real configs, and the only way to meet the rate limit.
 CONSTRAINTS = [timedelta(0), timedelta(0), *DURATIONS]
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 60 fixed examples a run (derandomized: the suite's CPU time, issue 19, was 37 s in the comfort
+# properties alone at 150); the explore profile's own count (1000) when looking for new ones.
+_EXAMPLES = settings.default.max_examples if settings.default.max_examples > 100 else 60
+SETTINGS = settings(
+    max_examples=_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @dataclass(frozen=True)
