@@ -862,17 +862,10 @@ def _not_worth(
     """A restore held back: the rules would cut the channel again within min_restore."""
     until, why = short
     minutes = int(policy.min_restore.total_seconds() // 60)
-    return Decision(
-        channel=channel.index,
-        powered=False,
-        wanted=True,
-        rule=want.rule,
-        reason=want.reason,
-        waiting=_(
-            "min_restore: not restored for less than {minutes} min (cut again at {time}: {why})"
-        ).format(minutes=minutes, time=clock_time(until, now), why=why),
-        wait_until=until,
-    )
+    waiting = _(
+        "min_restore: not restored for less than {minutes} min (cut again at {time}: {why})"
+    ).format(minutes=minutes, time=clock_time(until, now), why=why)
+    return _held_cut(channel, want, waiting, until)
 
 
 def _stagger(
@@ -917,22 +910,20 @@ def _stagger(
             # Set to cut now to leave the unknown state, the relay then owes its min_off: say
             # so, rather than promise a slot it will not take.
             waiting = waiting + _(", then min_off until {time}").format(time=clock_time(owed, now))
-        decisions[channel.index] = Decision(
-            channel=channel.index,
-            powered=False,
-            wanted=True,
-            rule=want.rule,
-            reason=want.reason,
-            waiting=waiting,
-            wait_until=slot,
-        )
+        decisions[channel.index] = _held_cut(channel, want, waiting, slot)
 
 
 def _no_room(channel: ChannelConfig, want: _Want, room: Room, needed: float) -> Decision:
     waiting = _("room under the {limit} limit (needs {needed}, {free} free)").format(
         limit=format_kva(room.limit), needed=format_kva(needed), free=format_kva(room.free_va())
     )
-    # No wait_until: the next meter reading evaluates again.
+    return _held_cut(channel, want, waiting)  # no time: the next meter reading looks again
+
+
+def _held_cut(
+    channel: ChannelConfig, want: _Want, waiting: str, until: datetime | None = None
+) -> Decision:
+    """A switch-on the rules want, held cut for ``waiting`` (until ``until``, if known)."""
     return Decision(
         channel=channel.index,
         powered=False,
@@ -940,6 +931,7 @@ def _no_room(channel: ChannelConfig, want: _Want, room: Room, needed: float) -> 
         rule=want.rule,
         reason=want.reason,
         waiting=waiting,
+        wait_until=until,
     )
 
 
