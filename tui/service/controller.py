@@ -46,7 +46,7 @@ from tui.service.operator import relays_words, restart_needed, unclean_words
 from tui.service.reconcile import Reconciler
 from tui.service.saved_state import SavedState
 from tui.service.snapshot import MqttView, Snapshot, Update
-from tui.service.snapshot_builder import build_snapshot, mode_of
+from tui.service.snapshot_builder import PlanCache, build_snapshot, mode_of
 from tui.service.tempo_feed import TempoWords
 from tui.service.tempo_pair import TempoPair
 
@@ -84,6 +84,7 @@ class Controller(OperatorCommands):
         self.started = asyncio.Event()
         self.opened = asyncio.Event()  # state read, board opened: a snapshot can be answered
         self.events = EventHub(clock)
+        self._plan_cache = PlanCache()  # the snapshot's 48-hour plan, while its inputs stand
         self.relays = Reconciler(board, config, clock, self._event)
         self.feed = self._follow(source, EcowattWords(source.kind))
         self.tempo_feed = (
@@ -435,7 +436,7 @@ class Controller(OperatorCommands):
         self.events.publish(self._build_snapshot)
 
     def _build_snapshot(self) -> Snapshot:
-        return build_snapshot(self, self.clock.now())
+        return build_snapshot(self, self.clock.now(), self._plan_cache)
 
     # -- ControllerLink (force, release, refresh, history_view: commands.py) -----------------
 
