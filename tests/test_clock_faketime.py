@@ -2,8 +2,8 @@
 
 The service runs with libfaketime preloaded (Debian's `faketime` package) reading its offset
 from a file the test rewrites (``FAKETIME_TIMESTAMP_FILE``, re-read once a second with
-``FAKETIME_CACHE_DURATION=1``): writing ``+3600`` steps the wall clock one hour forward mid-run, as NTP
-does after a Raspberry Pi boots on a stale clock. ``FAKETIME_DONT_FAKE_MONOTONIC`` leaves the
+``FAKETIME_CACHE_DURATION=1``): writing ``+3600`` steps the wall clock one hour forward mid-run,
+as NTP does after a Raspberry Pi boots on a stale clock. ``FAKETIME_DONT_FAKE_MONOTONIC`` leaves the
 monotonic clock alone, as a real step does. The test process itself is not faked and never
 reads the wall clock: offsets are relative. The same faults on a virtual clock are in
 ``test_clock_steps.py``.
@@ -28,13 +28,17 @@ from tui.service.remote import RemoteController, connect
 LIBRARIES = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
 
 
-@pytest.fixture(autouse=True)
-def _no_outer_faketime(monkeypatch: pytest.MonkeyPatch) -> None:
-    """When the whole suite runs under `faketime DATE` (docs/testing.md), its FAKETIME (an
-    offset that wins over FAKETIME_TIMESTAMP_FILE) and FAKETIME_SHARED would reach the child
-    and freeze the steps this module writes: the child gets only this module's settings."""
-    for name in ("FAKETIME", "FAKETIME_SHARED"):
-        monkeypatch.delenv(name, raising=False)
+# When the whole suite runs under `faketime DATE` (docs/testing.md), its FAKETIME (an offset that
+# wins over FAKETIME_TIMESTAMP_FILE) and FAKETIME_SHARED would reach the child and freeze the
+# steps this module writes: the child gets only this module's settings. Only the child: taken
+# out of this process's environment, libfaketime here reads it gone at its next look (within
+# 10 s) and this worker's clocks, the monotonic one too, jumped by the whole offset (9242 s at
+# 08:30) in a later test, which hung a Textual test in its timers.
+OUTER = ("FAKETIME", "FAKETIME_SHARED")
+
+
+def _service(config: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return delestage("--headless", "--config", str(config), env=env, unset=OUTER)
 
 
 def _faked(tmp_path: Path) -> tuple[dict[str, str], Path]:
@@ -113,7 +117,7 @@ async def test_a_real_forward_step_does_not_reset_the_rate_cap(tmp_path: Path) -
     state = tmp_path / "state"
     env, stamp = _faked(tmp_path)
     config = _config(tmp_path, state, min_switch_gap="0s", restore_gap="0s")
-    service = delestage("--headless", "--config", str(config), env=env)
+    service = _service(config, env)
     try:
         link = await _link(state, service)
         first = [await link.force(0, press % 2 == 0, duration=None) for press in range(25)]
@@ -138,7 +142,7 @@ async def test_a_real_backward_step_does_not_freeze_a_relay(tmp_path: Path) -> N
     state = tmp_path / "state"
     env, stamp = _faked(tmp_path)
     config = _config(tmp_path, state, min_switch_gap="3s", restore_gap="0s")
-    service = delestage("--headless", "--config", str(config), env=env)
+    service = _service(config, env)
     try:
         link = await _link(state, service)
         await link.force(1, False, duration=None)  # Radiateurs: a switch, now
@@ -160,7 +164,7 @@ async def test_a_real_forward_step_is_acted_on_at_once(tmp_path: Path) -> None:
     state = tmp_path / "state"
     env, stamp = _faked(tmp_path)
     config = _config(tmp_path, state, min_switch_gap="0s", restore_gap="0s")
-    service = delestage("--headless", "--config", str(config), env=env)
+    service = _service(config, env)
     try:
         link = await _link(state, service)
         answer = await link.force(1, False)  # the configured 2 h
@@ -189,7 +193,7 @@ async def test_a_state_saved_three_days_fast_does_not_hold_a_forced_relay(
     env, stamp = _faked(tmp_path)
     config = _config(tmp_path, state, min_switch_gap="3s", restore_gap="0s")
     stamp.write_text("+3d\n")
-    fast = delestage("--headless", "--config", str(config), env=env)
+    fast = _service(config, env)
     try:
         link = await _link(state, fast)
         await link.force(1, False, duration=None)  # switched three days "ahead"
@@ -198,7 +202,7 @@ async def test_a_state_saved_three_days_fast_does_not_hold_a_forced_relay(
     finally:
         _stop(fast)
     stamp.write_text("+0\n")
-    service = delestage("--headless", "--config", str(config), env=env)
+    service = _service(config, env)
     try:
         link = await _link(state, service)
         # The stop released the relays (on_exit): Radiateurs (nc) is powered, its last switch
@@ -242,7 +246,7 @@ def test_the_system_clock_sleep_ends_at_a_real_step(tmp_path: Path, step: str) -
     env, stamp = _faked(tmp_path)
     child = subprocess.Popen(
         [sys.executable, "-c", SLEEPER],
-        env={**os.environ, **env},
+        env={**{k: v for k, v in os.environ.items() if k not in OUTER}, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -131,10 +131,14 @@ def wait_for(condition: Callable[[], bool], seconds: float = 15.0, what: str = "
     raise AssertionError(f"timed out waiting for {what or condition}")
 
 
-def delestage(*args: str, env: dict[str, str] | None = None, **kw: Any) -> subprocess.Popen[str]:
+def delestage(
+    *args: str, env: dict[str, str] | None = None, unset: tuple[str, ...] = (), **kw: Any
+) -> subprocess.Popen[str]:
+    """``delestage ARGS`` in a child: this environment with ``env`` over it, less ``unset``."""
+    inherited = {name: value for name, value in os.environ.items() if name not in unset}
     return subprocess.Popen(
         [sys.executable, "-m", "tui", *args],
-        env={**os.environ, **(env or {})},
+        env={**inherited, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
