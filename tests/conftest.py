@@ -95,5 +95,19 @@ def broker(tmp_path: Path) -> "Iterator[Mosquitto]":
 
     server = Mosquitto(tmp_path / "broker")
     server.start()
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def hass_installed() -> None:
+    """Home Assistant's own environment (tests/support/home_assistant.py), installed once;
+    the test is skipped, with one line, where there is no Python 3.13."""
+    from support import home_assistant as ha
+
+    python = ha.find_python()
+    if python is None:
+        pytest.skip("no Python 3.13 here for Home Assistant")
+    ha.install(python)

@@ -1,5 +1,5 @@
 """Issue 22, the rest: three simulated boards (a 1017, a REL1101 and a 1014: 28 channels) at
-80x24. Any channel is selected from the keyboard (two digits in a row, `g` and a number or a
+80x24. Any channel is selected from the keyboard (two digits in a row, `n` and a number or a
 name, AZERTY's top row in French), the `h` view fits, and `plan`, `status` and MQTT say which
 board and relay a channel is on (only with several boards: one board's output is unchanged)."""
 
@@ -45,11 +45,13 @@ def three_boards(state_dir: Path, tableau: range = range(8)) -> Config:
     demo = demo_config(state_dir)
     document: dict[str, Any] = config_to_dict(replace(demo, tempo=None, meter=None))
     document["board"] = [dict(board) for board in BOARDS]
-    document["channel"] = (
-        [{"index": n, "name": f"Tableau {n}", "shed_at": "never", "board": "tableau"} for n in tableau]
-        + [{"index": n, "name": f"Garage {n}", "shed_at": "never", "board": "garage"} for n in range(16)]
-        + [{"index": n, "name": f"Cave {n}", "shed_at": "never", "board": "cave"} for n in range(4)]
-    )  # fmt: skip
+    relays = [("tableau", "Tableau", tableau), ("garage", "Garage", range(16))]
+    relays.append(("cave", "Cave", range(4)))
+    document["channel"] = [
+        {"index": n, "name": f"{label} {n}", "shed_at": "never", "board": board}
+        for board, label, numbers in relays
+        for n in numbers
+    ]
     document["channel"][-1]["name"] = "Pompe de relevage"
     return replace(config_from_dict(document, "delestage.toml"), path="delestage.toml")
 
@@ -73,7 +75,7 @@ async def test_two_digits_in_a_row_select_channels_past_nine(state_dir: Path) ->
         await press(pilot, rig, "2", "5")
         assert app.selected == 25
         screen = screen_text(app)
-        assert "channels 20-27 of 28 shown: ↑↓ j k, two digits or g: the others" in screen
+        assert "channels 20-27 of 28 shown: ↑↓ j k, two digits or n: the others" in screen
         assert "▶ 25 Cave 1 (board cave/1): " in screen, screen
         assert "0-9 select" in screen  # the footer says the digits that select something
         await press(pilot, rig, "1")
@@ -111,26 +113,27 @@ async def test_a_first_digit_with_no_channel_of_its_own_waits_for_the_second(
         )
 
 
-async def test_g_goes_to_a_channel_by_number_or_name(state_dir: Path) -> None:
+async def test_n_goes_to_a_channel_by_number_or_name(state_dir: Path) -> None:
     rig = three_board_rig(state_dir)
     app = rig.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, rig)
-        await pilot.press("g")
+        await pilot.press("n")
         assert isinstance(app.screen, GoToPrompt)
         await pilot.press(*"21", "enter")
         assert app.selected == 21
-        await pilot.press("g", *"pompe", "enter")  # the start of one name, any case
+        await pilot.press("n", *"pompe", "enter")  # the start of one name, any case
         assert app.selected == 27
-        await pilot.press("g", *"garage", "enter")  # the start of sixteen names: no
+        await pilot.press("n", *"garage", "enter")  # the start of sixteen names: no
         assert app.selected == 27
         assert app.last_message.startswith("no relay “garage” (configured: 0, 1, 2")
-        await pilot.press("g", "escape")
+        await pilot.press("n", "escape")
         assert app.selected == 27 and not isinstance(app.screen, GoToPrompt)
         help_text = app.help_text().plain
         assert "  0-9   select that relay [select_0…select_9]" in help_text
         assert "go to a relay: type its number or name [select_go]" in help_text
-        assert "Relays 10 and up: two digits in a row (1 then 2: relay 12)" in help_text
+        assert "Relays 10 and up: two digits in a row (1 then 2: relay 12), or n and" in help_text
+        assert "force Hors-gel (default duration) [force_hors_gel]" in help_text  # g stays its
 
 
 def test_channel_named() -> None:

@@ -86,7 +86,8 @@ def test_check_accepts_the_shipped_file(home: Path, module: bool) -> None:
     result = run("check", "--config", "delestage.toml", cwd=ROOT, home=home, module=module)
     assert result.returncode == 0, result.stderr
     assert "delestage.toml" in result.stdout
-    assert "8 channel" in result.stdout
+    assert "7 channel" in result.stdout  # on 8 relays: a pilot-wire radiator drives two
+    assert "2:Radiateurs chambres (pilot wire, relays 2+6)" in result.stdout
     assert "Traceback" not in result.stderr
 
 

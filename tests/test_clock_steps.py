@@ -155,3 +155,25 @@ async def test_min_on_after_a_backward_step_ends_on_real_time_not_two_hours_late
         clock.advance(5 * 60)
         await controller.settle()
         assert controller.history[0].powered is False
+
+
+def test_microsecond_drifts_add_up_and_move_the_times_once_they_reach_a_millisecond() -> None:
+    """The wall and monotonic clocks drift apart by microseconds at every step: no switch time
+    moves for each (the history would be new at every step), none of the drift is lost."""
+    from datetime import UTC, datetime
+
+    from tui.service.clock_watch import QUANTUM, ClockWatch
+
+    watch = ClockWatch()
+    wall = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    watch.start(wall, 100.0)
+    moved = []
+    for second in range(1, 401):  # 3 us more wall time than monotonic time each second
+        moved.append(
+            watch.rebase(wall + timedelta(seconds=second, microseconds=3 * second), 100.0 + second)
+        )
+    given = [delta for delta in moved if delta]
+    assert given and all(delta >= QUANTUM for delta in given)
+    assert len(given) == 1200 // 1000  # 1.2 ms of drift in all: one move of 1 ms so far
+    # Nothing lost: what has not moved yet is less than a quantum.
+    assert timedelta(0) <= timedelta(microseconds=1200) - sum(given, timedelta(0)) < QUANTUM

@@ -201,8 +201,13 @@ def test_validation_problems_name_the_file(tmp_path: Path) -> None:
 
 
 def test_the_shipped_file_loads() -> None:
+    """The demo house: seven channels on the 1017's eight relays, each relay driven once (the
+    bedroom radiators' pilot wire takes two, relays 2 and 6)."""
     config = load_config(SHIPPED)
-    assert len(config.channels) == 8
+    assert len(config.channels) == 7
+    relays = [relay for channel in config.channels for relay in channel.relays]
+    assert sorted(relays) == list(range(8))
+    assert [c.relays for c in config.channels if c.pilot is not None] == [(2, 6)]
 
 
 # --- writing and init -------------------------------------------------------------------------

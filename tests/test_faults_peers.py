@@ -208,6 +208,30 @@ def test_headless_with_stdout_closed_at_start_runs(tmp_path: Path) -> None:
         json.loads(line)  # every line an event: no printed line slipped in
 
 
+def test_a_command_with_stdout_closed_at_start_runs_and_says_so(tmp_path: Path) -> None:
+    # `delestage plan >&-` from a cron job: a traceback on None.write before; now the command
+    # runs (its exit status tells), its output goes nowhere and stderr says so in one line.
+    document = config_document(tmp_path / "state")
+    document["ecowatt"] = steady_forecast(tmp_path)
+    config = write_config(tmp_path / "delestage.toml", document)
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME_SHARED")}
+    plan = ["plan", "--from", "2026-12-02T12:00", "--hours", "2"]  # inside the steady forecast
+    for command, code in ((plan, 0), (["status"], 1)):  # status: no service answers
+        done = subprocess.run(
+            [sys.executable, "-m", "tui", *command, "--config", str(config), "--lang", "en"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: os.close(1),
+            timeout=60,
+        )
+        assert done.returncode == code, (command, done.stderr)
+        first, *_ = done.stderr.splitlines()
+        assert first == f"delestage {command[0]}: standard output is closed: its output is dropped"
+        assert "Traceback" not in done.stderr
+
+
 # -- the control socket: a cap, an idle timeout, the owner's place, EMFILE said once ------------
 
 # A control socket alone, in a process whose descriptor limit is tiny and with no cap of its

@@ -268,6 +268,29 @@ def test_a_decimal_comma_in_french(french: None) -> None:
     assert i18n.decimal(2.5, 1) == "2.5"
 
 
+def test_the_meter_rotation_and_daily_minimum_words_in_french(french: None) -> None:
+    from datetime import timedelta
+
+    from tui.core.daily_run import DailyChoice
+    from tui.core.meter import MeterReading
+    from tui.core.meter_words import reading_words
+    from tui.core.power_rule import PowerState, describe_meter
+    from tui.core.rotation import Turn
+    from tui.core.tic import Mode
+
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=PARIS)
+    reading = MeterReading(at=now, power_va=4210, cutoff_va=9000, mode=Mode.STANDARD)
+    assert reading_words(reading) == "mode standard, 4,2 kVA, coupure à 9 kVA"
+    stale = PowerState(reading=reading, limit=9000, stale_since=now - timedelta(minutes=2))
+    assert describe_meter(stale, now) == "compteur muet depuis 11:58 (dernière mesure 4,2 / 9 kVA)"
+    turn = Turn(cut=True, group="chauffage", until=now + timedelta(minutes=10), cut_names=())
+    assert turn.words("rouge 12:00-14:00", now) == (
+        "rouge 12:00-14:00, son tour dans le groupe tournant chauffage jusqu'à 12:10"
+    )
+    daily = DailyChoice(True, timedelta(hours=2, minutes=10), timedelta(hours=4), None)
+    assert daily.words() == "en marche pour son minimum quotidien : 2h10 sur 4h faits"
+
+
 # --- the UI -----------------------------------------------------------------------------------
 
 

@@ -383,6 +383,38 @@ def test_a_damaged_log_line_is_skipped_and_counted(tmp_path: Path) -> None:
     store.close()
 
 
+def test_lines_no_store_can_hold_never_stop_a_rebuild(tmp_path: Path) -> None:
+    # An integer past SQLite's 64 bits is damage (skipped, counted); a lone surrogate (a path
+    # with undecodable bytes in a message, say) is kept as U+FFFD. Either used to raise out of
+    # the rebuild, on every start, and leave its temporary store behind.
+    relay = {"ts": "2026-01-01T12:30:00+01:00", "kind": "relay", "channel": 0}
+    relay |= {"name": "Chauffe-eau", "powered": True, "applied": True}
+    measured = {"ts": "2026-01-01T12:31:00+01:00", "kind": "meter", "event": "measured"}
+    measured |= {"message": "m", "channel": 0, "watts": 10**30}
+    lines = [{**relay, "reason": "from /var/lib/\udcff"}, measured]
+    logged_days(tmp_path, 1, b"".join(json.dumps(line).encode() + b"\n" for line in lines))
+    events, damaged, _ = read_from(tmp_path / LOG_NAME)
+    assert damaged == 1
+    assert any(getattr(e, "reason", "") == "from /var/lib/\ufffd" for e in events)
+    store, message = open_store(tmp_path)
+    assert message is not None and "1 damaged line" in message
+    assert store.damaged_lines() == 1
+    store.close()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_a_rebuild_that_fails_leaves_no_temporary_store(tmp_path: Path, monkeypatch) -> None:
+    logged_days(tmp_path, 1)
+
+    def full(self: HistoryStore, state_dir: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(HistoryStore, "catch_up", full)
+    with pytest.raises(OSError):
+        open_store(tmp_path)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".history")] == []
+
+
 def test_a_catch_up_reads_only_what_is_new(tmp_path: Path) -> None:
     log = EventLog(tmp_path)
     write_days(log, None, 2)

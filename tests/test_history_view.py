@@ -44,7 +44,7 @@ def state_dir() -> Iterator[Path]:
     for path in short_state_dir():
         config = demo_config(path)
         clock = ManualClock(MIDNIGHT, auto_advance=True)
-        board = SimulatedBoard([channel.index for channel in config.channels], clock)
+        board = SimulatedBoard([r for channel in config.channels for r in channel.relays], clock)
         controller = Controller(
             config, clock=clock, board=board, source=DemoSource(), state_dir=path, pid=PID
         )
@@ -80,7 +80,7 @@ async def test_the_view_at_80x24_shows_the_record_the_plan_and_why(state_dir: Pa
         assert lines[0].startswith("Channels over time · Tue 01 Dec 2026 (today)")
         assert lines[2].startswith("Tue 01 Dec")  # the signal row, under the ruler
         rows = [line for line in lines if line[:2] in {f"{n} " for n in range(8)}]
-        assert len(rows) == 8
+        assert len(rows) == 7  # the demo: a pilot-wire radiator on two of the 8 relays
         heater = rows[0]  # Chauffe-eau, shed at orange: cut through the red morning
         cells = cells_of(heater)
         assert len(text.splitlines()) <= 24 and all(len(line) <= 80 for line in lines)
@@ -206,7 +206,7 @@ def test_the_view_in_a_real_terminal_at_80x24(tmux: Tmux) -> None:
         lines = view.splitlines()
         assert lines[0].startswith("Channels over time")
         rows = [line for line in lines if line[:2] in {f"{n} " for n in range(8)}]
-        assert len(rows) == 8 and all("▶" in line for line in rows)
+        assert len(rows) == 7 and all("▶" in line for line in rows)
         tmux("send-keys", "-t", "e2e", "Right")
         later = tmux.wait_for("the next hour", lambda s, before=view: s != before)
         assert "planned" in later or "not planned" in later

@@ -12,12 +12,13 @@ import json
 import signal
 import subprocess
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support import home_assistant as ha
+from support.ha_entities import bad_log, ha_state, settles, wait_state
+from support.ha_entities import entity as ha_entity
 from support.mosquitto import Mosquitto, Watcher, free_port, watching
 from support.service import (
     CHANNELS,
@@ -37,48 +38,11 @@ SAUNA = {"index": 5, "name": "Sauna", "shed_at": "red", "priority": 5}
 # 4 per channel.
 # Radiateurs has a power: its power and energy sensors, and the energy total.
 PER_CHANNEL, DEVICE_WIDE = 4, 9 + 3
-# What Home Assistant may never log about our entities.
-BAD_LOG = (
-    "Template variable",
-    "Erroneous JSON",
-    "Invalid option",
-    "Invalid state message",
-    "value_json",
-    "is undefined",
-    f"delestage_{NODE}",  # any line naming one of our entities
-    f"{BASE}/",  # or one of our topics
-)
-
-
-@pytest.fixture(scope="module")
-def hass_installed() -> None:
-    python = ha.find_python()
-    if python is None:
-        pytest.skip("no Python 3.13 here for Home Assistant")
-    ha.install(python)
+BAD_LOG = bad_log(NODE)
 
 
 def entity(domain: str, name: str) -> str:
-    """Home Assistant's entity id: the device name, then the entity name, slugified."""
-    slug = "".join(c if c.isalnum() else "_" for c in f"delestage {NODE} {name}".lower())
-    return f"{domain}.{'_'.join(filter(None, slug.split('_')))}"
-
-
-def ha_state(watcher: Watcher, entity_id: str, field: str = "state") -> str | None:
-    return watcher.last(f"{ha.STATE_BASE}{entity_id.replace('.', '/')}/{field}")
-
-
-def settles(watcher: Watcher, topic: str, want: str, seconds: float, what: str) -> None:
-    """Until the last message on ``topic`` is ``want``."""
-    try:
-        wait_for(lambda: watcher.last(topic) == want, seconds)
-    except AssertionError:
-        raise AssertionError(f"{what}: {watcher.last(topic)!r}, expected {want!r}") from None
-
-
-def wait_state(watcher: Watcher, entity_id: str, want: str, seconds: float = 60) -> None:
-    topic = f"{ha.STATE_BASE}{entity_id.replace('.', '/')}/state"
-    settles(watcher, topic, want, seconds, entity_id)
+    return ha_entity(NODE, domain, name)
 
 
 def act(watcher: Watcher, action: str, target: str | None = None, **data: Any) -> None:
@@ -129,16 +93,6 @@ def _stop(process: subprocess.Popen[str]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
     process.communicate(timeout=30)
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    server = Mosquitto(tmp_path / "broker")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_a_real_home_assistant_shows_commands_and_forgets_cleanly(

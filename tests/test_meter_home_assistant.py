@@ -6,11 +6,13 @@ needs as tests/test_home_assistant.py (Python 3.13, the environment installed on
 import json
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support import home_assistant as ha
+from support.ha_entities import bad_log, ha_state
+from support.ha_entities import entity as ha_entity
+from support.ha_entities import wait_state as settled
 from support.mosquitto import Mosquitto, Watcher, free_port, watching
 from support.service import (
     CHANNELS,
@@ -25,52 +27,15 @@ pytestmark = pytest.mark.home_assistant
 
 NODE = "maison"
 BASE = f"delestage/{NODE}"
-BAD_LOG = (
-    "Template variable",
-    "Erroneous JSON",
-    "Invalid option",
-    "Invalid state message",
-    "value_json",
-    "is undefined",
-    f"delestage_{NODE}",
-    f"{BASE}/",
-)
-
-
-@pytest.fixture(scope="module")
-def hass_installed() -> None:
-    python = ha.find_python()
-    if python is None:
-        pytest.skip("no Python 3.13 here for Home Assistant")
-    ha.install(python)
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    server = Mosquitto(tmp_path / "broker")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+BAD_LOG = bad_log(NODE)
 
 
 def entity(domain: str, name: str) -> str:
-    slug = "".join(c if c.isalnum() else "_" for c in f"delestage {NODE} {name}".lower())
-    return f"{domain}.{'_'.join(filter(None, slug.split('_')))}"
+    return ha_entity(NODE, domain, name)
 
 
-def ha_state(watcher: Watcher, entity_id: str, field: str = "state") -> str | None:
-    return watcher.last(f"{ha.STATE_BASE}{entity_id.replace('.', '/')}/{field}")
-
-
-def wait_state(watcher: Watcher, entity_id: str, want: str, seconds: float = 90) -> None:
-    try:
-        wait_for(lambda: ha_state(watcher, entity_id) == want, seconds)
-    except AssertionError:
-        raise AssertionError(
-            f"{entity_id}: {ha_state(watcher, entity_id)!r}, not {want!r}"
-        ) from None
+def wait_state(watcher: Watcher, entity_id: str, want: str) -> None:
+    settled(watcher, entity_id, want, 90)
 
 
 def test_the_meters_entities_in_a_real_home_assistant(

@@ -66,6 +66,16 @@ def test_a_payload_without_a_power_is_no_reading() -> None:
         assert reading_from_payload(payload, fields, T0) is None
     assert reading_from_payload(b'{"TIC": {"PAPP": true}}', fields, T0) is None
     assert reading_from_payload(b'{"TIC": {"PAPP": -5}}', fields, T0) is None
+    assert reading_from_payload(b'{"TIC": {"PAPP": 250000}}', fields, T0) is None
+
+
+def test_a_cut_off_power_no_meter_has_is_unknown_never_a_limit() -> None:
+    # A limit of -9 kVA or of 0.1 VA would cut every load (or none): the rule keeps the limit
+    # it knew, or [meter] limit.
+    fields = PRESETS[Preset.TELEINFO2MQTT]
+    for limit in ('"ISOUSC": -45', '"ISOUSC": 0.001', '"PCOUP": 0.0001', '"PCOUP": 5000'):
+        reading = reading_from_payload(f'{{"PAPP": 5000, {limit}}}'.encode(), fields, T0)
+        assert reading is not None and (reading.power_va, reading.cutoff_va) == (5000, None)
 
 
 def _config(tmp_path: Path, broker: str, topic: str, preset: str) -> Config:

@@ -192,3 +192,29 @@ async def test_the_meters_power_is_whole_in_the_header_in_both_languages(
         finally:
             set_language("en")
         assert "6,5 / 9 kVA" in header.plain, header.plain
+
+
+async def test_a_release_into_a_full_house_waits_for_room_then_restores(tmp_path: Path) -> None:
+    """The operator releases a forced cut of the 7.4 kW charger while the house draws 6 kVA of
+    9: the automatic restore waits for room, says so, and comes once the house has room."""
+    clock = ManualClock(T0)
+    meter = ScriptedMeter()
+    config = meter_config(tmp_path / "state", on_overrun=OnOverrun.CUT)
+    controller, board = make_controller(config, clock, meter_source=meter)
+    async with running(controller):
+        meter.put(clock.now(), 3000)
+        await controller.settle()
+        await controller.force(2, False)
+        for _ in range(2):  # past the start's staggered restores and the charger's min_off
+            clock.advance(301)
+            meter.put(clock.now(), 6000)
+            await controller.settle()
+        await controller.release(2)
+        await feed(controller, clock, meter, 6000, 3)
+        car = next(c for c in (await controller.snapshot()).channels if c.index == 2)
+        assert (car.powered, car.mode) == (False, "auto"), car
+        assert car.waiting == "room under the 9 kVA limit (needs 7.4 kVA, 3 kVA free)", car
+        assert board.relay(2) is False
+        await feed(controller, clock, meter, 1000, 2)
+        car = next(c for c in (await controller.snapshot()).channels if c.index == 2)
+        assert car.powered is True and car.waiting is None, car

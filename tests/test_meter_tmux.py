@@ -1,6 +1,6 @@
 """End to end in a real terminal at 80x24: bare `delestage` on the demo configuration with the
 demo house's meter inside tmux. The timeline's power line filling minute by
-minute, every relay row still on screen; quit gives the shell back."""
+minute, every channel row still on screen; quit gives the shell back."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from support.tmux import Tmux, delestage_command, needs_tmux, tmux_server
 from support.tui_harness import DEMO_CONFIG
+
+from tui.adapters.config_file import load_config
 
 pytestmark = needs_tmux
 
@@ -44,7 +46,15 @@ def test_the_power_line_at_80x24_in_a_real_terminal(tmux: Tmux, state_dir: Path)
     row = next(line for line in lines if line.startswith(" Power 1h"))
     assert " now " in row and "kVA" in row
     assert "/ 9 kVA" in row  # the power now against the limit
-    for index in range(8):  # every relay row of the demo is on screen
-        assert any(line[3:].startswith(f"{index} ") for line in lines), index
+    # Every channel row of the demo is on screen: seven rows for the 1017's eight relays, the
+    # bedroom radiators' pilot wire (relays 2 and 6) one row that shows its order.
+    channels = load_config(config).channels
+    assert len(channels) == 7
+    for channel in channels:
+        assert any(line[3:].startswith(f"{channel.index} {channel.name}") for line in lines), (
+            channel.index
+        )
+    pilot = next(line for line in lines if line[3:].startswith("2 Radiateurs chambres"))
+    assert any(order in pilot.split() for order in ("CONFORT", "ÉCO", "HORS-GEL")), pilot
     tmux("send-keys", "-t", "e2e", "q")
     tmux.wait_for("the shell again", lambda s: "EXITED:0" in s)

@@ -2,6 +2,7 @@
 with a scripted meter): the timeline's power line, the last hour against the limit, at 80x24
 and on a large screen, and the measured power in the selected relay's sentence."""
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -9,10 +10,17 @@ from pathlib import Path
 
 import pytest
 from support.meter import ScriptedMeter
-from support.tui_harness import PID, Rig, demo_config, screen_text, settle, short_state_dir
+from support.tui_harness import (
+    PID,
+    Rig,
+    demo_config,
+    screen_text,
+    settle,
+    short_state_dir,
+    simulated_board,
+)
 from textual.pilot import Pilot
 
-from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.sources.demo import DemoSource, DemoTempoSource
 from tui.core.meter_config import MeterConfig
@@ -31,7 +39,7 @@ def state_dir() -> Iterator[Path]:
 def meter_rig(state_dir: Path) -> tuple[Rig, ScriptedMeter]:
     config = replace(demo_config(state_dir), meter=MeterConfig(limit=9000))
     clock = ManualClock(NOW - timedelta(minutes=40))
-    board = SimulatedBoard([channel.index for channel in config.channels], clock)
+    board = simulated_board(config, clock)
     meter = ScriptedMeter()
     controller = Controller(
         config,
@@ -113,3 +121,53 @@ def test_the_power_line_snapshot_at_80x24(snap_compare: Compare, state_dir: Path
         await settle(pilot, rig.controller)
 
     assert snap_compare(rig.app(), terminal_size=(80, 24), run_before=fed)
+
+
+async def test_a_short_event_log_shows_whole_events_not_wrapped_tails(state_dir: Path) -> None:
+    """At 80x24 with a meter the log has three rows or fewer: each row is an event's start (its time
+    or the day's rule), cut with an ellipsis, never the tail of a wrapped line."""
+    from tui.frontends.app.eventlog import SHORT_ROWS, EventPane
+
+    rig, meter = meter_rig(state_dir)
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        meter.put(rig.clock.now(), 4200)
+        await settle(pilot, rig.controller)
+        pane = app.query_one(EventPane)
+        rows = pane.scrollable_content_region.height
+        assert 0 < rows <= SHORT_ROWS
+        lines = [strip.text for strip in pane.lines]
+        assert len(lines) == len(pane.shown) + 1  # one row per event, plus the day's rule
+        assert any(line.rstrip().endswith("…") for line in lines)  # a long one, cut
+        for line in lines:
+            assert line.startswith("──") or line[:8].count(":") == 2, line
+
+
+async def test_at_80x24_with_a_meter_the_log_shows_the_newest_event_from_its_start(
+    state_dir: Path,
+) -> None:
+    """What the eye reads in the log's row at 80x24 with a meter, after the power rule cut a
+    load (an event longer than a row): the event from its beginning (its time, its kind, its
+    first words), not the tail of a wrapped line ('had it)')."""
+    from tui.frontends.app.eventlog import EventPane, event_text
+
+    rig, meter = meter_rig(state_dir)
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(EventPane)
+        for _ in range(60):  # far over the 9 kVA limit until the power rule cuts
+            meter.put(rig.clock.now(), 17300)
+            await settle(pilot, rig.controller)
+            texts = [event_text(event).plain for event in pane.shown]
+            if any(" relay " in text and "kVA over" in text for text in texts):
+                break
+            rig.clock.advance(5)
+        newest = event_text(pane.shown[-1]).plain
+        assert "kVA" in newest and len(newest) > pane.scrollable_content_region.width, newest
+        region = pane.scrollable_content_region
+        screen = screen_text(app).splitlines()
+        seen = [screen[y][region.x : region.right].rstrip() for y in range(region.y, region.bottom)]
+        assert seen, "no row for the log"
+        assert re.match(r"\d\d:\d\d:\d\d [a-z]+ +\w", seen[-1]), seen
+        assert newest.startswith(seen[-1].removesuffix("…")), (seen, newest)
+        assert seen[-1].endswith("…"), seen

@@ -60,6 +60,7 @@ def test_the_table_round_trips_and_a_bad_one_is_dropped_alone(tmp_path: Path) ->
     for bad in (
         {"2": {"at": "yesterday"}},
         {"9": {}},
+        {"64": encode_power_cuts({2: CUT})["2"]},  # past the last channel number (63)
         [],
         {"2": {**encode_power_cuts({2: CUT})["2"], "power_va": True}},
     ):
@@ -70,6 +71,15 @@ def test_the_table_round_trips_and_a_bad_one_is_dropped_alone(tmp_path: Path) ->
         # The overrides are kept, the file is not set aside, the cuts alone are dropped.
         assert problem is None and overrides == forced and store.path.exists()
         assert store.power_cuts == {} and "power cuts dropped" in (store.power_cuts_problem or "")
+
+
+def test_a_cut_on_a_second_boards_channel_is_kept(tmp_path: Path) -> None:
+    # Channels are numbered across boards ([[board]]): a cut on channel 12 is as good as one on
+    # channel 2, and it must not cost the cuts beside it.
+    store = StateStore(tmp_path)
+    store.save({}, {}, None, {2: CUT, 12: CUT})
+    store.load()
+    assert store.power_cuts == {2: CUT, 12: CUT} and store.power_cuts_problem is None
 
 
 def test_with_no_reading_after_a_restart_the_cuts_are_held_then_lifted() -> None:

@@ -39,7 +39,7 @@ def _decision(channel: int, powered: bool, reason: str = "red 08:00-13:00") -> D
 
 def _rig(config: Config) -> tuple[SimulatedBoard, Reconciler, list[Event], ManualClock]:
     clock = ManualClock(NOW)
-    board = SimulatedBoard([ch.index for ch in config.channels], clock)
+    board = SimulatedBoard([r for ch in config.channels for r in ch.relays], clock)
     said: list[Event] = []
     return board, Reconciler(board, config, clock, said.append), said, clock
 

@@ -27,9 +27,19 @@ async def test_base_tempo_and_its_discovery_sensors(
         await eventually(lambda: (controller.mqtt or bridge.view).state == "connected")
         snapshot = await controller.snapshot()
         kept = await asyncio.to_thread(retained, broker.port)
-    assert json.loads(kept[f"{BASE}/tempo"]) == {"today": "red", "tomorrow": None}
+    assert json.loads(kept[f"{BASE}/tempo"]) == {
+        "today": "red",
+        "tomorrow": None,
+        "today_source": "demo",
+        "tomorrow_source": None,
+    }
     assert json.loads(kept[f"{BASE}/tempo"]) == snapshot.to_status()["tempo"]
-    assert json.loads(kept[f"{BASE}/status"])["tempo"] == {"today": "red", "tomorrow": None}
+    assert json.loads(kept[f"{BASE}/status"])["tempo"] == {
+        "today": "red",
+        "tomorrow": None,
+        "today_source": "demo",
+        "tomorrow_source": None,
+    }
     for day in ("today", "tomorrow"):
         sensor = json.loads(kept[f"homeassistant/sensor/{NODE}/tempo_{day}/config"])
         assert sensor["state_topic"] == f"{BASE}/tempo"

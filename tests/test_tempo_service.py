@@ -45,7 +45,12 @@ async def test_the_demo_feed_shows_today_and_tomorrow_once_published(tmp_path: P
         before = await controller.snapshot()
         assert before.tempo is not None
         assert (before.tempo.today, before.tempo.tomorrow) == ("red", None)
-        assert before.to_status()["tempo"] == {"today": "red", "tomorrow": None}
+        assert before.to_status()["tempo"] == {
+            "today": "red",
+            "tomorrow": None,
+            "today_source": "demo",
+            "tomorrow_source": None,
+        }
         text = render_status(before)
         assert "tempo: demo, today red, tomorrow not published yet" in text
         clock.set(paris(2, "15:00"))  # a green afternoon: Ecowatt cuts nothing

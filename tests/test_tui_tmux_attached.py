@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.tmux import Tmux, delestage_command, needs_tmux, tmux_server
+from support.tmux import Tmux, delestage_command, needs_tmux, stop_process, tmux_server
 from support.tui_harness import DEMO_CONFIG
 
 pytestmark = needs_tmux
@@ -26,20 +26,33 @@ def tmux() -> Iterator[Panes]:
     yield from tmux_server(Panes, "delestage-att")
 
 
-ROW = re.compile(r"^ [ ▶] [0-7] \S")
-
-
-def test_attached_ui_opens_complete_every_time_and_says_when_the_service_stops(
-    tmux: Panes, state_dir: Path
-) -> None:
+@pytest.fixture
+def service(tmux: Panes, state_dir: Path) -> Iterator[Path]:
+    """``delestage --headless`` on the demo house in the session "service"; its configuration's
+    path is yielded. Stopped after the test even when an assertion failed: killing the tmux
+    server only sends it SIGHUP, which a service takes as "reload", not "stop"."""
     config = state_dir / "delestage.toml"
     demo_state = 'state_dir = "~/.local/state/delestage-demo"'  # the demo's own
     text = DEMO_CONFIG.read_text()
     assert demo_state in text
     config.write_text(text.replace(demo_state, f'state_dir = "{state_dir}"'))
-    command = delestage_command()
+    # exec: the pane's process is the service itself, so its PID is the one to stop.
     tmux("-f", "/dev/null", "new-session", "-d", "-s", "service", "-x", "80", "-y", "24",
-         f"{command} --headless --config {config}")  # fmt: skip
+         f"exec {delestage_command()} --headless --config {config}")  # fmt: skip
+    pid = int(tmux("display-message", "-p", "-t", "service", "#{pane_pid}"))
+    try:
+        yield config
+    finally:
+        stop_process(pid)
+
+
+ROW = re.compile(r"^ [ ▶] [0-7] \S")
+
+
+def test_attached_ui_opens_complete_every_time_and_says_when_the_service_stops(
+    tmux: Panes, service: Path
+) -> None:
+    config, command = service, delestage_command()
     tmux.target = "service"
     tmux.wait_for("the service", lambda s: "relay" in s or "board" in s)
     for launch in range(3):

@@ -292,10 +292,15 @@ async def test_the_log_has_room_at_80x24_and_l_gives_it_the_whole_screen(rig_def
         assert app.query_one(RelayGrid).size.height >= 9
 
 
+# The re-flow and filter tests look at wrapped lines: at 80x30, where the log keeps rows to spare.
+# At 80x24 an override or a meter leaves it 3 rows or fewer: one line per event (test_meter_tui).
+ROOMY = (80, 30)
+
+
 async def test_the_log_re_flows_on_resize_and_keeps_following(rig_default: Rig) -> None:
     rig = rig_default
     app = rig.app()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=ROOMY) as pilot:
         await started(pilot, rig)
         events = app.query_one(EventPane)
         narrow = len(events.lines)
@@ -309,7 +314,7 @@ async def test_the_log_re_flows_on_resize_and_keeps_following(rig_default: Rig) 
         await press(pilot, rig, "1", "s")
         await pilot.pause()
         assert events.scroll_y == events.max_scroll_y  # still following the newest event
-        await pilot.resize_terminal(80, 24)
+        await pilot.resize_terminal(*ROOMY)
         await pilot.pause()
         await pilot.pause()
         assert len(events.lines) > narrow - 1
@@ -422,7 +427,7 @@ async def test_the_command_palette_lists_every_action(rig_default: Rig) -> None:
 async def test_slash_filters_the_log_by_channel_or_kind(rig_default: Rig) -> None:
     rig = rig_default
     app = rig.app()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=ROOMY) as pilot:
         await started(pilot, rig)
         events = app.query_one(EventPane)
         await press(pilot, rig, "7", "s", "0", "p")

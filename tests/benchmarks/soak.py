@@ -230,7 +230,7 @@ class Soak:
             env.update(
                 LD_PRELOAD=FAKETIME[0],
                 FAKETIME_TIMESTAMP_FILE=str(self.clock.stamp),
-                FAKETIME_NO_CACHE="1",
+                FAKETIME_CACHE_DURATION="1",  # docs/testing.md: not NO_CACHE
                 FAKETIME_DONT_FAKE_MONOTONIC="1",
             )
         self.process = subprocess.Popen(

@@ -17,8 +17,8 @@ from support.policy_scenarios import (
     CONSTRAINTS,
     SETTINGS,
     STARTS,
-    Run_,
     Scenario,
+    constraints_hold,
     powered_spans,
     scenarios,
     simulate,
@@ -26,24 +26,10 @@ from support.policy_scenarios import (
 
 from tui.core.config import ChannelConfig, Config, Fallback, PolicyConfig, Run, ShedAt
 from tui.core.forecast import PARIS, Forecast, Level, Slot, paris_midnight
-from tui.core.policy import RATE_LIMIT, RATE_WINDOW, Rule
+from tui.core.policy import Rule
 from tui.core.rotation import turn_length
 
 DAYS = 2
-
-
-def _constraints_hold(scenario: Scenario, run: Run_) -> None:
-    gap = scenario.config.policy.min_switch_gap
-    for channel in scenario.config.channels:
-        own = [switch for switch in run.switches if switch.channel == channel.index]
-        for before, after in itertools.pairwise(own):
-            assert after.at - before.at >= gap
-            if before.powered and not after.powered:
-                assert after.at - before.at >= channel.min_on, (channel, before, after)
-            if not before.powered and after.powered:
-                assert after.at - before.at >= channel.min_off, (channel, before, after)
-        for first, last in zip(own, own[RATE_LIMIT:], strict=False):
-            assert last.at - first.at >= RATE_WINDOW, "more than 20 switches in 60 s"
 
 
 def _overlap(spans: list[tuple[datetime, datetime]], low: datetime, high: datetime) -> timedelta:
@@ -134,7 +120,7 @@ def test_rotation_shares_cut_time_within_one_turn(scenario: Scenario) -> None:
         for channel in config.channels
     }
     assert max(cut.values()) - min(cut.values()) <= turn + slack, (cut, turn)
-    _constraints_hold(scenario, run)
+    constraints_hold(scenario, run)
 
 
 @SETTINGS
@@ -172,7 +158,7 @@ def test_no_rotation_turn_outlasts_a_turn_in_mixed_groups(scenario: Scenario) ->
                 # A member cut before the turns began (the shed rule, fewer than 2k in the
                 # strain) goes on into a turn of its own.
                 assert now - began < turn + slack or decision.turn_from == now, (now, item)
-    _constraints_hold(scenario, run)
+    constraints_hold(scenario, run)
 
 
 def _restored_as_a_turn_starts() -> Scenario:
@@ -286,7 +272,7 @@ def test_the_daily_minimum_is_met_every_day_it_has_room(scenario: Scenario) -> N
                 continue
             ran = _overlap(spans, low, high)
             assert ran >= channel.min_daily_run, (channel.index, offset, ran)
-    _constraints_hold(scenario, run)
+    constraints_hold(scenario, run)
 
 
 # --- min_restore ------------------------------------------------------------------------------
@@ -360,7 +346,7 @@ def test_no_restore_is_shorter_than_min_restore(scenario: Scenario) -> None:
         for before, after in itertools.pairwise(own):
             if before.powered and not after.powered and before.rule is not Rule.OVERRIDE:
                 assert after.at - before.at >= floor, (channel, before, after)
-    _constraints_hold(scenario, run)
+    constraints_hold(scenario, run)
 
 
 @SETTINGS

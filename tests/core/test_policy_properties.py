@@ -5,12 +5,11 @@ whose decision differs, remember the switches, jump to ``next_due`` or the next 
 Every invariant of the issue is then checked on what the relays did.
 """
 
-import itertools
-
 from hypothesis import HealthCheck, given, settings
 from support.policy_scenarios import (
     SETTINGS,
     Scenario,
+    constraints_hold,
     powered_spans,
     scenarios,
     simulate,
@@ -19,7 +18,6 @@ from support.policy_scenarios import (
 )
 
 from tui.core.policy import (
-    RATE_LIMIT,
     RATE_WINDOW,
     Rule,
 )
@@ -46,18 +44,7 @@ def test_never_powered_in_a_shed_hour_unless_an_operator_forced_it(scenario: Sce
 @SETTINGS
 @given(scenarios())
 def test_min_on_min_off_gap_and_rate_limit_always_hold(scenario: Scenario) -> None:
-    run = simulate(scenario)
-    gap = scenario.config.policy.min_switch_gap
-    for channel in scenario.config.channels:
-        own = [switch for switch in run.switches if switch.channel == channel.index]
-        for before, after in itertools.pairwise(own):
-            assert after.at - before.at >= gap
-            if before.powered and not after.powered:
-                assert after.at - before.at >= channel.min_on, (channel, before, after)
-            if not before.powered and after.powered:
-                assert after.at - before.at >= channel.min_off, (channel, before, after)
-        for first, last in zip(own, own[RATE_LIMIT:], strict=False):
-            assert last.at - first.at >= RATE_WINDOW, "more than 20 switches in 60 s"
+    constraints_hold(scenario, simulate(scenario))
 
 
 @SETTINGS

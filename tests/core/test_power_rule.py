@@ -230,3 +230,74 @@ def test_a_frame_without_its_cut_off_power_keeps_the_limit_known() -> None:
     # Never a limit at all (no [meter] limit, no PCOUP): nothing cut, not called stale.
     step = power_step(PowerState(), MeterReading(at=T0, power_va=30000), T0, config, {}, history)
     assert step.cut is None and meter_state(step.state) is MeterState.OK
+
+
+# -- the room for the other rules' switch-ons (a strain's end, a low-carbon start) ----------
+
+
+def cut_since(config: Config, *indexes: int) -> dict[int, RelayHistory]:
+    """``indexes`` cut an hour ago (by a strain that has just ended), the others powered."""
+    history = powered(config)
+    for index in indexes:
+        history[index] = RelayHistory(powered=False, last_off=T0 - timedelta(hours=1))
+    return history
+
+
+def restore_room(config: Config, history: dict[int, RelayHistory], va: int):
+    """The room after a step on a fresh reading of ``va``, and the evaluation with it (no
+    forecast, fallback powered: every cut channel wants its restore now)."""
+    from tui.core.power_rule import power_room
+
+    reading = MeterReading(at=T0, power_va=va)
+    state = power_step(PowerState(), reading, T0, config, {}, history).state
+    room = power_room(state, config, history)
+    evaluation = evaluate(T0, None, config, {}, history, room=room)
+    return room, evaluation.decisions
+
+
+def test_a_restore_the_meter_cannot_carry_waits_for_room_and_says_so() -> None:
+    config = cfg(on_overrun=OnOverrun.CUT)
+    # 7.4 kW car charger cut; the house already draws 6 kVA of 9: it waits, and says why.
+    _, decisions = restore_room(config, cut_since(config, 2), 6000)
+    car = decisions[2]
+    assert (car.powered, car.wanted, car.wait_until) == (False, True, None)
+    assert car.waiting == "room under the 9 kVA limit (needs 7.4 kVA, 3 kVA free)"
+    # With the house at 1.5 kVA it fits: restored.
+    _, decisions = restore_room(config, cut_since(config, 2), 1500)
+    assert decisions[2].powered is True and decisions[2].waiting is None
+
+
+def test_each_restore_books_its_power_a_smaller_one_still_fits() -> None:
+    config = cfg(on_overrun=OnOverrun.CUT)
+    config = replace(config, policy=replace(config.policy, restore_gap=timedelta(0)))
+    # Every channel cut, 1 kVA of base load: 2 + 3 kW fit in the 8 kVA free, the 7.4 kW does
+    # not once they are booked, although it would alone.
+    _, decisions = restore_room(config, cut_since(config, 0, 1, 2), 1000)
+    assert [decisions[i].powered for i in (0, 1, 2)] == [True, True, False]
+    assert "needs 7.4 kVA, 3 kVA free" in (decisions[2].waiting or "")
+
+
+def test_a_switch_on_not_yet_in_the_reading_is_booked() -> None:
+    from tui.core.power_rule import power_room
+
+    config = cfg(on_overrun=OnOverrun.CUT)
+    history = cut_since(config, 2)
+    history[1] = RelayHistory(powered=True, last_on=T0 - S)  # on a second ago: not seen yet
+    reading = MeterReading(at=T0, power_va=1000)
+    state = power_step(PowerState(), reading, T0, config, {}, history).state
+    room = power_room(state, config, history)
+    assert room is not None and room.booked == 3000 and room.free_va() == 5000
+    assert evaluate(T0, None, config, {}, history, room=room).decisions[2].powered is False
+
+
+def test_no_room_without_a_basis_and_an_operator_is_never_held() -> None:
+    from tui.core.power_rule import power_room
+
+    config = cfg(on_overrun=OnOverrun.CUT)
+    history = cut_since(config, 2)
+    stale = MeterReading(at=T0 - timedelta(hours=1), power_va=8000)
+    state = power_step(PowerState(), stale, T0, config, {}, history).state
+    assert power_room(state, config, history) is None  # a stale meter: restores as without
+    room, _ = restore_room(config, history, 8000)
+    forced = {2: Override(powered=True, until=None, since=T0 - S)}
+    assert evaluate(T0, None, config, forced, history, room=room).decisions[2].powered is True

@@ -90,6 +90,19 @@ def test_times_from_the_future_are_taken_as_now_with_one_line() -> None:
     assert line.endswith("taken as now for Radiateurs, Borne VE")
 
 
+def test_a_daily_run_or_a_rotation_turn_from_the_future_is_taken_as_now() -> None:
+    # Counted from three days ahead, the day's run would stay at nothing and the turn never end.
+    ahead = NOW + timedelta(days=3)
+    history = {
+        0: RelayHistory(powered=True, last_on=NOW, ran_day=NOW.date(), ran_from=ahead),
+        2: RelayHistory(powered=False, last_off=NOW, turn_from=ahead),
+    }
+    vetted = vet_saved_state(LIVE, {}, history, owners_of(LIVE), NOW)
+    assert vetted.history[0].ran_from == NOW and vetted.history[2].turn_from == NOW
+    (line,) = vetted.notes
+    assert line.endswith("taken as now for Radiateurs, Borne VE")
+
+
 def test_an_override_beyond_366_days_is_refused_with_one_line() -> None:
     far = Override(powered=False, since=NOW, until=datetime(2099, 12, 31, tzinfo=UTC))
     near = Override(powered=False, since=NOW, until=NOW + timedelta(days=365))

@@ -92,7 +92,9 @@ def test_the_shipped_demo_shows_tempo_at_work() -> None:
 def test_the_tempo_pages_tempo_home_is_a_valid_configuration() -> None:
     page = (SHIPPED.parent / "docs" / "tempo.md").read_text(encoding="utf-8")
     section = page.split("# Tempo red and white days", 1)[1]
-    sample = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    # The page's whole home (its other blocks are one section each, e.g. the fallback's).
+    blocks = [block.split("```", 1)[0] for block in section.split("```toml\n")[1:]]
+    sample = next(block for block in blocks if "[[channel]]" in block)
     config = config_from_dict(tomllib.loads(sample), path="docs/tempo.md")
     assert config.tempo is not None and config.tempo.source is Source.RTE
     assert [channel.shed_tempo for channel in config.channels] == [

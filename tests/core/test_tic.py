@@ -1,5 +1,6 @@
 """TIC decoding: groups and checksums per mode, frames, garbled groups, EOT, mode flips."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from hypothesis import given
@@ -89,6 +90,31 @@ def test_a_garbled_group_is_dropped_and_counted_never_the_others() -> None:
     assert frame.garbled == 1 and decoder.stats.garbled == 1
     # No power in the frame: no reading, never a reading of zero.
     assert reading_from_frame(frame, AT) is None
+
+
+def _with(groups: list[Group], **data: str) -> list[Group]:
+    return [replace(g, data=data.get(g.label, g.data)) for g in groups]
+
+
+def test_values_no_meter_could_send_are_not_read_even_with_a_good_checksum() -> None:
+    # A checksum is one character: noise passes it now and then. SINSTS and PAPP are 5-digit
+    # fields, PCOUP and ISOUSC 2-digit ones (tic.md).
+    for mode, groups, power in (
+        (Mode.STANDARD, STANDARD, "SINSTS"),
+        (Mode.HISTORIQUE, HISTORIQUE, "PAPP"),
+    ):
+        huge = _one(encode_frame(_with(groups, **{power: "9" * 40}), mode))
+        assert huge.get(power) == "9" * 40 and reading_from_frame(huge, AT) is None
+    tiny = reading_from_frame(
+        _one(encode_frame(_with(STANDARD, PCOUP="00", PREF="00"), Mode.STANDARD)), AT
+    )
+    assert tiny is not None and tiny.power_va == 4210 and tiny.cutoff_va is None
+    amps = reading_from_frame(
+        _one(encode_frame(_with(HISTORIQUE, ISOUSC="1"), Mode.HISTORIQUE)), AT
+    )
+    assert amps is not None and amps.cutoff_va is None  # 200 VA: no meter's cut-off
+    good = reading_from_frame(_one(encode_frame(HISTORIQUE, Mode.HISTORIQUE)), AT)
+    assert good is not None and (good.power_va, good.cutoff_va) == (4210, 9000)
 
 
 def test_a_real_garbled_capture_group_is_dropped() -> None:

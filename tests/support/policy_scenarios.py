@@ -3,6 +3,7 @@ clock: evaluate, switch the relays whose decision differs, remember the switches
 ``next_due`` or the next operator action (shared by the policy and Tempo property tests).
 """
 
+import itertools
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from tui.core.config import ChannelConfig, Config, Fallback, PolicyConfig, Run, 
 from tui.core.forecast import PARIS, Forecast, Level, Slot
 from tui.core.policy import (
     RATE_LIMIT,
+    RATE_WINDOW,
     Evaluation,
     Override,
     RelayHistory,
@@ -39,7 +41,12 @@ DURATIONS = [
 ]
 # No constraint at all is common in real configs, and the only way to meet the rate limit.
 CONSTRAINTS = [timedelta(0), timedelta(0), *DURATIONS]
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 60 fixed examples a run (derandomized: the suite's CPU time, issue 19, was 37 s in the comfort
+# properties alone at 150); the explore profile's own count (1000) when looking for new ones.
+_EXAMPLES = settings.default.max_examples if settings.default.max_examples > 100 else 60
+SETTINGS = settings(
+    max_examples=_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @dataclass(frozen=True)
@@ -263,3 +270,18 @@ def uncovered(
                 kept.append((high, stop))
         left = kept
     return left
+
+
+def constraints_hold(scenario: Scenario, run: Run_) -> None:
+    """min_on, min_off, the switch gap and the rate limit held for every channel of ``run``."""
+    gap = scenario.config.policy.min_switch_gap
+    for channel in scenario.config.channels:
+        own = [switch for switch in run.switches if switch.channel == channel.index]
+        for before, after in itertools.pairwise(own):
+            assert after.at - before.at >= gap
+            if before.powered and not after.powered:
+                assert after.at - before.at >= channel.min_on, (channel, before, after)
+            if not before.powered and after.powered:
+                assert after.at - before.at >= channel.min_off, (channel, before, after)
+        for first, last in zip(own, own[RATE_LIMIT:], strict=False):
+            assert last.at - first.at >= RATE_WINDOW, "more than 20 switches in 60 s"

@@ -80,7 +80,9 @@ def make_controller(
     meter_source: MeterSource | None = None,
 ) -> tuple[Controller, SimulatedBoard]:
     """The service's own composition, on a simulated board the test drives."""
-    board = SimulatedBoard([channel.index for channel in config.channels], clock)
+    board = SimulatedBoard(
+        [relay for channel in config.channels for relay in channel.relays], clock
+    )
     controller = build_controller(
         config,
         clock,

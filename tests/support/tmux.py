@@ -1,7 +1,9 @@
 """A real terminal for end-to-end UI tests: a tmux server of its own per test, its screen read
 with capture-pane, and the command that starts `delestage` in it."""
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -57,3 +59,27 @@ def tmux_server(kind: Callable[[str], T], prefix: str) -> Iterator[T]:
         yield server
     finally:
         subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True)
+
+
+def stop_process(pid: int, seconds: float = 10.0) -> None:
+    """Stop a process a test started in a pane (not a child of ours, so not waited for): SIGTERM,
+    then SIGKILL if it is still there after ``seconds``."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if _gone(pid):
+            return
+        os.kill(pid, sig)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if _gone(pid):
+                return
+            time.sleep(0.05)
+
+
+def _gone(pid: int) -> bool:
+    """Exited: no such process, or a zombie its parent (the tmux server) has not reaped yet,
+    which signal 0 still finds (the attached test's stopped service cost 20 s of waiting)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")

@@ -73,18 +73,38 @@ class Rig:
 def make_rig(state_dir: Path, config: Config | None = None, now: datetime = FIXED_NOW) -> Rig:
     config = config or demo_config(state_dir)
     clock = ManualClock(now)
-    board = SimulatedBoard([channel.index for channel in config.channels], clock)
+    board = simulated_board(config, clock)
     controller = Controller(
         config, clock=clock, board=board, source=DemoSource(), state_dir=state_dir, pid=PID
     )
     return Rig(config, clock, board, controller, state_dir)
 
 
+def simulated_board(config: Config, clock: ManualClock) -> SimulatedBoard:
+    """A simulated board with every relay the configuration drives (a pilot-wire channel has
+    two: a board of channel indexes only lacks the second, and the controller fails to start)."""
+    return SimulatedBoard([r for channel in config.channels for r in channel.relays], clock)
+
+
+async def first_update(app: DelestageApp) -> None:
+    """Until the app shows its first update; a failure, not a wait forever, when its in-process
+    controller stopped before that (the app then only asks to exit)."""
+    shown = asyncio.ensure_future(app.wait_for_first_update())
+    service = app._service_task
+    await asyncio.wait(
+        [shown] if service is None else [shown, service], return_when="FIRST_COMPLETED"
+    )
+    if not shown.done():
+        shown.cancel()
+        reasons = [str(item) for item in app._exit_renderables]
+        raise AssertionError(f"the controller stopped before the app's first update: {reasons}")
+
+
 async def settle(pilot: Pilot[int], controller: Controller | None = None) -> None:
     """Wait until commands are done and the app shows the controller's latest state."""
     app = pilot.app
     assert isinstance(app, DelestageApp)
-    await app.wait_for_first_update()
+    await first_update(app)
     for _ in range(200):
         await app.wait_for_commands()
         await pilot.pause()
@@ -110,7 +130,7 @@ def tempo_rig(state_dir: Path, now: datetime) -> Rig:
     config = demo_config(state_dir)
     assert config.tempo is not None  # the shipped demo turns Tempo on
     clock = ManualClock(now)
-    board = SimulatedBoard([channel.index for channel in config.channels], clock)
+    board = simulated_board(config, clock)
     controller = Controller(
         config,
         clock=clock,

@@ -53,11 +53,15 @@ def build_controller(
     if meter_source is None:
         meter_source = make_meter_source(config, clock)
     if tempo_source is None:
-        tempo_source = build_tempo_source(config, state_dir, source, environ)
-    if tempo_source is None and meter_source is not None and _tempo_from_meter(config):
+        tempo_source = _primary_tempo_source(config, state_dir, source, environ)
+    fallback = None
+    if meter_source is not None and (_tempo_from_meter(config) or _tempo_fallback(config)):
         from tui.adapters.tempo.tic import MeterTempoSource
 
-        tempo_source = MeterTempoSource(meter_source)
+        if tempo_source is None and _tempo_from_meter(config):
+            tempo_source = MeterTempoSource(meter_source)
+        elif _tempo_fallback(config):
+            fallback = MeterTempoSource(meter_source)
     controller = Controller(
         config,
         clock=clock,
@@ -66,6 +70,7 @@ def build_controller(
         state_dir=state_dir,
         tempo_source=tempo_source,
         meter_source=meter_source,
+        tempo_fallback_source=fallback,
     )
     if controller.meter is not None:  # the channels' measured powers, as before a restart
         seed_measured(controller.meter, state_dir, [c.index for c in config.channels], clock.now())
@@ -78,6 +83,29 @@ def build_controller(
 
 def _tempo_from_meter(config: Config) -> bool:
     return config.tempo is not None and config.tempo.source is TempoFromMeter.TIC
+
+
+def _tempo_fallback(config: Config) -> bool:
+    return config.tempo is not None and config.tempo.fallback is TempoFromMeter.TIC
+
+
+def _primary_tempo_source(
+    config: Config,
+    state_dir: Path,
+    source: Source[Forecast],
+    environ: Mapping[str, str] | None,
+) -> Source[TempoCalendar] | None:
+    """The [tempo] source; with the meter as fallback, unusable RTE credentials are that
+    source's failure (said, the meter's colours meanwhile) instead of a refusal to start."""
+    if not _tempo_fallback(config) or config.tempo is None:
+        return build_tempo_source(config, state_dir, source, environ)
+    from tui.adapters.rte.credentials import CredentialsError
+    from tui.adapters.tempo.unavailable import UnavailableTempoSource
+
+    try:
+        return build_tempo_source(config, state_dir, source, environ)
+    except CredentialsError as error:
+        return UnavailableTempoSource(config.tempo.source.value, "; ".join(error.problems))
 
 
 def build_tempo_source(

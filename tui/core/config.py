@@ -10,7 +10,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -25,7 +25,16 @@ from tui.core.meter_config import (
     MeterConfig,
     meter_problems,
     meter_to_dict,
+    tic_fallback_problems,
     tic_tempo_problems,
+)
+from tui.core.pilot import (
+    PILOT_KEYS,
+    UNKNOWN_KEY,
+    PilotConfig,
+    PilotProblem,
+    pilot_from_table,
+    pilot_to_table,
 )
 from tui.core.power import EXPECTED as POWER_EXPECTED
 from tui.core.power import Power, format_power, parse_power
@@ -102,6 +111,8 @@ class TempoConfig:
     source: Source | TempoFromMeter = Source.RTE
     base_url: str = RTE_BASE_URL
     file: str | None = None
+    # ``fallback = "tic"``: the source first, the meter's colours for a day it has no answer for.
+    fallback: TempoFromMeter | None = None
 
 
 @dataclass(frozen=True)
@@ -201,10 +212,25 @@ class ChannelConfig:
     # number across boards: the board's first number plus the relay). One board: "" and None.
     board: str = ""
     relay: int | None = None
+    # A pilot-wire channel (tui/core/pilot.py): two relays, four orders; None: one relay. Its
+    # relays are numbered as ``index`` is: across boards, on the channel's board.
+    pilot: PilotConfig | None = None
 
     @property
     def relay_on_board(self) -> int:
         return self.index if self.relay is None else self.relay
+
+    @property
+    def relays(self) -> tuple[int, ...]:
+        """The relays the channel drives, numbered across boards as ``index`` is: its index, or
+        a pilot channel's two."""
+        return self.pilot.relays if self.pilot is not None else (self.index,)
+
+    @property
+    def relays_on_board(self) -> dict[int, int]:
+        """Each of ``relays`` (numbered across boards) to its relay on the channel's board."""
+        offset = self.index - self.relay_on_board
+        return {relay: relay - offset for relay in self.relays}
 
 
 @dataclass(frozen=True)
@@ -409,6 +435,27 @@ def _tempo_colours(value: object) -> tuple[Colour, ...]:
     return tuple(colours)
 
 
+def _parse_pilot(
+    value: object, prefix: str, problems: list[str], count: int = CHANNEL_COUNT
+) -> PilotConfig | None:
+    """``pilot = { ... }``: one line naming ``channel[n].pilot.key``, as everywhere; its relays
+    are relays of the channel's board (``count`` of them), as ``index`` is."""
+    try:
+        return pilot_from_table(value, count)
+    except PilotProblem as problem:
+        if not isinstance(value, dict) or not problem.key:
+            problems.append(f"{prefix}pilot: expected {problem}, got {_describe(value)}")
+        elif str(problem) == UNKNOWN_KEY:
+            problems.append(_unknown_key(f"{prefix}pilot.", problem.key, list(PILOT_KEYS)))
+        elif problem.key not in value:
+            problems.append(f"{prefix}pilot.{problem.key}: missing (required)")
+        else:
+            raw = value[problem.key]
+            got = json.dumps(raw) if isinstance(raw, list) else _describe(raw)
+            problems.append(f"{prefix}pilot.{problem.key}: expected {problem}, got {got}")
+        return None
+
+
 _Schema = dict[str, Callable[[object], Any]]
 
 _BOARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -564,7 +611,18 @@ def _tempo_source(value: object) -> Source | TempoFromMeter:
         raise _Invalid(f"one of {choices}") from None
 
 
-_TEMPO_SCHEMA: _Schema = {"source": _tempo_source, "base_url": _url, "file": _string}
+def _tempo_fallback(value: object) -> TempoFromMeter:
+    if value == TempoFromMeter.TIC.value:
+        return TempoFromMeter.TIC
+    raise _Invalid('"tic" (the meter\'s colours when the source has none for a day)')
+
+
+_TEMPO_SCHEMA: _Schema = {
+    "source": _tempo_source,
+    "base_url": _url,
+    "file": _string,
+    "fallback": _tempo_fallback,
+}
 _CHANNEL_REQUIRED = ("index", "name", "shed_at")
 
 
@@ -647,20 +705,23 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
         )
     for position, each in enumerate(boards if several else boards[:1]):
         on_it = [c for c in channels if not several or c.board == each.name]
-        floor = failsafe_floor(len(on_it))
+        relays = sum(len(channel.relays) for channel in on_it)  # a pilot channel has two
+        floor = failsafe_floor(relays)
         if each.kind is BoardKind.PHIDGET and (
             timedelta(milliseconds=500) <= each.failsafe < floor
         ):
             key = f"board[{position}].failsafe" if several else "board.failsafe"
             problems.append(
                 f'{key}: "{format_duration(each.failsafe)}" is too short for '
-                f"{len(on_it)} relays: each keepalive resets them one USB transfer at a time (up "
+                f"{relays} relays: each keepalive resets them one USB transfer at a time (up "
                 f"to {KEEPALIVE_TRANSFER.total_seconds() * 1000:.0f} ms each), which must fit in "
                 f'a third of the period; set failsafe = "{format_duration(floor)}" or more'
             )
 
     if tempo is not None and tempo.source is TempoFromMeter.TIC:
         problems.extend(tic_tempo_problems(sections.get("meter")))
+    if tempo is not None and tempo.fallback is TempoFromMeter.TIC:
+        problems.extend(tic_fallback_problems(tempo.source, sections.get("meter")))
     if problems:
         raise InputError([f"{path}: {problem}" for problem in problems])
     return Config(
@@ -817,6 +878,7 @@ def _parse_channels(
     channels: list[ChannelConfig] = []
     seen_index: dict[int, int] = {}
     seen_name: dict[str, int] = {}
+    owner: dict[int, int] = {}  # relay -> the channel (position) that drives it
     for position, table in enumerate(raw):
         prefix = f"channel[{position}]."
         before = len(problems)
@@ -838,7 +900,10 @@ def _parse_channels(
             "index": _int_range(0, board.relays - 1),
             "board": lambda value: value,
         }
-        values = _parse_table(table, schema, prefix, problems)
+        plain = {key: value for key, value in table.items() if key != "pilot"}
+        values = _parse_table(plain, schema, prefix, problems)
+        if "pilot" in table:
+            values["pilot"] = _parse_pilot(table["pilot"], prefix, problems, board.relays)
         for key in _CHANNEL_REQUIRED:
             if key not in table:
                 problems.append(f"{prefix}{key}: missing (required)")
@@ -848,6 +913,10 @@ def _parse_channels(
                 values["relay"] = values["index"]
                 values["index"] = offsets[board.name] + values["index"]
                 values["board"] = board.name
+            if values.get("pilot") is not None:  # numbered across boards, as index is
+                first, second = values["pilot"].relays
+                start = offsets[board.name]
+                values["pilot"] = replace(values["pilot"], relays=(start + first, start + second))
         else:
             values.pop("board", None)
         index = values.get("index")
@@ -881,9 +950,60 @@ def _parse_channels(
                 f'{prefix}rotate: a channel with shed_at = "never" is never cut automatically, '
                 'so it cannot take turns; remove rotate or set shed_at to "orange" or "red"'
             )
+        pilot = values.get("pilot")
+        if pilot is not None:
+            _pilot_channel(prefix, values, table, problems)
+        if len(problems) == before:
+            _pilot_relays(prefix, position, values, owner, problems, board.name if several else "")
         if len(problems) == before:
             channels.append(ChannelConfig(**values))
     return sorted(channels, key=lambda channel: channel.index)
+
+
+def _pilot_channel(
+    prefix: str, values: dict[str, Any], table: Mapping[str, object], problems: list[str]
+) -> None:
+    """A pilot channel: its index is one of its relays; released relays give Confort, so it
+    is an "nc" channel for the policy (a dead controller leaves the radiator on its own)."""
+    pilot: PilotConfig = values["pilot"]
+    index = values.get("index")
+    if index is not None and index not in pilot.relays:
+        offset = index - values.get("relay", index)  # several boards: as written in the file
+        problems.append(
+            f"{prefix}pilot.relays: expected the channel's index ({index - offset}) among them, "
+            f"got {[relay - offset for relay in pilot.relays]}"
+        )
+    if table.get("wiring") == Wiring.NO.value:
+        problems.append(
+            f'{prefix}wiring: expected "nc" or no wiring for a pilot channel (its relays '
+            'released give Confort), got "no"'
+        )
+    values["wiring"] = Wiring.NC
+
+
+def _pilot_relays(
+    prefix: str,
+    position: int,
+    values: Mapping[str, Any],
+    owner: dict[int, int],
+    problems: list[str],
+    board: str = "",
+) -> None:
+    """No relay driven by two channels: a pilot channel's second relay is not another's
+    (``relays`` are numbered across boards; the message says them as the file does)."""
+    pilot: PilotConfig | None = values.get("pilot")
+    relays = pilot.relays if pilot is not None else (values["index"],)
+    key = "pilot.relays" if pilot is not None else "index"
+    offset = values["index"] - values.get("relay", values["index"])
+    where = f" on board {board}" if board else ""
+    for relay in relays:
+        other = owner.get(relay)
+        if other is not None and other != position:
+            problems.append(
+                f"{prefix}{key}: relay {relay - offset}{where} is already driven by "
+                f"channel[{other}]"
+            )
+        owner.setdefault(relay, position)
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -898,6 +1018,8 @@ def _plain(value: object) -> object:
         return format_power(value)
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
+    if isinstance(value, PilotConfig):
+        return pilot_to_table(value)
     return value
 
 
@@ -939,6 +1061,10 @@ def _channel_table(channel: ChannelConfig) -> dict[str, object]:
     table.pop("relay", None)
     if channel.relay is not None:
         table["index"] = channel.relay
+        if channel.pilot is not None:  # relays on the channel's board, as the file has them
+            on_board = channel.relays_on_board
+            relays = [on_board[relay] for relay in channel.pilot.relays]
+            table["pilot"] = {**pilot_to_table(channel.pilot), "relays": relays}
     if not channel.board:
         table.pop("board", None)
     return table

@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from tui.core.comfort_config import parse_off_peak
 from tui.core.config import ChannelConfig, PolicyConfig, ShedAt
 from tui.core.forecast import PARIS, Forecast, Level, next_paris_midnight, paris_midnight
+from tui.core.i18n import _
 from tui.core.tempo import TempoCalendar, tempo_day
 from tui.core.tempo_rule import tempo_colours, tempo_peak_within
 
@@ -90,7 +91,9 @@ class DailyChoice:
     next_start: datetime | None = None  # not running: when the next chosen piece starts
 
     def words(self) -> str:
-        return f"running for its daily minimum: {hm(self.done)} of {hm(self.need)} done"
+        return _("running for its daily minimum: {done} of {need} done").format(
+            done=hm(self.done), need=hm(self.need)
+        )
 
 
 def _off_peak_edges(windows: tuple[tuple[time, time], ...], day: date) -> list[datetime]:
@@ -148,7 +151,7 @@ def choose(
     ranked = sorted((p for p in pieces if p[2] != _EXCLUDED), key=lambda p: (p[2], p[0]))
     chosen: list[tuple[datetime, datetime]] = []
     left = need
-    for start, end, _ in ranked:
+    for start, end, _rank in ranked:
         if left <= timedelta(0):
             break
         take = min(end - start, left)

@@ -81,6 +81,36 @@ class Device:
         return self.failsafe != "none"
 
 
+# The VINT boards: a hub port each, the failsafe from device version 110, ratings not yet read
+# from Phidgets' pages here (docs/wiring.md).
+VINT_FAILSAFE = "from device version 110"
+
+
+def _vint(
+    model: str,
+    device_id: int,
+    title: str,
+    relays: int,
+    relay_kind: RelayKind,
+    rating: Rating,
+    max_per_minute: int | None,
+    failsafe: str = f"{VINT_FAILSAFE} (500 ms to 30 s)",
+) -> Device:
+    return Device(
+        model=model,
+        device_id=device_id,
+        phidget22_name=f"PHIDID_{model}",
+        title=title,
+        relays=relays,
+        relay_kind=relay_kind,
+        addressing=Addressing.VINT,
+        rating=rating,
+        max_per_minute=max_per_minute,
+        failsafe=failsafe,
+        checked=False,
+    )
+
+
 DEVICES: tuple[Device, ...] = (
     Device(
         model="1017",
@@ -110,44 +140,25 @@ DEVICES: tuple[Device, ...] = (
         failsafe="1014_3 (range told by the library); none on 1014_0 to 1014_2",
         checked=True,
     ),
-    Device(
-        model="REL1000",
-        device_id=81,
-        phidget22_name="PHIDID_REL1000",
-        title="4x Relay Phidget",
-        relays=4,
-        relay_kind=RelayKind.POWER,
-        addressing=Addressing.VINT,
-        rating=Rating(250, 2, 30, 2),
-        max_per_minute=20,
-        failsafe="from device version 110 (500 ms to 30 s)",
-        checked=False,
+    _vint("REL1000", 81, "4x Relay Phidget", 4, RelayKind.POWER, Rating(250, 2, 30, 2), 20),
+    _vint(
+        "REL1100",
+        82,
+        "4x Isolated Solid State Relay Phidget",
+        4,
+        RelayKind.SOLID_STATE,
+        Rating(None, None, 30, 2),
+        None,
     ),
-    Device(
-        model="REL1100",
-        device_id=82,
-        phidget22_name="PHIDID_REL1100",
-        title="4x Isolated Solid State Relay Phidget",
-        relays=4,
-        relay_kind=RelayKind.SOLID_STATE,
-        addressing=Addressing.VINT,
-        rating=Rating(None, None, 30, 2),
-        max_per_minute=None,
-        failsafe="from device version 110 (500 ms to 30 s)",
-        checked=False,
-    ),
-    Device(
-        model="REL1101",
-        device_id=83,
-        phidget22_name="PHIDID_REL1101",
-        title="16x Isolated Solid State Relay Phidget",
-        relays=16,
-        relay_kind=RelayKind.SOLID_STATE,
-        addressing=Addressing.VINT,
-        rating=Rating(None, None, 30, 0.5),
-        max_per_minute=None,
-        failsafe="from device version 110, and REL1101_1 (500 ms to 30 s)",
-        checked=False,
+    _vint(
+        "REL1101",
+        83,
+        "16x Isolated Solid State Relay Phidget",
+        16,
+        RelayKind.SOLID_STATE,
+        Rating(None, None, 30, 0.5),
+        None,
+        failsafe=f"{VINT_FAILSAFE}, and REL1101_1 (500 ms to 30 s)",
     ),
 )
 

@@ -158,6 +158,7 @@ class RelayEvent(EventBase):
     reason: str | None = None
     applied: bool | None = None
     by: str | None = None
+    order: str | None = None  # a pilot channel's order after the move ("eco"; core/pilot.py)
     rule: str | None = None  # the policy's rule that decided it ("shed", "power"...), if one did
 
 
@@ -229,6 +230,23 @@ class MeterEvent(EventBase):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class TempoEvent(EventBase):
+    """Tempo beyond a new calendar: ``event`` is ``disagreement`` when two sources give
+    different colours for the Tempo day ``day`` (the Paris date, ``2026-12-08``): ``colour``
+    from ``source`` is the one used (the primary, RTE), ``other_colour`` from ``other_source``
+    (the meter's TIC) is not. Said once per day and per pair of colours."""
+
+    KIND: ClassVar[str] = "tempo"
+    event: str
+    day: str
+    source: str
+    colour: str
+    other_source: str
+    other_colour: str
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class UnknownEvent(EventBase):
     """A kind this version does not know (a newer service's): its fields kept in ``extra``."""
 
@@ -253,6 +271,7 @@ Event = (
     | BoardEvent
     | ErrorEvent
     | MeterEvent
+    | TempoEvent
     | UnknownEvent
 )
 
@@ -268,6 +287,7 @@ _BY_KIND: dict[str, type[EventBase]] = {
         BoardEvent,
         ErrorEvent,
         MeterEvent,
+        TempoEvent,
     )
 }
 
@@ -358,9 +378,20 @@ class _Field:
     decode: Callable[[object], object]  # anything else: converted, or ValueError
 
 
+# Every integer an event carries (a channel, a power, a count) is far inside JSON's safe range;
+# one past it is damage, and would not fit the history store's SQLite INTEGER either.
+MAX_INT = 2**53
+
+
+class _Checked:
+    """No value has this type: integers always go through ``_int`` and its range."""
+
+
 def _int(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected an integer, got {value!r:.40}")
+    if not -MAX_INT <= value <= MAX_INT:
+        raise ValueError(f"expected an integer within +-2^53, got {str(value)[:40]}")
     return int(value)
 
 
@@ -390,7 +421,7 @@ def _object(value: object) -> Mapping[str, object]:
 
 # Per field type: the type taken as it is, and the decoder of anything else.
 _CODECS: dict[object, tuple[type, Callable[[object], object]]] = {
-    int: (int, _int),
+    int: (_Checked, _int),
     str: (str, _str),
     bool: (bool, _bool),
     datetime: (type(None), _instant),  # always converted (ISO text to a Paris time)

@@ -26,6 +26,22 @@ VA_PER_AMP = 200  # historique: ISOUSC (A) x 200 V = the reference power (VA)
 STGE_OVERRUN = 1 << 7
 STGE_BREAKER = 0b111 << 1
 STGE_STANDARD = 1 << 17
+# What a real meter can say (tic.md): SINSTS and PAPP are 5-digit fields in VA, PCOUP and PREF
+# 2-digit fields in kVA. A value past these (a checksum can pass on noise, an MQTT publisher
+# can send anything) is no reading of this home: a power is dropped as a garbled frame's, a
+# cut-off power is unknown (the limit known before is kept), never a limit of 1 VA or 10^30.
+MAX_POWER_VA = 99_999
+CUTOFF_RANGE_VA = range(1_000, 99_000 + 1)
+
+
+def plausible_power(va: float | None) -> int | None:
+    """``va`` rounded, None when no meter could have said it."""
+    return round(va) if va is not None and 0 <= va <= MAX_POWER_VA else None
+
+
+def plausible_cutoff(va: float | None) -> int | None:
+    """A cut-off power in VA, None when none or no meter's."""
+    return round(va) if va is not None and round(va) in CUTOFF_RANGE_VA else None
 
 
 class MeterState(StrEnum):
@@ -70,8 +86,8 @@ def reading_from_frame(frame: Frame, at: datetime) -> MeterReading | None:
     """The power facts of one frame; None when it carries no power (a frame whose power group
     was garbled: never read as zero)."""
     if frame.mode is Mode.STANDARD:
-        power = _int(frame.get("SINSTS"))
-        phases = tuple(_int(frame.get(f"SINSTS{n}")) for n in (1, 2, 3))
+        power = plausible_power(_int(frame.get("SINSTS")))
+        phases = tuple(plausible_power(_int(frame.get(f"SINSTS{n}"))) for n in (1, 2, 3))
         pcoup, pref = _int(frame.get("PCOUP")), _int(frame.get("PREF"))
         stge_text = frame.get("STGE")
         try:
@@ -88,7 +104,7 @@ def reading_from_frame(frame: Frame, at: datetime) -> MeterReading | None:
             at=at,
             power_va=power,
             phases_va=tuple(p for p in phases if p is not None) if three else (),
-            cutoff_va=(pcoup or pref or 0) * 1000 or None,
+            cutoff_va=plausible_cutoff((pcoup or pref or 0) * 1000),
             reference_va=pref * 1000 if pref else None,
             overrun=bool(stge & STGE_OVERRUN),
             breaker_open=bool(stge & STGE_BREAKER),
@@ -97,14 +113,14 @@ def reading_from_frame(frame: Frame, at: datetime) -> MeterReading | None:
             tempo_today=today,
             tempo_tomorrow=tomorrow,
         )
-    power = _int(frame.get("PAPP"))
+    power = plausible_power(_int(frame.get("PAPP")))
     if power is None:
         return None
     isousc = _int(frame.get("ISOUSC"))
     overrun = any(f"ADPS{suffix}" in frame.groups for suffix in ("", "1", "2", "3")) or any(
         label.startswith("ADIR") for label in frame.groups
     )
-    reference = isousc * VA_PER_AMP if isousc else None
+    reference = plausible_cutoff(isousc * VA_PER_AMP) if isousc else None
     return MeterReading(
         at=at,
         power_va=power,

@@ -202,3 +202,15 @@ def tic_tempo_problems(meter: "MeterConfig | None") -> list[str]:
         'tempo.source: "tic" reads the Tempo colours from the meter\'s TIC; expected a '
         '[meter] with source = "tic" (or "file")'
     ]
+
+
+def tic_fallback_problems(source: object, meter: "MeterConfig | None") -> list[str]:
+    """``[tempo] fallback = "tic"``: the meter's colours behind another source."""
+    if getattr(source, "value", source) == "tic":
+        return ['tempo.fallback: "tic" is already the source; remove fallback']
+    if meter is not None and meter.source in (MeterSource.TIC, MeterSource.FILE):
+        return []
+    return [
+        'tempo.fallback: "tic" reads the Tempo colours from the meter\'s TIC; expected a '
+        '[meter] with source = "tic" (or "file")'
+    ]

@@ -22,7 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from tui.core.meter import STGE_OVERRUN, VA_PER_AMP, MeterReading
+from tui.core.meter import (
+    STGE_OVERRUN,
+    VA_PER_AMP,
+    MeterReading,
+    plausible_cutoff,
+    plausible_power,
+)
 
 
 class Preset(StrEnum):
@@ -104,17 +110,17 @@ def _first(document: object, paths: tuple[str, ...]) -> float | None:
 
 
 def reading_from_payload(payload: bytes, fields: Fields, at: datetime) -> MeterReading | None:
-    """The reading a payload carries, None without a power."""
+    """The reading a payload carries, None without a power a meter could have said."""
     try:
         document = json.loads(payload)
     except (ValueError, RecursionError):
         return None
-    power = _first(document, fields.power)
-    if power is None or power < 0:
+    power = plausible_power(_first(document, fields.power))
+    if power is None:
         return None
     kva = _first(document, fields.limit_kva)
     amps = _first(document, fields.limit_amps)
-    cutoff = round(kva * 1000) if kva else round(amps * VA_PER_AMP) if amps else None
+    cutoff = plausible_cutoff(kva * 1000 if kva else amps * VA_PER_AMP if amps else None)
     overrun = any(_at(document, path) not in (None, 0, "0", "") for path in fields.overrun)
     stge = _at(document, fields.stge) if fields.stge else None
     if isinstance(stge, str):
@@ -122,7 +128,7 @@ def reading_from_payload(payload: bytes, fields: Fields, at: datetime) -> MeterR
             overrun = overrun or bool(int(stge, 16) & STGE_OVERRUN)
     return MeterReading(
         at=at,
-        power_va=round(power),
+        power_va=power,
         cutoff_va=cutoff,
         reference_va=cutoff,
         overrun=overrun,

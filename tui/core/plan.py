@@ -13,6 +13,9 @@ from tui.core.config import Config, OnExit, Run
 from tui.core.durations import format_duration
 from tui.core.forecast import PARIS, Forecast, day_label, paris_iso, wall_time
 from tui.core.i18n import N_, _, ngettext
+from tui.core.pilot import Order
+from tui.core.pilot_orders import forced_orders
+from tui.core.pilot_orders import orders as pilot_orders
 from tui.core.places import board_place
 from tui.core.policy import (
     Decision,
@@ -33,6 +36,9 @@ class Change:
     powered: bool
     reason: str
     rule: Rule = Rule.NORMAL
+    # A pilot-wire channel's order after the change (core/pilot.py); an order can change while
+    # the channel stays cut (orange to red: Éco to Hors-gel). None: a plain channel.
+    order: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class Plan:
     initial: dict[int, bool]
     changes: list[Change]
     initial_reasons: dict[int, str] = field(default_factory=dict)
+    initial_orders: dict[int, str] = field(default_factory=dict)  # pilot channels at start
 
 
 def settle(
@@ -96,16 +103,30 @@ def build_plan(
             state[index] = replace(item, ran_from=start)
     initial = {index: bool(item.powered) for index, item in state.items()}
     reasons = {index: decision.reason for index, decision in first.decisions.items()}
+    settled = {i: replace(d, powered=bool(state[i].powered)) for i, d in first.decisions.items()}
+    wire = pilot_orders(config, settled, forecast, start, forced_orders(live, start), tempo)
+    initial_orders = {index: order.value for index, order in wire.items()}
 
+    current = dict(initial_orders)
     changes: list[Change] = []
     now = start
     while now < end:
         evaluation = evaluate(now, forecast, config, live, state, tempo)
+        forced = forced_orders(live, now)
+        wire = pilot_orders(config, evaluation.decisions, forecast, now, forced, tempo)
         for index, decision in evaluation.decisions.items():
             item = state[index]
-            if decision.powered != item.powered:
-                item = record_switch(item, decision.powered, now)
-                changes.append(Change(now, index, decision.powered, decision.reason, decision.rule))
+            order = wire.get(index)
+            moved = order is not None and order.value != current.get(index)
+            if decision.powered != item.powered or moved:
+                if decision.powered != item.powered:
+                    item = record_switch(item, decision.powered, now)
+                value = order.value if order is not None else None
+                changes.append(
+                    Change(now, index, decision.powered, decision.reason, decision.rule, value)
+                )
+                if value is not None:
+                    current[index] = value
             if item.latched != decision.latched or item.turn_from != decision.turn_from:
                 item = replace(item, latched=decision.latched, turn_from=decision.turn_from)
             state[index] = item
@@ -114,7 +135,7 @@ def build_plan(
         if evaluation.next_due <= now:  # evaluate promises otherwise; never loop forever
             raise RuntimeError(f"policy next_due {evaluation.next_due} is not after {now}")
         now = evaluation.next_due
-    return Plan(start, end, initial, changes, reasons)
+    return Plan(start, end, initial, changes, reasons, initial_orders)
 
 
 def plan_ahead(
@@ -163,12 +184,18 @@ def plan_to_json(plan: Plan, config: Config) -> dict[str, object]:
             for ch in config.channels
         ],
         "initial": {str(index): powered for index, powered in sorted(plan.initial.items())},
+        **(
+            {"initial_orders": {str(i): o for i, o in sorted(plan.initial_orders.items())}}
+            if plan.initial_orders
+            else {}
+        ),
         "changes": [
             {
                 "at": paris_iso(change.at),
                 "channel": change.channel,
                 "powered": change.powered,
                 "reason": change.reason,
+                **({"order": change.order} if change.order is not None else {}),
             }
             for change in plan.changes
         ],
@@ -186,6 +213,11 @@ def _when(moment: datetime) -> str:
 def _state(powered: bool) -> str:
     """The words of every view: an appliance is ON or CUT."""
     return _("ON") if powered else _("CUT")
+
+
+def _order_word(order: str | None) -> str:
+    """A pilot channel's order in the plan's words (Confort, Éco, Hors-gel, Arrêt)."""
+    return Order(order).label if order is not None else ""
 
 
 def render_plan_text(plan: Plan, config: Config, origin: str = "") -> str:
@@ -211,6 +243,10 @@ def render_plan_text(plan: Plan, config: Config, origin: str = "") -> str:
     state_w = max(4, len(_state(True)), len(_state(False)))
     for channel in config.channels:
         run = _(", runs in low-carbon hours") if channel.run is Run.LOW_CARBON else ""
+        if channel.pilot is not None:
+            run += _(", pilot wire on relays {first} and {second}").format(
+                first=channel.pilot.relays[0], second=channel.pilot.relays[1]
+            )
         restore = "" if channel.auto_restore else _(", restored by hand")
         if channel.min_daily_run:
             restore += _(", at least {duration} a day").format(
@@ -231,15 +267,13 @@ def render_plan_text(plan: Plan, config: Config, origin: str = "") -> str:
             )
         )
         powered = plan.initial.get(channel.index, False)
-        state = _state(powered)
+        state = _order_word(plan.initial_orders.get(channel.index)) or _state(powered)
         reason = plan.initial_reasons.get(channel.index, "")
         lines.append(f"  {_('at start'):<{width}}  {state:<{state_w}}  {reason}".rstrip())
         changes = by_channel[channel.index]
         for change in changes:
-            lines.append(
-                f"  {_when(change.at):<{width}}  {_state(change.powered):<{state_w}}  "
-                + change.reason
-            )
+            word = _order_word(change.order) or _state(change.powered)
+            lines.append(f"  {_when(change.at):<{width}}  {word:<{state_w}}  " + change.reason)
         if not changes:
             lines.append(
                 f"  {'':<{width}}  " + _("no change: {state} throughout").format(state=state)

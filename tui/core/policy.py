@@ -60,6 +60,10 @@ several delay it, the one that ends last is reported.
 - ``min_restore``: an automatic switch-on (not a rotation turn, not an override) is held when
   the rules would cut the channel again within it: "min_restore: not restored for less than
   10 min (cut again at 20:45: red 21:00-22:00 in 15 min)", until that cut.
+- With a meter (``room``, power_rule.py), a switch-on from the queue whose ``power`` the meter
+  could not carry waits for room (the power rule's own re-close test): "room under the 9 kVA
+  limit (needs 7.4 kVA, 1.6 kVA free)". Each switch-on books its power for the next; a channel
+  with no ``power`` is not held (nothing to weigh), an operator's force never is.
 - When an override expires the channel is simply automatic again: the relay moves only if the
   automatic decision differs from its current state.
 
@@ -76,12 +80,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import Protocol
 
 from tui.core import daily_run, i18n, rotation
 from tui.core.config import ChannelConfig, Config, Fallback, PolicyConfig, Run, ShedAt
 from tui.core.daily_run import accrue
 from tui.core.forecast import PARIS, Forecast, Level, Period, Slot, clock_time
 from tui.core.i18n import N_, _
+from tui.core.meter import format_kva
+from tui.core.pilot import Order
 from tui.core.tempo import TempoCalendar
 from tui.core.tempo_rule import (
     all_tempo_colours,
@@ -98,6 +105,19 @@ RATE_WINDOW = timedelta(seconds=RATE_WINDOW_SECONDS)
 _TICK = timedelta(microseconds=1)
 
 _SHED_LEVEL = {ShedAt.ORANGE: Level.ORANGE, ShedAt.RED: Level.RED, ShedAt.NEVER: None}
+
+
+class Room(Protocol):
+    """The meter's headroom for switch-ons (``power_rule.PowerRoom``)."""
+
+    @property
+    def limit(self) -> int: ...
+
+    def fits(self, needed: float, min_on: timedelta) -> bool: ...
+
+    def free_va(self) -> float: ...
+
+    def book(self, needed: float) -> "Room": ...
 
 
 class Rule(StrEnum):
@@ -118,6 +138,7 @@ class Override:
     powered: bool
     since: datetime
     until: datetime | None = None  # None: until released
+    order: str | None = None  # a pilot channel's named order ("eco"; tui/core/pilot.py)
 
     def active(self, now: datetime) -> bool:
         return self.until is None or now < self.until
@@ -365,12 +386,11 @@ def _first_rule(
             if override.powered
             else _("forced cut by operator {until}")
         )
-        return _Want(
-            override.powered,
-            Rule.OVERRIDE,
-            forced.format(until=until),
-            ends=override.until,
-        )
+        reason = forced.format(until=until)
+        if override.order is not None:  # a pilot channel's named order: "forced Éco"
+            order = Order(override.order).label
+            reason = _("forced {order} by operator {until}").format(order=order, until=until)
+        return _Want(override.powered, Rule.OVERRIDE, reason, ends=override.until)
 
     if power_cut is not None:
         return _Want(False, Rule.POWER, power_cut)
@@ -442,9 +462,11 @@ def _daily(
         return _Want(True, Rule.DAILY, choice.words())
     if choice.next_start is None:
         return rest
-    reason = (
-        f"{rest.reason}; daily minimum from {clock_time(choice.next_start, now)} "
-        f"({daily_run.hm(done)} of {daily_run.hm(choice.need)} done)"
+    reason = _("{reason}; daily minimum from {time} ({done} of {need} done)").format(
+        reason=rest.reason,
+        time=clock_time(choice.next_start, now),
+        done=daily_run.hm(done),
+        need=daily_run.hm(choice.need),
     )
     ends = choice.next_start if rest.ends is None else min(rest.ends, choice.next_start)
     return _Want(False, Rule.DAILY, reason, rest.latches, rest.holds, ends)
@@ -622,11 +644,13 @@ def evaluate(
     history: Mapping[int, RelayHistory],
     tempo: TempoCalendar | None = None,
     power_cuts: Mapping[int, str] | None = None,
+    room: Room | None = None,
 ) -> Evaluation:
     """Every channel's decision at ``now``, and when the next one is due.
 
     ``tempo`` is the Tempo calendar when ``[tempo]`` is on (None: Tempo plays no part);
-    ``power_cuts`` the channels the power rule cuts, with their reasons (``power_rule.py``).
+    ``power_cuts`` the channels the power rule cuts, with their reasons (``power_rule.py``);
+    ``room`` the meter's headroom for switch-ons (None: no meter, or none to go by).
     """
     power_cuts = power_cuts or {}
     policy = config.policy
@@ -680,7 +704,7 @@ def evaluate(
             forced_on |= want.powered
 
     if queue:
-        _stagger(queue, items, forced_on, policy, now, decisions)
+        _stagger(queue, items, forced_on, policy, now, decisions, room)
 
     ordered = {index: decisions[index] for index in sorted(decisions)}
     due = _next_due(now, forecast, policy, overrides, ordered.values())
@@ -838,18 +862,10 @@ def _not_worth(
     """A restore held back: the rules would cut the channel again within min_restore."""
     until, why = short
     minutes = int(policy.min_restore.total_seconds() // 60)
-    return Decision(
-        channel=channel.index,
-        powered=False,
-        wanted=True,
-        rule=want.rule,
-        reason=want.reason,
-        waiting=(
-            f"min_restore: not restored for less than {minutes} min "
-            f"(cut again at {clock_time(until, now)}: {why})"
-        ),
-        wait_until=until,
-    )
+    waiting = _(
+        "min_restore: not restored for less than {minutes} min (cut again at {time}: {why})"
+    ).format(minutes=minutes, time=clock_time(until, now), why=why)
+    return _held_cut(channel, want, waiting, until)
 
 
 def _stagger(
@@ -859,15 +875,25 @@ def _stagger(
     policy: PolicyConfig,
     now: datetime,
     decisions: dict[int, Decision],
+    room: Room | None = None,
 ) -> None:
-    """One switch-on per restore_gap, most important first; the others get their slot."""
+    """One switch-on per restore_gap, most important first; the others get their slot. A
+    switch-on the meter's ``room`` cannot carry waits for room and takes no slot."""
     gap = policy.restore_gap
     ons = [item.last_on for item in items.values() if item.last_on is not None]
     latest = now if forced_on else max(ons, default=None)
     first = now if latest is None else max(now, latest + gap)
     queue.sort(key=lambda entry: (entry[0].priority, entry[0].index))
-    for position, (channel, want) in enumerate(queue):
+    position = 0
+    for channel, want in queue:
         slot = first + gap * position
+        needed = channel.power.watts if channel.power is not None else None
+        if slot <= now and room is not None and needed is not None:
+            if not room.fits(needed, channel.min_on):
+                decisions[channel.index] = _no_room(channel, want, room, needed)
+                continue
+            room = room.book(needed)
+        position += 1
         if slot <= now:
             decisions[channel.index] = _apply(channel, want, True)
             continue
@@ -877,22 +903,36 @@ def _stagger(
             waiting = _("restore_gap until {time}").format(time=clock_time(slot, now))
         else:
             waiting = _("restore slot {position} of {count} at {time}").format(
-                position=position + 1, count=len(queue), time=clock_time(slot, now)
+                position=position, count=len(queue), time=clock_time(slot, now)
             )
         owed = now + channel.min_off
         if items[channel.index].powered is None and owed > slot:
             # Set to cut now to leave the unknown state, the relay then owes its min_off: say
             # so, rather than promise a slot it will not take.
             waiting = waiting + _(", then min_off until {time}").format(time=clock_time(owed, now))
-        decisions[channel.index] = Decision(
-            channel=channel.index,
-            powered=False,
-            wanted=True,
-            rule=want.rule,
-            reason=want.reason,
-            waiting=waiting,
-            wait_until=slot,
-        )
+        decisions[channel.index] = _held_cut(channel, want, waiting, slot)
+
+
+def _no_room(channel: ChannelConfig, want: _Want, room: Room, needed: float) -> Decision:
+    waiting = _("room under the {limit} limit (needs {needed}, {free} free)").format(
+        limit=format_kva(room.limit), needed=format_kva(needed), free=format_kva(room.free_va())
+    )
+    return _held_cut(channel, want, waiting)  # no time: the next meter reading looks again
+
+
+def _held_cut(
+    channel: ChannelConfig, want: _Want, waiting: str, until: datetime | None = None
+) -> Decision:
+    """A switch-on the rules want, held cut for ``waiting`` (until ``until``, if known)."""
+    return Decision(
+        channel=channel.index,
+        powered=False,
+        wanted=True,
+        rule=want.rule,
+        reason=want.reason,
+        waiting=waiting,
+        wait_until=until,
+    )
 
 
 def _next_due(

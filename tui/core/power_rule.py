@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 
 from tui.core.config import ChannelConfig, Config, ShedAt
 from tui.core.forecast import clock_time
+from tui.core.i18n import _
 from tui.core.meter import (
     MeterReading,
     MeterState,
@@ -79,6 +80,51 @@ class PowerStep:
     def cuts(self) -> dict[int, str]:
         """Channel -> reason, for ``policy.evaluate``."""
         return {index: cut.reason for index, cut in self.state.cuts.items()}
+
+
+@dataclass(frozen=True)
+class PowerRoom:
+    """The headroom a switch-on the other rules make may use (``policy.evaluate``'s restore
+    queue): at a strain's end, a low-carbon start or a rotation turn, a load the meter could
+    not carry waits for room instead of being restored into a rebound the power rule would
+    then cut again. ``booked``: switched on, not yet in the reading, or taken by an earlier
+    switch-on of the same evaluation."""
+
+    filter: TripFilter
+    reading: MeterReading
+    limit: int
+    meter: MeterConfig
+    booked: float = 0.0
+
+    def fits(self, needed: float, min_on: timedelta) -> bool:
+        """The re-close test of a power cut's lift (``_room``), for ``needed`` more."""
+        needed += self.booked
+        return _room(self.filter, self.reading, self.limit, needed, self.meter, min_on)
+
+    def free_va(self) -> float:
+        return max(self.limit - self.reading.power_va - self.booked, 0.0)
+
+    def book(self, needed: float) -> "PowerRoom":
+        return replace(self, booked=self.booked + needed)
+
+
+def power_room(
+    state: PowerState, config: Config, history: Mapping[int, RelayHistory]
+) -> PowerRoom | None:
+    """The room for switch-ons after a ``power_step``; None when there is no basis for one
+    (no meter, no reading or limit yet, a stale meter: restores then go as without a meter)."""
+    meter, reading, limit = config.meter, state.reading, state.limit
+    if meter is None or reading is None or limit is None or state.stale_since is not None:
+        return None
+    booked = 0.0
+    for channel in config.channels:
+        item = history.get(channel.index)
+        watts = _expected(channel)
+        if item is None or watts is None or not item.powered or item.last_on is None:
+            continue
+        if reading.at - item.last_on < SETTLE:  # on, but the reading cannot show it yet
+            booked += watts
+    return PowerRoom(state.filter, reading, limit, meter, booked)
 
 
 def meter_state(state: PowerState) -> MeterState:
@@ -141,11 +187,12 @@ def _reason(reading: MeterReading, limit: int, state: PowerState, trip_in: float
     if trip_in is not None and reading.power_va > limit:
         since = state.over_since or reading.at
         seconds = round((reading.at - since).total_seconds())
-        return (
-            f"power {power} over {format_kva(limit)} for {seconds} s: the meter would trip in "
-            f"{max(round(trip_in), 0)} s"
-        )
-    return f"power {power}, limit {format_kva(limit)}: the meter flags an overrun"
+        return _(
+            "power {power} over {limit} for {seconds} s: the meter would trip in {trip} s"
+        ).format(power=power, limit=format_kva(limit), seconds=seconds, trip=max(round(trip_in), 0))
+    return _("power {power}, limit {limit}: the meter flags an overrun").format(
+        power=power, limit=format_kva(limit)
+    )
 
 
 def power_step(
@@ -223,10 +270,18 @@ def power_step(
         if not candidates:
             said: tuple[str, ...] = ()
             if not state.alarm:
-                when = f"in {round(trip_in)} s" if trip_in is not None else "soon"
+                when = (
+                    _("in {seconds} s").format(seconds=round(trip_in))
+                    if trip_in is not None
+                    else _("soon")
+                )
                 said = (
-                    f"power {format_kva(reading.power_va)} over {format_kva(limit)} and nothing "
-                    f"left to cut: the meter may trip {when}",
+                    _(
+                        "power {power} over {limit} and nothing left to cut: the meter may trip "
+                        "{when}"
+                    ).format(
+                        power=format_kva(reading.power_va), limit=format_kva(limit), when=when
+                    ),
                 )
             return PowerStep(replace(state, alarm=True), said=said, next_due=stale_due)
         chosen = choose_cut(candidates, excess)
@@ -324,11 +379,13 @@ def describe_meter(state: PowerState, now: datetime) -> str:
     """``4.2 / 9 kVA`` (the header), with the meter's state when it is not plain."""
     reading = state.reading
     if reading is None:
-        return "meter: waiting for a frame"
+        return _("meter: waiting for a frame")
     limit = f" / {format_kva(state.limit)}" if state.limit else ""
     words = f"{format_kva(reading.power_va).removesuffix(' kVA')}{limit}"
     if state.stale_since is not None:
-        return f"meter stale since {clock_time(state.stale_since, now)} (last {words})"
+        return _("meter stale since {time} (last {words})").format(
+            time=clock_time(state.stale_since, now), words=words
+        )
     if state.trip_in is not None:
-        return f"{words}, trip in {round(state.trip_in)} s"
+        return _("{words}, trip in {seconds} s").format(words=words, seconds=round(state.trip_in))
     return words

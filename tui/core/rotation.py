@@ -31,6 +31,7 @@ from typing import Protocol
 from tui.core.config import ChannelConfig, PolicyConfig
 from tui.core.daily_run import ran_today
 from tui.core.forecast import clock_time, next_paris_midnight
+from tui.core.i18n import _
 
 
 class _Relay(Protocol):
@@ -64,11 +65,23 @@ class Turn:
     started: datetime | None = None  # cut: when its turn began
 
     def words(self, strain: str, now: datetime) -> str:
-        when = f" until {clock_time(self.until, now)}" if self.until is not None else ""
+        until = clock_time(self.until, now) if self.until is not None else None
         if self.cut:
-            return f"{strain}, its turn in rotation group {self.group}{when}"
-        others = ", ".join(self.cut_names) or "nobody yet"
-        return f"{strain}: powered, rotation group {self.group} cuts {others}{when}"
+            if until is None:
+                return _("{strain}, its turn in rotation group {group}").format(
+                    strain=strain, group=self.group
+                )
+            return _("{strain}, its turn in rotation group {group} until {time}").format(
+                strain=strain, group=self.group, time=until
+            )
+        others = ", ".join(self.cut_names) or _("nobody yet")
+        if until is None:
+            return _("{strain}: powered, rotation group {group} cuts {others}").format(
+                strain=strain, group=self.group, others=others
+            )
+        return _("{strain}: powered, rotation group {group} cuts {others} until {time}").format(
+            strain=strain, group=self.group, others=others, time=until
+        )
 
 
 def turn_length(members: Iterable[ChannelConfig], policy: PolicyConfig) -> timedelta:

@@ -88,11 +88,16 @@ def _clamp(item: RelayHistory, now: datetime) -> RelayHistory:
         last_on=at_most(item.last_on),
         last_off=at_most(item.last_off),
         switches=tuple(sorted(min(at, now) for at in item.switches)),
+        ran_from=at_most(item.ran_from),
+        turn_from=at_most(item.turn_from),
     )
 
 
 def _latest(item: RelayHistory) -> datetime | None:
-    times = [t for t in (item.last_on, item.last_off, *item.switches) if t is not None]
+    # ran_from and turn_from too: a daily run or a rotation turn counted from the future would
+    # never be done or never end.
+    stamps = (item.last_on, item.last_off, item.ran_from, item.turn_from, *item.switches)
+    times = [t for t in stamps if t is not None]
     return max(times) if times else None
 
 

@@ -86,6 +86,9 @@ class TempoDay:
     day: date  # the Paris calendar date RTE gives; its colour applies from 06:00 that day
     colour: Colour | None  # None: published without a value, unknown (never blue)
     updated: datetime | None = None  # RTE's updated_date, display only
+    # Who gave this day's colour ("rte", "tic"...) when a calendar merges two sources; "":
+    # the calendar's own ``source``.
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,15 @@ class TempoCalendar:
         position = bisect.bisect_left(self._dates, day)
         if position < len(self._dates) and self._dates[position] == day:
             return self.days[position].colour
+        return None
+
+    def source_of(self, day: date) -> str | None:
+        """Who gave the colour of ``day`` (None: no colour known for it)."""
+        position = bisect.bisect_left(self._dates, day)
+        if position < len(self._dates) and self._dates[position] == day:
+            item = self.days[position]
+            if item.colour is not None:
+                return item.source or self.source
         return None
 
     def colour_at(self, when: datetime) -> Colour | None:

@@ -19,7 +19,7 @@ from tui.compose.boards import (
     probe_board,
     wanted_words,
 )
-from tui.core.config import BoardKind, Config
+from tui.core.config import BoardKind, ChannelConfig, Config
 from tui.core.devices import DEFAULT_MODEL, DEVICES, MODELS, direct_load_problem
 from tui.core.durations import format_duration
 from tui.core.i18n import _
@@ -155,15 +155,22 @@ def check_board_line(config: Config, api: PhidgetApi | None = None) -> tuple[boo
     results = []
     for board in config.boards:
         relays = tuple(
-            replace(channel, index=channel.relay_on_board, relay=None, board="")
-            for channel in config.channels
-            if channel.board == board.name
+            _on_its_board(channel) for channel in config.channels if channel.board == board.name
         )
         if relays:
             one = replace(config, board=board, boards=(), channels=relays)
             ok, line = _check_one(one, api)
             results.append((ok, f"board {board.name}: {line}"))
     return all(ok for ok, _ in results), "; ".join(line for _, line in results)
+
+
+def _on_its_board(channel: ChannelConfig) -> ChannelConfig:
+    """A channel of several boards as one board's: its relays numbered on its board."""
+    pilot = channel.pilot
+    if pilot is not None:
+        on_board = channel.relays_on_board
+        pilot = replace(pilot, relays=(on_board[pilot.positive], on_board[pilot.negative]))
+    return replace(channel, index=channel.relay_on_board, relay=None, board="", pilot=pilot)
 
 
 def _check_one(config: Config, api: PhidgetApi | None) -> tuple[bool, str]:
@@ -176,7 +183,8 @@ def _check_one(config: Config, api: PhidgetApi | None) -> tuple[bool, str]:
         wanted += f" on VINT hub port {board.hub_port}"
     timeout = format_duration(board.attach_timeout)
     try:
-        probe = probe_board(board, [channel.index for channel in config.channels], api)
+        opened = [relay for channel in config.channels for relay in channel.relays]
+        probe = probe_board(board, opened, api)
     except BoardLibraryMissing as error:
         return False, error.problems[0]
     if probe.busy:

@@ -13,7 +13,15 @@ from tui.frontends.boards_cmd import check_board_line, rating_notes
 
 
 def describe_config(config: Config) -> str:
-    names = ", ".join(f"{channel.index}:{channel.name}" for channel in config.channels)
+    names = ", ".join(
+        f"{channel.index}:{channel.name}"
+        + (
+            f" (pilot wire, relays {channel.pilot.positive}+{channel.pilot.negative})"
+            if channel.pilot
+            else ""
+        )
+        for channel in config.channels
+    )
     return (
         _("{path}: valid; {count} channel(s) ({names}); forecast source {source}; ").format(
             path=config.path,

@@ -131,7 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(force)
     _timeout_option(force)
     force.add_argument("channel", metavar="CH", help=_("channel index (0-7) or name"))
-    force.add_argument("state", choices=("on", "off"), help=_("on = ON (powered), off = CUT"))
+    force.add_argument(
+        "state",
+        metavar="STATE",
+        help=_(
+            "on = ON (powered), off = CUT; a pilot-wire channel also takes an order: "
+            "confort, eco, hors-gel (arret only where allow_off = true)"
+        ),
+    )
     until = force.add_mutually_exclusive_group()
     until.add_argument(
         "--for",
@@ -372,6 +379,23 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _closed_stdout(command: str) -> None:
+    """Started with standard output closed (``delestage plan >&-``, as some supervisors and
+    cron set-ups do): the interpreter left ``sys.stdout`` None and every print would raise. The
+    command still runs (a force still forces, its exit status still tells); what it would print
+    goes to /dev/null, and stderr says so once."""
+    import os
+
+    sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    if sys.stderr is not None:
+        print(
+            _("delestage {command}: standard output is closed: its output is dropped").format(
+                command=command
+            ),
+            file=sys.stderr,
+        )
+
+
 def _early_language(arguments: Sequence[str]) -> None:
     """Before parsing: ``--lang`` as typed, else the environment (the configuration's
     ``[ui] language`` is read once the command line is known, by ``_choose_language``)."""
@@ -415,6 +439,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--headless runs the service; it takes no command")
     try:
         _choose_language(args)
+        if sys.stdout is None and args.command is not None:
+            _closed_stdout(args.command)
         return _COMMANDS.get(args.command, _run_default)(args)
     except InputError as error:
         try:

@@ -14,14 +14,16 @@ from tui.compose.remote import (
     connect,
     socket_path,
 )
-from tui.core.config import Config
+from tui.core.config import ChannelConfig, Config
 from tui.core.durations import parse_override_length, parse_override_until, parse_seconds
 from tui.core.errors import InputError
 from tui.core.forecast import Level, clock_time
 from tui.core.i18n import _
+from tui.core.pilot import ORDERS_EXPECTED, parse_order
 from tui.core.places import board_place
 from tui.core.tempo import colour_word
-from tui.frontends.words import mode_words, state_word
+from tui.frontends.tempo_source import from_source, tempo_sources
+from tui.frontends.words import channel_state_word, mode_words, order_word, state_word
 from tui.service.snapshot import Snapshot
 
 EXIT_NO_SERVICE = 1
@@ -117,11 +119,16 @@ def render_status(snapshot: Snapshot) -> str:
     if tempo is not None:
         lines.append(
             _("tempo: {source}, today {today}, tomorrow {tomorrow}").format(
-                source=tempo.source,
-                today=colour_word(tempo.today),
-                tomorrow=colour_word(tempo.tomorrow),
+                source=tempo_sources(tempo),
+                today=colour_word(tempo.today) + from_source(tempo, tempo.today_source),
+                tomorrow=colour_word(tempo.tomorrow) + from_source(tempo, tempo.tomorrow_source),
             )
             + (_("    last error: {error}").format(error=tempo.error) if tempo.error else "")
+            + (
+                _("    meter: {error}").format(error=tempo.fallback_error)
+                if tempo.fallback_error
+                else ""
+            )
         )
     if snapshot.meter is not None:
         meter = snapshot.meter
@@ -140,13 +147,14 @@ def render_status(snapshot: Snapshot) -> str:
     place_w = max([len(place) for place in places.values()] + [0])
     index_w = max([len(str(c.index)) for c in snapshot.channels] + [1])
     for channel in snapshot.channels:
-        state = state_word(channel.powered)
+        state = channel_state_word(channel)
         wait = _(" [waiting: {waiting}]").format(waiting=channel.waiting) if channel.waiting else ""
         upcoming = ""
         if channel.next_change is not None:
             change = channel.next_change
+            word = order_word(change.order) if change.order else state_word(change.powered)
             upcoming = _(" [next: {state} at {time}]").format(
-                state=state_word(change.powered), time=clock_time(change.at, now)
+                state=word, time=clock_time(change.at, now)
             )
         if channel.mismatch:
             wait += _(" [BOARD MISMATCH: {mismatch}]").format(mismatch=channel.mismatch)
@@ -193,6 +201,26 @@ def run_status(
     return 0
 
 
+def force_order(channel: ChannelConfig, state: str) -> str | None:
+    """``on``/``off`` (None: no named order), or a pilot channel's order; InputError (exit 2)
+    for anything else."""
+    if state in ("on", "off"):
+        return None
+    try:
+        order = parse_order(state)
+    except ValueError:
+        expected = f"on, off or a pilot order ({ORDERS_EXPECTED})" if channel.pilot else "on or off"
+        raise InputError(f"STATE: expected {expected}, got {state!r:.20}") from None
+    if channel.pilot is None:
+        raise InputError(
+            f"STATE: {channel.name} is not a pilot-wire channel; expected on or off, got "
+            f"{state!r:.20}"
+        )
+    if not channel.pilot.allowed(order):
+        raise InputError(f"STATE: Arrêt is not allowed on {channel.name} (pilot.allow_off = false)")
+    return order.value
+
+
 def run_force(
     config_path: str | None,
     channel_text: str,
@@ -205,13 +233,16 @@ def run_force(
 ) -> int:
     config = load_config(find_config(config_path))
     channel = resolve_channel(config, channel_text)
+    order = force_order(config.channel(channel), state)
     duration = parse_for(duration_text) if duration_text is not None else None
     until = parse_until(until_text, datetime.now(UTC)) if until_text else None
     link = _link(config, err, timeout)
     if link is None:
         return EXIT_NO_SERVICE
     try:
-        message = asyncio.run(link.force(channel, state == "on", duration=duration, until=until))
+        message = asyncio.run(
+            link.force(channel, state == "on", duration=duration, until=until, order=order)
+        )
     except ServiceUnavailable as error:
         print(error, file=err)
         return EXIT_NO_SERVICE

@@ -11,12 +11,14 @@ from tui.core.events import (
     ReloadEvent,
     StartEvent,
     StopEvent,
+    TempoEvent,
     TempoForecastEvent,
     UnknownEvent,
     channel_of,
 )
 from tui.core.forecast import PARIS
 from tui.core.i18n import _
+from tui.frontends.words import order_word
 
 
 def _state(powered: object) -> str:
@@ -65,12 +67,14 @@ def event_summary(event: Event) -> str:
             pending = (
                 _(" [board detached: applied when it attaches]") if event.applied is False else ""
             )
-            return f"{name}: {_state(event.powered)} ({_or(event.reason, '')}){pending}"
+            # A pilot channel's relays drive an order: "CUT" would hide Éco from Hors-gel.
+            state = order_word(event.order) if event.order else _state(event.powered)
+            return f"{name}: {state} ({_or(event.reason, '')}){pending}"
         case OverrideEvent():
             return f"{name}: {event.message if event.message is not None else event.action}"
         case ErrorEvent():
             return f"{event.what}: {event.message}"
-        case ForecastEvent() | TempoForecastEvent() | BoardEvent() | MeterEvent():
+        case ForecastEvent() | TempoForecastEvent() | BoardEvent() | MeterEvent() | TempoEvent():
             message = _or(event.message, "")
         case UnknownEvent():
             message = str(event.extra.get("message", ""))

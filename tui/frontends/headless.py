@@ -32,7 +32,14 @@ from tui.core.events import ErrorEvent, Event
 from tui.frontends.early_signals import take_pending
 from tui.frontends.event_text import event_line
 
-_COLOURS = {"error": "31", "relay": "36", "override": "35", "board": "33", "forecast": "32"}
+_COLOURS = {
+    "error": "31",
+    "relay": "36",
+    "override": "35",
+    "board": "33",
+    "forecast": "32",
+    "tempo": "33",
+}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 

@@ -53,6 +53,8 @@ override_duration = "2h"
 # Contract" API on RTE's portal.
 # [tempo]
 # source = "rte"
+# With a Linky on a TIC reader ([meter] source = "tic"), its colours for a day RTE has none for:
+# fallback = "tic"
 
 # Home Assistant and other MQTT tools (see docs/mqtt.md): remove the "# " before [mqtt] and
 # the keys you set. The password comes from a file readable by you only, or from

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from tui.adapters.clock import Clock, SystemClock
 from tui.compose.files import find_config, load_config
 from tui.compose.sources import fetch_forecast, fetch_tempo, read_forecast_file, read_tempo_file
+from tui.core import i18n
 from tui.core.config import Config, OnExit
 from tui.core.durations import parse_time
 from tui.core.errors import InputError
@@ -25,7 +26,8 @@ from tui.core.forecast import paris_iso
 from tui.core.i18n import N_, _, ngettext
 from tui.core.plan import plan_ahead, plan_to_json, released_on_attach, render_plan_text
 from tui.core.policy import Override, RelayHistory
-from tui.core.tempo import TempoCalendar, describe_tempo_days
+from tui.core.tempo import TempoCalendar, colour_word, day_start, describe_tempo_days, tempo_day
+from tui.frontends.tempo_source import source_label
 
 MAX_HOURS = 24 * 366
 
@@ -72,6 +74,30 @@ def _tempo(
             file=err,
         )
     return calendar
+
+
+def _tempo_line(config: Config, tempo: TempoCalendar, start: datetime, end: datetime) -> str:
+    """The plan's Tempo line; with ``[tempo] fallback``, each colour with its source, and what
+    the plan cannot know: the meter's colours, which the service reads live."""
+    if config.tempo is None or config.tempo.fallback is None:
+        return describe_tempo_days(tempo, start, end)
+    kind = config.tempo.source.value
+    words = []
+    day = tempo_day(start)
+    while day_start(day) < end:
+        colour = tempo.colour(day)
+        shown = colour_word(colour) + (f" ({source_label(kind)})" if colour else "")
+        words.append(f"{i18n.day_name(day)} {day:%d} {shown}")
+        day += timedelta(days=1)
+    return (
+        "Tempo: "
+        + ", ".join(words)
+        + "\n"
+        + _(
+            "Tempo fallback: for a day {source} has not published, the service uses the colour "
+            "the meter carries, read live (not planned here)"
+        ).format(source=source_label(kind))
+    )
 
 
 def _attach_words(config: Config) -> str:
@@ -208,7 +234,7 @@ def run_plan(
         text = render_plan_text(plan, config, origin)
         if tempo is not None:
             head, _sep, rest = text.partition("\n")
-            text = f"{head}\n{describe_tempo_days(tempo, start, end)}\n{rest}"
+            text = f"{head}\n{_tempo_line(config, tempo, start, end)}\n{rest}"
         if config.meter is not None:
             head, _sep, rest = text.partition("\n")
             text = f"{head}\n{_(METER_NOT_PLANNED)}\n{rest}"

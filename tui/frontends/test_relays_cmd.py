@@ -28,8 +28,9 @@ from tui.compose.files import (
 from tui.core.config import ChannelConfig, Config
 from tui.core.errors import InputError
 from tui.core.forecast import clock_time
-from tui.core.policy import RelayHistory, count_movement, next_switch_allowed
+from tui.core.policy import Override, RelayHistory, count_movement, next_switch_allowed
 from tui.core.wiring import appliance_powered
+from tui.frontends import pilot_walk
 from tui.frontends.control_cmds import resolve_channel
 
 Pause = Callable[[float], object]
@@ -169,6 +170,9 @@ def _commission(
             file=out,
         )
         for channel in chosen:
+            if channel.pilot is not None:
+                print(pilot_walk.describe(channel, board, hold), file=out)
+                continue
             before = board.relay(channel.index)
             target = not before
             print(
@@ -189,6 +193,11 @@ def _commission(
         overrides, history, _ = store.load()
         failures = 0
         for channel in chosen:
+            if channel.pilot is not None:
+                failures += not pilot_walk.walk(channel, board, history, hold, out, clock, pause)
+                history = {i: h for i, h in history.items() if i in _channel_indexes(config)}
+                _save(store, overrides, history, err)
+                continue
             item = history.get(channel.index, RelayHistory())
             ok, item = _click(channel, board, item, hold, out, clock, pause)
             history[channel.index] = item
@@ -213,6 +222,22 @@ def _commission(
         return 0
     finally:
         board.close(config.board.on_exit)
+
+
+def _channel_indexes(config: Config) -> set[int]:
+    return {channel.index for channel in config.channels}
+
+
+def _save(
+    store: StateStore,
+    overrides: dict[int, Override],
+    history: dict[int, RelayHistory],
+    err: TextIO,
+) -> None:
+    try:
+        store.save(overrides, history, store.owners)
+    except OSError as error:
+        print(f"cannot save the switch history ({error}): continuing", file=err)
 
 
 def _wait_for_rate(

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from tui.core.forecast import clock_time
 from tui.core.i18n import _
+from tui.core.pilot import Order
 from tui.service.snapshot import ChannelView
 
 
@@ -24,6 +25,30 @@ def state_word(powered: bool | None) -> str:
     if powered is None:
         return _("UNKNOWN")
     return _("ON") if powered else _("CUT")
+
+
+def order_word(order: str) -> str:
+    """A pilot channel's order as the grid shows it: ``CONFORT``, ``ÉCO``, ``HORS-GEL``,
+    ``ARRÊT`` (core/pilot.py)."""
+    try:
+        return Order(order).label.upper()
+    except ValueError:
+        return order.upper()
+
+
+def channel_state_word(channel: ChannelView) -> str:
+    """The state column: ON/CUT/UNKNOWN, or a pilot channel's order on its wire."""
+    if channel.order is not None and channel.powered is not None:
+        return order_word(channel.order)
+    return state_word(channel.powered)
+
+
+def channel_state_key(channel: ChannelView) -> str:
+    """The state column's style key: ``ON``, ``CUT``, ``UNKNOWN`` or a pilot channel's order
+    (``CONFORT``, ``ÉCO``...: the orders are French words in every language)."""
+    if channel.order is not None and channel.powered is not None:
+        return order_word(channel.order)
+    return state_key(channel.powered)
 
 
 def forced_word(channel: ChannelView) -> str:

@@ -10,7 +10,8 @@ It does so by keeping the switch history in wall equivalents and moving every ti
 difference between the two clocks' progress since the last step (``ClockWatch.rebase``). Times
 are whole microseconds, so the moves are exact: a switch recorded at step ``r`` reads, at step
 ``k``, ``t_mono + offset_k`` whatever happened between (no rounding adds up). A difference of
-more than ``STEP_TOLERANCE`` is a clock step, said once in the event log.
+more than ``STEP_TOLERANCE`` is a clock step, said once in the event log; a move under
+``QUANTUM`` waits until the moves add up to it (an age is then at most 1 ms off).
 
 What stays on the wall clock: the forecast and Tempo hours, an override's end ("until 14:30" is
 the operator's wall time), the feeds' schedules, and every time shown. The saved state holds wall
@@ -28,6 +29,10 @@ from tui.service.board_sync import BoardSync
 # A difference between the two clocks' progress beyond this is a step, said in the event log;
 # below it, times still move with the monotonic clock, silently.
 STEP_TOLERANCE = timedelta(seconds=1)
+# Smaller moves wait until they add up to this: the two clocks drift apart by microseconds at
+# every step, and moving every switch time by them made the history new at each step (the
+# snapshot's plan, kept while the history stands, was planned again every second).
+QUANTUM = timedelta(milliseconds=1)
 
 
 class ClockWatch:
@@ -49,7 +54,10 @@ class ClockWatch:
             self.start(wall, mono)
             return timedelta(0)
         offset = wall - (self._anchor + timedelta(seconds=mono))
-        delta, self._offset = offset - self._offset, offset
+        delta = offset - self._offset
+        if abs(delta) < QUANTUM:
+            return timedelta(0)  # kept for later: it adds up in the offset, nothing is lost
+        self._offset = offset
         return delta
 
     def follow(

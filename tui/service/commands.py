@@ -28,6 +28,7 @@ from tui.service.operator import (
     override_until,
     released_words,
 )
+from tui.service.pilot_drive import named_order
 from tui.service.saved_state import SavedState
 
 
@@ -71,18 +72,21 @@ class OperatorCommands:
         *,
         duration: timedelta | None = None,
         until: datetime | None = None,
+        order: str | None = None,
     ) -> str:
         await self.started.wait()
         self._check_channel(channel)
         now = self.clock.now()
         until = override_until(now, self.config.policy.override_duration, duration, until)
-        self.overrides[channel] = Override(powered=powered, since=now, until=until)
+        # A pilot-wire channel's named order ("eco"): InputError where it does not fit.
+        powered, order = named_order(self.config.channel(channel), powered, order)
+        self.overrides[channel] = Override(powered=powered, since=now, until=until, order=order)
         name = self.config.channel(channel).name
         expiry = expiry_words(until, now)
         self._override_event(
             channel,
             "force",
-            forced_words(powered, expiry),
+            forced_words(powered, expiry, order),
             powered=powered,
             until=until,
         )
@@ -91,7 +95,7 @@ class OperatorCommands:
         # the relay moves without waiting for two fsyncs.
         self.state.save()
         decision = self.evaluation.decisions[channel]
-        return force_answer(name, powered, expiry, decision.waiting)
+        return force_answer(name, powered, expiry, decision.waiting, order)
 
     async def release(self: CommandsHost, channel: int | None) -> str:
         await self.started.wait()

@@ -332,6 +332,7 @@ class ControlServer:
                     _powered(request),
                     duration=_seconds(request),
                     until=_until(request),
+                    order=_order(request),
                 )
             elif op == "release":
                 target = request.get("channel")
@@ -365,6 +366,14 @@ def _channel(request: dict[str, Any]) -> int:
     value = request.get("channel")
     if isinstance(value, bool) or not isinstance(value, int):
         raise InputError(f"channel: expected a channel index, got {value!r}")
+    return value
+
+
+def _order(request: dict[str, Any]) -> str | None:
+    """A pilot channel's named order ("eco"); the controller says whether it fits the channel."""
+    value = request.get("order")
+    if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 20):
+        raise InputError(f'order: expected a pilot order such as "eco", got {value!r:.40}')
     return value
 
 

@@ -34,6 +34,7 @@ from tui.core.forecast import Forecast
 from tui.core.policy import Evaluation, evaluate
 from tui.core.state_vetting import owners_of
 from tui.core.tempo import TempoCalendar
+from tui.service import pilot_drive
 from tui.service.clock_watch import ClockWatch, step_words
 from tui.service.commands import OperatorCommands
 from tui.service.containment import CLOSE_GRACE, describe_error
@@ -45,8 +46,9 @@ from tui.service.operator import relays_words, restart_needed, unclean_words
 from tui.service.reconcile import Reconciler
 from tui.service.saved_state import SavedState
 from tui.service.snapshot import MqttView, Snapshot, Update
-from tui.service.snapshot_builder import build_snapshot, mode_of
+from tui.service.snapshot_builder import PlanCache, build_snapshot, mode_of
 from tui.service.tempo_feed import TempoWords
+from tui.service.tempo_pair import TempoPair
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,10 +72,11 @@ class Controller(OperatorCommands):
         pid: int | None = None,
         tempo_source: Source[TempoCalendar] | None = None,
         meter_source: MeterSource | None = None,
+        tempo_fallback_source: Source[TempoCalendar] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
-        self.board = board
+        self.board = board = pilot_drive.wrap(board, config, clock)
         self.state_dir = state_dir
         self.pid = os.getpid() if pid is None else pid
         self.evaluation = Evaluation()
@@ -81,10 +84,22 @@ class Controller(OperatorCommands):
         self.started = asyncio.Event()
         self.opened = asyncio.Event()  # state read, board opened: a snapshot can be answered
         self.events = EventHub(clock)
+        self._plan_cache = PlanCache()  # the snapshot's 48-hour plan, while its inputs stand
         self.relays = Reconciler(board, config, clock, self._event)
         self.feed = self._follow(source, EcowattWords(source.kind))
         self.tempo_feed = (
             self._follow(tempo_source, TempoWords(tempo_source.kind)) if tempo_source else None
+        )
+        # [tempo] fallback: the meter's colours, its own feed, merged behind the first.
+        self.tempo_fallback_feed = (
+            self._follow(tempo_fallback_source, TempoWords(tempo_fallback_source.kind))
+            if tempo_fallback_source and self.tempo_feed
+            else None
+        )
+        self.tempo_pair = (
+            TempoPair(self.tempo_feed, self.tempo_fallback_feed, self._event, clock.now)
+            if self.tempo_feed is not None
+            else None
         )
         self.meter = (
             MeterFeed(meter_source, clock=clock, emit=self._event, wake=self.wake)
@@ -132,7 +147,7 @@ class Controller(OperatorCommands):
     @property
     def tempo(self) -> TempoCalendar | None:
         """The Tempo calendar in use (None: Tempo off, or nothing known yet)."""
-        return self.tempo_feed.data if self.tempo_feed is not None else None
+        return self.tempo_pair.calendar if self.tempo_pair is not None else None
 
     @property
     def held(self) -> bool:
@@ -250,6 +265,7 @@ class Controller(OperatorCommands):
     def _feeds(self) -> list[Feed[Any]]:
         feeds: list[Feed[Any]] = [self.feed]
         feeds += [self.tempo_feed] if self.tempo_feed is not None else []
+        feeds += [self.tempo_fallback_feed] if self.tempo_fallback_feed is not None else []
         return feeds + ([self.meter.feed] if self.meter is not None else [])
 
     async def _shutdown(self) -> None:
@@ -336,10 +352,20 @@ class Controller(OperatorCommands):
             if self.meter is not None
             else None
         )
+        if self.tempo_pair is not None:
+            self.tempo_pair.watch(now)
         self.evaluation = evaluate(
-            now, self.forecast, self.config, self.overrides, self.history, self.tempo, power_cuts
+            now,
+            self.forecast,
+            self.config,
+            self.overrides,
+            self.history,
+            self.tempo,
+            power_cuts,
+            self.meter.room(self.config, self.history) if self.meter is not None else None,
         )
         decisions = list(self.evaluation.decisions.values())
+        await pilot_drive.aim_step(self, now)
         for move in self.relays.moves(decisions, self.history):
             attached = self.board.channel_attached(move.channel)
             await asyncio.to_thread(self.board.set_relay, move.channel, move.energised)
@@ -391,7 +417,7 @@ class Controller(OperatorCommands):
         self._wake.set()
 
     def _event(self, event: Event) -> None:
-        self.events.emit(event)
+        self.events.emit(pilot_drive.with_order(self.board, event))
 
     def _override_event(self, channel: int, action: str, message: str, **fields: Any) -> None:
         name = self.config.channel(channel).name
@@ -410,7 +436,7 @@ class Controller(OperatorCommands):
         self.events.publish(self._build_snapshot)
 
     def _build_snapshot(self) -> Snapshot:
-        return build_snapshot(self, self.clock.now())
+        return build_snapshot(self, self.clock.now(), self._plan_cache)
 
     # -- ControllerLink (force, release, refresh, history_view: commands.py) -----------------
 

@@ -33,8 +33,10 @@ class ControllerLink(Protocol):
         *,
         duration: timedelta | None = None,
         until: datetime | None = None,
+        order: str | None = None,
     ) -> str:
-        """Override a channel; no duration/until = the configured default. Returns a message."""
+        """Override a channel; no duration/until = the configured default; ``order``: a
+        pilot-wire channel's named order ("eco", core/pilot.py). Returns a message."""
         ...
 
     async def release(self, channel: int | None) -> str:

@@ -20,15 +20,19 @@ from tui.adapters.meter.base import MeterSource
 from tui.core import power_trace
 from tui.core.config import Config
 from tui.core.events import MeterEvent
+from tui.core.i18n import _
 from tui.core.measured_power import MIN_STEP, MeasuredPower, observe
 from tui.core.meter import MeterReading, format_kva
+from tui.core.meter_words import reading_words
 from tui.core.policy import Override, RelayHistory
 from tui.core.power_rule import (
     PowerCut,
+    PowerRoom,
     PowerState,
     PowerStep,
     describe_meter,
     meter_state,
+    power_room,
     power_step,
 )
 from tui.service.feed import Emit, Feed, Said
@@ -52,18 +56,18 @@ class MeterWords:
         cached: bool,
         called: bool,
     ) -> Said:
-        answer = f"meter: {format_kva(data.power_va)}"
+        answer = _("meter: {power}").format(power=format_kva(data.power_va))
         if previous is not None and (data.mode, data.cutoff_va) == (
             previous.mode,
             previous.cutoff_va,
         ):
             return Said(None, answer)
-        mode = f"{data.mode.value} mode, " if data.mode else ""
-        limit = f", cut-off {format_kva(data.cutoff_va)}" if data.cutoff_va else ""
         event = MeterEvent(
             ts=ts,
             event="reading",
-            message=f"meter ({self.where}): {mode}{format_kva(data.power_va)}{limit}",
+            message=_("meter ({where}): {details}").format(
+                where=self.where, details=reading_words(data)
+            ),
             power_va=data.power_va,
             limit_va=data.cutoff_va,
             mode=data.mode.value if data.mode else None,
@@ -136,6 +140,10 @@ class MeterFeed:
             self.feed.next_refresh = now  # a first reading, or one after a stale spell
         self._wake()
 
+    def room(self, config: Config, history: Mapping[int, RelayHistory]) -> PowerRoom | None:
+        """The headroom for the switch-ons of the evaluation after ``step``."""
+        return power_room(self.state, config, history)
+
     def step(
         self,
         now: datetime,
@@ -171,7 +179,7 @@ class MeterFeed:
                 MeterEvent(
                     ts=now,
                     event="tripped",
-                    message="the meter says its breaker is open: re-arm it by hand",
+                    message=_("the meter says its breaker is open: re-arm it by hand"),
                     power_va=reading.power_va,
                     limit_va=limit,
                 )
@@ -198,7 +206,9 @@ class MeterFeed:
                 MeterEvent(
                     ts=now,
                     event="measured",
-                    message=f"{_name(config, index)}: {watts} W as the meter saw it switch",
+                    message=_("{name}: {watts} W as the meter saw it switch").format(
+                        name=_name(config, index), watts=watts
+                    ),
                     channel=index,
                     watts=watts,
                 )

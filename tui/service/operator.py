@@ -15,6 +15,7 @@ from tui.core.events import StartEvent
 from tui.core.forecast import clock_time
 from tui.core.i18n import _
 from tui.core.meter_config import meter_source_of
+from tui.core.pilot import Order
 from tui.core.policy import RelayHistory
 
 
@@ -48,17 +49,28 @@ def expiry_words(until: datetime | None, now: datetime) -> str:
     return _("until {time}").format(time=clock_time(until, now)) if until else _("until released")
 
 
-def forced_words(powered: bool, expiry: str) -> str:
-    """The override event's message: ``forced cut by operator until 16:08``."""
+def forced_words(powered: bool, expiry: str, order: str | None = None) -> str:
+    """The override event's message: ``forced cut by operator until 16:08``; a pilot-wire
+    channel's named order: ``forced Éco by operator until 16:08``."""
+    if order is not None:
+        return _("forced {order} by operator {until}").format(
+            order=Order(order).label, until=expiry
+        )
     words = _("forced on by operator {until}") if powered else _("forced cut by operator {until}")
     return words.format(until=expiry)
 
 
-def force_answer(name: str, powered: bool, expiry: str, waiting: str | None) -> str:
-    """The answer to a force: ``Sauna: forced cut until 16:08; waiting: min_on until 16:10``."""
+def force_answer(
+    name: str, powered: bool, expiry: str, waiting: str | None, order: str | None = None
+) -> str:
+    """The answer to a force: ``Sauna: forced cut until 16:08; waiting: min_on until 16:10``
+    (``Chambres: forced Éco until 16:08`` for a pilot-wire channel's named order)."""
     words = _("{name}: forced on {until}") if powered else _("{name}: forced cut {until}")
+    label = Order(order).label if order is not None else ""
+    if order is not None:
+        words = _("{name}: forced {order} {until}")
     wait = _("; waiting: {waiting}").format(waiting=waiting) if waiting else ""
-    return words.format(name=name, until=expiry) + wait
+    return words.format(name=name, until=expiry, order=label) + wait
 
 
 def released_words(
@@ -93,11 +105,13 @@ def restart_needed(running: Config, new: Config) -> str | None:
         or new.tempo != running.tempo
         or meter_source_of(new.meter) != meter_source_of(running.meter)
         or {c.index for c in new.channels} != {c.index for c in running.channels}
+        # A pilot channel's relays are opened, and its drive built, at start (pilot_drive.py).
+        or {c.index: c.pilot for c in new.channels} != {c.index: c.pilot for c in running.channels}
     ):
         return (
             f"{new.path}: changes to [board], [ecowatt], [service], [tempo], the [meter] "
-            "source or the set of channel indexes need a restart; keeping the running "
-            "configuration"
+            "source, the set of channel indexes or a channel's pilot settings need a restart; "
+            "keeping the running configuration"
         )
     return None
 

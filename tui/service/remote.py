@@ -133,8 +133,11 @@ class RemoteController:
         *,
         duration: timedelta | None = None,
         until: datetime | None = None,
+        order: str | None = None,
     ) -> str:
         request: dict[str, Any] = {"op": "force", "channel": channel, "powered": powered}
+        if order is not None:
+            request["order"] = order
         if duration is not None:
             request["seconds"] = duration.total_seconds()
         if until is not None:

@@ -72,23 +72,35 @@ class ForecastView:
 class TempoDayView:
     day: str  # the Paris date, "2026-12-01": its colour applies from 06:00 that day
     colour: str | None  # "blue", "white", "red"; None: published without a colour
+    source: str | None = None  # who gave the colour: "rte", "tic"...; None: no colour
 
 
 @dataclass(frozen=True)
 class TempoView:
     """The Tempo calendar as the service knows it (present only when [tempo] is configured)."""
 
-    source: str  # "rte", "sandbox", "demo", "file"
+    source: str  # "rte", "sandbox", "demo", "file", "tic"
     today: str | None = None  # the colour of the Tempo day in force now; None: unknown
     tomorrow: str | None = None  # None: not published yet
     days: tuple[TempoDayView, ...] = ()
     fetched: datetime | None = None
     next_refresh: datetime | None = None
     error: str | None = None  # last refresh failure in words
+    # Who gave today's and tomorrow's colour ("rte", "tic"...; None while it is unknown).
+    today_source: str | None = None
+    tomorrow_source: str | None = None
+    fallback: str | None = None  # [tempo] fallback: "tic", the meter's colours behind source
+    fallback_error: str | None = None  # the fallback feed's last failure in words
 
     def to_status(self) -> dict[str, str | None]:
-        """``{"today": ..., "tomorrow": ...}``: `status --json`'s ``tempo``, MQTT's base/tempo."""
-        return {"today": self.today, "tomorrow": self.tomorrow}
+        """``{"today": ..., "tomorrow": ..., "today_source": ..., "tomorrow_source": ...}``:
+        `status --json`'s ``tempo``, MQTT's base/tempo."""
+        return {
+            "today": self.today,
+            "tomorrow": self.tomorrow,
+            "today_source": self.today_source,
+            "tomorrow_source": self.tomorrow_source,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TempoView":
@@ -100,6 +112,10 @@ class TempoView:
             fetched=_time(data.get("fetched")),
             next_refresh=_time(data.get("next_refresh")),
             error=data.get("error"),
+            today_source=data.get("today_source"),
+            tomorrow_source=data.get("tomorrow_source"),
+            fallback=data.get("fallback"),
+            fallback_error=data.get("fallback_error"),
         )
 
 
@@ -150,6 +166,7 @@ class ChangeView:
     at: datetime
     powered: bool
     reason: str
+    order: str | None = None  # a pilot-wire channel's order after the change
 
 
 @dataclass(frozen=True)
@@ -173,6 +190,9 @@ class ChannelView:
     power_w: float | None = None  # the channel's configured `power`, in watts; None: not given
     board: str = ""  # several boards: the name of the one the relay is on ("" for one board)
     relay: int | None = None  # several boards: the relay on that board (None for one board)
+    # A pilot channel's order on its two relays ("confort", "eco", "hors-gel", "arret"; None:
+    # not a pilot channel, or its relays not attached): core/pilot.py.
+    order: str | None = None
     # Its power as the meter saw it switch ([meter]: the median of its last steps); None: not yet.
     measured_power_w: int | None = None
 
@@ -250,7 +270,9 @@ class Snapshot:
             channel["until"] = _time(channel.get("until"))
             change = channel.get("next_change")
             channel["next_change"] = (
-                ChangeView(_instant(change["at"]), change["powered"], change["reason"])
+                ChangeView(
+                    _instant(change["at"]), change["powered"], change["reason"], change.get("order")
+                )
                 if change
                 else None
             )
@@ -303,6 +325,7 @@ class Snapshot:
                     "mismatch": channel.mismatch,
                     "next": _change_status(channel.next_change),
                     "power_w": channel.power_w,
+                    **({"order": channel.order} if channel.order is not None else {}),
                     **(
                         {"measured_power_w": channel.measured_power_w}
                         if self.meter is not None
@@ -331,7 +354,8 @@ def _change_status(change: ChangeView | None) -> dict[str, Any] | None:
     """A channel's next planned change in `status --json`: the text's ``[next: ON at 23:00]``."""
     if change is None:
         return None
-    return {"at": paris_iso(change.at), "powered": change.powered, "reason": change.reason}
+    status = {"at": paris_iso(change.at), "powered": change.powered, "reason": change.reason}
+    return status | ({"order": change.order} if change.order is not None else {})
 
 
 def _mqtt_view(data: object) -> MqttView | None:

@@ -39,9 +39,11 @@ class TempoWords:
     ) -> Said:
         known = describe_today_tomorrow(data, now)
         answer = f"Tempo updated: {known}" if called else f"Tempo: {known}"
-        cached = cached or not called
+        # The same days again, from a call or from a source that needs none (the meter's
+        # frames, looked at every minute): nothing to tell. Read from disk at start: said.
         if previous is not None and data.days == previous.days and not cached:
-            return Said(None, answer)  # the same days again: nothing to tell
+            return Said(None, answer)
+        cached = cached or not called
         today, tomorrow = data.today_tomorrow(now)
         event = TempoForecastEvent(
             ts=ts,
@@ -62,16 +64,32 @@ class TempoWords:
         return day_start(tempo_day(now) + timedelta(days=1))
 
 
-def tempo_view(feed: Feed[TempoCalendar], now: datetime) -> TempoView:
-    calendar = feed.data
-    today = tomorrow = None
+def tempo_view(
+    feed: Feed[TempoCalendar],
+    now: datetime,
+    calendar: TempoCalendar | None = None,
+    fallback: Feed[TempoCalendar] | None = None,
+) -> TempoView:
+    """The snapshot's Tempo: ``calendar`` (the merged one with a ``fallback`` feed, else the
+    feed's own), each colour with the source that gave it."""
+    if calendar is None and fallback is None:
+        calendar = feed.data
+    merged = fallback is not None
+    today = tomorrow = today_source = tomorrow_source = None
     days: tuple[TempoDayView, ...] = ()
     if calendar is not None:
         first, second = calendar.today_tomorrow(now)
         today = first.value if first else None
         tomorrow = second.value if second else None
+        day = tempo_day(now)
+        today_source = _kind(calendar.source_of(day), feed.kind, merged)
+        tomorrow_source = _kind(calendar.source_of(day + timedelta(days=1)), feed.kind, merged)
         days = tuple(
-            TempoDayView(item.day.isoformat(), item.colour.value if item.colour else None)
+            TempoDayView(
+                item.day.isoformat(),
+                item.colour.value if item.colour else None,
+                _kind(calendar.source_of(item.day), feed.kind, merged),
+            )
             for item in calendar.days[-VIEW_DAYS:]
         )
     return TempoView(
@@ -82,4 +100,16 @@ def tempo_view(feed: Feed[TempoCalendar], now: datetime) -> TempoView:
         fetched=calendar.fetched if calendar else None,
         next_refresh=feed.next_refresh,
         error=feed.error,
+        today_source=today_source,
+        tomorrow_source=tomorrow_source,
+        fallback=fallback.kind if fallback is not None else None,
+        fallback_error=fallback.error if fallback is not None else None,
     )
+
+
+def _kind(given: str | None, feed_kind: str, merged: bool) -> str | None:
+    """The source of a known colour: the day's own in a merged calendar, else the feed's;
+    None for no colour."""
+    if given is None:
+        return None
+    return (given or feed_kind) if merged else feed_kind

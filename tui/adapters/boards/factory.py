@@ -17,15 +17,19 @@ def make_board(config: Config, clock: Clock | None = None) -> RelayBoard:
 
         parts = []
         for board in config.boards:
+            # A pilot channel drives two relays of its board (ChannelConfig.relays_on_board).
             relays = {
-                channel.index: channel.relay_on_board
+                number: relay
                 for channel in config.channels
                 if channel.board == board.name
+                for number, relay in channel.relays_on_board.items()
             }
             if relays:
                 parts.append(Part(board.name, _one(board, list(relays.values()), clock), relays))
         return MultiBoard(parts)
-    return _one(config.board, [channel.index for channel in config.channels], clock)
+    return _one(
+        config.board, [relay for channel in config.channels for relay in channel.relays], clock
+    )
 
 
 def _one(board: BoardConfig, relays: list[int], clock: Clock | None) -> RelayBoard:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from tui.adapters.sources.base import RefreshResult, Source
+from tui.core.i18n import _
 from tui.core.meter import MeterReading
 
 Notify = Callable[[], None]
@@ -85,11 +86,17 @@ class ReadingBox:
         if latest is None and now - self._first < self.stale_after:
             return RefreshResult()  # just started: waiting for a first frame is not a fault
         if latest is None or now - latest.at >= self.stale_after:
-            what = "no valid frame yet" if latest is None else f"no valid frame for {seconds}"
+            what = (
+                _("no valid frame yet")
+                if latest is None
+                else _("no valid frame for {seconds}").format(seconds=seconds)
+            )
             why = f" ({problem})" if problem else ""
             self._failed = True
             return RefreshResult(
-                error=f"meter ({where}): {what}{why}; power cuts held, nothing restored on it"
+                error=_(
+                    "meter ({where}): {what}{why}; power cuts held, nothing restored on it"
+                ).format(where=where, what=what, why=why)
             )
         return RefreshResult()
 

@@ -11,7 +11,8 @@ from tui.adapters.meter.base import MeterSource
 from tui.adapters.meter.factory import make_meter_source
 from tui.core.config import Config
 from tui.core.errors import InputError
-from tui.core.meter import format_kva
+from tui.core.i18n import _
+from tui.core.meter_words import reading_words
 
 WAIT = timedelta(seconds=12)
 
@@ -23,7 +24,7 @@ def check_meter_line(config: Config) -> tuple[bool, str]:
     except InputError as error:
         return False, "; ".join(error.problems)
     if source is None:
-        return True, "no [meter]"
+        return True, _("no [meter]")
     if source.kind in ("demo", "file"):
         return True, f"{source.where}: {source.detail}"
     if source.kind == "mqtt":  # an asyncio client: one message on the topic, in a loop here
@@ -37,16 +38,13 @@ def check_meter_line(config: Config) -> tuple[bool, str]:
             box = getattr(source, "box", None)
             problem = getattr(box, "problem", None)
             why = f" ({problem})" if problem else ""
-            return False, (
-                f"{source.where}: no valid frame in {WAIT.total_seconds():g} s{why}; "
-                f"{source.detail}"
+            return False, _("{where}: no valid frame in {seconds} s{why}; {detail}").format(
+                where=source.where,
+                seconds=f"{WAIT.total_seconds():g}",
+                why=why,
+                detail=source.detail,
             )
-        mode = f"{reading.mode.value} mode, " if reading.mode else ""
-        pref = f"PREF {format_kva(reading.reference_va)}, " if reading.reference_va else ""
-        pcoup = f"cut-off {format_kva(reading.cutoff_va)}, " if reading.cutoff_va else ""
-        return True, (
-            f"{source.where}: {mode}{pref}{pcoup}power now {format_kva(reading.power_va)}"
-        )
+        return True, f"{source.where}: {reading_words(reading, now=True)}"
     finally:
         close = getattr(source, "close", None)
         if callable(close):
@@ -71,6 +69,7 @@ async def _mqtt_line(source: MeterSource) -> tuple[bool, str]:
     if reading is None:
         problem = getattr(getattr(source, "box", None), "problem", None)
         why = f" ({problem})" if problem else ""
-        return False, f"{source.where}: no reading in {WAIT.total_seconds():g} s{why}"
-    limit = f"cut-off {format_kva(reading.cutoff_va)}, " if reading.cutoff_va else ""
-    return True, f"{source.where}: {limit}power now {format_kva(reading.power_va)}"
+        return False, _("{where}: no reading in {seconds} s{why}").format(
+            where=source.where, seconds=f"{WAIT.total_seconds():g}", why=why
+        )
+    return True, f"{source.where}: {reading_words(reading, now=True, pref=False)}"

@@ -16,6 +16,7 @@ a reason.
 import contextlib
 import json
 import os
+import re
 import stat
 import sys
 from collections.abc import Callable, Iterator
@@ -150,12 +151,33 @@ class ReadStats:
         return f"{path}: {'; '.join(parts)}"
 
 
+# A \uD800-\uDFFF escape: JSON decodes a lone one to a surrogate, which no UTF-8 text (the
+# history store's digests and columns, a terminal) can hold. A path with undecodable bytes in a
+# message is one way such a line is written.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _scrubbed(value: object) -> object:
+    """``value`` with every lone surrogate in its strings replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_scrubbed(key): _scrubbed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(item) for item in value]
+    return value
+
+
 def _event(raw: bytes) -> Event | None:
     if len(raw) > MAX_LINE or b"\x00" in raw:
         return None
     try:
+        document = json.loads(raw)
+        if _SURROGATE_ESCAPE.search(raw):
+            document = _scrubbed(document)
         # A ts every reader can turn into Paris time, fields of their types: else damage.
-        return parse_event(json.loads(raw))
+        return parse_event(document)
     except (ValueError, RecursionError):
         return None
 

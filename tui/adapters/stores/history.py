@@ -520,8 +520,11 @@ def rebuild(state_dir: Path) -> tuple[HistoryStore, CatchUp]:
     building = HistoryStore(temporary)
     try:
         result = building.catch_up(state_dir)
-    finally:
+    except BaseException:
         building.close()
+        _remove_with_journals(temporary)  # never a half-built store left behind, one per pid
+        raise
+    building.close()
     with _sqlite_errors(path):
         # A journal left without its file would otherwise be played into the new one.
         for suffix in _JOURNALS:

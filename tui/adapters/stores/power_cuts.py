@@ -11,11 +11,12 @@ versions reading a newer file ignore it.
 from collections.abc import Mapping
 from typing import Any
 
+from tui.core.config import CHANNEL_NUMBERS
 from tui.core.durations import parse_instant
 from tui.core.power_rule import PowerCut
 
 KEY = "power_cuts"
-CHANNELS = range(8)
+CHANNELS = range(CHANNEL_NUMBERS)  # numbered across several boards, as in the rest of the file
 MAX_REASON = 400
 
 
@@ -37,7 +38,7 @@ def decode_power_cuts(document: object) -> tuple[dict[int, PowerCut], str | None
     for key, raw in table.items():
         where = f"{KEY}.{str(key)[:20]}"
         if not isinstance(key, str) or not key.isdigit() or int(key) not in CHANNELS:
-            return {}, f"{where}: expected a channel index 0-7; power cuts dropped"
+            return {}, f"{where}: expected a channel index 0-{CHANNELS[-1]}; power cuts dropped"
         if not isinstance(raw, dict):
             return {}, f"{where}: expected an object; power cuts dropped"
         try:

@@ -19,6 +19,7 @@ from tui.adapters.stores.power_cuts import decode_power_cuts, encode_power_cuts
 from tui.adapters.user_files import read_regular_file
 from tui.core.config import CHANNEL_NUMBERS, Wiring
 from tui.core.durations import parse_instant
+from tui.core.pilot import Order
 from tui.core.policy import Override, RelayHistory
 from tui.core.power_rule import PowerCut
 from tui.core.state_vetting import Owner
@@ -92,6 +93,7 @@ def encode_state(
                 "powered": override.powered,
                 "since": _iso(override.since),
                 "until": _iso(override.until),
+                **({"order": override.order} if override.order else {}),
             }
             for channel, override in sorted(overrides.items())
         },
@@ -184,8 +186,14 @@ def decode_state(
         since = _time(raw.get("since"), f"{where}.since", optional=False)
         until = _time(raw.get("until"), f"{where}.until")
         assert since is not None
+        order = raw.get("order")
+        if order is not None and order not in {item.value for item in Order}:
+            raise StateError(f"{where}.order: expected a pilot order, got {order!r:.20}")
         overrides[channel] = Override(
-            powered=bool(_bool(raw.get("powered"), f"{where}.powered")), since=since, until=until
+            powered=bool(_bool(raw.get("powered"), f"{where}.powered")),
+            since=since,
+            until=until,
+            order=order,
         )
     history: dict[int, RelayHistory] = {}
     for key, raw in _table(document, "history").items():

@@ -19,6 +19,7 @@ from tui.adapters.tempo.factory import make_tempo_source
 from tui.core.config import Config
 from tui.core.errors import InputError
 from tui.core.forecast import clock_time
+from tui.core.i18n import _
 from tui.core.tempo import TempoCalendar, describe_today_tomorrow
 
 
@@ -78,4 +79,7 @@ async def check_tempo(
 def check_tempo_line(config: Config, environ: Mapping[str, str] | None = None) -> tuple[bool, str]:
     """What `delestage check` prints on its tempo line, and whether it passed."""
     state_dir = resolve_state_dir(config, environ)
-    return asyncio.run(check_tempo(config, state_dir, SystemClock().now(), environ))
+    ok, line = asyncio.run(check_tempo(config, state_dir, SystemClock().now(), environ))
+    if config.tempo is not None and config.tempo.fallback is not None:
+        line += _("; fallback: the meter's colours for a day it has none for (see the meter line)")
+    return ok, line

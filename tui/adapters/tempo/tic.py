@@ -20,11 +20,13 @@ LOOK_EVERY = timedelta(minutes=1)  # the colours change twice a day at most
 def calendar_of(reading: MeterReading, now: datetime) -> TempoCalendar | None:
     if reading.tempo_today is None and reading.tempo_tomorrow is None:
         return None
-    today = tempo_day(now)
+    # The frame's "today" is the Tempo day in force when the meter sent it (a stale frame's
+    # colours stay on their own days). No ``updated``: each frame would make the same days new.
+    today = tempo_day(reading.at)
     return TempoCalendar(
         days=(
-            TempoDay(today, reading.tempo_today, reading.at),
-            TempoDay(today + timedelta(days=1), reading.tempo_tomorrow, reading.at),
+            TempoDay(today, reading.tempo_today),
+            TempoDay(today + timedelta(days=1), reading.tempo_tomorrow),
         ),
         fetched=reading.at,
         source="tic",

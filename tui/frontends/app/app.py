@@ -31,6 +31,7 @@ from tui.core.durations import format_duration
 from tui.core.errors import InputError
 from tui.core.events import StartEvent, StopEvent
 from tui.core.i18n import N_, _
+from tui.core.pilot import Order
 from tui.frontends.app import french
 from tui.frontends.app.channels_view import ChannelsView, ViewCache
 from tui.frontends.app.dialogs import (
@@ -80,6 +81,8 @@ HELP: dict[str, str] = {
     "force_off": N_("force the selected relay CUT (default duration)"),
     "force_on_for": N_("force ON: type a duration, a time, or 0 (held)"),
     "force_off_for": N_("force CUT: type a duration, a time, or 0 (held)"),
+    "force_eco": N_("a pilot-wire channel: force Éco (default duration)"),
+    "force_hors_gel": N_("a pilot-wire channel: force Hors-gel (default duration)"),
     "release": N_("back to automatic (also clears LATCHED)"),
     "release_all": N_("every relay back to automatic (asks first)"),
     "refresh": N_("refresh the forecast and Tempo (within RTE's limits)"),
@@ -114,13 +117,16 @@ class DelestageApp(App[int]):
             Binding(str(n), f"select({n})", f"select relay {n}", show=False, id=f"select_{n}")
             for n in range(1, 10)
         ),
-        Binding("g", "go_to", "go to", show=False, id="select_go"),
+        # `g` is a pilot-wire channel's Hors-gel (force_hors_gel): `n` for a number or a name.
+        Binding("n", "go_to", "go to", show=False, id="select_go"),
         Binding("up,k", "move(-1)", "previous", show=False, id="select_previous"),
         Binding("down,j", "move(1)", "next", show=False, id="select_next"),
         Binding("p", "force(True)", "on/cut", key_display="p/s", id="force_on"),
         Binding("s", "force(False)", "force cut", show=False, id="force_off"),
         Binding("P", "force_for(True)", "for…", key_display="P/S", id="force_on_for"),
         Binding("S", "force_for(False)", "cut for…", show=False, id="force_off_for"),
+        Binding("e", "pilot('eco')", "Éco", show=False, id="force_eco"),
+        Binding("g", "pilot('hors-gel')", "Hors-gel", show=False, id="force_hors_gel"),
         Binding("a", "release", "auto", id="release"),
         Binding("A", "release_all", "all auto", show=False, id="release_all"),
         Binding("r", "refresh", "refresh", id="refresh"),
@@ -469,6 +475,17 @@ class DelestageApp(App[int]):
         what = _("forcing ON") if powered else _("forcing CUT")
         self._command(what, lambda: self.link.force(channel, powered))
 
+    def action_pilot(self, order: str) -> None:
+        """Force a pilot-wire channel to a named order (`force CH eco` on the command line)."""
+        channel = self._target()
+        if channel is None:
+            return
+        if self.config.channel(channel).pilot is None:
+            self.notify(_("not a pilot-wire channel: p (ON) or s (CUT)"), severity="warning")
+            return
+        what = _("forcing {order}").format(order=Order(order).label)
+        self._command(what, lambda: self.link.force(channel, False, order=order))
+
     def action_force_for(self, powered: bool) -> None:
         channel = self._target()
         if channel is None:
@@ -668,13 +685,13 @@ class DelestageApp(App[int]):
             else:
                 words = _("  AZERTY: {keys} select relays 0-9 too, without Shift\n")
                 out.append(words.format(keys=french.AZERTY_SHOWN_TEN))
-        if max((channel.index for channel in self.config.channels), default=0) >= 10:
-            out.append(
-                _(
-                    "  Relays 10 and up: two digits in a row (1 then 2: relay 12), or g and "
-                    "its number or name\n"
-                )
+        go_to = next((keys for keys, _, ident in table if ident == "select_go"), "")
+        if max((channel.index for channel in self.config.channels), default=0) >= 10 and go_to:
+            words = _(
+                "  Relays 10 and up: two digits in a row (1 then 2: relay 12), or {key} and "
+                "its number or name\n"
             )
+            out.append(words.format(key=go_to))
         out.append("\n")
         out.append(_("Words\n"), style="bold")
         out.append(_("  ON / CUT       the appliance is powered / cut (not the relay coil)\n"))

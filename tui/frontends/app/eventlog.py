@@ -19,12 +19,15 @@ from tui.frontends.app.text import paris
 from tui.frontends.event_text import event_summary
 
 MAX_LINES = 2000
+# At this height or less, one line per event: a wrapped tail would take a row of three.
+SHORT_ROWS = 3
 KIND_STYLES = {
     "relay": Style(bold=True),
     "override": Style(color="#ffb74d", bold=True),
     "error": Style(color="#ef5350", bold=True),
     "board": Style(color="#fdd835"),
     "forecast": Style(color="#4fc3f7"),
+    "tempo": Style(color="#ffb74d"),  # two Tempo sources disagree
 }
 DIM = Style(dim=True)
 
@@ -79,6 +82,7 @@ class EventPane(RichLog, can_focus=False):
         self._keys: set[str] = set()
         self._order: deque[str] = deque()
         self._width = 0
+        self._was_short = False
         self.filter = ""
         self.shown: list[Event] = []  # what was received, oldest first (tests, bench)
 
@@ -128,7 +132,16 @@ class EventPane(RichLog, can_focus=False):
         if not self._size_known:
             self._early.append(text)
             return
-        self.write(text, width=self.scrollable_content_region.width)
+        width = self.scrollable_content_region.width
+        if self._short():
+            # Two rows or fewer (80x24 with a meter): a wrapped line would show only its tail
+            # ("had it)"); one line per event, cut with an ellipsis, reads as the newest event.
+            text = text.copy()
+            text.truncate(width, overflow="ellipsis")
+        self.write(text, width=width)
+
+    def _short(self) -> bool:
+        return 0 < self.scrollable_content_region.height <= SHORT_ROWS
 
     def on_resize(self, event: Resize) -> None:
         if not event.size.width:
@@ -136,10 +149,12 @@ class EventPane(RichLog, can_focus=False):
         width = self.scrollable_content_region.width
         if not self._width:
             self._width = width
+            self._was_short = self._short()
             if self._early:
                 self.call_later(self._flush_early)
-        elif width != self._width:
+        elif width != self._width or self._short() != self._was_short:
             self._width = width
+            self._was_short = self._short()
             self.call_later(self.reflow)
 
     def _flush_early(self) -> None:

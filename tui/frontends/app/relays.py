@@ -14,10 +14,12 @@ from tui.core.places import board_place
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.text import fit
 from tui.frontends.words import (
+    channel_state_key,
+    channel_state_word,
     forced_word,
     mode_words,
+    order_word,
     power_words,
-    state_key,
     state_word,
     until_words,
 )
@@ -31,6 +33,11 @@ STATE_STYLES = {
     # visible word with 16 colours, in grey (NO_COLOR) and with no colour at all.
     "CUT": Style(color="#ef5350", bold=True, reverse=True),
     "UNKNOWN": Style(color="#fdd835", bold=True),
+    # A pilot-wire channel shows its order: Confort as ON, a setback as a cut, in words.
+    "CONFORT": Style(color="#66bb6a", bold=True),
+    "ÉCO": Style(color="#ef5350", bold=True, reverse=True),
+    "HORS-GEL": Style(color="#ef5350", bold=True, reverse=True),
+    "ARRÊT": Style(color="#ef5350", bold=True, reverse=True),
 }
 FORCED_STYLE = Style(color="#ffb74d", bold=True)
 MARKER = "▶"
@@ -117,7 +124,8 @@ def next_cell(
         when = f"{day_name(change.at.astimezone(PARIS).date())} {wall_time(change.at)}"
     if minutes:  # the tightest: the minute is enough (French words are longer)
         when = when.replace(wall_time(change.at), f"{change.at.astimezone(PARIS):%H:%M}")
-    text = f"{state_word(change.powered)} {when}"
+    state = order_word(change.order) if change.order else state_word(change.powered)
+    text = f"{state} {when}"
     return f"{text} ({change.reason})" if wide else text
 
 
@@ -216,7 +224,7 @@ def render_grid(
         (
             f"{channel.index}",
             channel.name,
-            state_word(channel.powered),
+            channel_state_word(channel),
             mode_cell(channel),
             next_cell(channel, now, width >= WIDEST),
         )
@@ -267,7 +275,7 @@ def render_grid(
         line = Text(MARKER + " " if is_selected else "  ")
         line.append(f"{index:>{index_w}} ")
         line.append(fit(name, name_w) + " ")
-        line.append(state, style=STATE_STYLES[state_key(channel.powered)])  # CUT is a block
+        line.append(state, style=STATE_STYLES[channel_state_key(channel)])  # CUT is a block
         line.append(" " * (state_w + 1 - len(state)))
         line.append(fit(mode, mode_w + 1), style=FORCED_STYLE if mode != _("AUTO") else "")
         if power_w:
@@ -278,7 +286,7 @@ def render_grid(
             line.stylize(SELECTED)
         lines.append(line)
     if len(everything) > len(channels):
-        words = _("  channels {first}-{last} of {count} shown: ↑↓ j k, two digits or g: the others")
+        words = _("  channels {first}-{last} of {count} shown: ↑↓ j k, two digits or n: the others")
         shown = words.format(
             first=channels[0].index, last=channels[-1].index, count=len(everything)
         )
@@ -300,14 +308,16 @@ def power_cell(channel: ChannelView) -> str:
 
 def detail(channel: ChannelView, now: datetime) -> Text:
     """The selected channel in full sentences (nothing of it is cut at any width)."""
-    state = state_word(channel.powered)
+    state = channel_state_word(channel)
     line = Text(f"{MARKER} {channel.index} {channel.name}: ", style=HEADING)
     if channel.board:
         place = board_place(channel.board, channel.relay)
         where = _("(board {place})").format(place=place)
         line = Text(f"{MARKER} {channel.index} {channel.name} {where}: ")
         line.stylize(HEADING)
-    line.append(state, style=STATE_STYLES[state_key(channel.powered)])
+    line.append(state, style=STATE_STYLES[channel_state_key(channel)])
+    if channel.order is not None:
+        line.append(_(" (pilot wire)"))
     line.append(f", {mode_words(channel, now)}")
     if channel.latched and not channel.latch_holds and channel.mode != "forced":
         line.append(_(" (stays cut after this shed: auto_restore is off)"))
@@ -323,10 +333,9 @@ def detail(channel: ChannelView, now: datetime) -> Text:
         )
     if channel.next_change is not None:
         change = channel.next_change
+        state = order_word(change.order) if change.order else state_word(change.powered)
         line.append(
-            _(" Next: {state} at {time}").format(
-                state=state_word(change.powered), time=clock_time(change.at, now)
-            )
+            _(" Next: {state} at {time}").format(state=state, time=clock_time(change.at, now))
         )
         line.append(f" ({change.reason})." if change.reason != channel.reason else ".")
     return line

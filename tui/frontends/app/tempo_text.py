@@ -20,15 +20,37 @@ UNKNOWN = Style(color="#9e9e9e", italic=True)
 PEAK = Style(underline=True)
 SHEDDING = frozenset({"red", "white"})
 LEGEND = N_("Tempo: underlined = peak {start}-{end} of white/red days; ? = not published yet")
+# With [tempo] fallback = "tic": the same, shorter, and what marks a colour the meter gave.
+LEGEND_FALLBACK = N_(
+    "Tempo: underlined = peak {start}-{end}; ? = not published yet; * = from the meter"
+)
+FROM_FALLBACK = "*"  # after a colour the fallback source (the meter) gave, not the first source
 
 
-def legend() -> str:
+def legend(tempo: TempoView | None = None) -> str:
     """The timeline's Tempo line, in the language in use."""
-    return _(LEGEND).format(start=f"{DAY_START_HOUR:02d}:00", end=f"{PEAK_END_HOUR:02d}:00")
+    text = LEGEND if tempo is None or tempo.fallback is None else LEGEND_FALLBACK
+    return _(text).format(start=f"{DAY_START_HOUR:02d}:00", end=f"{PEAK_END_HOUR:02d}:00")
 
 
 def day_colours(tempo: TempoView) -> dict[date, str | None]:
     return {date.fromisoformat(day.day): day.colour for day in tempo.days}
+
+
+def fallback_days(tempo: TempoView) -> frozenset[date]:
+    """The days whose colour the fallback source (the meter) gave."""
+    if tempo.fallback is None:
+        return frozenset()
+    return frozenset(
+        date.fromisoformat(day.day) for day in tempo.days if day.source == tempo.fallback
+    )
+
+
+def fallback_mark(tempo: TempoView, source: str | None, wide: bool) -> str:
+    """`` (meter)`` (wide) or ``*`` after a colour the fallback gave; else nothing."""
+    if tempo.fallback is None or source is None or source != tempo.fallback:
+        return ""
+    return _(" (meter)") if wide else FROM_FALLBACK
 
 
 def colour_text(colour: str | None, short: bool = False) -> Text:
@@ -51,6 +73,8 @@ def header_text(tempo: TempoView, wide: bool = True) -> Text:
     tomorrow ?`` (the timeline's legend line says what ``?`` means)."""
     line = Text("Tempo ")
     line.append_text(colour_text(tempo.today, short=not wide))
+    line.append(fallback_mark(tempo, tempo.today_source, wide))
     line.append(_(" · tomorrow ") if wide else _(", tomorrow "))
     line.append_text(colour_text(tempo.tomorrow, short=not wide))
+    line.append(fallback_mark(tempo, tempo.tomorrow_source, wide))
     return line

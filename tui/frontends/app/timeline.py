@@ -10,7 +10,14 @@ from tui.core.i18n import N_, _, row_date
 from tui.core.meter import format_kva
 from tui.core.power_trace import MINUTES, buckets, sparkline
 from tui.frontends.app.pane import Pane
-from tui.frontends.app.tempo_text import PEAK, colour_text, day_colours, is_peak
+from tui.frontends.app.tempo_text import (
+    FROM_FALLBACK,
+    PEAK,
+    colour_text,
+    day_colours,
+    fallback_days,
+    is_peak,
+)
 from tui.frontends.app.tempo_text import legend as tempo_legend
 from tui.frontends.app.text import (
     STALE_AFTER,
@@ -179,14 +186,16 @@ def render_days(
 
     rows: list[Text] = [_ruler(cell, grid_end, label)]
     colours = day_colours(tempo) if tempo is not None else {}
+    marked = fallback_days(tempo) if tempo is not None else frozenset()
     for day in days:
-        rows.append(_day_row(day, levels, now, cell, grid_end, tempo, colours.get(day)))
+        row = _day_row(day, levels, now, cell, grid_end, tempo, colours.get(day), day in marked)
+        rows.append(row)
     _add_legend(rows, grid_end + 2, width)
     if meter is not None:
         rows.append(power_row(meter, label, grid_end, width))
     if tempo is not None and most >= MAX_DAYS:
         # On a short screen the event log needs the row; "?" is in the level legend already.
-        rows.append(Text(tempo_legend(), style=DIM))
+        rows.append(Text(tempo_legend(tempo), style=DIM))
     return Text("\n").join(rows)
 
 
@@ -222,10 +231,14 @@ def _day_row(
     end: int,
     tempo: TempoView | None = None,
     colour: str | None = None,
+    from_fallback: bool = False,
 ) -> Text:
     line = Text(row_date(day).ljust(LABEL_WIDTH))
     if tempo is not None:
         line.append_text(colour_text(colour, short=True))
+        if from_fallback:  # the meter's colour, not RTE's: "white*" (the legend says so)
+            line.append(FROM_FALLBACK)
+            line.truncate(LABEL_WIDTH + TEMPO_WIDTH)
         line.pad_right(LABEL_WIDTH + TEMPO_WIDTH - line.cell_len)
     for start in day_hours(day):
         value = levels.get(start)

@@ -417,6 +417,7 @@ class MqttBridge:
                     command.powered,
                     duration=command.duration,
                     until=command.until,
+                    order=command.order,
                 )
         except CommandError as error:
             await self._refuse(session, message.topic, str(error))

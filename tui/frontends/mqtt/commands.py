@@ -1,9 +1,10 @@
 """Commands arriving on ``base/channel/{index}/set``, read with the CLI's own parsers and bounds.
 
 ``on`` / ``off`` force the channel for the configured override duration (like `p` / `s` in the
-UI), ``auto`` releases it; the JSON forms carry ``for`` (a duration, "0s" = until released) or
-``until`` (ISO 8601, or "14:30" Paris time), or ``{"mode": "auto"}``. Anything else is refused
-with one line saying what was expected, and nothing changes.
+UI), ``auto`` releases it; a pilot-wire channel also takes its orders (``eco``, ``hors-gel``,
+``confort``), like `force CH eco`; the JSON forms carry ``for`` (a duration, "0s" = until
+released) or ``until`` (ISO 8601, or "14:30" Paris time), or ``{"mode": "auto"}``. Anything else
+is refused with one line saying what was expected, and nothing changes.
 """
 
 import json
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tui.core.durations import parse_override_length, parse_override_until
+from tui.core.pilot import parse_order
 
 EXPECTED = (
     'expected on, off, auto, {"powered": true|false} with optional "for" (a duration) or '
@@ -29,6 +31,7 @@ class Command:
     powered: bool | None  # None: back to automatic
     duration: timedelta | None = None
     until: datetime | None = None
+    order: str | None = None  # a pilot-wire channel's named order ("eco"); the service checks it
 
 
 def parse_channel(text: str) -> int:
@@ -55,6 +58,10 @@ def parse_command(channel_text: str, payload: bytes, now: datetime) -> Command:
         return Command(channel, word == "on")
     if word == "auto":
         return Command(channel, None)
+    try:  # a pilot-wire channel's order: "eco", "hors-gel", "confort" (core/pilot.py)
+        return Command(channel, False, order=parse_order(word).value)
+    except ValueError:
+        pass
     if not text.startswith("{"):
         raise CommandError(f"{text[:40]!r}: {EXPECTED}")
     try:

@@ -176,6 +176,8 @@ def channel_state(channel: ChannelView) -> dict[str, Any]:
         state["relay"] = channel.relay
     if channel.power_w is not None:  # `power` configured: Home Assistant shows it as attribute
         state["power_w"] = channel.power_w
+    if channel.order is not None:  # a pilot channel: the order on its wire
+        state["order"] = channel.order
     if channel.measured_power_w is not None:  # [meter]: its step at its switches
         state["measured_power_w"] = channel.measured_power_w
     return state
@@ -624,6 +626,11 @@ def discovery_configs(
                 "options": TEMPO_COLOURS,
                 # null (not published yet) is Home Assistant's unknown
                 "value_template": _field(day),
+                # Who gave the colour ("rte", "tic"; null while unknown), as an attribute.
+                "json_attributes_topic": topics.tempo,
+                "json_attributes_template": "{{ {'source': value_json."
+                + day
+                + "_source} | tojson }}",
                 "icon": "mdi:calendar-today" if day == "today" else "mdi:calendar-arrow-right",
             }
     if meter:
