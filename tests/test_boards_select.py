@@ -6,6 +6,7 @@ board and relay a channel is on (only with several boards: one board's output is
 import asyncio
 import json
 from dataclasses import replace
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,12 @@ from support.tui_harness import (
     PID,
     Rig,
     demo_config,
+    make_rig,
     press,
     screen_text,
     settle,
     started,
+    wait_for,
 )
 
 from tui.adapters.boards.factory import make_board
@@ -136,6 +139,23 @@ async def test_n_goes_to_a_channel_by_number_or_name(state_dir: Path) -> None:
         assert "force Hors-gel (default duration) [force_hors_gel]" in help_text  # g stays its
 
 
+async def test_g_stays_a_pilot_channels_hors_gel_and_n_goes_to(state_dir: Path) -> None:
+    """Both branches bound `g` (the go-to prompt here, the pilot wire's Hors-gel on main); the
+    merged app keeps `g` for Hors-gel and asks for a channel's number or name on `n`."""
+    rig = make_rig(state_dir)  # the demo: Radiateurs chambres, a pilot channel on relays 2, 6
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, rig)
+        await press(pilot, rig, "2", "g")
+        view = (await rig.controller.snapshot()).channel(2)
+        assert (view.mode, view.order) == ("forced", "hors-gel")
+        assert not isinstance(app.screen, GoToPrompt)
+        await pilot.press("n")
+        assert isinstance(app.screen, GoToPrompt)
+        await pilot.press(*"sauna", "enter")
+        assert app.selected == 7 and not isinstance(app.screen, GoToPrompt)
+
+
 def test_channel_named() -> None:
     channels = {0: "Chauffe-eau", 11: "Pompe", 12: "Pompe piscine", 20: "Sèche-linge"}
     assert channel_named(channels, " 11 ") == 11
@@ -161,7 +181,7 @@ async def test_azerty_top_row_reaches_two_digit_channels_in_french(state_dir: Pa
             await press(pilot, rig, "ç")
             assert app.selected == 9
             screen = screen_text(app)
-            assert "voies 8-15 sur 28 affichées" in screen, screen
+            assert "voies 5-12 sur 28 affichées" in screen, screen  # 8 rows around 9
             assert "(carte garage/1)" in screen
             help_text = app.help_text().plain
             assert "AZERTY : à & é \" ' ( - è _ ç choisissent aussi les relais 0-9" in help_text
@@ -176,8 +196,9 @@ async def test_the_h_view_fits_28_channels_at_80x24(state_dir: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, rig)
         await press(pilot, rig, "2", "6", "h")
-        assert isinstance(app.screen, ChannelsView)
-        await app.screen.workers.wait_for_complete()
+        # The view's own fetch, bounded: `screen.workers` is the app's worker manager, and
+        # waiting for all of it waits for the app's update follower, which runs until it quits.
+        await wait_for(pilot, lambda: isinstance(app.screen, ChannelsView) and app.screen.view)
         await pilot.pause()
         lines = screen_text(app).splitlines()
         text = "\n".join(lines)
@@ -196,16 +217,19 @@ async def test_the_h_view_fits_28_channels_at_80x24(state_dir: Path) -> None:
 
 
 def _plan(config_text: str, tmp_path: Path, as_json: bool) -> str:
-    from support.policy import levels
+    from support.policy import DAY1, levels
 
     from tui.frontends.plan_cmd import run_plan
 
     path = tmp_path / "delestage.toml"
     path.write_text(config_text, encoding="utf-8")
     forecast = tmp_path / "signals.json"
+    # 1 Dec 2026 (DAY1): red 08:00-12:00, planned from 06:00 that day, so that both
+    # channels are cut inside the plan.
     forecast.write_text(json.dumps(forecast_to_body(levels("1" * 8 + "3" * 4 + "1" * 12))))
     out = StringIO()
-    code = run_plan(str(path), str(forecast), "2026-12-03T06:00", "6", as_json, out)
+    clock = ManualClock(DAY1 + timedelta(hours=6))  # the plan reads no wall clock
+    code = run_plan(str(path), str(forecast), "2026-12-01T06:00", "6", as_json, out, clock=clock)
     assert code == 0
     return out.getvalue()
 
