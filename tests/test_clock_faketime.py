@@ -2,11 +2,11 @@
 
 The service runs with libfaketime preloaded (Debian's `faketime` package) reading its offset
 from a file the test rewrites (``FAKETIME_TIMESTAMP_FILE``, re-read once a second with
-``FAKETIME_CACHE_DURATION=1``): writing ``+3600`` steps the wall clock one hour forward mid-run,
-as NTP does after a Raspberry Pi boots on a stale clock. ``FAKETIME_DONT_FAKE_MONOTONIC`` leaves the
-monotonic clock alone, as a real step does. The test process itself is not faked and never
-reads the wall clock: offsets are relative. The same faults on a virtual clock are in
-``test_clock_steps.py``.
+``FAKETIME_CACHE_DURATION=1``): writing ``+3600`` steps the wall clock one hour forward
+mid-run, as NTP does after a Raspberry Pi boots on a stale clock.
+``FAKETIME_DONT_FAKE_MONOTONIC`` leaves the monotonic clock alone, as a real step does. The
+test process itself is not faked and never reads the wall clock: offsets are relative. The
+same faults on a virtual clock are in ``test_clock_steps.py``.
 """
 
 import asyncio

@@ -68,7 +68,7 @@ async def test_24_channels_on_two_boards_at_80x24(state_dir: Path) -> None:
         await press(pilot, rig, "up")  # wraps to the last channel, past the digits
         assert app.selected == 23
         screen = screen_text(app)
-        assert "Garage 15 (board garage)" in screen, screen
+        assert "Garage 15 (board garage/15)" in screen, screen
 
         garage.simulate_detach()
         await settle(pilot, rig.controller)

@@ -154,6 +154,7 @@ class ChannelInfo:
     name: str
     wiring: Wiring = Wiring.NO
     power: Power | None = None
+    place: str = ""  # several boards: ``garage/3`` (tui/core/places.py); "" for one board
 
 
 @dataclass(frozen=True)

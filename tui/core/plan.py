@@ -16,6 +16,7 @@ from tui.core.i18n import N_, _, ngettext
 from tui.core.pilot import Order
 from tui.core.pilot_orders import forced_orders
 from tui.core.pilot_orders import orders as pilot_orders
+from tui.core.places import board_place
 from tui.core.policy import (
     Decision,
     Override,
@@ -176,7 +177,12 @@ def plan_to_json(plan: Plan, config: Config) -> dict[str, object]:
     return {
         "from": paris_iso(plan.start),
         "until": paris_iso(plan.end),
-        "channels": [{"index": ch.index, "name": ch.name} for ch in config.channels],
+        "channels": [
+            # Several boards: the board's name and the relay on it, as `status --json` has them.
+            {"index": ch.index, "name": ch.name}
+            | ({"board": ch.board, "relay": ch.relay_on_board} if ch.board else {})
+            for ch in config.channels
+        ],
         "initial": {str(index): powered for index, powered in sorted(plan.initial.items())},
         **(
             {"initial_orders": {str(i): o for i, o in sorted(plan.initial_orders.items())}}
@@ -249,10 +255,11 @@ def render_plan_text(plan: Plan, config: Config, origin: str = "") -> str:
         if channel.rotate is not None:
             restore += _(", cut in turns with group {group}").format(group=channel.rotate)
         lines.append("")
+        place = board_place(channel.board, channel.relay_on_board)
         lines.append(
             _("{index} {name} (shed at {shed_at}, priority {priority}{run}{restore})").format(
                 index=channel.index,
-                name=channel.name,
+                name=channel.name + (_(" on board {place}").format(place=place) if place else ""),
                 shed_at=_(channel.shed_at.value),  # orange, red (level words), never
                 priority=channel.priority,
                 run=run,

@@ -20,6 +20,7 @@ from tui.core.errors import InputError
 from tui.core.forecast import Level, clock_time
 from tui.core.i18n import _
 from tui.core.pilot import ORDERS_EXPECTED, parse_order
+from tui.core.places import board_place
 from tui.core.tempo import colour_word
 from tui.frontends.tempo_source import from_source, tempo_sources
 from tui.frontends.words import channel_state_word, mode_words, order_word, state_word
@@ -141,6 +142,10 @@ def render_status(snapshot: Snapshot) -> str:
     lines.append("")
     mode_width = max([len(mode_words(channel, now)) for channel in snapshot.channels] + [4])
     state_w = max(7, len(_("UNKNOWN")), len(_("ON")), len(_("CUT")))
+    # Several boards: where each channel is wired (``garage/3``) after its number.
+    places = {c.index: board_place(c.board, c.relay) for c in snapshot.channels}
+    place_w = max([len(place) for place in places.values()] + [0])
+    index_w = max([len(str(c.index)) for c in snapshot.channels] + [1])
     for channel in snapshot.channels:
         state = channel_state_word(channel)
         wait = _(" [waiting: {waiting}]").format(waiting=channel.waiting) if channel.waiting else ""
@@ -156,8 +161,10 @@ def render_status(snapshot: Snapshot) -> str:
         if channel.measured_power_w is not None:
             wait += _(" [measured {watts} W]").format(watts=channel.measured_power_w)
         mode = mode_words(channel, now)
+        place = f"{places[channel.index]:<{place_w}}  " if place_w else ""
         lines.append(
-            f"{channel.index}  {channel.name:<22} {state:<{state_w}} {mode:<{mode_width}} "
+            f"{channel.index:<{index_w}}  {place}{channel.name:<22} {state:<{state_w}} "
+            f"{mode:<{mode_width}} "
             f"{channel.reason}{wait}{upcoming}"
         )
     return "\n".join(lines)

@@ -33,6 +33,7 @@ from tui.core.history import (
     totals,
     winter_start,
 )
+from tui.core.places import board_place
 from tui.core.plan import plan_ahead
 from tui.core.policy import Override, RelayHistory
 from tui.core.power import Power
@@ -44,7 +45,13 @@ MAX_VIEW_DAYS = 31
 
 def channel_infos(config: Config) -> list[ChannelInfo]:
     return [
-        ChannelInfo(channel.index, channel.name, channel.wiring, channel.power)
+        ChannelInfo(
+            channel.index,
+            channel.name,
+            channel.wiring,
+            channel.power,
+            board_place(channel.board, channel.relay_on_board),
+        )
         for channel in config.channels
     ]
 
@@ -78,6 +85,7 @@ class ChannelHistory:
     segments: tuple[Segment, ...]  # recorded before now, planned after
     today: Totals
     winter: Totals
+    place: str = ""  # several boards: where it is wired, ``garage/3`` (tui/core/places.py)
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,7 @@ class HistoryView:
                     ],
                     "today": channel.today.to_dict(),
                     "winter": channel.winter.to_dict(),
+                    **({"place": channel.place} if channel.place else {}),
                 }
                 for channel in self.channels
             ],
@@ -131,6 +140,7 @@ class HistoryView:
                     segments=tuple(_segment(*segment) for segment in item["segments"]),
                     today=Totals.from_dict(item["today"]),
                     winter=Totals.from_dict(item["winter"]),
+                    place=str(item.get("place", "")),
                 )
                 for item in data["channels"]
             ),
@@ -218,6 +228,7 @@ def build_view(
                 tuple(recorded[channel.index] + planned.get(channel.index, [])),
                 today_totals.get(channel.index, Totals()),
                 winter_totals.get(channel.index, Totals()),
+                channel.place,
             )
             for channel in channels
         ),

@@ -189,6 +189,7 @@ class ChannelView:
     mismatch: str | None = None
     power_w: float | None = None  # the channel's configured `power`, in watts; None: not given
     board: str = ""  # several boards: the name of the one the relay is on ("" for one board)
+    relay: int | None = None  # several boards: the relay on that board (None for one board)
     # A pilot channel's order on its two relays ("confort", "eco", "hors-gel", "arret"; None:
     # not a pilot channel, or its relays not attached): core/pilot.py.
     order: str | None = None
@@ -339,6 +340,7 @@ class Snapshot:
             status["board"]["unattached"] = list(self.board.unattached)
             for entry, channel in zip(status["channels"], self.channels, strict=True):
                 entry["board"] = channel.board
+                entry["relay"] = channel.relay
         if self.tempo is not None:
             status["tempo"] = self.tempo.to_status()
         if self.mqtt is not None:

@@ -192,6 +192,7 @@ def build_snapshot(state: ServiceState, now: datetime, cache: PlanCache | None =
                 mismatch=state.relays.words(channel.index, state.history, now),
                 power_w=channel.power.watts if channel.power else None,
                 board=channel.board,
+                relay=channel.relay_on_board if channel.board else None,
                 order=pilot_order(board, channel.index),
                 measured_power_w=measured.get(channel.index),
             )

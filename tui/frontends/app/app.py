@@ -11,14 +11,16 @@ the clock shows minutes and is redrawn once a minute, and nothing animates.
 import asyncio
 import contextlib
 import difflib
+import unicodedata
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import Binding, BindingsMap, BindingType
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
@@ -32,7 +34,13 @@ from tui.core.i18n import N_, _
 from tui.core.pilot import Order
 from tui.frontends.app import french
 from tui.frontends.app.channels_view import ChannelsView, ViewCache
-from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, FilterPrompt, HelpScreen
+from tui.frontends.app.dialogs import (
+    ConfirmScreen,
+    DurationPrompt,
+    FilterPrompt,
+    GoToPrompt,
+    HelpScreen,
+)
 from tui.frontends.app.eventlog import EventPane
 from tui.frontends.app.header import Banner, StatusLine
 from tui.frontends.app.help_tempo import tempo_help
@@ -66,6 +74,7 @@ def strained(level: int | None) -> bool:
 # that moves an action shows its new key here.
 HELP: dict[str, str] = {
     "select": N_("select that relay"),
+    "select_go": N_("go to a relay: type its number or name"),
     "select_previous": N_("select the previous relay"),
     "select_next": N_("select the next relay"),
     "force_on": N_("force the selected relay ON (default duration)"),
@@ -89,7 +98,10 @@ HELP: dict[str, str] = {
     "quit": N_("quit (an attached service keeps running)"),
     "quit_ctrl_c": N_("quit, from anywhere"),
 }
-DIGITS = [str(number) for number in range(8)]
+DIGITS = [str(number) for number in range(10)]
+# Past channel 9 (several boards, up to 32 channels): a digit then another within this many
+# seconds selects the two-digit channel (1 then 2: channel 12).
+DIGIT_SECONDS = 1.5
 
 
 class DelestageApp(App[int]):
@@ -103,8 +115,10 @@ class DelestageApp(App[int]):
         Binding("0", "select(0)", "select", key_display="0-7", id="select_0"),
         *(
             Binding(str(n), f"select({n})", f"select relay {n}", show=False, id=f"select_{n}")
-            for n in range(1, 8)
+            for n in range(1, 10)
         ),
+        # `g` is a pilot-wire channel's Hors-gel (force_hors_gel): `n` for a number or a name.
+        Binding("n", "go_to", "go to", show=False, id="select_go"),
         Binding("up,k", "move(-1)", "previous", show=False, id="select_previous"),
         Binding("down,j", "move(1)", "next", show=False, id="select_next"),
         Binding("p", "force(True)", "on/cut", key_display="p/s", id="force_on"),
@@ -144,6 +158,7 @@ class DelestageApp(App[int]):
         service replays with its first update (the scroll-back)."""
         super().__init__()
         french.translate_bindings(self._bindings)
+        digits_shown(self._bindings, config)
         self.animation_level = "none"
         self.link = link
         self.config = config
@@ -166,6 +181,8 @@ class DelestageApp(App[int]):
         self._asking_quit = False
         self._level: int | None = None
         self._terminal: tuple[int, int] | None = None
+        self._first_digit: int | None = None  # a digit that a second one may follow
+        self._digit_timer: Timer | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -390,7 +407,49 @@ class DelestageApp(App[int]):
             self._say(_("no relay selected yet: waiting for the controller"), error=True)
         return self.selected
 
-    def action_select(self, index: int) -> None:
+    def action_select(self, digit: int) -> None:
+        """A digit key: that channel; right after a digit that can start a configured channel
+        number (past 9, with several boards), the two-digit channel."""
+        configured = self._channels()
+        first = self._first_digit
+        self._forget_digit()
+        if first is not None and first * 10 + digit in configured:
+            self._select(first * 10 + digit)
+            return
+        tens = [index for index in configured if digit and index // 10 == digit]
+        if tens:
+            self._first_digit = digit
+            self._digit_timer = self.set_timer(DIGIT_SECONDS, self._forget_digit)
+            if digit not in configured:
+                words = _("{digit}…: a second digit selects relay {first}-{last}")
+                self._say(words.format(digit=digit, first=min(tens), last=max(tens)))
+                return
+        self._select(digit)
+
+    def _forget_digit(self) -> None:
+        self._first_digit = None
+        if self._digit_timer is not None:
+            self._digit_timer.stop()
+            self._digit_timer = None
+
+    def action_go_to(self) -> None:
+        """Any channel by its number or its name (the digits reach 0-9, two digits 10-31)."""
+        self._forget_digit()
+
+        def chosen(words: str | None) -> None:
+            if words is None or not words.strip():
+                return
+            index = channel_named(self._channels(), words)
+            if index is None:
+                listed = ", ".join(str(number) for number in sorted(self._channels()))
+                said = _("no relay “{words}” (configured: {listed})")
+                self._say(said.format(words=words.strip(), listed=listed), error=True)
+                return
+            self._select(index)
+
+        self.push_screen(GoToPrompt(), chosen)
+
+    def _select(self, index: int) -> None:
         configured = sorted(self._channels())
         if index not in configured:
             listed = ", ".join(str(number) for number in configured)
@@ -401,6 +460,7 @@ class DelestageApp(App[int]):
         self._redraw()
 
     def action_move(self, step: int) -> None:
+        self._forget_digit()
         indexes = sorted(self._channels())
         if not indexes:
             return
@@ -531,7 +591,8 @@ class DelestageApp(App[int]):
         yield from super().get_system_commands(screen)
 
     def on_relay_grid_chosen(self, message: RelayGrid.Chosen) -> None:
-        self.action_select(message.index)
+        self._forget_digit()
+        self._select(message.index)
 
     def on_resize(self, event: Resize) -> None:
         self._terminal = (event.size.width, event.size.height)
@@ -585,11 +646,13 @@ class DelestageApp(App[int]):
             if ident.startswith("select_") and ident[7:].isdigit():
                 ident = "select"
             keys.setdefault(ident, []).append(self.get_key_display(Binding(key, binding.action)))
-        if set(keys.get("select", ())) >= set(DIGITS):  # AZERTY's top row too: said below
-            keys["select"] = ["0-7"]
+        last = last_digit(self.config)
+        shown = [digit for digit in DIGITS if int(digit) <= last]
+        if set(keys.get("select", ())) >= set(shown):  # AZERTY's top row too: said below
+            keys["select"] = [f"0-{last}"]
 
         def ids(ident: str) -> str:
-            return "select_0…select_7" if ident == "select" else ident
+            return f"select_0…select_{DIGITS[-1]}" if ident == "select" else ident
 
         table = [
             (" ".join(keys[ident]), _(HELP[ident]), ids(ident)) for ident in HELP if ident in keys
@@ -616,8 +679,19 @@ class DelestageApp(App[int]):
         default = format_duration(duration) if duration else _("until released")
         out.append(_("  (default override duration: {default})\n").format(default=default))
         if french.azerty_on(self._keymap_in_use()):
-            words = _("  AZERTY: {keys} select relays 0-7 too, without Shift\n")
-            out.append(words.format(keys=french.AZERTY_SHOWN))
+            if last_digit(self.config) == 7:
+                words = _("  AZERTY: {keys} select relays 0-7 too, without Shift\n")
+                out.append(words.format(keys=french.AZERTY_SHOWN))
+            else:
+                words = _("  AZERTY: {keys} select relays 0-9 too, without Shift\n")
+                out.append(words.format(keys=french.AZERTY_SHOWN_TEN))
+        go_to = next((keys for keys, _, ident in table if ident == "select_go"), "")
+        if max((channel.index for channel in self.config.channels), default=0) >= 10 and go_to:
+            words = _(
+                "  Relays 10 and up: two digits in a row (1 then 2: relay 12), or {key} and "
+                "its number or name\n"
+            )
+            out.append(words.format(key=go_to))
         out.append("\n")
         out.append(_("Words\n"), style="bold")
         out.append(_("  ON / CUT       the appliance is powered / cut (not the relay coil)\n"))
@@ -639,6 +713,38 @@ class DelestageApp(App[int]):
         if self.config.tempo is not None:
             out.append_text(tempo_help())
         return out
+
+
+def last_digit(config: Config) -> int:
+    """The highest digit said to select a relay: 7 (one 1017, as always), 9 past channel 7."""
+    return 9 if any(channel.index >= 8 for channel in config.channels) else 7
+
+
+def digits_shown(bindings: BindingsMap, config: Config) -> None:
+    """The footer's ``0-7`` reads ``0-9`` when channels go past 7 (several boards)."""
+    last = last_digit(config)
+    for key, items in bindings.key_to_bindings.items():
+        bindings.key_to_bindings[key] = [
+            replace(item, key_display=f"0-{last}") if item.id == "select_0" else item
+            for item in items
+        ]
+
+
+def channel_named(channels: Mapping[int, str], words: str) -> int | None:
+    """The channel ``words`` names: its number, else its name (case-insensitive, any Unicode
+    normal form, as `force` takes it), else the only name that starts with them."""
+    text = words.strip()
+    if text.isascii() and text.isdigit():
+        return int(text) if int(text) in channels else None
+    folded = unicodedata.normalize("NFC", text).casefold()
+    names = {
+        index: unicodedata.normalize("NFC", name).casefold() for index, name in channels.items()
+    }
+    exact = [index for index, name in names.items() if name == folded]
+    if exact:
+        return exact[0]
+    starting = [index for index, name in names.items() if name.startswith(folded)]
+    return starting[0] if len(starting) == 1 else None
 
 
 def binding_ids() -> list[str]:

@@ -201,6 +201,21 @@ def label_width(view: HistoryView | None, width: int, hours: int) -> tuple[int, 
     return max(LABEL_WIDTH, min(natural, width - hours * cell - 1)), cell
 
 
+def channel_window(
+    view: HistoryView, channel: int | None, height: int
+) -> tuple[ChannelHistory, ...]:
+    """The channel rows shown: all when they fit the height (0: unknown, all), else as many as
+    fit around the selected one (several boards, up to 32 channels, at 80x24), leaving a line
+    that says which are shown."""
+    rows = view.channels
+    room = height - FIXED_ROWS - 1  # the signal row... and the line saying which are shown
+    if height <= 0 or len(rows) + 1 <= height - FIXED_ROWS + 1 or room < 1:
+        return rows
+    where = next((k for k, item in enumerate(rows) if item.index == channel), 0)
+    first = max(0, min(where - room // 2, len(rows) - room))
+    return rows[first : first + room]
+
+
 def days_shown(view: HistoryView | None, height: int) -> int:
     """How many days stack under each other: one at 80x24, more when the height allows."""
     if view is None or height <= 0:
@@ -218,15 +233,17 @@ def _block(
     now: datetime,
     label: int,
     cell: int,
+    shown: tuple[ChannelHistory, ...] | None = None,
 ) -> list[Text]:
-    """One day: its signal row and a row per channel (``channel`` None: nothing selected)."""
+    """One day: its signal row and a row per channel (``channel`` None: nothing selected);
+    ``shown``: only those channels (a window of them), else every one."""
     hours = day_hours(day)
     signal = _day_row(day, levels, now, cell, LABEL_WIDTH + len(hours) * cell)
     row = Text(day_label(day).ljust(label))
     row.append_text(signal[LABEL_WIDTH:])
     rows = [row]
     starts = [moment.timestamp() for moment in hours]
-    for item in view.channels:
+    for item in view.channels if shown is None else shown:
         line = Text(fit(f"{item.index} {item.name}", label - 1) + " ")
         for position, (moment, segment) in enumerate(
             zip(hours, hour_cells(item.segments, starts), strict=True)
@@ -273,11 +290,16 @@ def render_view(
     levels = {
         datetime.fromtimestamp(hour_start, UTC): level for hour_start, level in view.levels.items()
     }
-    rows.extend(_block(view, day, levels, channel, hour, now, label, cell))
+    shown = channel_window(view, channel, height)
+    rows.extend(_block(view, day, levels, channel, hour, now, label, cell, shown))
     selected = next((c for c in view.channels if c.index == channel), None)
     caret = Text(" " * (label + hour * cell + cell - 1))
     caret.append("▲", style=HEADING)
     rows.append(caret)
+    if len(shown) < len(view.channels):
+        words = _("channels {first}-{last} of {count} shown: ↑↓ for the others")
+        note = words.format(first=shown[0].index, last=shown[-1].index, count=len(view.channels))
+        rows.append(Text(note, style=DIM))
     for later in range(1, days_shown(view, height)):
         rows.extend(_block(view, day + timedelta(days=later), levels, None, 0, now, label, cell))
     rows.append(_legend())
@@ -285,7 +307,8 @@ def render_view(
         level = levels.get(hours[hour])
         detail = describe_hour(selected, hours[hour], now)
         rows.append(Text(detail + _(" · signal {level}").format(level=level_word(level).lower())))
-        summary = Text(f"{selected.name}: ", style=HEADING)
+        where = _(" (board {place})").format(place=selected.place) if selected.place else ""
+        summary = Text(f"{selected.name}{where}: ", style=HEADING)
         summary.append(_("today {totals}").format(totals=_totals_words(selected.today)))
         rows.append(summary)
         since = f"{view.winter_from:%d} {month_name(view.winter_from)} {view.winter_from.year}"

@@ -157,3 +157,36 @@ class FilterPrompt(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class GoToPrompt(ModalScreen[str | None]):
+    """Asks which relay to select: its number (any, past the digits' 0-9) or its name."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "cancel", id="go_to_cancel")
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        french.translate_bindings(self._bindings)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(_("Go to a relay"), style="bold"), id="question")
+            yield Static(
+                _(
+                    "Its number (12) or its name, or the start of only one name (Pompe). Enter "
+                    "on an empty line or Esc cancels."
+                ),
+                id="hint",
+            )
+            yield Input(placeholder="12", id="go-to")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).cursor_blink = False
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

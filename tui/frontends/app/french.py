@@ -24,6 +24,7 @@ AZERTY = {
     "9": "ç",
 }
 AZERTY_SHOWN = "à & é \" ' ( - è"
+AZERTY_SHOWN_TEN = AZERTY_SHOWN + " _ ç"
 
 
 def keymap(configured: Mapping[str, str], binding_ids: list[str]) -> dict[str, str]:

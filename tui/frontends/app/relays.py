@@ -10,6 +10,7 @@ from textual.message import Message
 
 from tui.core.forecast import PARIS, clock_time, wall_time
 from tui.core.i18n import _, day_name
+from tui.core.places import board_place
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.text import fit
 from tui.frontends.words import (
@@ -285,13 +286,11 @@ def render_grid(
             line.stylize(SELECTED)
         lines.append(line)
     if len(everything) > len(channels):
-        lines.append(
-            Text(
-                f"  channels {channels[0].index}-{channels[-1].index} of {len(everything)} "
-                "shown: up/down (j/k) for the others",
-                style="dim",
-            )
+        words = _("  channels {first}-{last} of {count} shown: ↑↓ j k, two digits or n: the others")
+        shown = words.format(
+            first=channels[0].index, last=channels[-1].index, count=len(everything)
         )
+        lines.append(Text(shown, style="dim"))
     chosen = next((channel for channel in channels if channel.index == selected), None)
     if chosen is not None and detail_line:
         lines.append(detail(chosen, now))
@@ -312,7 +311,9 @@ def detail(channel: ChannelView, now: datetime) -> Text:
     state = channel_state_word(channel)
     line = Text(f"{MARKER} {channel.index} {channel.name}: ", style=HEADING)
     if channel.board:
-        line = Text(f"{MARKER} {channel.index} {channel.name} (board {channel.board}): ")
+        place = board_place(channel.board, channel.relay)
+        where = _("(board {place})").format(place=place)
+        line = Text(f"{MARKER} {channel.index} {channel.name} {where}: ")
         line.stylize(HEADING)
     line.append(state, style=STATE_STYLES[channel_state_key(channel)])
     if channel.order is not None:

@@ -171,6 +171,9 @@ def channel_state(channel: ChannelView) -> dict[str, Any]:
         "waiting": channel.waiting,
         "latched": channel.latched,
     }
+    if channel.board:  # several boards: where it is wired (an attribute in Home Assistant)
+        state["board"] = channel.board
+        state["relay"] = channel.relay
     if channel.power_w is not None:  # `power` configured: Home Assistant shows it as attribute
         state["power_w"] = channel.power_w
     if channel.order is not None:  # a pilot channel: the order on its wire
