@@ -81,11 +81,13 @@ def test_force_takes_an_order_only_on_a_pilot_channel(tmp_path: Path) -> None:
     config = config_from_dict(document(tmp_path))
     assert force_order(config.channel(2), "Éco") == "eco"
     assert force_order(config.channel(2), "on") is None
-    with pytest.raises(InputError, match="STATE: Chauffe-eau is not a pilot-wire channel"):
+    with pytest.raises(
+        InputError, match="STATE: Chauffe-eau is not a pilot-wire or SG-Ready channel"
+    ):
         force_order(config.channel(0), "eco")
-    with pytest.raises(InputError, match="STATE: Arrêt is not allowed on Radiateurs"):
+    with pytest.raises(InputError, match="STATE: Radiateurs: Arrêt is not allowed on this channel"):
         force_order(config.channel(2), "arret")
-    with pytest.raises(InputError, match="STATE: expected on, off or a pilot order \\(one of"):
+    with pytest.raises(InputError, match='STATE: expected on, off or an order \\(one of "confort"'):
         force_order(config.channel(2), "chaud")
 
 

@@ -15,9 +15,11 @@ from tui.core.config import ChannelConfig, Config, Wiring, config_from_dict, con
 from tui.core.errors import InputError
 from tui.core.forecast import Forecast, Level, Slot
 from tui.core.pilot import (
+    KIND_ORDERS,
     RATE_LIMIT,
     RATE_WINDOW,
     HalfWave,
+    Kind,
     Order,
     PilotConfig,
     RelayLog,
@@ -43,7 +45,7 @@ def test_the_four_orders_on_two_relays() -> None:
     swapped = replace(PILOT, hors_gel=HalfWave.POSITIVE)
     assert relay_states(Order.HORS_GEL, swapped) == {2: True, 3: False}
     assert relay_states(Order.ARRET, swapped) == {2: False, 3: True}
-    for pilot, order in itertools.product((PILOT, swapped), Order):
+    for pilot, order in itertools.product((PILOT, swapped), PILOT.orders):
         assert order_of(relay_states(order, pilot), pilot) is order
     assert order_of({2: None, 3: True}, PILOT) is None
 
@@ -62,7 +64,7 @@ STATES = [None, False, True]
 @pytest.mark.parametrize("hors_gel", list(HalfWave))
 def test_no_transition_passes_through_arret(hors_gel: HalfWave) -> None:
     pilot = PilotConfig(relays=(5, 1), hors_gel=hors_gel)
-    for positive, negative, target in itertools.product(STATES, STATES, Order):
+    for positive, negative, target in itertools.product(STATES, STATES, PILOT.orders):
         if target is Order.ARRET:
             continue
         current = {5: positive, 1: negative}
@@ -179,19 +181,26 @@ def test_orders_per_level_and_for_an_override() -> None:
 
 @st.composite
 def pilot_scenarios(draw: st.DrawFn) -> tuple[Scenario, PilotConfig]:
-    """A random scenario whose channels on 0..3 include a pilot channel on relays (0, 4) or
-    (4, 0), with random orders (Arrêt only with allow_off)."""
+    """A random scenario whose channels on 0..3 include a pilot-wire or SG-Ready channel on
+    relays (0, 4) or (4, 0), with random orders (Arrêt only with allow_off, max only with
+    allow_max; an SG-Ready's normal never blocked)."""
     scenario = draw(scenarios())
-    allow_off = draw(st.booleans())
-    choices = list(Order) if allow_off else [o for o in Order if o is not Order.ARRET]
+    kind = draw(st.sampled_from(list(Kind)))
+    allow = draw(st.booleans())
+    strongest = Order.MAX if kind is Kind.SG_READY else Order.ARRET
+    choices = [o for o in KIND_ORDERS[kind] if allow or o is not strongest]
+    running = [o for o in choices if o is not Order.BLOCKED]
     pilot = PilotConfig(
         relays=draw(st.sampled_from([(0, 4), (4, 0)])),
         hors_gel=draw(st.sampled_from(list(HalfWave))),
-        normal=draw(st.sampled_from(choices)),
+        normal=draw(st.sampled_from(running)),
         orange=draw(st.sampled_from(choices)),
         red=draw(st.sampled_from(choices)),
         cut=draw(st.sampled_from(choices)),
-        allow_off=allow_off,
+        allow_off=allow and kind is Kind.PILOT,
+        kind=kind,
+        low_carbon=draw(st.sampled_from(running)) if kind is Kind.SG_READY else None,
+        allow_max=allow and kind is Kind.SG_READY,
     )
     channels = [c for c in scenario.config.channels if c.index not in (0, 4)]
     first = scenario.config.channels[0]
@@ -256,10 +265,13 @@ def simulate_pilot(
 def test_a_pilot_channel_never_goes_to_arret_unless_configured(
     drawn: tuple[Scenario, PilotConfig], forced: Order | None
 ) -> None:
+    """Nor an SG-Ready heat pump to max, whatever the operator names."""
     scenario, pilot = drawn
     _, states = simulate_pilot(scenario, {0: forced} if forced else {})
     if not pilot.allow_off:
         assert all(order is not Order.ARRET for _, order in states), states
+    if not pilot.allow_max:
+        assert all(order is not Order.MAX for _, order in states), states
 
 
 @SETTINGS

@@ -29,12 +29,15 @@ from tui.core.meter_config import (
     tic_tempo_problems,
 )
 from tui.core.pilot import (
-    PILOT_KEYS,
     UNKNOWN_KEY,
+    Kind,
     PilotConfig,
     PilotProblem,
     pilot_from_table,
     pilot_to_table,
+    sg_ready_from_table,
+    table_key,
+    table_keys,
 )
 from tui.core.power import EXPECTED as POWER_EXPECTED
 from tui.core.power import Power, format_power, parse_power
@@ -212,8 +215,8 @@ class ChannelConfig:
     # number across boards: the board's first number plus the relay). One board: "" and None.
     board: str = ""
     relay: int | None = None
-    # A pilot-wire channel (tui/core/pilot.py): two relays, four orders; None: one relay. Its
-    # relays are numbered as ``index`` is: across boards, on the channel's board.
+    # A pilot-wire or SG-Ready channel (tui/core/pilot.py, ``kind``): two relays, four orders;
+    # None: one relay. Its relays are numbered as ``index`` is: across boards, on the board.
     pilot: PilotConfig | None = None
 
     @property
@@ -435,24 +438,37 @@ def _tempo_colours(value: object) -> tuple[Colour, ...]:
     return tuple(colours)
 
 
+# The channel keys of a two-relay channel (tui/core/pilot.py), each with its reader.
+_TWO_RELAY_KEYS = {
+    "pilot": (Kind.PILOT, pilot_from_table),
+    "sg_ready": (Kind.SG_READY, sg_ready_from_table),
+}
+
+
 def _parse_pilot(
-    value: object, prefix: str, problems: list[str], count: int = CHANNEL_COUNT
+    value: object,
+    prefix: str,
+    problems: list[str],
+    count: int = CHANNEL_COUNT,
+    key: str = "pilot",
 ) -> PilotConfig | None:
-    """``pilot = { ... }``: one line naming ``channel[n].pilot.key``, as everywhere; its relays
-    are relays of the channel's board (``count`` of them), as ``index`` is."""
+    """``pilot = { ... }`` or ``sg_ready = { ... }`` (``key``): one line naming
+    ``channel[n].pilot.key``, as everywhere; its relays are relays of the channel's board
+    (``count`` of them), as ``index`` is."""
+    kind, read = _TWO_RELAY_KEYS[key]
     try:
-        return pilot_from_table(value, count)
+        return read(value, count)
     except PilotProblem as problem:
         if not isinstance(value, dict) or not problem.key:
-            problems.append(f"{prefix}pilot: expected {problem}, got {_describe(value)}")
+            problems.append(f"{prefix}{key}: expected {problem}, got {_describe(value)}")
         elif str(problem) == UNKNOWN_KEY:
-            problems.append(_unknown_key(f"{prefix}pilot.", problem.key, list(PILOT_KEYS)))
+            problems.append(_unknown_key(f"{prefix}{key}.", problem.key, list(table_keys(kind))))
         elif problem.key not in value:
-            problems.append(f"{prefix}pilot.{problem.key}: missing (required)")
+            problems.append(f"{prefix}{key}.{problem.key}: missing (required)")
         else:
             raw = value[problem.key]
             got = json.dumps(raw) if isinstance(raw, list) else _describe(raw)
-            problems.append(f"{prefix}pilot.{problem.key}: expected {problem}, got {got}")
+            problems.append(f"{prefix}{key}.{problem.key}: expected {problem}, got {got}")
         return None
 
 
@@ -900,10 +916,16 @@ def _parse_channels(
             "index": _int_range(0, board.relays - 1),
             "board": lambda value: value,
         }
-        plain = {key: value for key, value in table.items() if key != "pilot"}
+        plain = {key: value for key, value in table.items() if key not in _TWO_RELAY_KEYS}
         values = _parse_table(plain, schema, prefix, problems)
-        if "pilot" in table:
-            values["pilot"] = _parse_pilot(table["pilot"], prefix, problems, board.relays)
+        two = [key for key in _TWO_RELAY_KEYS if key in table]
+        if len(two) > 1:
+            problems.append(
+                f"{prefix}sg_ready: a channel is a pilot wire or an SG-Ready heat pump, not "
+                "both; keep pilot or sg_ready"
+            )
+        elif two:
+            values["pilot"] = _parse_pilot(table[two[0]], prefix, problems, board.relays, two[0])
         for key in _CHANNEL_REQUIRED:
             if key not in table:
                 problems.append(f"{prefix}{key}: missing (required)")
@@ -970,15 +992,20 @@ def _pilot_channel(
     if index is not None and index not in pilot.relays:
         offset = index - values.get("relay", index)  # several boards: as written in the file
         problems.append(
-            f"{prefix}pilot.relays: expected the channel's index ({index - offset}) among them, "
-            f"got {[relay - offset for relay in pilot.relays]}"
+            f"{prefix}{table_key(pilot)}.relays: expected the channel's index "
+            f"({index - offset}) among them, got {[relay - offset for relay in pilot.relays]}"
         )
     if table.get("wiring") == Wiring.NO.value:
         problems.append(
-            f'{prefix}wiring: expected "nc" or no wiring for a pilot channel (its relays '
-            'released give Confort), got "no"'
+            f'{prefix}wiring: expected "nc" or no wiring for a {_two_relay_words(pilot)}, got "no"'
         )
     values["wiring"] = Wiring.NC
+
+
+def _two_relay_words(pilot: PilotConfig) -> str:
+    if pilot.kind is Kind.SG_READY:
+        return "SG-Ready channel (its relays released give normal running)"
+    return "pilot channel (its relays released give Confort)"
 
 
 def _pilot_relays(
@@ -993,7 +1020,7 @@ def _pilot_relays(
     (``relays`` are numbered across boards; the message says them as the file does)."""
     pilot: PilotConfig | None = values.get("pilot")
     relays = pilot.relays if pilot is not None else (values["index"],)
-    key = "pilot.relays" if pilot is not None else "index"
+    key = f"{table_key(pilot)}.relays" if pilot is not None else "index"
     offset = values["index"] - values.get("relay", values["index"])
     where = f" on board {board}" if board else ""
     for relay in relays:
@@ -1018,8 +1045,6 @@ def _plain(value: object) -> object:
         return format_power(value)
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
-    if isinstance(value, PilotConfig):
-        return pilot_to_table(value)
     return value
 
 
@@ -1059,12 +1084,15 @@ def config_to_dict(config: Config) -> dict[str, object]:
 def _channel_table(channel: ChannelConfig) -> dict[str, object]:
     table = _table(channel)
     table.pop("relay", None)
+    table.pop("pilot", None)
+    if channel.pilot is not None:  # under its own key: pilot or sg_ready
+        table[table_key(channel.pilot)] = pilot_to_table(channel.pilot)
     if channel.relay is not None:
         table["index"] = channel.relay
         if channel.pilot is not None:  # relays on the channel's board, as the file has them
             on_board = channel.relays_on_board
             relays = [on_board[relay] for relay in channel.pilot.relays]
-            table["pilot"] = {**pilot_to_table(channel.pilot), "relays": relays}
+            table[table_key(channel.pilot)] = {**pilot_to_table(channel.pilot), "relays": relays}
     if not channel.board:
         table.pop("board", None)
     return table

@@ -11,6 +11,14 @@ A French electric radiator reads its pilot wire against neutral:
 Two relays each feed the phase to the wire through a diode, one per half-wave (the circuit is
 in docs/going-live.md): both open is Confort, both closed is Éco, one closed is a half-wave.
 
+**SG-Ready** heat pumps (``sg_ready = { ... }``) fit the same model: two relays on the heat
+pump's two SG inputs give four operating states (the BWP label's table, input 1 then input 2):
+1:0 **blocked** (the supplier's lock), 0:0 **normal**, 0:1 **boost** (a switch-on
+recommendation: the pump heats ahead, the buffer and the water tank a little hotter) and 1:1
+**max** (a definite switch-on order, only with ``allow_max = true``). Both released is normal,
+as both released is Confort; a cut is blocked; a low-carbon hour asks for boost
+(``low_carbon = "boost"``). The channel's ``pilot`` field holds either kind (``kind``).
+
 For the policy a pilot channel is a channel with ``wiring = "nc"``: its relays released (a
 dead controller, an attach without persistence) give Confort, the appliance "powered"; a cut
 is a setback order, chosen per strain level (``orange = "eco"``, ``red = "hors-gel"``), for
@@ -27,6 +35,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from tui.core.forecast import Level
+from tui.core.i18n import N_, _
+
+
+class Kind(StrEnum):
+    PILOT = "pilot"  # a radiator's pilot wire (fil pilote)
+    SG_READY = "sg-ready"  # a heat pump's two SG-Ready inputs
 
 
 class Order(StrEnum):
@@ -34,10 +48,21 @@ class Order(StrEnum):
     ECO = "eco"
     HORS_GEL = "hors-gel"
     ARRET = "arret"
+    # SG-Ready's four operating states (BWP numbering 1 to 4)
+    BLOCKED = "blocked"
+    NORMAL = "normal"
+    BOOST = "boost"
+    MAX = "max"
+
+    @property
+    def kind(self) -> "Kind":
+        return Kind.SG_READY if self in KIND_ORDERS[Kind.SG_READY] else Kind.PILOT
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
+        label = _LABELS[self]
+        # The pilot orders are the radiator's own French words in every language.
+        return _(label) if self in KIND_ORDERS[Kind.SG_READY] else label
 
 
 _LABELS = {
@@ -45,6 +70,17 @@ _LABELS = {
     Order.ECO: "Éco",
     Order.HORS_GEL: "Hors-gel",
     Order.ARRET: "Arrêt",
+    Order.BLOCKED: N_("Blocked"),
+    Order.NORMAL: N_("Normal"),
+    Order.BOOST: N_("Boost"),
+    Order.MAX: N_("Max"),
+}
+
+# Each kind's orders, from the mildest cut to the strongest: when two rules cut at once (an
+# orange hour on a Tempo red day), the strongest of their orders is sent.
+KIND_ORDERS = {
+    Kind.PILOT: (Order.CONFORT, Order.ECO, Order.HORS_GEL, Order.ARRET),
+    Kind.SG_READY: (Order.MAX, Order.BOOST, Order.NORMAL, Order.BLOCKED),
 }
 
 # What people type: accents and a few spellings, all to one order.
@@ -60,9 +96,15 @@ _ALIASES = {
     "arret": Order.ARRET,
     "arrêt": Order.ARRET,
     "off": Order.ARRET,
+    "blocked": Order.BLOCKED,
+    "block": Order.BLOCKED,
+    "normal": Order.NORMAL,
+    "boost": Order.BOOST,
+    "max": Order.MAX,
 }
 
 ORDERS_EXPECTED = 'one of "confort", "eco", "hors-gel", "arret"'
+SG_ORDERS_EXPECTED = 'one of "blocked", "normal", "boost", "max"'
 
 
 def parse_order(value: object) -> Order:
@@ -74,6 +116,15 @@ def parse_order(value: object) -> Order:
     raise ValueError(ORDERS_EXPECTED)
 
 
+def kind_words(kind: Kind) -> str:
+    """``pilot wire`` or ``SG-Ready``, in the operator's language."""
+    return _("SG-Ready") if kind is Kind.SG_READY else _("pilot wire")
+
+
+def orders_expected(pilot: "PilotConfig") -> str:
+    return SG_ORDERS_EXPECTED if pilot.kind is Kind.SG_READY else ORDERS_EXPECTED
+
+
 class HalfWave(StrEnum):
     POSITIVE = "positive"
     NEGATIVE = "negative"
@@ -81,10 +132,11 @@ class HalfWave(StrEnum):
 
 @dataclass(frozen=True)
 class PilotConfig:
-    """``pilot = { ... }`` in a ``[[channel]]``.
+    """``pilot = { ... }`` or ``sg_ready = { ... }`` in a ``[[channel]]`` (``kind``).
 
-    ``relays``: the relay that passes the positive half-wave, then the one that passes the
-    negative half-wave (the channel's ``index`` is one of them).
+    ``relays``: for a pilot wire, the relay that passes the positive half-wave, then the one
+    that passes the negative half-wave; for SG-Ready, the relay on SG input 1 (the lock), then
+    the one on input 2. The channel's ``index`` is one of them.
     """
 
     relays: tuple[int, int]
@@ -94,6 +146,9 @@ class PilotConfig:
     red: Order = Order.HORS_GEL  # cut by a red hour
     cut: Order = Order.HORS_GEL  # every other cut: operator, Tempo, power rule, fallback
     allow_off: bool = False  # whether Arrêt may ever be sent
+    kind: Kind = Kind.PILOT
+    low_carbon: Order | None = None  # SG-Ready: the order in a low-carbon hour, when not cut
+    allow_max: bool = False  # SG-Ready: whether max (a definite switch-on order) may be sent
 
     @property
     def positive(self) -> int:
@@ -102,6 +157,26 @@ class PilotConfig:
     @property
     def negative(self) -> int:
         return self.relays[1]
+
+    @property
+    def orders(self) -> tuple[Order, ...]:
+        """This kind's four orders, from the mildest cut to the strongest."""
+        return KIND_ORDERS[self.kind]
+
+    @property
+    def fallback(self) -> Order:
+        """What is sent for an order that may not be (a saved ``max`` after ``allow_max`` was
+        taken out): a pilot wire's setback, a heat pump's normal running."""
+        if self.kind is Kind.SG_READY:
+            return Order.NORMAL
+        return self.cut if self.allowed(self.cut) else Order.HORS_GEL
+
+    def powers(self, order: Order) -> bool:
+        """Whether ``order`` leaves the appliance running as the policy means it (Confort; a
+        heat pump's normal, boost and max)."""
+        if self.kind is Kind.SG_READY:
+            return order is not Order.BLOCKED
+        return order is self.normal
 
     def setback(self, level: Level | None) -> Order:
         """The order for a cut while the strain at hand is ``level`` (None: not a level's)."""
@@ -112,14 +187,45 @@ class PilotConfig:
         return self.cut
 
     def allowed(self, order: Order) -> bool:
+        if order not in self.orders:
+            return False
+        if order is Order.MAX:
+            return self.allow_max
         return order is not Order.ARRET or self.allow_off
+
+    def refusal(self, order: Order) -> str | None:
+        """Why ``order`` may not be sent on this channel (None: it may), in the words of
+        its configuration."""
+        if order not in self.orders:
+            what = "an SG-Ready" if self.kind is Kind.SG_READY else "a pilot-wire"
+            return (
+                f"{order.value!r} is not an order of {what} channel; expected "
+                f"{orders_expected(self)}"
+            )
+        if order is Order.MAX and not self.allow_max:
+            return "max is not allowed on this channel (sg_ready.allow_max = false)"
+        if order is Order.ARRET and not self.allow_off:
+            return "Arrêt is not allowed on this channel (pilot.allow_off = false)"
+        return None
 
 
 PILOT_KEYS = ("relays", "hors_gel", "normal", "orange", "red", "cut", "allow_off")
+SG_READY_KEYS = ("relays", "normal", "low_carbon", "orange", "red", "cut", "allow_max")
+
+# SG-Ready's operating states as (input 1, input 2) closed: the BWP label's table.
+_SG_INPUTS = {
+    Order.BLOCKED: (True, False),
+    Order.NORMAL: (False, False),
+    Order.BOOST: (False, True),
+    Order.MAX: (True, True),
+}
 
 
 def relay_states(order: Order, pilot: PilotConfig) -> dict[int, bool]:
     """Each of the two relays energised (True) or released for ``order``."""
+    if pilot.kind is Kind.SG_READY:
+        first, second = _SG_INPUTS[order]
+        return {pilot.positive: first, pilot.negative: second}
     frost = pilot.negative if pilot.hors_gel is HalfWave.NEGATIVE else pilot.positive
     off = pilot.positive if frost == pilot.negative else pilot.negative
     on = {
@@ -136,7 +242,7 @@ def order_of(states: Mapping[int, bool | None], pilot: PilotConfig) -> Order | N
     positive, negative = states.get(pilot.positive), states.get(pilot.negative)
     if positive is None or negative is None:
         return None
-    for order in Order:
+    for order in pilot.orders:
         wanted = relay_states(order, pilot)
         if wanted[pilot.positive] == positive and wanted[pilot.negative] == negative:
             return order
@@ -148,8 +254,10 @@ def transition(
 ) -> list[tuple[int, bool]]:
     """The relay commands, in order, from ``current`` to ``target``: each relay at most once,
     and never through Arrêt on the way, allowed or not (Confort to Éco closes the Hors-gel relay
-    first; Éco to Confort opens the Arrêt relay first). A relay whose state is unknown is
-    commanded whatever it is."""
+    first; Éco to Confort opens the Arrêt relay first). SG-Ready passes through neither blocked
+    nor max (a lock would stop the compressor for its restart delay; max is not what was
+    asked): normal to max goes by boost. A relay whose state is unknown is commanded whatever
+    it is."""
     wanted = relay_states(target, pilot)
     moves = [(relay, on) for relay, on in wanted.items() if current.get(relay) is not on]
     if len(moves) < 2:
@@ -164,9 +272,16 @@ def transition(
             for state in ((known,) if known is not None else (False, True))
         ]
         # Never Arrêt on the way, even where it may be sent: it is not what was asked.
-        if all(middle is not None and middle is not Order.ARRET for middle in middles):
+        if all(
+            middle is not None and (middle not in _NOT_ON_THE_WAY or middle is target)
+            for middle in middles
+        ):
             return candidate
-    return moves  # pragma: no cover  # one of the two orders always avoids Arrêt
+    return moves  # pragma: no cover  # one of the two orders always avoids them
+
+
+# Both kinds' two-relay moves each have one middle state outside these (core/test_pilot.py).
+_NOT_ON_THE_WAY = (Order.ARRET, Order.BLOCKED, Order.MAX)
 
 
 def order_words(order: Order | None) -> str:
@@ -176,6 +291,12 @@ def order_words(order: Order | None) -> str:
 # --- the configuration: pilot = { ... } in a [[channel]] ----------------------------------------
 
 RELAYS_EXPECTED = "two different relay numbers from 0 to 7, [positive, negative] (e.g. [2, 3])"
+SG_RELAYS_EXPECTED = "two different relay numbers from 0 to 7, [input 1, input 2] (e.g. [4, 5])"
+
+
+def _relays_expected(kind: Kind, count: int) -> str:
+    text = SG_RELAYS_EXPECTED if kind is Kind.SG_READY else RELAYS_EXPECTED
+    return text.replace("7", str(count - 1))
 
 
 UNKNOWN_KEY = "unknown key"
@@ -189,7 +310,7 @@ class PilotProblem(ValueError):
         self.key = key
 
 
-def _relays(value: object, count: int) -> tuple[int, int]:
+def _relays(value: object, count: int, kind: Kind = Kind.PILOT) -> tuple[int, int]:
     if (
         not isinstance(value, list)
         or len(value) != 2
@@ -197,55 +318,122 @@ def _relays(value: object, count: int) -> tuple[int, int]:
         or not all(0 <= item < count for item in value)
         or value[0] == value[1]
     ):
-        raise PilotProblem("relays", RELAYS_EXPECTED.replace("7", str(count - 1)))
+        raise PilotProblem("relays", _relays_expected(kind, count))
     return value[0], value[1]
 
 
 def pilot_from_table(table: object, count: int = 8) -> PilotConfig:
     """The ``pilot`` table, or PilotProblem for its first bad key (the caller names the file
     and the channel)."""
+    return _from_table(table, count, Kind.PILOT)
+
+
+def sg_ready_from_table(table: object, count: int = 8) -> PilotConfig:
+    """The ``sg_ready`` table, or PilotProblem for its first bad key."""
+    return _from_table(table, count, Kind.SG_READY)
+
+
+def table_key(pilot: PilotConfig) -> str:
+    """The channel key that holds it: ``pilot`` or ``sg_ready``."""
+    return "sg_ready" if pilot.kind is Kind.SG_READY else "pilot"
+
+
+def table_keys(kind: Kind) -> tuple[str, ...]:
+    return SG_READY_KEYS if kind is Kind.SG_READY else PILOT_KEYS
+
+
+# The defaults of each kind's orders (PilotConfig's own are a pilot wire's).
+_DEFAULTS = {
+    Kind.PILOT: {
+        "normal": Order.CONFORT,
+        "orange": Order.ECO,
+        "red": Order.HORS_GEL,
+        "cut": Order.HORS_GEL,
+    },
+    Kind.SG_READY: {
+        "normal": Order.NORMAL,
+        "low_carbon": Order.BOOST,
+        "orange": Order.BLOCKED,
+        "red": Order.BLOCKED,
+        "cut": Order.BLOCKED,
+    },
+}
+
+
+def _flag(table: dict[object, object], key: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise PilotProblem(key, "true or false")
+    return value
+
+
+def _from_table(table: object, count: int, kind: Kind) -> PilotConfig:
+    sg = kind is Kind.SG_READY
+    example = "sg_ready = { relays = [4, 5] }" if sg else "pilot = { relays = [2, 3] }"
     if not isinstance(table, dict):
-        raise PilotProblem("", "a table, e.g. pilot = { relays = [2, 3] }")
+        raise PilotProblem("", f"a table, e.g. {example}")
     for key in table:
-        if key not in PILOT_KEYS:
+        if key not in table_keys(kind):
             raise PilotProblem(str(key), UNKNOWN_KEY)
     if "relays" not in table:
-        raise PilotProblem("relays", RELAYS_EXPECTED)
-    relays = _relays(table["relays"], count)
+        raise PilotProblem("relays", _relays_expected(kind, count))
+    relays = _relays(table["relays"], count, kind)
     hors_gel = HalfWave.NEGATIVE
     if "hors_gel" in table:
         try:
             hors_gel = HalfWave(table["hors_gel"])
         except ValueError:
             raise PilotProblem("hors_gel", '"negative" or "positive"') from None
-    allow_off = table.get("allow_off", False)
-    if not isinstance(allow_off, bool):
-        raise PilotProblem("allow_off", "true or false")
-    given: dict[str, Order] = {}
-    for key in ("normal", "orange", "red", "cut"):
+    allow_off = _flag(table, "allow_off")
+    allow_max = _flag(table, "allow_max")
+    orders = KIND_ORDERS[kind]
+    expected = SG_ORDERS_EXPECTED if sg else ORDERS_EXPECTED
+    given: dict[str, Order] = dict(_DEFAULTS[kind])
+    for key in given:
         if key in table:
             try:
-                given[key] = parse_order(table[key])
+                order = parse_order(table[key])
             except ValueError:
-                raise PilotProblem(key, ORDERS_EXPECTED) from None
+                raise PilotProblem(key, expected) from None
+            if order not in orders:
+                raise PilotProblem(key, expected)
+            given[key] = order
     pilot = PilotConfig(
         relays=relays,
         hors_gel=hors_gel,
-        normal=given.get("normal", Order.CONFORT),
-        orange=given.get("orange", Order.ECO),
-        red=given.get("red", Order.HORS_GEL),
-        cut=given.get("cut", Order.HORS_GEL),
+        normal=given["normal"],
+        orange=given["orange"],
+        red=given["red"],
+        cut=given["cut"],
         allow_off=allow_off,
+        kind=kind,
+        low_carbon=given.get("low_carbon"),
+        allow_max=allow_max,
     )
-    for key in ("normal", "orange", "red", "cut"):
-        if not pilot.allowed(getattr(pilot, key)):
-            raise PilotProblem(
-                key, 'an order other than "arret" (Arrêt is never sent unless allow_off = true)'
+    for key in given:
+        if not pilot.allowed(given[key]):
+            what = (
+                '"max" (a definite switch-on order is never sent unless allow_max = true)'
+                if sg
+                else '"arret" (Arrêt is never sent unless allow_off = true)'
             )
+            raise PilotProblem(key, f"an order other than {what}")
+    if sg and pilot.normal is Order.BLOCKED:
+        raise PilotProblem("normal", 'an order other than "blocked" (it is the cut)')
     return pilot
 
 
 def pilot_to_table(pilot: PilotConfig) -> dict[str, object]:
+    if pilot.kind is Kind.SG_READY:
+        return {
+            "relays": list(pilot.relays),
+            "normal": pilot.normal.value,
+            "low_carbon": (pilot.low_carbon or pilot.normal).value,
+            "orange": pilot.orange.value,
+            "red": pilot.red.value,
+            "cut": pilot.cut.value,
+            "allow_max": pilot.allow_max,
+        }
     return {
         "relays": list(pilot.relays),
         "hors_gel": pilot.hors_gel.value,
@@ -301,7 +489,7 @@ def drive(
     (``transition``) up to the first relay still held by its gap or the rate limit. Every
     prefix of that sequence is a safe state, so stopping there never gives Arrêt."""
     if not pilot.allowed(target):
-        target = pilot.cut if pilot.allowed(pilot.cut) else Order.HORS_GEL
+        target = pilot.fallback
     states = {relay: logs.get(relay, RelayLog()).energised for relay in pilot.relays}
     out: dict[int, RelayLog] = {relay: logs.get(relay, RelayLog()) for relay in pilot.relays}
     moves: list[tuple[int, bool]] = []

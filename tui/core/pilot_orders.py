@@ -4,7 +4,9 @@ A pilot channel is decided like every other (``policy.evaluate``: its rules, con
 reasons); its decision's ``powered`` is the normal order and a cut is a setback order: the one
 of the strained level that cuts it (the highest at or above its ``shed_at`` within
 ``[now, now + lead]``), ``cut`` for every other cut, or the operator's named order
-(``force CH eco``). Pure: the time and the forecast come in as arguments.
+(``force CH eco``). An SG-Ready channel's powered decision is ``low_carbon`` (boost) in a
+low-carbon hour, its normal order otherwise. Pure: the time and the forecast come in as
+arguments.
 """
 
 from collections.abc import Mapping
@@ -30,11 +32,6 @@ def strain_level(
     return None
 
 
-# From the mildest setback to the strongest: when two rules cut at once (an orange hour on a
-# Tempo red day), the strongest of their orders is sent.
-SEVERITY = (Order.CONFORT, Order.ECO, Order.HORS_GEL, Order.ARRET)
-
-
 def order_for(
     pilot: PilotConfig,
     powered: bool,
@@ -42,21 +39,25 @@ def order_for(
     strain: Level | None,
     forced: Order | None = None,
     other_cut: bool = False,
+    low_carbon: bool = False,
 ) -> Order:
     """The order for a decision: ``forced`` when the operator named one, else normal when
-    powered, else the setback of the strain that sheds it, ``cut`` for any other cut
-    (``other_cut``: another rule, such as Tempo, cuts it too: the stronger of the two)."""
+    powered (``pilot.low_carbon`` in a low-carbon hour, when it has one), else the setback
+    of the strain that sheds it, ``cut`` for any other cut (``other_cut``: another rule, such
+    as Tempo, cuts it too: the stronger of the two, in the kind's order ``pilot.orders``)."""
     if rule is Rule.OVERRIDE and forced is not None and pilot.allowed(forced):
         return forced
     if powered:
+        if low_carbon and pilot.low_carbon is not None and pilot.allowed(pilot.low_carbon):
+            return pilot.low_carbon
         return pilot.normal
     candidates = []
     if rule is Rule.SHED and strain is not None:
         candidates.append(pilot.setback(strain))
     if other_cut or not candidates:
         candidates.append(pilot.cut)
-    order = max(candidates, key=SEVERITY.index)
-    return order if pilot.allowed(order) else Order.HORS_GEL
+    order = max(candidates, key=pilot.orders.index)
+    return order if pilot.allowed(order) else pilot.fallback
 
 
 def channel_order(
@@ -73,7 +74,9 @@ def channel_order(
         return None
     strain = strain_level(forecast, shed_level(channel), now, lead)
     peak = tempo_peak_within(tempo, tempo_colours(channel), now, now + lead) is not None
-    return order_for(channel.pilot, decision.powered, decision.rule, strain, forced, peak)
+    clean = forecast is not None and forecast.level_at(now) is Level.LOW_CARBON
+    pilot = channel.pilot
+    return order_for(pilot, decision.powered, decision.rule, strain, forced, peak, clean)
 
 
 def forced_orders(overrides: Mapping[int, Override], now: datetime) -> dict[int, Order]:

@@ -13,7 +13,7 @@ from tui.core.config import Config, OnExit, Run
 from tui.core.durations import format_duration
 from tui.core.forecast import PARIS, Forecast, day_label, paris_iso, wall_time
 from tui.core.i18n import N_, _, ngettext
-from tui.core.pilot import Order
+from tui.core.pilot import Order, kind_words
 from tui.core.pilot_orders import forced_orders
 from tui.core.pilot_orders import orders as pilot_orders
 from tui.core.places import board_place
@@ -241,11 +241,15 @@ def render_plan_text(plan: Plan, config: Config, origin: str = "") -> str:
     width = max(len(_when(moment)) for moment in [plan.start, *(c.at for c in plan.changes)])
     width = max(width, len(_("at start")))
     state_w = max(4, len(_state(True)), len(_state(False)))
+    orders = [*plan.initial_orders.values(), *(c.order for c in plan.changes if c.order)]
+    state_w = max([state_w, *(len(_order_word(order)) for order in orders)])
     for channel in config.channels:
         run = _(", runs in low-carbon hours") if channel.run is Run.LOW_CARBON else ""
         if channel.pilot is not None:
-            run += _(", pilot wire on relays {first} and {second}").format(
-                first=channel.pilot.relays[0], second=channel.pilot.relays[1]
+            run += _(", {kind} on relays {first} and {second}").format(
+                kind=kind_words(channel.pilot.kind),
+                first=channel.pilot.relays[0],
+                second=channel.pilot.relays[1],
             )
         restore = "" if channel.auto_restore else _(", restored by hand")
         if channel.min_daily_run:

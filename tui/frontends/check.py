@@ -9,6 +9,7 @@ from tui.compose.sources import check_forecast_line, check_meter_line, check_tem
 from tui.core.config import Config
 from tui.core.errors import InputError
 from tui.core.i18n import N_, _, ngettext
+from tui.core.pilot import kind_words
 from tui.frontends.boards_cmd import check_board_line, rating_notes
 
 
@@ -16,7 +17,8 @@ def describe_config(config: Config) -> str:
     names = ", ".join(
         f"{channel.index}:{channel.name}"
         + (
-            f" (pilot wire, relays {channel.pilot.positive}+{channel.pilot.negative})"
+            f" ({kind_words(channel.pilot.kind)}, relays {channel.pilot.positive}+"
+            f"{channel.pilot.negative})"
             if channel.pilot
             else ""
         )

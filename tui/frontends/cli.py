@@ -136,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="STATE",
         help=_(
             "on = ON (powered), off = CUT; a pilot-wire channel also takes an order: "
-            "confort, eco, hors-gel (arret only where allow_off = true)"
+            "confort, eco, hors-gel (arret only where allow_off = true); an SG-Ready "
+            "channel: blocked, normal, boost (max only where allow_max = true)"
         ),
     )
     until = force.add_mutually_exclusive_group()

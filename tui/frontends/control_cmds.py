@@ -19,7 +19,7 @@ from tui.core.durations import parse_override_length, parse_override_until, pars
 from tui.core.errors import InputError
 from tui.core.forecast import Level, clock_time
 from tui.core.i18n import _
-from tui.core.pilot import ORDERS_EXPECTED, parse_order
+from tui.core.pilot import orders_expected, parse_order
 from tui.core.places import board_place
 from tui.core.tempo import colour_word
 from tui.frontends.tempo_source import from_source, tempo_sources
@@ -206,18 +206,20 @@ def force_order(channel: ChannelConfig, state: str) -> str | None:
     for anything else."""
     if state in ("on", "off"):
         return None
+    pilot = channel.pilot
     try:
         order = parse_order(state)
     except ValueError:
-        expected = f"on, off or a pilot order ({ORDERS_EXPECTED})" if channel.pilot else "on or off"
+        expected = f"on, off or an order ({orders_expected(pilot)})" if pilot else "on or off"
         raise InputError(f"STATE: expected {expected}, got {state!r:.20}") from None
-    if channel.pilot is None:
+    if pilot is None:
         raise InputError(
-            f"STATE: {channel.name} is not a pilot-wire channel; expected on or off, got "
-            f"{state!r:.20}"
+            f"STATE: {channel.name} is not a pilot-wire or SG-Ready channel; expected on or "
+            f"off, got {state!r:.20}"
         )
-    if not channel.pilot.allowed(order):
-        raise InputError(f"STATE: Arrêt is not allowed on {channel.name} (pilot.allow_off = false)")
+    refusal = pilot.refusal(order)
+    if refusal is not None:
+        raise InputError(f"STATE: {channel.name}: {refusal}")
     return order.value
 
 

@@ -1,8 +1,9 @@
-"""`delestage test-relays` on a pilot-wire channel: its two relays walk the orders.
+"""`delestage test-relays` on a pilot-wire or SG-Ready channel: its two relays walk the orders.
 
 From where the two relays are, each order in turn (Éco, Hors-gel, then Arrêt only where
-``allow_off = true``), held so that the installer can watch the radiator, then back to the
-order it had (Confort when unknown). The two commands of each step go in the order that never
+``allow_off = true``; a heat pump's blocked, boost, then max only where ``allow_max = true``),
+held so that the installer can watch the appliance, then back to the order it had (Confort or
+normal when unknown). The two commands of each step go in the order that never
 passes through Arrêt (``tui/core/pilot.transition``), each relay within its 20 switches a
 minute.
 """
@@ -14,14 +15,21 @@ from tui.adapters.boards.base import RelayBoard
 from tui.adapters.clock import Clock
 from tui.core.config import ChannelConfig
 from tui.core.forecast import clock_time
-from tui.core.pilot import Order, PilotConfig, order_of, transition
+from tui.core.pilot import Kind, Order, PilotConfig, order_of, transition
 from tui.core.policy import RelayHistory, count_movement, next_switch_allowed
 
 Pause = Callable[[float], object]
 
 
 def walk_orders(pilot: PilotConfig) -> list[Order]:
+    if pilot.kind is Kind.SG_READY:
+        return [Order.BLOCKED, Order.BOOST, *([Order.MAX] if pilot.allow_max else [])]
     return [Order.ECO, Order.HORS_GEL, *([Order.ARRET] if pilot.allow_off else [])]
+
+
+def _resting(pilot: PilotConfig) -> Order:
+    """The order of two released relays."""
+    return Order.NORMAL if pilot.kind is Kind.SG_READY else Order.CONFORT
 
 
 def _order(board: RelayBoard, pilot: PilotConfig) -> Order | None:
@@ -34,11 +42,15 @@ def describe(channel: ChannelConfig, board: RelayBoard, hold: float) -> str:
     assert pilot is not None
     now = _order(board, pilot)
     steps = ", ".join(order.label for order in walk_orders(pilot))
-    skipped = "" if pilot.allow_off else " (Arrêt skipped: allow_off = false)"
+    if pilot.kind is Kind.SG_READY:
+        skipped = "" if pilot.allow_max else " (max skipped: allow_max = false)"
+        what = "SG-Ready, input 1 then input 2"
+    else:
+        skipped = "" if pilot.allow_off else " (Arrêt skipped: allow_off = false)"
+        what = f"pilot wire, Hors-gel on the {pilot.hors_gel.value} half-wave"
     return (
-        f"  relays {pilot.positive}+{pilot.negative} {channel.name} (pilot wire, Hors-gel on the "
-        f"{pilot.hors_gel.value} half-wave): now {now.label if now else 'unknown'}; {steps} for "
-        f"{hold:g} s each{skipped}, then back"
+        f"  relays {pilot.positive}+{pilot.negative} {channel.name} ({what}): now "
+        f"{now.label if now else 'unknown'}; {steps} for {hold:g} s each{skipped}, then back"
     )
 
 
@@ -55,8 +67,9 @@ def walk(
     ``history`` (per relay) is updated with every movement, for the rate limit."""
     pilot = channel.pilot
     assert pilot is not None
-    before = _order(board, pilot) or Order.CONFORT
+    before = _order(board, pilot) or _resting(pilot)
     ok = True
+    appliance = "heat pump" if pilot.kind is Kind.SG_READY else "radiator"
     for order in [*walk_orders(pilot), before]:
         states = {relay: board.relay(relay) for relay in pilot.relays}
         for relay, energised in transition(states, order, pilot):
@@ -79,7 +92,7 @@ def walk(
         print(
             f"  relays {pilot.positive}+{pilot.negative} {channel.name}: {order.label}{back}, "
             f"board's library confirms {reached.label if reached else 'unknown'} "
-            f"({'ok' if good else 'MISMATCH'}): the radiator should be in {order.label}",
+            f"({'ok' if good else 'MISMATCH'}): the {appliance} should be in {order.label}",
             file=out,
         )
         if not back:

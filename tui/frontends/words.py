@@ -10,7 +10,7 @@ from datetime import datetime
 
 from tui.core.forecast import clock_time
 from tui.core.i18n import _
-from tui.core.pilot import Order
+from tui.core.pilot import Kind, Order, kind_words
 from tui.service.snapshot import ChannelView
 
 
@@ -36,6 +36,14 @@ def order_word(order: str) -> str:
         return order.upper()
 
 
+def order_kind_word(order: str) -> str:
+    """``pilot wire`` or ``SG-Ready``: the kind of channel an order is sent on."""
+    try:
+        return kind_words(Order(order).kind)
+    except ValueError:
+        return kind_words(Kind.PILOT)
+
+
 def channel_state_word(channel: ChannelView) -> str:
     """The state column: ON/CUT/UNKNOWN, or a pilot channel's order on its wire."""
     if channel.order is not None and channel.powered is not None:
@@ -44,10 +52,9 @@ def channel_state_word(channel: ChannelView) -> str:
 
 
 def channel_state_key(channel: ChannelView) -> str:
-    """The state column's style key: ``ON``, ``CUT``, ``UNKNOWN`` or a pilot channel's order
-    (``CONFORT``, ``ÉCO``...: the orders are French words in every language)."""
-    if channel.order is not None and channel.powered is not None:
-        return order_word(channel.order)
+    """The state column's style key: ``ON``, ``CUT`` or ``UNKNOWN``; a two-relay channel's
+    order is styled as what it is for the appliance (Confort, a heat pump's boost: ON; a
+    setback, a lock: CUT)."""
     return state_key(channel.powered)
 
 

@@ -7,8 +7,9 @@ turns that one "relay" into its two relays:
 
 - the channel's relay "energised" is a cut (a pilot channel is ``nc``): the two relays take
   the setback order the controller aimed at (``aim``: Éco for orange, Hors-gel for red, the
-  operator's named order); released, they take the normal order (Confort: both released, which
-  is also what a dead controller or an attach leaves);
+  operator's named order); released, they take the running order it aimed at (Confort: both
+  released, which is also what a dead controller or an attach leaves; an SG-Ready heat pump's
+  normal, or boost in a low-carbon hour);
 - the two commands go in the order ``tui/core/pilot.transition`` gives, so no state between
   them is Arrêt, and each physical relay keeps its own switch times: ``drive`` holds a command
   back when that relay's gap or the 20-a-minute rating would be broken;
@@ -31,7 +32,15 @@ from tui.core import events as ev
 from tui.core.config import ChannelConfig, Config, OnExit
 from tui.core.errors import InputError
 from tui.core.forecast import Forecast
-from tui.core.pilot import Order, PilotConfig, RelayLog, drive, order_of, parse_order
+from tui.core.pilot import (
+    Order,
+    PilotConfig,
+    RelayLog,
+    drive,
+    order_of,
+    orders_expected,
+    parse_order,
+)
 from tui.core.pilot_orders import forced_orders, orders
 from tui.core.policy import Evaluation, Override
 from tui.core.tempo import TempoCalendar
@@ -49,6 +58,7 @@ class PilotDrive:
             channel.index: channel.pilot for channel in config.channels if channel.pilot
         }
         self._aim: dict[int, Order] = {}  # the setback order a cut gives, per pilot channel
+        self._run: dict[int, Order] = {}  # the running order (SG-Ready: normal or boost)
         self._commanded: dict[int, bool] = {}  # the channel's relay as last commanded
         self._logs: dict[int, RelayLog] = {}  # every physical relay of a pilot channel
 
@@ -85,7 +95,9 @@ class PilotDrive:
 
     def target(self, channel: int, energised: bool) -> Order:
         pilot = self.pilots[channel]
-        return self._aim.get(channel, pilot.cut) if energised else pilot.normal
+        if energised:
+            return self._aim.get(channel, pilot.cut)
+        return self._run.get(channel, pilot.normal)
 
     def relay(self, channel: int) -> bool | None:
         pilot = self.pilots.get(channel)
@@ -99,7 +111,7 @@ class PilotDrive:
             if order is self.target(channel, commanded):
                 return commanded
             return not commanded  # not where it was put: the reconciler puts it back
-        if order is pilot.normal:
+        if pilot.powers(order):
             return False
         return True if order is self.target(channel, True) else None
 
@@ -111,19 +123,27 @@ class PilotDrive:
         self._drive(channel, self.target(channel, energised))
 
     def aim(self, orders: Mapping[int, Order]) -> list[tuple[int, Order]]:
-        """The setback each pilot channel's cut gives from now on (``orders``: each pilot
-        channel's order for its decision); a channel already cut moves to its new setback at
-        once (orange to red: Éco to Hors-gel). Blocking board I/O, off the event loop. Returns
-        the channels that moved, with their new order."""
+        """The setback each pilot channel's cut gives from now on, and the order it runs in
+        (``orders``: each pilot channel's order for its decision); a channel already cut moves
+        to its new setback at once (orange to red: Éco to Hors-gel), one running to its new
+        running order (a heat pump's low-carbon hour: normal to boost). Blocking board I/O, off
+        the event loop. Returns the channels that moved, with their new order."""
         moved: list[tuple[int, Order]] = []
         for channel, order in orders.items():
             pilot = self.pilots.get(channel)
             if pilot is None:
                 continue
-            if order is not pilot.normal or channel not in self._aim:
-                self._aim[channel] = order if order is not pilot.normal else pilot.cut
-            if not self._commanded.get(channel) or order is pilot.normal:
-                continue
+            running = pilot.powers(order)
+            if running:
+                self._run[channel] = order
+                self._aim.setdefault(channel, pilot.cut)
+            else:
+                self._aim[channel] = order
+            commanded = self._commanded.get(channel)
+            if commanded is None and running and self.relay(channel) is False:
+                commanded = False  # running as it should, never commanded: a start, a restart
+            if commanded is None or commanded is running:
+                continue  # the reconciler's switch moves it (cut to running, or back)
             if self.channel_attached(channel) and self.order(channel) is not order:
                 self._drive(channel, order)
                 if self.order(channel) is order:
@@ -194,7 +214,7 @@ async def aim_step(controller: _Stepping, now: datetime) -> None:
                 ts=now,
                 channel=channel,
                 name=controller.config.channel(channel).name,
-                powered=False,
+                powered=board.pilots[channel].powers(order),
                 reason=explain(decision),
                 order=order.value,
             )
@@ -234,14 +254,16 @@ def named_order(
     pilot = channel.pilot
     if pilot is None:
         raise InputError(
-            f"{channel.name}: not a pilot-wire channel; expected on or off, got {order!r:.20}"
+            f"{channel.name}: not a pilot-wire or SG-Ready channel; expected on or off, got "
+            f"{order!r:.20}"
         )
     try:
         named = parse_order(order)
-    except ValueError as error:
-        raise InputError(f"{channel.name}: expected {error}, got {order!r:.20}") from None
-    if not pilot.allowed(named):
+    except ValueError:
         raise InputError(
-            f"{channel.name}: Arrêt is not allowed on this channel (pilot.allow_off = false)"
-        )
-    return named is pilot.normal, named.value
+            f"{channel.name}: expected {orders_expected(pilot)}, got {order!r:.20}"
+        ) from None
+    refusal = pilot.refusal(named)
+    if refusal is not None:
+        raise InputError(f"{channel.name}: {refusal}")
+    return pilot.powers(named), named.value

@@ -480,8 +480,15 @@ class DelestageApp(App[int]):
         channel = self._target()
         if channel is None:
             return
-        if self.config.channel(channel).pilot is None:
+        pilot = self.config.channel(channel).pilot
+        if pilot is None:
             self.notify(_("not a pilot-wire channel: p (ON) or s (CUT)"), severity="warning")
+            return
+        if not pilot.allowed(Order(order)):  # an SG-Ready heat pump has no Éco nor Hors-gel
+            self.notify(
+                _("an SG-Ready channel: p (normal) or s (blocked); boost with force CH boost"),
+                severity="warning",
+            )
             return
         what = _("forcing {order}").format(order=Order(order).label)
         self._command(what, lambda: self.link.force(channel, False, order=order))

@@ -18,6 +18,7 @@ from tui.frontends.words import (
     channel_state_word,
     forced_word,
     mode_words,
+    order_kind_word,
     order_word,
     power_words,
     state_word,
@@ -33,11 +34,6 @@ STATE_STYLES = {
     # visible word with 16 colours, in grey (NO_COLOR) and with no colour at all.
     "CUT": Style(color="#ef5350", bold=True, reverse=True),
     "UNKNOWN": Style(color="#fdd835", bold=True),
-    # A pilot-wire channel shows its order: Confort as ON, a setback as a cut, in words.
-    "CONFORT": Style(color="#66bb6a", bold=True),
-    "ÉCO": Style(color="#ef5350", bold=True, reverse=True),
-    "HORS-GEL": Style(color="#ef5350", bold=True, reverse=True),
-    "ARRÊT": Style(color="#ef5350", bold=True, reverse=True),
 }
 FORCED_STYLE = Style(color="#ffb74d", bold=True)
 MARKER = "▶"
@@ -317,7 +313,7 @@ def detail(channel: ChannelView, now: datetime) -> Text:
         line.stylize(HEADING)
     line.append(state, style=STATE_STYLES[channel_state_key(channel)])
     if channel.order is not None:
-        line.append(_(" (pilot wire)"))
+        line.append(f" ({order_kind_word(channel.order)})")
     line.append(f", {mode_words(channel, now)}")
     if channel.latched and not channel.latch_holds and channel.mode != "forced":
         line.append(_(" (stays cut after this shed: auto_restore is off)"))
