@@ -82,6 +82,7 @@ class EventPane(RichLog, can_focus=False):
         self._keys: set[str] = set()
         self._order: deque[str] = deque()
         self._width = 0
+        self._height = 0
         self._was_short = False
         self.filter = ""
         self.shown: list[Event] = []  # what was received, oldest first (tests, bench)
@@ -146,6 +147,13 @@ class EventPane(RichLog, can_focus=False):
     def on_resize(self, event: Resize) -> None:
         if not event.size.width:
             return
+        # A row taken by an answer line or a longer detail: the newest line stays in view if it
+        # was (a write scrolls to the end; a resize after it does not), the reader's place if
+        # they scrolled back.
+        before, self._height = self._height, self.scrollable_content_region.height
+        followed = self.scroll_y >= max(0, self.virtual_size.height - before)
+        if before and self._height != before and followed:
+            self.scroll_end(animate=False, immediate=True)
         width = self.scrollable_content_region.width
         if not self._width:
             self._width = width
