@@ -529,3 +529,25 @@ def test_help_in_french(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--help"])  # the suite's environment is English
     assert "validate the configuration and say what was checked" in capsys.readouterr().out
+
+
+def test_the_timeline_kept_for_an_hour_follows_the_hour_and_the_language() -> None:
+    """The day rows are kept while the hour and the language stand (timeline._grid): the same
+    rows within an hour, the marker one cell on at the next, French day names after a switch."""
+    from datetime import UTC, timedelta
+
+    from tui.core.forecast import HOUR
+    from tui.frontends.app.timeline import render_days
+    from tui.service.snapshot import ForecastView, SlotView
+
+    first = datetime(2026, 12, 1, tzinfo=PARIS).astimezone(UTC)
+    forecast = ForecastView(
+        source="demo", slots=tuple(SlotView(first + HOUR * n, n % 4) for n in range(48))
+    )
+    eight = first + timedelta(hours=8)
+    early = render_days(forecast, eight + timedelta(minutes=5), 120).plain
+    assert render_days(forecast, eight + timedelta(minutes=55), 120).plain == early
+    assert render_days(forecast, eight + timedelta(minutes=65), 120).plain != early
+    assert "Tue 01 Dec" in early
+    set_language("fr")
+    assert "mar. 01/12" in render_days(forecast, eight + timedelta(minutes=5), 120).plain

@@ -1,12 +1,13 @@
 """The signal timeline: one row per day, one cell per hour, the level as colour and letter."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from rich.style import Style
 from rich.text import Text
 
 from tui.core.forecast import HOUR, clock_time, paris_midnight
-from tui.core.i18n import N_, _, row_date
+from tui.core.i18n import N_, _, language, row_date
 from tui.core.meter import format_kva
 from tui.core.power_trace import MINUTES, buckets, sparkline
 from tui.frontends.app.pane import Pane
@@ -166,6 +167,37 @@ def days_for_height(height: int) -> int:
     return 2 if height >= 24 else 1
 
 
+@lru_cache(maxsize=8)
+def _grid(
+    forecast: ForecastView,
+    hour: datetime,
+    width: int,
+    most: int,
+    tempo: TempoView | None,
+    language: str,
+) -> tuple[tuple[Text, ...], int, int]:
+    """The ruler, the day rows and the legend, with the grid's label and end columns. Kept for
+    the hour they mark (the cell of now, the hours past): with a meter the timeline is built
+    again at every frame for its power row, and the days were half of an idle screen's CPU.
+    ``language`` is in the key for the day names; the rows are never changed once made."""
+    del language
+    days = shown_days(forecast, hour, most)
+    levels = {slot.start: slot.level for slot in forecast.slots}
+    columns = max(len(day_hours(day)) for day in days)
+    label = LABEL_WIDTH + (TEMPO_WIDTH if tempo is not None else 0)
+    cell = 3 if width >= label + 25 * 3 + 16 else 2
+    grid_end = label + columns * cell
+
+    rows: list[Text] = [_ruler(cell, grid_end, label)]
+    colours = day_colours(tempo) if tempo is not None else {}
+    marked = fallback_days(tempo) if tempo is not None else frozenset()
+    for day in days:
+        row = _day_row(day, levels, hour, cell, grid_end, tempo, colours.get(day), day in marked)
+        rows.append(row)
+    _add_legend(rows, grid_end + 2, width)
+    return tuple(rows), label, grid_end
+
+
 def render_days(
     forecast: ForecastView,
     now: datetime,
@@ -177,20 +209,9 @@ def render_days(
     """The ruler and one row per day; with Tempo on, each day's colour after its label and
     the peak hours of white and red days underlined, with a line saying so when there is
     room (all days shown); with a meter, the last hour's power under the days."""
-    days = shown_days(forecast, now, most)
-    levels = {slot.start: slot.level for slot in forecast.slots}
-    columns = max(len(day_hours(day)) for day in days)
-    label = LABEL_WIDTH + (TEMPO_WIDTH if tempo is not None else 0)
-    cell = 3 if width >= label + 25 * 3 + 16 else 2
-    grid_end = label + columns * cell
-
-    rows: list[Text] = [_ruler(cell, grid_end, label)]
-    colours = day_colours(tempo) if tempo is not None else {}
-    marked = fallback_days(tempo) if tempo is not None else frozenset()
-    for day in days:
-        row = _day_row(day, levels, now, cell, grid_end, tempo, colours.get(day), day in marked)
-        rows.append(row)
-    _add_legend(rows, grid_end + 2, width)
+    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    grid, label, grid_end = _grid(forecast, hour, width, most, tempo, language())
+    rows = list(grid)
     if meter is not None:
         rows.append(power_row(meter, label, grid_end, width))
     if tempo is not None and most >= MAX_DAYS:
