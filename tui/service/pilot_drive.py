@@ -124,11 +124,12 @@ class PilotDrive:
 
     def aim(self, orders: Mapping[int, Order]) -> list[tuple[int, Order]]:
         """The setback each pilot channel's cut gives from now on, and the order it runs in
-        (``orders``: each pilot channel's order for its decision); a channel already cut moves
-        to its new setback at once (orange to red: Éco to Hors-gel), one running to its new
-        running order (a heat pump's low-carbon hour: normal to boost). Blocking board I/O, off
-        the event loop. Returns the channels that moved, with their new order."""
-        moved: list[tuple[int, Order]] = []
+        (``orders``: each pilot channel's order for its decision); the channels already cut
+        (or running) whose setback (or running order) changed, to move at once with ``move``:
+        orange to red is Éco to Hors-gel, a heat pump's low-carbon hour normal to boost. Reads
+        the relays as the library last set them (no transfer): on the loop, so that a step
+        with nothing to move makes no trip through a thread."""
+        due: list[tuple[int, Order]] = []
         for channel, order in orders.items():
             pilot = self.pilots.get(channel)
             if pilot is None:
@@ -145,9 +146,17 @@ class PilotDrive:
             if commanded is None or commanded is running:
                 continue  # the reconciler's switch moves it (cut to running, or back)
             if self.channel_attached(channel) and self.order(channel) is not order:
-                self._drive(channel, order)
-                if self.order(channel) is order:
-                    moved.append((channel, order))
+                due.append((channel, order))
+        return due
+
+    def move(self, due: list[tuple[int, Order]]) -> list[tuple[int, Order]]:
+        """Drive the channels ``aim`` found due: blocking board I/O, off the event loop.
+        Returns the channels that reached their new order."""
+        moved: list[tuple[int, Order]] = []
+        for channel, order in due:
+            self._drive(channel, order)
+            if self.order(channel) is order:
+                moved.append((channel, order))
         return moved
 
     def _drive(self, channel: int, order: Order) -> None:
@@ -207,7 +216,10 @@ async def aim_step(controller: _Stepping, now: datetime) -> None:
         forced_orders(controller.overrides, now),
         controller.tempo,
     )
-    for channel, order in await asyncio.to_thread(board.aim, wanted):
+    due = board.aim(wanted)
+    if not due:
+        return
+    for channel, order in await asyncio.to_thread(board.move, due):
         decision = decisions[channel]
         controller._event(
             ev.RelayEvent(
