@@ -358,9 +358,13 @@ def test_close_fires_no_detach_and_reopening_the_handle_attaches_again(
     handle.close()
     handle.open()
     # One channel's events arrive in order: a Detach from the close would come before this.
-    seen.wait_for(lambda: len(seen.names()) >= 2)
+    seen.wait_for(lambda: seen.names().count("attach") >= 2)
     handle.close()
-    assert seen.names() == ["attach", "attach"]
+    # Not an error report, which is not what this contract is about: once, in the whole suite
+    # (a worker that had run other tests of the real library), the real library delivered an
+    # Error event (code 5, EEPHIDGET_FAILURE) between the two attaches.
+    events = [name for name in seen.names() if not name.startswith("error ")]
+    assert events == ["attach", "attach"], seen.names()
 
 
 def test_handlers_run_on_library_threads_never_the_callers(machinery: Machinery) -> None:
