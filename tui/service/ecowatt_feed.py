@@ -6,16 +6,27 @@ from tui.core.config import Config
 from tui.core.events import ErrorEvent, ForecastEvent
 from tui.core.forecast import PARIS, Forecast, day_label, wall_time
 from tui.core.history import encode_levels
+from tui.core.i18n import _
 from tui.service.feed import Emit, Said
 
 
-def describe_forecast(forecast: Forecast, how: str) -> str:
-    """``demo forecast loaded: 96 hours until Sun 29 Nov 00:00``."""
+def describe_forecast(forecast: Forecast, cached: bool) -> str:
+    """``demo forecast loaded: 96 hours until Sun 29 Nov 00:00`` (``updated`` when fetched),
+    in the service's language."""
     until = forecast.until
     reach = (
-        f" until {day_label(until.astimezone(PARIS).date())} {wall_time(until)}" if until else ""
+        _(" until {day} {time}").format(
+            day=day_label(until.astimezone(PARIS).date()), time=wall_time(until)
+        )
+        if until
+        else ""
     )
-    return f"{forecast.source or 'forecast'} forecast {how}: {len(forecast.slots)} hours{reach}"
+    words = (
+        _("{source} forecast loaded: {hours} hours{reach}")
+        if cached
+        else _("{source} forecast updated: {hours} hours{reach}")
+    )
+    return words.format(source=forecast.source or "Ecowatt", hours=len(forecast.slots), reach=reach)
 
 
 class EcowattWords:
@@ -35,7 +46,7 @@ class EcowattWords:
         cached: bool,
         called: bool,
     ) -> Said:
-        message = describe_forecast(data, "loaded" if cached else "updated")
+        message = describe_forecast(data, cached)
         levels = encode_levels((s.start.timestamp(), int(s.level)) for s in data.slots)
         event = ForecastEvent(
             ts=ts,

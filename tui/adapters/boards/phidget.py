@@ -65,6 +65,7 @@ from tui.adapters.boards.phidget_lib import (
 from tui.core.config import BoardConfig, OnExit
 from tui.core.devices import Device, device_by_id
 from tui.core.durations import format_duration
+from tui.core.i18n import _
 
 # A failsafe that trips again soon after a reopen: wait longer each time before reopening.
 REOPEN_QUIET = 60.0  # seconds without a trip after which the next reopen is immediate again
@@ -330,7 +331,7 @@ class PhidgetBoard:
             if arrived:
                 self._board_attached = True
         if arrived:
-            self._send(BoardEventKind.ATTACHED, f"{self._name()} attached")
+            self._send(BoardEventKind.ATTACHED, _("{board} attached").format(board=self._name()))
 
     def _on_detach(self, relay: _Relay) -> None:
         attached_at, relay.attached_at = relay.attached_at, None

@@ -18,6 +18,7 @@ from typing import Any
 from tui.adapters.boards.base import BoardEvent, BoardEventKind, BoardInfo, EventSink
 from tui.adapters.clock import Clock, SystemClock
 from tui.core.config import OnExit
+from tui.core.i18n import _
 
 # The 1017's relays are rated for 20 operations per minute.
 MAX_SWITCHES = 20
@@ -162,7 +163,7 @@ class SimulatedBoard:
             self._attached = True
             for channel in self._channels:
                 self._switch(channel, False)
-            self._send(BoardEventKind.ATTACHED, "simulated board attached")
+            self._send(BoardEventKind.ATTACHED, _("simulated board attached"))
 
     def simulate_command_failures(self, channel: int, count: int = 1) -> None:
         """The next ``count`` commands of relay ``channel`` fail (a USB timeout) and move

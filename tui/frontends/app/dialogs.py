@@ -126,28 +126,12 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class FilterPrompt(ModalScreen[str | None]):
-    """Asks which events to show: a channel (index or name), a kind, or any words."""
+class LinePrompt(ModalScreen[str | None]):
+    """A one-line question: Enter answers with the line, Esc with None."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "cancel", id="filter_cancel")
-    ]
-
-    def __init__(self, current: str) -> None:
+    def __init__(self) -> None:
         super().__init__()
         french.translate_bindings(self._bindings)
-        self.current = current
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Static(Text(_("Filter the event log"), style="bold"), id="question")
-            yield Static(
-                "A channel (3, Sauna), a kind (relay, override, error, forecast, board, start, "
-                "stop, reload) or any words. Enter on an empty line shows every event; Esc "
-                "keeps the filter as it is.",
-                id="hint",
-            )
-            yield Input(value=self.current, placeholder="all events", id="filter")
 
     def on_mount(self) -> None:
         self.query_one(Input).cursor_blink = False
@@ -159,16 +143,37 @@ class FilterPrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class GoToPrompt(ModalScreen[str | None]):
+class FilterPrompt(LinePrompt):
+    """Asks which events to show: a channel (index or name), a kind, or any words."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "cancel", id="filter_cancel")
+    ]
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(_("Filter the event log"), style="bold"), id="question")
+            yield Static(
+                _(
+                    "A channel (3, Sauna), a kind (relay, override, error, forecast, board, "
+                    "start, stop, reload) or any words. Enter on an empty line shows every "
+                    "event; Esc keeps the filter as it is."
+                ),
+                id="hint",
+            )
+            yield Input(value=self.current, placeholder=_("all events"), id="filter")
+
+
+class GoToPrompt(LinePrompt):
     """Asks which relay to select: its number (any, past the digits' 0-9) or its name."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "cancel", id="go_to_cancel")
     ]
-
-    def __init__(self) -> None:
-        super().__init__()
-        french.translate_bindings(self._bindings)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -181,12 +186,3 @@ class GoToPrompt(ModalScreen[str | None]):
                 id="hint",
             )
             yield Input(placeholder="12", id="go-to")
-
-    def on_mount(self) -> None:
-        self.query_one(Input).cursor_blink = False
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
