@@ -208,3 +208,37 @@ async def test_a_pilot_channel_on_the_second_board_drives_that_boards_two_relays
         assert "forced Éco" in message
         assert (garage.relay(1), garage.relay(3)) == (True, True)
         assert board.parts[0].relays == {0: 0}  # nothing of it opened on the other board
+
+
+async def test_a_release_held_by_a_relays_gap_waits_for_it_and_is_no_board_fault(
+    tmp_path: Path,
+) -> None:
+    """Forced Éco in a red hour, released a second later: Hors-gel again needs the relay that
+    just closed, held by its 5 s gap. The channel stays cut (as commanded) meanwhile, nothing
+    says the board moved it or refused a command, and the step at the gap's end finishes it."""
+    config = pilot_config(tmp_path)
+    clock = ManualClock(at("2026-12-02T10:30:00+01:00"), auto_advance=False)
+    controller, board = make_controller(config, clock)
+    drive = controller.board
+    assert isinstance(drive, PilotDrive)
+    async with running(controller):
+        await controller.settle()
+        assert (await controller.snapshot()).channel(1).order == "hors-gel"
+        clock.advance(60)
+        await controller.force(1, False, duration=timedelta(hours=1), order="eco")
+        assert (board.relay(1), board.relay(4)) == (True, True)
+        clock.advance(1)
+        await controller.release(1)
+        await controller.settle()
+        assert (board.relay(1), board.relay(4)) == (True, True)  # held: relay 1 closed 1 s ago
+        wake = drive.next_move()
+        assert wake is not None and clock.now() < wake <= clock.now() + timedelta(seconds=5)
+        assert drive.relay(1) is True  # cut, as commanded
+        clock.advance(5)
+        await controller.settle()
+        assert (board.relay(1), board.relay(4)) == (False, True)
+        assert (await controller.snapshot()).channel(1).order == "hors-gel"
+        assert drive.next_move() is None
+    events = [e.to_dict() for e in read_events(tmp_path / "state")]
+    assert not [e for e in events if e["kind"] == "error" and e.get("what") == "board"], events
+    assert not [e for e in events if e["kind"] == "relay" and e.get("by")], events

@@ -325,6 +325,7 @@ class Controller(OperatorCommands):
                 until,
                 self._keepalive_at(),
                 self.relays.next_retry(),
+                pilot_drive.next_move(self.board),
                 self.meter.next_due if self.meter is not None else None,
                 *(feed.next_wake(now) for feed in self._feeds()),
             )

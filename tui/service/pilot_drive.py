@@ -61,6 +61,9 @@ class PilotDrive:
         self._run: dict[int, Order] = {}  # the running order (SG-Ready: normal or boost)
         self._commanded: dict[int, bool] = {}  # the channel's relay as last commanded
         self._logs: dict[int, RelayLog] = {}  # every physical relay of a pilot channel
+        # A move held back by a relay's gap or rate limit: when the rest may go (the drive's
+        # monotonic time, ``_now``).
+        self._held: dict[int, datetime] = {}
 
     # -- the board, passed through -------------------------------------------------------------
 
@@ -109,6 +112,11 @@ class PilotDrive:
         commanded = self._commanded.get(channel)
         if commanded is not None:
             if order is self.target(channel, commanded):
+                return commanded
+            if channel in self._held and pilot.powers(order) is not commanded:
+                # On its way, held by a relay's gap (forced Éco released into Hors-gel a
+                # moment later): still cut, or still running, as commanded; the step at
+                # ``next_move`` finishes it. Not a board that refused a command.
                 return commanded
             return not commanded  # not where it was put: the reconciler puts it back
         if pilot.powers(order):
@@ -171,6 +179,18 @@ class PilotDrive:
         for relay, energised in step.moves:
             self.board.set_relay(relay, energised)
         self._logs.update(step.logs)
+        if step.retry_at is not None:
+            self._held[channel] = step.retry_at
+        else:
+            self._held.pop(channel, None)
+
+    def next_move(self) -> datetime | None:
+        """When a held move may go on (wall time): the controller steps then."""
+        now = self._now()
+        self._held = {channel: at for channel, at in self._held.items() if at > now}
+        if not self._held:
+            return None  # a time gone by was the step that just ran: it moved what was due
+        return self.clock.now() + (min(self._held.values()) - now)
 
     def _now(self) -> datetime:
         """The relays' own protections run on the monotonic clock, as every other's."""
@@ -231,6 +251,11 @@ async def aim_step(controller: _Stepping, now: datetime) -> None:
                 order=order.value,
             )
         )
+
+
+def next_move(board: RelayBoard) -> datetime | None:
+    """When a pilot channel's held move may go on; None: none held, or no pilot channel."""
+    return board.next_move() if isinstance(board, PilotDrive) else None
 
 
 def with_order(board: RelayBoard, event: ev.Event) -> ev.Event:
