@@ -11,7 +11,7 @@ from tui.adapters.atomic import atomic_write
 from tui.adapters.user_files import read_user_file
 from tui.core.config import Config, config_from_dict, config_to_dict
 from tui.core.errors import InputError
-from tui.core.i18n import N_, _
+from tui.core.i18n import _
 from tui.core.paths import config_folder, resolve_config_paths, resolve_path
 
 FILE_NAME = "delestage.toml"
@@ -26,8 +26,9 @@ def candidate_paths(
     if environ.get("DELESTAGE_CONFIG"):
         return [(Path(environ["DELESTAGE_CONFIG"]), "$DELESTAGE_CONFIG")]
     return [
-        (cwd / FILE_NAME, N_("current directory")),
-        (home / ".config" / "delestage" / FILE_NAME, N_("user configuration")),
+        # (how these two were chosen is never shown: only a single candidate's is)
+        (cwd / FILE_NAME, "current directory"),
+        (home / ".config" / "delestage" / FILE_NAME, "user configuration"),
     ]
 
 
@@ -59,7 +60,7 @@ def find_config(
         return candidates[0][0]
     if len(candidates) == 1:
         path, how = candidates[0]
-        reason = _("no such configuration file (given by {how})").format(how=_(how))
+        reason = _("no such configuration file (given by {how})").format(how=how)
         raise InputError(f"{path}: {reason}")
     looked = ", ".join(str(path) for path, _how in candidates)
     raise InputError(
