@@ -25,6 +25,8 @@ LANGUAGES = ("fr", "en")
 PLURAL_FORMS = {"fr": "nplurals=2; plural=(n > 1);", "en": "nplurals=2; plural=(n != 1);"}
 MARKERS = {"_", "N_"}
 PLACEHOLDER = re.compile(r"\{[a-z_0-9]*(?:![rsa])?(?::[^{}]*)?\}")
+# argparse's own texts (tui/frontends/argparse_words.py) are %-formatted: %s, %r, %(prog)s.
+PERCENT = re.compile(r"%(?:\([a-z_]+\))?[sdr]")
 
 
 @dataclass
@@ -229,11 +231,12 @@ def compile_mo(entries: dict[str, Entry]) -> bytes:
 
 
 def placeholders(text: str) -> list[str]:
-    return sorted(set(PLACEHOLDER.findall(text)))
+    return sorted(set(PLACEHOLDER.findall(text))) + sorted(PERCENT.findall(text))
 
 
 def problems(language: str, entries: dict[str, Entry]) -> list[str]:
-    """French: every text translated, with the same {placeholders} as its msgid."""
+    """French: every text translated, with the same {placeholders} (and %s, %(name)s) as its
+    msgid."""
     found = []
     for entry in entries.values():
         if not entry.msgid:

@@ -11,6 +11,7 @@ from tui.adapters.atomic import atomic_write
 from tui.adapters.user_files import read_user_file
 from tui.core.config import Config, config_from_dict, config_to_dict
 from tui.core.errors import InputError
+from tui.core.i18n import _
 from tui.core.paths import config_folder, resolve_config_paths, resolve_path
 
 FILE_NAME = "delestage.toml"
@@ -25,6 +26,7 @@ def candidate_paths(
     if environ.get("DELESTAGE_CONFIG"):
         return [(Path(environ["DELESTAGE_CONFIG"]), "$DELESTAGE_CONFIG")]
     return [
+        # (how these two were chosen is never shown: only a single candidate's is)
         (cwd / FILE_NAME, "current directory"),
         (home / ".config" / "delestage" / FILE_NAME, "user configuration"),
     ]
@@ -43,24 +45,29 @@ def find_config(
         Path.cwd() if cwd is None else cwd,
         Path.home() if home is None else home,
     )
-    for path, _ in candidates:
+    for path, _how in candidates:
         try:
             if path.is_file():
                 return path
         except OSError as error:  # a name too long for the file system, for one
-            raise InputError(f"{path}: cannot use this path ({error.strerror})") from None
+            reason = _("cannot use this path ({reason})").format(reason=error.strerror)
+            raise InputError(f"{path}: {reason}") from None
         except ValueError:  # an embedded NUL
-            raise InputError(f"{str(path)!r}: cannot use this path (it contains NUL)") from None
+            reason = _("cannot use this path (it contains NUL)")
+            raise InputError(f"{str(path)!r}: {reason}") from None
     if len(candidates) == 1 and candidates[0][0].exists():
         # A path the user named that is not a regular file: load_config says what is wrong with it.
         return candidates[0][0]
     if len(candidates) == 1:
         path, how = candidates[0]
-        raise InputError(f"{path}: no such configuration file (given by {how})")
-    looked = ", ".join(str(path) for path, _ in candidates)
+        reason = _("no such configuration file (given by {how})").format(how=how)
+        raise InputError(f"{path}: {reason}")
+    looked = ", ".join(str(path) for path, _how in candidates)
     raise InputError(
-        f"no configuration found (looked for {looked}); "
-        "write one with `delestage init` or pass --config PATH"
+        _(
+            "no configuration found (looked for {looked}); "
+            "write one with `delestage init` or pass --config PATH"
+        ).format(looked=looked)
     )
 
 
@@ -88,15 +95,17 @@ def load_config(path: str | os.PathLike[str], home: str | None = None) -> Config
     (default ``home_dir()``) by ``core.paths.resolve_config_paths``; ``path`` is kept as given,
     for messages."""
     name = str(path)
-    data = read_user_file(path, "configuration file")
+    data = read_user_file(path, _("configuration file"))
     try:
         document = tomllib.loads(data.decode())
     except tomllib.TOMLDecodeError as error:
-        raise InputError(f"{name}: not valid TOML: {error}") from None
+        # tomllib's own words (line and column) follow, as it wrote them.
+        raise InputError(f"{name}: " + _("not valid TOML: {error}").format(error=error)) from None
     except UnicodeDecodeError:
-        raise InputError(f"{name}: not valid TOML: expected UTF-8 text") from None
+        raise InputError(f"{name}: " + _("not valid TOML: expected UTF-8 text")) from None
     except RecursionError:
-        raise InputError(f"{name}: not valid TOML: tables or arrays nested too deep") from None
+        reason = _("not valid TOML: tables or arrays nested too deep")
+        raise InputError(f"{name}: {reason}") from None
     config = config_from_dict(document, path=name)
     folder = os.path.dirname(os.path.abspath(name))
     return resolve_config_paths(config, home if home is not None else home_dir(), folder)
@@ -114,8 +123,9 @@ def write_config(path: str | os.PathLike[str], config: Config, force: bool = Fal
 def write_config_text(path: str | os.PathLike[str], text: str, force: bool = False) -> None:
     """Write a configuration's text (a commented one: ``init``) like ``write_config``."""
     if Path(path).exists() and not force:
-        raise InputError(f"{path}: already exists; use --force to overwrite it")
+        raise InputError(f"{path}: " + _("already exists; use --force to overwrite it"))
     try:
         atomic_write(path, text.encode())
     except OSError as error:
-        raise InputError(f"{path}: cannot write the file ({error.strerror or error})") from None
+        reason = _("cannot write the file ({reason})").format(reason=error.strerror or error)
+        raise InputError(f"{path}: {reason}") from None

@@ -8,6 +8,7 @@ import os
 import stat
 
 from tui.core.errors import InputError
+from tui.core.i18n import _
 
 # Configuration files and forecast bodies are a few kB; 4 MB leaves room and bounds memory.
 MAX_USER_FILE = 4 * 1024 * 1024
@@ -25,15 +26,15 @@ def read_regular_file(path: str | os.PathLike[str], limit: int, follow: bool = T
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(21, "is a directory")
+            raise IsADirectoryError(21, _("is a directory"))
         if not stat.S_ISREG(info.st_mode):
-            raise OSError(22, "not a regular file (a device, a FIFO or a socket)")
+            raise OSError(22, _("not a regular file (a device, a FIFO or a socket)"))
         chunks = []
         total = 0
         while chunk := os.read(fd, 1 << 16):
             total += len(chunk)
             if total > limit:
-                raise OSError(27, f"larger than {limit} bytes")
+                raise OSError(27, _("larger than {limit} bytes").format(limit=limit))
             chunks.append(chunk)
         return b"".join(chunks)
     finally:
@@ -43,21 +44,28 @@ def read_regular_file(path: str | os.PathLike[str], limit: int, follow: bool = T
 def read_user_file(path: str | os.PathLike[str], what: str, limit: int = MAX_USER_FILE) -> bytes:
     """The file's bytes, or InputError naming the file and what went wrong.
 
-    ``what`` names the expected content for the messages ("configuration file", "forecast file").
+    ``what`` names the expected content for the messages, in the operator's language
+    (``_("configuration file")``, ``_("forecast file")``).
     """
     name = str(path)
     try:
         return read_regular_file(path, limit)
     except FileNotFoundError:
-        raise InputError(f"{name}: no such {what}") from None
+        raise InputError(f"{name}: " + _("no such {what}").format(what=what)) from None
     except IsADirectoryError:
-        raise InputError(f"{name}: is a directory, expected a {what}") from None
+        reason = _("is a directory, expected a {what}").format(what=what)
+        raise InputError(f"{name}: {reason}") from None
     except PermissionError:
-        raise InputError(f"{name}: cannot read the file (permission denied)") from None
+        reason = _("cannot read the file (permission denied)")
+        raise InputError(f"{name}: {reason}") from None
     except ValueError:  # an embedded NUL in the name
-        raise InputError(f"{name!r}: not a usable file name (it contains NUL)") from None
+        reason = _("not a usable file name (it contains NUL)")
+        raise InputError(f"{name!r}: {reason}") from None
     except OSError as error:
-        raise InputError(f"{name}: cannot use it as a {what} ({error.strerror or error})") from None
+        reason = _("cannot use it as a {what} ({reason})").format(
+            what=what, reason=error.strerror or error
+        )
+        raise InputError(f"{name}: {reason}") from None
 
 
 def read_private_file(

@@ -19,7 +19,9 @@ from tui.core.comfort_config import parse_off_peak
 from tui.core.devices import DEFAULT_MODEL, MODELS, model_choices
 from tui.core.durations import EXPECTED as DURATION_EXPECTED
 from tui.core.durations import MIN_OVERRIDE, format_duration, parse_duration
-from tui.core.errors import InputError
+from tui.core.errors import InputError, expected_got
+from tui.core.i18n import SETTINGS as LANGUAGE_SETTINGS
+from tui.core.i18n import _
 from tui.core.meter_config import (
     METER_SCHEMA,
     MeterConfig,
@@ -287,10 +289,14 @@ def _describe(value: object) -> str:
         )
         return shown if len(value) <= 80 else shown[:-1] + '..."'
     if isinstance(value, dict):
-        return "a table"
+        return _("a table")
     if isinstance(value, list):
-        return "an array"
+        return _("an array")
     return repr(value)
+
+
+def _missing(where: str) -> str:
+    return f"{where}: " + _("missing (required)")
 
 
 def _enum(kind: type[StrEnum]) -> Callable[[object], Any]:
@@ -302,7 +308,7 @@ def _enum(kind: type[StrEnum]) -> Callable[[object], Any]:
                 raise ValueError(value)
             return kind(value)
         except ValueError:
-            raise _Invalid(f"one of {choices}") from None
+            raise _Invalid(_("one of {choices}").format(choices=choices)) from None
 
     return parse
 
@@ -311,14 +317,18 @@ def _duration(value: object) -> timedelta:
     try:
         return parse_duration(value)
     except ValueError as error:
-        raise _Invalid(str(error) if isinstance(value, str | int) else DURATION_EXPECTED) from None
+        raise _Invalid(
+            str(error) if isinstance(value, str | int) else _(DURATION_EXPECTED)
+        ) from None
 
 
 def _positive_duration(value: object) -> timedelta:
     """A wait that must not be zero: a zero timeout would fail every request at once."""
     duration = _duration(value)
     if not duration:
-        raise _Invalid(f"a duration above zero ({DURATION_EXPECTED})")
+        raise _Invalid(
+            _("a duration above zero ({expected})").format(expected=_(DURATION_EXPECTED))
+        )
     return duration
 
 
@@ -330,9 +340,9 @@ def _control_free(text: str) -> bool:
 
 def _string(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise _Invalid("a non-empty string")
+        raise _Invalid(_("a non-empty string"))
     if not _control_free(value):
-        raise _Invalid("a string without control characters (newline, tab, ESC, NUL...)")
+        raise _Invalid(_("a string without control characters (newline, tab, ESC, NUL...)"))
     return value
 
 
@@ -348,22 +358,24 @@ def _name(value: object) -> str:
     for char in text:
         if unicodedata.category(char) in _NAME_REFUSED:
             raise _Invalid(
-                "a name without control, bidi or line-separator characters (found "
-                f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')})"
+                _(
+                    "a name without control, bidi or line-separator characters (found {char})"
+                ).format(char=f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}")
             )
     return unicodedata.normalize("NFC", text.strip())
 
 
 def _int_range(low: int, high: int | None) -> Callable[[object], int]:
+    def expected() -> str:
+        if high is None:
+            return _("an integer ≥ {low}").format(low=low)
+        return _("an integer from {low} to {high}").format(low=low, high=high)
+
     def parse(value: object) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _Invalid(
-                f"an integer from {low} to {high}" if high is not None else f"an integer ≥ {low}"
-            )
+            raise _Invalid(expected())
         if value < low or (high is not None and value > high):
-            raise _Invalid(
-                f"an integer from {low} to {high}" if high is not None else f"an integer ≥ {low}"
-            )
+            raise _Invalid(expected())
         return value
 
     return parse
@@ -382,51 +394,52 @@ def _daily_run(value: object) -> timedelta:
     try:
         return parse_duration(value, maximum=timedelta(hours=24))
     except ValueError:
-        raise _Invalid('a duration from "0s" (off) to "24h", e.g. "4h"') from None
+        raise _Invalid(_('a duration from "0s" (off) to "24h", e.g. "4h"')) from None
 
 
 def _power(value: object) -> Power:
     try:
         return parse_power(value)
     except ValueError:
-        raise _Invalid(POWER_EXPECTED) from None
+        raise _Invalid(_(POWER_EXPECTED)) from None
 
 
 def _bool(value: object) -> bool:
     if not isinstance(value, bool):
-        raise _Invalid("true or false")
+        raise _Invalid(_("true or false"))
     return value
 
 
 def _key_table(value: object) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise _Invalid('a table of binding id = "keys" (e.g. select_1 = "1,ampersand")')
+        raise _Invalid(_('a table of binding id = "keys" (e.g. select_1 = "1,ampersand")'))
     for binding, keys in value.items():
         if not isinstance(keys, str) or not keys.strip():
             raise _Invalid(
-                f'key names as a string for {binding} (e.g. "1,ampersand")',
+                _('key names as a string for {binding} (e.g. "1,ampersand")').format(
+                    binding=binding
+                ),
                 got=f"{binding} = {_describe(keys)}",
             )
     return dict(value)
 
 
 def _language(value: object) -> str:
-    from tui.core.i18n import SETTINGS  # here: the import block is busy in other branches
-
-    if not isinstance(value, str) or value not in SETTINGS:
-        raise _Invalid('one of "auto", "fr", "en"')
+    if not isinstance(value, str) or value not in LANGUAGE_SETTINGS:
+        choices = ", ".join(f'"{setting}"' for setting in LANGUAGE_SETTINGS)
+        raise _Invalid(_("one of {choices}").format(choices=choices))
     return value
 
 
 def _url(value: object) -> str:
     text = _string(value)
     if not text.startswith(("https://", "http://")):
-        raise _Invalid('a URL starting with "https://"')
+        raise _Invalid(_('a URL starting with "https://"'))
     return text.rstrip("/")
 
 
 def _tempo_colours(value: object) -> tuple[Colour, ...]:
-    expected = 'a list of Tempo colours among "red" and "white" (e.g. ["red"])'
+    expected = _('a list of Tempo colours among "red" and "white" (e.g. ["red"])')
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise _Invalid(expected)
     colours: list[Colour] = []
@@ -460,15 +473,15 @@ def _parse_pilot(
         return read(value, count)
     except PilotProblem as problem:
         if not isinstance(value, dict) or not problem.key:
-            problems.append(f"{prefix}{key}: expected {problem}, got {_describe(value)}")
-        elif str(problem) == UNKNOWN_KEY:
+            problems.append(expected_got(f"{prefix}{key}", str(problem), _describe(value)))
+        elif str(problem) == UNKNOWN_KEY:  # a sentinel, never shown
             problems.append(_unknown_key(f"{prefix}{key}.", problem.key, list(table_keys(kind))))
         elif problem.key not in value:
-            problems.append(f"{prefix}{key}.{problem.key}: missing (required)")
+            problems.append(_missing(f"{prefix}{key}.{problem.key}"))
         else:
             raw = value[problem.key]
             got = json.dumps(raw) if isinstance(raw, list) else _describe(raw)
-            problems.append(f"{prefix}{key}.{problem.key}: expected {problem}, got {got}")
+            problems.append(expected_got(f"{prefix}{key}.{problem.key}", str(problem), got))
         return None
 
 
@@ -479,13 +492,13 @@ _BOARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 def _board_name(value: object) -> str:
     if not isinstance(value, str) or not _BOARD_NAME.fullmatch(value):
-        raise _Invalid('a board name of letters, digits, - and _ (e.g. "garage")')
+        raise _Invalid(_('a board name of letters, digits, - and _ (e.g. "garage")'))
     return value
 
 
 def _model(value: object) -> str:
     if not isinstance(value, str) or value.upper() not in MODELS:
-        raise _Invalid(f"one of {model_choices()}")
+        raise _Invalid(_("one of {choices}").format(choices=model_choices()))
     return value.upper()
 
 
@@ -498,17 +511,17 @@ _MQTT_LEVEL = re.compile(r"[^+#/\x00]+")
 
 def _mqtt_url(value: object) -> str:
     text = _string(value).strip()
-    scheme, _, rest = text.partition("://")
+    scheme, _sep, rest = text.partition("://")
     match = _MQTT_HOST.fullmatch(rest)
     port = match and match.group(1)
     if scheme not in ("mqtt", "mqtts") or not match or (port and not 0 < int(port) < 65536):
-        raise _Invalid('a broker URL like "mqtt://host:1883" or "mqtts://host:8883"')
+        raise _Invalid(_('a broker URL like "mqtt://host:1883" or "mqtts://host:8883"'))
     return text.rstrip("/")
 
 
 def _mqtt_node(value: object) -> str:
     if not isinstance(value, str) or not _MQTT_NODE.fullmatch(value):
-        raise _Invalid("lower-case letters, digits and _ only")
+        raise _Invalid(_("lower-case letters, digits and _ only"))
     return value
 
 
@@ -520,8 +533,12 @@ def _mqtt_topic(empty_ok: bool) -> Callable[[object], str]:
             _MQTT_LEVEL.fullmatch(level) for level in value.split("/")
         ):
             raise _Invalid(
-                "topic levels separated by /, without +, # or empty levels"
-                + (' (or "" to turn discovery off)' if empty_ok else "")
+                _(
+                    'topic levels separated by /, without +, # or empty levels (or "" to turn '
+                    "discovery off)"
+                )
+                if empty_ok
+                else _("topic levels separated by /, without +, # or empty levels")
             )
         return value
 
@@ -542,11 +559,13 @@ _MQTT_SCHEMA: _Schema = {
 
 def _parse_mqtt(table: object, problems: list[str]) -> MqttConfig | None:
     if not isinstance(table, dict):
-        problems.append(f"mqtt: expected a table [mqtt], got {_describe(table)}")
+        problems.append(expected_got("mqtt", _("a table [mqtt]"), _describe(table)))
         return None
     mqtt = MqttConfig(**_parse_table(table, _MQTT_SCHEMA, "mqtt.", problems))
     if mqtt.ca_file and not mqtt.url.startswith("mqtts://"):
-        problems.append('mqtt.ca_file: only used with TLS; expected url = "mqtts://host:8883"')
+        problems.append(
+            "mqtt.ca_file: " + _('only used with TLS; expected url = "mqtts://host:8883"')
+        )
     return mqtt
 
 
@@ -624,13 +643,13 @@ def _tempo_source(value: object) -> Source | TempoFromMeter:
         return Source(value) if isinstance(value, str) else Source("")
     except ValueError:
         choices = ", ".join(f'"{member.value}"' for member in [*Source, *TempoFromMeter])
-        raise _Invalid(f"one of {choices}") from None
+        raise _Invalid(_("one of {choices}").format(choices=choices)) from None
 
 
 def _tempo_fallback(value: object) -> TempoFromMeter:
     if value == TempoFromMeter.TIC.value:
         return TempoFromMeter.TIC
-    raise _Invalid('"tic" (the meter\'s colours when the source has none for a day)')
+    raise _Invalid(_('"tic" (the meter\'s colours when the source has none for a day)'))
 
 
 _TEMPO_SCHEMA: _Schema = {
@@ -644,8 +663,9 @@ _CHANNEL_REQUIRED = ("index", "name", "shed_at")
 
 def _unknown_key(where: str, key: str, known: list[str]) -> str:
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    hint = f" (did you mean `{close[0]}`?)" if close else f" (known keys: {', '.join(known)})"
-    return f"{where}{key}: unknown key{hint}"
+    if close:
+        return f"{where}{key}: " + _("unknown key (did you mean `{key}`?)").format(key=close[0])
+    return f"{where}{key}: " + _("unknown key (known keys: {keys})").format(keys=", ".join(known))
 
 
 def _parse_table(
@@ -661,7 +681,7 @@ def _parse_table(
             values[key] = parse(raw)
         except _Invalid as expected:
             got = expected.got if expected.got is not None else _describe(raw)
-            problems.append(f"{prefix}{key}: expected {expected}, got {got}")
+            problems.append(expected_got(f"{prefix}{key}", str(expected), got))
     return values
 
 
@@ -681,7 +701,8 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
             sections[name] = boards[0] if boards else BoardConfig()
             continue
         if not isinstance(table, dict):
-            problems.append(f"{name}: expected a table [{name}], got {_describe(table)}")
+            where = _("a table [{name}]").format(name=name)
+            problems.append(expected_got(name, where, _describe(table)))
             continue
         sections[name] = kind(**_parse_table(table, schema, f"{name}.", problems))
 
@@ -698,26 +719,34 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
 
     ecowatt: EcowattConfig | None = sections.get("ecowatt")
     if ecowatt is not None and ecowatt.source is Source.FILE and ecowatt.file is None:
-        problems.append('ecowatt.file: expected a path to a saved forecast when source = "file"')
+        problems.append(
+            "ecowatt.file: " + _('expected a path to a saved forecast when source = "file"')
+        )
     board: BoardConfig | None = sections.get("board")
+    failsafe_range = _('expected "0s" (off) or a period from 500 ms to 30 s')
     if board is not None and board.failsafe and board.failsafe < timedelta(milliseconds=500):
-        problems.append('board.failsafe: expected "0s" (off) or a period from 500 ms to 30 s')
+        problems.append(f"board.failsafe: {failsafe_range}")
     if board is not None and board.failsafe > timedelta(seconds=30):
-        problems.append('board.failsafe: expected "0s" (off) or a period from 500 ms to 30 s')
+        problems.append(f"board.failsafe: {failsafe_range}")
     policy: PolicyConfig | None = sections.get("policy")
     if policy is not None and timedelta(0) < policy.override_duration < MIN_OVERRIDE:
         problems.append(
-            'policy.override_duration: expected "0s" (until released) or at least '
-            f"{format_duration(MIN_OVERRIDE)}"
+            "policy.override_duration: "
+            + _('expected "0s" (until released) or at least {least}').format(
+                least=format_duration(MIN_OVERRIDE)
+            )
         )
     problems.extend(_rotation_problems(policy or PolicyConfig(), data.get("channel")))
     if board is not None and board.failsafe and board.on_exit is OnExit.KEEP:
         # Persistence (what "keep" needs) suppresses the only reset that clears a tripped
         # failsafe: the relay would stay released, tripped, for good.
         problems.append(
-            'board.on_exit: "keep" cannot be combined with a failsafe (board.failsafe = '
-            f'"{format_duration(board.failsafe)}"): a tripped failsafe only clears without '
-            'channel persistence, which "keep" needs; set on_exit = "release" or failsafe = "0s"'
+            "board.on_exit: "
+            + _(
+                '"keep" cannot be combined with a failsafe (board.failsafe = "{failsafe}"): a '
+                'tripped failsafe only clears without channel persistence, which "keep" needs; '
+                'set on_exit = "release" or failsafe = "0s"'
+            ).format(failsafe=format_duration(board.failsafe))
         )
     for position, each in enumerate(boards if several else boards[:1]):
         on_it = [c for c in channels if not several or c.board == each.name]
@@ -728,10 +757,17 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
         ):
             key = f"board[{position}].failsafe" if several else "board.failsafe"
             problems.append(
-                f'{key}: "{format_duration(each.failsafe)}" is too short for '
-                f"{relays} relays: each keepalive resets them one USB transfer at a time (up "
-                f"to {KEEPALIVE_TRANSFER.total_seconds() * 1000:.0f} ms each), which must fit in "
-                f'a third of the period; set failsafe = "{format_duration(floor)}" or more'
+                f"{key}: "
+                + _(
+                    '"{failsafe}" is too short for {relays} relays: each keepalive resets them '
+                    "one USB transfer at a time (up to {transfer} ms each), which must fit in a "
+                    'third of the period; set failsafe = "{floor}" or more'
+                ).format(
+                    failsafe=format_duration(each.failsafe),
+                    relays=relays,
+                    transfer=f"{KEEPALIVE_TRANSFER.total_seconds() * 1000:.0f}",
+                    floor=format_duration(floor),
+                )
             )
 
     if tempo is not None and tempo.source is TempoFromMeter.TIC:
@@ -753,35 +789,48 @@ def _parse_boards(raw: list[object], schema: _Schema, problems: list[str]) -> li
     """``[[board]]``: each a table with a unique ``name``; one entry is the same as ``[board]``."""
     boards: list[BoardConfig] = []
     if not raw:
-        problems.append("board: expected a [board] table or [[board]] tables, got none")
+        problems.append("board: " + _("expected a [board] table or [[board]] tables, got none"))
     names: dict[str, int] = {}
     addresses: dict[tuple[int, int | None], int] = {}
     for position, table in enumerate(raw):
         prefix = f"board[{position}]."
         if not isinstance(table, dict):
-            problems.append(f"board[{position}]: expected a table, got {_describe(table)}")
+            problems.append(expected_got(f"board[{position}]", _("a table"), _describe(table)))
             continue
         before = len(problems)
         values = _parse_table(table, schema, prefix, problems)
         name = values.get("name")
         if name is None and len(raw) > 1 and "name" not in table:
-            problems.append(f'{prefix}name: missing (required with several boards, e.g. "garage")')
+            problems.append(
+                f"{prefix}name: " + _('missing (required with several boards, e.g. "garage")')
+            )
         if name is not None:
             if name in names:
-                problems.append(f'{prefix}name: "{name}" is already used by board[{names[name]}]')
+                problems.append(
+                    f"{prefix}name: "
+                    + _('"{name}" is already used by {other}').format(
+                        name=name, other=f"board[{names[name]}]"
+                    )
+                )
             names.setdefault(name, position)
         serial = values.get("serial")
         if len(raw) > 1 and values.get("kind", BoardKind.PHIDGET) is BoardKind.PHIDGET:
             if serial is None and "serial" not in table:
                 problems.append(
-                    f"{prefix}serial: missing (required with several Phidget boards: without it "
-                    "any board matches; `delestage boards` lists the serials)"
+                    f"{prefix}serial: "
+                    + _(
+                        "missing (required with several Phidget boards: without it any board "
+                        "matches; `delestage boards` lists the serials)"
+                    )
                 )
             elif serial is not None:
                 address = (serial, values.get("hub_port"))
                 if address in addresses:
                     problems.append(
-                        f"{prefix}serial: {serial} is already used by board[{addresses[address]}]"
+                        f"{prefix}serial: "
+                        + _("{value} is already used by {other}").format(
+                            value=serial, other=f"board[{addresses[address]}]"
+                        )
                     )
                 addresses.setdefault(address, position)
         if len(problems) == before:
@@ -793,14 +842,18 @@ def _parse_boards(raw: list[object], schema: _Schema, problems: list[str]) -> li
             if this != first:
                 shown = format_duration(this) if key == "failsafe" else this.value
                 wanted = format_duration(first) if key == "failsafe" else first.value
-                problems.append(
-                    f'board[{position}].{key}: expected the same on every [[board]] ("{wanted}" '
-                    f'as board[0]: one keepalive and one shutdown serve them all), got "{shown}"'
-                )
+                expected = _(
+                    'the same on every [[board]] ("{wanted}" as board[0]: one keepalive and one '
+                    "shutdown serve them all)"
+                ).format(wanted=wanted)
+                problems.append(expected_got(f"board[{position}].{key}", expected, f'"{shown}"'))
     total = sum(board.relays for board in boards)
     if len(boards) > 1 and total > CHANNEL_NUMBERS:
         problems.append(
-            f"board: {len(boards)} boards with {total} relays; expected at most {CHANNEL_NUMBERS}"
+            "board: "
+            + _("{boards} boards with {total} relays; expected at most {most}").format(
+                boards=len(boards), total=total, most=CHANNEL_NUMBERS
+            )
         )
     return boards
 
@@ -818,7 +871,7 @@ def board_offsets(boards: list[BoardConfig] | tuple[BoardConfig, ...]) -> dict[s
 def _parse_meter(table: object, problems: list[str]) -> MeterConfig | None:
     """``[meter]`` (tui/core/meter_config.py): one line per bad key, as everywhere."""
     if not isinstance(table, dict):
-        problems.append(f"meter: expected a table [meter], got {_describe(table)}")
+        problems.append(expected_got("meter", _("a table [meter]"), _describe(table)))
         return None
 
     def key(parse: Callable[[object], Any]) -> Callable[[object], Any]:
@@ -841,12 +894,12 @@ def _parse_tempo(raw: object, problems: list[str]) -> TempoConfig | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        problems.append(f"tempo: expected a table [tempo], got {_describe(raw)}")
+        problems.append(expected_got("tempo", _("a table [tempo]"), _describe(raw)))
         return None
     tempo = TempoConfig(**_parse_table(raw, _TEMPO_SCHEMA, "tempo.", problems))
     if tempo.source is Source.FILE and tempo.file is None:
         problems.append(
-            'tempo.file: expected a path to a saved Tempo calendar when source = "file"'
+            "tempo.file: " + _('expected a path to a saved Tempo calendar when source = "file"')
         )
     return tempo
 
@@ -864,14 +917,20 @@ def _rotation_problems(policy: PolicyConfig, raw: object) -> list[str]:
     for name, positions in groups.items():
         if len(positions) < 2:
             problems.append(
-                f'channel[{positions[0]}].rotate: group "{name}" has only this channel; '
-                "a rotation group needs at least 2"
+                f"channel[{positions[0]}].rotate: "
+                + _(
+                    'group "{name}" has only this channel; a rotation group needs at least 2'
+                ).format(name=name)
             )
         elif 2 * policy.rotate_cut > len(positions):
             problems.append(
-                f"policy.rotate_cut: {policy.rotate_cut} at a time leaves rotation group "
-                f'"{name}" ({len(positions)} channels) no room for turns; expected at most '
-                f"{len(positions) // 2} (half the group)"
+                "policy.rotate_cut: "
+                + _(
+                    '{cut} at a time leaves rotation group "{name}" ({count} channels) no room '
+                    "for turns; expected at most {most} (half the group)"
+                ).format(
+                    cut=policy.rotate_cut, name=name, count=len(positions), most=len(positions) // 2
+                )
             )
     return problems
 
@@ -881,14 +940,15 @@ def _parse_channels(
 ) -> list[ChannelConfig]:
     one = boards[0] if boards else BoardConfig()
     limit = CHANNEL_LIMIT if several else one.relays
+    tables = _("1 to {limit} [[channel]] tables").format(limit=limit)
     if raw is _MISSING or raw == []:
-        problems.append(f"channel: expected 1 to {limit} [[channel]] tables, got none")
+        problems.append(expected_got("channel", tables, _("none")))
         return []
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
-        problems.append(f"channel: expected [[channel]] tables, got {_describe(raw)}")
+        problems.append(expected_got("channel", _("[[channel]] tables"), _describe(raw)))
         return []
     if len(raw) > limit:
-        problems.append(f"channel: expected 1 to {limit} [[channel]] tables, got {len(raw)}")
+        problems.append(expected_got("channel", tables, str(len(raw))))
     by_name = {board.name: board for board in boards}
     offsets = board_offsets(boards)
     channels: list[ChannelConfig] = []
@@ -902,15 +962,13 @@ def _parse_channels(
         wanted = table.get("board")
         if wanted is not None:
             if not isinstance(wanted, str) or wanted not in by_name:
-                names = ", ".join(f'"{name}"' for name in by_name if name) or "none named"
-                problems.append(
-                    f"{prefix}board: expected the name of a [[board]] ({names}), "
-                    f"got {_describe(wanted)}"
-                )
+                names = ", ".join(f'"{name}"' for name in by_name if name) or _("none named")
+                expected = _("the name of a [[board]] ({names})").format(names=names)
+                problems.append(expected_got(f"{prefix}board", expected, _describe(wanted)))
             else:
                 board = by_name[wanted]
         elif several:
-            problems.append(f"{prefix}board: missing (required with several boards)")
+            problems.append(f"{prefix}board: " + _("missing (required with several boards)"))
         schema = {
             **_CHANNEL_SCHEMA,
             "index": _int_range(0, board.relays - 1),
@@ -921,14 +979,17 @@ def _parse_channels(
         two = [key for key in _TWO_RELAY_KEYS if key in table]
         if len(two) > 1:
             problems.append(
-                f"{prefix}sg_ready: a channel is a pilot wire or an SG-Ready heat pump, not "
-                "both; keep pilot or sg_ready"
+                f"{prefix}sg_ready: "
+                + _(
+                    "a channel is a pilot wire or an SG-Ready heat pump, not both; keep pilot "
+                    "or sg_ready"
+                )
             )
         elif two:
             values["pilot"] = _parse_pilot(table[two[0]], prefix, problems, board.relays, two[0])
         for key in _CHANNEL_REQUIRED:
             if key not in table:
-                problems.append(f"{prefix}{key}: missing (required)")
+                problems.append(_missing(f"{prefix}{key}"))
         if several:
             values.pop("board", None)
             if "index" in values:
@@ -945,32 +1006,51 @@ def _parse_channels(
         if index is not None:
             if index in seen_index:
                 relay = values.get("relay", index)
-                where = f" on board {board.name}" if several else ""
+                value = (
+                    _("{relay} on board {board}").format(relay=relay, board=board.name)
+                    if several
+                    else str(relay)
+                )
                 problems.append(
-                    f"{prefix}index: {relay}{where} is already used by channel[{seen_index[index]}]"
+                    f"{prefix}index: "
+                    + _("{value} is already used by {other}").format(
+                        value=value, other=f"channel[{seen_index[index]}]"
+                    )
                 )
             seen_index.setdefault(index, position)
         name = values.get("name")
         if name is not None:
             if name in seen_name:
                 problems.append(
-                    f'{prefix}name: "{name}" is already used by channel[{seen_name[name]}]'
+                    f"{prefix}name: "
+                    + _('"{name}" is already used by {other}').format(
+                        name=name, other=f"channel[{seen_name[name]}]"
+                    )
                 )
             seen_name.setdefault(name, position)
         if values.get("shed_tempo") and values.get("shed_at") is ShedAt.NEVER:
             problems.append(
-                f'{prefix}shed_tempo: a channel with shed_at = "never" is never cut '
-                'automatically; remove shed_tempo or set shed_at to "orange" or "red"'
+                f"{prefix}shed_tempo: "
+                + _(
+                    'a channel with shed_at = "never" is never cut automatically; remove '
+                    'shed_tempo or set shed_at to "orange" or "red"'
+                )
             )
         if values.get("rotate") and values.get("auto_restore") is False:
             problems.append(
-                f"{prefix}rotate: a channel with auto_restore = false stays cut after a shed, "
-                "so it cannot take turns; remove rotate or auto_restore"
+                f"{prefix}rotate: "
+                + _(
+                    "a channel with auto_restore = false stays cut after a shed, so it cannot "
+                    "take turns; remove rotate or auto_restore"
+                )
             )
         if values.get("rotate") and values.get("shed_at") is ShedAt.NEVER:
             problems.append(
-                f'{prefix}rotate: a channel with shed_at = "never" is never cut automatically, '
-                'so it cannot take turns; remove rotate or set shed_at to "orange" or "red"'
+                f"{prefix}rotate: "
+                + _(
+                    'a channel with shed_at = "never" is never cut automatically, so it cannot '
+                    'take turns; remove rotate or set shed_at to "orange" or "red"'
+                )
             )
         pilot = values.get("pilot")
         if pilot is not None:
@@ -991,21 +1071,21 @@ def _pilot_channel(
     index = values.get("index")
     if index is not None and index not in pilot.relays:
         offset = index - values.get("relay", index)  # several boards: as written in the file
-        problems.append(
-            f"{prefix}{table_key(pilot)}.relays: expected the channel's index "
-            f"({index - offset}) among them, got {[relay - offset for relay in pilot.relays]}"
-        )
+        expected = _("the channel's index ({index}) among them").format(index=index - offset)
+        got = str([relay - offset for relay in pilot.relays])
+        problems.append(expected_got(f"{prefix}{table_key(pilot)}.relays", expected, got))
     if table.get("wiring") == Wiring.NO.value:
-        problems.append(
-            f'{prefix}wiring: expected "nc" or no wiring for a {_two_relay_words(pilot)}, got "no"'
-        )
+        problems.append(expected_got(f"{prefix}wiring", _two_relay_words(pilot), '"no"'))
     values["wiring"] = Wiring.NC
 
 
 def _two_relay_words(pilot: PilotConfig) -> str:
+    """What a two-relay channel's wiring must be, in words."""
     if pilot.kind is Kind.SG_READY:
-        return "SG-Ready channel (its relays released give normal running)"
-    return "pilot channel (its relays released give Confort)"
+        return _(
+            '"nc" or no wiring for an SG-Ready channel (its relays released give normal running)'
+        )
+    return _('"nc" or no wiring for a pilot channel (its relays released give Confort)')
 
 
 def _pilot_relays(
@@ -1022,13 +1102,17 @@ def _pilot_relays(
     relays = pilot.relays if pilot is not None else (values["index"],)
     key = f"{table_key(pilot)}.relays" if pilot is not None else "index"
     offset = values["index"] - values.get("relay", values["index"])
-    where = f" on board {board}" if board else ""
     for relay in relays:
         other = owner.get(relay)
         if other is not None and other != position:
+            words = (
+                _("relay {relay} on board {board} is already driven by {other}")
+                if board
+                else _("relay {relay} is already driven by {other}")
+            )
             problems.append(
-                f"{prefix}{key}: relay {relay - offset}{where} is already driven by "
-                f"channel[{other}]"
+                f"{prefix}{key}: "
+                + words.format(relay=relay - offset, board=board, other=f"channel[{other}]")
             )
         owner.setdefault(relay, position)
 

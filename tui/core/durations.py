@@ -18,6 +18,7 @@ import re
 from datetime import UTC, datetime, time, timedelta
 
 from tui.core.forecast import PARIS
+from tui.core.i18n import N_, _
 
 # The longest duration anywhere, and how far ahead an override may end: one year (a leap one).
 MAX_HORIZON = timedelta(days=366)
@@ -35,8 +36,10 @@ _PATTERN = re.compile(
 _BARE = re.compile(r"[+-]?\d+(?:[.,]\d*)?", re.ASCII)
 _TIME_OF_DAY = re.compile(r"(\d{1,2})(?::|h)(\d{2})", re.ASCII | re.IGNORECASE)
 
-EXPECTED = 'a duration like "90s", "15m", "2h", "1h30m" or "500ms" (at most 366d)'
-TIME_EXPECTED = (
+# What was expected, marked for the catalog (tui/core/i18n.py) and translated where raised:
+# the messages below say what a person typed wrong (delestage.toml, --for, the UI's dialog).
+EXPECTED = N_('a duration like "90s", "15m", "2h", "1h30m" or "500ms" (at most 366d)')
+TIME_EXPECTED = N_(
     "a time like 14:30 or 14h30 (Paris time), or a date and time like 2026-12-01T14:30 "
     "(Paris time unless it carries an offset)"
 )
@@ -44,10 +47,10 @@ TIME_EXPECTED = (
 
 def _bare_hint(text: str) -> str:
     number = text.lstrip("+")
-    return (
-        f'a duration with its unit, e.g. "{number}s", "{number}m" or "{number}h" '
+    return _(
+        'a duration with its unit, e.g. "{number}s", "{number}m" or "{number}h" '
         "(a bare number is ambiguous)"
-    )
+    ).format(number=number)
 
 
 def parse_duration(value: object, maximum: timedelta = MAX_HORIZON) -> timedelta:
@@ -56,26 +59,26 @@ def parse_duration(value: object, maximum: timedelta = MAX_HORIZON) -> timedelta
     ``0`` (zero in any unit) is accepted; other bare numbers are refused with a hint.
     """
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError(EXPECTED)
+        raise ValueError(_(EXPECTED))
     text = str(value).strip().lower()
     if text in ("0", "+0"):
         return timedelta(0)
     if _BARE.fullmatch(text):
         raise ValueError(_bare_hint(text))
     if text.startswith("-"):
-        raise ValueError(f"a positive duration: {EXPECTED}")
+        raise ValueError(_("a positive duration: {expected}").format(expected=_(EXPECTED)))
     match = _PATTERN.fullmatch(text)
     if not text or match is None:
-        raise ValueError(EXPECTED)
+        raise ValueError(_(EXPECTED))
     days, hours, minutes, seconds, millis = (int(g) if g else 0 for g in match.groups())
     try:
         delta = timedelta(
             days=days, hours=hours, minutes=minutes, seconds=seconds, milliseconds=millis
         )
     except OverflowError:
-        raise ValueError(EXPECTED) from None
+        raise ValueError(_(EXPECTED)) from None
     if delta > maximum:
-        raise ValueError(f"a duration of at most {format_duration(maximum)}")
+        raise ValueError(_("a duration of at most {most}").format(most=format_duration(maximum)))
     return delta
 
 
@@ -98,7 +101,9 @@ def duration_from_seconds(value: object, what: str = "seconds") -> timedelta:
 def parse_seconds(text: str, low: float, high: float) -> float:
     """A wait given on the command line in seconds (``5``, ``0.5``) or as a duration (``5s``):
     finite, from ``low`` to ``high``; ValueError saying so otherwise."""
-    expected = f"a number of seconds from {low:g} to {high:g}"
+    expected = _("a number of seconds from {low} to {high}").format(
+        low=f"{low:g}", high=f"{high:g}"
+    )
     try:
         seconds = float(text)
     except ValueError:
@@ -115,23 +120,28 @@ def check_override_length(length: timedelta) -> None:
     """0 means "until released"; otherwise an override lasts MIN_OVERRIDE..MAX_HORIZON."""
     if length and length < MIN_OVERRIDE:
         raise ValueError(
-            f"an override of at least {format_duration(MIN_OVERRIDE)} "
-            f'("0s" means until released), not {format_duration(length) or "under 1ms"}'
+            _('an override of at least {least} ("0s" means until released), not {length}').format(
+                least=format_duration(MIN_OVERRIDE),
+                length=format_duration(length) or _("under 1ms"),
+            )
         )
     if length > MAX_HORIZON:
-        raise ValueError(f"an override of at most {format_duration(MAX_HORIZON)}")
+        raise ValueError(
+            _("an override of at most {most}").format(most=format_duration(MAX_HORIZON))
+        )
 
 
 def check_until(until: datetime, now: datetime) -> None:
     """An override's end: in the future, at most MAX_HORIZON ahead."""
     if until.tzinfo is None:
-        raise ValueError("a time with an offset")
+        raise ValueError(_("a time with an offset"))
     if until <= now:
-        raise ValueError(f"a time in the future, not {_iso(until)}")
+        raise ValueError(_("a time in the future, not {time}").format(time=_iso(until)))
     if until - now > MAX_HORIZON:
         raise ValueError(
-            f"a time at most {format_duration(MAX_HORIZON)} ahead (until "
-            f"{_iso(now + MAX_HORIZON)}), not {_iso(until)}"
+            _("a time at most {most} ahead (until {last}), not {time}").format(
+                most=format_duration(MAX_HORIZON), last=_iso(now + MAX_HORIZON), time=_iso(until)
+            )
         )
 
 
@@ -185,7 +195,7 @@ def _next_time_of_day(hour: int, minute: int, now: datetime) -> datetime:
         ]
         if ahead:
             return min(ahead)
-    raise ValueError(TIME_EXPECTED)  # pragma: no cover - one of three days is always ahead
+    raise ValueError(_(TIME_EXPECTED))  # pragma: no cover - one of three days is always ahead
 
 
 def parse_time(text: str, now: datetime, *, future: bool = True) -> datetime:
@@ -193,36 +203,40 @@ def parse_time(text: str, now: datetime, *, future: bool = True) -> datetime:
     ISO 8601 date and time (Paris time without an offset). UTC-aware, within EARLIEST..LATEST.
     """
     if not isinstance(text, str):
-        raise ValueError(TIME_EXPECTED)
+        raise ValueError(_(TIME_EXPECTED))
     stripped = text.strip()
     match = _TIME_OF_DAY.fullmatch(stripped)
     if match:
         hour, minute = int(match[1]), int(match[2])
         if hour > 23 or minute > 59:
-            raise ValueError(TIME_EXPECTED)
+            raise ValueError(_(TIME_EXPECTED))
         if future:
             return _next_time_of_day(hour, minute, now)
         local = now.astimezone(PARIS).date()
         return datetime.combine(local, time(hour, minute), tzinfo=PARIS).astimezone(UTC)
     if _BARE.fullmatch(stripped):
-        raise ValueError(f"{TIME_EXPECTED}; a bare number is ambiguous")
+        raise ValueError(
+            _("{expected}; a bare number is ambiguous").format(expected=_(TIME_EXPECTED))
+        )
     if len(stripped) > 40:
-        raise ValueError(TIME_EXPECTED)
+        raise ValueError(_(TIME_EXPECTED))
     try:
         moment = datetime.fromisoformat(stripped)
     except ValueError:
-        raise ValueError(TIME_EXPECTED) from None
+        raise ValueError(_(TIME_EXPECTED)) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=PARIS)
     try:
         return sane_instant(moment)
     except ValueError:
         raise ValueError(
-            f"a time between {EARLIEST.year} and {LATEST.year - 1} ({TIME_EXPECTED})"
+            _("a time between {first} and {last} ({expected})").format(
+                first=EARLIEST.year, last=LATEST.year - 1, expected=_(TIME_EXPECTED)
+            )
         ) from None
 
 
-HOLD_EXPECTED = (
+HOLD_EXPECTED = N_(
     'expected a duration like "90m", "2h", "1h30m", a time of day like "14:30" or "14h30", '
     'or "0" for until released'
 )
@@ -250,12 +264,12 @@ def parse_hold(text: str, now: datetime) -> timedelta | datetime:
         try:
             return parse_override_until(stripped, now)
         except ValueError as error:
-            raise ValueError(f"{HOLD_EXPECTED} ({error})") from None
+            raise ValueError(f"{_(HOLD_EXPECTED)} ({error})") from None
     try:
         length = parse_override_length(stripped)
     except ValueError as error:
-        detail = "" if str(error) == EXPECTED else f" ({error})"
-        raise ValueError(f"{HOLD_EXPECTED}{detail}") from None
+        detail = "" if str(error) == _(EXPECTED) else f" ({error})"
+        raise ValueError(f"{_(HOLD_EXPECTED)}{detail}") from None
     return length
 
 

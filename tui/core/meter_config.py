@@ -13,6 +13,7 @@ from typing import Any
 
 from tui.core.durations import EXPECTED as DURATION_EXPECTED
 from tui.core.durations import format_duration, parse_duration
+from tui.core.i18n import N_, _
 from tui.core.meter_mqtt import Preset
 
 
@@ -51,16 +52,16 @@ class MeterConfig:
 
 
 _VA = re.compile(r"(\d+(?:\.\d+)?)\s*(k?va)", re.ASCII | re.IGNORECASE)
-LIMIT_EXPECTED = 'an apparent power like "9kVA" or "6000VA" (1 kVA to 36 kVA)'
+LIMIT_EXPECTED = N_('an apparent power like "9kVA" or "6000VA" (1 kVA to 36 kVA)')
 
 
 def parse_limit(value: object) -> int:
     match = _VA.fullmatch(value.strip()) if isinstance(value, str) else None
     if match is None:
-        raise ValueError(LIMIT_EXPECTED)
+        raise ValueError(_(LIMIT_EXPECTED))
     amount = float(match.group(1)) * (1000 if match.group(2).lower() == "kva" else 1)
     if not 1000 <= amount <= 36000:
-        raise ValueError(LIMIT_EXPECTED)
+        raise ValueError(_(LIMIT_EXPECTED))
     return round(amount)
 
 
@@ -72,7 +73,11 @@ def _duration(low: timedelta) -> Callable[[object], timedelta]:
     def parse(value: object) -> timedelta:
         duration = parse_duration(value)
         if duration < low:
-            raise ValueError(f"{DURATION_EXPECTED}, at least {format_duration(low)}")
+            raise ValueError(
+                _("{expected}, at least {least}").format(
+                    expected=_(DURATION_EXPECTED), least=format_duration(low)
+                )
+            )
         return duration
 
     return parse
@@ -80,7 +85,7 @@ def _duration(low: timedelta) -> Callable[[object], timedelta]:
 
 def _text(value: object) -> str:
     if not isinstance(value, str) or not value.strip() or not value.isprintable():
-        raise ValueError("a non-empty string without control characters")
+        raise ValueError(_("a non-empty string without control characters"))
     return value
 
 
@@ -89,14 +94,15 @@ def _baud(value: object) -> int | None:
         return None
     if value in (1200, 9600) and not isinstance(value, bool):
         return int(str(value))
-    raise ValueError('"auto", 1200 (historique) or 9600 (standard)')
+    raise ValueError(_('"auto", 1200 (historique) or 9600 (standard)'))
 
 
 def _enum(kind: type[StrEnum]) -> Callable[[object], Any]:
     def parse(value: object) -> StrEnum:
         if isinstance(value, str) and value in {m.value for m in kind}:
             return kind(value)
-        raise ValueError("one of " + ", ".join(f'"{m.value}"' for m in kind))
+        choices = ", ".join(f'"{m.value}"' for m in kind)
+        raise ValueError(_("one of {choices}").format(choices=choices))
 
     return parse
 
@@ -104,7 +110,7 @@ def _enum(kind: type[StrEnum]) -> Callable[[object], Any]:
 def _topic(value: object) -> str:
     text = _text(value)
     if any(c in text for c in "#+") or text.startswith("/"):
-        raise ValueError('a topic without wildcards, like "tele/tasmota_linky/SENSOR"')
+        raise ValueError(_('a topic without wildcards, like "tele/tasmota_linky/SENSOR"'))
     return text
 
 
@@ -113,7 +119,7 @@ _BROKER = re.compile(r"mqtts?://[^\s/]+/?", re.ASCII)
 
 def _broker(value: object) -> str:
     if not isinstance(value, str) or not _BROKER.fullmatch(value):
-        raise ValueError('a broker URL like "mqtt://host:1883" or "mqtts://host:8883"')
+        raise ValueError(_('a broker URL like "mqtt://host:1883" or "mqtts://host:8883"'))
     return value
 
 
@@ -142,28 +148,34 @@ def meter_problems(meter: MeterConfig) -> list[str]:
     problems = []
     if meter.source is MeterSource.TIC and meter.port is None:
         problems.append(
-            'meter.port: expected a serial port ("/dev/ttyACM0") or a pyserial URL '
-            '("rfc2217://host:port", "socket://host:port") when source = "tic"'
+            "meter.port: "
+            + _(
+                'expected a serial port ("/dev/ttyACM0") or a pyserial URL '
+                '("rfc2217://host:port", "socket://host:port") when source = "tic"'
+            )
         )
     if meter.source is MeterSource.FILE and meter.file is None:
         problems.append(
-            'meter.file: expected a path to a recorded TIC capture when source = "file"'
+            "meter.file: " + _('expected a path to a recorded TIC capture when source = "file"')
         )
     if meter.source is MeterSource.MQTT and meter.topic is None:
         problems.append(
-            'meter.topic: expected the topic the meter is published on when source = "mqtt"'
+            "meter.topic: " + _('expected the topic the meter is published on when source = "mqtt"')
         )
     if meter.source is MeterSource.MQTT and meter.preset is None and meter.power_field is None:
         problems.append(
-            'meter.preset: expected "teleinfo2mqtt", "tasmota" or "zigbee2mqtt", or a '
-            'power_field, when source = "mqtt"'
+            "meter.preset: "
+            + _(
+                'expected "teleinfo2mqtt", "tasmota" or "zigbee2mqtt", or a power_field, when '
+                'source = "mqtt"'
+            )
         )
     return problems
 
 
 def meter_to_dict(meter: MeterConfig) -> dict[str, object]:
     out: dict[str, object] = {}
-    for key, (name, _) in METER_SCHEMA.items():
+    for key, (name, _parse) in METER_SCHEMA.items():
         value = getattr(meter, name)
         if value is None:
             continue
@@ -198,19 +210,20 @@ def tic_tempo_problems(meter: "MeterConfig | None") -> list[str]:
     """``[tempo] source = "tic"`` reads the colours from the frames of ``[meter]``."""
     if meter is not None and meter.source in (MeterSource.TIC, MeterSource.FILE):
         return []
-    return [
-        'tempo.source: "tic" reads the Tempo colours from the meter\'s TIC; expected a '
-        '[meter] with source = "tic" (or "file")'
-    ]
+    return ["tempo.source: " + _tic_needs_a_meter()]
+
+
+def _tic_needs_a_meter() -> str:
+    return _(
+        '"tic" reads the Tempo colours from the meter\'s TIC; expected a [meter] with '
+        'source = "tic" (or "file")'
+    )
 
 
 def tic_fallback_problems(source: object, meter: "MeterConfig | None") -> list[str]:
     """``[tempo] fallback = "tic"``: the meter's colours behind another source."""
     if getattr(source, "value", source) == "tic":
-        return ['tempo.fallback: "tic" is already the source; remove fallback']
+        return ["tempo.fallback: " + _('"tic" is already the source; remove fallback')]
     if meter is not None and meter.source in (MeterSource.TIC, MeterSource.FILE):
         return []
-    return [
-        'tempo.fallback: "tic" reads the Tempo colours from the meter\'s TIC; expected a '
-        '[meter] with source = "tic" (or "file")'
-    ]
+    return ["tempo.fallback: " + _tic_needs_a_meter()]

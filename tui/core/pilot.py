@@ -103,8 +103,9 @@ _ALIASES = {
     "max": Order.MAX,
 }
 
-ORDERS_EXPECTED = 'one of "confort", "eco", "hors-gel", "arret"'
-SG_ORDERS_EXPECTED = 'one of "blocked", "normal", "boost", "max"'
+# What was expected, marked for the catalog: translated where shown (``orders_expected``).
+ORDERS_EXPECTED = N_('one of "confort", "eco", "hors-gel", "arret"')
+SG_ORDERS_EXPECTED = N_('one of "blocked", "normal", "boost", "max"')
 
 
 def parse_order(value: object) -> Order:
@@ -113,7 +114,7 @@ def parse_order(value: object) -> Order:
         order = _ALIASES.get(value.strip().lower())
         if order is not None:
             return order
-    raise ValueError(ORDERS_EXPECTED)
+    raise ValueError(_(ORDERS_EXPECTED))
 
 
 def kind_words(kind: Kind) -> str:
@@ -122,7 +123,7 @@ def kind_words(kind: Kind) -> str:
 
 
 def orders_expected(pilot: "PilotConfig") -> str:
-    return SG_ORDERS_EXPECTED if pilot.kind is Kind.SG_READY else ORDERS_EXPECTED
+    return _(SG_ORDERS_EXPECTED if pilot.kind is Kind.SG_READY else ORDERS_EXPECTED)
 
 
 class HalfWave(StrEnum):
@@ -290,13 +291,17 @@ def order_words(order: Order | None) -> str:
 
 # --- the configuration: pilot = { ... } in a [[channel]] ----------------------------------------
 
-RELAYS_EXPECTED = "two different relay numbers from 0 to 7, [positive, negative] (e.g. [2, 3])"
-SG_RELAYS_EXPECTED = "two different relay numbers from 0 to 7, [input 1, input 2] (e.g. [4, 5])"
+RELAYS_EXPECTED = N_(
+    "two different relay numbers from 0 to {last}, [positive, negative] (e.g. [2, 3])"
+)
+SG_RELAYS_EXPECTED = N_(
+    "two different relay numbers from 0 to {last}, [input 1, input 2] (e.g. [4, 5])"
+)
 
 
 def _relays_expected(kind: Kind, count: int) -> str:
     text = SG_RELAYS_EXPECTED if kind is Kind.SG_READY else RELAYS_EXPECTED
-    return text.replace("7", str(count - 1))
+    return _(text).format(last=count - 1)
 
 
 UNKNOWN_KEY = "unknown key"
@@ -363,7 +368,7 @@ _DEFAULTS = {
 def _flag(table: dict[object, object], key: str) -> bool:
     value = table.get(key, False)
     if not isinstance(value, bool):
-        raise PilotProblem(key, "true or false")
+        raise PilotProblem(key, _("true or false"))
     return value
 
 
@@ -371,7 +376,7 @@ def _from_table(table: object, count: int, kind: Kind) -> PilotConfig:
     sg = kind is Kind.SG_READY
     example = "sg_ready = { relays = [4, 5] }" if sg else "pilot = { relays = [2, 3] }"
     if not isinstance(table, dict):
-        raise PilotProblem("", f"a table, e.g. {example}")
+        raise PilotProblem("", _("a table, e.g. {example}").format(example=example))
     for key in table:
         if key not in table_keys(kind):
             raise PilotProblem(str(key), UNKNOWN_KEY)
@@ -383,11 +388,11 @@ def _from_table(table: object, count: int, kind: Kind) -> PilotConfig:
         try:
             hors_gel = HalfWave(table["hors_gel"])
         except ValueError:
-            raise PilotProblem("hors_gel", '"negative" or "positive"') from None
+            raise PilotProblem("hors_gel", _('"negative" or "positive"')) from None
     allow_off = _flag(table, "allow_off")
     allow_max = _flag(table, "allow_max")
     orders = KIND_ORDERS[kind]
-    expected = SG_ORDERS_EXPECTED if sg else ORDERS_EXPECTED
+    expected = _(SG_ORDERS_EXPECTED if sg else ORDERS_EXPECTED)
     given: dict[str, Order] = dict(_DEFAULTS[kind])
     for key in given:
         if key in table:
@@ -412,14 +417,17 @@ def _from_table(table: object, count: int, kind: Kind) -> PilotConfig:
     )
     for key in given:
         if not pilot.allowed(given[key]):
-            what = (
-                '"max" (a definite switch-on order is never sent unless allow_max = true)'
+            raise PilotProblem(
+                key,
+                _(
+                    'an order other than "max" (a definite switch-on order is never sent '
+                    "unless allow_max = true)"
+                )
                 if sg
-                else '"arret" (Arrêt is never sent unless allow_off = true)'
+                else _('an order other than "arret" (Arrêt is never sent unless allow_off = true)'),
             )
-            raise PilotProblem(key, f"an order other than {what}")
     if sg and pilot.normal is Order.BLOCKED:
-        raise PilotProblem("normal", 'an order other than "blocked" (it is the cut)')
+        raise PilotProblem("normal", _('an order other than "blocked" (it is the cut)'))
     return pilot
 
 

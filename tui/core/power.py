@@ -3,11 +3,13 @@
 import re
 from dataclasses import dataclass
 
+from tui.core.i18n import N_, _
+
 # ASCII digits only, as for durations; "kw"/"KW" are accepted, the unit is not ambiguous.
 _PATTERN = re.compile(r"(\d+(?:\.\d+)?)\s*(k?w)", re.ASCII | re.IGNORECASE)
 MAX_WATTS = 1_000_000.0  # a typo guard: no relay channel switches a megawatt
 
-EXPECTED = 'a power like "2kW", "800W" or "1.5kW" (above 0, at most 1000kW)'
+EXPECTED = N_('a power like "2kW", "800W" or "1.5kW" (above 0, at most 1000kW)')
 
 
 @dataclass(frozen=True, order=True)
@@ -25,14 +27,14 @@ class Power:
 def parse_power(value: object) -> Power:
     """Parse a power; raise ValueError with the expected form on anything else."""
     if not isinstance(value, str):
-        raise ValueError(EXPECTED)
+        raise ValueError(_(EXPECTED))
     match = _PATTERN.fullmatch(value.strip())
     if match is None:
-        raise ValueError(EXPECTED)
+        raise ValueError(_(EXPECTED))
     amount = float(match.group(1))
     watts = amount * 1000 if match.group(2).lower() == "kw" else amount
     if not 0 < watts <= MAX_WATTS:
-        raise ValueError(EXPECTED)
+        raise ValueError(_(EXPECTED))
     return Power(watts)
 
 

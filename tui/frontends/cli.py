@@ -9,23 +9,52 @@ import sys
 from collections.abc import Callable, Sequence
 
 from tui import __version__
-from tui.core.errors import InputError
+from tui.core.errors import InputError, expected_got
 from tui.core.i18n import _
 
 TYPE_CHECKING = False  # the typing module costs about 4 ms of every `delestage --help`
 if TYPE_CHECKING:
-    from typing import NoReturn
+    from typing import Any, NoReturn
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
+_NO_BREAK = "\u00a0"
+
+
+def _no_break_before_punctuation(text: str) -> str:
+    """French puts a space before ``:`` ``;`` ``?`` ``!``: never a line break there."""
+    for mark in ":;?!":
+        text = text.replace(f" {mark}", f"{_NO_BREAK}{mark}")
+    return text
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, wrapped without leaving a French ``:`` alone at the start of a line
+    (``par défaut`` / ``: [policy]``); the output keeps plain spaces."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        lines = super()._split_lines(_no_break_before_punctuation(text), width)
+        return [line.replace(_NO_BREAK, " ") for line in lines]
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        filled = super()._fill_text(_no_break_before_punctuation(text), width, indent)
+        return filled.replace(_NO_BREAK, " ")
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors: bad arguments get one line and exit status 2."""
+    """argparse with one-line errors: bad arguments get one line and exit status 2, in the
+    language of the words (argparse's own through ``argparse_words``)."""
+
+    def __init__(self, *args: "Any", **kwargs: "Any") -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> "NoReturn":
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
+        line = _("{message} (see {prog} --help)").format(message=message, prog=self.prog)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {line}\n")
 
 
 def _config_option(parser: argparse.ArgumentParser, top: bool = False) -> None:
@@ -68,7 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_("Run `delestage COMMAND --help` for a command's options."),
     )
     _config_option(parser, top=True)
-    parser.add_argument("--version", action="version", version=f"delestage {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"delestage {__version__}",
+        help=_("show program's version number and exit"),  # argparse's words, as 3.13 marks them
+    )
     parser.add_argument(
         "--headless",
         action="store_true",
@@ -93,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     boards.add_argument(
         "--supported",
         action="store_true",
-        help="first list every supported model: relays, relay kind, rating, switching rate",
+        help=_("first list every supported model: relays, relay kind, rating, switching rate"),
     )
 
     test_relays = commands.add_parser(
@@ -117,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     test_relays.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
     test_relays.add_argument(
-        "--board", metavar="NAME", help="several boards: only the relays of this [[board]]"
+        "--board", metavar="NAME", help=_("several boards: only the relays of this [[board]]")
     )
 
     status = commands.add_parser("status", help=_("show the running service's state"))
@@ -242,7 +276,7 @@ def _run_test_relays(args: argparse.Namespace) -> int:
     try:
         hold = parse_seconds(args.hold, 0, 600)
     except ValueError as error:
-        raise InputError(f"--hold: expected {error}, got {args.hold!r}") from None
+        raise InputError(expected_got("--hold", str(error), repr(args.hold))) from None
     return run_test_relays(
         args.config, args.channels, args.yes, hold, sys.stdout, sys.stderr, on_board=args.board
     )
@@ -433,11 +467,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.frontends.early_signals import install_early_signals
 
         install_early_signals()  # before anything slow: a signal now must not kill us
+    from tui.frontends.argparse_words import install
+
+    install()  # argparse's own words (usage:, options, invalid choice...) from our catalog
     _early_language(arguments)  # --help and argparse's own lines in the language asked
     parser = build_parser()
     args = parser.parse_args(_join_dash_values(arguments))
     if args.headless and args.command is not None:
-        parser.error("--headless runs the service; it takes no command")
+        parser.error(_("--headless runs the service; it takes no command"))
     try:
         _choose_language(args)
         if sys.stdout is None and args.command is not None:

@@ -16,7 +16,7 @@ from tui.compose.remote import (
 )
 from tui.core.config import ChannelConfig, Config
 from tui.core.durations import parse_override_length, parse_override_until, parse_seconds
-from tui.core.errors import InputError
+from tui.core.errors import InputError, expected_got
 from tui.core.forecast import Level, clock_time
 from tui.core.i18n import _
 from tui.core.pilot import orders_expected, parse_order
@@ -71,7 +71,7 @@ def parse_until(text: str, now: datetime) -> datetime:
     try:
         return parse_override_until(text, now)
     except ValueError as error:
-        raise InputError(f"--until: expected {error}, got {text!r}") from None
+        raise InputError(expected_got("--until", str(error), repr(text))) from None
 
 
 def parse_for(text: str) -> timedelta:
@@ -79,7 +79,7 @@ def parse_for(text: str) -> timedelta:
     try:
         return parse_override_length(text)
     except ValueError as error:
-        raise InputError(f"--for: expected {error}, got {text!r}") from None
+        raise InputError(expected_got("--for", str(error), repr(text))) from None
 
 
 def render_status(snapshot: Snapshot) -> str:
@@ -175,7 +175,7 @@ def parse_timeout(text: str) -> float:
     try:
         return parse_seconds(text, 0.1, MAX_TIMEOUT)
     except ValueError as error:
-        raise InputError(f"--timeout: expected {error}, got {text!r}") from None
+        raise InputError(expected_got("--timeout", str(error), repr(text))) from None
 
 
 def run_status(
@@ -210,8 +210,12 @@ def force_order(channel: ChannelConfig, state: str) -> str | None:
     try:
         order = parse_order(state)
     except ValueError:
-        expected = f"on, off or an order ({orders_expected(pilot)})" if pilot else "on or off"
-        raise InputError(f"STATE: expected {expected}, got {state!r:.20}") from None
+        expected = (
+            _("on, off or an order ({orders})").format(orders=orders_expected(pilot))
+            if pilot
+            else _("on or off")
+        )
+        raise InputError(expected_got("STATE", expected, f"{state!r:.20}")) from None
     if pilot is None:
         raise InputError(
             f"STATE: {channel.name} is not a pilot-wire or SG-Ready channel; expected on or "

@@ -21,7 +21,7 @@ from tui.compose.sources import fetch_forecast, fetch_tempo, read_forecast_file,
 from tui.core import i18n
 from tui.core.config import Config, OnExit
 from tui.core.durations import parse_time
-from tui.core.errors import InputError
+from tui.core.errors import InputError, expected_got
 from tui.core.forecast import paris_iso
 from tui.core.i18n import N_, _, ngettext
 from tui.core.plan import plan_ahead, plan_to_json, released_on_attach, render_plan_text
@@ -38,7 +38,7 @@ def parse_from(text: str, now: datetime | None = None) -> datetime:
     try:
         return parse_time(text, now or datetime.now(UTC), future=False)
     except ValueError as error:
-        raise InputError(f"--from: expected {error}, got {text!r}") from None
+        raise InputError(expected_got("--from", str(error), repr(text))) from None
 
 
 def parse_hours(text: str) -> timedelta:

@@ -29,14 +29,14 @@ def override_until(
         try:
             check_override_length(length)
         except ValueError as error:
-            raise InputError(f"for: expected {error}") from None
+            raise InputError("for: " + _("expected {expected}").format(expected=error)) from None
         # Whole minutes: an operator reads and types "until 14:30", not 14:29:47.
         until = next_minute(now + length) if length else None
     if until is not None:
         try:
             check_until(until, now)
         except ValueError as error:
-            raise InputError(f"until: expected {error}") from None
+            raise InputError("until: " + _("expected {expected}").format(expected=error)) from None
     return until
 
 

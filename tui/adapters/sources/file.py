@@ -15,6 +15,7 @@ from tui.adapters.sources.base import Fetched, RefreshResult
 from tui.adapters.user_files import read_user_file
 from tui.core.errors import InputError
 from tui.core.forecast import Forecast, clock_time
+from tui.core.i18n import _
 from tui.core.signals import parse_signals
 
 # How often the file is stat-ed for changes: a file only changes when someone edits it.
@@ -41,7 +42,7 @@ def read_body_file(path: Path, what: str, parse: Callable[..., Parsed]) -> Parse
 
 def read_forecast_file(path: Path) -> Forecast:
     """Parse a saved signals body; ``fetched`` is the file's modification time."""
-    return read_body_file(path, "forecast file", parse_signals)
+    return read_body_file(path, _("forecast file"), parse_signals)
 
 
 class FileSource(Generic[T]):

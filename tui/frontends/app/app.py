@@ -765,8 +765,12 @@ def keymap_problems(config: Config) -> list[str]:
     for binding in config.ui.keys:
         if binding not in known:
             close = difflib.get_close_matches(binding, known, n=1)
-            hint = f"did you mean `{close[0]}`?" if close else f"known ids: {', '.join(known)}"
-            problems.append(f"{config.path}: ui.keys.{binding}: no such binding id ({hint})")
+            reason = (
+                _("no such binding id (did you mean `{id}`?)").format(id=close[0])
+                if close
+                else _("no such binding id (known ids: {ids})").format(ids=", ".join(known))
+            )
+            problems.append(f"{config.path}: ui.keys.{binding}: {reason}")
     if problems:
         return problems
     return [f"{config.path}: {problem}" for problem in keymap_conflicts(config.ui.keys)]
@@ -786,13 +790,16 @@ def keymap_conflicts(keymap: Mapping[str, str]) -> list[str]:
         if not names:
             keyless.append(binding.id)
         for key in names:
-            owners.setdefault(key, []).append(binding.id + ("" if remapped else " (default)"))
+            owners.setdefault(key, []).append(binding.id + ("" if remapped else _(" (default)")))
     problems = [
-        f"ui.keys: key `{key}` is bound to {' and '.join(ids)}; give each a key of its own"
+        "ui.keys: "
+        + _("key `{key}` is bound to {ids}; give each a key of its own").format(
+            key=key, ids=_(" and ").join(ids)
+        )
         for key, ids in owners.items()
         if len(ids) > 1
     ]
-    problems += [f"ui.keys.{ident}: no key left for this binding" for ident in keyless]
+    problems += [f"ui.keys.{ident}: " + _("no key left for this binding") for ident in keyless]
     return problems
 
 
