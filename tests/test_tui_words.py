@@ -181,6 +181,22 @@ def test_the_gone_banners_fit_one_line_at_80_columns() -> None:
         assert len(gone_banner_short(event, NOON)) <= 80 - 4  # padding and the banner's spaces
 
 
+def test_the_short_stop_banner_fits_in_the_autumn_nights_repeated_hour() -> None:
+    """02:31:52 CEST (the first 02:31 of 31 October 2027) took the line past 80 columns and
+    cut "control is off"; the time is then said as far as it fits."""
+    from tui.frontends.app.stopping import SHORT_WIDTH
+
+    whole = "relays released ('no' CUT, 'nc' ON); control is off"
+    for stamp in ("2027-10-31T00:31:52+00:00", "2027-10-31T01:31:52+00:00"):
+        when = datetime.fromisoformat(stamp)
+        line = gone_banner_short(StopEvent(ts=when, on_exit="release", pid=1), when)
+        assert len(line) <= SHORT_WIDTH and line.endswith(whole), line
+        assert line.startswith("SERVICE STOPPED 02:31"), line
+    ordinary = datetime(2026, 12, 1, 12, 31, 52, tzinfo=UTC)
+    line = gone_banner_short(StopEvent(ts=ordinary, on_exit="release"), ordinary)
+    assert line.startswith("SERVICE STOPPED 13:31:52: ") and line.endswith(whole), line
+
+
 async def test_keys_answer_in_sight_while_the_service_is_gone(state_dir: Path) -> None:
     rig = make_rig(state_dir)
     service, link = await attach(rig)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from tui.core.config import Config, OnExit, Wiring
 from tui.core.events import StopEvent
-from tui.core.forecast import clock_time
+from tui.core.forecast import PARIS, clock_time
 from tui.core.i18n import _
 from tui.core.wiring import appliance_powered
 from tui.service.snapshot import ChannelView, Snapshot
@@ -58,6 +58,10 @@ def gone_banner(stop: StopEvent | None, now: datetime, problem: str) -> str:
     ).format(when=when, who=who, on_exit=on_exit, done=done)
 
 
+# The short banner's room: 80 columns less the banner's padding.
+SHORT_WIDTH = 77
+
+
 def gone_banner_short(stop: StopEvent | None, now: datetime) -> str:
     """The same in one line of an 80-column terminal, so that the answer line under the grid
     stays in sight at 80x24 (keys pressed while the service is gone answer there)."""
@@ -70,9 +74,15 @@ def gone_banner_short(stop: StopEvent | None, now: datetime) -> str:
         done = _("relays kept as they were")
     else:
         done = f"on_exit {on_exit}"
-    return _("SERVICE STOPPED {time}: {done}; control is off").format(
-        time=clock_time(stop.ts, now), done=done
-    )
+    # The stop's time as exactly as fits: an autumn night's repeated hour adds its zone
+    # ("02:31:52 CEST"), which took the line past 80 columns and cut "control is off".
+    local = stop.ts.astimezone(PARIS)
+    line = ""
+    for time in (clock_time(stop.ts, now), f"{local:%H:%M} {local.tzname()}", f"{local:%H:%M}"):
+        line = _("SERVICE STOPPED {time}: {done}; control is off").format(time=time, done=done)
+        if len(line) <= SHORT_WIDTH:
+            break
+    return line
 
 
 def gone_channels(
