@@ -16,6 +16,7 @@ tripped persistent channel, hub port 0 on a USB board) runs on the fake, and on 
 when one is named.
 """
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -319,6 +320,9 @@ class Seen:
                 raise AssertionError(f"still waiting after {timeout} s: {self.calls}")
 
 
+KEPT: list[Any] = []
+
+
 @dataclass
 class Machinery:
     name: str
@@ -343,8 +347,23 @@ def machinery(request: pytest.FixtureRequest) -> Iterator[Machinery]:
         usb.stop()
     else:
         serials = add_dictionaries(8)
-        yield Machinery("real", lambda index: dictionary_channel(serials[index]))
+        made: list[Any] = []
+
+        def dictionary(index: int) -> Any:
+            made.append(dictionary_channel(serials[index]))
+            return made[-1]
+
+        yield Machinery("real", dictionary)
+        for handle in made:
+            with contextlib.suppress(Exception):  # closed by the test already
+                handle.close()
         remove_dictionaries(serials)
+        # Never collected while the process lives: a channel's __del__ frees the handle and
+        # its ctypes handlers while a library thread may still deliver an event to it (an
+        # Error event once came between close and reopen). The likely cause of a worker's
+        # segfault in a clean-clone CI run: a native thread crashed as the next test started
+        # one of its own.
+        KEPT.extend(made)
 
 
 def test_close_fires_no_detach_and_reopening_the_handle_attaches_again(
