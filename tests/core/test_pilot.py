@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.policy import levels, orders_each_hour
 from support.policy_scenarios import SETTINGS, Scenario, scenarios
 
 from tui.core.config import ChannelConfig, Config, Wiring, config_from_dict, config_to_dict
 from tui.core.errors import InputError
-from tui.core.forecast import Forecast, Level, Slot
 from tui.core.pilot import (
     KIND_ORDERS,
     RATE_LIMIT,
@@ -148,10 +148,6 @@ def test_a_plain_channel_on_a_pilot_channels_second_relay_is_refused() -> None:
 # --- the orders of a decision -------------------------------------------------------------------
 
 
-def forecast(*levels: int) -> Forecast:
-    return Forecast(tuple(Slot(T0 + timedelta(hours=h), Level(v)) for h, v in enumerate(levels)))
-
-
 def pilot_config(**pilot: object) -> Config:
     radiator = {"index": 2, "name": "Radiateur", "shed_at": "orange"}
     return config_from_dict({"channel": [{**radiator, "pilot": {"relays": [2, 3], **pilot}}]})
@@ -159,14 +155,9 @@ def pilot_config(**pilot: object) -> Config:
 
 def test_orders_per_level_and_for_an_override() -> None:
     config = pilot_config()
-    signal = forecast(1, 2, 3, 1)
+    signal = levels("1231", T0)
+    seen = orders_each_hour(config, signal, 2, T0 + timedelta(minutes=50), 4)
     history = {2: RelayHistory(powered=True)}
-    seen = []
-    for hour in range(4):
-        now = T0 + timedelta(hours=hour, minutes=50)
-        decisions = evaluate(now, signal, config, {}, history).decisions
-        seen.append(orders(config, decisions, signal, now)[2])
-        history = {i: RelayHistory(powered=d.powered) for i, d in decisions.items()}
     # 06:50: orange within the lead, Éco; 07:50: red within the lead, Hors-gel; then Confort.
     assert seen == [Order.ECO, Order.HORS_GEL, Order.HORS_GEL, Order.CONFORT]
     forced = {2: Override(powered=False, since=T0)}

@@ -6,10 +6,10 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from support.policy import levels, orders_each_hour
 
 from tui.core.config import Config, Wiring, config_from_dict, config_to_dict
 from tui.core.errors import InputError
-from tui.core.forecast import Forecast, Level, Slot
 from tui.core.pilot import Kind, Order, order_of, relay_states, transition
 from tui.core.pilot_orders import orders
 from tui.core.policy import Override, RelayHistory, evaluate
@@ -113,20 +113,10 @@ def test_a_bad_sg_ready_key_is_one_line_naming_file_and_key(
     assert caught.value.problems[0].startswith(f"home.toml: {line}")
 
 
-def forecast(*levels: int) -> Forecast:
-    return Forecast(tuple(Slot(T0 + timedelta(hours=h), Level(v)) for h, v in enumerate(levels)))
-
-
 def test_blocked_when_shed_boost_in_a_low_carbon_hour_normal_otherwise() -> None:
     config = pump()
-    signal = forecast(0, 1, 2, 1)
-    history = {i: RelayHistory(powered=True) for i in (0, 4)}
-    seen = []
-    for hour in range(4):
-        now = T0 + timedelta(hours=hour, minutes=10)
-        decisions = evaluate(now, signal, config, {}, history).decisions
-        seen.append(orders(config, decisions, signal, now)[4])
-        history = {i: RelayHistory(powered=d.powered) for i, d in decisions.items()}
+    signal = levels("0121", T0)
+    seen = orders_each_hour(config, signal, 4, T0 + timedelta(minutes=10), 4)
     # 06:10 low-carbon: boost; 07:10 green, orange not yet within the lead: normal;
     # 08:10 orange: blocked; 09:10 green again: normal.
     assert seen == [Order.BOOST, Order.NORMAL, Order.BLOCKED, Order.NORMAL]
@@ -134,7 +124,7 @@ def test_blocked_when_shed_boost_in_a_low_carbon_hour_normal_otherwise() -> None
 
 def test_the_operator_may_name_boost_and_max_only_where_allowed() -> None:
     config = pump()
-    signal = forecast(1, 1)
+    signal = levels("11", T0)
     history = {i: RelayHistory(powered=True) for i in (0, 4)}
     forced = {4: Override(powered=True, since=T0)}
     decisions = evaluate(T0, signal, config, forced, history).decisions

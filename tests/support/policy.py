@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from tui.core.config import ChannelConfig, Config, PolicyConfig, ShedAt
 from tui.core.forecast import PARIS, Forecast, Level, Slot
+from tui.core.pilot import Order
+from tui.core.pilot_orders import orders
 from tui.core.policy import Decision, Override, RelayHistory, evaluate
 
 DAY1 = datetime(2026, 12, 1, tzinfo=PARIS)
@@ -37,6 +39,21 @@ def levels(text: str, start: datetime = DAY1) -> Forecast:
 DAY = levels("11111111" + "22222" + "11111" + "33" + "1111")
 # The same with low-carbon 02:00-05:00, no data 21:00-22:00 and low-carbon 22:00-24:00.
 LOW = levels("11000111" + "22222" + "11111" + "33" + "1.00")
+
+
+def orders_each_hour(
+    config: Config, forecast: Forecast, index: int, start: datetime, hours: int
+) -> list[Order]:
+    """A two-relay channel's order at ``start`` and each hour after, every channel powered at
+    first and then as the rules left it."""
+    history = {channel.index: RelayHistory(powered=True) for channel in config.channels}
+    seen = []
+    for hour in range(hours):
+        now = start + timedelta(hours=hour)
+        decisions = evaluate(now, forecast, config, {}, history).decisions
+        seen.append(orders(config, decisions, forecast, now)[index])
+        history = {i: RelayHistory(powered=d.powered) for i, d in decisions.items()}
+    return seen
 
 
 def channel(index: int = 0, **fields: object) -> ChannelConfig:
