@@ -81,8 +81,9 @@ class Device:
         return self.failsafe != "none"
 
 
-# The VINT boards: a hub port each, the failsafe from device version 110, ratings not yet read
-# from Phidgets' pages here (docs/wiring.md).
+# The VINT boards: a hub port each, the failsafe from device version 110 (libphidget22's
+# DigitalOutput source), ratings not read from a Phidgets source: none was found in the stored
+# copies searched on 2026-12-07 (docs/wiring.md).
 VINT_FAILSAFE = "from device version 110"
 
 
