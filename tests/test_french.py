@@ -523,7 +523,7 @@ def test_check_in_french(
     assert main(["--config", str(config_path), "--lang", "fr", "check"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"config    ok    {config_path} : valide ; 2 voie(s) (0:Chauffe-eau")
-    assert "\nprévision ok    demo: 4 jours jusqu'à " in out
+    assert "\nprévision ok    demo: 4 jours jusqu'au " in out
     assert "\ncarte     ok    carte simulée : rien à chercher" in out
     assert ENGLISH.findall(out) == [], out
 

@@ -195,13 +195,18 @@ class Service:
             self.mqtt.apply(config)
 
 
-SOCKET_RETRY = 10.0  # seconds between two tries of a control socket that could not be made
+# Seconds before the next try of a control socket that could not be made: soon at first (a
+# cause that goes away at once, a stale path cleaned up), doubling to at most SOCKET_RETRY.
+SOCKET_FIRST_RETRY = 1.0
+SOCKET_RETRY = 10.0
 
 
 async def _keep_socket(server: ControlServer, controller: ServiceHost) -> None:
     """Start the control socket; while it cannot be made (no inodes left, a full disk), say so
-    once (after the start event) and try again every SOCKET_RETRY seconds, then say it works."""
+    once (after the start event) and try again after 1 s, 2 s, 4 s... then every SOCKET_RETRY
+    seconds, then say it works."""
     failing = False
+    pause = SOCKET_FIRST_RETRY
     while not controller.stopping:
         try:
             await server.start()
@@ -214,9 +219,11 @@ async def _keep_socket(server: ControlServer, controller: ServiceHost) -> None:
                     controller.log_error(
                         "socket",
                         f"{problem}; running without it: status, force, release and the UI "
-                        f"cannot reach this service (tried again every {SOCKET_RETRY:g} s)",
+                        "cannot reach this service (tried again, at least every "
+                        f"{SOCKET_RETRY:g} s)",
                     )
-            await asyncio.sleep(SOCKET_RETRY)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, SOCKET_RETRY)
             continue
         if failing:
             controller.log_error("socket", f"{server.path}: the control socket works again")

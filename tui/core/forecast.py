@@ -97,6 +97,19 @@ def clock_time(when: datetime, now: datetime | None = None) -> str:
     return text
 
 
+def reach_words(until: datetime | None, now: datetime | None = None) -> str:
+    """How far a forecast or calendar reaches: ``" until Fri 06 Dec 00:00"`` (Paris time, the
+    year too when ``now`` is given and it is another year's), ``""`` when it reaches nowhere.
+    The one way every message says it."""
+    if until is None:
+        return ""
+    local = until.astimezone(PARIS)
+    today = now.astimezone(PARIS).date() if now is not None else None
+    return _(" until {day} {time}").format(
+        day=day_label(local.date(), today), time=wall_time(until)
+    )
+
+
 def span_text(start: datetime, end: datetime) -> str:
     """``"18:00-20:00"``; an end at the next midnight is ``24:00``, and a span of a day or
     more names the day it ends: ``"00:00-Thu 03 Dec 00:00"``."""

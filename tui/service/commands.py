@@ -1,5 +1,7 @@
 """The operator's commands of ``ControllerLink``: force, release, refresh and the history view.
 
+With them, the overrides' life: the ``override`` event each change says, and their expiry.
+
 Moved out of ``controller.py`` as they were: ``Controller`` inherits them from
 ``OperatorCommands``. Each one changes the overrides or the feeds, then waits for one step of
 the loop (``settle``) and answers in words; ``CommandsHost`` names everything of the controller
@@ -15,6 +17,7 @@ from typing import Any, Protocol
 from tui.adapters.clock import Clock
 from tui.core.config import Config
 from tui.core.errors import InputError
+from tui.core.events import Event, OverrideEvent
 from tui.core.forecast import Forecast
 from tui.core.i18n import _
 from tui.core.policy import Evaluation, Override, RelayHistory
@@ -52,6 +55,8 @@ class CommandsHost(Protocol):
 
     def _feeds(self) -> list[Feed[Any]]: ...
 
+    def _event(self, event: Event) -> None: ...
+
     def _override_event(self, channel: int, action: str, message: str, **fields: Any) -> None: ...
 
     def _check_channel(self, channel: int) -> None: ...
@@ -60,6 +65,29 @@ class CommandsHost(Protocol):
 
 
 class OperatorCommands:
+    def _override_event(
+        self: CommandsHost, channel: int, action: str, message: str, **fields: Any
+    ) -> None:
+        name = self.config.channel(channel).name
+        self._event(
+            OverrideEvent(
+                ts=self.clock.now(),
+                channel=channel,
+                name=name,
+                action=action,
+                message=message,
+                **fields,
+            )
+        )
+
+    def _expire_overrides(self: CommandsHost, now: datetime) -> bool:
+        """Overrides past their end removed, each said. Whether there was one."""
+        expired = [ch for ch, item in self.overrides.items() if not item.active(now)]
+        for channel in expired:
+            del self.overrides[channel]
+            self._override_event(channel, "expired", "override expired: back to automatic")
+        return bool(expired)
+
     def _check_channel(self: CommandsHost, channel: int) -> None:
         if channel not in self.history:
             known = ", ".join(str(c.index) for c in self.config.channels)

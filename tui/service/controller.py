@@ -5,9 +5,9 @@ tell subscribers, then sleep until the policy's next decision time, a feed's nex
 command or a board event, whichever comes first. Idle, it does nothing at all.
 
 The loop is all this module holds, with the lifecycle; the operator's commands (force,
-release, refresh, the history view) are in ``commands``. The parts it drives live beside it:
-the feeds (``feed``: the Ecowatt forecast, the Tempo calendar), the board's
-truth (``reconcile``), events and subscriptions (``events_hub``), the snapshot
+release, refresh, the history view) and the overrides' expiry are in ``commands``. The parts it
+drives live beside it: the feeds (``feed``: the Ecowatt forecast, the Tempo calendar), the
+board's truth (``reconcile``), events and subscriptions (``events_hub``), the snapshot
 (``snapshot_builder``). ``Controller`` is the in-process ``ControllerLink`` (the TUI uses it
 directly, or a ``RemoteController`` reaches it through the control socket) and the
 ``ServiceHost`` the headless service and the MQTT front end run it with.
@@ -397,13 +397,6 @@ class Controller(OperatorCommands):
         self._steps_done = self._steps_started
         self._step_done.set()
 
-    def _expire_overrides(self, now: datetime) -> bool:
-        expired = [ch for ch, item in self.overrides.items() if not item.active(now)]
-        for channel in expired:
-            del self.overrides[channel]
-            self._override_event(channel, "expired", "override expired: back to automatic")
-        return bool(expired)
-
     def _board_missing(self) -> None:
         self.relays.missing(self._stopping)
         self._wake.set()
@@ -419,19 +412,6 @@ class Controller(OperatorCommands):
 
     def _event(self, event: Event) -> None:
         self.events.emit(pilot_drive.with_order(self.board, event))
-
-    def _override_event(self, channel: int, action: str, message: str, **fields: Any) -> None:
-        name = self.config.channel(channel).name
-        self._event(
-            ev.OverrideEvent(
-                ts=self.clock.now(),
-                channel=channel,
-                name=name,
-                action=action,
-                message=message,
-                **fields,
-            )
-        )
 
     def _publish(self) -> None:
         self.events.publish(self._build_snapshot)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from tui.core.config import Config
 from tui.core.events import ErrorEvent, ForecastEvent
-from tui.core.forecast import PARIS, Forecast, day_label, wall_time
+from tui.core.forecast import Forecast, reach_words
 from tui.core.history import encode_levels
 from tui.core.i18n import _
 from tui.service.feed import Emit, Said
@@ -13,14 +13,7 @@ from tui.service.feed import Emit, Said
 def describe_forecast(forecast: Forecast, cached: bool) -> str:
     """``demo forecast loaded: 96 hours until Sun 29 Nov 00:00`` (``updated`` when fetched),
     in the service's language."""
-    until = forecast.until
-    reach = (
-        _(" until {day} {time}").format(
-            day=day_label(until.astimezone(PARIS).date()), time=wall_time(until)
-        )
-        if until
-        else ""
-    )
+    reach = reach_words(forecast.until)
     words = (
         _("{source} forecast loaded: {hours} hours{reach}")
         if cached

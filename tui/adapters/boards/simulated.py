@@ -80,6 +80,9 @@ class SimulatedBoard:
         self.close_threads: list[int] = []
         self._violations: list[RateViolation] = []
         self._over_limit: set[int] = set()
+        # Each relay's switch times within the rate window: the rate check counts these, not
+        # the whole record (a scan of up to MAX_RECORDED transitions at every switch).
+        self._recent: dict[int, list[datetime]] = {channel: [] for channel in self._channels}
         # set_relay arrives from a worker thread (asyncio.to_thread), simulate_* from tests.
         self._lock = threading.RLock()
 
@@ -223,7 +226,9 @@ class SimulatedBoard:
 
     def _watch_rate(self, channel: int, now: datetime) -> None:
         since = now - RATE_WINDOW
-        recent = sum(1 for item in self.transitions_of(channel) if item.at > since)
+        times = self._recent[channel] = [at for at in self._recent[channel] if at > since]
+        times.append(now)
+        recent = len(times)
         if recent <= MAX_SWITCHES:
             self._over_limit.discard(channel)
             return

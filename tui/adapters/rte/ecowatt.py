@@ -27,7 +27,7 @@ from tui.adapters.rte.session import (
     with_status,
 )
 from tui.adapters.rte.source import Backoff, RteSource, Words
-from tui.core.forecast import Forecast
+from tui.core.forecast import Forecast, reach_words
 from tui.core.signals import parse_signals
 
 SIGNALS_PATH = "/open_api/ecowatt/v5/signals"
@@ -116,12 +116,11 @@ class EcowattSchedule:
         return None
 
 
-def describe_forecast(forecast: Forecast, kind: str) -> str:
-    until = forecast.until.isoformat() if forecast.until else "-"
-    return f"{kind} forecast: {len(forecast.slots)} hours until {until}"
+def _log_line(forecast: Forecast, kind: str) -> str:
+    return f"{kind} forecast: {len(forecast.slots)} hours{reach_words(forecast.until)}"
 
 
-WORDS = Words[Forecast](what="forecast", describe=describe_forecast)
+WORDS = Words[Forecast](what="forecast", describe=_log_line)
 
 
 def cache_path(state_dir: Path, kind: str) -> Path:

@@ -18,18 +18,15 @@ from tui.adapters.sources.file import FileSource
 from tui.adapters.state_dir import resolve_state_dir
 from tui.core.config import Config
 from tui.core.errors import InputError
-from tui.core.forecast import Forecast, clock_time
+from tui.core.forecast import Forecast, clock_time, reach_words
 from tui.core.i18n import _, ngettext
 
 
-def describe_forecast(forecast: Forecast, now: datetime) -> str:
-    """``"4 days until 2024-11-25 00:00, generated 2024-11-20 23:00"`` (Paris time)."""
+def _forecast_line(forecast: Forecast, now: datetime) -> str:
+    """``"4 days until Mon 25 Nov 00:00, generated Wed 20 Nov 23:00"`` (Paris time)."""
     count = len(forecast.days) or len({s.start.date() for s in forecast.slots})
     text = ngettext("{count} day", "{count} days", count).format(count=count)
-    if forecast.until is not None:
-        text += _(" until {time}").format(time=clock_time(forecast.until, now))
-    else:
-        text += _(", no hours")
+    text += reach_words(forecast.until, now) if forecast.until is not None else _(", no hours")
     if forecast.generated is not None:
         text += _(", generated {time}").format(time=clock_time(forecast.generated, now))
     return text
@@ -53,7 +50,7 @@ async def check_source(
             if forecast is None:
                 return False, f"{kind}: no forecast"
             origin = f" {source.path}" if isinstance(source, FileSource) else ""
-            line = f"{kind}{origin}: {describe_forecast(forecast, now)}"
+            line = f"{kind}{origin}: {_forecast_line(forecast, now)}"
             return _covering(forecast, now, line)
         ok, line = await _check_live(source, now)
         if ok and source.last is not None and kind != "sandbox":
@@ -87,7 +84,7 @@ async def _check_live(source: RteSource[Forecast], now: datetime) -> tuple[bool,
     result = await source.refresh(now, manual=True)
     if result.data is not None:
         how = "fetched now" if result.called else _cached_text(result.data, now)
-        return True, f"{kind}: credentials ok; {describe_forecast(result.data, now)} ({how})"
+        return True, f"{kind}: credentials ok; {_forecast_line(result.data, now)} ({how})"
     if result.called:
         return False, f"{kind}: credentials ok, but {result.error}"
     cached = source.last
@@ -95,7 +92,7 @@ async def _check_live(source: RteSource[Forecast], now: datetime) -> tuple[bool,
         return True, f"{kind}: credentials ok; {result.error}; no cached forecast yet"
     return True, (
         f"{kind}: credentials ok; {result.error}; cached: "
-        f"{describe_forecast(cached, now)} ({_cached_text(cached, now)})"
+        f"{_forecast_line(cached, now)} ({_cached_text(cached, now)})"
     )
 
 
