@@ -20,12 +20,15 @@ from support.signals import body, day_entry
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.stores.eventlog import read_events
+from tui.adapters.stores.state import StateStore
 from tui.core.config import Config, config_from_dict
 from tui.core.errors import InputError
 from tui.core.events import RelayEvent
 from tui.core.pilot import Order, order_of
 from tui.core.plan import build_plan, render_plan_text
+from tui.core.policy import Override
 from tui.core.signals import parse_signals
+from tui.core.state_vetting import owners_of
 from tui.frontends.control_cmds import force_order
 from tui.frontends.event_text import event_summary
 from tui.frontends.test_relays_cmd import run_test_relays
@@ -180,3 +183,24 @@ def test_plan_says_the_heat_pumps_states(tmp_path: Path) -> None:
     text = render_plan_text(plan, config)
     assert "SG-Ready on relays 1 and 4" in text
     assert "Blocked" in text and "Boost" in text
+
+
+async def test_a_hand_edited_max_without_allow_max_is_said_and_runs_normal(
+    tmp_path: Path,
+) -> None:
+    """A forced max in state.json on a heat pump whose allow_max is false: normal is sent, and
+    neither the reason nor the grid says max; the start says what was taken instead."""
+    config = sg_config(tmp_path)
+    now = at("2026-12-02T06:30:00+01:00")
+    saved = Override(powered=True, since=now, until=now + timedelta(hours=1), order="max")
+    StateStore(tmp_path / "state").save({1: saved}, {}, owners_of(config.channels))
+    clock = ManualClock(now, auto_advance=False)
+    controller, board = make_controller(config, clock)
+    async with running(controller):
+        await controller.settle()
+        view = (await controller.snapshot()).channel(1)
+        assert (view.order, view.forced_order, view.mode) == ("normal", None, "forced")
+        assert view.reason == "forced on by operator until 07:30", view.reason
+        assert (board.relay(1), board.relay(4)) == (False, False)
+    texts = [event_summary(e) for e in read_events(tmp_path / "state")]
+    assert any("names 'max', which it may not be sent" in text for text in texts), texts
