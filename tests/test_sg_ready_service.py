@@ -84,10 +84,11 @@ async def test_the_two_relays_walk_the_operating_states_of_the_day(tmp_path: Pat
         seen.append((transition.at, order))
     orders = [order for _, order in seen]
     # 05:00 low-carbon: boost; 06:00 green: normal; 07:45 orange within the lead: blocked;
-    # 10:00 green: normal (restored a gap after the water heater, which is never cut here).
+    # 09:45 normal: a lock lasts 2 h at most (sg_ready.max_blocked), though orange ends 10:00.
     assert orders[:4] == [Order.BOOST, Order.NORMAL, Order.BLOCKED, Order.NORMAL], seen
     assert seen[1][0] == at("2026-12-02T06:00:00+01:00")
     assert seen[2][0] == at("2026-12-02T07:45:00+01:00")
+    assert seen[3][0] == at("2026-12-02T09:45:00+01:00"), seen
     assert board.rate_violations() == []
     words = [
         event_summary(e)
@@ -96,6 +97,7 @@ async def test_the_two_relays_walk_the_operating_states_of_the_day(tmp_path: Pat
     ]
     assert any(text.startswith("Pompe à chaleur: BOOST (") for text in words), words
     assert any(text.startswith("Pompe à chaleur: BLOCKED (") for text in words), words
+    assert any("blocked 2h at most at a time (max_blocked)" in text for text in words), words
 
 
 async def test_status_shows_the_state_and_an_operator_names_boost(tmp_path: Path) -> None:
@@ -175,11 +177,20 @@ def test_plan_says_the_heat_pumps_states(tmp_path: Path) -> None:
     plan = build_plan(forecast, config, MIDNIGHT, MIDNIGHT + timedelta(hours=12))
     changes = [(c.at, c.order) for c in plan.changes if c.channel == 1]
     assert plan.initial_orders[1] == "boost"
+    # Blocked from 07:45 (orange 08:00-10:00 within the lead): 2 h at most, normal at 09:45.
     assert changes[:3] == [
         (at("2026-12-02T06:00:00+01:00"), "normal"),
         (at("2026-12-02T07:45:00+01:00"), "blocked"),
-        (at("2026-12-02T10:00:00+01:00"), "normal"),
+        (at("2026-12-02T09:45:00+01:00"), "normal"),
     ], changes
+    bound = next(c for c in plan.changes if c.channel == 1 and c.at == changes[2][0])
+    assert bound.reason == (
+        "orange 08:00-10:00: blocked 2h at most at a time (max_blocked), normal until 11:45"
+    ), bound.reason
+    unbounded = sg_config(tmp_path, max_blocked="0s")
+    plan = build_plan(forecast, unbounded, MIDNIGHT, MIDNIGHT + timedelta(hours=12))
+    changes = [(c.at, c.order) for c in plan.changes if c.channel == 1]
+    assert changes[2] == (at("2026-12-02T10:00:00+01:00"), "normal"), changes
     text = render_plan_text(plan, config)
     assert "SG-Ready on relays 1 and 4" in text
     assert "Blocked" in text and "Boost" in text
