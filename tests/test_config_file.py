@@ -2,6 +2,7 @@
 
 import io
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -313,3 +314,26 @@ def test_what_the_shipped_file_says_of_bare_numbers_is_true(tmp_path: Path) -> N
     bad.write_text(SHIPPED.read_text(encoding="utf-8").replace('lead = "15m"', "lead = 900"))
     with pytest.raises(InputError, match=r"policy\.lead"):
         load_config(bad)
+
+
+def test_the_shipped_heat_pump_example_is_valid_once_uncommented() -> None:
+    """The demo's board has no two relays left for a heat pump: its SG-Ready example is
+    commented, and takes the place of the Sèche-linge and the Borne VE (relays 3 and 4)."""
+    text = SHIPPED.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    first = lines.index("# [[channel]]")
+    last = next(i for i, line in enumerate(lines) if line.startswith("# sg_ready = {"))
+    block = "\n".join(line[2:] for line in lines[first : last + 1])
+    document = tomllib.loads(text)
+    assert [channel["index"] for channel in document["channel"]] == [0, 1, 2, 3, 4, 5, 7]
+    document["channel"] = [ch for ch in document["channel"] if ch["index"] not in (3, 4)]
+    document["channel"] += tomllib.loads(block)["channel"]
+    config = config_from_dict(document, "delestage.toml")
+    pump = config.channel(3)
+    sg = pump.pilot
+    assert pump.name == "Pompe à chaleur" and sg is not None and sg.kind.value == "sg-ready"
+    assert sg.relays == (3, 4) and pump.relays == (3, 4)
+    assert (sg.max_blocked, sg.blocked_rest) == (timedelta(hours=2), timedelta(hours=2))
+    # The shipped file as it is: no heat pump, and it loads.
+    assert all(channel.pilot is None or channel.pilot.kind.value == "pilot"
+               for channel in load_config(SHIPPED).channels)  # fmt: skip

@@ -20,12 +20,15 @@ from support.signals import body, day_entry
 from tui.adapters.boards.simulated import SimulatedBoard
 from tui.adapters.clock import ManualClock
 from tui.adapters.stores.eventlog import read_events
+from tui.adapters.stores.state import StateStore
 from tui.core.config import Config, config_from_dict
 from tui.core.errors import InputError
 from tui.core.events import RelayEvent
 from tui.core.pilot import Order, order_of
 from tui.core.plan import build_plan, render_plan_text
+from tui.core.policy import Override
 from tui.core.signals import parse_signals
+from tui.core.state_vetting import owners_of
 from tui.frontends.control_cmds import force_order
 from tui.frontends.event_text import event_summary
 from tui.frontends.test_relays_cmd import run_test_relays
@@ -81,10 +84,11 @@ async def test_the_two_relays_walk_the_operating_states_of_the_day(tmp_path: Pat
         seen.append((transition.at, order))
     orders = [order for _, order in seen]
     # 05:00 low-carbon: boost; 06:00 green: normal; 07:45 orange within the lead: blocked;
-    # 10:00 green: normal (restored a gap after the water heater, which is never cut here).
+    # 09:45 normal: a lock lasts 2 h at most (sg_ready.max_blocked), though orange ends 10:00.
     assert orders[:4] == [Order.BOOST, Order.NORMAL, Order.BLOCKED, Order.NORMAL], seen
     assert seen[1][0] == at("2026-12-02T06:00:00+01:00")
     assert seen[2][0] == at("2026-12-02T07:45:00+01:00")
+    assert seen[3][0] == at("2026-12-02T09:45:00+01:00"), seen
     assert board.rate_violations() == []
     words = [
         event_summary(e)
@@ -93,6 +97,7 @@ async def test_the_two_relays_walk_the_operating_states_of_the_day(tmp_path: Pat
     ]
     assert any(text.startswith("Pompe à chaleur: BOOST (") for text in words), words
     assert any(text.startswith("Pompe à chaleur: BLOCKED (") for text in words), words
+    assert any("blocked 2h at most at a time (max_blocked)" in text for text in words), words
 
 
 async def test_status_shows_the_state_and_an_operator_names_boost(tmp_path: Path) -> None:
@@ -172,11 +177,41 @@ def test_plan_says_the_heat_pumps_states(tmp_path: Path) -> None:
     plan = build_plan(forecast, config, MIDNIGHT, MIDNIGHT + timedelta(hours=12))
     changes = [(c.at, c.order) for c in plan.changes if c.channel == 1]
     assert plan.initial_orders[1] == "boost"
+    # Blocked from 07:45 (orange 08:00-10:00 within the lead): 2 h at most, normal at 09:45.
     assert changes[:3] == [
         (at("2026-12-02T06:00:00+01:00"), "normal"),
         (at("2026-12-02T07:45:00+01:00"), "blocked"),
-        (at("2026-12-02T10:00:00+01:00"), "normal"),
+        (at("2026-12-02T09:45:00+01:00"), "normal"),
     ], changes
+    bound = next(c for c in plan.changes if c.channel == 1 and c.at == changes[2][0])
+    assert bound.reason == (
+        "orange 08:00-10:00: blocked 2h at most at a time (max_blocked), normal until 11:45"
+    ), bound.reason
+    unbounded = sg_config(tmp_path, max_blocked="0s")
+    plan = build_plan(forecast, unbounded, MIDNIGHT, MIDNIGHT + timedelta(hours=12))
+    changes = [(c.at, c.order) for c in plan.changes if c.channel == 1]
+    assert changes[2] == (at("2026-12-02T10:00:00+01:00"), "normal"), changes
     text = render_plan_text(plan, config)
     assert "SG-Ready on relays 1 and 4" in text
     assert "Blocked" in text and "Boost" in text
+
+
+async def test_a_hand_edited_max_without_allow_max_is_said_and_runs_normal(
+    tmp_path: Path,
+) -> None:
+    """A forced max in state.json on a heat pump whose allow_max is false: normal is sent, and
+    neither the reason nor the grid says max; the start says what was taken instead."""
+    config = sg_config(tmp_path)
+    now = at("2026-12-02T06:30:00+01:00")
+    saved = Override(powered=True, since=now, until=now + timedelta(hours=1), order="max")
+    StateStore(tmp_path / "state").save({1: saved}, {}, owners_of(config.channels))
+    clock = ManualClock(now, auto_advance=False)
+    controller, board = make_controller(config, clock)
+    async with running(controller):
+        await controller.settle()
+        view = (await controller.snapshot()).channel(1)
+        assert (view.order, view.forced_order, view.mode) == ("normal", None, "forced")
+        assert view.reason == "forced on by operator until 07:30", view.reason
+        assert (board.relay(1), board.relay(4)) == (False, False)
+    texts = [event_summary(e) for e in read_events(tmp_path / "state")]
+    assert any("names 'max', which it may not be sent" in text for text in texts), texts

@@ -304,10 +304,11 @@ async def test_shift_s_asks_how_long_to_cut(rig: Rig) -> None:
 @pytest.mark.parametrize(
     ("answer", "shown", "until"),
     [
-        ("30m", "FORCED ON until 14:38", datetime(2026, 12, 1, 14, 38, tzinfo=PARIS)),
-        ("15:30", "FORCED ON until 15:30", datetime(2026, 12, 1, 15, 30, tzinfo=PARIS)),
-        ("16h45", "FORCED ON until 16:45", datetime(2026, 12, 1, 16, 45, tzinfo=PARIS)),
-        ("0", "FORCED ON until released", None),
+        # Relay 2 is a pilot wire: its State says the order (CONFORT), its Mode FORCED.
+        ("30m", "CONFORT FORCED until 14:38", datetime(2026, 12, 1, 14, 38, tzinfo=PARIS)),
+        ("15:30", "CONFORT FORCED until 15:30", datetime(2026, 12, 1, 15, 30, tzinfo=PARIS)),
+        ("16h45", "CONFORT FORCED until 16:45", datetime(2026, 12, 1, 16, 45, tzinfo=PARIS)),
+        ("0", "CONFORT FORCED until released", None),
     ],
 )
 async def test_shift_p_asks_how_long_to_power(

@@ -1,9 +1,10 @@
 """Saved state vetted before it is applied (tui/core/state_vetting.py): whose it is, and times
 that lie in the future or beyond the 366-day bound."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from tui.core.config import ChannelConfig, ShedAt, Wiring
+from tui.core.config import ChannelConfig, ShedAt, Wiring, config_from_dict
 from tui.core.policy import Override, RelayHistory
 from tui.core.state_vetting import Owner, owners_of, vet_saved_state
 
@@ -116,3 +117,34 @@ def test_an_override_beyond_366_days_is_refused_with_one_line() -> None:
 def test_unconfigured_channels_are_forgotten_silently() -> None:
     vetted = vet_saved_state(LIVE, {5: CUT}, {5: SWITCHED}, {5: Owner("Sauna", Wiring.NO)}, NOW)
     assert vetted.overrides == {} and vetted.history == {} and vetted.notes == []
+
+
+PUMP = config_from_dict(
+    {"channel": [{"index": 4, "name": "PAC", "shed_at": "red", "sg_ready": {"relays": [4, 5]}}]},
+    "home.toml",
+).channels
+
+
+def test_a_forced_order_the_channel_may_not_be_sent_is_taken_as_its_plain_force() -> None:
+    """A hand-edited max on a heat pump without allow_max: the service sends normal, and the
+    override is a plain forced on, said once, so that no reason says "forced Max"."""
+    until = NOW + timedelta(hours=1)
+    saved = Override(powered=True, since=NOW - timedelta(minutes=5), until=until, order="max")
+    vetted = vet_saved_state(PUMP, {4: saved}, {}, owners_of(PUMP), NOW)
+    assert vetted.overrides == {4: replace(saved, order=None)}
+    (line,) = vetted.notes
+    assert line == (
+        "state.json: the override on relay 4 (PAC) names 'max', which it may not be sent (max "
+        "is not allowed on this channel (sg_ready.allow_max = false)): taken as forced on "
+        "until 14:00"
+    )
+    # A pilot order on a heat pump, any order on a plain channel: the same.
+    eco = replace(saved, powered=False, order="eco")
+    assert vet_saved_state(PUMP, {4: eco}, {}, None, NOW).overrides == {4: replace(eco, order=None)}
+    plain = vet_saved_state(LIVE, {2: replace(CUT, order="eco")}, {}, owners_of(LIVE), NOW)
+    assert plain.overrides == {2: CUT}
+    assert "not a pilot-wire or SG-Ready channel): taken as forced cut" in plain.notes[0]
+    # An order it may be sent is kept, silently.
+    boost = replace(saved, order="boost")
+    kept = vet_saved_state(PUMP, {4: boost}, {}, owners_of(PUMP), NOW)
+    assert (kept.overrides, kept.notes) == ({4: boost}, [])

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from tui.core.durations import format_duration, parse_duration
 from tui.core.forecast import Level
 from tui.core.i18n import N_, _
 
@@ -150,6 +151,10 @@ class PilotConfig:
     kind: Kind = Kind.PILOT
     low_carbon: Order | None = None  # SG-Ready: the order in a low-carbon hour, when not cut
     allow_max: bool = False  # SG-Ready: whether max (a definite switch-on order) may be sent
+    # SG-Ready: the longest automatic lock at a time (0: no bound; sg_lock.py), and the most
+    # a release after a lock must last before the next (as long as the lock, at most this).
+    max_blocked: timedelta = timedelta(0)
+    blocked_rest: timedelta = timedelta(0)
 
     @property
     def positive(self) -> int:
@@ -211,7 +216,19 @@ class PilotConfig:
 
 
 PILOT_KEYS = ("relays", "hors_gel", "normal", "orange", "red", "cut", "allow_off")
-SG_READY_KEYS = ("relays", "normal", "low_carbon", "orange", "red", "cut", "allow_max")
+SG_READY_KEYS = (
+    "relays",
+    "normal",
+    "low_carbon",
+    "orange",
+    "red",
+    "cut",
+    "allow_max",
+    "max_blocked",
+    "blocked_rest",
+)
+# A supplier's lock (EVU-Sperre) lasts at most 2 h, and is followed by a release as long.
+LOCK_DEFAULT = timedelta(hours=2)
 
 # SG-Ready's operating states as (input 1, input 2) closed: the BWP label's table.
 _SG_INPUTS = {
@@ -372,6 +389,24 @@ def _flag(table: dict[object, object], key: str) -> bool:
     return value
 
 
+def _lock_length(table: dict[object, object], key: str) -> timedelta:
+    """``max_blocked``: "0s" (no bound) to 24 h; ``blocked_rest``: 1 minute to 24 h (a release
+    that ends as it starts would be no release)."""
+    rest = key == "blocked_rest"
+    try:
+        length = parse_duration(table.get(key, format_duration(LOCK_DEFAULT)), timedelta(hours=24))
+        if rest and length < timedelta(minutes=1):
+            raise ValueError(key)
+    except ValueError:
+        expected = (
+            _('a duration from "1m" to "24h", e.g. "2h"')
+            if rest
+            else _('a duration from "0s" (no bound) to "24h", e.g. "2h"')
+        )
+        raise PilotProblem(key, expected) from None
+    return length
+
+
 def _from_table(table: object, count: int, kind: Kind) -> PilotConfig:
     sg = kind is Kind.SG_READY
     example = "sg_ready = { relays = [4, 5] }" if sg else "pilot = { relays = [2, 3] }"
@@ -414,6 +449,8 @@ def _from_table(table: object, count: int, kind: Kind) -> PilotConfig:
         kind=kind,
         low_carbon=given.get("low_carbon"),
         allow_max=allow_max,
+        max_blocked=_lock_length(table, "max_blocked") if sg else timedelta(0),
+        blocked_rest=_lock_length(table, "blocked_rest") if sg else timedelta(0),
     )
     for key in given:
         if not pilot.allowed(given[key]):
@@ -441,6 +478,8 @@ def pilot_to_table(pilot: PilotConfig) -> dict[str, object]:
             "red": pilot.red.value,
             "cut": pilot.cut.value,
             "allow_max": pilot.allow_max,
+            "max_blocked": format_duration(pilot.max_blocked),
+            "blocked_rest": format_duration(pilot.blocked_rest),
         }
     return {
         "relays": list(pilot.relays),

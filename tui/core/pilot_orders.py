@@ -47,6 +47,8 @@ def order_for(
     as Tempo, cuts it too: the stronger of the two, in the kind's order ``pilot.orders``)."""
     if rule is Rule.OVERRIDE and forced is not None and pilot.allowed(forced):
         return forced
+    if powered and rule is Rule.LOCK_BOUND:  # a lock at its bound, or resting after one
+        return pilot.normal
     if powered:
         if low_carbon and pilot.low_carbon is not None and pilot.allowed(pilot.low_carbon):
             return pilot.low_carbon

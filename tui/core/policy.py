@@ -23,6 +23,9 @@ The rules, first that applies (DESIGN.md, "Shedding semantics"):
    Daily minimum (``daily_run.py``): when rules 3 and 4 would cut a channel with
    ``min_daily_run``, it is powered in the hours chosen for the rest of the day's minimum
    (``Rule.DAILY``, "running for its daily minimum: 2h10 of 4h done").
+   SG-Ready lock bound (``sg_lock.py``): an automatic cut of a heat pump blocked for
+   ``max_blocked`` is released to its normal order, and no lock starts within the release
+   after the one before (``Rule.LOCK_BOUND``); not an override, a power cut or a rotation turn.
 3. Low-carbon run: powered only while the level at ``now`` is 0; an unknown level counts as
    "not low-carbon" ("green: waiting for a low-carbon hour (next at 02:00)").
 4. Fallback: no forecast hour covers ``now``: the configured fallback, "no forecast since 06:00:
@@ -82,7 +85,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Protocol
 
-from tui.core import daily_run, i18n, rotation
+from tui.core import daily_run, i18n, rotation, sg_lock
 from tui.core.config import ChannelConfig, Config, Fallback, PolicyConfig, Run, ShedAt
 from tui.core.daily_run import accrue
 from tui.core.forecast import PARIS, Forecast, Level, Period, Slot, clock_time
@@ -127,6 +130,7 @@ class Rule(StrEnum):
     LOW_CARBON = "low-carbon"
     DAILY = "daily-minimum"  # min_daily_run (daily_run.py)
     ROTATION = "rotation"  # a rotation group's turns in a strain (rotation.py)
+    LOCK_BOUND = "lock-bound"  # an SG-Ready lock at its bound, or the release after (sg_lock.py)
     FALLBACK = "fallback"
     NORMAL = "normal"
 
@@ -361,7 +365,23 @@ def _want(
 ) -> _Want:
     """What the rules want for the channel at ``now``; a cut names what holds it after."""
     want = _first_rule(channel, now, forecast, policy, override, item, tempo, power_cut, turn)
-    return _then(channel, want, now, forecast, policy, tempo)
+    return _lock_bound(channel, _then(channel, want, now, forecast, policy, tempo), item, now)
+
+
+def _lock_bound(channel: ChannelConfig, want: _Want, item: RelayHistory, now: datetime) -> _Want:
+    """An SG-Ready heat pump's automatic lock past ``max_blocked``, or within the release
+    after a lock: its normal order instead (sg_lock.py). Never an operator's, a power cut or
+    a rotation turn. A switch-on the rules want after a lock past its bound (one a constraint
+    held, "held off before red") is the release too: nothing holds it but min_off, the gap
+    and its restore slot."""
+    if want.rule in (Rule.OVERRIDE, Rule.POWER, Rule.ROTATION):
+        return want
+    if want.powered and item.powered is not False:
+        return want
+    kept = sg_lock.release(channel.pilot, item.powered, item.last_on, item.last_off, now)
+    if kept is None or channel.pilot is None:
+        return want
+    return _Want(True, Rule.LOCK_BOUND, kept.words(want.reason, channel.pilot, now))
 
 
 def _first_rule(
@@ -687,7 +707,7 @@ def evaluate(
         else:
             power = want.rule is Rule.POWER
             blocker = _blocker(item, channel, policy, want.powered, now, min_on=not power)
-        automatic = want.rule not in (Rule.OVERRIDE, Rule.ROTATION)
+        automatic = want.rule not in (Rule.OVERRIDE, Rule.ROTATION, Rule.LOCK_BOUND)
         if blocker is None and want.powered and automatic:
             blocker = _strain_ahead(item, channel, policy, forecast, now, tempo)
         if blocker is None and want.powered and automatic:
@@ -709,6 +729,7 @@ def evaluate(
     ordered = {index: decisions[index] for index in sorted(decisions)}
     due = _next_due(now, forecast, policy, overrides, ordered.values())
     edges.extend(_daily_edges(now, forecast, config, history, tempo))
+    edges.extend(_lock_edges(config, items, ordered, now))
     later = [edge for edge in edges if edge > now]
     if later and (due is None or min(later) < due):
         due = min(later)
@@ -778,6 +799,28 @@ def _daily_edges(
         choice = daily_run.choose(channel, now, forecast, config.policy, tempo, done, on_since)
         if choice is not None and choice.edge is not None:
             edges.append(choice.edge)
+    return edges
+
+
+def _lock_edges(
+    config: Config,
+    items: Mapping[int, RelayHistory],
+    decisions: Mapping[int, Decision],
+    now: datetime,
+) -> list[datetime]:
+    """When an SG-Ready lock reaches its bound, or the release after one ends, counted from
+    the relay as these decisions leave it (a lock that starts now ends ``max_blocked`` on)."""
+    edges = []
+    for channel in config.channels:
+        if not sg_lock.bounded(channel.pilot):
+            continue
+        item = items[channel.index]
+        decision = decisions.get(channel.index)
+        if decision is not None and decision.powered != item.powered:
+            item = record_switch(item, decision.powered, now)
+        edge = sg_lock.edge(channel.pilot, item.powered, item.last_on, item.last_off)
+        if edge is not None:
+            edges.append(edge)
     return edges
 
 

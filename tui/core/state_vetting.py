@@ -14,6 +14,12 @@ per problem come out. The service at start, ``plan`` and ``check`` use it alike.
   fast when it was saved, or it went back since) is taken as ``now``, with one line: waiting
   for it could hold a relay for days. An override ending more than ``MAX_HORIZON`` ahead
   (no delestage writes one) is refused, with one line.
+- **Orders the channel may not be sent.** An override naming an order (``force CH max``) that
+  the channel's configuration does not allow (``max`` on a heat pump whose ``allow_max`` is
+  false, ``arret`` without ``allow_off``, a pilot order on a heat pump, any order on a plain
+  channel: a hand-edited file, or a configuration changed since) is taken as the plain force
+  it sends instead (forced on: normal running; forced cut: the ``cut`` order), with one line,
+  so that its reason says what is applied, not the order refused.
 """
 
 from collections.abc import Iterable, Mapping
@@ -23,6 +29,7 @@ from datetime import datetime
 from tui.core.config import ChannelConfig, Wiring
 from tui.core.durations import MAX_HORIZON
 from tui.core.forecast import PARIS, clock_time
+from tui.core.pilot import Order
 from tui.core.policy import Override, RelayHistory
 
 
@@ -56,6 +63,16 @@ def _override_words(override: Override, now: datetime) -> str:
     what = "on" if override.powered else "cut"
     until = f"until {clock_time(override.until, now)}" if override.until else "until released"
     return f"forced {what} {until}"
+
+
+def _refused_order(channel: ChannelConfig, order: str) -> str | None:
+    """Why ``order`` may not be sent on ``channel`` (None: it may)."""
+    if channel.pilot is None:
+        return "not a pilot-wire or SG-Ready channel"
+    try:
+        return channel.pilot.refusal(Order(order))
+    except ValueError:  # pragma: no cover  # the store reads known orders only
+        return "not an order"
 
 
 def _paris(when: datetime) -> str:
@@ -152,6 +169,16 @@ def vet_saved_state(
                 future.append(channel.name)
                 latest = max(latest or override.since, override.since)
                 override = replace(override, since=now)
+        if override is not None and override.order is not None:
+            refused = _refused_order(channel, override.order)
+            if refused is not None:
+                plain = replace(override, order=None)
+                out.notes.append(
+                    f"{where}: the override on {label} ({channel.name}) names "
+                    f"{override.order!r}, which it may not be sent ({refused}): taken as "
+                    f"{_override_words(plain, now)}"
+                )
+                override = plain
         if override is not None:
             out.overrides[index] = override
         if item is not None:

@@ -1,7 +1,8 @@
 """The words every view uses for the same facts: the UI, `status`, `plan` and the headless log.
 
 An appliance is ON or CUT (UNKNOWN while the board cannot tell); an override is FORCED ON or
-FORCED CUT, until a time or held until released; LATCHED is a channel kept cut after a shed.
+FORCED CUT (FORCED on a pilot-wire or SG-Ready channel, whose State says the order sent), until
+a time or held until released; LATCHED is a channel kept cut after a shed.
 Times and dates are written by ``tui.core.forecast.clock_time``: ``14:30`` today,
 ``Wed 02 Dec 14:30`` on another day.
 """
@@ -59,7 +60,13 @@ def channel_state_key(channel: ChannelView) -> str:
 
 
 def forced_word(channel: ChannelView) -> str:
-    """``FORCED ON`` / ``FORCED CUT`` (the override's direction, not the relay's state)."""
+    """``FORCED ON`` / ``FORCED CUT`` (the override's direction, not the relay's state).
+
+    A pilot-wire or SG-Ready channel is never cut nor switched on as a plain one is: it is
+    sent an order (Éco, Hors-gel, boost...), which its State says. Its mode is ``FORCED``,
+    so that a forced Éco does not read as a cut that did not happen."""
+    if channel.order is not None or channel.forced_order is not None:
+        return _("FORCED")
     direction = channel.forced_powered if channel.forced_powered is not None else channel.wanted
     if direction is None:
         return _("FORCED UNKNOWN")

@@ -193,6 +193,9 @@ class ChannelView:
     # A pilot channel's order on its two relays ("confort", "eco", "hors-gel", "arret"; None:
     # not a pilot channel, or its relays not attached): core/pilot.py.
     order: str | None = None
+    # The order an operator named for it (``force CH eco``: "eco"); None: no override, or a
+    # plain on/off. The grid's Mode then says FORCED and the State the order (not FORCED CUT).
+    forced_order: str | None = None
     # Its power as the meter saw it switch ([meter]: the median of its last steps); None: not yet.
     measured_power_w: int | None = None
 
@@ -326,6 +329,11 @@ class Snapshot:
                     "next": _change_status(channel.next_change),
                     "power_w": channel.power_w,
                     **({"order": channel.order} if channel.order is not None else {}),
+                    **(
+                        {"forced_order": channel.forced_order}
+                        if channel.forced_order is not None
+                        else {}
+                    ),
                     **(
                         {"measured_power_w": channel.measured_power_w}
                         if self.meter is not None

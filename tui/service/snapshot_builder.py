@@ -194,6 +194,7 @@ def build_snapshot(state: ServiceState, now: datetime, cache: PlanCache | None =
                 board=channel.board,
                 relay=channel.relay_on_board if channel.board else None,
                 order=pilot_order(board, channel.index),
+                forced_order=override.order if override else None,
                 measured_power_w=measured.get(channel.index),
             )
         )

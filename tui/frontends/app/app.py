@@ -706,6 +706,7 @@ class DelestageApp(App[int]):
         out.append(_("  AUTO           the rules decide\n"))
         out.append(_("  FORCED ON/CUT  an operator override in that direction; Why says until\n"))
         out.append(_("                 when ('until released': held until a or A)\n"))
+        out.append(_("  FORCED         on a pilot wire or heat pump: State says the order sent\n"))
         out.append(_("  LATCHED        cut by a shed with auto_restore off: stays cut after it,\n"))
         out.append(_("                 until a or A\n"))
         out.append(_("  wait: …        a constraint (min_off, restore slot…) delays the rules\n"))

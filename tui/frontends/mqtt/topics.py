@@ -178,6 +178,8 @@ def channel_state(channel: ChannelView) -> dict[str, Any]:
         state["power_w"] = channel.power_w
     if channel.order is not None:  # a pilot channel: the order on its wire
         state["order"] = channel.order
+    if channel.forced_order is not None:  # the order an operator named (`force CH eco`)
+        state["forced_order"] = channel.forced_order
     if channel.measured_power_w is not None:  # [meter]: its step at its switches
         state["measured_power_w"] = channel.measured_power_w
     return state
