@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import textual._wait as _textual_wait
 from hypothesis import HealthCheck, settings
 from support.fake_phidget import FakeUsb
 from support.real_phidget import refuse_unaddressed_channels
@@ -34,16 +33,6 @@ _QUIET = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 settings.register_profile("delestage", derandomize=True, **_QUIET)
 settings.register_profile("explore", max_examples=1000, **_QUIET)
 settings.load_profile("delestage")
-
-
-# Textual's pilot waits, after every key and pause, until the process looks idle: 20 ms sleeps
-# until one of them saw under 1 ms of CPU (textual/_wait.py). The suite's order comes from
-# Textual's own message queues and from tests/support/tui_harness.settle (which compares the
-# app's snapshot with the controller's), not from that sleep; at 20 ms it was half of a key
-# press's time (tests/test_tui.py: 23 s, 13.5 s at 5 ms). 10 ms keeps Textual's 1/20 ratio and
-# a window a loaded machine rarely leaves a busy process out of for its whole length.
-_textual_wait.SLEEP_GRANULARITY = 0.01
-_textual_wait.SLEEP_IDLE = _textual_wait.SLEEP_GRANULARITY / 20
 
 
 @pytest.hookimpl(tryfirst=True)
