@@ -170,6 +170,18 @@ class PilotConfig:
         return KIND_ORDERS[self.kind]
 
     @property
+    def named(self) -> tuple[Order, ...]:
+        """The orders an operator may name for this channel (``force CH eco``, an MQTT
+        command, Home Assistant's select): this kind's, less those its configuration forbids."""
+        return tuple(order for order in self.orders if self.allowed(order))
+
+    @property
+    def plain_cut(self) -> Order:
+        """What a plain forced cut (``force CH off``, no order named) sends: ``cut``, or the
+        fallback where ``cut`` may not be sent. Its reason names it: "forced Hors-gel"."""
+        return self.cut if self.allowed(self.cut) else self.fallback
+
+    @property
     def fallback(self) -> Order:
         """What is sent for an order that may not be (a saved ``max`` after ``allow_max`` was
         taken out): a pilot wire's setback, a heat pump's normal running."""

@@ -56,6 +56,8 @@ def order_for(
     candidates = []
     if rule is Rule.SHED and strain is not None:
         candidates.append(pilot.setback(strain))
+    if rule is Rule.OVERRIDE:  # a plain forced cut
+        return pilot.plain_cut
     if other_cut or not candidates:
         candidates.append(pilot.cut)
     order = max(candidates, key=pilot.orders.index)

@@ -407,8 +407,11 @@ def _first_rule(
             else _("forced cut by operator {until}")
         )
         reason = forced.format(until=until)
-        if override.order is not None:  # a pilot channel's named order: "forced Éco"
-            order = Order(override.order).label
+        named = override.order
+        if named is None and not override.powered and channel.pilot is not None:
+            named = channel.pilot.plain_cut.value  # not a cut of its supply: an order
+        if named is not None:  # a pilot channel's order: "forced Éco"
+            order = Order(named).label
             reason = _("forced {order} by operator {until}").format(order=order, until=until)
         return _Want(override.powered, Rule.OVERRIDE, reason, ends=override.until)
 

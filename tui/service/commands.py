@@ -107,14 +107,19 @@ class OperatorCommands:
         now = self.clock.now()
         until = override_until(now, self.config.policy.override_duration, duration, until)
         # A pilot-wire channel's named order ("eco"): InputError where it does not fit.
-        powered, order = named_order(self.config.channel(channel), powered, order)
+        config = self.config.channel(channel)
+        powered, order = named_order(config, powered, order)
         self.overrides[channel] = Override(powered=powered, since=now, until=until, order=order)
-        name = self.config.channel(channel).name
+        name = config.name
         expiry = expiry_words(until, now)
+        # A plain cut of a pilot wire or a heat pump sends an order too: its words name it.
+        said = order
+        if said is None and not powered and config.pilot is not None:
+            said = config.pilot.plain_cut.value
         self._override_event(
             channel,
             "force",
-            forced_words(powered, expiry, order),
+            forced_words(powered, expiry, said),
             powered=powered,
             until=until,
         )
@@ -123,7 +128,7 @@ class OperatorCommands:
         # the relay moves without waiting for two fsyncs.
         self.state.save()
         decision = self.evaluation.decisions[channel]
-        return force_answer(name, powered, expiry, decision.waiting, order)
+        return force_answer(name, powered, expiry, decision.waiting, said)
 
     async def release(self: CommandsHost, channel: int | None) -> str:
         await self.started.wait()

@@ -196,6 +196,9 @@ class ChannelView:
     # The order an operator named for it (``force CH eco``: "eco"); None: no override, or a
     # plain on/off. The grid's Mode then says FORCED and the State the order (not FORCED CUT).
     forced_order: str | None = None
+    # The orders an operator may name for it (a pilot wire's, a heat pump's: PilotConfig.named);
+    # () for a plain channel.
+    orders: tuple[str, ...] = ()
     # Its power as the meter saw it switch ([meter]: the median of its last steps); None: not yet.
     measured_power_w: int | None = None
 
@@ -271,6 +274,7 @@ class Snapshot:
         for raw in data["channels"]:
             channel = dict(raw)
             channel["until"] = _time(channel.get("until"))
+            channel["orders"] = tuple(channel.get("orders", ()))
             change = channel.get("next_change")
             channel["next_change"] = (
                 ChangeView(

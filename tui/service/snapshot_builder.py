@@ -195,6 +195,7 @@ def build_snapshot(state: ServiceState, now: datetime, cache: PlanCache | None =
                 relay=channel.relay_on_board if channel.board else None,
                 order=pilot_order(board, channel.index),
                 forced_order=override.order if override else None,
+                orders=tuple(o.value for o in channel.pilot.named) if channel.pilot else (),
                 measured_power_w=measured.get(channel.index),
             )
         )

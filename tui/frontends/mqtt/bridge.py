@@ -259,10 +259,20 @@ class MqttBridge:
         board = snapshot.board
         rated = tuple(c.index for c in snapshot.channels if rated_channel(c))
         tempo, meter = snapshot.tempo is not None, snapshot.meter is not None
-        announce = (channels, tempo, board.kind, board.revision, board.serial, rated, meter)
+        orders = {c.index: c.orders for c in snapshot.channels if c.orders}
+        announce = (
+            channels,
+            tempo,
+            board.kind,
+            board.revision,
+            board.serial,
+            rated,
+            meter,
+            tuple(orders.items()),
+        )
         if announce != self._announced:
             configs = discovery_configs(
-                topics, channels, tempo=tempo, board=board, rated=rated, meter=meter
+                topics, channels, tempo=tempo, board=board, rated=rated, meter=meter, orders=orders
             )
             # Known before they go out: the broker echoes each one back to our subscription,
             # which would take a config still unknown for a stale one and clear it.

@@ -47,6 +47,7 @@ def check_mqtt_lines(
         tempo=config.tempo is not None,
         rated=[c.index for c in config.channels if c.power is not None],
         meter=config.meter is not None,
+        orders={c.index: [o.value for o in c.pilot.named] for c in config.channels if c.pilot},
     )
     if not configs:
         lines.append('Home Assistant discovery off (discovery_prefix = "")')

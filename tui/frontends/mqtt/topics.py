@@ -6,7 +6,7 @@ publishes and what `check` announces are one and the same.
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -275,6 +275,8 @@ MODEL = "Ecowatt load-shedding controller"
 _SELECT_TEMPLATE = (
     "{% if value_json is not defined %}{{ None }}"
     "{% elif value_json.mode == 'auto' %}auto"
+    # A pilot wire's or a heat pump's named order ("eco"): one of its select's options.
+    "{% elif value_json.forced_order is defined %}{{ value_json.forced_order }}"
     "{% elif value_json.forced_powered %}on{% else %}off{% endif %}"
 )
 _POWERED_TEMPLATE = (
@@ -447,8 +449,12 @@ def meter_configs(topics: Topics) -> dict[str, dict[str, Any]]:
     )
 
 
-def channel_configs(topics: Topics, index: int, name: str) -> dict[str, dict[str, Any]]:
-    """The entities of one channel, without the shared ``device``/availability part."""
+def channel_configs(
+    topics: Topics, index: int, name: str, orders: Sequence[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """The entities of one channel, without the shared ``device``/availability part. A pilot
+    wire's or a heat pump's select also offers the ``orders`` it may be forced to, and shows
+    the one forced."""
     node = topics.node_id
     state = topics.channel_state(index)
     command = topics.channel_set(index)
@@ -460,7 +466,7 @@ def channel_configs(topics: Topics, index: int, name: str) -> dict[str, dict[str
             "command_topic": command,
             "state_topic": state,
             "value_template": _SELECT_TEMPLATE,
-            "options": ["auto", "on", "off"],
+            "options": ["auto", "on", "off", *orders],
             "icon": "mdi:electric-switch",
         },
         topics.discovery("binary_sensor", f"channel_{index}_powered"): {
@@ -506,10 +512,12 @@ def discovery_configs(
     board: BoardView | None = None,
     rated: Iterable[int] = (),
     meter: bool = False,
+    orders: Mapping[int, Sequence[str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Discovery topic -> config for the level and next-strain sensors, with ``tempo`` (a
     [tempo] section) the Tempo today and tomorrow sensors, the refused-command event, the
-    diagnostics, and, per channel, a select (auto/on/off), a power binary_sensor, a latch
+    diagnostics, and, per channel, a select (auto/on/off, and the ``orders`` of a pilot wire or
+    a heat pump), a power binary_sensor, a latch
     binary_sensor and a release button; all on one device. Empty when discovery is off
     (``discovery_prefix = ""``). The channels in ``rated`` (those with a ``power``) have a
     power and an energy sensor, with a total; with ``meter`` (a [meter] section), the meter's
@@ -639,7 +647,7 @@ def discovery_configs(
         configs.update(meter_configs(topics))
     names = dict(channels)
     for index, name in names.items():
-        configs.update(channel_configs(topics, index, name))
+        configs.update(channel_configs(topics, index, name, (orders or {}).get(index, ())))
     with_power = sorted(set(rated) & set(names))
     for index in with_power:
         configs.update(energy_configs(topics, index, names[index]))
