@@ -502,6 +502,10 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY, as a production server sends: the headers and the body go out as two writes,
+    # and with Nagle's algorithm the body then waited for the client's delayed ACK, 40 ms on
+    # every answer of a kept-alive connection (4.8 s of the 6.5 s of a two-day service test).
+    disable_nagle_algorithm = True
     server_version = "FakeRTE/1.0"
 
     def log_message(self, format: str, *args: object) -> None:
