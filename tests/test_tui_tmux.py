@@ -57,11 +57,11 @@ def test_force_a_relay_cut_from_the_keyboard_in_a_real_terminal(
     tmux("send-keys", "-t", "e2e", "s")
     forced = tmux.wait_for(
         "relay 2 forced cut",
-        lambda s: "FORCED" in row(s, 2) and "Radiateurs chambres: forced cut by operator" in s,
+        lambda s: "FORCED" in row(s, 2) and "Radiateurs chambres: forced Hors-gel by operator" in s,
     )
     # A pilot wire: the State is the order sent (Hors-gel for a plain cut), the Mode FORCED.
     assert "HORS-GEL" in row(forced, 2).split() and "CUT" not in row(forced, 2).split()
-    assert "override Radiateurs chambres: forced cut by operator until" in forced
+    assert "override Radiateurs chambres: forced Hors-gel by operator until" in forced
 
     tmux("send-keys", "-t", "e2e", "q")
     end = tmux.wait_for("the shell again", lambda s: "EXITED:0" in s)
