@@ -1,0 +1,214 @@
+"""Issue 26, the rest of the commands in French: `init`, `boards` (and `--supported`),
+`test-relays`, the `check` lines that were English, a TOML syntax error, the MQTT command
+refusals and the forecast and Tempo file errors (docs/francais.md). Each test runs the real
+entry point (`tui.frontends.cli.main`) or the command's own function in French, then in
+English: the French says no English word, the English is as it was."""
+
+import io
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from support.fake_phidget import FakeBoard, FakeUsb
+from support.real_phidget import phidget_config_text
+
+from tui.compose.language import set_language
+from tui.frontends import boards_cmd
+from tui.frontends.cli import main
+
+SERIAL = 123456
+NOW = datetime(2026, 12, 2, 14, tzinfo=UTC)
+
+# English words a French line must not keep once what stays as written is taken out (see
+# _words): `commands`, [sections], key.paths and key = values, file paths.
+ENGLISH = re.compile(
+    r"\b(the|and|with|without|what|of|to|is|not|none|found|attached|board|boards|relay|"
+    r"relays|switched|switches|switch|energised|released|should|back|then|run|nothing|waiting|"
+    r"confirmed|confirms|library|model|supported|searching|rating|wrote|edit|check|set|serial|"
+    r"revision|connection|kind|rated|rate|failsafe|mechanical|power|solid|state|limit|"
+    r"unchecked|at most|times|every|drive|heaters|contactor|contactors|coil|wire|"
+    r"appliance|channel|channels|expected|got|refused|unknown|held|put|means|watch|each|now|"
+    r"for|seconds|line|column|invalid|file|day|days|value|missing|error|order|command)\b"
+)
+
+
+def _words(text: str) -> str:
+    """``text`` without what is never translated: `commands`, [sections], key.paths, key =
+    "values", "quoted", (a path/like/this.md), flags like --channels, all-capital names."""
+    text = re.sub(r"\b[a-z_]+ = (\"[^\"]*\"|\S+)", "", text)
+    text = re.sub(r"`[^`]*`|\[\[?[a-z_]+\]\]?|\"[^\"]*\"|'[^'\s]*'", "", text)
+    text = re.sub(r"\b[a-z_]+\.[a-z_.]+\b|\S*/\S*|--[a-z-]+", "", text)
+    return text
+
+
+def english_words(text: str) -> list[str]:
+    return ENGLISH.findall(_words(text))
+
+
+@pytest.fixture(autouse=True)
+def _english_after() -> Iterator[None]:
+    yield
+    set_language("en")
+
+
+@pytest.fixture
+def fake_usb(usb: FakeUsb, monkeypatch: pytest.MonkeyPatch) -> FakeUsb:
+    """`delestage boards` and `init` on the fake Phidget22, without the 1.5 s search."""
+    search = boards_cmd.list_relay_boards
+    monkeypatch.setattr(boards_cmd, "load_phidget22", usb.api)
+    monkeypatch.setattr(
+        boards_cmd, "list_relay_boards", lambda wait, api=None: search(0, usb.api())
+    )
+    return usb
+
+
+# --- 1. init, boards, test-relays -------------------------------------------------------------
+
+
+def test_boards_supported_with_no_board_in_french(
+    fake_usb: FakeUsb, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--lang", "fr", "boards", "--supported"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0] == "cartes prises en charge (docs/wiring.md) :"
+    assert lines[1].split()[:5] == ["modèle", "relais", "type", "de", "relais"]
+    assert "  1017     8       mécanique (signal)" in captured.out
+    assert "30 V DC 0,5 A (non vérifié)" in captured.out  # the decimal comma
+    assert "aucune carte de relais Phidget branchée : " in captured.out
+    assert "\nà vérifier :\n" in captured.out
+    assert captured.err == "recherche des cartes de relais Phidget (1,5 s)…\n"
+    assert english_words(captured.out + captured.err) == [], captured.out
+    assert main(["--lang", "en", "boards", "--supported"]) == 1
+    english = capsys.readouterr()
+    assert english.out.startswith(
+        "supported boards (docs/wiring.md):\n  model    relays  relay kind"
+    )
+    assert "  1017     8       mechanical (signal)" in english.out
+    assert "30 V DC 0.5 A (unchecked)" in english.out
+    assert "\nwhat to check:\n" in english.out
+    assert english.err == "searching for Phidget relay boards (1.5 s)…\n"
+
+
+def test_boards_lists_an_attached_board_in_french(
+    fake_usb: FakeUsb, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_usb.plug(FakeBoard(SERIAL, revision="1017_2"))
+    assert main(["--lang", "fr", "boards"]) == 0
+    out = capsys.readouterr().out
+    rows = out.splitlines()
+    assert rows[0].split() == ["série", "modèle", "carte", "révision", "relais", "connexion"]
+    assert rows[2].startswith("à mettre dans delestage.toml : [board] serial = 123456")
+    assert english_words(out) == [], out
+    assert main(["--lang", "en", "boards"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].split() == ["serial", "model", "board", "revision", "relays", "connection"]
+    assert rows[2].startswith("set it in delestage.toml: [board] serial = 123456")
+
+
+def test_init_in_french(
+    fake_usb: FakeUsb, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "site.toml"
+    assert main(["--lang", "fr", "init", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out == (
+        "aucune carte de relais Phidget branchée : board.serial laissé de côté (toute 1017 "
+        "conviendra ; `delestage boards` les liste)\n"
+        f"{path} écrit : modifiez les voies, puis lancez `delestage check --config {path}`\n"
+    )
+    fake_usb.plug(FakeBoard(SERIAL, revision="1017_2"))
+    assert main(["--lang", "fr", "init", str(path), "--force"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "Phidget 1017_2 numéro de série 123456 trouvée : board.serial et board.model remplis\n"
+    )
+    assert main(["--lang", "en", "init", str(path), "--force"]) == 0
+    assert capsys.readouterr().out == (
+        "found Phidget 1017_2 serial 123456: board.serial and board.model set\n"
+        f"wrote {path}: edit the channels, then run `delestage check --config {path}`\n"
+    )
+
+
+def _test_relays(tmp_path: Path, usb: FakeUsb, reply: str) -> tuple[int, str, str]:
+    from tui.adapters.boards.phidget import PhidgetBoard
+    from tui.adapters.clock import ManualClock
+    from tui.adapters.config_file import load_config
+    from tui.frontends.test_relays_cmd import run_test_relays
+
+    config_path = tmp_path / "delestage.toml"
+    if not config_path.exists():
+        config_path.write_text(phidget_config_text(SERIAL, state_dir=tmp_path / "state"))
+    config = load_config(config_path)
+    board = PhidgetBoard(config.board, [c.index for c in config.channels], api=usb.api())
+    out, err = io.StringIO(), io.StringIO()
+    clock = ManualClock(NOW)
+    status = run_test_relays(
+        str(config_path),
+        None,
+        False,
+        1.5,
+        out,
+        err,
+        answer=lambda prompt: (out.write(prompt), reply)[1],
+        board=board,
+        clock=clock,
+        sleep=clock.advance,
+    )
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.phidget_lib
+def test_test_relays_in_french(usb: FakeUsb, tmp_path: Path) -> None:
+    usb.plug(FakeBoard(SERIAL, revision="1017_2"))
+    set_language("fr")
+    status, out, err = _test_relays(tmp_path, usb, "o")  # "oui" in French
+    assert status == 0, (out, err)
+    assert err == "ouverture de la carte phidget (jusqu'à 2 s)…\n"
+    assert (
+        "  relais 0 Chauffe-eau (câblage no) : en ce moment au repos ; excité pendant 1,5 s : "
+        "l'appareil devrait être ALIMENTÉ, puis retour\n"
+    ) in out
+    assert "l'appareil devrait être COUPÉ, puis retour" in out  # channel 3, wired nc
+    assert "commuter ces relais maintenant ? [o/N] " in out
+    assert (
+        "  relais 0 Chauffe-eau : excité, la bibliothèque de la carte confirme excité (ok) : "
+        "l'appareil devrait être ALIMENTÉ\n"
+    ) in out
+    assert out.endswith(
+        "2 relais commuté(s) et remis, commandé(s) et confirmé(s) par la bibliothèque de la carte\n"
+    )
+    assert english_words(out + err) == [], out
+    status, out, _ = _test_relays(tmp_path, usb, "non")
+    assert status == 1 and out.endswith("rien n'a été commuté\n")
+
+    set_language("en")
+    status, out, err = _test_relays(tmp_path, usb, "y")
+    assert status == 0
+    assert err == "opening the phidget board (up to 2 s)…\n"
+    assert (
+        "  relay 0 Chauffe-eau (wiring no): now released; energised for 1.5 s: the appliance "
+        "should be POWERED, then back\n"
+    ) in out
+    assert out.endswith(
+        "2 relay(s) switched and put back, commanded and confirmed by the board's library\n"
+    )
+
+
+def test_test_relays_refusals_in_french(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config_path = tmp_path / "delestage.toml"
+    config_path.write_text(phidget_config_text(SERIAL, state_dir=tmp_path / "state"))
+    command = ["--config", str(config_path), "test-relays"]
+    assert main(["--lang", "fr", *command, "--channels", "0,,3"]) == 2
+    assert capsys.readouterr().err == (
+        "--channels: attendu des numéros ou des noms de voies, trouvé '0,,3'\n"
+    )
+    assert main(["--lang", "fr", *command, "--board", "garage"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("--board: attendu le nom d'une [[board]] (aucune : "), err
+    assert main(["--lang", "en", *command, "--channels", "0,,3"]) == 2
+    assert capsys.readouterr().err == (
+        "--channels: expected channel indexes or names, got '0,,3'\n"
+    )
