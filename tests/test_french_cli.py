@@ -30,7 +30,7 @@ ENGLISH = re.compile(
     r"revision|connection|kind|rated|rate|failsafe|mechanical|power|solid|state|limit|"
     r"unchecked|at most|times|every|drive|heaters|contactor|contactors|coil|wire|"
     r"appliance|channel|channels|expected|got|refused|unknown|held|put|means|watch|each|now|"
-    r"for|seconds|line|column|invalid|file|day|days|value|missing|error|order|command)\b"
+    r"for|seconds|line|column|invalid|day|days|value|missing|error|order|command)\b"
 )
 
 
@@ -212,3 +212,127 @@ def test_test_relays_refusals_in_french(tmp_path: Path, capsys: pytest.CaptureFi
     assert capsys.readouterr().err == (
         "--channels: expected channel indexes or names, got '0,,3'\n"
     )
+
+
+# --- 2. the check lines that were English -----------------------------------------------------
+
+CHECKED = """\
+[ecowatt]
+source = "file"
+file = "signals.json"
+
+[tempo]
+source = "file"
+file = "tempo.json"
+
+[board]
+kind = "simulated"
+
+[meter]
+source = "demo"
+
+[service]
+state_dir = "state"
+
+[[channel]]
+index = 0
+name = "Chauffe-eau"
+shed_at = "orange"
+power = "2.4kW"
+
+[[channel]]
+index = 1
+name = "Radiateurs"
+shed_at = "red"
+pilot = { relays = [1, 2] }
+"""
+
+
+@pytest.fixture
+def checked(tmp_path: Path) -> Path:
+    """A configuration whose every check line says something: a pilot wire, a power above
+    the 1017's rating, the demo meter, a forecast file that ended and a Tempo file."""
+    import json
+
+    from support.fake_rte import real_body
+    from support.policy import levels
+
+    from tui.core.signals import forecast_to_body
+
+    path = tmp_path / "delestage.toml"
+    path.write_text(CHECKED, encoding="utf-8")
+    body = forecast_to_body(levels("1" * 24 * 4))  # four days from 2026-12-03 (Paris)
+    (tmp_path / "signals.json").write_text(json.dumps(body), encoding="utf-8")
+    (tmp_path / "tempo.json").write_bytes(real_body("tempo-dtroncy-2023-12-02.json"))
+    return path
+
+
+def test_check_lines_in_french(checked: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", str(checked), "--lang", "fr", "check"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "1:Radiateurs (fil pilote, relais 1+2)" in out
+    assert "\ncompteur  ok    maison de démo: maison simulée : consommation de fond" in out
+    assert (
+        "\ncalibre   note  Chauffe-eau (2,4 kW) : un relais de 1017 commute au plus 125 VA en "
+        "230 V alternatif : câblez un contacteur et laissez le relais piloter sa bobine\n"
+    ) in out
+    assert english_words(out) == [], out
+    assert main(["--config", str(checked), "--lang", "en", "check"]) in (0, 1)
+    english = capsys.readouterr().out
+    assert "1:Radiateurs (pilot wire, relays 1+2)" in english
+    assert "\nmeter     ok    demo house: simulated house: base load, kettle" in english
+    assert (
+        "\nrating    note  Chauffe-eau (2.4 kW): a 1017 relay switches at most 125 VA at "
+        "230 V AC: wire a contactor and let the relay drive its coil\n"
+    ) in english
+
+
+def test_a_forecast_that_ended_and_the_tempo_file_in_french(checked: Path) -> None:
+    """The forecast and tempo lines at a chosen time (no wall clock): a forecast that ended
+    fails, said in French."""
+    import asyncio
+
+    from tui.adapters.config_file import load_config
+    from tui.adapters.sources.check import check_source
+    from tui.adapters.tempo.check import check_tempo
+
+    config = load_config(checked)
+    later = datetime(2026, 12, 20, 12, tzinfo=UTC)
+    lines = {}
+    for language in ("fr", "en"):
+        set_language(language)
+        lines[language] = (
+            asyncio.run(check_source(config, checked.parent / "state", later)),
+            asyncio.run(check_tempo(config, checked.parent / "state", later)),
+        )
+    (ok, forecast), (_, tempo) = lines["fr"]
+    assert not ok
+    assert tempo.endswith(": aujourd'hui pas encore publiée, demain pas encore publiée"), tempo
+    assert forecast.endswith(
+        " ; ne couvre pas l'instant présent (13:00) : elle a pris fin sam. 05 déc. 00:00"
+    )
+    assert english_words(forecast.split(": ", 1)[1]) == [], forecast
+    (_, english), _tempo = lines["en"]
+    assert english.endswith("; does not cover now (13:00): it ended Sat 05 Dec 00:00")
+
+
+def test_the_mqtt_check_lines_in_french(checked: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The broker connection line and discovery's, the probe itself replaced (no broker)."""
+    from tui.adapters.config_file import load_config
+    from tui.frontends.mqtt import check
+
+    async def connected(*args: object) -> None:
+        return None
+
+    monkeypatch.setattr(check, "_probe", connected)
+    checked.write_text(CHECKED + '\n[mqtt]\nurl = "mqtt://localhost:1883"\nusername = "ha"\n')
+    config = load_config(checked)
+    set_language("fr")
+    ok, lines = check.check_mqtt_lines(config, {})
+    assert ok
+    assert lines[0].startswith("connecté à mqtt://localhost:1883 en tant que ha ; états sous ")
+    assert lines[1].startswith("la découverte publiera ")
+    set_language("en")
+    _ok, english = check.check_mqtt_lines(config, {})
+    assert english[0].startswith("connected to mqtt://localhost:1883 as ha; states under ")
+    assert english[1].startswith("discovery will publish ")

@@ -170,7 +170,10 @@ def rating_notes(config: Config) -> list[str]:
             grouped.setdefault(problem, []).append(
                 f"{channel.name} ({number_text(f'{channel.power.watts / 1000:g}')} kW)"
             )
-    return [f"{', '.join(names)}: {problem}" for problem, names in grouped.items()]
+    return [
+        _("{channels}: {problem}").format(channels=", ".join(names), problem=problem)
+        for problem, names in grouped.items()
+    ]
 
 
 def check_board_line(config: Config, api: PhidgetApi | None = None) -> tuple[bool, str]:
