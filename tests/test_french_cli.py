@@ -336,3 +336,35 @@ def test_the_mqtt_check_lines_in_french(checked: Path, monkeypatch: pytest.Monke
     _ok, english = check.check_mqtt_lines(config, {})
     assert english[0].startswith("connected to mqtt://localhost:1883 as ha; states under ")
     assert english[1].startswith("discovery will publish ")
+
+
+# --- 3. a TOML syntax error ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "french", "english"),
+    [
+        (
+            "a = 1\nb\n",
+            "TOML invalide à la ligne 2, colonne 2 (tomllib : Expected '=' after a key in a "
+            "key/value pair)",
+            "not valid TOML: Expected '=' after a key in a key/value pair (at line 2, column 2)",
+        ),
+        (
+            "a = [\n",
+            "TOML invalide à la fin du fichier (tomllib : Invalid value)",
+            "not valid TOML: Invalid value (at end of document)",
+        ),
+    ],
+    ids=["at a line", "at the end"],
+)
+def test_a_toml_syntax_error_in_french(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, french: str, english: str
+) -> None:
+    """tomllib's own words stay as it wrote them, in a French sentence saying where."""
+    path = tmp_path / "delestage.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["--lang", "fr", "check", "--config", str(path)]) == 2
+    assert capsys.readouterr().err == f"{path}: {french}\n"
+    assert main(["--lang", "en", "check", "--config", str(path)]) == 2
+    assert capsys.readouterr().err == f"{path}: {english}\n"
