@@ -368,3 +368,91 @@ def test_a_toml_syntax_error_in_french(
     assert capsys.readouterr().err == f"{path}: {french}\n"
     assert main(["--lang", "en", "check", "--config", str(path)]) == 2
     assert capsys.readouterr().err == f"{path}: {english}\n"
+
+
+# --- 4. MQTT command refusals -----------------------------------------------------------------
+
+REFUSED = [
+    ("3", b"toggle"),
+    ("3", b"\xff\xfe"),
+    ("3", b"{not json"),
+    ("3", b"[1, 2]"),
+    ("3", b'{"mode": "forced"}'),
+    ("3", b'{"powered": 1}'),
+    ("3", b'{"state": "on"}'),
+    ("3", b'{"powered": true, "for": "2 hours"}'),
+    ("3", b'{"powered": true, "until": "2020-01-01T00:00+01:00"}'),
+    ("3", b'{"powered": true, "until": 1700000000}'),
+    ("3", b'{"powered": true, "for": "1h", "until": "10:00"}'),
+    ("3", b"x" * 5000),
+    ("+", b"on"),
+]
+
+
+@pytest.mark.parametrize(("channel", "payload"), REFUSED)
+def test_a_refused_mqtt_command_is_said_in_french(channel: str, payload: bytes) -> None:
+    from tui.frontends.mqtt.commands import CommandError, parse_command
+
+    said = {}
+    for language in ("en", "fr"):
+        set_language(language)
+        with pytest.raises(CommandError) as error:
+            parse_command(channel, payload, NOW)
+        said[language] = str(error.value)
+    assert said["fr"] != said["en"]
+    # The JSON and configuration words the refusal quotes ("for", on, off, auto) are the
+    # payload's own; json's own words (Expecting property name) stay as it wrote them.
+    french = re.sub(r"\(json : [^)]*\)|\b(on|off|auto|true|false)\b", "", said["fr"])
+    assert english_words(french) == [], said["fr"]
+
+
+async def test_the_error_payload_keeps_its_fields_and_says_why_in_french(tmp_path: Path) -> None:
+    """On the bridge (in-memory connector): the refusal's free text follows the language, the
+    payload's fields and the topic it names do not."""
+    import json
+
+    from support.clock import SteppingClock
+    from support.mosquitto import eventually
+    from support.mqtt_memory import MemoryConnector
+    from support.service import at, make_config, make_controller, running
+
+    from tui.adapters.mqtt.base import Message
+    from tui.frontends.mqtt.bridge import MqttBridge
+    from tui.frontends.mqtt.topics import Topics
+
+    set_language("fr")
+    clock = SteppingClock(at("2026-12-02T07:00:00+01:00"))
+    controller, _board = make_controller(make_config(tmp_path / "state"), clock)
+    memory = MemoryConnector(clock)
+    bridge = MqttBridge(controller, memory, Topics("node"), backoff=(0.05, 0.2), clock=clock)
+    base = "delestage/node"
+    async with running(controller):
+        bridge.start()
+        try:
+            await eventually(lambda: bridge.connections == 1)
+            session = memory.current
+            for topic, payload, retain in [
+                (f"{base}/channel/3/set", b"toggle", False),
+                (f"{base}/channel/9/set", b"off", False),
+                (f"{base}/channel/3/set", b"off", True),
+                (f"{base}/force_for/set", b"soon", False),
+            ]:
+                session.inbox.put_nowait(Message(topic, payload, retain))
+            await eventually(lambda: len(memory.published(f"{base}/error")) == 4)
+        finally:
+            await bridge.close()
+    errors = [json.loads(p.payload) for p in memory.published(f"{base}/error")]
+    assert [list(error) for error in errors] == [["topic", "error"]] * 4
+    assert [error["topic"] for error in errors] == [
+        f"{base}/channel/3/set",
+        f"{base}/channel/9/set",
+        f"{base}/channel/3/set",
+        f"{base}/force_for/set",
+    ]
+    assert [error["error"] for error in errors] == [
+        '\'toggle\': attendu on, off, auto, {"powered": true|false} avec en option "for" (une '
+        'durée) ou "until" (une heure), ou {"mode": "auto"}',
+        "voie 9 : non configurée (configurées : 0, 1, 2, 3)",
+        "commande retenue ignorée : publiez les commandes sans retain",
+        "'soon': attendu default, 30m, 1h, 2h, 4h, 8h, 24h, until released",
+    ]
