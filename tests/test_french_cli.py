@@ -30,7 +30,7 @@ ENGLISH = re.compile(
     r"revision|connection|kind|rated|rate|failsafe|mechanical|power|solid|state|limit|"
     r"unchecked|at most|times|every|drive|heaters|contactor|contactors|coil|wire|"
     r"appliance|channel|channels|expected|got|refused|unknown|held|put|means|watch|each|now|"
-    r"for|seconds|line|column|invalid|day|days|value|missing|error|order|command)\b"
+    r"for|seconds|line|column|invalid|day|days|missing|error|order|command)\b"
 )
 
 
@@ -456,3 +456,107 @@ async def test_the_error_payload_keeps_its_fields_and_says_why_in_french(tmp_pat
         "commande retenue ignorée : publiez les commandes sans retain",
         "'soon': attendu default, 30m, 1h, 2h, 4h, 8h, 24h, until released",
     ]
+
+
+# --- 5. the content errors of forecast and Tempo files ------------------------------------------
+
+
+def _signals(hour: str) -> str:
+    """A signals body of one day whose one hour is ``hour``."""
+    return '{"signals": [{"jour": "2026-12-03T00:00:00+01:00", "values": [' + hour + "]}]}"
+
+
+def _tempo(value: str) -> str:
+    """A Tempo calendars body whose one value is ``value``."""
+    return '{"tempo_like_calendars": {"values": [' + value + "]}}"
+
+
+_START = '"start_date": "2026-12-03T00:00:00+01:00"'
+BROKEN_FORECASTS = {
+    "empty": "",
+    "blank": "  \n",
+    "html": "<html><title>Bad gateway</title></html>",
+    "not json": "{nope",
+    "no signals": '{"days": []}',
+    "rte error": '{"error": "ECOWATT_COMMON_T05", "error_description": "Internal Server Error"}',
+    "signals not array": '{"signals": 3}',
+    "day not object": '{"signals": [3]}',
+    "no jour": '{"signals": [{"values": []}]}',
+    "jour not iso": '{"signals": [{"jour": "demain", "values": []}]}',
+    "jour no offset": '{"signals": [{"jour": "2026-12-03T00:00:00", "values": []}]}',
+    "jour far": '{"signals": [{"jour": "1900-12-03T00:00:00+01:00", "values": []}]}',
+    "jour not midnight": '{"signals": [{"jour": "2026-12-03T06:00:00+01:00", "values": []}]}',
+    "values not array": '{"signals": [{"jour": "2026-12-03T00:00:00+01:00", "values": 1}]}',
+    "hour not object": _signals("1"),
+    "pas": _signals('{"pas": 30, "hvalue": 1}'),
+    "hvalue": _signals('{"pas": 3, "hvalue": 7}'),
+    "pas 24": _signals('{"pas": 24, "hvalue": 1}'),
+}
+BROKEN_TEMPO = {
+    "no root": '{"calendars": []}',
+    "root": '{"tempo_like_calendars": 3}',
+    "calendar": '{"tempo_like_calendars": [3]}',
+    "values": '{"tempo_like_calendars": {"values": 3}}',
+    "value not object": _tempo("3"),
+    "start not midnight": _tempo('{"start_date": "2026-12-03T06:00:00+01:00", "value": "RED"}'),
+    "colour": _tempo("{" + _START + ', "value": "PINK"}'),
+    "end": _tempo("{" + _START + ', "value": "RED", "end_date": "2026-12-05T00:00:00+01:00"}'),
+}
+NO_TEMPO = CHECKED.replace('[tempo]\nsource = "file"\nfile = "tempo.json"\n\n', "")
+
+
+def _said(path: Path, option: str, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
+    said = {}
+    for language in ("en", "fr"):
+        assert main(["--lang", language, "plan", option, str(path), "--from", "2026-12-03"]) == 2
+        said[language] = capsys.readouterr().err
+    return said
+
+
+@pytest.mark.parametrize("name", list(BROKEN_FORECASTS))
+def test_a_broken_forecast_file_is_said_in_french(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "delestage.toml").write_text(NO_TEMPO)
+    path = tmp_path / "signals.json"
+    path.write_text(BROKEN_FORECASTS[name], encoding="utf-8")
+    _french_of(_said(path, "--forecast", capsys), path)
+
+
+def _french_of(said: dict[str, str], path: Path) -> None:
+    """One line each, the same file and field, the French translated (tomllib's and json's
+    own words, the body's quoted values and RTE's code aside)."""
+    english, french = said["en"], said["fr"]
+    assert english.count("\n") == 1 and french.count("\n") == 1, said
+    head = english.split(": ")[:2]
+    assert french.startswith(": ".join(head) + ": "), said
+    assert french != english
+    words = re.sub(r"\(json : [^)]*\)|\([^()]*Server Error\)|Bad gateway", "", french)
+    assert english_words(words.split(": ", 2)[2]) == [], said
+
+
+@pytest.mark.parametrize("name", list(BROKEN_TEMPO))
+def test_a_broken_tempo_file_is_said_in_french(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.adapters.tempo.file import read_tempo_file
+
+    path = tmp_path / "tempo.json"
+    path.write_text(BROKEN_TEMPO[name], encoding="utf-8")
+    if name == "end":  # one day refused, the rest of the calendar kept: said in `refused`
+        said = {}
+        for language in ("en", "fr"):
+            set_language(language)
+            (said[language],) = read_tempo_file(path).refused
+        assert said["fr"] == (
+            "tempo_like_calendars.values[0].end_date: attendu la fin du jour qui commence à "
+            "2026-12-03T00:00:00+01:00, trouvé '2026-12-05T00:00:00+01:00' : ce jour reste "
+            "inconnu"
+        )
+        assert said["en"].endswith(": that day is left unknown")
+        return
+    monkeypatch.chdir(tmp_path)
+    demo = CHECKED.replace('source = "file"\nfile = "signals.json"', 'source = "demo"', 1)
+    (tmp_path / "delestage.toml").write_text(demo)
+    _french_of(_said(path, "--tempo", capsys), path)
