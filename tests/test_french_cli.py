@@ -7,6 +7,7 @@ English: the French says no English word, the English is as it was."""
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,12 +23,13 @@ SERIAL = 123456
 NOW = datetime(2026, 12, 2, 14, tzinfo=UTC)
 
 # English words a French line must not keep once what stays as written is taken out (see
-# _words): `commands`, [sections], key.paths and key = values, file paths.
+# _words): `commands`, [sections], key.paths and key = values, file paths. "failsafe",
+# "keepalive" and "signal" are words of the French catalog too.
 ENGLISH = re.compile(
     r"\b(the|and|with|without|what|of|to|is|not|none|found|attached|board|boards|relay|"
     r"relays|switched|switches|switch|energised|released|should|back|then|run|nothing|waiting|"
     r"confirmed|confirms|library|model|supported|searching|rating|wrote|edit|check|set|serial|"
-    r"revision|connection|kind|rated|rate|failsafe|mechanical|power|solid|state|limit|"
+    r"revision|connection|kind|rated|rate|mechanical|power|solid|state|limit|"
     r"unchecked|at most|times|every|drive|heaters|contactor|contactors|coil|wire|"
     r"appliance|channel|channels|expected|got|refused|unknown|held|put|means|watch|each|now|"
     r"for|seconds|line|column|invalid|day|days|missing|error|order|command)\b"
@@ -560,3 +562,100 @@ def test_a_broken_tempo_file_is_said_in_french(
     demo = CHECKED.replace('source = "file"\nfile = "signals.json"', 'source = "demo"', 1)
     (tmp_path / "delestage.toml").write_text(demo)
     _french_of(_said(path, "--tempo", capsys), path)
+
+
+# --- 6. other English lines found running every command in French ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "french", "english"),
+    [
+        (
+            ["history", "--from", "bogus"],
+            "--from: attendu une date comme 2026-12-01 (AAAA-MM-JJ, un jour qui existe), "
+            "trouvé 'bogus'",
+            "--from: expected a date such as 2026-12-01 (YYYY-MM-DD, a day that exists), "
+            "got 'bogus'",
+        ),
+        (
+            ["history", "--from", "2026-12-05", "--to", "2026-12-01"],
+            "--from: 2026-12-05 est après --to 2026-12-01 ; attendu --from ≤ --to",
+            "--from: 2026-12-05 is after --to 2026-12-01; expected --from ≤ --to",
+        ),
+        (
+            ["history", "--from", "2016-01-01", "--to", "2026-12-01"],
+            "--from/--to: 3988 jours du 2016-01-01 au 2026-12-01 ; attendu 400 jours au plus",
+            "--from/--to: 3988 days from 2016-01-01 to 2026-12-01; expected at most 400 days",
+        ),
+        (
+            ["plan", "--hours", "0"],
+            "--hours: attendu un nombre d'heures positif (8784 au plus), trouvé '0'",
+            "--hours: expected a positive number of hours (at most 8784), got '0'",
+        ),
+    ],
+)
+def test_history_and_plan_arguments_in_french(
+    checked: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    french: str,
+    english: str,
+) -> None:
+    for language, said in (("fr", french), ("en", english)):
+        assert main(["--config", str(checked), "--lang", language, *argv]) == 2
+        assert capsys.readouterr().err == said + "\n"
+
+
+def test_the_plans_tempo_line_and_a_saved_state_note_in_french(
+    checked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import timedelta
+
+    from tui.core.config import config_from_dict
+    from tui.core.policy import RelayHistory
+    from tui.core.state_vetting import vet_saved_state
+
+    command = ["--config", str(checked), "plan", "--from", "2026-12-03T06:00", "--hours", "3"]
+    command += ["--tempo", str(checked.parent / "tempo.json")]
+    assert main(["--lang", "fr", *command]) == 0
+    assert "\nTempo : jeu. 03 pas encore publiée\n" in capsys.readouterr().out
+    assert main(["--lang", "en", *command]) == 0
+    assert "\nTempo: Thu 03 not published yet\n" in capsys.readouterr().out
+
+    import tomllib
+
+    config = config_from_dict(tomllib.loads(CHECKED))
+    later = {0: RelayHistory(last_on=NOW + timedelta(hours=1))}
+    notes = {}
+    for language in ("fr", "en"):
+        set_language(language)
+        (notes[language],) = vet_saved_state(config.channels, {}, later, None, NOW).notes
+    assert notes["fr"] == (
+        "state.json: heures de commutation ou débuts de consigne après maintenant (la dernière "
+        "2026-12-02T16:00:00+01:00 ; l'horloge avançait quand elles ont été enregistrées, ou "
+        "elle a reculé depuis) : prises comme maintenant pour Chauffe-eau"
+    )
+    assert notes["en"].startswith("state.json: switch times or override starts after now")
+
+
+async def test_status_says_the_meter_and_the_log_the_tempo_calendar_in_french(
+    tmp_path: Path,
+) -> None:
+    from support.meter import ScriptedMeter
+    from support.service import make_config, make_controller, running
+
+    from tui.adapters.clock import ManualClock
+    from tui.core.meter_config import MeterConfig, OnOverrun
+    from tui.frontends.control_cmds import render_status
+
+    config = make_config(tmp_path / "state")
+    config = replace(config, meter=MeterConfig(limit=9000, on_overrun=OnOverrun.MODEL))
+    clock = ManualClock(NOW)
+    meter = ScriptedMeter()
+    set_language("fr")
+    controller, _board = make_controller(config, clock, meter_source=meter)
+    async with running(controller):
+        meter.put(clock.now(), 4200)
+        await controller.settle()
+        snapshot = await controller.snapshot()
+    assert "\ncompteur : tic on /dev/ttyTEST, ok, 4,2 / 9 kVA" in render_status(snapshot)
