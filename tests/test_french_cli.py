@@ -125,7 +125,7 @@ def test_init_in_french(
     assert main(["--lang", "fr", "init", str(path), "--force"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(
-        "Phidget 1017_2 numéro de série 123456 trouvée : board.serial et board.model remplis\n"
+        "Phidget 1017_2 (série 123456) trouvée : board.serial et board.model remplis\n"
     )
     assert main(["--lang", "en", "init", str(path), "--force"]) == 0
     assert capsys.readouterr().out == (
@@ -176,11 +176,11 @@ def test_test_relays_in_french(usb: FakeUsb, tmp_path: Path) -> None:
     assert "l'appareil devrait être COUPÉ, puis retour" in out  # channel 3, wired nc
     assert "commuter ces relais maintenant ? [o/N] " in out
     assert (
-        "  relais 0 Chauffe-eau : excité, la bibliothèque de la carte confirme excité (ok) : "
-        "l'appareil devrait être ALIMENTÉ\n"
+        "  relais 0 Chauffe-eau : excité, confirmé excité (ok) : l'appareil devrait être ALIMENTÉ\n"
     ) in out
+    assert "\n  relais 0 Chauffe-eau : retour au repos, confirmé au repos (ok)\n" in out
     assert out.endswith(
-        "2 relais commuté(s) et remis, commandé(s) et confirmé(s) par la bibliothèque de la carte\n"
+        "2 relais commuté(s) et remis, commandé(s) et confirmé(s) par la bibliothèque\n"
     )
     assert english_words(out + err) == [], out
     status, out, _ = _test_relays(tmp_path, usb, "non")
@@ -659,3 +659,42 @@ async def test_status_says_the_meter_and_the_log_the_tempo_calendar_in_french(
         await controller.settle()
         snapshot = await controller.snapshot()
     assert "\ncompteur : tic on /dev/ttyTEST, ok, 4,2 / 9 kVA" in render_status(snapshot)
+
+
+# --- at 80 columns ------------------------------------------------------------------------------
+
+
+def _wider(english: str, french: str) -> list[str]:
+    """The French lines past 80 columns whose English line was not."""
+    english_lines, french_lines = english.splitlines(), french.splitlines()
+    assert len(english_lines) == len(french_lines), (english, french)
+    return [
+        f"{len(b)}: {b}"
+        for a, b in zip(english_lines, french_lines, strict=True)
+        if len(a) <= 80 < len(b)
+    ]
+
+
+@pytest.mark.phidget_lib
+def test_the_french_lines_fit_where_the_english_did(
+    usb: FakeUsb,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    usb.plug(FakeBoard(SERIAL, revision="1017_2"))
+    said = {}
+    for language in ("en", "fr"):
+        set_language(language)
+        said[language] = _test_relays(tmp_path, usb, "y")[1]
+    assert _wider(said["en"], said["fr"]) == []
+    search = boards_cmd.list_relay_boards
+    monkeypatch.setattr(boards_cmd, "load_phidget22", usb.api)
+    monkeypatch.setattr(
+        boards_cmd, "list_relay_boards", lambda wait, api=None: search(0, usb.api())
+    )
+    for argv in (["boards"], ["init", str(tmp_path / "new.toml"), "--force"]):
+        for language in ("en", "fr"):
+            main(["--lang", language, *argv])
+            said[language] = capsys.readouterr().out
+        assert _wider(said["en"], said["fr"]) == [], argv
