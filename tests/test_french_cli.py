@@ -698,3 +698,26 @@ def test_the_french_lines_fit_where_the_english_did(
             main(["--lang", language, *argv])
             said[language] = capsys.readouterr().out
         assert _wider(said["en"], said["fr"]) == [], argv
+
+
+def test_missing_ecowatt_credentials_in_french(checked: Path) -> None:
+    """check's forecast line with live RTE and no credentials (our words, not RTE's)."""
+    from tui.adapters.config_file import load_config
+    from tui.adapters.rte.credentials import CredentialsError, load_credentials
+
+    checked.write_text(CHECKED.replace('source = "file"\nfile = "signals.json"', 'source = "rte"'))
+    config = load_config(checked)
+    said = {}
+    for language, environ in (("fr", {}), ("en", {}), ("fr", {"ECOWATT_CLIENT_ID": "a:b:c"})):
+        set_language(language)
+        with pytest.raises(CredentialsError) as error:
+            load_credentials(config, environ)
+        said[language, bool(environ)] = str(error.value)
+    assert said["fr", False] == (
+        "pas d'identifiants Ecowatt : définissez ECOWATT_CLIENT_ID et ECOWATT_CLIENT_SECRET, ou "
+        f"[ecowatt] credentials_file dans {checked}"
+    )
+    assert said["en", False].startswith("no Ecowatt credentials: set ECOWATT_CLIENT_ID and ")
+    assert said["fr", True] == (
+        "ECOWATT_CLIENT_SECRET n'est pas définie (l'autre variable Ecowatt l'est)"
+    )
