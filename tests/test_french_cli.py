@@ -588,6 +588,13 @@ def test_a_broken_tempo_file_is_said_in_french(
             "--from/--to: 3988 days from 2016-01-01 to 2026-12-01; expected at most 400 days",
         ),
         (
+            ["force", "Chauffe-eau", "eco"],
+            "STATE: Chauffe-eau n'est pas une voie fil pilote ni SG-Ready ; attendu on ou off, "
+            "trouvé 'eco'",
+            "STATE: Chauffe-eau is not a pilot-wire or SG-Ready channel; expected on or off, "
+            "got 'eco'",
+        ),
+        (
             ["plan", "--hours", "0"],
             "--hours: attendu un nombre d'heures positif (8784 au plus), trouvé '0'",
             "--hours: expected a positive number of hours (at most 8784), got '0'",

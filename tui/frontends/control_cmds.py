@@ -234,8 +234,10 @@ def force_order(channel: ChannelConfig, state: str) -> str | None:
         raise InputError(expected_got("STATE", expected, f"{state!r:.20}")) from None
     if pilot is None:
         raise InputError(
-            f"STATE: {channel.name} is not a pilot-wire or SG-Ready channel; expected on or "
-            f"off, got {state!r:.20}"
+            "STATE: "
+            + _(
+                "{name} is not a pilot-wire or SG-Ready channel; expected on or off, got {state}"
+            ).format(name=channel.name, state=f"{state!r:.20}")
         )
     refusal = pilot.refusal(order)
     if refusal is not None:
