@@ -728,3 +728,23 @@ def test_missing_ecowatt_credentials_in_french(checked: Path) -> None:
     assert said["fr", True] == (
         "ECOWATT_CLIENT_SECRET n'est pas définie (l'autre variable Ecowatt l'est)"
     )
+
+
+async def test_a_service_that_is_not_there_and_the_mqtt_line_in_french(tmp_path: Path) -> None:
+    from tui.service.remote import RemoteController, ServiceUnavailable
+    from tui.service.snapshot import MqttView
+
+    said = {}
+    for language in ("fr", "en"):
+        set_language(language)
+        with pytest.raises(ServiceUnavailable) as error:
+            await RemoteController(tmp_path / "control.sock").snapshot()
+        said[language] = str(error.value), MqttView("disconnected", "mqtt://nas:1883", "refusé")
+    assert said["fr"][0] == (
+        f"aucun service delestage ne tourne (rien ne répond sur {tmp_path / 'control.sock'})"
+    )
+    assert said["en"][0].startswith("no delestage service is running (nothing answers on ")
+    set_language("fr")
+    assert said["fr"][1].describe() == "DÉCONNECTÉ de mqtt://nas:1883 : refusé"
+    set_language("en")
+    assert said["en"][1].describe() == "DISCONNECTED from mqtt://nas:1883: refusé"

@@ -154,7 +154,7 @@ def render_status(snapshot: Snapshot) -> str:
             + (_("    last error: {error}").format(error=meter.error) if meter.error else "")
         )
     if snapshot.mqtt is not None:
-        lines.append(f"mqtt: {snapshot.mqtt.describe()}")
+        lines.append(_("mqtt: {state}").format(state=snapshot.mqtt.describe()))
     lines.append("")
     mode_width = max([len(mode_words(channel, now)) for channel in snapshot.channels] + [4])
     state_w = max(7, len(_("UNKNOWN")), len(_("ON")), len(_("CUT")))

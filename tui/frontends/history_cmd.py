@@ -305,10 +305,12 @@ def run_history(
     finally:
         store.close()
     if damaged:
-        print(
-            f"history: {damaged} damaged event-log line{'' if damaged == 1 else 's'} skipped",
-            file=err,
+        words = ngettext(
+            "{count} damaged event-log line skipped",
+            "{count} damaged event-log lines skipped",
+            damaged,
         )
+        print("history: " + words.format(count=damaged), file=err)
     if output == "csv":
         text = render_csv(rows)
     elif output == "json":
