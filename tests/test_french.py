@@ -905,6 +905,17 @@ def _file_errors(folder: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Cal
             patch.setattr(user_files, "read_regular_file", partial(refused, error=PermissionError))
             return load_config(folder / "syntax.toml")
 
+    def toml_otherwise() -> object:
+        """A tomllib that words its error without a line or the end of the document."""
+        import tomllib
+
+        def loads(text: str) -> object:
+            raise tomllib.TOMLDecodeError("odd words")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(tomllib, "loads", loads)
+            return load_config(folder / "syntax.toml")
+
     def nul_name() -> object:
         with monkeypatch.context() as patch:
             patch.setattr(Path, "is_file", partial(refused, error=ValueError))
@@ -916,6 +927,7 @@ def _file_errors(folder: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Cal
     fifo = folder / "fifo.toml"
     os.mkfifo(fifo)
     (folder / "syntax.toml").write_text("a = [\n")
+    (folder / "line.toml").write_text("a = 1\nb\n")
     (folder / "latin1.toml").write_bytes('[ui]\nlanguage = "é"\n'.encode("latin-1"))
     (folder / "deep.toml").write_text("a = " + "[" * 2000 + "]" * 2000 + "\n")
     empty = folder / "empty"
@@ -927,6 +939,8 @@ def _file_errors(folder: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Cal
         "large": lambda: load_config(large),
         "fifo": lambda: load_config(fifo),
         "syntax": lambda: load_config(folder / "syntax.toml"),
+        "syntax at a line": lambda: load_config(folder / "line.toml"),
+        "toml otherwise": toml_otherwise,
         "latin-1": lambda: load_config(folder / "latin1.toml"),
         "deep": lambda: load_config(folder / "deep.toml"),
         "given": lambda: find_config(str(folder / "nope.toml")),
@@ -952,8 +966,9 @@ def _said_in_french(english: str, french_line: str) -> list[str]:
         wrong.append(f"not the file of the English line ({head[0]})")
     said = french_line.split(": ", 2)[-1] if keyed else french_line
     said = _STRERRORS.sub("", said)
-    # tomllib's own words (line and column) are quoted as it wrote them.
+    # tomllib's own words are quoted as it wrote them.
     said = said.split("TOML invalide : ")[0]
+    said = re.sub(r"\(tomllib : .*\)$", "", said)
     said = re.sub(
         r'"[^"]*"|`[^`]*`|\([^()]*U\+[^()]*\)|\b[a-z_]+\[\d+\]|\[\[?[a-z_]+\]\]?', "", said
     )

@@ -1,6 +1,7 @@
 """Finding, reading and writing delestage.toml; where its paths point (``core.paths``)."""
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -88,6 +89,26 @@ def config_relative(config: Config, value: str, environ: Mapping[str, str] | Non
     return Path(resolve_path(value, config_folder(config.path), home_dir(environ)))
 
 
+# Where tomllib says the error is, at the end of its message (Python 3.11 to 3.14).
+_TOML_AT = re.compile(r"^(?P<reason>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$", re.S)
+_TOML_AT_END = re.compile(r"^(?P<reason>.*) \(at end of document\)$", re.S)
+
+
+def toml_error_words(error: str) -> str:
+    """tomllib's message in a sentence of the language in use that says where: its own words
+    (``Expected '=' after a key in a key/value pair``) are kept as it wrote them. In English
+    the sentence is tomllib's message as it was: ``not valid TOML: ... (at line 2, column 5)``."""
+    at = _TOML_AT.match(error)
+    if at is not None:
+        return _("not valid TOML: {reason} (at line {line}, column {column})").format(
+            reason=at["reason"], line=at["line"], column=at["column"]
+        )
+    at_end = _TOML_AT_END.match(error)
+    if at_end is not None:
+        return _("not valid TOML: {reason} (at end of document)").format(reason=at_end["reason"])
+    return _("not valid TOML: {error}").format(error=error)
+
+
 def load_config(path: str | os.PathLike[str], home: str | None = None) -> Config:
     """Read and validate a configuration file; every problem becomes one InputError line.
 
@@ -99,8 +120,7 @@ def load_config(path: str | os.PathLike[str], home: str | None = None) -> Config
     try:
         document = tomllib.loads(data.decode())
     except tomllib.TOMLDecodeError as error:
-        # tomllib's own words (line and column) follow, as it wrote them.
-        raise InputError(f"{name}: " + _("not valid TOML: {error}").format(error=error)) from None
+        raise InputError(f"{name}: " + toml_error_words(str(error))) from None
     except UnicodeDecodeError:
         raise InputError(f"{name}: " + _("not valid TOML: expected UTF-8 text")) from None
     except RecursionError:

@@ -27,6 +27,7 @@ from tui.core.config import Config, TempoFromMeter
 from tui.core.config import Source as SourceKind
 from tui.core.errors import InputError
 from tui.core.forecast import Forecast
+from tui.core.i18n import _
 from tui.core.tempo import TempoCalendar
 from tui.frontends.mqtt.service import MqttFrontend
 from tui.service.control_socket import ControlServer, SocketUnavailable, socket_path
@@ -185,8 +186,10 @@ class Service:
             config = load_config(path)
         except InputError as error:
             for problem in error.problems:
-                controller.log_error("config", f"reload rejected: {problem}")
-            controller.log_error("config", "reload rejected: keeping the running configuration")
+                controller.log_error(
+                    "config", _("reload rejected: {problem}").format(problem=problem)
+                )
+            controller.log_error("config", _("reload rejected: keeping the running configuration"))
             return
         refused = controller.reload(config)
         if refused:
@@ -218,15 +221,16 @@ async def _keep_socket(server: ControlServer, controller: ServiceHost) -> None:
                 for problem in error.problems:
                     controller.log_error(
                         "socket",
-                        f"{problem}; running without it: status, force, release and the UI "
-                        "cannot reach this service (tried again, at least every "
-                        f"{SOCKET_RETRY:g} s)",
+                        _(
+                            "{problem}; running without it: status, force, release and the UI "
+                            "cannot reach this service (tried again, at least every {seconds} s)"
+                        ).format(problem=problem, seconds=f"{SOCKET_RETRY:g}"),
                     )
             await asyncio.sleep(pause)
             pause = min(pause * 2, SOCKET_RETRY)
             continue
         if failing:
-            controller.log_error("socket", f"{server.path}: the control socket works again")
+            controller.log_error("socket", f"{server.path}: " + _("the control socket works again"))
         return
 
 

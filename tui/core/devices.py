@@ -20,17 +20,25 @@ Phidgets' product pages; see docs/wiring.md for which were checked and which wer
 from dataclasses import dataclass
 from enum import StrEnum
 
+from tui.core.i18n import N_, _, number_text
+
 
 class RelayKind(StrEnum):
-    SIGNAL = "mechanical (signal)"  # small-signal contacts: drive contactor coils, pilot wires
-    POWER = "mechanical (power)"
-    SOLID_STATE = "solid state (DC, isolated)"
+    # The values are shown by `delestage boards --supported`, translated there.
+    SIGNAL = N_("mechanical (signal)")  # small-signal contacts: drive contactor coils, pilot wires
+    POWER = N_("mechanical (power)")
+    SOLID_STATE = N_("solid state (DC, isolated)")
 
 
 class Addressing(StrEnum):
     USB = "USB"
     VINT = "VINT hub port"
     USB_OR_VINT = "USB, or VINT hub port (later revisions)"
+
+
+def _g(value: float) -> str:
+    """``0.5`` / ``0,5``: a figure as short as it is, with the decimal comma in French."""
+    return number_text(f"{value:g}")
 
 
 @dataclass(frozen=True)
@@ -47,15 +55,15 @@ class Rating:
     def words(self) -> str:
         parts = []
         if self.ac_volts is not None and self.ac_amps is not None:
-            parts.append(f"{self.ac_volts:g} V AC {self.ac_amps:g} A")
+            parts.append(f"{_g(self.ac_volts)} V AC {_g(self.ac_amps)} A")
         else:
-            parts.append("no AC")
-        parts.append(f"{self.dc_volts:g} V DC {self.dc_amps:g} A")
+            parts.append(_("no AC"))
+        parts.append(f"{_g(self.dc_volts)} V DC {_g(self.dc_amps)} A")
         if self.power_w is not None:
-            limit = f"{self.power_w:g} W"
+            limit = f"{_g(self.power_w)} W"
             if self.power_va is not None:
-                limit += f" / {self.power_va:g} VA"
-            parts.append(f"at most {limit}")
+                limit += f" / {_g(self.power_va)} VA"
+            parts.append(_("at most {limit}").format(limit=limit))
         return ", ".join(parts)
 
 
@@ -71,7 +79,8 @@ class Device:
     rating: Rating
     # Rated operations per minute per relay; None: no mechanical limit (solid state).
     max_per_minute: int | None
-    # Which revisions have a hardware failsafe (the library tells at run time).
+    # Which revisions have a hardware failsafe (the library tells at run time); a text of the
+    # catalog (N_), translated where it is shown.
     failsafe: str
     # Channel persistence (on_exit = "keep") works on every model with libphidget22 >= 1.23.
     checked: bool  # the rating was read from Phidgets' page in this project (docs/wiring.md)
@@ -95,7 +104,7 @@ def _vint(
     relay_kind: RelayKind,
     rating: Rating,
     max_per_minute: int | None,
-    failsafe: str = f"{VINT_FAILSAFE} (500 ms to 30 s)",
+    failsafe: str = N_("from device version 110 (500 ms to 30 s)"),
 ) -> Device:
     return Device(
         model=model,
@@ -123,7 +132,7 @@ DEVICES: tuple[Device, ...] = (
         addressing=Addressing.USB_OR_VINT,
         rating=Rating(250, 2, 120, 2, power_w=60, power_va=125),
         max_per_minute=20,
-        failsafe="1017_2 (500 ms to 30 s); none on 1017_0/1017_1",
+        failsafe=N_("1017_2 (500 ms to 30 s); none on 1017_0/1017_1"),
         checked=True,
     ),
     Device(
@@ -138,7 +147,7 @@ DEVICES: tuple[Device, ...] = (
         # 30 V DC 7 A (210 W). The table keeps what every revision allows.
         rating=Rating(250, 10, 30, 5),
         max_per_minute=20,
-        failsafe="1014_3 (range told by the library); none on 1014_0 to 1014_2",
+        failsafe=N_("1014_3 (range told by the library); none on 1014_0 to 1014_2"),
         checked=True,
     ),
     _vint("REL1000", 81, "4x Relay Phidget", 4, RelayKind.POWER, Rating(250, 2, 30, 2), 20),
@@ -159,7 +168,7 @@ DEVICES: tuple[Device, ...] = (
         RelayKind.SOLID_STATE,
         Rating(None, None, 30, 0.5),
         None,
-        failsafe=f"{VINT_FAILSAFE}, and REL1101_1 (500 ms to 30 s)",
+        failsafe=N_("from device version 110, and REL1101_1 (500 ms to 30 s)"),
     ),
 )
 
@@ -198,15 +207,15 @@ def direct_load_problem(device: Device, watts: float) -> str | None:
     None when the relay's published rating covers it at 230 V AC."""
     rating = device.rating
     if rating.ac_volts is None or rating.ac_amps is None:
-        return (
-            f"a {device.model} switches DC only: a 230 V AC appliance needs a contactor with a "
+        return _(
+            "a {model} switches DC only: a 230 V AC appliance needs a contactor with a "
             "DC coil behind it"
-        )
+        ).format(model=device.model)
     limit = rating.power_va if rating.power_va is not None else MAINS_VOLTS * rating.ac_amps
     limit = min(limit, MAINS_VOLTS * rating.ac_amps)
     if watts <= limit:
         return None
-    return (
-        f"a {device.model} relay switches at most {limit:g} VA at 230 V AC: wire a contactor "
+    return _(
+        "a {model} relay switches at most {limit} VA at 230 V AC: wire a contactor "
         "and let the relay drive its coil"
-    )
+    ).format(model=device.model, limit=_g(limit))

@@ -148,14 +148,17 @@ def check_until(until: datetime, now: datetime) -> None:
 def sane_instant(when: datetime) -> datetime:
     """``when`` as UTC if it is aware and within EARLIEST..LATEST, else ValueError."""
     if when.tzinfo is None or when.utcoffset() is None:
-        raise ValueError(f"{when.isoformat()}: expected a time with an offset")
+        raise ValueError(f"{when.isoformat()}: " + _("expected a time with an offset"))
     try:
         utc = when.astimezone(UTC)
     except OverflowError:
-        raise ValueError(f"{when.isoformat()}: out of range") from None
+        raise ValueError(f"{when.isoformat()}: " + _("out of range")) from None
     if not EARLIEST <= utc < LATEST:
         raise ValueError(
-            f"{when.isoformat()}: expected a time between {EARLIEST.year} and {LATEST.year - 1}"
+            f"{when.isoformat()}: "
+            + _("expected a time between {first} and {last}").format(
+                first=EARLIEST.year, last=LATEST.year - 1
+            )
         )
     return utc
 

@@ -215,15 +215,16 @@ class PilotConfig:
         """Why ``order`` may not be sent on this channel (None: it may), in the words of
         its configuration."""
         if order not in self.orders:
-            what = "an SG-Ready" if self.kind is Kind.SG_READY else "a pilot-wire"
-            return (
-                f"{order.value!r} is not an order of {what} channel; expected "
-                f"{orders_expected(self)}"
+            words = (
+                _("{order} is not an order of an SG-Ready channel; expected {expected}")
+                if self.kind is Kind.SG_READY
+                else _("{order} is not an order of a pilot-wire channel; expected {expected}")
             )
+            return words.format(order=repr(order.value), expected=orders_expected(self))
         if order is Order.MAX and not self.allow_max:
-            return "max is not allowed on this channel (sg_ready.allow_max = false)"
+            return _("max is not allowed on this channel (sg_ready.allow_max = false)")
         if order is Order.ARRET and not self.allow_off:
-            return "Arrêt is not allowed on this channel (pilot.allow_off = false)"
+            return _("Arrêt is not allowed on this channel (pilot.allow_off = false)")
         return None
 
 

@@ -21,6 +21,7 @@ from typing import TypeGuard
 from tui.core.durations import sane_instant
 from tui.core.errors import InputError
 from tui.core.forecast import HOUR, PARIS, Day, Forecast, Level, Slot, paris_midnight
+from tui.core.i18n import _
 
 MAX_PAS = 24  # pas 0..23 are wall-clock hours; 24 only on an autumn day of 25 entries
 
@@ -35,16 +36,21 @@ def _is_int(value: object) -> TypeGuard[int]:
 
 
 def _timestamp(value: object, where: str) -> datetime:
-    expected = f"{where}: expected an ISO 8601 timestamp with offset"
+    expected = _("expected an ISO 8601 timestamp with offset, got {value}")
     if not isinstance(value, str):
-        shown = "nothing" if value is None else repr(value)
-        raise ForecastFormatError(f"{expected}, got {shown}")
+        shown = _("nothing") if value is None else repr(value)
+        raise ForecastFormatError(f"{where}: " + expected.format(value=shown))
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ForecastFormatError(f"{expected}, got {value!r}") from None
+        raise ForecastFormatError(f"{where}: " + expected.format(value=repr(value))) from None
     if parsed.tzinfo is None:
-        raise ForecastFormatError(f"{expected}, got {value!r} (no offset)")
+        raise ForecastFormatError(
+            f"{where}: "
+            + _("expected an ISO 8601 timestamp with offset, got {value} (no offset)").format(
+                value=repr(value)
+            )
+        )
     try:
         sane_instant(parsed)
     except ValueError as error:
@@ -66,15 +72,15 @@ def _what_instead(body: bytes | bytearray | str) -> str:
     """What a body that is not JSON is, when it says: blank, or an HTML page (a proxy's)."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) else body
     if not text.strip():
-        return "an empty body" if not text else "a blank body"
+        return _("an empty body") if not text else _("a blank body")
     start = text.lstrip()[:200].lower()
     if start.startswith(("<!doctype html", "<html")):
         title = text.lower().find("<title>")
         end = text.lower().find("</title>", title)
         if 0 <= title < end:
             words = _printable(text[title + 7 : end])[:80]
-            return f"an HTML page ({words})" if words else "an HTML page"
-        return "an HTML page"
+            return _("an HTML page ({title})").format(title=words) if words else _("an HTML page")
+        return _("an HTML page")
     return ""
 
 
@@ -92,7 +98,7 @@ def rte_error(document: object) -> str:
         return ""
     code = _printable(code)[:64]
     said = _printable(description)[:160] if isinstance(description, str) else ""
-    return f"RTE's error {code}" + (f" ({said})" if said else "")
+    return _("RTE's error {code}").format(code=code) + (f" ({said})" if said else "")
 
 
 def _document(body: bytes | str | object) -> object:
@@ -100,15 +106,20 @@ def _document(body: bytes | str | object) -> object:
         return body
     instead = _what_instead(body)
     if instead:
-        raise ForecastFormatError(f"body: expected JSON, got {instead}")
+        raise ForecastFormatError("body: " + _("expected JSON, got {what}").format(what=instead))
     try:
         return json.loads(body)
     except UnicodeDecodeError:
-        raise ForecastFormatError("body: expected JSON text, got undecodable bytes") from None
+        raise ForecastFormatError(
+            "body: " + _("expected JSON text, got undecodable bytes")
+        ) from None
     except ValueError as error:
-        raise ForecastFormatError(f"body: expected JSON ({error})") from None
+        # json's own words (``Expecting value: line 1 column 1``) are kept as it wrote them.
+        raise ForecastFormatError(
+            "body: " + _("expected JSON ({error})").format(error=error)
+        ) from None
     except RecursionError:
-        raise ForecastFormatError("body: expected JSON (nested too deep)") from None
+        raise ForecastFormatError("body: " + _("expected JSON (nested too deep)")) from None
 
 
 def parse_signals(
@@ -118,11 +129,13 @@ def parse_signals(
     document = _document(body)
     if not isinstance(document, dict) or "signals" not in document:
         error = rte_error(document)
-        got = f", got {error}, not data" if error else ""
-        raise ForecastFormatError(f'body: expected a JSON object with a "signals" array{got}')
+        got = _(", got {error}, not data").format(error=error) if error else ""
+        raise ForecastFormatError(
+            "body: " + _('expected a JSON object with a "signals" array') + got
+        )
     signals = document["signals"]
     if not isinstance(signals, list):
-        raise ForecastFormatError("signals: expected an array of days")
+        raise ForecastFormatError("signals: " + _("expected an array of days"))
 
     # Keyed by UTC start: Paris wall-clock times repeat on the autumn day and compare equal.
     chosen: dict[datetime, Level] = {}
@@ -131,18 +144,22 @@ def parse_signals(
     for index, day in enumerate(signals):
         where = f"signals[{index}]"
         if not isinstance(day, dict):
-            raise ForecastFormatError(f"{where}: expected an object, got {type(day).__name__}")
+            raise ForecastFormatError(
+                f"{where}: " + _("expected an object, got {type}").format(type=type(day).__name__)
+            )
         jour = _timestamp(day.get("jour"), f"{where}.jour")
         local = jour.astimezone(PARIS)
         if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
             # The hours are this day's: any other time would name another day or shift them.
             raise ForecastFormatError(
-                f"{where}.jour: expected local midnight (Europe/Paris), "
-                f"got {day.get('jour')!r} ({local:%H:%M} in Paris)"
+                f"{where}.jour: "
+                + _("expected local midnight (Europe/Paris), got {value} ({time} in Paris)").format(
+                    value=repr(day.get("jour")), time=f"{local:%H:%M}"
+                )
             )
         values = day.get("values")
         if not isinstance(values, list):
-            raise ForecastFormatError(f"{where}.values: expected an array of hours")
+            raise ForecastFormatError(f"{where}.values: " + _("expected an array of hours"))
         stamp = _generated(day.get("GenerationFichier"))
         if stamp is not None and (generated is None or stamp > generated):
             generated = stamp
@@ -159,16 +176,20 @@ def parse_signals(
         for position, entry in enumerate(values):
             spot = f"{where}.values[{position}]"
             if not isinstance(entry, dict):
-                raise ForecastFormatError(f"{spot}: expected an object with pas and hvalue")
+                raise ForecastFormatError(f"{spot}: " + _("expected an object with pas and hvalue"))
             pas = entry.get("pas")
             if not _is_int(pas) or not 0 <= pas <= MAX_PAS:
                 raise ForecastFormatError(
-                    f"{spot}.pas: expected an integer from 0 to {MAX_PAS}, got {pas!r}"
+                    f"{spot}.pas: "
+                    + _("expected an integer from 0 to {most}, got {value}").format(
+                        most=MAX_PAS, value=repr(pas)
+                    )
                 )
             hvalue = entry.get("hvalue")
             if not _is_int(hvalue) or not 0 <= hvalue <= 3:
                 raise ForecastFormatError(
-                    f"{spot}.hvalue: expected a level from 0 to 3, got {hvalue!r}"
+                    f"{spot}.hvalue: "
+                    + _("expected a level from 0 to 3, got {value}").format(value=repr(hvalue))
                 )
             pairs.append((pas, Level(hvalue), f"{spot}.pas"))
         for start, level in _hours_of(local.date(), pairs):
@@ -205,15 +226,18 @@ def _hours_of(day: date, pairs: list[tuple[int, Level, str]]) -> list[tuple[date
     """Each (pas, level) of one day as the UTC hours it covers (see the module's hour model)."""
     midnight = paris_midnight(day)
     length = int((paris_midnight(day + timedelta(days=1)) - midnight) / HOUR)
-    if _elapsed_day(length, {pas for pas, _, _ in pairs}):
-        return [(midnight + HOUR * pas, level) for pas, level, _ in pairs]
+    if _elapsed_day(length, {pas for pas, _level, _spot in pairs}):
+        return [(midnight + HOUR * pas, level) for pas, level, _spot in pairs]
     by_pas = day_hours_by_pas(day)
     hours: list[tuple[datetime, Level]] = []
     for pas, level, spot in pairs:
         if pas > 23:
             raise ForecastFormatError(
-                f"{spot}: expected a wall-clock hour from 0 to 23 ({day.isoformat()} has "
-                f"{length} hours), got {pas}"
+                f"{spot}: "
+                + _(
+                    "expected a wall-clock hour from 0 to 23 ({day} has {length} hours), "
+                    "got {value}"
+                ).format(day=day.isoformat(), length=length, value=pas)
             )
         # The spring day's pas 2 names no hour on the clock: nothing to place.
         hours.extend((start, level) for start in by_pas.get(pas, ()))

@@ -29,6 +29,7 @@ from datetime import datetime
 from tui.core.config import ChannelConfig, Wiring
 from tui.core.durations import MAX_HORIZON
 from tui.core.forecast import PARIS, clock_time
+from tui.core.i18n import _
 from tui.core.pilot import Order
 from tui.core.policy import Override, RelayHistory
 
@@ -45,7 +46,7 @@ class Owner:
         return Owner(channel.name, channel.wiring)
 
     def describe(self) -> str:
-        return f"{self.name} (wiring {self.wiring.value})"
+        return _("{name} (wiring {wiring})").format(name=self.name, wiring=self.wiring.value)
 
 
 def owners_of(channels: Iterable[ChannelConfig]) -> dict[int, Owner]:
@@ -60,9 +61,13 @@ class Vetted:
 
 
 def _override_words(override: Override, now: datetime) -> str:
-    what = "on" if override.powered else "cut"
-    until = f"until {clock_time(override.until, now)}" if override.until else "until released"
-    return f"forced {what} {until}"
+    until = (
+        _("until {time}").format(time=clock_time(override.until, now))
+        if override.until
+        else _("until released")
+    )
+    words = _("forced on {until}") if override.powered else _("forced cut {until}")
+    return words.format(until=until)
 
 
 def _refused_order(channel: ChannelConfig, order: str) -> str | None:
@@ -86,14 +91,14 @@ def _has_entries(override: Override | None, item: RelayHistory | None) -> bool:
 def _entries(override: Override | None, item: RelayHistory | None, now: datetime) -> str:
     parts = []
     if override is not None:
-        parts.append(f"override ({_override_words(override, now)})")
+        parts.append(_("override ({words})").format(words=_override_words(override, now)))
     if item is not None and item.latched:
-        parts.append("latch")
+        parts.append(_("latch"))
     if item is not None and (item.switches or item.last_on or item.last_off):
-        parts.append("switch times")
+        parts.append(_("switch times"))
     if item is not None and item.powered is not None and not parts:
-        parts.append("relay state")
-    return ", ".join(parts) or "entries"
+        parts.append(_("relay state"))
+    return ", ".join(parts) or _("entries")
 
 
 def _clamp(item: RelayHistory, now: datetime) -> RelayHistory:
@@ -139,30 +144,46 @@ def vet_saved_state(
         item = history.get(index)
         if not _has_entries(override, item):
             continue
-        label = f"relay {index}"
+        label = _("relay {index}").format(index=index)
         if owners is not None:
             saved_for = owners.get(index)
             if saved_for != Owner.of(channel):
-                was = saved_for.describe() if saved_for else "an appliance it does not name"
+                was = saved_for.describe() if saved_for else _("an appliance it does not name")
                 out.notes.append(
-                    f"{where}: {label} was saved for {was}, not {Owner.of(channel).describe()}: "
-                    f"dropped, never applied ({_entries(override, item, now)})"
+                    f"{where}: "
+                    + _(
+                        "{label} was saved for {was}, not {now}: dropped, never applied ({entries})"
+                    ).format(
+                        label=label,
+                        was=was,
+                        now=Owner.of(channel).describe(),
+                        entries=_entries(override, item, now),
+                    )
                 )
                 continue
         elif override is not None or (item is not None and item.latched):
-            kept = [f"override ({_override_words(override, now)})"] if override else []
-            kept += ["latch"] if item is not None and item.latched else []
+            kept = (
+                [_("override ({words})").format(words=_override_words(override, now))]
+                if override
+                else []
+            )
+            kept += [_("latch")] if item is not None and item.latched else []
             out.notes.append(
-                f"{where}: saved without appliance names (an older version): its "
-                f"{' and '.join(kept)} on {label} is taken for {channel.name} by relay index; "
-                "release it if it was not meant for this appliance"
+                f"{where}: "
+                + _(
+                    "saved without appliance names (an older version): its {kept} on {label} is "
+                    "taken for {name} by relay index; release it if it was not meant for this "
+                    "appliance"
+                ).format(kept=_(" and ").join(kept), label=label, name=channel.name)
             )
         if override is not None:
             if override.until is not None and override.until - now > MAX_HORIZON:
                 out.notes.append(
-                    f"{where}: the override on {label} ({channel.name}) ends "
-                    f"{_paris(override.until)}, more than 366 days ahead: refused, "
-                    "the channel is automatic"
+                    f"{where}: "
+                    + _(
+                        "the override on {label} ({name}) ends {time}, more than 366 days "
+                        "ahead: refused, the channel is automatic"
+                    ).format(label=label, name=channel.name, time=_paris(override.until))
                 )
                 override = None
             elif override.since > now:
@@ -191,8 +212,10 @@ def vet_saved_state(
             out.history[index] = item
     if future and latest is not None:
         out.notes.append(
-            f"{where}: switch times or override starts after now (latest {_paris(latest)}; "
-            "the clock was ahead when they were saved, or it went back since): taken as now "
-            f"for {', '.join(future)}"
+            f"{where}: "
+            + _(
+                "switch times or override starts after now (latest {time}; the clock was ahead "
+                "when they were saved, or it went back since): taken as now for {names}"
+            ).format(time=_paris(latest), names=", ".join(future))
         )
     return out

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from tui.core import i18n
 from tui.core.forecast import PARIS
-from tui.core.i18n import N_, _
+from tui.core.i18n import N_, _, ngettext
 
 DAY_START_HOUR = 6  # a Tempo day and its peak hours start at 06:00
 PEAK_END_HOUR = 22  # peak hours end at 22:00
@@ -195,8 +195,11 @@ def describe_refused(calendar: TempoCalendar) -> str:
     if not calendar.refused:
         return ""
     count = len(calendar.refused)
-    more = f", and {count - 1} more" if count > 1 else ""
-    return f"; {count} day{'s' if count > 1 else ''} refused ({calendar.refused[0]}{more})"
+    more = _(", and {count} more").format(count=count - 1) if count > 1 else ""
+    words = ngettext(
+        "; {count} day refused ({first}{more})", "; {count} days refused ({first}{more})", count
+    )
+    return words.format(count=count, first=calendar.refused[0], more=more)
 
 
 def describe_tempo_days(calendar: TempoCalendar, start: datetime, end: datetime) -> str:
@@ -207,7 +210,7 @@ def describe_tempo_days(calendar: TempoCalendar, start: datetime, end: datetime)
     while day_start(day) < end:
         words.append(f"{i18n.day_name(day)} {day:%d} {colour_word(calendar.colour(day))}")
         day += timedelta(days=1)
-    return "Tempo: " + ", ".join(words)
+    return _("Tempo: {days}").format(days=", ".join(words))
 
 
 def describe_today_tomorrow(calendar: TempoCalendar, now: datetime) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 from tui.core.forecast import PARIS, paris_midnight
+from tui.core.i18n import _
 from tui.core.signals import ForecastFormatError, _document, _generated, _timestamp, rte_error
 from tui.core.tempo import Colour, TempoCalendar, TempoDay
 
@@ -27,18 +28,20 @@ def _entries(document: object) -> Iterator[tuple[str, object]]:
     """Every value of every calendar in the body, with the path that names it."""
     if not isinstance(document, dict) or ROOT not in document:
         error = rte_error(document)
-        got = f", got {error}, not data" if error else ""
-        raise ForecastFormatError(f'body: expected a JSON object with "{ROOT}"{got}')
+        got = _(", got {error}, not data").format(error=error) if error else ""
+        raise ForecastFormatError(
+            "body: " + _("expected a JSON object with {root}").format(root=f'"{ROOT}"') + got
+        )
     root = document[ROOT]
     if isinstance(root, dict):
         calendars: list[tuple[str, object]] = [(ROOT, root)]
     elif isinstance(root, list):
         calendars = [(f"{ROOT}[{index}]", item) for index, item in enumerate(root)]
     else:
-        raise ForecastFormatError(f"{ROOT}: expected an object or an array of calendars")
+        raise ForecastFormatError(f"{ROOT}: " + _("expected an object or an array of calendars"))
     for where, calendar in calendars:
         if not isinstance(calendar, dict):
-            raise ForecastFormatError(f"{where}: expected an object with values")
+            raise ForecastFormatError(f"{where}: " + _("expected an object with values"))
         values = calendar.get("values")
         if isinstance(values, list):
             for index, value in enumerate(values):
@@ -46,7 +49,7 @@ def _entries(document: object) -> Iterator[tuple[str, object]]:
         elif isinstance(values, dict):  # the sandbox: one value, not in an array
             yield f"{where}.values", values
         else:
-            raise ForecastFormatError(f"{where}.values: expected an array of days")
+            raise ForecastFormatError(f"{where}.values: " + _("expected an array of days"))
 
 
 class _RefusedDay(Exception):
@@ -55,12 +58,13 @@ class _RefusedDay(Exception):
 
 def _day(entry: object, where: str) -> TempoDay:
     if not isinstance(entry, dict):
-        raise ForecastFormatError(f"{where}: expected an object with start_date and value")
+        raise ForecastFormatError(f"{where}: " + _("expected an object with start_date and value"))
     start = _timestamp(entry.get("start_date"), f"{where}.start_date")
     local = start.astimezone(PARIS)
     if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
         raise ForecastFormatError(
-            f"{where}.start_date: expected a Paris midnight, got {entry['start_date']!r}"
+            f"{where}.start_date: "
+            + _("expected a Paris midnight, got {value}").format(value=repr(entry["start_date"]))
         )
     day = local.date()
     raw = entry.get("value")
@@ -69,12 +73,18 @@ def _day(entry: object, where: str) -> TempoDay:
     elif isinstance(raw, str) and raw.strip().upper() in _COLOURS:
         colour = _COLOURS[raw.strip().upper()]
     else:
-        raise ForecastFormatError(f'{where}.value: expected "BLUE", "WHITE" or "RED", got {raw!r}')
+        raise ForecastFormatError(
+            f"{where}.value: "
+            + _('expected "BLUE", "WHITE" or "RED", got {value}').format(value=repr(raw))
+        )
     end = _timestamp(entry.get("end_date"), f"{where}.end_date")
     if not _ends_the_day(start, end, day):
         raise _RefusedDay(
-            f"{where}.end_date: expected the end of the day that starts at "
-            f"{entry['start_date']}, got {entry['end_date']!r}: that day is left unknown"
+            f"{where}.end_date: "
+            + _(
+                "expected the end of the day that starts at {start}, got {value}: that day is "
+                "left unknown"
+            ).format(start=entry["start_date"], value=repr(entry["end_date"]))
         )
     return TempoDay(day, colour, _generated(entry.get("updated_date")))
 

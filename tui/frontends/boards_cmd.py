@@ -17,12 +17,11 @@ from tui.compose.boards import (
     list_relay_boards,
     load_phidget22,
     probe_board,
-    wanted_words,
 )
-from tui.core.config import BoardKind, ChannelConfig, Config
+from tui.core.config import BoardConfig, BoardKind, ChannelConfig, Config
 from tui.core.devices import DEFAULT_MODEL, DEVICES, MODELS, direct_load_problem
 from tui.core.durations import format_duration
-from tui.core.i18n import _
+from tui.core.i18n import N_, _, number_text
 from tui.core.policy import RATE_LIMIT
 
 # Long enough for the library's first USB scan to report what is plugged in.
@@ -31,7 +30,18 @@ INIT_SEARCH_SECONDS = 1.0
 
 
 def _where(board: FoundBoard) -> str:
-    return "USB" if board.hub_port is None else f"VINT hub port {board.hub_port}"
+    return (
+        "USB" if board.hub_port is None else _("VINT hub port {port}").format(port=board.hub_port)
+    )
+
+
+def _wanted(board: BoardConfig) -> str:
+    """``wanted_words`` in the language in use: "a Phidget 1017"."""
+    if board.model is not None:
+        return _("a Phidget {model}").format(model=MODELS[board.model].model)
+    if board.serial is not None:
+        return _("a Phidget relay board of delestage's table")
+    return _("a Phidget {model}").format(model=DEFAULT_MODEL)
 
 
 def _normal_user() -> bool:
@@ -40,44 +50,52 @@ def _normal_user() -> bool:
 
 def _nothing_found(sighting: Sighting) -> str:
     if sighting.other_devices:
-        return f"no 1017 attached ({sighting.other_devices} other Phidget device(s) seen)"
-    text = "no Phidget attached at all"
-    return f"{text}; {UDEV_HINT}" if _normal_user() else text
+        return _("no 1017 attached ({count} other Phidget device(s) seen)").format(
+            count=sighting.other_devices
+        )
+    text = _("no Phidget attached at all")
+    return f"{text}; {_(UDEV_HINT)}" if _normal_user() else text
 
 
 # What a newcomer checks when nothing at all is seen (`delestage boards`).
 NOTHING_SEEN_STEPS = (
-    "what to check:",
-    "  - `lsusb` lists the board (Phidgets Inc., vendor 06c2)? If not: the cable, another USB "
-    "port, a powered hub;",
-    "  - as a normal user: Phidgets' udev rule is installed, and the board replugged since;",
-    "  - the board section of docs/troubleshooting.md.",
+    N_("what to check:"),
+    N_(
+        "  - `lsusb` lists the board (Phidgets Inc., vendor 06c2)? If not: the cable, another "
+        "USB port, a powered hub;"
+    ),
+    N_("  - as a normal user: Phidgets' udev rule is installed, and the board replugged since;"),
+    N_("  - the board section of docs/troubleshooting.md."),
 )
 
 
 def supported_lines() -> list[str]:
     """The device table: every model delestage drives, its relays, kind, rating and rate."""
-    rows = [("model", "relays", "relay kind", "rated per contact", "rate", "failsafe")]
+    rows = [
+        (_("model"), _("relays"), _("relay kind"), _("rated per contact"), _("rate"), _("failsafe"))
+    ]
     for device in DEVICES:
-        rate = f"{device.max_per_minute}/min" if device.max_per_minute else "no limit"
+        rate = f"{device.max_per_minute}/min" if device.max_per_minute else _("no limit")
         rows.append(
             (
                 device.model,
                 str(device.relays),
-                device.relay_kind.value,
-                device.rating.words() + ("" if device.checked else " (unchecked)"),
+                _(device.relay_kind.value),
+                device.rating.words() + ("" if device.checked else _(" (unchecked)")),
                 rate,
-                device.failsafe,
+                _(device.failsafe),
             )
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    lines = ["supported boards (docs/wiring.md):"]
+    lines = [_("supported boards (docs/wiring.md):")]
     for row in rows:
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         lines.append("  " + "  ".join(cells).rstrip())
     lines.append(
-        f"  delestage switches a relay at most {RATE_LIMIT} times a minute on every model "
-        "(the mechanical boards' rated rate); drive contactors, not heaters, from these relays"
+        _(
+            "  delestage switches a relay at most {limit} times a minute on every model "
+            "(the mechanical boards' rated rate); drive contactors, not heaters, from these relays"
+        ).format(limit=RATE_LIMIT)
     )
     return lines
 
@@ -96,14 +114,22 @@ def run_boards(
     if supported:
         print("\n".join(supported_lines()), file=out)
     api = api or load_phidget22()  # a missing library is its one line, without "searching"
-    print(f"searching for Phidget relay boards ({wait:g} s)…", file=err)
+    print(
+        _("searching for Phidget relay boards ({seconds} s)…").format(
+            seconds=number_text(f"{wait:g}")
+        ),
+        file=err,
+    )
     sighting = list_relay_boards(wait, api)
     if not sighting.boards:
-        print(f"no Phidget relay board attached: {_nothing_found(sighting)}", file=out)
+        print(
+            _("no Phidget relay board attached: {why}").format(why=_nothing_found(sighting)),
+            file=out,
+        )
         if not sighting.other_devices:
-            print("\n".join(NOTHING_SEEN_STEPS), file=out)
+            print("\n".join(_(step) for step in NOTHING_SEEN_STEPS), file=out)
         return 1
-    rows = [("serial", "model", "board", "revision", "relays", "connection")]
+    rows = [(_("serial"), _("model"), _("board"), _("revision"), _("relays"), _("connection"))]
     rows += [
         (
             str(board.serial),
@@ -121,9 +147,11 @@ def run_boards(
         print("  ".join(cells).rstrip(), file=out)
     example = sighting.boards[0]
     print(
-        f'set it in delestage.toml: [board] serial = {example.serial}, model = "{example.model}" '
-        "(`delestage init` does it when exactly one board is attached; several boards: "
-        "[[board]] entries, docs/configuration.md)",
+        _(
+            'set it in delestage.toml: [board] serial = {serial}, model = "{model}" '
+            "(`delestage init` does it when exactly one board is attached; several boards: "
+            "[[board]] entries, docs/configuration.md)"
+        ).format(serial=example.serial, model=example.model),
         file=out,
     )
     return 0
@@ -140,9 +168,12 @@ def rating_notes(config: Config) -> list[str]:
         problem = direct_load_problem(models[channel.board], channel.power.watts)
         if problem is not None:
             grouped.setdefault(problem, []).append(
-                f"{channel.name} ({channel.power.watts / 1000:g} kW)"
+                f"{channel.name} ({number_text(f'{channel.power.watts / 1000:g}')} kW)"
             )
-    return [f"{', '.join(names)}: {problem}" for problem, names in grouped.items()]
+    return [
+        _("{channels}: {problem}").format(channels=", ".join(names), problem=problem)
+        for problem, names in grouped.items()
+    ]
 
 
 def check_board_line(config: Config, api: PhidgetApi | None = None) -> tuple[bool, str]:
@@ -160,8 +191,8 @@ def check_board_line(config: Config, api: PhidgetApi | None = None) -> tuple[boo
         if relays:
             one = replace(config, board=board, boards=(), channels=relays)
             ok, line = _check_one(one, api)
-            results.append((ok, f"board {board.name}: {line}"))
-    return all(ok for ok, _ in results), "; ".join(line for _, line in results)
+            results.append((ok, _("board {name}: {line}").format(name=board.name, line=line)))
+    return all(ok for ok, _line in results), "; ".join(line for _ok, line in results)
 
 
 def _on_its_board(channel: ChannelConfig) -> ChannelConfig:
@@ -178,9 +209,11 @@ def _check_one(config: Config, api: PhidgetApi | None) -> tuple[bool, str]:
     if board.kind is BoardKind.SIMULATED:
         return True, _("simulated board: nothing to find (relays are recorded, not switched)")
     model = board.model or "1017"
-    wanted = f"Phidget {model}" + (f" serial {board.serial}" if board.serial else " (any serial)")
+    wanted = f"Phidget {model}" + (
+        _(" serial {serial}").format(serial=board.serial) if board.serial else _(" (any serial)")
+    )
     if board.hub_port is not None:
-        wanted += f" on VINT hub port {board.hub_port}"
+        wanted += _(" on VINT hub port {port}").format(port=board.hub_port)
     timeout = format_duration(board.attach_timeout)
     try:
         opened = [relay for channel in config.channels for relay in channel.relays]
@@ -188,58 +221,79 @@ def _check_one(config: Config, api: PhidgetApi | None) -> tuple[bool, str]:
     except BoardLibraryMissing as error:
         return False, error.problems[0]
     if probe.busy:
-        return False, (
-            f"{wanted} is attached but busy: another process holds it (is the service running? "
+        return False, _(
+            "{wanted} is attached but busy: another process holds it (is the service running? "
             "`delestage status` tells)"
-        )
+        ).format(wanted=wanted)
     if probe.foreign:
-        return False, (
-            f"the relay channels attached to {probe.foreign}, which is not "
-            f"{wanted_words(board)}: set board.serial to the "
-            + ("1017's" if board.model is None else "board's")
-            + " (`delestage boards` lists it)"
+        text = (
+            _(
+                "the relay channels attached to {found}, which is not {wanted}: set board.serial "
+                "to the 1017's (`delestage boards` lists it)"
+            )
+            if board.model is None
+            else _(
+                "the relay channels attached to {found}, which is not {wanted}: set board.serial "
+                "to the board's (`delestage boards` lists it)"
+            )
         )
+        return False, text.format(found=probe.foreign, wanted=_wanted(board))
     if probe.found:
         if probe.failsafe:
-            failsafe = "hardware failsafe available"
+            failsafe = _("hardware failsafe available")
             if not board.failsafe:
-                failsafe += ' (off: board.failsafe = "0s")'
+                failsafe += _(' (off: board.failsafe = "0s")')
         else:
-            failsafe = "no hardware failsafe"
+            failsafe = _("no hardware failsafe")
             if board.failsafe:
-                failsafe += " (board.failsafe has no effect on this revision)"
+                failsafe += _(" (board.failsafe has no effect on this revision)")
         relays = ", ".join(str(index) for index in probe.attached)
         if probe.bounced:
             tripped = ", ".join(str(index) for index in probe.bounced)
-            failsafe += (
-                f"; relay(s) {tripped} attached then detached at once: a failsafe tripped "
+            failsafe += _(
+                "; relay(s) {tripped} attached then detached at once: a failsafe tripped "
                 "before (no keepalive since a previous process stopped); the service reopens "
                 "them without persistence at start, which clears it and releases them"
-            )
-        return True, (
-            f"Phidget {probe.revision or model} serial {probe.serial} found; relays {relays} "
-            f"answered; {failsafe}"
+            ).format(tripped=tripped)
+        return True, _(
+            "Phidget {revision} serial {serial} found; relays {relays} answered; {failsafe}"
+        ).format(
+            revision=probe.revision or model,
+            serial=probe.serial,
+            relays=relays,
+            failsafe=failsafe,
         )
     if probe.attached:
         missing = ", ".join(str(index) for index in probe.missing)
-        return False, f"{wanted} found, but relays {missing} did not answer within {timeout}"
-    return False, f"{wanted} not found within {timeout}: {_explain_miss(config, probe.sighting)}"
+        return False, _(
+            "{wanted} found, but relays {missing} did not answer within {timeout}"
+        ).format(wanted=wanted, missing=missing, timeout=timeout)
+    return False, _("{wanted} not found within {timeout}: {why}").format(
+        wanted=wanted, timeout=timeout, why=_explain_miss(config, probe.sighting)
+    )
 
 
 def _explain_miss(config: Config, sighting: Sighting) -> str:
     if not sighting.boards:
         return _nothing_found(sighting)
     serial, hub_port = config.board.serial, config.board.hub_port
-    seen = "; ".join(f"serial {board.serial} ({_where(board)})" for board in sighting.boards)
+    seen = "; ".join(
+        _("serial {serial} ({where})").format(serial=board.serial, where=_where(board))
+        for board in sighting.boards
+    )
     matching = [board for board in sighting.boards if serial in (None, board.serial)]
     if not matching:
-        return f"attached instead: {seen}; fix board.serial (see `delestage boards`)"
-    if hub_port is not None and all(board.hub_port != hub_port for board in matching):
-        return (
-            f"attached: {seen}, not on hub port {hub_port}; fix board.hub_port, or remove it "
-            "for a 1017 on USB"
+        return _("attached instead: {seen}; fix board.serial (see `delestage boards`)").format(
+            seen=seen
         )
-    return f"attached: {seen}, but its relays did not open (another process may hold it)"
+    if hub_port is not None and all(board.hub_port != hub_port for board in matching):
+        return _(
+            "attached: {seen}, not on hub port {port}; fix board.hub_port, or remove it "
+            "for a 1017 on USB"
+        ).format(seen=seen, port=hub_port)
+    return _("attached: {seen}, but its relays did not open (another process may hold it)").format(
+        seen=seen
+    )
 
 
 def find_single_serial(
@@ -257,27 +311,32 @@ def find_single_board(
     try:
         boards = list_relay_boards(wait, api).boards
     except BoardLibraryMissing as error:
-        print(f"board serial left out: {error.problems[0]}", file=out)
+        print(_("board serial left out: {why}").format(why=error.problems[0]), file=out)
         return None
     if len(boards) == 1:
         board = boards[0]
         print(
-            f"found Phidget {board.revision} serial {board.serial}: board.serial and "
-            "board.model set",
+            _("found Phidget {revision} serial {serial}: board.serial and board.model set").format(
+                revision=board.revision, serial=board.serial
+            ),
             file=out,
         )
         return board
     if not boards:
         print(
-            "no Phidget relay board attached: board.serial left out (any 1017 will match; "
-            "`delestage boards` lists them)",
+            _(
+                "no Phidget relay board attached: board.serial left out (any 1017 will match; "
+                "`delestage boards` lists them)"
+            ),
             file=out,
         )
     else:
         serials = ", ".join(str(board.serial) for board in boards)
         print(
-            f"{len(boards)} relay boards attached ({serials}): board.serial left out; "
-            "set the one to use",
+            _(
+                "{count} relay boards attached ({serials}): board.serial left out; "
+                "set the one to use"
+            ).format(count=len(boards), serials=serials),
             file=out,
         )
     return None

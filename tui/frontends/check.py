@@ -17,8 +17,11 @@ def describe_config(config: Config) -> str:
     names = ", ".join(
         f"{channel.index}:{channel.name}"
         + (
-            f" ({kind_words(channel.pilot.kind)}, relays {channel.pilot.positive}+"
-            f"{channel.pilot.negative})"
+            _(" ({kind}, relays {positive}+{negative})").format(
+                kind=kind_words(channel.pilot.kind),
+                positive=channel.pilot.positive,
+                negative=channel.pilot.negative,
+            )
             if channel.pilot
             else ""
         )
@@ -98,7 +101,8 @@ def run_check(config_path: str | None, out: TextIO) -> int:
     board_ok, board_line = check_board_line(config)
     print(_row(N_("board"), board_ok, board_line), file=out)
     for note in rating_notes(config):
-        print(f"rating    note  {note}", file=out)  # a contactor may be wired: not a failure
+        # A contactor may be wired: a note, not a failure.
+        print(f"{_('rating'):<10}{_('note'):<6}{note}", file=out)
     failed = failed or not board_ok
     service_ok, service_line = service_check_line(config)
     print(_row(N_("service"), service_ok, service_line), file=out)

@@ -18,7 +18,7 @@ from tui.core.config import ChannelConfig, Config
 from tui.core.durations import parse_override_length, parse_override_until, parse_seconds
 from tui.core.errors import InputError, expected_got
 from tui.core.forecast import Level, clock_time
-from tui.core.i18n import _
+from tui.core.i18n import N_, _
 from tui.core.pilot import orders_expected, parse_order
 from tui.core.places import board_place
 from tui.core.tempo import colour_word
@@ -27,6 +27,13 @@ from tui.frontends.words import channel_state_word, mode_words, order_word, stat
 from tui.service.snapshot import Snapshot
 
 EXIT_NO_SERVICE = 1
+# The meter's state in `status` (the snapshot's "waiting", "ok", "stale", "tripped").
+METER_STATES = {
+    "waiting": N_("waiting"),
+    "ok": N_("ok"),
+    "stale": N_("stale"),
+    "tripped": N_("tripped"),
+}
 MAX_TIMEOUT = 3600.0
 
 
@@ -132,13 +139,22 @@ def render_status(snapshot: Snapshot) -> str:
         )
     if snapshot.meter is not None:
         meter = snapshot.meter
-        cuts = f", cut for power: {', '.join(map(str, meter.cuts))}" if meter.cuts else ""
+        cuts = (
+            _(", cut for power: {channels}").format(channels=", ".join(map(str, meter.cuts)))
+            if meter.cuts
+            else ""
+        )
         lines.append(
-            f"meter: {meter.where}, {meter.state}, {meter.words}{cuts}"
-            + (f"    last error: {meter.error}" if meter.error else "")
+            _("meter: {where}, {state}, {words}").format(
+                where=meter.where,
+                state=_(METER_STATES.get(meter.state, meter.state)),
+                words=meter.words,
+            )
+            + cuts
+            + (_("    last error: {error}").format(error=meter.error) if meter.error else "")
         )
     if snapshot.mqtt is not None:
-        lines.append(f"mqtt: {snapshot.mqtt.describe()}")
+        lines.append(_("mqtt: {state}").format(state=snapshot.mqtt.describe()))
     lines.append("")
     mode_width = max([len(mode_words(channel, now)) for channel in snapshot.channels] + [4])
     state_w = max(7, len(_("UNKNOWN")), len(_("ON")), len(_("CUT")))
@@ -218,8 +234,10 @@ def force_order(channel: ChannelConfig, state: str) -> str | None:
         raise InputError(expected_got("STATE", expected, f"{state!r:.20}")) from None
     if pilot is None:
         raise InputError(
-            f"STATE: {channel.name} is not a pilot-wire or SG-Ready channel; expected on or "
-            f"off, got {state!r:.20}"
+            "STATE: "
+            + _(
+                "{name} is not a pilot-wire or SG-Ready channel; expected on or off, got {state}"
+            ).format(name=channel.name, state=f"{state!r:.20}")
         )
     refusal = pilot.refusal(order)
     if refusal is not None:

@@ -53,8 +53,10 @@ def parse_day(text: str, option: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise InputError(
-            f"{option}: expected a date such as 2026-12-01 (YYYY-MM-DD, a day that exists), "
-            f"got {text!r}"
+            f"{option}: "
+            + _(
+                "expected a date such as 2026-12-01 (YYYY-MM-DD, a day that exists), got {value}"
+            ).format(value=repr(text))
         ) from None
 
 
@@ -68,17 +70,32 @@ def day_range(start_text: str | None, end_text: str | None, today: date) -> tupl
     if start_text is not None and end_text is None and first > today:
         # Without --to, "after --to" would name a --to nobody typed (today).
         raise InputError(
-            f"--from: {first} is in the future (today is {today}); history is the past: "
-            "expected a day up to today"
+            "--from: "
+            + _(
+                "{day} is in the future (today is {today}); history is the past: expected a day "
+                "up to today"
+            ).format(day=first, today=today)
         )
     if first > last:
-        raise InputError(f"--from: {first} is after --to {last}; expected --from ≤ --to")
+        raise InputError(
+            "--from: "
+            + _("{first} is after --to {last}; expected --from ≤ --to").format(
+                first=first, last=last
+            )
+        )
     if last > today:
-        raise InputError(f"--to: {last} is in the future (today is {today}); history is the past")
+        raise InputError(
+            "--to: "
+            + _("{day} is in the future (today is {today}); history is the past").format(
+                day=last, today=today
+            )
+        )
     if (last - first).days + 1 > MAX_DAYS:
         raise InputError(
-            f"--from/--to: {(last - first).days + 1} days from {first} to {last}; "
-            f"expected at most {MAX_DAYS} days"
+            "--from/--to: "
+            + _("{count} days from {first} to {last}; expected at most {most} days").format(
+                count=(last - first).days + 1, first=first, last=last, most=MAX_DAYS
+            )
         )
     return first, last
 
@@ -288,10 +305,12 @@ def run_history(
     finally:
         store.close()
     if damaged:
-        print(
-            f"history: {damaged} damaged event-log line{'' if damaged == 1 else 's'} skipped",
-            file=err,
+        words = ngettext(
+            "{count} damaged event-log line skipped",
+            "{count} damaged event-log lines skipped",
+            damaged,
         )
+        print("history: " + words.format(count=damaged), file=err)
     if output == "csv":
         text = render_csv(rows)
     elif output == "json":

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from tui.compose.files import write_config_text
 from tui.core.config import Config, config_from_dict
+from tui.core.i18n import _
 from tui.frontends.boards_cmd import find_single_board
 
 STARTER = """\
@@ -127,5 +128,10 @@ def run_init(path: str, force: bool, out: TextIO) -> int:
     board = find_single_board(out) if force or not os.path.exists(path) else None
     text = starter_text(board.serial, board.model) if board is not None else starter_text()
     write_config_text(path, text, force=force)
-    print(f"wrote {path}: edit the channels, then run `delestage check --config {path}`", file=out)
+    print(
+        _("wrote {path}: edit the channels, then run `delestage check --config {path}`").format(
+            path=path
+        ),
+        file=out,
+    )
     return 0

@@ -15,10 +15,13 @@ from tui.adapters.boards.base import RelayBoard
 from tui.adapters.clock import Clock
 from tui.core.config import ChannelConfig
 from tui.core.forecast import clock_time
-from tui.core.pilot import Kind, Order, PilotConfig, order_of, transition
+from tui.core.i18n import N_, _, number_text
+from tui.core.pilot import HalfWave, Kind, Order, PilotConfig, order_of, transition
 from tui.core.policy import RelayHistory, count_movement, next_switch_allowed
 
 Pause = Callable[[float], object]
+
+WAITING = N_("    relay {relay}: waiting {seconds} s (until {until}): 20 switches a minute at most")
 
 
 def walk_orders(pilot: PilotConfig) -> list[Order]:
@@ -43,14 +46,27 @@ def describe(channel: ChannelConfig, board: RelayBoard, hold: float) -> str:
     now = _order(board, pilot)
     steps = ", ".join(order.label for order in walk_orders(pilot))
     if pilot.kind is Kind.SG_READY:
-        skipped = "" if pilot.allow_max else " (max skipped: allow_max = false)"
-        what = "SG-Ready, input 1 then input 2"
+        skipped = "" if pilot.allow_max else _(" (max skipped: allow_max = false)")
+        what = _("SG-Ready, input 1 then input 2")
     else:
-        skipped = "" if pilot.allow_off else " (Arrêt skipped: allow_off = false)"
-        what = f"pilot wire, Hors-gel on the {pilot.hors_gel.value} half-wave"
-    return (
-        f"  relays {pilot.positive}+{pilot.negative} {channel.name} ({what}): now "
-        f"{now.label if now else 'unknown'}; {steps} for {hold:g} s each{skipped}, then back"
+        skipped = "" if pilot.allow_off else _(" (Arrêt skipped: allow_off = false)")
+        what = (
+            _("pilot wire, Hors-gel on the positive half-wave")
+            if pilot.hors_gel is HalfWave.POSITIVE
+            else _("pilot wire, Hors-gel on the negative half-wave")
+        )
+    return _(
+        "  relays {positive}+{negative} {name} ({what}): now {now}; {steps} for {seconds} s "
+        "each{skipped}, then back"
+    ).format(
+        positive=pilot.positive,
+        negative=pilot.negative,
+        name=channel.name,
+        what=what,
+        now=now.label if now else _("unknown"),
+        steps=steps,
+        seconds=number_text(f"{hold:g}"),
+        skipped=skipped,
     )
 
 
@@ -69,7 +85,11 @@ def walk(
     assert pilot is not None
     before = _order(board, pilot) or _resting(pilot)
     ok = True
-    appliance = "heat pump" if pilot.kind is Kind.SG_READY else "radiator"
+    should = (
+        _("the heat pump should be in {order}")
+        if pilot.kind is Kind.SG_READY
+        else _("the radiator should be in {order}")
+    )
     for order in [*walk_orders(pilot), before]:
         states = {relay: board.relay(relay) for relay in pilot.relays}
         for relay, energised in transition(states, order, pilot):
@@ -78,8 +98,9 @@ def walk(
             if allowed is not None:
                 seconds = (allowed - clock.now()).total_seconds()
                 print(
-                    f"    relay {relay}: waiting {seconds:.0f} s (until {clock_time(allowed)}): "
-                    "20 switches a minute at most",
+                    _(WAITING).format(
+                        relay=relay, seconds=f"{seconds:.0f}", until=clock_time(allowed)
+                    ),
                     file=out,
                 )
                 pause(seconds)
@@ -88,11 +109,21 @@ def walk(
         reached = _order(board, pilot)
         good = reached is order
         ok &= good
-        back = " (back)" if order is before and order not in walk_orders(pilot) else ""
+        back = _(" (back)") if order is before and order not in walk_orders(pilot) else ""
         print(
-            f"  relays {pilot.positive}+{pilot.negative} {channel.name}: {order.label}{back}, "
-            f"board's library confirms {reached.label if reached else 'unknown'} "
-            f"({'ok' if good else 'MISMATCH'}): the {appliance} should be in {order.label}",
+            _(
+                "  relays {positive}+{negative} {name}: {order}{back}, board's library confirms "
+                "{reached} ({verdict}): {should}"
+            ).format(
+                positive=pilot.positive,
+                negative=pilot.negative,
+                name=channel.name,
+                order=order.label,
+                back=back,
+                reached=reached.label if reached else _("unknown"),
+                verdict=_("ok") if good else _("MISMATCH"),
+                should=should.format(order=order.label),
+            ),
             file=out,
         )
         if not back:

@@ -43,7 +43,9 @@ def parse_from(text: str, now: datetime | None = None) -> datetime:
 
 def parse_hours(text: str) -> timedelta:
     """``--hours``: a positive number of hours, fractions allowed."""
-    expected = f"--hours: expected a positive number of hours (at most {MAX_HOURS}), got {text!r}"
+    expected = "--hours: " + _(
+        "expected a positive number of hours (at most {most}), got {value}"
+    ).format(most=MAX_HOURS, value=repr(text))
     try:
         hours = float(text)
     except ValueError:
@@ -90,8 +92,7 @@ def _tempo_line(config: Config, tempo: TempoCalendar, start: datetime, end: date
         words.append(f"{i18n.day_name(day)} {day:%d} {shown}")
         day += timedelta(days=1)
     return (
-        "Tempo: "
-        + ", ".join(words)
+        _("Tempo: {days}").format(days=", ".join(words))
         + "\n"
         + _(
             "Tempo fallback: for a day {source} has not published, the service uses the colour "
@@ -152,7 +153,7 @@ def live_state(
                 "live: the state saved in {path} ({words}; relays as they are now, with their "
                 "switch times); --fresh ignores it"
             ).format(path=store.path, words="; ".join(words))
-            + "".join(f"; {note}" for note in vetted.notes)
+            + "".join(_("; {note}").format(note=note) for note in vetted.notes)
         ),
     )
 
@@ -184,21 +185,32 @@ def run_plan(
     else:
         fetched, error = asyncio.run(fetch(config, now))
         if fetched is None:
-            print(f"plan: no forecast from source {config.ecowatt.source.value}: {error}", file=err)
+            print(
+                "plan: "
+                + _("no forecast from source {source}: {error}").format(
+                    source=config.ecowatt.source.value, error=error
+                ),
+                file=err,
+            )
             return 1
         forecast = fetched
-        where = f"the {config.ecowatt.source.value} forecast"
+        where = _("the {source} forecast").format(source=config.ecowatt.source.value)
 
     if length is not None:
         end = start + length
     else:
         if forecast.until is None:
-            raise InputError(f"{where}: holds no forecast hour; pass --hours N to plan anyway")
+            raise InputError(
+                f"{where}: " + _("holds no forecast hour; pass --hours N to plan anyway")
+            )
         end = forecast.until
         if end <= start:
             raise InputError(
-                f"--from: {paris_iso(start)} is at or after the end of {where} "
-                f"({paris_iso(end)}); pass an earlier --from or --hours N"
+                "--from: "
+                + _(
+                    "{start} is at or after the end of {where} ({end}); pass an earlier --from "
+                    "or --hours N"
+                ).format(start=paris_iso(start), where=where, end=paris_iso(end))
             )
 
     overrides: dict[int, Override] = {}
@@ -215,7 +227,7 @@ def run_plan(
         if not history:
             # What a service starting now with nothing saved would find: the board's relays.
             history = released_on_attach(config)
-            origin += f"; {_attach_words(config)}"
+            origin += _("; {note}").format(note=_attach_words(config))
         else:  # a relay whose saved entries were not its own: as the board leaves it
             history = {**released_on_attach(config), **history}
     tempo = _tempo(config, tempo_path, now, err)

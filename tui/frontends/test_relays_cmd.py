@@ -28,12 +28,28 @@ from tui.compose.files import (
 from tui.core.config import ChannelConfig, Config
 from tui.core.errors import InputError
 from tui.core.forecast import clock_time
+from tui.core.i18n import N_, _, number_text
 from tui.core.policy import Override, RelayHistory, count_movement, next_switch_allowed
 from tui.core.wiring import appliance_powered
 from tui.frontends import pilot_walk
 from tui.frontends.control_cmds import resolve_channel
 
 Pause = Callable[[float], object]
+
+# The answers that switch ("o"/"oui" as well in French).
+YES = ("y", "yes", "o", "oui")
+CANNOT_SAVE = N_("cannot save the switch history ({error}): continuing")
+WAITING = N_("    relay {relay}: waiting {seconds} s (until {until}): 20 switches a minute at most")
+
+
+def verdict(ok: bool) -> str:
+    """``ok`` or ``MISMATCH``: whether the board's library confirms the command."""
+    return _("ok") if ok else _("MISMATCH")
+
+
+def _seconds(value: float) -> str:
+    """``1.5`` / ``1,5``: seconds as the user typed them."""
+    return number_text(f"{value:g}")
 
 
 def parse_channels(config: Config, text: str | None) -> list[ChannelConfig]:
@@ -43,7 +59,10 @@ def parse_channels(config: Config, text: str | None) -> list[ChannelConfig]:
     chosen: list[ChannelConfig] = []
     for part in (item.strip() for item in text.split(",")):
         if not part:
-            raise InputError(f"--channels: expected channel indexes or names, got {text!r}")
+            raise InputError(
+                "--channels: "
+                + _("expected channel indexes or names, got {text}").format(text=repr(text))
+            )
         channel = config.channel(resolve_channel(config, part))
         if channel not in chosen:
             chosen.append(channel)
@@ -58,17 +77,24 @@ def on_board_only(
         return chosen
     names = [board.name for board in config.boards]
     if name not in names:
-        known = ", ".join(names) if names else "none: this configuration has one [board]"
-        raise InputError(f"--board: expected the name of a [[board]] ({known}), got {name!r}")
+        known = ", ".join(names) if names else _("none: this configuration has one [board]")
+        raise InputError(
+            "--board: "
+            + _("expected the name of a [[board]] ({known}), got {name}").format(
+                known=known, name=repr(name)
+            )
+        )
     return [channel for channel in chosen if channel.board == name]
 
 
 def _relay(energised: bool | None) -> str:
-    return "unknown" if energised is None else ("energised" if energised else "released")
+    if energised is None:
+        return _("unknown")
+    return _("energised") if energised else _("released")
 
 
 def _appliance(channel: ChannelConfig, energised: bool) -> str:
-    return "POWERED" if appliance_powered(channel.wiring, energised) else "CUT"
+    return _("POWERED") if appliance_powered(channel.wiring, energised) else _("CUT")
 
 
 class _Attach:
@@ -108,7 +134,10 @@ def run_test_relays(
     config = load_config(find_config(config_path))
     chosen = on_board_only(config, parse_channels(config, channels_text), on_board)
     if hold < 0:
-        raise InputError(f"--hold: expected a number of seconds ≥ 0, got {hold:g}")
+        raise InputError(
+            "--hold: "
+            + _("expected a number of seconds ≥ 0, got {hold}").format(hold=_seconds(hold))
+        )
     clock = clock or SystemClock()
     pause = sleep or threading.Event().wait
     state_dir = resolve_state_dir(config)
@@ -117,8 +146,11 @@ def run_test_relays(
         lock.acquire()
     except AlreadyRunning as error:
         print(
-            f"test-relays: refused: {error}. The service owns the board; stop it first "
-            "(e.g. sudo systemctl stop delestage), then run the test again",
+            "test-relays: "
+            + _(
+                "refused: {error}. The service owns the board; stop it first "
+                "(e.g. sudo systemctl stop delestage), then run the test again"
+            ).format(error=error),
             file=err,
         )
         return 1
@@ -143,7 +175,12 @@ def _commission(
 ) -> int:
     events = _Attach()
     timeout = config.board.attach_timeout.total_seconds()
-    print(f"opening the {board.kind} board (up to {timeout:g} s)…", file=err)
+    print(
+        _("opening the {kind} board (up to {seconds} s)…").format(
+            kind=board.kind, seconds=_seconds(timeout)
+        ),
+        file=err,
+    )
     board.open(events)
     try:
         with events.changed:
@@ -153,20 +190,25 @@ def _commission(
             return 1
         if not board.attached:
             print(
-                f"test-relays: the board did not attach within {timeout:g} s "
-                "(`delestage check` and `delestage boards` say why)",
+                "test-relays: "
+                + _(
+                    "the board did not attach within {seconds} s "
+                    "(`delestage check` and `delestage boards` say why)"
+                ).format(seconds=_seconds(timeout)),
                 file=err,
             )
             return 1
         info = board.info()
         name = " ".join(str(part) for part in (info.kind, info.revision, info.serial) if part)
-        print(f"board: {name}", file=out)
+        print(_("board: {name}").format(name=name), file=out)
         if info.kind == "simulated":
-            print("(simulated board: nothing real switches)", file=out)
+            print(_("(simulated board: nothing real switches)"), file=out)
         print(
-            'each relay below is switched, held, and put back; "confirmed" means commanded '
-            "and confirmed by the board's library (no relay board senses its contacts: watch "
-            "the appliance):",
+            _(
+                'each relay below is switched, held, and put back; "confirmed" means commanded '
+                "and confirmed by the board's library (no relay board senses its contacts: watch "
+                "the appliance):"
+            ),
             file=out,
         )
         for channel in chosen:
@@ -176,21 +218,30 @@ def _commission(
             before = board.relay(channel.index)
             target = not before
             print(
-                f"  relay {channel.index} {channel.name} (wiring {channel.wiring.value}): now "
-                f"{_relay(before)}; {_relay(target)} for {hold:g} s: the appliance should be "
-                f"{_appliance(channel, target)}, then back",
+                _(
+                    "  relay {index} {name} (wiring {wiring}): now {before}; {target} for "
+                    "{seconds} s: the appliance should be {appliance}, then back"
+                ).format(
+                    index=channel.index,
+                    name=channel.name,
+                    wiring=channel.wiring.value,
+                    before=_relay(before),
+                    target=_relay(target),
+                    seconds=_seconds(hold),
+                    appliance=_appliance(channel, target),
+                ),
                 file=out,
             )
         if not assume_yes:
             try:
-                reply = answer("switch these relays now? [y/N] ")
+                reply = answer(_("switch these relays now? [y/N] "))
             except EOFError:
                 reply = ""
-            if reply.strip().lower() not in ("y", "yes"):
-                print("nothing switched", file=out)
+            if reply.strip().lower() not in YES:
+                print(_("nothing switched"), file=out)
                 return 1
         store = StateStore(resolve_state_dir(config))
-        overrides, history, _ = store.load()
+        overrides, history, _problem = store.load()
         failures = 0
         for channel in chosen:
             if channel.pilot is not None:
@@ -206,17 +257,22 @@ def _commission(
                 # The service counts these switches too; the file keeps the appliances it names.
                 store.save(overrides, history, store.owners)
             except OSError as error:
-                print(f"cannot save the switch history ({error}): continuing", file=err)
+                print(_(CANNOT_SAVE).format(error=error), file=err)
         total = len(chosen)
         if failures:
             print(
-                f"{failures} of {total} relay(s) not confirmed by the board's library as commanded",
+                _(
+                    "{failures} of {total} relay(s) not confirmed by the board's library as "
+                    "commanded"
+                ).format(failures=failures, total=total),
                 file=out,
             )
             return 1
         print(
-            f"{total} relay(s) switched and put back, commanded and confirmed by the board's "
-            "library",
+            _(
+                "{total} relay(s) switched and put back, commanded and confirmed by the board's "
+                "library"
+            ).format(total=total),
             file=out,
         )
         return 0
@@ -237,7 +293,7 @@ def _save(
     try:
         store.save(overrides, history, store.owners)
     except OSError as error:
-        print(f"cannot save the switch history ({error}): continuing", file=err)
+        print(_(CANNOT_SAVE).format(error=error), file=err)
 
 
 def _wait_for_rate(
@@ -248,8 +304,7 @@ def _wait_for_rate(
         return
     seconds = (allowed - clock.now()).total_seconds()
     print(
-        f"    relay {channel.index}: waiting {seconds:.0f} s (until {clock_time(allowed)}): "
-        "20 switches a minute at most",
+        _(WAITING).format(relay=channel.index, seconds=f"{seconds:.0f}", until=clock_time(allowed)),
         file=out,
     )
     pause(seconds)
@@ -285,10 +340,18 @@ def _click(
     target = not before
     ok, item = _switch(channel, board, item, target, clock, out, pause)
     read = board.relay(channel.index)
-    verdict = "ok" if ok else "MISMATCH"
     print(
-        f"  relay {channel.index} {channel.name}: {_relay(target)}, board's library confirms "
-        f"{_relay(read)} ({verdict}): the appliance should be {_appliance(channel, target)}",
+        _(
+            "  relay {index} {name}: {target}, board's library confirms {read} ({verdict}): "
+            "the appliance should be {appliance}"
+        ).format(
+            index=channel.index,
+            name=channel.name,
+            target=_relay(target),
+            read=_relay(read),
+            verdict=verdict(ok),
+            appliance=_appliance(channel, target),
+        ),
         file=out,
     )
     pause(hold)
@@ -296,8 +359,15 @@ def _click(
     back, item = _switch(channel, board, item, restore, clock, out, pause)
     read = board.relay(channel.index)
     print(
-        f"  relay {channel.index} {channel.name}: back to {_relay(restore)}, board's library "
-        f"confirms {_relay(read)} ({'ok' if back else 'MISMATCH'})",
+        _(
+            "  relay {index} {name}: back to {restore}, board's library confirms {read} ({verdict})"
+        ).format(
+            index=channel.index,
+            name=channel.name,
+            restore=_relay(restore),
+            read=_relay(read),
+            verdict=verdict(back),
+        ),
         file=out,
     )
     return ok and back, item

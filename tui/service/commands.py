@@ -91,7 +91,11 @@ class OperatorCommands:
     def _check_channel(self: CommandsHost, channel: int) -> None:
         if channel not in self.history:
             known = ", ".join(str(c.index) for c in self.config.channels)
-            raise InputError(f"channel {channel}: not configured (configured: {known})")
+            raise InputError(
+                _("channel {channel}: not configured (configured: {known})").format(
+                    channel=channel, known=known
+                )
+            )
 
     async def force(
         self: CommandsHost,

@@ -55,7 +55,7 @@ class EcowattWords:
         return Said(event, message)
 
     def answer_failed(self, error: str | None) -> str:
-        return error or "no new forecast"
+        return error or _("no new forecast")
 
     def boundary(self, now: datetime) -> datetime | None:
         return None  # the policy's own next decision time covers the forecast's edges

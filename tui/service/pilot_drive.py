@@ -32,6 +32,7 @@ from tui.core import events as ev
 from tui.core.config import ChannelConfig, Config, OnExit
 from tui.core.errors import InputError
 from tui.core.forecast import Forecast
+from tui.core.i18n import _
 from tui.core.pilot import (
     Order,
     PilotConfig,
@@ -291,14 +292,19 @@ def named_order(
     pilot = channel.pilot
     if pilot is None:
         raise InputError(
-            f"{channel.name}: not a pilot-wire or SG-Ready channel; expected on or off, got "
-            f"{order!r:.20}"
+            f"{channel.name}: "
+            + _("not a pilot-wire or SG-Ready channel; expected on or off, got {order}").format(
+                order=f"{order!r:.20}"
+            )
         )
     try:
         named = parse_order(order)
     except ValueError:
         raise InputError(
-            f"{channel.name}: expected {orders_expected(pilot)}, got {order!r:.20}"
+            f"{channel.name}: "
+            + _("expected {expected}, got {order}").format(
+                expected=orders_expected(pilot), order=f"{order!r:.20}"
+            )
         ) from None
     refusal = pilot.refusal(named)
     if refusal is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.errors import InputError
+from tui.core.i18n import _, number_text
 from tui.service.control_socket import MAX_LINE, socket_path
 from tui.service.history_view import HistoryView
 from tui.service.snapshot import Snapshot, Update
@@ -65,16 +66,23 @@ class RemoteController:
             return await asyncio.open_unix_connection(sock=sock, limit=16 * MAX_LINE)
         except PermissionError:
             raise ServiceForbidden(
-                f"{self.path}: permission denied: a delestage service runs as another user; "
-                "run as that user, or set [service] socket_group to a group you are in"
+                f"{self.path}: "
+                + _(
+                    "permission denied: a delestage service runs as another user; run as that "
+                    "user, or set [service] socket_group to a group you are in"
+                )
             ) from None
         except (FileNotFoundError, ConnectionRefusedError):
             raise ServiceUnavailable(
-                f"no delestage service is running (nothing answers on {self.path})"
+                _("no delestage service is running (nothing answers on {path})").format(
+                    path=self.path
+                )
             ) from None
         except (OSError, TimeoutError) as error:
             raise ServiceUnavailable(
-                f"no delestage service answers on {self.path} ({error.__class__.__name__})"
+                _("no delestage service answers on {path} ({error})").format(
+                    path=self.path, error=error.__class__.__name__
+                )
             ) from None
 
     async def _call(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -82,21 +90,31 @@ class RemoteController:
             line = await asyncio.wait_for(self._exchange(request), self.timeout)
         except TimeoutError:
             raise ServiceUnresponsive(
-                f"the delestage service on {self.path} did not answer within {self.timeout:g} s "
-                "(stopped or overloaded?); try again, or raise --timeout"
+                _(
+                    "the delestage service on {path} did not answer within {seconds} s "
+                    "(stopped or overloaded?); try again, or raise --timeout"
+                ).format(path=self.path, seconds=number_text(f"{self.timeout:g}"))
             ) from None
         except (ConnectionError, ValueError, asyncio.LimitOverrunError) as error:
             raise ServiceUnavailable(
-                f"the service on {self.path} dropped the connection ({error.__class__.__name__})"
+                _("the service on {path} dropped the connection ({error})").format(
+                    path=self.path, error=error.__class__.__name__
+                )
             ) from None
         if not line:
-            raise ServiceUnavailable(f"the service on {self.path} closed the connection")
+            raise ServiceUnavailable(
+                _("the service on {path} closed the connection").format(path=self.path)
+            )
         try:
             reply: dict[str, Any] = json.loads(line)
         except (ValueError, RecursionError):
-            raise ServiceUnavailable(f"the service on {self.path} answered garbage") from None
+            raise ServiceUnavailable(
+                _("the service on {path} answered garbage").format(path=self.path)
+            ) from None
         if not isinstance(reply, dict):
-            raise ServiceUnavailable(f"the service on {self.path} answered garbage")
+            raise ServiceUnavailable(
+                _("the service on {path} answered garbage").format(path=self.path)
+            )
         if not reply.get("ok"):
             raise InputError(str(reply.get("error", "request refused")))
         return reply

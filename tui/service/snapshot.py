@@ -11,6 +11,7 @@ from typing import Any
 
 from tui.core.events import Event, parse_event
 from tui.core.forecast import paris_iso
+from tui.core.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -215,10 +216,10 @@ class MqttView:
     def describe(self) -> str:
         """``connected to mqtt://host:1883`` / ``DISCONNECTED from ...: why``, for people."""
         if self.state == "connected":
-            return f"connected to {self.url}"
+            return _("connected to {url}").format(url=self.url)
         if self.state == "connecting":
-            return f"connecting to {self.url}"
-        return f"DISCONNECTED from {self.url}: {self.message}"
+            return _("connecting to {url}").format(url=self.url)
+        return _("DISCONNECTED from {url}: {why}").format(url=self.url, why=self.message)
 
     def to_status(self) -> dict[str, Any]:
         return {

@@ -7,6 +7,7 @@ controller running on Ecowatt alone.
 from datetime import datetime, timedelta
 
 from tui.core.events import TempoForecastEvent
+from tui.core.i18n import _
 from tui.core.tempo import (
     TempoCalendar,
     day_start,
@@ -38,7 +39,11 @@ class TempoWords:
         called: bool,
     ) -> Said:
         known = describe_today_tomorrow(data, now)
-        answer = f"Tempo updated: {known}" if called else f"Tempo: {known}"
+        answer = (
+            _("Tempo updated: {days}").format(days=known)
+            if called
+            else _("Tempo: {days}").format(days=known)
+        )
         # The same days again, from a call or from a source that needs none (the meter's
         # frames, looked at every minute): nothing to tell. Read from disk at start: said.
         if previous is not None and data.days == previous.days and not cached:
@@ -51,13 +56,17 @@ class TempoWords:
             today=today.value if today else None,
             tomorrow=tomorrow.value if tomorrow else None,
             cached=cached,
-            message=f"Tempo calendar {'loaded' if cached else 'updated'}: {known}"
+            message=(
+                _("Tempo calendar loaded: {days}")
+                if cached
+                else _("Tempo calendar updated: {days}")
+            ).format(days=known)
             + describe_refused(data),
         )
         return Said(event, answer)
 
     def answer_failed(self, error: str | None) -> str:
-        return f"Tempo: {error or 'no new calendar'}"
+        return _("Tempo: {days}").format(days=error or _("no new calendar"))
 
     def boundary(self, now: datetime) -> datetime | None:
         """The next 06:00, when the Tempo day in force (the snapshot's "today") changes."""

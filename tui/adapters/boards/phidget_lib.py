@@ -19,6 +19,7 @@ from typing import Any
 from tui.adapters.boards.base import BoardLibraryMissing
 from tui.core.config import BoardConfig
 from tui.core.devices import DEFAULT_MODEL, MODELS, Device, device_by_id
+from tui.core.i18n import N_, _
 
 # Phidget22's ErrorCode and ErrorEventCode values, as plain ints so this module loads without it.
 TIMED_OUT = 3
@@ -39,12 +40,12 @@ REVISION_OLD = "1017_0/1017_1"
 # Channel persistence (needed by on_exit = "keep" and by `check`) came with libphidget22 1.23.
 MIN_LIBRARY = (1, 23)
 
-LIBUSB_HELP = (
+LIBUSB_HELP = N_(
     "install the Debian package libusb-1.0-0 (sudo apt-get install libusb-1.0-0) and, to use "
     'the board as a normal user, Phidgets\' udev rule for vendor 06c2 (README: "Troubleshooting"); '
     'or set [board] kind = "simulated"'
 )
-LIBPHIDGET22_HELP = (
+LIBPHIDGET22_HELP = N_(
     "the system library libphidget22 is not installed; pip installs Phidget22 without its "
     "native library on this machine (Raspberry Pi and other ARM boards): install libphidget22 "
     'from Phidgets\' Debian repository (README: "Raspberry Pi"); or set [board] kind = "simulated"'
@@ -56,7 +57,7 @@ BUSY_HELP = (
     "Control Panel; or run `delestage` to attach to the running service"
 )
 # Without permission on the USB device the library skips it silently: no error, no attach.
-UDEV_HINT = (
+UDEV_HINT = N_(
     "as a normal user a board stays invisible without Phidgets' udev rule (docs/troubleshooting.md)"
 )
 
@@ -79,16 +80,22 @@ def library_version(text: str) -> tuple[int, int] | None:
 def _too_old(found: str) -> BoardLibraryMissing:
     needed = ".".join(str(part) for part in MIN_LIBRARY)
     return BoardLibraryMissing(
-        f"libphidget22 {found} is too old: delestage needs libphidget22 {needed} or newer "
-        "(channel persistence); upgrade it from Phidgets' Debian repository (sudo apt-get "
-        'install --only-upgrade libphidget22, README: "Raspberry Pi")'
+        _(
+            "libphidget22 {found} is too old: delestage needs libphidget22 {needed} or newer "
+            "(channel persistence); upgrade it from Phidgets' Debian repository (sudo apt-get "
+            'install --only-upgrade libphidget22, README: "Raspberry Pi")'
+        ).format(found=found, needed=needed)
     )
 
 
 def _cannot_load(error: OSError) -> BoardLibraryMissing:
     text = str(error)
     help_text = LIBPHIDGET22_HELP if "libphidget22" in text else LIBUSB_HELP
-    return BoardLibraryMissing(f"the Phidget22 native library cannot load ({text}): {help_text}")
+    return BoardLibraryMissing(
+        _("the Phidget22 native library cannot load ({error}): {help}").format(
+            error=text, help=_(help_text)
+        )
+    )
 
 
 def load_phidget22() -> PhidgetApi:
@@ -109,7 +116,9 @@ def load_phidget22() -> PhidgetApi:
         native = PhidgetSupport.getDll()  # type: ignore[no-untyped-call]  # unannotated in Phidget22
     except ImportError as error:
         raise BoardLibraryMissing(
-            f"the Phidget22 Python package is missing ({error}): pip install phidget22"
+            _("the Phidget22 Python package is missing ({error}): pip install phidget22").format(
+                error=error
+            )
         ) from None
     except OSError as error:
         raise _cannot_load(error) from None
@@ -119,7 +128,7 @@ def load_phidget22() -> PhidgetApi:
     try:
         native.Phidget_setChannelPersistence  # noqa: B018 - the lookup is the check
     except AttributeError:
-        raise _too_old(version_text.strip() or "(unknown version)") from None
+        raise _too_old(version_text.strip() or _("(unknown version)")) from None
     return PhidgetApi(
         DigitalOutput=DigitalOutput, Manager=Manager, PhidgetException=PhidgetException
     )

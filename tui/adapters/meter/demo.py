@@ -11,6 +11,7 @@ from tui.adapters.meter.base import BoxedMeter, Notify, ReadingBox
 from tui.core.config import Config
 from tui.core.demo_house import demo_spikes, house_power
 from tui.core.forecast import PARIS
+from tui.core.i18n import _
 from tui.core.meter import MeterReading
 
 FRAME_EVERY = timedelta(seconds=1)
@@ -40,11 +41,11 @@ class DemoMeterSource(BoxedMeter):
 
     @property
     def where(self) -> str:
-        return "demo house"
+        return _("demo house")
 
     @property
     def detail(self) -> str:
-        return "simulated house: base load, kettle, oven and cooking spikes, and the relays"
+        return _("simulated house: base load, kettle, oven and cooking spikes, and the relays")
 
     def start(self, notify: Notify) -> None:
         self.box.start(notify)

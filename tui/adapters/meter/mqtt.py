@@ -21,6 +21,7 @@ from tui.adapters.clock import Clock
 from tui.adapters.meter.base import BoxedMeter, Notify, ReadingBox
 from tui.adapters.mqtt.base import BrokerError, MqttConnector
 from tui.core.config import Config
+from tui.core.i18n import _
 from tui.core.meter_mqtt import Fields, fields_for, reading_from_payload
 
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
@@ -92,12 +93,12 @@ class MqttMeterSource(BoxedMeter):
 
     @property
     def where(self) -> str:
-        return f"mqtt {self.topic} on {self.connector.url}"
+        return _("mqtt {topic} on {url}").format(topic=self.topic, url=self.connector.url)
 
     @property
     def detail(self) -> str:
-        dropped = f", {self.dropped} without a power" if self.dropped else ""
-        return f"{self.received} messages{dropped}"
+        dropped = _(", {count} without a power").format(count=self.dropped) if self.dropped else ""
+        return _("{count} messages").format(count=self.received) + dropped
 
     def start(self, notify: Notify) -> None:
         self.box.start(notify)

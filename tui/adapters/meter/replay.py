@@ -9,6 +9,7 @@ from pathlib import Path
 from tui.adapters.clock import Clock
 from tui.adapters.meter.base import BoxedMeter, Notify, ReadingBox
 from tui.core.errors import InputError
+from tui.core.i18n import _
 from tui.core.meter import reading_from_frame
 from tui.core.tic import STX, Frame, FrameDecoder, decode_lines
 
@@ -52,11 +53,11 @@ class ReplaySource(BoxedMeter):
 
     @property
     def where(self) -> str:
-        return f"capture {self.path.name}"
+        return _("capture {name}").format(name=self.path.name)
 
     @property
     def detail(self) -> str:
-        return f"{len(self.frames)} frames replayed"
+        return _("{count} frames replayed").format(count=len(self.frames))
 
     def start(self, notify: Notify) -> None:
         self.box.start(notify)

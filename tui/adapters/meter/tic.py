@@ -23,6 +23,7 @@ import serial
 
 from tui.adapters.clock import Clock, wait_in_slices
 from tui.adapters.meter.base import BoxedMeter, Notify, ReadingBox
+from tui.core.i18n import _
 from tui.core.meter import reading_from_frame
 from tui.core.tic import FrameDecoder, Mode
 
@@ -68,13 +69,15 @@ class TicSource(BoxedMeter):
 
     @property
     def where(self) -> str:
-        return f"tic on {self.port}"
+        return _("tic on {port}").format(port=self.port)
 
     @property
     def detail(self) -> str:
         mode = f"{self.mode.value}, " if self.mode else ""
         stats = self.decoder.stats
-        return f"{mode}{self.baud} baud 7E1, {stats.frames} frames, {stats.garbled} garbled groups"
+        return mode + _("{baud} baud 7E1, {frames} frames, {garbled} garbled groups").format(
+            baud=self.baud, frames=stats.frames, garbled=stats.garbled
+        )
 
     def start(self, notify: Notify) -> None:
         self.box.start(notify)

@@ -15,6 +15,7 @@ from tui.adapters.config_file import home_dir
 from tui.adapters.user_files import read_private_file
 from tui.core.config import Config
 from tui.core.errors import InputError
+from tui.core.i18n import _
 from tui.core.paths import config_folder, resolve_path
 
 ENV_ID = "ECOWATT_CLIENT_ID"
@@ -56,32 +57,35 @@ def parse_credentials(text: str, origin: str) -> Credentials:
         value = value[6:].strip()
     if not value or "\n" in value:
         raise CredentialsError(
-            f"{origin}: expected one line holding client_id:client_secret "
-            "or the Base64 form RTE's portal shows"
+            f"{origin}: "
+            + _(
+                "expected one line holding client_id:client_secret or the Base64 form RTE's "
+                "portal shows"
+            )
         )
     if ":" in value:
-        client_id, _, secret = value.partition(":")
+        client_id, _sep, secret = value.partition(":")
         if not client_id.strip() or not secret.strip():
             raise CredentialsError(
-                f"{origin}: expected client_id:client_secret with both parts non-empty"
+                f"{origin}: " + _("expected client_id:client_secret with both parts non-empty")
             )
         return Credentials.from_pair(client_id.strip(), secret.strip(), origin)
     try:
         decoded = base64.b64decode(value, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         decoded = ""
-    client_id, _, secret = decoded.partition(":")
+    client_id, _sep, secret = decoded.partition(":")
     if not client_id or not secret:
         # Never echo the value: it may be a secret pasted into the wrong place.
         raise CredentialsError(
-            f"{origin}: expected client_id:client_secret or its Base64 form "
-            "(the value there is neither)"
+            f"{origin}: "
+            + _("expected client_id:client_secret or its Base64 form (the value there is neither)")
         )
     return Credentials(value, origin)
 
 
 def read_credentials_file(path: Path) -> Credentials:
-    text = read_private_file(path, "credentials file", CredentialsError)
+    text = read_private_file(path, _("credentials file"), CredentialsError)
     return parse_credentials(text, str(path))
 
 
@@ -110,8 +114,11 @@ def load_credentials(
             pass
     if client_id or secret:
         missing = ENV_SECRET if client_id else ENV_ID
-        raise CredentialsError(f"{missing} is not set (the other Ecowatt variable is)")
+        raise CredentialsError(
+            _("{missing} is not set (the other Ecowatt variable is)").format(missing=missing)
+        )
     raise CredentialsError(
-        f"no Ecowatt credentials: set {ENV_ID} and {ENV_SECRET}, "
-        f"or [ecowatt] credentials_file in {config.path}"
+        _(
+            "no Ecowatt credentials: set {id} and {secret}, or [ecowatt] credentials_file in {path}"
+        ).format(id=ENV_ID, secret=ENV_SECRET, path=config.path)
     )

@@ -48,7 +48,7 @@ async def check_source(
             except InputError as error:
                 return False, f"{kind}: " + "; ".join(error.problems)
             if forecast is None:
-                return False, f"{kind}: no forecast"
+                return False, f"{kind}: " + _("no forecast")
             origin = f" {source.path}" if isinstance(source, FileSource) else ""
             line = f"{kind}{origin}: {_forecast_line(forecast, now)}"
             return _covering(forecast, now, line)
@@ -67,12 +67,14 @@ def _covering(forecast: Forecast, now: datetime, line: str) -> tuple[bool, str]:
     if forecast.level_at(now) is not None:
         return True, line
     if forecast.until is not None and forecast.until <= now:
-        why = f"it ended {clock_time(forecast.until, now)}"
+        why = _("it ended {time}").format(time=clock_time(forecast.until, now))
     elif forecast.start is not None and forecast.start > now:
-        why = f"it starts {clock_time(forecast.start, now)}"
+        why = _("it starts {time}").format(time=clock_time(forecast.start, now))
     else:
-        why = "the current hour is missing from it"
-    return False, f"{line}; does not cover now ({clock_time(now, now)}): {why}"
+        why = _("the current hour is missing from it")
+    return False, line + _("; does not cover now ({time}): {why}").format(
+        time=clock_time(now, now), why=why
+    )
 
 
 async def _check_live(source: RteSource[Forecast], now: datetime) -> tuple[bool, str]:
@@ -83,23 +85,28 @@ async def _check_live(source: RteSource[Forecast], now: datetime) -> tuple[bool,
         return False, f"{kind}: {error}"
     result = await source.refresh(now, manual=True)
     if result.data is not None:
-        how = "fetched now" if result.called else _cached_text(result.data, now)
-        return True, f"{kind}: credentials ok; {_forecast_line(result.data, now)} ({how})"
+        how = _("fetched now") if result.called else _cached_text(result.data, now)
+        return True, f"{kind}: " + _("credentials ok; {forecast} ({how})").format(
+            forecast=_forecast_line(result.data, now), how=how
+        )
     if result.called:
-        return False, f"{kind}: credentials ok, but {result.error}"
+        return False, f"{kind}: " + _("credentials ok, but {error}").format(error=result.error)
     cached = source.last
     if cached is None:
-        return True, f"{kind}: credentials ok; {result.error}; no cached forecast yet"
-    return True, (
-        f"{kind}: credentials ok; {result.error}; cached: "
-        f"{_forecast_line(cached, now)} ({_cached_text(cached, now)})"
+        return True, f"{kind}: " + _("credentials ok; {error}; no cached forecast yet").format(
+            error=result.error
+        )
+    return True, f"{kind}: " + _("credentials ok; {error}; cached: {forecast} ({how})").format(
+        error=result.error,
+        forecast=_forecast_line(cached, now),
+        how=_cached_text(cached, now),
     )
 
 
 def _cached_text(forecast: Forecast, now: datetime) -> str:
     if forecast.fetched is None:
-        return "from the cache"
-    return f"from the cache, fetched {clock_time(forecast.fetched, now)}"
+        return _("from the cache")
+    return _("from the cache, fetched {time}").format(time=clock_time(forecast.fetched, now))
 
 
 def check_forecast_line(

@@ -26,11 +26,15 @@ from tui.core.tempo import TempoCalendar, describe_today_tomorrow
 def _describe(calendar: object, now: datetime, how: str | None = None) -> str:
     """``today red, tomorrow white (fetched now)``; ``how`` None: no origin to say."""
     if not isinstance(calendar, TempoCalendar):
-        return "no Tempo calendar"
+        return _("no Tempo calendar")
     text = describe_today_tomorrow(calendar, now)
     if how is None:
         return text
-    fetched = f", fetched {clock_time(calendar.fetched, now)}" if calendar.fetched else ""
+    fetched = (
+        _(", fetched {time}").format(time=clock_time(calendar.fetched, now))
+        if calendar.fetched
+        else ""
+    )
     return f"{text} ({how}{fetched})"
 
 
@@ -45,7 +49,7 @@ async def check_tempo(
     except InputError as error:
         return False, f"{kind}: " + "; ".join(error.problems)
     if source is None:  # source = "tic": the meter's frames carry the colours
-        return True, f"{kind}: read from the meter's frames (see the meter line)"
+        return True, f"{kind}: " + _("read from the meter's frames (see the meter line)")
     try:
         if not isinstance(source, RteSource):
             try:
@@ -61,17 +65,17 @@ async def check_tempo(
         result = await source.refresh(now, manual=True)
         if result.data is not None:
             if result.called:
-                return (
-                    True,
-                    f"{kind}: credentials ok; {_describe(result.data, now)} (fetched now)",
-                )
-            text = _describe(result.data, now, "from the cache")
-            return True, f"{kind}: credentials ok; {text}"
+                text = _describe(result.data, now) + " (" + _("fetched now") + ")"
+                return True, f"{kind}: " + _("credentials ok; {text}").format(text=text)
+            text = _describe(result.data, now, _("from the cache"))
+            return True, f"{kind}: " + _("credentials ok; {text}").format(text=text)
         if result.called:
-            return False, f"{kind}: credentials ok, but {result.error}"
+            return False, f"{kind}: " + _("credentials ok, but {error}").format(error=result.error)
         cached = source.last
-        text = _describe(cached, now, "from the cache") if cached else "nothing cached yet"
-        return True, f"{kind}: credentials ok; {result.error}; {text}"
+        text = _describe(cached, now, _("from the cache")) if cached else _("nothing cached yet")
+        return True, f"{kind}: " + _("credentials ok; {error}; {text}").format(
+            error=result.error, text=text
+        )
     finally:
         await source.aclose()
 

@@ -34,6 +34,7 @@ from tui.adapters.clock import Clock, SystemClock
 from tui.adapters.mqtt.base import BrokerError, Message, MqttConnector, MqttSession, Will
 from tui.core.errors import InputError
 from tui.core.events import Event
+from tui.core.i18n import _
 from tui.frontends.mqtt.commands import CommandError, parse_command
 from tui.frontends.mqtt.topics import (
     FORCE_FOR,
@@ -134,7 +135,7 @@ class MqttBridge:
         self._wakeup.set()
         # The controller's last update (relays released on exit) may still sit in our
         # subscriber queue: let the reader take it before the final flush.
-        for _ in range(3):
+        for _turn in range(3):
             await asyncio.sleep(0)
         session = self._session
         if session is not None:
@@ -227,7 +228,7 @@ class MqttBridge:
             asyncio.create_task(self._energy(session)),
         }
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for task in (*tasks, *self._later):
                 task.cancel()
@@ -389,7 +390,11 @@ class MqttBridge:
         choice = message.payload.decode(errors="replace").strip()
         if choice not in FORCE_FOR:
             options = ", ".join(FORCE_FOR)
-            await self._refuse(session, message.topic, f"{choice[:40]!r}: expected {options}")
+            await self._refuse(
+                session,
+                message.topic,
+                f"{choice[:40]!r}: " + _("expected {options}").format(options=options),
+            )
             return
         self._force_for = choice
         self._dirty.set()
@@ -411,7 +416,7 @@ class MqttBridge:
         if message.retain:
             # A retained command would be replayed at every reconnection: never obey it.
             await self._refuse(
-                session, message.topic, "retained command ignored: publish commands unretained"
+                session, message.topic, _("retained command ignored: publish commands unretained")
             )
             return
         try:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from tui.adapters.mqtt.base import BrokerError
 from tui.compose.mqtt import connector_for, read_mqtt_password
 from tui.core.config import Config
+from tui.core.i18n import _
 from tui.frontends.mqtt.service import topics_for
 from tui.frontends.mqtt.topics import discovery_configs
 
@@ -29,15 +30,20 @@ def check_mqtt_lines(
     """(connected, lines): the connection line, then what discovery will publish."""
     mqtt = config.mqtt
     if mqtt is None:
-        return True, ["off (no [mqtt] section)"]
+        return True, [_("off (no [mqtt] section)")]
     topics = topics_for(mqtt)
     try:
         password, origin = read_mqtt_password(config, environ)
-        who = f"as {mqtt.username}" if mqtt.username else "anonymously"
+        who = _("as {user}").format(user=mqtt.username) if mqtt.username else _("anonymously")
         if password is not None:
-            who += f", password from {origin}"
+            who += _(", password from {origin}").format(origin=origin)
         asyncio.run(_probe(config, f"delestage-check-{topics.node_id}", environ))
-        ok, first = True, f"connected to {mqtt.url} {who}; states under {topics.base}/"
+        ok, first = (
+            True,
+            _("connected to {url} {who}; states under {base}/").format(
+                url=mqtt.url, who=who, base=topics.base
+            ),
+        )
     except BrokerError as error:
         ok, first = False, str(error)
     lines = [first]
@@ -50,11 +56,13 @@ def check_mqtt_lines(
         orders={c.index: [o.value for o in c.pilot.named] for c in config.channels if c.pilot},
     )
     if not configs:
-        lines.append('Home Assistant discovery off (discovery_prefix = "")')
+        lines.append(_('Home Assistant discovery off (discovery_prefix = "")'))
         return ok, lines
     lines.append(
-        f"discovery will publish {len(configs)} entities on device delestage_{topics.node_id} "
-        f"(retained, availability {topics.availability}):"
+        _(
+            "discovery will publish {count} entities on device delestage_{node} "
+            "(retained, availability {availability}):"
+        ).format(count=len(configs), node=topics.node_id, availability=topics.availability)
     )
     for topic, entity in configs.items():
         component = topic.split("/")[-4]

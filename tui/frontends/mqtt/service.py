@@ -13,6 +13,7 @@ from tui.adapters.clock import Clock
 from tui.adapters.mqtt.base import BrokerError
 from tui.compose.mqtt import connector_for
 from tui.core.config import Config, MqttConfig
+from tui.core.i18n import _
 from tui.frontends.mqtt.bridge import MqttBridge
 from tui.frontends.mqtt.topics import Topics, node_id_from_host
 from tui.service.interface import ControllerLink
@@ -90,7 +91,7 @@ class MqttFrontend:
                 self.link, config, self._on_state, self.environ, self.backoff, self.clock
             )
         except BrokerError as error:  # a URL the bridge cannot use: said once, service goes on
-            self.log_error("mqtt", f"MQTT bridge not started: {error}")
+            self.log_error("mqtt", _("MQTT bridge not started: {error}").format(error=error))
             return
         self._failing = False
         self.report(self.bridge.view)
@@ -105,7 +106,9 @@ class MqttFrontend:
             self._failing = True
             self.log_error(
                 "mqtt",
-                f"MQTT: {view.message}; reconnecting with backoff (the controller carries on)",
+                _("MQTT: {why}; reconnecting with backoff (the controller carries on)").format(
+                    why=view.message
+                ),
             )
 
     async def close(self) -> None:
