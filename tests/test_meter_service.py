@@ -218,3 +218,55 @@ async def test_a_release_into_a_full_house_waits_for_room_then_restores(tmp_path
         await feed(controller, clock, meter, 1000, 2)
         car = next(c for c in (await controller.snapshot()).channels if c.index == 2)
         assert car.powered is True and car.waiting is None, car
+
+
+# -- the power rule across a wall-clock step (NTP, a Pi that booted on a stale clock) ------------
+
+
+async def _cut_after(controller, clock: ManualClock, meter: ScriptedMeter, va: int) -> int | None:
+    """Seconds of ``va`` fed, a frame a second, until the power rule cut a channel (None: 120
+    s without a cut)."""
+    for second in range(1, 121):
+        await feed(controller, clock, meter, va, 1)
+        snap = await controller.snapshot()
+        if snap.meter is not None and snap.meter.cuts:
+            return second
+    return None
+
+
+async def test_a_backward_step_never_stops_the_trip_filter(tmp_path: Path) -> None:
+    """2.5 x the limit trips the meter in about 40 s. Clock stepped back 2 h before it: the
+    rule must still cut in time (the filter was fed no more readings: newer than the last
+    one meant "after 15:00", and every frame read 13:xx)."""
+    for step in (0, -7200, 3600):
+        clock = ManualClock(T0)
+        meter = ScriptedMeter()
+        state = tmp_path / f"state{step}"
+        controller, _board = make_controller(meter_config(state), clock, meter_source=meter)
+        async with running(controller):
+            await feed(controller, clock, meter, 4500, 60)
+            clock.step(step)
+            cut_at = await _cut_after(controller, clock, meter, 22500)
+        assert cut_at is not None and cut_at < 30, (step, cut_at)
+
+
+async def test_a_power_cut_keeps_its_real_age_across_a_backward_step(tmp_path: Path) -> None:
+    """A cut for power, then the clock back 2 h: the cut is lifted after restore_after (5 min)
+    of real time with room, not 2 h later."""
+    clock = ManualClock(T0)
+    meter = ScriptedMeter()
+    controller, _board = make_controller(
+        meter_config(tmp_path / "state"), clock, meter_source=meter
+    )
+    async with running(controller):
+        await feed(controller, clock, meter, 4500, 5)
+        assert await _cut_after(controller, clock, meter, 22500) is not None
+        clock.step(-7200)
+        lifted = None
+        for second in range(1, 1801):
+            await feed(controller, clock, meter, 1000, 1)
+            snap = await controller.snapshot()
+            if snap.meter is not None and not snap.meter.cuts:
+                lifted = second
+                break
+    assert lifted is not None and lifted <= 400, lifted

@@ -19,6 +19,7 @@ times (readable, and comparable across a restart, when no monotonic clock surviv
 are ages from now (a time in the future is clamped to now: ``saved_vetting``).
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -61,16 +62,24 @@ class ClockWatch:
         return delta
 
     def follow(
-        self, history: dict[int, RelayHistory], sync: BoardSync, wall: datetime, mono: float
+        self,
+        history: dict[int, RelayHistory],
+        sync: BoardSync,
+        wall: datetime,
+        mono: float,
+        also: Iterable[Callable[[timedelta], None]] = (),
     ) -> timedelta | None:
-        """Move every switch time (and the board's retry times) to keep its age; the step, when
-        the wall clock stepped by more than STEP_TOLERANCE."""
+        """Move every switch time (and the board's retry times, and what ``also`` moves: the
+        power rule's times) to keep its age; the step, when the wall clock stepped by more
+        than STEP_TOLERANCE."""
         delta = self.rebase(wall, mono)
         if not delta:
             return None
         for channel, item in history.items():
             history[channel] = shift_history(item, delta)
         sync.shift(delta)
+        for move in also:
+            move(delta)
         return delta if abs(delta) > STEP_TOLERANCE else None
 
 

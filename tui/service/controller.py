@@ -388,7 +388,9 @@ class Controller(OperatorCommands):
         Both clocks are read together here: a step's ``now`` may be a moment old on a loaded
         machine, which must not look like a clock step."""
         wall, mono = self.clock.now(), self.clock.monotonic()
-        step = self.clock_watch.follow(self.history, self.relays.sync, wall, mono)
+        meter = self.meter
+        also = [lambda delta: meter.shift(delta, wall)] if meter is not None else []
+        step = self.clock_watch.follow(self.history, self.relays.sync, wall, mono, also)
         if step is not None:
             self.events.error("clock", step_words(step, wall))
         return step is not None

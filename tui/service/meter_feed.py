@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tui.adapters.clock import Clock
 from tui.adapters.meter.base import MeterSource
@@ -35,6 +35,7 @@ from tui.core.power_rule import (
     power_room,
     power_step,
 )
+from tui.core.time_shift import shift_times
 from tui.service.feed import Emit, Feed, Said
 from tui.service.snapshot import MeterView
 
@@ -105,6 +106,9 @@ class MeterFeed:
         self._tripped = False
         self._saved: dict[int, PowerCut] | None = None
         self._cuts_moved = False
+        # The source's newest reading when the wall clock last stepped, and that reading moved
+        # with the step (it was stamped on the clock before it): (original, moved).
+        self._restamped: tuple[MeterReading, MeterReading] | None = None
 
     def resume(self, saved: dict[int, PowerCut]) -> None:
         """Take up the cuts saved before a restart, and keep ``saved`` (the saved state's own
@@ -140,6 +144,31 @@ class MeterFeed:
             self.feed.next_refresh = now  # a first reading, or one after a stale spell
         self._wake()
 
+    def shift(self, delta: timedelta, now: datetime) -> None:
+        """The wall clock moved by ``delta`` other than the monotonic one: every time the power
+        rule holds (the filter's, the last reading's, the cuts', the re-close test's) moves with
+        it, as the relays' switch times do, so that the trip filter keeps being fed and a cut
+        keeps its real age. The source's newest reading moves too when it was stamped before
+        the step (moved, it is nearer ``now``)."""
+        memo: dict[int, object] = {}
+        self.last = shift_times(self.last, delta, memo)
+        self.state = self.last.state
+        self.measured = shift_times(self.measured, delta, memo)
+        self.trace = shift_times(self.trace, delta, memo)
+        latest = self._latest()
+        if latest is not None and abs(latest.at + delta - now) < abs(latest.at - now):
+            self._restamped = (self.source.latest or latest, shift_times(latest, delta, memo))
+        if self._saved is not None:
+            self._saved.clear()
+            self._saved.update(self.state.cuts)
+            self._cuts_moved = True
+
+    def _latest(self) -> MeterReading | None:
+        reading = self.source.latest
+        if self._restamped is not None and reading is self._restamped[0]:
+            return self._restamped[1]
+        return reading
+
     def room(self, config: Config, history: Mapping[int, RelayHistory]) -> PowerRoom | None:
         """The headroom for the switch-ons of the evaluation after ``step``."""
         return power_room(self.state, config, history)
@@ -152,7 +181,7 @@ class MeterFeed:
         history: Mapping[int, RelayHistory],
     ) -> dict[int, str]:
         """The power rule at ``now``: the channels it cuts, with their reasons."""
-        reading = self.source.latest
+        reading = self._latest()
         if reading is not None and reading is not self.measured.last:
             self.trace = self.trace.seen(reading.at, reading.power_va)
         self._measure(now, reading, history, config)
