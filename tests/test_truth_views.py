@@ -173,6 +173,29 @@ def test_plan_starts_from_a_force_made_during_red(tmp_path: Path) -> None:
     assert "at start          CUT" in fresh
 
 
+def test_a_switch_seconds_ago_is_the_plans_start_not_a_time_from_the_future(
+    tmp_path: Path,
+) -> None:
+    """`plan` right after the service switched a relay (a UI force, then `plan` in the same
+    minute): the switch is the live state's, not "switch times after now ... taken as now"
+    (the plan once started at the minute's start, before the switch)."""
+    state = tmp_path / "state"
+    state.mkdir()
+    config_path = tmp_path / "delestage.toml"
+    config_path.write_text(PLAN_TOML.format(state=state))
+    forecast_path = tmp_path / "signals.json"
+    forecast_path.write_text(json.dumps(forecast_to_body(DAY)))
+    now = at("18:30") + timedelta(seconds=40)
+    switched = now - timedelta(seconds=10)
+    StateStore(state).save({}, {0: RelayHistory(powered=False, last_off=switched)})
+    out = io.StringIO()
+    run_plan(str(config_path), str(forecast_path), None, "3", False, out, clock=ManualClock(now))
+    text = out.getvalue()
+    assert text.startswith("Plan from Tue 01 Dec 18:30 to Tue 01 Dec 21:30"), text
+    assert "from the future" not in text and "taken as now" not in text, text
+    assert "at start          CUT" in text
+
+
 def test_plan_with_nothing_saved_starts_from_the_relays_as_the_board_leaves_them(
     tmp_path: Path,
 ) -> None:

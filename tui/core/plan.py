@@ -220,6 +220,11 @@ def _order_word(order: str | None) -> str:
     return Order(order).label if order is not None else ""
 
 
+def _minute(moment: datetime) -> str:
+    """The plan's span in its title, to the minute: a plan from now starts at a second of it."""
+    return _when(moment.replace(second=0, microsecond=0))
+
+
 def render_plan_text(plan: Plan, config: Config, origin: str = "") -> str:
     """A schedule per channel: when it is cut, when it is back ON, and why; ``origin`` says
     which state the plan starts from (live or fresh)."""
@@ -231,14 +236,14 @@ def render_plan_text(plan: Plan, config: Config, origin: str = "") -> str:
             "Plan from {start} to {end} (Europe/Paris): {count} relay changes if the forecast "
             "holds.",
             count,
-        ).format(start=_when(plan.start), end=_when(plan.end), count=count),
+        ).format(start=_minute(plan.start), end=_minute(plan.end), count=count),
     ]
     if origin:
         lines.append(_("Starting state: {origin}.").format(origin=origin))
     by_channel: dict[int, list[Change]] = {ch.index: [] for ch in config.channels}
     for change in plan.changes:
         by_channel.setdefault(change.channel, []).append(change)
-    width = max(len(_when(moment)) for moment in [plan.start, *(c.at for c in plan.changes)])
+    width = max([len(_minute(plan.start)), *(len(_when(c.at)) for c in plan.changes)])
     width = max(width, len(_("at start")))
     state_w = max(4, len(_state(True)), len(_state(False)))
     orders = [*plan.initial_orders.values(), *(c.order for c in plan.changes if c.order)]

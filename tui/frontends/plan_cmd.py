@@ -177,7 +177,9 @@ def run_plan(
     config = load_config(find_config(config_path))
     now = (clock or SystemClock()).now().astimezone(UTC)
     if start is None:
-        start = now.replace(second=0, microsecond=0)
+        # Now itself, not the minute it is in: the live state holds switch times of the last
+        # seconds, which a plan from the minute's start took as times from the future.
+        start = now
 
     if forecast_path is not None:
         forecast = read_forecast_file(Path(forecast_path))
