@@ -171,3 +171,28 @@ async def test_at_80x24_with_a_meter_the_log_shows_the_newest_event_from_its_sta
         assert re.match(r"\d\d:\d\d:\d\d [a-z]+ +\w", seen[-1]), seen
         assert newest.startswith(seen[-1].removesuffix("…")), (seen, newest)
         assert seen[-1].endswith("…"), seen
+
+
+def test_the_power_line_in_french() -> None:
+    """The timeline's power row follows the language (it was English in a French UI)."""
+    from tui.compose.language import set_language
+
+    view = MeterView(
+        source="tic",
+        where="tic on /dev/ttyACM0",
+        state="ok",
+        power_va=9600,
+        limit_va=9000,
+        words="9,6 / 9 kVA",
+        trip_in_s=41.6,
+        recent_va=(None,) * 40 + (9600,) * 10,
+    )
+    set_language("fr")
+    try:
+        row = power_row(view, 17, 72, 80).plain
+    finally:
+        set_language("en")
+    assert row.startswith("Puissance 1 h    "), row
+    assert row.endswith(" actuelle 9,6 / 9 kVA, disjonction dans 42 s"), row
+    assert len(row) <= 80
+    assert power_row(view, 17, 72, 80).plain.startswith("Power 1h "), "English again after"

@@ -377,14 +377,16 @@ def power_row(meter: MeterView, left: int, grid_end: int, width: int) -> Text:
     """``Power 1h   ▁▁▂▅█▲▃ now 4.2 / 9 kVA``: the last hour's peak per minute under the
     days' grid (a full block is the limit, ``▲`` a minute over it, blank a minute without a
     reading), then the power now in words (a stale meter said so)."""
-    line = Text("Power 1h".ljust(left), style=HEADING)
+    line = Text(_("Power 1h").ljust(left), style=HEADING)
     limit = meter.limit_va
     words = meter.words.split(", ")[0] if meter.state == "ok" else meter.words or meter.state
-    after = f" now {words}" if meter.state == "ok" else f" {words}"
+    after = _(" now {power}").format(power=words) if meter.state == "ok" else f" {words}"
     if meter.state == "ok" and meter.trip_in_s is not None:
-        after += f", trip in {round(meter.trip_in_s)} s"
+        after += _(", trip in {seconds} s").format(seconds=round(meter.trip_in_s))
     if limit is None or not meter.recent_va:
-        line.append(f"meter {meter.state}" if not meter.words else meter.words)
+        line.append(
+            _("meter {state}").format(state=meter.state) if not meter.words else meter.words
+        )
         return line
     columns = min(MINUTES, grid_end - left, max(width - left - len(after), 8))
     peaks = buckets(meter.recent_va, columns)
@@ -396,6 +398,6 @@ def power_row(meter: MeterView, left: int, grid_end: int, width: int) -> Text:
         line.append(char, style=POWER_STYLES[0 if share < 0.8 else 1 if share <= 1 else 2])
     peak = max((p for p in meter.recent_va if p is not None), default=None)
     if peak is not None and peak > limit and len(after) + 14 <= width - line.cell_len:
-        after += f" (peak {format_kva(peak)})"
+        after += _(" (peak {power})").format(power=format_kva(peak))
     line.append(after[: max(width - line.cell_len, 0)])
     return line
