@@ -246,8 +246,13 @@ async def test_a_backward_step_never_stops_the_trip_filter(tmp_path: Path) -> No
         async with running(controller):
             await feed(controller, clock, meter, 4500, 60)
             clock.step(step)
+            await controller.settle()  # the step seen before the next frame, as a sleep ends
             cut_at = await _cut_after(controller, clock, meter, 22500)
         assert cut_at is not None and cut_at < 30, (step, cut_at)
+        # The frame held at the step moved with it: a forward step is not a meter silent
+        # for an hour (no "no valid frame for 10 s").
+        stale = [e for e in read_events(state) if isinstance(e, ErrorEvent) and e.what == "meter"]
+        assert stale == [], (step, stale)
 
 
 async def test_a_power_cut_keeps_its_real_age_across_a_backward_step(tmp_path: Path) -> None:

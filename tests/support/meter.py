@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from tui.adapters.meter.base import Notify, ReadingBox
+from tui.adapters.meter.base import Move, Notify, ReadingBox
 from tui.adapters.sources.base import RefreshResult
 from tui.core.meter import MeterReading
 
@@ -43,6 +43,9 @@ class ScriptedMeter:
 
     def next_refresh(self, now: datetime) -> datetime:
         return self.box.next_refresh(now)
+
+    def shift(self, delta: timedelta, now: datetime, move: Move) -> None:
+        self.box.shift(delta, now, move)
 
     async def aclose(self) -> None:
         self.closed = True

@@ -106,9 +106,6 @@ class MeterFeed:
         self._tripped = False
         self._saved: dict[int, PowerCut] | None = None
         self._cuts_moved = False
-        # The source's newest reading when the wall clock last stepped, and that reading moved
-        # with the step (it was stamped on the clock before it): (original, moved).
-        self._restamped: tuple[MeterReading, MeterReading] | None = None
 
     def resume(self, saved: dict[int, PowerCut]) -> None:
         """Take up the cuts saved before a restart, and keep ``saved`` (the saved state's own
@@ -148,26 +145,19 @@ class MeterFeed:
         """The wall clock moved by ``delta`` other than the monotonic one: every time the power
         rule holds (the filter's, the last reading's, the cuts', the re-close test's) moves with
         it, as the relays' switch times do, so that the trip filter keeps being fed and a cut
-        keeps its real age. The source's newest reading moves too when it was stamped before
-        the step (moved, it is nearer ``now``)."""
+        keeps its real age; and the source's newest reading when it was stamped before the
+        step. One memo for all: the reading the state, the estimator and the source share
+        stays one object, so "a new reading?" still answers by identity."""
         memo: dict[int, object] = {}
         self.last = shift_times(self.last, delta, memo)
         self.state = self.last.state
         self.measured = shift_times(self.measured, delta, memo)
         self.trace = shift_times(self.trace, delta, memo)
-        latest = self._latest()
-        if latest is not None and abs(latest.at + delta - now) < abs(latest.at - now):
-            self._restamped = (self.source.latest or latest, shift_times(latest, delta, memo))
+        self.source.shift(delta, now, lambda reading: shift_times(reading, delta, memo))
         if self._saved is not None:
             self._saved.clear()
             self._saved.update(self.state.cuts)
             self._cuts_moved = True
-
-    def _latest(self) -> MeterReading | None:
-        reading = self.source.latest
-        if self._restamped is not None and reading is self._restamped[0]:
-            return self._restamped[1]
-        return reading
 
     def room(self, config: Config, history: Mapping[int, RelayHistory]) -> PowerRoom | None:
         """The headroom for the switch-ons of the evaluation after ``step``."""
@@ -181,7 +171,7 @@ class MeterFeed:
         history: Mapping[int, RelayHistory],
     ) -> dict[int, str]:
         """The power rule at ``now``: the channels it cuts, with their reasons."""
-        reading = self._latest()
+        reading = self.source.latest
         if reading is not None and reading is not self.measured.last:
             self.trace = self.trace.seen(reading.at, reading.power_va)
         self._measure(now, reading, history, config)

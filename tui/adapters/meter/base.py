@@ -18,6 +18,8 @@ from tui.core.i18n import _
 from tui.core.meter import MeterReading
 
 Notify = Callable[[], None]
+# A reading as it reads after a wall-clock step (MeterFeed.shift gives it).
+Move = Callable[[MeterReading], MeterReading]
 
 
 class MeterSource(Source[MeterReading], Protocol):
@@ -38,6 +40,11 @@ class MeterSource(Source[MeterReading], Protocol):
     @property
     def detail(self) -> str:
         """What the reader knows beyond the reading: mode, baud, garbled groups."""
+        ...
+
+    def shift(self, delta: timedelta, now: datetime, move: Move) -> None:
+        """The wall clock stepped by ``delta`` (now ``now``): a reading held that was stamped
+        before the step becomes ``move(reading)``, so that its age stays its real age."""
         ...
 
 
@@ -72,6 +79,21 @@ class ReadingBox:
     def latest(self) -> MeterReading | None:
         with self._lock:
             return self._latest
+
+    def shift(self, delta: timedelta, now: datetime, move: Move) -> None:
+        """The newest reading moved with a wall-clock step when it was stamped before it (moved,
+        it is nearer ``now``; one stamped after the step is left alone), and the start too: a
+        forward step is not a meter silent for an hour, a backward one not a frame from the
+        future."""
+        with self._lock:
+            latest = self._latest
+            if latest is not None and abs(latest.at + delta - now) < abs(latest.at - now):
+                moved = move(latest)
+                if self._given is latest:
+                    self._given = moved
+                self._latest = moved
+            if self._first is not None:
+                self._first += delta
 
     def refresh(self, now: datetime, where: str) -> RefreshResult[MeterReading]:
         with self._lock:
@@ -140,3 +162,6 @@ class BoxedMeter:
 
     def next_refresh(self, now: datetime) -> datetime:
         return self.box.next_refresh(now)
+
+    def shift(self, delta: timedelta, now: datetime, move: Move) -> None:
+        self.box.shift(delta, now, move)
