@@ -286,3 +286,45 @@ def test_every_model_addressed_with_the_real_library_waits_unattached(device: De
     finally:
         board.close(OnExit.RELEASE)
     assert events == []
+
+
+def test_init_with_two_boards_writes_one_board_each_and_24_channels(
+    tmp_path: Path, usb: FakeUsb
+) -> None:
+    """`init` with a 1017 and a REL1101 attached: one [[board]] each (name, model, serial, the
+    REL1101's hub port) and a channel per relay, numbered across them; `check` loads it."""
+    import io
+
+    from tui.adapters.config_file import load_config
+    from tui.frontends.init import run_init
+
+    usb.plug(FakeBoard(TABLEAU, revision="1017_1"))
+    usb.plug(rel1101())
+    path = tmp_path / "delestage.toml"
+    out = io.StringIO()
+    assert run_init(str(path), False, out, api=usb.api(), wait=0) == 0
+    assert out.getvalue().startswith(
+        "2 relay boards attached (Phidget 1017_0/1017_1 serial 111111, Phidget REL1101 version "
+        "100 serial 222222): one [[board]] each"
+    )
+    config = load_config(path)
+    assert [(b.name, b.model, b.serial, b.hub_port) for b in config.boards] == [
+        ("1017-111111", "1017", TABLEAU, None),
+        ("rel1101-222222", "REL1101", GARAGE, 2),
+    ]
+    assert [c.index for c in config.channels] == list(range(24))
+    assert [c.board for c in config.channels] == ["1017-111111"] * 8 + ["rel1101-222222"] * 16
+    assert [c.relay_on_board for c in config.channels] == list(range(8)) + list(range(16))
+    assert [c.name for c in config.channels[:3]] == ["Radiateurs", "Chauffe-eau", "Borne VE"]
+
+
+def test_init_with_one_board_keeps_the_single_board_table(tmp_path: Path, usb: FakeUsb) -> None:
+    import io
+
+    from tui.frontends.init import run_init, starter_text
+
+    usb.plug(rel1101())
+    path = tmp_path / "delestage.toml"
+    assert run_init(str(path), False, io.StringIO(), api=usb.api(), wait=0) == 0
+    assert path.read_text(encoding="utf-8") == starter_text(GARAGE, "REL1101")
+    assert "[[board]]" not in starter_text(GARAGE, "REL1101")
