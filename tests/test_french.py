@@ -1138,7 +1138,9 @@ def test_help_in_french_with_argparse_words(capsys: pytest.CaptureFixture[str]) 
         main(["--lang", "fr", "force", "--help"])
     out = capsys.readouterr().out
     assert out.startswith("utilisation : delestage force [-h]")
-    assert "numéro de voie (0-7) ou nom" in out
+    assert "numéro de voie (à travers les cartes, s'il y en a plusieurs) ou nom" in " ".join(
+        out.split()
+    )
     assert "(par défaut : 5)" in out
     assert not any(line.lstrip().startswith(":") for line in out.splitlines()), out
     with pytest.raises(SystemExit):

@@ -165,7 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _config_option(force)
     _timeout_option(force)
-    force.add_argument("channel", metavar="CH", help=_("channel index (0-7) or name"))
+    force.add_argument(
+        "channel", metavar="CH", help=_("channel number (across boards, with several) or name")
+    )
     force.add_argument(
         "state",
         metavar="STATE",
