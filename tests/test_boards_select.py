@@ -377,3 +377,70 @@ async def test_mqtt_channel_states_name_the_board_on_a_real_broker(
         (13, "garage", 5),
     ]
     assert snapshot.channel(13).board == "garage"
+
+
+async def test_history_names_the_board_and_relay_as_plan_and_status_do(tmp_path: Path) -> None:
+    """A red day recorded by the service on two boards: `history` (text, JSON, CSV) says where
+    each channel is wired, `Pompe on board garage/3` as `plan` does; one board: unchanged."""
+    from support.service import at
+
+    from tui.compose.files import load_config
+    from tui.compose.service import build_controller, serve
+    from tui.frontends.history_cmd import CSV_COLUMNS, run_history
+
+    day = at("2026-12-02T00:00:00+01:00")  # the demo week's red weekday
+    path = tmp_path / "delestage.toml"
+    state = tmp_path / "state"
+    path.write_text(SEVERAL + f'\n[service]\nstate_dir = "{state}"\n', encoding="utf-8")
+    config = load_config(path)
+    clock = ManualClock(day, auto_advance=True)
+    controller = build_controller(config, clock, {}, board=make_board(config, clock))
+    await asyncio.wait_for(serve(controller, until=day + timedelta(hours=24)), 60)
+
+    def history(output: str) -> str:
+        out = StringIO()
+        after = ManualClock(day + timedelta(days=1))
+        code = run_history(str(path), "2026-12-02", "2026-12-02", output, out, clock=after)
+        assert code == 0
+        return out.getvalue()
+
+    text = history("text")
+    assert "11  Pompe on board garage/3 " in text, text
+    assert "0  Chauffe-eau on board tableau/0 " in text, text
+    document = json.loads(history("json"))
+    (pompe,) = [row for row in document["days"] if row["channel"] == 11]
+    assert (pompe["board"], pompe["relay"]) == ("garage", 3) and pompe["switches"] >= 1
+    assert document["totals"]["11"]["board"] == "garage"
+    rows = history("csv").splitlines()
+    assert rows[0].split(",") == [*CSV_COLUMNS, "board", "relay"]
+    assert any(row.startswith("2026-12-02,11,Pompe,") and row.endswith(",garage,3") for row in rows)
+
+    one = tmp_path / "one.toml"
+    one.write_text(ONE + f'\n[service]\nstate_dir = "{tmp_path / "one"}"\n', encoding="utf-8")
+    out = StringIO()
+    assert run_history(str(one), "2026-12-02", "2026-12-02", "csv", out, clock=clock) == 0
+    assert out.getvalue().splitlines()[0].split(",") == list(CSV_COLUMNS), "one board: as before"
+
+
+async def test_a_click_on_a_row_of_the_scrolled_grid_selects_it(state_dir: Path) -> None:
+    """28 channels at 80x24: the grid shows 8 around the selection; a click on one of those
+    rows selects the channel drawn there, not the one at that position from the top."""
+    rig = three_board_rig(state_dir)
+    app = rig.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, rig)
+        grid = app.query_one(RelayGrid)
+        await press(pilot, rig, "2", "5")
+        assert app.selected == 25
+        assert "channels 20-27 of 28 shown" in screen_text(app)
+        assert [grid.row_at(y) for y in range(1, 9)] == list(range(20, 28))
+        await pilot.click(RelayGrid, offset=(5, 1 + 2))  # the heading, then rows 20..27
+        await pilot.pause()
+        assert app.selected == 22
+        assert "▶ 22 Garage 14 (board garage/14): " in screen_text(app)
+        # The window follows the selection (18-25 around 22): a click takes what is drawn now.
+        shown = [grid.row_at(y) for y in range(1, 9)]
+        assert shown == list(range(18, 26))
+        await pilot.click(RelayGrid, offset=(5, 1 + shown.index(19)))
+        await pilot.pause()
+        assert app.selected == 19

@@ -722,6 +722,13 @@ board = "cave"
     "boards disagree": '[[board]]\nname = "a"\nserial = 1\n'
     + '[[board]]\nname = "b"\nserial = 2\nfailsafe = "1s"\non_exit = "keep"\n'
     + '[[channel]]\nindex = 0\nname = "A"\nshed_at = "red"\nboard = "a"\n',
+    "keepalive over two boards": '[[board]]\nname = "a"\nserial = 1\nfailsafe = "1s"\n'
+    + '[[board]]\nname = "b"\nserial = 2\nfailsafe = "1s"\n'
+    + "".join(
+        f'[[channel]]\nindex = {n}\nname = "{board}{n}"\nshed_at = "red"\nboard = "{board}"\n'
+        for board in "ab"
+        for n in range(2)
+    ),
     "rotation of one": _TWO + 'rotate = "solo"\n',
     "relay driven twice": '[board]\nkind = "simulated"\n'
     + '[[channel]]\nindex = 0\nname = "A"\nshed_at = "red"\npilot = { relays = [0, 1] }\n'
@@ -1131,7 +1138,9 @@ def test_help_in_french_with_argparse_words(capsys: pytest.CaptureFixture[str]) 
         main(["--lang", "fr", "force", "--help"])
     out = capsys.readouterr().out
     assert out.startswith("utilisation : delestage force [-h]")
-    assert "numéro de voie (0-7) ou nom" in out
+    assert "numéro de voie (à travers les cartes, s'il y en a plusieurs) ou nom" in " ".join(
+        out.split()
+    )
     assert "(par défaut : 5)" in out
     assert not any(line.lstrip().startswith(":") for line in out.splitlines()), out
     with pytest.raises(SystemExit):

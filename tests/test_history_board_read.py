@@ -1,6 +1,7 @@
-"""A channel the first start read from the board (no switch) is known from that moment: the
-board event's ``states`` make it a recorded CUT/ON in the arithmetic, the store, `history --csv`
-and the channels-over-time view. Logs from before that field keep the old inference."""
+"""A channel whose state the first start took from the board's library (no switch) is known
+from that moment: the board event's ``states`` make it a recorded CUT/ON in the arithmetic, the
+store, `history --csv` and the channels-over-time view.
+Logs from before that field keep the old inference."""
 
 import asyncio
 import csv

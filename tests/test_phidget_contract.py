@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from support.fake_phidget import FakeBoard, FakeUsb, Recorder, wait_until
+from support.fake_phidget import FakeBoard, FakeUsb, Recorder, board_of_kind, wait_until
 from support.real_phidget import (
     absent_serial,
     add_dictionaries,
@@ -54,6 +54,46 @@ class Library:
     api: PhidgetApi
     serial: int  # what channels are addressed to
     usb: FakeUsb | None = None  # the fake's bus, to trip a failsafe
+    model: str = "1017"  # the device table's model of the attached board
+    hub_port: int | None = None  # a VINT board's port, which channels are addressed to
+    failsafe: bool | None = None  # whether it has one; None: told as a 1017's (version >= 200)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A board of the device table (tui/core/devices.py) as the fake plays it, and whether the
+    table gives it a hardware failsafe: the contract runs on each."""
+
+    model: str
+    revision: str | None
+    failsafe: bool
+    version: int | None = None
+    hub_port: int | None = None
+
+    @property
+    def id(self) -> str:
+        name = self.revision or self.model
+        if self.version is not None:
+            name += f" v{self.version}"
+        return name + (" VINT" if self.hub_port is not None and self.model == "1017" else "")
+
+
+# Written from the table's words, not from the fake's rule, so that the fake is checked
+# against them: "1017_2; none on 1017_0/1017_1", "1014_3; none on 1014_0 to 1014_2", "from
+# device version 110" (REL1000, REL1100), "from device version 110, and REL1101_1" (REL1101).
+KINDS = (
+    Kind("1017", "1017_1", failsafe=False),
+    Kind("1017", "1017_2", failsafe=True),
+    Kind("1017", "1017_2", failsafe=True, hub_port=1),
+    Kind("1014", "1014_2", failsafe=False),
+    Kind("1014", "1014_3", failsafe=True),
+    Kind("REL1000", None, failsafe=False, version=100),
+    Kind("REL1000", None, failsafe=True, version=110, hub_port=2),
+    Kind("REL1100", None, failsafe=True, version=120, hub_port=2),
+    Kind("REL1101", None, failsafe=False, version=100, hub_port=2),
+    Kind("REL1101", None, failsafe=True, version=110, hub_port=2),
+    Kind("REL1101", "REL1101_1", failsafe=True, hub_port=2),
+)
 
 
 @pytest.fixture(params=["fake", "real"])
@@ -68,17 +108,20 @@ def no_board(request: pytest.FixtureRequest) -> Iterator[Library]:
         yield Library("real", load_phidget22(), absent_serial())
 
 
-def _board_params() -> list[str]:
-    return ["fake", "board"] if board_serial() is not None else ["fake"]
+def _board_params() -> list[Any]:
+    fakes = [pytest.param(kind, id=f"fake {kind.id}") for kind in KINDS]
+    return [*fakes, pytest.param(None, id="board")] if board_serial() is not None else fakes
 
 
 @pytest.fixture(params=_board_params())
 def with_board(request: pytest.FixtureRequest) -> Iterator[Library]:
-    """A library with an attached 1017 the channels are addressed to."""
-    if request.param == "fake":
+    """A library with an attached board the channels are addressed to: the fake playing each
+    kind of the device table, and a real 1017 when one is named."""
+    kind: Kind | None = request.param
+    if kind is not None:
         usb = FakeUsb()
-        usb.plug(FakeBoard(123456, revision="1017_2"))
-        yield Library("fake", usb.api(), 123456, usb)
+        usb.plug(board_of_kind(kind.model, kind.revision, 123456, kind.hub_port, kind.version))
+        yield Library("fake", usb.api(), 123456, usb, kind.model, kind.hub_port, kind.failsafe)
         usb.stop()
     else:
         serial = board_serial()
@@ -89,6 +132,8 @@ def with_board(request: pytest.FixtureRequest) -> Iterator[Library]:
 def channel(library: Library, index: int = 0) -> Any:
     handle = library.api.DigitalOutput()
     handle.setDeviceSerialNumber(library.serial)
+    if library.hub_port is not None:
+        handle.setHubPort(library.hub_port)
     handle.setChannel(index)
     return handle
 
@@ -172,8 +217,13 @@ def test_the_adapter_waits_for_a_board_that_is_not_there(no_board: Library) -> N
 # --- with a board ------------------------------------------------------------------------------
 
 
-def test_attach_releases_the_relay_and_commands_read_back(with_board: Library) -> None:
-    board = PhidgetBoard(BoardConfig(serial=with_board.serial), [0], api=with_board.api)
+def test_attach_releases_the_relay_and_the_library_confirms_commands(
+    with_board: Library,
+) -> None:
+    config = BoardConfig(
+        serial=with_board.serial, hub_port=with_board.hub_port, model=with_board.model
+    )
+    board = PhidgetBoard(config, [0], api=with_board.api)
     events = Recorder()
     board.open(events)
     try:
@@ -181,7 +231,11 @@ def test_attach_releases_the_relay_and_commands_read_back(with_board: Library) -
         wait_until(lambda: board.relay(0) is not None)
         assert board.relay(0) is False  # released by the attach: no persistence
         assert board.info().serial == with_board.serial
-        assert board.info().revision in (REVISION_FAILSAFE, REVISION_OLD)
+        if with_board.model == "1017":
+            assert board.info().revision in (REVISION_FAILSAFE, REVISION_OLD)
+        else:
+            assert str(board.info().revision).startswith(f"{with_board.model} version ")
+        assert board.info().failsafe is has_failsafe_rule(with_board, board.info().revision)
         board.set_relay(0, True)
         assert board.relay(0) is True
         board.set_relay(0, False)
@@ -192,20 +246,30 @@ def test_attach_releases_the_relay_and_commands_read_back(with_board: Library) -
     assert board.open_channels() == []
 
 
-def test_the_sku_is_1017_whatever_the_revision(with_board: Library) -> None:
+def test_the_sku_is_the_model_whatever_the_revision(with_board: Library) -> None:
+    """Every 1017 says "1017"; the failsafe is told by getMaxFailsafeTime, as the table says."""
     handle = channel(with_board)
     handle.openWaitForAttachment(5000)
     try:
-        assert handle.getDeviceSKU() == "1017"
+        assert handle.getDeviceSKU() == with_board.model
         version = int(handle.getDeviceVersion())
         try:
             handle.getMaxFailsafeTime()
             has_failsafe = True
-        except with_board.api.PhidgetException:
+        except with_board.api.PhidgetException as error:
+            assert int(error.code) == 20  # type: ignore[attr-defined]
             has_failsafe = False
-        assert has_failsafe is (version >= 200)
+        expected = version >= 200 if with_board.failsafe is None else with_board.failsafe
+        assert has_failsafe is expected
     finally:
         handle.close()
+
+
+def has_failsafe_rule(library: Library, revision: str | None) -> bool:
+    """What the adapter must have found: the kind's failsafe (a real 1017: its revision's)."""
+    if library.failsafe is not None:
+        return library.failsafe
+    return revision == REVISION_FAILSAFE
 
 
 def trip(library: Library, handle: Any) -> None:
@@ -217,8 +281,12 @@ def trip(library: Library, handle: Any) -> None:
 
 
 def has_failsafe(library: Library, handle: Any) -> bool:
-    """A 1017_2; on a 1017_0/1 (a real board named so) enabling one is refused with code 20."""
-    if int(handle.getDeviceVersion()) >= 200:
+    """A kind with a failsafe (a real 1017: a 1017_2); on the others enabling one is refused
+    with code 20."""
+    expected = library.failsafe
+    if expected is None:
+        expected = int(handle.getDeviceVersion()) >= 200
+    if expected:
         return True
     assert code_of(library, lambda: handle.enableFailsafe(500)) == 20
     return False
@@ -267,13 +335,18 @@ def test_a_tripped_persistent_channel_attaches_then_detaches_at_once(with_board:
 
 
 def test_hub_port_0_is_tolerated_on_a_usb_board(with_board: Library) -> None:
+    """A USB board is on hub port 0 for matching; a VINT one attaches on its own port only."""
     handle = channel(with_board)
-    handle.setHubPort(0)
+    handle.setHubPort(0 if with_board.hub_port is None else with_board.hub_port)
     handle.openWaitForAttachment(5000)
     try:
         assert handle.getAttached() is True
     finally:
         handle.close()
+    if with_board.hub_port is not None:
+        elsewhere = channel(with_board)
+        elsewhere.setHubPort(0)
+        assert code_of(with_board, lambda: elsewhere.openWaitForAttachment(100)) == TIMED_OUT
 
 
 # --- the library's machinery, for real on Dictionary devices ------------------------------------

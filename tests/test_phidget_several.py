@@ -286,3 +286,134 @@ def test_every_model_addressed_with_the_real_library_waits_unattached(device: De
     finally:
         board.close(OnExit.RELEASE)
     assert events == []
+
+
+def test_init_with_two_boards_writes_one_board_each_and_24_channels(
+    tmp_path: Path, usb: FakeUsb
+) -> None:
+    """`init` with a 1017 and a REL1101 attached: one [[board]] each (name, model, serial, the
+    REL1101's hub port) and a channel per relay, numbered across them; `check` loads it."""
+    import io
+
+    from tui.adapters.config_file import load_config
+    from tui.frontends.init import run_init
+
+    usb.plug(FakeBoard(TABLEAU, revision="1017_1"))
+    usb.plug(rel1101())
+    path = tmp_path / "delestage.toml"
+    out = io.StringIO()
+    assert run_init(str(path), False, out, api=usb.api(), wait=0) == 0
+    assert out.getvalue().startswith(
+        "2 relay boards attached (Phidget 1017_0/1017_1 serial 111111, Phidget REL1101 version "
+        "100 serial 222222): one [[board]] each"
+    )
+    config = load_config(path)
+    assert [(b.name, b.model, b.serial, b.hub_port) for b in config.boards] == [
+        ("1017-111111", "1017", TABLEAU, None),
+        ("rel1101-222222", "REL1101", GARAGE, 2),
+    ]
+    assert [c.index for c in config.channels] == list(range(24))
+    assert [c.board for c in config.channels] == ["1017-111111"] * 8 + ["rel1101-222222"] * 16
+    assert [c.relay_on_board for c in config.channels] == list(range(8)) + list(range(16))
+    assert [c.name for c in config.channels[:3]] == ["Radiateurs", "Chauffe-eau", "Borne VE"]
+
+
+def test_init_with_one_board_keeps_the_single_board_table(tmp_path: Path, usb: FakeUsb) -> None:
+    import io
+
+    from tui.frontends.init import run_init, starter_text
+
+    usb.plug(rel1101())
+    path = tmp_path / "delestage.toml"
+    assert run_init(str(path), False, io.StringIO(), api=usb.api(), wait=0) == 0
+    assert path.read_text(encoding="utf-8") == starter_text(GARAGE, "REL1101")
+    assert "[[board]]" not in starter_text(GARAGE, "REL1101")
+
+
+# --- defect 7 with several boards: one keepalive pass over every board -------------------------
+
+
+def test_the_failsafe_floor_counts_every_boards_relays(tmp_path: Path) -> None:
+    """A 1017 + a REL1101 (24 relays): one keepalive pass resets all 24 in turn, up to 2.4 s,
+    so "4s800ms" (enough for the REL1101's 16 alone) is refused; 3 x 24 x 100 ms = 7.2 s."""
+    from tui.core.errors import InputError
+
+    def with_failsafe(failsafe: str) -> Config:
+        document = config_document(tmp_path / "state", restore_gap="0s")
+        document["board"] = [
+            {"name": "tableau", "serial": TABLEAU, "model": "1017", "failsafe": failsafe},
+            {
+                "name": "garage",
+                "serial": GARAGE,
+                "model": "REL1101",
+                "hub_port": 2,
+                "failsafe": failsafe,
+            },
+        ]
+        document["channel"] = [
+            {"index": n, "name": f"t{n}", "shed_at": "never", "board": "tableau"} for n in range(8)
+        ] + [
+            {"index": n, "name": f"g{n}", "shed_at": "never", "board": "garage"} for n in range(16)
+        ]
+        return config_from_dict(document, "test.toml")
+
+    with pytest.raises(InputError) as refused:
+        with_failsafe("4s800ms")
+    assert refused.value.problems == [
+        'test.toml: board[0].failsafe: "4s800ms" is too short for 24 relays on 2 boards: each '
+        "keepalive resets them one USB transfer at a time, board after board (up to 100 ms "
+        'each), which must fit in a third of the period; set failsafe = "7s200ms" or more on '
+        "every [[board]]"
+    ]
+    with pytest.raises(InputError):
+        with_failsafe("7s100ms")
+    assert len(with_failsafe("7s200ms").channels) == 24
+
+
+def test_the_keepalive_of_several_boards_is_timed_as_one_pass(usb: FakeUsb) -> None:
+    """Each board's share fits in a third of the period, the whole pass does not: said once,
+    for the whole pass (the boards' own timers are not what counts)."""
+    from support.fake_phidget import Recorder
+
+    from tui.adapters.boards.base import BoardEventKind
+
+    for serial in (TABLEAU, GARAGE):
+        usb.plug(FakeBoard(serial, revision="1017_2"))
+    failsafe = timedelta(seconds=1)
+    boards = [
+        PhidgetBoard(
+            BoardConfig(kind=BoardKind.PHIDGET, serial=serial, model="1017", failsafe=failsafe),
+            range(8),
+            api=usb.api(),
+        )
+        for serial in (TABLEAU, GARAGE)
+    ]
+    ticks = iter([10.0, 10.3, 20.0, 20.5, 30.0, 30.9])  # whole passes of 0.3, 0.5 and 0.9 s
+    board = MultiBoard(
+        [
+            Part("tableau", boards[0], {n: n for n in range(8)}),
+            Part("garage", boards[1], {8 + n: n for n in range(8)}),
+        ],
+        failsafe=failsafe,
+        monotonic=lambda: next(ticks),
+    )
+    events = Recorder()
+    board.open(events)
+    events.wait_for(lambda: all(board.channel_attached(n) for n in range(16)))
+    usb.settle()
+    try:
+        board.keepalive()
+        assert board.keepalive_seconds == pytest.approx(0.3)
+        assert not [e for e in events.of(BoardEventKind.ERROR) if "keepalive" in e.message]
+        board.keepalive()
+        board.keepalive()
+        said = [e.message for e in events.of(BoardEventKind.ERROR) if "keepalive" in e.message]
+        assert said == [
+            "2 boards: the failsafe keepalive took 500 ms for 16 relay(s), more than a third of "
+            'board.failsafe = "1s": a relay may trip before its next reset; set a longer '
+            "board.failsafe"
+        ]
+        assert [b.keepalive_seconds for b in boards] == [None, None]
+        assert all(usb.boards[s].failsafe_resets[7] >= 3 for s in (TABLEAU, GARAGE))
+    finally:
+        board.close(OnExit.RELEASE)

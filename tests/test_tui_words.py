@@ -308,7 +308,7 @@ def run_service(state_dir: Path, start: datetime, seconds: float) -> list[Event]
 def test_the_stop_lists_the_relays_and_a_start_after_a_crash_says_so(state_dir: Path) -> None:
     events = run_service(state_dir, NOON, 30)
     kinds = [(event.kind, getattr(event, "event", None)) for event in events]
-    # "relay states read from the board" comes after "board attached", never before.
+    # "relay states the board's library reports" comes after "board attached", never before.
     assert kinds.index(("board", "attached")) < kinds.index(("board", "read"))
     stop = events[-1]
     assert isinstance(stop, StopEvent) and stop.relays is not None

@@ -6,6 +6,9 @@ no-board half is checked against the real library by tests/test_phidget_contract
   getters answer what was set (``getDeviceSerialNumber`` is -1 when unset);
 - ``getDeviceSKU`` is "1017" for every revision; the revision shows in ``getDeviceVersion``
   (200 and up for a 1017_2) and ``getMaxFailsafeTime`` (30000 on a 1017_2, code 20 before);
+- every kind of tui/core/devices.py's table (``board_of_kind``), each with the failsafe the
+  table gives it: the 1017_2, the 1014_3 (version 800), the REL boards from device version 110
+  and the REL1101_1; ``enableFailsafe`` and ``getMaxFailsafeTime`` raise code 20 on the others;
 - attach and close force the relay off, unless channel persistence was set before open();
 - ``getState`` returns the last commanded value; on a persistent VINT channel (a 1017_2 on a
   hub) whose state was never set since it opened it raises code 51 (unknown value);
@@ -51,6 +54,7 @@ from tui.adapters.boards.base import BoardEvent, BoardEventKind
 from tui.adapters.boards.phidget import PhidgetBoard
 from tui.adapters.boards.phidget_lib import PhidgetApi
 from tui.core.config import BoardConfig
+from tui.core.devices import MODELS
 
 _DESCRIPTIONS = {
     3: "Timed Out",
@@ -86,13 +90,29 @@ PHIDID_1017 = 12
 # The library's handler pool, as seen with slow handlers on 8 channels.
 POOL_THREADS = 2
 EVENT_BUSY, EVENT_FAILSAFE = 2, 4108
-# getDeviceVersion per revision: the 1017_2 is 200 and up.
-VERSIONS = {"1017_0": 100, "1017_1": 110, "1017_2": 200}
+# getDeviceVersion per revision: the 1017_2 is 200 and up, the 1014_3 800 (libphidget22's
+# channel ids: 1014 channels 000 and 704 before it, 800 on the 1014_3). A revision not listed
+# (a REL board named by its model) is 100 unless ``FakeBoard(device_version=...)`` says.
+# REL1101_1's own version number was not found in the sources read: what matters is that it has
+# the failsafe whatever its version (its channels are "REL1101_1_..._100" with a failsafe).
+VERSIONS = {
+    "1017_0": 100,
+    "1017_1": 110,
+    "1017_2": 200,
+    "1014_2": 704,
+    "1014_3": 800,
+    "REL1101_1": 100,
+}
+# The failsafe per device, as tui/core/devices.py's table states it (and libphidget22's
+# DigitalOutput source): from which device version each device ID has one, and the revisions
+# that have one whatever their version.
+FAILSAFE_FROM = {12: 200, 9: 800, 81: 110, 82: 110, 83: 110}  # 1017, 1014, REL1000/1100/1101
+FAILSAFE_REVISIONS = frozenset({"REL1101_1"})
 
 
 @dataclass
 class FakeBoard:
-    """A 1017 with its 8 relay coils."""
+    """A 1017 with its 8 relay coils by default; ``board_of_kind`` makes the others."""
 
     serial: int = 123456
     revision: str = "1017_2"  # not visible in the SKU: only in the version and capabilities
@@ -109,19 +129,52 @@ class FakeBoard:
     device_id: int = PHIDID_1017  # another id: a foreign device with DigitalOutput channels
     sku: str = "1017"  # every revision of the 1017
     channels: int = 8
+    device_version: int | None = None  # set: getDeviceVersion, whatever the revision's
 
     @property
     def version(self) -> int:
+        if self.device_version is not None:
+            return self.device_version
         return VERSIONS.get(self.revision, 100)
 
     @property
     def has_failsafe(self) -> bool:
-        return self.revision == "1017_2"
+        """Per device, as the table says: the 1017_2, the 1014_3, the REL boards from device
+        version 110, the REL1101_1. ``enableFailsafe`` and ``getMaxFailsafeTime`` raise code
+        20 on the others."""
+        if self.revision in FAILSAFE_REVISIONS:
+            return True
+        least = FAILSAFE_FROM.get(self.device_id)
+        return least is not None and self.version >= least
 
     @property
     def port(self) -> int:
         """The hub port the library matches: 0 for a USB board."""
         return self.hub_port or 0
+
+
+def board_of_kind(
+    model: str,
+    revision: str | None = None,
+    serial: int = 123456,
+    hub_port: int | None = None,
+    version: int | None = None,
+) -> FakeBoard:
+    """A fake board of the device table's ``model`` (tui/core/devices.py): its device ID,
+    title, SKU and relays; ``revision`` ("1017_2", "1014_3", "REL1101_1") and ``version`` say
+    which one, and so whether it has a failsafe."""
+    device = MODELS[model]
+    return FakeBoard(
+        serial,
+        revision=revision or model,
+        hub_port=hub_port,
+        name=device.title,
+        relays=[False] * device.relays,
+        device_id=device.device_id,
+        sku=model,
+        channels=device.relays,
+        device_version=version,
+    )
 
 
 class _Pool:

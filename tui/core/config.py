@@ -139,11 +139,13 @@ class BoardConfig:
 
 # The failsafe keepalive resets each relay in turn, one USB transfer each, which the library
 # gives up to 100 ms; the pass must fit in a third of the period (the keepalive's interval).
+# With several boards one pass covers every board's relays, one after another (MultiBoard).
 KEEPALIVE_TRANSFER = timedelta(milliseconds=100)
 
 
 def failsafe_floor(relays: int) -> timedelta:
-    """The shortest failsafe whose keepalive pass, at worst, fits in a third of it."""
+    """The shortest failsafe whose keepalive pass over ``relays`` (every board's), at worst, fits
+    in a third of it."""
     return 3 * relays * KEEPALIVE_TRANSFER
 
 
@@ -748,23 +750,36 @@ def config_from_dict(data: Mapping[str, object], path: str = "delestage.toml") -
                 'set on_exit = "release" or failsafe = "0s"'
             ).format(failsafe=format_duration(board.failsafe))
         )
-    for position, each in enumerate(boards if several else boards[:1]):
-        on_it = [c for c in channels if not several or c.board == each.name]
-        relays = sum(len(channel.relays) for channel in on_it)  # a pilot channel has two
+    # One keepalive pass resets the relays of every Phidget board in turn (MultiBoard.keepalive):
+    # the floor is over all of them together, said once, at the first Phidget board.
+    phidgets = [(n, b) for n, b in enumerate(boards) if b.kind is BoardKind.PHIDGET]
+    for position, each in phidgets[:1]:
+        names = {b.name for _n, b in phidgets}
+        on_them = [c for c in channels if not several or c.board in names]
+        relays = sum(len(channel.relays) for channel in on_them)  # a pilot channel has two
         floor = failsafe_floor(relays)
-        if each.kind is BoardKind.PHIDGET and (
-            timedelta(milliseconds=500) <= each.failsafe < floor
-        ):
+        if timedelta(milliseconds=500) <= each.failsafe < floor:
             key = f"board[{position}].failsafe" if several else "board.failsafe"
-            problems.append(
-                f"{key}: "
-                + _(
+            text = (
+                _(
+                    '"{failsafe}" is too short for {relays} relays on {boards} boards: each '
+                    "keepalive resets them one USB transfer at a time, board after board (up to "
+                    "{transfer} ms each), which must fit in a third of the period; set "
+                    'failsafe = "{floor}" or more on every [[board]]'
+                )
+                if len(phidgets) > 1
+                else _(
                     '"{failsafe}" is too short for {relays} relays: each keepalive resets them '
                     "one USB transfer at a time (up to {transfer} ms each), which must fit in a "
                     'third of the period; set failsafe = "{floor}" or more'
-                ).format(
+                )
+            )
+            problems.append(
+                f"{key}: "
+                + text.format(
                     failsafe=format_duration(each.failsafe),
                     relays=relays,
+                    boards=len(phidgets),
                     transfer=f"{KEEPALIVE_TRANSFER.total_seconds() * 1000:.0f}",
                     floor=format_duration(floor),
                 )

@@ -48,7 +48,7 @@ STRAINED_LEVEL = 2  # orange and red
 MAX_DAYS = 400  # the longest range `history` answers
 NO_RECORD = N_("no record yet")  # these three are translated where they are shown
 INFERRED = N_("as before its first recorded switch")
-READ = N_("as read from the board at start")
+READ = N_("as the board's library reported at start")
 POWER_RULE = "power"  # policy.Rule.POWER: a cut made to keep the meter from tripping
 POWER_WORD = "power "  # how the power rule's reasons begin
 

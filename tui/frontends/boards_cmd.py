@@ -307,12 +307,22 @@ def find_single_serial(
 def find_single_board(
     out: TextIO, wait: float = INIT_SEARCH_SECONDS, api: PhidgetApi | None = None
 ) -> FoundBoard | None:
-    """The one attached relay board (its serial and model), saying what was found."""
+    """The one attached relay board (its serial and model), saying what was found; None when
+    there are none or several."""
+    boards = find_boards(out, wait, api)
+    return boards[0] if len(boards) == 1 else None
+
+
+def find_boards(
+    out: TextIO, wait: float = INIT_SEARCH_SECONDS, api: PhidgetApi | None = None
+) -> list[FoundBoard]:
+    """Every attached relay board (serial, model, hub port), for `init`, saying what was found:
+    one gets a single [board], several one [[board]] each."""
     try:
-        boards = list_relay_boards(wait, api).boards
+        boards = list(list_relay_boards(wait, api).boards)
     except BoardLibraryMissing as error:
         print(_("board serial left out: {why}").format(why=error.problems[0]), file=out)
-        return None
+        return []
     if len(boards) == 1:
         board = boards[0]
         print(
@@ -321,8 +331,7 @@ def find_single_board(
             ),
             file=out,
         )
-        return board
-    if not boards:
+    elif not boards:
         print(
             _(
                 "no Phidget relay board attached: board.serial left out (any 1017 will match; "
@@ -331,12 +340,17 @@ def find_single_board(
             file=out,
         )
     else:
-        serials = ", ".join(str(board.serial) for board in boards)
+        found = ", ".join(
+            _("Phidget {revision} serial {serial}").format(
+                revision=board.revision, serial=board.serial
+            )
+            for board in boards
+        )
         print(
             _(
-                "{count} relay boards attached ({serials}): board.serial left out; "
-                "set the one to use"
-            ).format(count=len(boards), serials=serials),
+                "{count} relay boards attached ({found}): one [[board]] each, with its name, "
+                "model and serial, and one [[channel]] per relay"
+            ).format(count=len(boards), found=found),
             file=out,
         )
-    return None
+    return boards

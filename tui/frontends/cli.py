@@ -133,8 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     test_relays = commands.add_parser(
         "test-relays",
         help=_(
-            "commissioning: switch each relay of the real board in turn, read it back, and "
-            "put it back (asks first; refused while the service runs)"
+            "commissioning: switch each relay of the real board in turn (commanded and "
+            "confirmed by the board's library: no board senses its contacts, watch the "
+            "appliance), and put it back (asks first; refused while the service runs)"
         ),
     )
     _config_option(test_relays)
@@ -164,7 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _config_option(force)
     _timeout_option(force)
-    force.add_argument("channel", metavar="CH", help=_("channel index (0-7) or name"))
+    force.add_argument(
+        "channel", metavar="CH", help=_("channel number (across boards, with several) or name")
+    )
     force.add_argument(
         "state",
         metavar="STATE",

@@ -25,10 +25,12 @@ from tui.core.errors import InputError
 from tui.core.forecast import PARIS
 from tui.core.history import MAX_DAYS, DayRow, Totals, hours_minutes, totals
 from tui.core.i18n import N_, _, ngettext, number_text, short_date
+from tui.core.places import board_place
 from tui.service.history_view import channel_infos, recorded_rows
 
 if TYPE_CHECKING:  # the clock module imports asyncio: too slow to load for a one-shot command
     from tui.adapters.clock import Clock
+    from tui.core.config import Config
 
 CSV_COLUMNS = (
     "date",
@@ -45,6 +47,14 @@ CSV_COLUMNS = (
     "power_source",
 )
 DEFAULT_DAYS = 7  # without --from: the last week, today included
+
+# Several boards: each channel's board and relay on it, by channel number, as `plan` and
+# `status` name them; empty for one board (whose output stays as it was).
+Places = dict[int, tuple[str, int]]
+
+
+def places_of(config: "Config") -> Places:
+    return {c.index: (c.board, c.relay_on_board) for c in config.channels if c.board}
 
 
 def parse_day(text: str, option: str) -> date:
@@ -104,11 +114,14 @@ def _energy(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
 
 
-def render_csv(rows: list[DayRow]) -> str:
+def render_csv(rows: list[DayRow], places: Places | None = None) -> str:
+    """DESIGN.md's columns; with several boards two more at the end, ``board`` and ``relay``."""
+    places = places or {}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow((*CSV_COLUMNS, "board", "relay") if places else CSV_COLUMNS)
     for row in rows:
+        where = list(places.get(row.channel, ("", ""))) if places else []
         writer.writerow(
             [
                 row.day.isoformat(),
@@ -121,12 +134,24 @@ def render_csv(rows: list[DayRow]) -> str:
                 _energy(row.energy_kwh),
                 row.cut_power_minutes,
                 row.power_source,
+                *where,
             ]
         )
     return buffer.getvalue()
 
 
-def render_json(rows: list[DayRow], first: date, last: date, damaged: int) -> str:
+def _where(places: Places, channel: int) -> dict[str, str | int]:
+    """``{"board": "garage", "relay": 3}`` with several boards, as `plan --json` says it."""
+    if channel not in places:
+        return {}
+    board, relay = places[channel]
+    return {"board": board, "relay": relay}
+
+
+def render_json(
+    rows: list[DayRow], first: date, last: date, damaged: int, places: Places | None = None
+) -> str:
+    places = places or {}
     channels: dict[int, str] = {row.channel: row.name for row in rows}
     document = {
         "from": first.isoformat(),
@@ -136,6 +161,7 @@ def render_json(rows: list[DayRow], first: date, last: date, damaged: int) -> st
                 "date": row.day.isoformat(),
                 "channel": row.channel,
                 "name": row.name,
+                **_where(places, row.channel),
                 "switches": row.switches,
                 "cut_minutes": row.cut_minutes,
                 "cut_strained_minutes": row.cut_strained_minutes,
@@ -149,6 +175,7 @@ def render_json(rows: list[DayRow], first: date, last: date, damaged: int) -> st
         "totals": {
             str(index): {
                 "name": name,
+                **_where(places, index),
                 **totals(r for r in rows if r.channel == index).to_dict(),
             }
             for index, name in channels.items()
@@ -180,7 +207,22 @@ def _table_line(cells: tuple[str, ...], widths: list[int]) -> str:
     return "  ".join(parts).rstrip()
 
 
-def render_text(rows: list[DayRow], first: date, last: date, recorded_from: date | None) -> str:
+def render_text(
+    rows: list[DayRow],
+    first: date,
+    last: date,
+    recorded_from: date | None,
+    places: Places | None = None,
+) -> str:
+    """The table; with several boards each channel's name says its board and relay, as
+    `plan` does (``Pompe on board garage/3``)."""
+    places = places or {}
+
+    def named(channel: int, name: str) -> str:
+        if channel not in places:
+            return name
+        return name + _(" on board {place}").format(place=board_place(*places[channel]))
+
     days = (last - first).days + 1
     lines = [
         ngettext(
@@ -209,13 +251,14 @@ def render_text(rows: list[DayRow], first: date, last: date, recorded_from: date
     for row in rows:
         if not (row.switches or row.cut_seconds or row.forced_seconds):
             continue
-        cells = _row_cells(row.day.isoformat(), str(row.channel), row.name, totals([row]))
+        name = named(row.channel, row.name)
+        cells = _row_cells(row.day.isoformat(), str(row.channel), name, totals([row]))
         body.append(_with_power(cells, totals([row]), power, row.channel in measured))
     channels: dict[int, str] = {row.channel: row.name for row in rows}
     footer = []
     for index, name in channels.items():
         value = totals(r for r in rows if r.channel == index)
-        cells = _row_cells(_("total"), str(index), name, value)
+        cells = _row_cells(_("total"), str(index), named(index, name), value)
         footer.append(_with_power(cells, value, power, index in measured))
     every = totals(rows)
     footer.append(
@@ -311,15 +354,16 @@ def run_history(
             damaged,
         )
         print("history: " + words.format(count=damaged), file=err)
+    places = places_of(config)
     if output == "csv":
-        text = render_csv(rows)
+        text = render_csv(rows, places)
     elif output == "json":
-        text = render_json(rows, first, last, damaged)
+        text = render_json(rows, first, last, damaged, places)
     else:
         recorded_from = None
         if earliest is not None:
             recorded_from = _paris_day(earliest)
-        text = render_text(rows, first, last, recorded_from)
+        text = render_text(rows, first, last, recorded_from, places)
     # A reader that leaves early (`| head`) is handled once, by the command line's main.
     out.write(text)
     out.flush()

@@ -6,14 +6,17 @@ controller leaves it powered), loads that may wait are ``no``.
 
 import os.path
 import tomllib
+from collections import Counter
+from collections.abc import Sequence
 from typing import TextIO
 
+from tui.compose.boards import FoundBoard, PhidgetApi
 from tui.compose.files import write_config_text
-from tui.core.config import Config, config_from_dict
+from tui.core.config import CHANNEL_LIMIT, Config, config_from_dict
 from tui.core.i18n import _
-from tui.frontends.boards_cmd import find_single_board
+from tui.frontends.boards_cmd import INIT_SEARCH_SECONDS, find_boards
 
-STARTER = """\
+HEAD = """\
 # delestage: a starter configuration for a real installation (written by `delestage init`).
 # Every key is explained in docs/configuration.md, with its default. Durations are strings with
 # a unit: "90s", "15m", "2h", "1h30m" (a bare number other than 0 is refused). Check it with
@@ -25,6 +28,9 @@ STARTER = """\
 # credentials_file = "/etc/delestage/credentials"
 source = "rte"
 
+"""
+
+BOARD = """\
 [board]
 # A real PhidgetInterfaceKit 0/0/8 (1017); `delestage boards` lists the attached ones.
 kind = "phidget"
@@ -33,6 +39,9 @@ kind = "phidget"
 # powered, exactly as if the controller were dead. "keep" leaves them as they are.
 on_exit = "release"
 
+"""
+
+MIDDLE = """\
 [policy]
 # Cut this long before a strained hour; restore one channel at a time, this far apart.
 lead = "15m"
@@ -75,6 +84,9 @@ override_duration = "2h"
 #   shed_tempo: with [tempo], the Tempo colours whose peak hours (06:00-22:00) cut it,
 #          ["red"] or ["red", "white"].
 
+"""
+
+CHANNELS = """\
 [[channel]]
 index = 0
 name = "Radiateurs"          # heating, pilot wire: nc, so a dead controller leaves it on
@@ -107,6 +119,30 @@ min_off = "5m"
 """
 
 
+STARTER = HEAD + BOARD + MIDDLE + CHANNELS  # one board: a single [board]
+
+SEVERAL_BOARD = """\
+[[board]]
+# {found}
+name = "{name}"
+kind = "phidget"
+model = "{model}"
+serial = {serial}
+{hub_port_line}on_exit = "release"
+
+"""
+
+UNUSED_CHANNEL = """\
+[[channel]]
+board = "{board}"
+{index_line:<29}# channel {number}: relay {relay} of {board}
+name = "{board} {relay}"
+wiring = "nc"                # nc and never shed: its relay is never energised until you set it
+shed_at = "never"
+
+"""
+
+
 def starter_text(serial: int | None = None, model: str | None = None) -> str:
     line = (
         f"serial = {serial}"
@@ -118,15 +154,75 @@ def starter_text(serial: int | None = None, model: str | None = None) -> str:
     return STARTER.format(serial_line=line)
 
 
+def board_names(boards: Sequence[FoundBoard]) -> list[str]:
+    """A [[board]] name per board: its model and serial ("rel1101-222222"), and the hub port
+    when two boards share a serial (two VINT devices on one hub)."""
+    serials = Counter(board.serial for board in boards)
+    return [
+        f"{board.model.lower()}-{board.serial}"
+        + (f"-port{board.hub_port}" if serials[board.serial] > 1 else "")
+        for board in boards
+    ]
+
+
+def several_starter_text(boards: Sequence[FoundBoard]) -> str:
+    """The starter for several attached boards: one [[board]] per board (name, model, serial,
+    hub_port on a VINT hub) and one [[channel]] per relay, numbered across the boards in file
+    order (CHANNEL_LIMIT at most). The starter's three examples are the first board's relays 0-2;
+    every other relay gets a channel that never moves it ("nc", never shed) until edited."""
+    names = board_names(boards)
+    sections = [HEAD]
+    for board, name in zip(boards, names, strict=True):
+        hub_port = f"hub_port = {board.hub_port}\n" if board.hub_port is not None else ""
+        found = f"Phidget {board.revision} ({board.name}): {board.relays} relays"
+        sections.append(
+            SEVERAL_BOARD.format(
+                found=found,
+                name=name,
+                model=board.model,
+                serial=board.serial,
+                hub_port_line=hub_port,
+            )
+        )
+    sections.append(MIDDLE)
+    first = f'[[channel]]\nboard = "{names[0]}"\n'
+    sections.append(CHANNELS.replace("[[channel]]\n", first) + "\n")
+    number = 0
+    for board, name in zip(boards, names, strict=True):
+        for relay in range(board.relays):
+            if number >= CHANNEL_LIMIT:
+                break
+            if number >= 3 or name != names[0]:
+                sections.append(
+                    UNUSED_CHANNEL.format(
+                        board=name, relay=relay, number=number, index_line=f"index = {relay}"
+                    )
+                )
+            number += 1
+    return "".join(sections).rstrip("\n") + "\n"
+
+
 def starter_config(serial: int | None = None) -> Config:
     """The starter as the configuration model reads it."""
     return config_from_dict(tomllib.loads(starter_text(serial)))
 
 
-def run_init(path: str, force: bool, out: TextIO) -> int:
+def run_init(
+    path: str,
+    force: bool,
+    out: TextIO,
+    api: PhidgetApi | None = None,
+    wait: float = INIT_SEARCH_SECONDS,
+) -> int:
     # The board search only when the file will be written: a refusal should not wait for it.
-    board = find_single_board(out) if force or not os.path.exists(path) else None
-    text = starter_text(board.serial, board.model) if board is not None else starter_text()
+    searched = force or not os.path.exists(path)
+    boards = find_boards(out, wait, api) if searched else []
+    if len(boards) > 1:
+        text = several_starter_text(boards)
+    elif boards:
+        text = starter_text(boards[0].serial, boards[0].model)
+    else:
+        text = starter_text()
     write_config_text(path, text, force=force)
     print(
         _("wrote {path}: edit the channels, then run `delestage check --config {path}`").format(

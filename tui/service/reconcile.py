@@ -69,7 +69,7 @@ class Reconciler:
         self.message = ""  # the last board problem in words, "" when fine
         self._emit = emit
         # The board thread's "attached" reaches the loop after the step may already have read
-        # the relays: "relay states read from the board" waits for it, to be said after it.
+        # the relays: "relay states the board's library reports" waits for it, to be said after it.
         self._attach_said = False
         self._read_pending: ev.BoardEvent | None = None
 
@@ -200,7 +200,7 @@ class Reconciler:
             read = ev.BoardEvent(
                 ts=self.clock.now(),
                 event="read",
-                message=_("relay states read from the board: ") + ", ".join(learned),
+                message=_("relay states the board's library reports: ") + ", ".join(learned),
                 states=states,
             )
             if self._attach_said:

@@ -2,10 +2,12 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from tui.core.config import OnExit
+from tui.core.durations import format_duration
 from tui.core.errors import InputError
 
 
@@ -90,3 +92,26 @@ class RelayBoard(Protocol):
     def close(self, on_exit: OnExit) -> None:
         """Stop using the board: "release" de-energises every relay, "keep" leaves them."""
         ...
+
+
+@runtime_checkable
+class FailsafeResetter(Protocol):
+    """A board whose keepalive pass can be run untimed, so that several boards' passes are
+    timed as one (``MultiBoard.keepalive``)."""
+
+    def reset_failsafes(self) -> int:
+        """Reset every enabled failsafe once (blocking I/O); how many relays were reset."""
+        ...
+
+
+def keepalive_overrun(seconds: float, resets: int, failsafe: timedelta) -> str | None:
+    """What to say of a keepalive pass of ``seconds`` over ``resets`` relays: None when it fits
+    in a third of the failsafe period (the keepalive's interval), else the warning."""
+    if seconds <= failsafe.total_seconds() / 3:
+        return None
+    return (
+        f"the failsafe keepalive took {seconds * 1000:.0f} ms for {resets} relay(s), "
+        f"more than a third of board.failsafe = "
+        f'"{format_duration(failsafe)}": a relay may trip before its next '
+        "reset; set a longer board.failsafe"
+    )

@@ -26,7 +26,7 @@ def make_board(config: Config, clock: Clock | None = None) -> RelayBoard:
             }
             if relays:
                 parts.append(Part(board.name, _one(board, list(relays.values()), clock), relays))
-        return MultiBoard(parts)
+        return MultiBoard(parts, failsafe=config.board.failsafe)
     return _one(
         config.board, [relay for channel in config.channels for relay in channel.relays], clock
     )

@@ -5,11 +5,27 @@ board's first number plus the relay); each part is an ordinary board (Phidget or
 addressed by its own relay numbers. Every part attaches, detaches, trips and is reconciled on
 its own: a call for one board never waits for another, and one unplugged board leaves the others
 switching. Events carry the channel number across boards, and name their board.
+
+The failsafe keepalive is the exception: one pass resets every board's relays in turn, one
+transfer after another (``keepalive``), so the configuration's floor (``failsafe_floor``) is
+checked against the relays of every board together, and the pass is timed as a whole.
 """
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
-from tui.adapters.boards.base import BoardEvent, BoardInfo, EventSink, RelayBoard
+from tui.adapters.boards.base import (
+    BoardEvent,
+    BoardEventKind,
+    BoardInfo,
+    EventSink,
+    FailsafeResetter,
+    RelayBoard,
+    keepalive_overrun,
+)
 from tui.core.config import OnExit
 
 
@@ -23,8 +39,19 @@ class Part:
 class MultiBoard:
     hint: str
 
-    def __init__(self, parts: list[Part]) -> None:
+    def __init__(
+        self,
+        parts: list[Part],
+        failsafe: timedelta = timedelta(0),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.parts = parts
+        self._failsafe = failsafe  # the same on every [[board]] (the config checks it)
+        self._monotonic = monotonic
+        self._emit: EventSink | None = None
+        self._lock = threading.Lock()
+        self._told_keepalive = False
+        self.keepalive_seconds: float | None = None  # how long the last whole pass took
         self.kind = parts[0].board.kind if parts else "simulated"
         self.hint = next((part.board.hint for part in parts if part.board.hint), "")
         self._where: dict[int, tuple[Part, int]] = {
@@ -32,6 +59,7 @@ class MultiBoard:
         }
 
     def open(self, emit: EventSink) -> None:
+        self._emit = emit
         for part in self.parts:
             part.board.open(self._sink(part, emit))
 
@@ -68,8 +96,32 @@ class MultiBoard:
         return part.board.relay(relay)
 
     def keepalive(self) -> None:
+        """One pass over every board, one after the other, timed as a whole.
+
+        Serial on purpose rather than one thread per board: boards on one VINT hub share its
+        USB link, and a pass that is one loop is what the configuration's floor assumes (3 x
+        100 ms per relay of every board together, ``failsafe_floor``). The whole pass, not
+        each board's, is what must fit in a third of the period; a longer one is said once.
+        """
+        started = self._monotonic()
+        resets = 0
         for part in self.parts:
-            part.board.keepalive()
+            if isinstance(part.board, FailsafeResetter):
+                resets += part.board.reset_failsafes()
+            else:
+                part.board.keepalive()
+        if not resets:
+            return
+        seconds = self._monotonic() - started
+        self.keepalive_seconds = seconds
+        message = keepalive_overrun(seconds, resets, self._failsafe)
+        if message is None:
+            return
+        with self._lock:
+            told, self._told_keepalive = self._told_keepalive, True
+        if not told and self._emit is not None:
+            boards = len(self.parts)
+            self._emit(BoardEvent(BoardEventKind.ERROR, f"{boards} boards: {message}"))
 
     def close(self, on_exit: OnExit) -> None:
         for part in self.parts:

@@ -41,7 +41,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from tui.adapters.boards.base import BoardEvent, BoardEventKind, BoardInfo, EventSink
+from tui.adapters.boards.base import (
+    BoardEvent,
+    BoardEventKind,
+    BoardInfo,
+    EventSink,
+    keepalive_overrun,
+)
 from tui.adapters.boards.phidget_lib import (
     BUSY_HELP,
     EVENT_BUSY,
@@ -205,8 +211,16 @@ class PhidgetBoard:
 
         The pass is timed: one longer than a third of the failsafe period (the controller's
         keepalive interval) is said once, since a relay at its end may trip before the next.
+        Several boards: ``MultiBoard.keepalive`` runs ``reset_failsafes`` of each in turn and
+        times the whole pass instead.
         """
         started = self._monotonic()
+        resets = self.reset_failsafes()
+        if resets:
+            self._measured(self._monotonic() - started, resets)
+
+    def reset_failsafes(self) -> int:
+        """One keepalive pass, untimed: how many relays were reset."""
         resets = 0
         for relay in self._relays.values():
             with relay.io_lock:
@@ -217,24 +231,17 @@ class PhidgetBoard:
                     relay.handle.resetFailsafe()
                 except self._api.PhidgetException as error:
                     self._command_failed(relay, "resetting the failsafe", error)
-        if resets:
-            self._measured(self._monotonic() - started, resets)
+        return resets
 
     def _measured(self, seconds: float, resets: int) -> None:
         self.keepalive_seconds = seconds
-        period = self.config.failsafe.total_seconds()
-        if seconds <= period / 3:
+        message = keepalive_overrun(seconds, resets, self.config.failsafe)
+        if message is None:
             return
         with self._lock:
             told, self._told_keepalive = self._told_keepalive, True
         if not told:
-            self._send(
-                BoardEventKind.ERROR,
-                f"the failsafe keepalive took {seconds * 1000:.0f} ms for {resets} relay(s), "
-                f"more than a third of board.failsafe = "
-                f'"{format_duration(self.config.failsafe)}": a relay may trip before its next '
-                "reset; set a longer board.failsafe",
-            )
+            self._send(BoardEventKind.ERROR, message)
 
     def close(self, on_exit: OnExit) -> None:
         """Close every channel.
