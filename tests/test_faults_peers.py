@@ -37,7 +37,7 @@ from tui.adapters.clock import ManualClock
 from tui.adapters.rte.source import RteSource
 from tui.adapters.sources.factory import make_source
 from tui.adapters.tempo.factory import make_tempo_source
-from tui.core.bounds import MAX_MQTT_PACKET, MAX_RTE_BODY, MAX_SERIAL_LINE, LineBuffer
+from tui.core.bounds import MAX_MQTT_PACKET, MAX_RTE_BODY
 from tui.core.config import ChannelConfig, Config, EcowattConfig, ShedAt, Source, TempoConfig
 
 if TYPE_CHECKING:  # paho only for the tests that use it
@@ -146,22 +146,6 @@ def test_the_service_survives_a_gzip_bomb_in_little_memory(tmp_path: Path) -> No
             service.terminate()
             _, err = service.communicate(timeout=30)
     assert "Traceback" not in err
-
-
-# -- the shared line bound ---------------------------------------------------------------------
-
-
-def test_a_line_buffer_drops_an_endless_line_and_keeps_the_rest() -> None:
-    lines = LineBuffer(limit=8)
-    assert lines.feed(b"ab\ncd") == [b"ab"]
-    assert lines.feed(b"e\n" + b"x" * 5) == [b"cde"]
-    # An endless line: fed in pieces, never held beyond the bound, dropped whole.
-    for _ in range(1000):
-        assert lines.feed(b"y" * 1000) == []
-        assert len(lines._pending) <= 8
-    assert lines.feed(b"zz\nok\n") == [b"ok"]
-    assert lines.dropped == 1
-    assert LineBuffer().limit == MAX_SERIAL_LINE
 
 
 # -- a stdout closed at start ------------------------------------------------------------------
