@@ -37,7 +37,7 @@ from tui.adapters.clock import ManualClock
 from tui.adapters.rte.source import RteSource
 from tui.adapters.sources.factory import make_source
 from tui.adapters.tempo.factory import make_tempo_source
-from tui.core.bounds import MAX_MQTT_PACKET, MAX_RTE_BODY, MAX_SERIAL_LINE, LineBuffer
+from tui.core.bounds import MAX_MQTT_PACKET, MAX_RTE_BODY
 from tui.core.config import ChannelConfig, Config, EcowattConfig, ShedAt, Source, TempoConfig
 
 if TYPE_CHECKING:  # paho only for the tests that use it
@@ -146,22 +146,6 @@ def test_the_service_survives_a_gzip_bomb_in_little_memory(tmp_path: Path) -> No
             service.terminate()
             _, err = service.communicate(timeout=30)
     assert "Traceback" not in err
-
-
-# -- the shared line bound ---------------------------------------------------------------------
-
-
-def test_a_line_buffer_drops_an_endless_line_and_keeps_the_rest() -> None:
-    lines = LineBuffer(limit=8)
-    assert lines.feed(b"ab\ncd") == [b"ab"]
-    assert lines.feed(b"e\n" + b"x" * 5) == [b"cde"]
-    # An endless line: fed in pieces, never held beyond the bound, dropped whole.
-    for _ in range(1000):
-        assert lines.feed(b"y" * 1000) == []
-        assert len(lines._pending) <= 8
-    assert lines.feed(b"zz\nok\n") == [b"ok"]
-    assert lines.dropped == 1
-    assert LineBuffer().limit == MAX_SERIAL_LINE
 
 
 # -- a stdout closed at start ------------------------------------------------------------------
@@ -485,6 +469,61 @@ async def test_an_mqtt_message_past_the_bound_never_reaches_the_bridge(
             watcher.publish(f"{MQTT_BASE}/channel/3/set", "off")
             await wait_async(lambda: 3 in controller.overrides, "a command after the flood")
             assert bridge.connections == 1  # never dropped for it
+
+
+@pytest.mark.parametrize("version", ["5", "3.1.1"])
+async def test_the_connection_drops_a_message_past_the_bound_under_either_protocol(
+    broker: "Mosquitto", version: str
+) -> None:
+    """MQTT 3.1.1 has no Maximum Packet Size: the broker sends a 10 MB message whole, and the
+    session handed it over (to the bridge, to the meter's payload reader). Dropped in the
+    adapter now, said once per streak; under MQTT 5 the broker drops it before."""
+    from support.mosquitto import watching
+
+    from tui.adapters.mqtt.client import AiomqttConnector
+
+    said: list[str] = []
+    connector = AiomqttConnector(broker.url, client_id=f"oversized-{version}", report=said.append)
+    connector._v5 = version == "5"  # as after a broker refused MQTT 5: the 3.1.1 fallback
+    big = "x" * (10 * 1024 * 1024)
+    seen: list[bytes] = []
+    with watching(broker.port, "nothing/#") as publisher:
+        async with connector.session(None) as session:
+            await session.subscribe("meter/#")
+
+            async def read() -> None:
+                async for message in session.messages():
+                    seen.append(message.payload)
+                    if message.payload == b"end":
+                        return
+
+            reading = asyncio.create_task(read())
+            for payload in (big, big, big, "small", big, "end"):
+                publisher.publish("meter/power", payload)
+            await asyncio.wait_for(reading, 30)
+    assert seen == [b"small", b"end"]
+    if version == "3.1.1":
+        assert connector.oversized.count == 4
+        assert len(said) == 2, said  # one per streak: the three, then the one
+        assert "larger than 64 kB" in said[0] and "'meter/power'" in said[0]
+        assert str(10 * 1024 * 1024 + len("meter/power")) in said[0]
+    else:
+        assert connector.oversized.count == 0 and said == []  # the broker dropped them
+
+
+async def test_the_bridge_says_a_dropped_message_in_the_event_log(
+    tmp_path: Path, broker: "Mosquitto"
+) -> None:
+    from support.mqtt_bridge import bridged, connected, mqtt_config
+
+    async with bridged(mqtt_config(tmp_path, broker.url)) as (controller, _, bridge):
+        await connected(bridge)
+        oversized = bridge.connector.oversized  # type: ignore[attr-defined]
+        oversized.passes("delestage/maison/channel/3/set", b"x" * (MAX_MQTT_PACKET + 1))
+        errors = [e for e in controller.events.recent if e.kind == "error"]
+        assert any(
+            getattr(e, "what", "") == "mqtt" and "larger than 64 kB" in e.message for e in errors
+        ), errors
 
 
 async def wait_async(condition: Callable[[], bool], what: str) -> None:

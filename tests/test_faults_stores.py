@@ -13,6 +13,7 @@ a directory where the store belongs.
 import asyncio
 import contextlib
 import grp
+import json
 import os
 import subprocess
 import sys
@@ -306,7 +307,6 @@ def test_history_as_a_socket_group_operator_reads_without_writing(
     """The service's directory (0750) and store (0640) as a group member sees them: nothing
     there may be written. The command reads the store as it is, or builds one in memory when
     there is none; it writes nothing into the state directory."""
-    import json
 
     state = tmp_path / "state"
     state.mkdir()
@@ -373,6 +373,87 @@ def test_a_symlink_where_the_store_belongs_is_not_followed(tmp_path: Path) -> No
     assert elsewhere.read_bytes() == b"precious"
 
 
+# -- the log files a catch-up reads: no link followed, no FIFO waited on, bounded ---------------
+
+
+def test_a_rotated_log_linked_elsewhere_is_not_counted_and_said(tmp_path: Path) -> None:
+    """`events.jsonl.1` linked to a log outside the state directory: its switches were
+    counted by `history`."""
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    log_switches(outside, days=2, first=1)
+    os.symlink(outside / LOG_NAME, state / f"{LOG_NAME}.1")
+    log_switches(state, days=1)
+    config = tmp_path / "d.toml"
+    one_channel(config, state)
+    done = run_child(HISTORY_JSON, str(config))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["code"] == 0, result["err"]
+    assert [row["cut_minutes"] for row in json.loads(result["out"])["days"]] == [120, 0, 0, 0]
+    assert f"{LOG_NAME}.1: not read (a symbolic link" in result["err"], result["err"]
+
+
+def test_a_fifo_among_the_log_files_is_never_waited_on(tmp_path: Path) -> None:
+    """`mkfifo events.jsonl.2`: `history` hung on it (and the service's catch-up with it, so
+    that SIGTERM never ended the service)."""
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    os.mkfifo(state / f"{LOG_NAME}.2")
+    log_switches(state, days=1)
+    config = tmp_path / "d.toml"
+    one_channel(config, state)
+    done = subprocess.run(
+        [sys.executable, "-c", HISTORY_JSON, str(config)],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    result = json.loads(done.stdout)
+    assert result["code"] == 0, result["err"]
+    assert [row["cut_minutes"] for row in json.loads(result["out"])["days"]] == [120, 0, 0, 0]
+    assert f"{LOG_NAME}.2: not read (not a regular file)" in result["err"], result["err"]
+
+
+def test_a_catch_up_reads_a_huge_line_in_bounded_memory(tmp_path: Path) -> None:
+    """A 10 MB line without a newline, then one with it, in a rotated file: read a chunk at
+    a time (it was read whole), skipped as one damaged line, the events around it kept."""
+    import tracemalloc
+
+    events = log_switches(tmp_path, days=1)
+    (tmp_path / LOG_NAME).rename(tmp_path / f"{LOG_NAME}.1")
+    with (tmp_path / f"{LOG_NAME}.1").open("ab") as handle:
+        handle.write(b"x" * 10_000_000 + b"\n")
+    log_switches(tmp_path, days=1, first=1)
+    with (tmp_path / LOG_NAME).open("ab") as handle:
+        handle.write(b"y" * 10_000_000)  # still being written, or a crash: no newline
+    tracemalloc.start()
+    try:
+        store, _message = open_store(tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000, peak
+    assert store.damaged_lines() == 1
+    assert len(store.marks(0, 2e9, [0])) == 2 * events
+    store.close()
+
+
+def test_a_journal_linked_elsewhere_keeps_the_store_from_writing_through_it(
+    tmp_path: Path,
+) -> None:
+    log_switches(tmp_path)
+    open_store(tmp_path)[0].close()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"precious")
+    os.symlink(elsewhere, f"{store_path(tmp_path)}-journal")
+    with pytest.raises(StoreNotAFile, match="-journal: is a symbolic link"):
+        open_store(tmp_path)
+    assert elsewhere.read_bytes() == b"precious"
+
+
 # -- the state directory: no links followed, no directory others may write -------------------
 
 
@@ -421,7 +502,7 @@ def test_state_cache_and_quota_files_are_never_read_or_written_through_a_link(
     target.write_text("precious\n")
     for name in (STATE_NAME, "ecowatt-quota.json", "ecowatt-quota.lock"):
         os.symlink(target, state / name)
-    with pytest.raises(OSError, match=r"Too many levels"):
+    with pytest.raises(OSError, match=r"symbolic link, never followed"):
         read_regular_file(state / STATE_NAME, 4096, follow=False)
     gate = QuotaGate(state)
     now = at("2026-12-02T10:00:00+01:00")

@@ -121,3 +121,47 @@ async def test_the_view_crosses_the_control_socket(tmp_path: Path) -> None:
     finally:
         controller.stop()
         await asyncio.wait_for(task, 10)
+
+
+class _Host:
+    """What the history feed uses of the controller: its clock, its state directory, its
+    event log's error lines."""
+
+    def __init__(self, state_dir: Path, clock: ManualClock) -> None:
+        self.state_dir = state_dir
+        self.clock = clock
+        self.said: list[str] = []
+
+    def log_error(self, what: str, message: str) -> None:
+        self.said.append(message)
+
+
+async def test_a_failing_store_is_retried_on_the_monotonic_clock_across_steps(
+    tmp_path: Path,
+) -> None:
+    """The retry was measured on the wall clock: after a -2 h step a failing store waited two
+    hours (and a +2 h step retried it at once). A minute of monotonic time, whatever the wall
+    clock does."""
+    from tui.service.history_feed import RETRY, HistoryFeed
+
+    state = tmp_path / "state"
+    state.mkdir()
+    store_path(state).mkdir()  # a directory where the store belongs: it fails, said once
+    clock = ManualClock(DAY)
+    host = _Host(state, clock)
+    feed = HistoryFeed(host)  # type: ignore[arg-type]
+    await feed._attempt(feed._open)
+    assert feed.store is None and len(host.said) == 1 and "is a directory" in host.said[0]
+    store_path(state).rmdir()  # put right: the next try succeeds
+    clock.step(2 * 3600)  # the wall clock jumps ahead: not a reason to try again at once
+    await feed._attempt(feed._open)
+    assert feed.store is None
+    clock.step(-4 * 3600)  # and back, two hours before the failure
+    clock.advance(RETRY - 1)
+    await feed._attempt(feed._open)
+    assert feed.store is None  # not a minute yet
+    clock.advance(1)
+    await feed._attempt(feed._open)
+    assert feed.store is not None, host.said  # a minute after the failure, not two hours
+    assert len(host.said) == 2 and "works again" in host.said[1]
+    feed.store.close()

@@ -378,6 +378,18 @@ def test_without_a_broker_of_its_own_the_mqtt_section_is_used(tmp_path: Path) ->
     assert alone.url == "mqtt://localhost:1883"
 
 
+def test_a_message_past_the_bound_is_said_as_the_meter_s_trouble(tmp_path: Path) -> None:
+    """The meter's connection drops a message past the bound (MQTT 3.1.1 brokers send them:
+    tests/test_faults_peers.py) before the payload reader sees it, and says it as its trouble."""
+    from tui.core.bounds import MAX_MQTT_PACKET
+
+    config = _config(tmp_path, "mqtt://127.0.0.1:1", "teleinfo/1", "teleinfo2mqtt")
+    source = MqttMeterSource.of(config, ManualClock(T0))
+    oversized = source.connector.oversized  # type: ignore[attr-defined]
+    assert not oversized.passes("teleinfo/1", b"{" * (MAX_MQTT_PACKET + 1))
+    assert source.box.problem is not None and "larger than 64 kB" in source.box.problem
+
+
 async def _eventually(check, seconds: float = 10) -> None:  # type: ignore[no-untyped-def]
     deadline = asyncio.get_running_loop().time() + seconds
     while not check():

@@ -145,6 +145,9 @@ def test_an_mqtt_until_in_the_repeated_autumn_hour_is_the_nearest_pass() -> None
     second_pass = at("2026-10-25T02:05:00+01:00")  # 02:05 CET, the hour's second pass
     command = parse_command("3", b'{"powered": false, "until": "02:30"}', second_pass)
     assert command == Command(3, False, until=at("2026-10-25T02:30:00+01:00"))
+    # The ISO form without an offset too (it read the first pass only: "not in the future").
+    iso = parse_command("3", b'{"powered": false, "until": "2026-10-25T02:30"}', second_pass)
+    assert iso == Command(3, False, until=at("2026-10-25T02:30:00+01:00"))
 
 
 @pytest.mark.parametrize(

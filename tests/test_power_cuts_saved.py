@@ -63,6 +63,10 @@ def test_the_table_round_trips_and_a_bad_one_is_dropped_alone(tmp_path: Path) ->
         {"64": encode_power_cuts({2: CUT})["2"]},  # past the last channel number (63)
         [],
         {"2": {**encode_power_cuts({2: CUT})["2"], "power_va": True}},
+        # A reason is shown (status, the UI, the log): the names' rule, no raw ESC or bidi.
+        {"2": {**encode_power_cuts({2: CUT})["2"], "reason": "cut \x1b[2J"}},
+        {"2": {**encode_power_cuts({2: CUT})["2"], "reason": "cut \u202eRED"}},
+        {"2": {**encode_power_cuts({2: CUT})["2"], "reason": "cut\u2028by operator"}},
     ):
         document = json.loads(store.path.read_text())
         document["power_cuts"] = bad
@@ -71,6 +75,11 @@ def test_the_table_round_trips_and_a_bad_one_is_dropped_alone(tmp_path: Path) ->
         # The overrides are kept, the file is not set aside, the cuts alone are dropped.
         assert problem is None and overrides == forced and store.path.exists()
         assert store.power_cuts == {} and "power cuts dropped" in (store.power_cuts_problem or "")
+        reason = bad["2"].get("reason", "") if isinstance(bad, dict) and "2" in bad else ""
+        if "cut" in str(reason):
+            said = store.power_cuts_problem or ""
+            assert "power_cuts.2.reason: a text without control, bidi or line-sep" in said
+            assert not any(c in said for c in "\x1b\u202e\u2028"), said
 
 
 def test_a_cut_on_a_second_boards_channel_is_kept(tmp_path: Path) -> None:

@@ -176,6 +176,36 @@ def test_a_damaged_owner_table_is_an_unreadable_state(tmp_path: Path) -> None:
     assert 'channels.0.wiring: expected "no" or "nc"' in problem
 
 
+@pytest.mark.parametrize("char", ["\u202e", "\u2028", "\x1b", "\u200b"])
+def test_a_saved_name_the_configuration_would_refuse_is_refused_escaped(
+    tmp_path: Path, char: str
+) -> None:
+    """A name in state.json with a bidi override, a line separator, an ESC or a zero-width
+    space (the configuration refuses them in channel names): `check` and the event log printed
+    it raw. The state vetting's rule for a field that does not validate: one line naming the
+    field, the value shown escaped, the file set aside (restored from its copy if sound)."""
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    config = load_config(_live_config_file(tmp_path, state))
+    name = f"Chauffe{char}[31meau"
+    document = {
+        "version": 1,
+        "overrides": {"0": {"powered": False, "since": START.isoformat()}},
+        "channels": {"0": {"name": name, "wiring": "no"}},
+    }
+    (state / "state.json").write_text(json.dumps(document))
+    lines = state_check_lines(config, START)
+    assert len(lines) == 1 and lines[0].startswith("WARN  "), lines
+    assert "channels.0.name: a name without control, bidi or line-separator characters" in lines[0]
+    assert f"(found U+{ord(char):04X} " in lines[0]
+    assert char not in lines[0] and repr(name) in lines[0]
+    # The service's load: the same line (for the event log), the file set aside.
+    overrides, _, problem = StateStore(state).load()
+    assert overrides == {} and problem is not None and char not in problem
+    assert "channels.0.name: a name without control" in problem and "kept as" in problem
+    assert (state / "state.json.unreadable").exists()
+
+
 def test_the_issue_reproduction_with_real_processes(tmp_path: Path) -> None:
     """Issue 21's steps: force a relay in the demo, quit, `init` a live configuration; here
     both share one state directory (as they did before the demo had its own)."""

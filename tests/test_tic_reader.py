@@ -142,6 +142,46 @@ def test_the_overrun_flag_reaches_the_reading() -> None:
             source.close()
 
 
+def test_an_endless_line_on_the_port_keeps_the_reader_s_memory_bounded() -> None:
+    """10 MB without a CR or an LF after an STX, through the real reader on a pty: read 4 kB
+    at a time, the group dropped at MAX_GROUP bytes, the next frame read."""
+    import os
+    import tracemalloc
+
+    from support.tic_line import standard_groups
+
+    from tui.core.tic import LF, STX, encode_frame
+
+    endless = bytes([STX, LF]) + b"A" * (10 * 1024 * 1024)
+    frame = encode_frame(standard_groups(power=2300), Mode.STANDARD)
+    with TicLine(Script()) as line:
+        source = TicSource(
+            line.path, clock=ManualClock(T0), stale_after=timedelta(seconds=10), baud=9600
+        )
+        tracemalloc.start()
+        try:
+            readings = Readings(source)
+            assert source.port_open.wait(WAIT)
+
+            def write() -> None:
+                for start in range(0, len(endless), 1 << 16):
+                    os.write(line.master, endless[start : start + (1 << 16)])
+                for _ in range(3):
+                    os.write(line.master, frame)
+
+            writer = threading.Thread(target=write, daemon=True)
+            writer.start()
+            readings.wait_for(lambda seen: len(seen) >= 1, "a reading after the endless line")
+            writer.join(WAIT)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+            source.close()
+    assert peak < 1024 * 1024, f"peak {peak} bytes"
+    assert readings.seen[0].power_va == 2300
+    assert source.decoder.stats.garbled >= 1
+
+
 def test_the_writer_closing_is_said_and_the_reader_keeps_trying() -> None:
     line = TicLine(Script())
     source, readings = reader(line)

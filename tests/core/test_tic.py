@@ -11,6 +11,9 @@ from tui.core.tic import (
     CR,
     EOT,
     LF,
+    MAX_GROUP,
+    MAX_GROUPS,
+    STX,
     Frame,
     FrameDecoder,
     Group,
@@ -135,6 +138,34 @@ def test_bytes_before_the_first_stx_are_ignored_and_any_chunking_works() -> None
     decoder = FrameDecoder()
     frames = [frame for i in range(len(data)) for frame in decoder.feed(data[i : i + 1])]
     assert len(frames) == 3 and decoder.stats.garbled == 0
+
+
+def test_an_endless_line_keeps_the_decoder_s_memory_bounded() -> None:
+    """10 MB without a CR or an LF inside a frame (a group that never ends), then 10,000
+    valid groups of distinct labels in one frame: the decoder holds at most MAX_GROUP bytes of
+    a group and MAX_GROUPS groups of a frame (the TIC's only line bound: a TIC line is a group
+    between LF and CR), and the next frame decodes."""
+    import tracemalloc
+
+    endless = bytes([STX, LF]) + b"A" * (10 * 1024 * 1024)
+    crowded = bytes([STX]) + b"".join(
+        encode_group(Group(f"X{n:07d}", "1"), Mode.STANDARD) for n in range(10_000)
+    )
+    decoder = FrameDecoder()
+    tracemalloc.start()
+    try:
+        for data in (endless, crowded):
+            for start in range(0, len(data), 4096):  # as the reader reads: 4 kB at most
+                assert decoder.feed(data[start : start + 4096]) == []
+                assert len(decoder._group or b"") <= MAX_GROUP
+                assert len(decoder._groups) <= MAX_GROUPS
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 256 * 1024, peak
+    frames = decoder.feed(encode_frame(STANDARD, Mode.STANDARD))
+    assert len(frames) == 1 and frames[0].get("SINSTS") == "04210"
+    assert decoder.stats.garbled == 1 and decoder.stats.interrupted == 2  # cut by the STX
 
 
 def test_the_top_bit_is_masked() -> None:

@@ -7,7 +7,6 @@ state directory that someone else may write is one where a symbolic link can poi
 is refused (``state_dir_safety``), at start and by `delestage check`.
 """
 
-import errno
 import grp
 import os
 import pwd
@@ -16,9 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tui.adapters.config_file import config_relative
+from tui.adapters.safe_open import open_state_file
 from tui.core.config import Config
 
-NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+__all__ = ["open_state_file", "resolve_state_dir", "state_dir_safety"]
 
 
 def resolve_state_dir(config: Config, environ: Mapping[str, str] | None = None) -> Path:
@@ -30,21 +30,6 @@ def resolve_state_dir(config: Config, environ: Mapping[str, str] | None = None) 
         return config_relative(config, config.service.state_dir, env)
     base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "delestage"
-
-
-def open_state_file(path: str | os.PathLike[str], flags: int, mode: int = 0o600) -> int:
-    """``os.open`` for a file in the state directory, never through a symbolic link: a link
-    there fails with ELOOP and words saying so."""
-    try:
-        return os.open(path, flags | NO_FOLLOW, mode)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise OSError(
-                errno.ELOOP,
-                "a symbolic link, never followed in the state directory: remove it",
-                str(path),
-            ) from None
-        raise
 
 
 def _user(uid: int) -> str:

@@ -7,6 +7,7 @@ of read until memory runs out or waited on forever; so is a file larger than its
 import os
 import stat
 
+from tui.adapters.safe_open import open_state_file
 from tui.core.errors import InputError
 from tui.core.i18n import _
 
@@ -16,13 +17,13 @@ MAX_USER_FILE = 4 * 1024 * 1024
 
 def read_regular_file(path: str | os.PathLike[str], limit: int, follow: bool = True) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes (``follow=False``: never through
-    a symbolic link, for the files of the state directory).
+    a symbolic link, for the files of the state directory: ``open_state_file``).
 
     Raises FileNotFoundError when there is none, and OSError (with a ``strerror`` in words)
     for anything else that is not such a file: a directory, a device, a FIFO, too large.
     """
-    no_follow = 0 if follow else os.O_NOFOLLOW
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | no_follow | os.O_CLOEXEC)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+    fd = os.open(path, flags) if follow else open_state_file(path, flags)
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):

@@ -1,6 +1,6 @@
 """The broker connection for ``[mqtt]``: used by the MQTT front end (bridge, `check` lines)."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from tui.adapters.mqtt.client import AiomqttConnector, mqtt_path, read_password
@@ -13,6 +13,7 @@ def connector_for(
     client_id: str,
     environ: Mapping[str, str] | None = None,
     connect_timeout: float = 10.0,
+    report: Callable[[str], None] | None = None,
 ) -> AiomqttConnector:
     """The connector to the configured broker; the password is read again at every attempt."""
     base = Path(config_path).parent
@@ -28,6 +29,7 @@ def connector_for(
         password=password,
         ca_file=ca_file or None,
         connect_timeout=connect_timeout,
+        **({"report": report} if report is not None else {}),
     )
 
 

@@ -30,6 +30,7 @@ from tui.core.meter_config import (
     tic_fallback_problems,
     tic_tempo_problems,
 )
+from tui.core.names import REFUSED, refused_char, refused_words
 from tui.core.pilot import (
     UNKNOWN_KEY,
     Kind,
@@ -348,22 +349,15 @@ def _string(value: object) -> str:
     return value
 
 
-# A name is shown in terminals, logs, MQTT and Home Assistant: besides the Cc controls, refuse
-# the invisible format characters (Cf: bidi overrides such as U+202E, zero-width spaces) and the
-# line and paragraph separators (Zl U+2028, Zp U+2029), which reorder or split what is shown.
-_NAME_REFUSED = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# The one rule for names shown to people (tui/core/names.py): no Cc, Cf, Zl or Zp.
+_NAME_REFUSED = REFUSED
 
 
 def _name(value: object) -> str:
     """A channel name, NFC-normalised so that it matches however it is typed."""
     text = _string(value)
-    for char in text:
-        if unicodedata.category(char) in _NAME_REFUSED:
-            raise _Invalid(
-                _(
-                    "a name without control, bidi or line-separator characters (found {char})"
-                ).format(char=f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}")
-            )
+    if (char := refused_char(text)) is not None:
+        raise _Invalid(refused_words(char))
     return unicodedata.normalize("NFC", text.strip())
 
 

@@ -201,10 +201,28 @@ def _next_time_of_day(hour: int, minute: int, now: datetime) -> datetime:
     raise ValueError(_(TIME_EXPECTED))  # pragma: no cover - one of three days is always ahead
 
 
+def _paris_wall(moment: datetime, now: datetime) -> datetime:
+    """A naive ISO time read on the Paris clock as the nearest instant after ``now`` it names,
+    as ``_next_time_of_day`` reads ``HH:MM``: during the repeated autumn hour the wall time
+    02:30 is two instants, and on the second pass only the second (CET) is still ahead. When
+    neither is ahead, the first (which the caller refuses as past)."""
+    first = moment.replace(tzinfo=PARIS)
+    try:
+        ahead = [
+            instant
+            for instant in (first.astimezone(UTC), first.replace(fold=1).astimezone(UTC))
+            if instant > now
+        ]
+    except OverflowError:  # year 1 or 9999: refused as out of range by the caller
+        return first
+    return min(ahead) if ahead else first
+
+
 def parse_time(text: str, now: datetime, *, future: bool = True) -> datetime:
     """``14:30`` / ``14h30`` (the next such Paris time, or today's when not ``future``) or an
-    ISO 8601 date and time (Paris time without an offset). UTC-aware, within EARLIEST..LATEST.
-    """
+    ISO 8601 date and time (Paris time without an offset: in the repeated autumn hour, the
+    nearest future instant on either pass when ``future``). UTC-aware, within
+    EARLIEST..LATEST."""
     if not isinstance(text, str):
         raise ValueError(_(TIME_EXPECTED))
     stripped = text.strip()
@@ -228,7 +246,7 @@ def parse_time(text: str, now: datetime, *, future: bool = True) -> datetime:
     except ValueError:
         raise ValueError(_(TIME_EXPECTED)) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=PARIS)
+        moment = _paris_wall(moment, now) if future else moment.replace(tzinfo=PARIS)
     try:
         return sane_instant(moment)
     except ValueError:

@@ -8,7 +8,6 @@ event (what = "history") and stays here. The relays do not wait for history.
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
 
 from tui.adapters.stores.history import (
     HistoryStore,
@@ -21,8 +20,11 @@ from tui.core.events import Event
 from tui.service.containment import Part
 from tui.service.interface import ServiceHost
 
-RETRY = timedelta(minutes=1)  # a failing store is tried again at most this often
-RETRY_BUSY = timedelta(seconds=15)  # a store locked by another process, sooner
+# A failing store is tried again at most this often, measured on the monotonic clock: a wall
+# clock stepped back two hours must not hold history back for two hours (nor a step forward
+# retry it at once).
+RETRY = 60.0  # seconds
+RETRY_BUSY = 15.0  # seconds: a store locked by another process, sooner
 FINISH_TIMEOUT = 5.0  # seconds the service waits at stop for the last events to be recorded
 
 
@@ -35,7 +37,7 @@ class HistoryFeed:
             lambda _name, message, _recovered: self._say(message),
             "; history is not recorded until it works again (the event log still has it all)",
         )
-        self._retry_at: datetime | None = None
+        self._retry_at: float | None = None  # on the controller's monotonic clock
         self._since = controller.clock.now().timestamp()  # this run's events are not history lost
 
     async def run(self) -> None:
@@ -75,7 +77,7 @@ class HistoryFeed:
         self.store.catch_up(self.controller.state_dir)
 
     async def _attempt(self, work: Callable[..., None], *args: object) -> None:
-        now = self.controller.clock.now()
+        now = self.controller.clock.monotonic()
         if self._part.failing is not None and self._retry_at is not None and now < self._retry_at:
             return
         try:

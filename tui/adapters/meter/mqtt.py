@@ -24,10 +24,14 @@ from tui.core.config import Config
 from tui.core.i18n import _
 from tui.core.meter_mqtt import Fields, fields_for, reading_from_payload
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # imported when the source is built: aiomqtt is loaded only then
+    from tui.adapters.mqtt.client import AiomqttConnector
+
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 
 
-def connector_for(config: Config, environ: Mapping[str, str] | None = None) -> MqttConnector:
+def connector_for(config: Config, environ: Mapping[str, str] | None = None) -> "AiomqttConnector":
     """The broker of ``[meter] broker``, else of ``[mqtt]`` (its login too)."""
     from tui.adapters.mqtt.client import AiomqttConnector, read_password
 
@@ -83,13 +87,18 @@ class MqttMeterSource(BoxedMeter):
     ) -> "MqttMeterSource":
         meter = config.meter
         assert meter is not None and meter.topic is not None  # the configuration asks for it
-        return cls(
-            connector_for(config, environ),
+        connector = connector_for(config, environ)
+        source = cls(
+            connector,
             meter.topic,
             fields_for(meter.preset, meter.power_field),
             clock=clock,
             stale_after=meter.stale_after,
         )
+        # A message past the bound is dropped by the connection (said as the meter's trouble,
+        # once per streak), never handed to the payload reader.
+        connector.oversized.report = source.box.trouble
+        return source
 
     @property
     def where(self) -> str:

@@ -7,6 +7,7 @@ says what happened in words and never holds the password.
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 import socket
@@ -24,7 +25,10 @@ from tui.adapters.mqtt.base import BrokerError, Message, MqttSession, Will
 from tui.adapters.user_files import read_private_file
 from tui.core.bounds import MAX_MQTT_PACKET
 from tui.core.config import MqttConfig
+from tui.core.i18n import _
 from tui.core.paths import resolve_path
+
+log = logging.getLogger(__name__)
 
 PASSWORD_ENV = "DELESTAGE_MQTT_PASSWORD"
 CONNECT_TIMEOUT = 10.0
@@ -77,13 +81,45 @@ def read_password(
     return None, "none"
 
 
+def _log_warning(text: str) -> None:
+    log.warning("%s", text)
+
+
+class Oversized:
+    """Messages past MAX_MQTT_PACKET, dropped by the adapter whatever the protocol version:
+    MQTT 5's Maximum Packet Size has the broker drop them, but an MQTT 3.1.1 broker sends them
+    all the same. Said once per streak (the first of a run of them), counted, never kept."""
+
+    def __init__(self, report: Callable[[str], None]) -> None:
+        self.report = report
+        self.count = 0
+        self._streak = False
+
+    def passes(self, topic: str, payload: bytes) -> bool:
+        size = len(topic.encode(errors="replace")) + len(payload)
+        if size <= MAX_MQTT_PACKET:
+            self._streak = False
+            return True
+        self.count += 1
+        if not self._streak:
+            self._streak = True
+            self.report(
+                _(
+                    "MQTT: a message on {topic} dropped: {size} bytes, larger than {limit} kB "
+                    "(said once until a message of normal size arrives)"
+                ).format(topic=ascii(topic[:80]), size=size, limit=MAX_MQTT_PACKET // 1024)
+            )
+        return False
+
+
 class _AiomqttSession:
-    def __init__(self, client: "aiomqtt.Client", v5: bool) -> None:
+    def __init__(self, client: "aiomqtt.Client", v5: bool, oversized: Oversized) -> None:
         import aiomqtt
 
         self._client = client
         self._error = aiomqtt.MqttError
         self._v5 = v5
+        self._oversized = oversized
 
     async def publish(self, topic: str, payload: str, *, retain: bool = False) -> None:
         try:
@@ -112,9 +148,12 @@ class _AiomqttSession:
     async def messages(self) -> AsyncIterator[Message]:
         try:
             async for message in self._client.messages:
-                payload = message.payload
+                payload, topic, retain = message.payload, str(message.topic), message.retain
                 data = payload if isinstance(payload, bytes) else str(payload or "").encode()
-                yield Message(str(message.topic), data, bool(message.retain))
+                del message, payload  # an oversized one is not kept a moment longer
+                if self._oversized.passes(topic, data):
+                    yield Message(topic, data, bool(retain))
+                del data
         except self._error as error:
             raise BrokerError(f"connection lost ({error})") from None
 
@@ -131,7 +170,9 @@ class AiomqttConnector:
         password: Callable[[], str | None] = lambda: None,
         ca_file: str | None = None,
         connect_timeout: float = CONNECT_TIMEOUT,
+        report: Callable[[str], None] = _log_warning,
     ) -> None:
+        """``report``: where a dropped oversized message is said (once per streak)."""
         self.url = url
         self.address = BrokerAddress.from_url(url)
         self._client_id = client_id
@@ -140,6 +181,7 @@ class AiomqttConnector:
         self._ca_file = ca_file
         self._timeout = connect_timeout
         self._v5 = True  # MQTT 5, until a broker refuses it (then 3.1.1 for this connector)
+        self.oversized = Oversized(report)
 
     def __repr__(self) -> str:  # never the password
         return f"AiomqttConnector({self.url!r}, username={self._username!r})"
@@ -161,7 +203,8 @@ class AiomqttConnector:
             from paho.mqtt.properties import Properties
 
             # The broker sends nothing larger (MQTT 5 drops it for this client): a payload is
-            # bounded before it reaches this process's memory.
+            # bounded before it reaches this process's memory. An MQTT 3.1.1 broker has no
+            # such bound: there the session drops it as soon as it is read (``Oversized``).
             properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho untyped
             properties.MaximumPacketSize = MAX_MQTT_PACKET
         # Read at every attempt: a corrected password file is taken without a restart.
@@ -203,7 +246,7 @@ class AiomqttConnector:
                 raise BrokerError(describe_connect_error(self.url, error)) from None
             break
         try:
-            yield _AiomqttSession(client, self._v5)
+            yield _AiomqttSession(client, self._v5, self.oversized)
         finally:
             with contextlib.suppress(aiomqtt.MqttError, TimeoutError, OSError):
                 await asyncio.wait_for(client.__aexit__(None, None, None), 2)

@@ -14,6 +14,7 @@ a reason.
 """
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from tui.adapters.state_dir import open_state_file
 from tui.core.events import Event, parse_event
+from tui.core.i18n import _
 
 LOG_NAME = "events.jsonl"
 MAX_LINE = 64 * 1024  # an event line is a few hundred bytes; longer is damage
@@ -182,19 +184,29 @@ def _event(raw: bytes) -> Event | None:
         return None
 
 
+def open_log_file(path: Path) -> int:
+    """A descriptor on one log file, read-only: never through a symbolic link, never waiting
+    on a FIFO (a device, a FIFO or a socket is refused, not read). Raises FileNotFoundError
+    when there is none, OSError with words for the rest."""
+    fd = open_state_file(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, _("not a regular file"), str(path))
+    return fd
+
+
 def iter_events(path: Path, stats: ReadStats | None = None) -> Iterator[Event]:
     """The events of one log file, oldest first, skipping (and counting) damaged lines."""
     stats = stats if stats is not None else ReadStats()
     try:
-        fd = open_state_file(path, os.O_RDONLY | os.O_NONBLOCK)
+        fd = open_log_file(path)
     except FileNotFoundError:
         return
     except OSError as error:
-        stats.problems.append(f"cannot read ({error.strerror or error})")
-        return
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        stats.problems.append("not a regular file")
+        if error.errno == errno.EINVAL:
+            stats.problems.append(str(error.strerror))
+        else:
+            stats.problems.append(f"cannot read ({error.strerror or error})")
         return
     with os.fdopen(fd, "rb") as handle:
         pending = b""
@@ -242,15 +254,48 @@ def log_files(directory: Path) -> list[Path]:
     return [path for _, path in sorted(rotated, reverse=True)] + ([live] if live.exists() else [])
 
 
-def read_from(path: Path, offset: int = 0) -> tuple[list[Event], int, int]:
+READ_BUDGET = 1 << 20  # bytes of log read at one go: the events of one read stay small
+
+
+def read_from(
+    path: Path, offset: int = 0, budget: int = READ_BUDGET
+) -> tuple[list[Event], int, int]:
     """The events of one log file from byte ``offset``: (events, damaged lines, offset reached),
-    for a reader that comes back for more (the history store's catch-up). Damaged lines are
-    skipped and counted as ``iter_events`` does; a last line without its newline is still being
-    written and is left for the next read."""
-    with path.open("rb") as handle:
-        handle.seek(offset)
-        data = handle.read()
-    complete = data.rfind(b"\n") + 1
+    for a reader that comes back for more (the history store's catch-up). Opened as every log
+    file is (``open_log_file``: no link, no FIFO); see ``read_open`` for the rest."""
+    fd = open_log_file(path)
+    try:
+        return read_open(fd, offset, budget)
+    finally:
+        os.close(fd)
+
+
+def read_open(fd: int, offset: int = 0, budget: int = READ_BUDGET) -> tuple[list[Event], int, int]:
+    """``read_from`` on an open log file: about ``budget`` bytes of whole lines from
+    ``offset`` (call again from the offset reached for more), never more than one chunk and
+    one line in memory. Damaged lines are skipped and counted as ``iter_events`` does (a line
+    longer than MAX_LINE once, when its newline comes, never kept); a last line without its
+    newline is still being written and is left for the next read."""
     stats = ReadStats()
-    events = [event for raw in data[:complete].split(b"\n") for event in _counted(raw, stats)]
-    return events, stats.skipped, offset + complete
+    events: list[Event] = []
+    pending = b""
+    too_long = False  # inside a line already known to be damage: its bytes are dropped
+    position = reached = offset
+    while reached - offset < budget:
+        chunk = os.pread(fd, 1 << 16, position)
+        if not chunk:
+            break
+        position += len(chunk)
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        for raw in lines:
+            if too_long:
+                stats.skipped += 1
+                too_long = False
+            else:
+                events.extend(_counted(raw, stats))
+        if lines:
+            reached = position - len(pending)
+        if len(pending) > MAX_LINE:
+            too_long, pending = True, b""
+    return events, stats.skipped, reached

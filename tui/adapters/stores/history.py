@@ -35,12 +35,12 @@ import os
 import sqlite3
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tui.adapters.stores.eventlog import log_files, read_from
+from tui.adapters.stores.eventlog import log_files, open_log_file, read_open
 from tui.core.events import Event
 from tui.core.forecast import Forecast, paris_iso
 from tui.core.history import (
@@ -52,6 +52,7 @@ from tui.core.history import (
     forecast_hours,
     measured_mark,
 )
+from tui.core.i18n import _
 
 STORE_NAME = "history.sqlite"
 SCHEMA_VERSION = "2"  # 2: a relay mark's rule, the measured table (a "1" store is migrated)
@@ -175,7 +176,16 @@ def _reading(method: "Callable[..., _R]") -> "Callable[..., _R]":
 
 
 def _not_a_file(path: Path) -> StoreNotAFile | None:
-    """A directory (or a device, a socket) where the store belongs; None for a file or none."""
+    """A directory (or a device, a socket, a link) where the store belongs, or a link where
+    one of its journals would be written (SQLite opens them itself, following links: this
+    check, and a state directory no one else may write, keep it from writing through one);
+    None for a file or none."""
+    for journal in _JOURNALS:
+        if os.path.islink(f"{path}{journal}"):
+            return StoreNotAFile(
+                f"{path}{journal}: is a symbolic link, never followed in the state directory; "
+                "remove it and history is recorded again"
+            )
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
@@ -233,6 +243,7 @@ class CatchUp:
     events: int = 0  # new events read from the files
     earliest: float | None = None  # the oldest of them (POSIX seconds)
     damaged: int = 0  # lines skipped as damaged
+    refused: list[str] = field(default_factory=list)  # log files not read: a link, a FIFO
 
 
 class HistoryStore:
@@ -370,19 +381,34 @@ class HistoryStore:
             }
         for path in log_files(directory):
             try:
-                status = path.stat()
-                with path.open("rb") as handle:
-                    head = handle.read(HEAD_BYTES)
-                head_hash = hashlib.blake2b(head, digest_size=12).digest()
-                previous = known.get(status.st_ino)
-                offset = previous[1] if previous and previous[0] == head_hash else 0
-                if offset > status.st_size or len(head) < HEAD_BYTES:
-                    offset = 0  # a short head may still grow: identify it again next time
-                if offset == status.st_size:
-                    continue
-                events, damaged, reached = read_from(path, offset)
-            except OSError:
-                continue  # rotated away while reading: its lines are in the next file
+                fd = open_log_file(path)
+            except FileNotFoundError:
+                continue  # rotated away meanwhile: its lines are in the next file
+            except OSError as error:
+                # A link or a FIFO where a log file belongs: never followed, never waited on.
+                reason = _("not read ({reason})").format(reason=error.strerror or error)
+                result.refused.append(f"{path}: {reason}")
+                continue
+            try:
+                with contextlib.suppress(OSError):  # a read that failed: tried again next time
+                    self._catch_up_file(fd, known, result)
+            finally:
+                os.close(fd)
+        return result
+
+    def _catch_up_file(self, fd: int, known: dict[int, tuple[bytes, int]], result: CatchUp) -> None:
+        """One log file, from where the last catch-up left it, a bounded read at a time."""
+        status = os.fstat(fd)
+        head = os.pread(fd, HEAD_BYTES, 0)
+        head_hash = hashlib.blake2b(head, digest_size=12).digest()
+        previous = known.get(status.st_ino)
+        offset = previous[1] if previous and previous[0] == head_hash else 0
+        if offset > status.st_size or len(head) < HEAD_BYTES:
+            offset = 0  # a short head may still grow: identify it again next time
+        while offset < status.st_size:
+            events, damaged, reached = read_open(fd, offset)
+            if reached == offset:
+                return  # only a line still being written
             self.add(events)
             result.events += len(events)
             if events:
@@ -401,7 +427,7 @@ class HistoryStore:
                         "SET value = CAST(value AS INTEGER) + excluded.value",
                         (damaged,),
                     )
-        return result
+            offset = reached
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -553,8 +579,8 @@ def open_store(state_dir: Path, since: float | None = None) -> tuple[HistoryStor
         if not existed:
             raise StoreDamaged(f"{path}: missing")
         store = HistoryStore(path)
-        store.catch_up(state_dir)
-        return store, None
+        refused = store.catch_up(state_dir).refused
+        return store, "; ".join(refused) or None
     except StoreDamaged as error:
         if store is not None:
             store.close()
@@ -569,12 +595,16 @@ def open_store(state_dir: Path, since: float | None = None) -> tuple[HistoryStor
     store, result = rebuild(state_dir)
     fresh = result.earliest is None or (since is not None and result.earliest >= since)
     if not existed and fresh:
-        return store, None  # a first start: nothing to say
+        return store, "; ".join(result.refused) or None  # a first start: nothing else to say
     kept = f", kept as {aside.name}" if aside is not None else ""
     why = "missing" if not existed else f"damaged ({problem}{kept})"
     skipped = f", {result.damaged} damaged lines skipped" if result.damaged else ""
-    return store, (
-        f"{path}: history store {why}; rebuilt from the event log ({result.events} events{skipped})"
+    return store, "; ".join(
+        [
+            f"{path}: history store {why}; rebuilt from the event log "
+            f"({result.events} events{skipped})",
+            *result.refused,
+        ]
     )
 
 
@@ -600,7 +630,10 @@ def open_for_reading(state_dir: Path) -> tuple[HistoryStore, str | None]:
             return store, f"{path}: read as it is, not updated from the event log ({why})"
     store = HistoryStore(path, memory=True)
     result = store.catch_up(state_dir)
-    return store, (
-        f"{path}: cannot be written or read here ({why}); built in memory from the event log "
-        f"({result.events} events)"
+    return store, "; ".join(
+        [
+            f"{path}: cannot be written or read here ({why}); built in memory from the event "
+            f"log ({result.events} events)",
+            *result.refused,
+        ]
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from tui.core.config import CHANNEL_NUMBERS
 from tui.core.durations import parse_instant
+from tui.core.names import refused_char, refused_words
 from tui.core.power_rule import PowerCut
 
 KEY = "power_cuts"
@@ -50,5 +51,8 @@ def decode_power_cuts(document: object) -> tuple[dict[int, PowerCut], str | None
             return {}, f"{where}.power_va: expected a power in VA; power cuts dropped"
         if not isinstance(reason, str) or len(reason) > MAX_REASON:
             return {}, f"{where}.reason: expected a reason; power cuts dropped"
+        if (char := refused_char(reason)) is not None:  # shown in status, the UI, the log
+            got = f"{refused_words(char, name=False)}, got {reason!r:.60}"
+            return {}, f"{where}.reason: {got}; power cuts dropped"
         cuts[int(key)] = PowerCut(at=at, power_va=float(power), reason=reason)
     return cuts, None

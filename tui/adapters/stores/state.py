@@ -19,6 +19,7 @@ from tui.adapters.stores.power_cuts import decode_power_cuts, encode_power_cuts
 from tui.adapters.user_files import read_regular_file
 from tui.core.config import CHANNEL_NUMBERS, Wiring
 from tui.core.durations import parse_instant
+from tui.core.names import refused_char, refused_words
 from tui.core.pilot import Order
 from tui.core.policy import Override, RelayHistory
 from tui.core.power_rule import PowerCut
@@ -167,6 +168,10 @@ def decode_owners(document: object) -> dict[int, Owner] | None:
         name, wiring = raw.get("name"), raw.get("wiring")
         if not isinstance(name, str) or not name or len(name) > MAX_NAME:
             raise StateError(f"channels.{key}.name: expected a channel name, got {name!r:.40}")
+        # The configuration's rule for names (no control, bidi or line-separator character):
+        # `check` and the event log print a saved name; shown escaped here, never raw.
+        if (char := refused_char(name)) is not None:
+            raise StateError(f"channels.{key}.name: {refused_words(char)}, got {name!r:.60}")
         if wiring not in {item.value for item in Wiring}:
             raise StateError(f'channels.{key}.wiring: expected "no" or "nc", got {wiring!r:.20}')
         owners[channel] = Owner(name, Wiring(wiring))

@@ -34,12 +34,16 @@ def build_bridge(
     environ: Mapping[str, str] | None = None,
     backoff: tuple[float, float] = BACKOFF,
     clock: Clock | None = None,
+    report: Callable[[str], None] | None = None,
 ) -> MqttBridge:
+    """``report``: where the connection says a dropped oversized message (the event log)."""
     mqtt = config.mqtt
     if mqtt is None:
         raise ValueError("no [mqtt] section")
     topics = topics_for(mqtt)
-    connector = connector_for(mqtt, config.path, f"delestage-{topics.node_id}", environ)
+    connector = connector_for(
+        mqtt, config.path, f"delestage-{topics.node_id}", environ, report=report
+    )
     return MqttBridge(link, connector, topics, on_state=on_state, backoff=backoff, clock=clock)
 
 
@@ -88,7 +92,13 @@ class MqttFrontend:
             return
         try:
             self.bridge = build_bridge(
-                self.link, config, self._on_state, self.environ, self.backoff, self.clock
+                self.link,
+                config,
+                self._on_state,
+                self.environ,
+                self.backoff,
+                self.clock,
+                report=lambda text: self.log_error("mqtt", text),
             )
         except BrokerError as error:  # a URL the bridge cannot use: said once, service goes on
             self.log_error("mqtt", _("MQTT bridge not started: {error}").format(error=error))
