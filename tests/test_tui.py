@@ -32,7 +32,7 @@ from tui.frontends.app import DelestageApp
 from tui.frontends.app.app import binding_ids, keymap_problems
 from tui.frontends.app.dialogs import ConfirmScreen, DurationPrompt, HelpScreen, parse_hold
 from tui.frontends.app.eventlog import EventPane, event_text
-from tui.frontends.app.header import fit_parts, status_parts
+from tui.frontends.app.header import banner_lines, fit_parts, status_parts
 from tui.frontends.app.pane import Pane
 from tui.frontends.app.relays import render_grid
 from tui.frontends.app.timeline import day_hours, render_timeline, warnings
@@ -155,6 +155,12 @@ def test_status_line_keeps_what_matters_when_narrow() -> None:
     detached = replace(snapshot(), board=BoardView(kind="phidget", attached=False))
     assert "BOARD DETACHED" in fit_parts(status_parts(detached, "", NOW, True, False), 80).plain
     assert "DISCONNECTED" in fit_parts(status_parts(None, "", NOW, False, False), 80).plain
+    # A service that said its stop closed its board on the way out: the last frames before
+    # the link ends say nothing of the board (they flashed BOARD DETACHED).
+    stopping = fit_parts(status_parts(detached, "", NOW, True, False, stopped=True), 80).plain
+    assert "DETACHED" not in stopping and "board attached" not in stopping
+    assert not any("DETACHED" in line.plain for line in banner_lines(detached, True, "", True))
+    assert any("DETACHED" in line.plain for line in banner_lines(detached, True, ""))
 
 
 def test_parse_hold_reads_durations_times_and_held() -> None:

@@ -306,9 +306,15 @@ class DelestageApp(App[int]):
         snapshot = self.snapshot
         status = self.query_one(StatusLine)
         status.description = self.link_description()
-        status.show(snapshot, now, self.connected)
+        stopped = self._stop_event is not None  # its board closed on the way out
+        status.show(snapshot, now, self.connected, stopped)
         self.query_one(Banner).show(
-            snapshot, self.connected, self.problem, self._size_notice(), self.problem_short
+            snapshot,
+            self.connected,
+            self.problem,
+            self._size_notice(),
+            self.problem_short,
+            stopped,
         )
         if snapshot is not None:
             self.query_one(Timeline).show(snapshot.forecast, now, snapshot.tempo, snapshot.meter)

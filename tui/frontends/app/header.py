@@ -24,9 +24,16 @@ OK = Style(color="#66bb6a", bold=True)
 
 
 def status_parts(
-    snapshot: Snapshot | None, description: str, now: datetime, connected: bool, wide: bool
+    snapshot: Snapshot | None,
+    description: str,
+    now: datetime,
+    connected: bool,
+    wide: bool,
+    stopped: bool = False,
 ) -> list[tuple[Text, int]]:
-    """(text, priority) pieces; the lowest priorities go first when space is short."""
+    """(text, priority) pieces; the lowest priorities go first when space is short.
+    ``stopped``: the service said its stop; it closed its board on the way, which says
+    nothing of the board (no BOARD DETACHED in the stopped service's last frames)."""
     local = paris(now)
     parts: list[tuple[Text, int]] = [(Text("delestage", style=TITLE), 0)]
     if snapshot is not None:
@@ -36,7 +43,7 @@ def status_parts(
     parts.append((Text(link_words(description)), 8))
     if not connected:
         parts.append((Text(_(" DISCONNECTED "), style=ALERT), 9))
-    if snapshot is not None and connected:  # a gone service says nothing about the board
+    if snapshot is not None and connected and not stopped:  # a gone service: nothing of it
         board = snapshot.board
         kind = board.revision or board.kind
         if board.attached:
@@ -138,28 +145,39 @@ class StatusLine(Pane):
         self.snapshot: Snapshot | None = None
         self.now: datetime | None = None
         self.connected = True
+        self.stopped = False
 
-    def show(self, snapshot: Snapshot | None, now: datetime, connected: bool = True) -> None:
-        self.snapshot, self.now, self.connected = snapshot, now, connected
+    def show(
+        self,
+        snapshot: Snapshot | None,
+        now: datetime,
+        connected: bool = True,
+        stopped: bool = False,
+    ) -> None:
+        self.snapshot, self.now, self.connected, self.stopped = snapshot, now, connected, stopped
         self.changed()
 
     def build(self, width: int) -> Text:
         if self.now is None:
             return Text("delestage", style=TITLE)
         wide = width >= 110
-        parts = status_parts(self.snapshot, self.description, self.now, self.connected, wide)
+        parts = status_parts(
+            self.snapshot, self.description, self.now, self.connected, wide, self.stopped
+        )
         return fit_parts(parts, width)
 
 
-def banner_lines(snapshot: Snapshot | None, connected: bool, problem: str) -> list[Text]:
+def banner_lines(
+    snapshot: Snapshot | None, connected: bool, problem: str, stopped: bool = False
+) -> list[Text]:
     lines: list[Text] = []
     if not connected:
         lines.append(Text(f" {problem} ", style=ALERT))
     if snapshot is None:
         return lines
     board = snapshot.board
-    if not connected:
-        pass  # the board's state is the gone service's to know
+    if not connected or stopped:
+        pass  # the board's state is the gone (or stopping) service's to know
     elif not board.attached:
         why = f" ({board.message})" if board.message else ""
         what = detached_words(snapshot)
@@ -205,10 +223,11 @@ class Banner(Pane):
         problem: str = "",
         notice: str = "",
         short_problem: str = "",
+        stopped: bool = False,
     ) -> None:
         """``short_problem``: the gone service's line for narrow terminals (below WIDE)."""
-        self.lines = banner_lines(snapshot, connected, problem)
-        self.short = banner_lines(snapshot, connected, short_problem or problem)
+        self.lines = banner_lines(snapshot, connected, problem, stopped)
+        self.short = banner_lines(snapshot, connected, short_problem or problem, stopped)
         if notice:
             self.lines.insert(0, Text(f" {notice} ", style=ALERT))
             self.short.insert(0, Text(f" {notice} ", style=ALERT))
