@@ -12,6 +12,7 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from tui.core import i18n
@@ -66,6 +67,7 @@ def next_paris_midnight(now: datetime) -> datetime:
     return paris_midnight(now.astimezone(PARIS).date() + timedelta(days=1))
 
 
+@lru_cache(maxsize=4096)  # a plan words the same few instants at each of its ~100 steps
 def wall_time(when: datetime) -> str:
     """``"10:32"`` in Paris time (``"10:32:05"`` off the minute); an hour the autumn change
     repeats says which one: ``"02:30 CEST"`` (the first), ``"02:30 CET"`` (the second)."""
