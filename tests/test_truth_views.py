@@ -139,13 +139,19 @@ shed_at = "red"
 """
 
 
-def test_plan_starts_from_a_force_made_during_red(tmp_path: Path) -> None:
+def _plan_files(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A state directory, a configuration of one channel shed at red, the red day's forecast."""
     state = tmp_path / "state"
     state.mkdir()
     config_path = tmp_path / "delestage.toml"
     config_path.write_text(PLAN_TOML.format(state=state))
     forecast_path = tmp_path / "signals.json"
     forecast_path.write_text(json.dumps(forecast_to_body(DAY)))
+    return state, config_path, forecast_path
+
+
+def test_plan_starts_from_a_force_made_during_red(tmp_path: Path) -> None:
+    state, config_path, forecast_path = _plan_files(tmp_path)
     now = at("18:30")  # red 18:00-20:00
     forced = Override(powered=True, since=now, until=at("19:30"))
     history = RelayHistory(powered=True, last_on=now, switches=(now,))
@@ -179,12 +185,7 @@ def test_a_switch_seconds_ago_is_the_plans_start_not_a_time_from_the_future(
     """`plan` right after the service switched a relay (a UI force, then `plan` in the same
     minute): the switch is the live state's, not "switch times after now ... taken as now"
     (the plan once started at the minute's start, before the switch)."""
-    state = tmp_path / "state"
-    state.mkdir()
-    config_path = tmp_path / "delestage.toml"
-    config_path.write_text(PLAN_TOML.format(state=state))
-    forecast_path = tmp_path / "signals.json"
-    forecast_path.write_text(json.dumps(forecast_to_body(DAY)))
+    state, config_path, forecast_path = _plan_files(tmp_path)
     now = at("18:30") + timedelta(seconds=40)
     switched = now - timedelta(seconds=10)
     StateStore(state).save({}, {0: RelayHistory(powered=False, last_off=switched)})
