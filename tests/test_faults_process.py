@@ -293,6 +293,9 @@ def test_a_full_disk_never_stops_the_service_nor_loses_saved_state(tmp_path: Pat
             assert released.returncode == 0, released.stderr
             forced = run_cli("force", "Chauffe-eau", "off", "--for", "1h", "--config", str(config))
             assert forced.returncode == 0, forced.stderr
+            # Obeyed, and the answer says it could not be saved (not a confirmation as usual).
+            assert "; not saved (" in forced.stdout, forced.stdout
+            assert "lost if the service restarts before it can save" in forced.stdout
             wait_for(  # the relay moved all the same
                 lambda: json.loads(_status(config).stdout)["channels"][0]["powered"] is False,
                 15,

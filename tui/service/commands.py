@@ -30,6 +30,7 @@ from tui.service.operator import (
     forced_words,
     override_until,
     released_words,
+    unsaved_words,
 )
 from tui.service.pilot_drive import named_order
 from tui.service.saved_state import SavedState
@@ -132,7 +133,8 @@ class OperatorCommands:
         # the relay moves without waiting for two fsyncs.
         self.state.save()
         decision = self.evaluation.decisions[channel]
-        return force_answer(name, powered, expiry, decision.waiting, said)
+        answer = force_answer(name, powered, expiry, decision.waiting, said)
+        return answer + unsaved_words(self.state.unsaved)
 
     async def release(self: CommandsHost, channel: int | None) -> str:
         await self.started.wait()
@@ -161,7 +163,7 @@ class OperatorCommands:
                 if self.history[i].latched
             ],
             self.clock.now(),
-        )
+        ) + unsaved_words(self.state.unsaved)
 
     async def refresh(self: CommandsHost) -> str:
         """Every feed refreshed within its source's limits, said in one message."""

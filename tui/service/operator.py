@@ -60,6 +60,16 @@ def forced_words(powered: bool, expiry: str, order: str | None = None) -> str:
     return words.format(until=expiry)
 
 
+def unsaved_words(problem: str | None) -> str:
+    """Added to a command's answer when its override could not be saved: it holds now, and
+    is lost if the service restarts before a save succeeds."""
+    if problem is None:
+        return ""
+    return _("; not saved ({problem}): lost if the service restarts before it can save").format(
+        problem=problem
+    )
+
+
 def force_answer(
     name: str, powered: bool, expiry: str, waiting: str | None, order: str | None = None
 ) -> str:

@@ -59,6 +59,11 @@ class SavedState:
             ([problem] if problem else []) + vetted.notes + ([cuts_problem] if cuts_problem else [])
         )
 
+    @property
+    def unsaved(self) -> str | None:
+        """Why the last save failed (a full disk...); None: saved."""
+        return self._part.failing
+
     def save(self) -> None:
         if self.loaded:
             self._part.call(
